@@ -1,0 +1,88 @@
+//! The append-only audit log. Rows are only ever inserted (a database trigger refuses updates);
+//! mutations append inside their own transaction through [`append!`].
+
+use serde::Serialize;
+
+use crate::db::with_pool;
+use crate::error::Result;
+use crate::row::RowExt;
+use crate::{Actor, Directory};
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub school_id: Option<String>,
+    pub party_id: Option<String>,
+    pub subject: Option<String>,
+    pub details: serde_json::Value,
+}
+
+/// What a mutation records about itself.
+#[derive(Clone, Debug)]
+pub struct AuditEvent<'a> {
+    pub actor: &'a Actor,
+    pub action: &'a str,
+    pub school_id: Option<&'a str>,
+    pub party_id: Option<&'a str>,
+    pub subject: Option<&'a str>,
+    pub details: serde_json::Value,
+}
+
+pub(crate) const INSERT_SQL: &str = "INSERT INTO audit_log (at, actor, action, school_id, party_id, subject, details) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+/// Appends an [`AuditEvent`] on an open transaction (or connection) of either backend.
+macro_rules! append {
+    ($conn:expr, $event:expr) => {{
+        let ev: $crate::audit::AuditEvent<'_> = $event;
+        sqlx::query($crate::audit::INSERT_SQL)
+            .bind($crate::now())
+            .bind(ev.actor.0.as_str())
+            .bind(ev.action)
+            .bind(ev.school_id)
+            .bind(ev.party_id)
+            .bind(ev.subject)
+            .bind(ev.details.to_string())
+            .execute($conn)
+            .await?;
+    }};
+}
+pub(crate) use append;
+
+fn entry_from(r: &impl RowExt) -> Result<AuditEntry> {
+    let details = r.text("details")?;
+    Ok(AuditEntry {
+        seq: r.int("seq")?,
+        at: r.int("at")?,
+        actor: r.text("actor")?,
+        action: r.text("action")?,
+        school_id: r.opt_text("school_id")?,
+        party_id: r.opt_text("party_id")?,
+        subject: r.opt_text("subject")?,
+        // Written only by `append!` from a serde_json::Value, so it parses; keep the raw text
+        // rather than fail the whole listing if an operator edited a row by hand.
+        details: serde_json::from_str(&details).unwrap_or(serde_json::Value::String(details)),
+    })
+}
+
+impl Directory {
+    /// Appends one event outside any other change (for events that are not themselves a
+    /// mutation of the register, such as a release decision).
+    pub async fn audit(&self, event: AuditEvent<'_>) -> Result<()> {
+        with_pool!(&self.pool, p => append!(p, event));
+        Ok(())
+    }
+
+    /// The newest `limit` entries about one school, newest first.
+    pub async fn audit_of_school(&self, school_id: &str, limit: i64) -> Result<Vec<AuditEntry>> {
+        const SQL: &str = "SELECT seq, at, actor, action, school_id, party_id, subject, details \
+             FROM audit_log WHERE school_id = $1 ORDER BY seq DESC LIMIT $2";
+        with_pool!(&self.pool, p => {
+            let rows = sqlx::query(SQL).bind(school_id).bind(limit).fetch_all(p).await?;
+            rows.iter().map(entry_from).collect()
+        })
+    }
+}

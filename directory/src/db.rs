@@ -1,0 +1,219 @@
+//! The two storage backends behind one handle. Each repository method is written once with the
+//! `with_pool!` macro, which expands the same query code for the SQLite and the PostgreSQL pool,
+//! so that the typed drivers (not sqlx's `Any`, which cannot carry every type) are used and both
+//! dialects run the same SQL text.
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::{AssertSqlSafe, SqlSafeStr};
+
+use crate::error::{DirectoryError, Result};
+
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$p` bound to whichever typed pool `$pool` holds.
+macro_rules! with_pool {
+    ($pool:expr, $p:ident => $body:expr) => {
+        match $pool {
+            $crate::db::Pool::Sqlite($p) => $body,
+            $crate::db::Pool::Postgres($p) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
+/// Which backend a URL selects. Only `sqlite:` and `postgres:`/`postgresql:` are accepted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Result<Backend> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(DirectoryError::invalid(
+                "database.url",
+                redact_url(url),
+                "gebruik sqlite://PAD of postgres://GEBRUIKER@HOST/DATABASE",
+                "use sqlite://PATH or postgres://USER@HOST/DATABASE",
+            ))
+        }
+    }
+}
+
+/// A database URL without its password, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+pub struct ConnectOptions {
+    pub max_connections: u32,
+    /// PostgreSQL schema to use instead of `public`, so that tests (or several openpoort
+    /// installations) can share one database without seeing each other's tables.
+    pub pg_schema: Option<String>,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            max_connections: 10,
+            pg_schema: None,
+        }
+    }
+}
+
+impl Pool {
+    pub async fn connect(url: &str, opts: &ConnectOptions) -> Result<Pool> {
+        match Backend::of_url(url)? {
+            Backend::Sqlite => {
+                let options = SqliteConnectOptions::from_str(url)?
+                    .create_if_missing(true)
+                    // WAL lets readers (logins) go on while an import writes.
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10));
+                if let Some(parent) = options.get_filename().parent()
+                    && !parent.as_os_str().is_empty()
+                {
+                    create_private_dir(parent)?;
+                }
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(opts.max_connections)
+                    .connect_with(options)
+                    .await?;
+                Ok(Pool::Sqlite(pool))
+            }
+            Backend::Postgres => {
+                let mut options = PgConnectOptions::from_str(url)?;
+                if let Some(schema) = &opts.pg_schema {
+                    options = options.options([("search_path", schema.as_str())]);
+                }
+                let pool = PgPoolOptions::new()
+                    .max_connections(opts.max_connections)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?;
+                Ok(Pool::Postgres(pool))
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies the embedded migrations of this backend. Safe to run from several nodes at once:
+    /// sqlx takes an advisory lock on PostgreSQL.
+    pub async fn migrate(&self) -> Result<()> {
+        match self {
+            Pool::Sqlite(p) => migrator(SQLITE_MIGRATIONS).run(p).await?,
+            Pool::Postgres(p) => migrator(POSTGRES_MIGRATIONS).run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// A trivial round trip, for `/readyz`.
+    pub async fn ping(&self) -> Result<()> {
+        with_pool!(self, p => {
+            sqlx::query("SELECT 1").execute(p).await?;
+        });
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        with_pool!(self, p => p.close().await)
+    }
+}
+
+fn create_private_dir(path: &Path) -> Result<()> {
+    std::fs::create_dir_all(path).map_err(|source| DirectoryError::DataDir {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+type Embedded = &'static [(i64, &'static str, &'static str)];
+
+const SQLITE_MIGRATIONS: Embedded = &[(
+    1,
+    "register",
+    include_str!("../migrations/sqlite/0001_register.sql"),
+)];
+const POSTGRES_MIGRATIONS: Embedded = &[(
+    1,
+    "register",
+    include_str!("../migrations/postgres/0001_register.sql"),
+)];
+
+// Embedded at compile time so that the binary carries its schema; built by hand rather than by
+// `sqlx::migrate!` because the macro crate would compile both database drivers a second time.
+fn migrator(embedded: Embedded) -> Migrator {
+    let migrations = embedded
+        .iter()
+        .map(|(version, description, sql)| {
+            Migration::new(
+                *version,
+                Cow::Borrowed(*description),
+                MigrationType::Simple,
+                AssertSqlSafe(*sql).into_sql_str(),
+                false,
+            )
+        })
+        .collect::<Vec<_>>();
+    Migrator {
+        migrations: Cow::Owned(migrations),
+        ..Migrator::DEFAULT
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_backends_have_the_same_migration_versions() {
+        let v = |m: Embedded| m.iter().map(|(v, d, _)| (*v, *d)).collect::<Vec<_>>();
+        assert_eq!(v(SQLITE_MIGRATIONS), v(POSTGRES_MIGRATIONS));
+    }
+
+    #[test]
+    fn unsupported_database_scheme_is_refused() {
+        let msg = Backend::of_url("mysql://root@localhost/x")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("database.url") && msg.contains("postgres://"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn database_password_is_redacted_in_messages() {
+        let r = redact_url("postgres://op:geheim@db.example/openpoort");
+        assert!(!r.contains("geheim"), "{r}");
+    }
+}

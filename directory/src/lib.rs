@@ -1,0 +1,74 @@
+//! The school register: the system of record of openpoort. Boards, school locations, groups,
+//! pupils, staff, IP ranges, parties, products, licences, consents, the audit log and the stored
+//! signing keys, on SQLite (the embedded default) or PostgreSQL.
+//!
+//! Every mutation writes its audit entry in the same transaction, so the log cannot miss a change
+//! that happened, nor record one that was rolled back.
+
+pub mod audit;
+pub mod db;
+pub mod error;
+pub mod keys;
+pub mod model;
+pub mod parties;
+pub mod people;
+pub mod schools;
+
+mod row;
+
+pub use db::{Backend, ConnectOptions, Pool};
+pub use error::{DirectoryError, Result};
+
+/// Who made a change, as written to the audit log: `operator:cli`, `staff:<id>`, `system:demo`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor(pub String);
+
+impl Actor {
+    pub fn operator_cli() -> Actor {
+        Actor("operator:cli".into())
+    }
+    pub fn system(what: &str) -> Actor {
+        Actor(format!("system:{what}"))
+    }
+    pub fn staff(id: &str) -> Actor {
+        Actor(format!("staff:{id}"))
+    }
+}
+
+/// The register. Cheap to clone: it holds a connection pool.
+#[derive(Clone, Debug)]
+pub struct Directory {
+    pool: Pool,
+}
+
+impl Directory {
+    pub fn new(pool: Pool) -> Directory {
+        Directory { pool }
+    }
+
+    /// Connects and brings the schema up to date.
+    pub async fn open(url: &str, opts: &ConnectOptions) -> Result<Directory> {
+        let pool = Pool::connect(url, opts).await?;
+        pool.migrate().await?;
+        Ok(Directory { pool })
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        self.pool.ping().await
+    }
+}
+
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,527 @@
+//! Parties (publishers and network providers), their products, schools' licences for those
+//! products, and schools' consents to parties.
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::audit::{AuditEvent, append};
+use crate::db::with_pool;
+use crate::error::{DirectoryError, Result, unique_as};
+use crate::model::{Date, PartyKind, WebUrl, code, display_name};
+use crate::row::RowExt;
+use crate::{Actor, Directory, new_id, now};
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Party {
+    pub id: String,
+    pub code: String,
+    pub kind: PartyKind,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Product {
+    pub id: String,
+    pub party_id: String,
+    pub code: String,
+    /// The methode (title) the product belongs to, e.g. "Rekenrijk".
+    pub methode: String,
+    pub name: String,
+    pub launch_url: String,
+    pub icon_url: Option<String>,
+    pub home_allowed: bool,
+}
+
+pub struct NewProduct {
+    pub code: String,
+    pub methode: String,
+    pub name: String,
+    pub launch_url: WebUrl,
+    pub icon_url: Option<WebUrl>,
+    pub home_allowed: bool,
+}
+
+/// Who a licence covers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "scope", content = "members", rename_all = "snake_case")]
+pub enum LicenceScope {
+    /// Every pupil and staff member of the school.
+    School,
+    /// Only the listed groups and users.
+    Members(Vec<LicenceMember>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum LicenceMember {
+    Group(String),
+    Pupil(String),
+    Staff(String),
+}
+
+impl LicenceMember {
+    fn parts(&self) -> (&'static str, &str) {
+        match self {
+            LicenceMember::Group(id) => ("group", id),
+            LicenceMember::Pupil(id) => ("pupil", id),
+            LicenceMember::Staff(id) => ("staff", id),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Licence {
+    pub id: String,
+    pub school_id: String,
+    pub product_id: String,
+    pub scope: LicenceScope,
+    pub valid_from: String,
+    pub valid_until: Option<String>,
+}
+
+impl Licence {
+    /// Whether the licence is in force on `today` (both ends inclusive).
+    pub fn valid_on(&self, today: &Date) -> bool {
+        self.valid_from.as_str() <= today.as_str()
+            && self
+                .valid_until
+                .as_deref()
+                .is_none_or(|u| today.as_str() <= u)
+    }
+}
+
+pub struct NewLicence {
+    pub school_id: String,
+    pub product_id: String,
+    pub scope: LicenceScope,
+    pub valid_from: Date,
+    pub valid_until: Option<Date>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Consent {
+    pub id: String,
+    pub school_id: String,
+    pub party_id: String,
+    pub granted_by: String,
+    pub granted_at: i64,
+    pub revoked_by: Option<String>,
+    pub revoked_at: Option<i64>,
+}
+
+fn party_from(r: &impl RowExt) -> Result<Party> {
+    Ok(Party {
+        id: r.text("id")?,
+        code: r.text("code")?,
+        kind: PartyKind::parse(&r.text("kind")?)?,
+        name: r.text("name")?,
+    })
+}
+
+fn product_from(r: &impl RowExt) -> Result<Product> {
+    Ok(Product {
+        id: r.text("id")?,
+        party_id: r.text("party_id")?,
+        code: r.text("code")?,
+        methode: r.text("methode")?,
+        name: r.text("name")?,
+        launch_url: r.text("launch_url")?,
+        icon_url: r.opt_text("icon_url")?,
+        home_allowed: r.flag("home_allowed")?,
+    })
+}
+
+fn consent_from(r: &impl RowExt) -> Result<Consent> {
+    Ok(Consent {
+        id: r.text("id")?,
+        school_id: r.text("school_id")?,
+        party_id: r.text("party_id")?,
+        granted_by: r.text("granted_by")?,
+        granted_at: r.int("granted_at")?,
+        revoked_by: r.opt_text("revoked_by")?,
+        revoked_at: r.opt_int("revoked_at")?,
+    })
+}
+
+macro_rules! product_select {
+    ($tail:literal) => {
+        concat!(
+            "SELECT id, party_id, code, methode, name, launch_url, icon_url, home_allowed FROM products ",
+            $tail
+        )
+    };
+}
+
+macro_rules! consent_select {
+    ($tail:literal) => {
+        concat!(
+            "SELECT id, school_id, party_id, granted_by, granted_at, revoked_by, revoked_at FROM consents ",
+            $tail
+        )
+    };
+}
+
+impl Directory {
+    pub async fn create_party(
+        &self,
+        party_code: &str,
+        kind: PartyKind,
+        name: &str,
+        actor: &Actor,
+    ) -> Result<Party> {
+        let party = Party {
+            id: new_id(),
+            code: code("code partij", party_code)?,
+            kind,
+            name: display_name("naam partij", name)?,
+        };
+        with_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("INSERT INTO parties (id, code, kind, name, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(&party.id).bind(&party.code).bind(kind.as_str()).bind(&party.name).bind(now())
+                .execute(&mut *tx).await
+                .map_err(unique_as("code partij", party.code.as_str()))?;
+            append!(&mut *tx, AuditEvent {
+                actor, action: "party.create", school_id: None, party_id: Some(&party.id),
+                subject: Some(&party.id), details: json!({"code": party.code, "kind": kind, "name": party.name}),
+            });
+            tx.commit().await?;
+        });
+        Ok(party)
+    }
+
+    pub async fn party_by_code(&self, party_code: &str) -> Result<Option<Party>> {
+        const SQL: &str = "SELECT id, code, kind, name FROM parties WHERE code = $1";
+        with_pool!(&self.pool, p => {
+            let row = sqlx::query(SQL).bind(party_code).fetch_optional(p).await?;
+            row.as_ref().map(party_from).transpose()
+        })
+    }
+
+    pub async fn require_party(&self, party_code: &str) -> Result<Party> {
+        self.party_by_code(party_code)
+            .await?
+            .ok_or_else(|| DirectoryError::not_found("partij", party_code))
+    }
+
+    pub async fn party_by_id(&self, id: &str) -> Result<Option<Party>> {
+        const SQL: &str = "SELECT id, code, kind, name FROM parties WHERE id = $1";
+        with_pool!(&self.pool, p => {
+            let row = sqlx::query(SQL).bind(id).fetch_optional(p).await?;
+            row.as_ref().map(party_from).transpose()
+        })
+    }
+
+    pub async fn list_parties(&self) -> Result<Vec<Party>> {
+        const SQL: &str = "SELECT id, code, kind, name FROM parties ORDER BY code";
+        with_pool!(&self.pool, p => {
+            sqlx::query(SQL).fetch_all(p).await?.iter().map(party_from).collect()
+        })
+    }
+
+    pub async fn create_product(
+        &self,
+        party_id: &str,
+        new: &NewProduct,
+        actor: &Actor,
+    ) -> Result<Product> {
+        let product = Product {
+            id: new_id(),
+            party_id: party_id.to_owned(),
+            code: code("code product", &new.code)?,
+            methode: display_name("methode", &new.methode)?,
+            name: display_name("naam product", &new.name)?,
+            launch_url: new.launch_url.to_string(),
+            icon_url: new.icon_url.as_ref().map(|u| u.to_string()),
+            home_allowed: new.home_allowed,
+        };
+        if self.party_by_id(party_id).await?.is_none() {
+            return Err(DirectoryError::not_found("partij", party_id));
+        }
+        with_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("INSERT INTO products (id, party_id, code, methode, name, launch_url, icon_url, home_allowed, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                .bind(&product.id).bind(&product.party_id).bind(&product.code).bind(&product.methode)
+                .bind(&product.name).bind(&product.launch_url).bind(&product.icon_url)
+                .bind(product.home_allowed).bind(now())
+                .execute(&mut *tx).await
+                .map_err(unique_as("code product", product.code.as_str()))?;
+            append!(&mut *tx, AuditEvent {
+                actor, action: "product.create", school_id: None, party_id: Some(party_id),
+                subject: Some(&product.id),
+                details: json!({"code": product.code, "name": product.name, "home_allowed": product.home_allowed}),
+            });
+            tx.commit().await?;
+        });
+        Ok(product)
+    }
+
+    pub async fn products_of_party(&self, party_id: &str) -> Result<Vec<Product>> {
+        const SQL: &str = product_select!("WHERE party_id = $1 ORDER BY code");
+        with_pool!(&self.pool, p => {
+            sqlx::query(SQL).bind(party_id).fetch_all(p).await?.iter().map(product_from).collect()
+        })
+    }
+
+    pub async fn product_by_code(
+        &self,
+        party_id: &str,
+        product_code: &str,
+    ) -> Result<Option<Product>> {
+        const SQL: &str = product_select!("WHERE party_id = $1 AND code = $2");
+        with_pool!(&self.pool, p => {
+            let row = sqlx::query(SQL).bind(party_id).bind(product_code).fetch_optional(p).await?;
+            row.as_ref().map(product_from).transpose()
+        })
+    }
+
+    pub async fn product_by_id(&self, id: &str) -> Result<Option<Product>> {
+        const SQL: &str = product_select!("WHERE id = $1");
+        with_pool!(&self.pool, p => {
+            let row = sqlx::query(SQL).bind(id).fetch_optional(p).await?;
+            row.as_ref().map(product_from).transpose()
+        })
+    }
+
+    /// Records a licence. Members must belong to the licensed school, so that a publisher
+    /// cannot license (and so receive) users of another school through a stray id.
+    pub async fn create_licence(&self, new: &NewLicence, actor: &Actor) -> Result<Licence> {
+        if let Some(until) = &new.valid_until
+            && until < &new.valid_from
+        {
+            return Err(DirectoryError::invalid(
+                "geldig tot",
+                until.as_str(),
+                "de einddatum ligt voor de begindatum",
+                "the end date lies before the start date",
+            ));
+        }
+        if self.school_by_id(&new.school_id).await?.is_none() {
+            return Err(DirectoryError::not_found("school", new.school_id.as_str()));
+        }
+        if self.product_by_id(&new.product_id).await?.is_none() {
+            return Err(DirectoryError::not_found(
+                "product",
+                new.product_id.as_str(),
+            ));
+        }
+        let (scope, members) = match &new.scope {
+            LicenceScope::School => ("school", Vec::new()),
+            LicenceScope::Members(m) if m.is_empty() => {
+                return Err(DirectoryError::invalid(
+                    "licentie",
+                    "",
+                    "een licentie voor groepen of gebruikers noemt er minstens een",
+                    "a licence for groups or users names at least one",
+                ));
+            }
+            LicenceScope::Members(m) => ("members", m.clone()),
+        };
+        for member in &members {
+            self.check_member_of_school(member, &new.school_id).await?;
+        }
+        let licence = Licence {
+            id: new_id(),
+            school_id: new.school_id.clone(),
+            product_id: new.product_id.clone(),
+            scope: new.scope.clone(),
+            valid_from: new.valid_from.to_string(),
+            valid_until: new.valid_until.as_ref().map(|d| d.to_string()),
+        };
+        with_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("INSERT INTO licences (id, school_id, product_id, scope, valid_from, valid_until, created_by, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                .bind(&licence.id).bind(&licence.school_id).bind(&licence.product_id).bind(scope)
+                .bind(&licence.valid_from).bind(&licence.valid_until).bind(actor.0.as_str()).bind(now())
+                .execute(&mut *tx).await?;
+            for m in &members {
+                let (kind, id) = m.parts();
+                sqlx::query("INSERT INTO licence_members (licence_id, member_kind, member_id) VALUES ($1, $2, $3)")
+                    .bind(&licence.id).bind(kind).bind(id).execute(&mut *tx).await
+                    .map_err(unique_as("licentiehouder", id))?;
+            }
+            append!(&mut *tx, AuditEvent {
+                actor, action: "licence.create", school_id: Some(&licence.school_id), party_id: None,
+                subject: Some(&licence.id),
+                details: json!({"product_id": licence.product_id, "scope": licence.scope,
+                                "valid_from": licence.valid_from, "valid_until": licence.valid_until}),
+            });
+            tx.commit().await?;
+        });
+        Ok(licence)
+    }
+
+    async fn check_member_of_school(&self, member: &LicenceMember, school_id: &str) -> Result<()> {
+        let belongs = match member {
+            LicenceMember::Group(id) => self
+                .groups_of_school(school_id)
+                .await?
+                .iter()
+                .any(|g| &g.id == id),
+            LicenceMember::Pupil(id) => self
+                .pupil_by_id(id)
+                .await?
+                .is_some_and(|p| p.school_id == school_id),
+            LicenceMember::Staff(id) => self
+                .schools_of_staff(id)
+                .await?
+                .iter()
+                .any(|s| s.school_id == school_id),
+        };
+        if belongs {
+            Ok(())
+        } else {
+            let (kind, id) = member.parts();
+            Err(DirectoryError::Invalid {
+                field: "licentiehouder",
+                value: format!("{kind}:{id}"),
+                rule_nl: "hoort niet bij de school van de licentie",
+                rule_en: "does not belong to the licensed school",
+            })
+        }
+    }
+
+    /// Every licence a school holds, with its members.
+    pub async fn licences_of_school(&self, school_id: &str) -> Result<Vec<Licence>> {
+        const LICENCES: &str = "SELECT id, school_id, product_id, scope, valid_from, valid_until \
+             FROM licences WHERE school_id = $1 ORDER BY valid_from, id";
+        const MEMBERS: &str = "SELECT m.licence_id, m.member_kind, m.member_id FROM licence_members m \
+             JOIN licences l ON l.id = m.licence_id WHERE l.school_id = $1";
+        let (rows, members) = with_pool!(&self.pool, p => {
+            let rows = sqlx::query(LICENCES).bind(school_id).fetch_all(p).await?
+                .iter().map(|r| Ok((r.text("id")?, r.text("school_id")?, r.text("product_id")?,
+                                    r.text("scope")?, r.text("valid_from")?, r.opt_text("valid_until")?)))
+                .collect::<Result<Vec<_>>>()?;
+            let members = sqlx::query(MEMBERS).bind(school_id).fetch_all(p).await?
+                .iter().map(|r| Ok((r.text("licence_id")?, r.text("member_kind")?, r.text("member_id")?)))
+                .collect::<Result<Vec<_>>>()?;
+            (rows, members)
+        });
+        let mut by_licence: std::collections::HashMap<String, Vec<LicenceMember>> =
+            Default::default();
+        for (licence_id, kind, id) in members {
+            let member = match kind.as_str() {
+                "group" => LicenceMember::Group(id),
+                "pupil" => LicenceMember::Pupil(id),
+                _ => LicenceMember::Staff(id),
+            };
+            by_licence.entry(licence_id).or_default().push(member);
+        }
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, school_id, product_id, scope, valid_from, valid_until)| {
+                    let scope = if scope == "school" {
+                        LicenceScope::School
+                    } else {
+                        let mut m = by_licence.remove(&id).unwrap_or_default();
+                        m.sort();
+                        LicenceScope::Members(m)
+                    };
+                    Licence {
+                        id,
+                        school_id,
+                        product_id,
+                        scope,
+                        valid_from,
+                        valid_until,
+                    }
+                },
+            )
+            .collect())
+    }
+
+    /// Records that a school consents to a party receiving its data. Granting an existing
+    /// consent again changes nothing and returns the open one.
+    pub async fn grant_consent(
+        &self,
+        school_id: &str,
+        party_id: &str,
+        actor: &Actor,
+    ) -> Result<Consent> {
+        if let Some(open) = self.open_consent(school_id, party_id).await? {
+            return Ok(open);
+        }
+        if self.school_by_id(school_id).await?.is_none() {
+            return Err(DirectoryError::not_found("school", school_id));
+        }
+        if self.party_by_id(party_id).await?.is_none() {
+            return Err(DirectoryError::not_found("partij", party_id));
+        }
+        let consent = Consent {
+            id: new_id(),
+            school_id: school_id.to_owned(),
+            party_id: party_id.to_owned(),
+            granted_by: actor.0.clone(),
+            granted_at: now(),
+            revoked_by: None,
+            revoked_at: None,
+        };
+        with_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("INSERT INTO consents (id, school_id, party_id, granted_by, granted_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(&consent.id).bind(school_id).bind(party_id).bind(&consent.granted_by).bind(consent.granted_at)
+                .execute(&mut *tx).await
+                .map_err(unique_as("toestemming", party_id))?;
+            append!(&mut *tx, AuditEvent {
+                actor, action: "consent.grant", school_id: Some(school_id), party_id: Some(party_id),
+                subject: Some(&consent.id), details: json!({}),
+            });
+            tx.commit().await?;
+        });
+        Ok(consent)
+    }
+
+    /// Ends a school's consent to a party. The row stays, closed, as history.
+    pub async fn revoke_consent(
+        &self,
+        school_id: &str,
+        party_id: &str,
+        actor: &Actor,
+    ) -> Result<Consent> {
+        let open = self
+            .open_consent(school_id, party_id)
+            .await?
+            .ok_or_else(|| DirectoryError::not_found("toestemming", party_id))?;
+        let t = now();
+        with_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            let done = sqlx::query("UPDATE consents SET revoked_by = $1, revoked_at = $2 WHERE id = $3 AND revoked_at IS NULL")
+                .bind(actor.0.as_str()).bind(t).bind(&open.id).execute(&mut *tx).await?;
+            if done.rows_affected() == 0 {
+                return Err(DirectoryError::not_found("toestemming", party_id));
+            }
+            append!(&mut *tx, AuditEvent {
+                actor, action: "consent.revoke", school_id: Some(school_id), party_id: Some(party_id),
+                subject: Some(&open.id), details: json!({}),
+            });
+            tx.commit().await?;
+        });
+        Ok(Consent {
+            revoked_by: Some(actor.0.clone()),
+            revoked_at: Some(t),
+            ..open
+        })
+    }
+
+    /// The consent in force between a school and a party, if any.
+    pub async fn open_consent(&self, school_id: &str, party_id: &str) -> Result<Option<Consent>> {
+        const SQL: &str =
+            consent_select!("WHERE school_id = $1 AND party_id = $2 AND revoked_at IS NULL");
+        with_pool!(&self.pool, p => {
+            let row = sqlx::query(SQL).bind(school_id).bind(party_id).fetch_optional(p).await?;
+            row.as_ref().map(consent_from).transpose()
+        })
+    }
+
+    /// All consents of a school, open and revoked, oldest first.
+    pub async fn consent_history(&self, school_id: &str) -> Result<Vec<Consent>> {
+        const SQL: &str =
+            consent_select!("WHERE school_id = $1 ORDER BY granted_at, (revoked_at IS NULL), id");
+        with_pool!(&self.pool, p => {
+            sqlx::query(SQL).bind(school_id).fetch_all(p).await?.iter().map(consent_from).collect()
+        })
+    }
+}

@@ -1,0 +1,91 @@
+//! Test backends: every register test runs once on SQLite and once on PostgreSQL.
+//!
+//! PostgreSQL comes from `TEST_POSTGRES_URL` (set by `scripts/test` and `.ci/run`); each test
+//! gets a schema of its own, so tests run in parallel and in any order.
+
+#![allow(dead_code)]
+
+use directory::{ConnectOptions, Directory};
+
+pub async fn sqlite() -> (Directory, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("register.sqlite").display());
+    let d = Directory::open(&url, &ConnectOptions::default())
+        .await
+        .expect("open SQLite register");
+    (d, dir)
+}
+
+pub fn postgres_url() -> String {
+    std::env::var("TEST_POSTGRES_URL").expect(
+        "TEST_POSTGRES_URL is not set: run the tests with scripts/test (README), which starts \
+         PostgreSQL and sets it, or export TEST_POSTGRES_URL=postgres://USER@127.0.0.1:5432/test",
+    )
+}
+
+pub struct PgSchema {
+    url: String,
+    pub name: String,
+}
+
+pub async fn postgres() -> (Directory, PgSchema) {
+    let url = postgres_url();
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(&url)
+        .await
+        .expect("connect to TEST_POSTGRES_URL");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {name}")))
+        .execute(&admin)
+        .await
+        .expect("create test schema");
+    admin.close().await;
+    let opts = ConnectOptions {
+        max_connections: 5,
+        pg_schema: Some(name.clone()),
+    };
+    let d = Directory::open(&url, &opts)
+        .await
+        .expect("open PostgreSQL register");
+    (d, PgSchema { url, name })
+}
+
+impl PgSchema {
+    pub async fn drop(self) {
+        let admin = sqlx::PgPool::connect(&self.url).await.expect("connect");
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP SCHEMA {} CASCADE",
+            self.name
+        )))
+        .execute(&admin)
+        .await
+        .expect("drop test schema");
+        admin.close().await;
+    }
+}
+
+/// Defines `mod $name { sqlite, postgres }`: the same test body on both backends.
+#[macro_export]
+macro_rules! on_both_backends {
+    (async fn $name:ident($d:ident: Directory) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($d: directory::Directory) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                let (d, _dir) = $crate::common::sqlite().await;
+                run(d).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let (d, schema) = $crate::common::postgres().await;
+                run(d.clone()).await;
+                d.pool().close().await;
+                schema.drop().await;
+            }
+        }
+    };
+}

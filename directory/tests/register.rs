@@ -1,0 +1,407 @@
+//! Properties of the school register, each on SQLite and on PostgreSQL.
+
+mod common;
+
+use directory::audit::AuditEvent;
+use directory::model::*;
+use directory::parties::{LicenceMember, LicenceScope, NewLicence, NewProduct};
+use directory::people::{GroupKind, NewGroup, NewPupil, NewStaff, StaffStatus};
+use directory::schools::{NewSchool, School};
+use directory::{Actor, Directory, DirectoryError};
+
+fn op() -> Actor {
+    Actor::operator_cli()
+}
+
+async fn school(d: &Directory, brin: &str, vestiging: &str) -> School {
+    let nummer = Bestuursnummer::parse("41234").unwrap();
+    if d.board_by_nummer(&nummer).await.unwrap().is_none() {
+        d.create_board(&nummer, "Stichting Test", &op())
+            .await
+            .unwrap();
+    }
+    d.create_school(
+        &NewSchool {
+            bestuursnummer: nummer,
+            brin: Brin::parse(brin).unwrap(),
+            vestigingscode: Vestigingscode::parse(vestiging).unwrap(),
+            name: format!("School {brin}{vestiging}"),
+        },
+        &op(),
+    )
+    .await
+    .unwrap()
+}
+
+fn stamgroep(key: &str, name: &str, jaargroep: &str) -> NewGroup {
+    NewGroup {
+        las_key: LasKey::parse(key).unwrap(),
+        name: name.into(),
+        kind: GroupKind::Stamgroep,
+        jaargroep: Some(Jaargroep::parse(jaargroep).unwrap()),
+    }
+}
+
+fn pupil(key: &str, stamgroep: Option<&str>) -> NewPupil {
+    NewPupil {
+        las_key: LasKey::parse(key).unwrap(),
+        achternaam: "Jansen".into(),
+        voorvoegsel: None,
+        voornamen: Some("Piet".into()),
+        roepnaam: Some("Piet".into()),
+        jaargroep: Jaargroep::parse("5").unwrap(),
+        stamgroep: stamgroep.map(|k| LasKey::parse(k).unwrap()),
+        combined_groups: vec![],
+        eck_id: None,
+    }
+}
+
+fn staff(email: Option<&str>) -> NewStaff {
+    NewStaff {
+        email: email.map(|e| Email::parse(e).unwrap()),
+        achternaam: "de Vries".into(),
+        voorvoegsel: None,
+        voornamen: Some("Anna".into()),
+        roepnaam: Some("Anna".into()),
+        eck_id: None,
+    }
+}
+
+fn assert_duplicate(err: DirectoryError, field: &str) {
+    match &err {
+        DirectoryError::Duplicate { field: f, .. } => assert_eq!(*f, field, "{err}"),
+        other => panic!("expected a duplicate {field}, got {other}"),
+    }
+}
+
+on_both_backends! {
+    async fn brin_and_vestigingscode_identify_one_school(d: Directory) {
+        let s = school(&d, "99ZZ", "00").await;
+        school(&d, "99ZZ", "01").await; // another location of the same BRIN is fine
+        let err = d.create_school(&NewSchool {
+            bestuursnummer: Bestuursnummer::parse("41234").unwrap(),
+            brin: Brin::parse("99ZZ").unwrap(),
+            vestigingscode: Vestigingscode::parse("00").unwrap(),
+            name: "Dubbel".into(),
+        }, &op()).await.unwrap_err();
+        assert!(err.to_string().contains("99ZZ00"), "{err}");
+        assert_duplicate(err, "BRIN + vestigingscode");
+        let found = d.require_school(&SchoolCode::parse("99ZZ00").unwrap()).await.unwrap();
+        assert_eq!(found, s);
+        assert_eq!(d.list_schools().await.unwrap().len(), 2);
+    }
+}
+
+on_both_backends! {
+    async fn school_needs_an_existing_board(d: Directory) {
+        let err = d.create_school(&NewSchool {
+            bestuursnummer: Bestuursnummer::parse("99999").unwrap(),
+            brin: Brin::parse("12AB").unwrap(),
+            vestigingscode: Vestigingscode::parse("00").unwrap(),
+            name: "Wees".into(),
+        }, &op()).await.unwrap_err();
+        assert!(matches!(err, DirectoryError::NotFound { what: "bestuur", .. }), "{err}");
+        assert!(d.list_schools().await.unwrap().is_empty());
+    }
+}
+
+on_both_backends! {
+    async fn instelling_ref_is_random_and_regenerating_it_voids_the_old_link(d: Directory) {
+        let a = school(&d, "11AA", "00").await;
+        let b = school(&d, "11AA", "01").await;
+        assert_ne!(a.instelling_ref, b.instelling_ref);
+        assert_eq!(uuid::Uuid::parse_str(&a.instelling_ref).unwrap().get_version_num(), 4);
+        assert_eq!(d.school_by_instelling_ref(&a.instelling_ref).await.unwrap().unwrap().id, a.id);
+
+        let fresh = d.regenerate_instelling_ref(&a.id, &op()).await.unwrap();
+        assert_ne!(fresh, a.instelling_ref);
+        assert!(d.school_by_instelling_ref(&a.instelling_ref).await.unwrap().is_none());
+        assert_eq!(d.school_by_instelling_ref(&fresh).await.unwrap().unwrap().id, a.id);
+    }
+}
+
+on_both_backends! {
+    async fn malformed_instelling_ref_finds_no_school(d: Directory) {
+        school(&d, "11AA", "00").await;
+        for bad in ["", "x", "' OR 1=1 --", "00000000-0000-0000-0000-00000000000g"] {
+            assert!(d.school_by_instelling_ref(bad).await.unwrap().is_none(), "{bad}");
+        }
+    }
+}
+
+on_both_backends! {
+    async fn ip_ranges_of_both_families_are_kept_per_school(d: Directory) {
+        let a = school(&d, "11AA", "00").await;
+        let b = school(&d, "22BB", "00").await;
+        d.add_ip_range(&a.id, &Cidr::parse("192.0.2.0/24").unwrap(), "gebouw A", &op()).await.unwrap();
+        d.add_ip_range(&a.id, &Cidr::parse("2001:db8:1::/48").unwrap(), "gebouw A v6", &op()).await.unwrap();
+        d.add_ip_range(&b.id, &Cidr::parse("192.0.2.0/24").unwrap(), "gedeeld netwerk", &op()).await.unwrap();
+
+        let ranges = d.ip_ranges(&a.id).await.unwrap();
+        let cidrs: Vec<_> = ranges.iter().map(|r| r.cidr.as_str()).collect();
+        assert_eq!(cidrs, ["192.0.2.0/24", "2001:db8:1::/48"]);
+        assert!(ranges.iter().any(|r| r.network().unwrap().contains("2001:db8:1::5".parse().unwrap())));
+
+        let err = d.add_ip_range(&a.id, &Cidr::parse("192.0.2.0/24").unwrap(), "nog eens", &op()).await.unwrap_err();
+        assert_duplicate(err, "IP-bereik");
+        d.remove_ip_range(&a.id, &Cidr::parse("192.0.2.0/24").unwrap(), &op()).await.unwrap();
+        assert_eq!(d.ip_ranges(&a.id).await.unwrap().len(), 1);
+        assert_eq!(d.ip_ranges(&b.id).await.unwrap().len(), 1, "other school's range untouched");
+    }
+}
+
+on_both_backends! {
+    async fn groups_sort_by_jaargroep_then_name(d: Directory) {
+        let s = school(&d, "11AA", "00").await;
+        for (key, name, jg) in [("g8", "Groep 8", "8"), ("g3b", "Groep 3b", "3"), ("g3a", "Groep 3a", "3"), ("g1", "Groep 1/2", "1")] {
+            d.create_group(&s.id, &stamgroep(key, name, jg), &op()).await.unwrap();
+        }
+        d.create_group(&s.id, &NewGroup {
+            las_key: LasKey::parse("plus").unwrap(), name: "Plusklas".into(),
+            kind: GroupKind::Samengesteld, jaargroep: None,
+        }, &op()).await.unwrap();
+        let names: Vec<_> = d.groups_of_school(&s.id).await.unwrap().into_iter().map(|g| g.name).collect();
+        assert_eq!(names, ["Groep 1/2", "Groep 3a", "Groep 3b", "Groep 8", "Plusklas"]);
+    }
+}
+
+on_both_backends! {
+    async fn pupil_has_one_stamgroep_and_any_number_of_combined_groups(d: Directory) {
+        let s = school(&d, "11AA", "00").await;
+        let g5 = d.create_group(&s.id, &stamgroep("g5", "Groep 5", "5"), &op()).await.unwrap();
+        let plus = d.create_group(&s.id, &NewGroup {
+            las_key: LasKey::parse("plus").unwrap(), name: "Plusklas".into(),
+            kind: GroupKind::Samengesteld, jaargroep: None,
+        }, &op()).await.unwrap();
+        let mut new = pupil("L1", Some("g5"));
+        new.combined_groups = vec![LasKey::parse("plus").unwrap()];
+        let p = d.create_pupil(&s.id, &new, &op()).await.unwrap();
+        let stored = d.pupil_by_id(&p.id).await.unwrap().unwrap();
+        assert_eq!(stored.stamgroep_id.as_deref(), Some(g5.id.as_str()));
+        assert_eq!(stored.combined_group_ids, vec![plus.id.clone()]);
+        assert_eq!(d.pupils_of_school(&s.id).await.unwrap(), vec![stored]);
+
+        // A combined group cannot stand in as stamgroep, and nothing is stored when refused.
+        let err = d.create_pupil(&s.id, &pupil("L2", Some("plus")), &op()).await.unwrap_err();
+        assert!(err.to_string().contains("stamgroep"), "{err}");
+        assert_eq!(d.pupils_of_school(&s.id).await.unwrap().len(), 1);
+    }
+}
+
+on_both_backends! {
+    async fn pupil_cannot_join_a_group_of_another_school(d: Directory) {
+        let a = school(&d, "11AA", "00").await;
+        let b = school(&d, "22BB", "00").await;
+        d.create_group(&b.id, &stamgroep("g5", "Groep 5", "5"), &op()).await.unwrap();
+        let err = d.create_pupil(&a.id, &pupil("L1", Some("g5")), &op()).await.unwrap_err();
+        assert!(matches!(err, DirectoryError::NotFound { what: "groep", .. }), "{err}");
+        assert!(d.pupils_of_school(&a.id).await.unwrap().is_empty());
+    }
+}
+
+on_both_backends! {
+    async fn pupil_las_key_is_unique_within_a_school_only(d: Directory) {
+        let a = school(&d, "11AA", "00").await;
+        let b = school(&d, "22BB", "00").await;
+        d.create_pupil(&a.id, &pupil("L1", None), &op()).await.unwrap();
+        d.create_pupil(&b.id, &pupil("L1", None), &op()).await.unwrap();
+        let err = d.create_pupil(&a.id, &pupil("L1", None), &op()).await.unwrap_err();
+        assert_duplicate(err, "LAS-sleutel leerling");
+    }
+}
+
+on_both_backends! {
+    async fn eck_id_belongs_to_one_pupil(d: Directory) {
+        let s = school(&d, "11AA", "00").await;
+        let mut first = pupil("L1", None);
+        first.eck_id = Some(EckId::parse("https://ketenid.nl/201703/abc").unwrap());
+        d.create_pupil(&s.id, &first, &op()).await.unwrap();
+        let mut second = pupil("L2", None);
+        second.eck_id = first.eck_id.clone();
+        let err = d.create_pupil(&s.id, &second, &op()).await.unwrap_err();
+        assert_duplicate(err, "ECK-iD");
+    }
+}
+
+on_both_backends! {
+    async fn staff_email_is_unique_across_openpoort_whatever_its_case(d: Directory) {
+        d.create_staff(&staff(Some("juf.anna@school.nl")), &op()).await.unwrap();
+        let err = d.create_staff(&staff(Some("Juf.Anna@School.NL")), &op()).await.unwrap_err();
+        assert!(err.to_string().contains("e-mailadres"), "{err}");
+        assert_duplicate(err, "e-mailadres");
+        // Staff without an address (not yet given one) do not collide with each other.
+        d.create_staff(&staff(None), &op()).await.unwrap();
+        d.create_staff(&staff(None), &op()).await.unwrap();
+        let found = d.staff_by_email(&Email::parse("JUF.ANNA@school.nl").unwrap()).await.unwrap();
+        assert!(found.is_some());
+    }
+}
+
+on_both_backends! {
+    async fn new_staff_is_inactive_until_activated(d: Directory) {
+        let s = d.create_staff(&staff(Some("meester@school.nl")), &op()).await.unwrap();
+        assert_eq!(s.status, StaffStatus::Inactive);
+        d.set_staff_status(&s.id, StaffStatus::Active, &op()).await.unwrap();
+        assert_eq!(d.staff_by_id(&s.id).await.unwrap().unwrap().status, StaffStatus::Active);
+    }
+}
+
+on_both_backends! {
+    async fn administrators_and_schools_are_many_to_many(d: Directory) {
+        let a = school(&d, "11AA", "00").await;
+        let b = school(&d, "22BB", "00").await;
+        let admin = d.create_staff(&staff(Some("ict@bestuur.nl")), &op()).await.unwrap();
+        let other = d.create_staff(&staff(Some("ict2@bestuur.nl")), &op()).await.unwrap();
+        let teacher = d.create_staff(&staff(Some("juf@a.nl")), &op()).await.unwrap();
+        d.grant_role(&admin.id, &a.id, StaffRole::IctCoordinator, &op()).await.unwrap();
+        d.grant_role(&admin.id, &b.id, StaffRole::IctCoordinator, &op()).await.unwrap();
+        d.grant_role(&other.id, &a.id, StaffRole::IctCoordinator, &op()).await.unwrap();
+        d.add_staff_to_school(&teacher.id, &a.id, Some(&LasKey::parse("T1").unwrap()), &op()).await.unwrap();
+        d.grant_role(&teacher.id, &a.id, StaffRole::Leerkracht, &op()).await.unwrap();
+
+        let mut expected = vec![a.id.clone(), b.id.clone()];
+        expected.sort();
+        assert_eq!(d.schools_administered_by(&admin.id).await.unwrap(), expected);
+        let admins: Vec<_> = d.administrators_of(&a.id).await.unwrap().into_iter().map(|s| s.id).collect();
+        assert_eq!(admins.len(), 2);
+        assert!(admins.contains(&admin.id) && admins.contains(&other.id));
+        assert!(d.schools_administered_by(&teacher.id).await.unwrap().is_empty(), "a teacher administers nothing");
+
+        d.revoke_role(&admin.id, &b.id, StaffRole::IctCoordinator, &op()).await.unwrap();
+        assert_eq!(d.schools_administered_by(&admin.id).await.unwrap(), vec![a.id.clone()]);
+        let at = d.schools_of_staff(&teacher.id).await.unwrap();
+        assert_eq!(at.len(), 1);
+        assert!(at[0].member && at[0].roles == vec![StaffRole::Leerkracht]);
+    }
+}
+
+async fn publisher_with_product(d: &Directory, code: &str, home: bool) -> (String, String) {
+    let party = d
+        .create_party(code, PartyKind::Publisher, "Uitgeverij Test", &op())
+        .await
+        .unwrap();
+    let product = d
+        .create_product(
+            &party.id,
+            &NewProduct {
+                code: "rekenen".into(),
+                methode: "Rekenrijk".into(),
+                name: "Rekenrijk groep 5".into(),
+                launch_url: WebUrl::parse("launch_url", "https://uitgever.example/start").unwrap(),
+                icon_url: None,
+                home_allowed: home,
+            },
+            &op(),
+        )
+        .await
+        .unwrap();
+    (party.id, product.id)
+}
+
+on_both_backends! {
+    async fn licence_members_must_belong_to_the_licensed_school(d: Directory) {
+        let a = school(&d, "11AA", "00").await;
+        let b = school(&d, "22BB", "00").await;
+        let (_, product) = publisher_with_product(&d, "uitgever", false).await;
+        let g = d.create_group(&a.id, &stamgroep("g5", "Groep 5", "5"), &op()).await.unwrap();
+        let foreign = d.create_pupil(&b.id, &pupil("L9", None), &op()).await.unwrap();
+
+        let err = d.create_licence(&NewLicence {
+            school_id: a.id.clone(), product_id: product.clone(),
+            scope: LicenceScope::Members(vec![LicenceMember::Group(g.id.clone()), LicenceMember::Pupil(foreign.id.clone())]),
+            valid_from: Date::parse("van", "2026-08-01").unwrap(), valid_until: None,
+        }, &op()).await.unwrap_err();
+        assert!(err.to_string().contains("hoort niet bij de school"), "{err}");
+        assert!(d.licences_of_school(&a.id).await.unwrap().is_empty(), "a refused licence stores nothing");
+
+        let ok = d.create_licence(&NewLicence {
+            school_id: a.id.clone(), product_id: product,
+            scope: LicenceScope::Members(vec![LicenceMember::Group(g.id.clone())]),
+            valid_from: Date::parse("van", "2026-08-01").unwrap(),
+            valid_until: Some(Date::parse("tot", "2027-07-31").unwrap()),
+        }, &op()).await.unwrap();
+        assert_eq!(d.licences_of_school(&a.id).await.unwrap(), vec![ok.clone()]);
+        assert!(ok.valid_on(&Date::parse("d", "2026-08-01").unwrap()));
+        assert!(ok.valid_on(&Date::parse("d", "2027-07-31").unwrap()));
+        assert!(!ok.valid_on(&Date::parse("d", "2027-08-01").unwrap()));
+        assert!(!ok.valid_on(&Date::parse("d", "2026-07-31").unwrap()));
+    }
+}
+
+on_both_backends! {
+    async fn licence_ending_before_it_starts_is_refused(d: Directory) {
+        let a = school(&d, "11AA", "00").await;
+        let (_, product) = publisher_with_product(&d, "uitgever", false).await;
+        let err = d.create_licence(&NewLicence {
+            school_id: a.id.clone(), product_id: product, scope: LicenceScope::School,
+            valid_from: Date::parse("van", "2026-08-01").unwrap(),
+            valid_until: Some(Date::parse("tot", "2026-07-01").unwrap()),
+        }, &op()).await.unwrap_err();
+        assert!(err.to_string().contains("einddatum"), "{err}");
+    }
+}
+
+on_both_backends! {
+    async fn consent_revocation_is_kept_as_history(d: Directory) {
+        let s = school(&d, "11AA", "00").await;
+        let (party, _) = publisher_with_product(&d, "uitgever", false).await;
+        let admin = Actor::staff("ict-1");
+        let first = d.grant_consent(&s.id, &party, &admin).await.unwrap();
+        assert_eq!(first.granted_by, "staff:ict-1");
+        let again = d.grant_consent(&s.id, &party, &admin).await.unwrap();
+        assert_eq!(again.id, first.id, "granting twice keeps one open consent");
+
+        d.revoke_consent(&s.id, &party, &admin).await.unwrap();
+        assert!(d.open_consent(&s.id, &party).await.unwrap().is_none());
+        let err = d.revoke_consent(&s.id, &party, &admin).await.unwrap_err();
+        assert!(matches!(err, DirectoryError::NotFound { .. }), "{err}");
+
+        d.grant_consent(&s.id, &party, &admin).await.unwrap();
+        let history = d.consent_history(&s.id).await.unwrap();
+        assert_eq!(history.len(), 2);
+        assert_eq!(history.iter().filter(|c| c.revoked_at.is_some()).count(), 1);
+        assert_eq!(history.iter().find(|c| c.revoked_at.is_some()).unwrap().revoked_by.as_deref(), Some("staff:ict-1"));
+    }
+}
+
+on_both_backends! {
+    async fn every_change_is_audited_and_a_refused_change_is_not(d: Directory) {
+        let s = school(&d, "11AA", "00").await;
+        let (party, _) = publisher_with_product(&d, "uitgever", false).await;
+        d.add_ip_range(&s.id, &Cidr::parse("192.0.2.0/24").unwrap(), "", &op()).await.unwrap();
+        d.grant_consent(&s.id, &party, &Actor::staff("ict-1")).await.unwrap();
+        d.add_ip_range(&s.id, &Cidr::parse("192.0.2.0/24").unwrap(), "", &op()).await.unwrap_err();
+
+        let log = d.audit_of_school(&s.id, 100).await.unwrap();
+        let actions: Vec<_> = log.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["consent.grant", "school.ip_range.add", "school.create"]);
+        assert_eq!(log[0].actor, "staff:ict-1");
+        assert_eq!(log[0].party_id.as_deref(), Some(party.as_str()));
+        assert_eq!(log[1].details["cidr"], "192.0.2.0/24");
+    }
+}
+
+on_both_backends! {
+    async fn audit_log_refuses_updates(d: Directory) {
+        let s = school(&d, "11AA", "00").await;
+        d.audit(AuditEvent {
+            actor: &op(), action: "test.event", school_id: Some(&s.id), party_id: None,
+            subject: None, details: serde_json::json!({"n": 1}),
+        }).await.unwrap();
+        let tampered = match d.pool() {
+            directory::Pool::Sqlite(p) => sqlx::query("UPDATE audit_log SET actor = 'someone else'").execute(p).await.map(|_| ()),
+            directory::Pool::Postgres(p) => sqlx::query("UPDATE audit_log SET actor = 'someone else'").execute(p).await.map(|_| ()),
+        };
+        let err = tampered.expect_err("an update of the audit log must fail");
+        assert!(err.to_string().contains("append-only"), "{err}");
+        assert!(d.audit_of_school(&s.id, 10).await.unwrap().iter().all(|e| e.actor == "operator:cli"));
+    }
+}
+
+on_both_backends! {
+    async fn migrations_run_again_without_change(d: Directory) {
+        school(&d, "11AA", "00").await;
+        d.pool().migrate().await.unwrap();
+        assert_eq!(d.list_schools().await.unwrap().len(), 1);
+    }
+}

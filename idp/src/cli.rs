@@ -1,0 +1,262 @@
+//! The command line of `openpoort`. Values are checked by the register's own parsers while the
+//! arguments are read, so a bad BRIN or CIDR stops the command before anything is opened.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use directory::model::{
+    Bestuursnummer, Brin, Cidr, Date, LasKey, PartyKind, SchoolCode, Vestigingscode, WebUrl,
+};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "openpoort",
+    version,
+    about = "openpoort: identity provider and SSO broker for primary schools"
+)]
+pub struct Cli {
+    /// Configuration file (TOML). Without it: $OPENPOORT_CONFIG, else the built-in defaults.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve HTTP with the configured database and keys.
+    Serve,
+    /// Seed demo data (board 99999, school 99ZZ00, groups, pupils, staff, a publisher) into the
+    /// embedded defaults and serve in development mode.
+    Demo,
+    /// Bring the database schema up to date and exit.
+    Migrate,
+    /// Signing keys: list, rotate.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// School boards (besturen).
+    #[command(subcommand)]
+    Board(BoardCommand),
+    /// School locations.
+    #[command(subcommand)]
+    School(SchoolCommand),
+    /// IP ranges of a school, for pupil login at school.
+    #[command(subcommand, name = "ip-range")]
+    IpRange(IpRangeCommand),
+    /// Publishers and network providers.
+    #[command(subcommand)]
+    Party(PartyCommand),
+    /// Products of a publisher.
+    #[command(subcommand)]
+    Product(ProductCommand),
+    /// Licences of schools for products.
+    #[command(subcommand)]
+    Licence(LicenceCommand),
+    /// Consents of schools to parties.
+    #[command(subcommand)]
+    Consent(ConsentCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// List signing keys with their state (next, current, retired).
+    List,
+    /// Promote each next key to current, retire the current one and create a fresh next key.
+    Rotate {
+        /// Only this algorithm (RS256 or ES256); default both.
+        #[arg(long, value_parser = parse_alg)]
+        alg: Option<certs::Algorithm>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BoardCommand {
+    /// Register a school board.
+    Add {
+        #[arg(long, value_parser = |s: &str| Bestuursnummer::parse(s).map_err(|e| e.to_string()))]
+        bestuursnummer: Bestuursnummer,
+        #[arg(long)]
+        name: String,
+    },
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SchoolCommand {
+    /// Register a school location under a board.
+    Add {
+        #[arg(long, value_parser = |s: &str| Bestuursnummer::parse(s).map_err(|e| e.to_string()))]
+        bestuursnummer: Bestuursnummer,
+        #[arg(long, value_parser = |s: &str| Brin::parse(s).map_err(|e| e.to_string()))]
+        brin: Brin,
+        #[arg(long, value_parser = |s: &str| Vestigingscode::parse(s).map_err(|e| e.to_string()))]
+        vestigingscode: Vestigingscode,
+        #[arg(long)]
+        name: String,
+    },
+    List,
+    /// Issue a new INSTELLING_REF; the school's old shortcut links stop working.
+    RegenerateRef {
+        #[arg(long, value_parser = parse_school)]
+        school: SchoolCode,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IpRangeCommand {
+    Add {
+        #[arg(long, value_parser = parse_school)]
+        school: SchoolCode,
+        #[arg(long, value_parser = |s: &str| Cidr::parse(s).map_err(|e| e.to_string()))]
+        cidr: Cidr,
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    Remove {
+        #[arg(long, value_parser = parse_school)]
+        school: SchoolCode,
+        #[arg(long, value_parser = |s: &str| Cidr::parse(s).map_err(|e| e.to_string()))]
+        cidr: Cidr,
+    },
+    List {
+        #[arg(long, value_parser = parse_school)]
+        school: SchoolCode,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PartyCommand {
+    Add {
+        /// Short identifier, e.g. `uitgeverij-noord`.
+        #[arg(long)]
+        code: String,
+        /// publisher (uitgeverij) or network_provider (netwerkaanbieder).
+        #[arg(long, value_parser = |s: &str| PartyKind::parse(s).map_err(|e| e.to_string()))]
+        kind: PartyKind,
+        #[arg(long)]
+        name: String,
+    },
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProductCommand {
+    Add {
+        /// Code of the publisher.
+        #[arg(long)]
+        party: String,
+        #[arg(long)]
+        code: String,
+        /// The methode (title) this product belongs to.
+        #[arg(long)]
+        methode: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = |s: &str| WebUrl::parse("launch_url", s).map_err(|e| e.to_string()))]
+        launch_url: WebUrl,
+        #[arg(long, value_parser = |s: &str| WebUrl::parse("icon_url", s).map_err(|e| e.to_string()))]
+        icon_url: Option<WebUrl>,
+        /// Pupils may open it from home (with a home code).
+        #[arg(long)]
+        home_allowed: bool,
+    },
+    List {
+        #[arg(long)]
+        party: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct LicenceAdd {
+    #[arg(long, value_parser = parse_school)]
+    pub school: SchoolCode,
+    /// Code of the publisher.
+    #[arg(long)]
+    pub party: String,
+    /// Code of the product.
+    #[arg(long)]
+    pub product: String,
+    /// Limit to this group (LAS key); repeatable. Without --group/--pupil/--staff-email the
+    /// licence covers the whole school.
+    #[arg(long = "group", value_parser = parse_las_key)]
+    pub groups: Vec<LasKey>,
+    /// Limit to this pupil (LAS key); repeatable.
+    #[arg(long = "pupil", value_parser = parse_las_key)]
+    pub pupils: Vec<LasKey>,
+    /// Limit to this staff member (e-mail); repeatable.
+    #[arg(long = "staff-email")]
+    pub staff: Vec<String>,
+    /// First day of validity, YYYY-MM-DD.
+    #[arg(long, value_parser = |s: &str| Date::parse("--from", s).map_err(|e| e.to_string()))]
+    pub from: Date,
+    /// Last day of validity, YYYY-MM-DD; open-ended without it.
+    #[arg(long, value_parser = |s: &str| Date::parse("--until", s).map_err(|e| e.to_string()))]
+    pub until: Option<Date>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LicenceCommand {
+    Add(LicenceAdd),
+    List {
+        #[arg(long, value_parser = parse_school)]
+        school: SchoolCode,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConsentCommand {
+    /// Record that the school consents to the party receiving its data.
+    Grant {
+        #[arg(long, value_parser = parse_school)]
+        school: SchoolCode,
+        #[arg(long)]
+        party: String,
+    },
+    /// End the consent; the history keeps it.
+    Revoke {
+        #[arg(long, value_parser = parse_school)]
+        school: SchoolCode,
+        #[arg(long)]
+        party: String,
+    },
+    /// All consents of a school, open and revoked.
+    List {
+        #[arg(long, value_parser = parse_school)]
+        school: SchoolCode,
+    },
+}
+
+fn parse_school(s: &str) -> Result<SchoolCode, String> {
+    SchoolCode::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_las_key(s: &str) -> Result<LasKey, String> {
+    LasKey::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_alg(s: &str) -> Result<certs::Algorithm, String> {
+    s.parse::<certs::Algorithm>().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn bad_brin_is_refused_while_reading_arguments() {
+        let err = Cli::try_parse_from([
+            "openpoort", "school", "add", "--bestuursnummer", "41234", "--brin", "1ZAB",
+            "--vestigingscode", "00", "--name", "X",
+        ])
+        .unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("BRIN") && msg.contains("2 cijfers gevolgd door 2 hoofdletters"), "{msg}");
+    }
+}
