@@ -273,7 +273,11 @@ impl Cidr {
             )
         };
         let v = value.trim();
-        let net = if v.contains('/') {
+        let net = if let Some((_, prefix)) = v.split_once('/') {
+            // A prefix is plain digits: "+8" or "8/8" would otherwise slip through.
+            if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(invalid());
+            }
             IpNetwork::from_str(v).map_err(|_| invalid())?
         } else {
             let addr = IpAddr::from_str(v).map_err(|_| invalid())?;
@@ -301,6 +305,22 @@ impl Cidr {
 
     pub fn network(&self) -> IpNetwork {
         self.0
+    }
+}
+
+impl FromStr for Cidr {
+    type Err = DirectoryError;
+    fn from_str(s: &str) -> Result<Self> {
+        Cidr::parse(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Cidr {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Cidr::parse(&text).map_err(serde::de::Error::custom)
     }
 }
 

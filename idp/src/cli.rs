@@ -32,6 +32,9 @@ pub enum Command {
     Demo,
     /// Bring the database schema up to date and exit.
     Migrate,
+    /// Configuration: check the file and environment, list the settings.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Signing keys: list, rotate.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -56,6 +59,14 @@ pub enum Command {
     /// Consents of schools to parties.
     #[command(subcommand)]
     Consent(ConsentCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Load the configuration as `serve` would and report the first problem, if any.
+    Check,
+    /// Every setting with its environment variable.
+    Keys,
 }
 
 #[derive(Debug, Subcommand)]
@@ -252,11 +263,23 @@ mod tests {
     #[test]
     fn bad_brin_is_refused_while_reading_arguments() {
         let err = Cli::try_parse_from([
-            "openpoort", "school", "add", "--bestuursnummer", "41234", "--brin", "1ZAB",
-            "--vestigingscode", "00", "--name", "X",
+            "openpoort",
+            "school",
+            "add",
+            "--bestuursnummer",
+            "41234",
+            "--brin",
+            "1ZAB",
+            "--vestigingscode",
+            "00",
+            "--name",
+            "X",
         ])
         .unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("BRIN") && msg.contains("2 cijfers gevolgd door 2 hoofdletters"), "{msg}");
+        assert!(
+            msg.contains("BRIN") && msg.contains("2 cijfers gevolgd door 2 hoofdletters"),
+            "{msg}"
+        );
     }
 }

@@ -11,11 +11,11 @@
 //! variable, so the operator can fix it wherever they configure openpoort.
 
 use std::fmt;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer};
+use directory::model::Cidr;
+use serde::Deserialize;
 use toml::{Table, Value};
 
 /// Names the config file to read when `--config` is not given. It is the only
@@ -181,90 +181,6 @@ impl Default for LogConfig {
 pub enum LogFormat {
     Human,
     Json,
-}
-
-// ---------------------------------------------------------------------------
-// Trusted proxy networks
-// ---------------------------------------------------------------------------
-
-/// An IP network such as `10.0.0.0/8` or `fd00::/8`. Host bits are cleared
-/// on parsing, so `192.168.1.7/24` is stored and shown as `192.168.1.0/24`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Cidr {
-    network: IpAddr,
-    prefix: u8,
-}
-
-impl Cidr {
-    /// Whether `addr` lies in this network. An IPv4-mapped IPv6 address
-    /// (`::ffff:10.0.0.1`, what a dual-stack listener reports for IPv4 peers)
-    /// is matched as the IPv4 address it stands for, so IPv4 proxy ranges keep
-    /// working when openpoort listens on `[::]`.
-    pub fn contains(&self, addr: IpAddr) -> bool {
-        match (self.network, addr.to_canonical()) {
-            (IpAddr::V4(net), IpAddr::V4(a)) => {
-                u32::from(a) & v4_mask(self.prefix) == u32::from(net)
-            }
-            (IpAddr::V6(net), IpAddr::V6(a)) => {
-                u128::from(a) & v6_mask(self.prefix) == u128::from(net)
-            }
-            _ => false,
-        }
-    }
-}
-
-fn v4_mask(prefix: u8) -> u32 {
-    u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0)
-}
-
-fn v6_mask(prefix: u8) -> u128 {
-    u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0)
-}
-
-impl FromStr for Cidr {
-    /// The reason, phrased to follow the offending entry in a message.
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (addr_text, prefix_text) = match s.split_once('/') {
-            Some((addr, prefix)) => (addr, Some(prefix)),
-            None => (s, None),
-        };
-        let addr: IpAddr = addr_text
-            .parse()
-            .map_err(|_| format!("`{addr_text}` is not an IPv4 or IPv6 address"))?;
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let prefix = match prefix_text {
-            None => max,
-            // u8::from_str would accept "+8"; a CIDR prefix is plain digits.
-            Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
-                match p.parse::<u8>() {
-                    Ok(n) if n <= max => n,
-                    _ => return Err(format!("prefix length {p} is larger than {max}")),
-                }
-            }
-            Some(p) => return Err(format!("prefix length `{p}` is not a number")),
-        };
-        let network = match addr {
-            IpAddr::V4(a) => IpAddr::from((u32::from(a) & v4_mask(prefix)).to_be_bytes()),
-            IpAddr::V6(a) => IpAddr::from((u128::from(a) & v6_mask(prefix)).to_be_bytes()),
-        };
-        Ok(Cidr { network, prefix })
-    }
-}
-
-impl fmt::Display for Cidr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.network, self.prefix)
-    }
-}
-
-impl<'de> Deserialize<'de> for Cidr {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse()
-            .map_err(|reason| serde::de::Error::custom(format!("\"{text}\": {reason}")))
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1348,7 +1264,10 @@ mod tests {
             "{message}"
         );
         assert!(message.contains("\"10.0.0.0/33\""), "{message}");
-        assert!(message.contains("larger than 32"), "{message}");
+        assert!(
+            message.contains("prefix hoogstens 32 voor IPv4"),
+            "{message}"
+        );
 
         let message = load_err(
             &development(""),
@@ -1366,6 +1285,8 @@ mod tests {
             "10.0.0.0/8/8",
             "proxy.local",
             "",
+            // Host bits after the prefix: refused rather than silently widened.
+            "192.168.1.7/24",
         ] {
             assert!(bad.parse::<Cidr>().is_err(), "{bad:?} was accepted");
         }
@@ -1374,7 +1295,7 @@ mod tests {
 
         let config = load(
             &development(
-                "trusted_proxies = [\"10.0.0.0/8\", \"::1\", \"192.168.1.7/24\", \"fd00::/8\"]",
+                "trusted_proxies = [\"10.0.0.0/8\", \"::1\", \"192.168.1.0/24\", \"fd00::/8\"]",
             ),
             &[],
         )

@@ -1,1 +1,152 @@
-fn main() {}
+//! `openpoort`: the server and its command line.
+
+mod app;
+mod cli;
+mod config;
+mod demo;
+mod metrics;
+mod operator;
+mod server;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+
+use crate::app::AppError;
+use crate::cli::{Cli, Command, ConfigCommand};
+use crate::config::{CONFIG_PATH_ENV, Config};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("openpoort: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("openpoort: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn environment() -> Result<Vec<(String, String)>, AppError> {
+    std::env::vars_os()
+        .filter_map(|(k, v)| {
+            let k = k.into_string().ok()?;
+            // Only our own variables must be readable; others are none of our business.
+            if !k.starts_with("OPENPOORT_") {
+                return None;
+            }
+            Some(v.into_string().map(|v| (k.clone(), v)).map_err(|_| {
+                AppError::Usage(format!("environment variable {k} is not valid UTF-8"))
+            }))
+        })
+        .collect()
+}
+
+fn load_config(cli: &Cli, development: bool) -> Result<Config, AppError> {
+    let mut env = environment()?;
+    let file = cli.config.clone().or_else(|| {
+        env.iter()
+            .find(|(k, _)| k == CONFIG_PATH_ENV)
+            .map(|(_, v)| v.into())
+    });
+    if development {
+        env.push(("OPENPOORT_SERVER_MODE".into(), "development".into()));
+    }
+    Ok(Config::load(file.as_deref(), env)?)
+}
+
+async fn run(cli: Cli) -> Result<(), AppError> {
+    if let Command::Config(ConfigCommand::Keys) = cli.command {
+        for (key, env) in config::known_keys() {
+            println!("{key:<36} {env}");
+        }
+        return Ok(());
+    }
+    let demo = matches!(cli.command, Command::Demo);
+    let config = load_config(&cli, demo)?;
+    if let Command::Config(ConfigCommand::Check) = cli.command {
+        println!(
+            "configuration OK ({} mode)",
+            if config.is_development() {
+                "development"
+            } else {
+                "production"
+            }
+        );
+        return Ok(());
+    }
+    app::init_logging(&config)?;
+    match cli.command {
+        Command::Serve => serve(&config, None).await,
+        Command::Demo => {
+            let (directory, keys) = app::start(&config).await?;
+            let seeded = demo::seed(&directory).await?;
+            serve(&config, Some((directory, keys, seeded))).await
+        }
+        Command::Config(_) => unreachable!("answered before logging starts"),
+        Command::Migrate => {
+            let directory = app::open_directory(&config).await?;
+            println!("database schema is up to date");
+            directory.pool().close().await;
+            Ok(())
+        }
+        command => operator::run(&config, command).await,
+    }
+}
+
+async fn serve(
+    config: &Config,
+    prepared: Option<(
+        directory::Directory,
+        Arc<certs::KeyManager<directory::Directory>>,
+        demo::Seeded,
+    )>,
+) -> Result<(), AppError> {
+    let (directory, keys, seeded) = match prepared {
+        Some((d, k, s)) => (d, k, Some(s)),
+        None => {
+            let (d, k) = app::start(config).await?;
+            (d, k, None)
+        }
+    };
+    let state = server::AppState {
+        directory: directory.clone(),
+        keys,
+        metrics: Arc::default(),
+    };
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .map_err(AppError::io(format!(
+            "cannot listen on {}",
+            config.server.listen
+        )))?;
+    let local = listener
+        .local_addr()
+        .map_err(AppError::io("cannot read the listening address"))?;
+    tracing::info!(address = %local, public_url = %config.server.public_url, "listening");
+    // One machine-readable line on stdout, so that scripts and tests find the port when
+    // `server.listen` asks for port 0.
+    println!("openpoort listening on http://{local}");
+    if let Some(seeded) = seeded {
+        demo::print_welcome(&seeded, &config.server.public_url, local);
+    }
+    let grace = Duration::from_secs(config.server.shutdown_grace_seconds);
+    server::serve(listener, server::router(state), grace)
+        .await
+        .map_err(AppError::io("HTTP server failed"))?;
+    directory.pool().close().await;
+    tracing::info!("stopped");
+    Ok(())
+}

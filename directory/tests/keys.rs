@@ -1,0 +1,62 @@
+//! Signing-key storage on both backends, driven through the `certs` key manager.
+
+mod common;
+
+use certs::{Algorithm, CertificateProfile, Kek, KeyManager, KeyState};
+use directory::Directory;
+
+fn manager(d: &Directory, kek: &Kek) -> KeyManager<Directory> {
+    KeyManager::new(d.clone(), kek.clone(), CertificateProfile::default())
+}
+
+on_both_backends! {
+    async fn nodes_starting_at_once_create_one_current_key_per_algorithm(d: Directory) {
+        let kek = Kek::generate();
+        let (a, b) = (manager(&d, &kek), manager(&d, &kek));
+        let (ra, rb) = tokio::join!(a.ensure_keys(1_000), b.ensure_keys(1_000));
+        ra.unwrap();
+        rb.unwrap();
+        let keys = a.list().await.unwrap();
+        for alg in Algorithm::ALL {
+            let of = |s: KeyState| keys.iter().filter(|k| k.alg == alg && k.state == s).count();
+            assert_eq!((of(KeyState::Current), of(KeyState::Next)), (1, 1), "{alg}");
+        }
+        assert_eq!(keys.len(), 4);
+    }
+}
+
+on_both_backends! {
+    async fn stored_private_keys_are_sealed_and_rotation_survives_a_reload(d: Directory) {
+        let kek = Kek::generate();
+        let m = manager(&d, &kek);
+        m.ensure_keys(1_000).await.unwrap();
+        let before = m.published(Algorithm::Rs256).await.unwrap();
+        let next_kid = before.iter().find(|k| k.state == KeyState::Next).unwrap().kid.clone();
+        for k in &before {
+            // The PKCS#8 DER of an RSA key starts with a SEQUENCE header; sealed bytes must not.
+            assert!(!k.encrypted_private_key.starts_with(&[0x30, 0x82]), "private key stored in the clear");
+            assert_eq!(k.kek_id, kek.id());
+            assert!(k.certificate_pem.as_deref().is_some_and(|c| c.contains("BEGIN CERTIFICATE")));
+        }
+
+        let current = m.rotate(Algorithm::Rs256, 2_000).await.unwrap();
+        assert_eq!(current.kid, next_kid);
+
+        // A second node (a fresh manager over the same database) sees the rotation.
+        let other = manager(&d, &kek);
+        let signing = other.current_signing_key(Algorithm::Rs256).await.unwrap();
+        assert_eq!(signing.kid(), next_kid);
+        let keys = other.list().await.unwrap();
+        assert_eq!(keys.iter().filter(|k| k.alg == Algorithm::Rs256 && k.state == KeyState::Retired).count(), 1);
+        assert_eq!(keys.iter().filter(|k| k.alg == Algorithm::Es256).count(), 2, "ES256 untouched");
+    }
+}
+
+on_both_backends! {
+    async fn a_node_with_another_kek_refuses_the_stored_keys(d: Directory) {
+        manager(&d, &Kek::generate()).ensure_keys(1_000).await.unwrap();
+        let err = manager(&d, &Kek::generate()).ensure_keys(1_001).await.unwrap_err();
+        assert!(matches!(err, certs::CertsError::WrongKek { .. }), "{err}");
+        assert_eq!(manager(&d, &Kek::generate()).list().await.unwrap().len(), 4, "nothing added");
+    }
+}

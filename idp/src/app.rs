@@ -1,0 +1,141 @@
+//! Start-up: configuration to a running register, key store and logger.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use certs::{CertificateProfile, Kek, KeyManager};
+use directory::{ConnectOptions, Directory, DirectoryError};
+use thiserror::Error;
+
+use crate::config::{Config, ConfigError, LogFormat};
+
+#[derive(Debug, Error)]
+pub enum AppError {
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Directory(#[from] DirectoryError),
+    #[error("signing keys: {0}")]
+    Keys(#[from] certs::CertsError),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl AppError {
+    pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> AppError {
+        let context = context.into();
+        move |source| AppError::Io { context, source }
+    }
+}
+
+pub fn init_logging(config: &Config) -> Result<(), AppError> {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log.level).map_err(|e| {
+        AppError::Usage(format!(
+            "bad value for `log.level` (OPENPOORT_LOG_LEVEL): {e}"
+        ))
+    })?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log.format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Human => builder.init(),
+    }
+    Ok(())
+}
+
+pub async fn open_directory(config: &Config) -> Result<Directory, AppError> {
+    let url = config.database_url();
+    let opts = ConnectOptions {
+        max_connections: config.database.max_connections,
+        pg_schema: None,
+    };
+    let directory = Directory::open(&url, &opts).await?;
+    tracing::info!(
+        backend = ?directory.pool().backend(),
+        database = %directory::db::redact_url(&url),
+        "register opened and migrated"
+    );
+    Ok(directory)
+}
+
+/// The key-encryption key: from `keys.kek`, or in development mode from a file in the data
+/// directory that is created on first use (owner-only permissions).
+pub fn resolve_kek(config: &Config) -> Result<Kek, AppError> {
+    if !config.keys.kek.is_empty() {
+        return Ok(Kek::from_base64(&config.keys.kek)?);
+    }
+    if !config.is_development() {
+        return Err(AppError::Usage(
+            "production mode needs a key-encryption key: set `keys.kek` (OPENPOORT_KEYS_KEK) to 32 random bytes in base64, e.g. `openssl rand -base64 32`".into(),
+        ));
+    }
+    let path = config.storage.data_dir.join("development.kek");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Kek::from_base64(&text)?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let kek = Kek::generate();
+            write_private_file(&path, kek.to_base64().as_bytes())?;
+            tracing::warn!(path = %path.display(), "development mode: generated a key-encryption key; never use it for real accounts");
+            Ok(kek)
+        }
+        Err(e) => Err(AppError::io(format!("cannot read {}", path.display()))(e)),
+    }
+}
+
+fn write_private_file(path: &Path, contents: &[u8]) -> Result<(), AppError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(AppError::io(format!("cannot create {}", dir.display())))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .map_err(AppError::io(format!("cannot create {}", path.display())))?;
+    file.write_all(contents)
+        .map_err(AppError::io(format!("cannot write {}", path.display())))
+}
+
+pub fn key_manager(
+    config: &Config,
+    directory: &Directory,
+) -> Result<KeyManager<Directory>, AppError> {
+    let profile = CertificateProfile {
+        common_name: config.keys.certificate_common_name.clone(),
+        validity_days: config.keys.certificate_validity_days,
+        ..CertificateProfile::default()
+    };
+    Ok(KeyManager::new(
+        directory.clone(),
+        resolve_kek(config)?,
+        profile,
+    ))
+}
+
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Opens everything `serve` needs and makes sure signing keys exist.
+pub async fn start(config: &Config) -> Result<(Directory, Arc<KeyManager<Directory>>), AppError> {
+    let directory = open_directory(config).await?;
+    let keys = key_manager(config, &directory)?;
+    let records = keys.ensure_keys(unix_now()).await?;
+    tracing::info!(keys = records.len(), "signing keys ready");
+    Ok((directory, Arc::new(keys)))
+}

@@ -1,0 +1,368 @@
+//! Operator commands: keys and the register, from the command line. Every change is audited as
+//! `operator:cli`.
+
+use directory::model::Email;
+use directory::parties::{LicenceMember, LicenceScope, NewLicence, NewProduct};
+use directory::schools::NewSchool;
+use directory::{Actor, Directory, DirectoryError};
+
+use crate::app::{self, AppError};
+use crate::cli::{
+    BoardCommand, Command, ConsentCommand, IpRangeCommand, KeysCommand, LicenceAdd, LicenceCommand,
+    PartyCommand, ProductCommand, SchoolCommand,
+};
+use crate::config::Config;
+
+pub async fn run(config: &Config, command: Command) -> Result<(), AppError> {
+    let directory = app::open_directory(config).await?;
+    let result = dispatch(config, &directory, command).await;
+    directory.pool().close().await;
+    result
+}
+
+async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<(), AppError> {
+    let actor = Actor::operator_cli();
+    match command {
+        Command::Keys(KeysCommand::List) => {
+            let keys = app::key_manager(config, d)?.list().await?;
+            if keys.is_empty() {
+                println!("no signing keys yet: they are created when openpoort first starts");
+            }
+            println!(
+                "{:<24} {:<6} {:<8} {:<20} {:<20} {:<20} CERTIFICATE SHA-256",
+                "KID", "ALG", "STATE", "CREATED", "ACTIVATED", "RETIRED"
+            );
+            for k in keys {
+                let fingerprint = match &k.certificate_pem {
+                    Some(pem) => certs::certificate_fingerprint(pem)?,
+                    None => "-".into(),
+                };
+                let t = |v: Option<i64>| v.map_or("-".to_string(), utc_date_time);
+                println!(
+                    "{:<24} {:<6} {:<8} {:<20} {:<20} {:<20} {}",
+                    k.kid,
+                    k.alg.as_str(),
+                    k.state.as_str(),
+                    utc_date_time(k.created_at),
+                    t(k.activated_at),
+                    t(k.retired_at),
+                    fingerprint
+                );
+            }
+        }
+        Command::Keys(KeysCommand::Rotate { alg }) => {
+            let keys = app::key_manager(config, d)?;
+            keys.ensure_keys(app::unix_now()).await?;
+            let algs = alg.map_or(certs::Algorithm::ALL.to_vec(), |a| vec![a]);
+            for alg in algs {
+                let current = keys.rotate(alg, app::unix_now()).await?;
+                println!(
+                    "{alg}: {} is now current; a new next key was created",
+                    current.kid
+                );
+            }
+        }
+        Command::Board(BoardCommand::Add {
+            bestuursnummer,
+            name,
+        }) => {
+            let b = d.create_board(&bestuursnummer, &name, &actor).await?;
+            println!(
+                "bestuur {} ({}) toegevoegd / board added",
+                b.bestuursnummer, b.name
+            );
+        }
+        Command::Board(BoardCommand::List) => {
+            for b in d.list_boards().await? {
+                println!("{}  {}", b.bestuursnummer, b.name);
+            }
+        }
+        Command::School(SchoolCommand::Add {
+            bestuursnummer,
+            brin,
+            vestigingscode,
+            name,
+        }) => {
+            let s = d
+                .create_school(
+                    &NewSchool {
+                        bestuursnummer,
+                        brin,
+                        vestigingscode,
+                        name,
+                    },
+                    &actor,
+                )
+                .await?;
+            println!("school {} ({}) toegevoegd / school added", s.code(), s.name);
+            println!("INSTELLING_REF: {}", s.instelling_ref);
+        }
+        Command::School(SchoolCommand::List) => {
+            for s in d.list_schools().await? {
+                let state = match (&s.merged_into, s.active) {
+                    (Some(into), _) => format!("merged into {into}"),
+                    (None, true) => "active".into(),
+                    (None, false) => "inactive".into(),
+                };
+                println!("{}  {}  {}  {}", s.code(), s.instelling_ref, state, s.name);
+            }
+        }
+        Command::School(SchoolCommand::RegenerateRef { school }) => {
+            let s = d.require_school(&school).await?;
+            let fresh = d.regenerate_instelling_ref(&s.id, &actor).await?;
+            println!(
+                "nieuwe INSTELLING_REF voor / new INSTELLING_REF for {}: {fresh}",
+                s.code()
+            );
+        }
+        Command::IpRange(IpRangeCommand::Add {
+            school,
+            cidr,
+            label,
+        }) => {
+            let s = d.require_school(&school).await?;
+            let r = d.add_ip_range(&s.id, &cidr, &label, &actor).await?;
+            println!(
+                "IP-bereik {} toegevoegd aan / IP range added to {}",
+                r.cidr,
+                s.code()
+            );
+        }
+        Command::IpRange(IpRangeCommand::Remove { school, cidr }) => {
+            let s = d.require_school(&school).await?;
+            d.remove_ip_range(&s.id, &cidr, &actor).await?;
+            println!("IP-bereik {cidr} verwijderd / IP range removed");
+        }
+        Command::IpRange(IpRangeCommand::List { school }) => {
+            let s = d.require_school(&school).await?;
+            for r in d.ip_ranges(&s.id).await? {
+                println!("{}  {}", r.cidr, r.label);
+            }
+        }
+        Command::Party(PartyCommand::Add { code, kind, name }) => {
+            let p = d.create_party(&code, kind, &name, &actor).await?;
+            println!(
+                "partij {} ({}) toegevoegd / party added",
+                p.code,
+                p.kind.as_str()
+            );
+        }
+        Command::Party(PartyCommand::List) => {
+            for p in d.list_parties().await? {
+                println!("{}  {}  {}", p.code, p.kind.as_str(), p.name);
+            }
+        }
+        Command::Product(ProductCommand::Add {
+            party,
+            code,
+            methode,
+            name,
+            launch_url,
+            icon_url,
+            home_allowed,
+        }) => {
+            let p = d.require_party(&party).await?;
+            let product = d
+                .create_product(
+                    &p.id,
+                    &NewProduct {
+                        code,
+                        methode,
+                        name,
+                        launch_url,
+                        icon_url,
+                        home_allowed,
+                    },
+                    &actor,
+                )
+                .await?;
+            println!(
+                "product {} van / of {} toegevoegd / added",
+                product.code, p.code
+            );
+        }
+        Command::Product(ProductCommand::List { party }) => {
+            let p = d.require_party(&party).await?;
+            for product in d.products_of_party(&p.id).await? {
+                let home = if product.home_allowed {
+                    "thuis"
+                } else {
+                    "alleen school"
+                };
+                println!(
+                    "{}  {}  {}  {}",
+                    product.code, home, product.launch_url, product.name
+                );
+            }
+        }
+        Command::Licence(LicenceCommand::Add(add)) => add_licence(d, add, &actor).await?,
+        Command::Licence(LicenceCommand::List { school }) => {
+            let s = d.require_school(&school).await?;
+            for l in d.licences_of_school(&s.id).await? {
+                let product = d.product_by_id(&l.product_id).await?;
+                let scope = match &l.scope {
+                    LicenceScope::School => "hele school".to_string(),
+                    LicenceScope::Members(m) => format!("{} groepen/gebruikers", m.len()),
+                };
+                println!(
+                    "{}  {}  {} t/m {}  {}",
+                    l.id,
+                    product.map_or_else(|| l.product_id.clone(), |p| p.code),
+                    l.valid_from,
+                    l.valid_until.as_deref().unwrap_or("-"),
+                    scope
+                );
+            }
+        }
+        Command::Consent(ConsentCommand::Grant { school, party }) => {
+            let s = d.require_school(&school).await?;
+            let p = d.require_party(&party).await?;
+            d.grant_consent(&s.id, &p.id, &actor).await?;
+            println!(
+                "{} geeft toestemming aan / consents to {}",
+                s.code(),
+                p.code
+            );
+        }
+        Command::Consent(ConsentCommand::Revoke { school, party }) => {
+            let s = d.require_school(&school).await?;
+            let p = d.require_party(&party).await?;
+            d.revoke_consent(&s.id, &p.id, &actor).await?;
+            println!(
+                "toestemming van {} aan {} ingetrokken / consent revoked",
+                s.code(),
+                p.code
+            );
+        }
+        Command::Consent(ConsentCommand::List { school }) => {
+            let s = d.require_school(&school).await?;
+            for c in d.consent_history(&s.id).await? {
+                let party = d
+                    .party_by_id(&c.party_id)
+                    .await?
+                    .map_or(c.party_id.clone(), |p| p.code);
+                let revoked = match (c.revoked_at, &c.revoked_by) {
+                    (Some(at), Some(by)) => format!("ingetrokken {at} door {by}"),
+                    _ => "geldig".into(),
+                };
+                println!(
+                    "{party}  gegeven {} door {}  {revoked}",
+                    c.granted_at, c.granted_by
+                );
+            }
+        }
+        Command::Serve | Command::Demo | Command::Migrate | Command::Config(_) => {
+            unreachable!("handled in main")
+        }
+    }
+    Ok(())
+}
+
+async fn add_licence(d: &Directory, add: LicenceAdd, actor: &Actor) -> Result<(), AppError> {
+    let school = d.require_school(&add.school).await?;
+    let party = d.require_party(&add.party).await?;
+    let product = d
+        .product_by_code(&party.id, &add.product)
+        .await?
+        .ok_or_else(|| DirectoryError::NotFound {
+            what: "product",
+            key: add.product.clone(),
+        })?;
+    let mut members = Vec::new();
+    if !add.groups.is_empty() {
+        let groups = d.groups_of_school(&school.id).await?;
+        for key in &add.groups {
+            let g = groups
+                .iter()
+                .find(|g| g.las_key == key.as_str())
+                .ok_or_else(|| DirectoryError::NotFound {
+                    what: "groep",
+                    key: key.to_string(),
+                })?;
+            members.push(LicenceMember::Group(g.id.clone()));
+        }
+    }
+    if !add.pupils.is_empty() {
+        let pupils = d.pupils_of_school(&school.id).await?;
+        for key in &add.pupils {
+            let p = pupils
+                .iter()
+                .find(|p| p.las_key == key.as_str())
+                .ok_or_else(|| DirectoryError::NotFound {
+                    what: "leerling",
+                    key: key.to_string(),
+                })?;
+            members.push(LicenceMember::Pupil(p.id.clone()));
+        }
+    }
+    for email in &add.staff {
+        let email = Email::parse(email)?;
+        let s = d
+            .staff_by_email(&email)
+            .await?
+            .ok_or_else(|| DirectoryError::NotFound {
+                what: "medewerker",
+                key: email.to_string(),
+            })?;
+        members.push(LicenceMember::Staff(s.id));
+    }
+    let scope = if members.is_empty() {
+        LicenceScope::School
+    } else {
+        LicenceScope::Members(members)
+    };
+    let licence = d
+        .create_licence(
+            &NewLicence {
+                school_id: school.id.clone(),
+                product_id: product.id,
+                scope,
+                valid_from: add.from,
+                valid_until: add.until,
+            },
+            actor,
+        )
+        .await?;
+    println!(
+        "licentie {} voor {} op {} toegevoegd / licence added",
+        licence.id,
+        school.code(),
+        add.product
+    );
+    Ok(())
+}
+
+/// Unix seconds as `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian, UTC), for listings; the civil
+/// date follows Howard Hinnant's days-from-civil inverse.
+fn utc_date_time(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3_600,
+        rem % 3_600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utc_date_time;
+
+    #[test]
+    fn timestamps_are_listed_as_utc_calendar_time() {
+        assert_eq!(utc_date_time(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc_date_time(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(utc_date_time(1_795_409_252), "2026-11-23T04:47:32Z");
+        assert_eq!(utc_date_time(-1), "1969-12-31T23:59:59Z");
+    }
+}

@@ -1,0 +1,186 @@
+//! HTTP: the router, operational endpoints and graceful shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use certs::{Algorithm, KeyManager};
+use directory::{Directory, Pool};
+use tokio::net::TcpListener;
+
+use crate::metrics::Metrics;
+
+/// Everything a request handler may reach. Built once at start-up and passed by axum; no globals.
+#[derive(Clone)]
+pub struct AppState {
+    pub directory: Directory,
+    pub keys: Arc<KeyManager<Directory>>,
+    pub metrics: Arc<Metrics>,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+/// Liveness: the process answers. Deliberately checks nothing else, so that a database outage
+/// does not make an orchestrator restart every node at once.
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// Readiness: this node can serve logins, which needs the database and a signing key it can
+/// decrypt (a node started with the wrong key-encryption key is not ready).
+async fn readyz(State(state): State<AppState>) -> Response {
+    match tokio::time::timeout(Duration::from_secs(2), state.directory.ping()).await {
+        Ok(Ok(())) => match state.keys.current_signing_key(Algorithm::Rs256).await {
+            Ok(_) => (StatusCode::OK, "ready\n").into_response(),
+            Err(e) => {
+                tracing::warn!(error = %e, "readiness check: no usable signing key");
+                (StatusCode::SERVICE_UNAVAILABLE, "signing key unavailable\n").into_response()
+            }
+        },
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness check: database unavailable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+        }
+        Err(_) => {
+            tracing::warn!("readiness check: database did not answer within 2 s");
+            (StatusCode::SERVICE_UNAVAILABLE, "database timeout\n").into_response()
+        }
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let (size, idle) = match state.directory.pool() {
+        Pool::Sqlite(p) => (p.size(), p.num_idle()),
+        Pool::Postgres(p) => (p.size(), p.num_idle()),
+    };
+    let body = state.metrics.render(&[
+        (
+            "openpoort_db_pool_connections",
+            "Open database connections.",
+            f64::from(size),
+        ),
+        (
+            "openpoort_db_pool_idle_connections",
+            "Idle database connections.",
+            idle as f64,
+        ),
+    ]);
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        "Deze pagina bestaat niet. / This page does not exist.\n",
+    )
+        .into_response()
+}
+
+/// Counts and times each request under its route template, never the raw path: raw paths carry
+/// identifiers and would let a scanner create unbounded series.
+async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().as_str().to_owned();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let response = next.run(req).await;
+    let status = response.status().as_u16();
+    let elapsed = start.elapsed();
+    state.metrics.observe(&method, &route, status, elapsed);
+    // The query string is never logged: later endpoints carry codes and tokens in it.
+    tracing::debug!(%method, %route, status, ms = elapsed.as_secs_f64() * 1000.0, "request");
+    response
+}
+
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let h = response.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+/// Serves until SIGTERM or Ctrl-C, then stops accepting, lets requests in flight finish for at
+/// most `grace`, and returns.
+pub async fn serve(listener: TcpListener, app: Router, grace: Duration) -> std::io::Result<()> {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        let _ = tx.send(());
+    });
+    let mut server = std::pin::pin!(server.into_future());
+    tokio::select! {
+        result = &mut server => result,
+        _ = async {
+            let _ = rx.await;
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!(grace_seconds = grace.as_secs(), "requests still running after the shutdown grace period; stopping anyway");
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown signal received; finishing requests in flight");
+}
