@@ -28,8 +28,18 @@ const GROUPS: [(&str, &str, Option<&str>); 5] = [
     ("plus", "Plusklas", None),
 ];
 
-// (LAS key, roepnaam, voorvoegsel, achternaam, jaargroep, stamgroep, in the Plusklas)
-const PUPILS: [(&str, &str, Option<&str>, &str, &str, &str, bool); 10] = [
+/// LAS key, roepnaam, voorvoegsel, achternaam, jaargroep, stamgroep, in the Plusklas.
+type DemoPupil = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+    &'static str,
+    &'static str,
+    bool,
+);
+
+const PUPILS: [DemoPupil; 10] = [
     ("L001", "Sem", None, "Bakker", "1", "g12", false),
     ("L002", "Noor", Some("de"), "Jong", "2", "g12", false),
     ("L003", "Daan", None, "Visser", "3", "g3", false),

@@ -1,1 +1,201 @@
+//! Helpers for end-to-end tests: run the real `openpoort` binary as an operator or a client
+//! would, with a data directory and (where asked) a PostgreSQL schema of its own per test.
 
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// The `openpoort` binary of this build: next to the `deps` folder the test runs from.
+pub fn binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("current test executable");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test executable lives in target/<profile>/deps");
+    let bin = dir.join("openpoort");
+    assert!(
+        bin.exists(),
+        "{} does not exist: build it first (scripts/test does: cargo build --workspace --bins)",
+        bin.display()
+    );
+    bin
+}
+
+/// A command for `openpoort` that sees none of the caller's OPENPOORT_ variables (they would
+/// leak a developer's settings into the test), working in `dir`, in development mode.
+pub fn openpoort(dir: &Path) -> Command {
+    let mut cmd = Command::new(binary());
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("OPENPOORT_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.current_dir(dir)
+        .env("OPENPOORT_SERVER_MODE", "development")
+        .env("OPENPOORT_LOG_LEVEL", "warn")
+        .stdin(Stdio::null());
+    cmd
+}
+
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run openpoort")
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A running server; stopped with SIGTERM when dropped.
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+    pub stdout: mpsc::Receiver<String>,
+}
+
+impl Server {
+    /// Starts `cmd` (a `serve` or `demo` command) on a free port and waits until it listens.
+    pub fn start(mut cmd: Command) -> Server {
+        cmd.env("OPENPOORT_SERVER_LISTEN", "127.0.0.1:0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut child = cmd.spawn().expect("start openpoort");
+        let out = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(url) = line.strip_prefix("openpoort listening on ") {
+                        return Server {
+                            child,
+                            base: url.trim().to_owned(),
+                            stdout: rx,
+                        };
+                    }
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!("openpoort did not report a listening address within 60 s");
+                }
+            }
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Lines printed after the listening line, collected for a short while.
+    pub fn more_output(&self, wait: Duration) -> Vec<String> {
+        let mut lines = Vec::new();
+        while let Ok(line) = self.stdout.recv_timeout(wait) {
+            lines.push(line);
+        }
+        lines
+    }
+
+    /// Sends SIGTERM and waits for the process to end; returns whether it exited successfully.
+    pub fn terminate(&mut self) -> bool {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "could not signal openpoort");
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status.success();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "openpoort did not stop within 30 s of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// A PostgreSQL schema of its own for one test, reached through the URL's `options`, so that the
+/// binary under test needs no test-only setting. Requires `psql` and TEST_POSTGRES_URL.
+pub struct PgSchema {
+    admin_url: String,
+    name: String,
+}
+
+impl PgSchema {
+    pub fn create() -> PgSchema {
+        let admin_url = std::env::var("TEST_POSTGRES_URL").expect(
+            "TEST_POSTGRES_URL is not set: run the tests with scripts/test (README), which starts PostgreSQL and sets it",
+        );
+        let name = format!("e2e_{}", std::process::id()) + &format!("_{}", unique());
+        if let Err(e) = psql(&admin_url, &format!("CREATE SCHEMA {name}")) {
+            panic!("{e}");
+        }
+        PgSchema { admin_url, name }
+    }
+
+    /// The database URL that makes openpoort use this schema.
+    pub fn url(&self) -> String {
+        let sep = if self.admin_url.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        format!(
+            "{}{sep}options=-c%20search_path%3D{}",
+            self.admin_url, self.name
+        )
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        // Best effort: a schema left behind costs nothing but space, and a panic in drop would
+        // hide the test's own failure.
+        if let Err(e) = psql(
+            &self.admin_url,
+            &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name),
+        ) {
+            eprintln!("{e}");
+        }
+    }
+}
+
+fn psql(url: &str, sql: &str) -> Result<(), String> {
+    let out = Command::new("psql")
+        .args([url, "-v", "ON_ERROR_STOP=1", "-qc", sql])
+        .output()
+        .map_err(|e| format!("psql (the PostgreSQL client) could not run: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!("psql {sql}: {}", text(&out.stderr)))
+    }
+}
+
+fn unique() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
