@@ -1,4 +1,16 @@
 //! Decisions: the release policy (consent, licence, home access, attribute minimisation,
-//! pairwise identifiers) and upstream federation with network providers.
+//! pairwise identifiers). Every protocol and API asks [`Broker::decide`] before it releases a
+//! login, and every answer lands in the audit log.
 //!
-//! Empty on purpose until the release decision is built: nothing here may pretend to work.
+//! Upstream federation with network providers joins this crate with the broker-login issue.
+
+pub mod attributes;
+pub mod decision;
+pub mod error;
+pub mod pairwise;
+
+pub use attributes::Attribute;
+pub use decision::{
+    Broker, Context, Decision, DenyReason, Release, ReleaseRequest, Subject, Value,
+};
+pub use error::BrokerError;

@@ -11,6 +11,7 @@ mod kek;
 mod key;
 mod manager;
 mod record;
+mod secret;
 
 pub use cert::certificate_fingerprint;
 pub use error::{CertsError, OpenError, StorageError};
@@ -18,3 +19,4 @@ pub use kek::Kek;
 pub use key::{SigningKey, decrypt_private_key, generate_key};
 pub use manager::{KeyManager, KeyStorage};
 pub use record::{Algorithm, CertificateProfile, KeyRecord, KeyState, ParseError};
+pub use secret::{SealedSecret, Secret, SecretStorage, ensure_secret};

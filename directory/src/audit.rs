@@ -85,4 +85,30 @@ impl Directory {
             rows.iter().map(entry_from).collect()
         })
     }
+
+    /// The newest `limit` entries of one school whose action starts with `prefix`
+    /// (e.g. `release.` for release decisions), newest first.
+    pub async fn audit_of_school_by_action(
+        &self,
+        school_id: &str,
+        prefix: &str,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>> {
+        const SQL: &str = "SELECT seq, at, actor, action, school_id, party_id, subject, details \
+             FROM audit_log WHERE school_id = $1 AND substr(action, 1, length($2)) = $2 ORDER BY seq DESC LIMIT $3";
+        with_pool!(&self.pool, p => {
+            let rows = sqlx::query(SQL).bind(school_id).bind(prefix).bind(limit).fetch_all(p).await?;
+            rows.iter().map(entry_from).collect()
+        })
+    }
+
+    /// Retention: removes entries older than `before` (unix seconds) and says how many. The only
+    /// way rows leave the log; updates stay impossible.
+    pub async fn purge_audit_before(&self, before: i64) -> Result<u64> {
+        const SQL: &str = "DELETE FROM audit_log WHERE at < $1";
+        let removed = with_pool!(&self.pool, p => {
+            sqlx::query(SQL).bind(before).execute(p).await?.rows_affected()
+        });
+        Ok(removed)
+    }
 }

@@ -158,16 +158,30 @@ fn create_private_dir(path: &Path) -> Result<()> {
 
 type Embedded = &'static [(i64, &'static str, &'static str)];
 
-const SQLITE_MIGRATIONS: Embedded = &[(
-    1,
-    "register",
-    include_str!("../migrations/sqlite/0001_register.sql"),
-)];
-const POSTGRES_MIGRATIONS: Embedded = &[(
-    1,
-    "register",
-    include_str!("../migrations/postgres/0001_register.sql"),
-)];
+const SQLITE_MIGRATIONS: Embedded = &[
+    (
+        1,
+        "register",
+        include_str!("../migrations/sqlite/0001_register.sql"),
+    ),
+    (
+        2,
+        "release",
+        include_str!("../migrations/sqlite/0002_release.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: Embedded = &[
+    (
+        1,
+        "register",
+        include_str!("../migrations/postgres/0001_register.sql"),
+    ),
+    (
+        2,
+        "release",
+        include_str!("../migrations/postgres/0002_release.sql"),
+    ),
+];
 
 // Embedded at compile time so that the binary carries its schema; built by hand rather than by
 // `sqlx::migrate!` because the macro crate would compile both database drivers a second time.

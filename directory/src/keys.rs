@@ -1,7 +1,9 @@
 //! Storage of signing keys for the `certs` crate. Private keys arrive here already sealed under
 //! the key-encryption key; this module never sees them in the clear.
 
-use certs::{Algorithm, KeyRecord, KeyState, KeyStorage, StorageError};
+use certs::{
+    Algorithm, KeyRecord, KeyState, KeyStorage, SealedSecret, SecretStorage, StorageError,
+};
 
 use crate::Directory;
 use crate::db::with_pool;
@@ -144,5 +146,45 @@ impl KeyStorage for Directory {
         now: i64,
     ) -> std::result::Result<(), StorageError> {
         self.rotate_keys(alg, &new_next, now).await.map_err(storage)
+    }
+}
+
+impl SecretStorage for Directory {
+    async fn load_secret(
+        &self,
+        name: &str,
+    ) -> std::result::Result<Option<SealedSecret>, StorageError> {
+        const SQL: &str =
+            "SELECT name, sealed, kek_id, created_at FROM sealed_secrets WHERE name = $1";
+        let found: Result<Option<SealedSecret>> = async {
+            with_pool!(&self.pool, p => {
+                let row = sqlx::query(SQL).bind(name).fetch_optional(p).await?;
+                row.map(|r| Ok(SealedSecret {
+                    name: r.text("name")?,
+                    sealed: r.bytes("sealed")?,
+                    kek_id: r.text("kek_id")?,
+                    created_at: r.int("created_at")?,
+                })).transpose()
+            })
+        }
+        .await;
+        found.map_err(storage)
+    }
+
+    async fn insert_secret(&self, secret: SealedSecret) -> std::result::Result<bool, StorageError> {
+        const SQL: &str =
+            "INSERT INTO sealed_secrets (name, sealed, kek_id, created_at) VALUES ($1, $2, $3, $4)";
+        let inserted: Result<bool> = async {
+            with_pool!(&self.pool, p => {
+                match sqlx::query(SQL).bind(&secret.name).bind(&secret.sealed).bind(&secret.kek_id)
+                    .bind(secret.created_at).execute(p).await {
+                    Ok(_) => Ok(true),
+                    Err(e) if is_unique_violation(&e) => Ok(false),
+                    Err(e) => Err(e.into()),
+                }
+            })
+        }
+        .await;
+        inserted.map_err(storage)
     }
 }

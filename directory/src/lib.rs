@@ -15,6 +15,8 @@ pub mod people;
 pub mod schools;
 
 mod row;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use db::{Backend, ConnectOptions, Pool};
 pub use error::{DirectoryError, Result};

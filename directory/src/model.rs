@@ -450,6 +450,51 @@ impl Date {
     }
 }
 
+/// (year, month, day) of the proleptic Gregorian calendar for a count of days since 1970-01-01
+/// (Howard Hinnant's civil-from-days).
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// Days since 1970-01-01 of a calendar date (the inverse of [`civil_from_days`]).
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Unix seconds of 01:00 UTC on the last Sunday of `month` (the EU's daylight-saving switch).
+fn eu_switch(year: i64, month: u32) -> i64 {
+    let last = days_from_civil(year, month, 31);
+    let weekday = (last + 4).rem_euclid(7); // 1970-01-01 was a Thursday; 0 = Sunday
+    (last - weekday) * 86_400 + 3_600
+}
+
+impl Date {
+    /// The calendar date in the Netherlands (CET, CEST in summer) at `unix` seconds. Licences
+    /// are bought per Dutch calendar day, so they run to the end of their last day there, not
+    /// in UTC.
+    pub fn in_netherlands(unix: i64) -> Date {
+        let (year, _, _) = civil_from_days(unix.div_euclid(86_400));
+        let summer = unix >= eu_switch(year, 3) && unix < eu_switch(year, 10);
+        let local = unix + if summer { 7_200 } else { 3_600 };
+        let (y, m, d) = civil_from_days(local.div_euclid(86_400));
+        Date(format!("{y:04}-{m:02}-{d:02}"))
+    }
+}
+
 /// Roles a staff member can hold at a school. Only `IctCoordinator` grants administration of
 /// the school; the others describe the person to relying parties.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -661,6 +706,35 @@ mod tests {
         assert!(Date::parse("valid_from", "2027-02-29").is_err());
         assert!(Date::parse("valid_from", "2026-13-01").is_err());
         assert!(Date::parse("valid_from", "26-01-01").is_err());
+    }
+
+    #[test]
+    fn civil_dates_round_trip() {
+        for days in [-1, 0, 10_957, 11_016, 20_415, 2_932_896] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    }
+
+    #[test]
+    fn dutch_calendar_day_follows_cet_and_cest() {
+        // 2027-07-31 22:30 UTC is 2027-08-01 00:30 in summer time: a licence "until 31 July"
+        // has ended in the Netherlands although it is still 31 July in UTC.
+        let summer_night = days_from_civil(2027, 7, 31) * 86_400 + 22 * 3_600 + 1_800;
+        assert_eq!(Date::in_netherlands(summer_night).as_str(), "2027-08-01");
+        // In winter the offset is one hour.
+        let winter = days_from_civil(2027, 1, 10) * 86_400 + 22 * 3_600 + 1_800;
+        assert_eq!(Date::in_netherlands(winter).as_str(), "2027-01-10");
+        let winter_late = days_from_civil(2027, 1, 10) * 86_400 + 23 * 3_600 + 1_800;
+        assert_eq!(Date::in_netherlands(winter_late).as_str(), "2027-01-11");
+        // Summer time in 2027 starts on Sunday 28 March at 01:00 UTC.
+        let before = days_from_civil(2027, 3, 28) * 86_400 + 3_599;
+        assert_eq!(eu_switch(2027, 3), before + 1);
+        assert_eq!(
+            eu_switch(2027, 10),
+            days_from_civil(2027, 10, 31) * 86_400 + 3_600
+        );
     }
 
     #[test]

@@ -524,4 +524,62 @@ impl Directory {
             sqlx::query(SQL).bind(school_id).fetch_all(p).await?.iter().map(consent_from).collect()
         })
     }
+
+    /// Allows a party to receive one attribute beyond the default set. Which names exist is the
+    /// broker's catalogue; the register only keeps the grant and who made it.
+    pub async fn allow_release_attribute(
+        &self,
+        party_id: &str,
+        attribute: &str,
+        actor: &Actor,
+    ) -> Result<()> {
+        if self.party_by_id(party_id).await?.is_none() {
+            return Err(DirectoryError::not_found("partij", party_id));
+        }
+        with_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("INSERT INTO party_release_attributes (party_id, attribute, granted_by, granted_at) VALUES ($1, $2, $3, $4)")
+                .bind(party_id).bind(attribute).bind(actor.0.as_str()).bind(now())
+                .execute(&mut *tx).await
+                .map_err(unique_as("attribuut", attribute))?;
+            append!(&mut *tx, AuditEvent {
+                actor, action: "party.release_attribute.allow", school_id: None, party_id: Some(party_id),
+                subject: None, details: json!({"attribute": attribute}),
+            });
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn disallow_release_attribute(
+        &self,
+        party_id: &str,
+        attribute: &str,
+        actor: &Actor,
+    ) -> Result<()> {
+        with_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            let done = sqlx::query("DELETE FROM party_release_attributes WHERE party_id = $1 AND attribute = $2")
+                .bind(party_id).bind(attribute).execute(&mut *tx).await?;
+            if done.rows_affected() == 0 {
+                return Err(DirectoryError::not_found("attribuut", attribute));
+            }
+            append!(&mut *tx, AuditEvent {
+                actor, action: "party.release_attribute.disallow", school_id: None, party_id: Some(party_id),
+                subject: None, details: json!({"attribute": attribute}),
+            });
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The extra attributes a party may receive, sorted.
+    pub async fn release_attributes_of(&self, party_id: &str) -> Result<Vec<String>> {
+        const SQL: &str =
+            "SELECT attribute FROM party_release_attributes WHERE party_id = $1 ORDER BY attribute";
+        with_pool!(&self.pool, p => {
+            let rows = sqlx::query(SQL).bind(party_id).fetch_all(p).await?;
+            rows.iter().map(|r| r.text("attribute")).collect()
+        })
+    }
 }

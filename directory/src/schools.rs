@@ -28,6 +28,8 @@ pub struct School {
     pub instelling_ref: String,
     pub active: bool,
     pub merged_into: Option<String>,
+    /// Whether pupils may sign in from home with a home code (the school can switch it off).
+    pub home_login_allowed: bool,
 }
 
 impl School {
@@ -75,6 +77,7 @@ fn school_from(r: &impl RowExt) -> Result<School> {
         instelling_ref: r.text("instelling_ref")?,
         active: r.flag("active")?,
         merged_into: r.opt_text("merged_into")?,
+        home_login_allowed: r.flag("home_login_allowed")?,
     })
 }
 
@@ -90,7 +93,8 @@ fn range_from(r: &impl RowExt) -> Result<IpRange> {
 macro_rules! school_select {
     ($tail:literal) => {
         concat!(
-            "SELECT id, board_id, brin, vestigingscode, name, instelling_ref, active, merged_into FROM schools ",
+            "SELECT id, board_id, brin, vestigingscode, name, instelling_ref, active, merged_into, \
+             home_login_allowed FROM schools ",
             $tail
         )
     };
@@ -162,6 +166,7 @@ impl Directory {
             instelling_ref: new_instelling_ref(),
             active: true,
             merged_into: None,
+            home_login_allowed: true,
         };
         let code = school.code();
         with_pool!(&self.pool, p => {
@@ -252,6 +257,30 @@ impl Directory {
             tx.commit().await?;
         });
         Ok(fresh)
+    }
+
+    /// Switches pupils' home login (home codes) on or off for a school.
+    pub async fn set_home_login_allowed(
+        &self,
+        school_id: &str,
+        allowed: bool,
+        actor: &Actor,
+    ) -> Result<()> {
+        with_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            let done = sqlx::query("UPDATE schools SET home_login_allowed = $1, updated_at = $2 WHERE id = $3")
+                .bind(allowed).bind(now()).bind(school_id)
+                .execute(&mut *tx).await?;
+            if done.rows_affected() == 0 {
+                return Err(DirectoryError::not_found("school", school_id));
+            }
+            append!(&mut *tx, AuditEvent {
+                actor, action: "school.home_login", school_id: Some(school_id),
+                party_id: None, subject: Some(school_id), details: json!({"allowed": allowed}),
+            });
+            tx.commit().await?;
+        });
+        Ok(())
     }
 
     pub async fn add_ip_range(

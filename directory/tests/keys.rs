@@ -1,9 +1,7 @@
 //! Signing-key storage on both backends, driven through the `certs` key manager.
 
-mod common;
-
 use certs::{Algorithm, CertificateProfile, Kek, KeyManager, KeyState};
-use directory::Directory;
+use directory::{Directory, on_both_backends};
 
 fn manager(d: &Directory, kek: &Kek) -> KeyManager<Directory> {
     KeyManager::new(d.clone(), kek.clone(), CertificateProfile::default())

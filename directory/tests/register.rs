@@ -1,13 +1,11 @@
 //! Properties of the school register, each on SQLite and on PostgreSQL.
 
-mod common;
-
 use directory::audit::AuditEvent;
 use directory::model::*;
 use directory::parties::{LicenceMember, LicenceScope, NewLicence, NewProduct};
 use directory::people::{GroupKind, NewGroup, NewPupil, NewStaff, StaffStatus};
 use directory::schools::{NewSchool, School};
-use directory::{Actor, Directory, DirectoryError};
+use directory::{Actor, Directory, DirectoryError, on_both_backends};
 
 fn op() -> Actor {
     Actor::operator_cli()

@@ -1,11 +1,10 @@
-//! Test backends: every register test runs once on SQLite and once on PostgreSQL.
+//! Test backends (feature `testing`): a test written once runs on SQLite and on PostgreSQL.
 //!
 //! PostgreSQL comes from `TEST_POSTGRES_URL` (set by `scripts/test` and `.ci/run`); each test
-//! gets a schema of its own, so tests run in parallel and in any order.
+//! gets a schema of its own, so tests run in parallel and in any order. A missing URL fails the
+//! test instead of skipping it: a silently skipped backend is an untested backend.
 
-#![allow(dead_code)]
-
-use directory::{ConnectOptions, Directory};
+use crate::{ConnectOptions, Directory};
 
 pub async fn sqlite() -> (Directory, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -71,17 +70,17 @@ macro_rules! on_both_backends {
             #[allow(unused_imports)]
             use super::*;
 
-            async fn run($d: directory::Directory) $body
+            async fn run($d: $crate::Directory) $body
 
             #[tokio::test]
             async fn sqlite() {
-                let (d, _dir) = $crate::common::sqlite().await;
+                let (d, _dir) = $crate::testing::sqlite().await;
                 run(d).await;
             }
 
             #[tokio::test]
             async fn postgres() {
-                let (d, schema) = $crate::common::postgres().await;
+                let (d, schema) = $crate::testing::postgres().await;
                 run(d.clone()).await;
                 d.pool().close().await;
                 schema.drop().await;

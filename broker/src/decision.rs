@@ -1,0 +1,488 @@
+//! The release decision: may relying party R receive a login of user U of school S, and if so,
+//! with which claims. Every protocol and API asks here, and every answer is audited.
+//!
+//! Nothing is cached: each decision reads consent, licences and account state afresh, so a
+//! revocation or an expiry counts from the very next login.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use serde_json::json;
+
+use certs::{Kek, SecretStorage};
+use directory::audit::AuditEvent;
+use directory::model::{Date, StaffRole};
+use directory::parties::{Licence, LicenceMember, LicenceScope, Party, Product};
+use directory::people::{Group, Pupil, Staff, StaffStatus};
+use directory::schools::School;
+use directory::{Actor, Directory};
+
+use crate::attributes::Attribute;
+use crate::error::BrokerError;
+use crate::pairwise::Pairwise;
+
+/// Who is signing in, by internal id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Subject {
+    Pupil(String),
+    Staff(String),
+}
+
+impl Subject {
+    fn id(&self) -> &str {
+        match self {
+            Subject::Pupil(id) | Subject::Staff(id) => id,
+        }
+    }
+}
+
+/// How the user signed in. Only a pupil's home code limits what may be released: staff sign in
+/// with a password from anywhere.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Context {
+    /// A pupil at school: shortcut link from a registered school IP range.
+    SchoolNetwork,
+    /// A pupil at home: home code and pin.
+    HomeCode,
+    /// A staff member: e-mail and password.
+    Password,
+}
+
+#[derive(Clone, Debug)]
+pub struct ReleaseRequest<'a> {
+    pub subject: Subject,
+    pub school_id: &'a str,
+    pub party_id: &'a str,
+    /// The product being opened, where the protocol knows it (a tile, a SAML ACS of a product);
+    /// without it any product of the party counts.
+    pub product_id: Option<&'a str>,
+    /// What the relying party asked for (SAML RequestedAttribute, OIDC scopes mapped through the
+    /// catalogue); `None` when it asked nothing specific. The pairwise subject is always sent.
+    pub requested: Option<&'a [Attribute]>,
+    pub context: Context,
+    /// Pairwise sector; the party's id when the party has no sector of its own.
+    pub sector: Option<&'a str>,
+}
+
+/// A claim value as the protocols need it: one string or a list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Value {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Release {
+    pub claims: Vec<(Attribute, Value)>,
+}
+
+impl Release {
+    pub fn get(&self, attribute: Attribute) -> Option<&Value> {
+        self.claims
+            .iter()
+            .find(|(a, _)| *a == attribute)
+            .map(|(_, v)| v)
+    }
+
+    pub fn subject(&self) -> &str {
+        match self.get(Attribute::Subject) {
+            Some(Value::One(s)) => s,
+            _ => unreachable!("every release carries the pairwise subject"),
+        }
+    }
+}
+
+/// Why a login is not released. The relying party learns only that it was denied; the user sees
+/// [`DenyReason::explanation`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DenyReason {
+    AccountInactive,
+    NoConsent,
+    NoLicence,
+    LicenceExpired,
+    HomeLoginSwitchedOff,
+    NotAllowedAtHome,
+}
+
+pub struct Explanation {
+    pub nl: String,
+    pub en: String,
+}
+
+impl DenyReason {
+    /// Plain words for the user, saying who can fix it. Names only the party, which the user
+    /// chose to open; nothing about other users or schools.
+    pub fn explanation(&self, party_name: &str) -> Explanation {
+        let (nl, en) = match self {
+            DenyReason::AccountInactive => (
+                "Je account is niet actief op deze school. Vraag je leerkracht of de ICT-coördinator van je school om hulp.".to_string(),
+                "Your account is not active at this school. Ask your teacher or the school's ICT coordinator for help.".to_string(),
+            ),
+            DenyReason::NoConsent => (
+                format!("Je school heeft (nog) geen toestemming gegeven om gegevens te delen met {party_name}. De ICT-coördinator van je school kan dat regelen."),
+                format!("Your school has not (yet) allowed sharing data with {party_name}. The school's ICT coordinator can arrange that."),
+            ),
+            DenyReason::NoLicence => (
+                format!("Je school heeft geen licentie van {party_name} voor jou. De ICT-coördinator van je school kan die bij {party_name} regelen."),
+                format!("Your school holds no licence of {party_name} that covers you. The school's ICT coordinator can arrange one with {party_name}."),
+            ),
+            DenyReason::LicenceExpired => (
+                format!("De licentie van je school voor {party_name} is verlopen. De ICT-coördinator van je school kan die bij {party_name} verlengen."),
+                format!("Your school's licence of {party_name} has expired. The school's ICT coordinator can renew it with {party_name}."),
+            ),
+            DenyReason::HomeLoginSwitchedOff => (
+                "Je school heeft thuis inloggen uitgezet. Je kunt dit programma op school gebruiken.".to_string(),
+                "Your school has switched logging in from home off. You can use this program at school.".to_string(),
+            ),
+            DenyReason::NotAllowedAtHome => (
+                format!("Dit programma van {party_name} kun je alleen op school gebruiken, niet thuis."),
+                format!("This program of {party_name} can only be used at school, not at home."),
+            ),
+        };
+        Explanation { nl, en }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Allow(Release),
+    Deny(DenyReason),
+}
+
+/// The decision-maker. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Broker {
+    directory: Directory,
+    pairwise: Pairwise,
+}
+
+/// Everything a decision reads, loaded fresh each time.
+struct Facts {
+    school: School,
+    party: Party,
+    person: Person,
+    products: Vec<Product>,
+    licences: Vec<Licence>,
+    consent: bool,
+    extra: Vec<String>,
+}
+
+enum Person {
+    Pupil {
+        pupil: Pupil,
+        /// LAS keys of the stamgroep and combined groups.
+        group_keys: Vec<String>,
+    },
+    Staff {
+        staff: Staff,
+        works_here: bool,
+        teaches: bool,
+        groups: Vec<Group>,
+    },
+}
+
+impl Broker {
+    pub async fn new<S: SecretStorage>(
+        directory: Directory,
+        secrets: &S,
+        kek: &Kek,
+        now: i64,
+    ) -> Result<Broker, BrokerError> {
+        let pairwise = Pairwise::load(secrets, kek, now).await?;
+        Ok(Broker {
+            directory,
+            pairwise,
+        })
+    }
+
+    /// The pairwise pseudonym of a user for a sector (also what back-channel logout and the
+    /// roster API use, so that one party sees one identifier per user).
+    pub fn pseudonym(&self, sector: &str, user_id: &str) -> Result<String, BrokerError> {
+        self.pairwise.identifier(sector, user_id)
+    }
+
+    /// Decides and audits. `now` is unix seconds; licence validity is judged on the Dutch
+    /// calendar day.
+    pub async fn decide(
+        &self,
+        req: &ReleaseRequest<'_>,
+        now: i64,
+    ) -> Result<Decision, BrokerError> {
+        let today = Date::in_netherlands(now);
+        let decision = match self.facts(req).await? {
+            None => Decision::Deny(DenyReason::AccountInactive),
+            Some(facts) => match judge(req, &facts, &today) {
+                Err(reason) => Decision::Deny(reason),
+                Ok(()) => Decision::Allow(self.release(req, &facts)?),
+            },
+        };
+        self.audit(req, &decision).await?;
+        Ok(decision)
+    }
+
+    async fn facts(&self, req: &ReleaseRequest<'_>) -> Result<Option<Facts>, BrokerError> {
+        let d = &self.directory;
+        let (Some(school), Some(party)) = (
+            d.school_by_id(req.school_id).await?,
+            d.party_by_id(req.party_id).await?,
+        ) else {
+            return Ok(None);
+        };
+        let person = match &req.subject {
+            Subject::Pupil(id) => match d.pupil_by_id(id).await? {
+                // A pupil of another school is not known here: same answer as inactive, so
+                // that a crafted request learns nothing about other schools.
+                Some(pupil) if pupil.school_id == school.id => {
+                    let group_keys = d
+                        .groups_of_school(&school.id)
+                        .await?
+                        .into_iter()
+                        .filter(|g| {
+                            pupil.stamgroep_id.as_deref() == Some(g.id.as_str())
+                                || pupil.combined_group_ids.contains(&g.id)
+                        })
+                        .map(|g| g.las_key)
+                        .collect();
+                    Person::Pupil { pupil, group_keys }
+                }
+                _ => return Ok(None),
+            },
+            Subject::Staff(id) => {
+                let Some(staff) = d.staff_by_id(id).await? else {
+                    return Ok(None);
+                };
+                let at = d.schools_of_staff(id).await?;
+                let here = at.iter().find(|s| s.school_id == school.id);
+                let works_here = here.is_some_and(|s| s.member);
+                // The ICT-coördinator role administers; it does not make one a user of the
+                // school's software.
+                let teaches =
+                    here.is_some_and(|s| s.roles.iter().any(|r| *r != StaffRole::IctCoordinator));
+                let groups = d
+                    .groups_of_staff(id)
+                    .await?
+                    .into_iter()
+                    .filter(|g| g.school_id == school.id)
+                    .collect();
+                Person::Staff {
+                    staff,
+                    works_here,
+                    teaches,
+                    groups,
+                }
+            }
+        };
+        let products = d.products_of_party(&party.id).await?;
+        let licences = d
+            .licences_of_school(&school.id)
+            .await?
+            .into_iter()
+            .filter(|l| products.iter().any(|p| p.id == l.product_id))
+            .collect();
+        let consent = d.open_consent(&school.id, &party.id).await?.is_some();
+        let extra = d.release_attributes_of(&party.id).await?;
+        Ok(Some(Facts {
+            school,
+            party,
+            person,
+            products,
+            licences,
+            consent,
+            extra,
+        }))
+    }
+
+    fn release(&self, req: &ReleaseRequest<'_>, f: &Facts) -> Result<Release, BrokerError> {
+        let allowed: BTreeSet<Attribute> = Attribute::DEFAULT
+            .into_iter()
+            .chain(f.extra.iter().filter_map(|n| Attribute::parse(n).ok()))
+            .filter(|a| *a == Attribute::Subject || req.requested.is_none_or(|r| r.contains(a)))
+            .collect();
+        let sector = req.sector.unwrap_or(&f.party.id);
+        let mut claims = Vec::new();
+        for attribute in allowed {
+            let value = match (attribute, &f.person) {
+                (Attribute::Subject, _) => Some(Value::One(
+                    self.pairwise.identifier(sector, req.subject.id())?,
+                )),
+                (Attribute::Affiliation, Person::Pupil { .. }) => {
+                    Some(Value::Many(vec!["student".into()]))
+                }
+                (Attribute::Affiliation, Person::Staff { teaches, .. }) => {
+                    let kind = if *teaches { "faculty" } else { "staff" };
+                    Some(Value::Many(vec!["employee".into(), kind.into()]))
+                }
+                (Attribute::HomeOrganization, _) => Some(Value::One(f.school.brin.clone())),
+                (Attribute::HomeOrganizationBranch, _) => {
+                    Some(Value::One(f.school.vestigingscode.clone()))
+                }
+                (Attribute::Groups, Person::Pupil { group_keys, .. }) => {
+                    Some(Value::Many(group_keys.clone()))
+                }
+                (Attribute::Groups, Person::Staff { groups, .. }) => Some(Value::Many(
+                    groups.iter().map(|g| g.las_key.clone()).collect(),
+                )),
+                (Attribute::Jaargroep, Person::Pupil { pupil: p, .. }) => {
+                    Some(Value::One(p.jaargroep.clone()))
+                }
+                (Attribute::Jaargroep, Person::Staff { .. }) => None,
+                (Attribute::EckId, Person::Pupil { pupil: p, .. }) => {
+                    p.eck_id.clone().map(Value::One)
+                }
+                (Attribute::EckId, Person::Staff { staff, .. }) => {
+                    staff.eck_id.clone().map(Value::One)
+                }
+                (Attribute::GivenName, Person::Pupil { pupil: p, .. }) => p
+                    .roepnaam
+                    .clone()
+                    .or_else(|| p.voornamen.clone())
+                    .map(Value::One),
+                (Attribute::GivenName, Person::Staff { staff, .. }) => staff
+                    .roepnaam
+                    .clone()
+                    .or_else(|| staff.voornamen.clone())
+                    .map(Value::One),
+                (Attribute::FamilyName, Person::Pupil { pupil: p, .. }) => {
+                    Some(Value::One(p.achternaam.clone()))
+                }
+                (Attribute::FamilyName, Person::Staff { staff, .. }) => {
+                    Some(Value::One(staff.achternaam.clone()))
+                }
+                (Attribute::Tussenvoegsels, Person::Pupil { pupil: p, .. }) => {
+                    p.voorvoegsel.clone().map(Value::One)
+                }
+                (Attribute::Tussenvoegsels, Person::Staff { staff, .. }) => {
+                    staff.voorvoegsel.clone().map(Value::One)
+                }
+                (Attribute::Email, Person::Pupil { .. }) => None,
+                (Attribute::Email, Person::Staff { staff, .. }) => {
+                    staff.email.clone().map(Value::One)
+                }
+            };
+            if let Some(v) = value {
+                claims.push((attribute, v));
+            }
+        }
+        Ok(Release { claims })
+    }
+
+    async fn audit(
+        &self,
+        req: &ReleaseRequest<'_>,
+        decision: &Decision,
+    ) -> Result<(), BrokerError> {
+        let (action, details) = match decision {
+            Decision::Allow(release) => (
+                "release.allow",
+                json!({
+                    "context": req.context,
+                    "product_id": req.product_id,
+                    "subject_kind": match req.subject { Subject::Pupil(_) => "pupil", Subject::Staff(_) => "staff" },
+                    "attributes": release.claims.iter().map(|(a, _)| a.name()).collect::<Vec<_>>(),
+                }),
+            ),
+            Decision::Deny(reason) => (
+                "release.deny",
+                json!({
+                    "context": req.context,
+                    "product_id": req.product_id,
+                    "subject_kind": match req.subject { Subject::Pupil(_) => "pupil", Subject::Staff(_) => "staff" },
+                    "reason": reason,
+                }),
+            ),
+        };
+        self.directory
+            .audit(AuditEvent {
+                actor: &Actor::system("broker"),
+                action,
+                school_id: Some(req.school_id),
+                party_id: Some(req.party_id),
+                subject: Some(req.subject.id()),
+                details,
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+/// The rules, in the order a user can act on them: an inactive account first (nothing else
+/// matters), then consent, then licence, then home use.
+fn judge(req: &ReleaseRequest<'_>, f: &Facts, today: &Date) -> Result<(), DenyReason> {
+    let active = f.school.active
+        && match &f.person {
+            Person::Pupil { pupil: p, .. } => p.active,
+            Person::Staff {
+                staff,
+                works_here,
+                teaches,
+                ..
+            } => staff.status == StaffStatus::Active && (*works_here || *teaches),
+        };
+    if !active {
+        return Err(DenyReason::AccountInactive);
+    }
+    if !f.consent {
+        return Err(DenyReason::NoConsent);
+    }
+    let candidate = |l: &Licence| req.product_id.is_none_or(|p| p == l.product_id);
+    let covering: Vec<&Licence> = f
+        .licences
+        .iter()
+        .filter(|l| candidate(l) && covers(l, &f.person))
+        .collect();
+    if covering.is_empty() {
+        return Err(DenyReason::NoLicence);
+    }
+    let valid: Vec<&Licence> = covering
+        .iter()
+        .copied()
+        .filter(|l| l.valid_on(today))
+        .collect();
+    if valid.is_empty() {
+        let expired = covering
+            .iter()
+            .any(|l| l.valid_until.as_deref().is_some_and(|u| u < today.as_str()));
+        return Err(if expired {
+            DenyReason::LicenceExpired
+        } else {
+            DenyReason::NoLicence
+        });
+    }
+    if req.context == Context::HomeCode {
+        if !f.school.home_login_allowed {
+            return Err(DenyReason::HomeLoginSwitchedOff);
+        }
+        let home_product = valid.iter().any(|l| {
+            f.products
+                .iter()
+                .any(|p| p.id == l.product_id && p.home_allowed)
+        });
+        if !home_product {
+            return Err(DenyReason::NotAllowedAtHome);
+        }
+    }
+    Ok(())
+}
+
+/// Whether a licence covers the person. Staff: any licence of the party at their school.
+/// Pupils: a school-wide licence, or one naming their stamgroep, a combined group or them.
+fn covers(l: &Licence, person: &Person) -> bool {
+    match (person, &l.scope) {
+        (Person::Staff { .. }, _) => true,
+        (Person::Pupil { .. }, LicenceScope::School) => true,
+        (Person::Pupil { pupil: p, .. }, LicenceScope::Members(members)) => {
+            members.iter().any(|m| match m {
+                LicenceMember::Pupil(id) => *id == p.id,
+                LicenceMember::Group(id) => {
+                    p.stamgroep_id.as_deref() == Some(id.as_str())
+                        || p.combined_group_ids.contains(id)
+                }
+                LicenceMember::Staff(_) => false,
+            })
+        }
+    }
+}
