@@ -486,3 +486,32 @@ fn covers(l: &Licence, person: &Person) -> bool {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_denial_says_who_can_fix_it_in_dutch_and_english() {
+        let reasons = [
+            DenyReason::AccountInactive,
+            DenyReason::NoConsent,
+            DenyReason::NoLicence,
+            DenyReason::LicenceExpired,
+            DenyReason::HomeLoginSwitchedOff,
+            DenyReason::NotAllowedAtHome,
+        ];
+        for r in reasons {
+            let e = r.explanation("Uitgeverij Noord");
+            let who = ["ICT-coördinator", "leerkracht", "op school"];
+            assert!(who.iter().any(|w| e.nl.contains(w)), "{r:?}: {}", e.nl);
+            assert!(!e.en.is_empty() && e.nl != e.en);
+        }
+        assert!(
+            DenyReason::NoConsent
+                .explanation("Uitgeverij Noord")
+                .nl
+                .contains("Uitgeverij Noord")
+        );
+    }
+}

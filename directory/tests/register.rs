@@ -403,3 +403,42 @@ on_both_backends! {
         assert_eq!(d.list_schools().await.unwrap().len(), 1);
     }
 }
+
+on_both_backends! {
+    async fn audit_retention_removes_only_entries_older_than_the_cutoff(d: Directory) {
+        let s = school(&d, "11AA", "00").await;
+        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        let before = d.audit_of_school(&s.id, 100).await.unwrap().len();
+        assert!(before > 0);
+        assert_eq!(d.purge_audit_before(t - 3_600).await.unwrap(), 0);
+        assert_eq!(d.audit_of_school(&s.id, 100).await.unwrap().len(), before);
+        assert!(d.purge_audit_before(t + 3_600).await.unwrap() >= before as u64);
+        assert!(d.audit_of_school(&s.id, 100).await.unwrap().is_empty());
+    }
+}
+
+on_both_backends! {
+    async fn home_login_can_be_switched_off_per_school(d: Directory) {
+        let a = school(&d, "11AA", "00").await;
+        let b = school(&d, "22BB", "00").await;
+        assert!(a.home_login_allowed, "on by default");
+        d.set_home_login_allowed(&a.id, false, &op()).await.unwrap();
+        assert!(!d.school_by_id(&a.id).await.unwrap().unwrap().home_login_allowed);
+        assert!(d.school_by_id(&b.id).await.unwrap().unwrap().home_login_allowed);
+    }
+}
+
+on_both_backends! {
+    async fn release_policy_extras_are_kept_per_party(d: Directory) {
+        let a = d.create_party("uitgever-a", PartyKind::Publisher, "A", &op()).await.unwrap();
+        let b = d.create_party("netwerk-b", PartyKind::NetworkProvider, "B", &op()).await.unwrap();
+        d.allow_release_attribute(&a.id, "given_name", &op()).await.unwrap();
+        d.allow_release_attribute(&a.id, "eck_id", &op()).await.unwrap();
+        let err = d.allow_release_attribute(&a.id, "eck_id", &op()).await.unwrap_err();
+        assert_duplicate(err, "attribuut");
+        assert_eq!(d.release_attributes_of(&a.id).await.unwrap(), ["eck_id", "given_name"]);
+        assert!(d.release_attributes_of(&b.id).await.unwrap().is_empty());
+        d.disallow_release_attribute(&a.id, "eck_id", &op()).await.unwrap();
+        assert_eq!(d.release_attributes_of(&a.id).await.unwrap(), ["given_name"]);
+    }
+}

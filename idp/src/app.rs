@@ -139,3 +139,29 @@ pub async fn start(config: &Config) -> Result<(Directory, Arc<KeyManager<Directo
     tracing::info!(keys = records.len(), "signing keys ready");
     Ok((directory, Arc::new(keys)))
 }
+
+/// Applies the audit retention: removes entries older than `days` days.
+pub async fn purge_audit(directory: &Directory, days: u32) -> Result<u64, AppError> {
+    let before = unix_now() - i64::from(days) * 86_400;
+    Ok(directory.purge_audit_before(before).await?)
+}
+
+/// Applies the audit retention now and then once a day, for as long as the server runs. A
+/// failed run is logged and retried the next day; it never stops the server.
+pub fn spawn_audit_retention(directory: Directory, days: u32) {
+    tokio::spawn(async move {
+        let mut every_day = tokio::time::interval(std::time::Duration::from_secs(86_400));
+        loop {
+            every_day.tick().await;
+            match purge_audit(&directory, days).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    removed = n,
+                    retention_days = days,
+                    "audit retention applied"
+                ),
+                Err(e) => tracing::error!(error = %e, "audit retention failed; retrying tomorrow"),
+            }
+        }
+    });
+}

@@ -59,6 +59,25 @@ pub enum Command {
     /// Consents of schools to parties.
     #[command(subcommand)]
     Consent(ConsentCommand),
+    /// The audit log: changes and release decisions.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Newest entries about one school, newest first.
+    List {
+        #[arg(long, value_parser = parse_school)]
+        school: SchoolCode,
+        /// Only release decisions (who received what, or why not).
+        #[arg(long)]
+        releases: bool,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Apply `audit.retention_days` now (serve also does this daily).
+    Purge,
 }
 
 #[derive(Debug, Subcommand)]
@@ -112,6 +131,13 @@ pub enum SchoolCommand {
         #[arg(long, value_parser = parse_school)]
         school: SchoolCode,
     },
+    /// Switch pupils' home login (home codes) on or off.
+    HomeLogin {
+        #[arg(long, value_parser = parse_school)]
+        school: SchoolCode,
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -149,6 +175,25 @@ pub enum PartyCommand {
         name: String,
     },
     List,
+    /// Let the party receive an attribute beyond the default set (pairwise id, role, school,
+    /// groups, jaargroep): eck_id, given_name, family_name, tussenvoegsels or email.
+    AllowAttribute {
+        #[arg(long)]
+        party: String,
+        #[arg(long, value_parser = parse_optional_attribute)]
+        attribute: broker::Attribute,
+    },
+    DisallowAttribute {
+        #[arg(long)]
+        party: String,
+        #[arg(long, value_parser = parse_optional_attribute)]
+        attribute: broker::Attribute,
+    },
+    /// The attributes the party may receive.
+    Attributes {
+        #[arg(long)]
+        party: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -244,6 +289,17 @@ fn parse_school(s: &str) -> Result<SchoolCode, String> {
 
 fn parse_las_key(s: &str) -> Result<LasKey, String> {
     LasKey::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_optional_attribute(s: &str) -> Result<broker::Attribute, String> {
+    let a = broker::Attribute::parse(s).map_err(|e| e.to_string())?;
+    if broker::Attribute::OPTIONAL.contains(&a) {
+        Ok(a)
+    } else {
+        Err(format!(
+            "{s} wordt altijd vrijgegeven; alleen eck_id, given_name, family_name, tussenvoegsels en email zijn instelbaar / {s} is always released; only eck_id, given_name, family_name, tussenvoegsels and email can be configured"
+        ))
+    }
 }
 
 fn parse_alg(s: &str) -> Result<certs::Algorithm, String> {

@@ -49,6 +49,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub database: DatabaseConfig,
     pub keys: KeysConfig,
+    pub audit: AuditConfig,
     pub log: LogConfig,
 }
 
@@ -156,6 +157,21 @@ impl fmt::Debug for KeysConfig {
             .field("certificate_common_name", &self.certificate_common_name)
             .field("certificate_validity_days", &self.certificate_validity_days)
             .finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// Entries older than this many days are removed once a day.
+    pub retention_days: u32,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            retention_days: 730,
+        }
     }
 }
 
@@ -377,6 +393,16 @@ const SETTINGS: &[Setting] = &[
         dotted: "keys.certificate_validity_days",
         env: "OPENPOORT_KEYS_CERTIFICATE_VALIDITY_DAYS",
         kind: Kind::Integer { min: 1, max: 36500 },
+    },
+    Setting {
+        section: "audit",
+        key: "retention_days",
+        dotted: "audit.retention_days",
+        env: "OPENPOORT_AUDIT_RETENTION_DAYS",
+        kind: Kind::Integer {
+            min: 30,
+            max: 36500,
+        },
     },
     Setting {
         section: "log",
@@ -1045,7 +1071,7 @@ mod tests {
         let message = load_err("[sever]\nlisten = \"127.0.0.1:9000\"\n", &[]);
         assert!(message.contains("unknown section `[sever]`"), "{message}");
         assert!(
-            message.contains("server, storage, database, keys, log"),
+            message.contains("server, storage, database, keys, audit, log"),
             "{message}"
         );
 

@@ -121,6 +121,7 @@ async fn serve(
             (d, k, None)
         }
     };
+    app::spawn_audit_retention(directory.clone(), config.audit.retention_days);
     let state = server::AppState {
         directory: directory.clone(),
         keys,

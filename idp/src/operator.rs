@@ -8,8 +8,8 @@ use directory::{Actor, Directory, DirectoryError};
 
 use crate::app::{self, AppError};
 use crate::cli::{
-    BoardCommand, Command, ConsentCommand, IpRangeCommand, KeysCommand, LicenceAdd, LicenceCommand,
-    PartyCommand, ProductCommand, SchoolCommand,
+    AuditCommand, BoardCommand, Command, ConsentCommand, IpRangeCommand, KeysCommand, LicenceAdd,
+    LicenceCommand, PartyCommand, ProductCommand, SchoolCommand,
 };
 use crate::config::Config;
 
@@ -115,6 +115,16 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
                 s.code()
             );
         }
+        Command::School(SchoolCommand::HomeLogin { school, state }) => {
+            let s = d.require_school(&school).await?;
+            d.set_home_login_allowed(&s.id, state == "on", &actor)
+                .await?;
+            println!(
+                "thuis inloggen voor {}: {state} / home login for {}: {state}",
+                s.code(),
+                s.code()
+            );
+        }
         Command::IpRange(IpRangeCommand::Add {
             school,
             cidr,
@@ -146,6 +156,51 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
                 p.code,
                 p.kind.as_str()
             );
+        }
+        Command::Party(PartyCommand::AllowAttribute { party, attribute }) => {
+            let p = d.require_party(&party).await?;
+            d.allow_release_attribute(&p.id, attribute.name(), &actor)
+                .await?;
+            println!(
+                "{} mag {} ontvangen / may receive {}",
+                p.code,
+                attribute.name(),
+                attribute.name()
+            );
+        }
+        Command::Party(PartyCommand::DisallowAttribute { party, attribute }) => {
+            let p = d.require_party(&party).await?;
+            d.disallow_release_attribute(&p.id, attribute.name(), &actor)
+                .await?;
+            println!(
+                "{} ontvangt {} niet meer / no longer receives {}",
+                p.code,
+                attribute.name(),
+                attribute.name()
+            );
+        }
+        Command::Party(PartyCommand::Attributes { party }) => {
+            let p = d.require_party(&party).await?;
+            let extra = d.release_attributes_of(&p.id).await?;
+            for a in broker::Attribute::DEFAULT {
+                println!(
+                    "{:<26} {:<44} {:<36} altijd / always",
+                    a.name(),
+                    a.oidc_claim(),
+                    a.saml_name()
+                );
+            }
+            for a in broker::Attribute::OPTIONAL
+                .into_iter()
+                .filter(|a| extra.iter().any(|e| e == a.name()))
+            {
+                println!(
+                    "{:<26} {:<44} {:<36} toegestaan / allowed",
+                    a.name(),
+                    a.oidc_claim(),
+                    a.saml_name()
+                );
+            }
         }
         Command::Party(PartyCommand::List) => {
             for p in d.list_parties().await? {
@@ -250,6 +305,36 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
                     c.granted_at, c.granted_by
                 );
             }
+        }
+        Command::Audit(AuditCommand::List {
+            school,
+            releases,
+            limit,
+        }) => {
+            let s = d.require_school(&school).await?;
+            let entries = if releases {
+                d.audit_of_school_by_action(&s.id, "release.", i64::from(limit))
+                    .await?
+            } else {
+                d.audit_of_school(&s.id, i64::from(limit)).await?
+            };
+            for e in entries {
+                println!(
+                    "{}  {:<32} {:<24} {}  {}",
+                    utc_date_time(e.at),
+                    e.action,
+                    e.actor,
+                    e.subject.as_deref().unwrap_or("-"),
+                    e.details
+                );
+            }
+        }
+        Command::Audit(AuditCommand::Purge) => {
+            let removed = crate::app::purge_audit(d, config.audit.retention_days).await?;
+            println!(
+                "{removed} auditregels ouder dan {} dagen verwijderd / audit entries removed",
+                config.audit.retention_days
+            );
         }
         Command::Serve | Command::Demo | Command::Migrate | Command::Config(_) => {
             unreachable!("handled in main")

@@ -243,3 +243,84 @@ fn operator_builds_a_school_with_range_party_product_licence_and_consent() {
     );
     assert_eq!(ok(&["school", "list"]).lines().count(), 1);
 }
+
+#[test]
+fn release_policy_and_audit_are_managed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = |args: &[&str]| {
+        let out = run(openpoort(dir.path()).args(args));
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    ok(&[
+        "board",
+        "add",
+        "--bestuursnummer",
+        "41234",
+        "--name",
+        "Stichting Noord",
+    ]);
+    ok(&[
+        "school",
+        "add",
+        "--bestuursnummer",
+        "41234",
+        "--brin",
+        "12AB",
+        "--vestigingscode",
+        "00",
+        "--name",
+        "De Regenboog",
+    ]);
+    ok(&[
+        "party",
+        "add",
+        "--code",
+        "uitgeverij-noord",
+        "--kind",
+        "publisher",
+        "--name",
+        "Uitgeverij Noord",
+    ]);
+    ok(&[
+        "party",
+        "allow-attribute",
+        "--party",
+        "uitgeverij-noord",
+        "--attribute",
+        "given_name",
+    ]);
+    let listing = ok(&["party", "attributes", "--party", "uitgeverij-noord"]);
+    assert!(
+        listing.contains("given_name") && listing.contains("givenName"),
+        "{listing}"
+    );
+    assert!(!listing.contains("eck_id"), "{listing}");
+
+    // Default attributes are not a policy choice, and unknown names are refused.
+    for bad in ["subject", "bsn"] {
+        let out = run(openpoort(dir.path()).args([
+            "party",
+            "allow-attribute",
+            "--party",
+            "uitgeverij-noord",
+            "--attribute",
+            bad,
+        ]));
+        assert!(!out.status.success(), "{bad} accepted");
+        assert!(text(&out.stderr).contains(bad), "{}", text(&out.stderr));
+    }
+
+    ok(&["school", "home-login", "--school", "12AB00", "off"]);
+    let log = ok(&["audit", "list", "--school", "12AB00"]);
+    assert!(
+        log.contains("school.home_login") && log.contains("school.create"),
+        "{log}"
+    );
+    assert!(
+        ok(&["audit", "list", "--school", "12AB00", "--releases"])
+            .trim()
+            .is_empty()
+    );
+    assert!(ok(&["audit", "purge"]).contains("0 auditregels"));
+}
