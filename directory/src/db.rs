@@ -169,6 +169,11 @@ const SQLITE_MIGRATIONS: Embedded = &[
         "release",
         include_str!("../migrations/sqlite/0002_release.sql"),
     ),
+    (
+        3,
+        "credentials",
+        include_str!("../migrations/sqlite/0003_credentials.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Embedded = &[
     (
@@ -180,6 +185,11 @@ const POSTGRES_MIGRATIONS: Embedded = &[
         2,
         "release",
         include_str!("../migrations/postgres/0002_release.sql"),
+    ),
+    (
+        3,
+        "credentials",
+        include_str!("../migrations/postgres/0003_credentials.sql"),
     ),
 ];
 

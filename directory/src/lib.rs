@@ -6,6 +6,7 @@
 //! that happened, nor record one that was rolled back.
 
 pub mod audit;
+pub mod credentials;
 pub mod db;
 pub mod error;
 pub mod keys;

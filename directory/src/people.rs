@@ -176,7 +176,7 @@ fn pupil_from(r: &impl RowExt) -> Result<Pupil> {
     })
 }
 
-fn staff_from(r: &impl RowExt) -> Result<Staff> {
+pub(crate) fn staff_from(r: &impl RowExt) -> Result<Staff> {
     Ok(Staff {
         id: r.text("id")?,
         email: r.opt_text("email")?,

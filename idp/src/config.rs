@@ -13,6 +13,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use directory::model::Cidr;
 use serde::Deserialize;
@@ -49,6 +50,9 @@ pub struct Config {
     pub storage: StorageConfig,
     pub database: DatabaseConfig,
     pub keys: KeysConfig,
+    pub sessions: SessionsConfig,
+    pub login: LoginConfig,
+    pub mail: MailConfig,
     pub audit: AuditConfig,
     pub log: LogConfig,
 }
@@ -156,6 +160,124 @@ impl fmt::Debug for KeysConfig {
             .field("kek", &format_args!("{kek}"))
             .field("certificate_common_name", &self.certificate_common_name)
             .field("certificate_validity_days", &self.certificate_validity_days)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionStoreKind {
+    Memory,
+    Redis,
+}
+
+/// Debug is written by hand because a Redis URL may carry a password.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionsConfig {
+    pub store: SessionStoreKind,
+    pub redis_url: String,
+    pub idle_minutes: u32,
+    pub absolute_hours: u32,
+}
+
+impl Default for SessionsConfig {
+    fn default() -> Self {
+        SessionsConfig {
+            store: SessionStoreKind::Memory,
+            redis_url: "redis://127.0.0.1:6379/".to_owned(),
+            idle_minutes: 60,
+            absolute_hours: 12,
+        }
+    }
+}
+
+impl fmt::Debug for SessionsConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionsConfig")
+            .field("store", &self.store)
+            .field("redis_url", &redact_url(&self.redis_url))
+            .field("idle_minutes", &self.idle_minutes)
+            .field("absolute_hours", &self.absolute_hours)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoginConfig {
+    pub max_failures_per_account: u32,
+    pub max_failures_per_ip: u32,
+    pub failure_window_minutes: u32,
+}
+
+impl Default for LoginConfig {
+    fn default() -> Self {
+        LoginConfig {
+            max_failures_per_account: 10,
+            max_failures_per_ip: 100,
+            failure_window_minutes: 15,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    Outbox,
+    Smtp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    None,
+    Starttls,
+    Tls,
+}
+
+/// Debug is written by hand so the SMTP password never reaches a log.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    pub transport: MailTransport,
+    pub from: String,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_tls: SmtpTls,
+    pub smtp_username: String,
+    pub smtp_password: String,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            transport: MailTransport::Outbox,
+            from: "openpoort <noreply@localhost>".to_owned(),
+            smtp_host: String::new(),
+            smtp_port: 587,
+            smtp_tls: SmtpTls::Starttls,
+            smtp_username: String::new(),
+            smtp_password: String::new(),
+        }
+    }
+}
+
+impl fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let password = if self.smtp_password.is_empty() {
+            "<empty>"
+        } else {
+            "<set>"
+        };
+        f.debug_struct("MailConfig")
+            .field("transport", &self.transport)
+            .field("from", &self.from)
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("smtp_tls", &self.smtp_tls)
+            .field("smtp_username", &self.smtp_username)
+            .field("smtp_password", &format_args!("{password}"))
             .finish()
     }
 }
@@ -393,6 +515,107 @@ const SETTINGS: &[Setting] = &[
         dotted: "keys.certificate_validity_days",
         env: "OPENPOORT_KEYS_CERTIFICATE_VALIDITY_DAYS",
         kind: Kind::Integer { min: 1, max: 36500 },
+    },
+    Setting {
+        section: "sessions",
+        key: "store",
+        dotted: "sessions.store",
+        env: "OPENPOORT_SESSIONS_STORE",
+        kind: Kind::Choice(&["memory", "redis"]),
+    },
+    Setting {
+        section: "sessions",
+        key: "redis_url",
+        dotted: "sessions.redis_url",
+        env: "OPENPOORT_SESSIONS_REDIS_URL",
+        kind: Kind::Text,
+    },
+    Setting {
+        section: "sessions",
+        key: "idle_minutes",
+        dotted: "sessions.idle_minutes",
+        env: "OPENPOORT_SESSIONS_IDLE_MINUTES",
+        kind: Kind::Integer { min: 5, max: 1440 },
+    },
+    Setting {
+        section: "sessions",
+        key: "absolute_hours",
+        dotted: "sessions.absolute_hours",
+        env: "OPENPOORT_SESSIONS_ABSOLUTE_HOURS",
+        kind: Kind::Integer { min: 1, max: 168 },
+    },
+    Setting {
+        section: "login",
+        key: "max_failures_per_account",
+        dotted: "login.max_failures_per_account",
+        env: "OPENPOORT_LOGIN_MAX_FAILURES_PER_ACCOUNT",
+        kind: Kind::Integer { min: 3, max: 1000 },
+    },
+    Setting {
+        section: "login",
+        key: "max_failures_per_ip",
+        dotted: "login.max_failures_per_ip",
+        env: "OPENPOORT_LOGIN_MAX_FAILURES_PER_IP",
+        kind: Kind::Integer {
+            min: 10,
+            max: 100000,
+        },
+    },
+    Setting {
+        section: "login",
+        key: "failure_window_minutes",
+        dotted: "login.failure_window_minutes",
+        env: "OPENPOORT_LOGIN_FAILURE_WINDOW_MINUTES",
+        kind: Kind::Integer { min: 1, max: 1440 },
+    },
+    Setting {
+        section: "mail",
+        key: "transport",
+        dotted: "mail.transport",
+        env: "OPENPOORT_MAIL_TRANSPORT",
+        kind: Kind::Choice(&["outbox", "smtp"]),
+    },
+    Setting {
+        section: "mail",
+        key: "from",
+        dotted: "mail.from",
+        env: "OPENPOORT_MAIL_FROM",
+        kind: Kind::Text,
+    },
+    Setting {
+        section: "mail",
+        key: "smtp_host",
+        dotted: "mail.smtp_host",
+        env: "OPENPOORT_MAIL_SMTP_HOST",
+        kind: Kind::Text,
+    },
+    Setting {
+        section: "mail",
+        key: "smtp_port",
+        dotted: "mail.smtp_port",
+        env: "OPENPOORT_MAIL_SMTP_PORT",
+        kind: Kind::Integer { min: 1, max: 65535 },
+    },
+    Setting {
+        section: "mail",
+        key: "smtp_tls",
+        dotted: "mail.smtp_tls",
+        env: "OPENPOORT_MAIL_SMTP_TLS",
+        kind: Kind::Choice(&["none", "starttls", "tls"]),
+    },
+    Setting {
+        section: "mail",
+        key: "smtp_username",
+        dotted: "mail.smtp_username",
+        env: "OPENPOORT_MAIL_SMTP_USERNAME",
+        kind: Kind::Text,
+    },
+    Setting {
+        section: "mail",
+        key: "smtp_password",
+        dotted: "mail.smtp_password",
+        env: "OPENPOORT_MAIL_SMTP_PASSWORD",
+        kind: Kind::Text,
     },
     Setting {
         section: "audit",
@@ -673,6 +896,33 @@ impl Config {
             return Err(fail(
                 "keys.certificate_common_name",
                 format!("{cn:?} must not contain control characters"),
+            ));
+        }
+
+        let redis = &self.sessions.redis_url;
+        if !(redis.starts_with("redis://") || redis.starts_with("rediss://")) {
+            return Err(fail(
+                "sessions.redis_url",
+                format!(
+                    "must start with redis:// or rediss:// (TLS), e.g. redis://127.0.0.1:6379/ (got scheme of {:?})",
+                    redis.split(':').next().unwrap_or_default()
+                ),
+            ));
+        }
+
+        if self.mail.transport == MailTransport::Smtp && self.mail.smtp_host.trim().is_empty() {
+            return Err(fail(
+                "mail.smtp_host",
+                "must name the SMTP server when mail.transport = \"smtp\"".to_owned(),
+            ));
+        }
+        if lettre::message::Mailbox::from_str(&self.mail.from).is_err() {
+            return Err(fail(
+                "mail.from",
+                format!(
+                    "{:?} is not a mail address such as \"openpoort <noreply@school.nl>\"",
+                    self.mail.from
+                ),
             ));
         }
 
@@ -1071,7 +1321,7 @@ mod tests {
         let message = load_err("[sever]\nlisten = \"127.0.0.1:9000\"\n", &[]);
         assert!(message.contains("unknown section `[sever]`"), "{message}");
         assert!(
-            message.contains("server, storage, database, keys, audit, log"),
+            message.contains("server, storage, database, keys, sessions, login, mail, audit, log"),
             "{message}"
         );
 
