@@ -8,7 +8,12 @@ use certs::{CertificateProfile, Kek, KeyManager};
 use directory::{ConnectOptions, Directory, DirectoryError};
 use thiserror::Error;
 
-use crate::config::{Config, ConfigError, LogFormat};
+use crate::config::{Config, ConfigError, LogFormat, SessionStoreKind};
+use crate::mail::{MailError, Mailer};
+use crate::password::{HashError, Hasher};
+use crate::server::AppState;
+use crate::state::{State, StateError};
+use crate::web::WebConfig;
 
 #[derive(Debug, Error)]
 pub enum AppError {
@@ -25,6 +30,14 @@ pub enum AppError {
     },
     #[error("{0}")]
     Usage(String),
+    #[error("session store: {0}")]
+    State(#[from] StateError),
+    #[error("mail: {0}")]
+    Mail(#[from] MailError),
+    #[error("{0}")]
+    Hash(#[from] HashError),
+    #[error("{0}")]
+    Link(#[from] crate::links::LinkError),
 }
 
 impl AppError {
@@ -131,13 +144,37 @@ pub fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
-/// Opens everything `serve` needs and makes sure signing keys exist.
-pub async fn start(config: &Config) -> Result<(Directory, Arc<KeyManager<Directory>>), AppError> {
+/// The short-lived state store chosen in `sessions.store`.
+pub async fn state_store(config: &Config) -> Result<State, AppError> {
+    Ok(match config.sessions.store {
+        SessionStoreKind::Memory => State::memory(),
+        SessionStoreKind::Redis => {
+            State::redis(&config.sessions.redis_url, &config.sessions.redis_prefix).await?
+        }
+    })
+}
+
+pub fn mailer(config: &Config) -> Result<Mailer, AppError> {
+    Ok(Mailer::new(&config.mail, &config.storage.data_dir)?)
+}
+
+/// Opens everything `serve` needs: the register (migrated), signing keys (created on first
+/// start), the session store, the password hasher and the mailer.
+pub async fn build_state(config: &Config) -> Result<AppState, AppError> {
     let directory = open_directory(config).await?;
     let keys = key_manager(config, &directory)?;
     let records = keys.ensure_keys(unix_now()).await?;
     tracing::info!(keys = records.len(), "signing keys ready");
-    Ok((directory, Arc::new(keys)))
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    Ok(AppState {
+        directory,
+        keys: Arc::new(keys),
+        metrics: Arc::default(),
+        state: state_store(config).await?,
+        hasher: Hasher::new(cores).await?,
+        mailer: mailer(config)?,
+        web: Arc::new(WebConfig::from_config(config)),
+    })
 }
 
 /// Applies the audit retention: removes entries older than `days` days.

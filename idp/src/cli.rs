@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use directory::model::{
-    Bestuursnummer, Brin, Cidr, Date, LasKey, PartyKind, SchoolCode, Vestigingscode, WebUrl,
+    Bestuursnummer, Brin, Cidr, Date, Email, LasKey, PartyKind, SchoolCode, StaffRole,
+    Vestigingscode, WebUrl,
 };
 
 #[derive(Debug, Parser)]
@@ -59,9 +60,59 @@ pub enum Command {
     /// Consents of schools to parties.
     #[command(subcommand)]
     Consent(ConsentCommand),
+    /// Staff accounts: add (mails an activation link), invite again, deactivate.
+    #[command(subcommand)]
+    Staff(StaffCommand),
     /// The audit log: changes and release decisions.
     #[command(subcommand)]
     Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Add a staff member to a school and mail them an activation link.
+    Add {
+        #[arg(long, value_parser = parse_school)]
+        school: SchoolCode,
+        #[arg(long, value_parser = |s: &str| Email::parse(s).map_err(|e| e.to_string()))]
+        email: Email,
+        #[arg(long)]
+        achternaam: String,
+        #[arg(long)]
+        voorvoegsel: Option<String>,
+        #[arg(long)]
+        roepnaam: Option<String>,
+        /// Repeatable: leerkracht, ict_coordinator, ib, rt, stagiaire, invalkracht.
+        #[arg(long = "role", value_parser = |s: &str| StaffRole::parse(s).map_err(|e| e.to_string()))]
+        roles: Vec<StaffRole>,
+    },
+    /// Mail a fresh activation link to a staff member who has not activated yet.
+    Invite {
+        #[arg(long, value_parser = |s: &str| Email::parse(s).map_err(|e| e.to_string()))]
+        email: Email,
+    },
+    /// Give a staff member a role at a school (ict_coordinator makes them its administrator).
+    GrantRole {
+        #[arg(long, value_parser = |s: &str| Email::parse(s).map_err(|e| e.to_string()))]
+        email: Email,
+        #[arg(long, value_parser = parse_school)]
+        school: SchoolCode,
+        #[arg(long, value_parser = |s: &str| StaffRole::parse(s).map_err(|e| e.to_string()))]
+        role: StaffRole,
+    },
+    RevokeRole {
+        #[arg(long, value_parser = |s: &str| Email::parse(s).map_err(|e| e.to_string()))]
+        email: Email,
+        #[arg(long, value_parser = parse_school)]
+        school: SchoolCode,
+        #[arg(long, value_parser = |s: &str| StaffRole::parse(s).map_err(|e| e.to_string()))]
+        role: StaffRole,
+    },
+    /// Deactivate an account: it cannot log in and its sessions end at once.
+    Deactivate {
+        #[arg(long, value_parser = |s: &str| Email::parse(s).map_err(|e| e.to_string()))]
+        email: Email,
+    },
 }
 
 #[derive(Debug, Subcommand)]

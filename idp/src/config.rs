@@ -177,6 +177,7 @@ pub enum SessionStoreKind {
 pub struct SessionsConfig {
     pub store: SessionStoreKind,
     pub redis_url: String,
+    pub redis_prefix: String,
     pub idle_minutes: u32,
     pub absolute_hours: u32,
 }
@@ -186,6 +187,7 @@ impl Default for SessionsConfig {
         SessionsConfig {
             store: SessionStoreKind::Memory,
             redis_url: "redis://127.0.0.1:6379/".to_owned(),
+            redis_prefix: "openpoort:".to_owned(),
             idle_minutes: 60,
             absolute_hours: 12,
         }
@@ -197,6 +199,7 @@ impl fmt::Debug for SessionsConfig {
         f.debug_struct("SessionsConfig")
             .field("store", &self.store)
             .field("redis_url", &redact_url(&self.redis_url))
+            .field("redis_prefix", &self.redis_prefix)
             .field("idle_minutes", &self.idle_minutes)
             .field("absolute_hours", &self.absolute_hours)
             .finish()
@@ -528,6 +531,13 @@ const SETTINGS: &[Setting] = &[
         key: "redis_url",
         dotted: "sessions.redis_url",
         env: "OPENPOORT_SESSIONS_REDIS_URL",
+        kind: Kind::Text,
+    },
+    Setting {
+        section: "sessions",
+        key: "redis_prefix",
+        dotted: "sessions.redis_prefix",
+        env: "OPENPOORT_SESSIONS_REDIS_PREFIX",
         kind: Kind::Text,
     },
     Setting {
@@ -906,6 +916,19 @@ impl Config {
                 format!(
                     "must start with redis:// or rediss:// (TLS), e.g. redis://127.0.0.1:6379/ (got scheme of {:?})",
                     redis.split(':').next().unwrap_or_default()
+                ),
+            ));
+        }
+
+        let prefix = &self.sessions.redis_prefix;
+        if prefix.is_empty()
+            || prefix.len() > 64
+            || prefix.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(fail(
+                "sessions.redis_prefix",
+                format!(
+                    "{prefix:?} must be 1 to 64 characters without spaces, e.g. \"openpoort:\""
                 ),
             ));
         }

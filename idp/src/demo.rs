@@ -4,21 +4,30 @@
 
 use std::net::SocketAddr;
 
+use directory::Actor;
 use directory::model::*;
 use directory::parties::{LicenceScope, NewLicence, NewProduct};
 use directory::people::{GroupKind, NewGroup, NewPupil, NewStaff, StaffStatus};
 use directory::schools::{NewSchool, School};
-use directory::{Actor, Directory};
 
 use crate::app::AppError;
+use crate::links::send_link;
+use crate::server::AppState;
+use directory::credentials::TokenPurpose;
 
 pub const SCHOOL_CODE: &str = "99ZZ00";
 
 pub struct Seeded {
     pub school: School,
-    pub staff: Vec<(String, &'static str)>,
     pub fresh: bool,
+    /// Anna's activation link, while her account is not activated yet.
+    pub activation_link: Option<String>,
 }
+
+pub const ANNA: &str = "anna.devries@demo.openpoort.nl";
+pub const BRAM: &str = "bram.jansen@demo.openpoort.nl";
+/// Printed by `openpoort demo`; a demo database holds no real accounts.
+pub const BRAM_PASSWORD: &str = "Fiets-Molen-Tulp-42";
 
 const GROUPS: [(&str, &str, Option<&str>); 5] = [
     ("g12", "Groep 1/2 Egeltjes", Some("1")),
@@ -52,23 +61,15 @@ const PUPILS: [DemoPupil; 10] = [
     ("L010", "Zoë", None, "Dekker", "8", "g8", false),
 ];
 
-pub async fn seed(d: &Directory) -> Result<Seeded, AppError> {
+pub async fn seed(state: &AppState) -> Result<Seeded, AppError> {
+    let d = &state.directory;
     let code = SchoolCode::parse(SCHOOL_CODE)?;
-    let staff_emails = vec![
-        (
-            "anna.devries@demo.openpoort.nl".to_string(),
-            "leerkracht groep 5",
-        ),
-        (
-            "bram.jansen@demo.openpoort.nl".to_string(),
-            "ICT-coördinator, leerkracht groep 8",
-        ),
-    ];
     if let Some(school) = d.school_by_code(&code).await? {
+        let activation_link = anna_link(state).await?;
         return Ok(Seeded {
             school,
-            staff: staff_emails,
             fresh: false,
+            activation_link,
         });
     }
     let actor = Actor::system("demo");
@@ -147,25 +148,11 @@ pub async fn seed(d: &Directory) -> Result<Seeded, AppError> {
         .await?;
     }
 
+    // Anna is a new teacher: her account waits for its activation link. Bram is the
+    // ICT-coördinator of this school and of a second location, with a known demo password.
     let teachers = [
-        (
-            "T01",
-            "Anna",
-            Some("de"),
-            "Vries",
-            &staff_emails[0].0,
-            "g5",
-            false,
-        ),
-        (
-            "T02",
-            "Bram",
-            None,
-            "Jansen",
-            &staff_emails[1].0,
-            "g8",
-            true,
-        ),
+        ("T01", "Anna", Some("de"), "Vries", ANNA, "g5", false),
+        ("T02", "Bram", None, "Jansen", BRAM, "g8", true),
     ];
     let mut coordinator = None;
     for (key, roepnaam, voorvoegsel, achternaam, email, group, ict) in teachers {
@@ -188,12 +175,25 @@ pub async fn seed(d: &Directory) -> Result<Seeded, AppError> {
             .await?;
         d.assign_staff_group(&s.id, &group_ids[group], &actor)
             .await?;
-        // Demo accounts start active so that they can sign in as soon as password login exists;
-        // real accounts stay inactive until their owner follows the activation link.
-        d.set_staff_status(&s.id, StaffStatus::Active, &actor)
-            .await?;
         if ict {
+            let hash = state.hasher.hash(BRAM_PASSWORD.to_owned()).await?;
+            d.set_password(&s.id, &hash, &actor).await?;
+            d.set_staff_status(&s.id, StaffStatus::Active, &actor)
+                .await?;
             d.grant_role(&s.id, &school.id, StaffRole::IctCoordinator, &actor)
+                .await?;
+            let second = d
+                .create_school(
+                    &NewSchool {
+                        bestuursnummer: Bestuursnummer::parse("99999")?,
+                        brin: code.brin.clone(),
+                        vestigingscode: Vestigingscode::parse("01")?,
+                        name: "Basisschool De Demo, locatie Noord".into(),
+                    },
+                    &actor,
+                )
+                .await?;
+            d.grant_role(&s.id, &second.id, StaffRole::IctCoordinator, &actor)
                 .await?;
             coordinator = Some(s.id.clone());
         }
@@ -239,11 +239,32 @@ pub async fn seed(d: &Directory) -> Result<Seeded, AppError> {
     d.grant_consent(&school.id, &publisher.id, &consent_by)
         .await?;
     tracing::info!(school = SCHOOL_CODE, "demo data seeded");
+    let activation_link = anna_link(state).await?;
     Ok(Seeded {
         school,
-        staff: staff_emails,
         fresh: true,
+        activation_link,
     })
+}
+
+/// Mails Anna a fresh activation link while she has not activated her account.
+async fn anna_link(state: &AppState) -> Result<Option<String>, AppError> {
+    let Some(login) = state.directory.staff_login(&Email::parse(ANNA)?).await? else {
+        return Ok(None);
+    };
+    if login.password_hash.is_some() {
+        return Ok(None);
+    }
+    let link = send_link(
+        &state.directory,
+        &state.mailer,
+        &state.web.public_url,
+        &login.staff,
+        TokenPurpose::Activation,
+        &Actor::system("demo"),
+    )
+    .await?;
+    Ok(Some(link))
 }
 
 pub fn print_welcome(seeded: &Seeded, public_url: &str, local: SocketAddr) {
@@ -266,12 +287,15 @@ pub fn print_welcome(seeded: &Seeded, public_url: &str, local: SocketAddr) {
     println!("  public_url (issuer):   {public_url}");
     println!("  INSTELLING_REF:        {}", s.instelling_ref);
     println!("  IP-bereiken / ranges:  127.0.0.0/8, ::1/128");
+    println!("  inloggen / log in:     {public_url}/inloggen");
     println!(
-        "  medewerkers / staff (actief; wachtwoord via activatielink zodra aanmelden beschikbaar is):"
+        "    {BRAM} / {BRAM_PASSWORD}  (ICT-coördinator van 99ZZ00 en 99ZZ01, leerkracht groep 8)"
     );
-    for (email, what) in &seeded.staff {
-        println!("    {email}  ({what})");
+    match &seeded.activation_link {
+        Some(link) => println!("    {ANNA}  (leerkracht groep 5, nog niet geactiveerd): {link}"),
+        None => println!("    {ANNA}  (leerkracht groep 5, geactiveerd)"),
     }
+    println!("  uitgaande mail / outbox: <storage.data_dir>/outbox/*.eml");
     println!(
         "  uitgeverij / publisher: demo-uitgeverij, product rekenrijk (licentie hele school, toestemming gegeven)"
     );

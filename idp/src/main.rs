@@ -4,12 +4,16 @@ mod app;
 mod cli;
 mod config;
 mod demo;
+mod links;
+mod mail;
 mod metrics;
 mod operator;
+mod password;
 mod server;
+mod state;
+mod web;
 
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
@@ -89,11 +93,14 @@ async fn run(cli: Cli) -> Result<(), AppError> {
     }
     app::init_logging(&config)?;
     match cli.command {
-        Command::Serve => serve(&config, None).await,
+        Command::Serve => {
+            let state = app::build_state(&config).await?;
+            serve(&config, state, None).await
+        }
         Command::Demo => {
-            let (directory, keys) = app::start(&config).await?;
-            let seeded = demo::seed(&directory).await?;
-            serve(&config, Some((directory, keys, seeded))).await
+            let state = app::build_state(&config).await?;
+            let seeded = demo::seed(&state).await?;
+            serve(&config, state, Some(seeded)).await
         }
         Command::Config(_) => unreachable!("answered before logging starts"),
         Command::Migrate => {
@@ -108,25 +115,11 @@ async fn run(cli: Cli) -> Result<(), AppError> {
 
 async fn serve(
     config: &Config,
-    prepared: Option<(
-        directory::Directory,
-        Arc<certs::KeyManager<directory::Directory>>,
-        demo::Seeded,
-    )>,
+    state: server::AppState,
+    seeded: Option<demo::Seeded>,
 ) -> Result<(), AppError> {
-    let (directory, keys, seeded) = match prepared {
-        Some((d, k, s)) => (d, k, Some(s)),
-        None => {
-            let (d, k) = app::start(config).await?;
-            (d, k, None)
-        }
-    };
+    let directory = state.directory.clone();
     app::spawn_audit_retention(directory.clone(), config.audit.retention_days);
-    let state = server::AppState {
-        directory: directory.clone(),
-        keys,
-        metrics: Arc::default(),
-    };
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .map_err(AppError::io(format!(

@@ -1,15 +1,19 @@
 //! Operator commands: keys and the register, from the command line. Every change is audited as
 //! `operator:cli`.
 
+use directory::credentials::TokenPurpose;
 use directory::model::Email;
 use directory::parties::{LicenceMember, LicenceScope, NewLicence, NewProduct};
+use directory::people::{NewStaff, Staff, StaffStatus};
 use directory::schools::NewSchool;
 use directory::{Actor, Directory, DirectoryError};
+
+use crate::links::send_link;
 
 use crate::app::{self, AppError};
 use crate::cli::{
     AuditCommand, BoardCommand, Command, ConsentCommand, IpRangeCommand, KeysCommand, LicenceAdd,
-    LicenceCommand, PartyCommand, ProductCommand, SchoolCommand,
+    LicenceCommand, PartyCommand, ProductCommand, SchoolCommand, StaffCommand,
 };
 use crate::config::Config;
 
@@ -306,6 +310,90 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
                 );
             }
         }
+        Command::Staff(StaffCommand::Add {
+            school,
+            email,
+            achternaam,
+            voorvoegsel,
+            roepnaam,
+            roles,
+        }) => {
+            let s = d.require_school(&school).await?;
+            let staff = d
+                .create_staff(
+                    &NewStaff {
+                        email: Some(email),
+                        achternaam,
+                        voorvoegsel,
+                        voornamen: None,
+                        roepnaam,
+                        eck_id: None,
+                    },
+                    &actor,
+                )
+                .await?;
+            d.add_staff_to_school(&staff.id, &s.id, None, &actor)
+                .await?;
+            for role in roles {
+                d.grant_role(&staff.id, &s.id, role, &actor).await?;
+            }
+            invite(config, d, &staff, &actor).await?;
+        }
+        Command::Staff(StaffCommand::Invite { email }) => {
+            let login = d
+                .staff_login(&email)
+                .await?
+                .ok_or_else(|| DirectoryError::NotFound {
+                    what: "medewerker",
+                    key: email.to_string(),
+                })?;
+            if login.password_hash.is_some() {
+                return Err(AppError::Usage(format!(
+                    "{email} heeft het account al geactiveerd; bij een vergeten wachtwoord helpt 'Wachtwoord vergeten' / {email} has already activated the account; a forgotten password is what 'Wachtwoord vergeten' is for"
+                )));
+            }
+            invite(config, d, &login.staff, &actor).await?;
+        }
+        Command::Staff(StaffCommand::GrantRole {
+            email,
+            school,
+            role,
+        }) => {
+            let (staff, s) = staff_and_school(d, &email, &school).await?;
+            d.grant_role(&staff.id, &s.id, role, &actor).await?;
+            println!(
+                "{email} is nu {} op {} / now holds that role",
+                role.as_str(),
+                s.code()
+            );
+        }
+        Command::Staff(StaffCommand::RevokeRole {
+            email,
+            school,
+            role,
+        }) => {
+            let (staff, s) = staff_and_school(d, &email, &school).await?;
+            d.revoke_role(&staff.id, &s.id, role, &actor).await?;
+            println!(
+                "{email} is geen {} meer op {} / no longer holds that role",
+                role.as_str(),
+                s.code()
+            );
+        }
+        Command::Staff(StaffCommand::Deactivate { email }) => {
+            let staff =
+                d.staff_by_email(&email)
+                    .await?
+                    .ok_or_else(|| DirectoryError::NotFound {
+                        what: "medewerker",
+                        key: email.to_string(),
+                    })?;
+            d.set_staff_status(&staff.id, StaffStatus::Inactive, &actor)
+                .await?;
+            println!(
+                "{email} is gedeactiveerd; sessies zijn beëindigd / deactivated; sessions ended"
+            );
+        }
         Command::Audit(AuditCommand::List {
             school,
             releases,
@@ -339,6 +427,46 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
         Command::Serve | Command::Demo | Command::Migrate | Command::Config(_) => {
             unreachable!("handled in main")
         }
+    }
+    Ok(())
+}
+
+async fn staff_and_school(
+    d: &Directory,
+    email: &directory::model::Email,
+    school: &directory::model::SchoolCode,
+) -> Result<(Staff, directory::schools::School), AppError> {
+    let staff = d
+        .staff_by_email(email)
+        .await?
+        .ok_or_else(|| DirectoryError::NotFound {
+            what: "medewerker",
+            key: email.to_string(),
+        })?;
+    Ok((staff, d.require_school(school).await?))
+}
+
+/// Mails an activation link; in development mode the link is printed too.
+async fn invite(
+    config: &Config,
+    d: &Directory,
+    staff: &Staff,
+    actor: &Actor,
+) -> Result<(), AppError> {
+    let mailer = app::mailer(config)?;
+    let link = send_link(
+        d,
+        &mailer,
+        &config.server.public_url,
+        staff,
+        TokenPurpose::Activation,
+        actor,
+    )
+    .await?;
+    let to = staff.email.as_deref().unwrap_or_default();
+    println!("activatielink gemaild naar / activation link mailed to {to}");
+    if config.is_development() {
+        println!("{link}");
     }
     Ok(())
 }

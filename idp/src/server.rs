@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request, State as Extract};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -14,7 +14,11 @@ use certs::{Algorithm, KeyManager};
 use directory::{Directory, Pool};
 use tokio::net::TcpListener;
 
+use crate::mail::Mailer;
 use crate::metrics::Metrics;
+use crate::password::Hasher;
+use crate::state::{State, StateStore};
+use crate::web::WebConfig;
 
 /// Everything a request handler may reach. Built once at start-up and passed by axum; no globals.
 #[derive(Clone)]
@@ -22,10 +26,15 @@ pub struct AppState {
     pub directory: Directory,
     pub keys: Arc<KeyManager<Directory>>,
     pub metrics: Arc<Metrics>,
+    pub state: State,
+    pub hasher: Hasher,
+    pub mailer: Mailer,
+    pub web: Arc<WebConfig>,
 }
 
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .merge(crate::web::routes())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -41,9 +50,23 @@ async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// Readiness: this node can serve logins, which needs the database and a signing key it can
-/// decrypt (a node started with the wrong key-encryption key is not ready).
-async fn readyz(State(state): State<AppState>) -> Response {
+/// Readiness: this node can serve logins, which needs the database, the session store and a
+/// signing key it can decrypt (a node started with the wrong key-encryption key is not ready).
+async fn readyz(Extract(state): Extract<AppState>) -> Response {
+    match tokio::time::timeout(Duration::from_secs(2), state.state.ping()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness check: session store unavailable");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "session store unavailable\n",
+            )
+                .into_response();
+        }
+        Err(_) => {
+            return (StatusCode::SERVICE_UNAVAILABLE, "session store timeout\n").into_response();
+        }
+    }
     match tokio::time::timeout(Duration::from_secs(2), state.directory.ping()).await {
         Ok(Ok(())) => match state.keys.current_signing_key(Algorithm::Rs256).await {
             Ok(_) => (StatusCode::OK, "ready\n").into_response(),
@@ -63,7 +86,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+async fn metrics(Extract(state): Extract<AppState>) -> Response {
     let (size, idle) = match state.directory.pool() {
         Pool::Sqlite(p) => (p.size(), p.num_idle()),
         Pool::Postgres(p) => (p.size(), p.num_idle()),
@@ -100,7 +123,7 @@ async fn not_found() -> Response {
 
 /// Counts and times each request under its route template, never the raw path: raw paths carry
 /// identifiers and would let a scanner create unbounded series.
-async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+async fn observe(Extract(state): Extract<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().as_str().to_owned();
     let route = req

@@ -199,3 +199,143 @@ fn unique() -> u128 {
         .map(|d| d.as_nanos())
         .unwrap_or(0)
 }
+
+/// A client that behaves like a browser for openpoort's pages: it keeps cookies (by name, as
+/// openpoort sets them: host-only, path /), follows no redirects by itself so tests can look at
+/// each step, and reads the CSRF token out of forms.
+pub struct Browser {
+    http: reqwest::Client,
+    base: String,
+    pub cookies: std::collections::BTreeMap<String, String>,
+}
+
+/// One answer: status, headers and body.
+pub struct Page {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn location(&self) -> Option<&str> {
+        self.headers.get("location").and_then(|v| v.to_str().ok())
+    }
+
+    /// The value of the first hidden input `name` in the page.
+    pub fn field(&self, name: &str) -> Option<String> {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = self.body.find(&marker)? + marker.len();
+        let end = self.body[start..].find('"')? + start;
+        Some(self.body[start..end].to_owned())
+    }
+
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect()
+    }
+}
+
+impl Browser {
+    pub fn new(base: &str) -> Browser {
+        Browser {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("HTTP client"),
+            base: base.trim_end_matches('/').to_owned(),
+            cookies: Default::default(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn finish(&mut self, response: reqwest::Response) -> Page {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        for set in headers.get_all("set-cookie").iter() {
+            let set = set.to_str().expect("ASCII cookie");
+            let pair = set.split(';').next().unwrap_or_default();
+            if let Some((name, value)) = pair.split_once('=') {
+                if value.is_empty() || set.contains("Max-Age=0") {
+                    self.cookies.remove(name);
+                } else {
+                    self.cookies.insert(name.to_owned(), value.to_owned());
+                }
+            }
+        }
+        let body = response.text().await.expect("body");
+        Page {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let url = if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.base)
+        };
+        let response = self
+            .http
+            .get(url)
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .expect("GET");
+        self.finish(response).await
+    }
+
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .expect("POST");
+        self.finish(response).await
+    }
+
+    /// GETs the page at `path` and submits its first form as a browser would: to the form's
+    /// action, with the form's hidden fields (CSRF token, link token) plus `fields`.
+    pub async fn submit(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let page = self.get(path).await;
+        let start = page
+            .body
+            .find("<form")
+            .unwrap_or_else(|| panic!("no form in {path}: {}", page.body));
+        let form =
+            &page.body[start..start + page.body[start..].find("</form>").expect("closed form")];
+        let attr = |tag: &str, name: &str| -> Option<String> {
+            let marker = format!("{name}=\"");
+            let i = tag.find(&marker)? + marker.len();
+            Some(tag[i..i + tag[i..].find('"')?].to_owned())
+        };
+        let action = attr(form, "action").expect("form action");
+        let hidden: Vec<(String, String)> = form
+            .split("<input")
+            .skip(1)
+            .filter(|tag| tag.contains("type=\"hidden\""))
+            .filter_map(|tag| Some((attr(tag, "name")?, attr(tag, "value").unwrap_or_default())))
+            .filter(|(name, _)| !fields.iter().any(|(n, _)| n == name))
+            .collect();
+        let mut all: Vec<(&str, &str)> = hidden
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        all.extend_from_slice(fields);
+        self.post(&action, &all).await
+    }
+}

@@ -1,0 +1,542 @@
+//! Short-lived state shared by every openpoort node: sessions, login-throttling counters and
+//! one-time values (authorization codes, SAML request ids).
+//!
+//! In memory by default, which suits a single node; in Redis in production, so that any number of
+//! stateless nodes can stand behind one load balancer and a node can die mid-login unnoticed.
+//! Both stores give the same answers to the same calls; the tests run every property on both.
+//!
+//! Keys may themselves be secrets (a session id, an authorization code), so neither keys nor
+//! values ever appear in an error message.
+
+pub mod memory;
+pub mod redis;
+
+use std::time::Duration;
+
+use self::memory::MemoryStore;
+use self::redis::RedisStore;
+
+/// Why a state operation failed. No variant carries a key, a stored value or a password.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("Redis: {0}")]
+    Redis(#[from] ::redis::RedisError),
+    /// The URL is left out on purpose: it may hold the password.
+    #[error("invalid Redis URL (not shown, as it may contain a password): {0}")]
+    InvalidRedisUrl(#[source] ::redis::RedisError),
+    /// `endpoint` is the URL with the credentials removed.
+    #[error("cannot connect to Redis at {endpoint}: {source}")]
+    Connect {
+        endpoint: String,
+        #[source]
+        source: ::redis::RedisError,
+    },
+    #[error(
+        "Redis at {endpoint} lacks PEXPIRE with NX (Redis 7.0 or newer is needed for login \
+         throttling): {source}"
+    )]
+    Unsupported {
+        endpoint: String,
+        #[source]
+        source: ::redis::RedisError,
+    },
+    /// A counter operation met a value that is not a count (something else was stored under a
+    /// counter's key).
+    #[error("the value under a counter key is not a count")]
+    NotACounter,
+}
+
+/// A key-value store for short-lived state. Every entry expires; there is no way to store
+/// something forever.
+///
+/// Durations are kept at millisecond precision and clamped to between 1 ms and [`MAX_TTL`], so
+/// that a zero or absurd duration from configuration behaves the same on every store instead of
+/// failing on one of them.
+pub trait StateStore: Send + Sync {
+    /// Stores `value` under `key` for `ttl` (overwrites).
+    fn put(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> impl Future<Output = Result<(), StateError>> + Send;
+
+    fn get(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, StateError>> + Send;
+
+    /// Stores only if the key is absent; Ok(false) if present (one-time markers, replay checks).
+    fn put_if_absent(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> impl Future<Output = Result<bool, StateError>> + Send;
+
+    /// Ok(true) if something was removed.
+    fn delete(&self, key: &str) -> impl Future<Output = Result<bool, StateError>> + Send;
+
+    /// Atomically removes and returns the value: of two concurrent takes exactly one gets it
+    /// (single-use codes).
+    fn take(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, StateError>> + Send;
+
+    /// Increments a counter whose expiry is set at its FIRST increment to `window` (a fixed
+    /// window); returns the new count. Later increments leave the expiry alone, so a steady
+    /// trickle of attempts cannot keep a lock-out alive forever. The count is stored as decimal
+    /// text, so `get` returns it as such on every store.
+    fn incr(
+        &self,
+        key: &str,
+        window: Duration,
+    ) -> impl Future<Output = Result<u64, StateError>> + Send;
+
+    /// Current count (0 when absent or expired).
+    fn count(&self, key: &str) -> impl Future<Output = Result<u64, StateError>> + Send;
+
+    /// Remaining time to live of a key, None when absent (used to tell a locked-out user how long
+    /// to wait). Also None for a Redis key without expiry, which only something other than
+    /// openpoort can have written.
+    fn ttl(&self, key: &str) -> impl Future<Output = Result<Option<Duration>, StateError>> + Send;
+
+    fn ping(&self) -> impl Future<Output = Result<(), StateError>> + Send;
+}
+
+/// The longest time to live any store accepts; longer ones are shortened to it. Far beyond any
+/// session or lock-out, and far from the overflow limits of `Instant` and of Redis' PX argument.
+pub const MAX_TTL: Duration = Duration::from_secs(366 * 24 * 60 * 60);
+
+/// The duration both stores actually apply for a requested one (see [`StateStore`]).
+fn effective_ttl(requested: Duration) -> Duration {
+    let millis = requested.as_millis().clamp(1, MAX_TTL.as_millis());
+    // In range by the clamp above.
+    Duration::from_millis(u64::try_from(millis).unwrap_or(u64::MAX))
+}
+
+/// Decodes a counter as both stores keep it: decimal text.
+fn parse_count(raw: &[u8]) -> Result<u64, StateError> {
+    std::str::from_utf8(raw)
+        .ok()
+        .and_then(|text| text.parse::<u64>().ok())
+        .ok_or(StateError::NotACounter)
+}
+
+/// The configured store; Clone is cheap (Arc inside / ConnectionManager).
+#[derive(Clone)]
+pub enum State {
+    Memory(MemoryStore),
+    Redis(RedisStore),
+}
+
+impl State {
+    pub fn memory() -> State {
+        State::Memory(MemoryStore::new())
+    }
+
+    /// Connects (fails fast with a clear error naming the URL without password if Redis is
+    /// unreachable). `namespace` prefixes every key ("openpoort:" in production; tests pass a
+    /// unique one so parallel tests never see each other's keys).
+    pub async fn redis(url: &str, namespace: &str) -> Result<State, StateError> {
+        RedisStore::connect(url, namespace).await.map(State::Redis)
+    }
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            State::Memory(_) => f.write_str("State::Memory"),
+            State::Redis(store) => write!(f, "State::Redis({})", store.endpoint()),
+        }
+    }
+}
+
+impl StateStore for State {
+    async fn put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), StateError> {
+        match self {
+            State::Memory(store) => store.put(key, value, ttl).await,
+            State::Redis(store) => store.put(key, value, ttl).await,
+        }
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
+        match self {
+            State::Memory(store) => store.get(key).await,
+            State::Redis(store) => store.get(key).await,
+        }
+    }
+
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, StateError> {
+        match self {
+            State::Memory(store) => store.put_if_absent(key, value, ttl).await,
+            State::Redis(store) => store.put_if_absent(key, value, ttl).await,
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<bool, StateError> {
+        match self {
+            State::Memory(store) => store.delete(key).await,
+            State::Redis(store) => store.delete(key).await,
+        }
+    }
+
+    async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
+        match self {
+            State::Memory(store) => store.take(key).await,
+            State::Redis(store) => store.take(key).await,
+        }
+    }
+
+    async fn incr(&self, key: &str, window: Duration) -> Result<u64, StateError> {
+        match self {
+            State::Memory(store) => store.incr(key, window).await,
+            State::Redis(store) => store.incr(key, window).await,
+        }
+    }
+
+    async fn count(&self, key: &str) -> Result<u64, StateError> {
+        match self {
+            State::Memory(store) => store.count(key).await,
+            State::Redis(store) => store.count(key).await,
+        }
+    }
+
+    async fn ttl(&self, key: &str) -> Result<Option<Duration>, StateError> {
+        match self {
+            State::Memory(store) => store.ttl(key).await,
+            State::Redis(store) => store.ttl(key).await,
+        }
+    }
+
+    async fn ping(&self) -> Result<(), StateError> {
+        match self {
+            State::Memory(store) => store.ping().await,
+            State::Redis(store) => store.ping().await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::time::sleep;
+
+    use super::{State, StateError, StateStore};
+
+    /// Which store a test body runs on; a body that needs two independent stores opens two.
+    #[derive(Clone, Copy)]
+    enum Backend {
+        Memory,
+        Redis,
+    }
+
+    impl Backend {
+        async fn open(self) -> State {
+            match self {
+                Backend::Memory => State::memory(),
+                Backend::Redis => {
+                    // Never skip: a green run without Redis would hide the production store.
+                    let url = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| {
+                        panic!(
+                            "TEST_REDIS_URL is not set; run the tests through scripts/test, which \
+                             starts Redis and sets it"
+                        )
+                    });
+                    let namespace = format!("test:{}:", uuid::Uuid::new_v4());
+                    State::redis(&url, &namespace)
+                        .await
+                        .unwrap_or_else(|e| panic!("cannot open the test Redis: {e}"))
+                }
+            }
+        }
+    }
+
+    /// Runs each named `async fn(Backend)` once per store, as `<name>::memory` and
+    /// `<name>::redis`.
+    macro_rules! on_both_stores {
+        ($($name:ident),* $(,)?) => {$(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn memory() {
+                    super::$name(super::Backend::Memory).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn redis() {
+                    super::$name(super::Backend::Redis).await;
+                }
+            }
+        )*};
+    }
+
+    on_both_stores!(
+        value_is_gone_after_its_ttl,
+        put_overwrites_and_resets_ttl,
+        values_are_binary_safe,
+        delete_reports_whether_something_was_removed,
+        take_is_single_use_even_when_concurrent,
+        put_if_absent_refuses_a_second_writer,
+        put_if_absent_admits_exactly_one_of_concurrent_writers,
+        counter_window_starts_at_the_first_increment,
+        count_of_unknown_key_is_zero,
+        namespaces_do_not_see_each_other,
+        ttl_reports_remaining_time,
+        extreme_ttls_are_clamped_not_rejected,
+        errors_never_show_stored_values,
+        ping_answers,
+    );
+
+    const MS: Duration = Duration::from_millis(1);
+
+    async fn value_is_gone_after_its_ttl(backend: Backend) {
+        let store = backend.open().await;
+        store.put("k", b"v", 500 * MS).await.unwrap();
+        assert_eq!(store.get("k").await.unwrap(), Some(b"v".to_vec()));
+        sleep(600 * MS).await;
+        assert_eq!(store.get("k").await.unwrap(), None);
+        assert_eq!(store.ttl("k").await.unwrap(), None);
+        assert_eq!(store.take("k").await.unwrap(), None);
+        assert!(!store.delete("k").await.unwrap());
+        assert!(
+            store.put_if_absent("k", b"w", 500 * MS).await.unwrap(),
+            "an expired value must not block put_if_absent"
+        );
+    }
+
+    async fn put_overwrites_and_resets_ttl(backend: Backend) {
+        let store = backend.open().await;
+        store.put("k", b"first", 400 * MS).await.unwrap();
+        sleep(200 * MS).await;
+        store.put("k", b"second", 1000 * MS).await.unwrap();
+        sleep(400 * MS).await;
+        // Past the first ttl, within the second.
+        assert_eq!(store.get("k").await.unwrap(), Some(b"second".to_vec()));
+    }
+
+    async fn values_are_binary_safe(backend: Backend) {
+        let store = backend.open().await;
+        let value: Vec<u8> = (0..=255).collect();
+        store.put("binary", &value, 10_000 * MS).await.unwrap();
+        assert_eq!(store.get("binary").await.unwrap(), Some(value));
+        store.put("empty", b"", 10_000 * MS).await.unwrap();
+        assert_eq!(store.get("empty").await.unwrap(), Some(Vec::new()));
+        // Keys are taken as they are, odd characters included.
+        store
+            .put("a key:with\nodd ✓", b"x", 10_000 * MS)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.get("a key:with\nodd ✓").await.unwrap(),
+            Some(b"x".to_vec())
+        );
+    }
+
+    async fn delete_reports_whether_something_was_removed(backend: Backend) {
+        let store = backend.open().await;
+        assert!(!store.delete("k").await.unwrap());
+        store.put("k", b"v", 10_000 * MS).await.unwrap();
+        assert!(store.delete("k").await.unwrap());
+        assert!(!store.delete("k").await.unwrap());
+        assert_eq!(store.get("k").await.unwrap(), None);
+    }
+
+    async fn take_is_single_use_even_when_concurrent(backend: Backend) {
+        let store = backend.open().await;
+        store.put("code", b"secret", 10_000 * MS).await.unwrap();
+        let takers: Vec<_> = (0..20)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move { store.take("code").await.unwrap() })
+            })
+            .collect();
+        let mut winners = Vec::new();
+        for taker in takers {
+            if let Some(value) = taker.await.unwrap() {
+                winners.push(value);
+            }
+        }
+        assert_eq!(
+            winners,
+            vec![b"secret".to_vec()],
+            "exactly one take must win"
+        );
+        assert_eq!(store.get("code").await.unwrap(), None);
+        assert_eq!(store.take("code").await.unwrap(), None);
+    }
+
+    async fn put_if_absent_refuses_a_second_writer(backend: Backend) {
+        let store = backend.open().await;
+        assert!(store.put_if_absent("id", b"first", 400 * MS).await.unwrap());
+        assert!(
+            !store
+                .put_if_absent("id", b"second", 400 * MS)
+                .await
+                .unwrap()
+        );
+        assert_eq!(store.get("id").await.unwrap(), Some(b"first".to_vec()));
+        sleep(500 * MS).await;
+        assert!(
+            store.put_if_absent("id", b"third", 400 * MS).await.unwrap(),
+            "the marker must end with its ttl"
+        );
+        assert_eq!(store.get("id").await.unwrap(), Some(b"third".to_vec()));
+    }
+
+    async fn put_if_absent_admits_exactly_one_of_concurrent_writers(backend: Backend) {
+        let store = backend.open().await;
+        let writers: Vec<_> = (0..20u8)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .put_if_absent("request-id", &[i], 10_000 * MS)
+                        .await
+                        .unwrap()
+                        .then_some(i)
+                })
+            })
+            .collect();
+        let mut winners = Vec::new();
+        for writer in writers {
+            winners.extend(writer.await.unwrap());
+        }
+        assert_eq!(winners.len(), 1, "exactly one writer must win: {winners:?}");
+        assert_eq!(store.get("request-id").await.unwrap(), Some(winners));
+    }
+
+    async fn counter_window_starts_at_the_first_increment(backend: Backend) {
+        let store = backend.open().await;
+        let window = 800 * MS;
+        assert_eq!(store.incr("failures", window).await.unwrap(), 1);
+        sleep(300 * MS).await;
+        assert_eq!(store.incr("failures", window).await.unwrap(), 2);
+        assert_eq!(store.incr("failures", window).await.unwrap(), 3);
+        assert_eq!(store.count("failures").await.unwrap(), 3);
+        // Past the first increment's window, within a window counted from the last one.
+        sleep(600 * MS).await;
+        assert_eq!(store.count("failures").await.unwrap(), 0);
+        assert_eq!(store.incr("failures", window).await.unwrap(), 1);
+    }
+
+    async fn count_of_unknown_key_is_zero(backend: Backend) {
+        let store = backend.open().await;
+        assert_eq!(store.count("never-counted").await.unwrap(), 0);
+        assert_eq!(store.incr("counted", 10_000 * MS).await.unwrap(), 1);
+        assert_eq!(store.count("counted").await.unwrap(), 1);
+        // Counters are decimal text on every store.
+        assert_eq!(store.get("counted").await.unwrap(), Some(b"1".to_vec()));
+    }
+
+    async fn namespaces_do_not_see_each_other(backend: Backend) {
+        let one = backend.open().await;
+        let other = backend.open().await;
+        one.put("k", b"one", 10_000 * MS).await.unwrap();
+        assert_eq!(other.get("k").await.unwrap(), None);
+        assert!(
+            other
+                .put_if_absent("k", b"other", 10_000 * MS)
+                .await
+                .unwrap()
+        );
+        assert_eq!(one.get("k").await.unwrap(), Some(b"one".to_vec()));
+        one.incr("n", 10_000 * MS).await.unwrap();
+        one.incr("n", 10_000 * MS).await.unwrap();
+        assert_eq!(other.count("n").await.unwrap(), 0);
+        assert!(other.delete("k").await.unwrap());
+        assert_eq!(one.get("k").await.unwrap(), Some(b"one".to_vec()));
+    }
+
+    async fn ttl_reports_remaining_time(backend: Backend) {
+        let store = backend.open().await;
+        assert_eq!(store.ttl("absent").await.unwrap(), None);
+        store.put("k", b"v", 1000 * MS).await.unwrap();
+        let left = store.ttl("k").await.unwrap().expect("a ttl for a live key");
+        assert!(left <= 1000 * MS && left > 500 * MS, "ttl {left:?}");
+        store.incr("n", 2000 * MS).await.unwrap();
+        sleep(300 * MS).await;
+        store.incr("n", 2000 * MS).await.unwrap();
+        let left = store.ttl("n").await.unwrap().expect("a ttl for a counter");
+        assert!(
+            left <= 1700 * MS && left > 1000 * MS,
+            "counter ttl {left:?}"
+        );
+    }
+
+    async fn extreme_ttls_are_clamped_not_rejected(backend: Backend) {
+        let store = backend.open().await;
+        store.put("zero", b"v", Duration::ZERO).await.unwrap();
+        store.put("huge", b"v", Duration::MAX).await.unwrap();
+        assert!(
+            store
+                .put_if_absent("huge2", b"v", Duration::MAX)
+                .await
+                .unwrap()
+        );
+        assert_eq!(store.incr("huge-counter", Duration::MAX).await.unwrap(), 1);
+        sleep(20 * MS).await;
+        assert_eq!(store.get("zero").await.unwrap(), None);
+        let left = store.ttl("huge").await.unwrap().expect("a ttl");
+        assert!(left > super::MAX_TTL - 60_000 * MS && left <= super::MAX_TTL);
+        assert!(store.ttl("huge-counter").await.unwrap().is_some());
+        // Entries of a year would outlive the test by far in a developer's Redis.
+        for key in ["huge", "huge2", "huge-counter"] {
+            assert!(store.delete(key).await.unwrap());
+        }
+    }
+
+    async fn errors_never_show_stored_values(backend: Backend) {
+        let store = backend.open().await;
+        store
+            .put("k", b"hunter2-secret", 10_000 * MS)
+            .await
+            .unwrap();
+        let count = store.count("k").await.unwrap_err();
+        assert!(matches!(count, StateError::NotACounter), "{count:?}");
+        let incr = store.incr("k", 10_000 * MS).await.unwrap_err();
+        for error in [count, incr] {
+            let shown = format!("{error} {error:?}");
+            assert!(!shown.contains("hunter2"), "{shown}");
+            assert!(!shown.contains("k\""), "{shown}");
+        }
+        // A failed increment leaves the value alone.
+        assert_eq!(
+            store.get("k").await.unwrap(),
+            Some(b"hunter2-secret".to_vec())
+        );
+    }
+
+    async fn ping_answers(backend: Backend) {
+        backend.open().await.ping().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn unreachable_redis_fails_with_a_clear_error() {
+        for url in [
+            "redis://:pa55word-123@127.0.0.1:1/",
+            "redis://alice:pa55word-123@127.0.0.1:1/2",
+        ] {
+            let started = std::time::Instant::now();
+            let error = State::redis(url, "test:").await.unwrap_err();
+            let shown = format!("{error} {error:?}");
+            assert!(shown.contains("127.0.0.1:1"), "{shown}");
+            assert!(!shown.contains("pa55word"), "{shown}");
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "took {:?} to give up",
+                started.elapsed()
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn invalid_redis_url_is_not_echoed() {
+        let error = State::redis("redis://:pa55word-123@/", "test:")
+            .await
+            .unwrap_err();
+        let shown = format!("{error} {error:?}");
+        assert!(matches!(error, StateError::InvalidRedisUrl(_)), "{shown}");
+        assert!(!shown.contains("pa55word"), "{shown}");
+    }
+}

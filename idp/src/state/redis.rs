@@ -1,0 +1,224 @@
+//! The Redis store: state shared by any number of stateless nodes.
+//!
+//! Every operation is a single command or a MULTI/EXEC block, so each is atomic towards other
+//! nodes without locks or scripts. Needs Redis 7.0 or newer (`PEXPIRE` with `NX`), checked when
+//! connecting rather than at the first failed login.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{
+    AsyncConnectionConfig, Client, ConnectionAddr, ErrorKind, RedisError, ServerErrorKind,
+};
+
+use super::{StateError, StateStore, effective_ttl, parse_count};
+
+/// Long enough for a Redis across a network under load; short enough that an unreachable one
+/// stops start-up within seconds, and that a reconnect attempt does not hang on a silently
+/// dropped address.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Every command here is O(1) on the server, so a reply this late means Redis is in trouble; a
+/// login request then fails instead of hanging.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+#[derive(Clone)]
+pub struct RedisStore {
+    connection: ConnectionManager,
+    namespace: Arc<str>,
+    /// The URL without credentials, for messages.
+    endpoint: Arc<str>,
+}
+
+impl RedisStore {
+    pub(super) async fn connect(url: &str, namespace: &str) -> Result<RedisStore, StateError> {
+        let client = Client::open(url).map_err(StateError::InvalidRedisUrl)?;
+        let endpoint = describe(&client);
+        let connect_error = |source: RedisError| StateError::Connect {
+            endpoint: endpoint.clone(),
+            source,
+        };
+
+        // A single attempt, so that a wrong URL fails start-up at once instead of after the
+        // manager's retries; the manager below keeps those retries for outages later on.
+        let mut probe = client
+            .get_multiplexed_async_connection_with_config(
+                &AsyncConnectionConfig::new()
+                    .set_connection_timeout(Some(CONNECT_TIMEOUT))
+                    .set_response_timeout(Some(RESPONSE_TIMEOUT)),
+            )
+            .await
+            .map_err(connect_error)?;
+        redis::cmd("PING")
+            .query_async::<()>(&mut probe)
+            .await
+            .map_err(connect_error)?;
+        // On an absent key this changes nothing; a server older than 7.0 rejects the NX.
+        redis::cmd("PEXPIRE")
+            .arg(format!("{namespace}openpoort-feature-probe"))
+            .arg(1)
+            .arg("NX")
+            .query_async::<()>(&mut probe)
+            .await
+            .map_err(|source| {
+                if source.kind() == ErrorKind::Server(ServerErrorKind::ResponseError) {
+                    StateError::Unsupported {
+                        endpoint: endpoint.clone(),
+                        source,
+                    }
+                } else {
+                    connect_error(source)
+                }
+            })?;
+        drop(probe);
+
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT));
+        let connection = ConnectionManager::new_with_config(client, config)
+            .await
+            .map_err(connect_error)?;
+        tracing::info!(%endpoint, "connected to Redis for short-lived state");
+        Ok(RedisStore {
+            connection,
+            namespace: namespace.into(),
+            endpoint: endpoint.into(),
+        })
+    }
+
+    pub(super) fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}{key}", self.namespace)
+    }
+
+    /// A handle for one operation; cloning shares the one multiplexed connection.
+    fn connection(&self) -> ConnectionManager {
+        self.connection.clone()
+    }
+}
+
+/// The URL as the client understood it, without password (which may also sit in the query of a
+/// Unix socket URL, so the query is left out altogether).
+fn describe(client: &Client) -> String {
+    let info = client.get_connection_info();
+    let settings = info.redis_settings();
+    let user = settings
+        .username()
+        .map(|name| format!("{name}@"))
+        .unwrap_or_default();
+    let db = settings.db();
+    match info.addr() {
+        ConnectionAddr::Tcp(host, port) => format!("redis://{user}{host}:{port}/{db}"),
+        ConnectionAddr::TcpTls { host, port, .. } => format!("rediss://{user}{host}:{port}/{db}"),
+        ConnectionAddr::Unix(path) => format!("unix://{}", path.display()),
+        other => other.to_string(),
+    }
+}
+
+/// Redis' PX argument for a duration, clamped as every store does.
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(effective_ttl(duration).as_millis()).unwrap_or(u64::MAX)
+}
+
+// Replies are only ever decoded into types every expected reply fits (byte strings, integers,
+// nil), and counters are parsed here: a failed conversion inside the redis crate would quote the
+// reply, which may be a stored secret, in its error message.
+impl StateStore for RedisStore {
+    async fn put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), StateError> {
+        redis::cmd("SET")
+            .arg(self.key(key))
+            .arg(value)
+            .arg("PX")
+            .arg(millis(ttl))
+            .query_async::<()>(&mut self.connection())
+            .await?;
+        Ok(())
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
+        Ok(redis::cmd("GET")
+            .arg(self.key(key))
+            .query_async::<Option<Vec<u8>>>(&mut self.connection())
+            .await?)
+    }
+
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, StateError> {
+        // Nil when the key existed, OK when it was set.
+        let reply = redis::cmd("SET")
+            .arg(self.key(key))
+            .arg(value)
+            .arg("NX")
+            .arg("PX")
+            .arg(millis(ttl))
+            .query_async::<Option<()>>(&mut self.connection())
+            .await?;
+        Ok(reply.is_some())
+    }
+
+    async fn delete(&self, key: &str) -> Result<bool, StateError> {
+        let removed = redis::cmd("DEL")
+            .arg(self.key(key))
+            .query_async::<u64>(&mut self.connection())
+            .await?;
+        Ok(removed > 0)
+    }
+
+    async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
+        Ok(redis::cmd("GETDEL")
+            .arg(self.key(key))
+            .query_async::<Option<Vec<u8>>>(&mut self.connection())
+            .await?)
+    }
+
+    async fn incr(&self, key: &str, window: Duration) -> Result<u64, StateError> {
+        let key = self.key(key);
+        // NX sets the expiry only where there is none: at the first increment, or on a counter
+        // that somehow lost its expiry, which would otherwise lock a user out for good.
+        let (count,) = redis::pipe()
+            .atomic()
+            .cmd("INCR")
+            .arg(&key)
+            .cmd("PEXPIRE")
+            .arg(&key)
+            .arg(millis(window))
+            .arg("NX")
+            .ignore()
+            .query_async::<(i64,)>(&mut self.connection())
+            .await?;
+        // INCR never yields a negative number on a counter only ever incremented.
+        u64::try_from(count).map_err(|_| StateError::NotACounter)
+    }
+
+    async fn count(&self, key: &str) -> Result<u64, StateError> {
+        let raw = redis::cmd("GET")
+            .arg(self.key(key))
+            .query_async::<Option<Vec<u8>>>(&mut self.connection())
+            .await?;
+        raw.map_or(Ok(0), |raw| parse_count(&raw))
+    }
+
+    async fn ttl(&self, key: &str) -> Result<Option<Duration>, StateError> {
+        // -2: no such key; -1: a key without expiry.
+        let millis = redis::cmd("PTTL")
+            .arg(self.key(key))
+            .query_async::<i64>(&mut self.connection())
+            .await?;
+        Ok(u64::try_from(millis).ok().map(Duration::from_millis))
+    }
+
+    async fn ping(&self) -> Result<(), StateError> {
+        redis::cmd("PING")
+            .query_async::<()>(&mut self.connection())
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,312 @@
+//! Activation, password reset and "wachtwoord vergeten".
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+
+use directory::Actor;
+use directory::credentials::TokenPurpose;
+use directory::model::Email;
+use directory::people::StaffStatus;
+
+use super::{
+    Text, client_ip, csrf_ok, csrf_refused, csrf_token, internal_error, message, page, see_other,
+    sha256_hex,
+};
+use crate::links::send_link;
+use crate::password::check_new_password;
+use crate::server::AppState;
+use crate::state::StateStore;
+
+#[derive(Template)]
+#[template(path = "set_password.html")]
+struct SetPasswordPage {
+    csrf: String,
+    token: String,
+    email: String,
+    action: &'static str,
+    error: Option<Text>,
+}
+
+#[derive(Template)]
+#[template(path = "forgot.html")]
+struct ForgotPage {
+    csrf: String,
+}
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    token: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NewPassword {
+    csrf: String,
+    token: String,
+    password: String,
+    password_repeat: String,
+}
+
+fn action(purpose: TokenPurpose) -> &'static str {
+    match purpose {
+        TokenPurpose::Activation => "/activeren",
+        TokenPurpose::Reset => "/wachtwoord-herstellen",
+    }
+}
+
+fn link_not_valid() -> Response {
+    message(
+        StatusCode::GONE,
+        "Link niet geldig",
+        Text::new(
+            "Deze link is niet (meer) geldig: hij is al gebruikt, verlopen of vervangen door een nieuwere. Vraag hieronder een nieuwe aan.",
+            "This link is not valid (any more): it was used, has expired or was replaced by a newer one. Request a new one below.",
+        ),
+        Some((
+            "/wachtwoord-vergeten",
+            "Nieuwe link aanvragen / Request a new link",
+        )),
+    )
+}
+
+pub async fn activation_form(
+    state: State<AppState>,
+    headers: HeaderMap,
+    q: Query<TokenQuery>,
+) -> Response {
+    show_form(state, headers, q, TokenPurpose::Activation).await
+}
+
+pub async fn reset_form(
+    state: State<AppState>,
+    headers: HeaderMap,
+    q: Query<TokenQuery>,
+) -> Response {
+    show_form(state, headers, q, TokenPurpose::Reset).await
+}
+
+pub async fn activate(
+    state: State<AppState>,
+    headers: HeaderMap,
+    form: Form<NewPassword>,
+) -> Response {
+    set_password(state, headers, form, TokenPurpose::Activation).await
+}
+
+pub async fn reset(
+    state: State<AppState>,
+    headers: HeaderMap,
+    form: Form<NewPassword>,
+) -> Response {
+    set_password(state, headers, form, TokenPurpose::Reset).await
+}
+
+/// The owner of a link, if the link still works.
+async fn owner(
+    state: &AppState,
+    token: &str,
+    purpose: TokenPurpose,
+) -> Result<Option<directory::people::Staff>, directory::DirectoryError> {
+    match state
+        .directory
+        .staff_token_owner(&sha256_hex(token), purpose)
+        .await?
+    {
+        Some(id) => state.directory.staff_by_id(&id).await,
+        None => Ok(None),
+    }
+}
+
+async fn show_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<TokenQuery>,
+    purpose: TokenPurpose,
+) -> Response {
+    let Some(token) = q.token.filter(|t| !t.is_empty() && t.len() <= 64) else {
+        return link_not_valid();
+    };
+    let staff = match owner(&state, &token, purpose).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return link_not_valid(),
+        Err(e) => return internal_error(e),
+    };
+    let (csrf, set) = csrf_token(&state.web, &headers);
+    let email = staff.email.unwrap_or_default();
+    page(
+        StatusCode::OK,
+        &SetPasswordPage {
+            csrf,
+            token,
+            email,
+            action: action(purpose),
+            error: None,
+        },
+        set,
+    )
+}
+
+async fn set_password(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<NewPassword>,
+    purpose: TokenPurpose,
+) -> Response {
+    if !csrf_ok(&state.web, &headers, &form.csrf) {
+        return csrf_refused();
+    }
+    let staff = match owner(&state, &form.token, purpose).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return link_not_valid(),
+        Err(e) => return internal_error(e),
+    };
+    let email = staff.email.clone().unwrap_or_default();
+    let refuse = |error: Text| {
+        let (csrf, set) = csrf_token(&state.web, &headers);
+        page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &SetPasswordPage {
+                csrf,
+                token: form.token.clone(),
+                email: email.clone(),
+                action: action(purpose),
+                error: Some(error),
+            },
+            set,
+        )
+    };
+    if form.password != form.password_repeat {
+        return refuse(Text::new(
+            "De twee wachtwoorden zijn niet gelijk.",
+            "The two passwords are not the same.",
+        ));
+    }
+    let personal: Vec<&str> = [
+        Some(email.as_str()),
+        staff.roepnaam.as_deref(),
+        staff.voornamen.as_deref(),
+        Some(staff.achternaam.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if let Err(r) = check_new_password(&form.password, &personal) {
+        return refuse(Text::new(r.nl, r.en));
+    }
+    let hash = match state.hasher.hash(form.password.clone()).await {
+        Ok(h) => h,
+        Err(e) => return internal_error(e),
+    };
+    match state
+        .directory
+        .set_password_with_token(&sha256_hex(&form.token), purpose, &hash)
+        .await
+    {
+        Ok(Some(id)) => {
+            tracing::info!(staff = %id, purpose = purpose.as_str(), "password set through link");
+            see_other("/inloggen?melding=wachtwoord-ingesteld", HeaderMap::new())
+        }
+        Ok(None) => link_not_valid(),
+        Err(e) => internal_error(e),
+    }
+}
+
+pub async fn forgot_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let (csrf, set) = csrf_token(&state.web, &headers);
+    page(StatusCode::OK, &ForgotPage { csrf }, set)
+}
+
+#[derive(Deserialize)]
+pub struct ForgotForm {
+    csrf: String,
+    email: String,
+}
+
+/// Mails per address and per client IP per hour: enough for a teacher who lost a mail, too few
+/// to flood someone's mailbox through openpoort.
+const MAILS_PER_ADDRESS: u64 = 3;
+const MAILS_PER_IP: u64 = 30;
+
+pub async fn forgot(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<ForgotForm>,
+) -> Response {
+    if !csrf_ok(&state.web, &headers, &form.csrf) {
+        return csrf_refused();
+    }
+    let ip = client_ip(peer, &headers, &state.web.trusted_proxies);
+    // The work happens after the answer, so neither the answer nor its timing tells whether
+    // the address is known.
+    if let Ok(email) = Email::parse(&form.email) {
+        let state = state.clone();
+        tokio::spawn(async move {
+            if let Err(e) = mail_link_if_known(&state, &email, &ip.to_string()).await {
+                tracing::error!(error = %e, "password-reset mail failed");
+            }
+        });
+    }
+    message(
+        StatusCode::OK,
+        "Kijk in je mail",
+        Text::new(
+            "Als dit e-mailadres bij openpoort bekend is, ontvang je binnen enkele minuten een e-mail met een link. Geen mail? Kijk ook bij ongewenste mail, of vraag de ICT-coördinator van je school.",
+            "If openpoort knows this e-mail address, you will receive an e-mail with a link within a few minutes. No mail? Check your spam folder, or ask your school's ICT coordinator.",
+        ),
+        Some(("/inloggen", "Terug naar inloggen / Back to log in")),
+    )
+}
+
+async fn mail_link_if_known(
+    state: &AppState,
+    email: &Email,
+    ip: &str,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let hour = Duration::from_secs(3_600);
+    let per_address = state
+        .state
+        .incr(
+            &format!("reset-mail:account:{}", sha256_hex(email.as_str())),
+            hour,
+        )
+        .await?;
+    let per_ip = state
+        .state
+        .incr(&format!("reset-mail:ip:{ip}"), hour)
+        .await?;
+    if per_address > MAILS_PER_ADDRESS || per_ip > MAILS_PER_IP {
+        tracing::warn!(%ip, "reset mail limit reached; nothing sent");
+        return Ok(());
+    }
+    let Some(login) = state.directory.staff_login(email).await? else {
+        return Ok(());
+    };
+    // Active: a reset link. Never activated: the activation link again. Deactivated: nothing,
+    // because a removed teacher must not come back through a mail.
+    let purpose = match (login.staff.status, login.password_hash.is_some()) {
+        (StaffStatus::Active, _) => TokenPurpose::Reset,
+        (StaffStatus::Inactive, false) => TokenPurpose::Activation,
+        (StaffStatus::Inactive, true) => return Ok(()),
+    };
+    let actor = Actor::system("wachtwoord-vergeten");
+    let link = send_link(
+        &state.directory,
+        &state.mailer,
+        &state.web.public_url,
+        &login.staff,
+        purpose,
+        &actor,
+    )
+    .await?;
+    if state.web.log_links {
+        tracing::info!(%link, "development mode: link mailed");
+    }
+    Ok(())
+}

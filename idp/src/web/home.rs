@@ -1,0 +1,224 @@
+//! The signed-in start page, school choice and logout.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+
+use directory::Actor;
+
+use super::session::{self, Session};
+use super::{Text, csrf_ok, csrf_refused, csrf_token, internal_error, page, see_other};
+use crate::server::AppState;
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    csrf: String,
+    name: String,
+    school: Option<String>,
+    several_schools: bool,
+}
+
+pub struct SchoolOption {
+    id: String,
+    name: String,
+    code: String,
+    current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "school_choice.html")]
+struct SchoolChoicePage {
+    csrf: String,
+    schools: Vec<SchoolOption>,
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    csrf: String,
+}
+
+#[derive(Deserialize)]
+pub struct Choice {
+    csrf: String,
+    school_id: String,
+}
+
+async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, Response> {
+    session::load(state, headers).await.map_err(internal_error)
+}
+
+/// The schools this staff member can act for: where they work or hold a role.
+async fn schools_of(
+    state: &AppState,
+    staff_id: &str,
+) -> Result<Vec<directory::schools::School>, directory::DirectoryError> {
+    let mut schools = Vec::new();
+    for at in state.directory.schools_of_staff(staff_id).await? {
+        if let Some(s) = state.directory.school_by_id(&at.school_id).await? {
+            schools.push(s);
+        }
+    }
+    schools.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(schools)
+}
+
+pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let s = match signed_in(&state, &headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return see_other("/inloggen", HeaderMap::new()),
+        Err(r) => return r,
+    };
+    let (staff, schools) = match tokio::try_join!(
+        state.directory.staff_by_id(&s.data.staff_id),
+        schools_of(&state, &s.data.staff_id)
+    ) {
+        Ok((Some(staff), schools)) => (staff, schools),
+        Ok((None, _)) => return see_other("/inloggen", HeaderMap::new()),
+        Err(e) => return internal_error(e),
+    };
+    if s.data.school_id.is_none() && schools.len() > 1 {
+        return see_other("/school-kiezen", HeaderMap::new());
+    }
+    let school = s
+        .data
+        .school_id
+        .as_ref()
+        .and_then(|id| schools.iter().find(|sc| &sc.id == id))
+        .map(|sc| format!("{} ({})", sc.name, sc.code()));
+    let (csrf, set) = csrf_token(&state.web, &headers);
+    let name = staff
+        .roepnaam
+        .or(staff.voornamen)
+        .unwrap_or(staff.achternaam);
+    page(
+        StatusCode::OK,
+        &HomePage {
+            csrf,
+            name,
+            school,
+            several_schools: schools.len() > 1,
+        },
+        set,
+    )
+}
+
+pub async fn choose_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let s = match signed_in(&state, &headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return see_other("/inloggen", HeaderMap::new()),
+        Err(r) => return r,
+    };
+    let schools = match schools_of(&state, &s.data.staff_id).await {
+        Ok(v) => v,
+        Err(e) => return internal_error(e),
+    };
+    let (csrf, set) = csrf_token(&state.web, &headers);
+    let schools = schools
+        .into_iter()
+        .map(|sc| SchoolOption {
+            current: s.data.school_id.as_deref() == Some(sc.id.as_str()),
+            code: sc.code(),
+            id: sc.id,
+            name: sc.name,
+        })
+        .collect();
+    page(StatusCode::OK, &SchoolChoicePage { csrf, schools }, set)
+}
+
+pub async fn choose(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<Choice>,
+) -> Response {
+    if !csrf_ok(&state.web, &headers, &form.csrf) {
+        return csrf_refused();
+    }
+    let mut s = match signed_in(&state, &headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return see_other("/inloggen?melding=sessie-verlopen", HeaderMap::new()),
+        Err(r) => return r,
+    };
+    let schools = match schools_of(&state, &s.data.staff_id).await {
+        Ok(v) => v,
+        Err(e) => return internal_error(e),
+    };
+    // Only a school this person belongs to: the form's value is not trusted.
+    if !schools.iter().any(|sc| sc.id == form.school_id) {
+        return super::message(
+            StatusCode::FORBIDDEN,
+            "School niet beschikbaar",
+            Text::new(
+                "Je bent niet aan deze school gekoppeld.",
+                "You are not linked to this school.",
+            ),
+            Some(("/school-kiezen", "Kies een school / Choose a school")),
+        );
+    }
+    s.data.school_id = Some(form.school_id);
+    if let Err(e) = s.save(&state).await {
+        return internal_error(e);
+    }
+    see_other("/", HeaderMap::new())
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfOnly>,
+) -> Response {
+    if !csrf_ok(&state.web, &headers, &form.csrf) {
+        return csrf_refused();
+    }
+    match signed_in(&state, &headers).await {
+        Ok(Some(s)) => {
+            if let Err(e) = s.destroy(&state).await {
+                return internal_error(e);
+            }
+        }
+        Ok(None) => {}
+        Err(r) => return r,
+    }
+    see_other(
+        "/inloggen?melding=uitgelogd",
+        session::clear_cookie(&state.web),
+    )
+}
+
+pub async fn logout_everywhere(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfOnly>,
+) -> Response {
+    if !csrf_ok(&state.web, &headers, &form.csrf) {
+        return csrf_refused();
+    }
+    let s = match signed_in(&state, &headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            return see_other(
+                "/inloggen?melding=sessie-verlopen",
+                session::clear_cookie(&state.web),
+            );
+        }
+        Err(r) => return r,
+    };
+    let staff_id = s.data.staff_id.clone();
+    if let Err(e) = state
+        .directory
+        .bump_session_epoch(&staff_id, &Actor::staff(&staff_id))
+        .await
+    {
+        return internal_error(e);
+    }
+    if let Err(e) = s.destroy(&state).await {
+        return internal_error(e);
+    }
+    see_other(
+        "/inloggen?melding=overal-uitgelogd",
+        session::clear_cookie(&state.web),
+    )
+}

@@ -1,0 +1,251 @@
+//! Staff login: e-mail and password.
+//!
+//! An unknown address, a wrong password and an account that cannot log in get the same answer
+//! after the same work (a full argon2 verification). Failures are counted per address (known or
+//! not) and per client IP over a fixed window; past the limit the address or IP is locked until
+//! the window ends, and every failure after the third waits a little longer before it is answered.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+
+use directory::model::Email;
+use directory::people::StaffStatus;
+
+use super::{
+    Text, client_ip, csrf_ok, csrf_refused, csrf_token, internal_error, page, see_other, session,
+    sha256_hex,
+};
+use crate::server::AppState;
+use crate::state::StateStore;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    csrf: String,
+    email: String,
+    error: Option<Text>,
+    notice: Option<Text>,
+}
+
+#[derive(Deserialize)]
+pub struct Notice {
+    melding: Option<String>,
+}
+
+/// Fixed texts for the notices that other pages redirect to: the query names one, it never
+/// carries text of its own (no reflected content).
+fn notice_text(code: &str) -> Option<Text> {
+    match code {
+        "uitgelogd" => Some(Text::new("Je bent uitgelogd.", "You are logged out.")),
+        "overal-uitgelogd" => Some(Text::new(
+            "Je bent op alle apparaten uitgelogd.",
+            "You are logged out on all devices.",
+        )),
+        "wachtwoord-ingesteld" => Some(Text::new(
+            "Je wachtwoord is ingesteld. Je kunt nu inloggen.",
+            "Your password has been set. You can log in now.",
+        )),
+        "sessie-verlopen" => Some(Text::new(
+            "Je sessie is verlopen. Log opnieuw in.",
+            "Your session has expired. Please log in again.",
+        )),
+        _ => None,
+    }
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<Notice>,
+) -> Response {
+    let (csrf, set) = csrf_token(&state.web, &headers);
+    let notice = q.melding.as_deref().and_then(notice_text);
+    page(
+        StatusCode::OK,
+        &LoginPage {
+            csrf,
+            email: String::new(),
+            error: None,
+            notice,
+        },
+        set,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct Credentials {
+    csrf: String,
+    email: String,
+    password: String,
+}
+
+fn wrong() -> Text {
+    Text::new(
+        "Dit e-mailadres en wachtwoord horen niet bij elkaar, of het account kan niet inloggen.",
+        "This e-mail address and password do not match, or the account cannot log in.",
+    )
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<Credentials>,
+) -> Response {
+    if !csrf_ok(&state.web, &headers, &form.csrf) {
+        return csrf_refused();
+    }
+    let ip = client_ip(peer, &headers, &state.web.trusted_proxies);
+    let typed = form.email.trim().to_lowercase();
+    let account_key = format!("login-fail:account:{}", sha256_hex(&typed));
+    let ip_key = format!("login-fail:ip:{ip}");
+    let relogin = |error: Text, status: StatusCode| {
+        let (csrf, set) = csrf_token(&state.web, &headers);
+        page(
+            status,
+            &LoginPage {
+                csrf,
+                email: form.email.clone(),
+                error: Some(error),
+                notice: None,
+            },
+            set,
+        )
+    };
+
+    match locked_for(&state, &account_key, &ip_key).await {
+        Ok(Some(wait)) => {
+            let minutes = wait.as_secs().div_ceil(60).max(1);
+            return relogin(
+                Text::new(
+                    format!(
+                        "Te veel mislukte pogingen. Probeer het over {minutes} minuten opnieuw, of vraag een nieuw wachtwoord aan."
+                    ),
+                    format!(
+                        "Too many failed attempts. Try again in {minutes} minutes, or request a new password."
+                    ),
+                ),
+                StatusCode::TOO_MANY_REQUESTS,
+            );
+        }
+        Ok(None) => {}
+        Err(e) => return internal_error(e),
+    }
+
+    let login = match Email::parse(&form.email) {
+        Ok(email) => match state.directory.staff_login(&email).await {
+            Ok(l) => l,
+            Err(e) => return internal_error(e),
+        },
+        Err(_) => None,
+    };
+    // Only an active account's hash is checked; every other case is checked against the dummy,
+    // so that all failures cost the same.
+    let stored = login
+        .as_ref()
+        .filter(|l| l.staff.status == StaffStatus::Active)
+        .and_then(|l| l.password_hash.clone());
+    let matched = match state.hasher.verify(form.password.clone(), stored).await {
+        Ok(m) => m,
+        Err(e) => return internal_error(e),
+    };
+
+    let Some(login) = login.filter(|_| matched) else {
+        let failures = match record_failure(&state, &account_key, &ip_key).await {
+            Ok(n) => n,
+            Err(e) => return internal_error(e),
+        };
+        tokio::time::sleep(penalty(failures)).await;
+        tracing::info!(%ip, "staff login failed");
+        return relogin(wrong(), StatusCode::UNAUTHORIZED);
+    };
+
+    if let Err(e) = state.state.delete(&account_key).await {
+        return internal_error(e);
+    }
+    let schools = match state.directory.schools_of_staff(&login.staff.id).await {
+        Ok(s) => s,
+        Err(e) => return internal_error(e),
+    };
+    let only = (schools.len() == 1).then(|| schools[0].school_id.clone());
+    let set = match session::create(&state, &login.staff.id, only, login.session_epoch).await {
+        Ok(set) => set,
+        Err(e) => return internal_error(e),
+    };
+    tracing::info!(staff = %login.staff.id, %ip, "staff logged in");
+    let next = if schools.len() > 1 {
+        "/school-kiezen"
+    } else {
+        "/"
+    };
+    see_other(next, set)
+}
+
+/// How long the address or the IP is still locked, if it is.
+async fn locked_for(
+    state: &AppState,
+    account_key: &str,
+    ip_key: &str,
+) -> Result<Option<Duration>, crate::state::StateError> {
+    let web = &state.web;
+    for (key, limit) in [
+        (account_key, web.max_failures_per_account),
+        (ip_key, web.max_failures_per_ip),
+    ] {
+        if state.state.count(key).await? >= limit {
+            return Ok(Some(
+                state.state.ttl(key).await?.unwrap_or(web.failure_window),
+            ));
+        }
+    }
+    Ok(None)
+}
+
+async fn record_failure(
+    state: &AppState,
+    account_key: &str,
+    ip_key: &str,
+) -> Result<u64, crate::state::StateError> {
+    let window = state.web.failure_window;
+    let account = state.state.incr(account_key, window).await?;
+    state.state.incr(ip_key, window).await?;
+    Ok(account)
+}
+
+/// Growing delay for repeated failures on one address: nothing for the first three typos, then
+/// 0.25 s doubling up to 4 s.
+fn penalty(failures: u64) -> Duration {
+    if failures <= 3 {
+        Duration::ZERO
+    } else {
+        Duration::from_millis(250u64 << (failures - 4).min(4))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_failures_wait_longer_up_to_a_cap() {
+        assert_eq!(penalty(1), Duration::ZERO);
+        assert_eq!(penalty(3), Duration::ZERO);
+        assert_eq!(penalty(4), Duration::from_millis(250));
+        assert_eq!(penalty(5), Duration::from_millis(500));
+        assert_eq!(penalty(8), Duration::from_secs(4));
+        assert_eq!(penalty(1000), Duration::from_secs(4));
+    }
+
+    #[test]
+    fn unknown_notice_codes_show_nothing() {
+        assert!(notice_text("<script>").is_none());
+        assert!(notice_text("uitgelogd").is_some());
+    }
+}

@@ -1,0 +1,364 @@
+//! Server-rendered pages for staff: login, activation, password reset, school choice, logout.
+//!
+//! Every page is Dutch first with English beside it, every form carries a CSRF token, and every
+//! response of these routes is marked `no-store` and framed by nobody.
+
+mod account;
+mod home;
+mod login;
+pub mod session;
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use askama::Template;
+use axum::Router;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use directory::model::Cidr;
+
+use crate::config::Config;
+use crate::server::AppState;
+
+/// Settings the pages need, derived once from the configuration.
+#[derive(Clone, Debug)]
+pub struct WebConfig {
+    pub public_url: String,
+    /// Cookies are `Secure` with the `__Host-` prefix unless openpoort runs on plain http in
+    /// development mode, where browsers would drop such cookies.
+    pub secure_cookies: bool,
+    pub session_cookie: &'static str,
+    pub csrf_cookie: &'static str,
+    pub idle: Duration,
+    pub absolute: Duration,
+    pub trusted_proxies: Vec<Cidr>,
+    pub max_failures_per_account: u64,
+    pub max_failures_per_ip: u64,
+    pub failure_window: Duration,
+    /// In development, links that were mailed are also logged, so that a demo works without
+    /// reading the outbox.
+    pub log_links: bool,
+}
+
+impl WebConfig {
+    pub fn from_config(config: &Config) -> WebConfig {
+        let secure = config.server.public_url.starts_with("https://");
+        WebConfig {
+            public_url: config.server.public_url.clone(),
+            secure_cookies: secure,
+            session_cookie: if secure {
+                "__Host-openpoort"
+            } else {
+                "openpoort"
+            },
+            csrf_cookie: if secure {
+                "__Host-openpoort-csrf"
+            } else {
+                "openpoort-csrf"
+            },
+            idle: Duration::from_secs(u64::from(config.sessions.idle_minutes) * 60),
+            absolute: Duration::from_secs(u64::from(config.sessions.absolute_hours) * 3_600),
+            trusted_proxies: config.server.trusted_proxies.clone(),
+            max_failures_per_account: u64::from(config.login.max_failures_per_account),
+            max_failures_per_ip: u64::from(config.login.max_failures_per_ip),
+            failure_window: Duration::from_secs(
+                u64::from(config.login.failure_window_minutes) * 60,
+            ),
+            log_links: config.is_development(),
+        }
+    }
+
+    /// A `Set-Cookie` value with the attributes every openpoort cookie carries.
+    pub fn cookie(&self, name: &str, value: &str, max_age: Option<u64>) -> HeaderValue {
+        let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+        if self.secure_cookies {
+            c.push_str("; Secure");
+        }
+        if let Some(age) = max_age {
+            c.push_str(&format!("; Max-Age={age}"));
+        }
+        HeaderValue::from_str(&c).expect("cookie values are base64url")
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::home))
+        .route("/inloggen", get(login::form).post(login::submit))
+        .route("/uitloggen", axum::routing::post(home::logout))
+        .route(
+            "/uitloggen/overal",
+            axum::routing::post(home::logout_everywhere),
+        )
+        .route("/school-kiezen", get(home::choose_form).post(home::choose))
+        .route(
+            "/activeren",
+            get(account::activation_form).post(account::activate),
+        )
+        .route(
+            "/wachtwoord-herstellen",
+            get(account::reset_form).post(account::reset),
+        )
+        .route(
+            "/wachtwoord-vergeten",
+            get(account::forgot_form).post(account::forgot),
+        )
+        .route("/static/openpoort.css", get(stylesheet))
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/openpoort.css"),
+    )
+        .into_response()
+}
+
+/// Text in both languages.
+#[derive(Clone, Debug)]
+pub struct Text {
+    pub nl: String,
+    pub en: String,
+}
+
+impl Text {
+    pub fn new(nl: impl Into<String>, en: impl Into<String>) -> Text {
+        Text {
+            nl: nl.into(),
+            en: en.into(),
+        }
+    }
+}
+
+/// A rendered page with the headers every page of openpoort carries.
+pub fn page(status: StatusCode, template: &impl Template, extra: HeaderMap) -> Response {
+    match template.render() {
+        Ok(html) => {
+            let mut response = (status, html).into_response();
+            let h = response.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            // Pages that carry tokens or personal data must not be kept by browsers or proxies.
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            h.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+                ),
+            );
+            for (name, value) in extra.iter() {
+                h.append(name, value.clone());
+            }
+            response
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "page template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub title: String,
+    pub text: Text,
+    pub alert: bool,
+    pub next: Option<(String, String)>,
+}
+
+pub fn message(
+    status: StatusCode,
+    title: &str,
+    text: Text,
+    next: Option<(&str, &str)>,
+) -> Response {
+    page(
+        status,
+        &MessagePage {
+            title: title.to_owned(),
+            text,
+            alert: !status.is_success(),
+            next: next.map(|(h, l)| (h.to_owned(), l.to_owned())),
+        },
+        HeaderMap::new(),
+    )
+}
+
+/// Something went wrong on our side: log it, show a plain page without details.
+pub fn internal_error(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "request failed");
+    message(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Er ging iets mis",
+        Text::new(
+            "Er ging iets mis bij openpoort. Probeer het later opnieuw.",
+            "Something went wrong at openpoort. Please try again later.",
+        ),
+        None,
+    )
+}
+
+/// The value of one cookie from the request.
+pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v)
+}
+
+/// 32 random bytes, base64url: session ids, CSRF tokens and link tokens.
+pub fn random_token() -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    openssl::rand::rand_bytes(&mut bytes).expect("OpenSSL random generator");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// SHA-256 in hex: how tokens and e-mail addresses appear in storage keys.
+pub fn sha256_hex(data: &str) -> String {
+    openssl::sha::sha256(data.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The CSRF token of this browser, and the `Set-Cookie` to send when it is new. The token is
+/// a double-submit value in a `__Host-` cookie: another site can neither read it nor, thanks to
+/// the prefix, plant one of its own.
+pub fn csrf_token(web: &WebConfig, headers: &HeaderMap) -> (String, HeaderMap) {
+    if let Some(t) = cookie_value(headers, web.csrf_cookie).filter(|t| t.len() == 43) {
+        return (t.to_owned(), HeaderMap::new());
+    }
+    let token = random_token();
+    let mut set = HeaderMap::new();
+    set.insert(
+        header::SET_COOKIE,
+        web.cookie(web.csrf_cookie, &token, None),
+    );
+    (token, set)
+}
+
+/// Whether a submitted form carries this browser's CSRF token.
+pub fn csrf_ok(web: &WebConfig, headers: &HeaderMap, submitted: &str) -> bool {
+    match cookie_value(headers, web.csrf_cookie) {
+        Some(expected) if expected.len() == submitted.len() && !expected.is_empty() => {
+            openssl::memcmp::eq(expected.as_bytes(), submitted.as_bytes())
+        }
+        _ => false,
+    }
+}
+
+pub fn csrf_refused() -> Response {
+    message(
+        StatusCode::FORBIDDEN,
+        "Formulier verlopen",
+        Text::new(
+            "Dit formulier is verlopen of niet van openpoort afkomstig. Laad de pagina opnieuw en probeer het nog eens.",
+            "This form has expired or did not come from openpoort. Reload the page and try again.",
+        ),
+        Some(("/inloggen", "Naar inloggen / To log in")),
+    )
+}
+
+/// The client's address: the peer, or, when the peer is a trusted proxy, the right-most
+/// `X-Forwarded-For` entry that is not itself a trusted proxy. Entries further left are
+/// written by the client and prove nothing.
+pub fn client_ip(peer: SocketAddr, headers: &HeaderMap, trusted: &[Cidr]) -> IpAddr {
+    let peer_ip = peer.ip().to_canonical();
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
+    if !is_trusted(peer_ip) {
+        return peer_ip;
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|s| s.trim().parse::<IpAddr>().map(|ip| ip.to_canonical()))
+        .collect::<Result<_, _>>()
+        .unwrap_or_default();
+    forwarded
+        .iter()
+        .rev()
+        .copied()
+        .find(|ip| !is_trusted(*ip))
+        .or_else(|| forwarded.first().copied())
+        .unwrap_or(peer_ip)
+}
+
+/// A redirect that also sets headers (cookies).
+pub fn see_other(location: &str, extra: HeaderMap) -> Response {
+    let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    for (name, value) in extra.iter() {
+        h.append(name, value.clone());
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(xff: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in xff {
+            h.append("x-forwarded-for", HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    fn peer(ip: &str) -> SocketAddr {
+        SocketAddr::new(ip.parse().unwrap(), 40000)
+    }
+
+    #[test]
+    fn forwarded_for_is_ignored_from_an_untrusted_peer() {
+        let trusted = [Cidr::parse("10.0.0.0/8").unwrap()];
+        let ip = client_ip(peer("198.51.100.7"), &headers(&["192.0.2.1"]), &trusted);
+        assert_eq!(ip, "198.51.100.7".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn forwarded_for_is_read_right_to_left_past_trusted_proxies() {
+        let trusted = [Cidr::parse("10.0.0.0/8").unwrap()];
+        // The client wrote 203.0.113.66 itself; the proxy chain added 192.0.2.1 and 10.1.1.1.
+        let h = headers(&["203.0.113.66, 192.0.2.1", "10.1.1.1"]);
+        let ip = client_ip(peer("10.0.0.5"), &h, &trusted);
+        assert_eq!(ip, "192.0.2.1".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn malformed_forwarded_for_falls_back_to_the_peer() {
+        let trusted = [Cidr::parse("10.0.0.0/8").unwrap()];
+        let ip = client_ip(peer("10.0.0.5"), &headers(&["not-an-ip"]), &trusted);
+        assert_eq!(ip, "10.0.0.5".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn csrf_token_must_match_the_cookie() {
+        let web = WebConfig::from_config(&Config::default());
+        let mut h = HeaderMap::new();
+        let token = random_token();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("other=1; {}={token}", web.csrf_cookie)).unwrap(),
+        );
+        assert!(csrf_ok(&web, &h, &token));
+        assert!(!csrf_ok(&web, &h, &random_token()));
+        assert!(!csrf_ok(&web, &h, ""));
+        assert!(!csrf_ok(&web, &HeaderMap::new(), &token));
+    }
+}

@@ -1,0 +1,247 @@
+// Shared set-up for the browser tests: the real openpoort binary in a throw-away working
+// directory, and Debian's Chromium driven by playwright-core.
+//
+// Build the binary first (`cargo build -p idp --bin openpoort`) and install the browser and
+// packages with scripts/setup; then run `node --test tests/browser/` from the repository root.
+
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+/** Debian's package; a test tool's own browser download cannot reach its servers here. */
+export const CHROMIUM = '/usr/bin/chromium';
+
+// The background-networking flags matter: without them Chromium keeps dialling Google's services,
+// which this machine's closed network refuses, many connections at a time.
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const START_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 30_000;
+// Enough to show why a start failed without holding a chatty log in memory for a whole run.
+const STDERR_KEEP_CHARS = 64 * 1024;
+const LISTENING = /^openpoort listening on (http:\/\/\S+)$/m;
+
+// Servers still running when the test process goes away (a crash, an uncaught error) would hold
+// their ports and temp dirs; 'exit' allows only synchronous work, so a kill is all it does.
+const running = new Set();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/** The binary cargo builds, honouring CARGO_TARGET_DIR as cargo itself does. */
+export function openpoortBinary() {
+  const target = process.env.CARGO_TARGET_DIR
+    ? path.resolve(process.env.CARGO_TARGET_DIR)
+    : path.resolve(HERE, '..', '..', 'target');
+  return path.join(target, 'debug', 'openpoort');
+}
+
+/** A port that was free a moment ago; the server binds it right after, so a clash is unlikely. */
+async function freePort() {
+  const server = net.createServer();
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * Starts openpoort (by default `openpoort demo`) in development mode on a free port, in a fresh
+ * temporary working directory (so its data, keys and outbox live in `<dir>/data`).
+ *
+ * The environment is the caller's without any OPENPOORT_ variable (a developer's own settings
+ * must not leak into a test), plus the test settings, plus `env`.
+ *
+ * Resolves once openpoort prints its listening line; rejects if it exits first or takes longer
+ * than 60 s.
+ */
+export async function startOpenpoort({ args = ['demo'], env = {} } = {}) {
+  const binary = openpoortBinary();
+  if (!existsSync(binary)) {
+    throw new Error(`${binary} does not exist: build it first with cargo build -p idp --bin openpoort`);
+  }
+  const port = await freePort();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'openpoort-browser-'));
+  const childEnv = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('OPENPOORT_')),
+  );
+  Object.assign(childEnv, {
+    OPENPOORT_SERVER_MODE: 'development',
+    OPENPOORT_SERVER_LISTEN: `127.0.0.1:${port}`,
+    OPENPOORT_SERVER_PUBLIC_URL: `http://localhost:${port}`,
+    OPENPOORT_LOG_LEVEL: 'warn',
+    ...env,
+  });
+
+  const child = spawn(binary, args, { cwd: dir, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  let stdout = '';
+  let stderr = '';
+  // Both pipes are always drained: a full pipe would block the server mid-request.
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk) => {
+    stderr = (stderr + chunk).slice(-STDERR_KEEP_CHARS);
+  });
+  // Settles when the process is gone, or was never there: a failed spawn may not emit 'exit'.
+  const exited = new Promise((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.on('error', (error) => {
+      if (child.pid === undefined) resolve({ error });
+    });
+  }).then((outcome) => {
+    running.delete(child);
+    return outcome;
+  });
+
+  const describe = () =>
+    `openpoort ${args.join(' ')}\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`;
+  try {
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no listening line within ${START_TIMEOUT_MS / 1000} s from ${describe()}`)),
+        START_TIMEOUT_MS,
+      );
+      child.stdout.on('data', (chunk) => {
+        stdout += chunk;
+        if (LISTENING.test(stdout)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      exited.then(({ code, signal, error }) => {
+        clearTimeout(timer);
+        reject(
+          error
+            ? new Error(`cannot start ${binary}: ${error.message}`)
+            : new Error(`exited (${signal ?? `code ${code}`}) before listening: ${describe()}`),
+        );
+      });
+    });
+  } catch (error) {
+    child.kill('SIGKILL');
+    await exited;
+    // The output in the error is what explains a failed start; the directory holds nothing more.
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    // openpoort waits for running requests up to its grace period; a test should not hang on it.
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  return {
+    baseUrl: `http://localhost:${port}`,
+    dir,
+    /** Everything openpoort printed on stdout so far. */
+    stdout: () => stdout,
+    /** The mails in `<dir>/data/outbox`, oldest first (the names start with unix milliseconds). */
+    outbox: () => {
+      const outbox = path.join(dir, 'data', 'outbox');
+      if (!existsSync(outbox)) return [];
+      return readdirSync(outbox)
+        .filter((name) => name.endsWith('.eml'))
+        .sort()
+        .map((name) => {
+          const file = path.join(outbox, name);
+          return { file, text: readFileSync(file, 'utf8') };
+        });
+    },
+    stop,
+    /** Stops openpoort and removes its working directory. */
+    cleanup: async () => {
+      await stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Headless Debian Chromium with a fresh profile (playwright makes a new user-data dir). */
+export async function launchBrowser() {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: run scripts/setup, which installs Debian's chromium`);
+  }
+  let chromium;
+  try {
+    ({ chromium } = await import('playwright-core'));
+  } catch (error) {
+    throw new Error(
+      `playwright-core is not installed (${error.message}): run scripts/setup, which runs npm ci --prefix tests/browser`,
+    );
+  }
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
+
+/**
+ * The first http(s) URL in a raw mail (.eml text) whose path starts with `pathPrefix`, such as
+ * '/activeren', or null. A quoted-printable or base64 body is decoded first, so a link that was
+ * folded over lines or had its '=' written as '=3D' comes out whole; an 8bit or 7bit body is read
+ * as it is, because there '=3D' means exactly that.
+ */
+export function linkFromMail(text, pathPrefix) {
+  const normalised = text.replace(/\r\n/g, '\n');
+  const split = normalised.indexOf('\n\n');
+  const head = split === -1 ? normalised : normalised.slice(0, split);
+  let body = split === -1 ? '' : normalised.slice(split + 2);
+  const encoding = /^content-transfer-encoding:[ \t]*([^\s;]+)/im.exec(head.replace(/\n[ \t]+/g, ' '));
+  switch (encoding?.[1].toLowerCase()) {
+    case 'quoted-printable':
+      body = decodeQuotedPrintable(body);
+      break;
+    case 'base64':
+      body = Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+      break;
+    default:
+      break;
+  }
+  for (const [candidate] of body.matchAll(/https?:\/\/[^\s<>"'()]+/g)) {
+    // A URL at the end of a sentence carries the full stop; it is never part of ours.
+    const trimmed = candidate.replace(/[.,;:!?]+$/, '');
+    let url;
+    try {
+      url = new URL(trimmed);
+    } catch {
+      continue;
+    }
+    if (url.pathname.startsWith(pathPrefix)) return trimmed;
+  }
+  return null;
+}
+
+function decodeQuotedPrintable(body) {
+  const joined = body.replace(/=\n/g, '');
+  const bytes = [];
+  for (let i = 0; i < joined.length; i++) {
+    const hex = joined.slice(i + 1, i + 3);
+    if (joined[i] === '=' && /^[0-9A-Fa-f]{2}$/.test(hex)) {
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else {
+      bytes.push(...Buffer.from(joined[i], 'utf8'));
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}

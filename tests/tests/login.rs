@@ -1,0 +1,448 @@
+//! Staff login, account lifecycle and sessions over HTTP, on both session stores.
+
+use std::path::Path;
+use std::time::Duration;
+
+use openpoort_e2e::{Browser, Page, Server, openpoort, run, text};
+
+#[derive(Clone, Copy, Debug)]
+enum Store {
+    Memory,
+    Redis,
+}
+
+/// Runs the same test body with sessions in memory and in Redis.
+macro_rules! on_both_stores {
+    (async fn $name:ident($s:ident: Store) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run_with($s: Store) $body
+            #[tokio::test]
+            async fn memory() {
+                run_with(Store::Memory).await;
+            }
+            #[tokio::test]
+            async fn redis() {
+                run_with(Store::Redis).await;
+            }
+        }
+    };
+}
+
+const PASSWORD: &str = "Tulpen-Molen-73-Fiets";
+
+fn store_env(store: Store) -> Vec<(String, String)> {
+    match store {
+        Store::Memory => vec![("OPENPOORT_SESSIONS_STORE".into(), "memory".into())],
+        Store::Redis => vec![
+            ("OPENPOORT_SESSIONS_STORE".into(), "redis".into()),
+            (
+                "OPENPOORT_SESSIONS_REDIS_URL".into(),
+                std::env::var("TEST_REDIS_URL")
+                    .expect("TEST_REDIS_URL is not set: run the tests with scripts/test (README)"),
+            ),
+            // A prefix per test: parallel tests share one Redis but never each other's counters.
+            (
+                "OPENPOORT_SESSIONS_REDIS_PREFIX".into(),
+                format!("test:{}:", uuid::Uuid::new_v4().simple()),
+            ),
+        ],
+    }
+}
+
+fn cli(dir: &Path, args: &[&str]) -> String {
+    let out = run(openpoort(dir).args(args));
+    assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+/// A school (12AB00, plus 12AB01 for administrators) and a staff member added by the operator;
+/// returns the path of the activation link that was mailed (and printed, in development mode).
+fn school_with_staff(dir: &Path, email: &str, roles: &[&str]) -> String {
+    cli(
+        dir,
+        &[
+            "board",
+            "add",
+            "--bestuursnummer",
+            "41234",
+            "--name",
+            "Stichting Noord",
+        ],
+    );
+    for v in ["00", "01"] {
+        cli(
+            dir,
+            &[
+                "school",
+                "add",
+                "--bestuursnummer",
+                "41234",
+                "--brin",
+                "12AB",
+                "--vestigingscode",
+                v,
+                "--name",
+                &format!("De Regenboog {v}"),
+            ],
+        );
+    }
+    let mut args = vec![
+        "staff",
+        "add",
+        "--school",
+        "12AB00",
+        "--email",
+        email,
+        "--achternaam",
+        "de Vries",
+        "--roepnaam",
+        "Anna",
+    ];
+    for r in roles {
+        args.extend(["--role", r]);
+    }
+    let out = cli(dir, &args);
+    activation_path(&out)
+}
+
+fn activation_path(out: &str) -> String {
+    let link = out
+        .lines()
+        .find(|l| l.contains("/activeren?token="))
+        .unwrap_or_else(|| panic!("no link in {out}"));
+    link[link.find("/activeren").unwrap()..].trim().to_owned()
+}
+
+fn start(dir: &Path, store: Store, extra: &[(&str, &str)]) -> Server {
+    let mut cmd = openpoort(dir);
+    for (k, v) in store_env(store) {
+        cmd.env(k, v);
+    }
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    cmd.arg("serve");
+    Server::start(cmd)
+}
+
+async fn activate(b: &mut Browser, path: &str) -> Page {
+    b.submit(
+        path,
+        &[("password", PASSWORD), ("password_repeat", PASSWORD)],
+    )
+    .await
+}
+
+async fn login(b: &mut Browser, email: &str, password: &str) -> Page {
+    b.submit("/inloggen", &[("email", email), ("password", password)])
+        .await
+}
+
+on_both_stores! {
+    async fn activation_then_login_then_logout(s: Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let link = school_with_staff(dir.path(), "anna@school.nl", &["leerkracht"]);
+        let server = start(dir.path(), s, &[]);
+        let mut b = Browser::new(&server.base);
+
+        // Not active yet: the right password does not matter, there is none.
+        assert_eq!(login(&mut b, "anna@school.nl", PASSWORD).await.status, 401);
+
+        let done = activate(&mut b, &link).await;
+        assert_eq!(done.status, 303, "{}", done.body);
+        assert_eq!(done.location(), Some("/inloggen?melding=wachtwoord-ingesteld"));
+
+        let in_ = login(&mut b, "anna@school.nl", PASSWORD).await;
+        assert_eq!(in_.status, 303, "{}", in_.body);
+        assert_eq!(in_.location(), Some("/"));
+        let home = b.get("/").await;
+        assert_eq!(home.status, 200);
+        assert!(home.body.contains("Welkom, Anna"), "{}", home.body);
+        assert!(home.body.contains("De Regenboog 00"), "{}", home.body);
+
+        let out = b.submit("/", &[]).await; // the first form on the page is logout
+        assert_eq!(out.location(), Some("/inloggen?melding=uitgelogd"));
+        assert_eq!(b.get("/").await.location(), Some("/inloggen"));
+    }
+}
+
+on_both_stores! {
+    async fn activation_link_works_once(s: Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let link = school_with_staff(dir.path(), "anna@school.nl", &["leerkracht"]);
+        let server = start(dir.path(), s, &[]);
+        let mut b = Browser::new(&server.base);
+        assert_eq!(activate(&mut b, &link).await.status, 303);
+        let again = b.get(&link).await;
+        assert_eq!(again.status, 410);
+        assert!(again.body.contains("niet (meer) geldig"), "{}", again.body);
+    }
+}
+
+on_both_stores! {
+    async fn weak_or_mismatched_password_is_refused_and_the_link_still_works(s: Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let link = school_with_staff(dir.path(), "anna@school.nl", &["leerkracht"]);
+        let server = start(dir.path(), s, &[]);
+        let mut b = Browser::new(&server.base);
+        for (pw, repeat, says) in [
+            ("welkom123", "welkom123", "te makkelijk te raden"),
+            ("kort1", "kort1", "minstens 8 tekens"),
+            ("alleenletters", "alleenletters", "letters als cijfers"),
+            ("Anna-2026-xyz", "Anna-2026-xyz", "naam of e-mailadres"),
+            (PASSWORD, "iets-anders-1", "niet gelijk"),
+        ] {
+            let r = b.submit(&link, &[("password", pw), ("password_repeat", repeat)]).await;
+            assert_eq!(r.status, 422, "{pw}");
+            assert!(r.body.contains(says), "{pw}: {}", r.body);
+        }
+        assert_eq!(activate(&mut b, &link).await.status, 303, "refusals do not use the link up");
+    }
+}
+
+on_both_stores! {
+    async fn unknown_address_and_wrong_password_get_the_same_answer(s: Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let link = school_with_staff(dir.path(), "anna@school.nl", &["leerkracht"]);
+        let server = start(dir.path(), s, &[]);
+        let mut b = Browser::new(&server.base);
+        activate(&mut b, &link).await;
+        let wrong = login(&mut b, "anna@school.nl", "Verkeerd-Wachtwoord-1").await;
+        let unknown = login(&mut b, "niemand@school.nl", "Verkeerd-Wachtwoord-1").await;
+        assert_eq!((wrong.status, unknown.status), (401, 401));
+        let strip = |p: &Page| p.body.replace("anna@school.nl", "").replace("niemand@school.nl", "");
+        assert_eq!(strip(&wrong), strip(&unknown), "the answer must not tell whether the account exists");
+        assert!(!b.cookies.contains_key("openpoort"), "no session after a failed login");
+    }
+}
+
+on_both_stores! {
+    async fn login_without_the_csrf_token_is_refused(s: Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let link = school_with_staff(dir.path(), "anna@school.nl", &["leerkracht"]);
+        let server = start(dir.path(), s, &[]);
+        let mut b = Browser::new(&server.base);
+        activate(&mut b, &link).await;
+        b.get("/inloggen").await; // has the CSRF cookie, but posts another token
+        let r = b.post("/inloggen", &[("csrf", "x".repeat(43).as_str()), ("email", "anna@school.nl"), ("password", PASSWORD)]).await;
+        assert_eq!(r.status, 403);
+        assert!(!b.cookies.contains_key("openpoort"));
+    }
+}
+
+on_both_stores! {
+    async fn each_login_gets_a_new_session_id_and_logout_voids_the_old_one(s: Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let link = school_with_staff(dir.path(), "anna@school.nl", &["leerkracht"]);
+        let server = start(dir.path(), s, &[]);
+        let mut b = Browser::new(&server.base);
+        activate(&mut b, &link).await;
+        login(&mut b, "anna@school.nl", PASSWORD).await;
+        let first = b.cookies["openpoort"].clone();
+        login(&mut b, "anna@school.nl", PASSWORD).await;
+        let second = b.cookies["openpoort"].clone();
+        assert_ne!(first, second);
+
+        b.submit("/", &[]).await; // logout
+        // Replaying the id from before the logout gets nothing.
+        b.cookies.insert("openpoort".into(), second);
+        assert_eq!(b.get("/").await.location(), Some("/inloggen"));
+    }
+}
+
+on_both_stores! {
+    async fn logging_out_everywhere_ends_the_other_devices_sessions(s: Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let link = school_with_staff(dir.path(), "anna@school.nl", &["leerkracht"]);
+        let server = start(dir.path(), s, &[]);
+        let (mut phone, mut laptop) = (Browser::new(&server.base), Browser::new(&server.base));
+        activate(&mut phone, &link).await;
+        login(&mut phone, "anna@school.nl", PASSWORD).await;
+        login(&mut laptop, "anna@school.nl", PASSWORD).await;
+        assert_eq!(laptop.get("/").await.status, 200);
+        let home = phone.get("/").await;
+        let csrf = home.field("csrf").unwrap();
+        let r = phone.post("/uitloggen/overal", &[("csrf", &csrf)]).await;
+        assert_eq!(r.location(), Some("/inloggen?melding=overal-uitgelogd"));
+        assert_eq!(laptop.get("/").await.location(), Some("/inloggen"));
+    }
+}
+
+on_both_stores! {
+    async fn password_reset_ends_other_sessions_and_unknown_addresses_look_the_same(s: Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let link = school_with_staff(dir.path(), "anna@school.nl", &["leerkracht"]);
+        let server = start(dir.path(), s, &[]);
+        let mut b = Browser::new(&server.base);
+        activate(&mut b, &link).await;
+        let mut other = Browser::new(&server.base);
+        login(&mut other, "anna@school.nl", PASSWORD).await;
+
+        let known = b.submit("/wachtwoord-vergeten", &[("email", "anna@school.nl")]).await;
+        let unknown = b.submit("/wachtwoord-vergeten", &[("email", "niemand@school.nl")]).await;
+        assert_eq!((known.status, unknown.status), (200, 200));
+        assert_eq!(known.body, unknown.body);
+
+        // The mail is sent after the answer; wait for it in the outbox.
+        let reset = wait_for_mail(&dir.path().join("data/outbox"), "/wachtwoord-herstellen?token=").await;
+        let new_pw = "Andere-Fiets-48-Boom";
+        let r = b.submit(&reset, &[("password", new_pw), ("password_repeat", new_pw)]).await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        assert_eq!(other.get("/").await.location(), Some("/inloggen"), "the reset ended the other session");
+        assert_eq!(login(&mut b, "anna@school.nl", PASSWORD).await.status, 401);
+        assert_eq!(login(&mut b, "anna@school.nl", new_pw).await.status, 303);
+    }
+}
+
+/// The path of the first link in the outbox that contains `marker`, waiting up to 10 s.
+async fn wait_for_mail(outbox: &Path, marker: &str) -> String {
+    for _ in 0..100 {
+        if let Ok(entries) = std::fs::read_dir(outbox) {
+            for e in entries.flatten() {
+                let mail = std::fs::read_to_string(e.path())
+                    .unwrap_or_default()
+                    .replace("=\r\n", "")
+                    .replace("=3D", "=");
+                if let Some(line) = mail.lines().find(|l| l.contains(marker)) {
+                    let start = line.find(marker.split('?').next().unwrap()).unwrap();
+                    return line[start..].trim().to_owned();
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no mail with {marker} in {}", outbox.display());
+}
+
+on_both_stores! {
+    async fn deactivated_staff_lose_their_session_at_once(s: Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let link = school_with_staff(dir.path(), "anna@school.nl", &["leerkracht"]);
+        let server = start(dir.path(), s, &[]);
+        let mut b = Browser::new(&server.base);
+        activate(&mut b, &link).await;
+        login(&mut b, "anna@school.nl", PASSWORD).await;
+        assert_eq!(b.get("/").await.status, 200);
+        cli(dir.path(), &["staff", "deactivate", "--email", "anna@school.nl"]);
+        assert_eq!(b.get("/").await.location(), Some("/inloggen"));
+        assert_eq!(login(&mut b, "anna@school.nl", PASSWORD).await.status, 401);
+    }
+}
+
+on_both_stores! {
+    async fn repeated_failures_lock_known_and_unknown_addresses_alike(s: Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let link = school_with_staff(dir.path(), "anna@school.nl", &["leerkracht"]);
+        let server = start(dir.path(), s, &[("OPENPOORT_LOGIN_MAX_FAILURES_PER_ACCOUNT", "3")]);
+        let mut b = Browser::new(&server.base);
+        activate(&mut b, &link).await;
+        for email in ["anna@school.nl", "niemand@school.nl"] {
+            for _ in 0..3 {
+                assert_eq!(login(&mut b, email, "Verkeerd-Wachtwoord-1").await.status, 401);
+            }
+            let locked = login(&mut b, email, if email.starts_with("anna") { PASSWORD } else { "x" }).await;
+            assert_eq!(locked.status, 429, "{email}");
+            assert!(locked.body.contains("Te veel mislukte pogingen"), "{}", locked.body);
+        }
+        // Another address from the same client is not locked by these.
+        let mut other = Browser::new(&server.base);
+        assert_eq!(login(&mut other, "iemand@school.nl", "x").await.status, 401);
+    }
+}
+
+/// The value of the radio button whose label names `school`.
+fn school_id_for(page: &Page, school: &str) -> String {
+    let label = page
+        .body
+        .find(school)
+        .unwrap_or_else(|| panic!("{school} not offered: {}", page.body));
+    let before = &page.body[..label];
+    let marker = "name=\"school_id\" value=\"";
+    let i = before.rfind(marker).unwrap() + marker.len();
+    before[i..i + before[i..].find('"').unwrap()].to_owned()
+}
+
+on_both_stores! {
+    async fn administrator_of_several_schools_chooses_and_switches(s: Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let link = school_with_staff(dir.path(), "ict@school.nl", &["ict_coordinator"]);
+        cli(dir.path(), &["staff", "grant-role", "--email", "ict@school.nl", "--school", "12AB01", "--role", "ict_coordinator"]);
+        let server = start(dir.path(), s, &[]);
+        let mut b = Browser::new(&server.base);
+        activate(&mut b, &link).await;
+
+        assert_eq!(login(&mut b, "ict@school.nl", PASSWORD).await.location(), Some("/school-kiezen"));
+        assert_eq!(b.get("/").await.location(), Some("/school-kiezen"), "no school chosen yet");
+        let page = b.get("/school-kiezen").await;
+        let (s00, s01) = (school_id_for(&page, "De Regenboog 00"), school_id_for(&page, "De Regenboog 01"));
+
+        let chosen = b.submit("/school-kiezen", &[("school_id", &s01)]).await;
+        assert_eq!(chosen.location(), Some("/"));
+        let home = b.get("/").await;
+        assert!(home.body.contains("De Regenboog 01 (12AB01)"), "{}", home.body);
+        assert!(home.body.contains("Andere school kiezen"));
+
+        b.submit("/school-kiezen", &[("school_id", &s00)]).await;
+        assert!(b.get("/").await.body.contains("De Regenboog 00 (12AB00)"));
+
+        // A school id that is not one's own is refused, whatever the form says.
+        let foreign = b.submit("/school-kiezen", &[("school_id", "00000000-0000-4000-8000-000000000000")]).await;
+        assert_eq!(foreign.status, 403);
+        assert!(b.get("/").await.body.contains("De Regenboog 00 (12AB00)"), "the choice stays");
+    }
+}
+
+#[tokio::test]
+async fn production_cookies_are_host_prefixed_secure_httponly_and_lax() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = openpoort(dir.path());
+    cmd.env("OPENPOORT_SERVER_MODE", "production")
+        .env("OPENPOORT_SERVER_PUBLIC_URL", "https://login.example.nl")
+        .env(
+            "OPENPOORT_KEYS_KEK",
+            "q83vEjRWeJC6ze8SNFZ4kLrN7xI0VniQus3vEjRWeJA=",
+        )
+        .arg("serve");
+    let server = Server::start(cmd);
+    let mut b = Browser::new(&server.base);
+    let page = b.get("/inloggen").await;
+    let set = page.set_cookies().join("\n");
+    assert!(set.starts_with("__Host-openpoort-csrf="), "{set}");
+    for attr in ["Path=/", "HttpOnly", "SameSite=Lax", "Secure"] {
+        assert!(set.contains(attr), "{attr} missing: {set}");
+    }
+    assert!(!set.contains("Domain="), "__Host- cookies carry no Domain");
+    assert_eq!(page.headers["cache-control"], "no-store");
+    let csp = page.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+    assert_eq!(page.headers["x-frame-options"], "DENY");
+}
+
+#[tokio::test]
+async fn every_form_carries_a_csrf_token_and_labels_its_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = school_with_staff(dir.path(), "anna@school.nl", &["leerkracht"]);
+    let server = start(dir.path(), Store::Memory, &[]);
+    let mut b = Browser::new(&server.base);
+    for path in ["/inloggen", "/wachtwoord-vergeten", link.as_str()] {
+        let page = b.get(path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert!(page.body.contains("<html lang=\"nl\">"));
+        let forms = page.body.matches("<form").count();
+        assert_eq!(page.body.matches("name=\"csrf\"").count(), forms, "{path}");
+        for id in page.body.match_indices("<input id=\"").map(|(i, m)| {
+            let rest = &page.body[i + m.len()..];
+            rest[..rest.find('"').unwrap()].to_owned()
+        }) {
+            assert!(
+                page.body.contains(&format!("<label for=\"{id}\"")),
+                "{path}: input {id} has no label"
+            );
+        }
+    }
+}
