@@ -7,13 +7,16 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-/// The `openpoort` binary of this build: next to the `deps` folder the test runs from.
+/// The `openpoort` binary of this build profile: tests run from target/<profile>/deps, the
+/// benchmark tools from target/<profile> itself.
 pub fn binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("current test executable");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("test executable lives in target/<profile>/deps");
+    let exe = std::env::current_exe().expect("current executable");
+    let parent = exe.parent().expect("executable in a folder");
+    let dir = if parent.ends_with("deps") {
+        parent.parent().expect("target/<profile>")
+    } else {
+        parent
+    };
     let bin = dir.join("openpoort");
     assert!(
         bin.exists(),

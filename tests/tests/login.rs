@@ -446,3 +446,28 @@ async fn every_form_carries_a_csrf_token_and_labels_its_inputs() {
         }
     }
 }
+
+on_both_stores! {
+    async fn password_change_keeps_this_session_and_ends_the_others(s: Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let link = school_with_staff(dir.path(), "anna@school.nl", &["leerkracht"]);
+        let server = start(dir.path(), s, &[]);
+        let (mut here, mut there) = (Browser::new(&server.base), Browser::new(&server.base));
+        activate(&mut here, &link).await;
+        login(&mut here, "anna@school.nl", PASSWORD).await;
+        login(&mut there, "anna@school.nl", PASSWORD).await;
+        let before = here.cookies["openpoort"].clone();
+
+        let new_pw = "Regenboog-Schaats-91";
+        let wrong = here.submit("/wachtwoord-wijzigen", &[("current_password", "Niet-Het-Oude-1"), ("password", new_pw), ("password_repeat", new_pw)]).await;
+        assert_eq!(wrong.status, 422);
+        assert!(wrong.body.contains("huidige wachtwoord klopt niet"), "{}", wrong.body);
+
+        let done = here.submit("/wachtwoord-wijzigen", &[("current_password", PASSWORD), ("password", new_pw), ("password_repeat", new_pw)]).await;
+        assert_eq!(done.location(), Some("/?melding=wachtwoord-gewijzigd"), "{}", done.body);
+        assert_ne!(here.cookies["openpoort"], before, "a new session id after the change");
+        assert!(here.get("/?melding=wachtwoord-gewijzigd").await.body.contains("Je wachtwoord is gewijzigd"));
+        assert_eq!(there.get("/").await.location(), Some("/inloggen"), "the other device is logged out");
+        assert_eq!(login(&mut there, "anna@school.nl", new_pw).await.status, 303);
+    }
+}

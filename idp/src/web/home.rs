@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
@@ -20,6 +20,7 @@ struct HomePage {
     name: String,
     school: Option<String>,
     several_schools: bool,
+    notice: Option<Text>,
 }
 
 pub struct SchoolOption {
@@ -66,7 +67,16 @@ async fn schools_of(
     Ok(schools)
 }
 
-pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+#[derive(Deserialize)]
+pub struct Notice {
+    melding: Option<String>,
+}
+
+pub async fn home(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<Notice>,
+) -> Response {
     let s = match signed_in(&state, &headers).await {
         Ok(Some(s)) => s,
         Ok(None) => return see_other("/inloggen", HeaderMap::new()),
@@ -101,6 +111,12 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response
             name,
             school,
             several_schools: schools.len() > 1,
+            notice: (q.melding.as_deref() == Some("wachtwoord-gewijzigd")).then(|| {
+                Text::new(
+                    "Je wachtwoord is gewijzigd. Op je andere apparaten ben je uitgelogd.",
+                    "Your password has been changed. You are logged out on your other devices.",
+                )
+            }),
         },
         set,
     )
@@ -221,4 +237,127 @@ pub async fn logout_everywhere(
         "/inloggen?melding=overal-uitgelogd",
         session::clear_cookie(&state.web),
     )
+}
+
+#[derive(Template)]
+#[template(path = "change_password.html")]
+struct ChangePasswordPage {
+    csrf: String,
+    error: Option<Text>,
+}
+
+pub async fn change_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match signed_in(&state, &headers).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return see_other("/inloggen", HeaderMap::new()),
+        Err(r) => return r,
+    }
+    let (csrf, set) = csrf_token(&state.web, &headers);
+    page(
+        StatusCode::OK,
+        &ChangePasswordPage { csrf, error: None },
+        set,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct PasswordChange {
+    csrf: String,
+    current_password: String,
+    password: String,
+    password_repeat: String,
+}
+
+/// A password change needs the current password, ends every other session and keeps this one
+/// (under a new id, created under the new session epoch).
+pub async fn change(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<PasswordChange>,
+) -> Response {
+    if !csrf_ok(&state.web, &headers, &form.csrf) {
+        return csrf_refused();
+    }
+    let s = match signed_in(&state, &headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return see_other("/inloggen?melding=sessie-verlopen", HeaderMap::new()),
+        Err(r) => return r,
+    };
+    let refuse = |error: Text| {
+        let (csrf, set) = csrf_token(&state.web, &headers);
+        page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &ChangePasswordPage {
+                csrf,
+                error: Some(error),
+            },
+            set,
+        )
+    };
+    let staff = match state.directory.staff_by_id(&s.data.staff_id).await {
+        Ok(Some(staff)) => staff,
+        Ok(None) => return see_other("/inloggen", HeaderMap::new()),
+        Err(e) => return internal_error(e),
+    };
+    let email = staff.email.clone().unwrap_or_default();
+    let stored = match directory::model::Email::parse(&email) {
+        Ok(e) => match state.directory.staff_login(&e).await {
+            Ok(l) => l.and_then(|l| l.password_hash),
+            Err(e) => return internal_error(e),
+        },
+        Err(_) => None,
+    };
+    match state
+        .hasher
+        .verify(form.current_password.clone(), stored)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            return refuse(Text::new(
+                "Je huidige wachtwoord klopt niet.",
+                "Your current password is not correct.",
+            ));
+        }
+        Err(e) => return internal_error(e),
+    }
+    if form.password != form.password_repeat {
+        return refuse(Text::new(
+            "De twee nieuwe wachtwoorden zijn niet gelijk.",
+            "The two new passwords are not the same.",
+        ));
+    }
+    let personal: Vec<&str> = [
+        Some(email.as_str()),
+        staff.roepnaam.as_deref(),
+        staff.voornamen.as_deref(),
+        Some(staff.achternaam.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if let Err(r) = crate::password::check_new_password(&form.password, &personal) {
+        return refuse(Text::new(r.nl, r.en));
+    }
+    let hash = match state.hasher.hash(form.password.clone()).await {
+        Ok(h) => h,
+        Err(e) => return internal_error(e),
+    };
+    let staff_id = s.data.staff_id.clone();
+    let school_id = s.data.school_id.clone();
+    let epoch = match state
+        .directory
+        .set_password(&staff_id, &hash, &Actor::staff(&staff_id))
+        .await
+    {
+        Ok(epoch) => epoch,
+        Err(e) => return internal_error(e),
+    };
+    if let Err(e) = s.destroy(&state).await {
+        return internal_error(e);
+    }
+    match session::create(&state, &staff_id, school_id, epoch).await {
+        Ok(set) => see_other("/?melding=wachtwoord-gewijzigd", set),
+        Err(e) => internal_error(e),
+    }
 }

@@ -93,6 +93,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/school-kiezen", get(home::choose_form).post(home::choose))
         .route(
+            "/wachtwoord-wijzigen",
+            get(home::change_form).post(home::change),
+        )
+        .route(
             "/activeren",
             get(account::activation_form).post(account::activate),
         )

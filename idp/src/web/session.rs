@@ -163,3 +163,41 @@ pub fn clear_cookie(web: &WebConfig) -> HeaderMap {
     );
     h
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn data(created_at: i64, last_seen: i64) -> SessionData {
+        SessionData {
+            staff_id: "s".into(),
+            school_id: None,
+            epoch: 0,
+            created_at,
+            last_seen,
+        }
+    }
+
+    #[test]
+    fn stored_lifetime_is_the_idle_timeout_capped_by_the_absolute_one() {
+        let web = WebConfig::from_config(&Config::default()); // 60 minutes idle, 12 hours absolute
+        assert_eq!(ttl(&web, &data(0, 0), 0), Duration::from_secs(3_600));
+        // Forty minutes before the absolute end, the session cannot outlive it.
+        let late = 12 * 3_600 - 40 * 60;
+        assert_eq!(
+            ttl(&web, &data(0, late), late),
+            Duration::from_secs(40 * 60)
+        );
+        // Past the end: the shortest lifetime the store accepts, and load() refuses it anyway.
+        assert_eq!(ttl(&web, &data(0, 0), 13 * 3_600), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn session_keys_do_not_contain_the_id() {
+        let id = random_token();
+        let key = key_of(&id);
+        assert!(!key.contains(&id));
+        assert_eq!(key, key_of(&id));
+    }
+}

@@ -1,0 +1,136 @@
+//! Staff logins per second against a real openpoort, next to the argon2id limit of the same
+//! machine measured in the same run.
+//!
+//!     cargo run --release -p openpoort-e2e --bin login-bench -- [LOGINS] [CONCURRENCY]
+//!
+//! It starts `openpoort demo` (the binary of the same build profile) in a temporary directory,
+//! then runs LOGINS complete logins (GET the form for its CSRF cookie, POST e-mail and password,
+//! expect the redirect with a session cookie) with CONCURRENCY clients at once. Every login
+//! verifies one argon2id hash, so the server cannot beat the machine's argon2id rate: the two
+//! figures together show how much of the login cost is the hash and how much is the rest.
+
+use std::time::{Duration, Instant};
+
+use argon2::Argon2;
+use argon2::password_hash::PasswordHasher;
+use argon2::password_hash::PasswordVerifier;
+use argon2::password_hash::phc::PasswordHash;
+use openpoort_e2e::{Browser, Server, openpoort};
+
+const EMAIL: &str = "bram.jansen@demo.openpoort.nl";
+const PASSWORD: &str = "Fiets-Molen-Tulp-42";
+
+/// argon2id verifications per second with one thread per core, for `span`.
+fn argon2_rate(span: Duration) -> f64 {
+    let hash = Argon2::default()
+        .hash_password(PASSWORD.as_bytes())
+        .expect("hash")
+        .to_string();
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let start = Instant::now();
+    let total: u64 = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..cores)
+            .map(|_| {
+                let hash = hash.clone();
+                s.spawn(move || {
+                    let parsed = PasswordHash::new(&hash).expect("parse");
+                    let mut n = 0u64;
+                    while start.elapsed() < span {
+                        assert!(
+                            Argon2::default()
+                                .verify_password(PASSWORD.as_bytes(), &parsed)
+                                .is_ok()
+                        );
+                        n += 1;
+                    }
+                    n
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("thread")).sum()
+    });
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let logins: usize = args
+        .next()
+        .map_or(400, |a| a.parse().expect("LOGINS is a number"));
+    let concurrency: usize = args
+        .next()
+        .map_or(16, |a| a.parse().expect("CONCURRENCY is a number"));
+
+    let limit = argon2_rate(Duration::from_secs(3));
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut cmd = openpoort(dir.path());
+    // Throttling counts failures only; raise nothing, so the run measures the real limits.
+    cmd.env("OPENPOORT_LOG_LEVEL", "error").arg("demo");
+    let mut server = Server::start(cmd);
+    let base = server.base.clone();
+
+    // Warm up: one login, so that pools and caches are as they are in steady state.
+    let mut warm = Browser::new(&base);
+    let r = warm
+        .submit("/inloggen", &[("email", EMAIL), ("password", PASSWORD)])
+        .await;
+    assert_eq!(r.status, 303, "demo login failed: {}", r.body);
+
+    let per_client = logins.div_ceil(concurrency);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let base = base.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(per_client);
+            let mut errors = 0usize;
+            for _ in 0..per_client {
+                let mut b = Browser::new(&base);
+                let t = Instant::now();
+                let r = b
+                    .submit("/inloggen", &[("email", EMAIL), ("password", PASSWORD)])
+                    .await;
+                if r.status == 303 && b.cookies.contains_key("openpoort") {
+                    latencies.push(t.elapsed());
+                } else {
+                    errors += 1;
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (l, e) = t.await.expect("client task");
+        latencies.extend(l);
+        errors += e;
+    }
+    let elapsed = start.elapsed();
+    server.terminate();
+    latencies.sort();
+    let done = latencies.len();
+    println!(
+        "machine: {} cores",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!("argon2id (m=19456 KiB, t=2, p=1) verifications/s, all cores: {limit:.0}");
+    println!(
+        "staff logins/s (GET form + POST, concurrency {concurrency}): {:.0}  ({done} ok, {errors} errors, {:.1} s)",
+        done as f64 / elapsed.as_secs_f64(),
+        elapsed.as_secs_f64()
+    );
+    if done > 0 {
+        println!(
+            "latency p50 {:.0} ms, p99 {:.0} ms",
+            percentile(&latencies, 0.50).as_secs_f64() * 1000.0,
+            percentile(&latencies, 0.99).as_secs_f64() * 1000.0
+        );
+    }
+}
