@@ -82,10 +82,11 @@ async fn main() {
         .await;
     assert_eq!(r.status, 303, "demo login failed: {}", r.body);
 
-    let per_client = logins.div_ceil(concurrency);
     let start = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..concurrency {
+    for client in 0..concurrency {
+        // Spread LOGINS exactly: the first `logins % concurrency` clients do one more.
+        let per_client = logins / concurrency + usize::from(client < logins % concurrency);
         let base = base.clone();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity(per_client);
