@@ -161,12 +161,12 @@ pub struct Broker {
 }
 
 /// Everything a decision reads, loaded fresh each time.
-struct Facts {
+pub(crate) struct Facts {
     school: School,
-    party: Party,
+    pub(crate) party: Party,
     person: Person,
-    products: Vec<Product>,
-    licences: Vec<Licence>,
+    pub(crate) products: Vec<Product>,
+    pub(crate) licences: Vec<Licence>,
     consent: bool,
     extra: Vec<String>,
 }
@@ -201,6 +201,10 @@ impl Broker {
 
     /// The pairwise pseudonym of a user for a sector (also what back-channel logout and the
     /// roster API use, so that one party sees one identifier per user).
+    pub(crate) fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
     pub fn pseudonym(&self, sector: &str, user_id: &str) -> Result<String, BrokerError> {
         self.pairwise.identifier(sector, user_id)
     }
@@ -224,7 +228,10 @@ impl Broker {
         Ok(decision)
     }
 
-    async fn facts(&self, req: &ReleaseRequest<'_>) -> Result<Option<Facts>, BrokerError> {
+    pub(crate) async fn facts(
+        &self,
+        req: &ReleaseRequest<'_>,
+    ) -> Result<Option<Facts>, BrokerError> {
         let d = &self.directory;
         let (Some(school), Some(party)) = (
             d.school_by_id(req.school_id).await?,
@@ -411,7 +418,7 @@ impl Broker {
 
 /// The rules, in the order a user can act on them: an inactive account first (nothing else
 /// matters), then consent, then licence, then home use.
-fn judge(req: &ReleaseRequest<'_>, f: &Facts, today: &Date) -> Result<(), DenyReason> {
+pub(crate) fn judge(req: &ReleaseRequest<'_>, f: &Facts, today: &Date) -> Result<(), DenyReason> {
     let active = f.school.active
         && match &f.person {
             Person::Pupil { pupil: p, .. } => p.active,

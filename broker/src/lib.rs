@@ -8,9 +8,11 @@ pub mod attributes;
 pub mod decision;
 pub mod error;
 pub mod pairwise;
+pub mod portal;
 
 pub use attributes::Attribute;
 pub use decision::{
     Broker, Context, Decision, DenyReason, Release, ReleaseRequest, Subject, Value,
 };
 pub use error::BrokerError;
+pub use portal::{Portal, Tile};

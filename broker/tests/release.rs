@@ -604,3 +604,46 @@ on_both_backends! {
         assert_eq!(cases, 2 * 7 * 3 * 2);
     }
 }
+
+on_both_backends! {
+    async fn portal_shows_one_tile_per_product_usable_now(d: Directory) {
+        let w = world(d).await;
+        w.consent().await;
+        w.school_wide(&w.home_product).await;
+        w.licence(&w.school_product, LicenceScope::Members(vec![LicenceMember::Group(w.g8.clone())]), "2026-08-01", None).await;
+        let names = |p: &broker::Portal| p.tiles.iter().map(|t| t.product.code.clone()).collect::<Vec<_>>();
+
+        let anna = Subject::Pupil(w.anna.clone());
+        let at_school = w.broker.portal(&anna, &w.school, Context::SchoolNetwork, now()).await.unwrap();
+        assert_eq!(names(&at_school), ["thuis"], "group 5 is not licensed for the school-only product");
+        let cas = Subject::Pupil(w.cas.clone());
+        let cas_school = w.broker.portal(&cas, &w.school, Context::SchoolNetwork, now()).await.unwrap();
+        assert_eq!(names(&cas_school), ["school", "thuis"]);
+        let cas_home = w.broker.portal(&cas, &w.school, Context::HomeCode, now()).await.unwrap();
+        assert_eq!(names(&cas_home), ["thuis"], "at home only home-allowed products");
+        assert_eq!(cas_home.tiles[0].party_name, "Uitgeverij Noord");
+
+        let teacher = w.broker.portal(&Subject::Staff(w.teacher.clone()), &w.school, Context::Password, now()).await.unwrap();
+        assert_eq!(names(&teacher), ["school", "thuis"], "staff: any licence of the party at the school");
+        // Showing tiles releases nothing, so it writes no release audit.
+        assert!(w.d.audit_of_school_by_action(&w.school, "release.", 10).await.unwrap().is_empty());
+    }
+}
+
+on_both_backends! {
+    async fn empty_portal_says_why(d: Directory) {
+        let w = world(d).await;
+        let anna = Subject::Pupil(w.anna.clone());
+        let p = w.broker.portal(&anna, &w.school, Context::SchoolNetwork, now()).await.unwrap();
+        assert_eq!(p.empty_because, Some(DenyReason::NoLicence), "no licences at all");
+        w.school_wide(&w.home_product).await;
+        let p = w.broker.portal(&anna, &w.school, Context::SchoolNetwork, now()).await.unwrap();
+        assert_eq!(p.empty_because, Some(DenyReason::NoConsent));
+        w.consent().await;
+        w.d.set_home_login_allowed(&w.school, false, &op()).await.unwrap();
+        let p = w.broker.portal(&anna, &w.school, Context::HomeCode, now()).await.unwrap();
+        assert_eq!(p.empty_because, Some(DenyReason::HomeLoginSwitchedOff));
+        let p = w.broker.portal(&anna, &w.school, Context::SchoolNetwork, now()).await.unwrap();
+        assert!(p.empty_because.is_none() && p.tiles.len() == 1);
+    }
+}

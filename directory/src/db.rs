@@ -174,6 +174,11 @@ const SQLITE_MIGRATIONS: Embedded = &[
         "credentials",
         include_str!("../migrations/sqlite/0003_credentials.sql"),
     ),
+    (
+        4,
+        "pupil login",
+        include_str!("../migrations/sqlite/0004_pupil_login.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Embedded = &[
     (
@@ -190,6 +195,11 @@ const POSTGRES_MIGRATIONS: Embedded = &[
         3,
         "credentials",
         include_str!("../migrations/postgres/0003_credentials.sql"),
+    ),
+    (
+        4,
+        "pupil login",
+        include_str!("../migrations/postgres/0004_pupil_login.sql"),
     ),
 ];
 

@@ -13,6 +13,7 @@ pub mod keys;
 pub mod model;
 pub mod parties;
 pub mod people;
+pub mod pupil_login;
 pub mod schools;
 
 mod row;

@@ -159,7 +159,7 @@ fn group_from(r: &impl RowExt) -> Result<Group> {
     })
 }
 
-fn pupil_from(r: &impl RowExt) -> Result<Pupil> {
+pub(crate) fn pupil_from(r: &impl RowExt) -> Result<Pupil> {
     Ok(Pupil {
         id: r.text("id")?,
         school_id: r.text("school_id")?,

@@ -30,6 +30,8 @@ pub struct School {
     pub merged_into: Option<String>,
     /// Whether pupils may sign in from home with a home code (the school can switch it off).
     pub home_login_allowed: bool,
+    /// Whether pupils confirm their name with their own picture.
+    pub picture_password_enabled: bool,
 }
 
 impl School {
@@ -78,6 +80,7 @@ fn school_from(r: &impl RowExt) -> Result<School> {
         active: r.flag("active")?,
         merged_into: r.opt_text("merged_into")?,
         home_login_allowed: r.flag("home_login_allowed")?,
+        picture_password_enabled: r.flag("picture_password_enabled")?,
     })
 }
 
@@ -94,7 +97,7 @@ macro_rules! school_select {
     ($tail:literal) => {
         concat!(
             "SELECT id, board_id, brin, vestigingscode, name, instelling_ref, active, merged_into, \
-             home_login_allowed FROM schools ",
+             home_login_allowed, picture_password_enabled FROM schools ",
             $tail
         )
     };
@@ -167,6 +170,7 @@ impl Directory {
             active: true,
             merged_into: None,
             home_login_allowed: true,
+            picture_password_enabled: false,
         };
         let code = school.code();
         with_pool!(&self.pool, p => {
@@ -266,17 +270,42 @@ impl Directory {
         allowed: bool,
         actor: &Actor,
     ) -> Result<()> {
+        const SQL: &str =
+            "UPDATE schools SET home_login_allowed = $1, updated_at = $2 WHERE id = $3";
+        self.set_school_flag(SQL, "school.home_login", school_id, allowed, actor)
+            .await
+    }
+
+    /// Switches picture passwords on or off for a school's pupils.
+    pub async fn set_picture_password_enabled(
+        &self,
+        school_id: &str,
+        enabled: bool,
+        actor: &Actor,
+    ) -> Result<()> {
+        const SQL: &str =
+            "UPDATE schools SET picture_password_enabled = $1, updated_at = $2 WHERE id = $3";
+        self.set_school_flag(SQL, "school.picture_password", school_id, enabled, actor)
+            .await
+    }
+
+    async fn set_school_flag(
+        &self,
+        sql: &'static str,
+        action: &str,
+        school_id: &str,
+        on: bool,
+        actor: &Actor,
+    ) -> Result<()> {
         with_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
-            let done = sqlx::query("UPDATE schools SET home_login_allowed = $1, updated_at = $2 WHERE id = $3")
-                .bind(allowed).bind(now()).bind(school_id)
-                .execute(&mut *tx).await?;
+            let done = sqlx::query(sql).bind(on).bind(now()).bind(school_id).execute(&mut *tx).await?;
             if done.rows_affected() == 0 {
                 return Err(DirectoryError::not_found("school", school_id));
             }
             append!(&mut *tx, AuditEvent {
-                actor, action: "school.home_login", school_id: Some(school_id),
-                party_id: None, subject: Some(school_id), details: json!({"allowed": allowed}),
+                actor, action, school_id: Some(school_id),
+                party_id: None, subject: Some(school_id), details: json!({"on": on}),
             });
             tx.commit().await?;
         });

@@ -442,3 +442,65 @@ on_both_backends! {
         assert_eq!(d.release_attributes_of(&a.id).await.unwrap(), ["given_name"]);
     }
 }
+
+on_both_backends! {
+    async fn group_name_picker_lists_active_pupils_of_stamgroep_and_combined_group(d: Directory) {
+        let s = school(&d, "11AA", "00").await;
+        let g5 = d.create_group(&s.id, &stamgroep("g5", "Groep 5", "5"), &op()).await.unwrap();
+        let plus = d.create_group(&s.id, &NewGroup {
+            las_key: LasKey::parse("plus").unwrap(), name: "Plusklas".into(),
+            kind: GroupKind::Samengesteld, jaargroep: None,
+        }, &op()).await.unwrap();
+        d.create_group(&s.id, &stamgroep("g8", "Groep 8", "8"), &op()).await.unwrap();
+        let a = d.create_pupil(&s.id, &pupil("L1", Some("g5")), &op()).await.unwrap();
+        let mut b = pupil("L2", Some("g8"));
+        b.combined_groups = vec![LasKey::parse("plus").unwrap()];
+        let b = d.create_pupil(&s.id, &b, &op()).await.unwrap();
+        let gone = d.create_pupil(&s.id, &pupil("L3", Some("g5")), &op()).await.unwrap();
+        d.set_pupil_active(&gone.id, false, &op()).await.unwrap();
+
+        let ids = |v: Vec<directory::people::Pupil>| v.into_iter().map(|p| p.id).collect::<Vec<_>>();
+        assert_eq!(ids(d.active_pupils_of_group(&s.id, &g5.id).await.unwrap()), vec![a.id.clone()]);
+        assert_eq!(ids(d.active_pupils_of_group(&s.id, &plus.id).await.unwrap()), vec![b.id.clone()]);
+        let other = school(&d, "22BB", "00").await;
+        assert!(d.active_pupils_of_group(&other.id, &g5.id).await.unwrap().is_empty(), "another school's group shows nothing");
+    }
+}
+
+on_both_backends! {
+    async fn home_code_is_replaced_by_a_new_one_and_can_be_voided(d: Directory) {
+        let s = school(&d, "11AA", "00").await;
+        let p = d.create_pupil(&s.id, &pupil("L1", None), &op()).await.unwrap();
+        d.set_home_code(&p.id, "hash-1", "$argon2id$pin1", &op()).await.unwrap();
+        assert_eq!(d.home_code("hash-1").await.unwrap().unwrap().pupil_id, p.id);
+        d.set_home_code(&p.id, "hash-2", "$argon2id$pin2", &op()).await.unwrap();
+        assert!(d.home_code("hash-1").await.unwrap().is_none(), "the old card stops working");
+        assert_eq!(d.home_code("hash-2").await.unwrap().unwrap().pin_hash, "$argon2id$pin2");
+        assert_eq!(d.pupils_with_home_code(&s.id).await.unwrap(), vec![p.id.clone()]);
+        assert!(d.void_home_code(&p.id, &op()).await.unwrap());
+        assert!(!d.void_home_code(&p.id, &op()).await.unwrap());
+        assert!(d.home_code("hash-2").await.unwrap().is_none());
+    }
+}
+
+on_both_backends! {
+    async fn picture_secret_and_notice_are_kept_and_cleared(d: Directory) {
+        let s = school(&d, "11AA", "00").await;
+        assert!(!s.picture_password_enabled, "off until the school switches it on");
+        d.set_picture_password_enabled(&s.id, true, &op()).await.unwrap();
+        assert!(d.school_by_id(&s.id).await.unwrap().unwrap().picture_password_enabled);
+        let p = d.create_pupil(&s.id, &pupil("L1", None), &op()).await.unwrap();
+        assert_eq!(d.picture_secret(&p.id).await.unwrap(), None);
+        d.set_picture_secret(&p.id, Some("vis"), &op()).await.unwrap();
+        assert_eq!(d.picture_secret(&p.id).await.unwrap().as_deref(), Some("vis"));
+        let log = d.audit_of_school(&s.id, 1).await.unwrap();
+        assert!(!log[0].details.to_string().contains("vis"), "the audit never names the picture");
+
+        assert_eq!(d.notice().await.unwrap(), None);
+        d.set_notice(Some("Onderhoud vanavond 22:00"), &op()).await.unwrap();
+        assert_eq!(d.notice().await.unwrap().as_deref(), Some("Onderhoud vanavond 22:00"));
+        assert!(d.set_notice(Some("  "), &op()).await.is_err());
+        d.set_notice(None, &op()).await.unwrap();
+        assert_eq!(d.notice().await.unwrap(), None);
+    }
+}

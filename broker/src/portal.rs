@@ -1,0 +1,104 @@
+//! The portal: which products a signed-in pupil or staff member may open right now. The same
+//! rules as a release (consent, licence, validity, home use, account state), asked per product
+//! and without an audit entry, because showing a tile releases nothing.
+
+use std::collections::BTreeMap;
+
+use directory::model::Date;
+use directory::parties::Product;
+
+use crate::decision::{Broker, Context, DenyReason, ReleaseRequest, Subject, judge};
+use crate::error::BrokerError;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tile {
+    pub product: Product,
+    pub party_name: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Portal {
+    pub tiles: Vec<Tile>,
+    /// Why the portal is empty, when it is.
+    pub empty_because: Option<DenyReason>,
+}
+
+/// When nothing can be opened, the reason a teacher can act on first: an inactive account
+/// explains everything; at home, the home rules; then a missing consent, then licences.
+fn most_telling(reasons: &[DenyReason]) -> DenyReason {
+    const ORDER: [DenyReason; 6] = [
+        DenyReason::AccountInactive,
+        DenyReason::HomeLoginSwitchedOff,
+        DenyReason::NotAllowedAtHome,
+        DenyReason::NoConsent,
+        DenyReason::LicenceExpired,
+        DenyReason::NoLicence,
+    ];
+    ORDER
+        .into_iter()
+        .find(|r| reasons.contains(r))
+        .unwrap_or(DenyReason::NoLicence)
+}
+
+impl Broker {
+    pub async fn portal(
+        &self,
+        subject: &Subject,
+        school_id: &str,
+        context: Context,
+        now: i64,
+    ) -> Result<Portal, BrokerError> {
+        let today = Date::in_netherlands(now);
+        let d = self.directory();
+        // The parties whose products the school holds licences for, each asked once.
+        let mut parties: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for licence in d.licences_of_school(school_id).await? {
+            if let Some(product) = d.product_by_id(&licence.product_id).await? {
+                let products = parties.entry(product.party_id).or_default();
+                if !products.contains(&product.id) {
+                    products.push(product.id);
+                }
+            }
+        }
+        let mut tiles = Vec::new();
+        let mut reasons = Vec::new();
+        for (party_id, products) in &parties {
+            let base = ReleaseRequest {
+                subject: subject.clone(),
+                school_id,
+                party_id,
+                product_id: None,
+                requested: None,
+                context,
+                sector: None,
+            };
+            let Some(facts) = self.facts(&base).await? else {
+                reasons.push(DenyReason::AccountInactive);
+                continue;
+            };
+            for product_id in products {
+                let req = ReleaseRequest {
+                    product_id: Some(product_id),
+                    ..base.clone()
+                };
+                match judge(&req, &facts, &today) {
+                    Ok(()) => {
+                        if let Some(p) = facts.products.iter().find(|p| &p.id == product_id) {
+                            tiles.push(Tile {
+                                product: p.clone(),
+                                party_name: facts.party.name.clone(),
+                            });
+                        }
+                    }
+                    Err(reason) => reasons.push(reason),
+                }
+            }
+        }
+        tiles.sort_by(|a, b| a.product.name.cmp(&b.product.name));
+        let empty_because = tiles.is_empty().then(|| most_telling(&reasons));
+        Ok(Portal {
+            tiles,
+            empty_because,
+        })
+    }
+}

@@ -1,0 +1,175 @@
+//! What pupil login needs from the register: the pupils of a group, picture passwords, home
+//! codes, and the operator's outage notice.
+
+use serde_json::json;
+
+use crate::audit::{AuditEvent, append};
+use crate::db::with_pool;
+use crate::error::{DirectoryError, Result};
+use crate::people::Pupil;
+use crate::row::RowExt;
+use crate::{Actor, Directory, now};
+
+/// A pupil's home code as stored: the pin's argon2id hash, to verify after the code matched.
+#[derive(Clone, Debug)]
+pub struct HomeCodeRecord {
+    pub pupil_id: String,
+    pub pin_hash: String,
+}
+
+impl Directory {
+    /// The active pupils of a group (as stamgroep or combined group) for the name picker,
+    /// sorted by roepnaam and surname.
+    pub async fn active_pupils_of_group(
+        &self,
+        school_id: &str,
+        group_id: &str,
+    ) -> Result<Vec<Pupil>> {
+        const SQL: &str = "SELECT id, school_id, las_key, achternaam, voorvoegsel, voornamen, roepnaam, jaargroep, \
+             stamgroep_id, eck_id, active FROM pupils \
+             WHERE school_id = $1 AND active = $2 \
+               AND (stamgroep_id = $3 OR id IN (SELECT pupil_id FROM pupil_groups WHERE group_id = $3)) \
+             ORDER BY COALESCE(roepnaam, voornamen, achternaam), achternaam, id";
+        with_pool!(&self.pool, p => {
+            let rows = sqlx::query(SQL).bind(school_id).bind(true).bind(group_id).fetch_all(p).await?;
+            rows.iter().map(crate::people::pupil_from).collect()
+        })
+    }
+
+    /// The name of the pupil's own picture, if one is set.
+    pub async fn picture_secret(&self, pupil_id: &str) -> Result<Option<String>> {
+        const SQL: &str = "SELECT picture_secret FROM pupils WHERE id = $1";
+        with_pool!(&self.pool, p => {
+            let row = sqlx::query(SQL).bind(pupil_id).fetch_optional(p).await?;
+            Ok(row.map(|r| r.opt_text("picture_secret")).transpose()?.flatten())
+        })
+    }
+
+    /// Sets or clears a pupil's picture (by a teacher or the ICT-coördinator).
+    pub async fn set_picture_secret(
+        &self,
+        pupil_id: &str,
+        picture: Option<&str>,
+        actor: &Actor,
+    ) -> Result<()> {
+        let school_id = self.pupil_school(pupil_id).await?;
+        with_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("UPDATE pupils SET picture_secret = $1, updated_at = $2 WHERE id = $3")
+                .bind(picture).bind(now()).bind(pupil_id).execute(&mut *tx).await?;
+            // The audit says that it changed, never which picture it is.
+            append!(&mut *tx, AuditEvent {
+                actor, action: if picture.is_some() { "pupil.picture.set" } else { "pupil.picture.clear" },
+                school_id: Some(&school_id), party_id: None, subject: Some(pupil_id), details: json!({}),
+            });
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    async fn pupil_school(&self, pupil_id: &str) -> Result<String> {
+        const SQL: &str = "SELECT school_id FROM pupils WHERE id = $1";
+        with_pool!(&self.pool, p => {
+            let row = sqlx::query(SQL).bind(pupil_id).fetch_optional(p).await?;
+            row.map(|r| r.text("school_id")).transpose()?
+                .ok_or_else(|| DirectoryError::not_found("leerling", pupil_id))
+        })
+    }
+
+    /// Gives a pupil a (new) home code; an earlier one stops working at once.
+    pub async fn set_home_code(
+        &self,
+        pupil_id: &str,
+        code_hash: &str,
+        pin_hash: &str,
+        actor: &Actor,
+    ) -> Result<()> {
+        let school_id = self.pupil_school(pupil_id).await?;
+        with_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("DELETE FROM pupil_home_codes WHERE pupil_id = $1").bind(pupil_id).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO pupil_home_codes (pupil_id, code_hash, pin_hash, created_by, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(pupil_id).bind(code_hash).bind(pin_hash).bind(actor.0.as_str()).bind(now())
+                .execute(&mut *tx).await?;
+            append!(&mut *tx, AuditEvent {
+                actor, action: "pupil.home_code.issue", school_id: Some(&school_id), party_id: None,
+                subject: Some(pupil_id), details: json!({}),
+            });
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Voids a pupil's home code; Ok(false) when there was none.
+    pub async fn void_home_code(&self, pupil_id: &str, actor: &Actor) -> Result<bool> {
+        let school_id = self.pupil_school(pupil_id).await?;
+        with_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            let done = sqlx::query("DELETE FROM pupil_home_codes WHERE pupil_id = $1").bind(pupil_id).execute(&mut *tx).await?;
+            if done.rows_affected() == 0 {
+                return Ok(false);
+            }
+            append!(&mut *tx, AuditEvent {
+                actor, action: "pupil.home_code.void", school_id: Some(&school_id), party_id: None,
+                subject: Some(pupil_id), details: json!({}),
+            });
+            tx.commit().await?;
+        });
+        Ok(true)
+    }
+
+    /// The home code with this hash, if it exists.
+    pub async fn home_code(&self, code_hash: &str) -> Result<Option<HomeCodeRecord>> {
+        const SQL: &str = "SELECT pupil_id, pin_hash FROM pupil_home_codes WHERE code_hash = $1";
+        with_pool!(&self.pool, p => {
+            let row = sqlx::query(SQL).bind(code_hash).fetch_optional(p).await?;
+            row.map(|r| Ok(HomeCodeRecord { pupil_id: r.text("pupil_id")?, pin_hash: r.text("pin_hash")? })).transpose()
+        })
+    }
+
+    /// Which pupils of a school have a home code (for the teacher's overview).
+    pub async fn pupils_with_home_code(&self, school_id: &str) -> Result<Vec<String>> {
+        const SQL: &str = "SELECT h.pupil_id FROM pupil_home_codes h JOIN pupils p ON p.id = h.pupil_id \
+             WHERE p.school_id = $1 ORDER BY h.pupil_id";
+        with_pool!(&self.pool, p => {
+            let rows = sqlx::query(SQL).bind(school_id).fetch_all(p).await?;
+            rows.iter().map(|r| r.text("pupil_id")).collect()
+        })
+    }
+
+    /// The operator's outage notice, shown on every login page and the portal.
+    pub async fn notice(&self) -> Result<Option<String>> {
+        const SQL: &str = "SELECT value FROM settings WHERE name = 'notice'";
+        with_pool!(&self.pool, p => {
+            let row = sqlx::query(SQL).fetch_optional(p).await?;
+            row.map(|r| r.text("value")).transpose()
+        })
+    }
+
+    pub async fn set_notice(&self, text: Option<&str>, actor: &Actor) -> Result<()> {
+        if let Some(t) = text
+            && (t.trim().is_empty() || t.chars().count() > 500)
+        {
+            return Err(DirectoryError::invalid(
+                "melding",
+                t,
+                "een storingsmelding is 1 tot 500 tekens",
+                "an outage notice is 1 to 500 characters",
+            ));
+        }
+        with_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("DELETE FROM settings WHERE name = 'notice'").execute(&mut *tx).await?;
+            if let Some(t) = text {
+                sqlx::query("INSERT INTO settings (name, value, updated_by, updated_at) VALUES ('notice', $1, $2, $3)")
+                    .bind(t.trim()).bind(actor.0.as_str()).bind(now()).execute(&mut *tx).await?;
+            }
+            append!(&mut *tx, AuditEvent {
+                actor, action: if text.is_some() { "notice.set" } else { "notice.clear" },
+                school_id: None, party_id: None, subject: None, details: json!({"text": text}),
+            });
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+}
