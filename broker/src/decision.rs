@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use certs::{Kek, SecretStorage};
@@ -39,7 +39,7 @@ impl Subject {
 
 /// How the user signed in. Only a pupil's home code limits what may be released: staff sign in
 /// with a password from anywhere.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Context {
     /// A pupil at school: shortcut link from a registered school IP range.

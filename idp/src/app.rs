@@ -38,6 +38,8 @@ pub enum AppError {
     Hash(#[from] HashError),
     #[error("{0}")]
     Link(#[from] crate::links::LinkError),
+    #[error("release decisions: {0}")]
+    Broker(#[from] broker::BrokerError),
 }
 
 impl AppError {
@@ -166,7 +168,11 @@ pub async fn build_state(config: &Config) -> Result<AppState, AppError> {
     let records = keys.ensure_keys(unix_now()).await?;
     tracing::info!(keys = records.len(), "signing keys ready");
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let broker = broker::Broker::new(directory.clone(), &directory, keys.kek(), unix_now()).await?;
+    let outage = Arc::new(std::sync::RwLock::new(directory.notice().await?));
     Ok(AppState {
+        broker,
+        outage,
         directory,
         keys: Arc::new(keys),
         metrics: Arc::default(),
@@ -198,6 +204,22 @@ pub fn spawn_audit_retention(directory: Directory, days: u32) {
                     "audit retention applied"
                 ),
                 Err(e) => tracing::error!(error = %e, "audit retention failed; retrying tomorrow"),
+            }
+        }
+    });
+}
+
+/// Keeps the outage notice in memory current: an operator's `notice set` reaches every node
+/// within a few seconds without a register query per page.
+pub fn spawn_outage_refresh(state: &AppState) {
+    let (directory, outage) = (state.directory.clone(), state.outage.clone());
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            every.tick().await;
+            match directory.notice().await {
+                Ok(n) => *outage.write().unwrap_or_else(|e| e.into_inner()) = n,
+                Err(e) => tracing::warn!(error = %e, "cannot refresh the outage notice"),
             }
         }
     });

@@ -63,6 +63,12 @@ pub enum Command {
     /// Staff accounts: add (mails an activation link), invite again, deactivate.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// Pupils: picture passwords and home codes.
+    #[command(subcommand)]
+    Pupil(PupilCommand),
+    /// The outage notice shown on every login page and the portal.
+    #[command(subcommand)]
+    Notice(NoticeCommand),
     /// The audit log: changes and release decisions.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -113,6 +119,36 @@ pub enum StaffCommand {
         #[arg(long, value_parser = |s: &str| Email::parse(s).map_err(|e| e.to_string()))]
         email: Email,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PupilCommand {
+    /// Set a pupil's own picture (zon, maan, ster, hart, boom, bloem, vis, huis, auto, boot, appel, wolk, paraplu, bal, sleutel, vlinder).
+    Picture {
+        #[arg(long, value_parser = parse_school)]
+        school: SchoolCode,
+        /// The pupil's LAS key.
+        #[arg(long, value_parser = parse_las_key)]
+        pupil: LasKey,
+        #[arg(long)]
+        picture: String,
+    },
+    /// Issue a new home code and pin (printed once; the old card stops working).
+    HomeCode {
+        #[arg(long, value_parser = parse_school)]
+        school: SchoolCode,
+        #[arg(long, value_parser = parse_las_key)]
+        pupil: LasKey,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NoticeCommand {
+    Set {
+        #[arg(long)]
+        text: String,
+    },
+    Clear,
 }
 
 #[derive(Debug, Subcommand)]
@@ -181,6 +217,13 @@ pub enum SchoolCommand {
     RegenerateRef {
         #[arg(long, value_parser = parse_school)]
         school: SchoolCode,
+    },
+    /// Switch picture passwords on or off.
+    PicturePassword {
+        #[arg(long, value_parser = parse_school)]
+        school: SchoolCode,
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
     },
     /// Switch pupils' home login (home codes) on or off.
     HomeLogin {

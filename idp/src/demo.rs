@@ -22,6 +22,13 @@ pub struct Seeded {
     pub fresh: bool,
     /// Anna's activation link, while her account is not activated yet.
     pub activation_link: Option<String>,
+    /// A fresh home code and pin for the first pupil (printed once; a restart issues new ones).
+    pub home_code: (String, String),
+}
+
+/// Each demo pupil's own picture: the catalogue in order, so the welcome text can tell.
+fn demo_picture(index: usize) -> &'static str {
+    crate::pictures::CATALOGUE[index % crate::pictures::CATALOGUE.len()].name
 }
 
 pub const ANNA: &str = "anna.devries@demo.openpoort.nl";
@@ -66,10 +73,12 @@ pub async fn seed(state: &AppState) -> Result<Seeded, AppError> {
     let code = SchoolCode::parse(SCHOOL_CODE)?;
     if let Some(school) = d.school_by_code(&code).await? {
         let activation_link = anna_link(state).await?;
+        let home_code = first_pupil_home_code(state, &school).await?;
         return Ok(Seeded {
             school,
             fresh: false,
             activation_link,
+            home_code,
         });
     }
     let actor = Actor::system("demo");
@@ -125,27 +134,34 @@ pub async fn seed(state: &AppState) -> Result<Seeded, AppError> {
             .await?;
         group_ids.insert(key, g.id);
     }
-    for (key, roepnaam, voorvoegsel, achternaam, jaargroep, stamgroep, plus) in PUPILS {
-        d.create_pupil(
-            &school.id,
-            &NewPupil {
-                las_key: LasKey::parse(key)?,
-                achternaam: achternaam.into(),
-                voorvoegsel: voorvoegsel.map(Into::into),
-                voornamen: Some(roepnaam.into()),
-                roepnaam: Some(roepnaam.into()),
-                jaargroep: Jaargroep::parse(jaargroep)?,
-                stamgroep: Some(LasKey::parse(stamgroep)?),
-                combined_groups: if plus {
-                    vec![LasKey::parse("plus")?]
-                } else {
-                    vec![]
-                },
-                eck_id: None,
-            },
-            &actor,
-        )
+    d.set_picture_password_enabled(&school.id, true, &actor)
         .await?;
+    for (i, (key, roepnaam, voorvoegsel, achternaam, jaargroep, stamgroep, plus)) in
+        PUPILS.into_iter().enumerate()
+    {
+        let pupil = d
+            .create_pupil(
+                &school.id,
+                &NewPupil {
+                    las_key: LasKey::parse(key)?,
+                    achternaam: achternaam.into(),
+                    voorvoegsel: voorvoegsel.map(Into::into),
+                    voornamen: Some(roepnaam.into()),
+                    roepnaam: Some(roepnaam.into()),
+                    jaargroep: Jaargroep::parse(jaargroep)?,
+                    stamgroep: Some(LasKey::parse(stamgroep)?),
+                    combined_groups: if plus {
+                        vec![LasKey::parse("plus")?]
+                    } else {
+                        vec![]
+                    },
+                    eck_id: None,
+                },
+                &actor,
+            )
+            .await?;
+        d.set_picture_secret(&pupil.id, Some(demo_picture(i)), &actor)
+            .await?;
     }
 
     // Anna is a new teacher: her account waits for its activation link. Bram is the
@@ -240,11 +256,28 @@ pub async fn seed(state: &AppState) -> Result<Seeded, AppError> {
         .await?;
     tracing::info!(school = SCHOOL_CODE, "demo data seeded");
     let activation_link = anna_link(state).await?;
+    let home_code = first_pupil_home_code(state, &school).await?;
     Ok(Seeded {
         school,
         fresh: true,
         activation_link,
+        home_code,
     })
+}
+
+async fn first_pupil_home_code(
+    state: &AppState,
+    school: &School,
+) -> Result<(String, String), AppError> {
+    let key = PUPILS[0].0;
+    let pupil = state
+        .directory
+        .pupils_of_school(&school.id)
+        .await?
+        .into_iter()
+        .find(|p| p.las_key == key)
+        .ok_or_else(|| AppError::Usage(format!("demo pupil {key} is missing")))?;
+    crate::operator::issue_home_code(&state.directory, &pupil.id, &Actor::system("demo")).await
 }
 
 /// Mails Anna a fresh activation link while she has not activated her account.
@@ -285,8 +318,28 @@ pub fn print_welcome(seeded: &Seeded, public_url: &str, local: SocketAddr) {
     println!("  gereed / readiness:    {base}/readyz");
     println!("  metrics:               {base}/metrics");
     println!("  public_url (issuer):   {public_url}");
-    println!("  INSTELLING_REF:        {}", s.instelling_ref);
-    println!("  IP-bereiken / ranges:  127.0.0.0/8, ::1/128");
+    println!(
+        "  leerlingen op school / pupils at school (vanaf deze computer / from this computer):"
+    );
+    println!(
+        "    {public_url}/login/leerlingen/snelkoppelaar?INSTELLING_REF={}",
+        s.instelling_ref
+    );
+    println!("    {public_url}/s/{}", s.instelling_ref);
+    println!(
+        "    plaatjes / pictures: {} = {}, {} = {}, {} = {}, … (de catalogus in volgorde / the catalogue in order)",
+        PUPILS[0].1,
+        demo_picture(0),
+        PUPILS[1].1,
+        demo_picture(1),
+        PUPILS[4].1,
+        demo_picture(4)
+    );
+    println!("  thuis / at home:       {public_url}/thuis");
+    println!(
+        "    {}: thuiscode {} pincode {}",
+        PUPILS[0].1, seeded.home_code.0, seeded.home_code.1
+    );
     println!("  inloggen / log in:     {public_url}/inloggen");
     println!(
         "    {BRAM} / {BRAM_PASSWORD}  (ICT-coördinator van 99ZZ00 en 99ZZ01, leerkracht groep 8)"

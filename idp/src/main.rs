@@ -4,11 +4,13 @@ mod app;
 mod cli;
 mod config;
 mod demo;
+mod homecode;
 mod links;
 mod mail;
 mod metrics;
 mod operator;
 mod password;
+mod pictures;
 mod server;
 mod state;
 mod web;
@@ -120,6 +122,7 @@ async fn serve(
 ) -> Result<(), AppError> {
     let directory = state.directory.clone();
     app::spawn_audit_retention(directory.clone(), config.audit.retention_days);
+    app::spawn_outage_refresh(&state);
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .map_err(AppError::io(format!(

@@ -13,7 +13,8 @@ use crate::links::send_link;
 use crate::app::{self, AppError};
 use crate::cli::{
     AuditCommand, BoardCommand, Command, ConsentCommand, IpRangeCommand, KeysCommand, LicenceAdd,
-    LicenceCommand, PartyCommand, ProductCommand, SchoolCommand, StaffCommand,
+    LicenceCommand, NoticeCommand, PartyCommand, ProductCommand, PupilCommand, SchoolCommand,
+    StaffCommand,
 };
 use crate::config::Config;
 
@@ -310,6 +311,50 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
                 );
             }
         }
+        Command::School(SchoolCommand::PicturePassword { school, state }) => {
+            let s = d.require_school(&school).await?;
+            d.set_picture_password_enabled(&s.id, state == "on", &actor)
+                .await?;
+            println!(
+                "plaatjeswachtwoord voor {}: {state} / picture password: {state}",
+                s.code()
+            );
+        }
+        Command::Pupil(PupilCommand::Picture {
+            school,
+            pupil,
+            picture,
+        }) => {
+            let p = pupil_by_key(d, &school, &pupil).await?;
+            let picture = crate::pictures::by_name(&picture).ok_or_else(|| {
+                AppError::Usage(format!(
+                    "onbekend plaatje {picture:?}; kies uit / unknown picture; choose from: {}",
+                    crate::pictures::CATALOGUE
+                        .iter()
+                        .map(|p| p.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
+            d.set_picture_secret(&p.id, Some(picture.name), &actor)
+                .await?;
+            println!("plaatje ingesteld / picture set");
+        }
+        Command::Pupil(PupilCommand::HomeCode { school, pupil }) => {
+            let p = pupil_by_key(d, &school, &pupil).await?;
+            let (code, pin) = issue_home_code(d, &p.id, &actor).await?;
+            println!("thuiscode / home code: {code}");
+            println!("pincode / PIN: {pin}");
+            println!("{}/thuis?code={code}", config.server.public_url);
+        }
+        Command::Notice(NoticeCommand::Set { text }) => {
+            d.set_notice(Some(&text), &actor).await?;
+            println!("storingsmelding ingesteld / outage notice set");
+        }
+        Command::Notice(NoticeCommand::Clear) => {
+            d.set_notice(None, &actor).await?;
+            println!("storingsmelding verwijderd / outage notice cleared");
+        }
         Command::Staff(StaffCommand::Add {
             school,
             email,
@@ -429,6 +474,46 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
         }
     }
     Ok(())
+}
+
+async fn pupil_by_key(
+    d: &Directory,
+    school: &directory::model::SchoolCode,
+    key: &directory::model::LasKey,
+) -> Result<directory::people::Pupil, AppError> {
+    let s = d.require_school(school).await?;
+    d.pupils_of_school(&s.id)
+        .await?
+        .into_iter()
+        .find(|p| p.las_key == key.as_str())
+        .ok_or_else(|| {
+            AppError::Directory(DirectoryError::NotFound {
+                what: "leerling",
+                key: key.to_string(),
+            })
+        })
+}
+
+/// A new home code and pin for a pupil; returns them in the clear, once.
+pub async fn issue_home_code(
+    d: &Directory,
+    pupil_id: &str,
+    actor: &Actor,
+) -> Result<(String, String), AppError> {
+    let code = crate::homecode::new_code();
+    let pin = crate::homecode::new_pin();
+    let normalised = crate::homecode::normalise(&code)
+        .ok_or_else(|| AppError::Usage("a fresh home code did not normalise".into()))?;
+    let hasher = crate::password::Hasher::new(1).await?;
+    let pin_hash = hasher.hash(pin.clone()).await?;
+    d.set_home_code(
+        pupil_id,
+        &crate::homecode::code_hash(&normalised),
+        &pin_hash,
+        actor,
+    )
+    .await?;
+    Ok((code, pin))
 }
 
 async fn staff_and_school(

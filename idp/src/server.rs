@@ -30,11 +30,17 @@ pub struct AppState {
     pub hasher: Hasher,
     pub mailer: Mailer,
     pub web: Arc<WebConfig>,
+    pub broker: broker::Broker,
+    /// The operator's outage notice, refreshed from the register every few seconds.
+    pub outage: Arc<std::sync::RwLock<Option<String>>>,
 }
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .merge(crate::web::routes())
+        .merge(crate::web::routes().layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::web::outage_banner,
+        )))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))

@@ -210,6 +210,8 @@ pub struct Browser {
     http: reqwest::Client,
     base: String,
     pub cookies: std::collections::BTreeMap<String, String>,
+    /// Sent with every request, e.g. an `X-Forwarded-For` as a reverse proxy would add it.
+    pub headers: Vec<(String, String)>,
 }
 
 /// One answer: status, headers and body.
@@ -250,7 +252,19 @@ impl Browser {
                 .expect("HTTP client"),
             base: base.trim_end_matches('/').to_owned(),
             cookies: Default::default(),
+            headers: Vec::new(),
         }
+    }
+
+    fn request(&self, method: reqwest::Method, url: String) -> reqwest::RequestBuilder {
+        let mut r = self
+            .http
+            .request(method, url)
+            .header("cookie", self.cookie_header());
+        for (k, v) in &self.headers {
+            r = r.header(k.as_str(), v.as_str());
+        }
+        r
     }
 
     fn cookie_header(&self) -> String {
@@ -290,9 +304,7 @@ impl Browser {
             format!("{}{path}", self.base)
         };
         let response = self
-            .http
-            .get(url)
-            .header("cookie", self.cookie_header())
+            .request(reqwest::Method::GET, url)
             .send()
             .await
             .expect("GET");
@@ -301,9 +313,7 @@ impl Browser {
 
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("cookie", self.cookie_header())
+            .request(reqwest::Method::POST, format!("{}{path}", self.base))
             .form(form)
             .send()
             .await
@@ -315,10 +325,22 @@ impl Browser {
     /// action, with the form's hidden fields (CSRF token, link token) plus `fields`.
     pub async fn submit(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         let page = self.get(path).await;
+        self.submit_form(&page, 0, fields).await
+    }
+
+    /// Submits form number `index` (0-based) of `page`, with its hidden fields plus `fields`.
+    pub async fn submit_form(
+        &mut self,
+        page: &Page,
+        index: usize,
+        fields: &[(&str, &str)],
+    ) -> Page {
         let start = page
             .body
-            .find("<form")
-            .unwrap_or_else(|| panic!("no form in {path}: {}", page.body));
+            .match_indices("<form")
+            .nth(index)
+            .map(|(i, _)| i)
+            .unwrap_or_else(|| panic!("no form {index} in page: {}", page.body));
         let form =
             &page.body[start..start + page.body[start..].find("</form>").expect("closed form")];
         let attr = |tag: &str, name: &str| -> Option<String> {

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
@@ -12,16 +12,6 @@ use directory::Actor;
 use super::session::{self, Session};
 use super::{Text, csrf_ok, csrf_refused, csrf_token, internal_error, page, see_other};
 use crate::server::AppState;
-
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage {
-    csrf: String,
-    name: String,
-    school: Option<String>,
-    several_schools: bool,
-    notice: Option<Text>,
-}
 
 pub struct SchoolOption {
     id: String,
@@ -52,8 +42,19 @@ async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Option<Sessi
     session::load(state, headers).await.map_err(internal_error)
 }
 
+/// A staff member's session with their id; a pupil's session does not count here.
+async fn signed_in_staff(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<(Session, String)>, Response> {
+    Ok(signed_in(state, headers).await?.and_then(|s| {
+        let id = s.data.staff_id()?.to_owned();
+        Some((s, id))
+    }))
+}
+
 /// The schools this staff member can act for: where they work or hold a role.
-async fn schools_of(
+pub(super) async fn schools_of(
     state: &AppState,
     staff_id: &str,
 ) -> Result<Vec<directory::schools::School>, directory::DirectoryError> {
@@ -67,68 +68,13 @@ async fn schools_of(
     Ok(schools)
 }
 
-#[derive(Deserialize)]
-pub struct Notice {
-    melding: Option<String>,
-}
-
-pub async fn home(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<Notice>,
-) -> Response {
-    let s = match signed_in(&state, &headers).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return see_other("/inloggen", HeaderMap::new()),
-        Err(r) => return r,
-    };
-    let (staff, schools) = match tokio::try_join!(
-        state.directory.staff_by_id(&s.data.staff_id),
-        schools_of(&state, &s.data.staff_id)
-    ) {
-        Ok((Some(staff), schools)) => (staff, schools),
-        Ok((None, _)) => return see_other("/inloggen", HeaderMap::new()),
-        Err(e) => return internal_error(e),
-    };
-    if s.data.school_id.is_none() && schools.len() > 1 {
-        return see_other("/school-kiezen", HeaderMap::new());
-    }
-    let school = s
-        .data
-        .school_id
-        .as_ref()
-        .and_then(|id| schools.iter().find(|sc| &sc.id == id))
-        .map(|sc| format!("{} ({})", sc.name, sc.code()));
-    let (csrf, set) = csrf_token(&state.web, &headers);
-    let name = staff
-        .roepnaam
-        .or(staff.voornamen)
-        .unwrap_or(staff.achternaam);
-    page(
-        StatusCode::OK,
-        &HomePage {
-            csrf,
-            name,
-            school,
-            several_schools: schools.len() > 1,
-            notice: (q.melding.as_deref() == Some("wachtwoord-gewijzigd")).then(|| {
-                Text::new(
-                    "Je wachtwoord is gewijzigd. Op je andere apparaten ben je uitgelogd.",
-                    "Your password has been changed. You are logged out on your other devices.",
-                )
-            }),
-        },
-        set,
-    )
-}
-
 pub async fn choose_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let s = match signed_in(&state, &headers).await {
+    let (s, staff_id) = match signed_in_staff(&state, &headers).await {
         Ok(Some(s)) => s,
         Ok(None) => return see_other("/inloggen", HeaderMap::new()),
         Err(r) => return r,
     };
-    let schools = match schools_of(&state, &s.data.staff_id).await {
+    let schools = match schools_of(&state, &staff_id).await {
         Ok(v) => v,
         Err(e) => return internal_error(e),
     };
@@ -153,12 +99,12 @@ pub async fn choose(
     if !csrf_ok(&state.web, &headers, &form.csrf) {
         return csrf_refused();
     }
-    let mut s = match signed_in(&state, &headers).await {
+    let (mut s, staff_id) = match signed_in_staff(&state, &headers).await {
         Ok(Some(s)) => s,
         Ok(None) => return see_other("/inloggen?melding=sessie-verlopen", HeaderMap::new()),
         Err(r) => return r,
     };
-    let schools = match schools_of(&state, &s.data.staff_id).await {
+    let schools = match schools_of(&state, &staff_id).await {
         Ok(v) => v,
         Err(e) => return internal_error(e),
     };
@@ -212,7 +158,7 @@ pub async fn logout_everywhere(
     if !csrf_ok(&state.web, &headers, &form.csrf) {
         return csrf_refused();
     }
-    let s = match signed_in(&state, &headers).await {
+    let (s, staff_id) = match signed_in_staff(&state, &headers).await {
         Ok(Some(s)) => s,
         Ok(None) => {
             return see_other(
@@ -222,7 +168,6 @@ pub async fn logout_everywhere(
         }
         Err(r) => return r,
     };
-    let staff_id = s.data.staff_id.clone();
     if let Err(e) = state
         .directory
         .bump_session_epoch(&staff_id, &Actor::staff(&staff_id))
@@ -247,7 +192,7 @@ struct ChangePasswordPage {
 }
 
 pub async fn change_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    match signed_in(&state, &headers).await {
+    match signed_in_staff(&state, &headers).await {
         Ok(Some(_)) => {}
         Ok(None) => return see_other("/inloggen", HeaderMap::new()),
         Err(r) => return r,
@@ -278,7 +223,7 @@ pub async fn change(
     if !csrf_ok(&state.web, &headers, &form.csrf) {
         return csrf_refused();
     }
-    let s = match signed_in(&state, &headers).await {
+    let (s, staff_id) = match signed_in_staff(&state, &headers).await {
         Ok(Some(s)) => s,
         Ok(None) => return see_other("/inloggen?melding=sessie-verlopen", HeaderMap::new()),
         Err(r) => return r,
@@ -294,7 +239,7 @@ pub async fn change(
             set,
         )
     };
-    let staff = match state.directory.staff_by_id(&s.data.staff_id).await {
+    let staff = match state.directory.staff_by_id(&staff_id).await {
         Ok(Some(staff)) => staff,
         Ok(None) => return see_other("/inloggen", HeaderMap::new()),
         Err(e) => return internal_error(e),
@@ -343,7 +288,6 @@ pub async fn change(
         Ok(h) => h,
         Err(e) => return internal_error(e),
     };
-    let staff_id = s.data.staff_id.clone();
     let school_id = s.data.school_id.clone();
     let epoch = match state
         .directory
@@ -356,7 +300,11 @@ pub async fn change(
     if let Err(e) = s.destroy(&state).await {
         return internal_error(e);
     }
-    match session::create(&state, &staff_id, school_id, epoch).await {
+    let who = session::Who::Staff {
+        staff_id: staff_id.clone(),
+        epoch,
+    };
+    match session::create(&state, who, school_id, broker::Context::Password, None).await {
         Ok(set) => see_other("/?melding=wachtwoord-gewijzigd", set),
         Err(e) => internal_error(e),
     }

@@ -175,7 +175,11 @@ pub async fn submit(
         Err(e) => return internal_error(e),
     };
     let only = (schools.len() == 1).then(|| schools[0].school_id.clone());
-    let set = match session::create(&state, &login.staff.id, only, login.session_epoch).await {
+    let who = session::Who::Staff {
+        staff_id: login.staff.id.clone(),
+        epoch: login.session_epoch,
+    };
+    let set = match session::create(&state, who, only, broker::Context::Password, None).await {
         Ok(set) => set,
         Err(e) => return internal_error(e),
     };

@@ -4,8 +4,11 @@
 //! response of these routes is marked `no-store` and framed by nobody.
 
 mod account;
+mod beheer;
 mod home;
 mod login;
+mod portal;
+mod pupil;
 pub mod session;
 
 use std::net::{IpAddr, SocketAddr};
@@ -84,7 +87,33 @@ impl WebConfig {
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(home::home))
+        .route("/", get(portal::portal))
+        .route("/login/leerlingen/snelkoppelaar", get(pupil::shortcut))
+        .route("/s/{reference}", get(pupil::groups))
+        .route("/s/{reference}/g/{group}", get(pupil::names))
+        .route(
+            "/s/{reference}/g/{group}/p/{pupil}",
+            axum::routing::post(pupil::pick),
+        )
+        .route("/thuis", get(pupil::home_form).post(pupil::home_login))
+        .route("/beheer", get(beheer::overview).post(beheer::settings))
+        .route("/beheer/groep/{group}", get(beheer::group))
+        .route(
+            "/beheer/groep/{group}/thuiscodes",
+            axum::routing::post(beheer::group_codes),
+        )
+        .route(
+            "/beheer/leerling/{pupil}/plaatje",
+            axum::routing::post(beheer::set_picture),
+        )
+        .route(
+            "/beheer/leerling/{pupil}/thuiscode",
+            axum::routing::post(beheer::pupil_code),
+        )
+        .route(
+            "/beheer/leerling/{pupil}/thuiscode-intrekken",
+            axum::routing::post(beheer::void_code),
+        )
         .route("/inloggen", get(login::form).post(login::submit))
         .route("/uitloggen", axum::routing::post(home::logout))
         .route(
@@ -109,6 +138,76 @@ pub fn routes() -> Router<AppState> {
             get(account::forgot_form).post(account::forgot),
         )
         .route("/static/openpoort.css", get(stylesheet))
+        .route(
+            "/static/thuis.js",
+            get(|| async { script(include_str!("../../static/thuis.js")) }),
+        )
+        .route(
+            "/static/jsQR.js",
+            get(|| async { script(include_str!("../../static/jsQR.js")) }),
+        )
+        .route("/static/plaatjes/{file}", get(picture))
+}
+
+fn script(body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn picture(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
+    crate::pictures::svg_response(&file).unwrap_or_else(|| StatusCode::NOT_FOUND.into_response())
+}
+
+/// The place in `base.html` where an outage notice goes.
+const OUTAGE_MARKER: &str = "<!--openpoort-outage-->";
+
+/// Puts the operator's outage notice (if any) into every page: login pages, pupil pages and the
+/// portal alike, without each handler having to fetch it.
+pub async fn outage_banner(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(req).await;
+    let notice = state
+        .outage
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    let Some(notice) = notice.filter(|_| html) else {
+        return response;
+    };
+    let (mut parts, body) = response.into_parts();
+    // Pages are small and rendered in memory already; 1 MiB is far above any of them.
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let banner = format!(
+        "<div class=\"outage\" role=\"alert\"><strong>Storing / Outage:</strong> {}</div>",
+        escape_html(&notice)
+    );
+    let body = text.replacen(OUTAGE_MARKER, &banner, 1);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(body))
+}
+
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 async fn stylesheet() -> Response {
@@ -153,7 +252,7 @@ pub fn page(status: StatusCode, template: &impl Template, extra: HeaderMap) -> R
             h.insert(
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static(
-                    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+                    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
                 ),
             );
             for (name, value) in extra.iter() {

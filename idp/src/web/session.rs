@@ -11,19 +11,53 @@ use std::time::Duration;
 use axum::http::{HeaderMap, header};
 use serde::{Deserialize, Serialize};
 
+use broker::{Context, Subject};
 use directory::people::StaffStatus;
 
 use super::{WebConfig, cookie_value, random_token, sha256_hex};
 use crate::server::AppState;
 use crate::state::StateStore;
 
+/// Who is signed in.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Who {
+    /// A staff member, under the session epoch that was current at login.
+    Staff { staff_id: String, epoch: i64 },
+    /// A pupil, with the group they picked at school (none at home).
+    Pupil {
+        pupil_id: String,
+        group_id: Option<String>,
+    },
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SessionData {
-    pub staff_id: String,
+    pub who: Who,
     pub school_id: Option<String>,
-    pub epoch: i64,
+    /// How the session was opened: school network, home code or password; the release
+    /// decision and the portal depend on it.
+    pub context: Context,
+    /// A product URL from the shortcut's TARGET, kept for the protocol endpoints to complete.
+    pub target: Option<String>,
     pub created_at: i64,
     pub last_seen: i64,
+}
+
+impl SessionData {
+    pub fn staff_id(&self) -> Option<&str> {
+        match &self.who {
+            Who::Staff { staff_id, .. } => Some(staff_id),
+            Who::Pupil { .. } => None,
+        }
+    }
+
+    pub fn subject(&self) -> Subject {
+        match &self.who {
+            Who::Staff { staff_id, .. } => Subject::Staff(staff_id.clone()),
+            Who::Pupil { pupil_id, .. } => Subject::Pupil(pupil_id.clone()),
+        }
+    }
 }
 
 /// A loaded session and the key it lives under.
@@ -65,16 +99,18 @@ fn ttl(web: &WebConfig, data: &SessionData, at: i64) -> Duration {
 /// returns the `Set-Cookie` header for it.
 pub async fn create(
     state: &AppState,
-    staff_id: &str,
+    who: Who,
     school_id: Option<String>,
-    epoch: i64,
+    context: Context,
+    target: Option<String>,
 ) -> Result<HeaderMap, SessionError> {
     let id = random_token();
     let at = now();
     let data = SessionData {
-        staff_id: staff_id.to_owned(),
+        who,
         school_id,
-        epoch,
+        context,
+        target,
         created_at: at,
         last_seen: at,
     };
@@ -112,9 +148,29 @@ pub async fn load(state: &AppState, headers: &HeaderMap) -> Result<Option<Sessio
     let at = now();
     let expired = at - data.created_at >= state.web.absolute.as_secs() as i64
         || at - data.last_seen >= state.web.idle.as_secs() as i64;
-    let current = match state.directory.staff_session_state(&data.staff_id).await? {
-        Some((StaffStatus::Active, epoch)) => epoch == data.epoch,
-        _ => false,
+    let current = match &data.who {
+        Who::Staff { staff_id, epoch } => matches!(
+            state.directory.staff_session_state(staff_id).await?,
+            Some((StaffStatus::Active, e)) if e == *epoch
+        ),
+        // A pupil's session lasts while the pupil is active at that school and, at home, while
+        // the school allows home login.
+        Who::Pupil { pupil_id, .. } => {
+            let pupil = state.directory.pupil_by_id(pupil_id).await?;
+            let school = match &data.school_id {
+                Some(id) => state.directory.school_by_id(id).await?,
+                None => None,
+            };
+            match (pupil, school) {
+                (Some(p), Some(s)) => {
+                    p.active
+                        && p.school_id == s.id
+                        && s.active
+                        && (data.context != Context::HomeCode || s.home_login_allowed)
+                }
+                _ => false,
+            }
+        }
     };
     if expired || !current {
         state.state.delete(&key).await?;
@@ -171,9 +227,13 @@ mod tests {
 
     fn data(created_at: i64, last_seen: i64) -> SessionData {
         SessionData {
-            staff_id: "s".into(),
+            who: Who::Staff {
+                staff_id: "s".into(),
+                epoch: 0,
+            },
             school_id: None,
-            epoch: 0,
+            context: Context::Password,
+            target: None,
             created_at,
             last_seen,
         }

@@ -1,0 +1,190 @@
+//! The portal at `/`: one tile per product the signed-in pupil or staff member may open now.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+
+use broker::Context;
+
+use super::home::schools_of;
+use super::session::{self, Who};
+use super::{Text, csrf_token, internal_error, page, see_other};
+use crate::server::AppState;
+
+pub struct TileView {
+    name: String,
+    party: String,
+    launch_url: String,
+    icon_url: Option<String>,
+    letter: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal.html")]
+struct PortalPage {
+    csrf: String,
+    name: String,
+    school: Option<String>,
+    at_home: bool,
+    staff: bool,
+    several_schools: bool,
+    notice: Option<Text>,
+    tiles: Vec<TileView>,
+    empty: Text,
+    continue_to: Option<(String, String)>,
+}
+
+#[derive(Deserialize)]
+pub struct Notice {
+    melding: Option<String>,
+}
+
+/// Words a teacher understands for an empty portal; names no party, since there may be several.
+fn empty_text(reason: Option<broker::DenyReason>) -> Text {
+    use broker::DenyReason::*;
+    match reason {
+        Some(NoConsent) => Text::new(
+            "Er is nog niets te zien: je school heeft de uitgeverij nog geen toestemming gegeven om gegevens te ontvangen. De ICT-coördinator van je school kan dat regelen.",
+            "Nothing to show yet: your school has not allowed the publisher to receive data. The school's ICT coordinator can arrange that.",
+        ),
+        Some(LicenceExpired) => Text::new(
+            "Er is nu niets te zien: de licentie van je school is verlopen. De ICT-coördinator van je school kan die laten verlengen.",
+            "Nothing to show now: your school's licence has expired. The school's ICT coordinator can have it renewed.",
+        ),
+        Some(NotAllowedAtHome) => Text::new(
+            "Thuis kun je geen van je lesmethodes gebruiken; op school wel.",
+            "None of your learning materials can be used at home; they can at school.",
+        ),
+        Some(HomeLoginSwitchedOff) => Text::new(
+            "Je school heeft thuis inloggen uitgezet. Op school kun je je lesmateriaal gebruiken.",
+            "Your school has switched logging in from home off. You can use your materials at school.",
+        ),
+        Some(AccountInactive) => Text::new(
+            "Je account is niet actief op deze school. Vraag de ICT-coördinator van je school.",
+            "Your account is not active at this school. Ask the school's ICT coordinator.",
+        ),
+        Some(NoLicence) | None => Text::new(
+            "Er is nog niets te zien: je school heeft (nog) geen licentie die voor jou geldt. De ICT-coördinator van je school kan die bij de uitgeverij regelen.",
+            "Nothing to show yet: your school has no licence that covers you. The school's ICT coordinator can arrange one with the publisher.",
+        ),
+    }
+}
+
+pub async fn portal(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<Notice>,
+) -> Response {
+    let s = match session::load(&state, &headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return see_other("/inloggen", HeaderMap::new()),
+        Err(e) => return internal_error(e),
+    };
+    let (name, staff, several_schools) = match &s.data.who {
+        Who::Staff { staff_id, .. } => {
+            let (staff, schools) = match tokio::try_join!(
+                state.directory.staff_by_id(staff_id),
+                schools_of(&state, staff_id)
+            ) {
+                Ok((Some(staff), schools)) => (staff, schools),
+                Ok((None, _)) => return see_other("/inloggen", HeaderMap::new()),
+                Err(e) => return internal_error(e),
+            };
+            if s.data.school_id.is_none() && schools.len() > 1 {
+                return see_other("/school-kiezen", HeaderMap::new());
+            }
+            (
+                staff
+                    .roepnaam
+                    .or(staff.voornamen)
+                    .unwrap_or(staff.achternaam),
+                true,
+                schools.len() > 1,
+            )
+        }
+        Who::Pupil { pupil_id, .. } => match state.directory.pupil_by_id(pupil_id).await {
+            Ok(Some(p)) => (
+                p.roepnaam.or(p.voornamen).unwrap_or(p.achternaam),
+                false,
+                false,
+            ),
+            Ok(None) => return see_other("/inloggen", HeaderMap::new()),
+            Err(e) => return internal_error(e),
+        },
+    };
+    let school = match &s.data.school_id {
+        Some(id) => match state.directory.school_by_id(id).await {
+            Ok(school) => school,
+            Err(e) => return internal_error(e),
+        },
+        None => None,
+    };
+    let portal = match &school {
+        Some(sc) => match state
+            .broker
+            .portal(
+                &s.data.subject(),
+                &sc.id,
+                s.data.context,
+                crate::app::unix_now(),
+            )
+            .await
+        {
+            Ok(p) => Some(p),
+            Err(e) => return internal_error(e),
+        },
+        None => None,
+    };
+    let empty_because = portal.as_ref().and_then(|p| p.empty_because);
+    let tiles: Vec<TileView> = portal
+        .map(|p| p.tiles)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| TileView {
+            letter: t
+                .product
+                .name
+                .chars()
+                .next()
+                .map(|c| c.to_uppercase().to_string())
+                .unwrap_or_default(),
+            name: t.product.name,
+            party: t.party_name,
+            launch_url: t.product.launch_url,
+            icon_url: t.product.icon_url,
+        })
+        .collect();
+    // A TARGET from the shortcut that is one of these tiles: offered as the way on. Only a
+    // registered product URL can get here, so this is no open redirect.
+    let continue_to = s
+        .data
+        .target
+        .as_ref()
+        .and_then(|t| tiles.iter().find(|tile| &tile.launch_url == t))
+        .map(|tile| (tile.launch_url.clone(), tile.name.clone()));
+    let notice = (q.melding.as_deref() == Some("wachtwoord-gewijzigd")).then(|| {
+        Text::new(
+            "Je wachtwoord is gewijzigd. Op je andere apparaten ben je uitgelogd.",
+            "Your password has been changed. You are logged out on your other devices.",
+        )
+    });
+    let (csrf, set) = csrf_token(&state.web, &headers);
+    page(
+        StatusCode::OK,
+        &PortalPage {
+            csrf,
+            name,
+            school: school.map(|sc| format!("{} ({})", sc.name, sc.code())),
+            at_home: s.data.context == Context::HomeCode,
+            staff,
+            several_schools,
+            notice,
+            tiles,
+            empty: empty_text(empty_because),
+            continue_to,
+        },
+        set,
+    )
+}

@@ -1,0 +1,574 @@
+//! Pupil login. At school: the school's shortcut (Basispoort's path and parameters, or the short
+//! `/s/{INSTELLING_REF}`), from one of the school's IP ranges, then group → name → (picture).
+//! At home: a home code and pin.
+//!
+//! Every step checks the school network again, so a URL copied out of school shows nothing.
+//! The steps are plain URLs (no flow state to lose when a node goes away); the step that signs
+//! in is a POST with a CSRF token, so no other site can sign a browser in as a pupil.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+
+use broker::{Context, Subject};
+use directory::schools::School;
+
+use super::session::{self, Who};
+use super::{
+    Text, client_ip, csrf_ok, csrf_refused, csrf_token, internal_error, message, page, see_other,
+    sha256_hex,
+};
+use crate::homecode;
+use crate::pictures::{self, Picture};
+use crate::server::AppState;
+use crate::state::StateStore;
+
+/// Wrong picks or pins per pupil (or per home code) before a pause, and per client address: a
+/// whole class shares one address, so that limit is higher.
+const MAX_WRONG_PER_PUPIL: u64 = 5;
+const MAX_WRONG_PER_IP: u64 = 100;
+const WRONG_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+#[derive(Deserialize)]
+pub struct ShortcutQuery {
+    #[serde(rename = "INSTELLING_REF")]
+    instelling_ref: Option<String>,
+    #[serde(rename = "TARGET")]
+    target: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct TargetQuery {
+    #[serde(rename = "TARGET")]
+    target: Option<String>,
+}
+
+pub struct GroupLink {
+    name: String,
+    href: String,
+}
+
+#[derive(Template)]
+#[template(path = "pupil_groups.html")]
+struct GroupsPage {
+    groups: Vec<GroupLink>,
+}
+
+pub struct PupilButton {
+    label: String,
+    action: String,
+}
+
+#[derive(Template)]
+#[template(path = "pupil_names.html")]
+struct NamesPage {
+    csrf: String,
+    target: String,
+    back: String,
+    pupils: Vec<PupilButton>,
+}
+
+#[derive(Template)]
+#[template(path = "pupil_picture.html")]
+struct PicturePage {
+    csrf: String,
+    target: String,
+    name: String,
+    action: String,
+    back: String,
+    pictures: Vec<&'static Picture>,
+    error: Option<Text>,
+}
+
+#[derive(Deserialize)]
+pub struct PickForm {
+    csrf: String,
+    #[serde(default)]
+    target: String,
+    picture: Option<String>,
+}
+
+fn link_not_valid() -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        "Link niet geldig",
+        Text::new(
+            "Deze inloglink is niet geldig. Vraag je leerkracht om de goede link.",
+            "This login link is not valid. Ask your teacher for the right link.",
+        ),
+        None,
+    )
+}
+
+fn outside_school(ip: IpAddr) -> Response {
+    message(
+        StatusCode::FORBIDDEN,
+        "Hier kun je niet inloggen",
+        Text::new(
+            format!(
+                "Je kunt op deze computer niet inloggen met de schoollink. Vraag het je leerkracht. (Voor de ICT-coördinator: het adres {ip} staat niet bij de IP-bereiken van de school in openpoort.)"
+            ),
+            format!(
+                "You cannot log in with the school link on this computer. Ask your teacher. (For the ICT coordinator: the address {ip} is not one of the school's IP ranges in openpoort.)"
+            ),
+        ),
+        None,
+    )
+}
+
+/// TARGET is carried along, bounded; it is only ever used after it matched a product URL.
+fn clean_target(target: Option<String>) -> String {
+    target
+        .filter(|t| t.len() <= 2048 && (t.starts_with("https://") || t.starts_with("http://")))
+        .unwrap_or_default()
+}
+
+fn with_target(path: String, target: &str) -> String {
+    if target.is_empty() {
+        path
+    } else {
+        let encoded: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
+        format!("{path}?TARGET={encoded}")
+    }
+}
+
+/// The school behind a reference, if the client is on its network. `Err` is the page to show.
+async fn school_on_network(
+    state: &AppState,
+    reference: &str,
+    ip: IpAddr,
+) -> Result<School, Response> {
+    let school = match state.directory.school_by_instelling_ref(reference).await {
+        Ok(Some(s)) if s.active => s,
+        Ok(_) => return Err(link_not_valid()),
+        Err(e) => return Err(internal_error(e)),
+    };
+    let ranges = state
+        .directory
+        .ip_ranges(&school.id)
+        .await
+        .map_err(internal_error)?;
+    let inside = ranges
+        .iter()
+        .filter_map(|r| r.network().ok())
+        .any(|c| c.contains(ip));
+    if inside {
+        Ok(school)
+    } else {
+        Err(outside_school(ip))
+    }
+}
+
+/// Basispoort's shortcut path; it leads to the same pages as `/s/{ref}`.
+pub async fn shortcut(Query(q): Query<ShortcutQuery>) -> Response {
+    match q
+        .instelling_ref
+        .filter(|r| uuid::Uuid::parse_str(r).is_ok())
+    {
+        Some(r) => see_other(
+            &with_target(format!("/s/{r}"), &clean_target(q.target)),
+            HeaderMap::new(),
+        ),
+        None => link_not_valid(),
+    }
+}
+
+pub async fn groups(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(reference): Path<String>,
+    Query(q): Query<TargetQuery>,
+) -> Response {
+    let ip = client_ip(peer, &headers, &state.web.trusted_proxies);
+    let school = match school_on_network(&state, &reference, ip).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let target = clean_target(q.target);
+    let groups = match state.directory.groups_of_school(&school.id).await {
+        Ok(g) => g,
+        Err(e) => return internal_error(e),
+    };
+    let groups = groups
+        .into_iter()
+        .filter(|g| g.active)
+        .map(|g| GroupLink {
+            href: with_target(format!("/s/{reference}/g/{}", g.id), &target),
+            name: g.name,
+        })
+        .collect();
+    page(StatusCode::OK, &GroupsPage { groups }, HeaderMap::new())
+}
+
+pub async fn names(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path((reference, group_id)): Path<(String, String)>,
+    Query(q): Query<TargetQuery>,
+) -> Response {
+    let ip = client_ip(peer, &headers, &state.web.trusted_proxies);
+    let school = match school_on_network(&state, &reference, ip).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let target = clean_target(q.target);
+    let pupils = match state
+        .directory
+        .active_pupils_of_group(&school.id, &group_id)
+        .await
+    {
+        Ok(p) => p,
+        Err(e) => return internal_error(e),
+    };
+    let pupils = pupils
+        .into_iter()
+        .map(|p| {
+            let first = p
+                .roepnaam
+                .clone()
+                .or(p.voornamen.clone())
+                .unwrap_or_default();
+            let initial = p
+                .achternaam
+                .chars()
+                .next()
+                .map(|c| format!(" {}.", c.to_uppercase()))
+                .unwrap_or_default();
+            PupilButton {
+                label: format!("{first}{initial}"),
+                action: format!("/s/{reference}/g/{group_id}/p/{}", p.id),
+            }
+        })
+        .collect();
+    let (csrf, set) = csrf_token(&state.web, &headers);
+    let back = with_target(format!("/s/{reference}"), &target);
+    page(
+        StatusCode::OK,
+        &NamesPage {
+            csrf,
+            target,
+            back,
+            pupils,
+        },
+        set,
+    )
+}
+
+/// The name was picked (and, when the school uses them, the picture): sign in or ask for the
+/// picture.
+pub async fn pick(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path((reference, group_id, pupil_id)): Path<(String, String, String)>,
+    Form(form): Form<PickForm>,
+) -> Response {
+    if !csrf_ok(&state.web, &headers, &form.csrf) {
+        return csrf_refused();
+    }
+    let ip = client_ip(peer, &headers, &state.web.trusted_proxies);
+    let school = match school_on_network(&state, &reference, ip).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    // The pupil must be an active member of the group the picker showed, at this school.
+    let member = match state
+        .directory
+        .active_pupils_of_group(&school.id, &group_id)
+        .await
+    {
+        Ok(pupils) => pupils.into_iter().find(|p| p.id == pupil_id),
+        Err(e) => return internal_error(e),
+    };
+    let Some(pupil) = member else {
+        return link_not_valid();
+    };
+    let target = clean_target(Some(form.target.clone()));
+    let back = with_target(format!("/s/{reference}/g/{group_id}"), &target);
+
+    if school.picture_password_enabled {
+        let secret = match state.directory.picture_secret(&pupil.id).await {
+            Ok(s) => s,
+            Err(e) => return internal_error(e),
+        };
+        let Some(secret) = secret else {
+            return message(
+                StatusCode::FORBIDDEN,
+                "Nog geen plaatje",
+                Text::new(
+                    "Je hebt nog geen eigen plaatje. Vraag je leerkracht om er een voor je te kiezen.",
+                    "You do not have your own picture yet. Ask your teacher to choose one for you.",
+                ),
+                Some((back.as_str(), "Terug / Back")),
+            );
+        };
+        let name = pupil
+            .roepnaam
+            .clone()
+            .or(pupil.voornamen.clone())
+            .unwrap_or_default();
+        let show = |error: Option<Text>, status: StatusCode| {
+            let (csrf, set) = csrf_token(&state.web, &headers);
+            page(
+                status,
+                &PicturePage {
+                    csrf,
+                    target: target.clone(),
+                    name: name.clone(),
+                    action: format!("/s/{reference}/g/{group_id}/p/{}", pupil.id),
+                    back: back.clone(),
+                    pictures: pictures::choices_for(&pupil.id, &secret).to_vec(),
+                    error,
+                },
+                set,
+            )
+        };
+        let pupil_key = format!("pupil-wrong:pupil:{}", pupil.id);
+        let ip_key = format!("pupil-wrong:ip:{ip}");
+        match locked(&state, &pupil_key, &ip_key).await {
+            Ok(true) => return too_many(&back),
+            Ok(false) => {}
+            Err(e) => return internal_error(e),
+        }
+        match form.picture.as_deref() {
+            None => return show(None, StatusCode::OK),
+            Some(p) if p == secret => {}
+            Some(_) => {
+                if let Err(e) = wrong(&state, &pupil_key, &ip_key).await {
+                    return internal_error(e);
+                }
+                return show(
+                    Some(Text::new(
+                        "Dat is niet jouw plaatje. Probeer het nog eens.",
+                        "That is not your picture. Try again.",
+                    )),
+                    StatusCode::UNAUTHORIZED,
+                );
+            }
+        }
+        if let Err(e) = state.state.delete(&pupil_key).await {
+            return internal_error(e);
+        }
+    }
+
+    // A TARGET is kept only when it is the launch URL of a product this pupil may use now.
+    let target = if target.is_empty() {
+        None
+    } else {
+        match state
+            .broker
+            .portal(
+                &Subject::Pupil(pupil.id.clone()),
+                &school.id,
+                Context::SchoolNetwork,
+                crate::app::unix_now(),
+            )
+            .await
+        {
+            Ok(p) => p
+                .tiles
+                .iter()
+                .any(|t| t.product.launch_url == target)
+                .then_some(target),
+            Err(e) => return internal_error(e),
+        }
+    };
+    let who = Who::Pupil {
+        pupil_id: pupil.id.clone(),
+        group_id: Some(group_id),
+    };
+    match session::create(
+        &state,
+        who,
+        Some(school.id.clone()),
+        Context::SchoolNetwork,
+        target,
+    )
+    .await
+    {
+        Ok(set) => {
+            tracing::info!(pupil = %pupil.id, school = %school.code(), "pupil logged in at school");
+            see_other("/", set)
+        }
+        Err(e) => internal_error(e),
+    }
+}
+
+async fn locked(
+    state: &AppState,
+    pupil_key: &str,
+    ip_key: &str,
+) -> Result<bool, crate::state::StateError> {
+    Ok(state.state.count(pupil_key).await? >= MAX_WRONG_PER_PUPIL
+        || state.state.count(ip_key).await? >= MAX_WRONG_PER_IP)
+}
+
+async fn wrong(
+    state: &AppState,
+    pupil_key: &str,
+    ip_key: &str,
+) -> Result<(), crate::state::StateError> {
+    state.state.incr(pupil_key, WRONG_WINDOW).await?;
+    state.state.incr(ip_key, WRONG_WINDOW).await?;
+    Ok(())
+}
+
+fn too_many(back: &str) -> Response {
+    message(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Even wachten",
+        Text::new(
+            "Er is te vaak een verkeerd plaatje of een verkeerde code gekozen. Wacht een kwartier, of vraag je leerkracht om hulp.",
+            "The wrong picture or code was chosen too often. Wait a quarter of an hour, or ask your teacher for help.",
+        ),
+        Some((back, "Terug / Back")),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "thuis.html")]
+struct HomePage {
+    csrf: String,
+    code: String,
+    error: Option<Text>,
+}
+
+#[derive(Deserialize)]
+pub struct HomeQuery {
+    code: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct HomeForm {
+    csrf: String,
+    code: String,
+    pin: String,
+}
+
+pub async fn home_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HomeQuery>,
+) -> Response {
+    let (csrf, set) = csrf_token(&state.web, &headers);
+    let code = q
+        .code
+        .filter(|c| c.len() <= 32 && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-'))
+        .unwrap_or_default();
+    page(
+        StatusCode::OK,
+        &HomePage {
+            csrf,
+            code,
+            error: None,
+        },
+        set,
+    )
+}
+
+pub async fn home_login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<HomeForm>,
+) -> Response {
+    if !csrf_ok(&state.web, &headers, &form.csrf) {
+        return csrf_refused();
+    }
+    let ip = client_ip(peer, &headers, &state.web.trusted_proxies);
+    let again = |error: Text, status: StatusCode| {
+        let (csrf, set) = csrf_token(&state.web, &headers);
+        page(
+            status,
+            &HomePage {
+                csrf,
+                code: form.code.chars().take(32).collect(),
+                error: Some(error),
+            },
+            set,
+        )
+    };
+    let wrong_code = || {
+        Text::new(
+            "De thuiscode of de pincode klopt niet.",
+            "The home code or the PIN is not correct.",
+        )
+    };
+    let normalised = homecode::normalise(&form.code);
+    let code_key = format!(
+        "pupil-wrong:code:{}",
+        sha256_hex(normalised.as_deref().unwrap_or(""))
+    );
+    let ip_key = format!("pupil-wrong:ip:{ip}");
+    match locked(&state, &code_key, &ip_key).await {
+        Ok(true) => return too_many("/thuis"),
+        Ok(false) => {}
+        Err(e) => return internal_error(e),
+    }
+    let record = match &normalised {
+        Some(code) => match state.directory.home_code(&homecode::code_hash(code)).await {
+            Ok(r) => r,
+            Err(e) => return internal_error(e),
+        },
+        None => None,
+    };
+    // Unknown codes cost a pin check too, so that timing does not sort real codes from others.
+    let matched = match state
+        .hasher
+        .verify(
+            form.pin.clone(),
+            record.as_ref().map(|r| r.pin_hash.clone()),
+        )
+        .await
+    {
+        Ok(m) => m,
+        Err(e) => return internal_error(e),
+    };
+    let Some(record) = record.filter(|_| matched) else {
+        if let Err(e) = wrong(&state, &code_key, &ip_key).await {
+            return internal_error(e);
+        }
+        return again(wrong_code(), StatusCode::UNAUTHORIZED);
+    };
+    let pupil = match state.directory.pupil_by_id(&record.pupil_id).await {
+        Ok(Some(p)) if p.active => p,
+        Ok(_) => return again(wrong_code(), StatusCode::UNAUTHORIZED),
+        Err(e) => return internal_error(e),
+    };
+    let school = match state.directory.school_by_id(&pupil.school_id).await {
+        Ok(Some(s)) if s.active => s,
+        Ok(_) => return again(wrong_code(), StatusCode::UNAUTHORIZED),
+        Err(e) => return internal_error(e),
+    };
+    if !school.home_login_allowed {
+        return again(
+            Text::new(
+                "Je school heeft thuis inloggen uitgezet. Je kunt je lesmateriaal op school gebruiken.",
+                "Your school has switched logging in from home off. You can use your materials at school.",
+            ),
+            StatusCode::FORBIDDEN,
+        );
+    }
+    if let Err(e) = state.state.delete(&code_key).await {
+        return internal_error(e);
+    }
+    let who = Who::Pupil {
+        pupil_id: pupil.id.clone(),
+        group_id: None,
+    };
+    match session::create(&state, who, Some(school.id), Context::HomeCode, None).await {
+        Ok(set) => {
+            tracing::info!(pupil = %pupil.id, "pupil logged in at home");
+            see_other("/", set)
+        }
+        Err(e) => internal_error(e),
+    }
+}

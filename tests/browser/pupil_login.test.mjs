@@ -1,0 +1,81 @@
+// A pupil's morning, in a real browser: the school's shortcut from the school network, the
+// group, the name, the picture, and the portal with the school's licensed product. The same
+// shortcut from an address outside the school's ranges shows nothing of the school.
+
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+
+import { launchBrowser, startOpenpoort } from './harness.mjs';
+
+function shortcutFrom(stdout) {
+  const match = stdout.match(/\/login\/leerlingen\/snelkoppelaar\?INSTELLING_REF=[0-9a-f-]{36}/);
+  assert.ok(match, `no shortcut printed by the demo:\n${stdout}`);
+  return match[0];
+}
+
+test('a pupil on the school network picks group, name and picture and sees the portal', async (t) => {
+  let passed = false;
+  const server = await startOpenpoort({});
+  t.after(async () => {
+    if (passed) await server.cleanup();
+    else {
+      await server.stop();
+      t.diagnostic(`kept ${server.dir}`);
+    }
+  });
+  const browser = await launchBrowser();
+  t.after(() => browser.close());
+  const page = await browser.newPage();
+
+  // The demo school's range is loopback, and this browser runs on this machine.
+  await page.goto(server.baseUrl + shortcutFrom(server.stdout()));
+  assert.match(await page.locator('h1').innerText(), /Kies je groep/);
+  await page.getByRole('link', { name: 'Groep 5 Uilen' }).click();
+  assert.match(await page.locator('h1').innerText(), /Kies je naam/);
+  await page.getByRole('button', { name: 'Finn S.' }).click();
+  assert.match(await page.locator('h1').innerText(), /Finn, kies jouw plaatje/);
+  assert.equal(await page.locator('.pictures img').count(), 9);
+  await page.screenshot({ path: path.join(server.dir, 'plaatjes.png') });
+  // Finn's picture in the demo is the tree.
+  await page.getByRole('button', { name: 'boom' }).click();
+
+  await page.waitForURL(`${server.baseUrl}/`);
+  assert.match(await page.locator('h1').innerText(), /Welkom, Finn/);
+  const tiles = page.locator('.tile');
+  assert.equal(await tiles.count(), 1);
+  assert.match(await tiles.first().innerText(), /Rekenrijk oefenen/);
+  assert.equal(
+    await tiles.first().locator('a').getAttribute('href'),
+    'https://rekenrijk.demo-uitgeverij.example/start',
+  );
+  await page.screenshot({ path: path.join(server.dir, 'portaal.png') });
+  passed = true;
+});
+
+test('the same shortcut from outside the school network is refused', async (t) => {
+  let passed = false;
+  // openpoort behind a proxy on loopback: the forwarded address is a home network.
+  const server = await startOpenpoort({ env: { OPENPOORT_SERVER_TRUSTED_PROXIES: '127.0.0.1/32,::1' } });
+  t.after(async () => {
+    if (passed) await server.cleanup();
+    else {
+      await server.stop();
+      t.diagnostic(`kept ${server.dir}`);
+    }
+  });
+  const browser = await launchBrowser();
+  t.after(() => browser.close());
+  const context = await browser.newContext({ extraHTTPHeaders: { 'X-Forwarded-For': '198.51.100.23' } });
+  const page = await context.newPage();
+
+  const response = await page.goto(server.baseUrl + shortcutFrom(server.stdout()));
+  assert.equal(response.status(), 403);
+  const text = await page.locator('main').innerText();
+  assert.match(text, /Vraag het je leerkracht/);
+  assert.match(text, /198\.51\.100\.23/);
+  for (const secret of ['Groep', 'Uilen', 'Finn', 'Demo']) {
+    assert.ok(!text.includes(secret), `${secret} shown outside the school`);
+  }
+  passed = true;
+});

@@ -1,0 +1,553 @@
+//! Pupil login at school and at home, the portal and the teacher's tools, over HTTP against
+//! `openpoort demo` (school 99ZZ00 with loopback as its network, picture passwords on).
+
+use std::path::Path;
+use std::time::Duration;
+
+use openpoort_e2e::{Browser, Page, Server, openpoort, run, text};
+
+#[derive(Clone, Copy, Debug)]
+enum Store {
+    Memory,
+    Redis,
+}
+
+macro_rules! on_both_stores {
+    (async fn $name:ident($s:ident: Store) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run_with($s: Store) $body
+            #[tokio::test]
+            async fn memory() {
+                run_with(Store::Memory).await;
+            }
+            #[tokio::test]
+            async fn redis() {
+                run_with(Store::Redis).await;
+            }
+        }
+    };
+}
+
+struct Demo {
+    dir: tempfile::TempDir,
+    server: Server,
+    instelling_ref: String,
+    home_code: String,
+    pin: String,
+}
+
+fn store_env(store: Store) -> Vec<(String, String)> {
+    match store {
+        Store::Memory => vec![("OPENPOORT_SESSIONS_STORE".into(), "memory".into())],
+        Store::Redis => vec![
+            ("OPENPOORT_SESSIONS_STORE".into(), "redis".into()),
+            (
+                "OPENPOORT_SESSIONS_REDIS_URL".into(),
+                std::env::var("TEST_REDIS_URL")
+                    .expect("TEST_REDIS_URL is not set: run the tests with scripts/test (README)"),
+            ),
+            (
+                "OPENPOORT_SESSIONS_REDIS_PREFIX".into(),
+                format!("test:{}:", uuid::Uuid::new_v4().simple()),
+            ),
+        ],
+    }
+}
+
+fn demo(store: Store, extra: &[(&str, &str)]) -> Demo {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = openpoort(dir.path());
+    for (k, v) in store_env(store) {
+        cmd.env(k, v);
+    }
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    cmd.arg("demo");
+    let server = Server::start(cmd);
+    let out = server.more_output(Duration::from_millis(500)).join("\n");
+    let instelling_ref = out
+        .split("/s/")
+        .nth(1)
+        .and_then(|r| r.get(..36))
+        .unwrap_or_else(|| panic!("no shortcut in {out}"))
+        .to_owned();
+    let line = out
+        .lines()
+        .find(|l| l.contains("thuiscode"))
+        .unwrap_or_else(|| panic!("no home code in {out}"));
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let at = |w: &str| words[words.iter().position(|x| *x == w).unwrap() + 1].to_owned();
+    Demo {
+        home_code: at("thuiscode"),
+        pin: at("pincode"),
+        dir,
+        server,
+        instelling_ref,
+    }
+}
+
+fn cli(dir: &Path, args: &[&str]) -> String {
+    let out = run(openpoort(dir).args(args));
+    assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+/// The href of the link whose text starts with `label`.
+fn link(page: &Page, label: &str) -> String {
+    let at = page
+        .body
+        .find(&format!("\">{label}"))
+        .unwrap_or_else(|| panic!("no link {label}: {}", page.body));
+    let start = page.body[..at].rfind("href=\"").unwrap() + 6;
+    page.body[start..at].replace("&amp;", "&")
+}
+
+/// Index of the form whose button shows `label`.
+fn form_with(page: &Page, label: &str) -> usize {
+    let at = page
+        .body
+        .find(label)
+        .unwrap_or_else(|| panic!("no {label}: {}", page.body));
+    page.body[..at].matches("<form").count() - 1
+}
+
+/// Group 5 → Finn S. → a picture shown to him that is not `secret`.
+async fn pupil_login_wrong(b: &mut Browser, d: &Demo, secret: &str) -> Page {
+    let pick = pupil_login(b, d, None).await;
+    let decoy = pick
+        .body
+        .split("alt=\"")
+        .skip(1)
+        .map(|rest| &rest[..rest.find('"').unwrap()])
+        .find(|alt| *alt != secret)
+        .expect("decoys shown")
+        .to_owned();
+    let i = form_with(&pick, &format!("alt=\"{decoy}\""));
+    b.submit_form(&pick, i, &[]).await
+}
+
+/// Group 5 → Finn S. → (picture) at school; returns the page after the last step.
+async fn pupil_login(b: &mut Browser, d: &Demo, picture: Option<&str>) -> Page {
+    let groups = b.get(&format!("/s/{}", d.instelling_ref)).await;
+    assert_eq!(groups.status, 200, "{}", groups.body);
+    let names = b.get(&link(&groups, "Groep 5 Uilen")).await;
+    let pick = b
+        .submit_form(&names, form_with(&names, "Finn S."), &[])
+        .await;
+    match picture {
+        None => pick,
+        Some(p) => {
+            let i = form_with(&pick, &format!("alt=\"{p}\""));
+            b.submit_form(&pick, i, &[]).await
+        }
+    }
+}
+
+on_both_stores! {
+    async fn pupil_on_the_school_network_picks_group_name_and_picture_and_sees_the_portal(s: Store) {
+        let d = demo(s, &[]);
+        let mut b = Browser::new(&d.server.base);
+        // Finn Smit is the fifth demo pupil: his picture is the fifth of the catalogue, boom.
+        let page = pupil_login(&mut b, &d, None).await;
+        assert!(page.body.contains("Finn, kies jouw plaatje"), "{}", page.body);
+        assert_eq!(page.body.matches("<img src=\"/static/plaatjes/").count(), 9);
+        let done = pupil_login(&mut b, &d, Some("boom")).await;
+        assert_eq!(done.location(), Some("/"), "{}", done.body);
+        let portal = b.get("/").await;
+        assert!(portal.body.contains("Welkom, Finn"), "{}", portal.body);
+        assert!(portal.body.contains("Rekenrijk oefenen"), "the licensed product is a tile");
+        assert!(portal.body.contains("https://rekenrijk.demo-uitgeverij.example/start"));
+    }
+}
+
+#[tokio::test]
+async fn name_picker_shows_roepnaam_and_initial_only() {
+    let d = demo(Store::Memory, &[]);
+    let mut b = Browser::new(&d.server.base);
+    let groups = b.get(&format!("/s/{}", d.instelling_ref)).await;
+    let names = b.get(&link(&groups, "Groep 8 Dassen")).await;
+    for shown in ["Tess M.", "Lucas B.", "Zoë D."] {
+        assert!(names.body.contains(shown), "{shown}: {}", names.body);
+    }
+    assert!(
+        !names.body.contains("Mulder") && !names.body.contains("van den Berg"),
+        "no surnames in the picker"
+    );
+}
+
+#[tokio::test]
+async fn wrong_pictures_are_refused_then_throttled() {
+    let d = demo(Store::Memory, &[]);
+    let mut b = Browser::new(&d.server.base);
+    for attempt in 0..5 {
+        let r = pupil_login_wrong(&mut b, &d, "boom").await;
+        assert_eq!(r.status, 401, "attempt {attempt}: {}", r.body);
+        assert!(r.body.contains("niet jouw plaatje"));
+    }
+    // Now the pupil waits, whatever picture would come next.
+    let locked = pupil_login(&mut b, &d, None).await;
+    assert_eq!(locked.status, 429, "{}", locked.body);
+    assert!(!b.cookies.contains_key("openpoort"));
+}
+
+#[tokio::test]
+async fn pupil_outside_the_school_network_is_refused_without_names() {
+    // Behind a trusted proxy at 127.0.0.1, the forwarded client address decides.
+    let d = demo(
+        Store::Memory,
+        &[("OPENPOORT_SERVER_TRUSTED_PROXIES", "127.0.0.1/32, ::1")],
+    );
+    let mut b = Browser::new(&d.server.base);
+    b.headers
+        .push(("x-forwarded-for".into(), "203.0.113.9".into()));
+    let page = b.get(&format!("/s/{}", d.instelling_ref)).await;
+    assert_eq!(page.status, 403);
+    assert!(
+        page.body.contains("Vraag het je leerkracht") && page.body.contains("203.0.113.9"),
+        "{}",
+        page.body
+    );
+    for secret in ["Groep", "Uilen", "Finn", "Basisschool De Demo"] {
+        assert!(
+            !page.body.contains(secret),
+            "{secret} shown outside the school"
+        );
+    }
+    // The same client inside the school's range is let in.
+    b.headers = vec![("x-forwarded-for".into(), "203.0.113.9, 127.0.0.8".into())];
+    assert_eq!(b.get(&format!("/s/{}", d.instelling_ref)).await.status, 200);
+}
+
+#[tokio::test]
+async fn forwarded_for_from_an_untrusted_peer_counts_for_nothing() {
+    let d = demo(Store::Memory, &[]);
+    let mut b = Browser::new(&d.server.base);
+    // No trusted proxies configured: the header cannot move a client into or out of a school.
+    b.headers
+        .push(("x-forwarded-for".into(), "203.0.113.9".into()));
+    assert_eq!(
+        b.get(&format!("/s/{}", d.instelling_ref)).await.status,
+        200,
+        "the peer (loopback) counts"
+    );
+}
+
+#[tokio::test]
+async fn unknown_or_malformed_shortcuts_show_no_school_data() {
+    let d = demo(Store::Memory, &[]);
+    let mut b = Browser::new(&d.server.base);
+    for path in [
+        "/s/00000000-0000-4000-8000-000000000000".to_owned(),
+        "/s/not-a-reference".to_owned(),
+        "/login/leerlingen/snelkoppelaar?INSTELLING_REF=%27%20OR%201=1".to_owned(),
+        "/login/leerlingen/snelkoppelaar".to_owned(),
+    ] {
+        let page = b.get(&path).await;
+        assert_eq!(page.status, 404, "{path}");
+        assert!(
+            page.body.contains("niet geldig") && !page.body.contains("Demo"),
+            "{path}: {}",
+            page.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn basispoort_shortcut_leads_to_the_same_pages_and_target_is_no_open_redirect() {
+    let d = demo(Store::Memory, &[]);
+    let launch = "https://rekenrijk.demo-uitgeverij.example/start";
+    for (target, kept) in [(launch, true), ("https://evil.example/phish", false)] {
+        let mut b = Browser::new(&d.server.base);
+        let encoded: String = url_encode(target);
+        let r = b
+            .get(&format!(
+                "/login/leerlingen/snelkoppelaar?INSTELLING_REF={}&TARGET={encoded}",
+                d.instelling_ref
+            ))
+            .await;
+        assert_eq!(r.status, 303);
+        let to = r.location().unwrap().to_owned();
+        assert!(to.starts_with(&format!("/s/{}", d.instelling_ref)), "{to}");
+        let groups = b.get(&to).await;
+        let names = b.get(&link(&groups, "Groep 5 Uilen")).await;
+        let pick = b
+            .submit_form(&names, form_with(&names, "Finn S."), &[])
+            .await;
+        let done = b
+            .submit_form(&pick, form_with(&pick, "alt=\"boom\""), &[])
+            .await;
+        assert_eq!(
+            done.location(),
+            Some("/"),
+            "never a redirect to TARGET itself"
+        );
+        let portal = b.get("/").await;
+        assert_eq!(
+            portal.body.contains("Verder naar"),
+            kept,
+            "{target}: {}",
+            portal.body
+        );
+        assert!(!portal.body.contains("evil.example"));
+    }
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+on_both_stores! {
+    async fn home_code_login_offers_only_home_allowed_products(s: Store) {
+        let d = demo(s, &[]);
+        // A second product of the same publisher, licensed but for school use only.
+        cli(d.dir.path(), &["product", "add", "--party", "demo-uitgeverij", "--code", "toetsen", "--methode", "Rekenrijk", "--name", "Rekenrijk toetsen", "--launch-url", "https://rekenrijk.demo-uitgeverij.example/toets"]);
+        cli(d.dir.path(), &["licence", "add", "--school", "99ZZ00", "--party", "demo-uitgeverij", "--product", "toetsen", "--from", "2026-08-01"]);
+
+        let mut home = Browser::new(&d.server.base);
+        let wrong = home.submit("/thuis", &[("code", &d.home_code), ("pin", "000000")]).await;
+        assert_eq!(wrong.status, 401);
+        let ok = home.submit("/thuis", &[("code", &d.home_code.to_lowercase().replace('-', " ")), ("pin", &d.pin)]).await;
+        assert_eq!(ok.location(), Some("/"), "{}", ok.body);
+        let portal = home.get("/").await;
+        assert!(portal.body.contains("Welkom, Sem") && portal.body.contains("thuis"), "{}", portal.body);
+        assert!(portal.body.contains("Rekenrijk oefenen"));
+        assert!(!portal.body.contains("Rekenrijk toetsen"), "school-only product offered at home");
+
+        let mut school = Browser::new(&d.server.base);
+        let groups = school.get(&format!("/s/{}", d.instelling_ref)).await;
+        let names = school.get(&link(&groups, "Groep 1/2 Egeltjes")).await;
+        let pick = school.submit_form(&names, form_with(&names, "Sem B."), &[]).await;
+        school.submit_form(&pick, form_with(&pick, "alt=\"zon\""), &[]).await;
+        let at_school = school.get("/").await;
+        assert!(at_school.body.contains("Rekenrijk toetsen"), "at school both: {}", at_school.body);
+
+        // The school switches home login off: the home session ends, the school session stays.
+        cli(d.dir.path(), &["school", "home-login", "--school", "99ZZ00", "off"]);
+        assert_eq!(home.get("/").await.location(), Some("/inloggen"));
+        assert_eq!(school.get("/").await.status, 200);
+        let refused = home.submit("/thuis", &[("code", &d.home_code), ("pin", &d.pin)]).await;
+        assert_eq!(refused.status, 403);
+        assert!(refused.body.contains("thuis inloggen uitgezet"));
+    }
+}
+
+#[tokio::test]
+async fn wrong_pins_are_throttled_per_code() {
+    let d = demo(Store::Memory, &[]);
+    let mut b = Browser::new(&d.server.base);
+    for _ in 0..5 {
+        assert_eq!(
+            b.submit("/thuis", &[("code", &d.home_code), ("pin", "123456")])
+                .await
+                .status,
+            401
+        );
+    }
+    assert_eq!(
+        b.submit("/thuis", &[("code", &d.home_code), ("pin", &d.pin)])
+            .await
+            .status,
+        429
+    );
+}
+
+#[tokio::test]
+async fn outage_notice_is_shown_on_login_pages_and_the_portal() {
+    let d = demo(Store::Memory, &[]);
+    cli(
+        d.dir.path(),
+        &[
+            "notice",
+            "set",
+            "--text",
+            "Vanavond <onderhoud> van 22 tot 23 uur",
+        ],
+    );
+    let mut b = Browser::new(&d.server.base);
+    let mut seen = false;
+    for _ in 0..30 {
+        if b.get("/inloggen")
+            .await
+            .body
+            .contains("Vanavond &lt;onderhoud&gt;")
+        {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(seen, "the notice did not appear within 7.5 s");
+    for path in ["/thuis".to_owned(), format!("/s/{}", d.instelling_ref)] {
+        assert!(
+            b.get(&path)
+                .await
+                .body
+                .contains("Vanavond &lt;onderhoud&gt;"),
+            "{path}"
+        );
+    }
+    pupil_login(&mut b, &d, Some("boom")).await;
+    assert!(
+        b.get("/").await.body.contains("Vanavond &lt;onderhoud&gt;"),
+        "portal"
+    );
+}
+
+#[tokio::test]
+async fn teacher_sets_pictures_and_issues_printable_home_codes_that_work() {
+    let d = demo(Store::Memory, &[]);
+    let mut t = Browser::new(&d.server.base);
+    let login = t
+        .submit(
+            "/inloggen",
+            &[
+                ("email", "bram.jansen@demo.openpoort.nl"),
+                ("password", "Fiets-Molen-Tulp-42"),
+            ],
+        )
+        .await;
+    assert_eq!(login.location(), Some("/school-kiezen"));
+    let choose = t.get("/school-kiezen").await;
+    let at = choose.body.find("(99ZZ00)").unwrap();
+    let marker = "name=\"school_id\" value=\"";
+    let i = choose.body[..at].rfind(marker).unwrap() + marker.len();
+    let school_id = choose.body[i..i + 36].to_owned();
+    t.submit_form(&choose, 0, &[("school_id", &school_id)])
+        .await;
+
+    let overview = t.get("/beheer").await;
+    assert!(
+        overview.body.contains("Instellingen van de school"),
+        "the ICT-coördinator sees school settings"
+    );
+    let group = t.get(&link(&overview, "Groep 5 Uilen")).await;
+    assert!(group.body.contains("Finn Smit"), "{}", group.body);
+    // Give Finn another picture; the old one stops working.
+    let i = form_with(&group, "Plaatje voor Finn");
+    t.submit_form(&group, i, &[("picture", "vis")]).await;
+    let mut pupil = Browser::new(&d.server.base);
+    assert_eq!(pupil_login_wrong(&mut pupil, &d, "vis").await.status, 401);
+    // The old picture, where it is still among the nine shown, is now a wrong one.
+    let choices = pupil_login(&mut pupil, &d, None).await;
+    if choices.body.contains("alt=\"boom\"") {
+        let i = form_with(&choices, "alt=\"boom\"");
+        assert_eq!(pupil.submit_form(&choices, i, &[]).await.status, 401);
+    }
+    assert_eq!(
+        pupil_login(&mut pupil, &d, Some("vis")).await.location(),
+        Some("/")
+    );
+
+    // Cards for the whole group: one per pupil, with code, pin and QR.
+    let cards = t.submit_form(&group, 0, &[]).await;
+    assert_eq!(cards.status, 200, "{}", cards.body);
+    assert_eq!(
+        cards.body.matches("class=\"card\"").count(),
+        3,
+        "group 5 has three pupils"
+    );
+    assert_eq!(cards.body.matches("<svg").count(), 3);
+    let finn = &cards.body[cards.body.find("Finn Smit").unwrap()..];
+    let code = finn
+        .split("Thuiscode: <span class=\"code\">")
+        .nth(1)
+        .unwrap()[..19]
+        .to_owned();
+    let pin = finn.split("Pincode: <span class=\"code\">").nth(1).unwrap()[..6].to_owned();
+    let mut home = Browser::new(&d.server.base);
+    assert_eq!(
+        home.submit("/thuis", &[("code", &code), ("pin", &pin)])
+            .await
+            .location(),
+        Some("/")
+    );
+
+    // Voiding the code ends its use (a fresh browser cannot log in with it any more).
+    let group = t.get(&link(&overview, "Groep 5 Uilen")).await;
+    let i = form_with(&group, "Thuiscode van Finn Smit intrekken");
+    t.submit_form(&group, i, &[]).await;
+    let mut later = Browser::new(&d.server.base);
+    assert_eq!(
+        later
+            .submit("/thuis", &[("code", &code), ("pin", &pin)])
+            .await
+            .status,
+        401
+    );
+}
+
+#[tokio::test]
+async fn a_teacher_manages_only_their_own_groups() {
+    let d = demo(Store::Memory, &[]);
+    // Anna teaches group 5; activate her account through the link the demo printed.
+    let mut t = Browser::new(&d.server.base);
+    let outbox = d.dir.path().join("data/outbox");
+    let mail = std::fs::read_dir(&outbox)
+        .unwrap()
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .find(|m| m.contains("anna.devries"))
+        .unwrap();
+    let line = mail
+        .lines()
+        .find(|l| l.contains("/activeren?token="))
+        .unwrap();
+    let path = &line[line.find("/activeren").unwrap()..];
+    t.submit(
+        path.trim(),
+        &[
+            ("password", "Zonnebloem-Kanaal-58"),
+            ("password_repeat", "Zonnebloem-Kanaal-58"),
+        ],
+    )
+    .await;
+    t.submit(
+        "/inloggen",
+        &[
+            ("email", "anna.devries@demo.openpoort.nl"),
+            ("password", "Zonnebloem-Kanaal-58"),
+        ],
+    )
+    .await;
+    let overview = t.get("/beheer").await;
+    assert!(
+        overview.body.contains("Groep 5 Uilen") && !overview.body.contains("Groep 8 Dassen"),
+        "{}",
+        overview.body
+    );
+    assert!(
+        !overview.body.contains("Instellingen van de school"),
+        "teachers do not change school settings"
+    );
+    // Another group's page, or a pupil of it, is refused even by direct URL.
+    let mut bram = Browser::new(&d.server.base);
+    bram.submit(
+        "/inloggen",
+        &[
+            ("email", "bram.jansen@demo.openpoort.nl"),
+            ("password", "Fiets-Molen-Tulp-42"),
+        ],
+    )
+    .await;
+    let choose = bram.get("/school-kiezen").await;
+    let at = choose.body.find("(99ZZ00)").unwrap();
+    let marker = "name=\"school_id\" value=\"";
+    let i = choose.body[..at].rfind(marker).unwrap() + marker.len();
+    let school_id = choose.body[i..i + 36].to_owned();
+    bram.submit_form(&choose, 0, &[("school_id", &school_id)])
+        .await;
+    let all = bram.get("/beheer").await;
+    let g8 = link(&all, "Groep 8 Dassen");
+    assert_eq!(t.get(&g8).await.status, 403);
+}
