@@ -179,6 +179,11 @@ const SQLITE_MIGRATIONS: Embedded = &[
         "pupil login",
         include_str!("../migrations/sqlite/0004_pupil_login.sql"),
     ),
+    (
+        5,
+        "oidc clients",
+        include_str!("../migrations/sqlite/0005_oidc_clients.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Embedded = &[
     (
@@ -200,6 +205,11 @@ const POSTGRES_MIGRATIONS: Embedded = &[
         4,
         "pupil login",
         include_str!("../migrations/postgres/0004_pupil_login.sql"),
+    ),
+    (
+        5,
+        "oidc clients",
+        include_str!("../migrations/postgres/0005_oidc_clients.sql"),
     ),
 ];
 

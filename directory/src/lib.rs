@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod keys;
 pub mod model;
+pub mod oidc_clients;
 pub mod parties;
 pub mod people;
 pub mod pupil_login;

@@ -504,3 +504,22 @@ on_both_backends! {
         assert_eq!(d.notice().await.unwrap(), None);
     }
 }
+
+on_both_backends! {
+    async fn oidc_clients_are_stored_per_party_with_unique_ids(d: Directory) {
+        use directory::oidc_clients::StoredClient;
+        let party = d.create_party("uitgever", PartyKind::Publisher, "Uitgever", &op()).await.unwrap();
+        let client = StoredClient {
+            client_id: "rekenrijk-web".into(), party_id: party.id.clone(),
+            registration: "{\"client_id\":\"rekenrijk-web\"}".into(), secret_hash: Some("aa".repeat(32)),
+        };
+        d.create_oidc_client(&client, &op()).await.unwrap();
+        assert_duplicate(d.create_oidc_client(&client, &op()).await.unwrap_err(), "client_id");
+        let orphan = StoredClient { client_id: "x-client".into(), party_id: "no-such-party".into(), ..client.clone() };
+        assert!(matches!(d.create_oidc_client(&orphan, &op()).await.unwrap_err(), DirectoryError::NotFound { .. }));
+        assert_eq!(d.oidc_client("rekenrijk-web").await.unwrap(), Some(client.clone()));
+        d.set_oidc_client_secret("rekenrijk-web", &"bb".repeat(32), &op()).await.unwrap();
+        assert_eq!(d.oidc_client("rekenrijk-web").await.unwrap().unwrap().secret_hash, Some("bb".repeat(32)));
+        assert_eq!(d.oidc_clients_of_party(&party.id).await.unwrap().len(), 1);
+    }
+}

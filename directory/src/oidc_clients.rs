@@ -1,0 +1,96 @@
+//! Stored OpenID Connect client registrations. The register keeps the registration as the JSON
+//! the metadata crate defines and validates; it checks only what storage must: the party exists
+//! and the client id is unique.
+
+use serde_json::json;
+
+use crate::audit::{AuditEvent, append};
+use crate::db::with_pool;
+use crate::error::{DirectoryError, Result, unique_as};
+use crate::row::RowExt;
+use crate::{Actor, Directory, now};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredClient {
+    pub client_id: String,
+    pub party_id: String,
+    pub registration: String,
+    pub secret_hash: Option<String>,
+}
+
+fn client_from(r: &impl RowExt) -> Result<StoredClient> {
+    Ok(StoredClient {
+        client_id: r.text("client_id")?,
+        party_id: r.text("party_id")?,
+        registration: r.text("registration")?,
+        secret_hash: r.opt_text("secret_hash")?,
+    })
+}
+
+impl Directory {
+    /// Registers a new client; a taken client id is refused.
+    pub async fn create_oidc_client(&self, client: &StoredClient, actor: &Actor) -> Result<()> {
+        if self.party_by_id(&client.party_id).await?.is_none() {
+            return Err(DirectoryError::not_found(
+                "partij",
+                client.party_id.as_str(),
+            ));
+        }
+        with_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            let t = now();
+            sqlx::query("INSERT INTO oidc_clients (client_id, party_id, registration, secret_hash, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $5)")
+                .bind(&client.client_id).bind(&client.party_id).bind(&client.registration)
+                .bind(&client.secret_hash).bind(t)
+                .execute(&mut *tx).await
+                .map_err(unique_as("client_id", client.client_id.as_str()))?;
+            append!(&mut *tx, AuditEvent {
+                actor, action: "oidc_client.create", school_id: None, party_id: Some(&client.party_id),
+                subject: Some(&client.client_id), details: json!({"has_secret": client.secret_hash.is_some()}),
+            });
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn oidc_client(&self, client_id: &str) -> Result<Option<StoredClient>> {
+        const SQL: &str = "SELECT client_id, party_id, registration, secret_hash FROM oidc_clients WHERE client_id = $1";
+        with_pool!(&self.pool, p => {
+            let row = sqlx::query(SQL).bind(client_id).fetch_optional(p).await?;
+            row.as_ref().map(client_from).transpose()
+        })
+    }
+
+    pub async fn oidc_clients_of_party(&self, party_id: &str) -> Result<Vec<StoredClient>> {
+        const SQL: &str = "SELECT client_id, party_id, registration, secret_hash FROM oidc_clients \
+             WHERE party_id = $1 ORDER BY client_id";
+        with_pool!(&self.pool, p => {
+            sqlx::query(SQL).bind(party_id).fetch_all(p).await?.iter().map(client_from).collect()
+        })
+    }
+
+    /// Replaces a client's secret (rotation); the old one stops working at once.
+    pub async fn set_oidc_client_secret(
+        &self,
+        client_id: &str,
+        secret_hash: &str,
+        actor: &Actor,
+    ) -> Result<()> {
+        let client = self
+            .oidc_client(client_id)
+            .await?
+            .ok_or_else(|| DirectoryError::not_found("client", client_id))?;
+        with_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("UPDATE oidc_clients SET secret_hash = $1, updated_at = $2 WHERE client_id = $3")
+                .bind(secret_hash).bind(now()).bind(client_id).execute(&mut *tx).await?;
+            append!(&mut *tx, AuditEvent {
+                actor, action: "oidc_client.secret.rotate", school_id: None, party_id: Some(&client.party_id),
+                subject: Some(client_id), details: json!({}),
+            });
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+}
