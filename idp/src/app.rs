@@ -170,9 +170,16 @@ pub async fn build_state(config: &Config) -> Result<AppState, AppError> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let broker = broker::Broker::new(directory.clone(), &directory, keys.kek(), unix_now()).await?;
     let outage = Arc::new(std::sync::RwLock::new(directory.notice().await?));
+    let http = reqwest::Client::builder()
+        .user_agent(concat!("openpoort/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .map_err(|e| AppError::Usage(format!("cannot build the HTTP client: {e}")))?;
     Ok(AppState {
         broker,
         outage,
+        http,
         directory,
         keys: Arc::new(keys),
         metrics: Arc::default(),

@@ -63,6 +63,9 @@ pub enum Command {
     /// Staff accounts: add (mails an activation link), invite again, deactivate.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// OpenID Connect clients of parties.
+    #[command(subcommand)]
+    Client(ClientCommand),
     /// Pupils: picture passwords and home codes.
     #[command(subcommand)]
     Pupil(PupilCommand),
@@ -118,6 +121,62 @@ pub enum StaffCommand {
     Deactivate {
         #[arg(long, value_parser = |s: &str| Email::parse(s).map_err(|e| e.to_string()))]
         email: Email,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ClientAdd {
+    /// Code of the party (publisher or network provider) the client belongs to.
+    #[arg(long)]
+    pub party: String,
+    #[arg(long)]
+    pub client_id: String,
+    #[arg(long)]
+    pub name: String,
+    /// Repeatable; matched exactly.
+    #[arg(long = "redirect-uri")]
+    pub redirect_uris: Vec<String>,
+    #[arg(long = "post-logout-redirect-uri")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Repeatable: authorization_code, refresh_token, client_credentials.
+    #[arg(long = "grant", default_value = "authorization_code")]
+    pub grants: Vec<String>,
+    /// Repeatable: openid, profile, email, eckid, school, groups.
+    #[arg(long = "scope", default_value = "openid")]
+    pub scopes: Vec<String>,
+    /// client_secret_basic (default), client_secret_post, private_key_jwt, none (public client).
+    #[arg(long, default_value = "client_secret_basic")]
+    pub auth: String,
+    /// For private_key_jwt: a file with the client's JWK Set.
+    #[arg(long)]
+    pub jwks_file: Option<PathBuf>,
+    #[arg(long)]
+    pub jwks_uri: Option<String>,
+    /// ID token signature: RS256 (default) or ES256.
+    #[arg(long, value_parser = parse_alg, default_value = "RS256")]
+    pub alg: certs::Algorithm,
+    /// Pairwise sector shared with other clients; default the party's own.
+    #[arg(long)]
+    pub sector: Option<String>,
+    #[arg(long)]
+    pub backchannel_logout_uri: Option<String>,
+    /// Third-party initiated login: portal tiles of this party's products start here.
+    #[arg(long)]
+    pub initiate_login_uri: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register a client; prints its secret once (for the secret methods).
+    Add(Box<ClientAdd>),
+    /// A new secret; the old one stops working at once.
+    RotateSecret {
+        #[arg(long)]
+        client_id: String,
+    },
+    List {
+        #[arg(long)]
+        party: String,
     },
 }
 

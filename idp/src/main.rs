@@ -8,6 +8,7 @@ mod homecode;
 mod links;
 mod mail;
 mod metrics;
+mod oidc;
 mod operator;
 mod password;
 mod pictures;

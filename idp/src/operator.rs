@@ -12,9 +12,9 @@ use crate::links::send_link;
 
 use crate::app::{self, AppError};
 use crate::cli::{
-    AuditCommand, BoardCommand, Command, ConsentCommand, IpRangeCommand, KeysCommand, LicenceAdd,
-    LicenceCommand, NoticeCommand, PartyCommand, ProductCommand, PupilCommand, SchoolCommand,
-    StaffCommand,
+    AuditCommand, BoardCommand, ClientAdd, ClientCommand, Command, ConsentCommand, IpRangeCommand,
+    KeysCommand, LicenceAdd, LicenceCommand, NoticeCommand, PartyCommand, ProductCommand,
+    PupilCommand, SchoolCommand, StaffCommand,
 };
 use crate::config::Config;
 
@@ -347,6 +347,22 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
             println!("pincode / PIN: {pin}");
             println!("{}/thuis?code={code}", config.server.public_url);
         }
+        Command::Client(ClientCommand::Add(add)) => add_client(config, d, *add, &actor).await?,
+        Command::Client(ClientCommand::RotateSecret { client_id }) => {
+            let secret = crate::web::random_token();
+            d.set_oidc_client_secret(&client_id, &crate::web::sha256_hex(&secret), &actor)
+                .await?;
+            println!(
+                "nieuw client_secret (wordt niet bewaard; alleen nu zichtbaar) / new client secret (shown once):"
+            );
+            println!("{secret}");
+        }
+        Command::Client(ClientCommand::List { party }) => {
+            let p = d.require_party(&party).await?;
+            for c in d.oidc_clients_of_party(&p.id).await? {
+                println!("{}  {}", c.client_id, c.registration);
+            }
+        }
         Command::Notice(NoticeCommand::Set { text }) => {
             d.set_notice(Some(&text), &actor).await?;
             println!("storingsmelding ingesteld / outage notice set");
@@ -529,6 +545,90 @@ async fn staff_and_school(
             key: email.to_string(),
         })?;
     Ok((staff, d.require_school(school).await?))
+}
+
+async fn add_client(
+    config: &Config,
+    d: &Directory,
+    add: ClientAdd,
+    actor: &Actor,
+) -> Result<(), AppError> {
+    use metadata::client::{ClientRegistration, GrantType, TokenAuthMethod};
+    let party = d.require_party(&add.party).await?;
+    let grant = |g: &str| match g {
+        "authorization_code" => Ok(GrantType::AuthorizationCode),
+        "refresh_token" => Ok(GrantType::RefreshToken),
+        "client_credentials" => Ok(GrantType::ClientCredentials),
+        other => Err(AppError::Usage(format!(
+            "onbekend grant type {other:?} / unknown grant type; kies / choose authorization_code, refresh_token, client_credentials"
+        ))),
+    };
+    let auth = match add.auth.as_str() {
+        "client_secret_basic" => TokenAuthMethod::ClientSecretBasic,
+        "client_secret_post" => TokenAuthMethod::ClientSecretPost,
+        "private_key_jwt" => TokenAuthMethod::PrivateKeyJwt,
+        "none" => TokenAuthMethod::None,
+        other => {
+            return Err(AppError::Usage(format!(
+                "onbekende --auth {other:?} / unknown --auth; kies / choose client_secret_basic, client_secret_post, private_key_jwt, none"
+            )));
+        }
+    };
+    let jwks = match &add.jwks_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(AppError::io(format!("cannot read {}", path.display())))?;
+            Some(
+                serde_json::from_str(&text)
+                    .map_err(|e| AppError::Usage(format!("{} is not JSON: {e}", path.display())))?,
+            )
+        }
+        None => None,
+    };
+    let registration = ClientRegistration {
+        client_id: add.client_id.clone(),
+        party_id: party.id.clone(),
+        name: add.name,
+        redirect_uris: add.redirect_uris,
+        post_logout_redirect_uris: add.post_logout_redirect_uris,
+        grant_types: add
+            .grants
+            .iter()
+            .map(|g| grant(g))
+            .collect::<Result<_, _>>()?,
+        scopes: add.scopes,
+        token_endpoint_auth_method: auth,
+        jwks,
+        jwks_uri: add.jwks_uri,
+        id_token_signed_response_alg: add.alg,
+        sector_identifier: add.sector,
+        backchannel_logout_uri: add.backchannel_logout_uri,
+        initiate_login_uri: add.initiate_login_uri,
+    };
+    registration
+        .validate(config.is_development())
+        .map_err(|e| AppError::Usage(e.to_string()))?;
+    let secret = matches!(
+        auth,
+        TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost
+    )
+    .then(crate::web::random_token);
+    let stored = directory::oidc_clients::StoredClient {
+        client_id: add.client_id.clone(),
+        party_id: party.id,
+        registration: serde_json::to_string(&registration)
+            .map_err(|e| AppError::Usage(e.to_string()))?,
+        secret_hash: secret.as_deref().map(crate::web::sha256_hex),
+    };
+    d.create_oidc_client(&stored, actor).await?;
+    println!("client {} geregistreerd / registered", add.client_id);
+    if let Some(s) = secret {
+        println!(
+            "client_secret (wordt niet bewaard; alleen nu zichtbaar / not stored, shown once):"
+        );
+        println!("{s}");
+    }
+    Ok(())
 }
 
 /// Mails an activation link; in development mode the link is printed too.

@@ -31,6 +31,8 @@ pub struct AppState {
     pub mailer: Mailer,
     pub web: Arc<WebConfig>,
     pub broker: broker::Broker,
+    /// Outgoing HTTP: back-channel logout, clients' jwks_uri.
+    pub http: reqwest::Client,
     /// The operator's outage notice, refreshed from the register every few seconds.
     pub outage: Arc<std::sync::RwLock<Option<String>>>,
 }
@@ -41,6 +43,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::web::outage_banner,
         )))
+        .merge(crate::oidc::routes())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))

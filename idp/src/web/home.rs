@@ -24,7 +24,13 @@ pub struct SchoolOption {
 #[template(path = "school_choice.html")]
 struct SchoolChoicePage {
     csrf: String,
+    next: String,
     schools: Vec<SchoolOption>,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -36,6 +42,8 @@ pub struct CsrfOnly {
 pub struct Choice {
     csrf: String,
     school_id: String,
+    #[serde(default)]
+    next: String,
 }
 
 async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, Response> {
@@ -68,7 +76,11 @@ pub(super) async fn schools_of(
     Ok(schools)
 }
 
-pub async fn choose_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn choose_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<NextQuery>,
+) -> Response {
     let (s, staff_id) = match signed_in_staff(&state, &headers).await {
         Ok(Some(s)) => s,
         Ok(None) => return see_other("/inloggen", HeaderMap::new()),
@@ -88,7 +100,16 @@ pub async fn choose_form(State(state): State<AppState>, headers: HeaderMap) -> R
             name: sc.name,
         })
         .collect();
-    page(StatusCode::OK, &SchoolChoicePage { csrf, schools }, set)
+    let next = super::login::safe_next(q.next.as_deref()).unwrap_or_default();
+    page(
+        StatusCode::OK,
+        &SchoolChoicePage {
+            csrf,
+            next,
+            schools,
+        },
+        set,
+    )
 }
 
 pub async fn choose(
@@ -124,7 +145,8 @@ pub async fn choose(
     if let Err(e) = s.save(&state).await {
         return internal_error(e);
     }
-    see_other("/", HeaderMap::new())
+    let next = super::login::safe_next(Some(&form.next)).unwrap_or_else(|| "/".to_owned());
+    see_other(&next, HeaderMap::new())
 }
 
 pub async fn logout(
@@ -137,9 +159,12 @@ pub async fn logout(
     }
     match signed_in(&state, &headers).await {
         Ok(Some(s)) => {
+            let data = s.data.clone();
             if let Err(e) = s.destroy(&state).await {
                 return internal_error(e);
             }
+            // Relying parties that hold tokens of this session hear of the logout too.
+            crate::oidc::backchannel_logout(&state, &data);
         }
         Ok(None) => {}
         Err(r) => return r,
@@ -175,9 +200,11 @@ pub async fn logout_everywhere(
     {
         return internal_error(e);
     }
+    let data = s.data.clone();
     if let Err(e) = s.destroy(&state).await {
         return internal_error(e);
     }
+    crate::oidc::backchannel_logout(&state, &data);
     see_other(
         "/inloggen?melding=overal-uitgelogd",
         session::clear_cookie(&state.web),

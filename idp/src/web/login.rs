@@ -29,6 +29,7 @@ use crate::state::StateStore;
 #[template(path = "login.html")]
 struct LoginPage {
     csrf: String,
+    next: String,
     email: String,
     error: Option<Text>,
     notice: Option<Text>,
@@ -37,6 +38,15 @@ struct LoginPage {
 #[derive(Deserialize)]
 pub struct Notice {
     melding: Option<String>,
+    next: Option<String>,
+    login_hint: Option<String>,
+}
+
+/// Where to go after login: only back into openpoort's own authorization endpoint, so the login
+/// page can never be used to send someone elsewhere.
+pub fn safe_next(next: Option<&str>) -> Option<String> {
+    next.filter(|n| n.starts_with("/oidc/authorize?") && n.len() <= 4096 && !n.contains('\\'))
+        .map(str::to_owned)
 }
 
 /// Fixed texts for the notices that other pages redirect to: the query names one, it never
@@ -71,7 +81,11 @@ pub async fn form(
         StatusCode::OK,
         &LoginPage {
             csrf,
-            email: String::new(),
+            next: safe_next(q.next.as_deref()).unwrap_or_default(),
+            email: q
+                .login_hint
+                .filter(|h| h.len() <= 254 && !h.chars().any(char::is_control))
+                .unwrap_or_default(),
             error: None,
             notice,
         },
@@ -84,6 +98,8 @@ pub struct Credentials {
     csrf: String,
     email: String,
     password: String,
+    #[serde(default)]
+    next: String,
 }
 
 fn wrong() -> Text {
@@ -112,6 +128,7 @@ pub async fn submit(
             status,
             &LoginPage {
                 csrf,
+                next: safe_next(Some(&form.next)).unwrap_or_default(),
                 email: form.email.clone(),
                 error: Some(error),
                 notice: None,
@@ -184,12 +201,14 @@ pub async fn submit(
         Err(e) => return internal_error(e),
     };
     tracing::info!(staff = %login.staff.id, %ip, "staff logged in");
-    let next = if schools.len() > 1 {
-        "/school-kiezen"
-    } else {
-        "/"
+    let after = safe_next(Some(&form.next));
+    let next = match (schools.len() > 1, after) {
+        (true, Some(n)) => format!("/school-kiezen?next={}", super::url_encode(&n)),
+        (true, None) => "/school-kiezen".to_owned(),
+        (false, Some(n)) => n,
+        (false, None) => "/".to_owned(),
     };
-    see_other(next, set)
+    see_other(&next, set)
 }
 
 /// How long the address or the IP is still locked, if it is.

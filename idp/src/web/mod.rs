@@ -6,7 +6,7 @@
 mod account;
 mod beheer;
 mod home;
-mod login;
+pub mod login;
 mod portal;
 mod pupil;
 pub mod session;
@@ -398,6 +398,11 @@ pub fn client_ip(peer: SocketAddr, headers: &HeaderMap, trusted: &[Cidr]) -> IpA
         .find(|ip| !is_trusted(*ip))
         .or_else(|| forwarded.first().copied())
         .unwrap_or(peer_ip)
+}
+
+/// Percent-encodes a query-parameter value.
+pub fn url_encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
 /// A redirect that also sets headers (cookies).

@@ -17,6 +17,7 @@ pub struct TileView {
     name: String,
     party: String,
     launch_url: String,
+    href: String,
     icon_url: Option<String>,
     letter: String,
 }
@@ -138,11 +139,30 @@ pub async fn portal(
         None => None,
     };
     let empty_because = portal.as_ref().and_then(|p| p.empty_because);
-    let tiles: Vec<TileView> = portal
-        .map(|p| p.tiles)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|t| TileView {
+    let mut tiles: Vec<TileView> = Vec::new();
+    for t in portal.map(|p| p.tiles).unwrap_or_default() {
+        // A product of a party with an OpenID Connect client that can be started from a portal
+        // begins with third-party initiated login; others open their launch URL directly.
+        let initiate = match state
+            .directory
+            .oidc_clients_of_party(&t.product.party_id)
+            .await
+        {
+            Ok(clients) => clients.into_iter().find(|c| {
+                serde_json::from_str::<metadata::client::ClientRegistration>(&c.registration)
+                    .is_ok_and(|r| r.initiate_login_uri.is_some())
+            }),
+            Err(e) => return internal_error(e),
+        };
+        let href = match initiate {
+            Some(c) => format!(
+                "/oidc/initiate/{}?product={}",
+                super::url_encode(&c.client_id),
+                super::url_encode(&t.product.id)
+            ),
+            None => t.product.launch_url.clone(),
+        };
+        tiles.push(TileView {
             letter: t
                 .product
                 .name
@@ -153,9 +173,10 @@ pub async fn portal(
             name: t.product.name,
             party: t.party_name,
             launch_url: t.product.launch_url,
+            href,
             icon_url: t.product.icon_url,
-        })
-        .collect();
+        });
+    }
     // A TARGET from the shortcut that is one of these tiles: offered as the way on. Only a
     // registered product URL can get here, so this is no open redirect.
     let continue_to = s
@@ -163,7 +184,7 @@ pub async fn portal(
         .target
         .as_ref()
         .and_then(|t| tiles.iter().find(|tile| &tile.launch_url == t))
-        .map(|tile| (tile.launch_url.clone(), tile.name.clone()));
+        .map(|tile| (tile.href.clone(), tile.name.clone()));
     let notice = (q.melding.as_deref() == Some("wachtwoord-gewijzigd")).then(|| {
         Text::new(
             "Je wachtwoord is gewijzigd. Op je andere apparaten ben je uitgelogd.",

@@ -42,6 +42,12 @@ pub struct SessionData {
     pub target: Option<String>,
     pub created_at: i64,
     pub last_seen: i64,
+    /// The session's id towards relying parties (`sid` in ID and logout tokens): random and
+    /// unrelated to the cookie, which must never leave openpoort.
+    pub sid: String,
+    /// OpenID Connect clients that received tokens in this session, for back-channel logout.
+    #[serde(default)]
+    pub clients: Vec<String>,
 }
 
 impl SessionData {
@@ -113,6 +119,8 @@ pub async fn create(
         target,
         created_at: at,
         last_seen: at,
+        sid: random_token(),
+        clients: Vec::new(),
     };
     // Never overwrite: a new login must not be able to take over a live session, however
     // unlikely a collision of 256 random bits is.
@@ -236,6 +244,8 @@ mod tests {
             target: None,
             created_at,
             last_seen,
+            sid: "sid".into(),
+            clients: Vec::new(),
         }
     }
 

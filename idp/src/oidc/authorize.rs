@@ -1,0 +1,410 @@
+//! The authorization endpoint: code flow with PKCE.
+//!
+//! Errors go back to the client (RFC 6749 §4.1.2.1) only once the client and its redirect URI
+//! are known to be valid; before that, a page, so that openpoort never redirects to an address
+//! nobody registered.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+
+use broker::{Decision, ReleaseRequest};
+
+use super::{
+    CODE_TTL, Client, CodeGrant, GrantSubject, REFRESH_TOKEN_TTL, claims_of, family_key,
+    load_client, new_token, now, put_json, requested_attributes,
+};
+use crate::server::AppState;
+use crate::state::StateStore;
+use crate::web::session::{self, Who};
+use crate::web::{Text, internal_error, message, page, see_other, url_encode};
+
+fn bad_request(nl: &str, en: &str) -> Response {
+    message(
+        StatusCode::BAD_REQUEST,
+        "Ongeldig verzoek",
+        Text::new(nl, en),
+        None,
+    )
+}
+
+/// A redirect with an OAuth error to a validated redirect URI.
+fn error_redirect(
+    redirect_uri: &str,
+    error: &str,
+    description: &str,
+    state_param: Option<&str>,
+    issuer: &str,
+) -> Response {
+    let mut url = format!(
+        "{redirect_uri}{}error={error}&error_description={}",
+        if redirect_uri.contains('?') { '&' } else { '?' },
+        url_encode(description)
+    );
+    if let Some(s) = state_param {
+        url.push_str(&format!("&state={}", url_encode(s)));
+    }
+    url.push_str(&format!("&iss={}", url_encode(issuer)));
+    see_other(&url, HeaderMap::new())
+}
+
+#[derive(Template)]
+#[template(path = "denied.html")]
+struct DeniedPage {
+    title: String,
+    text: Text,
+    back: String,
+    client: String,
+}
+
+pub async fn authorize(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let issuer = state.web.public_url.clone();
+    let param = |k: &str| q.get(k).map(String::as_str).filter(|v| !v.is_empty());
+
+    // 1. Client and redirect URI: until both are valid, errors are pages.
+    let Some(client_id) = param("client_id") else {
+        return bad_request("Er ontbreekt een client_id.", "client_id is missing.");
+    };
+    let client = match load_client(&state, client_id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            return bad_request(
+                "Deze toepassing is niet bij openpoort bekend.",
+                "This application is not known to openpoort.",
+            );
+        }
+        Err(e) => return internal_error(e),
+    };
+    let Some(redirect_uri) =
+        param("redirect_uri").filter(|r| client.registration.has_redirect_uri(r))
+    else {
+        return bad_request(
+            "Het terugstuuradres (redirect_uri) van deze toepassing is niet geregistreerd.",
+            "The application's redirect_uri is not registered.",
+        );
+    };
+    let state_param = param("state");
+    let fail = |error: &str, description: &str| {
+        error_redirect(redirect_uri, error, description, state_param, &issuer)
+    };
+
+    // 2. The request itself.
+    if param("request").is_some() {
+        return fail("request_not_supported", "request objects are not supported");
+    }
+    if param("request_uri").is_some() {
+        return fail("request_uri_not_supported", "request_uri is not supported");
+    }
+    if param("response_type") != Some("code") {
+        return fail(
+            "unsupported_response_type",
+            "only response_type=code is supported",
+        );
+    }
+    if !client
+        .registration
+        .allows(metadata::client::GrantType::AuthorizationCode)
+    {
+        return fail(
+            "unauthorized_client",
+            "this client may not use the authorization code flow",
+        );
+    }
+    let scopes: Vec<String> = param("scope")
+        .unwrap_or("")
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if !scopes.iter().any(|s| s == "openid") {
+        return fail("invalid_scope", "the openid scope is required");
+    }
+    if let Some(unknown) = scopes
+        .iter()
+        .find(|s| !client.registration.scopes.contains(s))
+    {
+        return fail(
+            "invalid_scope",
+            &format!("scope {unknown} is not registered for this client"),
+        );
+    }
+    let challenge = param("code_challenge");
+    match (challenge, param("code_challenge_method")) {
+        (Some(c), Some("S256"))
+            if c.len() == 43
+                && c.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') => {}
+        (Some(_), Some("S256")) => {
+            return fail(
+                "invalid_request",
+                "code_challenge must be a base64url SHA-256",
+            );
+        }
+        (Some(_), _) => {
+            return fail(
+                "invalid_request",
+                "only code_challenge_method=S256 is supported",
+            );
+        }
+        (None, Some(_)) => {
+            return fail(
+                "invalid_request",
+                "code_challenge_method without code_challenge",
+            );
+        }
+        (None, None) if client.registration.is_public() => {
+            return fail(
+                "invalid_request",
+                "PKCE (S256) is required for public clients",
+            );
+        }
+        (None, None) => {}
+    }
+    let nonce = param("nonce").map(str::to_owned);
+    if nonce.as_ref().is_some_and(|n| n.len() > 512) {
+        return fail("invalid_request", "nonce too long");
+    }
+    let prompt = param("prompt").unwrap_or("");
+    let prompts: Vec<&str> = prompt.split(' ').filter(|p| !p.is_empty()).collect();
+    if prompts.iter().any(|p| !["none", "login"].contains(p))
+        || (prompts.contains(&"none") && prompts.len() > 1)
+    {
+        return fail("invalid_request", "prompt supports none or login");
+    }
+    let max_age = match param("max_age").map(str::parse::<i64>) {
+        None => None,
+        Some(Ok(v)) if v >= 0 => Some(v),
+        Some(_) => return fail("invalid_request", "max_age must be a non-negative number"),
+    };
+    // A login forced by prompt=login or max_age counts only if it happened after this request.
+    let login_after = param("op_login_after").and_then(|v| v.parse::<i64>().ok());
+
+    // 3. Who is signed in.
+    let s = match session::load(&state, &headers).await {
+        Ok(s) => s,
+        Err(e) => return internal_error(e),
+    };
+    let t = now();
+    let fresh_enough = |created: i64| {
+        max_age.is_none_or(|m| t - created <= m) && login_after.is_none_or(|after| created >= after)
+    };
+    let needs_login = match &s {
+        None => true,
+        Some(s) => {
+            (prompts.contains(&"login") && login_after.is_none())
+                || !fresh_enough(s.data.created_at)
+        }
+    };
+    if needs_login {
+        if prompts.contains(&"none") {
+            return fail("login_required", "no active session");
+        }
+        // Back here after the login, without prompt=login, but only accepting a newer login.
+        let mut back: Vec<(String, String)> = q
+            .iter()
+            .filter(|(k, _)| k.as_str() != "prompt" && k.as_str() != "op_login_after")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        back.sort();
+        back.push(("op_login_after".into(), t.to_string()));
+        let query = back
+            .iter()
+            .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let next = format!("/oidc/authorize?{query}");
+        let mut login = format!("/inloggen?next={}", url_encode(&next));
+        if let Some(hint) = param("login_hint") {
+            login.push_str(&format!("&login_hint={}", url_encode(hint)));
+        }
+        return see_other(&login, HeaderMap::new());
+    }
+    let mut s = s.expect("checked above");
+    let Some(school_id) = s.data.school_id.clone() else {
+        // A staff member of several schools picks one first, then comes back.
+        let here = format!("/oidc/authorize?{}", query_string(&q));
+        return see_other(
+            &format!("/school-kiezen?next={}", url_encode(&here)),
+            HeaderMap::new(),
+        );
+    };
+
+    // 4. The release decision, with what the scopes ask for.
+    let requested = requested_attributes(&scopes);
+    let sector = client.sector();
+    let decision = match state
+        .broker
+        .decide(
+            &ReleaseRequest {
+                subject: s.data.subject(),
+                school_id: &school_id,
+                party_id: &client.registration.party_id,
+                product_id: None,
+                requested: Some(&requested),
+                context: s.data.context,
+                sector: Some(&sector),
+            },
+            t,
+        )
+        .await
+    {
+        Ok(d) => d,
+        Err(e) => return internal_error(e),
+    };
+    let release = match decision {
+        Decision::Allow(r) => r,
+        Decision::Deny(reason) => {
+            let party = match state
+                .directory
+                .party_by_id(&client.registration.party_id)
+                .await
+            {
+                Ok(p) => p
+                    .map(|p| p.name)
+                    .unwrap_or_else(|| client.registration.name.clone()),
+                Err(e) => return internal_error(e),
+            };
+            let e = reason.explanation(&party);
+            let back = match error_redirect(
+                redirect_uri,
+                "access_denied",
+                "the school's rules do not allow this login",
+                state_param,
+                &issuer,
+            )
+            .headers()
+            .get(axum::http::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            {
+                Some(l) => l.to_owned(),
+                None => return internal_error("redirect without location"),
+            };
+            return page(
+                StatusCode::FORBIDDEN,
+                &DeniedPage {
+                    title: "Geen toegang".into(),
+                    text: Text::new(e.nl, e.en),
+                    back,
+                    client: client.registration.name.clone(),
+                },
+                HeaderMap::new(),
+            );
+        }
+    };
+
+    // 5. The code.
+    let family = new_token();
+    let grant = CodeGrant {
+        client_id: client.id().to_owned(),
+        redirect_uri: redirect_uri.to_owned(),
+        code_challenge: challenge.map(str::to_owned),
+        nonce,
+        scopes,
+        subject: GrantSubject {
+            who: s.data.who.clone(),
+            school_id,
+            context: s.data.context,
+            auth_time: s.data.created_at,
+            sid: s.data.sid.clone(),
+        },
+        claims: claims_of(&release),
+        family: family.clone(),
+    };
+    let code = new_token();
+    let stored = async {
+        // The family lives as long as its longest token could.
+        state
+            .state
+            .put(&family_key(&family), b"1", REFRESH_TOKEN_TTL)
+            .await?;
+        put_json(&state, &super::code_key(&code), &grant, CODE_TTL).await
+    }
+    .await;
+    if let Err(e) = stored {
+        return internal_error(e);
+    }
+    if !s.data.clients.iter().any(|c| c == client.id()) {
+        s.data.clients.push(client.id().to_owned());
+        if let Err(e) = s.save(&state).await {
+            return internal_error(e);
+        }
+    }
+    let mut url = format!(
+        "{redirect_uri}{}code={code}",
+        if redirect_uri.contains('?') { '&' } else { '?' }
+    );
+    if let Some(st) = state_param {
+        url.push_str(&format!("&state={}", url_encode(st)));
+    }
+    url.push_str(&format!("&iss={}", url_encode(&issuer)));
+    see_other(&url, HeaderMap::new())
+}
+
+fn query_string(q: &HashMap<String, String>) -> String {
+    let mut pairs: Vec<_> = q.iter().collect();
+    pairs.sort();
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Third-party initiated login (OIDC Core §4): a portal tile of an OIDC product sends the
+/// browser to the client's `initiate_login_uri` with `iss`, `login_hint` (none: the client
+/// must not learn who before the login) and `target_link_uri`.
+pub async fn initiate(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(client_id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let client: Client = match load_client(&state, &client_id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            return bad_request(
+                "Deze toepassing is niet bij openpoort bekend.",
+                "This application is not known to openpoort.",
+            );
+        }
+        Err(e) => return internal_error(e),
+    };
+    let Some(initiate) = client.registration.initiate_login_uri.clone() else {
+        return bad_request(
+            "Deze toepassing start niet vanuit het portaal.",
+            "This application cannot be started from the portal.",
+        );
+    };
+    match session::load(&state, &headers).await {
+        Ok(Some(s)) if matches!(s.data.who, Who::Pupil { .. } | Who::Staff { .. }) => {}
+        Ok(_) => return see_other("/inloggen", HeaderMap::new()),
+        Err(e) => return internal_error(e),
+    }
+    // The tile's product, when it is one of this client's party: its launch URL is where the
+    // user wanted to go.
+    let product = match q.get("product") {
+        Some(id) => match state.directory.product_by_id(id).await {
+            Ok(p) => p.filter(|p| p.party_id == client.registration.party_id),
+            Err(e) => return internal_error(e),
+        },
+        None => None,
+    };
+    let target = product
+        .map(|p| p.launch_url)
+        .or_else(|| client.registration.redirect_uris.first().cloned())
+        .unwrap_or_default();
+    let url = format!(
+        "{initiate}{}iss={}&target_link_uri={}",
+        if initiate.contains('?') { '&' } else { '?' },
+        url_encode(&state.web.public_url),
+        url_encode(&target)
+    );
+    see_other(&url, HeaderMap::new())
+}

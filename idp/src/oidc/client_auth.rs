@@ -1,0 +1,195 @@
+//! Client authentication at the token, revocation and introspection endpoints: exactly the
+//! method the client registered (client_secret_basic, client_secret_post, private_key_jwt, or
+//! none for public clients), never another one it happens to present.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use metadata::client::TokenAuthMethod;
+use serde_json::Value;
+
+use super::{Client, load_client, now, oauth_error, server_error};
+use crate::server::AppState;
+use crate::state::StateStore;
+use crate::web::sha256_hex;
+
+const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+fn invalid_client(why: &str) -> Response {
+    oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", why)
+}
+
+/// `Authorization: Basic` credentials, each part form-urlencoded as RFC 6749 §2.3.1 says.
+fn basic(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let unescape = |s: &str| {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+    };
+    Some((unescape(id)?, unescape(secret)?))
+}
+
+/// The authenticated client, or the error response to send.
+pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Result<Client, Response> {
+    let basic = basic(headers);
+    let assertion = match (
+        form.get("client_assertion_type"),
+        form.get("client_assertion"),
+    ) {
+        (Some(t), Some(a)) if t == ASSERTION_TYPE => Some(a.as_str()),
+        (None, None) => None,
+        _ => return Err(invalid_client("unsupported client assertion")),
+    };
+    let presented_id = match (&basic, assertion) {
+        (Some((id, _)), _) => id.clone(),
+        (None, Some(a)) => metadata::jose::peek_claims(a)
+            .ok()
+            .and_then(|c| c.get("sub").and_then(Value::as_str).map(str::to_owned))
+            .ok_or_else(|| invalid_client("client assertion without subject"))?,
+        (None, None) => form
+            .get("client_id")
+            .cloned()
+            .ok_or_else(|| invalid_client("client authentication required"))?,
+    };
+    if let Some(form_id) = form.get("client_id")
+        && form_id != &presented_id
+    {
+        return Err(invalid_client("client_id does not match the credentials"));
+    }
+    let client = match load_client(state, &presented_id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return Err(invalid_client("unknown client")),
+        Err(e) => return Err(server_error(e)),
+    };
+    let form_secret = form.get("client_secret");
+    let ok = match client.registration.token_endpoint_auth_method {
+        TokenAuthMethod::ClientSecretBasic => match (&basic, form_secret, assertion) {
+            (Some((_, secret)), None, None) => secret_matches(&client, secret),
+            _ => false,
+        },
+        TokenAuthMethod::ClientSecretPost => match (&basic, form_secret, assertion) {
+            (None, Some(secret), None) => secret_matches(&client, secret),
+            _ => false,
+        },
+        TokenAuthMethod::PrivateKeyJwt => match (&basic, form_secret, assertion) {
+            (None, None, Some(a)) => match verify_assertion(state, &client, a).await {
+                Ok(ok) => ok,
+                Err(r) => return Err(r),
+            },
+            _ => false,
+        },
+        TokenAuthMethod::None => basic.is_none() && form_secret.is_none() && assertion.is_none(),
+    };
+    if ok {
+        Ok(client)
+    } else {
+        tracing::info!(client = %client.id(), "client authentication failed");
+        Err(invalid_client("client authentication failed"))
+    }
+}
+
+fn secret_matches(client: &Client, secret: &str) -> bool {
+    match &client.secret_hash {
+        Some(stored) => {
+            let presented = sha256_hex(secret);
+            stored.len() == presented.len()
+                && openssl::memcmp::eq(stored.as_bytes(), presented.as_bytes())
+        }
+        None => false,
+    }
+}
+
+/// private_key_jwt (RFC 7523): signed by a key of the client's registered JWK Set, issued by
+/// and about the client, for this token endpoint, short-lived, and used once.
+async fn verify_assertion(
+    state: &AppState,
+    client: &Client,
+    assertion: &str,
+) -> Result<bool, Response> {
+    let jwks = match client_jwks(state, client).await {
+        Ok(Some(j)) => j,
+        Ok(None) => return Ok(false),
+        Err(e) => return Err(server_error(e)),
+    };
+    let Ok(verified) = metadata::jose::verify(assertion, &jwks) else {
+        return Ok(false);
+    };
+    let c = &verified.claims;
+    let s = |k: &str| c.get(k).and_then(Value::as_str);
+    let endpoint = format!("{}/oidc/token", state.web.public_url);
+    let audience_ok = match c.get("aud") {
+        Some(Value::String(a)) => a == &endpoint || a == &state.web.public_url,
+        Some(Value::Array(list)) => list
+            .iter()
+            .any(|a| a.as_str() == Some(&endpoint) || a.as_str() == Some(&state.web.public_url)),
+        _ => false,
+    };
+    let t = now();
+    let exp = c.get("exp").and_then(Value::as_i64).unwrap_or(0);
+    let fresh = exp > t - 30 && exp <= t + 600;
+    let (Some(jti), true, true, true) = (
+        s("jti"),
+        s("iss") == Some(client.id()) && s("sub") == Some(client.id()),
+        audience_ok,
+        fresh,
+    ) else {
+        return Ok(false);
+    };
+    let key = format!("oidc:jti:{}:{}", client.id(), sha256_hex(jti));
+    let ttl = Duration::from_secs((exp - t + 60).max(60) as u64);
+    match state.state.put_if_absent(&key, b"1", ttl).await {
+        Ok(first) => Ok(first),
+        Err(e) => Err(server_error(e)),
+    }
+}
+
+/// The client's JWK Set: registered inline, or fetched from its jwks_uri (cached five minutes,
+/// so a key rotation at the client reaches openpoort quickly).
+async fn client_jwks(state: &AppState, client: &Client) -> Result<Option<Value>, super::OidcError> {
+    if let Some(j) = &client.registration.jwks {
+        return Ok(Some(j.clone()));
+    }
+    let Some(uri) = &client.registration.jwks_uri else {
+        return Ok(None);
+    };
+    let cache = format!("oidc:client-jwks:{}", client.id());
+    if let Some(j) = super::get_json::<Value>(state, &cache).await? {
+        return Ok(Some(j));
+    }
+    let fetched = async {
+        let r = state
+            .http
+            .get(uri)
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await?
+            .error_for_status()?;
+        r.json::<Value>().await
+    }
+    .await;
+    match fetched {
+        Ok(j) => {
+            super::put_json(state, &cache, &j, Duration::from_secs(300)).await?;
+            Ok(Some(j))
+        }
+        Err(e) => {
+            tracing::warn!(client = %client.id(), error = %e, "cannot fetch the client's jwks_uri");
+            Ok(None)
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! Token introspection (RFC 7662) for the resource servers of a party: a confidential client may
+//! introspect tokens issued to any client of its own party, and learns nothing about others'.
+
+use std::collections::HashMap;
+
+use axum::Form;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde_json::json;
+
+use super::client_auth::authenticate;
+use super::userinfo::live_grant;
+use super::{json_no_store, server_error};
+use crate::server::AppState;
+
+pub async fn introspect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let client = match authenticate(&state, &headers, &form).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if client.registration.is_public() {
+        return super::oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "public clients cannot introspect",
+        );
+    }
+    let Some(token) = form.get("token") else {
+        return super::oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "token is missing",
+        );
+    };
+    match live_grant(&state, token).await {
+        Ok(Some(g)) if g.party_id == client.registration.party_id => json_no_store(
+            StatusCode::OK,
+            json!({
+                "active": true,
+                "client_id": g.client_id,
+                "sub": g.sub,
+                "scope": g.scopes.join(" "),
+                "token_type": "Bearer",
+                "iat": g.issued_at,
+                "exp": g.expires_at,
+                "iss": state.web.public_url,
+            }),
+        ),
+        Ok(_) => json_no_store(StatusCode::OK, json!({"active": false})),
+        Err(e) => server_error(e),
+    }
+}

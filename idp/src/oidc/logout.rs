@@ -1,0 +1,238 @@
+//! RP-initiated logout (`end_session_endpoint`) and back-channel logout tokens (OIDC
+//! Back-Channel Logout 1.0) to every client that received tokens in the ending session.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::{load_client, new_token, now};
+use crate::server::AppState;
+use crate::web::session::{self, SessionData, Who};
+use crate::web::{
+    Text, csrf_ok, csrf_refused, csrf_token, internal_error, message, page, see_other, url_encode,
+};
+
+#[derive(Template)]
+#[template(path = "logout_confirm.html")]
+struct ConfirmPage {
+    csrf: String,
+    post_logout_redirect_uri: String,
+    state: String,
+    client_id: String,
+}
+
+fn bad_request(nl: &str, en: &str) -> Response {
+    message(
+        StatusCode::BAD_REQUEST,
+        "Ongeldig verzoek",
+        Text::new(nl, en),
+        None,
+    )
+}
+
+/// The claims of an ID token openpoort issued (expired ones too: a logout often comes later).
+async fn hint_claims(state: &AppState, hint: &str) -> Result<Option<Value>, super::OidcError> {
+    let mut records = Vec::new();
+    for record in state.keys.list().await? {
+        records.push(record);
+    }
+    let set = metadata::jwks::jwk_set(&records)?;
+    Ok(metadata::jose::verify(hint, &set)
+        .ok()
+        .map(|v| v.claims)
+        .filter(|c| c.get("iss").and_then(Value::as_str) == Some(state.web.public_url.as_str())))
+}
+
+pub async fn end_session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    handle(state, headers, q, false).await
+}
+
+pub async fn end_session_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    handle(state, headers, f, true).await
+}
+
+async fn handle(
+    state: AppState,
+    headers: HeaderMap,
+    p: HashMap<String, String>,
+    posted: bool,
+) -> Response {
+    let param = |k: &str| p.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    let hint = match param("id_token_hint") {
+        Some(h) => match hint_claims(&state, h).await {
+            Ok(Some(c)) => Some(c),
+            Ok(None) => {
+                return bad_request(
+                    "De id_token_hint is niet door openpoort uitgegeven.",
+                    "The id_token_hint was not issued by openpoort.",
+                );
+            }
+            Err(e) => return internal_error(e),
+        },
+        None => None,
+    };
+    let hinted_client = hint.as_ref().and_then(|c| match c.get("aud") {
+        Some(Value::String(a)) => Some(a.clone()),
+        Some(Value::Array(a)) => a.first().and_then(Value::as_str).map(str::to_owned),
+        _ => None,
+    });
+    let client_id = match (param("client_id"), hinted_client.as_deref()) {
+        (Some(a), Some(b)) if a != b => {
+            return bad_request(
+                "client_id en id_token_hint horen niet bij elkaar.",
+                "client_id and id_token_hint do not match.",
+            );
+        }
+        (a, b) => a.or(b).map(str::to_owned),
+    };
+    let redirect = match param("post_logout_redirect_uri") {
+        None => None,
+        Some(uri) => {
+            let client = match &client_id {
+                Some(id) => match load_client(&state, id).await {
+                    Ok(c) => c,
+                    Err(e) => return internal_error(e),
+                },
+                None => None,
+            };
+            match client {
+                Some(c) if c.registration.has_post_logout_redirect_uri(uri) => Some(uri.to_owned()),
+                _ => {
+                    return bad_request(
+                        "Het adres om na het uitloggen naar terug te gaan is niet geregistreerd.",
+                        "The post_logout_redirect_uri is not registered.",
+                    );
+                }
+            }
+        }
+    };
+    let state_param = param("state").map(str::to_owned);
+
+    // Without proof that the request comes from the session's own relying party, the user
+    // confirms, so that a link elsewhere cannot log them out.
+    let s = match session::load(&state, &headers).await {
+        Ok(s) => s,
+        Err(e) => return internal_error(e),
+    };
+    if let Some(s) = s {
+        let hint_matches = hint
+            .as_ref()
+            .and_then(|c| c.get("sid"))
+            .and_then(Value::as_str)
+            == Some(s.data.sid.as_str());
+        let confirmed = posted
+            && csrf_ok(
+                &state.web,
+                &headers,
+                p.get("csrf").map(String::as_str).unwrap_or(""),
+            );
+        if posted && !confirmed {
+            return csrf_refused();
+        }
+        if !hint_matches && !confirmed {
+            let (csrf, set) = csrf_token(&state.web, &headers);
+            return page(
+                StatusCode::OK,
+                &ConfirmPage {
+                    csrf,
+                    post_logout_redirect_uri: redirect.clone().unwrap_or_default(),
+                    state: state_param.clone().unwrap_or_default(),
+                    client_id: client_id.clone().unwrap_or_default(),
+                },
+                set,
+            );
+        }
+        let data = s.data.clone();
+        if let Err(e) = s.destroy(&state).await {
+            return internal_error(e);
+        }
+        backchannel_logout(&state, &data);
+    }
+    let clear = session::clear_cookie(&state.web);
+    match redirect {
+        Some(uri) => {
+            let mut to = uri.clone();
+            if let Some(st) = state_param {
+                to.push_str(&format!(
+                    "{}state={}",
+                    if uri.contains('?') { '&' } else { '?' },
+                    url_encode(&st)
+                ));
+            }
+            see_other(&to, clear)
+        }
+        None => see_other("/inloggen?melding=uitgelogd", clear),
+    }
+}
+
+/// Sends logout tokens to the clients of an ended session, in the background: a slow or dead
+/// relying party must not hold up the user's logout.
+pub fn backchannel_logout(state: &AppState, data: &SessionData) {
+    if data.clients.is_empty() {
+        return;
+    }
+    let (state, data) = (state.clone(), data.clone());
+    tokio::spawn(async move {
+        for client_id in &data.clients {
+            if let Err(e) = send_one(&state, &data, client_id).await {
+                tracing::warn!(client = %client_id, error = %e, "back-channel logout failed");
+            }
+        }
+    });
+}
+
+async fn send_one(
+    state: &AppState,
+    data: &SessionData,
+    client_id: &str,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let Some(client) = load_client(state, client_id).await? else {
+        return Ok(());
+    };
+    let Some(uri) = client.registration.backchannel_logout_uri.clone() else {
+        return Ok(());
+    };
+    let user = match &data.who {
+        Who::Staff { staff_id, .. } => staff_id,
+        Who::Pupil { pupil_id, .. } => pupil_id,
+    };
+    let t = now();
+    let claims = json!({
+        "iss": state.web.public_url,
+        "aud": client.id(),
+        "iat": t,
+        "exp": t + 120,
+        "jti": new_token(),
+        "sub": state.broker.pseudonym(&client.sector(), user)?,
+        "sid": data.sid,
+        "events": {"http://schemas.openid.net/event/backchannel-logout": {}},
+    });
+    let key = state
+        .keys
+        .current_signing_key(client.registration.id_token_signed_response_alg)
+        .await?;
+    let token = metadata::jose::sign(&key, "logout+jwt", &claims)?;
+    state
+        .http
+        .post(uri)
+        .timeout(Duration::from_secs(5))
+        .form(&[("logout_token", token)])
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok(())
+}

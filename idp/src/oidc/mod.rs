@@ -1,0 +1,312 @@
+//! The OpenID Connect provider: one file per endpoint, the grants they share here.
+//!
+//! Codes, access tokens and refresh tokens are random values the client holds; openpoort keeps
+//! their SHA-256 in the short-lived state store with what they grant. Every token issued from
+//! one authorization code belongs to one family; replaying that code, or reusing a rotated
+//! refresh token, ends the family and with it every token still alive in it.
+
+mod authorize;
+mod client_auth;
+mod discovery;
+mod introspect;
+mod jwks;
+mod logout;
+mod revoke;
+mod token;
+mod userinfo;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use broker::{Context, Release};
+use metadata::client::ClientRegistration;
+
+use crate::server::AppState;
+use crate::state::StateStore;
+use crate::web::session::Who;
+use crate::web::{random_token, sha256_hex};
+
+pub use logout::backchannel_logout;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::discovery),
+        )
+        .route("/oidc/jwks", get(jwks::jwks))
+        .route("/oidc/authorize", get(authorize::authorize))
+        .route("/oidc/token", post(token::token))
+        .route(
+            "/oidc/userinfo",
+            get(userinfo::userinfo).post(userinfo::userinfo),
+        )
+        .route("/oidc/revoke", post(revoke::revoke))
+        .route("/oidc/introspect", post(introspect::introspect))
+        .route(
+            "/oidc/logout",
+            get(logout::end_session).post(logout::end_session_form),
+        )
+        .route("/oidc/initiate/{client}", get(authorize::initiate))
+}
+
+pub const CODE_TTL: Duration = Duration::from_secs(60);
+pub const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(600);
+/// A school day: a refresh token outlives neither the session rules nor the day.
+pub const REFRESH_TOKEN_TTL: Duration = Duration::from_secs(12 * 3_600);
+pub const ID_TOKEN_TTL: Duration = Duration::from_secs(300);
+
+/// A registered client with its owner.
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub registration: ClientRegistration,
+    pub secret_hash: Option<String>,
+}
+
+impl Client {
+    pub fn id(&self) -> &str {
+        &self.registration.client_id
+    }
+
+    /// The pairwise sector: the client's own, or its party's (all clients of one publisher see
+    /// one identifier per user).
+    pub fn sector(&self) -> String {
+        let party = format!("party:{}", self.registration.party_id);
+        self.registration.sector(&party).to_owned()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OidcError {
+    #[error("register: {0}")]
+    Directory(#[from] directory::DirectoryError),
+    #[error("state store: {0}")]
+    State(#[from] crate::state::StateError),
+    #[error("stored grant: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("signing: {0}")]
+    Keys(#[from] certs::CertsError),
+    #[error("token: {0}")]
+    Jose(#[from] metadata::jose::JoseError),
+    #[error("release decision: {0}")]
+    Broker(#[from] broker::BrokerError),
+    #[error("stored client {0} does not parse: {1}")]
+    BadRegistration(String, String),
+}
+
+pub async fn load_client(state: &AppState, client_id: &str) -> Result<Option<Client>, OidcError> {
+    if client_id.is_empty() || client_id.len() > 128 {
+        return Ok(None);
+    }
+    let Some(stored) = state.directory.oidc_client(client_id).await? else {
+        return Ok(None);
+    };
+    let registration: ClientRegistration = serde_json::from_str(&stored.registration)
+        .map_err(|e| OidcError::BadRegistration(client_id.to_owned(), e.to_string()))?;
+    Ok(Some(Client {
+        registration,
+        secret_hash: stored.secret_hash,
+    }))
+}
+
+/// Who a grant is about: enough to decide again (refresh) and to answer userinfo.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GrantSubject {
+    pub who: Who,
+    pub school_id: String,
+    pub context: Context,
+    pub auth_time: i64,
+    pub sid: String,
+}
+
+impl GrantSubject {
+    pub fn user_id(&self) -> &str {
+        match &self.who {
+            Who::Staff { staff_id, .. } => staff_id,
+            Who::Pupil { pupil_id, .. } => pupil_id,
+        }
+    }
+
+    pub fn broker_subject(&self) -> broker::Subject {
+        match &self.who {
+            Who::Staff { staff_id, .. } => broker::Subject::Staff(staff_id.clone()),
+            Who::Pupil { pupil_id, .. } => broker::Subject::Pupil(pupil_id.clone()),
+        }
+    }
+
+    pub fn acr(&self) -> &'static str {
+        match self.context {
+            Context::SchoolNetwork => metadata::discovery::ACR_SCHOOL_NETWORK,
+            Context::HomeCode => metadata::discovery::ACR_HOME_CODE,
+            Context::Password => metadata::discovery::ACR_PASSWORD,
+        }
+    }
+}
+
+/// What an authorization code grants, kept until the client redeems it (once).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CodeGrant {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub code_challenge: Option<String>,
+    pub nonce: Option<String>,
+    pub scopes: Vec<String>,
+    pub subject: GrantSubject,
+    /// The released claims, from the decision made while the user was there.
+    pub claims: Map<String, Value>,
+    pub family: String,
+}
+
+/// What an access token grants (userinfo, introspection).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AccessGrant {
+    pub client_id: String,
+    pub party_id: String,
+    pub scopes: Vec<String>,
+    /// `sub` as the client knows it: pairwise, or the client id for client credentials.
+    pub sub: String,
+    pub claims: Map<String, Value>,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub family: Option<String>,
+}
+
+/// What a refresh token grants: a new decision and new tokens for the same subject.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RefreshGrant {
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    pub subject: GrantSubject,
+    pub family: String,
+}
+
+pub fn code_key(code: &str) -> String {
+    format!("oidc:code:{}", sha256_hex(code))
+}
+pub fn code_used_key(code: &str) -> String {
+    format!("oidc:code-used:{}", sha256_hex(code))
+}
+pub fn access_key(token: &str) -> String {
+    format!("oidc:at:{}", sha256_hex(token))
+}
+pub fn refresh_key(token: &str) -> String {
+    format!("oidc:rt:{}", sha256_hex(token))
+}
+pub fn refresh_used_key(token: &str) -> String {
+    format!("oidc:rt-used:{}", sha256_hex(token))
+}
+pub fn family_key(family: &str) -> String {
+    format!("oidc:family:{family}")
+}
+
+pub async fn put_json<T: Serialize>(
+    state: &AppState,
+    key: &str,
+    value: &T,
+    ttl: Duration,
+) -> Result<(), OidcError> {
+    state
+        .state
+        .put(key, &serde_json::to_vec(value)?, ttl)
+        .await?;
+    Ok(())
+}
+
+pub async fn get_json<T: for<'de> Deserialize<'de>>(
+    state: &AppState,
+    key: &str,
+) -> Result<Option<T>, OidcError> {
+    match state.state.get(key).await? {
+        Some(raw) => Ok(Some(serde_json::from_slice(&raw)?)),
+        None => Ok(None),
+    }
+}
+
+pub async fn family_alive(state: &AppState, family: &str) -> Result<bool, OidcError> {
+    Ok(state.state.get(&family_key(family)).await?.is_some())
+}
+
+/// Ends a token family: every access and refresh token issued in it stops working.
+pub async fn revoke_family(state: &AppState, family: &str) -> Result<(), OidcError> {
+    state.state.delete(&family_key(family)).await?;
+    Ok(())
+}
+
+/// The released claims as OIDC claims (single values as strings, multiple as arrays).
+pub fn claims_of(release: &Release) -> Map<String, Value> {
+    let mut claims = Map::new();
+    for (attribute, value) in &release.claims {
+        let v = match value {
+            broker::Value::One(s) => Value::String(s.clone()),
+            broker::Value::Many(list) => json!(list),
+        };
+        claims.insert(attribute.oidc_claim().to_owned(), v);
+    }
+    claims
+}
+
+/// Catalogue attributes for the requested scopes.
+pub fn requested_attributes(scopes: &[String]) -> Vec<broker::Attribute> {
+    let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+    metadata::scopes::attributes_for_scopes(&scopes)
+        .into_iter()
+        .filter_map(|name| broker::Attribute::parse(name).ok())
+        .collect()
+}
+
+pub fn new_token() -> String {
+    random_token()
+}
+
+/// A JSON answer with the headers RFC 6749 requires on token responses.
+pub fn json_no_store(status: StatusCode, body: Value) -> Response {
+    let mut r = (status, axum::Json(body)).into_response();
+    let h = r.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    r
+}
+
+/// An OAuth error for JSON endpoints.
+pub fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    let mut r = json_no_store(
+        status,
+        json!({"error": error, "error_description": description}),
+    );
+    if status == StatusCode::UNAUTHORIZED {
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"openpoort\""),
+        );
+    }
+    r
+}
+
+pub fn server_error(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "OpenID Connect request failed");
+    oauth_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "server_error",
+        "internal error",
+    )
+}
+
+/// The bearer token of a request, if it carries exactly one in the Authorization header.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+pub fn now() -> i64 {
+    crate::app::unix_now()
+}

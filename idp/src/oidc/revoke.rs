@@ -1,0 +1,52 @@
+//! Token revocation (RFC 7009). Revoking a refresh token ends its whole family (the access
+//! tokens issued with it too); an unknown or foreign token is answered like a revoked one.
+
+use std::collections::HashMap;
+
+use axum::Form;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::client_auth::authenticate;
+use super::{
+    AccessGrant, RefreshGrant, access_key, get_json, refresh_key, revoke_family, server_error,
+};
+use crate::server::AppState;
+use crate::state::StateStore;
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let client = match authenticate(&state, &headers, &form).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let Some(token) = form.get("token") else {
+        return super::oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "token is missing",
+        );
+    };
+    let result = async {
+        if let Some(grant) = get_json::<RefreshGrant>(&state, &refresh_key(token)).await?
+            && grant.client_id == client.id()
+        {
+            state.state.delete(&refresh_key(token)).await?;
+            revoke_family(&state, &grant.family).await?;
+        } else if let Some(grant) = get_json::<AccessGrant>(&state, &access_key(token)).await?
+            && grant.client_id == client.id()
+        {
+            state.state.delete(&access_key(token)).await?;
+        }
+        Ok::<(), super::OidcError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(e) => server_error(e),
+    }
+}

@@ -1,0 +1,380 @@
+//! The token endpoint: authorization_code (single use; a replay ends everything it issued),
+//! refresh_token (rotated; reuse of an old one ends the family) and client_credentials.
+
+use std::collections::HashMap;
+
+use axum::Form;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Map, Value, json};
+
+use broker::{Decision, ReleaseRequest};
+use metadata::client::GrantType;
+
+use super::client_auth::authenticate;
+use super::{
+    ACCESS_TOKEN_TTL, AccessGrant, Client, CodeGrant, GrantSubject, ID_TOKEN_TTL, OidcError,
+    REFRESH_TOKEN_TTL, RefreshGrant, access_key, claims_of, code_key, code_used_key, family_alive,
+    json_no_store, new_token, now, oauth_error, put_json, refresh_key, refresh_used_key,
+    requested_attributes, revoke_family, server_error,
+};
+use crate::server::AppState;
+use crate::state::StateStore;
+
+fn invalid_grant(why: &str) -> Response {
+    oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", why)
+}
+
+pub async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let client = match authenticate(&state, &headers, &form).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let result = match form.get("grant_type").map(String::as_str) {
+        Some("authorization_code") if client.registration.allows(GrantType::AuthorizationCode) => {
+            authorization_code(&state, &client, &form).await
+        }
+        Some("refresh_token") if client.registration.allows(GrantType::RefreshToken) => {
+            refresh(&state, &client, &form).await
+        }
+        Some("client_credentials") if client.registration.allows(GrantType::ClientCredentials) => {
+            client_credentials(&state, &client, &form).await
+        }
+        Some("authorization_code" | "refresh_token" | "client_credentials") => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unauthorized_client",
+                "this client may not use this grant type",
+            );
+        }
+        _ => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "unsupported grant_type",
+            );
+        }
+    };
+    result.unwrap_or_else(server_error)
+}
+
+/// PKCE S256: BASE64URL(SHA256(verifier)) == challenge (RFC 7636 §4.6).
+fn pkce_ok(verifier: &str, challenge: &str) -> bool {
+    let valid = (43..=128).contains(&verifier.len())
+        && verifier
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+    let computed = URL_SAFE_NO_PAD.encode(openssl::sha::sha256(verifier.as_bytes()));
+    valid
+        && computed.len() == challenge.len()
+        && openssl::memcmp::eq(computed.as_bytes(), challenge.as_bytes())
+}
+
+async fn authorization_code(
+    state: &AppState,
+    client: &Client,
+    form: &HashMap<String, String>,
+) -> Result<Response, OidcError> {
+    let Some(code) = form.get("code") else {
+        return Ok(invalid_grant("code is missing"));
+    };
+    let Some(raw) = state.state.take(&code_key(code)).await? else {
+        // Unknown, expired or already used. A used one is a replay: whoever holds it now may
+        // have stolen it, so everything issued from it ends.
+        if let Some(family) = state.state.get(&code_used_key(code)).await? {
+            let family = String::from_utf8_lossy(&family).into_owned();
+            revoke_family(state, &family).await?;
+            tracing::warn!(client = %client.id(), "authorization code replayed; its tokens are revoked");
+        }
+        return Ok(invalid_grant(
+            "the code is invalid, expired or already used",
+        ));
+    };
+    let grant: CodeGrant = serde_json::from_slice(&raw)?;
+    state
+        .state
+        .put(
+            &code_used_key(code),
+            grant.family.as_bytes(),
+            REFRESH_TOKEN_TTL,
+        )
+        .await?;
+    if grant.client_id != client.id() {
+        revoke_family(state, &grant.family).await?;
+        return Ok(invalid_grant("the code was issued to another client"));
+    }
+    if form.get("redirect_uri") != Some(&grant.redirect_uri) {
+        revoke_family(state, &grant.family).await?;
+        return Ok(invalid_grant(
+            "redirect_uri does not match the authorization request",
+        ));
+    }
+    match (&grant.code_challenge, form.get("code_verifier")) {
+        (Some(challenge), Some(verifier)) if pkce_ok(verifier, challenge) => {}
+        (None, None) => {}
+        _ => {
+            revoke_family(state, &grant.family).await?;
+            return Ok(invalid_grant("PKCE verification failed"));
+        }
+    }
+    let sub = pairwise(state, client, &grant.subject)?;
+    let response = issue(
+        state,
+        client,
+        &grant.subject,
+        &sub,
+        grant.scopes,
+        grant.claims,
+        Some(&grant.family),
+        grant.nonce.as_deref(),
+        Some(code),
+    )
+    .await?;
+    Ok(response)
+}
+
+async fn refresh(
+    state: &AppState,
+    client: &Client,
+    form: &HashMap<String, String>,
+) -> Result<Response, OidcError> {
+    let Some(token) = form.get("refresh_token") else {
+        return Ok(invalid_grant("refresh_token is missing"));
+    };
+    let Some(raw) = state.state.take(&refresh_key(token)).await? else {
+        if let Some(family) = state.state.get(&refresh_used_key(token)).await? {
+            // A rotated-away token came back: one of the two holders is not the client.
+            revoke_family(state, &String::from_utf8_lossy(&family)).await?;
+            tracing::warn!(client = %client.id(), "refresh token reused; its family is revoked");
+        }
+        return Ok(invalid_grant(
+            "the refresh token is invalid, expired or already used",
+        ));
+    };
+    let grant: RefreshGrant = serde_json::from_slice(&raw)?;
+    state
+        .state
+        .put(
+            &refresh_used_key(token),
+            grant.family.as_bytes(),
+            REFRESH_TOKEN_TTL,
+        )
+        .await?;
+    if grant.client_id != client.id() {
+        revoke_family(state, &grant.family).await?;
+        return Ok(invalid_grant(
+            "the refresh token was issued to another client",
+        ));
+    }
+    if !family_alive(state, &grant.family).await? {
+        return Ok(invalid_grant("the refresh token was revoked"));
+    }
+    // Decide again: a revoked consent, an expired licence or a deactivated account ends the
+    // refresh at once.
+    let requested = requested_attributes(&grant.scopes);
+    let sector = client.sector();
+    let decision = state
+        .broker
+        .decide(
+            &ReleaseRequest {
+                subject: grant.subject.broker_subject(),
+                school_id: &grant.subject.school_id,
+                party_id: &client.registration.party_id,
+                product_id: None,
+                requested: Some(&requested),
+                context: grant.subject.context,
+                sector: Some(&sector),
+            },
+            now(),
+        )
+        .await?;
+    let release = match decision {
+        Decision::Allow(r) => r,
+        Decision::Deny(_) => {
+            revoke_family(state, &grant.family).await?;
+            return Ok(invalid_grant(
+                "the school's rules no longer allow this login",
+            ));
+        }
+    };
+    let sub = release.subject().to_owned();
+    issue(
+        state,
+        client,
+        &grant.subject,
+        &sub,
+        grant.scopes,
+        claims_of(&release),
+        Some(&grant.family),
+        None,
+        None,
+    )
+    .await
+}
+
+async fn client_credentials(
+    state: &AppState,
+    client: &Client,
+    form: &HashMap<String, String>,
+) -> Result<Response, OidcError> {
+    // Only scopes the client registered, and never the user scopes: there is no user here.
+    let requested: Vec<String> = form
+        .get("scope")
+        .map(|s| {
+            s.split(' ')
+                .filter(|x| !x.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(bad) = requested
+        .iter()
+        .find(|s| !client.registration.scopes.contains(s) || s.as_str() == "openid")
+    {
+        return Ok(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            &format!("scope {bad} is not available to this client"),
+        ));
+    }
+    let t = now();
+    let token = new_token();
+    let grant = AccessGrant {
+        client_id: client.id().to_owned(),
+        party_id: client.registration.party_id.clone(),
+        scopes: requested.clone(),
+        sub: client.id().to_owned(),
+        claims: Map::new(),
+        issued_at: t,
+        expires_at: t + ACCESS_TOKEN_TTL.as_secs() as i64,
+        family: None,
+    };
+    put_json(state, &access_key(&token), &grant, ACCESS_TOKEN_TTL).await?;
+    Ok(json_no_store(
+        StatusCode::OK,
+        json!({
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": ACCESS_TOKEN_TTL.as_secs(),
+            "scope": requested.join(" "),
+        }),
+    ))
+}
+
+/// The pairwise `sub` of a grant's user for this client.
+fn pairwise(
+    state: &AppState,
+    client: &Client,
+    subject: &GrantSubject,
+) -> Result<String, OidcError> {
+    Ok(state
+        .broker
+        .pseudonym(&client.sector(), subject.user_id())?)
+}
+
+/// Access token, refresh token (when the client may refresh) and ID token.
+#[allow(clippy::too_many_arguments)]
+async fn issue(
+    state: &AppState,
+    client: &Client,
+    subject: &GrantSubject,
+    sub: &str,
+    scopes: Vec<String>,
+    claims: Map<String, Value>,
+    family: Option<&str>,
+    nonce: Option<&str>,
+    code: Option<&str>,
+) -> Result<Response, OidcError> {
+    let t = now();
+    let access = new_token();
+    let grant = AccessGrant {
+        client_id: client.id().to_owned(),
+        party_id: client.registration.party_id.clone(),
+        scopes: scopes.clone(),
+        sub: sub.to_owned(),
+        claims: claims.clone(),
+        issued_at: t,
+        expires_at: t + ACCESS_TOKEN_TTL.as_secs() as i64,
+        family: family.map(str::to_owned),
+    };
+    put_json(state, &access_key(&access), &grant, ACCESS_TOKEN_TTL).await?;
+
+    let refresh = match (family, client.registration.allows(GrantType::RefreshToken)) {
+        (Some(f), true) => {
+            let token = new_token();
+            let grant = RefreshGrant {
+                client_id: client.id().to_owned(),
+                scopes: scopes.clone(),
+                subject: subject.clone(),
+                family: f.to_owned(),
+            };
+            put_json(state, &refresh_key(&token), &grant, REFRESH_TOKEN_TTL).await?;
+            Some(token)
+        }
+        _ => None,
+    };
+
+    let mut id = Map::new();
+    id.insert("iss".into(), json!(state.web.public_url));
+    id.insert("aud".into(), json!(client.id()));
+    id.insert("azp".into(), json!(client.id()));
+    id.insert("iat".into(), json!(t));
+    id.insert("exp".into(), json!(t + ID_TOKEN_TTL.as_secs() as i64));
+    id.insert("auth_time".into(), json!(subject.auth_time));
+    id.insert("acr".into(), json!(subject.acr()));
+    id.insert("sid".into(), json!(subject.sid));
+    if let Some(n) = nonce {
+        id.insert("nonce".into(), json!(n));
+    }
+    id.insert("at_hash".into(), json!(metadata::jose::half_hash(&access)));
+    if let Some(c) = code {
+        id.insert("c_hash".into(), json!(metadata::jose::half_hash(c)));
+    }
+    for (k, v) in claims {
+        id.insert(k, v);
+    }
+    // `sub` last, so that no released claim can stand in for it.
+    id.insert("sub".into(), json!(sub));
+    let key = state
+        .keys
+        .current_signing_key(client.registration.id_token_signed_response_alg)
+        .await?;
+    let id_token = metadata::jose::sign(&key, "JWT", &Value::Object(id))?;
+
+    let mut body = json!({
+        "access_token": access,
+        "token_type": "Bearer",
+        "expires_in": ACCESS_TOKEN_TTL.as_secs(),
+        "id_token": id_token,
+        "scope": scopes.join(" "),
+    });
+    if let Some(r) = refresh {
+        body["refresh_token"] = json!(r);
+    }
+    Ok(json_no_store(StatusCode::OK, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pkce_ok;
+
+    #[test]
+    fn pkce_matches_the_rfc_7636_example() {
+        // RFC 7636, Appendix B.
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        assert!(pkce_ok(verifier, challenge));
+        assert!(
+            !pkce_ok(challenge, challenge),
+            "the challenge itself (plain) is refused"
+        );
+        assert!(!pkce_ok("short", challenge));
+    }
+}

@@ -1,0 +1,140 @@
+//! The OAuth scopes openpoort understands and the catalogue attributes each one asks for.
+//!
+//! A scope is a request, not a grant: the broker's release policy still decides per party which
+//! of the asked attributes are released (names, e-mail and ECK-iD only where the party's policy
+//! allows them). Attributes are named by their catalogue names (the broker's `Attribute::name`),
+//! so this crate does not depend on the broker.
+//!
+//! | scope | asks for |
+//! |---|---|
+//! | `openid` | an OpenID Connect login and openpoort's defaults: the pairwise `subject`, `affiliation` (role), `home_organization` (BRIN), `home_organization_branch` (vestigingscode), `groups` and `jaargroep` |
+//! | `profile` | the user's name: `given_name`, `family_name`, `tussenvoegsels` |
+//! | `email` | `email` (staff only: pupils have no address in openpoort) |
+//! | `eckid` | `eck_id`, the Edu-K chain identifier, where the school has one for the user |
+//! | `school` | the school part of the defaults: `affiliation`, `home_organization`, `home_organization_branch` |
+//! | `groups` | the group part of the defaults: `groups`, `jaargroep` |
+//!
+//! `school` and `groups` add nothing to `openid`; they exist so that a client can say which part
+//! of the defaults it actually uses, which the consent and audit pages can show.
+
+/// Every scope a client may register and ask for, in the order discovery lists them.
+pub const SUPPORTED_SCOPES: [&str; 6] = ["openid", "profile", "email", "eckid", "school", "groups"];
+
+/// The catalogue in the broker's order, so that the result does not depend on scope order.
+const CATALOGUE: [&str; 11] = [
+    "subject",
+    "affiliation",
+    "home_organization",
+    "home_organization_branch",
+    "groups",
+    "jaargroep",
+    "eck_id",
+    "given_name",
+    "family_name",
+    "tussenvoegsels",
+    "email",
+];
+
+const SCHOOL: [&str; 3] = [
+    "affiliation",
+    "home_organization",
+    "home_organization_branch",
+];
+const GROUPS: [&str; 2] = ["groups", "jaargroep"];
+const DEFAULTS: [&str; 6] = [
+    "subject",
+    "affiliation",
+    "home_organization",
+    "home_organization_branch",
+    "groups",
+    "jaargroep",
+];
+
+/// The catalogue attributes a scope asks for; empty for a scope openpoort does not know.
+fn attributes_for_scope(scope: &str) -> &'static [&'static str] {
+    match scope {
+        "openid" => &DEFAULTS,
+        "profile" => &["given_name", "family_name", "tussenvoegsels"],
+        "email" => &["email"],
+        "eckid" => &["eck_id"],
+        "school" => &SCHOOL,
+        "groups" => &GROUPS,
+        // An authorization request may carry scopes of other specifications; ignoring them is
+        // what RFC 6749 section 3.3 allows, and registration already refuses unknown scopes.
+        _ => &[],
+    }
+}
+
+/// The catalogue names of the attributes the given scopes ask for, each once, in catalogue
+/// order. Unknown scopes contribute nothing.
+pub fn attributes_for_scopes(scopes: &[&str]) -> Vec<&'static str> {
+    CATALOGUE
+        .into_iter()
+        .filter(|attribute| {
+            scopes
+                .iter()
+                .any(|scope| attributes_for_scope(scope).contains(attribute))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openid_releases_the_defaults_and_profile_adds_names() {
+        assert_eq!(attributes_for_scopes(&["openid"]), DEFAULTS.to_vec());
+        assert_eq!(
+            attributes_for_scopes(&["profile", "openid"]),
+            [
+                "subject",
+                "affiliation",
+                "home_organization",
+                "home_organization_branch",
+                "groups",
+                "jaargroep",
+                "given_name",
+                "family_name",
+                "tussenvoegsels",
+            ]
+        );
+        assert_eq!(
+            attributes_for_scopes(&["openid", "email", "eckid"]),
+            [
+                "subject",
+                "affiliation",
+                "home_organization",
+                "home_organization_branch",
+                "groups",
+                "jaargroep",
+                "eck_id",
+                "email",
+            ]
+        );
+    }
+
+    #[test]
+    fn school_and_groups_are_parts_of_the_defaults_and_unknown_scopes_add_nothing() {
+        assert_eq!(attributes_for_scopes(&["school"]), SCHOOL.to_vec());
+        assert_eq!(attributes_for_scopes(&["groups"]), GROUPS.to_vec());
+        assert!(attributes_for_scopes(&["address", "phone", ""]).is_empty());
+        assert!(attributes_for_scopes(&[]).is_empty());
+        // Repeated and overlapping scopes name each attribute once.
+        assert_eq!(
+            attributes_for_scopes(&["groups", "openid", "groups", "school"]),
+            DEFAULTS.to_vec()
+        );
+    }
+
+    #[test]
+    fn every_supported_scope_asks_for_catalogue_attributes() {
+        for scope in SUPPORTED_SCOPES {
+            let attributes = attributes_for_scope(scope);
+            assert!(!attributes.is_empty(), "{scope}");
+            for attribute in attributes {
+                assert!(CATALOGUE.contains(attribute), "{scope}: {attribute}");
+            }
+        }
+    }
+}
