@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{AssertSqlSafe, SqlSafeStr};
 
 use crate::error::{DirectoryError, Result};
@@ -91,6 +93,10 @@ impl Pool {
                     .create_if_missing(true)
                     // WAL lets readers (logins) go on while an import writes.
                     .journal_mode(SqliteJournalMode::Wal)
+                    // In WAL mode NORMAL cannot corrupt the database; a power cut may lose the
+                    // last commits, which FULL would keep at the price of an fsync per audited
+                    // login. Deployments that need every row durable run PostgreSQL.
+                    .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10));
                 if let Some(parent) = options.get_filename().parent()
