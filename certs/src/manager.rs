@@ -68,7 +68,14 @@ pub struct KeyManager<S: KeyStorage> {
     kek: Kek,
     profile: CertificateProfile,
     decrypted: Mutex<HashMap<String, SigningKey>>,
+    /// The stored records as last read, for signing on the hot path: every ID token would
+    /// otherwise read the key table. A rotation by another node is seen within
+    /// [`RECORDS_TTL`]; relying parties already hold the next key from the JWKS by then.
+    records: Mutex<Option<(std::time::Instant, Vec<KeyRecord>)>>,
 }
+
+/// How long signing keeps using the key records it read.
+pub const RECORDS_TTL: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl<S: KeyStorage> KeyManager<S> {
     pub fn new(storage: S, kek: Kek, profile: CertificateProfile) -> Self {
@@ -77,7 +84,25 @@ impl<S: KeyStorage> KeyManager<S> {
             kek,
             profile,
             decrypted: Mutex::new(HashMap::new()),
+            records: Mutex::new(None),
         }
+    }
+
+    /// The key records, from the short cache when it is fresh.
+    async fn cached_records(&self) -> Result<Vec<KeyRecord>, CertsError> {
+        if let Some((at, records)) = &*self.records.lock().unwrap_or_else(|e| e.into_inner())
+            && at.elapsed() < RECORDS_TTL
+        {
+            return Ok(records.clone());
+        }
+        let records = self.storage.load_keys().await?;
+        *self.records.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((std::time::Instant::now(), records.clone()));
+        Ok(records)
+    }
+
+    fn forget_cached_records(&self) {
+        *self.records.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     pub fn storage(&self) -> &S {
@@ -141,6 +166,7 @@ impl<S: KeyStorage> KeyManager<S> {
     ///
     /// Two nodes rotating at the same moment rotate twice; run rotation from one place.
     pub async fn rotate(&self, alg: Algorithm, now: i64) -> Result<KeyRecord, CertsError> {
+        self.forget_cached_records();
         let records = self.storage.load_keys().await?;
         if single(&records, alg, KeyState::Current)?.is_none() {
             return Err(CertsError::NoCurrentKey(alg));
@@ -151,6 +177,7 @@ impl<S: KeyStorage> KeyManager<S> {
 
         let new_next = self.generate(alg, KeyState::Next, now)?;
         self.storage.rotate(alg, new_next, now).await?;
+        self.forget_cached_records();
 
         let records = self.storage.load_keys().await?;
         self.forget_unpublished(&records);
@@ -161,7 +188,7 @@ impl<S: KeyStorage> KeyManager<S> {
 
     /// The decrypted current key of `alg`.
     pub async fn current_signing_key(&self, alg: Algorithm) -> Result<SigningKey, CertsError> {
-        let records = self.storage.load_keys().await?;
+        let records = self.cached_records().await?;
         let current =
             single(&records, alg, KeyState::Current)?.ok_or(CertsError::NoCurrentKey(alg))?;
         let key = self.signing_key(current)?;
@@ -171,7 +198,7 @@ impl<S: KeyStorage> KeyManager<S> {
 
     /// Current and next records of `alg` (what JWKS and SAML metadata publish), current first.
     pub async fn published(&self, alg: Algorithm) -> Result<Vec<KeyRecord>, CertsError> {
-        let records = self.storage.load_keys().await?;
+        let records = self.cached_records().await?;
         let current = single(&records, alg, KeyState::Current)?;
         let next = single(&records, alg, KeyState::Next)?;
         Ok(current.into_iter().chain(next).cloned().collect())
