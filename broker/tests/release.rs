@@ -647,3 +647,33 @@ on_both_backends! {
         assert!(p.empty_because.is_none() && p.tiles.len() == 1);
     }
 }
+
+on_both_backends! {
+    async fn pairwise_identifiers_stay_the_same_after_re_importing_the_same_school(d: Directory) {
+        use directory::edexml::{Limits, parse};
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/edexml-2.1/EDEXML.Voorbeeld.2.1.xml");
+        let xml = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let nummer = Bestuursnummer::parse("99999").unwrap();
+        d.create_board(&nummer, "Stichting", &op()).await.unwrap();
+        let school = d.create_school(&NewSchool {
+            bestuursnummer: nummer, brin: Brin::parse("99ZZ").unwrap(),
+            vestigingscode: Vestigingscode::parse("00").unwrap(), name: "Voorbeeldschool".into(),
+        }, &op()).await.unwrap();
+        let kek = Kek::generate();
+        let broker = Broker::new(d.clone(), &d, &kek, now()).await.unwrap();
+        let snapshot = parse(xml.as_bytes(), &Limits::default()).unwrap();
+        d.import_snapshot(&snapshot, false, &op()).await.unwrap();
+        let ids = |pupils: Vec<directory::people::Pupil>| pupils.into_iter().map(|p| (p.las_key, p.id)).collect::<std::collections::BTreeMap<_, _>>();
+        let before = ids(d.pupils_of_school(&school.id).await.unwrap());
+        let pseudonyms = |ids: &std::collections::BTreeMap<String, String>, sector: &str| {
+            ids.values().map(|id| broker.pseudonym(sector, id).unwrap()).collect::<Vec<_>>()
+        };
+        let (a, b) = (pseudonyms(&before, "party:a"), pseudonyms(&before, "party:b"));
+        assert!(a.iter().zip(&b).all(|(x, y)| x != y), "parties see different identifiers");
+
+        d.import_snapshot(&snapshot, false, &op()).await.unwrap();
+        let after = ids(d.pupils_of_school(&school.id).await.unwrap());
+        assert_eq!(after, before);
+        assert_eq!(pseudonyms(&after, "party:a"), a, "the same pseudonyms after a re-import");
+    }
+}

@@ -8,7 +8,9 @@
 pub mod audit;
 pub mod credentials;
 pub mod db;
+pub mod edexml;
 pub mod error;
+pub mod import;
 pub mod keys;
 pub mod model;
 pub mod oidc_clients;

@@ -63,6 +63,9 @@ pub enum Command {
     /// Staff accounts: add (mails an activation link), invite again, deactivate.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// Imports: an EDEXML file from a school's LAS.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// OpenID Connect clients of parties.
     #[command(subcommand)]
     Client(ClientCommand),
@@ -121,6 +124,17 @@ pub enum StaffCommand {
     Deactivate {
         #[arg(long, value_parser = |s: &str| Email::parse(s).map_err(|e| e.to_string()))]
         email: Email,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Read an EDEXML 2.0/2.1 file (the complete current state of one school location), show the
+    /// difference, and apply it in one transaction (or, with --dry-run, only show it).
+    Edexml {
+        file: PathBuf,
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 

@@ -12,9 +12,9 @@ use crate::links::send_link;
 
 use crate::app::{self, AppError};
 use crate::cli::{
-    AuditCommand, BoardCommand, ClientAdd, ClientCommand, Command, ConsentCommand, IpRangeCommand,
-    KeysCommand, LicenceAdd, LicenceCommand, NoticeCommand, PartyCommand, ProductCommand,
-    PupilCommand, SchoolCommand, StaffCommand,
+    AuditCommand, BoardCommand, ClientAdd, ClientCommand, Command, ConsentCommand, ImportCommand,
+    IpRangeCommand, KeysCommand, LicenceAdd, LicenceCommand, NoticeCommand, PartyCommand,
+    ProductCommand, PupilCommand, SchoolCommand, StaffCommand,
 };
 use crate::config::Config;
 
@@ -347,6 +347,9 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
             println!("pincode / PIN: {pin}");
             println!("{}/thuis?code={code}", config.server.public_url);
         }
+        Command::Import(ImportCommand::Edexml { file, dry_run }) => {
+            import_edexml(config, d, &file, dry_run, &actor).await?
+        }
         Command::Client(ClientCommand::Add(add)) => add_client(config, d, *add, &actor).await?,
         Command::Client(ClientCommand::RotateSecret { client_id }) => {
             let secret = crate::web::random_token();
@@ -545,6 +548,55 @@ async fn staff_and_school(
             key: email.to_string(),
         })?;
     Ok((staff, d.require_school(school).await?))
+}
+
+async fn import_edexml(
+    config: &Config,
+    d: &Directory,
+    file: &std::path::Path,
+    dry_run: bool,
+    actor: &Actor,
+) -> Result<(), AppError> {
+    let bytes =
+        std::fs::read(file).map_err(AppError::io(format!("cannot read {}", file.display())))?;
+    let snapshot = directory::edexml::parse(&bytes, &directory::edexml::Limits::default())
+        .map_err(|problems| AppError::Usage(format!("{}: {problems}", file.display())))?;
+    let report = d.import_snapshot(&snapshot, dry_run, actor).await?;
+    let line = |what: &str, c: &directory::import::Changes| {
+        println!(
+            "{what}: {} nieuw / added, {} gewijzigd / changed, {} verwijderd / removed",
+            c.added.len(),
+            c.changed.len(),
+            c.removed.len()
+        );
+    };
+    println!(
+        "{} {}",
+        snapshot.school_code(),
+        if dry_run {
+            "(proefimport, niets gewijzigd / dry run, nothing changed)"
+        } else {
+            "(toegepast / applied)"
+        }
+    );
+    line("groepen / groups", &report.groups);
+    line("leerlingen / pupils", &report.pupils);
+    line("medewerkers / staff", &report.staff);
+    if !dry_run {
+        // New staff with an address get their activation link now; a failed mail is reported
+        // and does not undo the import, which is already committed.
+        for id in &report.to_invite {
+            if let Some(staff) = d.staff_by_id(id).await? {
+                match invite(config, d, &staff, actor).await {
+                    Ok(()) => {}
+                    Err(e) => {
+                        eprintln!("activatiemail niet verstuurd / activation mail not sent: {e}")
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn add_client(

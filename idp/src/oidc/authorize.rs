@@ -183,8 +183,18 @@ pub async fn authorize(
         Some(Ok(v)) if v >= 0 => Some(v),
         Some(_) => return fail("invalid_request", "max_age must be a non-negative number"),
     };
-    // A login forced by prompt=login or max_age counts only if it happened after this request.
-    let login_after = param("op_login_after").and_then(|v| v.parse::<i64>().ok());
+    // A login that prompt=login or max_age forced is recognised by a marker kept here, not in
+    // the URL: the URL carries only its random name, so nobody can claim a login that did not
+    // happen by editing the request.
+    let reauth_after: Option<i64> = match param("op_reauth") {
+        Some(id) => match state.state.get(&reauth_key(id)).await {
+            Ok(v) => v
+                .and_then(|v| String::from_utf8(v).ok())
+                .and_then(|v| v.parse().ok()),
+            Err(e) => return internal_error(e),
+        },
+        None => None,
+    };
 
     // 3. Who is signed in.
     let s = match session::load(&state, &headers).await {
@@ -192,28 +202,35 @@ pub async fn authorize(
         Err(e) => return internal_error(e),
     };
     let t = now();
-    let fresh_enough = |created: i64| {
-        max_age.is_none_or(|m| t - created <= m) && login_after.is_none_or(|after| created >= after)
-    };
     let needs_login = match &s {
         None => true,
         Some(s) => {
-            (prompts.contains(&"login") && login_after.is_none())
-                || !fresh_enough(s.data.created_at)
+            let created = s.data.created_at;
+            let reauthenticated = reauth_after.is_some_and(|after| created >= after);
+            !reauthenticated
+                && (prompts.contains(&"login") || max_age.is_some_and(|m| t - created > m))
         }
     };
     if needs_login {
         if prompts.contains(&"none") {
             return fail("login_required", "no active session");
         }
-        // Back here after the login, without prompt=login, but only accepting a newer login.
+        // Back here after the login, with every parameter as it was plus the marker's name.
+        let marker = new_token();
+        if let Err(e) = state
+            .state
+            .put(&reauth_key(&marker), t.to_string().as_bytes(), REAUTH_TTL)
+            .await
+        {
+            return internal_error(e);
+        }
         let mut back: Vec<(String, String)> = q
             .iter()
-            .filter(|(k, _)| k.as_str() != "prompt" && k.as_str() != "op_login_after")
+            .filter(|(k, _)| k.as_str() != "op_reauth")
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         back.sort();
-        back.push(("op_login_after".into(), t.to_string()));
+        back.push(("op_reauth".into(), marker));
         let query = back
             .iter()
             .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v)))
@@ -228,6 +245,12 @@ pub async fn authorize(
     }
     let mut s = s.expect("checked above");
     let Some(school_id) = s.data.school_id.clone() else {
+        if prompts.contains(&"none") {
+            return fail(
+                "interaction_required",
+                "the user must choose a school first",
+            );
+        }
         // A staff member of several schools picks one first, then comes back.
         let here = format!("/oidc/authorize?{}", query_string(&q));
         return see_other(
@@ -260,6 +283,13 @@ pub async fn authorize(
     };
     let release = match decision {
         Decision::Allow(r) => r,
+        Decision::Deny(_) if prompts.contains(&"none") => {
+            // No page may be shown: the client hears only that it was refused.
+            return fail(
+                "access_denied",
+                "the school's rules do not allow this login",
+            );
+        }
         Decision::Deny(reason) => {
             let party = match state
                 .directory
@@ -330,11 +360,17 @@ pub async fn authorize(
     if let Err(e) = stored {
         return internal_error(e);
     }
+    // The session remembers what it handed out, so that its end can take it back.
     if !s.data.clients.iter().any(|c| c == client.id()) {
         s.data.clients.push(client.id().to_owned());
-        if let Err(e) = s.save(&state).await {
-            return internal_error(e);
-        }
+    }
+    s.data.families.push(family.clone());
+    if let Err(e) = s.save(&state).await {
+        return internal_error(e);
+    }
+    if let Err(e) = super::logout::remember_relying_party(&state, &grant.subject, client.id()).await
+    {
+        return internal_error(e);
     }
     let mut url = format!(
         "{redirect_uri}{}code={code}",
@@ -345,6 +381,13 @@ pub async fn authorize(
     }
     url.push_str(&format!("&iss={}", url_encode(&issuer)));
     see_other(&url, HeaderMap::new())
+}
+
+/// How long a forced re-login may take before the request has to start again.
+const REAUTH_TTL: std::time::Duration = std::time::Duration::from_secs(600);
+
+fn reauth_key(marker: &str) -> String {
+    format!("oidc:reauth:{}", crate::web::sha256_hex(marker))
 }
 
 fn query_string(q: &HashMap<String, String>) -> String {

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use super::{load_client, new_token, now};
 use crate::server::AppState;
+use crate::state::StateStore;
 use crate::web::session::{self, SessionData, Who};
 use crate::web::{
     Text, csrf_ok, csrf_refused, csrf_token, internal_error, message, page, see_other, url_encode,
@@ -128,6 +129,16 @@ async fn handle(
         Ok(s) => s,
         Err(e) => return internal_error(e),
     };
+    if s.is_none() && posted && !p.contains_key("csrf") {
+        // A relying party's cross-site POST carries no SameSite=Lax cookie; the same request as
+        // a top-level GET does, so continue there.
+        let query = p
+            .iter()
+            .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        return see_other(&format!("/oidc/logout?{query}"), HeaderMap::new());
+    }
     if let Some(s) = s {
         let hint_matches = hint
             .as_ref()
@@ -140,7 +151,9 @@ async fn handle(
                 &headers,
                 p.get("csrf").map(String::as_str).unwrap_or(""),
             );
-        if posted && !confirmed {
+        // A form of openpoort's own confirmation page must carry its token; a relying party's
+        // POST proves itself with the ID token hint instead.
+        if posted && p.contains_key("csrf") && !confirmed {
             return csrf_refused();
         }
         if !hint_matches && !confirmed {
@@ -160,7 +173,9 @@ async fn handle(
         if let Err(e) = s.destroy(&state).await {
             return internal_error(e);
         }
-        backchannel_logout(&state, &data);
+        if let Err(e) = session_ended(&state, &data).await {
+            return internal_error(e);
+        }
     }
     let clear = session::clear_cookie(&state.web);
     match redirect {
@@ -179,17 +194,81 @@ async fn handle(
     }
 }
 
-/// Sends logout tokens to the clients of an ended session, in the background: a slow or dead
-/// relying party must not hold up the user's logout.
-pub fn backchannel_logout(state: &AppState, data: &SessionData) {
-    if data.clients.is_empty() {
+/// One relying party that received tokens in one session, remembered per user so that
+/// "log out everywhere" can tell every client of every session.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Delivery {
+    sid: String,
+    client: String,
+}
+
+fn deliveries_key(user_id: &str) -> String {
+    format!("oidc:user-rps:{}", crate::web::sha256_hex(user_id))
+}
+
+pub async fn remember_relying_party(
+    state: &AppState,
+    subject: &super::GrantSubject,
+    client_id: &str,
+) -> Result<(), super::OidcError> {
+    let key = deliveries_key(subject.user_id());
+    let mut list: Vec<Delivery> = super::get_json(state, &key).await?.unwrap_or_default();
+    let entry = Delivery {
+        sid: subject.sid.clone(),
+        client: client_id.to_owned(),
+    };
+    if !list.contains(&entry) {
+        list.push(entry);
+        super::put_json(state, &key, &list, super::REFRESH_TOKEN_TTL).await?;
+    }
+    Ok(())
+}
+
+fn user_of(data: &SessionData) -> &str {
+    match &data.who {
+        Who::Staff { staff_id, .. } => staff_id,
+        Who::Pupil { pupil_id, .. } => pupil_id,
+    }
+}
+
+/// A session ended: the token families it issued end too, and its relying parties are told.
+pub async fn session_ended(state: &AppState, data: &SessionData) -> Result<(), super::OidcError> {
+    for family in &data.families {
+        super::revoke_family(state, family).await?;
+    }
+    let deliveries = data
+        .clients
+        .iter()
+        .map(|c| Delivery {
+            sid: data.sid.clone(),
+            client: c.clone(),
+        })
+        .collect();
+    send_all(state, user_of(data).to_owned(), deliveries);
+    Ok(())
+}
+
+/// Every session of a user ended (log out everywhere, password change): tell every relying
+/// party of every one of them. Their refresh tokens already fail on the session epoch.
+pub async fn all_sessions_ended(state: &AppState, user_id: &str) -> Result<(), super::OidcError> {
+    let key = deliveries_key(user_id);
+    let list: Vec<Delivery> = super::get_json(state, &key).await?.unwrap_or_default();
+    state.state.delete(&key).await?;
+    send_all(state, user_id.to_owned(), list);
+    Ok(())
+}
+
+/// Sends logout tokens in the background: a slow or dead relying party must not hold up the
+/// user's logout.
+fn send_all(state: &AppState, user_id: String, deliveries: Vec<Delivery>) {
+    if deliveries.is_empty() {
         return;
     }
-    let (state, data) = (state.clone(), data.clone());
+    let state = state.clone();
     tokio::spawn(async move {
-        for client_id in &data.clients {
-            if let Err(e) = send_one(&state, &data, client_id).await {
-                tracing::warn!(client = %client_id, error = %e, "back-channel logout failed");
+        for d in &deliveries {
+            if let Err(e) = send_one(&state, &user_id, &d.sid, &d.client).await {
+                tracing::warn!(client = %d.client, error = %e, "back-channel logout failed");
             }
         }
     });
@@ -197,7 +276,8 @@ pub fn backchannel_logout(state: &AppState, data: &SessionData) {
 
 async fn send_one(
     state: &AppState,
-    data: &SessionData,
+    user_id: &str,
+    sid: &str,
     client_id: &str,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let Some(client) = load_client(state, client_id).await? else {
@@ -206,10 +286,6 @@ async fn send_one(
     let Some(uri) = client.registration.backchannel_logout_uri.clone() else {
         return Ok(());
     };
-    let user = match &data.who {
-        Who::Staff { staff_id, .. } => staff_id,
-        Who::Pupil { pupil_id, .. } => pupil_id,
-    };
     let t = now();
     let claims = json!({
         "iss": state.web.public_url,
@@ -217,8 +293,8 @@ async fn send_one(
         "iat": t,
         "exp": t + 120,
         "jti": new_token(),
-        "sub": state.broker.pseudonym(&client.sector(), user)?,
-        "sid": data.sid,
+        "sub": state.broker.pseudonym(&client.sector(), user_id)?,
+        "sid": sid,
         "events": {"http://schemas.openid.net/event/backchannel-logout": {}},
     });
     let key = state

@@ -32,7 +32,7 @@ use crate::state::StateStore;
 use crate::web::session::Who;
 use crate::web::{random_token, sha256_hex};
 
-pub use logout::backchannel_logout;
+pub use logout::{all_sessions_ended, session_ended};
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -176,6 +176,17 @@ async fn refresh(
     if !family_alive(state, &grant.family).await? {
         return Ok(invalid_grant("the refresh token was revoked"));
     }
+    // A staff member's tokens live no longer than their sessions: a password change, "log out
+    // everywhere" or a deactivation moved the epoch they were issued under.
+    if let crate::web::session::Who::Staff { staff_id, epoch } = &grant.subject.who {
+        let current = state.directory.staff_session_state(staff_id).await?;
+        if !matches!(current, Some((directory::people::StaffStatus::Active, e)) if e == *epoch) {
+            revoke_family(state, &grant.family).await?;
+            return Ok(invalid_grant(
+                "the session this refresh token belongs to has ended",
+            ));
+        }
+    }
     // Decide again: a revoked consent, an expired licence or a deactivated account ends the
     // refresh at once.
     let requested = requested_attributes(&grant.scopes);

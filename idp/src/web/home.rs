@@ -163,8 +163,10 @@ pub async fn logout(
             if let Err(e) = s.destroy(&state).await {
                 return internal_error(e);
             }
-            // Relying parties that hold tokens of this session hear of the logout too.
-            crate::oidc::backchannel_logout(&state, &data);
+            // Tokens issued in this session end with it, and its relying parties hear of it.
+            if let Err(e) = crate::oidc::session_ended(&state, &data).await {
+                return internal_error(e);
+            }
         }
         Ok(None) => {}
         Err(r) => return r,
@@ -204,7 +206,12 @@ pub async fn logout_everywhere(
     if let Err(e) = s.destroy(&state).await {
         return internal_error(e);
     }
-    crate::oidc::backchannel_logout(&state, &data);
+    if let Err(e) = crate::oidc::session_ended(&state, &data).await {
+        return internal_error(e);
+    }
+    if let Err(e) = crate::oidc::all_sessions_ended(&state, &staff_id).await {
+        return internal_error(e);
+    }
     see_other(
         "/inloggen?melding=overal-uitgelogd",
         session::clear_cookie(&state.web),
@@ -324,7 +331,15 @@ pub async fn change(
         Ok(epoch) => epoch,
         Err(e) => return internal_error(e),
     };
+    let old = s.data.clone();
     if let Err(e) = s.destroy(&state).await {
+        return internal_error(e);
+    }
+    // The password change ended every session: their tokens and relying parties too.
+    if let Err(e) = crate::oidc::session_ended(&state, &old).await {
+        return internal_error(e);
+    }
+    if let Err(e) = crate::oidc::all_sessions_ended(&state, &staff_id).await {
         return internal_error(e);
     }
     let who = session::Who::Staff {

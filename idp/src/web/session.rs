@@ -48,6 +48,9 @@ pub struct SessionData {
     /// OpenID Connect clients that received tokens in this session, for back-channel logout.
     #[serde(default)]
     pub clients: Vec<String>,
+    /// Token families issued in this session: they end with it.
+    #[serde(default)]
+    pub families: Vec<String>,
 }
 
 impl SessionData {
@@ -121,6 +124,7 @@ pub async fn create(
         last_seen: at,
         sid: random_token(),
         clients: Vec::new(),
+        families: Vec::new(),
     };
     // Never overwrite: a new login must not be able to take over a live session, however
     // unlikely a collision of 256 random bits is.
@@ -246,6 +250,7 @@ mod tests {
             last_seen,
             sid: "sid".into(),
             clients: Vec::new(),
+            families: Vec::new(),
         }
     }
 

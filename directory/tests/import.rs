@@ -1,0 +1,136 @@
+//! Applying EDEXML files to the register, on SQLite and PostgreSQL: whole or not at all,
+//! removed users deactivated, re-appearing users keeping their identity.
+
+use directory::edexml::{Limits, Snapshot, parse};
+use directory::model::*;
+use directory::schools::NewSchool;
+use directory::{Actor, Directory, DirectoryError, on_both_backends};
+
+fn reference(file: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/reference")
+        .join(file);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{} is missing ({e}): the project's shared/ folder must sit beside the checkout",
+            path.display()
+        )
+    })
+}
+
+fn snapshot(xml: &str) -> Snapshot {
+    parse(xml.as_bytes(), &Limits::default()).unwrap_or_else(|p| panic!("{p}"))
+}
+
+/// The example file without the pupil with this key.
+fn without_pupil(xml: &str, key: &str) -> String {
+    let start = xml
+        .find(&format!("<leerling key=\"{key}\""))
+        .expect("pupil in file");
+    let end = xml[start..].find("</leerling>").unwrap() + start + "</leerling>".len();
+    format!("{}{}", &xml[..start], &xml[end..])
+}
+
+async fn school_99zz00(d: &Directory) {
+    let op = Actor::operator_cli();
+    let nummer = Bestuursnummer::parse("99999").unwrap();
+    d.create_board(&nummer, "Stichting", &op).await.unwrap();
+    d.create_school(
+        &NewSchool {
+            bestuursnummer: nummer,
+            brin: Brin::parse("99ZZ").unwrap(),
+            vestigingscode: Vestigingscode::parse("00").unwrap(),
+            name: "Voorbeeldschool".into(),
+        },
+        &op,
+    )
+    .await
+    .unwrap();
+}
+
+async fn pupil_id(d: &Directory, key: &str) -> (String, bool) {
+    let school = d
+        .require_school(&SchoolCode::parse("99ZZ00").unwrap())
+        .await
+        .unwrap();
+    let p = d
+        .pupils_of_school(&school.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.las_key == key)
+        .unwrap();
+    (p.id, p.active)
+}
+
+on_both_backends! {
+    async fn example_file_imports_whole_and_importing_it_again_changes_nothing(d: Directory) {
+        school_99zz00(&d).await;
+        let file = snapshot(&reference("edexml-2.1/EDEXML.Voorbeeld.2.1.xml"));
+        let op = Actor::operator_cli();
+        let first = d.import_snapshot(&file, false, &op).await.unwrap();
+        assert_eq!(first.pupils.added.len(), file.pupils.len());
+        assert_eq!(first.groups.added.len(), file.groups.len() + file.combined_groups.len());
+        assert_eq!(first.staff.added.len(), file.teachers.len());
+        assert!(first.pupils.removed.is_empty() && first.pupils.changed.is_empty());
+        let again = d.import_snapshot(&file, false, &op).await.unwrap();
+        assert!(again.pupils.added.is_empty() && again.pupils.changed.is_empty() && again.pupils.removed.is_empty(), "{again:?}");
+        assert!(again.groups.added.is_empty() && again.groups.changed.is_empty(), "{again:?}");
+        assert!(again.staff.added.is_empty(), "{again:?}");
+    }
+}
+
+on_both_backends! {
+    async fn a_removed_pupil_is_deactivated_and_keeps_their_identity_when_back(d: Directory) {
+        school_99zz00(&d).await;
+        let op = Actor::operator_cli();
+        let full = reference("edexml-2.1/EDEXML.Voorbeeld.2.1.xml");
+        d.import_snapshot(&snapshot(&full), false, &op).await.unwrap();
+        let (id, _) = pupil_id(&d, "00001").await;
+
+        let shrunk = d.import_snapshot(&snapshot(&without_pupil(&full, "00001")), false, &op).await.unwrap();
+        assert_eq!(shrunk.pupils.removed, vec!["00001".to_owned()]);
+        assert_eq!(pupil_id(&d, "00001").await, (id.clone(), false), "deactivated, not deleted");
+
+        let back = d.import_snapshot(&snapshot(&full), false, &op).await.unwrap();
+        assert_eq!(back.pupils.changed, vec!["00001".to_owned()]);
+        assert_eq!(pupil_id(&d, "00001").await, (id, true), "the same identity, active again");
+    }
+}
+
+on_both_backends! {
+    async fn a_pupil_under_a_new_las_key_is_recognised_by_eck_id(d: Directory) {
+        school_99zz00(&d).await;
+        let op = Actor::operator_cli();
+        let full = reference("edexml-2.1/EDEXML.Voorbeeld.2.1.xml");
+        d.import_snapshot(&snapshot(&full), false, &op).await.unwrap();
+        let (id, _) = pupil_id(&d, "00001").await;
+        let renamed = full.replacen("<leerling key=\"00001\"", "<leerling key=\"N-00001\"", 1);
+        let report = d.import_snapshot(&snapshot(&renamed), false, &op).await.unwrap();
+        assert!(report.pupils.added.is_empty() && report.pupils.removed.is_empty(), "{report:?}");
+        assert_eq!(pupil_id(&d, "N-00001").await, (id, true));
+    }
+}
+
+on_both_backends! {
+    async fn a_dry_run_shows_the_difference_and_changes_nothing(d: Directory) {
+        school_99zz00(&d).await;
+        let op = Actor::operator_cli();
+        let full = reference("edexml-2.1/EDEXML.Voorbeeld.2.1.xml");
+        let dry = d.import_snapshot(&snapshot(&full), true, &op).await.unwrap();
+        assert!(!dry.applied && !dry.pupils.added.is_empty());
+        let school = d.require_school(&SchoolCode::parse("99ZZ00").unwrap()).await.unwrap();
+        assert!(d.pupils_of_school(&school.id).await.unwrap().is_empty());
+        assert!(d.groups_of_school(&school.id).await.unwrap().is_empty());
+        let real = d.import_snapshot(&snapshot(&full), false, &op).await.unwrap();
+        assert_eq!((real.pupils.clone(), real.groups.clone()), (dry.pupils, dry.groups), "the dry run foretold the apply");
+    }
+}
+
+on_both_backends! {
+    async fn a_file_for_an_unknown_school_is_refused(d: Directory) {
+        let file = snapshot(&reference("edexml-2.1/EDEXML.Voorbeeld.2.1.xml"));
+        let err = d.import_snapshot(&file, false, &Actor::operator_cli()).await.unwrap_err();
+        assert!(matches!(err, DirectoryError::NotFound { what: "school", .. }), "{err}");
+    }
+}
