@@ -251,3 +251,122 @@ fn release_policy_and_audit_are_managed_from_the_command_line() {
     );
     assert!(ok("audit purge").contains("0 auditregels"));
 }
+
+#[test]
+fn edexml_import_shows_the_difference_applies_it_and_mails_new_teachers() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/reference/edexml-2.1/EDEXML.Voorbeeld.2.1.xml");
+    assert!(
+        example.exists(),
+        "{} is missing: shared/ must sit beside the checkout",
+        example.display()
+    );
+    let ok = |args: &[&str]| ok(dir.path(), args);
+    ok(&[
+        "board",
+        "add",
+        "--bestuursnummer",
+        "99999",
+        "--name",
+        "Stichting",
+    ]);
+    ok(&[
+        "school",
+        "add",
+        "--bestuursnummer",
+        "99999",
+        "--brin",
+        "99ZZ",
+        "--vestigingscode",
+        "00",
+        "--name",
+        "Voorbeeldschool",
+    ]);
+    let file = example.to_str().unwrap();
+
+    let dry = ok(&["import", "edexml", file, "--dry-run"]);
+    assert!(
+        dry.contains("proefimport") && dry.contains("leerlingen / pupils: "),
+        "{dry}"
+    );
+    assert!(
+        !dir.path().join("data/outbox").exists(),
+        "a dry run mails nobody"
+    );
+    let applied = ok(&["import", "edexml", file]);
+    assert_eq!(
+        dry.lines()
+            .filter(|l| l.contains("nieuw"))
+            .collect::<Vec<_>>(),
+        applied
+            .lines()
+            .filter(|l| l.contains("nieuw"))
+            .collect::<Vec<_>>(),
+        "the dry run foretold the apply"
+    );
+    // The example's teachers have no e-mail address, so nobody is mailed; a location whose
+    // file has one (the project's complete 2.1 file, 99ZZ01) mails that teacher.
+    assert!(
+        !dir.path().join("data/outbox").exists(),
+        "no address, no mail"
+    );
+    ok(&[
+        "school",
+        "add",
+        "--bestuursnummer",
+        "99999",
+        "--brin",
+        "99ZZ",
+        "--vestigingscode",
+        "01",
+        "--name",
+        "Dependance",
+    ]);
+    let complete = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../directory/tests/edexml/complete-2.1.xml");
+    ok(&["import", "edexml", complete.to_str().unwrap()]);
+    let mails: Vec<String> = std::fs::read_dir(dir.path().join("data/outbox"))
+        .expect("an outbox")
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .collect();
+    assert_eq!(mails.len(), 1, "one teacher with an address");
+    assert!(
+        mails[0]
+            .to_lowercase()
+            .contains("j.vanbemmel@school.example.nl")
+            && mails[0].contains("/activeren?token=")
+    );
+    let again = ok(&["import", "edexml", file]);
+    assert!(
+        again.contains(
+            "leerlingen / pupils: 0 nieuw / added, 0 gewijzigd / changed, 0 verwijderd / removed"
+        ),
+        "{again}"
+    );
+
+    // A broken file is refused whole, with its problems, and changes nothing.
+    let broken = dir.path().join("broken.xml");
+    std::fs::write(
+        &broken,
+        std::fs::read_to_string(&example)
+            .unwrap()
+            .replace("<jaargroep>4</jaargroep>", "<jaargroep>9</jaargroep>"),
+    )
+    .unwrap();
+    let out = run(openpoort(dir.path()).args(["import", "edexml", broken.to_str().unwrap()]));
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("jaargroep"),
+        "{}",
+        text(&out.stderr)
+    );
+    let after = ok(&["import", "edexml", file, "--dry-run"]);
+    assert!(
+        after.contains(
+            "leerlingen / pupils: 0 nieuw / added, 0 gewijzigd / changed, 0 verwijderd / removed"
+        ),
+        "{after}"
+    );
+}
