@@ -147,6 +147,24 @@ pub fn check_new_password(password: &str, personal: &[&str]) -> Result<(), Refus
     Ok(())
 }
 
+/// [`check_new_password`] with the staff member's own name and address as the words a
+/// password must not be built from.
+pub fn check_staff_password(
+    password: &str,
+    staff: &directory::people::Staff,
+) -> Result<(), Refusal> {
+    let personal: Vec<&str> = [
+        staff.email.as_deref(),
+        staff.roepnaam.as_deref(),
+        staff.voornamen.as_deref(),
+        Some(staff.achternaam.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    check_new_password(password, &personal)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -364,3 +364,51 @@ impl Browser {
         self.post(&action, &all).await
     }
 }
+
+/// Where a test server keeps sessions: every session test runs on both.
+#[derive(Clone, Copy, Debug)]
+pub enum Store {
+    Memory,
+    Redis,
+}
+
+/// The environment that puts a server's sessions in `store`. Redis comes from `TEST_REDIS_URL`
+/// (set by scripts/test); each server gets its own key prefix, so parallel tests never share
+/// counters or sessions.
+pub fn store_env(store: Store) -> Vec<(String, String)> {
+    match store {
+        Store::Memory => vec![("OPENPOORT_SESSIONS_STORE".into(), "memory".into())],
+        Store::Redis => vec![
+            ("OPENPOORT_SESSIONS_STORE".into(), "redis".into()),
+            (
+                "OPENPOORT_SESSIONS_REDIS_URL".into(),
+                std::env::var("TEST_REDIS_URL")
+                    .expect("TEST_REDIS_URL is not set: run the tests with scripts/test (README)"),
+            ),
+            (
+                "OPENPOORT_SESSIONS_REDIS_PREFIX".into(),
+                format!("test:{}:", uuid::Uuid::new_v4().simple()),
+            ),
+        ],
+    }
+}
+
+/// Defines `mod $name { memory, redis }`: the same test body with sessions in memory and in Redis.
+#[macro_export]
+macro_rules! on_both_stores {
+    (async fn $name:ident($s:ident: Store) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run_with($s: $crate::Store) $body
+            #[tokio::test]
+            async fn memory() {
+                run_with($crate::Store::Memory).await;
+            }
+            #[tokio::test]
+            async fn redis() {
+                run_with($crate::Store::Redis).await;
+            }
+        }
+    };
+}

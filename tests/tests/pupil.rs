@@ -4,31 +4,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use openpoort_e2e::{Browser, Page, Server, openpoort, run, text};
-
-#[derive(Clone, Copy, Debug)]
-enum Store {
-    Memory,
-    Redis,
-}
-
-macro_rules! on_both_stores {
-    (async fn $name:ident($s:ident: Store) $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            async fn run_with($s: Store) $body
-            #[tokio::test]
-            async fn memory() {
-                run_with(Store::Memory).await;
-            }
-            #[tokio::test]
-            async fn redis() {
-                run_with(Store::Redis).await;
-            }
-        }
-    };
-}
+use openpoort_e2e::{
+    Browser, Page, Server, Store, on_both_stores, openpoort, run, store_env, text,
+};
 
 struct Demo {
     dir: tempfile::TempDir,
@@ -36,24 +14,6 @@ struct Demo {
     instelling_ref: String,
     home_code: String,
     pin: String,
-}
-
-fn store_env(store: Store) -> Vec<(String, String)> {
-    match store {
-        Store::Memory => vec![("OPENPOORT_SESSIONS_STORE".into(), "memory".into())],
-        Store::Redis => vec![
-            ("OPENPOORT_SESSIONS_STORE".into(), "redis".into()),
-            (
-                "OPENPOORT_SESSIONS_REDIS_URL".into(),
-                std::env::var("TEST_REDIS_URL")
-                    .expect("TEST_REDIS_URL is not set: run the tests with scripts/test (README)"),
-            ),
-            (
-                "OPENPOORT_SESSIONS_REDIS_PREFIX".into(),
-                format!("test:{}:", uuid::Uuid::new_v4().simple()),
-            ),
-        ],
-    }
 }
 
 fn demo(store: Store, extra: &[(&str, &str)]) -> Demo {

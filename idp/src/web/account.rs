@@ -20,7 +20,6 @@ use super::{
     sha256_hex,
 };
 use crate::links::send_link;
-use crate::password::check_new_password;
 use crate::server::AppState;
 use crate::state::StateStore;
 
@@ -187,16 +186,7 @@ async fn set_password(
             "The two passwords are not the same.",
         ));
     }
-    let personal: Vec<&str> = [
-        Some(email.as_str()),
-        staff.roepnaam.as_deref(),
-        staff.voornamen.as_deref(),
-        Some(staff.achternaam.as_str()),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    if let Err(r) = check_new_password(&form.password, &personal) {
+    if let Err(r) = crate::password::check_staff_password(&form.password, &staff) {
         return refuse(Text::new(r.nl, r.en));
     }
     let hash = match state.hasher.hash(form.password.clone()).await {

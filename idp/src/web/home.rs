@@ -306,16 +306,7 @@ pub async fn change(
             "The two new passwords are not the same.",
         ));
     }
-    let personal: Vec<&str> = [
-        Some(email.as_str()),
-        staff.roepnaam.as_deref(),
-        staff.voornamen.as_deref(),
-        Some(staff.achternaam.as_str()),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    if let Err(r) = crate::password::check_new_password(&form.password, &personal) {
+    if let Err(r) = crate::password::check_staff_password(&form.password, &staff) {
         return refuse(Text::new(r.nl, r.en));
     }
     let hash = match state.hasher.hash(form.password.clone()).await {
