@@ -233,65 +233,25 @@ impl Broker {
         req: &ReleaseRequest<'_>,
     ) -> Result<Option<Facts>, BrokerError> {
         let d = &self.directory;
-        let (Some(school), Some(party)) = (
-            d.school_by_id(req.school_id).await?,
-            d.party_by_id(req.party_id).await?,
-        ) else {
+        // Everything is keyed by the request's ids, so the reads go out together: a login waits
+        // for the slowest read, not for their sum.
+        let (school, party, person, products, licences, consent, extra) = tokio::try_join!(
+            d.school_by_id(req.school_id),
+            d.party_by_id(req.party_id),
+            self.person(&req.subject, req.school_id),
+            d.products_of_party(req.party_id),
+            d.licences_of_school(req.school_id),
+            d.open_consent(req.school_id, req.party_id),
+            d.release_attributes_of(req.party_id),
+        )?;
+        let (Some(school), Some(party), Some(person)) = (school, party, person) else {
             return Ok(None);
         };
-        let person = match &req.subject {
-            Subject::Pupil(id) => match d.pupil_by_id(id).await? {
-                // A pupil of another school is not known here: same answer as inactive, so
-                // that a crafted request learns nothing about other schools.
-                Some(pupil) if pupil.school_id == school.id => {
-                    let group_keys = d
-                        .groups_of_school(&school.id)
-                        .await?
-                        .into_iter()
-                        .filter(|g| {
-                            pupil.stamgroep_id.as_deref() == Some(g.id.as_str())
-                                || pupil.combined_group_ids.contains(&g.id)
-                        })
-                        .map(|g| g.las_key)
-                        .collect();
-                    Person::Pupil { pupil, group_keys }
-                }
-                _ => return Ok(None),
-            },
-            Subject::Staff(id) => {
-                let Some(staff) = d.staff_by_id(id).await? else {
-                    return Ok(None);
-                };
-                let at = d.schools_of_staff(id).await?;
-                let here = at.iter().find(|s| s.school_id == school.id);
-                let works_here = here.is_some_and(|s| s.member);
-                // The ICT-coördinator role administers; it does not make one a user of the
-                // school's software.
-                let teaches =
-                    here.is_some_and(|s| s.roles.iter().any(|r| *r != StaffRole::IctCoordinator));
-                let groups = d
-                    .groups_of_staff(id)
-                    .await?
-                    .into_iter()
-                    .filter(|g| g.school_id == school.id)
-                    .collect();
-                Person::Staff {
-                    staff,
-                    works_here,
-                    teaches,
-                    groups,
-                }
-            }
-        };
-        let products = d.products_of_party(&party.id).await?;
-        let licences = d
-            .licences_of_school(&school.id)
-            .await?
+        let licences = licences
             .into_iter()
             .filter(|l| products.iter().any(|p| p.id == l.product_id))
             .collect();
-        let consent = d.open_consent(&school.id, &party.id).await?.is_some();
-        let extra = d.release_attributes_of(&party.id).await?;
+        let consent = consent.is_some();
         Ok(Some(Facts {
             school,
             party,
@@ -301,6 +261,52 @@ impl Broker {
             consent,
             extra,
         }))
+    }
+
+    /// The user as the decision sees them at this school; None when not known there.
+    async fn person(
+        &self,
+        subject: &Subject,
+        school_id: &str,
+    ) -> Result<Option<Person>, directory::DirectoryError> {
+        let d = &self.directory;
+        Ok(match subject {
+            Subject::Pupil(id) => match d.pupil_by_id(id).await? {
+                // A pupil of another school is not known here: same answer as inactive, so
+                // that a crafted request learns nothing about other schools.
+                Some(pupil) if pupil.school_id == school_id => {
+                    let group_keys = d.group_keys_of_pupil(&pupil.id).await?;
+                    Some(Person::Pupil { pupil, group_keys })
+                }
+                _ => None,
+            },
+            Subject::Staff(id) => {
+                let (staff, at, groups) = tokio::try_join!(
+                    d.staff_by_id(id),
+                    d.schools_of_staff(id),
+                    d.groups_of_staff(id)
+                )?;
+                let Some(staff) = staff else {
+                    return Ok(None);
+                };
+                let here = at.iter().find(|s| s.school_id == school_id);
+                let works_here = here.is_some_and(|s| s.member);
+                // The ICT-coördinator role administers; it does not make one a user of the
+                // school's software.
+                let teaches =
+                    here.is_some_and(|s| s.roles.iter().any(|r| *r != StaffRole::IctCoordinator));
+                let groups = groups
+                    .into_iter()
+                    .filter(|g| g.school_id == school_id)
+                    .collect();
+                Some(Person::Staff {
+                    staff,
+                    works_here,
+                    teaches,
+                    groups,
+                })
+            }
+        })
     }
 
     fn release(&self, req: &ReleaseRequest<'_>, f: &Facts) -> Result<Release, BrokerError> {

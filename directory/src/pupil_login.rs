@@ -36,6 +36,17 @@ impl Directory {
         })
     }
 
+    /// LAS keys of a pupil's stamgroep and combined groups, sorted: what a release calls the
+    /// pupil's groups.
+    pub async fn group_keys_of_pupil(&self, pupil_id: &str) -> Result<Vec<String>> {
+        const SQL: &str = "SELECT g.las_key FROM school_groups g WHERE g.id = (SELECT stamgroep_id FROM pupils WHERE id = $1) \
+             OR g.id IN (SELECT group_id FROM pupil_groups WHERE pupil_id = $1) ORDER BY g.las_key";
+        with_pool!(&self.pool, p => {
+            let rows = sqlx::query(SQL).bind(pupil_id).fetch_all(p).await?;
+            rows.iter().map(|r| r.text("las_key")).collect()
+        })
+    }
+
     /// The name of the pupil's own picture, if one is set.
     pub async fn picture_secret(&self, pupil_id: &str) -> Result<Option<String>> {
         const SQL: &str = "SELECT picture_secret FROM pupils WHERE id = $1";
