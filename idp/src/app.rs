@@ -38,6 +38,8 @@ pub enum AppError {
     Hash(#[from] HashError),
     #[error("{0}")]
     Link(#[from] crate::links::LinkError),
+    #[error("home code: {0}")]
+    HomeCode(#[from] crate::homecode::HomeCodeError),
     #[error("release decisions: {0}")]
     Broker(#[from] broker::BrokerError),
 }

@@ -277,7 +277,13 @@ async fn first_pupil_home_code(
         .into_iter()
         .find(|p| p.las_key == key)
         .ok_or_else(|| AppError::Usage(format!("demo pupil {key} is missing")))?;
-    crate::operator::issue_home_code(&state.directory, &pupil.id, &Actor::system("demo")).await
+    Ok(crate::homecode::issue(
+        &state.directory,
+        &state.hasher,
+        &pupil.id,
+        &Actor::system("demo"),
+    )
+    .await?)
 }
 
 /// Mails Anna a fresh activation link while she has not activated her account.

@@ -24,6 +24,10 @@ const QUIET_ZONE: usize = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HomeCodeError {
+    #[error("{0}")]
+    Hash(#[from] crate::password::HashError),
+    #[error("{0}")]
+    Directory(#[from] directory::DirectoryError),
     #[error("cannot make a QR code of {len} bytes: {source}")]
     Qr {
         len: usize,
@@ -185,6 +189,25 @@ fn grouped(code: &[u8; CODE_LEN]) -> String {
         out.extend(group.iter().map(|b| char::from(*b)));
     }
     out
+}
+
+/// Gives a pupil a new home code and pin (the old card stops working) and returns both in the
+/// clear, once: the register keeps only the code's SHA-256 and the pin's argon2id hash.
+pub async fn issue(
+    directory: &directory::Directory,
+    hasher: &crate::password::Hasher,
+    pupil_id: &str,
+    actor: &directory::Actor,
+) -> Result<(String, String), HomeCodeError> {
+    let code = new_code();
+    let pin = new_pin();
+    let pin_hash = hasher.hash(pin.clone()).await?;
+    // A fresh code is alphabet characters in groups: without the dashes it is its normal form.
+    let hash = code_hash(&code.replace('-', ""));
+    directory
+        .set_home_code(pupil_id, &hash, &pin_hash, actor)
+        .await?;
+    Ok((code, pin))
 }
 
 #[cfg(test)]

@@ -342,7 +342,8 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
         }
         Command::Pupil(PupilCommand::HomeCode { school, pupil }) => {
             let p = pupil_by_key(d, &school, &pupil).await?;
-            let (code, pin) = issue_home_code(d, &p.id, &actor).await?;
+            let hasher = crate::password::Hasher::new(1).await?;
+            let (code, pin) = crate::homecode::issue(d, &hasher, &p.id, &actor).await?;
             println!("thuiscode / home code: {code}");
             println!("pincode / PIN: {pin}");
             println!("{}/thuis?code={code}", config.server.public_url);
@@ -511,28 +512,6 @@ async fn pupil_by_key(
                 key: key.to_string(),
             })
         })
-}
-
-/// A new home code and pin for a pupil; returns them in the clear, once.
-pub async fn issue_home_code(
-    d: &Directory,
-    pupil_id: &str,
-    actor: &Actor,
-) -> Result<(String, String), AppError> {
-    let code = crate::homecode::new_code();
-    let pin = crate::homecode::new_pin();
-    let normalised = crate::homecode::normalise(&code)
-        .ok_or_else(|| AppError::Usage("a fresh home code did not normalise".into()))?;
-    let hasher = crate::password::Hasher::new(1).await?;
-    let pin_hash = hasher.hash(pin.clone()).await?;
-    d.set_home_code(
-        pupil_id,
-        &crate::homecode::code_hash(&normalised),
-        &pin_hash,
-        actor,
-    )
-    .await?;
-    Ok((code, pin))
 }
 
 async fn staff_and_school(

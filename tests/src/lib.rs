@@ -412,3 +412,125 @@ macro_rules! on_both_stores {
         }
     };
 }
+
+impl Page {
+    /// The href of the link whose text starts with `label`, unescaped.
+    pub fn link_to(&self, label: &str) -> Option<String> {
+        let at = self.body.find(&format!("\">{label}"))?;
+        let start = self.body[..at].rfind("href=\"")? + 6;
+        Some(self.body[start..at].replace("&amp;", "&"))
+    }
+
+    /// The index of the form that contains `marker` (a button label, an attribute).
+    pub fn form_with(&self, marker: &str) -> Option<usize> {
+        let at = self.body.find(marker)?;
+        self.body[..at].matches("<form").count().checked_sub(1)
+    }
+}
+
+/// The pupil shortcut path (`/s/{INSTELLING_REF}`) from `openpoort demo`'s welcome text.
+pub fn demo_shortcut(welcome: &str) -> Option<String> {
+    let reference = welcome.split("/s/").nth(1)?.get(..36)?;
+    Some(format!("/s/{reference}"))
+}
+
+/// The demo's Finn (group 5, picture "boom") signs in at school through `shortcut`: groups,
+/// names, pictures, picture. True when a session was opened.
+pub async fn demo_pupil_login(b: &mut Browser, shortcut: &str) -> bool {
+    let steps = async {
+        let groups = b.get(shortcut).await;
+        let names = b.get(&groups.link_to("Groep 5 Uilen")?).await;
+        let pictures = b
+            .submit_form(&names, names.form_with("Finn S.")?, &[])
+            .await;
+        let i = pictures.form_with("alt=\"boom\"")?;
+        Some(b.submit_form(&pictures, i, &[]).await.status == 303)
+    };
+    steps.await.unwrap_or(false)
+}
+
+/// What a load run measured: one latency per successful flow.
+pub struct Load {
+    pub latencies: Vec<Duration>,
+    pub errors: usize,
+    pub elapsed: Duration,
+}
+
+impl Load {
+    pub fn per_second(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// The `p` quantile (0..=1) of the flow latencies, which are sorted.
+    pub fn percentile(&self, p: f64) -> Duration {
+        let n = self.latencies.len();
+        self.latencies[((n as f64 * p).ceil() as usize).clamp(1, n) - 1]
+    }
+
+    /// Prints the machine, the rate for `what`, and p50/p99.
+    pub fn report(&self, what: &str) {
+        println!(
+            "machine: {} cores",
+            std::thread::available_parallelism().map_or(0, |n| n.get())
+        );
+        println!(
+            "{what}: {:.0}  ({} ok, {} errors, {:.1} s)",
+            self.per_second(),
+            self.latencies.len(),
+            self.errors,
+            self.elapsed.as_secs_f64()
+        );
+        if !self.latencies.is_empty() {
+            println!(
+                "latency p50 {:.1} ms, p99 {:.1} ms",
+                self.percentile(0.50).as_secs_f64() * 1000.0,
+                self.percentile(0.99).as_secs_f64() * 1000.0
+            );
+        }
+    }
+}
+
+/// Runs `flows` flows against `base` with `concurrency` clients at once. Each client is one
+/// browser (one connection pool) handed to `flow` and back; `flow` says whether it succeeded.
+pub async fn run_load<F, Fut>(base: &str, flows: usize, concurrency: usize, flow: F) -> Load
+where
+    F: Fn(Browser) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = (Browser, bool)> + Send,
+{
+    let start = std::time::Instant::now();
+    let mut tasks = Vec::new();
+    for client in 0..concurrency {
+        let (base, flow) = (base.to_owned(), flow.clone());
+        // Spread the flows exactly: the first `flows % concurrency` clients do one more.
+        let n = flows / concurrency + usize::from(client < flows % concurrency);
+        tasks.push(tokio::spawn(async move {
+            let mut b = Browser::new(&base);
+            let mut latencies = Vec::with_capacity(n);
+            let mut errors = 0usize;
+            for _ in 0..n {
+                let t = std::time::Instant::now();
+                let (back, ok) = flow(b).await;
+                b = back;
+                if ok {
+                    latencies.push(t.elapsed());
+                } else {
+                    errors += 1;
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut load = Load {
+        latencies: Vec::new(),
+        errors: 0,
+        elapsed: Duration::ZERO,
+    };
+    for t in tasks {
+        let (l, e) = t.await.expect("client task");
+        load.latencies.extend(l);
+        load.errors += e;
+    }
+    load.elapsed = start.elapsed();
+    load.latencies.sort();
+    load
+}

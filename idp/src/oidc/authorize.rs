@@ -39,16 +39,33 @@ fn error_redirect(
     state_param: Option<&str>,
     issuer: &str,
 ) -> Response {
-    let mut url = format!(
-        "{redirect_uri}{}error={error}&error_description={}",
-        if redirect_uri.contains('?') { '&' } else { '?' },
+    let answer = format!(
+        "error={error}&error_description={}",
         url_encode(description)
+    );
+    see_other(
+        &response_url(redirect_uri, &answer, state_param, issuer),
+        HeaderMap::new(),
+    )
+}
+
+/// The client's redirect URI (which may carry a query of its own) with the authorization
+/// response: `answer`, then `state` and `iss` (RFC 9207).
+fn response_url(
+    redirect_uri: &str,
+    answer: &str,
+    state_param: Option<&str>,
+    issuer: &str,
+) -> String {
+    let mut url = format!(
+        "{redirect_uri}{}{answer}",
+        if redirect_uri.contains('?') { '&' } else { '?' }
     );
     if let Some(s) = state_param {
         url.push_str(&format!("&state={}", url_encode(s)));
     }
     url.push_str(&format!("&iss={}", url_encode(issuer)));
-    see_other(&url, HeaderMap::new())
+    url
 }
 
 #[derive(Template)]
@@ -302,20 +319,11 @@ pub async fn authorize(
                 Err(e) => return internal_error(e),
             };
             let e = reason.explanation(&party);
-            let back = match error_redirect(
-                redirect_uri,
-                "access_denied",
-                "the school's rules do not allow this login",
-                state_param,
-                &issuer,
-            )
-            .headers()
-            .get(axum::http::header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            {
-                Some(l) => l.to_owned(),
-                None => return internal_error("redirect without location"),
-            };
+            let answer = format!(
+                "error=access_denied&error_description={}",
+                url_encode("the school's rules do not allow this login")
+            );
+            let back = response_url(redirect_uri, &answer, state_param, &issuer);
             return page(
                 StatusCode::FORBIDDEN,
                 &DeniedPage {
@@ -372,15 +380,10 @@ pub async fn authorize(
     {
         return internal_error(e);
     }
-    let mut url = format!(
-        "{redirect_uri}{}code={code}",
-        if redirect_uri.contains('?') { '&' } else { '?' }
-    );
-    if let Some(st) = state_param {
-        url.push_str(&format!("&state={}", url_encode(st)));
-    }
-    url.push_str(&format!("&iss={}", url_encode(&issuer)));
-    see_other(&url, HeaderMap::new())
+    see_other(
+        &response_url(redirect_uri, &format!("code={code}"), state_param, &issuer),
+        HeaderMap::new(),
+    )
 }
 
 /// How long a forced re-login may take before the request has to start again.

@@ -366,27 +366,11 @@ async fn issue_cards(state: &AppState, m: &Manager, pupils: &[Pupil], back: Stri
     let home_url = format!("{}/thuis", state.web.public_url);
     let mut cards = Vec::new();
     for p in pupils {
-        let code = homecode::new_code();
-        let pin = homecode::new_pin();
-        let Some(normalised) = homecode::normalise(&code) else {
-            return internal_error("a fresh home code did not normalise");
-        };
-        let pin_hash = match state.hasher.hash(pin.clone()).await {
-            Ok(h) => h,
-            Err(e) => return internal_error(e),
-        };
-        if let Err(e) = state
-            .directory
-            .set_home_code(
-                &p.id,
-                &homecode::code_hash(&normalised),
-                &pin_hash,
-                &m.actor(),
-            )
-            .await
-        {
-            return internal_error(e);
-        }
+        let (code, pin) =
+            match homecode::issue(&state.directory, &state.hasher, &p.id, &m.actor()).await {
+                Ok(issued) => issued,
+                Err(e) => return internal_error(e),
+            };
         let qr = match homecode::qr_svg(&format!("{home_url}?code={code}")) {
             Ok(svg) => svg,
             Err(e) => return internal_error(e),

@@ -15,7 +15,7 @@ use argon2::Argon2;
 use argon2::password_hash::PasswordHasher;
 use argon2::password_hash::PasswordVerifier;
 use argon2::password_hash::phc::PasswordHash;
-use openpoort_e2e::{Browser, Server, openpoort};
+use openpoort_e2e::{Browser, Server, openpoort, run_load};
 
 const EMAIL: &str = "bram.jansen@demo.openpoort.nl";
 const PASSWORD: &str = "Fiets-Molen-Tulp-42";
@@ -52,10 +52,6 @@ fn argon2_rate(span: Duration) -> f64 {
     total as f64 / start.elapsed().as_secs_f64()
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
-}
-
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
@@ -82,56 +78,27 @@ async fn main() {
         .await;
     assert_eq!(r.status, 303, "demo login failed: {}", r.body);
 
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for client in 0..concurrency {
-        // Spread LOGINS exactly: the first `logins % concurrency` clients do one more.
-        let per_client = logins / concurrency + usize::from(client < logins % concurrency);
+    let load = run_load(&base, logins, concurrency, {
         let base = base.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::with_capacity(per_client);
-            let mut errors = 0usize;
-            for _ in 0..per_client {
-                let mut b = Browser::new(&base);
-                let t = Instant::now();
-                let r = b
+        move |b| {
+            let base = base.clone();
+            async move {
+                // A new browser per login, connection included: a teacher's first request.
+                let mut fresh = Browser::new(&base);
+                let r = fresh
                     .submit("/inloggen", &[("email", EMAIL), ("password", PASSWORD)])
                     .await;
-                if r.status == 303 && b.cookies.contains_key("openpoort") {
-                    latencies.push(t.elapsed());
-                } else {
-                    errors += 1;
-                }
+                (
+                    b,
+                    r.status == 303 && fresh.cookies.contains_key("openpoort"),
+                )
             }
-            (latencies, errors)
-        }));
-    }
-    let mut latencies = Vec::new();
-    let mut errors = 0;
-    for t in tasks {
-        let (l, e) = t.await.expect("client task");
-        latencies.extend(l);
-        errors += e;
-    }
-    let elapsed = start.elapsed();
+        }
+    })
+    .await;
     server.terminate();
-    latencies.sort();
-    let done = latencies.len();
-    println!(
-        "machine: {} cores",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    );
     println!("argon2id (m=19456 KiB, t=2, p=1) verifications/s, all cores: {limit:.0}");
-    println!(
-        "staff logins/s (GET form + POST, concurrency {concurrency}): {:.0}  ({done} ok, {errors} errors, {:.1} s)",
-        done as f64 / elapsed.as_secs_f64(),
-        elapsed.as_secs_f64()
-    );
-    if done > 0 {
-        println!(
-            "latency p50 {:.0} ms, p99 {:.0} ms",
-            percentile(&latencies, 0.50).as_secs_f64() * 1000.0,
-            percentile(&latencies, 0.99).as_secs_f64() * 1000.0
-        );
-    }
+    load.report(&format!(
+        "staff logins/s (GET form + POST, concurrency {concurrency})"
+    ));
 }

@@ -9,22 +9,13 @@
 //! decision, audited), the code exchange (an ID token signed with the chosen algorithm) and
 //! userinfo: 7 requests. Prints flows/s, p50 and p99 of a flow, and errors.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use openpoort_e2e::{Browser, Page, Server, openpoort, run, text};
+use openpoort_e2e::{
+    Browser, Server, demo_pupil_login, demo_shortcut, openpoort, run, run_load, text,
+};
 
 const REDIRECT: &str = "https://rekenrijk.demo-uitgeverij.example/callback";
-
-fn link(page: &Page, label: &str) -> Option<String> {
-    let at = page.body.find(&format!("\">{label}"))?;
-    let start = page.body[..at].rfind("href=\"")? + 6;
-    Some(page.body[start..at].replace("&amp;", "&"))
-}
-
-fn form_index(page: &Page, label: &str) -> Option<usize> {
-    let at = page.body.find(label)?;
-    page.body[..at].matches("<form").count().checked_sub(1)
-}
 
 struct Setup {
     shortcut: String,
@@ -36,15 +27,7 @@ struct Setup {
 
 async fn flow(b: &mut Browser, http: &reqwest::Client, base: &str, s: &Setup) -> Option<()> {
     b.cookies.clear();
-    let groups = b.get(&s.shortcut).await;
-    let names = b.get(&link(&groups, "Groep 5 Uilen")?).await;
-    let pictures = b
-        .submit_form(&names, form_index(&names, "Finn S.")?, &[])
-        .await;
-    let signed_in = b
-        .submit_form(&pictures, form_index(&pictures, "alt=\"boom\"")?, &[])
-        .await;
-    if signed_in.status != 303 {
+    if !demo_pupil_login(b, &s.shortcut).await {
         return None;
     }
     let authorize = format!(
@@ -102,10 +85,6 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
-}
-
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
@@ -122,12 +101,7 @@ async fn main() {
     cmd.env("OPENPOORT_LOG_LEVEL", "error").arg("demo");
     let mut server = Server::start(cmd);
     let out = server.more_output(Duration::from_millis(500)).join("\n");
-    let reference = out
-        .split("/s/")
-        .nth(1)
-        .and_then(|r| r.get(..36))
-        .expect("shortcut in the demo's welcome")
-        .to_owned();
+    let shortcut = demo_shortcut(&out).expect("shortcut in the demo's welcome");
 
     let added = run(openpoort(dir.path()).args([
         "client",
@@ -160,7 +134,7 @@ async fn main() {
     let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".to_owned();
     let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".to_owned();
     let setup = std::sync::Arc::new(Setup {
-        shortcut: format!("/s/{reference}"),
+        shortcut,
         client_id: "bench-client".into(),
         secret,
         verifier,
@@ -173,50 +147,17 @@ async fn main() {
         .await
         .expect("a complete flow works");
 
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for client in 0..concurrency {
-        let (base, setup, http) = (server.base.clone(), setup.clone(), http.clone());
-        let n = flows / concurrency + usize::from(client < flows % concurrency);
-        tasks.push(tokio::spawn(async move {
-            let mut b = Browser::new(&base);
-            let mut latencies = Vec::with_capacity(n);
-            let mut errors = 0usize;
-            for _ in 0..n {
-                let t = Instant::now();
-                match flow(&mut b, &http, &base, &setup).await {
-                    Some(()) => latencies.push(t.elapsed()),
-                    None => errors += 1,
-                }
-            }
-            (latencies, errors)
-        }));
-    }
-    let mut latencies = Vec::new();
-    let mut errors = 0;
-    for t in tasks {
-        let (l, e) = t.await.expect("client task");
-        latencies.extend(l);
-        errors += e;
-    }
-    let elapsed = start.elapsed();
+    let base = server.base.clone();
+    let load = run_load(&server.base, flows, concurrency, move |mut b| {
+        let (http, base, setup) = (http.clone(), base.clone(), setup.clone());
+        async move {
+            let ok = flow(&mut b, &http, &base, &setup).await.is_some();
+            (b, ok)
+        }
+    })
+    .await;
     server.terminate();
-    latencies.sort();
-    println!(
-        "machine: {} cores",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    );
-    println!(
-        "OIDC pupil flows/s ({alg} ID tokens, 7 requests each, concurrency {concurrency}): {:.0}  ({} ok, {errors} errors, {:.1} s)",
-        latencies.len() as f64 / elapsed.as_secs_f64(),
-        latencies.len(),
-        elapsed.as_secs_f64()
-    );
-    if !latencies.is_empty() {
-        println!(
-            "flow latency p50 {:.1} ms, p99 {:.1} ms",
-            percentile(&latencies, 0.50).as_secs_f64() * 1000.0,
-            percentile(&latencies, 0.99).as_secs_f64() * 1000.0
-        );
-    }
+    load.report(&format!(
+        "OIDC pupil flows/s ({alg} ID tokens, 7 requests each, concurrency {concurrency})"
+    ));
 }
