@@ -461,7 +461,11 @@ fn check_unique<T: AsRef<str>>(field: &str, values: &[T]) -> Result<(), Registra
 /// Checks run on the raw string before parsing, because the URL parser repairs what it can
 /// (it trims spaces, turns `\` into `/`, drops an empty `@`) and the raw string is what is
 /// matched and redirected to.
-fn check_uri(field: &str, uri: &str, development: bool) -> Result<(), RegistrationError> {
+pub(crate) fn check_uri(
+    field: &str,
+    uri: &str,
+    development: bool,
+) -> Result<(), RegistrationError> {
     let fail = |rule| {
         Err(RegistrationError::InvalidUri {
             field: field.to_owned(),

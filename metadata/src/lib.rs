@@ -1,6 +1,7 @@
-//! The federation registry's protocol-level pieces for OpenID Connect: client registrations and
+//! The federation registry's protocol-level pieces. OpenID Connect: client registrations and
 //! their validation, openpoort's discovery document, the JWK Set built from the key store, and
-//! compact JWS/JWT signing and verification.
+//! compact JWS/JWT signing and verification. SAML 2.0 ([`saml`]): service providers from their
+//! metadata, the messages they send, and openpoort's signed metadata and responses.
 //!
 //! Nothing here touches storage or the network: the directory crate persists
 //! [`ClientRegistration`] as JSON, and the server fetches a client's `jwks_uri` itself before
@@ -10,6 +11,7 @@ pub mod client;
 pub mod discovery;
 pub mod jose;
 pub mod jwks;
+pub mod saml;
 pub mod scopes;
 
 pub use client::{ClientRegistration, GrantType, RegistrationError, TokenAuthMethod, UriRule};
