@@ -190,6 +190,11 @@ const SQLITE_MIGRATIONS: Embedded = &[
         "oidc clients",
         include_str!("../migrations/sqlite/0005_oidc_clients.sql"),
     ),
+    (
+        6,
+        "saml service providers",
+        include_str!("../migrations/sqlite/0006_saml_service_providers.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Embedded = &[
     (
@@ -216,6 +221,11 @@ const POSTGRES_MIGRATIONS: Embedded = &[
         5,
         "oidc clients",
         include_str!("../migrations/postgres/0005_oidc_clients.sql"),
+    ),
+    (
+        6,
+        "saml service providers",
+        include_str!("../migrations/postgres/0006_saml_service_providers.sql"),
     ),
 ];
 

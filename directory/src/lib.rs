@@ -17,6 +17,7 @@ pub mod oidc_clients;
 pub mod parties;
 pub mod people;
 pub mod pupil_login;
+pub mod saml_sps;
 pub mod schools;
 
 mod row;
