@@ -42,6 +42,8 @@ pub enum AppError {
     HomeCode(#[from] crate::homecode::HomeCodeError),
     #[error("release decisions: {0}")]
     Broker(#[from] broker::BrokerError),
+    #[error("{0}")]
+    ServiceProvider(#[from] crate::saml::registry::RegistryError),
 }
 
 impl AppError {
@@ -172,12 +174,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, AppError> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let broker = broker::Broker::new(directory.clone(), &directory, keys.kek(), unix_now()).await?;
     let outage = Arc::new(std::sync::RwLock::new(directory.notice().await?));
-    let http = reqwest::Client::builder()
-        .user_agent(concat!("openpoort/", env!("CARGO_PKG_VERSION")))
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(10))
-        .build()
-        .map_err(|e| AppError::Usage(format!("cannot build the HTTP client: {e}")))?;
+    let http = http_client()?;
     Ok(AppState {
         broker,
         outage,
@@ -190,6 +187,17 @@ pub async fn build_state(config: &Config) -> Result<AppState, AppError> {
         mailer: mailer(config)?,
         web: Arc::new(WebConfig::from_config(config)),
     })
+}
+
+/// Outgoing HTTP (back-channel logout, clients' jwks_uri, SAML metadata): no redirects, so that
+/// a registered URL is the one that answers, and a timeout.
+pub fn http_client() -> Result<reqwest::Client, AppError> {
+    reqwest::Client::builder()
+        .user_agent(concat!("openpoort/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .map_err(|e| AppError::Usage(format!("cannot build the HTTP client: {e}")))
 }
 
 /// Applies the audit retention: removes entries older than `days` days.

@@ -69,6 +69,9 @@ pub enum Command {
     /// OpenID Connect clients of parties.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// SAML service providers of parties, registered from their metadata.
+    #[command(subcommand)]
+    Sp(SpCommand),
     /// Pupils: picture passwords and home codes.
     #[command(subcommand)]
     Pupil(PupilCommand),
@@ -192,6 +195,54 @@ pub enum ClientCommand {
         #[arg(long)]
         party: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SpCommand {
+    /// Register a service provider from its metadata (a file, or a URL that is then re-read on a
+    /// schedule).
+    Add(Box<SpAdd>),
+    /// Re-read the metadata of one SP (or of all with a URL) now.
+    Refresh {
+        #[arg(long)]
+        entity_id: Option<String>,
+    },
+    List {
+        #[arg(long)]
+        party: Option<String>,
+    },
+    Remove {
+        #[arg(long)]
+        entity_id: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SpAdd {
+    /// Code of the party (publisher or network provider) the SP belongs to.
+    #[arg(long)]
+    pub party: String,
+    /// The SP's metadata as a file.
+    #[arg(long, conflicts_with = "url", required_unless_present = "url")]
+    pub metadata: Option<PathBuf>,
+    /// Where the SP publishes its metadata (https); re-read every `saml.metadata_refresh_hours`.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// The name users see; by default the metadata's display name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Sign the whole Response too, not only the Assertion.
+    #[arg(long)]
+    pub sign_response: bool,
+    /// Encrypt assertions to the SP's encryption certificate.
+    #[arg(long)]
+    pub encrypt: bool,
+    /// Pairwise sector shared with other clients; default the party's own.
+    #[arg(long)]
+    pub sector: Option<String>,
+    /// A PEM certificate that must have signed the metadata (a federation's signing key).
+    #[arg(long)]
+    pub metadata_cert: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

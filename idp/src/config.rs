@@ -54,6 +54,7 @@ pub struct Config {
     pub login: LoginConfig,
     pub mail: MailConfig,
     pub audit: AuditConfig,
+    pub saml: SamlConfig,
     pub log: LogConfig,
 }
 
@@ -296,6 +297,28 @@ impl Default for AuditConfig {
     fn default() -> Self {
         AuditConfig {
             retention_days: 730,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SamlConfig {
+    /// An assertion's NotOnOrAfter lies this many seconds after it was issued.
+    pub assertion_lifetime_seconds: u32,
+    /// NotBefore lies this many seconds before issue, for service providers whose clocks run
+    /// behind; also how far an AuthnRequest's IssueInstant may lie in the future.
+    pub clock_skew_seconds: u32,
+    /// Service providers registered from a metadata URL are re-read this often.
+    pub metadata_refresh_hours: u32,
+}
+
+impl Default for SamlConfig {
+    fn default() -> Self {
+        SamlConfig {
+            assertion_lifetime_seconds: 300,
+            clock_skew_seconds: 60,
+            metadata_refresh_hours: 6,
         }
     }
 }
@@ -636,6 +659,27 @@ const SETTINGS: &[Setting] = &[
             min: 30,
             max: 36500,
         },
+    },
+    Setting {
+        section: "saml",
+        key: "assertion_lifetime_seconds",
+        dotted: "saml.assertion_lifetime_seconds",
+        env: "OPENPOORT_SAML_ASSERTION_LIFETIME_SECONDS",
+        kind: Kind::Integer { min: 30, max: 3600 },
+    },
+    Setting {
+        section: "saml",
+        key: "clock_skew_seconds",
+        dotted: "saml.clock_skew_seconds",
+        env: "OPENPOORT_SAML_CLOCK_SKEW_SECONDS",
+        kind: Kind::Integer { min: 0, max: 600 },
+    },
+    Setting {
+        section: "saml",
+        key: "metadata_refresh_hours",
+        dotted: "saml.metadata_refresh_hours",
+        env: "OPENPOORT_SAML_METADATA_REFRESH_HOURS",
+        kind: Kind::Integer { min: 1, max: 168 },
     },
     Setting {
         section: "log",
@@ -1344,7 +1388,9 @@ mod tests {
         let message = load_err("[sever]\nlisten = \"127.0.0.1:9000\"\n", &[]);
         assert!(message.contains("unknown section `[sever]`"), "{message}");
         assert!(
-            message.contains("server, storage, database, keys, sessions, login, mail, audit, log"),
+            message.contains(
+                "server, storage, database, keys, sessions, login, mail, audit, saml, log"
+            ),
             "{message}"
         );
 

@@ -12,6 +12,7 @@ mod oidc;
 mod operator;
 mod password;
 mod pictures;
+mod saml;
 mod server;
 mod state;
 mod web;
@@ -124,6 +125,12 @@ async fn serve(
     let directory = state.directory.clone();
     app::spawn_audit_retention(directory.clone(), config.audit.retention_days);
     app::spawn_outage_refresh(&state);
+    saml::registry::spawn_refresh(
+        directory.clone(),
+        state.http.clone(),
+        Duration::from_secs(u64::from(config.saml.metadata_refresh_hours) * 3_600),
+        config.is_development(),
+    );
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .map_err(AppError::io(format!(

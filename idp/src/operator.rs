@@ -14,7 +14,7 @@ use crate::app::{self, AppError};
 use crate::cli::{
     AuditCommand, BoardCommand, ClientAdd, ClientCommand, Command, ConsentCommand, ImportCommand,
     IpRangeCommand, KeysCommand, LicenceAdd, LicenceCommand, NoticeCommand, PartyCommand,
-    ProductCommand, PupilCommand, SchoolCommand, StaffCommand,
+    ProductCommand, PupilCommand, SchoolCommand, SpCommand, StaffCommand,
 };
 use crate::config::Config;
 
@@ -361,6 +361,7 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
             );
             println!("{secret}");
         }
+        Command::Sp(command) => service_providers(config, d, command, &actor).await?,
         Command::Client(ClientCommand::List { party }) => {
             let p = d.require_party(&party).await?;
             for c in d.oidc_clients_of_party(&p.id).await? {
@@ -573,6 +574,103 @@ async fn import_edexml(
                     }
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+async fn service_providers(
+    config: &Config,
+    d: &Directory,
+    command: SpCommand,
+    actor: &Actor,
+) -> Result<(), AppError> {
+    use crate::saml::registry;
+    let http = crate::app::http_client()?;
+    let development = config.is_development();
+    match command {
+        SpCommand::Add(add) => {
+            let party = d.require_party(&add.party).await?;
+            let xml = match &add.metadata {
+                Some(path) => Some(
+                    std::fs::read(path)
+                        .map_err(AppError::io(format!("cannot read {}", path.display())))?,
+                ),
+                None => None,
+            };
+            let metadata_signing_certificate = match &add.metadata_cert {
+                Some(path) => Some(
+                    std::fs::read_to_string(path)
+                        .map_err(AppError::io(format!("cannot read {}", path.display())))?,
+                ),
+                None => None,
+            };
+            let settings = metadata::saml::sp::SpSettings {
+                party_id: party.id,
+                name: add.name,
+                sign_response: add.sign_response,
+                encrypt_assertions: add.encrypt,
+                sector_identifier: add.sector,
+                metadata_url: add.url,
+                metadata_signing_certificate,
+            };
+            let sp = registry::register(d, &http, xml, &settings, development, actor).await?;
+            println!(
+                "SAML-dienst geregistreerd / service provider registered: {} ({} ACS, {} signing certificate(s), requests signed: {})",
+                sp.entity_id,
+                sp.acs.len(),
+                sp.signing_certificates.len(),
+                sp.authn_requests_signed
+            );
+        }
+        SpCommand::Refresh { entity_id } => {
+            let all = d.saml_sps().await?;
+            let chosen: Vec<_> = match &entity_id {
+                Some(id) => {
+                    let one: Vec<_> = all.into_iter().filter(|s| &s.entity_id == id).collect();
+                    if one.is_empty() {
+                        return Err(directory::DirectoryError::NotFound {
+                            what: "SAML-dienst",
+                            key: id.clone(),
+                        }
+                        .into());
+                    }
+                    one
+                }
+                None => all
+                    .into_iter()
+                    .filter(|s| s.metadata_url.is_some())
+                    .collect(),
+            };
+            for sp in chosen {
+                registry::refresh(d, &http, &sp, development, actor).await?;
+                println!("vernieuwd / refreshed: {}", sp.entity_id);
+            }
+        }
+        SpCommand::List { party } => {
+            let sps = match &party {
+                Some(code) => {
+                    d.saml_sps_of_party(&d.require_party(code).await?.id)
+                        .await?
+                }
+                None => d.saml_sps().await?,
+            };
+            for sp in sps {
+                println!(
+                    "{}  party={}  url={}  refreshed_at={}{}",
+                    sp.entity_id,
+                    sp.party_id,
+                    sp.metadata_url.as_deref().unwrap_or("-"),
+                    sp.refreshed_at,
+                    sp.refresh_error
+                        .map(|e| format!("  LAST REFRESH FAILED: {e}"))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        SpCommand::Remove { entity_id } => {
+            d.delete_saml_sp(&entity_id, actor).await?;
+            println!("verwijderd / removed: {entity_id}");
         }
     }
     Ok(())

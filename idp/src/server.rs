@@ -44,6 +44,7 @@ pub fn router(state: AppState) -> Router {
             crate::web::outage_banner,
         )))
         .merge(crate::oidc::routes())
+        .merge(crate::saml::routes())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))

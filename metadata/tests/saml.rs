@@ -42,18 +42,18 @@ fn signer() -> (XmlSigner, X509) {
 
 const NOW: i64 = 1_795_417_200;
 
-fn params<'a>(name_id: &'a str, attributes: &'a [(String, Vec<String>)]) -> AssertionParams<'a> {
+fn params(name_id: &str, attributes: &[(String, Vec<String>)]) -> AssertionParams {
     AssertionParams {
-        idp_entity_id: "https://idp.example/saml/metadata",
-        sp_entity_id: "https://sp.example/",
-        acs_url: "https://sp.example/acs",
-        in_response_to: Some("_req1"),
-        name_id,
-        name_id_format: NAMEID_PERSISTENT,
-        session_index: "_s1",
+        idp_entity_id: "https://idp.example/saml/metadata".into(),
+        sp_entity_id: "https://sp.example/".into(),
+        acs_url: "https://sp.example/acs".into(),
+        in_response_to: Some("_req1".into()),
+        name_id: name_id.into(),
+        name_id_format: NAMEID_PERSISTENT.into(),
+        session_index: "_s1".into(),
         authn_instant: NOW - 10,
-        authn_context: "urn:openpoort:acr:password",
-        attributes,
+        authn_context: "urn:openpoort:acr:password".into(),
+        attributes: attributes.to_vec(),
         now: NOW,
         lifetime: 300,
         skew: 60,

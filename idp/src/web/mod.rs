@@ -42,6 +42,7 @@ pub struct WebConfig {
     /// In development, links that were mailed are also logged, so that a demo works without
     /// reading the outbox.
     pub log_links: bool,
+    pub saml: crate::config::SamlConfig,
 }
 
 impl WebConfig {
@@ -69,6 +70,7 @@ impl WebConfig {
                 u64::from(config.login.failure_window_minutes) * 60,
             ),
             log_links: config.is_development(),
+            saml: config.saml.clone(),
         }
     }
 

@@ -154,13 +154,26 @@ pub async fn portal(
             }),
             Err(e) => return internal_error(e),
         };
-        let href = match initiate {
-            Some(c) => format!(
+        // Without one, a party with a SAML service provider gets an IdP-initiated response.
+        let saml_sp = match &initiate {
+            Some(_) => None,
+            None => match state.directory.saml_sps_of_party(&t.product.party_id).await {
+                Ok(sps) => sps.into_iter().next(),
+                Err(e) => return internal_error(e),
+            },
+        };
+        let href = match (initiate, saml_sp) {
+            (Some(c), _) => format!(
                 "/oidc/initiate/{}?product={}",
                 super::url_encode(&c.client_id),
                 super::url_encode(&t.product.id)
             ),
-            None => t.product.launch_url.clone(),
+            (None, Some(sp)) => format!(
+                "/saml/start?sp={}&product={}",
+                super::url_encode(&sp.entity_id),
+                super::url_encode(&t.product.id)
+            ),
+            (None, None) => t.product.launch_url.clone(),
         };
         tiles.push(TileView {
             letter: t

@@ -35,12 +35,12 @@ pub(crate) fn issuer(root: &Element) -> Result<String, SamlError> {
     let issuer = root
         .child(NS_ASSERTION, "Issuer")
         .ok_or_else(|| SamlError::invalid("the request has no Issuer"))?;
-    if let Some(f) = issuer.attr("Format") {
-        if f != "urn:oasis:names:tc:SAML:2.0:nameid-format:entity" {
-            return Err(SamlError::invalid(format!(
-                "Issuer Format {f} is not the entity format"
-            )));
-        }
+    if let Some(f) = issuer.attr("Format")
+        && f != "urn:oasis:names:tc:SAML:2.0:nameid-format:entity"
+    {
+        return Err(SamlError::invalid(format!(
+            "Issuer Format {f} is not the entity format"
+        )));
     }
     let value = issuer.trimmed_text();
     if value.is_empty() {

@@ -105,7 +105,7 @@ fn refuse(reason: impl Into<String>) -> SamlError {
 
 fn resolved(ns: ResolveResult<'_>) -> Result<Option<String>, SamlError> {
     match ns {
-        ResolveResult::Bound(n) => Ok(Some(<&str>::from(n.as_ref()).to_owned())),
+        ResolveResult::Bound(n) => Ok(Some(n.as_ref().to_owned())),
         ResolveResult::Unbound => Ok(None),
         ResolveResult::Unknown(p) => Err(refuse(format!("undeclared namespace prefix `{p}`"))),
     }

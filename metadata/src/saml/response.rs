@@ -18,20 +18,20 @@ pub const ENC_RSA_OAEP: &str = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
 
 /// Everything one assertion states.
 #[derive(Clone, Debug)]
-pub struct AssertionParams<'a> {
-    pub idp_entity_id: &'a str,
-    pub sp_entity_id: &'a str,
+pub struct AssertionParams {
+    pub idp_entity_id: String,
+    pub sp_entity_id: String,
     /// The ACS the Response goes to: Destination and Recipient.
-    pub acs_url: &'a str,
+    pub acs_url: String,
     /// The AuthnRequest's ID; `None` for IdP-initiated (unsolicited) responses.
-    pub in_response_to: Option<&'a str>,
-    pub name_id: &'a str,
-    pub name_id_format: &'a str,
-    pub session_index: &'a str,
+    pub in_response_to: Option<String>,
+    pub name_id: String,
+    pub name_id_format: String,
+    pub session_index: String,
     pub authn_instant: i64,
-    pub authn_context: &'a str,
+    pub authn_context: String,
     /// (SAML attribute name, values) in release order.
-    pub attributes: &'a [(String, Vec<String>)],
+    pub attributes: Vec<(String, Vec<String>)>,
     pub now: i64,
     /// Seconds the assertion may be used after `now` (NotOnOrAfter).
     pub lifetime: i64,
@@ -46,28 +46,28 @@ fn in_response_to(id: Option<&str>) -> String {
 }
 
 /// The unsigned Assertion with a signature template after its Issuer.
-fn assertion_xml(p: &AssertionParams<'_>, id: &str, signer: &XmlSigner) -> String {
+fn assertion_xml(p: &AssertionParams, id: &str, signer: &XmlSigner) -> String {
     let now = time::format(p.now);
     let not_on_or_after = time::format(p.now + p.lifetime);
     let mut x = String::with_capacity(4096);
     x.push_str(&format!(
         r#"<saml:Assertion xmlns:saml="{NS_ASSERTION}" ID="{id}" Version="2.0" IssueInstant="{now}"><saml:Issuer>{}</saml:Issuer>"#,
-        escape(p.idp_entity_id)
+        escape(&p.idp_entity_id)
     ));
     x.push_str(&signer.template(id));
     x.push_str(&format!(
         r#"<saml:Subject><saml:NameID Format="{}" NameQualifier="{}" SPNameQualifier="{}">{}</saml:NameID><saml:SubjectConfirmation Method="{BEARER}"><saml:SubjectConfirmationData{} NotOnOrAfter="{not_on_or_after}" Recipient="{}"/></saml:SubjectConfirmation></saml:Subject>"#,
-        escape(p.name_id_format),
-        escape(p.idp_entity_id),
-        escape(p.sp_entity_id),
-        escape(p.name_id),
-        in_response_to(p.in_response_to),
-        escape(p.acs_url),
+        escape(&p.name_id_format),
+        escape(&p.idp_entity_id),
+        escape(&p.sp_entity_id),
+        escape(&p.name_id),
+        in_response_to(p.in_response_to.as_deref()),
+        escape(&p.acs_url),
     ));
     x.push_str(&format!(
         r#"<saml:Conditions NotBefore="{}" NotOnOrAfter="{not_on_or_after}"><saml:AudienceRestriction><saml:Audience>{}</saml:Audience></saml:AudienceRestriction></saml:Conditions>"#,
         time::format(p.now - p.skew),
-        escape(p.sp_entity_id),
+        escape(&p.sp_entity_id),
     ));
     let session_end = p
         .session_not_on_or_after
@@ -76,12 +76,12 @@ fn assertion_xml(p: &AssertionParams<'_>, id: &str, signer: &XmlSigner) -> Strin
     x.push_str(&format!(
         r#"<saml:AuthnStatement AuthnInstant="{}" SessionIndex="{}"{session_end}><saml:AuthnContext><saml:AuthnContextClassRef>{}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>"#,
         time::format(p.authn_instant),
-        escape(p.session_index),
-        escape(p.authn_context),
+        escape(&p.session_index),
+        escape(&p.authn_context),
     ));
     if !p.attributes.is_empty() {
         x.push_str("<saml:AttributeStatement>");
-        for (name, values) in p.attributes {
+        for (name, values) in &p.attributes {
             x.push_str(&format!(
                 r#"<saml:Attribute Name="{n}" NameFormat="{}" FriendlyName="{n}">"#,
                 super::ATTRNAME_BASIC,
@@ -131,7 +131,7 @@ fn response_open(
 /// over the whole Response; `encrypt_to` (a base64 DER certificate) encrypts the signed
 /// Assertion to that key.
 pub fn success_response(
-    p: &AssertionParams<'_>,
+    p: &AssertionParams,
     signer: &XmlSigner,
     sign_response: bool,
     encrypt_to: Option<&str>,
@@ -144,7 +144,13 @@ pub fn success_response(
         None => assertion.to_owned(),
     };
     let id = new_id();
-    let mut x = response_open(p.idp_entity_id, p.acs_url, p.in_response_to, p.now, &id);
+    let mut x = response_open(
+        &p.idp_entity_id,
+        &p.acs_url,
+        p.in_response_to.as_deref(),
+        p.now,
+        &id,
+    );
     if sign_response {
         x.push_str(&signer.template(&id));
     }
@@ -161,21 +167,27 @@ pub fn success_response(
     }
 }
 
+/// A SAML status: top-level code, optional second-level code, and a message for the SP's logs.
+#[derive(Clone, Copy, Debug)]
+pub struct Status<'a> {
+    pub code: &'a str,
+    pub sub_code: Option<&'a str>,
+    pub message: &'a str,
+}
+
 /// A Response without assertion that tells the SP why not (SAML Core 3.2.2.2), signed.
 pub fn status_response(
     idp: &str,
     destination: &str,
     in_response: Option<&str>,
-    status: &str,
-    sub_status: Option<&str>,
-    message: &str,
+    status: Status<'_>,
     now: i64,
     signer: &XmlSigner,
 ) -> Result<String, SamlError> {
     let id = new_id();
     let mut x = response_open(idp, destination, in_response, now, &id);
     x.push_str(&signer.template(&id));
-    x.push_str(&status_xml(status, sub_status, message));
+    x.push_str(&status_xml(status.code, status.sub_code, status.message));
     x.push_str("</samlp:Response>");
     Ok(without_declaration(&signer.sign(&x)?).to_owned())
 }

@@ -228,15 +228,14 @@ impl ServiceProvider {
         if let Some(url) = &self.metadata_url {
             check_location("metadata URL", url, development)?;
         }
-        if let Some(sector) = &self.sector_identifier {
-            if sector.is_empty()
+        if let Some(sector) = &self.sector_identifier
+            && (sector.is_empty()
                 || sector.len() > 255
-                || sector.chars().any(|c| c.is_whitespace() || c.is_control())
-            {
-                return Err(SamlError::invalid(
-                    "sector identifier must be 1 to 255 characters without whitespace",
-                ));
-            }
+                || sector.chars().any(|c| c.is_whitespace() || c.is_control()))
+        {
+            return Err(SamlError::invalid(
+                "sector identifier must be 1 to 255 characters without whitespace",
+            ));
         }
         Ok(())
     }

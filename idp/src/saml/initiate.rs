@@ -1,0 +1,79 @@
+//! IdP-initiated SSO: a portal tile (or a shortcut's TARGET) of a SAML product sends an
+//! unsolicited, signed Response to the SP's default AssertionConsumerService.
+
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde::Deserialize;
+
+use ::metadata::saml::{MAX_RELAY_STATE, NAMEID_PERSISTENT};
+
+use super::{failed, load_sp, refused};
+use crate::server::AppState;
+use crate::web::see_other;
+use crate::web::session;
+
+#[derive(Deserialize)]
+pub struct Start {
+    sp: String,
+    product: Option<String>,
+}
+
+pub async fn start(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<Start>,
+) -> Response {
+    let s = match session::load(&state, &headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return see_other("/", HeaderMap::new()),
+        Err(e) => return failed(e),
+    };
+    let sp = match load_sp(&state, &q.sp).await {
+        Ok(Some(sp)) => sp,
+        Ok(None) => {
+            return refused(
+                "Deze toepassing is niet bij openpoort geregistreerd.",
+                "This application is not registered with openpoort.",
+            );
+        }
+        Err(e) => return failed(e),
+    };
+    // Only a product of the SP's own party: its launch URL becomes the RelayState, which the SP
+    // uses as the place to land.
+    let product = match &q.product {
+        Some(id) => match state.directory.product_by_id(id).await {
+            Ok(p) => p.filter(|p| p.party_id == sp.party_id),
+            Err(e) => return failed(e),
+        },
+        None => None,
+    };
+    let Some(acs) = sp.default_acs() else {
+        return refused(
+            "Deze toepassing heeft geen adres om het inloggen te ontvangen.",
+            "This application has no address to receive the login.",
+        );
+    };
+    let relay = product
+        .as_ref()
+        .map(|p| p.launch_url.as_str())
+        .filter(|u| u.len() <= MAX_RELAY_STATE);
+    let format = if sp.name_id_formats.first().map(String::as_str)
+        == Some(::metadata::saml::NAMEID_TRANSIENT)
+    {
+        ::metadata::saml::NAMEID_TRANSIENT
+    } else {
+        NAMEID_PERSISTENT
+    };
+    super::sso::issue(
+        &state,
+        &s,
+        &sp,
+        &acs.location,
+        None,
+        relay,
+        format,
+        product.as_ref().map(|p| p.id.as_str()),
+    )
+    .await
+}

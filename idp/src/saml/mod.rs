@@ -1,0 +1,275 @@
+//! The SAML 2.0 identity provider: one file per endpoint, what they share here.
+//!
+//! Every message from a service provider is read by the metadata crate's strict reader, from a
+//! registered SP only, and answered only at an endpoint from that SP's metadata. Requests that
+//! arrive by HTTP-POST are parked in the short-lived store and continued by a same-site GET,
+//! because the session cookie (SameSite=Lax) does not travel with a cross-site POST.
+
+mod initiate;
+mod metadata;
+pub mod registry;
+mod slo;
+mod sso;
+
+use askama::Template;
+use axum::Router;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+
+use ::metadata::saml::response::Status;
+use ::metadata::saml::sign::XmlSigner;
+use ::metadata::saml::{SamlError, ServiceProvider};
+use certs::Algorithm;
+
+use crate::server::AppState;
+use crate::web::{Text, message, page};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/saml/metadata", get(metadata::metadata))
+        .route(
+            "/saml/sso",
+            get(sso::redirect_binding).post(sso::post_binding),
+        )
+        .route("/saml/sso/verder", get(sso::resume))
+        .route("/saml/start", get(initiate::start))
+        .route(
+            "/saml/slo",
+            get(slo::redirect_binding).post(slo::post_binding),
+        )
+        .route("/saml/slo/verder", get(slo::resume))
+        .route(
+            "/static/autopost.js",
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                        (header::CACHE_CONTROL, "public, max-age=3600"),
+                    ],
+                    include_str!("../../static/autopost.js"),
+                )
+            }),
+        )
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FlowError {
+    #[error("register: {0}")]
+    Directory(#[from] directory::DirectoryError),
+    #[error("state store: {0}")]
+    State(#[from] crate::state::StateError),
+    #[error("keys: {0}")]
+    Keys(#[from] certs::CertsError),
+    #[error("SAML: {0}")]
+    Saml(#[from] SamlError),
+    #[error("release decision: {0}")]
+    Broker(#[from] broker::BrokerError),
+    #[error("stored JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("session: {0}")]
+    Session(#[from] crate::web::session::SessionError),
+    #[error("stored service provider {0} does not parse: {1}")]
+    BadRegistration(String, String),
+    #[error("openpoort has no current RS256 certificate")]
+    NoCertificate,
+}
+
+/// openpoort's entity ID: the address of its metadata, as SAML deployments conventionally use.
+pub fn entity_id(state: &AppState) -> String {
+    format!("{}/saml/metadata", state.web.public_url)
+}
+
+pub fn sso_url(state: &AppState) -> String {
+    format!("{}/saml/sso", state.web.public_url)
+}
+
+pub fn slo_url(state: &AppState) -> String {
+    format!("{}/saml/slo", state.web.public_url)
+}
+
+pub async fn load_sp(state: &AppState, entity: &str) -> Result<Option<ServiceProvider>, FlowError> {
+    if entity.is_empty() || entity.len() > 1024 {
+        return Ok(None);
+    }
+    let Some(stored) = state.directory.saml_sp(entity).await? else {
+        return Ok(None);
+    };
+    serde_json::from_str(&stored.registration)
+        .map(Some)
+        .map_err(|e| FlowError::BadRegistration(entity.to_owned(), e.to_string()))
+}
+
+/// The current RS256 key with its certificate, ready for xmlsec.
+pub async fn signer(state: &AppState) -> Result<XmlSigner, FlowError> {
+    let key = state.keys.current_signing_key(Algorithm::Rs256).await?;
+    let published = state.keys.published(Algorithm::Rs256).await?;
+    let pem = published
+        .iter()
+        .find(|r| r.kid == key.kid())
+        .and_then(|r| r.certificate_pem.as_deref())
+        .ok_or(FlowError::NoCertificate)?;
+    Ok(XmlSigner::new(key.pkey(), pem)?)
+}
+
+/// A page for a request openpoort will not answer to the SP (unknown issuer, ACS not in the
+/// metadata, bad signature …): answering would mean posting to an address nobody vouched for.
+pub fn refused(nl: &str, en: &str) -> Response {
+    message(
+        StatusCode::BAD_REQUEST,
+        "Ongeldig inlogverzoek",
+        Text::new(nl, en),
+        Some(("/", "Naar het portaal / To the portal")),
+    )
+}
+
+pub fn failed(e: impl std::fmt::Display) -> Response {
+    crate::web::internal_error(e)
+}
+
+#[derive(Template)]
+#[template(path = "saml_post.html")]
+struct PostPage<'a> {
+    action: &'a str,
+    field: &'a str,
+    message: &'a str,
+    relay_state: Option<&'a str>,
+    name: &'a str,
+    title: &'a str,
+    text: Option<Text>,
+}
+
+/// The origin (`scheme://host[:port]`) of an absolute URL, for a page's CSP form-action.
+fn origin(url: &str) -> Option<String> {
+    let u = url::Url::parse(url).ok()?;
+    Some(u.origin().ascii_serialization()).filter(|o| o != "null")
+}
+
+/// An HTML-POST binding page that sends `message` (base64) to `action`; with `text`, it
+/// explains first and waits for the user (a refusal), otherwise it submits itself.
+/// A message for an SP's endpoint by HTTP-POST.
+pub struct Outgoing<'a> {
+    pub action: &'a str,
+    /// `SAMLResponse` or `SAMLRequest`.
+    pub field: &'a str,
+    pub message_b64: &'a str,
+    pub relay_state: Option<&'a str>,
+    /// The SP's name, for the button.
+    pub name: &'a str,
+}
+
+pub fn post_page(
+    out: Outgoing<'_>,
+    text: Option<Text>,
+    status: StatusCode,
+    extra: HeaderMap,
+) -> Response {
+    let Outgoing {
+        action,
+        field,
+        message_b64,
+        relay_state,
+        name,
+    } = out;
+    let Some(origin) = origin(action) else {
+        return failed(format!("the endpoint {action} has no origin"));
+    };
+    let title = if text.is_some() {
+        "Geen toegang"
+    } else {
+        "Doorsturen"
+    };
+    let mut r = page(
+        status,
+        &PostPage {
+            action,
+            field,
+            message: message_b64,
+            relay_state,
+            name,
+            title,
+            text,
+        },
+        extra,
+    );
+    // The form leaves openpoort for the SP's own, registered endpoint; nothing else may.
+    match HeaderValue::from_str(&format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action {origin}; frame-ancestors 'none'; base-uri 'none'"
+    )) {
+        Ok(v) => {
+            r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+            r
+        }
+        Err(e) => failed(e),
+    }
+}
+
+/// A request waiting for the user to be signed in (or for its same-site continuation).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Pending {
+    pub sp: String,
+    /// The AuthnRequest's ID, for InResponseTo.
+    pub request_id: String,
+    pub acs: String,
+    pub relay_state: Option<String>,
+    pub force_authn: bool,
+    pub is_passive: bool,
+    pub name_id_format: String,
+    pub created_at: i64,
+    /// ForceAuthn: set once the user was sent to log in, with the session (its `sid`) that
+    /// existed then; only a session other than that one counts as the fresh login.
+    #[serde(default)]
+    pub login_asked: bool,
+    #[serde(default)]
+    pub stale_sid: Option<String>,
+}
+
+pub const PENDING_TTL: std::time::Duration = std::time::Duration::from_secs(900);
+
+pub fn pending_key(id: &str) -> String {
+    format!("saml:pending:{}", crate::web::sha256_hex(id))
+}
+
+/// Answers a request at the SP's ACS with a status (no assertion), signed.
+pub async fn status_to_sp(
+    state: &AppState,
+    sp: &ServiceProvider,
+    acs: &str,
+    in_response_to: Option<&str>,
+    relay_state: Option<&str>,
+    status: Status<'_>,
+) -> Response {
+    let signer = match signer(state).await {
+        Ok(s) => s,
+        Err(e) => return failed(e),
+    };
+    match ::metadata::saml::response::status_response(
+        &entity_id(state),
+        acs,
+        in_response_to,
+        status,
+        crate::app::unix_now(),
+        &signer,
+    ) {
+        Ok(xml) => post_page(
+            Outgoing {
+                action: acs,
+                field: "SAMLResponse",
+                message_b64: &::metadata::saml::binding::encode_post(&xml),
+                relay_state,
+                name: &sp.name,
+            },
+            None,
+            StatusCode::OK,
+            HeaderMap::new(),
+        ),
+        Err(e) => failed(e),
+    }
+}
+
+impl IntoResponse for FlowError {
+    fn into_response(self) -> Response {
+        failed(self)
+    }
+}

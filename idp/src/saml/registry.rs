@@ -1,0 +1,197 @@
+//! Registering service providers from their metadata (a file or a URL) and keeping URL
+//! metadata fresh. Shared by the operator commands, the admin API and the scheduled refresh.
+
+use std::time::Duration;
+
+use ::metadata::saml::SamlError;
+use ::metadata::saml::dom::Limits;
+use ::metadata::saml::sp::{ServiceProvider, SpSettings, from_metadata};
+use directory::saml_sps::StoredSp;
+use directory::{Actor, Directory, DirectoryError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error(
+        "metadata van {url} ophalen mislukt: {reason} / fetching metadata from {url} failed: {reason}"
+    )]
+    Fetch { url: String, reason: String },
+    #[error("de metadata is niet bruikbaar: {0} / the metadata cannot be used: {0}")]
+    Metadata(#[from] SamlError),
+    #[error("{0}")]
+    Directory(#[from] DirectoryError),
+    #[error(
+        "de metadata op {url} beschrijft nu {found} in plaats van {expected}; registreer die dienst apart / the metadata at {url} now describes {found} instead of {expected}; register that service separately"
+    )]
+    EntityChanged {
+        url: String,
+        expected: String,
+        found: String,
+    },
+    #[error(
+        "opgeslagen registratie van {0} is onleesbaar: {1} / stored registration of {0} does not parse: {1}"
+    )]
+    Stored(String, String),
+}
+
+/// Fetches metadata over HTTP(S) with the metadata size limit; redirects are not followed (the
+/// client has none), so the registered URL is the one that answers.
+pub async fn fetch(http: &reqwest::Client, url: &str) -> Result<Vec<u8>, RegistryError> {
+    let fail = |reason: String| RegistryError::Fetch {
+        url: url.to_owned(),
+        reason,
+    };
+    let mut response = http
+        .get(url)
+        .timeout(Duration::from_secs(20))
+        .send()
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    if !response.status().is_success() {
+        return Err(fail(format!("HTTP {}", response.status())));
+    }
+    let limit = Limits::METADATA.max_bytes;
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| fail(e.to_string()))? {
+        if body.len() + chunk.len() > limit {
+            return Err(fail(format!("larger than {limit} bytes")));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn stored(sp: &ServiceProvider, xml: &[u8]) -> Result<StoredSp, RegistryError> {
+    Ok(StoredSp {
+        entity_id: sp.entity_id.clone(),
+        party_id: sp.party_id.clone(),
+        registration: serde_json::to_string(sp)
+            .map_err(|e| RegistryError::Stored(sp.entity_id.clone(), e.to_string()))?,
+        metadata_xml: String::from_utf8_lossy(xml).into_owned(),
+        metadata_url: sp.metadata_url.clone(),
+        refreshed_at: 0,
+        refresh_error: None,
+    })
+}
+
+/// Reads, validates and stores a new SP. `xml` is the metadata itself, or `None` to fetch it
+/// from `settings.metadata_url`.
+pub async fn register(
+    directory: &Directory,
+    http: &reqwest::Client,
+    xml: Option<Vec<u8>>,
+    settings: &SpSettings,
+    development: bool,
+    actor: &Actor,
+) -> Result<ServiceProvider, RegistryError> {
+    let xml = match (xml, &settings.metadata_url) {
+        (Some(x), _) => x,
+        (None, Some(url)) => fetch(http, url).await?,
+        (None, None) => {
+            return Err(RegistryError::Metadata(SamlError::invalid(
+                "give the metadata as a file or a URL",
+            )));
+        }
+    };
+    let sp = from_metadata(&xml, settings, crate::app::unix_now(), development)?;
+    directory.create_saml_sp(&stored(&sp, &xml)?, actor).await?;
+    Ok(sp)
+}
+
+/// Re-reads one SP's metadata from its URL. The operator's settings (party, name, signing and
+/// encryption choices, metadata certificate) stay; what the metadata says is replaced.
+pub async fn refresh(
+    directory: &Directory,
+    http: &reqwest::Client,
+    current: &StoredSp,
+    development: bool,
+    actor: &Actor,
+) -> Result<ServiceProvider, RegistryError> {
+    let old: ServiceProvider = serde_json::from_str(&current.registration)
+        .map_err(|e| RegistryError::Stored(current.entity_id.clone(), e.to_string()))?;
+    let Some(url) = old.metadata_url.clone() else {
+        return Ok(old);
+    };
+    let settings = SpSettings {
+        party_id: old.party_id.clone(),
+        name: Some(old.name.clone()),
+        sign_response: old.sign_response,
+        encrypt_assertions: old.encrypt_assertions,
+        sector_identifier: old.sector_identifier.clone(),
+        metadata_url: Some(url.clone()),
+        metadata_signing_certificate: old.metadata_signing_certificate.clone(),
+    };
+    let outcome = async {
+        let xml = fetch(http, &url).await?;
+        let sp = from_metadata(&xml, &settings, crate::app::unix_now(), development)?;
+        if sp.entity_id != old.entity_id {
+            return Err(RegistryError::EntityChanged {
+                url: url.clone(),
+                expected: old.entity_id.clone(),
+                found: sp.entity_id.clone(),
+            });
+        }
+        Ok((sp, xml))
+    }
+    .await;
+    match outcome {
+        Ok((sp, xml)) => {
+            directory.update_saml_sp(&stored(&sp, &xml)?, actor).await?;
+            Ok(sp)
+        }
+        Err(e) => {
+            // The last verified metadata keeps serving; the failure is on record.
+            directory
+                .set_saml_sp_refresh_error(&old.entity_id, &e.to_string(), actor)
+                .await?;
+            Err(e)
+        }
+    }
+}
+
+/// Refreshes every SP with a metadata URL whose last refresh is `every` old; returns how many
+/// were refreshed and how many failed.
+pub async fn refresh_due(
+    directory: &Directory,
+    http: &reqwest::Client,
+    every: Duration,
+    development: bool,
+) -> Result<(usize, usize), RegistryError> {
+    let now = crate::app::unix_now();
+    let actor = Actor::system("saml-metadata-refresh");
+    let (mut done, mut failed) = (0, 0);
+    for sp in directory.saml_sps().await? {
+        if sp.metadata_url.is_none() || sp.refreshed_at + every.as_secs() as i64 > now {
+            continue;
+        }
+        match refresh(directory, http, &sp, development, &actor).await {
+            Ok(_) => done += 1,
+            Err(e) => {
+                failed += 1;
+                tracing::warn!(sp = %sp.entity_id, error = %e, "SAML metadata refresh failed; the last verified metadata stays in use");
+            }
+        }
+    }
+    Ok((done, failed))
+}
+
+/// Runs [`refresh_due`] every hour for as long as the server runs.
+pub fn spawn_refresh(
+    directory: Directory,
+    http: reqwest::Client,
+    every: Duration,
+    development: bool,
+) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3_600).min(every));
+        loop {
+            tick.tick().await;
+            match refresh_due(&directory, &http, every, development).await {
+                Ok((0, 0)) => {}
+                Ok((done, failed)) => {
+                    tracing::info!(refreshed = done, failed, "SAML metadata refreshed")
+                }
+                Err(e) => tracing::error!(error = %e, "SAML metadata refresh could not run"),
+            }
+        }
+    });
+}

@@ -1,0 +1,607 @@
+//! The single sign-on endpoint: AuthnRequests by HTTP-Redirect and HTTP-POST, answered with a
+//! signed Response by HTTP-POST to an AssertionConsumerService from the SP's metadata.
+
+use std::collections::HashMap;
+
+use axum::extract::{Form, Query, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+
+use ::metadata::saml::dom::{self, Limits};
+use ::metadata::saml::response::{AssertionParams, Status, success_response};
+use ::metadata::saml::{
+    AuthnRequest, BINDING_POST, NAMEID_PERSISTENT, NAMEID_TRANSIENT, NAMEID_UNSPECIFIED, SamlError,
+    ServiceProvider, binding, sign,
+};
+use broker::{Context, Decision, ReleaseRequest};
+
+use super::{
+    Outgoing, PENDING_TTL, Pending, entity_id, failed, load_sp, pending_key, post_page, refused,
+    signer, sso_url, status_to_sp,
+};
+use crate::server::AppState;
+use crate::state::StateStore;
+use crate::web::session::{self, Session};
+use crate::web::{Text, random_token, see_other, sha256_hex, url_encode};
+
+/// How old an AuthnRequest may be. Browsers deliver it within seconds; a request held back
+/// longer is more likely a replay than a slow network.
+const MAX_REQUEST_AGE: i64 = 600;
+
+/// Why a request is refused, for the page and the log. The SP never hears of these: it is not
+/// (yet) proven who sent the request, or where an answer could safely go.
+fn unreadable(e: &SamlError) -> Response {
+    tracing::info!(error = %e, "SAML request refused");
+    match e {
+        SamlError::TooLarge { .. } => refused(
+            "Het inlogverzoek van de toepassing is te groot.",
+            "The application's login request is too large.",
+        ),
+        SamlError::Doctype => refused(
+            "Het inlogverzoek van de toepassing bevat een DOCTYPE; dat wordt niet geaccepteerd.",
+            "The application's login request contains a DOCTYPE, which is not accepted.",
+        ),
+        SamlError::BadSignature | SamlError::MissingSignature => refused(
+            "De ondertekening van het inlogverzoek klopt niet met de sleutel die de toepassing bij openpoort heeft geregistreerd.",
+            "The login request's signature does not match the key the application registered with openpoort.",
+        ),
+        _ => refused(
+            "Het inlogverzoek van de toepassing is onleesbaar of onvolledig.",
+            "The application's login request is unreadable or incomplete.",
+        ),
+    }
+}
+
+fn unknown_sp() -> Response {
+    refused(
+        "Deze toepassing is niet bij openpoort geregistreerd.",
+        "This application is not registered with openpoort.",
+    )
+}
+
+fn unsigned() -> Response {
+    refused(
+        "Deze toepassing ondertekent haar inlogverzoeken, maar dit verzoek is niet ondertekend.",
+        "This application signs its login requests, but this request is not signed.",
+    )
+}
+
+pub async fn redirect_binding(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let query = query.unwrap_or_default();
+    if query.len() > 128 * 1024 {
+        return unreadable(&SamlError::TooLarge {
+            size: query.len(),
+            limit: 128 * 1024,
+        });
+    }
+    let params: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let Some(message) = params.get("SAMLRequest") else {
+        return refused(
+            "Er ontbreekt een SAMLRequest.",
+            "The SAMLRequest parameter is missing.",
+        );
+    };
+    let request = match binding::decode_redirect(message)
+        .and_then(|xml| AuthnRequest::from_element(&dom::parse(&xml, Limits::MESSAGE)?))
+    {
+        Ok(r) => r,
+        Err(e) => return unreadable(&e),
+    };
+    let sp = match load_sp(&state, &request.issuer).await {
+        Ok(Some(sp)) => sp,
+        Ok(None) => return unknown_sp(),
+        Err(e) => return failed(e),
+    };
+    // The Redirect binding signs the query, never the XML (SAML Bindings 3.4.4.1).
+    if request.has_xml_signature {
+        return unreadable(&SamlError::invalid("XML signature in the Redirect binding"));
+    }
+    match params.get("Signature") {
+        Some(signature) => {
+            let certificates = match sp.signing_certificates_der() {
+                Ok(c) => c,
+                Err(e) => return failed(e),
+            };
+            let checked = binding::redirect_signed_octets(&query, "SAMLRequest")
+                .ok_or(SamlError::MissingSignature)
+                .and_then(|octets| {
+                    let alg = params.get("SigAlg").map(String::as_str).unwrap_or("");
+                    sign::verify_redirect(&octets, alg, signature, &certificates)
+                });
+            if let Err(e) = checked {
+                return unreadable(&e);
+            }
+        }
+        None if sp.authn_requests_signed => return unsigned(),
+        None => {}
+    }
+    let relay = params.get("RelayState").map(String::as_str);
+    match validate(&state, &sp, &request, relay).await {
+        Ok(pending) => continue_flow(&state, &headers, pending, &sp, None).await,
+        Err(response) => response,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PostForm {
+    #[serde(rename = "SAMLRequest")]
+    saml_request: String,
+    #[serde(rename = "RelayState")]
+    relay_state: Option<String>,
+}
+
+pub async fn post_binding(State(state): State<AppState>, Form(form): Form<PostForm>) -> Response {
+    let xml = match binding::decode_post(&form.saml_request) {
+        Ok(x) => x,
+        Err(e) => return unreadable(&e),
+    };
+    let request =
+        match dom::parse(&xml, Limits::MESSAGE).and_then(|r| AuthnRequest::from_element(&r)) {
+            Ok(r) => r,
+            Err(e) => return unreadable(&e),
+        };
+    let sp = match load_sp(&state, &request.issuer).await {
+        Ok(Some(sp)) => sp,
+        Ok(None) => return unknown_sp(),
+        Err(e) => return failed(e),
+    };
+    let request = if request.has_xml_signature {
+        match verified_request(&xml, &request, &sp) {
+            Ok(r) => r,
+            Err(e) => return unreadable(&e),
+        }
+    } else if sp.authn_requests_signed {
+        return unsigned();
+    } else {
+        request
+    };
+    let pending = match validate(&state, &sp, &request, form.relay_state.as_deref()).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    // Continue in a same-site GET, where the browser sends the session cookie.
+    match park(&state, &pending, None).await {
+        Ok(id) => see_other(&format!("/saml/sso/verder?id={id}"), HeaderMap::new()),
+        Err(e) => failed(e),
+    }
+}
+
+/// The request as its signature covers it: the signed content is read again, and it must be
+/// the whole request (its root and ID), not an element somewhere inside.
+fn verified_request(
+    xml: &[u8],
+    request: &AuthnRequest,
+    sp: &ServiceProvider,
+) -> Result<AuthnRequest, SamlError> {
+    let certificates = sp.signing_certificates_der()?;
+    let text = std::str::from_utf8(xml).map_err(|_| SamlError::Malformed("not UTF-8".into()))?;
+    let signed = sign::verified_content(text, &certificates)?;
+    let signed = AuthnRequest::from_element(&dom::parse(signed.as_bytes(), Limits::MESSAGE)?)
+        .map_err(|_| SamlError::BadSignature)?;
+    if signed.id != request.id || signed.issuer != request.issuer {
+        return Err(SamlError::BadSignature);
+    }
+    Ok(signed)
+}
+
+/// The NameID format to answer with: what the request asks if openpoort offers it, else what
+/// the SP's metadata lists first among those openpoort offers, else persistent.
+fn name_id_format(sp: &ServiceProvider, asked: Option<&str>) -> Option<&'static str> {
+    match asked {
+        Some(NAMEID_PERSISTENT) => Some(NAMEID_PERSISTENT),
+        Some(NAMEID_TRANSIENT) => Some(NAMEID_TRANSIENT),
+        None | Some(NAMEID_UNSPECIFIED) => Some(
+            sp.name_id_formats
+                .iter()
+                .find_map(|f| match f.as_str() {
+                    NAMEID_PERSISTENT => Some(NAMEID_PERSISTENT),
+                    NAMEID_TRANSIENT => Some(NAMEID_TRANSIENT),
+                    _ => None,
+                })
+                .unwrap_or(NAMEID_PERSISTENT),
+        ),
+        Some(_) => None,
+    }
+}
+
+fn replay_key(issuer: &str, id: &str) -> String {
+    format!("saml:request-id:{}", sha256_hex(&format!("{issuer}\n{id}")))
+}
+
+/// The checks that make a request answerable: its ACS is in the metadata, it is addressed to
+/// this endpoint, it is fresh and new, and its RelayState fits.
+async fn validate(
+    state: &AppState,
+    sp: &ServiceProvider,
+    request: &AuthnRequest,
+    relay_state: Option<&str>,
+) -> Result<Pending, Response> {
+    let Some(acs) = sp.acs(request.acs_url.as_deref(), request.acs_index) else {
+        return Err(refused(
+            "Het terugstuuradres (AssertionConsumerService) in dit verzoek staat niet in de metadata van de toepassing.",
+            "The AssertionConsumerService in this request is not in the application's metadata.",
+        ));
+    };
+    if request
+        .protocol_binding
+        .as_deref()
+        .is_some_and(|b| b != BINDING_POST)
+    {
+        return Err(refused(
+            "De toepassing vraagt een antwoord via een binding die openpoort niet gebruikt; openpoort antwoordt met HTTP-POST.",
+            "The application asks for an answer through a binding openpoort does not use; openpoort answers with HTTP-POST.",
+        ));
+    }
+    if request
+        .destination
+        .as_deref()
+        .is_some_and(|d| d != sso_url(state))
+    {
+        return Err(refused(
+            "Dit inlogverzoek is aan een ander adres gericht (Destination).",
+            "This login request is addressed elsewhere (Destination).",
+        ));
+    }
+    let now = crate::app::unix_now();
+    let skew = i64::from(state.web.saml.clock_skew_seconds);
+    if request.issue_instant > now + skew || now - request.issue_instant > MAX_REQUEST_AGE + skew {
+        return Err(refused(
+            "Dit inlogverzoek is verlopen of komt uit de toekomst; controleer de klok van de toepassing en probeer het opnieuw.",
+            "This login request has expired or comes from the future; check the application's clock and try again.",
+        ));
+    }
+    if relay_state.is_some_and(|r| r.len() > ::metadata::saml::MAX_RELAY_STATE) {
+        return Err(refused(
+            "De RelayState van dit verzoek is langer dan de 80 bytes die SAML toestaat.",
+            "This request's RelayState is longer than the 80 bytes SAML allows.",
+        ));
+    }
+    let ttl = std::time::Duration::from_secs((MAX_REQUEST_AGE + 2 * skew) as u64);
+    match state
+        .state
+        .put_if_absent(&replay_key(&sp.entity_id, &request.id), b"1", ttl)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(sp = %sp.entity_id, "SAML AuthnRequest ID used twice; refused");
+            return Err(refused(
+                "Dit inlogverzoek is al eens gebruikt. Start het inloggen opnieuw vanuit de toepassing.",
+                "This login request has been used before. Start the login again from the application.",
+            ));
+        }
+        Err(e) => return Err(failed(e)),
+    }
+    let Some(format) = name_id_format(sp, request.name_id_format.as_deref()) else {
+        return Err(status_to_sp(
+            state,
+            sp,
+            &acs.location,
+            Some(&request.id),
+            relay_state,
+            Status {
+                code: ::metadata::saml::STATUS_REQUESTER,
+                sub_code: Some(::metadata::saml::STATUS_INVALID_NAMEID_POLICY),
+                message: "openpoort issues persistent or transient NameIDs only",
+            },
+        )
+        .await);
+    };
+    Ok(Pending {
+        sp: sp.entity_id.clone(),
+        request_id: request.id.clone(),
+        acs: acs.location.clone(),
+        relay_state: relay_state.map(str::to_owned),
+        force_authn: request.force_authn,
+        is_passive: request.is_passive,
+        name_id_format: format.to_owned(),
+        created_at: now,
+        login_asked: false,
+        stale_sid: None,
+    })
+}
+
+async fn park(
+    state: &AppState,
+    pending: &Pending,
+    id: Option<&str>,
+) -> Result<String, super::FlowError> {
+    let id = id.map(str::to_owned).unwrap_or_else(random_token);
+    state
+        .state
+        .put(
+            &pending_key(&id),
+            &serde_json::to_vec(pending)?,
+            PENDING_TTL,
+        )
+        .await?;
+    Ok(id)
+}
+
+#[derive(Deserialize)]
+pub struct Resume {
+    id: String,
+}
+
+pub async fn resume(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<Resume>,
+) -> Response {
+    let pending: Option<Pending> = match state.state.get(&pending_key(&q.id)).await {
+        Ok(v) => v.and_then(|v| serde_json::from_slice(&v).ok()),
+        Err(e) => return failed(e),
+    };
+    let Some(pending) = pending else {
+        return refused(
+            "Dit inlogverzoek is verlopen. Start het inloggen opnieuw vanuit de toepassing.",
+            "This login request has expired. Start the login again from the application.",
+        );
+    };
+    let sp = match load_sp(&state, &pending.sp).await {
+        Ok(Some(sp)) => sp,
+        Ok(None) => return unknown_sp(),
+        Err(e) => return failed(e),
+    };
+    continue_flow(&state, &headers, pending, &sp, Some(&q.id)).await
+}
+
+/// With a valid request in hand: sign the user in if needed, then decide and answer.
+async fn continue_flow(
+    state: &AppState,
+    headers: &HeaderMap,
+    mut pending: Pending,
+    sp: &ServiceProvider,
+    parked: Option<&str>,
+) -> Response {
+    let s = match session::load(state, headers).await {
+        Ok(s) => s,
+        Err(e) => return failed(e),
+    };
+    let needs_login = match &s {
+        None => true,
+        Some(s) => {
+            pending.force_authn
+                && (!pending.login_asked || pending.stale_sid.as_deref() == Some(&s.data.sid))
+        }
+    };
+    if needs_login || s.as_ref().is_some_and(|s| s.data.school_id.is_none()) {
+        if pending.is_passive {
+            return status_to_sp(
+                state,
+                sp,
+                &pending.acs,
+                Some(&pending.request_id),
+                pending.relay_state.as_deref(),
+                Status {
+                    code: ::metadata::saml::STATUS_RESPONDER,
+                    sub_code: Some(::metadata::saml::STATUS_NO_PASSIVE),
+                    message: "the user is not signed in",
+                },
+            )
+            .await;
+        }
+        if needs_login {
+            pending.login_asked = true;
+            pending.stale_sid = s.as_ref().map(|s| s.data.sid.clone());
+        }
+        let id = match park(state, &pending, parked).await {
+            Ok(id) => id,
+            Err(e) => return failed(e),
+        };
+        let back = format!("/saml/sso/verder?id={id}");
+        let to = if needs_login {
+            "/inloggen"
+        } else {
+            "/school-kiezen"
+        };
+        return see_other(
+            &format!("{to}?next={}", url_encode(&back)),
+            HeaderMap::new(),
+        );
+    }
+    let s = s.expect("checked above");
+    if let Some(id) = parked
+        && let Err(e) = state.state.delete(&pending_key(id)).await
+    {
+        return failed(e);
+    }
+    issue(
+        state,
+        &s,
+        sp,
+        &pending.acs,
+        Some(&pending.request_id),
+        pending.relay_state.as_deref(),
+        &pending.name_id_format,
+        None,
+    )
+    .await
+}
+
+/// The SessionIndex an SP sees for a session: derived per SP, so that two SPs cannot link
+/// their users' sessions through it.
+pub fn session_index(sid: &str, sp: &str) -> String {
+    format!("_{}", &sha256_hex(&format!("{sid}\n{sp}"))[..40])
+}
+
+pub fn acr(context: Context) -> &'static str {
+    match context {
+        Context::SchoolNetwork => ::metadata::discovery::ACR_SCHOOL_NETWORK,
+        Context::HomeCode => ::metadata::discovery::ACR_HOME_CODE,
+        Context::Password => ::metadata::discovery::ACR_PASSWORD,
+    }
+}
+
+/// The catalogue attributes an SP's metadata asks for (RequestedAttribute by name, by
+/// eduPerson URN or by friendly name); `None` when it names none.
+fn requested(sp: &ServiceProvider) -> Option<Vec<broker::Attribute>> {
+    if sp.requested_attributes.is_empty() {
+        return None;
+    }
+    let found: Vec<broker::Attribute> = sp
+        .requested_attributes
+        .iter()
+        .filter_map(|r| {
+            let bare = r.name.trim_start_matches("urn:mace:dir:attribute-def:");
+            broker::Attribute::from_saml_name(bare).or_else(|| {
+                r.friendly_name
+                    .as_deref()
+                    .and_then(broker::Attribute::from_saml_name)
+            })
+        })
+        .collect();
+    Some(found)
+}
+
+/// Decides and answers: a signed Response to `acs`, or openpoort's explanation page whose
+/// button sends the SP a signed refusal.
+#[allow(clippy::too_many_arguments)]
+pub async fn issue(
+    state: &AppState,
+    s: &Session,
+    sp: &ServiceProvider,
+    acs: &str,
+    in_response_to: Option<&str>,
+    relay_state: Option<&str>,
+    name_id_format: &str,
+    product_id: Option<&str>,
+) -> Response {
+    let Some(school_id) = s.data.school_id.as_deref() else {
+        return see_other("/school-kiezen", HeaderMap::new());
+    };
+    let now = crate::app::unix_now();
+    let party_sector = format!("party:{}", sp.party_id);
+    let sector = sp.sector(&party_sector).to_owned();
+    let requested = requested(sp);
+    let decision = match state
+        .broker
+        .decide(
+            &ReleaseRequest {
+                subject: s.data.subject(),
+                school_id,
+                party_id: &sp.party_id,
+                product_id,
+                requested: requested.as_deref(),
+                context: s.data.context,
+                sector: Some(&sector),
+            },
+            now,
+        )
+        .await
+    {
+        Ok(d) => d,
+        Err(e) => return failed(e),
+    };
+    let signer = match signer(state).await {
+        Ok(s) => s,
+        Err(e) => return failed(e),
+    };
+    let idp = entity_id(state);
+    let release = match decision {
+        Decision::Allow(r) => r,
+        Decision::Deny(reason) => {
+            let party = match state.directory.party_by_id(&sp.party_id).await {
+                Ok(p) => p.map(|p| p.name).unwrap_or_else(|| sp.name.clone()),
+                Err(e) => return failed(e),
+            };
+            let e = reason.explanation(&party);
+            let xml = match ::metadata::saml::response::status_response(
+                &idp,
+                acs,
+                in_response_to,
+                Status {
+                    code: ::metadata::saml::STATUS_RESPONDER,
+                    sub_code: Some(::metadata::saml::STATUS_REQUEST_DENIED),
+                    message: "the school's rules do not allow this login",
+                },
+                now,
+                &signer,
+            ) {
+                Ok(x) => x,
+                Err(e) => return failed(e),
+            };
+            return post_page(
+                Outgoing {
+                    action: acs,
+                    field: "SAMLResponse",
+                    message_b64: &binding::encode_post(&xml),
+                    relay_state,
+                    name: &sp.name,
+                },
+                Some(Text::new(e.nl, e.en)),
+                StatusCode::FORBIDDEN,
+                HeaderMap::new(),
+            );
+        }
+    };
+    let transient = name_id_format == NAMEID_TRANSIENT;
+    let name_id = if transient {
+        ::metadata::saml::new_id()
+    } else {
+        release.subject().to_owned()
+    };
+    let attributes: Vec<(String, Vec<String>)> = release
+        .claims
+        .iter()
+        // A transient NameID is pointless next to the persistent pseudonym as an attribute.
+        .filter(|(a, _)| !(transient && *a == broker::Attribute::Subject))
+        .map(|(a, v)| {
+            let values = match v {
+                broker::Value::One(s) => vec![s.clone()],
+                broker::Value::Many(list) => list.clone(),
+            };
+            (a.saml_name().to_owned(), values)
+        })
+        .collect();
+    let params = AssertionParams {
+        idp_entity_id: idp,
+        sp_entity_id: sp.entity_id.clone(),
+        acs_url: acs.to_owned(),
+        in_response_to: in_response_to.map(str::to_owned),
+        name_id,
+        name_id_format: name_id_format.to_owned(),
+        session_index: session_index(&s.data.sid, &sp.entity_id),
+        authn_instant: s.data.created_at,
+        authn_context: acr(s.data.context).to_owned(),
+        attributes,
+        now,
+        lifetime: i64::from(state.web.saml.assertion_lifetime_seconds),
+        skew: i64::from(state.web.saml.clock_skew_seconds),
+        session_not_on_or_after: Some(s.data.created_at + state.web.absolute.as_secs() as i64),
+    };
+    let encrypt_to = sp
+        .encryption_certificates
+        .first()
+        .filter(|_| sp.encrypt_assertions)
+        .cloned();
+    let sign_response = sp.sign_response;
+    // Signing holds a core for about a millisecond: off the async threads.
+    let xml = tokio::task::spawn_blocking(move || {
+        success_response(&params, &signer, sign_response, encrypt_to.as_deref())
+    })
+    .await;
+    match xml {
+        Ok(Ok(xml)) => post_page(
+            Outgoing {
+                action: acs,
+                field: "SAMLResponse",
+                message_b64: &binding::encode_post(&xml),
+                relay_state,
+                name: &sp.name,
+            },
+            None,
+            StatusCode::OK,
+            HeaderMap::new(),
+        ),
+        Ok(Err(e)) => failed(e),
+        Err(e) => failed(e),
+    }
+}

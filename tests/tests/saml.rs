@@ -1,0 +1,768 @@
+//! The SAML identity provider end to end, against `openpoort demo` (school 99ZZ00; publisher
+//! demo-uitgeverij with a school-wide licence and the school's consent). Service providers are
+//! registered from metadata with the operator command; responses are checked by samael acting
+//! as the SP and by the `xmlsec1` command, never by openpoort's own code.
+
+use std::io::Write;
+use std::process::Command;
+use std::str::FromStr;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use flate2::Compression;
+use flate2::write::DeflateEncoder;
+use openssl::asn1::Asn1Time;
+use openssl::bn::BigNum;
+use openssl::hash::MessageDigest;
+use openssl::pkey::{PKey, Private};
+use openssl::rsa::Rsa;
+use openssl::x509::{X509, X509NameBuilder};
+
+use openpoort_e2e::{Browser, Page, Server, demo_pupil_login, demo_shortcut, openpoort, run, text};
+
+const PUBLIC: &str = "http://openpoort.test";
+const PUBLISHER: &str = "demo-uitgeverij";
+const NS_DS: &str = "http://www.w3.org/2000/09/xmldsig#";
+
+struct Demo {
+    dir: tempfile::TempDir,
+    server: Server,
+    shortcut: String,
+}
+
+fn demo() -> Demo {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = openpoort(dir.path());
+    cmd.env("OPENPOORT_SERVER_PUBLIC_URL", PUBLIC)
+        .env("OPENPOORT_SESSIONS_STORE", "memory")
+        .arg("demo");
+    let server = Server::start(cmd);
+    let out = server.more_output(Duration::from_millis(500)).join("\n");
+    let shortcut = demo_shortcut(&out).unwrap_or_else(|| panic!("no shortcut in: {out}"));
+    Demo {
+        dir,
+        server,
+        shortcut,
+    }
+}
+
+impl Demo {
+    fn cli(&self, args: &[&str]) -> std::process::Output {
+        run(openpoort(self.dir.path()).args(args))
+    }
+
+    fn cli_ok(&self, args: &[&str]) -> String {
+        let out = self.cli(args);
+        assert!(
+            out.status.success(),
+            "openpoort {args:?}: {}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        text(&out.stdout)
+    }
+
+    fn browser(&self) -> Browser {
+        Browser::new(&self.server.base)
+    }
+
+    async fn finn(&self) -> Browser {
+        let mut b = self.browser();
+        assert!(
+            demo_pupil_login(&mut b, &self.shortcut).await,
+            "Finn signs in"
+        );
+        b
+    }
+
+    /// openpoort's current signing certificate, read from its published metadata.
+    async fn idp_certificate(&self) -> X509 {
+        let xml = self.browser().get("/saml/metadata").await.body;
+        let start = xml.find("<ds:X509Certificate>").unwrap() + "<ds:X509Certificate>".len();
+        let end = xml[start..].find('<').unwrap() + start;
+        X509::from_der(&STANDARD.decode(&xml[start..end]).unwrap()).unwrap()
+    }
+}
+
+fn key_and_cert(cn: &str) -> (PKey<Private>, X509) {
+    let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+    let mut name = X509NameBuilder::new().unwrap();
+    name.append_entry_by_text("CN", cn).unwrap();
+    let name = name.build();
+    let mut b = X509::builder().unwrap();
+    b.set_version(2).unwrap();
+    b.set_serial_number(&BigNum::from_u32(7).unwrap().to_asn1_integer().unwrap())
+        .unwrap();
+    b.set_subject_name(&name).unwrap();
+    b.set_issuer_name(&name).unwrap();
+    b.set_pubkey(&key).unwrap();
+    b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+        .unwrap();
+    b.set_not_after(&Asn1Time::days_from_now(30).unwrap())
+        .unwrap();
+    b.sign(&key, MessageDigest::sha256()).unwrap();
+    (key, b.build())
+}
+
+/// A service provider of the demo publisher, as its metadata describes it.
+struct Sp {
+    entity: String,
+    acs: String,
+    key: PKey<Private>,
+    cert: X509,
+    signs_requests: bool,
+}
+
+impl Sp {
+    fn new(name: &str, signs_requests: bool) -> Sp {
+        let (key, cert) = key_and_cert(name);
+        Sp {
+            entity: format!("https://{name}.example/saml"),
+            acs: format!("http://127.0.0.1:9/{name}/acs"),
+            key,
+            cert,
+            signs_requests,
+        }
+    }
+
+    fn certificate_b64(&self) -> String {
+        STANDARD.encode(self.cert.to_der().unwrap())
+    }
+
+    fn metadata(&self) -> String {
+        let cert = self.certificate_b64();
+        format!(
+            r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="{entity}"><md:SPSSODescriptor AuthnRequestsSigned="{signs}" WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:KeyDescriptor><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor><md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="http://127.0.0.1:9/slo"/><md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent</md:NameIDFormat><md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{acs}" index="0" isDefault="true"/></md:SPSSODescriptor></md:EntityDescriptor>"#,
+            entity = self.entity,
+            signs = self.signs_requests,
+            acs = self.acs,
+        )
+    }
+
+    /// Registers this SP for the demo publisher; `extra` adds options such as `--encrypt`.
+    fn register(&self, d: &Demo, extra: &[&str]) {
+        let path = d.dir.path().join(format!("{}.xml", uuid::Uuid::new_v4()));
+        std::fs::write(&path, self.metadata()).unwrap();
+        let mut args = vec!["sp", "add", "--party", PUBLISHER, "--metadata"];
+        let path = path.to_string_lossy().into_owned();
+        args.push(&path);
+        args.extend_from_slice(extra);
+        d.cli_ok(&args);
+    }
+
+    fn authn_request(&self, id: &str, attributes: &str) -> String {
+        format!(
+            r#"<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id}" Version="2.0" IssueInstant="{now}" Destination="{PUBLIC}/saml/sso" AssertionConsumerServiceURL="{acs}" ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"{attributes}><saml:Issuer>{entity}</saml:Issuer><samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent" AllowCreate="true"/></samlp:AuthnRequest>"#,
+            now = xs_now(),
+            acs = self.acs,
+            entity = self.entity,
+        )
+    }
+
+    /// The HTTP-Redirect binding URL for `xml` (`SAMLRequest`), signed when `sign` is set.
+    fn redirect(&self, xml: &str, relay: Option<&str>, sign: bool) -> String {
+        let mut e = DeflateEncoder::new(Vec::new(), Compression::default());
+        e.write_all(xml.as_bytes()).unwrap();
+        let mut q = format!("SAMLRequest={}", enc(&STANDARD.encode(e.finish().unwrap())));
+        if let Some(r) = relay {
+            q.push_str(&format!("&RelayState={}", enc(r)));
+        }
+        if sign {
+            q.push_str(&format!(
+                "&SigAlg={}",
+                enc("http://www.w3.org/2001/04/xmldsig-more#rsa-sha256")
+            ));
+            let mut signer =
+                openssl::sign::Signer::new(MessageDigest::sha256(), &self.key).unwrap();
+            let sig = signer.sign_oneshot_to_vec(q.as_bytes()).unwrap();
+            q.push_str(&format!("&Signature={}", enc(&STANDARD.encode(sig))));
+        }
+        format!("/saml/sso?{q}")
+    }
+
+    /// `xml` with an enveloped signature by this SP over the root element `id`.
+    fn sign_xml(&self, xml: &str, id: &str) -> String {
+        let pem = String::from_utf8(self.cert.to_pem().unwrap()).unwrap();
+        let signer = metadata::saml::sign::XmlSigner::new(&self.key, &pem).unwrap();
+        let at = xml.find("</saml:Issuer>").unwrap() + "</saml:Issuer>".len();
+        let with_template = format!("{}{}{}", &xml[..at], signer.template(id), &xml[at..]);
+        signer.sign(&with_template).unwrap()
+    }
+
+    /// samael as this SP, trusting openpoort's published metadata.
+    async fn samael(
+        &self,
+        d: &Demo,
+        idp_initiated: bool,
+    ) -> samael::service_provider::ServiceProvider {
+        let xml = d.browser().get("/saml/metadata").await.body;
+        let idp = samael::metadata::EntityDescriptor::from_str(&xml).expect("IdP metadata parses");
+        samael::service_provider::ServiceProvider {
+            entity_id: Some(self.entity.clone()),
+            acs_url: Some(self.acs.clone()),
+            idp_metadata: idp,
+            key: Some(self.key.clone()),
+            allow_idp_initiated: idp_initiated,
+            allowed_signature_algorithms: Some(vec![
+                samael::crypto::AllowedSignatureAlgorithm::RsaSha256,
+            ]),
+            ..Default::default()
+        }
+    }
+}
+
+fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn xs_now() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    metadata::saml::time::format(now)
+}
+
+fn new_id() -> String {
+    format!("_{}", uuid::Uuid::new_v4().simple())
+}
+
+/// The HTTP-POST binding form openpoort answered with: (action, SAMLResponse XML, RelayState).
+fn posted(page: &Page) -> (String, String, Option<String>) {
+    assert!(
+        page.body.contains("id=\"saml-post\""),
+        "no SAML form: {} {}",
+        page.status,
+        page.body
+    );
+    let at = page.body.find("id=\"saml-post\"").unwrap();
+    let form = &page.body[at..];
+    let action_at = form.find("action=\"").unwrap() + 8;
+    let action =
+        form[action_at..action_at + form[action_at..].find('"').unwrap()].replace("&#x2f;", "/");
+    let b64 = unescape(&page.field("SAMLResponse").expect("SAMLResponse"));
+    let xml = String::from_utf8(STANDARD.decode(&b64).unwrap()).unwrap();
+    (
+        unescape(&action),
+        xml,
+        page.field("RelayState").map(|r| unescape(&r)),
+    )
+}
+
+/// HTML character references as askama writes them (named and numeric) back to text.
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let Some(end) = tail.find(';') else {
+            out.push_str(tail);
+            return out;
+        };
+        let entity = &tail[1..end];
+        let c = match entity {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            e if e.starts_with("#x") => u32::from_str_radix(&e[2..], 16)
+                .ok()
+                .and_then(char::from_u32),
+            e if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
+            _ => None,
+        };
+        match c {
+            Some(c) => {
+                out.push(c);
+                rest = &tail[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The `xmlsec1` command's verdict on `xml`, trusting only `cert`.
+fn xmlsec1_verifies(xml: &str, cert: &X509) -> bool {
+    let dir = tempfile::tempdir().unwrap();
+    let (doc, pem) = (dir.path().join("doc.xml"), dir.path().join("idp.pem"));
+    std::fs::write(&doc, xml).unwrap();
+    std::fs::write(&pem, cert.to_pem().unwrap()).unwrap();
+    let out = Command::new("xmlsec1")
+        .args(["--verify"])
+        .args([
+            "--id-attr:ID",
+            "urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
+        ])
+        .args([
+            "--id-attr:ID",
+            "urn:oasis:names:tc:SAML:2.0:protocol:Response",
+        ])
+        .args([
+            "--id-attr:ID",
+            "urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor",
+        ])
+        .arg("--pubkey-cert-pem")
+        .arg(&pem)
+        .arg(&doc)
+        .output()
+        .expect("xmlsec1 (installed by scripts/setup)");
+    out.status.success()
+}
+
+/// A page that refuses a request: an error, and nothing sent to any SP.
+fn assert_refused(page: &Page, why: &str) {
+    assert_eq!(page.status, 400, "{why}: {}", page.body);
+    assert!(
+        !page.body.contains("SAMLResponse"),
+        "{why}: nothing goes to the SP"
+    );
+}
+
+#[tokio::test]
+async fn sp_initiated_login_is_accepted_by_samael_and_verified_by_xmlsec1() {
+    let d = demo();
+    let sp = Sp::new("rekenrijk", false);
+    sp.register(&d, &[]);
+    let mut b = d.finn().await;
+    let id = new_id();
+    let page = b
+        .get(&sp.redirect(&sp.authn_request(&id, ""), Some("les-3"), false))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let (action, xml, relay) = posted(&page);
+    assert_eq!(action, sp.acs);
+    assert_eq!(
+        relay.as_deref(),
+        Some("les-3"),
+        "RelayState comes back unchanged"
+    );
+    assert!(xmlsec1_verifies(&xml, &d.idp_certificate().await), "{xml}");
+
+    let samael_sp = sp.samael(&d, false).await;
+    let assertion = samael_sp
+        .parse_xml_response(&xml, Some(&[id.as_str()]))
+        .unwrap_or_else(|e| panic!("samael refuses the response: {e:?}\n{xml}"));
+    let name_id = assertion
+        .subject
+        .as_ref()
+        .and_then(|s| s.name_id.as_ref())
+        .unwrap();
+    assert_eq!(
+        name_id.format.as_deref(),
+        Some("urn:oasis:names:tc:SAML:2.0:nameid-format:persistent")
+    );
+    assert!(!name_id.value.is_empty());
+    let attributes: Vec<(String, Vec<String>)> = assertion
+        .attribute_statements
+        .iter()
+        .flatten()
+        .flat_map(|s| s.attributes.iter())
+        .map(|a| {
+            (
+                a.name.clone().unwrap_or_default(),
+                a.values.iter().filter_map(|v| v.value.clone()).collect(),
+            )
+        })
+        .collect();
+    assert!(
+        attributes.contains(&("eduPersonAffiliation".into(), vec!["student".into()])),
+        "{attributes:?}"
+    );
+    assert!(
+        attributes
+            .iter()
+            .any(|(n, v)| n == "nlEduPersonHomeOrganizationId" && v == &["99ZZ".to_owned()]),
+        "{attributes:?}"
+    );
+    assert!(
+        !attributes
+            .iter()
+            .any(|(n, _)| n == "givenName" || n == "sn"),
+        "names are not released without the party's policy: {attributes:?}"
+    );
+
+    // A second SP login of the same pupil keeps the pseudonym.
+    let again = b
+        .get(&sp.redirect(&sp.authn_request(&new_id(), ""), None, false))
+        .await;
+    let (_, xml2, _) = posted(&again);
+    assert!(xml2.contains(&format!(">{}</saml:NameID>", name_id.value)));
+}
+
+#[tokio::test]
+async fn idp_metadata_is_signed_and_lists_current_and_next_certificates() {
+    let d = demo();
+    let page = d.browser().get("/saml/metadata").await;
+    assert_eq!(page.status, 200);
+    let xml = page.body;
+    assert!(xmlsec1_verifies(&xml, &d.idp_certificate().await), "{xml}");
+    assert_eq!(
+        xml.matches("<md:KeyDescriptor use=\"signing\">").count(),
+        2,
+        "current and next"
+    );
+    assert!(xml.contains("validUntil=\""));
+    for binding in ["HTTP-Redirect", "HTTP-POST"] {
+        assert!(xml.contains(&format!(
+            "<md:SingleSignOnService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:{binding}\" Location=\"{PUBLIC}/saml/sso\"/>"
+        )));
+    }
+    assert!(xml.contains("nameid-format:persistent</md:NameIDFormat>"));
+    assert!(xml.contains("nameid-format:transient</md:NameIDFormat>"));
+    assert!(xml.contains(&format!("<{}", "md:SingleLogoutService")));
+    let _ = NS_DS;
+}
+
+#[tokio::test]
+async fn request_from_an_unknown_issuer_is_refused() {
+    let d = demo();
+    let registered = Sp::new("rekenrijk", false);
+    registered.register(&d, &[]);
+    let stranger = Sp::new("onbekend", false);
+    let mut b = d.finn().await;
+    let page = b
+        .get(&stranger.redirect(&stranger.authn_request(&new_id(), ""), None, false))
+        .await;
+    assert_refused(&page, "unknown issuer");
+}
+
+#[tokio::test]
+async fn acs_not_in_the_metadata_is_refused() {
+    let d = demo();
+    let sp = Sp::new("rekenrijk", false);
+    sp.register(&d, &[]);
+    let mut b = d.finn().await;
+    let xml = sp
+        .authn_request(&new_id(), "")
+        .replace(&sp.acs, "http://127.0.0.1:9/evil/acs");
+    assert_refused(&b.get(&sp.redirect(&xml, None, false)).await, "ACS by URL");
+    let by_index = sp
+        .authn_request(&new_id(), " AssertionConsumerServiceIndex=\"5\"")
+        .replace(&format!(" AssertionConsumerServiceURL=\"{}\"", sp.acs), "");
+    assert_refused(
+        &b.get(&sp.redirect(&by_index, None, false)).await,
+        "ACS by index",
+    );
+}
+
+#[tokio::test]
+async fn unsigned_request_is_refused_where_the_sp_signs_its_requests() {
+    let d = demo();
+    let sp = Sp::new("rekenrijk", true);
+    sp.register(&d, &[]);
+    let mut b = d.finn().await;
+    assert_refused(
+        &b.get(&sp.redirect(&sp.authn_request(&new_id(), ""), None, false))
+            .await,
+        "unsigned",
+    );
+    // Signed by another key: refused.
+    let impostor = Sp {
+        entity: sp.entity.clone(),
+        acs: sp.acs.clone(),
+        ..Sp::new("impostor", true)
+    };
+    assert_refused(
+        &b.get(&impostor.redirect(&impostor.authn_request(&new_id(), ""), None, true))
+            .await,
+        "wrong key",
+    );
+    // Signed in the query (Redirect binding): answered.
+    let signed = b
+        .get(&sp.redirect(&sp.authn_request(&new_id(), ""), Some("x"), true))
+        .await;
+    posted(&signed);
+    // Signed in the XML (POST binding): answered after the same-site continuation.
+    let id = new_id();
+    let xml = sp.sign_xml(&sp.authn_request(&id, ""), &id);
+    let parked = b
+        .post("/saml/sso", &[("SAMLRequest", &STANDARD.encode(&xml))])
+        .await;
+    assert_eq!(parked.status, 303, "{}", parked.body);
+    let answered = b.get(parked.location().unwrap()).await;
+    let (_, response, _) = posted(&answered);
+    assert!(response.contains(&format!("InResponseTo=\"{id}\"")));
+    // The same signed request with a changed ACS no longer verifies.
+    let tampered = xml.replace(&sp.acs, "http://127.0.0.1:9/evil/acs");
+    let page = b
+        .post("/saml/sso", &[("SAMLRequest", &STANDARD.encode(&tampered))])
+        .await;
+    assert_refused(&page, "tampered signed request");
+}
+
+#[tokio::test]
+async fn oversized_request_is_refused() {
+    let d = demo();
+    let sp = Sp::new("rekenrijk", false);
+    sp.register(&d, &[]);
+    let mut b = d.finn().await;
+    let padding = format!("<!-- {} -->", "x".repeat(70 * 1024));
+    let xml = sp
+        .authn_request(&new_id(), "")
+        .replace("<saml:Issuer>", &format!("{padding}<saml:Issuer>"));
+    let page = b
+        .post("/saml/sso", &[("SAMLRequest", &STANDARD.encode(&xml))])
+        .await;
+    assert_refused(&page, "oversized POST");
+    assert!(page.body.contains("te groot"), "{}", page.body);
+    assert_refused(
+        &b.get(&sp.redirect(&xml, None, false)).await,
+        "oversized Redirect",
+    );
+}
+
+#[tokio::test]
+async fn request_with_a_doctype_is_refused() {
+    let d = demo();
+    let sp = Sp::new("rekenrijk", false);
+    sp.register(&d, &[]);
+    let mut b = d.finn().await;
+    let xml = format!(
+        "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY e \"{}\">]>{}",
+        sp.entity,
+        sp.authn_request(&new_id(), "").replace(&sp.entity, "&e;")
+    );
+    let page = b.get(&sp.redirect(&xml, None, false)).await;
+    assert_refused(&page, "DOCTYPE");
+    assert!(page.body.contains("DOCTYPE"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn replayed_request_id_is_refused() {
+    let d = demo();
+    let sp = Sp::new("rekenrijk", false);
+    sp.register(&d, &[]);
+    let mut b = d.finn().await;
+    let url = sp.redirect(&sp.authn_request(&new_id(), ""), None, false);
+    posted(&b.get(&url).await);
+    assert_refused(&b.get(&url).await, "replay");
+}
+
+#[tokio::test]
+async fn relay_state_over_80_bytes_is_refused() {
+    let d = demo();
+    let sp = Sp::new("rekenrijk", false);
+    sp.register(&d, &[]);
+    let mut b = d.finn().await;
+    let relay = "r".repeat(81);
+    assert_refused(
+        &b.get(&sp.redirect(&sp.authn_request(&new_id(), ""), Some(&relay), false))
+            .await,
+        "RelayState",
+    );
+}
+
+#[tokio::test]
+async fn is_passive_without_a_session_answers_no_passive() {
+    let d = demo();
+    let sp = Sp::new("rekenrijk", false);
+    sp.register(&d, &[]);
+    let mut b = d.browser();
+    let page = b
+        .get(&sp.redirect(
+            &sp.authn_request(&new_id(), " IsPassive=\"true\""),
+            None,
+            false,
+        ))
+        .await;
+    let (action, xml, _) = posted(&page);
+    assert_eq!(action, sp.acs);
+    assert!(
+        xml.contains("urn:oasis:names:tc:SAML:2.0:status:NoPassive"),
+        "{xml}"
+    );
+    assert!(
+        !xml.contains("<saml:Assertion"),
+        "no assertion without a login"
+    );
+    assert!(xmlsec1_verifies(&xml, &d.idp_certificate().await));
+}
+
+#[tokio::test]
+async fn without_a_session_the_user_signs_in_first_and_force_authn_asks_again() {
+    let d = demo();
+    let sp = Sp::new("rekenrijk", false);
+    sp.register(&d, &[]);
+    let mut b = d.browser();
+    let page = b
+        .get(&sp.redirect(&sp.authn_request(&new_id(), ""), None, false))
+        .await;
+    assert_eq!(page.status, 303);
+    assert!(
+        page.location()
+            .unwrap()
+            .starts_with("/inloggen?next=%2Fsaml%2Fsso%2Fverder")
+    );
+
+    // Finn has a session; ForceAuthn still sends him to a login.
+    let mut finn = d.finn().await;
+    let forced = finn
+        .get(&sp.redirect(
+            &sp.authn_request(&new_id(), " ForceAuthn=\"true\""),
+            None,
+            false,
+        ))
+        .await;
+    assert_eq!(forced.status, 303, "{}", forced.body);
+    assert!(forced.location().unwrap().starts_with("/inloggen?next="));
+}
+
+#[tokio::test]
+async fn portal_tile_sends_an_unsolicited_response_that_samael_accepts() {
+    let d = demo();
+    let sp = Sp::new("rekenrijk", false);
+    sp.register(&d, &[]);
+    let mut b = d.finn().await;
+    let portal = b.get("/").await;
+    let at = portal
+        .body
+        .find("/saml/start?")
+        .unwrap_or_else(|| panic!("no SAML tile: {}", portal.body));
+    let href = unescape(&portal.body[at..at + portal.body[at..].find('"').unwrap()]);
+    let page = b.get(&href).await;
+    let (action, xml, relay) = posted(&page);
+    assert_eq!(action, sp.acs);
+    assert!(!xml.contains("InResponseTo"), "unsolicited");
+    assert_eq!(
+        relay.as_deref(),
+        Some("https://rekenrijk.demo-uitgeverij.example/start"),
+        "the product's launch URL; tile {href}"
+    );
+    let samael_sp = sp.samael(&d, true).await;
+    samael_sp
+        .parse_xml_response(&xml, None)
+        .unwrap_or_else(|e| panic!("samael refuses the unsolicited response: {e:?}"));
+    let strict = sp.samael(&d, false).await;
+    assert!(
+        strict.parse_xml_response(&xml, None).is_err(),
+        "an SP that refuses IdP-initiated SSO can tell"
+    );
+}
+
+#[tokio::test]
+async fn encrypted_assertion_is_decrypted_by_samael_with_the_sp_key() {
+    let d = demo();
+    let sp = Sp::new("rekenrijk", false);
+    sp.register(&d, &["--encrypt", "--sign-response"]);
+    let mut b = d.finn().await;
+    let id = new_id();
+    let page = b
+        .get(&sp.redirect(&sp.authn_request(&id, ""), None, false))
+        .await;
+    let (_, xml, _) = posted(&page);
+    assert!(xml.contains("<saml:EncryptedAssertion>"), "{xml}");
+    assert!(
+        !xml.contains("student"),
+        "attribute values are not readable in transit"
+    );
+    assert!(
+        xmlsec1_verifies(&xml, &d.idp_certificate().await),
+        "the Response is signed"
+    );
+    let assertion = sp
+        .samael(&d, false)
+        .await
+        .parse_xml_response(&xml, Some(&[id.as_str()]))
+        .unwrap_or_else(|e| panic!("samael cannot use the encrypted response: {e:?}"));
+    assert!(assertion.subject.is_some());
+}
+
+#[tokio::test]
+async fn denied_login_explains_and_sends_request_denied_only_when_the_user_goes_back() {
+    let d = demo();
+    let sp = Sp::new("rekenrijk", false);
+    sp.register(&d, &[]);
+    d.cli_ok(&[
+        "consent", "revoke", "--school", "99ZZ00", "--party", PUBLISHER,
+    ]);
+    let mut b = d.finn().await;
+    let page = b
+        .get(&sp.redirect(&sp.authn_request(&new_id(), ""), None, false))
+        .await;
+    assert_eq!(page.status, 403, "{}", page.body);
+    assert!(
+        page.body.contains("toestemming"),
+        "explains the missing consent: {}",
+        page.body
+    );
+    assert!(
+        page.body.contains("data-auto=\"0\""),
+        "does not post by itself"
+    );
+    let (_, xml, _) = posted(&page);
+    assert!(xml.contains("urn:oasis:names:tc:SAML:2.0:status:RequestDenied"));
+    assert!(!xml.contains("<saml:Assertion"));
+}
+
+#[tokio::test]
+async fn sp_initiated_logout_ends_the_session_and_answers_with_a_signed_logout_response() {
+    let d = demo();
+    let sp = Sp::new("rekenrijk", false);
+    sp.register(&d, &[]);
+    let mut b = d.finn().await;
+    let (_, xml, _) = posted(
+        &b.get(&sp.redirect(&sp.authn_request(&new_id(), ""), None, false))
+            .await,
+    );
+    let session_index = {
+        let at = xml.find("SessionIndex=\"").unwrap() + 14;
+        xml[at..at + xml[at..].find('"').unwrap()].to_owned()
+    };
+    let id = new_id();
+    let logout = format!(
+        r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id}" Version="2.0" IssueInstant="{}" Destination="{PUBLIC}/saml/slo"><saml:Issuer>{}</saml:Issuer><saml:NameID>x</saml:NameID><samlp:SessionIndex>{session_index}</samlp:SessionIndex></samlp:LogoutRequest>"#,
+        xs_now(),
+        sp.entity
+    );
+    // Unsigned, from an SP with a signing certificate: refused, the session stays.
+    let unsigned = sp
+        .redirect(&logout, None, false)
+        .replace("/saml/sso?", "/saml/slo?");
+    assert_refused(&b.get(&unsigned).await, "unsigned logout");
+    assert_eq!(b.get("/").await.status, 200, "still signed in");
+
+    let signed = sp
+        .redirect(&logout, Some("bye"), true)
+        .replace("/saml/sso?", "/saml/slo?");
+    let answer = b.get(&signed).await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    let location = answer.location().unwrap().to_owned();
+    assert!(
+        location.starts_with("http://127.0.0.1:9/slo?SAMLResponse="),
+        "{location}"
+    );
+    // The Redirect binding signature over the query verifies with openpoort's certificate.
+    let query = location.split_once('?').unwrap().1;
+    let (signed_part, signature) = query.split_once("&Signature=").unwrap();
+    let signature = STANDARD
+        .decode(
+            url::form_urlencoded::parse(format!("s={signature}").as_bytes())
+                .next()
+                .unwrap()
+                .1
+                .as_bytes(),
+        )
+        .unwrap();
+    let cert = d.idp_certificate().await;
+    let public = cert.public_key().unwrap();
+    let mut verifier = openssl::sign::Verifier::new(MessageDigest::sha256(), &public).unwrap();
+    assert!(
+        verifier
+            .verify_oneshot(&signature, signed_part.as_bytes())
+            .unwrap()
+    );
+    assert!(signed_part.contains("&RelayState=bye&"));
+    assert_eq!(
+        b.get("/").await.location(),
+        Some("/inloggen"),
+        "the session has ended"
+    );
+}
