@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod credentials;
 pub mod db;
+pub mod duo;
 pub mod edexml;
 pub mod error;
 pub mod import;
