@@ -86,8 +86,16 @@ pub struct DuoProblem {
 impl fmt::Display for DuoProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.column {
-            Some(c) => write!(f, "regel {}, kolom {c}: {} / line {}, column {c}: {}", self.line, self.nl, self.line, self.en),
-            None => write!(f, "regel {}: {} / line {}: {}", self.line, self.nl, self.line, self.en),
+            Some(c) => write!(
+                f,
+                "regel {}, kolom {c}: {} / line {}, column {c}: {}",
+                self.line, self.nl, self.line, self.en
+            ),
+            None => write!(
+                f,
+                "regel {}: {} / line {}: {}",
+                self.line, self.nl, self.line, self.en
+            ),
         }
     }
 }
@@ -130,12 +138,13 @@ const COLUMNS: &[(Field, &[&str])] = &[
     (Field::Vestiging, &["VESTIGINGSNUMMER", "VESTIGINGSCODE"]),
     (
         Field::Name,
-        &["VESTIGINGSNAAM", "NAAMVESTIGING", "INSTELLINGSNAAMVESTIGING"],
+        &[
+            "VESTIGINGSNAAM",
+            "NAAMVESTIGING",
+            "INSTELLINGSNAAMVESTIGING",
+        ],
     ),
-    (
-        Field::Board,
-        &["BEVOEGDGEZAGNUMMER", "BESTUURSNUMMER"],
-    ),
+    (Field::Board, &["BEVOEGDGEZAGNUMMER", "BESTUURSNUMMER"]),
     (Field::BoardName, &["BEVOEGDGEZAGNAAM", "BESTUURSNAAM"]),
     (
         Field::EndDate,
@@ -155,7 +164,10 @@ const REQUIRED: [(Field, &str); 4] = [
     (Field::Brin, "BRIN NUMMER of/or INSTELLINGSCODE"),
     (Field::Vestiging, "VESTIGINGSNUMMER of/or VESTIGINGSCODE"),
     (Field::Name, "VESTIGINGSNAAM"),
-    (Field::Board, "BEVOEGD GEZAG NUMMER of/or BEVOEGDGEZAGNUMMER"),
+    (
+        Field::Board,
+        "BEVOEGD GEZAG NUMMER of/or BEVOEGDGEZAGNUMMER",
+    ),
 ];
 
 fn squash(header: &str) -> String {
@@ -168,17 +180,33 @@ fn squash(header: &str) -> String {
 
 /// Reads a DUO location list. All problems are returned together.
 pub fn parse(bytes: &[u8]) -> Result<DuoList, DuoProblems> {
-    let whole = |nl: String, en: String| DuoProblems(vec![DuoProblem { line: 1, column: None, nl, en }]);
+    let whole = |nl: String, en: String| {
+        DuoProblems(vec![DuoProblem {
+            line: 1,
+            column: None,
+            nl,
+            en,
+        }])
+    };
     if bytes.len() > MAX_FILE_BYTES {
         return Err(whole(
-            format!("het bestand is groter dan {} MB; dit is geen lijst van schoolvestigingen van DUO", MAX_FILE_BYTES >> 20),
-            format!("the file is larger than {} MB; this is not a DUO list of school locations", MAX_FILE_BYTES >> 20),
+            format!(
+                "het bestand is groter dan {} MB; dit is geen lijst van schoolvestigingen van DUO",
+                MAX_FILE_BYTES >> 20
+            ),
+            format!(
+                "the file is larger than {} MB; this is not a DUO list of school locations",
+                MAX_FILE_BYTES >> 20
+            ),
         ));
     }
     let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
     let (text, encoding) = match std::str::from_utf8(body) {
         Ok(t) => (t.to_owned(), DuoEncoding::Utf8),
-        Err(_) => (crate::edexml::encoding::windows_1252(body), DuoEncoding::Windows1252),
+        Err(_) => (
+            crate::edexml::encoding::windows_1252(body),
+            DuoEncoding::Windows1252,
+        ),
     };
     let mut problems = Vec::new();
     let records = split_records(&text, &mut problems);
@@ -194,15 +222,24 @@ pub fn parse(bytes: &[u8]) -> Result<DuoList, DuoProblems> {
     let mut headers = DuoHeaders::Newer;
     for (i, name) in header.iter().enumerate() {
         let s = squash(name);
-        let Some((field, _)) = COLUMNS.iter().find(|(_, names)| names.contains(&s.as_str())) else {
+        let Some((field, _)) = COLUMNS
+            .iter()
+            .find(|(_, names)| names.contains(&s.as_str()))
+        else {
             continue;
         };
         if let Some(&first) = at.get(field) {
             problems.push(DuoProblem {
                 line: *header_line,
                 column: Some(name.trim().to_owned()),
-                nl: format!("deze kolom betekent hetzelfde als kolom {:?}; laat er een van weg", header[first].trim()),
-                en: format!("this column means the same as column {:?}; leave one of them out", header[first].trim()),
+                nl: format!(
+                    "deze kolom betekent hetzelfde als kolom {:?}; laat er een van weg",
+                    header[first].trim()
+                ),
+                en: format!(
+                    "this column means the same as column {:?}; leave one of them out",
+                    header[first].trim()
+                ),
             });
             continue;
         }
@@ -211,7 +248,11 @@ pub fn parse(bytes: &[u8]) -> Result<DuoList, DuoProblems> {
         }
         at.insert(*field, i);
     }
-    let missing: Vec<&str> = REQUIRED.iter().filter(|(f, _)| !at.contains_key(f)).map(|(_, n)| *n).collect();
+    let missing: Vec<&str> = REQUIRED
+        .iter()
+        .filter(|(f, _)| !at.contains_key(f))
+        .map(|(_, n)| *n)
+        .collect();
     if !missing.is_empty() {
         problems.push(DuoProblem {
             line: *header_line,
@@ -244,7 +285,10 @@ pub fn parse(bytes: &[u8]) -> Result<DuoList, DuoProblems> {
     for (line, fields) in &records[1..] {
         let line = *line;
         // Excel likes to end rows with empty fields; anything else is a shifted row.
-        let extra_filled = fields.iter().skip(header.len()).any(|f| !f.trim().is_empty());
+        let extra_filled = fields
+            .iter()
+            .skip(header.len())
+            .any(|f| !f.trim().is_empty());
         if fields.len() < header.len() || extra_filled {
             problems.push(DuoProblem {
                 line,
@@ -263,13 +307,24 @@ pub fn parse(bytes: &[u8]) -> Result<DuoList, DuoProblems> {
             continue;
         }
         let mut bad = |field: Field, nl: String, en: String| {
-            problems.push(DuoProblem { line, column: Some(column_name(field)), nl, en });
+            problems.push(DuoProblem {
+                line,
+                column: Some(column_name(field)),
+                nl,
+                en,
+            });
         };
         let get = |f: Field| at.get(&f).map(|&i| fields[i].trim());
         let from_rule = |e: DirectoryError| match e {
-            DirectoryError::Invalid { value, rule_nl, rule_en, .. } => {
-                (format!("{value:?} is ongeldig: {rule_nl}"), format!("{value:?} is invalid: {rule_en}"))
-            }
+            DirectoryError::Invalid {
+                value,
+                rule_nl,
+                rule_en,
+                ..
+            } => (
+                format!("{value:?} is ongeldig: {rule_nl}"),
+                format!("{value:?} is invalid: {rule_en}"),
+            ),
             other => (other.to_string(), other.to_string()),
         };
 
@@ -337,18 +392,27 @@ pub fn parse(bytes: &[u8]) -> Result<DuoList, DuoProblems> {
                 None => {
                     bad(
                         Field::Status,
-                        format!("onbekende status {s:?}; verwacht wordt bijvoorbeeld \"actief\", \"opgeheven\" of \"gesloten\""),
-                        format!("unknown status {s:?}; expected is e.g. \"actief\", \"opgeheven\" or \"gesloten\""),
+                        format!(
+                            "onbekende status {s:?}; verwacht wordt bijvoorbeeld \"actief\", \"opgeheven\" of \"gesloten\""
+                        ),
+                        format!(
+                            "unknown status {s:?}; expected is e.g. \"actief\", \"opgeheven\" or \"gesloten\""
+                        ),
                     );
                     Err(())
                 }
             },
         };
 
-        let (Some(brin), Some(vestiging), Some(name), Some(board), Ok(closed)) = (brin, vestiging, name, board, status) else {
+        let (Some(brin), Some(vestiging), Some(name), Some(board), Ok(closed)) =
+            (brin, vestiging, name, board, status)
+        else {
             continue;
         };
-        let code = SchoolCode { brin, vestigingscode: vestiging };
+        let code = SchoolCode {
+            brin,
+            vestigingscode: vestiging,
+        };
         if let Some(first) = first_line_of.get(&code.to_string()) {
             problems.push(DuoProblem {
                 line,
@@ -365,7 +429,9 @@ pub fn parse(bytes: &[u8]) -> Result<DuoList, DuoProblems> {
                     line,
                     column: Some(column_name(Field::BoardName)),
                     nl: format!("bestuur {board} heet hier {n:?}, maar op regel {first} {other:?}"),
-                    en: format!("board {board} is called {n:?} here, but {other:?} on line {first}"),
+                    en: format!(
+                        "board {board} is called {n:?} here, but {other:?} on line {first}"
+                    ),
                 }),
                 Some(_) => {}
                 None => {
@@ -377,10 +443,21 @@ pub fn parse(bytes: &[u8]) -> Result<DuoList, DuoProblems> {
             end_date,
             status: closed.then(|| get(Field::Status).unwrap_or_default().to_owned()),
         });
-        locations.push(DuoLocation { line, code, name, bestuursnummer: board, board_name, closure });
+        locations.push(DuoLocation {
+            line,
+            code,
+            name,
+            bestuursnummer: board,
+            board_name,
+            closure,
+        });
     }
     if problems.is_empty() {
-        Ok(DuoList { encoding, headers, locations })
+        Ok(DuoList {
+            encoding,
+            headers,
+            locations,
+        })
     } else {
         Err(DuoProblems(problems))
     }
@@ -391,8 +468,12 @@ pub fn parse(bytes: &[u8]) -> Result<DuoList, DuoProblems> {
 fn vestigingscode(raw: &str, brin: Option<&Brin>) -> Result<Vestigingscode, (String, String)> {
     let invalid = || {
         (
-            format!("{raw:?} is geen vestigingscode; verwacht wordt de BRIN met 2 cijfers (12AB00) of alleen de 2 cijfers (00)"),
-            format!("{raw:?} is not a location code; expected is the BRIN with 2 digits (12AB00) or just the 2 digits (00)"),
+            format!(
+                "{raw:?} is geen vestigingscode; verwacht wordt de BRIN met 2 cijfers (12AB00) of alleen de 2 cijfers (00)"
+            ),
+            format!(
+                "{raw:?} is not a location code; expected is the BRIN with 2 digits (12AB00) or just the 2 digits (00)"
+            ),
         )
     };
     let digits = match raw.len() {
@@ -451,7 +532,10 @@ fn split_records(text: &str, problems: &mut Vec<DuoProblem>) -> Vec<(usize, Vec<
     let mut quoted = false;
     let mut was_quoted = false;
     let mut chars = text.chars().peekable();
-    let finish = |fields: &mut Vec<String>, field: &mut String, start: usize, records: &mut Vec<(usize, Vec<String>)>| {
+    let finish = |fields: &mut Vec<String>,
+                  field: &mut String,
+                  start: usize,
+                  records: &mut Vec<(usize, Vec<String>)>| {
         fields.push(std::mem::take(field));
         let all = std::mem::take(fields);
         if !(all.len() == 1 && all[0].trim().is_empty()) {
@@ -542,7 +626,10 @@ mod tests {
         assert_eq!(list.headers, DuoHeaders::Newer);
         let codes: Vec<String> = list.locations.iter().map(|l| l.code.to_string()).collect();
         assert_eq!(codes, ["12AB00", "12AB01"]);
-        assert_eq!(list.locations[1].name, "Basisschool Sint-Jozef, locatie Zuid");
+        assert_eq!(
+            list.locations[1].name,
+            "Basisschool Sint-Jozef, locatie Zuid"
+        );
     }
 
     #[test]
@@ -578,8 +665,10 @@ mod tests {
             12AB;12AB00;Dubbel;41234\n\
             12AB;12AB04;Te kort\n";
         let problems = parse(text.as_bytes()).unwrap_err().0;
-        let at: Vec<(usize, Option<&str>)> =
-            problems.iter().map(|p| (p.line, p.column.as_deref())).collect();
+        let at: Vec<(usize, Option<&str>)> = problems
+            .iter()
+            .map(|p| (p.line, p.column.as_deref()))
+            .collect();
         assert_eq!(
             at,
             [
@@ -592,11 +681,25 @@ mod tests {
             ],
             "{problems:?}"
         );
-        assert!(problems[0].nl.contains("2 cijfers gevolgd door 2 hoofdletters"), "{:?}", problems[0]);
-        assert!(problems[1].en.contains("does not belong to BRIN 12AB"), "{:?}", problems[1]);
+        assert!(
+            problems[0]
+                .nl
+                .contains("2 cijfers gevolgd door 2 hoofdletters"),
+            "{:?}",
+            problems[0]
+        );
+        assert!(
+            problems[1].en.contains("does not belong to BRIN 12AB"),
+            "{:?}",
+            problems[1]
+        );
         assert!(problems[4].nl.contains("regel 2"), "{:?}", problems[4]);
         let shown = DuoProblems(problems).to_string();
-        assert!(shown.contains("regel 3, kolom BRIN NUMMER") && shown.contains("line 3, column BRIN NUMMER"), "{shown}");
+        assert!(
+            shown.contains("regel 3, kolom BRIN NUMMER")
+                && shown.contains("line 3, column BRIN NUMMER"),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -604,17 +707,29 @@ mod tests {
         let text = "BRIN NUMMER;VESTIGINGSNAAM\n12AB;School\n";
         let p = parse(text.as_bytes()).unwrap_err().0;
         assert_eq!(p.len(), 1);
-        assert!(p[0].nl.contains("VESTIGINGSNUMMER") && p[0].nl.contains("BEVOEGD GEZAG NUMMER"), "{:?}", p[0]);
+        assert!(
+            p[0].nl.contains("VESTIGINGSNUMMER") && p[0].nl.contains("BEVOEGD GEZAG NUMMER"),
+            "{:?}",
+            p[0]
+        );
         // A comma-separated file has one column named after all of them.
         let comma = "BRIN NUMMER,VESTIGINGSNUMMER,VESTIGINGSNAAM,BEVOEGD GEZAG NUMMER\n";
-        assert!(parse(comma.as_bytes()).unwrap_err().0[0].en.contains("semicolon"));
+        assert!(
+            parse(comma.as_bytes()).unwrap_err().0[0]
+                .en
+                .contains("semicolon")
+        );
     }
 
     #[test]
     fn a_list_without_rows_or_bytes_is_refused() {
         assert!(parse(b"").unwrap_err().0[0].nl.contains("leeg"));
         let header_only = "INSTELLINGSCODE;VESTIGINGSCODE;VESTIGINGSNAAM;BEVOEGD GEZAG NUMMER\n";
-        assert!(parse(header_only.as_bytes()).unwrap_err().0[0].en.contains("no locations"));
+        assert!(
+            parse(header_only.as_bytes()).unwrap_err().0[0]
+                .en
+                .contains("no locations")
+        );
     }
 
     #[test]
@@ -623,7 +738,10 @@ mod tests {
         let rows = "12AB;00;\"School \"\"'t Kofschip\"\"; locatie Noord\";41234;\"Dorpsstraat 1\nPostbus 2\"\n\
             12AB;01;Tweede;41234;Kerkpad 3;;\n";
         let list = parse(format!("{head}{rows}").as_bytes()).unwrap();
-        assert_eq!(list.locations[0].name, "School \"'t Kofschip\"; locatie Noord");
+        assert_eq!(
+            list.locations[0].name,
+            "School \"'t Kofschip\"; locatie Noord"
+        );
         // The line break inside the quoted address still counts: the second row is on line 4.
         assert_eq!(list.locations[1].line, 4);
         let unclosed = format!("{head}{rows}12AB;02;\"Open;41234;x\n");
@@ -644,12 +762,38 @@ mod tests {
         let l = &list.locations;
         assert_eq!(l[0].closure, None);
         assert_eq!(l[0].board_name.as_deref(), Some("Stichting Noord"));
-        assert_eq!(l[1].closure.as_ref().unwrap().end_date.as_ref().unwrap().as_str(), "2026-07-31");
-        assert_eq!(l[2].closure.as_ref().unwrap().status.as_deref(), Some("Opgeheven"));
-        assert_eq!(l[3].closure.as_ref().unwrap().end_date.as_ref().unwrap().as_str(), "2025-08-01");
-        let bad = text.replace("31-07-2026", "31-13-2026").replace("Opgeheven", "misschien");
+        assert_eq!(
+            l[1].closure
+                .as_ref()
+                .unwrap()
+                .end_date
+                .as_ref()
+                .unwrap()
+                .as_str(),
+            "2026-07-31"
+        );
+        assert_eq!(
+            l[2].closure.as_ref().unwrap().status.as_deref(),
+            Some("Opgeheven")
+        );
+        assert_eq!(
+            l[3].closure
+                .as_ref()
+                .unwrap()
+                .end_date
+                .as_ref()
+                .unwrap()
+                .as_str(),
+            "2025-08-01"
+        );
+        let bad = text
+            .replace("31-07-2026", "31-13-2026")
+            .replace("Opgeheven", "misschien");
         let p = parse(bad.as_bytes()).unwrap_err().0;
-        assert_eq!(p.iter().map(|p| p.column.as_deref()).collect::<Vec<_>>(), [Some("DATUM OPHEFFING"), Some("STATUS")]);
+        assert_eq!(
+            p.iter().map(|p| p.column.as_deref()).collect::<Vec<_>>(),
+            [Some("DATUM OPHEFFING"), Some("STATUS")]
+        );
     }
 
     #[test]
@@ -658,7 +802,10 @@ mod tests {
             12AB;00;A;41234;Stichting Noord\n\
             12AB;01;B;41234;Stichting Zuid\n";
         let p = parse(text.as_bytes()).unwrap_err().0;
-        assert_eq!((p[0].line, p[0].column.as_deref()), (3, Some("BEVOEGD GEZAG NAAM")));
+        assert_eq!(
+            (p[0].line, p[0].column.as_deref()),
+            (3, Some("BEVOEGD GEZAG NAAM"))
+        );
     }
 
     #[test]
