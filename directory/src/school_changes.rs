@@ -81,6 +81,8 @@ pub struct SplitReport {
     pub created_target: bool,
     pub groups: Vec<String>,
     pub pupils: Vec<String>,
+    /// Pupils of the source in no group at all: nothing says where they go, so they stay.
+    pub pupils_without_group: Vec<String>,
     /// LAS keys (or ids) of the teachers of moved groups, now also staff at the target.
     pub staff_added: Vec<String>,
     /// Licences moved whole (every member moved).
@@ -504,6 +506,11 @@ impl Directory {
                     moving_pupils.insert(pupil.clone());
                 }
             }
+            let in_a_group: HashSet<&String> = combined.iter().map(|(p, _)| p).collect();
+            report.pupils_without_group = stamgroep.iter()
+                .filter(|(p, g)| g.is_none() && !in_a_group.contains(p))
+                .map(|(p, _)| pupil_key[p].clone()).collect();
+            report.pupils_without_group.sort();
             let mut split_groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
             for (pupil, group) in &combined {
                 if moving.contains(group) != moving_pupils.contains(pupil) {
@@ -569,6 +576,7 @@ impl Directory {
                     .bind(staff).bind(target).bind(actor.0.as_str()).bind(t).execute(&mut *tx).await?;
                 report.staff_added.push(key.clone().unwrap_or_else(|| staff.clone()));
             }
+            report.staff_added.sort();
 
             // Licences follow the moved groups and pupils.
             let mut members: HashMap<String, Vec<(String, String)>> = HashMap::new();

@@ -454,12 +454,18 @@ on_both_backends! {
     async fn split_moves_chosen_groups_with_their_pupils_into_a_new_location(d: Directory) {
         let m = two_schools(&d).await;
         let a5_pupil = d.pupils_of_school(&m.a.id).await.unwrap()[0].id.clone();
+        let groupless = d.create_pupil(&m.b.id, &NewPupil {
+            las_key: LasKey::parse("B9").unwrap(), achternaam: "Zonder".into(), voorvoegsel: None, voornamen: None,
+            roepnaam: None, jaargroep: Jaargroep::parse("1").unwrap(), stamgroep: None, combined_groups: vec![], eck_id: None,
+        }, &op()).await.unwrap().id;
         let r = d.split_school(&code("12AB01"), &code("12AB02"), Some("De Zonnewijzer Zuid"),
             &[LasKey::parse("B5").unwrap(), LasKey::parse("plus").unwrap()], false, &op()).await.unwrap();
         assert!(r.created_target);
         assert_eq!(r.groups, ["B5", "plus"]);
         assert_eq!(r.pupils, ["B1", "B2"]);
         assert_eq!(r.staff_added, ["TB"]);
+        assert_eq!(r.pupils_without_group, ["B9"], "reported, and left where they are");
+        assert_eq!(d.pupil_by_id(&groupless).await.unwrap().unwrap().school_id, m.b.id);
         let t = d.require_school(&code("12AB02")).await.unwrap();
         assert_eq!(t.name, "De Zonnewijzer Zuid");
         assert_eq!(t.board_id, m.b.board_id);

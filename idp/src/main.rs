@@ -12,6 +12,7 @@ mod oidc;
 mod operator;
 mod password;
 mod pictures;
+mod school_changes;
 mod server;
 mod state;
 mod web;
