@@ -360,7 +360,7 @@ on_both_backends! {
             assert!(groups.contains(g), "{groups:?}");
         }
         let teacher_at: Vec<String> = d.schools_of_staff(&m.b_teacher).await.unwrap().into_iter().map(|s| s.school_id).collect();
-        assert_eq!(teacher_at, [m.a.id.clone()]);
+        assert_eq!(teacher_at, std::slice::from_ref(&m.a.id));
         assert_eq!(d.groups_of_staff(&m.b_teacher).await.unwrap()[0].id, m.b_group);
         // B can no longer log anyone in: switched off and pointing at A.
         let b = d.require_school(&code("12AB01")).await.unwrap();
@@ -377,8 +377,8 @@ on_both_backends! {
     async fn merge_moves_licences_narrows_school_wide_ones_and_ends_consents_without_copying_them(d: Directory) {
         let m = two_schools(&d).await;
         let r = d.merge_schools(&code("12AB01"), &code("12AB00"), false, &op()).await.unwrap();
-        assert_eq!(r.licences_moved, [m.b_group_licence.clone()]);
-        assert_eq!(r.licences_narrowed, [m.b_school_licence.clone()]);
+        assert_eq!(r.licences_moved, std::slice::from_ref(&m.b_group_licence));
+        assert_eq!(r.licences_narrowed, std::slice::from_ref(&m.b_school_licence));
         let at_a = d.licences_of_school(&m.a.id).await.unwrap();
         let narrowed = at_a.iter().find(|l| l.id == m.b_school_licence).unwrap();
         // B's school-wide licence covers B's groups at A, not A's own group A5.
@@ -472,7 +472,7 @@ on_both_backends! {
         assert_eq!(d.pupil_by_id(&m.b_plus_pupil).await.unwrap().unwrap().school_id, t.id, "same id at the new location");
         assert_eq!(d.pupil_by_id(&a5_pupil).await.unwrap().unwrap().school_id, m.a.id);
         // Licences follow: the group licence moved whole, the school-wide one gave T its part.
-        assert_eq!(r.licences_moved, [m.b_group_licence.clone()]);
+        assert_eq!(r.licences_moved, std::slice::from_ref(&m.b_group_licence));
         assert_eq!(r.licences_created.len(), 1);
         assert_eq!(d.licences_of_school(&m.b.id).await.unwrap().len(), 1, "B keeps its school-wide licence");
         assert_eq!(r.consents_copied, ["uitgever"]);
