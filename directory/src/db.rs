@@ -195,6 +195,11 @@ const SQLITE_MIGRATIONS: Embedded = &[
         "saml service providers",
         include_str!("../migrations/sqlite/0006_saml_service_providers.sql"),
     ),
+    (
+        7,
+        "school changes",
+        include_str!("../migrations/sqlite/0007_school_changes.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Embedded = &[
     (
@@ -226,6 +231,11 @@ const POSTGRES_MIGRATIONS: Embedded = &[
         6,
         "saml service providers",
         include_str!("../migrations/postgres/0006_saml_service_providers.sql"),
+    ),
+    (
+        7,
+        "school changes",
+        include_str!("../migrations/postgres/0007_school_changes.sql"),
     ),
 ];
 

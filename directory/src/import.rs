@@ -77,6 +77,7 @@ impl Directory {
             .school_by_code(&code)
             .await?
             .ok_or_else(|| DirectoryError::not_found("school", code.to_string()))?;
+        self.refuse_merged(&school).await?;
         let t = now();
         let mut report = ImportReport {
             school_id: school.id.clone(),
@@ -89,6 +90,11 @@ impl Directory {
             // Takes the school's row (and SQLite's write lock) first: imports of one school
             // run one after the other.
             sqlx::query("UPDATE schools SET updated_at = $1 WHERE id = $2").bind(t).bind(&school.id).execute(&mut *tx).await?;
+            // Checked again under the lock: a merge may have committed since the check above.
+            if let Some(r) = sqlx::query("SELECT m.brin, m.vestigingscode FROM schools s JOIN schools m ON m.id = s.merged_into WHERE s.id = $1")
+                .bind(&school.id).fetch_optional(&mut *tx).await? {
+                return Err(crate::school_changes::merged_error(&code.to_string(), &format!("{}{}", r.text("brin")?, r.text("vestigingscode")?)));
+            }
 
             // Groups: stamgroepen and combined groups share one key space per school.
             let mut groups: HashMap<String, ExistingGroup> = HashMap::new();

@@ -8,6 +8,8 @@
 pub mod audit;
 pub mod credentials;
 pub mod db;
+pub mod duo;
+pub mod duo_import;
 pub mod edexml;
 pub mod error;
 pub mod import;
@@ -18,6 +20,7 @@ pub mod parties;
 pub mod people;
 pub mod pupil_login;
 pub mod saml_sps;
+pub mod school_changes;
 pub mod schools;
 
 mod row;

@@ -63,7 +63,7 @@ pub enum Command {
     /// Staff accounts: add (mails an activation link), invite again, deactivate.
     #[command(subcommand)]
     Staff(StaffCommand),
-    /// Imports: an EDEXML file from a school's LAS.
+    /// Imports: an EDEXML file from a school's LAS, DUO's list of school locations.
     #[command(subcommand)]
     Import(ImportCommand),
     /// OpenID Connect clients of parties.
@@ -135,6 +135,14 @@ pub enum ImportCommand {
     /// Read an EDEXML 2.0/2.1 file (the complete current state of one school location), show the
     /// difference, and apply it in one transaction (or, with --dry-run, only show it).
     Edexml {
+        file: PathBuf,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Read DUO's list of school locations (CSV with `;`, UTF-8 or Windows-1252, older or newer
+    /// headers), create missing boards and locations, rename changed ones and report closures
+    /// (nothing is deleted); one transaction (or, with --dry-run, only show it).
+    Duo {
         file: PathBuf,
         #[arg(long)]
         dry_run: bool,
@@ -348,6 +356,34 @@ pub enum SchoolCommand {
         school: SchoolCode,
         #[arg(value_parser = ["on", "off"])]
         state: String,
+    },
+    /// Merge (fusie): move every group, pupil and staff member of --from into --into, keeping
+    /// their identities and pseudonyms; --from is then marked merged and logs nobody in.
+    Merge {
+        #[arg(long, value_parser = parse_school)]
+        from: SchoolCode,
+        #[arg(long, value_parser = parse_school)]
+        into: SchoolCode,
+        /// Only show what would move.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Split (splitsing): move the chosen groups, with their pupils, from --from to --to (a new
+    /// location, created under --from's board with --name, or an existing empty one).
+    Split {
+        #[arg(long, value_parser = parse_school)]
+        from: SchoolCode,
+        #[arg(long, value_parser = parse_school)]
+        to: SchoolCode,
+        /// Name of the new location (only when --to does not exist yet).
+        #[arg(long)]
+        name: Option<String>,
+        /// LAS key of a group that moves; repeatable.
+        #[arg(long = "group", value_parser = parse_las_key, required = true)]
+        groups: Vec<LasKey>,
+        /// Only show what would move.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Switch pupils' home login (home codes) on or off.
     HomeLogin {

@@ -13,6 +13,7 @@ mod operator;
 mod password;
 mod pictures;
 mod saml;
+mod school_changes;
 mod server;
 mod state;
 mod web;

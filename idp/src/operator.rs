@@ -103,9 +103,16 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
             println!("INSTELLING_REF: {}", s.instelling_ref);
         }
         Command::School(SchoolCommand::List) => {
-            for s in d.list_schools().await? {
+            let schools = d.list_schools().await?;
+            let code_of = |id: &str| {
+                schools
+                    .iter()
+                    .find(|s| s.id == id)
+                    .map_or_else(|| id.to_owned(), |s| s.code())
+            };
+            for s in &schools {
                 let state = match (&s.merged_into, s.active) {
-                    (Some(into), _) => format!("merged into {into}"),
+                    (Some(into), _) => format!("samengevoegd met / merged into {}", code_of(into)),
                     (None, true) => "active".into(),
                     (None, false) => "inactive".into(),
                 };
@@ -350,6 +357,24 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
         }
         Command::Import(ImportCommand::Edexml { file, dry_run }) => {
             import_edexml(config, d, &file, dry_run, &actor).await?
+        }
+        Command::Import(ImportCommand::Duo { file, dry_run }) => {
+            crate::school_changes::import_duo(d, &file, dry_run, &actor).await?
+        }
+        Command::School(SchoolCommand::Merge {
+            from,
+            into,
+            dry_run,
+        }) => crate::school_changes::merge(d, &from, &into, dry_run, &actor).await?,
+        Command::School(SchoolCommand::Split {
+            from,
+            to,
+            name,
+            groups,
+            dry_run,
+        }) => {
+            crate::school_changes::split(d, &from, &to, name.as_deref(), &groups, dry_run, &actor)
+                .await?
         }
         Command::Client(ClientCommand::Add(add)) => add_client(config, d, *add, &actor).await?,
         Command::Client(ClientCommand::RotateSecret { client_id }) => {

@@ -154,6 +154,12 @@ impl Table {
     }
 }
 
+/// Bytes read as Windows-1252 (every byte maps to a character), for other imports that meet
+/// the same Western single-byte exports, such as DUO's CSV lists.
+pub(crate) fn windows_1252(bytes: &[u8]) -> String {
+    bytes.iter().map(|&b| Table::Windows1252.char(b)).collect()
+}
+
 /// The `encoding` pseudo-attribute of an XML declaration at the very start of `body`, if any.
 /// The declaration is ASCII in every encoding accepted here, so it is read from the raw bytes.
 fn declared_encoding(body: &[u8]) -> Option<String> {

@@ -53,7 +53,7 @@
 //!   Problem messages never repeat identity numbers.
 
 mod document;
-mod encoding;
+pub(crate) mod encoding;
 mod problem;
 mod schema;
 mod values;
