@@ -1,0 +1,215 @@
+//! Complete SP-initiated SAML logins per second, next to the bare rate at which this machine
+//! signs such a response, measured in the same run.
+//!
+//!     cargo run --release -p openpoort-e2e --bin saml-bench -- [FLOWS] [CONCURRENCY]
+//!
+//! It starts `openpoort demo`, registers a service provider of the demo publisher from its
+//! metadata, and runs FLOWS flows with CONCURRENCY clients at once. One flow: the pupil's
+//! shortcut login (groups, names, picture, session: 4 requests), then an AuthnRequest by
+//! HTTP-Redirect with a fresh ID (a release decision, audited) answered with a signed Response
+//! in an HTTP-POST form: 5 requests. The tool checks each answer is a successful Response with
+//! an Assertion for its request; it does not verify the signature (that is the SP's cost, and
+//! the e2e tests verify it with samael and xmlsec1).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use metadata::saml::binding::encode_redirect;
+use metadata::saml::response::{AssertionParams, success_response};
+use metadata::saml::sign::XmlSigner;
+use openpoort_e2e::{
+    Browser, Server, demo_pupil_login, demo_shortcut, openpoort, run, run_load, text,
+};
+use openssl::asn1::Asn1Time;
+use openssl::bn::BigNum;
+use openssl::hash::MessageDigest;
+use openssl::pkey::PKey;
+use openssl::rsa::Rsa;
+use openssl::x509::{X509, X509NameBuilder};
+
+const ENTITY: &str = "https://bench-sp.example/saml";
+const ACS: &str = "http://127.0.0.1:9/bench/acs";
+const PUBLIC: &str = "http://openpoort.test";
+
+fn sp_metadata() -> String {
+    format!(
+        r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{ENTITY}"><md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{ACS}" index="0"/></md:SPSSODescriptor></md:EntityDescriptor>"#
+    )
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn authn_request(id: &str) -> String {
+    format!(
+        r#"<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id}" Version="2.0" IssueInstant="{}" Destination="{PUBLIC}/saml/sso" AssertionConsumerServiceURL="{ACS}"><saml:Issuer>{ENTITY}</saml:Issuer></samlp:AuthnRequest>"#,
+        metadata::saml::time::format(now())
+    )
+}
+
+fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+async fn flow(b: &mut Browser, shortcut: &str) -> Option<()> {
+    b.cookies.clear();
+    if !demo_pupil_login(b, shortcut).await {
+        return None;
+    }
+    let id = format!("_{}", uuid::Uuid::new_v4().simple());
+    let page = b
+        .get(&format!(
+            "/saml/sso?SAMLRequest={}",
+            enc(&encode_redirect(&authn_request(&id)))
+        ))
+        .await;
+    if page.status != 200 {
+        return None;
+    }
+    let xml = base64::engine::general_purpose::STANDARD
+        .decode(page.field("SAMLResponse")?)
+        .ok()?;
+    let xml = String::from_utf8(xml).ok()?;
+    (xml.contains(&format!("InResponseTo=\"{id}\""))
+        && xml.contains("status:Success")
+        && xml.contains("<saml:Assertion"))
+    .then_some(())
+}
+
+/// Responses like the server's (a pupil's attributes, a fresh key of the same kind) signed as
+/// fast as every core can for `span`: the ceiling the flows are compared with.
+fn signing_rate(span: Duration) -> (f64, usize) {
+    let key = PKey::from_rsa(Rsa::generate(2048).expect("RSA key")).expect("key");
+    let mut name = X509NameBuilder::new().expect("name");
+    name.append_entry_by_text("CN", "bench").expect("CN");
+    let name = name.build();
+    let mut cert = X509::builder().expect("cert");
+    cert.set_version(2).expect("version");
+    cert.set_serial_number(&BigNum::from_u32(1).unwrap().to_asn1_integer().unwrap())
+        .expect("serial");
+    cert.set_subject_name(&name).expect("subject");
+    cert.set_issuer_name(&name).expect("issuer");
+    cert.set_pubkey(&key).expect("pubkey");
+    cert.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+        .expect("not before");
+    cert.set_not_after(&Asn1Time::days_from_now(1).unwrap())
+        .expect("not after");
+    cert.sign(&key, MessageDigest::sha256()).expect("sign cert");
+    let pem = String::from_utf8(cert.build().to_pem().expect("PEM")).expect("UTF-8");
+    let signer = Arc::new(XmlSigner::new(&key, &pem).expect("signer"));
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let count = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let (signer, count) = (signer.clone(), count.clone());
+            std::thread::spawn(move || {
+                let attributes = vec![
+                    ("uid".to_owned(), vec!["a".repeat(43)]),
+                    (
+                        "eduPersonAffiliation".to_owned(),
+                        vec!["student".to_owned()],
+                    ),
+                    (
+                        "nlEduPersonHomeOrganizationId".to_owned(),
+                        vec!["99ZZ".to_owned()],
+                    ),
+                    (
+                        "nlEduPersonHomeOrganizationBranchId".to_owned(),
+                        vec!["00".to_owned()],
+                    ),
+                    ("groups".to_owned(), vec!["groep-5".to_owned()]),
+                    ("jaargroep".to_owned(), vec!["5".to_owned()]),
+                ];
+                while start.elapsed() < span {
+                    let params = AssertionParams {
+                        idp_entity_id: format!("{PUBLIC}/saml/metadata"),
+                        sp_entity_id: ENTITY.into(),
+                        acs_url: ACS.into(),
+                        in_response_to: Some("_request".into()),
+                        name_id: "a".repeat(43),
+                        name_id_format: metadata::saml::NAMEID_PERSISTENT.into(),
+                        session_index: "_session".into(),
+                        authn_instant: now(),
+                        authn_context: "urn:openpoort:acr:school-network".into(),
+                        attributes: attributes.clone(),
+                        now: now(),
+                        lifetime: 300,
+                        skew: 60,
+                        session_not_on_or_after: None,
+                    };
+                    success_response(&params, &signer, false, None).expect("signed response");
+                    count.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().expect("signing thread");
+    }
+    (
+        count.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64(),
+        threads,
+    )
+}
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let flows: usize = args
+        .next()
+        .map_or(2_000, |a| a.parse().expect("FLOWS is a number"));
+    let concurrency: usize = args
+        .next()
+        .map_or(32, |a| a.parse().expect("CONCURRENCY is a number"));
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut cmd = openpoort(dir.path());
+    cmd.env("OPENPOORT_LOG_LEVEL", "error")
+        .env("OPENPOORT_SERVER_PUBLIC_URL", PUBLIC)
+        .arg("demo");
+    let mut server = Server::start(cmd);
+    let out = server.more_output(Duration::from_millis(500)).join("\n");
+    let shortcut = demo_shortcut(&out).expect("shortcut in the demo's welcome");
+    let metadata_file = dir.path().join("sp.xml");
+    std::fs::write(&metadata_file, sp_metadata()).expect("write SP metadata");
+    let added = run(openpoort(dir.path()).args([
+        "sp",
+        "add",
+        "--party",
+        "demo-uitgeverij",
+        "--metadata",
+        metadata_file.to_str().expect("UTF-8 path"),
+    ]));
+    assert!(added.status.success(), "{}", text(&added.stderr));
+
+    let mut warm = Browser::new(&server.base);
+    flow(&mut warm, &shortcut)
+        .await
+        .expect("a complete flow works");
+
+    // The ceiling first, while the server idles, on every core.
+    let (rate, threads) = signing_rate(Duration::from_secs(3));
+
+    let shortcut = Arc::new(shortcut);
+    let load = run_load(&server.base, flows, concurrency, move |mut b| {
+        let shortcut = shortcut.clone();
+        async move {
+            let ok = flow(&mut b, &shortcut).await.is_some();
+            (b, ok)
+        }
+    })
+    .await;
+    server.terminate();
+    load.report(&format!(
+        "SAML pupil flows/s (SP-initiated, 5 requests each, concurrency {concurrency})"
+    ));
+    println!(
+        "bare response signing (Assertion, RSA-SHA256 through xmlsec): {rate:.0}/s on {threads} threads"
+    );
+}
