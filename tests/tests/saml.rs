@@ -766,3 +766,80 @@ async fn sp_initiated_logout_ends_the_session_and_answers_with_a_signed_logout_r
         "the session has ended"
     );
 }
+
+/// A metadata host for `sp add --url`: answers every GET with the status and body it holds now.
+async fn metadata_host(first: String) -> (String, std::sync::Arc<std::sync::Mutex<(u16, String)>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/metadata", listener.local_addr().unwrap());
+    let served = std::sync::Arc::new(std::sync::Mutex::new((200u16, first)));
+    let shared = served.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let (status, body) = shared.lock().unwrap().clone();
+                let answer = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/samlmetadata+xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    (url, served)
+}
+
+// Multi-threaded: the metadata host must answer while the test waits for the CLI process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn url_metadata_is_refreshed_and_a_failed_refresh_keeps_the_last_verified_metadata() {
+    let d = demo();
+    let sp = Sp::new("rekenrijk", false);
+    let (url, served) = metadata_host(sp.metadata()).await;
+    d.cli_ok(&["sp", "add", "--party", PUBLISHER, "--url", &url]);
+    let mut b = d.finn().await;
+    let moved = Sp {
+        acs: "http://127.0.0.1:9/rekenrijk/nieuw".into(),
+        ..Sp::new("rekenrijk", false)
+    };
+    assert_refused(
+        &b.get(&moved.redirect(&moved.authn_request(&new_id(), ""), None, false))
+            .await,
+        "the new ACS is not registered yet",
+    );
+
+    // The SP publishes a new ACS; a refresh takes it over.
+    served.lock().unwrap().1 = moved.metadata();
+    d.cli_ok(&["sp", "refresh", "--entity-id", &sp.entity]);
+    let (action, _, _) = posted(
+        &b.get(&moved.redirect(&moved.authn_request(&new_id(), ""), None, false))
+            .await,
+    );
+    assert_eq!(action, moved.acs);
+
+    // The metadata host fails: the refresh is reported, and logins go on with what was verified.
+    *served.lock().unwrap() = (503, String::new());
+    let failed = d.cli(&["sp", "refresh", "--entity-id", &sp.entity]);
+    assert!(!failed.status.success());
+    assert!(
+        text(&failed.stderr).contains("503"),
+        "{}",
+        text(&failed.stderr)
+    );
+    assert!(d.cli_ok(&["sp", "list"]).contains("LAST REFRESH FAILED"));
+    posted(
+        &b.get(&moved.redirect(&moved.authn_request(&new_id(), ""), None, false))
+            .await,
+    );
+}
