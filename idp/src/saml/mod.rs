@@ -7,6 +7,7 @@
 
 mod initiate;
 mod metadata;
+mod receive;
 pub mod registry;
 mod slo;
 mod sso;

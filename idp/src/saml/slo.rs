@@ -1,18 +1,16 @@
 //! Single logout, SP-initiated, by HTTP-Redirect and HTTP-POST: ends the openpoort session
 //! (and with it the OIDC tokens it issued) and answers with a signed LogoutResponse.
 
-use std::collections::HashMap;
-
 use axum::extract::{Form, Query, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
-use ::metadata::saml::dom::{self, Limits};
 use ::metadata::saml::logout::{LogoutRequest, logout_response};
 use ::metadata::saml::sp::Binding;
-use ::metadata::saml::{SIG_RSA_SHA256, STATUS_SUCCESS, SamlError, ServiceProvider, binding, sign};
+use ::metadata::saml::{SIG_RSA_SHA256, STATUS_SUCCESS, SamlError, ServiceProvider, binding};
 
+use super::receive::{self, Refusal};
 use super::{
     Outgoing, PENDING_TTL, entity_id, failed, load_sp, pending_key, post_page, refused, signer,
     slo_url,
@@ -32,75 +30,44 @@ fn unreadable(e: &SamlError) -> Response {
     )
 }
 
+fn refusal(r: Refusal) -> Response {
+    match r {
+        Refusal::Unreadable(e) => unreadable(&e),
+        Refusal::UnknownIssuer => unreadable(&SamlError::invalid("unknown issuer")),
+        Refusal::Unsigned => unreadable(&SamlError::MissingSignature),
+        Refusal::Failed(e) => failed(e),
+    }
+}
+
+/// A logout must be authenticated (SAML Profiles 4.4.4.1) whenever the SP can sign.
+fn must_sign(sp: &ServiceProvider) -> bool {
+    !sp.signing_certificates.is_empty()
+}
+
 pub async fn redirect_binding(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let query = query.unwrap_or_default();
-    if query.len() > 128 * 1024 {
-        return unreadable(&SamlError::TooLarge {
-            size: query.len(),
-            limit: 128 * 1024,
-        });
-    }
-    let params: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect();
-    let Some(message_b64) = params.get("SAMLRequest") else {
-        return refused(
-            "Er ontbreekt een SAMLRequest.",
-            "The SAMLRequest parameter is missing.",
-        );
-    };
-    let request = match binding::decode_redirect(message_b64)
-        .and_then(|xml| LogoutRequest::from_element(&dom::parse(&xml, Limits::MESSAGE)?))
+    let r = match receive::redirect::<LogoutRequest>(&state, &query.unwrap_or_default(), must_sign)
+        .await
     {
         Ok(r) => r,
-        Err(e) => return unreadable(&e),
+        Err(r) => return refusal(r),
     };
-    let sp = match load_sp(&state, &request.issuer).await {
-        Ok(Some(sp)) => sp,
-        Ok(None) => return unreadable(&SamlError::invalid("unknown issuer")),
-        Err(e) => return failed(e),
-    };
-    if request.has_xml_signature {
-        return unreadable(&SamlError::invalid("XML signature in the Redirect binding"));
-    }
-    let certificates = match sp.signing_certificates_der() {
-        Ok(c) => c,
-        Err(e) => return failed(e),
-    };
-    match params.get("Signature") {
-        Some(signature) => {
-            let checked = binding::redirect_signed_octets(&query, "SAMLRequest")
-                .ok_or(SamlError::MissingSignature)
-                .and_then(|octets| {
-                    let alg = params.get("SigAlg").map(String::as_str).unwrap_or("");
-                    sign::verify_redirect(&octets, alg, signature, &certificates)
-                });
-            if let Err(e) = checked {
-                return unreadable(&e);
-            }
-        }
-        // A logout must be authenticated (SAML Profiles 4.4.4.1) when the SP can sign.
-        None if !certificates.is_empty() => return unreadable(&SamlError::MissingSignature),
-        None => {}
-    }
-    let relay = params.get("RelayState").cloned();
-    match validate(&state, &sp, &request, relay.as_deref()).await {
+    match validate(&state, &r.sp, &r.request, r.relay_state.as_deref()).await {
         Ok(()) => {
             act(
                 &state,
                 &headers,
-                &sp,
-                &request.id,
-                &request.session_indexes,
-                relay,
+                &r.sp,
+                &r.request.id,
+                &r.request.session_indexes,
+                r.relay_state,
             )
             .await
         }
-        Err(r) => r,
+        Err(response) => response,
     }
 }
 
@@ -122,54 +89,26 @@ struct PendingLogout {
 }
 
 pub async fn post_binding(State(state): State<AppState>, Form(form): Form<PostForm>) -> Response {
-    let xml = match binding::decode_post(&form.saml_request) {
-        Ok(x) => x,
-        Err(e) => return unreadable(&e),
+    let r = match receive::post::<LogoutRequest>(
+        &state,
+        &form.saml_request,
+        form.relay_state,
+        must_sign,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(r) => return refusal(r),
     };
-    let request =
-        match dom::parse(&xml, Limits::MESSAGE).and_then(|r| LogoutRequest::from_element(&r)) {
-            Ok(r) => r,
-            Err(e) => return unreadable(&e),
-        };
-    let sp = match load_sp(&state, &request.issuer).await {
-        Ok(Some(sp)) => sp,
-        Ok(None) => return unreadable(&SamlError::invalid("unknown issuer")),
-        Err(e) => return failed(e),
-    };
-    let certificates = match sp.signing_certificates_der() {
-        Ok(c) => c,
-        Err(e) => return failed(e),
-    };
-    let request = if certificates.is_empty() {
-        request
-    } else {
-        let verified = std::str::from_utf8(&xml)
-            .map_err(|_| SamlError::Malformed("not UTF-8".into()))
-            .and_then(|text| sign::verified_content(text, &certificates))
-            .and_then(|signed| {
-                LogoutRequest::from_element(&dom::parse(signed.as_bytes(), Limits::MESSAGE)?)
-            })
-            .and_then(|signed| {
-                if signed.id == request.id && signed.issuer == request.issuer {
-                    Ok(signed)
-                } else {
-                    Err(SamlError::BadSignature)
-                }
-            });
-        match verified {
-            Ok(r) => r,
-            Err(e) => return unreadable(&e),
-        }
-    };
-    if let Err(r) = validate(&state, &sp, &request, form.relay_state.as_deref()).await {
-        return r;
+    if let Err(response) = validate(&state, &r.sp, &r.request, r.relay_state.as_deref()).await {
+        return response;
     }
     let id = random_token();
     let pending = PendingLogout {
-        sp: sp.entity_id.clone(),
-        request_id: request.id,
-        session_indexes: request.session_indexes,
-        relay_state: form.relay_state,
+        sp: r.sp.entity_id.clone(),
+        request_id: r.request.id,
+        session_indexes: r.request.session_indexes,
+        relay_state: r.relay_state,
     };
     let stored = match serde_json::to_vec(&pending) {
         Ok(v) => state.state.put(&pending_key(&id), &v, PENDING_TTL).await,

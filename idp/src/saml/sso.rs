@@ -1,21 +1,19 @@
 //! The single sign-on endpoint: AuthnRequests by HTTP-Redirect and HTTP-POST, answered with a
 //! signed Response by HTTP-POST to an AssertionConsumerService from the SP's metadata.
 
-use std::collections::HashMap;
-
 use axum::extract::{Form, Query, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 
-use ::metadata::saml::dom::{self, Limits};
 use ::metadata::saml::response::{AssertionParams, Status, success_response};
 use ::metadata::saml::{
     AuthnRequest, BINDING_POST, NAMEID_PERSISTENT, NAMEID_TRANSIENT, NAMEID_UNSPECIFIED, SamlError,
-    ServiceProvider, binding, sign,
+    ServiceProvider, binding,
 };
 use broker::{Context, Decision, ReleaseRequest};
 
+use super::receive::{self, Received, Refusal};
 use super::{
     Outgoing, PENDING_TTL, Pending, entity_id, failed, load_sp, pending_key, post_page, refused,
     signer, sso_url, status_to_sp,
@@ -67,63 +65,36 @@ fn unsigned() -> Response {
     )
 }
 
+/// A request openpoort will not answer, as a page.
+fn refusal(r: Refusal) -> Response {
+    match r {
+        Refusal::Unreadable(e) => unreadable(&e),
+        Refusal::UnknownIssuer => unknown_sp(),
+        Refusal::Unsigned => unsigned(),
+        Refusal::Failed(e) => failed(e),
+    }
+}
+
 pub async fn redirect_binding(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let query = query.unwrap_or_default();
-    if query.len() > 128 * 1024 {
-        return unreadable(&SamlError::TooLarge {
-            size: query.len(),
-            limit: 128 * 1024,
-        });
-    }
-    let params: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect();
-    let Some(message) = params.get("SAMLRequest") else {
-        return refused(
-            "Er ontbreekt een SAMLRequest.",
-            "The SAMLRequest parameter is missing.",
-        );
-    };
-    let request = match binding::decode_redirect(message)
-        .and_then(|xml| AuthnRequest::from_element(&dom::parse(&xml, Limits::MESSAGE)?))
-    {
-        Ok(r) => r,
-        Err(e) => return unreadable(&e),
-    };
-    let sp = match load_sp(&state, &request.issuer).await {
-        Ok(Some(sp)) => sp,
-        Ok(None) => return unknown_sp(),
-        Err(e) => return failed(e),
-    };
-    // The Redirect binding signs the query, never the XML (SAML Bindings 3.4.4.1).
-    if request.has_xml_signature {
-        return unreadable(&SamlError::invalid("XML signature in the Redirect binding"));
-    }
-    match params.get("Signature") {
-        Some(signature) => {
-            let certificates = match sp.signing_certificates_der() {
-                Ok(c) => c,
-                Err(e) => return failed(e),
-            };
-            let checked = binding::redirect_signed_octets(&query, "SAMLRequest")
-                .ok_or(SamlError::MissingSignature)
-                .and_then(|octets| {
-                    let alg = params.get("SigAlg").map(String::as_str).unwrap_or("");
-                    sign::verify_redirect(&octets, alg, signature, &certificates)
-                });
-            if let Err(e) = checked {
-                return unreadable(&e);
-            }
-        }
-        None if sp.authn_requests_signed => return unsigned(),
-        None => {}
-    }
-    let relay = params.get("RelayState").map(String::as_str);
-    match validate(&state, &sp, &request, relay).await {
+    let received =
+        match receive::redirect::<AuthnRequest>(&state, &query.unwrap_or_default(), |sp| {
+            sp.authn_requests_signed
+        })
+        .await
+        {
+            Ok(r) => r,
+            Err(r) => return refusal(r),
+        };
+    let Received {
+        request,
+        sp,
+        relay_state,
+    } = received;
+    match validate(&state, &sp, &request, relay_state.as_deref()).await {
         Ok(pending) => continue_flow(&state, &headers, pending, &sp, None).await,
         Err(response) => response,
     }
@@ -138,31 +109,21 @@ pub struct PostForm {
 }
 
 pub async fn post_binding(State(state): State<AppState>, Form(form): Form<PostForm>) -> Response {
-    let xml = match binding::decode_post(&form.saml_request) {
-        Ok(x) => x,
-        Err(e) => return unreadable(&e),
-    };
-    let request =
-        match dom::parse(&xml, Limits::MESSAGE).and_then(|r| AuthnRequest::from_element(&r)) {
+    let received =
+        match receive::post::<AuthnRequest>(&state, &form.saml_request, form.relay_state, |sp| {
+            sp.authn_requests_signed
+        })
+        .await
+        {
             Ok(r) => r,
-            Err(e) => return unreadable(&e),
+            Err(r) => return refusal(r),
         };
-    let sp = match load_sp(&state, &request.issuer).await {
-        Ok(Some(sp)) => sp,
-        Ok(None) => return unknown_sp(),
-        Err(e) => return failed(e),
-    };
-    let request = if request.has_xml_signature {
-        match verified_request(&xml, &request, &sp) {
-            Ok(r) => r,
-            Err(e) => return unreadable(&e),
-        }
-    } else if sp.authn_requests_signed {
-        return unsigned();
-    } else {
-        request
-    };
-    let pending = match validate(&state, &sp, &request, form.relay_state.as_deref()).await {
+    let Received {
+        request,
+        sp,
+        relay_state,
+    } = received;
+    let pending = match validate(&state, &sp, &request, relay_state.as_deref()).await {
         Ok(p) => p,
         Err(response) => return response,
     };
@@ -171,24 +132,6 @@ pub async fn post_binding(State(state): State<AppState>, Form(form): Form<PostFo
         Ok(id) => see_other(&format!("/saml/sso/verder?id={id}"), HeaderMap::new()),
         Err(e) => failed(e),
     }
-}
-
-/// The request as its signature covers it: the signed content is read again, and it must be
-/// the whole request (its root and ID), not an element somewhere inside.
-fn verified_request(
-    xml: &[u8],
-    request: &AuthnRequest,
-    sp: &ServiceProvider,
-) -> Result<AuthnRequest, SamlError> {
-    let certificates = sp.signing_certificates_der()?;
-    let text = std::str::from_utf8(xml).map_err(|_| SamlError::Malformed("not UTF-8".into()))?;
-    let signed = sign::verified_content(text, &certificates)?;
-    let signed = AuthnRequest::from_element(&dom::parse(signed.as_bytes(), Limits::MESSAGE)?)
-        .map_err(|_| SamlError::BadSignature)?;
-    if signed.id != request.id || signed.issuer != request.issuer {
-        return Err(SamlError::BadSignature);
-    }
-    Ok(signed)
 }
 
 /// The NameID format to answer with: what the request asks if openpoort offers it, else what

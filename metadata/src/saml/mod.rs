@@ -146,3 +146,41 @@ mod tests {
         assert!(!valid_id(&"a".repeat(257)));
     }
 }
+
+/// What openpoort reads from every request an SP sends, whatever its kind.
+pub trait SpRequest: Sized {
+    fn from_element(root: &dom::Element) -> Result<Self, SamlError>;
+    fn id(&self) -> &str;
+    fn issuer(&self) -> &str;
+    fn has_xml_signature(&self) -> bool;
+}
+
+impl SpRequest for AuthnRequest {
+    fn from_element(root: &dom::Element) -> Result<Self, SamlError> {
+        AuthnRequest::from_element(root)
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn issuer(&self) -> &str {
+        &self.issuer
+    }
+    fn has_xml_signature(&self) -> bool {
+        self.has_xml_signature
+    }
+}
+
+impl SpRequest for logout::LogoutRequest {
+    fn from_element(root: &dom::Element) -> Result<Self, SamlError> {
+        logout::LogoutRequest::from_element(root)
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn issuer(&self) -> &str {
+        &self.issuer
+    }
+    fn has_xml_signature(&self) -> bool {
+        self.has_xml_signature
+    }
+}

@@ -1,0 +1,119 @@
+//! Receiving a request from an SP by either binding: decode, read strictly, find the registered
+//! issuer, and check the signature the binding carries. Shared by SSO and single logout.
+
+use std::collections::HashMap;
+
+use ::metadata::saml::dom::{self, Limits};
+use ::metadata::saml::{SamlError, ServiceProvider, SpRequest, binding, sign};
+
+use super::{FlowError, load_sp};
+use crate::server::AppState;
+
+/// Why a request is not taken further.
+pub enum Refusal {
+    /// Unreadable, too large, a DOCTYPE, a bad or missing signature …
+    Unreadable(SamlError),
+    UnknownIssuer,
+    /// The SP must sign (its metadata says so, or it is a logout) and did not.
+    Unsigned,
+    Failed(FlowError),
+}
+
+impl From<SamlError> for Refusal {
+    fn from(e: SamlError) -> Self {
+        Refusal::Unreadable(e)
+    }
+}
+
+pub struct Received<T> {
+    pub request: T,
+    pub sp: ServiceProvider,
+    pub relay_state: Option<String>,
+}
+
+async fn registered_issuer(state: &AppState, issuer: &str) -> Result<ServiceProvider, Refusal> {
+    match load_sp(state, issuer).await {
+        Ok(Some(sp)) => Ok(sp),
+        Ok(None) => Err(Refusal::UnknownIssuer),
+        Err(e) => Err(Refusal::Failed(e)),
+    }
+}
+
+/// A request by HTTP-Redirect: `query` is the raw query string, whose signature (SAML Bindings
+/// 3.4.4.1) covers the parameters exactly as sent. `must_sign` says, per SP, whether an unsigned
+/// request is refused.
+pub async fn redirect<T: SpRequest>(
+    state: &AppState,
+    query: &str,
+    must_sign: fn(&ServiceProvider) -> bool,
+) -> Result<Received<T>, Refusal> {
+    if query.len() > 128 * 1024 {
+        return Err(SamlError::TooLarge {
+            size: query.len(),
+            limit: 128 * 1024,
+        }
+        .into());
+    }
+    let params: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let message = params
+        .get("SAMLRequest")
+        .ok_or_else(|| SamlError::invalid("the SAMLRequest parameter is missing"))?;
+    let xml = binding::decode_redirect(message)?;
+    let request = T::from_element(&dom::parse(&xml, Limits::MESSAGE)?)?;
+    let sp = registered_issuer(state, request.issuer()).await?;
+    if request.has_xml_signature() {
+        return Err(SamlError::invalid("XML signature in the Redirect binding").into());
+    }
+    match params.get("Signature") {
+        Some(signature) => {
+            let certificates = sp.signing_certificates_der()?;
+            let octets = binding::redirect_signed_octets(query, "SAMLRequest")
+                .ok_or(SamlError::MissingSignature)?;
+            let alg = params.get("SigAlg").map(String::as_str).unwrap_or("");
+            sign::verify_redirect(&octets, alg, signature, &certificates)?;
+        }
+        None if must_sign(&sp) => return Err(Refusal::Unsigned),
+        None => {}
+    }
+    Ok(Received {
+        request,
+        sp,
+        relay_state: params.get("RelayState").cloned(),
+    })
+}
+
+/// A request by HTTP-POST. A signed one is read again from what its signature covers, and must
+/// be the whole request (root and ID), not an element somewhere inside it.
+pub async fn post<T: SpRequest>(
+    state: &AppState,
+    message_b64: &str,
+    relay_state: Option<String>,
+    must_sign: fn(&ServiceProvider) -> bool,
+) -> Result<Received<T>, Refusal> {
+    let xml = binding::decode_post(message_b64)?;
+    let request = T::from_element(&dom::parse(&xml, Limits::MESSAGE)?)?;
+    let sp = registered_issuer(state, request.issuer()).await?;
+    let request = if request.has_xml_signature() {
+        let certificates = sp.signing_certificates_der()?;
+        let text =
+            std::str::from_utf8(&xml).map_err(|_| SamlError::Malformed("not UTF-8".into()))?;
+        let signed = sign::verified_content(text, &certificates)?;
+        let signed = T::from_element(&dom::parse(signed.as_bytes(), Limits::MESSAGE)?)
+            .map_err(|_| SamlError::BadSignature)?;
+        if signed.id() != request.id() || signed.issuer() != request.issuer() {
+            return Err(SamlError::BadSignature.into());
+        }
+        signed
+    } else if must_sign(&sp) {
+        return Err(Refusal::Unsigned);
+    } else {
+        request
+    };
+    Ok(Received {
+        request,
+        sp,
+        relay_state,
+    })
+}
