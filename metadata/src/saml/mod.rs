@@ -122,31 +122,6 @@ pub fn valid_id(id: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escape_covers_every_markup_character() {
-        assert_eq!(escape(r#"a&b<c>d"e'f"#), "a&amp;b&lt;c&gt;d&quot;e&apos;f");
-    }
-
-    #[test]
-    fn new_ids_are_ncnames_and_differ() {
-        let (a, b) = (new_id(), new_id());
-        assert!(valid_id(&a) && valid_id(&b));
-        assert_ne!(a, b);
-    }
-
-    #[test]
-    fn ids_with_markup_or_leading_digits_are_not_valid() {
-        assert!(!valid_id("1abc"));
-        assert!(!valid_id("_a\"b"));
-        assert!(!valid_id(""));
-        assert!(!valid_id(&"a".repeat(257)));
-    }
-}
-
 /// What openpoort reads from every request an SP sends, whatever its kind.
 pub trait SpRequest: Sized {
     fn from_element(root: &dom::Element) -> Result<Self, SamlError>;
@@ -182,5 +157,30 @@ impl SpRequest for logout::LogoutRequest {
     }
     fn has_xml_signature(&self) -> bool {
         self.has_xml_signature
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_covers_every_markup_character() {
+        assert_eq!(escape(r#"a&b<c>d"e'f"#), "a&amp;b&lt;c&gt;d&quot;e&apos;f");
+    }
+
+    #[test]
+    fn new_ids_are_ncnames_and_differ() {
+        let (a, b) = (new_id(), new_id());
+        assert!(valid_id(&a) && valid_id(&b));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn ids_with_markup_or_leading_digits_are_not_valid() {
+        assert!(!valid_id("1abc"));
+        assert!(!valid_id("_a\"b"));
+        assert!(!valid_id(""));
+        assert!(!valid_id(&"a".repeat(257)));
     }
 }
