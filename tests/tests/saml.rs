@@ -843,3 +843,37 @@ async fn url_metadata_is_refreshed_and_a_failed_refresh_keeps_the_last_verified_
             .await,
     );
 }
+
+#[tokio::test]
+async fn shortcut_target_of_a_saml_product_continues_with_an_unsolicited_response() {
+    let d = demo();
+    let sp = Sp::new("rekenrijk", false);
+    sp.register(&d, &[]);
+    let reference = d.shortcut.trim_start_matches("/s/");
+    let launch = "https://rekenrijk.demo-uitgeverij.example/start";
+    let mut b = d.browser();
+    let r = b
+        .get(&format!(
+            "/login/leerlingen/snelkoppelaar?INSTELLING_REF={reference}&TARGET={}",
+            enc(launch)
+        ))
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let to = r.location().unwrap().to_owned();
+    assert!(demo_pupil_login(&mut b, &to).await);
+    let portal = b.get("/").await;
+    let at = portal
+        .body
+        .find("class=\"continue\"")
+        .unwrap_or_else(|| panic!("no way on: {}", portal.body));
+    let href_at = portal.body[at..].find("href=\"").unwrap() + at + 6;
+    let href = unescape(&portal.body[href_at..href_at + portal.body[href_at..].find('"').unwrap()]);
+    assert!(href.starts_with("/saml/start?"), "{href}");
+    let (action, xml, relay) = posted(&b.get(&href).await);
+    assert_eq!(action, sp.acs);
+    assert_eq!(relay.as_deref(), Some(launch));
+    sp.samael(&d, true)
+        .await
+        .parse_xml_response(&xml, None)
+        .unwrap_or_else(|e| panic!("samael refuses: {e:?}"));
+}
