@@ -466,7 +466,6 @@ impl RegistrationError {
     }
 
     /// The field the error is about, with an index for list elements.
-
     pub fn field(&self) -> &str {
         match self {
             RegistrationError::Length { field, .. }
