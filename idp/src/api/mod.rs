@@ -318,6 +318,11 @@ impl IntoResponse for ApiError {
         if let Some(c) = self.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
             h.insert(header::WWW_AUTHENTICATE, c);
         }
+        // A body refused for its size is left unread, so the connection cannot carry another
+        // request; saying so keeps clients from sending the next one on it.
+        if self.problem == Problem::PayloadTooLarge {
+            h.insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         response
     }
 }
