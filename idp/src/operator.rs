@@ -601,6 +601,11 @@ async fn import_edexml(
     line("groepen / groups", &imported.report.groups);
     line("leerlingen / pupils", &imported.report.pupils);
     line("medewerkers / staff", &imported.report.staff);
+    println!(
+        "groepslidmaatschappen / group memberships: {} nieuw / added, {} beëindigd / ended",
+        imported.report.memberships.added.len(),
+        imported.report.memberships.removed.len()
+    );
     for invitation in imported.invitations {
         match invitation.sent {
             Ok(link) => {
