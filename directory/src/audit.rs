@@ -102,6 +102,18 @@ impl Directory {
         })
     }
 
+    /// The newest `limit` entries about one party (its clients, products, release policy),
+    /// newest first. For operators and tests: it is not indexed, since release decisions, the
+    /// bulk of the log, are read per school.
+    pub async fn audit_of_party(&self, party_id: &str, limit: i64) -> Result<Vec<AuditEntry>> {
+        const SQL: &str = "SELECT seq, at, actor, action, school_id, party_id, subject, details \
+             FROM audit_log WHERE party_id = $1 ORDER BY seq DESC LIMIT $2";
+        with_pool!(&self.pool, p => {
+            let rows = sqlx::query(SQL).bind(party_id).bind(limit).fetch_all(p).await?;
+            rows.iter().map(entry_from).collect()
+        })
+    }
+
     /// Retention: removes entries older than `before` (unix seconds) and says how many. The only
     /// way rows leave the log; updates stay impossible.
     pub async fn purge_audit_before(&self, before: i64) -> Result<u64> {

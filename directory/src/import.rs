@@ -35,12 +35,57 @@ impl Changes {
     }
 }
 
+/// Whose membership of a group an import changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberKind {
+    Pupil,
+    Staff,
+}
+
+/// A pupil's or staff member's place in a group (stamgroep or combined group), by LAS keys.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Membership {
+    pub kind: MemberKind,
+    /// The pupil's or staff member's LAS key.
+    pub member: String,
+    /// The group's LAS key.
+    pub group: String,
+}
+
+/// Group memberships an import adds and ends, for the pupils and staff in the file (those who
+/// leave the school altogether are listed under `removed` of their kind instead).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MembershipChanges {
+    pub added: Vec<Membership>,
+    pub removed: Vec<Membership>,
+}
+
+impl MembershipChanges {
+    fn record(
+        &mut self,
+        kind: MemberKind,
+        member: &str,
+        old: &HashSet<String>,
+        new: &HashSet<String>,
+    ) {
+        let entry = |group: &String| Membership {
+            kind,
+            member: member.to_owned(),
+            group: group.clone(),
+        };
+        self.added.extend(new.difference(old).map(entry));
+        self.removed.extend(old.difference(new).map(entry));
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ImportReport {
     pub school_id: String,
     pub groups: Changes,
     pub pupils: Changes,
     pub staff: Changes,
+    pub memberships: MembershipChanges,
     /// Staff who are new or got an e-mail address in this import and have not activated their
     /// account: they should receive an activation mail.
     pub to_invite: Vec<String>,
@@ -140,6 +185,27 @@ impl Directory {
                 }
             }
 
+            // Memberships before the import, by member id and group key, to report what changes.
+            let group_key: HashMap<&str, &str> = groups.iter().map(|(k, g)| (g.id.as_str(), k.as_str())).collect();
+            let mut pupil_groups_before: HashMap<String, HashSet<String>> = HashMap::new();
+            for r in sqlx::query("SELECT p.id AS pupil_id, p.stamgroep_id AS group_id FROM pupils p WHERE p.school_id = $1 AND p.stamgroep_id IS NOT NULL \
+                                  UNION ALL SELECT pg.pupil_id, pg.group_id FROM pupil_groups pg JOIN pupils p ON p.id = pg.pupil_id WHERE p.school_id = $1")
+                .bind(&school.id).fetch_all(&mut *tx).await? {
+                if let Some(key) = group_key.get(r.text("group_id")?.as_str()) {
+                    pupil_groups_before.entry(r.text("pupil_id")?).or_default().insert((*key).to_owned());
+                }
+            }
+            let mut staff_groups_before: HashMap<String, HashSet<String>> = HashMap::new();
+            for r in sqlx::query("SELECT sg.staff_id, sg.group_id FROM staff_groups sg JOIN school_groups g ON g.id = sg.group_id WHERE g.school_id = $1")
+                .bind(&school.id).fetch_all(&mut *tx).await? {
+                if let Some(key) = group_key.get(r.text("group_id")?.as_str()) {
+                    staff_groups_before.entry(r.text("staff_id")?).or_default().insert((*key).to_owned());
+                }
+            }
+            let resolvable = |keys: &mut dyn Iterator<Item = &crate::model::LasKey>| -> HashSet<String> {
+                keys.map(|k| k.to_string()).filter(|k| group_ids.contains_key(k)).collect()
+            };
+
             // Pupils: matched by LAS key, else by ECK-iD (a new key for the same child).
             let mut by_key: HashMap<String, ExistingPupil> = HashMap::new();
             let mut by_eck: HashMap<String, String> = HashMap::new();
@@ -190,6 +256,8 @@ impl Directory {
                         id
                     }
                 };
+                let now_in = resolvable(&mut sp.stamgroep.iter().chain(&sp.combined_groups));
+                report.memberships.record(MemberKind::Pupil, &key, pupil_groups_before.get(&id).unwrap_or(&HashSet::new()), &now_in);
                 sqlx::query("DELETE FROM pupil_groups WHERE pupil_id = $1").bind(&id).execute(&mut *tx).await?;
                 for g in &sp.combined_groups {
                     if let Some(gid) = group_ids.get(g.as_str()) {
@@ -262,6 +330,8 @@ impl Directory {
                 sqlx::query("DELETE FROM staff_memberships WHERE staff_id = $1 AND school_id = $2").bind(&id).bind(&school.id).execute(&mut *tx).await?;
                 sqlx::query("INSERT INTO staff_memberships (staff_id, school_id, las_key, active, created_at) VALUES ($1, $2, $3, $4, $5)")
                     .bind(&id).bind(&school.id).bind(&key).bind(true).bind(t).execute(&mut *tx).await?;
+                let now_in = resolvable(&mut st.groups.iter().chain(&st.combined_groups));
+                report.memberships.record(MemberKind::Staff, &key, staff_groups_before.get(&id).unwrap_or(&HashSet::new()), &now_in);
                 sqlx::query("DELETE FROM staff_groups WHERE staff_id = $1 AND group_id IN (SELECT id FROM school_groups WHERE school_id = $2)")
                     .bind(&id).bind(&school.id).execute(&mut *tx).await?;
                 for g in st.groups.iter().chain(&st.combined_groups) {
@@ -282,6 +352,8 @@ impl Directory {
             }
 
             report.groups.sort();
+            report.memberships.added.sort();
+            report.memberships.removed.sort();
             report.pupils.sort();
             report.staff.sort();
             if !dry_run {

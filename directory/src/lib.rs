@@ -30,7 +30,8 @@ pub mod testing;
 pub use db::{Backend, ConnectOptions, Pool};
 pub use error::{DirectoryError, Result};
 
-/// Who made a change, as written to the audit log: `operator:cli`, `staff:<id>`, `system:demo`.
+/// Who made a change, as written to the audit log: `operator:cli`, `staff:<id>`, `system:demo`,
+/// `api:<client id>`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Actor(pub String);
 
@@ -43,6 +44,10 @@ impl Actor {
     }
     pub fn staff(id: &str) -> Actor {
         Actor(format!("staff:{id}"))
+    }
+    /// A machine client of the admin REST API, by its OAuth client id.
+    pub fn api_client(client_id: &str) -> Actor {
+        Actor(format!("api:{client_id}"))
     }
 }
 

@@ -70,6 +70,83 @@ impl Directory {
         })
     }
 
+    /// Replaces a client's registration and, where given, its secret (`Some(None)` removes
+    /// it, for a client that no longer authenticates with one). The client id and its party
+    /// never change: a client of another party is another client.
+    pub async fn update_oidc_client(
+        &self,
+        client: &StoredClient,
+        secret_hash: Option<Option<&str>>,
+        actor: &Actor,
+    ) -> Result<()> {
+        let existing = self
+            .oidc_client(&client.client_id)
+            .await?
+            .ok_or_else(|| DirectoryError::not_found("client", client.client_id.as_str()))?;
+        if existing.party_id != client.party_id {
+            return Err(DirectoryError::Conflict {
+                nl: format!(
+                    "client {} hoort bij een andere partij; registreer een nieuwe client bij die partij",
+                    client.client_id
+                ),
+                en: format!(
+                    "client {} belongs to another party; register a new client with that party",
+                    client.client_id
+                ),
+            });
+        }
+        with_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            let t = now();
+            let updated = match secret_hash {
+                Some(hash) => sqlx::query("UPDATE oidc_clients SET registration = $1, secret_hash = $2, updated_at = $3 \
+                                           WHERE client_id = $4 AND party_id = $5")
+                    .bind(&client.registration).bind(hash).bind(t).bind(&client.client_id).bind(&client.party_id)
+                    .execute(&mut *tx).await?,
+                None => sqlx::query("UPDATE oidc_clients SET registration = $1, updated_at = $2 WHERE client_id = $3 AND party_id = $4")
+                    .bind(&client.registration).bind(t).bind(&client.client_id).bind(&client.party_id)
+                    .execute(&mut *tx).await?,
+            };
+            // Deleted between the read above and this write.
+            if updated.rows_affected() == 0 {
+                return Err(DirectoryError::not_found("client", client.client_id.as_str()));
+            }
+            append!(&mut *tx, AuditEvent {
+                actor, action: "oidc_client.update", school_id: None, party_id: Some(&client.party_id),
+                subject: Some(&client.client_id),
+                details: json!({
+                    "secret": match secret_hash { None => "kept", Some(Some(_)) => "new", Some(None) => "removed" },
+                }),
+            });
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Removes a client. Its secret and registration are gone at once, so the token endpoint
+    /// no longer knows it; tokens it already holds are the caller's to revoke (they live in the
+    /// short-lived state store, not here).
+    pub async fn delete_oidc_client(&self, client_id: &str, actor: &Actor) -> Result<StoredClient> {
+        let client = self
+            .oidc_client(client_id)
+            .await?
+            .ok_or_else(|| DirectoryError::not_found("client", client_id))?;
+        with_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            let deleted = sqlx::query("DELETE FROM oidc_clients WHERE client_id = $1")
+                .bind(client_id).execute(&mut *tx).await?;
+            if deleted.rows_affected() == 0 {
+                return Err(DirectoryError::not_found("client", client_id));
+            }
+            append!(&mut *tx, AuditEvent {
+                actor, action: "oidc_client.delete", school_id: None, party_id: Some(&client.party_id),
+                subject: Some(client_id), details: json!({}),
+            });
+            tx.commit().await?;
+        });
+        Ok(client)
+    }
+
     /// Replaces a client's secret (rotation); the old one stops working at once.
     pub async fn set_oidc_client_secret(
         &self,

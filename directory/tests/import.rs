@@ -134,3 +134,38 @@ on_both_backends! {
         assert!(matches!(err, DirectoryError::NotFound { what: "school", .. }), "{err}");
     }
 }
+
+on_both_backends! {
+    async fn group_memberships_are_reported_as_added_and_removed(d: Directory) {
+        use directory::import::{MemberKind, Membership};
+        school_99zz00(&d).await;
+        let op = Actor::operator_cli();
+        let full = reference("edexml-2.1/EDEXML.Voorbeeld.2.1.xml");
+        let file = snapshot(&full);
+        let first = d.import_snapshot(&file, false, &op).await.unwrap();
+        let expected = file.pupils.iter().map(|p| p.stamgroep.iter().count() + p.combined_groups.len()).sum::<usize>()
+            + file.teachers.iter().map(|t| t.groups.len() + t.combined_groups.len()).sum::<usize>();
+        assert_eq!(first.memberships.added.len(), expected, "{:?}", first.memberships);
+        assert!(first.memberships.added.contains(&Membership { kind: MemberKind::Pupil, member: "00001".into(), group: "sg2".into() }));
+        assert!(first.memberships.removed.is_empty());
+        let again = d.import_snapshot(&file, false, &op).await.unwrap();
+        assert_eq!(again.memberships, Default::default(), "nothing moved");
+
+        // Pupil 00001 leaves combined group sg2 and moves from GRP4B to GRP4A.
+        let pupil = full.find("<leerling key=\"00001\"").unwrap();
+        let (head, tail) = full.split_at(pupil);
+        let moved = format!(
+            "{head}{}",
+            tail.replacen("<samengestelde_groep key=\"sg2\"/>", "", 1)
+                .replacen("<groep key=\"GRP4B\"/>", "<groep key=\"GRP4A\"/>", 1)
+        );
+        let dry = d.import_snapshot(&snapshot(&moved), true, &op).await.unwrap();
+        let pupil = |group: &str| Membership { kind: MemberKind::Pupil, member: "00001".into(), group: group.into() };
+        assert_eq!(dry.memberships.added, vec![pupil("GRP4A")]);
+        assert_eq!(dry.memberships.removed, vec![pupil("GRP4B"), pupil("sg2")]);
+        let applied = d.import_snapshot(&snapshot(&moved), false, &op).await.unwrap();
+        assert_eq!(applied.memberships, dry.memberships, "the dry run foretold the apply");
+        let after = d.import_snapshot(&snapshot(&moved), true, &op).await.unwrap();
+        assert_eq!(after.memberships, Default::default());
+    }
+}

@@ -523,3 +523,55 @@ on_both_backends! {
         assert_eq!(d.oidc_clients_of_party(&party.id).await.unwrap().len(), 1);
     }
 }
+
+on_both_backends! {
+    async fn oidc_client_update_and_delete_are_audited_and_keep_the_party(d: Directory) {
+        use directory::oidc_clients::StoredClient;
+        let party = d.create_party("uitgever", PartyKind::Publisher, "Uitgever", &op()).await.unwrap();
+        let other = d.create_party("ander", PartyKind::Publisher, "Ander", &op()).await.unwrap();
+        let client = StoredClient {
+            client_id: "rekenrijk-web".into(), party_id: party.id.clone(),
+            registration: "{\"name\":\"v1\"}".into(), secret_hash: Some("aa".repeat(32)),
+        };
+        d.create_oidc_client(&client, &op()).await.unwrap();
+        let api = Actor::api_client("beheer-koppeling");
+
+        // A new registration keeps the secret unless told otherwise.
+        let v2 = StoredClient { registration: "{\"name\":\"v2\"}".into(), ..client.clone() };
+        d.update_oidc_client(&v2, None, &api).await.unwrap();
+        assert_eq!(d.oidc_client("rekenrijk-web").await.unwrap(), Some(v2.clone()));
+        d.update_oidc_client(&v2, Some(None), &api).await.unwrap();
+        assert_eq!(d.oidc_client("rekenrijk-web").await.unwrap().unwrap().secret_hash, None);
+        d.update_oidc_client(&v2, Some(Some(&"cc".repeat(32))), &api).await.unwrap();
+        assert_eq!(d.oidc_client("rekenrijk-web").await.unwrap().unwrap().secret_hash, Some("cc".repeat(32)));
+
+        // Moving a client to another party, or updating one that does not exist, changes nothing.
+        let moved = StoredClient { party_id: other.id.clone(), registration: "{\"name\":\"v3\"}".into(), ..client.clone() };
+        assert!(matches!(d.update_oidc_client(&moved, None, &api).await.unwrap_err(), DirectoryError::Conflict { .. }));
+        let ghost = StoredClient { client_id: "no-such-client".into(), ..client.clone() };
+        assert!(matches!(d.update_oidc_client(&ghost, None, &api).await.unwrap_err(), DirectoryError::NotFound { .. }));
+        assert_eq!(d.oidc_client("rekenrijk-web").await.unwrap().unwrap().registration, v2.registration);
+
+        let removed = d.delete_oidc_client("rekenrijk-web", &api).await.unwrap();
+        assert_eq!(removed.party_id, party.id);
+        assert_eq!(d.oidc_client("rekenrijk-web").await.unwrap(), None);
+        assert!(d.oidc_clients_of_party(&party.id).await.unwrap().is_empty());
+        assert!(matches!(d.delete_oidc_client("rekenrijk-web", &api).await.unwrap_err(), DirectoryError::NotFound { .. }));
+        // The id is free again.
+        d.create_oidc_client(&client, &op()).await.unwrap();
+
+        let log = d.audit_of_party(&party.id, 20).await.unwrap();
+        let actions: Vec<(&str, &str)> = log.iter().map(|e| (e.action.as_str(), e.actor.as_str())).collect();
+        assert_eq!(actions[..5], [
+            ("oidc_client.create", "operator:cli"),
+            ("oidc_client.delete", "api:beheer-koppeling"),
+            ("oidc_client.update", "api:beheer-koppeling"),
+            ("oidc_client.update", "api:beheer-koppeling"),
+            ("oidc_client.update", "api:beheer-koppeling"),
+        ]);
+        assert!(log.iter().all(|e| e.subject.as_deref() != Some("no-such-client")));
+        assert_eq!(log[2].details["secret"], "new");
+        assert_eq!(log[3].details["secret"], "removed");
+        assert_eq!(log[4].details["secret"], "kept");
+    }
+}

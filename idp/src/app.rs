@@ -44,6 +44,8 @@ pub enum AppError {
     Broker(#[from] broker::BrokerError),
     #[error("{0}")]
     ServiceProvider(#[from] crate::saml::registry::RegistryError),
+    #[error("{0}")]
+    Client(#[from] crate::clients::ClientError),
 }
 
 impl AppError {
@@ -186,6 +188,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, AppError> {
         hasher: Hasher::new(cores).await?,
         mailer: mailer(config)?,
         web: Arc::new(WebConfig::from_config(config)),
+        api: Arc::new(crate::api::ApiConfig::from_config(config)),
     })
 }
 

@@ -55,6 +55,7 @@ pub struct Config {
     pub mail: MailConfig,
     pub audit: AuditConfig,
     pub saml: SamlConfig,
+    pub import: ImportConfig,
     pub log: LogConfig,
 }
 
@@ -320,6 +321,27 @@ impl Default for SamlConfig {
             clock_skew_seconds: 60,
             metadata_refresh_hours: 6,
         }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ImportConfig {
+    /// EDEXML files larger than this many MiB are refused before they are read, from the
+    /// command line and the admin API alike.
+    pub max_mib: u32,
+}
+
+impl Default for ImportConfig {
+    fn default() -> Self {
+        ImportConfig { max_mib: 64 }
+    }
+}
+
+impl ImportConfig {
+    /// The limit in bytes, as the EDEXML reader takes it.
+    pub fn max_bytes(&self) -> usize {
+        self.max_mib as usize * 1024 * 1024
     }
 }
 
@@ -680,6 +702,13 @@ const SETTINGS: &[Setting] = &[
         dotted: "saml.metadata_refresh_hours",
         env: "OPENPOORT_SAML_METADATA_REFRESH_HOURS",
         kind: Kind::Integer { min: 1, max: 168 },
+    },
+    Setting {
+        section: "import",
+        key: "max_mib",
+        dotted: "import.max_mib",
+        env: "OPENPOORT_IMPORT_MAX_MIB",
+        kind: Kind::Integer { min: 1, max: 1024 },
     },
     Setting {
         section: "log",
@@ -1389,7 +1418,7 @@ mod tests {
         assert!(message.contains("unknown section `[sever]`"), "{message}");
         assert!(
             message.contains(
-                "server, storage, database, keys, sessions, login, mail, audit, saml, log"
+                "server, storage, database, keys, sessions, login, mail, audit, saml, import, log"
             ),
             "{message}"
         );

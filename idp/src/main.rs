@@ -1,10 +1,13 @@
 //! `openpoort`: the server and its command line.
 
+mod api;
 mod app;
 mod cli;
+mod clients;
 mod config;
 mod demo;
 mod homecode;
+mod import;
 mod links;
 mod mail;
 mod metrics;

@@ -378,9 +378,7 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
         }
         Command::Client(ClientCommand::Add(add)) => add_client(config, d, *add, &actor).await?,
         Command::Client(ClientCommand::RotateSecret { client_id }) => {
-            let secret = crate::web::random_token();
-            d.set_oidc_client_secret(&client_id, &crate::web::sha256_hex(&secret), &actor)
-                .await?;
+            let secret = crate::clients::rotate_secret(d, &client_id, &actor).await?;
             println!(
                 "nieuw client_secret (wordt niet bewaard; alleen nu zichtbaar) / new client secret (shown once):"
             );
@@ -564,9 +562,25 @@ async fn import_edexml(
 ) -> Result<(), AppError> {
     let bytes =
         std::fs::read(file).map_err(AppError::io(format!("cannot read {}", file.display())))?;
-    let snapshot = directory::edexml::parse(&bytes, &directory::edexml::Limits::default())
-        .map_err(|problems| AppError::Usage(format!("{}: {problems}", file.display())))?;
-    let report = d.import_snapshot(&snapshot, dry_run, actor).await?;
+    let limits = directory::edexml::Limits {
+        max_bytes: config.import.max_bytes(),
+    };
+    let mailer = app::mailer(config)?;
+    let imported = crate::import::import_edexml(
+        d,
+        &mailer,
+        &config.server.public_url,
+        &bytes,
+        &limits,
+        None,
+        dry_run,
+        actor,
+    )
+    .await
+    .map_err(|e| match e {
+        crate::import::ImportError::Directory(e) => AppError::Directory(e),
+        other => AppError::Usage(format!("{}: {other}", file.display())),
+    })?;
     let line = |what: &str, c: &directory::import::Changes| {
         println!(
             "{what}: {} nieuw / added, {} gewijzigd / changed, {} verwijderd / removed",
@@ -577,28 +591,33 @@ async fn import_edexml(
     };
     println!(
         "{} {}",
-        snapshot.school_code(),
+        imported.school_code,
         if dry_run {
             "(proefimport, niets gewijzigd / dry run, nothing changed)"
         } else {
             "(toegepast / applied)"
         }
     );
-    line("groepen / groups", &report.groups);
-    line("leerlingen / pupils", &report.pupils);
-    line("medewerkers / staff", &report.staff);
-    if !dry_run {
-        // New staff with an address get their activation link now; a failed mail is reported
-        // and does not undo the import, which is already committed.
-        for id in &report.to_invite {
-            if let Some(staff) = d.staff_by_id(id).await? {
-                match invite(config, d, &staff, actor).await {
-                    Ok(()) => {}
-                    Err(e) => {
-                        eprintln!("activatiemail niet verstuurd / activation mail not sent: {e}")
-                    }
+    line("groepen / groups", &imported.report.groups);
+    line("leerlingen / pupils", &imported.report.pupils);
+    line("medewerkers / staff", &imported.report.staff);
+    println!(
+        "groepslidmaatschappen / group memberships: {} nieuw / added, {} beëindigd / ended",
+        imported.report.memberships.added.len(),
+        imported.report.memberships.removed.len()
+    );
+    for invitation in imported.invitations {
+        match invitation.sent {
+            Ok(link) => {
+                println!(
+                    "activatielink gemaild naar / activation link mailed to {}",
+                    invitation.email
+                );
+                if config.is_development() {
+                    println!("{link}");
                 }
             }
+            Err(e) => eprintln!("activatiemail niet verstuurd / activation mail not sent: {e}"),
         }
     }
     Ok(())
@@ -759,22 +778,7 @@ async fn add_client(
         backchannel_logout_uri: add.backchannel_logout_uri,
         initiate_login_uri: add.initiate_login_uri,
     };
-    registration
-        .validate(config.is_development())
-        .map_err(|e| AppError::Usage(e.to_string()))?;
-    let secret = matches!(
-        auth,
-        TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost
-    )
-    .then(crate::web::random_token);
-    let stored = directory::oidc_clients::StoredClient {
-        client_id: add.client_id.clone(),
-        party_id: party.id,
-        registration: serde_json::to_string(&registration)
-            .map_err(|e| AppError::Usage(e.to_string()))?,
-        secret_hash: secret.as_deref().map(crate::web::sha256_hex),
-    };
-    d.create_oidc_client(&stored, actor).await?;
+    let secret = crate::clients::register(d, &registration, config.is_development(), actor).await?;
     println!("client {} geregistreerd / registered", add.client_id);
     if let Some(s) = secret {
         println!(

@@ -30,6 +30,7 @@ pub struct AppState {
     pub hasher: Hasher,
     pub mailer: Mailer,
     pub web: Arc<WebConfig>,
+    pub api: Arc<crate::api::ApiConfig>,
     pub broker: broker::Broker,
     /// Outgoing HTTP: back-channel logout, clients' jwks_uri.
     pub http: reqwest::Client,
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         )))
         .merge(crate::oidc::routes())
         .merge(crate::saml::routes())
+        .nest(crate::api::PREFIX, crate::api::routes())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))

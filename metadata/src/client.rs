@@ -10,7 +10,7 @@ use serde_json::Value;
 use url::{Host, Url};
 
 use crate::jose::{JwkProblem, jwks_keys, parse_jwk};
-use crate::scopes::SUPPORTED_SCOPES;
+use crate::scopes::{API_SCOPES, SUPPORTED_SCOPES, is_api_scope};
 
 const CLIENT_ID_LEN: (usize, usize) = (8, 128);
 const NAME_LEN: (usize, usize) = (1, 200);
@@ -151,7 +151,8 @@ impl ClientRegistration {
     /// - private_key_jwt: exactly one of `jwks` and `jwks_uri`; an inline set must hold at
     ///   least one RSA (2048 bits or more) or P-256 signing key, no private key material and no
     ///   kid twice; other methods must give neither;
-    /// - `scopes`: each one of [`SUPPORTED_SCOPES`], none twice;
+    /// - `scopes`: each one of [`SUPPORTED_SCOPES`] or [`API_SCOPES`], none twice; an API scope
+    ///   (`openpoort:admin`) only when `client_credentials` is the only grant type;
     /// - `sector_identifier`: 1 to 255 characters without whitespace or control characters.
     ///
     /// Public clients may register a back-channel logout URI: logging out a browser app's
@@ -182,6 +183,7 @@ impl ClientRegistration {
                     field: "sector_identifier".to_owned(),
                     value: sector.clone(),
                     allowed: "characters other than whitespace and control characters",
+                    allowed_nl: "tekens die geen spatie of stuurteken zijn",
                 });
             }
         }
@@ -199,6 +201,7 @@ impl ClientRegistration {
                 field: "client_id".to_owned(),
                 value: self.client_id.clone(),
                 allowed: "A-Z, a-z, 0-9 and . _ ~ -",
+                allowed_nl: "A-Z, a-z, 0-9 en . _ ~ -",
             });
         }
         check_length("party_id", &self.party_id, PARTY_ID_LEN)?;
@@ -206,6 +209,7 @@ impl ClientRegistration {
             return Err(RegistrationError::Required {
                 field: "party_id".to_owned(),
                 rule: "must not be blank",
+                rule_nl: "mag niet leeg zijn",
             });
         }
         check_length("name", &self.name, NAME_LEN)?;
@@ -213,6 +217,7 @@ impl ClientRegistration {
             return Err(RegistrationError::Required {
                 field: "name".to_owned(),
                 rule: "must not be blank",
+                rule_nl: "mag niet leeg zijn",
             });
         }
         if self.name.chars().any(char::is_control) {
@@ -220,6 +225,7 @@ impl ClientRegistration {
                 field: "name".to_owned(),
                 value: self.name.clone(),
                 allowed: "printable characters (no line breaks or control characters)",
+                allowed_nl: "leesbare tekens (geen regeleinden of stuurtekens)",
             });
         }
         Ok(())
@@ -230,6 +236,7 @@ impl ClientRegistration {
             return Err(RegistrationError::Required {
                 field: "grant_types".to_owned(),
                 rule: "at least one grant type is required",
+                rule_nl: "er is minstens één grant type nodig",
             });
         }
         let names: Vec<&str> = self.grant_types.iter().map(|g| g.as_str()).collect();
@@ -239,6 +246,7 @@ impl ClientRegistration {
             return Err(RegistrationError::Conflict {
                 field: "grant_types".to_owned(),
                 rule: "refresh_token requires authorization_code",
+                rule_nl: "refresh_token kan alleen samen met authorization_code",
             });
         }
         if self.allows(GrantType::ClientCredentials) && self.is_public() {
@@ -246,18 +254,22 @@ impl ClientRegistration {
                 field: "grant_types".to_owned(),
                 rule: "client_credentials requires a confidential client \
                        (token_endpoint_auth_method must not be none)",
+                rule_nl: "client_credentials is alleen voor vertrouwelijke clients \
+                          (token_endpoint_auth_method mag niet none zijn)",
             });
         }
         if code && self.redirect_uris.is_empty() {
             return Err(RegistrationError::Required {
                 field: "redirect_uris".to_owned(),
                 rule: "at least one redirect URI is required when authorization_code is granted",
+                rule_nl: "met authorization_code is minstens één redirect-URI nodig",
             });
         }
         if code && !self.scopes.iter().any(|s| s == "openid") {
             return Err(RegistrationError::Required {
                 field: "scopes".to_owned(),
                 rule: "must include openid when authorization_code is granted",
+                rule_nl: "moet openid bevatten wanneer authorization_code is toegestaan",
             });
         }
         Ok(())
@@ -275,6 +287,7 @@ impl ClientRegistration {
                     return Err(RegistrationError::Conflict {
                         field: field.to_owned(),
                         rule: "is only used with token_endpoint_auth_method private_key_jwt",
+                        rule_nl: "wordt alleen gebruikt met token_endpoint_auth_method private_key_jwt",
                     });
                 }
             }
@@ -284,10 +297,12 @@ impl ClientRegistration {
             (None, None) => Err(RegistrationError::Required {
                 field: "jwks".to_owned(),
                 rule: "private_key_jwt requires jwks or jwks_uri",
+                rule_nl: "private_key_jwt vraagt om jwks of jwks_uri",
             }),
             (Some(_), Some(_)) => Err(RegistrationError::Conflict {
                 field: "jwks_uri".to_owned(),
                 rule: "give either jwks or jwks_uri, not both",
+                rule_nl: "geef jwks of jwks_uri, niet allebei",
             }),
             (Some(jwks), None) => check_client_jwks(jwks),
             (None, Some(uri)) => check_uri("jwks_uri", uri, development),
@@ -296,7 +311,20 @@ impl ClientRegistration {
 
     fn validate_scopes(&self) -> Result<(), RegistrationError> {
         for (i, scope) in self.scopes.iter().enumerate() {
-            if !SUPPORTED_SCOPES.contains(&scope.as_str()) {
+            if is_api_scope(scope) {
+                // An API scope grants access to openpoort itself: only a machine client that
+                // never takes part in a user's login may hold it, so that no authorization
+                // request, stolen code or refresh token can ever carry it.
+                if self.grant_types != [GrantType::ClientCredentials] {
+                    return Err(RegistrationError::Conflict {
+                        field: format!("scopes[{i}]"),
+                        rule: "is an API scope: only for clients whose only grant type is \
+                               client_credentials",
+                        rule_nl: "is een API-scope: alleen voor clients met client_credentials \
+                                  als enige grant type",
+                    });
+                }
+            } else if !SUPPORTED_SCOPES.contains(&scope.as_str()) {
                 return Err(RegistrationError::UnknownScope {
                     field: format!("scopes[{i}]"),
                     value: scope.clone(),
@@ -354,6 +382,7 @@ pub enum RegistrationError {
         field: String,
         value: String,
         allowed: &'static str,
+        allowed_nl: &'static str,
     },
 
     #[error("{field}: {value:?} {rule}")]
@@ -365,13 +394,24 @@ pub enum RegistrationError {
 
     /// Something the rest of the registration makes necessary is missing.
     #[error("{field}: {rule}")]
-    Required { field: String, rule: &'static str },
+    Required {
+        field: String,
+        rule: &'static str,
+        rule_nl: &'static str,
+    },
 
     /// The field does not go with another part of the registration.
     #[error("{field}: {rule}")]
-    Conflict { field: String, rule: &'static str },
+    Conflict {
+        field: String,
+        rule: &'static str,
+        rule_nl: &'static str,
+    },
 
-    #[error("{field}: {value:?} is not a supported scope (supported: {})", SUPPORTED_SCOPES.join(", "))]
+    #[error(
+        "{field}: {value:?} is not a supported scope (supported: {})",
+        supported_scopes()
+    )]
     UnknownScope { field: String, value: String },
 
     #[error("{field}: {value:?} is listed more than once")]
@@ -381,7 +421,50 @@ pub enum RegistrationError {
     InvalidJwks { field: String, reason: String },
 }
 
+fn supported_scopes() -> String {
+    SUPPORTED_SCOPES
+        .iter()
+        .chain(API_SCOPES.iter())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl RegistrationError {
+    /// The same as [`fmt::Display`], in Dutch, for the admin API and the command line, which
+    /// speak Dutch first.
+    pub fn message_nl(&self) -> String {
+        match self {
+            RegistrationError::Length {
+                field,
+                min,
+                max,
+                actual,
+            } => format!("{field}: moet {min} tot {max} tekens lang zijn (nu {actual})"),
+            RegistrationError::InvalidCharacters {
+                field,
+                value,
+                allowed_nl,
+                ..
+            } => format!("{field}: {value:?} mag alleen {allowed_nl} bevatten"),
+            RegistrationError::InvalidUri { field, value, rule } => {
+                format!("{field}: {value:?} {}", rule.message_nl())
+            }
+            RegistrationError::Required { field, rule_nl, .. }
+            | RegistrationError::Conflict { field, rule_nl, .. } => format!("{field}: {rule_nl}"),
+            RegistrationError::UnknownScope { field, value } => format!(
+                "{field}: {value:?} is geen ondersteunde scope (ondersteund: {})",
+                supported_scopes()
+            ),
+            RegistrationError::Duplicate { field, value } => {
+                format!("{field}: {value:?} staat er meer dan eens in")
+            }
+            RegistrationError::InvalidJwks { field, reason } => {
+                format!("{field}: geen bruikbare sleutelset ({reason})")
+            }
+        }
+    }
+
     /// The field the error is about, with an index for list elements.
     pub fn field(&self) -> &str {
         match self {
@@ -407,6 +490,25 @@ pub enum UriRule {
     NotAbsolute,
     UserInfo,
     NotHttps,
+}
+
+impl UriRule {
+    /// What is wrong, in Dutch, after the quoted value.
+    pub fn message_nl(self) -> String {
+        match self {
+            UriRule::TooLong => format!("is langer dan {MAX_URI_LEN} tekens"),
+            UriRule::ForbiddenCharacter => {
+                "mag geen spaties, stuurtekens of backslashes bevatten".to_owned()
+            }
+            UriRule::Wildcard => "mag geen jokertekens ('*') bevatten".to_owned(),
+            UriRule::Fragment => "mag geen fragment ('#') bevatten".to_owned(),
+            UriRule::NotAbsolute => "is geen absolute URL".to_owned(),
+            UriRule::UserInfo => "mag geen gebruikersgegevens ('user@') bevatten".to_owned(),
+            UriRule::NotHttps => {
+                "moet https gebruiken (http alleen voor localhost in ontwikkelmodus)".to_owned()
+            }
+        }
+    }
 }
 
 impl fmt::Display for UriRule {
@@ -910,6 +1012,105 @@ mod tests {
         );
     }
 
+    fn admin() -> ClientRegistration {
+        ClientRegistration {
+            client_id: "beheer-koppeling".to_owned(),
+            scopes: vec![crate::scopes::ADMIN_SCOPE.to_owned()],
+            ..roster_reader()
+        }
+    }
+
+    #[test]
+    fn admin_scope_is_only_for_client_credentials_only_clients() {
+        assert_eq!(admin().validate(false), Ok(()));
+        let with_roster = ClientRegistration {
+            scopes: vec!["school".to_owned(), crate::scopes::ADMIN_SCOPE.to_owned()],
+            ..admin()
+        };
+        assert_eq!(with_roster.validate(false), Ok(()));
+        // A client that can take part in a user's login can never hold it: not with the code
+        // flow next to client credentials, and not as a code-flow client.
+        for grant_types in [
+            vec![GrantType::ClientCredentials, GrantType::AuthorizationCode],
+            vec![GrantType::AuthorizationCode],
+            vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+        ] {
+            let registration = ClientRegistration {
+                grant_types,
+                redirect_uris: confidential().redirect_uris,
+                scopes: vec!["openid".to_owned(), crate::scopes::ADMIN_SCOPE.to_owned()],
+                ..admin()
+            };
+            let err = error(&registration);
+            assert_eq!(err.field(), "scopes[1]", "{err}");
+            assert!(err.to_string().contains("client_credentials"), "{err}");
+            assert!(err.message_nl().contains("API-scope"), "{err}");
+        }
+        // A public client cannot use client credentials at all, so not the admin scope either.
+        let public_admin = ClientRegistration {
+            token_endpoint_auth_method: TokenAuthMethod::None,
+            ..admin()
+        };
+        assert_eq!(error(&public_admin).field(), "grant_types");
+    }
+
+    #[test]
+    fn every_error_has_a_dutch_message_naming_the_same_field() {
+        let (es, _) = key_pair(certs::Algorithm::Es256);
+        for registration in [
+            ClientRegistration {
+                client_id: "short".to_owned(),
+                ..confidential()
+            },
+            ClientRegistration {
+                client_id: "a/bcdefghij".to_owned(),
+                ..confidential()
+            },
+            ClientRegistration {
+                name: " ".to_owned(),
+                ..confidential()
+            },
+            ClientRegistration {
+                grant_types: vec![],
+                ..confidential()
+            },
+            ClientRegistration {
+                redirect_uris: vec!["http://example.org/cb".to_owned()],
+                ..confidential()
+            },
+            ClientRegistration {
+                scopes: vec!["openid".to_owned(), "address".to_owned()],
+                ..confidential()
+            },
+            ClientRegistration {
+                scopes: vec!["openid".to_owned(), "openid".to_owned()],
+                ..confidential()
+            },
+            ClientRegistration {
+                jwks: Some(json!({"keys": []})),
+                ..private_key_jwt()
+            },
+            ClientRegistration {
+                jwks: Some(crate::jwks::jwk_set(&[es]).unwrap()),
+                ..confidential()
+            },
+        ] {
+            let err = error(&registration);
+            let (en, nl) = (err.to_string(), err.message_nl());
+            assert!(nl.starts_with(&format!("{}: ", err.field())), "{nl}");
+            assert_ne!(en, nl, "the Dutch message must not be the English one");
+        }
+        let unknown = error(&ClientRegistration {
+            scopes: vec!["openid".to_owned(), "address".to_owned()],
+            ..confidential()
+        });
+        assert!(
+            unknown.message_nl().contains("openpoort:admin"),
+            "{unknown}"
+        );
+        assert!(unknown.to_string().contains("openpoort:admin"), "{unknown}");
+    }
+
     #[test]
     fn refresh_token_requires_authorization_code() {
         let registration = ClientRegistration {
@@ -921,6 +1122,7 @@ mod tests {
             RegistrationError::Conflict {
                 field: "grant_types".to_owned(),
                 rule: "refresh_token requires authorization_code",
+                rule_nl: "refresh_token kan alleen samen met authorization_code",
             }
         );
     }

@@ -16,9 +16,25 @@
 //!
 //! `school` and `groups` add nothing to `openid`; they exist so that a client can say which part
 //! of the defaults it actually uses, which the consent and audit pages can show.
+//!
+//! Besides these user scopes there are API scopes, which ask for no attribute and are never
+//! about a user: [`ADMIN_SCOPE`] lets a machine client call openpoort's admin REST API. It is
+//! granted only through client credentials (see `ClientRegistration::validate`), never in an
+//! authorization request, and discovery does not advertise it.
 
-/// Every scope a client may register and ask for, in the order discovery lists them.
+/// Every user scope a client may register and ask for, in the order discovery lists them.
 pub const SUPPORTED_SCOPES: [&str; 6] = ["openid", "profile", "email", "eckid", "school", "groups"];
+
+/// The admin REST API (`/api/v1`): registering clients, uploading EDEXML.
+pub const ADMIN_SCOPE: &str = "openpoort:admin";
+
+/// Scopes for openpoort's own APIs: machine access through client credentials only.
+pub const API_SCOPES: [&str; 1] = [ADMIN_SCOPE];
+
+/// Whether a scope is one of openpoort's API scopes, which no authorization request may carry.
+pub fn is_api_scope(scope: &str) -> bool {
+    API_SCOPES.contains(&scope)
+}
 
 /// The catalogue in the broker's order, so that the result does not depend on scope order.
 const CATALOGUE: [&str; 11] = [
@@ -125,6 +141,18 @@ mod tests {
             attributes_for_scopes(&["groups", "openid", "groups", "school"]),
             DEFAULTS.to_vec()
         );
+    }
+
+    #[test]
+    fn api_scopes_ask_for_no_attribute_and_are_not_user_scopes() {
+        for scope in API_SCOPES {
+            assert!(is_api_scope(scope));
+            assert!(!SUPPORTED_SCOPES.contains(&scope), "{scope}");
+            assert!(attributes_for_scopes(&[scope]).is_empty(), "{scope}");
+        }
+        for scope in SUPPORTED_SCOPES {
+            assert!(!is_api_scope(scope), "{scope}");
+        }
     }
 
     #[test]

@@ -143,6 +143,14 @@ pub async fn authorize(
     if !scopes.iter().any(|s| s == "openid") {
         return fail("invalid_scope", "the openid scope is required");
     }
+    // Registration already keeps API scopes away from code-flow clients; this holds even for
+    // a registration stored before that rule, so that no user's login can carry admin access.
+    if let Some(api) = scopes.iter().find(|s| metadata::scopes::is_api_scope(s)) {
+        return fail(
+            "invalid_scope",
+            &format!("scope {api} is only available through client credentials"),
+        );
+    }
     if let Some(unknown) = scopes
         .iter()
         .find(|s| !client.registration.scopes.contains(s))
@@ -354,6 +362,7 @@ pub async fn authorize(
         },
         claims: claims_of(&release),
         family: family.clone(),
+        issued_at: now(),
     };
     let code = new_token();
     let stored = async {

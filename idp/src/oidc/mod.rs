@@ -33,6 +33,7 @@ use crate::web::session::Who;
 use crate::web::{random_token, sha256_hex};
 
 pub use logout::{all_sessions_ended, session_ended};
+pub use userinfo::live_grant;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -161,6 +162,10 @@ pub struct CodeGrant {
     /// The released claims, from the decision made while the user was there.
     pub claims: Map<String, Value>,
     pub family: String,
+    /// When the user authorized the client: the start of the family. Grants stored before
+    /// this field existed read as 0, which only ever makes them count as older.
+    #[serde(default)]
+    pub issued_at: i64,
 }
 
 /// What an access token grants (userinfo, introspection).
@@ -184,6 +189,10 @@ pub struct RefreshGrant {
     pub scopes: Vec<String>,
     pub subject: GrantSubject,
     pub family: String,
+    /// When the family started (the authorization), kept through every rotation, so that a
+    /// rotated token is as old as the login it comes from.
+    #[serde(default)]
+    pub issued_at: i64,
 }
 
 pub fn code_key(code: &str) -> String {
@@ -203,6 +212,55 @@ pub fn refresh_used_key(token: &str) -> String {
 }
 pub fn family_key(family: &str) -> String {
     format!("oidc:family:{family}")
+}
+pub fn client_deleted_key(client_id: &str) -> String {
+    format!("oidc:client-deleted:{client_id}")
+}
+
+/// How long a deleted client's marker outlives it: longer than any token issued before the
+/// deletion can live (a refresh token that is not used within its lifetime expires, and one
+/// that is used after the deletion is refused and consumed).
+const CLIENT_DELETED_TTL: Duration = Duration::from_secs(REFRESH_TOKEN_TTL.as_secs() + 600);
+
+/// Ends every code, access token and refresh token issued to `client_id` until now. Tokens
+/// live in the short-lived store by their hash and cannot be listed per client; instead, a
+/// marker with the time of deletion makes every check of a grant of this client refuse what
+/// was issued before it. A client registered again under the same id later (by the same
+/// party or another) gets none of the old client's grants.
+pub async fn end_client_tokens(
+    store: &crate::state::State,
+    client_id: &str,
+) -> Result<(), crate::state::StateError> {
+    store
+        .put(
+            &client_deleted_key(client_id),
+            now().to_string().as_bytes(),
+            CLIENT_DELETED_TTL,
+        )
+        .await
+}
+
+/// Whether a grant issued to `client_id` at `issued_at` was ended by the client's deletion.
+/// A grant from the second of the deletion counts as ended: a client deleted and registered
+/// again within one second loses that second's tokens, never the other way round.
+pub async fn ended_by_deletion(
+    state: &AppState,
+    client_id: &str,
+    issued_at: i64,
+) -> Result<bool, OidcError> {
+    Ok(
+        match state.state.get(&client_deleted_key(client_id)).await? {
+            Some(raw) => {
+                let deleted_at = std::str::from_utf8(&raw)
+                    .ok()
+                    .and_then(|t| t.parse::<i64>().ok())
+                    // An unreadable marker ends everything: the safe reading of a deletion.
+                    .unwrap_or(i64::MAX);
+                issued_at <= deleted_at
+            }
+            None => false,
+        },
+    )
 }
 
 pub async fn put_json<T: Serialize>(

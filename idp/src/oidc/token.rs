@@ -17,9 +17,9 @@ use metadata::client::GrantType;
 use super::client_auth::authenticate;
 use super::{
     ACCESS_TOKEN_TTL, AccessGrant, Client, CodeGrant, GrantSubject, ID_TOKEN_TTL, OidcError,
-    REFRESH_TOKEN_TTL, RefreshGrant, access_key, claims_of, code_key, code_used_key, family_alive,
-    json_no_store, new_token, now, oauth_error, put_json, refresh_key, refresh_used_key,
-    requested_attributes, revoke_family, server_error,
+    REFRESH_TOKEN_TTL, RefreshGrant, access_key, claims_of, code_key, code_used_key,
+    ended_by_deletion, family_alive, json_no_store, new_token, now, oauth_error, put_json,
+    refresh_key, refresh_used_key, requested_attributes, revoke_family, server_error,
 };
 use crate::server::AppState;
 use crate::state::StateStore;
@@ -110,6 +110,12 @@ async fn authorization_code(
         revoke_family(state, &grant.family).await?;
         return Ok(invalid_grant("the code was issued to another client"));
     }
+    if ended_by_deletion(state, client.id(), grant.issued_at).await? {
+        revoke_family(state, &grant.family).await?;
+        return Ok(invalid_grant(
+            "the code was issued to a client that has since been deleted",
+        ));
+    }
     if form.get("redirect_uri") != Some(&grant.redirect_uri) {
         revoke_family(state, &grant.family).await?;
         return Ok(invalid_grant(
@@ -132,7 +138,7 @@ async fn authorization_code(
         &sub,
         grant.scopes,
         grant.claims,
-        Some(&grant.family),
+        Some((&grant.family, grant.issued_at)),
         grant.nonce.as_deref(),
         Some(code),
     )
@@ -175,6 +181,12 @@ async fn refresh(
     }
     if !family_alive(state, &grant.family).await? {
         return Ok(invalid_grant("the refresh token was revoked"));
+    }
+    if ended_by_deletion(state, client.id(), grant.issued_at).await? {
+        revoke_family(state, &grant.family).await?;
+        return Ok(invalid_grant(
+            "the refresh token was issued to a client that has since been deleted",
+        ));
     }
     // A staff member's tokens live no longer than their sessions: a password change, "log out
     // everywhere" or a deactivation moved the epoch they were issued under.
@@ -223,7 +235,7 @@ async fn refresh(
         &sub,
         grant.scopes,
         claims_of(&release),
-        Some(&grant.family),
+        Some((&grant.family, grant.issued_at)),
         None,
         None,
     )
@@ -290,7 +302,8 @@ fn pairwise(
         .pseudonym(&client.sector(), subject.user_id())?)
 }
 
-/// Access token, refresh token (when the client may refresh) and ID token.
+/// Access token, refresh token (when the client may refresh) and ID token. `family` is the
+/// token family with the time it started.
 #[allow(clippy::too_many_arguments)]
 async fn issue(
     state: &AppState,
@@ -299,7 +312,7 @@ async fn issue(
     sub: &str,
     scopes: Vec<String>,
     claims: Map<String, Value>,
-    family: Option<&str>,
+    family: Option<(&str, i64)>,
     nonce: Option<&str>,
     code: Option<&str>,
 ) -> Result<Response, OidcError> {
@@ -313,18 +326,19 @@ async fn issue(
         claims: claims.clone(),
         issued_at: t,
         expires_at: t + ACCESS_TOKEN_TTL.as_secs() as i64,
-        family: family.map(str::to_owned),
+        family: family.map(|(f, _)| f.to_owned()),
     };
     put_json(state, &access_key(&access), &grant, ACCESS_TOKEN_TTL).await?;
 
     let refresh = match (family, client.registration.allows(GrantType::RefreshToken)) {
-        (Some(f), true) => {
+        (Some((f, started)), true) => {
             let token = new_token();
             let grant = RefreshGrant {
                 client_id: client.id().to_owned(),
                 scopes: scopes.clone(),
                 subject: subject.clone(),
                 family: f.to_owned(),
+                issued_at: started,
             };
             put_json(state, &refresh_key(&token), &grant, REFRESH_TOKEN_TTL).await?;
             Some(token)

@@ -29,7 +29,9 @@ pub async fn live_grant(
     let Some(grant) = get_json::<AccessGrant>(state, &access_key(token)).await? else {
         return Ok(None);
     };
-    if grant.expires_at <= now() {
+    if grant.expires_at <= now()
+        || super::ended_by_deletion(state, &grant.client_id, grant.issued_at).await?
+    {
         return Ok(None);
     }
     if let Some(f) = &grant.family

@@ -1,0 +1,278 @@
+//! OpenID Connect clients of a party. The body is the registration as `metadata` defines it
+//! (OpenID Connect Dynamic Client Registration names), checked by the same rules as
+//! `openpoort client add`; answers never carry the secret's hash, and a new secret only once.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use directory::parties::Party;
+use metadata::client::ClientRegistration;
+use metadata::scopes::ADMIN_SCOPE;
+use serde_json::{Map, Value, json};
+
+use super::{Admin, ApiError, Endpoint, Problem, endpoint, json_answer, read_body};
+use crate::clients;
+use crate::server::AppState;
+
+/// Far above a registration with a few inline keys and many redirect URIs.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        endpoint(Method::GET, "/parties/{party_id}/oidc-clients", list),
+        endpoint(Method::POST, "/parties/{party_id}/oidc-clients", create),
+        endpoint(Method::GET, "/oidc-clients/{client_id}", show),
+        endpoint(Method::PUT, "/oidc-clients/{client_id}", replace),
+        endpoint(Method::DELETE, "/oidc-clients/{client_id}", delete),
+        endpoint(
+            Method::POST,
+            "/oidc-clients/{client_id}/secret",
+            rotate_secret,
+        ),
+    ]
+}
+
+/// A party by its id or, for people typing URLs, its code.
+async fn party(state: &AppState, reference: &str) -> Result<Party, ApiError> {
+    if let Some(p) = state.directory.party_by_id(reference).await? {
+        return Ok(p);
+    }
+    state
+        .directory
+        .party_by_code(reference)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                Problem::NotFound,
+                format!("partij {reference:?} bestaat niet (geef het id of de code van de partij)"),
+                format!("party {reference:?} does not exist (give the party's id or code)"),
+            )
+        })
+}
+
+/// A registration as the API shows it, with the secret when one was just made.
+fn answer(registration: &ClientRegistration, secret: Option<String>) -> Value {
+    let mut value = serde_json::to_value(registration).expect("a registration serialises");
+    if let Some(s) = secret {
+        value["client_secret"] = Value::String(s);
+    }
+    value
+}
+
+/// The body as a registration. Fields the path decides (`party_id`, `client_id`) may be left
+/// out; given, they must agree with the path. Unknown fields are refused: a misspelt optional
+/// field would otherwise vanish without a word.
+async fn registration(
+    headers: &HeaderMap,
+    body: Body,
+    implied: &[(&str, &str)],
+) -> Result<ClientRegistration, ApiError> {
+    super::require_media_type(headers, &["application/json"])?;
+    let bytes = read_body(headers, body, MAX_BODY_BYTES).await?;
+    let mut object: Map<String, Value> = match serde_json::from_slice(&bytes) {
+        Ok(Value::Object(o)) => o,
+        Ok(_) => {
+            return Err(ApiError::new(
+                Problem::BadRequest,
+                "De body moet een JSON-object zijn.",
+                "The body must be a JSON object.",
+            ));
+        }
+        Err(e) => {
+            return Err(ApiError::new(
+                Problem::BadRequest,
+                format!("De body is geen geldige JSON: {e}"),
+                format!("The body is not valid JSON: {e}"),
+            ));
+        }
+    };
+    for (field, value) in implied {
+        match object.get(*field) {
+            None => {
+                object.insert((*field).to_owned(), Value::String((*value).to_owned()));
+            }
+            Some(Value::String(given)) if given == value => {}
+            Some(given) => {
+                return Err(ApiError::new(
+                    Problem::Validation,
+                    format!("{field} in de body ({given}) hoort bij een ander pad dan {value}; laat het weg of maak ze gelijk"),
+                    format!("{field} in the body ({given}) does not match the path's {value}; leave it out or make them equal"),
+                )
+                .with_errors(vec![json!({
+                    "field": field,
+                    "pointer": format!("/{field}"),
+                    "detail": format!("moet {value:?} zijn, zoals in het pad"),
+                    "detail_en": format!("must be {value:?}, as in the path"),
+                })]));
+            }
+        }
+    }
+    let registration: ClientRegistration = serde_json::from_value(Value::Object(object.clone()))
+        .map_err(|e| {
+            ApiError::new(
+                Problem::Validation,
+                format!("De body is geen geldige clientregistratie: {e}"),
+                format!("The body is not a valid client registration: {e}"),
+            )
+            .with_errors(vec![json!({
+                "detail": format!("{e}"),
+                "detail_en": format!("{e}"),
+            })])
+        })?;
+    let known = serde_json::to_value(&registration).expect("a registration serialises");
+    let unknown: Vec<&String> = object
+        .keys()
+        .filter(|k| known.get(k.as_str()).is_none())
+        .collect();
+    if !unknown.is_empty() {
+        let names = unknown
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(ApiError::new(
+            Problem::Validation,
+            format!("Onbekende velden in de registratie: {names}"),
+            format!("Unknown fields in the registration: {names}"),
+        )
+        .with_errors(
+            unknown
+                .iter()
+                .map(|k| {
+                    json!({
+                        "field": k,
+                        "pointer": format!("/{k}"),
+                        "detail": "onbekend veld",
+                        "detail_en": "unknown field",
+                    })
+                })
+                .collect(),
+        ));
+    }
+    Ok(registration)
+}
+
+/// Admin access is handed out by the operator alone: an admin client can change or remove
+/// other admin clients, but not make a new one, so a leaked token cannot mint lasting
+/// credentials of its own kind.
+fn refuse_new_admin_scope(
+    registration: &ClientRegistration,
+    before: Option<&ClientRegistration>,
+) -> Result<(), ApiError> {
+    let has = |r: &ClientRegistration| r.scopes.iter().any(|s| s == ADMIN_SCOPE);
+    if has(registration) && !before.is_some_and(has) {
+        return Err(ApiError::new(
+            Problem::AdminScopeReserved,
+            format!(
+                "Scope {ADMIN_SCOPE} wordt alleen door de beheerder toegekend, met 'openpoort client add' op de server."
+            ),
+            format!(
+                "Scope {ADMIN_SCOPE} is granted by the operator only, with 'openpoort client add' on the server."
+            ),
+        ));
+    }
+    Ok(())
+}
+
+async fn list(
+    _admin: Admin,
+    State(state): State<AppState>,
+    Path(party_ref): Path<String>,
+) -> Result<Response, ApiError> {
+    let party = party(&state, &party_ref).await?;
+    let clients = clients::of_party(&state.directory, &party.id).await?;
+    let list: Vec<Value> = clients.iter().map(|c| answer(c, None)).collect();
+    Ok(json_answer(
+        StatusCode::OK,
+        json!({"party_id": party.id, "party_code": party.code, "oidc_clients": list}),
+    ))
+}
+
+async fn create(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(party_ref): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let party = party(&state, &party_ref).await?;
+    let registration = registration(&headers, body, &[("party_id", &party.id)]).await?;
+    refuse_new_admin_scope(&registration, None)?;
+    let secret = clients::register(
+        &state.directory,
+        &registration,
+        state.api.development,
+        &admin.actor,
+    )
+    .await?;
+    let mut response = json_answer(StatusCode::CREATED, answer(&registration, secret));
+    if let Ok(location) = format!(
+        "{}{}/oidc-clients/{}",
+        state.web.public_url,
+        super::PREFIX,
+        registration.client_id
+    )
+    .parse()
+    {
+        response
+            .headers_mut()
+            .insert(axum::http::header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+async fn show(
+    _admin: Admin,
+    State(state): State<AppState>,
+    Path(client_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let registration = clients::load(&state.directory, &client_id).await?;
+    Ok(json_answer(StatusCode::OK, answer(&registration, None)))
+}
+
+async fn replace(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(client_id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let before = clients::load(&state.directory, &client_id).await?;
+    let registration = registration(
+        &headers,
+        body,
+        &[("client_id", &client_id), ("party_id", &before.party_id)],
+    )
+    .await?;
+    refuse_new_admin_scope(&registration, Some(&before))?;
+    let secret = clients::update(
+        &state.directory,
+        &registration,
+        state.api.development,
+        &admin.actor,
+    )
+    .await?;
+    Ok(json_answer(StatusCode::OK, answer(&registration, secret)))
+}
+
+async fn delete(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(client_id): Path<String>,
+) -> Result<Response, ApiError> {
+    clients::delete(&state.directory, &state.state, &client_id, &admin.actor).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn rotate_secret(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(client_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let secret = clients::rotate_secret(&state.directory, &client_id, &admin.actor).await?;
+    Ok(json_answer(
+        StatusCode::OK,
+        json!({"client_id": client_id, "client_secret": secret}),
+    ))
+}

@@ -1,0 +1,208 @@
+//! The OpenAPI 3.1 document of the admin API (`idp/api/openapi.json`), served with this
+//! server's own addresses filled in.
+
+use std::sync::OnceLock;
+
+use axum::extract::State;
+use axum::http::{HeaderValue, Method, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use super::{ApiError, Endpoint, endpoint};
+use crate::server::AppState;
+
+pub const DOCUMENT: &str = include_str!("../../api/openapi.json");
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![endpoint(Method::GET, "/openapi.json", document)]
+}
+
+/// The document with `servers` and the token URL pointing at this server's public URL, so
+/// that a generated client or a viewer can use it as it is.
+fn for_server(public_url: &str) -> Result<String, serde_json::Error> {
+    let mut doc: Value = serde_json::from_str(DOCUMENT)?;
+    doc["servers"] = serde_json::json!([{
+        "url": format!("{public_url}{}", super::PREFIX),
+        "description": "openpoort",
+    }]);
+    if let Some(flows) = doc.pointer_mut("/components/securitySchemes/openpoort/flows") {
+        flows["clientCredentials"]["tokenUrl"] = Value::String(format!("{public_url}/oidc/token"));
+    }
+    serde_json::to_string_pretty(&doc)
+}
+
+async fn document(State(state): State<AppState>) -> Result<Response, ApiError> {
+    // The public URL is fixed for the life of the process.
+    static RENDERED: OnceLock<String> = OnceLock::new();
+    let body = match RENDERED.get() {
+        Some(b) => b.clone(),
+        None => {
+            let b = for_server(&state.web.public_url).map_err(ApiError::internal)?;
+            RENDERED.get_or_init(|| b).clone()
+        }
+    };
+    let mut r = body.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::api::Problem;
+
+    fn doc() -> Value {
+        serde_json::from_str(DOCUMENT).expect("openapi.json is JSON")
+    }
+
+    const METHODS: [&str; 8] = [
+        "get", "put", "post", "delete", "options", "head", "patch", "trace",
+    ];
+
+    #[test]
+    fn document_is_openapi_3_1() {
+        let doc = doc();
+        let version = doc["openapi"].as_str().expect("openapi is a string");
+        assert!(version.starts_with("3.1."), "{version}");
+        assert!(doc["info"]["title"].is_string() && doc["info"]["version"].is_string());
+        let scheme = &doc["components"]["securitySchemes"]["openpoort"];
+        assert_eq!(scheme["type"], "oauth2");
+        let flow = &scheme["flows"]["clientCredentials"];
+        assert_eq!(flow["tokenUrl"], "/oidc/token");
+        assert!(flow["scopes"]["openpoort:admin"].is_string(), "{flow}");
+        let rendered: Value =
+            serde_json::from_str(&for_server("https://login.example.nl").unwrap()).unwrap();
+        assert_eq!(
+            rendered["servers"][0]["url"],
+            "https://login.example.nl/api/v1"
+        );
+        assert_eq!(
+            rendered["components"]["securitySchemes"]["openpoort"]["flows"]["clientCredentials"]["tokenUrl"],
+            "https://login.example.nl/oidc/token"
+        );
+    }
+
+    #[test]
+    fn document_and_router_describe_the_same_operations() {
+        let routed: BTreeSet<(String, String)> = crate::api::endpoints()
+            .iter()
+            .map(|e| (e.method.as_str().to_ascii_lowercase(), e.path.to_owned()))
+            .collect();
+        let doc = doc();
+        let paths = doc["paths"].as_object().expect("paths");
+        let documented: BTreeSet<(String, String)> = paths
+            .iter()
+            .flat_map(|(path, item)| {
+                item.as_object()
+                    .expect("a path item")
+                    .keys()
+                    .filter(|k| METHODS.contains(&k.as_str()))
+                    .map(move |m| (m.clone(), path.clone()))
+            })
+            .collect();
+        let missing: Vec<_> = routed.difference(&documented).collect();
+        let extra: Vec<_> = documented.difference(&routed).collect();
+        assert!(missing.is_empty(), "routed but not documented: {missing:?}");
+        assert!(extra.is_empty(), "documented but not routed: {extra:?}");
+    }
+
+    /// Every operation says who may call it, documents its path parameters, and lists the
+    /// errors the authentication can give.
+    #[test]
+    fn every_operation_documents_security_parameters_and_errors() {
+        let doc = doc();
+        let mut ids = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            let shared = item["parameters"].as_array().cloned().unwrap_or_default();
+            for (method, op) in item.as_object().unwrap() {
+                if !METHODS.contains(&method.as_str()) {
+                    continue;
+                }
+                let at = format!("{method} {path}");
+                assert!(
+                    ids.insert(op["operationId"].as_str().expect(&at).to_owned()),
+                    "{at}: operationId twice"
+                );
+                let mut params = shared.clone();
+                params.extend(op["parameters"].as_array().cloned().unwrap_or_default());
+                let in_path = |name: &str| {
+                    params.iter().any(|p| {
+                        let p = resolve(&doc, p);
+                        p["in"] == "path" && p["name"] == name && p["required"] == true
+                    })
+                };
+                for name in path
+                    .split('{')
+                    .skip(1)
+                    .map(|s| s.split('}').next().unwrap())
+                {
+                    assert!(in_path(name), "{at}: path parameter {name} undocumented");
+                }
+                let responses = op["responses"].as_object().expect(&at);
+                let public = op["security"] == serde_json::json!([]);
+                if !public {
+                    for status in ["401", "403", "500"] {
+                        assert!(responses.contains_key(status), "{at}: no {status}");
+                    }
+                }
+                assert!(
+                    responses.keys().any(|s| s.starts_with('2')),
+                    "{at}: no success answer"
+                );
+            }
+        }
+        assert_eq!(
+            doc["security"],
+            serde_json::json!([{"openpoort": ["openpoort:admin"]}])
+        );
+    }
+
+    #[test]
+    fn document_lists_every_problem_type() {
+        let doc = doc();
+        let listed: BTreeSet<String> =
+            doc["components"]["schemas"]["Problem"]["properties"]["type"]["enum"]
+                .as_array()
+                .expect("Problem.type enum")
+                .iter()
+                .map(|v| v.as_str().unwrap().to_owned())
+                .collect();
+        let known: BTreeSet<String> = Problem::ALL.iter().map(|p| p.type_uri()).collect();
+        assert_eq!(listed, known);
+    }
+
+    /// Every `$ref` in the document points at something that exists.
+    #[test]
+    fn every_reference_resolves() {
+        fn walk(doc: &Value, v: &Value, seen: &mut usize) {
+            match v {
+                Value::Object(o) => {
+                    if let Some(Value::String(r)) = o.get("$ref") {
+                        let target = r.strip_prefix('#').expect("local references only");
+                        assert!(doc.pointer(target).is_some(), "{r} does not resolve");
+                        *seen += 1;
+                    }
+                    o.values().for_each(|x| walk(doc, x, seen));
+                }
+                Value::Array(a) => a.iter().for_each(|x| walk(doc, x, seen)),
+                _ => {}
+            }
+        }
+        let doc = doc();
+        let mut seen = 0;
+        walk(&doc, &doc, &mut seen);
+        assert!(seen > 10, "only {seen} references");
+    }
+
+    fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
+        match v["$ref"].as_str() {
+            Some(r) => doc.pointer(r.strip_prefix('#').unwrap()).unwrap(),
+            None => v,
+        }
+    }
+}
