@@ -12,6 +12,7 @@
 mod edexml;
 mod oidc_clients;
 mod openapi;
+mod saml_sps;
 
 use std::collections::BTreeMap;
 
@@ -38,6 +39,7 @@ pub const PREFIX: &str = "/api/v1";
 /// Every resource's endpoints. The router and the document test both read this list.
 const RESOURCES: &[fn() -> Vec<Endpoint>] = &[
     oidc_clients::endpoints,
+    saml_sps::endpoints,
     edexml::endpoints,
     openapi::endpoints,
 ];

@@ -34,7 +34,7 @@ pub fn endpoints() -> Vec<Endpoint> {
 }
 
 /// A party by its id or, for people typing URLs, its code.
-async fn party(state: &AppState, reference: &str) -> Result<Party, ApiError> {
+pub(super) async fn party(state: &AppState, reference: &str) -> Result<Party, ApiError> {
     if let Some(p) = state.directory.party_by_id(reference).await? {
         return Ok(p);
     }

@@ -1,0 +1,206 @@
+//! SAML service providers of a party, registered from their metadata (inline or by URL) by the
+//! same code as `openpoort sp add`. Entity IDs are URLs or URNs: in a path they are one
+//! percent-encoded segment (`/saml-sps/https%3A%2F%2Fsp.example%2Fsaml`).
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use directory::saml_sps::StoredSp;
+use metadata::saml::ServiceProvider;
+use metadata::saml::sp::SpSettings;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{Admin, ApiError, Endpoint, Problem, endpoint, json_answer, read_body};
+use crate::saml::registry::{self, RegistryError};
+use crate::server::AppState;
+
+/// Metadata is inline in the body: the same limit as openpoort's metadata reader.
+const MAX_BODY_BYTES: usize = 1024 * 1024 + 64 * 1024;
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        endpoint(Method::GET, "/parties/{party_id}/saml-sps", list),
+        endpoint(Method::POST, "/parties/{party_id}/saml-sps", create),
+        endpoint(Method::GET, "/saml-sps/{entity_id}", show),
+        endpoint(Method::DELETE, "/saml-sps/{entity_id}", delete),
+        endpoint(Method::POST, "/saml-sps/{entity_id}/refresh", refresh),
+    ]
+}
+
+impl From<RegistryError> for ApiError {
+    fn from(e: RegistryError) -> ApiError {
+        match e {
+            RegistryError::Directory(d) => d.into(),
+            RegistryError::Stored(..) => ApiError::internal(e),
+            other => {
+                let text = other.to_string();
+                let (nl, en) = text.split_once(" / ").unwrap_or((&text, &text));
+                ApiError::new(Problem::Validation, nl.to_owned(), en.to_owned())
+            }
+        }
+    }
+}
+
+/// What a registration asks: the metadata (inline XML or a URL to fetch and re-read) and
+/// openpoort's own settings for the SP.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Registration {
+    metadata: Option<String>,
+    metadata_url: Option<String>,
+    name: Option<String>,
+    #[serde(default)]
+    sign_response: bool,
+    #[serde(default)]
+    encrypt_assertions: bool,
+    sector_identifier: Option<String>,
+    /// PEM: the certificate that must have signed the metadata.
+    metadata_signing_certificate: Option<String>,
+}
+
+fn answer(stored: &StoredSp) -> Result<Value, ApiError> {
+    let sp: ServiceProvider =
+        serde_json::from_str(&stored.registration).map_err(ApiError::internal)?;
+    let mut value = serde_json::to_value(&sp).map_err(ApiError::internal)?;
+    value["refreshed_at"] = json!(stored.refreshed_at);
+    value["refresh_error"] = json!(stored.refresh_error);
+    Ok(value)
+}
+
+async fn stored(state: &AppState, entity_id: &str) -> Result<StoredSp, ApiError> {
+    state.directory.saml_sp(entity_id).await?.ok_or_else(|| {
+        ApiError::new(
+            Problem::NotFound,
+            format!("SAML-dienst {entity_id:?} bestaat niet"),
+            format!("service provider {entity_id:?} does not exist"),
+        )
+    })
+}
+
+async fn list(
+    _admin: Admin,
+    State(state): State<AppState>,
+    Path(party_ref): Path<String>,
+) -> Result<Response, ApiError> {
+    let party = super::oidc_clients::party(&state, &party_ref).await?;
+    let sps = state.directory.saml_sps_of_party(&party.id).await?;
+    let list = sps.iter().map(answer).collect::<Result<Vec<_>, _>>()?;
+    Ok(json_answer(
+        StatusCode::OK,
+        json!({"party_id": party.id, "party_code": party.code, "saml_sps": list}),
+    ))
+}
+
+async fn create(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(party_ref): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let party = super::oidc_clients::party(&state, &party_ref).await?;
+    super::require_media_type(&headers, &["application/json"])?;
+    let bytes = read_body(&headers, body, MAX_BODY_BYTES).await?;
+    let r: Registration = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::new(
+            Problem::Validation,
+            format!("De body is geen geldige SP-registratie: {e}"),
+            format!("The body is not a valid SP registration: {e}"),
+        )
+    })?;
+    if r.metadata.is_some() == r.metadata_url.is_some() {
+        return Err(ApiError::new(
+            Problem::Validation,
+            "Geef precies één van metadata (de XML zelf) en metadata_url.",
+            "Give exactly one of metadata (the XML itself) and metadata_url.",
+        ));
+    }
+    let settings = SpSettings {
+        party_id: party.id,
+        name: r.name,
+        sign_response: r.sign_response,
+        encrypt_assertions: r.encrypt_assertions,
+        sector_identifier: r.sector_identifier,
+        metadata_url: r.metadata_url,
+        metadata_signing_certificate: r.metadata_signing_certificate,
+    };
+    let sp = registry::register(
+        &state.directory,
+        &state.http,
+        r.metadata.map(String::into_bytes),
+        &settings,
+        state.api.development,
+        &admin.actor,
+    )
+    .await?;
+    let mut response = json_answer(
+        StatusCode::CREATED,
+        answer(&stored(&state, &sp.entity_id).await?)?,
+    );
+    let encoded: String = url::form_urlencoded::byte_serialize(sp.entity_id.as_bytes()).collect();
+    if let Ok(location) = format!(
+        "{}{}/saml-sps/{encoded}",
+        state.web.public_url,
+        super::PREFIX
+    )
+    .parse()
+    {
+        response
+            .headers_mut()
+            .insert(axum::http::header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+async fn show(
+    _admin: Admin,
+    State(state): State<AppState>,
+    Path(entity_id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(json_answer(
+        StatusCode::OK,
+        answer(&stored(&state, &entity_id).await?)?,
+    ))
+}
+
+async fn delete(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(entity_id): Path<String>,
+) -> Result<Response, ApiError> {
+    stored(&state, &entity_id).await?;
+    state
+        .directory
+        .delete_saml_sp(&entity_id, &admin.actor)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn refresh(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(entity_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let current = stored(&state, &entity_id).await?;
+    if current.metadata_url.is_none() {
+        return Err(ApiError::new(
+            Problem::Validation,
+            "Deze SAML-dienst is met een metadatabestand geregistreerd, niet met een URL; registreer hem opnieuw om hem te vernieuwen.",
+            "This service provider was registered from a metadata file, not a URL; register it again to renew it.",
+        ));
+    }
+    registry::refresh(
+        &state.directory,
+        &state.http,
+        &current,
+        state.api.development,
+        &admin.actor,
+    )
+    .await?;
+    Ok(json_answer(
+        StatusCode::OK,
+        answer(&stored(&state, &entity_id).await?)?,
+    ))
+}
