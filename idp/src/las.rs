@@ -185,3 +185,155 @@ pub fn spawn_las_schedule(puller: Puller, pull_minutes: u32) {
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use axum::Router;
+    use axum::extract::State;
+    use axum::http::StatusCode;
+    use axum::routing::get;
+    use directory::las::{AuthorisationKey, KeyPlacement, LasVendor, NewLasLink, PullStatus};
+    use directory::model::{Bestuursnummer, Brin, Email, StaffRole, Vestigingscode};
+    use directory::people::NewStaff;
+    use directory::schools::NewSchool;
+
+    use super::*;
+
+    /// The LAS: answers with `.0` and, when that is 200, the project's complete 2.1 file
+    /// (school location 99ZZ01, one teacher with an address).
+    type Answer = Arc<Mutex<StatusCode>>;
+
+    async fn edexml(State(answer): State<Answer>) -> (StatusCode, String) {
+        let status = *answer.lock().unwrap();
+        let file = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../directory/tests/edexml/complete-2.1.xml"),
+        )
+        .unwrap();
+        (
+            status,
+            if status == StatusCode::OK {
+                file
+            } else {
+                String::new()
+            },
+        )
+    }
+
+    fn outbox(data: &std::path::Path) -> Vec<String> {
+        match std::fs::read_dir(data.join("outbox")) {
+            Ok(entries) => entries
+                .flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                .map(|e| std::fs::read_to_string(e.path()).unwrap())
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    async fn staff(d: &Directory, school_id: &str, email: &str, active: bool) {
+        let op = Actor::operator_cli();
+        let s = d
+            .create_staff(
+                &NewStaff {
+                    email: Some(Email::parse(email).unwrap()),
+                    achternaam: "Jansen".into(),
+                    voorvoegsel: None,
+                    voornamen: None,
+                    roepnaam: Some("Bram".into()),
+                    eck_id: None,
+                },
+                &op,
+            )
+            .await
+            .unwrap();
+        d.grant_role(&s.id, school_id, StaffRole::IctCoordinator, &op)
+            .await
+            .unwrap();
+        if active {
+            d.set_staff_status(&s.id, StaffStatus::Active, &op)
+                .await
+                .unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failure_streak_mails_active_ict_coordinators_once_and_a_good_pull_invites_new_staff()
+    {
+        let data = tempfile::tempdir().unwrap();
+        let (d, _db) = directory::testing::sqlite().await;
+        let op = Actor::operator_cli();
+        let nummer = Bestuursnummer::parse("99999").unwrap();
+        d.create_board(&nummer, "Stichting", &op).await.unwrap();
+        let school = d
+            .create_school(
+                &NewSchool {
+                    bestuursnummer: nummer,
+                    brin: Brin::parse("99ZZ").unwrap(),
+                    vestigingscode: Vestigingscode::parse("01").unwrap(),
+                    name: "De Dependance".into(),
+                },
+                &op,
+            )
+            .await
+            .unwrap();
+        staff(&d, &school.id, "ict@school.example.nl", true).await;
+        staff(&d, &school.id, "nog-niet-actief@school.example.nl", false).await;
+
+        let answer: Answer = Arc::new(Mutex::new(StatusCode::UNAUTHORIZED));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}/edexml", listener.local_addr().unwrap());
+        let app = Router::new()
+            .route("/edexml", get(edexml))
+            .with_state(answer.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+        let mut config = Config::default();
+        config.storage.data_dir = data.path().to_owned();
+        let kek = Kek::generate();
+        let mailer = Mailer::new(&config.mail, data.path()).unwrap();
+        let puller = Puller::new(&config, d.clone(), mailer, kek.clone()).unwrap();
+        d.add_las_link(
+            &school.id,
+            &NewLasLink {
+                vendor: LasVendor::Esis,
+                endpoint,
+                placement: KeyPlacement::bearer(),
+                key: AuthorisationKey::new("k").unwrap(),
+            },
+            &kek,
+            &op,
+        )
+        .await
+        .unwrap();
+        d.set_las_enabled(&school.id, true, &op).await.unwrap();
+        let las = Actor::system("las");
+
+        for _night in 0..3 {
+            let r = puller.pull(&school.id, false, &las).await.unwrap();
+            assert_eq!(r.status, PullStatus::Refused);
+        }
+        let mails = outbox(data.path());
+        assert_eq!(
+            mails.len(),
+            1,
+            "one mail for the streak, to the active coordinator"
+        );
+        assert!(mails[0].contains("ict@school.example.nl"));
+        assert!(mails[0].contains("LAS-koppeling mislukt"));
+        assert!(mails[0].contains("ESIS"));
+
+        *answer.lock().unwrap() = StatusCode::OK;
+        let r = puller.pull(&school.id, false, &las).await.unwrap();
+        assert_eq!(r.status, PullStatus::Ok, "{:?}", r.message);
+        let mails = outbox(data.path());
+        assert_eq!(mails.len(), 2, "plus the new teacher's activation mail");
+        assert!(mails.iter().any(|m| m.contains("/activeren?token=")));
+
+        *answer.lock().unwrap() = StatusCode::BAD_GATEWAY;
+        puller.pull(&school.id, false, &las).await.unwrap();
+        assert_eq!(outbox(data.path()).len(), 3, "a new streak, a new mail");
+    }
+}
