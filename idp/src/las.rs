@@ -64,7 +64,9 @@ impl Puller {
                 actor,
             )
             .await?;
-        if result.notify {
+        // A dry run is someone looking, not the school's data going stale: it mails nobody,
+        // and a real pull that fails next still starts the streak's mail.
+        if result.notify && !dry_run {
             self.mail_failure(school_id, result.message.as_deref().unwrap_or_default())
                 .await?;
         }
