@@ -379,3 +379,25 @@ fn the_nightly_slot_is_in_dutch_local_time_summer_and_winter() {
     assert_eq!(latest_slot(1_784_075_399, 150), 1_784_075_400 - 86_400);
     assert_eq!(latest_slot(1_784_075_400, 150), 1_784_075_400);
 }
+
+on_both_backends! {
+    async fn a_merged_school_is_neither_claimed_nor_pulled_though_its_link_is_on(d: Directory) {
+        let school_id = school(&d).await;
+        let op = Actor::operator_cli();
+        d.create_school(&NewSchool {
+            bestuursnummer: Bestuursnummer::parse("99999").unwrap(),
+            brin: Brin::parse("99ZZ").unwrap(),
+            vestigingscode: Vestigingscode::parse("01").unwrap(),
+            name: "Fusieschool".into(),
+        }, &op).await.unwrap();
+        let kek = Kek::generate();
+        let las = las_with(reference());
+        link(&d, &school_id, &start_las(las.clone()).await, &kek, true).await;
+        d.merge_schools(&SchoolCode::parse("99ZZ00").unwrap(), &SchoolCode::parse("99ZZ01").unwrap(), false, &op).await.unwrap();
+
+        assert!(d.claim_due_las_link(4_102_444_800).await.unwrap().is_none());
+        let err = d.pull_las(&school_id, &connector(), &kek, &Limits::default(), false, &op).await.unwrap_err();
+        assert!(err.to_string().contains("samengevoegd"), "{err}");
+        assert_eq!(las.lock().unwrap().requests, 0);
+    }
+}

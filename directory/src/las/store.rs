@@ -325,8 +325,10 @@ impl Directory {
         let t = now().max(slot);
         with_pool!(&self.pool, p => {
             loop {
-                let due = sqlx::query("SELECT id, school_id FROM las_links WHERE enabled_by_school = $1 \
-                                       AND COALESCE(last_attempt_at, enabled_at) < $2 ORDER BY id LIMIT 1")
+                // A merged or closed school takes no imports: its link waits, switched on or not.
+                let due = sqlx::query("SELECT l.id, l.school_id FROM las_links l JOIN schools s ON s.id = l.school_id \
+                                       WHERE l.enabled_by_school = $1 AND COALESCE(l.last_attempt_at, l.enabled_at) < $2 \
+                                       AND s.active = $1 AND s.merged_into IS NULL ORDER BY l.id LIMIT 1")
                     .bind(true).bind(slot).fetch_optional(p).await?;
                 let Some(due) = due else { return Ok(None) };
                 let claimed = sqlx::query("UPDATE las_links SET last_attempt_at = $1 WHERE id = $2 AND enabled_by_school = $3 \
