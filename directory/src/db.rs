@@ -200,6 +200,11 @@ const SQLITE_MIGRATIONS: Embedded = &[
         "school changes",
         include_str!("../migrations/sqlite/0007_school_changes.sql"),
     ),
+    (
+        8,
+        "las links",
+        include_str!("../migrations/sqlite/0008_las_links.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Embedded = &[
     (
@@ -236,6 +241,11 @@ const POSTGRES_MIGRATIONS: Embedded = &[
         7,
         "school changes",
         include_str!("../migrations/postgres/0007_school_changes.sql"),
+    ),
+    (
+        8,
+        "las links",
+        include_str!("../migrations/postgres/0008_las_links.sql"),
     ),
 ];
 

@@ -14,6 +14,7 @@ pub mod edexml;
 pub mod error;
 pub mod import;
 pub mod keys;
+pub mod las;
 pub mod model;
 pub mod oidc_clients;
 pub mod parties;

@@ -482,14 +482,23 @@ fn eu_switch(year: i64, month: u32) -> i64 {
     (last - weekday) * 86_400 + 3_600
 }
 
+/// Seconds the Netherlands' clock is ahead of UTC at `unix` seconds: 3,600 (CET) or 7,200
+/// (CEST, from the last Sunday of March to the last Sunday of October, 01:00 UTC).
+pub fn netherlands_offset(unix: i64) -> i64 {
+    let (year, _, _) = civil_from_days(unix.div_euclid(86_400));
+    if unix >= eu_switch(year, 3) && unix < eu_switch(year, 10) {
+        7_200
+    } else {
+        3_600
+    }
+}
+
 impl Date {
     /// The calendar date in the Netherlands (CET, CEST in summer) at `unix` seconds. Licences
     /// are bought per Dutch calendar day, so they run to the end of their last day there, not
     /// in UTC.
     pub fn in_netherlands(unix: i64) -> Date {
-        let (year, _, _) = civil_from_days(unix.div_euclid(86_400));
-        let summer = unix >= eu_switch(year, 3) && unix < eu_switch(year, 10);
-        let local = unix + if summer { 7_200 } else { 3_600 };
+        let local = unix + netherlands_offset(unix);
         let (y, m, d) = civil_from_days(local.div_euclid(86_400));
         Date(format!("{y:04}-{m:02}-{d:02}"))
     }

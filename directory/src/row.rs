@@ -12,6 +12,7 @@ pub(crate) trait RowExt {
     fn int(&self, col: &str) -> Result<i64>;
     fn opt_int(&self, col: &str) -> Result<Option<i64>>;
     fn flag(&self, col: &str) -> Result<bool>;
+    fn opt_flag(&self, col: &str) -> Result<Option<bool>>;
     fn bytes(&self, col: &str) -> Result<Vec<u8>>;
 }
 
@@ -31,6 +32,9 @@ macro_rules! impl_row_ext {
                 Ok(self.try_get(col)?)
             }
             fn flag(&self, col: &str) -> Result<bool> {
+                Ok(self.try_get(col)?)
+            }
+            fn opt_flag(&self, col: &str) -> Result<Option<bool>> {
                 Ok(self.try_get(col)?)
             }
             fn bytes(&self, col: &str) -> Result<Vec<u8>> {

@@ -169,3 +169,117 @@ on_both_backends! {
         assert_eq!(after.memberships, Default::default());
     }
 }
+
+/// Active pupils as (LAS key, achternaam, group keys), and active group keys.
+type State = (Vec<(String, String, Vec<String>)>, Vec<String>);
+
+/// The school's active pupils with their achternaam and groups (stamgroep and combined), and its
+/// active groups: what a school's users see, to compare with what a file says.
+async fn visible_state(d: &Directory) -> State {
+    let school = d
+        .require_school(&SchoolCode::parse("99ZZ00").unwrap())
+        .await
+        .unwrap();
+    let mut pupils = Vec::new();
+    for p in d.pupils_of_school(&school.id).await.unwrap() {
+        if p.active {
+            let mut groups = d.group_keys_of_pupil(&p.id).await.unwrap();
+            groups.sort();
+            pupils.push((p.las_key, p.achternaam, groups));
+        }
+    }
+    pupils.sort();
+    let mut groups: Vec<String> = d
+        .groups_of_school(&school.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|g| g.active)
+        .map(|g| g.las_key)
+        .collect();
+    groups.sort();
+    (pupils, groups)
+}
+
+/// The state a file alone leaves behind, from a fresh register of the same backend.
+fn expected_state(file: &Snapshot) -> State {
+    let mut pupils: Vec<_> = file
+        .pupils
+        .iter()
+        .map(|p| {
+            let mut groups: Vec<String> = p
+                .stamgroep
+                .iter()
+                .chain(&p.combined_groups)
+                .map(|k| k.to_string())
+                .collect();
+            groups.sort();
+            (
+                p.key.to_string(),
+                p.achternaam.clone().unwrap_or_default(),
+                groups,
+            )
+        })
+        .collect();
+    pupils.sort();
+    let mut groups: Vec<String> = file
+        .groups
+        .iter()
+        .map(|g| g.key.to_string())
+        .chain(file.combined_groups.iter().map(|g| g.key.to_string()))
+        .collect();
+    groups.sort();
+    (pupils, groups)
+}
+
+on_both_backends! {
+    async fn a_reimport_makes_group_memberships_exactly_those_of_the_file(d: Directory) {
+        school_99zz00(&d).await;
+        let op = Actor::operator_cli();
+        let full = reference("edexml-2.1/EDEXML.Voorbeeld.2.1.xml");
+        // An address for LK2, only to find them again below.
+        let full = full.replacen("<roepnaam>Uilke</roepnaam>", "<roepnaam>Uilke</roepnaam><emailadres>u.veldman@school.example.nl</emailadres>", 1);
+        d.import_snapshot(&snapshot(&full), false, &op).await.unwrap();
+        // Pupil 00001 leaves sg2 and LK2 leaves group 001; the rest stays as it was.
+        let lk2_groups = "<groep key=\"002\"/>\n\t\t\t\t<samengestelde_groep key=\"sg1\"/>\n\t\t\t\t<groep key=\"001\"/>";
+        assert!(full.contains(lk2_groups));
+        let changed = full
+            .replacen("<samengestelde_groep key=\"sg2\"/>", "", 1)
+            .replacen(lk2_groups, "<groep key=\"002\"/><samengestelde_groep key=\"sg1\"/>", 1);
+        let file = snapshot(&changed);
+        d.import_snapshot(&file, false, &op).await.unwrap();
+        assert_eq!(visible_state(&d).await, expected_state(&file));
+        let lk2 = d.staff_by_email(&Email::parse("u.veldman@school.example.nl").unwrap()).await.unwrap().unwrap();
+        let mut staff_groups: Vec<String> = d.groups_of_staff(&lk2.id).await.unwrap().into_iter().map(|g| g.las_key).collect();
+        staff_groups.sort();
+        assert_eq!(staff_groups, ["002", "sg1", "sg2", "sg3"]);
+        // And back: the memberships return.
+        let file = snapshot(&full);
+        d.import_snapshot(&file, false, &op).await.unwrap();
+        assert_eq!(visible_state(&d).await, expected_state(&file));
+    }
+}
+
+on_both_backends! {
+    async fn concurrent_imports_of_one_school_both_apply_one_after_the_other(d: Directory) {
+        school_99zz00(&d).await;
+        let op = Actor::operator_cli();
+        let full = reference("edexml-2.1/EDEXML.Voorbeeld.2.1.xml");
+        let a = snapshot(&full);
+        let b = snapshot(&without_pupil(&full, "00002").replace("<achternaam>Hof</achternaam>", "<achternaam>Hofman</achternaam>"));
+        let (want_a, want_b) = (expected_state(&a), expected_state(&b));
+        assert_ne!(want_a, want_b);
+        // From an empty school (both would insert the same keys) and then from each state.
+        for round in 0..6 {
+            let (first, second) = if round % 2 == 0 { (&a, &b) } else { (&b, &a) };
+            let (r1, r2) = tokio::join!(
+                d.import_snapshot(first, false, &op),
+                d.import_snapshot(second, false, &op),
+            );
+            r1.unwrap_or_else(|e| panic!("round {round}, first import: {e}"));
+            r2.unwrap_or_else(|e| panic!("round {round}, second import: {e}"));
+            let state = visible_state(&d).await;
+            assert!(state == want_a || state == want_b, "round {round}: a mix of both files: {state:?}");
+        }
+    }
+}

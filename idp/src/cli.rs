@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use directory::las::LasVendor;
 use directory::model::{
     Bestuursnummer, Brin, Cidr, Date, Email, LasKey, PartyKind, SchoolCode, StaffRole,
     Vestigingscode, WebUrl,
@@ -66,6 +67,9 @@ pub enum Command {
     /// Imports: an EDEXML file from a school's LAS, DUO's list of school locations.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Links to schools' LAS: add, switch on or off, list, pull now.
+    #[command(subcommand)]
+    Las(LasCommand),
     /// OpenID Connect clients of parties.
     #[command(subcommand)]
     Client(ClientCommand),
@@ -144,6 +148,55 @@ pub enum ImportCommand {
     /// (nothing is deleted); one transaction (or, with --dry-run, only show it).
     Duo {
         file: PathBuf,
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LasCommand {
+    /// Register the LAS link of a school location. It starts switched off: the school switches
+    /// it on with `las switch --school … on`.
+    Add {
+        #[arg(long, value_parser = parse_school)]
+        school: SchoolCode,
+        /// parnassys, dotcomschool, esis, eduscope or generic.
+        #[arg(long, value_parser = |s: &str| LasVendor::parse(s).map_err(|e| e.to_string()))]
+        vendor: LasVendor,
+        /// Where the school's EDEXML is fetched: https://… (http:// only to this machine).
+        #[arg(long)]
+        endpoint: String,
+        /// The header that carries the key.
+        #[arg(long, default_value = "Authorization")]
+        header: String,
+        /// Word before the key in the header, or "none" for the key alone.
+        #[arg(long, default_value = "Bearer")]
+        scheme: String,
+        /// File holding the school's authorisation key; "-" reads it from standard input. Never
+        /// on the command line, where other users of the machine could read it.
+        #[arg(long, value_name = "PATH")]
+        key_file: PathBuf,
+    },
+    /// Replace the authorisation key (the school issued a new one in its LAS).
+    SetKey {
+        #[arg(long, value_parser = parse_school)]
+        school: SchoolCode,
+        #[arg(long, value_name = "PATH")]
+        key_file: PathBuf,
+    },
+    /// The school's side of the link: on, or off (as during a merge).
+    Switch {
+        #[arg(long, value_parser = parse_school)]
+        school: SchoolCode,
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
+    /// Every link with both sides' state and the last pull.
+    List,
+    /// Pull the school's file now and import it (or, with --dry-run, only show the difference).
+    Pull {
+        #[arg(long, value_parser = parse_school)]
+        school: SchoolCode,
         #[arg(long)]
         dry_run: bool,
     },

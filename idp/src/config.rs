@@ -57,6 +57,7 @@ pub struct Config {
     pub saml: SamlConfig,
     pub import: ImportConfig,
     pub log: LogConfig,
+    pub las: LasConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -343,6 +344,41 @@ impl ImportConfig {
     pub fn max_bytes(&self) -> usize {
         self.max_mib as usize * 1024 * 1024
     }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LasConfig {
+    /// "HH:MM", Dutch local time, of the nightly pull of every switched-on LAS link.
+    pub pull_time: String,
+    /// Longest a single pull may take, from connecting to the file's last byte.
+    pub timeout_seconds: u64,
+}
+
+impl Default for LasConfig {
+    fn default() -> Self {
+        LasConfig {
+            pull_time: "02:30".to_owned(),
+            timeout_seconds: 120,
+        }
+    }
+}
+
+impl LasConfig {
+    /// Minutes after midnight of `pull_time`; [`Config::load`] has checked its form.
+    pub fn pull_minutes(&self) -> u32 {
+        parse_time_of_day(&self.pull_time).unwrap_or(150)
+    }
+}
+
+/// "HH:MM" on a 24-hour clock to minutes after midnight.
+fn parse_time_of_day(text: &str) -> Option<u32> {
+    let (h, m) = text.split_once(':')?;
+    if h.len() != 2 || m.len() != 2 || !h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60).then_some(h * 60 + m)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -724,6 +760,20 @@ const SETTINGS: &[Setting] = &[
         env: "OPENPOORT_LOG_LEVEL",
         kind: Kind::Text,
     },
+    Setting {
+        section: "las",
+        key: "pull_time",
+        dotted: "las.pull_time",
+        env: "OPENPOORT_LAS_PULL_TIME",
+        kind: Kind::Text,
+    },
+    Setting {
+        section: "las",
+        key: "timeout_seconds",
+        dotted: "las.timeout_seconds",
+        env: "OPENPOORT_LAS_TIMEOUT_SECONDS",
+        kind: Kind::Integer { min: 5, max: 3600 },
+    },
 ];
 
 /// All keys as (dotted name, environment variable), in file order.
@@ -1018,6 +1068,16 @@ impl Config {
                 format!(
                     "{:?} is not a mail address such as \"openpoort <noreply@school.nl>\"",
                     self.mail.from
+                ),
+            ));
+        }
+
+        if parse_time_of_day(&self.las.pull_time).is_none() {
+            return Err(fail(
+                "las.pull_time",
+                format!(
+                    "{:?} is not a time of day written as HH:MM on a 24-hour clock, such as \"02:30\"",
+                    self.las.pull_time
                 ),
             ));
         }
@@ -1418,7 +1478,7 @@ mod tests {
         assert!(message.contains("unknown section `[sever]`"), "{message}");
         assert!(
             message.contains(
-                "server, storage, database, keys, sessions, login, mail, audit, saml, import, log"
+                "server, storage, database, keys, sessions, login, mail, audit, saml, import, log, las"
             ),
             "{message}"
         );
@@ -1491,6 +1551,19 @@ mod tests {
             config.server.trusted_proxies.is_empty(),
             "an empty variable means no proxies"
         );
+    }
+
+    #[test]
+    fn las_pull_time_must_be_a_time_of_day() {
+        for bad in ["2:30", "24:00", "02:60", "0230", "half drie"] {
+            let message = load_err(&development(""), &[("OPENPOORT_LAS_PULL_TIME", bad)]);
+            assert!(
+                message.starts_with("bad value for `las.pull_time` (OPENPOORT_LAS_PULL_TIME)"),
+                "{bad}: {message}"
+            );
+        }
+        let config = load(&development(""), &[("OPENPOORT_LAS_PULL_TIME", "23:59")]).unwrap();
+        assert_eq!(config.las.pull_minutes(), 23 * 60 + 59);
     }
 
     #[test]

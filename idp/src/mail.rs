@@ -508,6 +508,75 @@ fn validity_text(valid_for: Duration) -> Result<(String, String), MailError> {
     })
 }
 
+/// What a school's administrators are told when the pull from their LAS fails: which school
+/// and which LAS, what went wrong, that nothing was changed, and that openpoort tries again
+/// every night without mailing again until a pull succeeds. Dutch first, English second; the
+/// message itself is already both. It carries no link and no key.
+pub fn las_failure_message(
+    from: &Mailbox,
+    to: &str,
+    name: &str,
+    school: &str,
+    las: &str,
+    what_went_wrong: &str,
+) -> Result<Message, MailError> {
+    let address: Address = to.parse().map_err(|_| MailError::InvalidRecipient)?;
+    let name = clean_name(name);
+    let school = clean_name(school);
+    let (hallo, hello) = if name.is_empty() {
+        ("Hallo,".to_owned(), "Hello,".to_owned())
+    } else {
+        (format!("Hallo {name},"), format!("Hello {name},"))
+    };
+    let problem: String = what_went_wrong
+        .chars()
+        .filter(|c| *c == '\n' || !c.is_control())
+        .collect();
+    let text = [
+        hallo,
+        String::new(),
+        format!("openpoort kon de gegevens van {school} vannacht niet ophalen uit {las}."),
+        "Er is niets veranderd: leerlingen, groepen en medewerkers staan er nog".to_owned(),
+        "zoals na de laatste geslaagde import.".to_owned(),
+        String::new(),
+        "Melding / Message:".to_owned(),
+        problem,
+        String::new(),
+        "openpoort probeert het elke nacht opnieuw. Je krijgt over deze storing".to_owned(),
+        "geen mail meer; zie het logboek van je school voor elke poging.".to_owned(),
+        String::new(),
+        "---".to_owned(),
+        String::new(),
+        hello,
+        String::new(),
+        format!("openpoort could not fetch the data of {school} from {las} last night."),
+        "Nothing was changed: pupils, groups and staff are as after the last".to_owned(),
+        "successful import.".to_owned(),
+        String::new(),
+        "openpoort tries again every night. You will get no further mail about".to_owned(),
+        "this failure; your school's audit log shows every attempt.".to_owned(),
+        String::new(),
+        "Dit bericht is automatisch verstuurd door openpoort.".to_owned(),
+        "This message was sent automatically by openpoort.".to_owned(),
+    ]
+    .join("\n");
+    let to = Mailbox::new((!name.is_empty()).then_some(name), address);
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(format!(
+            "LAS-koppeling mislukt voor {school} / LAS link failed for {school}"
+        ))
+        .message_id(None)
+        .header(AutoSubmitted)
+        // Plain text in whatever transfer encoding lettre picks: the problem list of a bad file
+        // can have lines longer than a mail line may be.
+        .singlepart(SinglePart::plain(text))
+        .map_err(|e| MailError::Compose {
+            reason: e.to_string(),
+        })
+}
+
 /// `Auto-Submitted: auto-generated` (RFC 3834), so that out-of-office replies
 /// are not sent back to the no-reply sender.
 #[derive(Debug, Clone, Copy)]
@@ -547,6 +616,64 @@ mod tests {
 
     fn from() -> Mailbox {
         "openpoort <noreply@school.example>".parse().unwrap()
+    }
+
+    #[test]
+    fn las_failure_mail_is_dutch_first_names_school_and_las_and_keeps_long_lines_intact() {
+        let long_problem = format!("regel 3: {}", "x".repeat(1500));
+        let message = las_failure_message(
+            &from(),
+            "ict@school.example",
+            "Bram",
+            "De Regenboog (99ZZ00)",
+            "ParnasSys",
+            &long_problem,
+        )
+        .unwrap();
+        let raw = String::from_utf8(message.formatted()).unwrap();
+        assert!(
+            raw.lines().all(|l| l.len() <= 998),
+            "a line over 998 octets"
+        );
+        let subject = raw.lines().find(|l| l.starts_with("Subject:")).unwrap();
+        assert!(subject.contains("LAS-koppeling mislukt"), "{subject}");
+        assert!(raw.contains("Auto-Submitted: auto-generated"));
+        let body = mail_body_text(&message);
+        let dutch = body
+            .find("kon de gegevens van De Regenboog (99ZZ00)")
+            .unwrap();
+        let english = body
+            .find("could not fetch the data of De Regenboog (99ZZ00) from ParnasSys")
+            .unwrap();
+        assert!(dutch < english);
+        assert!(body.contains(&long_problem));
+    }
+
+    /// The decoded text of a single-part message.
+    fn mail_body_text(message: &Message) -> String {
+        let raw = String::from_utf8(message.formatted()).unwrap();
+        let (headers, body) = raw.split_once("\r\n\r\n").unwrap();
+        if headers.contains("Content-Transfer-Encoding: base64") {
+            let joined: String = body.split_whitespace().collect();
+            String::from_utf8(BASE64.decode(joined).unwrap()).unwrap()
+        } else if headers.contains("quoted-printable") {
+            let unfolded = body.replace("=\r\n", "");
+            let mut out = Vec::new();
+            let bytes = unfolded.as_bytes();
+            let mut i = 0;
+            while i < bytes.len() {
+                if bytes[i] == b'=' && i + 2 < bytes.len() {
+                    out.push(u8::from_str_radix(&unfolded[i + 1..i + 3], 16).unwrap());
+                    i += 3;
+                } else {
+                    out.push(bytes[i]);
+                    i += 1;
+                }
+            }
+            String::from_utf8(out).unwrap().replace("\r\n", "\n")
+        } else {
+            body.replace("\r\n", "\n")
+        }
     }
 
     fn activation() -> Message {

@@ -8,6 +8,7 @@ mod config;
 mod demo;
 mod homecode;
 mod import;
+mod las;
 mod links;
 mod mail;
 mod metrics;
@@ -134,6 +135,15 @@ async fn serve(
         state.http.clone(),
         Duration::from_secs(u64::from(config.saml.metadata_refresh_hours) * 3_600),
         config.is_development(),
+    );
+    las::spawn_las_schedule(
+        las::Puller::new(
+            config,
+            directory.clone(),
+            state.mailer.clone(),
+            state.keys.kek().clone(),
+        )?,
+        config.las.pull_minutes(),
     );
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await

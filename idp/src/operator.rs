@@ -2,6 +2,7 @@
 //! `operator:cli`.
 
 use directory::credentials::TokenPurpose;
+use directory::las::{AuthorisationKey, KeyPlacement, NewLasLink};
 use directory::model::Email;
 use directory::parties::{LicenceMember, LicenceScope, NewLicence, NewProduct};
 use directory::people::{NewStaff, Staff, StaffStatus};
@@ -13,8 +14,8 @@ use crate::links::send_link;
 use crate::app::{self, AppError};
 use crate::cli::{
     AuditCommand, BoardCommand, ClientAdd, ClientCommand, Command, ConsentCommand, ImportCommand,
-    IpRangeCommand, KeysCommand, LicenceAdd, LicenceCommand, NoticeCommand, PartyCommand,
-    ProductCommand, PupilCommand, SchoolCommand, SpCommand, StaffCommand,
+    IpRangeCommand, KeysCommand, LasCommand, LicenceAdd, LicenceCommand, NoticeCommand,
+    PartyCommand, ProductCommand, PupilCommand, SchoolCommand, SpCommand, StaffCommand,
 };
 use crate::config::Config;
 
@@ -376,6 +377,7 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
             crate::school_changes::split(d, &from, &to, name.as_deref(), &groups, dry_run, &actor)
                 .await?
         }
+        Command::Las(command) => las(config, d, command, &actor).await?,
         Command::Client(ClientCommand::Add(add)) => add_client(config, d, *add, &actor).await?,
         Command::Client(ClientCommand::RotateSecret { client_id }) => {
             let secret = crate::clients::rotate_secret(d, &client_id, &actor).await?;
@@ -581,31 +583,7 @@ async fn import_edexml(
         crate::import::ImportError::Directory(e) => AppError::Directory(e),
         other => AppError::Usage(format!("{}: {other}", file.display())),
     })?;
-    let line = |what: &str, c: &directory::import::Changes| {
-        println!(
-            "{what}: {} nieuw / added, {} gewijzigd / changed, {} verwijderd / removed",
-            c.added.len(),
-            c.changed.len(),
-            c.removed.len()
-        );
-    };
-    println!(
-        "{} {}",
-        imported.school_code,
-        if dry_run {
-            "(proefimport, niets gewijzigd / dry run, nothing changed)"
-        } else {
-            "(toegepast / applied)"
-        }
-    );
-    line("groepen / groups", &imported.report.groups);
-    line("leerlingen / pupils", &imported.report.pupils);
-    line("medewerkers / staff", &imported.report.staff);
-    println!(
-        "groepslidmaatschappen / group memberships: {} nieuw / added, {} beëindigd / ended",
-        imported.report.memberships.added.len(),
-        imported.report.memberships.removed.len()
-    );
+    print_import(&imported.school_code.to_string(), dry_run, &imported.report);
     for invitation in imported.invitations {
         match invitation.sent {
             Ok(link) => {
@@ -618,6 +596,143 @@ async fn import_edexml(
                 }
             }
             Err(e) => eprintln!("activatiemail niet verstuurd / activation mail not sent: {e}"),
+        }
+    }
+    Ok(())
+}
+
+fn print_import(school: &str, dry_run: bool, report: &directory::import::ImportReport) {
+    let line = |what: &str, c: &directory::import::Changes| {
+        println!(
+            "{what}: {} nieuw / added, {} gewijzigd / changed, {} verwijderd / removed",
+            c.added.len(),
+            c.changed.len(),
+            c.removed.len()
+        );
+    };
+    println!(
+        "{school} {}",
+        if dry_run {
+            "(proefimport, niets gewijzigd / dry run, nothing changed)"
+        } else {
+            "(toegepast / applied)"
+        }
+    );
+    line("groepen / groups", &report.groups);
+    line("leerlingen / pupils", &report.pupils);
+    line("medewerkers / staff", &report.staff);
+    println!(
+        "groepslidmaatschappen / group memberships: {} nieuw / added, {} beëindigd / ended",
+        report.memberships.added.len(),
+        report.memberships.removed.len()
+    );
+}
+
+/// The school's authorisation key from a file, or from standard input for "-".
+fn read_las_key(path: &std::path::Path) -> Result<AuthorisationKey, AppError> {
+    let text = if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(AppError::io("cannot read the key from standard input"))?;
+        text
+    } else {
+        std::fs::read_to_string(path)
+            .map_err(AppError::io(format!("cannot read {}", path.display())))?
+    };
+    Ok(AuthorisationKey::new(text)?)
+}
+
+async fn las(
+    config: &Config,
+    d: &Directory,
+    command: LasCommand,
+    actor: &Actor,
+) -> Result<(), AppError> {
+    match command {
+        LasCommand::Add {
+            school,
+            vendor,
+            endpoint,
+            header,
+            scheme,
+            key_file,
+        } => {
+            let s = d.require_school(&school).await?;
+            let scheme = (!scheme.eq_ignore_ascii_case("none")).then_some(scheme.as_str());
+            let new = NewLasLink {
+                vendor,
+                endpoint,
+                placement: KeyPlacement::new(&header, scheme)?,
+                key: read_las_key(&key_file)?,
+            };
+            d.add_las_link(&s.id, &new, &app::resolve_kek(config)?, actor)
+                .await?;
+            println!(
+                "LAS-koppeling toegevoegd voor {school}; hij staat uit tot de school hem aanzet (openpoort las switch --school {school} on) / LAS link added for {school}; it stays off until the school switches it on"
+            );
+        }
+        LasCommand::SetKey { school, key_file } => {
+            let s = d.require_school(&school).await?;
+            d.set_las_key(
+                &s.id,
+                &read_las_key(&key_file)?,
+                &app::resolve_kek(config)?,
+                actor,
+            )
+            .await?;
+            println!("nieuwe sleutel opgeslagen / new key stored");
+        }
+        LasCommand::Switch { school, state } => {
+            let s = d.require_school(&school).await?;
+            d.set_las_enabled(&s.id, state == "on", actor).await?;
+            println!("LAS-koppeling van {school}: {state} / LAS link of {school}: {state}");
+        }
+        LasCommand::List => {
+            println!(
+                "{:<8} {:<13} {:<7} {:<9} {:<7} {:<20} {:<14} ENDPOINT",
+                "SCHOOL", "LAS", "SCHOOL", "LAS-KEY", "ACTIVE", "LAST PULL", "STATUS"
+            );
+            for link in d.las_links().await? {
+                let code = d
+                    .school_by_id(&link.school_id)
+                    .await?
+                    .map_or(link.school_id.clone(), |s| s.code());
+                let yes_no = |b: bool| if b { "on" } else { "off" };
+                println!(
+                    "{:<8} {:<13} {:<7} {:<9} {:<7} {:<20} {:<14} {}",
+                    code,
+                    link.vendor.as_str(),
+                    yes_no(link.enabled_by_school),
+                    match link.accepted_by_las {
+                        Some(true) => "accepted",
+                        Some(false) => "refused",
+                        None => "unknown",
+                    },
+                    if link.is_active() { "yes" } else { "no" },
+                    link.last_attempt_at.map_or("-".to_owned(), utc_date_time),
+                    link.last_status.map_or("-", |s| s.as_str()),
+                    link.endpoint
+                );
+            }
+        }
+        LasCommand::Pull { school, dry_run } => {
+            let s = d.require_school(&school).await?;
+            let puller = crate::las::Puller::new(
+                config,
+                d.clone(),
+                app::mailer(config)?,
+                app::resolve_kek(config)?,
+            )?;
+            let result = puller.pull(&s.id, dry_run, actor).await?;
+            match (&result.report, &result.message) {
+                (Some(report), _) => print_import(&school.to_string(), dry_run, report),
+                (None, message) => {
+                    return Err(AppError::Usage(format!(
+                        "{school}: {}",
+                        message.as_deref().unwrap_or(result.status.as_str())
+                    )));
+                }
+            }
         }
     }
     Ok(())

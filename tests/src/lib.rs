@@ -7,6 +7,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+pub mod edexml_gen;
+
 /// The `openpoort` binary of this build profile: tests run from target/<profile>/deps, the
 /// benchmark tools from target/<profile> itself.
 pub fn binary() -> PathBuf {

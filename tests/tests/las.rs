@@ -1,0 +1,164 @@
+//! LAS links from the operator's command line, against a LAS played by a thread of this test.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::Path;
+
+use openpoort_e2e::{openpoort, run, text};
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = run(openpoort(dir).args(args));
+    assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+/// Serves `body` to requests carrying `Authorization: Bearer <key>`, 401 to others; returns
+/// the endpoint.
+fn las(key: &'static str, body: String) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}/edexml", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut authorised = false;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                let lower = line.to_ascii_lowercase();
+                if lower.starts_with("authorization:")
+                    && line.trim_end().ends_with(&format!("Bearer {key}"))
+                {
+                    authorised = true;
+                }
+            }
+            let (status, body) = if authorised {
+                ("200 OK", body.as_str())
+            } else {
+                ("401 Unauthorized", "")
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    endpoint
+}
+
+#[test]
+fn las_link_is_added_switched_on_and_pulled_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = |args: &[&str]| ok(dir.path(), args);
+    let example = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/reference/edexml-2.1/EDEXML.Voorbeeld.2.1.xml"),
+    )
+    .expect("shared/ must sit beside the checkout");
+    ok(&[
+        "board",
+        "add",
+        "--bestuursnummer",
+        "99999",
+        "--name",
+        "Stichting",
+    ]);
+    ok(&[
+        "school",
+        "add",
+        "--bestuursnummer",
+        "99999",
+        "--brin",
+        "99ZZ",
+        "--vestigingscode",
+        "00",
+        "--name",
+        "Voorbeeldschool",
+    ]);
+    let key_file = dir.path().join("key.txt");
+    std::fs::write(&key_file, "geheim-123\n").unwrap();
+    let key = key_file.to_str().unwrap();
+
+    // Plain HTTP to another machine would carry the key in the clear.
+    let out = run(openpoort(dir.path()).args([
+        "las",
+        "add",
+        "--school",
+        "99ZZ00",
+        "--vendor",
+        "parnassys",
+        "--endpoint",
+        "http://las.example.nl/edexml",
+        "--key-file",
+        key,
+    ]));
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("alleen https://"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let endpoint = las("geheim-123", example);
+    ok(&[
+        "las",
+        "add",
+        "--school",
+        "99ZZ00",
+        "--vendor",
+        "parnassys",
+        "--endpoint",
+        &endpoint,
+        "--key-file",
+        key,
+    ]);
+    let list = ok(&["las", "list"]);
+    assert!(
+        list.contains("99ZZ00") && list.contains(" off ") && list.contains("unknown"),
+        "{list}"
+    );
+    assert!(!list.contains("geheim-123"));
+
+    let out = run(openpoort(dir.path()).args(["las", "pull", "--school", "99ZZ00"]));
+    assert!(!out.status.success(), "switched off: not pulled");
+    assert!(
+        text(&out.stderr).contains("staat uit"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    ok(&["las", "switch", "--school", "99ZZ00", "on"]);
+    let dry = ok(&["las", "pull", "--school", "99ZZ00", "--dry-run"]);
+    assert!(dry.contains("proefimport"), "{dry}");
+    let pulled = ok(&["las", "pull", "--school", "99ZZ00"]);
+    assert!(
+        pulled.contains("toegepast") && pulled.contains("leerlingen / pupils: 2 nieuw"),
+        "{pulled}"
+    );
+    let list = ok(&["las", "list"]);
+    assert!(
+        list.contains("accepted") && list.contains(" yes ") && list.contains(" ok "),
+        "{list}"
+    );
+
+    // A new key the LAS does not know: refused, reported, nothing changed.
+    std::fs::write(&key_file, "verkeerd").unwrap();
+    ok(&["las", "set-key", "--school", "99ZZ00", "--key-file", key]);
+    let out = run(openpoort(dir.path()).args(["las", "pull", "--school", "99ZZ00"]));
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("weigert de autorisatiesleutel"),
+        "{}",
+        text(&out.stderr)
+    );
+    let list = ok(&["las", "list"]);
+    assert!(list.contains("refused") && list.contains(" no "), "{list}");
+    let audit = ok(&["audit", "list", "--school", "99ZZ00"]);
+    assert!(
+        audit.contains("las.pull_failed") && !audit.contains("verkeerd"),
+        "{audit}"
+    );
+}
