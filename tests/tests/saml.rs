@@ -877,3 +877,47 @@ async fn shortcut_target_of_a_saml_product_continues_with_an_unsolicited_respons
         .parse_xml_response(&xml, None)
         .unwrap_or_else(|e| panic!("samael refuses: {e:?}"));
 }
+
+#[tokio::test]
+async fn logout_by_post_with_an_xml_signature_ends_the_session_and_a_forged_one_does_not() {
+    let d = demo();
+    let sp = Sp::new("rekenrijk", true);
+    sp.register(&d, &[]);
+    let mut b = d.finn().await;
+    let logout = |id: &str| {
+        format!(
+            r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id}" Version="2.0" IssueInstant="{}" Destination="{PUBLIC}/saml/slo"><saml:Issuer>{}</saml:Issuer><saml:NameID>x</saml:NameID></samlp:LogoutRequest>"#,
+            xs_now(),
+            sp.entity
+        )
+    };
+    // Signed by another key: refused, the session stays.
+    let impostor = Sp::new("impostor", true);
+    let id = new_id();
+    let forged = impostor.sign_xml(&logout(&id), &id);
+    let refused = b
+        .post("/saml/slo", &[("SAMLRequest", &STANDARD.encode(&forged))])
+        .await;
+    assert_refused(&refused, "forged logout");
+    assert_eq!(b.get("/").await.status, 200, "still signed in");
+
+    let id = new_id();
+    let signed = sp.sign_xml(&logout(&id), &id);
+    let parked = b
+        .post("/saml/slo", &[("SAMLRequest", &STANDARD.encode(&signed))])
+        .await;
+    assert_eq!(parked.status, 303, "{}", parked.body);
+    let answer = b.get(parked.location().unwrap()).await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    assert!(
+        answer
+            .location()
+            .unwrap()
+            .starts_with("http://127.0.0.1:9/slo?SAMLResponse=")
+    );
+    assert_eq!(
+        b.get("/").await.location(),
+        Some("/inloggen"),
+        "the session has ended"
+    );
+}
