@@ -383,42 +383,49 @@ impl Directory {
         }
     }
 
-    /// Every licence a school holds, with its members.
+    /// Every licence a school holds, with its members. One round trip (a release decision
+    /// reads this on every login): a licence comes back once per member, or once with NULL
+    /// member columns when it names none.
     pub async fn licences_of_school(&self, school_id: &str) -> Result<Vec<Licence>> {
-        const LICENCES: &str = "SELECT id, school_id, product_id, scope, valid_from, valid_until \
-             FROM licences WHERE school_id = $1 ORDER BY valid_from, id";
-        const MEMBERS: &str = "SELECT m.licence_id, m.member_kind, m.member_id FROM licence_members m \
-             JOIN licences l ON l.id = m.licence_id WHERE l.school_id = $1";
-        let (rows, members) = with_pool!(&self.pool, p => {
-            let rows = sqlx::query(LICENCES).bind(school_id).fetch_all(p).await?
-                .iter().map(|r| Ok((r.text("id")?, r.text("school_id")?, r.text("product_id")?,
-                                    r.text("scope")?, r.text("valid_from")?, r.opt_text("valid_until")?)))
-                .collect::<Result<Vec<_>>>()?;
-            let members = sqlx::query(MEMBERS).bind(school_id).fetch_all(p).await?
-                .iter().map(|r| Ok((r.text("licence_id")?, r.text("member_kind")?, r.text("member_id")?)))
-                .collect::<Result<Vec<_>>>()?;
-            (rows, members)
+        const SQL: &str = "SELECT l.id, l.school_id, l.product_id, l.scope, l.valid_from, l.valid_until, \
+             m.member_kind, m.member_id FROM licences l \
+             LEFT JOIN licence_members m ON m.licence_id = l.id \
+             WHERE l.school_id = $1 ORDER BY l.valid_from, l.id";
+        type Row = (String, String, String, String, String, Option<String>);
+        let rows = with_pool!(&self.pool, p => {
+            sqlx::query(SQL).bind(school_id).fetch_all(p).await?
+                .iter().map(|r| {
+                    let licence: Row = (r.text("id")?, r.text("school_id")?, r.text("product_id")?,
+                                        r.text("scope")?, r.text("valid_from")?, r.opt_text("valid_until")?);
+                    Ok((licence, r.opt_text("member_kind")?, r.opt_text("member_id")?))
+                })
+                .collect::<Result<Vec<_>>>()?
         });
-        let mut by_licence: std::collections::HashMap<String, Vec<LicenceMember>> =
-            Default::default();
-        for (licence_id, kind, id) in members {
-            let member = match kind.as_str() {
-                "group" => LicenceMember::Group(id),
-                "pupil" => LicenceMember::Pupil(id),
-                _ => LicenceMember::Staff(id),
-            };
-            by_licence.entry(licence_id).or_default().push(member);
+        // Rows of one licence are adjacent: the order is by licence.
+        let mut licences: Vec<(Row, Vec<LicenceMember>)> = Vec::new();
+        for (licence, kind, member_id) in rows {
+            if licences.last().is_none_or(|(l, _)| l.0 != licence.0) {
+                licences.push((licence, Vec::new()));
+            }
+            if let (Some(kind), Some(id), Some((_, members))) =
+                (kind, member_id, licences.last_mut())
+            {
+                members.push(match kind.as_str() {
+                    "group" => LicenceMember::Group(id),
+                    "pupil" => LicenceMember::Pupil(id),
+                    _ => LicenceMember::Staff(id),
+                });
+            }
         }
-        Ok(rows
+        Ok(licences
             .into_iter()
             .map(
-                |(id, school_id, product_id, scope, valid_from, valid_until)| {
+                |((id, school_id, product_id, scope, valid_from, valid_until), mut members)| {
                     let scope = if scope == "school" {
                         LicenceScope::School
                     } else {
-                        let mut m = by_licence.remove(&id).unwrap_or_default();
-                        m.sort();
-                        LicenceScope::Members(m)
+                        members.sort();
+                        LicenceScope::Members(members)
                     };
                     Licence {
                         id,
