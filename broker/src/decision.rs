@@ -271,11 +271,10 @@ impl Broker {
     ) -> Result<Option<Person>, directory::DirectoryError> {
         let d = &self.directory;
         Ok(match subject {
-            Subject::Pupil(id) => match d.pupil_by_id(id).await? {
+            Subject::Pupil(id) => match d.pupil_with_group_keys(id).await? {
                 // A pupil of another school is not known here: same answer as inactive, so
                 // that a crafted request learns nothing about other schools.
-                Some(pupil) if pupil.school_id == school_id => {
-                    let group_keys = d.group_keys_of_pupil(&pupil.id).await?;
+                Some((pupil, group_keys)) if pupil.school_id == school_id => {
                     Some(Person::Pupil { pupil, group_keys })
                 }
                 _ => None,
