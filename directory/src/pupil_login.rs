@@ -17,6 +17,37 @@ pub struct HomeCodeRecord {
     pub pin_hash: String,
 }
 
+pub(crate) const PUPIL_WITH_GROUP_KEYS: &str = "SELECT p.id, p.school_id, p.las_key, p.achternaam, p.voorvoegsel, p.voornamen, \
+     p.roepnaam, p.jaargroep, p.stamgroep_id, p.eck_id, p.active, \
+     g.id AS group_id, g.las_key AS group_key, \
+     EXISTS (SELECT 1 FROM pupil_groups c WHERE c.pupil_id = p.id AND c.group_id = g.id) AS combined \
+     FROM pupils p LEFT JOIN school_groups g ON g.id = p.stamgroep_id \
+       OR g.id IN (SELECT group_id FROM pupil_groups WHERE pupil_id = p.id) \
+     WHERE p.id = $1 ORDER BY g.las_key";
+
+/// The rows of [`PUPIL_WITH_GROUP_KEYS`]: one per group, or one with NULL group columns for a
+/// pupil in no group.
+pub(crate) fn pupil_with_group_keys_from<R: RowExt>(
+    rows: &[R],
+) -> Result<Option<(Pupil, Vec<String>)>> {
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let mut pupil = crate::people::pupil_from(first)?;
+    let mut keys = Vec::with_capacity(rows.len());
+    for r in rows {
+        let Some(group_id) = r.opt_text("group_id")? else {
+            continue;
+        };
+        keys.push(r.text("group_key")?);
+        if r.flag("combined")? {
+            pupil.combined_group_ids.push(group_id);
+        }
+    }
+    pupil.combined_group_ids.sort();
+    Ok(Some((pupil, keys)))
+}
+
 /// A pupil's standing at one school, as session checks need it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PupilSessionState {
@@ -83,32 +114,9 @@ impl Directory {
     /// round trip: what a release decision reads about a pupil, equal to [`Self::pupil_by_id`]
     /// and [`Self::group_keys_of_pupil`] together.
     pub async fn pupil_with_group_keys(&self, id: &str) -> Result<Option<(Pupil, Vec<String>)>> {
-        const SQL: &str = "SELECT p.id, p.school_id, p.las_key, p.achternaam, p.voorvoegsel, p.voornamen, \
-             p.roepnaam, p.jaargroep, p.stamgroep_id, p.eck_id, p.active, \
-             g.id AS group_id, g.las_key AS group_key, \
-             EXISTS (SELECT 1 FROM pupil_groups c WHERE c.pupil_id = p.id AND c.group_id = g.id) AS combined \
-             FROM pupils p LEFT JOIN school_groups g ON g.id = p.stamgroep_id \
-               OR g.id IN (SELECT group_id FROM pupil_groups WHERE pupil_id = p.id) \
-             WHERE p.id = $1 ORDER BY g.las_key";
         with_pool!(&self.pool, p => {
-            let rows = sqlx::query(SQL).bind(id).fetch_all(p).await?;
-            let Some(first) = rows.first() else {
-                return Ok(None);
-            };
-            let mut pupil = crate::people::pupil_from(first)?;
-            let mut keys = Vec::with_capacity(rows.len());
-            for r in &rows {
-                // A pupil in no group comes back as one row with NULL group columns.
-                let Some(group_id) = r.opt_text("group_id")? else {
-                    continue;
-                };
-                keys.push(r.text("group_key")?);
-                if r.flag("combined")? {
-                    pupil.combined_group_ids.push(group_id);
-                }
-            }
-            pupil.combined_group_ids.sort();
-            Ok(Some((pupil, keys)))
+            let rows = sqlx::query(PUPIL_WITH_GROUP_KEYS).bind(id).fetch_all(p).await?;
+            pupil_with_group_keys_from(&rows)
         })
     }
 

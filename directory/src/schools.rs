@@ -69,7 +69,7 @@ fn board_from(r: &impl RowExt) -> Result<Board> {
     })
 }
 
-fn school_from(r: &impl RowExt) -> Result<School> {
+pub(crate) fn school_from(r: &impl RowExt) -> Result<School> {
     Ok(School {
         id: r.text("id")?,
         board_id: r.text("board_id")?,

@@ -324,6 +324,37 @@ on_both_backends! {
 }
 
 on_both_backends! {
+    async fn pupil_release_facts_equal_the_separate_reads(d: Directory) {
+        let a = school(&d, "11AA", "00").await;
+        let (party, product) = publisher_with_product(&d, "uitgever", false).await;
+        d.create_group(&a.id, &stamgroep("g5", "Groep 5", "5"), &op()).await.unwrap();
+        let p = d.create_pupil(&a.id, &pupil("L1", Some("g5")), &op()).await.unwrap();
+
+        let empty = d.pupil_release_facts(&a.id, &party, &p.id).await.unwrap();
+        assert!(empty.consent.is_none() && empty.licences.is_empty() && empty.release_attributes.is_empty());
+
+        d.grant_consent(&a.id, &party, &op()).await.unwrap();
+        d.allow_release_attribute(&party, "given_name", &op()).await.unwrap();
+        d.create_licence(&NewLicence {
+            school_id: a.id.clone(), product_id: product, scope: LicenceScope::School,
+            valid_from: Date::parse("van", "2026-08-01").unwrap(), valid_until: None,
+        }, &op()).await.unwrap();
+        let f = d.pupil_release_facts(&a.id, &party, &p.id).await.unwrap();
+        assert_eq!(f.school, d.school_by_id(&a.id).await.unwrap());
+        assert_eq!(f.party, d.party_by_id(&party).await.unwrap());
+        assert_eq!(f.pupil, d.pupil_with_group_keys(&p.id).await.unwrap());
+        assert_eq!(f.products, d.products_of_party(&party).await.unwrap());
+        assert_eq!(f.licences, d.licences_of_school(&a.id).await.unwrap());
+        assert_eq!(f.consent, d.open_consent(&a.id, &party).await.unwrap());
+        assert_eq!(f.release_attributes, d.release_attributes_of(&party).await.unwrap());
+        assert!(f.consent.is_some() && f.licences.len() == 1 && f.pupil.is_some());
+
+        let gone = d.pupil_release_facts(&a.id, &party, "no-such-pupil").await.unwrap();
+        assert!(gone.pupil.is_none() && gone.school.is_some());
+    }
+}
+
+on_both_backends! {
     async fn licence_members_must_belong_to_the_licensed_school(d: Directory) {
         let a = school(&d, "11AA", "00").await;
         let b = school(&d, "22BB", "00").await;
