@@ -17,6 +17,45 @@ pub struct HomeCodeRecord {
     pub pin_hash: String,
 }
 
+pub(crate) const PUPIL_WITH_GROUP_KEYS: &str = "SELECT p.id, p.school_id, p.las_key, p.achternaam, p.voorvoegsel, p.voornamen, \
+     p.roepnaam, p.jaargroep, p.stamgroep_id, p.eck_id, p.active, \
+     g.id AS group_id, g.las_key AS group_key, \
+     EXISTS (SELECT 1 FROM pupil_groups c WHERE c.pupil_id = p.id AND c.group_id = g.id) AS combined \
+     FROM pupils p LEFT JOIN school_groups g ON g.id = p.stamgroep_id \
+       OR g.id IN (SELECT group_id FROM pupil_groups WHERE pupil_id = p.id) \
+     WHERE p.id = $1 ORDER BY g.las_key";
+
+/// The rows of [`PUPIL_WITH_GROUP_KEYS`]: one per group, or one with NULL group columns for a
+/// pupil in no group.
+pub(crate) fn pupil_with_group_keys_from<R: RowExt>(
+    rows: &[R],
+) -> Result<Option<(Pupil, Vec<String>)>> {
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let mut pupil = crate::people::pupil_from(first)?;
+    let mut keys = Vec::with_capacity(rows.len());
+    for r in rows {
+        let Some(group_id) = r.opt_text("group_id")? else {
+            continue;
+        };
+        keys.push(r.text("group_key")?);
+        if r.flag("combined")? {
+            pupil.combined_group_ids.push(group_id);
+        }
+    }
+    pupil.combined_group_ids.sort();
+    Ok(Some((pupil, keys)))
+}
+
+/// A pupil's standing at one school, as session checks need it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PupilSessionState {
+    pub pupil_active: bool,
+    pub school_active: bool,
+    pub home_login_allowed: bool,
+}
+
 impl Directory {
     /// The active pupils of a group (as stamgroep or combined group) for the name picker,
     /// sorted by roepnaam and surname.
@@ -44,6 +83,40 @@ impl Directory {
         with_pool!(&self.pool, p => {
             let rows = sqlx::query(SQL).bind(pupil_id).fetch_all(p).await?;
             rows.iter().map(|r| r.text("las_key")).collect()
+        })
+    }
+
+    /// What keeps a pupil's session alive, in one round trip: whether the pupil is active at
+    /// `school_id`, and whether that school is active and allows home login. `None` when the
+    /// pupil is gone or belongs to another school.
+    pub async fn pupil_session_state(
+        &self,
+        pupil_id: &str,
+        school_id: &str,
+    ) -> Result<Option<PupilSessionState>> {
+        const SQL: &str = "SELECT p.active AS pupil_active, s.active AS school_active, \
+             s.home_login_allowed FROM pupils p JOIN schools s ON s.id = p.school_id \
+             WHERE p.id = $1 AND s.id = $2";
+        with_pool!(&self.pool, p => {
+            let row = sqlx::query(SQL).bind(pupil_id).bind(school_id).fetch_optional(p).await?;
+            row.map(|r| {
+                Ok(PupilSessionState {
+                    pupil_active: r.flag("pupil_active")?,
+                    school_active: r.flag("school_active")?,
+                    home_login_allowed: r.flag("home_login_allowed")?,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    /// A pupil with their combined groups and the LAS keys of all their groups (sorted), in one
+    /// round trip: what a release decision reads about a pupil, equal to [`Self::pupil_by_id`]
+    /// and [`Self::group_keys_of_pupil`] together.
+    pub async fn pupil_with_group_keys(&self, id: &str) -> Result<Option<(Pupil, Vec<String>)>> {
+        with_pool!(&self.pool, p => {
+            let rows = sqlx::query(PUPIL_WITH_GROUP_KEYS).bind(id).fetch_all(p).await?;
+            pupil_with_group_keys_from(&rows)
         })
     }
 

@@ -69,7 +69,7 @@ fn board_from(r: &impl RowExt) -> Result<Board> {
     })
 }
 
-fn school_from(r: &impl RowExt) -> Result<School> {
+pub(crate) fn school_from(r: &impl RowExt) -> Result<School> {
     Ok(School {
         id: r.text("id")?,
         board_id: r.text("board_id")?,
@@ -229,6 +229,42 @@ impl Directory {
             let row = sqlx::query(SQL)
                 .bind(parsed.to_string()).fetch_optional(p).await?;
             row.as_ref().map(school_from).transpose()
+        })
+    }
+
+    /// The school a shortcut link points at with its IP ranges, in one round trip: every step
+    /// of a pupil's login at school asks both.
+    pub async fn school_with_ranges_by_instelling_ref(
+        &self,
+        reference: &str,
+    ) -> Result<Option<(School, Vec<IpRange>)>> {
+        let Ok(parsed) = uuid::Uuid::parse_str(reference) else {
+            return Ok(None);
+        };
+        const SQL: &str = "SELECT s.id, s.board_id, s.brin, s.vestigingscode, s.name, s.instelling_ref, \
+             s.active, s.merged_into, s.home_login_allowed, s.picture_password_enabled, \
+             r.id AS range_id, r.cidr AS range_cidr, r.label AS range_label \
+             FROM schools s LEFT JOIN school_ip_ranges r ON r.school_id = s.id \
+             WHERE s.instelling_ref = $1 ORDER BY r.cidr";
+        with_pool!(&self.pool, p => {
+            let rows = sqlx::query(SQL).bind(parsed.to_string()).fetch_all(p).await?;
+            let Some(first) = rows.first() else {
+                return Ok(None);
+            };
+            let school = school_from(first)?;
+            let mut ranges = Vec::with_capacity(rows.len());
+            for r in &rows {
+                // A school without ranges comes back as one row with NULL range columns.
+                if let Some(id) = r.opt_text("range_id")? {
+                    ranges.push(IpRange {
+                        id,
+                        school_id: school.id.clone(),
+                        cidr: r.text("range_cidr")?,
+                        label: r.text("range_label")?,
+                    });
+                }
+            }
+            Ok(Some((school, ranges)))
         })
     }
 

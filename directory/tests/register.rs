@@ -297,6 +297,64 @@ async fn publisher_with_product(d: &Directory, code: &str, home: bool) -> (Strin
 }
 
 on_both_backends! {
+    async fn licences_of_school_keep_each_licence_with_exactly_its_own_members(d: Directory) {
+        let a = school(&d, "11AA", "00").await;
+        let (_, product) = publisher_with_product(&d, "uitgever", false).await;
+        let g5 = d.create_group(&a.id, &stamgroep("g5", "Groep 5", "5"), &op()).await.unwrap();
+        let g6 = d.create_group(&a.id, &stamgroep("g6", "Groep 6", "6"), &op()).await.unwrap();
+        let p = d.create_pupil(&a.id, &pupil("L1", Some("g5")), &op()).await.unwrap();
+        let licence = |from: &str, scope: LicenceScope| NewLicence {
+            school_id: a.id.clone(), product_id: product.clone(), scope,
+            valid_from: Date::parse("van", from).unwrap(), valid_until: None,
+        };
+        let whole = d.create_licence(&licence("2026-08-01", LicenceScope::School), &op()).await.unwrap();
+        let three = d.create_licence(&licence("2026-08-02", LicenceScope::Members(vec![
+            LicenceMember::Group(g6.id.clone()), LicenceMember::Pupil(p.id.clone()), LicenceMember::Group(g5.id.clone()),
+        ])), &op()).await.unwrap();
+        let one = d.create_licence(&licence("2026-08-03", LicenceScope::Members(vec![
+            LicenceMember::Group(g5.id.clone()),
+        ])), &op()).await.unwrap();
+        let mut three = three;
+        if let LicenceScope::Members(m) = &mut three.scope {
+            m.sort();
+        }
+        let read = d.licences_of_school(&a.id).await.unwrap();
+        assert_eq!(read, vec![whole, three, one], "oldest first, members sorted");
+    }
+}
+
+on_both_backends! {
+    async fn pupil_release_facts_equal_the_separate_reads(d: Directory) {
+        let a = school(&d, "11AA", "00").await;
+        let (party, product) = publisher_with_product(&d, "uitgever", false).await;
+        d.create_group(&a.id, &stamgroep("g5", "Groep 5", "5"), &op()).await.unwrap();
+        let p = d.create_pupil(&a.id, &pupil("L1", Some("g5")), &op()).await.unwrap();
+
+        let empty = d.pupil_release_facts(&a.id, &party, &p.id).await.unwrap();
+        assert!(empty.consent.is_none() && empty.licences.is_empty() && empty.release_attributes.is_empty());
+
+        d.grant_consent(&a.id, &party, &op()).await.unwrap();
+        d.allow_release_attribute(&party, "given_name", &op()).await.unwrap();
+        d.create_licence(&NewLicence {
+            school_id: a.id.clone(), product_id: product, scope: LicenceScope::School,
+            valid_from: Date::parse("van", "2026-08-01").unwrap(), valid_until: None,
+        }, &op()).await.unwrap();
+        let f = d.pupil_release_facts(&a.id, &party, &p.id).await.unwrap();
+        assert_eq!(f.school, d.school_by_id(&a.id).await.unwrap());
+        assert_eq!(f.party, d.party_by_id(&party).await.unwrap());
+        assert_eq!(f.pupil, d.pupil_with_group_keys(&p.id).await.unwrap());
+        assert_eq!(f.products, d.products_of_party(&party).await.unwrap());
+        assert_eq!(f.licences, d.licences_of_school(&a.id).await.unwrap());
+        assert_eq!(f.consent, d.open_consent(&a.id, &party).await.unwrap());
+        assert_eq!(f.release_attributes, d.release_attributes_of(&party).await.unwrap());
+        assert!(f.consent.is_some() && f.licences.len() == 1 && f.pupil.is_some());
+
+        let gone = d.pupil_release_facts(&a.id, &party, "no-such-pupil").await.unwrap();
+        assert!(gone.pupil.is_none() && gone.school.is_some());
+    }
+}
+
+on_both_backends! {
     async fn licence_members_must_belong_to_the_licensed_school(d: Directory) {
         let a = school(&d, "11AA", "00").await;
         let b = school(&d, "22BB", "00").await;
@@ -464,6 +522,75 @@ on_both_backends! {
         assert_eq!(ids(d.active_pupils_of_group(&s.id, &plus.id).await.unwrap()), vec![b.id.clone()]);
         let other = school(&d, "22BB", "00").await;
         assert!(d.active_pupils_of_group(&other.id, &g5.id).await.unwrap().is_empty(), "another school's group shows nothing");
+    }
+}
+
+on_both_backends! {
+    async fn school_with_ranges_by_ref_reads_the_same_as_the_two_separate_lookups(d: Directory) {
+        let a = school(&d, "11AA", "00").await;
+        let b = school(&d, "22BB", "00").await;
+        let (found, ranges) = d.school_with_ranges_by_instelling_ref(&a.instelling_ref).await.unwrap().unwrap();
+        assert_eq!(found, a);
+        assert!(ranges.is_empty(), "a school without ranges is still found, with none");
+
+        d.add_ip_range(&a.id, &Cidr::parse("2001:db8:1::/48").unwrap(), "v6", &op()).await.unwrap();
+        d.add_ip_range(&a.id, &Cidr::parse("192.0.2.0/24").unwrap(), "gebouw A", &op()).await.unwrap();
+        d.add_ip_range(&b.id, &Cidr::parse("198.51.100.0/24").unwrap(), "school B", &op()).await.unwrap();
+        let (found, ranges) = d.school_with_ranges_by_instelling_ref(&a.instelling_ref).await.unwrap().unwrap();
+        assert_eq!(found, a);
+        assert_eq!(ranges, d.ip_ranges(&a.id).await.unwrap(), "only this school's ranges, in the same order");
+        assert_eq!(ranges.len(), 2);
+
+        for bad in ["", "' OR 1=1 --", &uuid::Uuid::new_v4().to_string()] {
+            assert!(d.school_with_ranges_by_instelling_ref(bad).await.unwrap().is_none(), "{bad}");
+        }
+    }
+}
+
+on_both_backends! {
+    async fn pupil_session_state_follows_pupil_school_and_home_login(d: Directory) {
+        let a = school(&d, "11AA", "00").await;
+        let b = school(&d, "22BB", "00").await;
+        let p = d.create_pupil(&a.id, &pupil("L1", None), &op()).await.unwrap();
+        let state = d.pupil_session_state(&p.id, &a.id).await.unwrap().unwrap();
+        assert!(state.pupil_active && state.school_active && state.home_login_allowed);
+        assert!(d.pupil_session_state(&p.id, &b.id).await.unwrap().is_none(), "not a pupil of another school");
+        assert!(d.pupil_session_state("no-such-pupil", &a.id).await.unwrap().is_none());
+
+        d.set_home_login_allowed(&a.id, false, &op()).await.unwrap();
+        assert!(!d.pupil_session_state(&p.id, &a.id).await.unwrap().unwrap().home_login_allowed);
+        d.set_pupil_active(&p.id, false, &op()).await.unwrap();
+        assert!(!d.pupil_session_state(&p.id, &a.id).await.unwrap().unwrap().pupil_active);
+    }
+}
+
+on_both_backends! {
+    async fn pupil_with_group_keys_equals_pupil_and_group_keys_read_apart(d: Directory) {
+        let s = school(&d, "11AA", "00").await;
+        d.create_group(&s.id, &stamgroep("g5", "Groep 5", "5"), &op()).await.unwrap();
+        for key in ["plus", "koor"] {
+            d.create_group(&s.id, &NewGroup {
+                las_key: LasKey::parse(key).unwrap(), name: key.into(),
+                kind: GroupKind::Samengesteld, jaargroep: None,
+            }, &op()).await.unwrap();
+        }
+        let mut both = pupil("L1", Some("g5"));
+        both.combined_groups = vec![LasKey::parse("plus").unwrap(), LasKey::parse("koor").unwrap()];
+        let both = d.create_pupil(&s.id, &both, &op()).await.unwrap();
+        let only_stamgroep = d.create_pupil(&s.id, &pupil("L2", Some("g5")), &op()).await.unwrap();
+        let mut only_combined = pupil("L3", None);
+        only_combined.combined_groups = vec![LasKey::parse("koor").unwrap()];
+        let only_combined = d.create_pupil(&s.id, &only_combined, &op()).await.unwrap();
+        let none = d.create_pupil(&s.id, &pupil("L4", None), &op()).await.unwrap();
+
+        for p in [&both, &only_stamgroep, &only_combined, &none] {
+            let (pupil, keys) = d.pupil_with_group_keys(&p.id).await.unwrap().unwrap();
+            assert_eq!(Some(pupil), d.pupil_by_id(&p.id).await.unwrap(), "{}", p.las_key);
+            assert_eq!(keys, d.group_keys_of_pupil(&p.id).await.unwrap(), "{}", p.las_key);
+        }
+        let (_, keys) = d.pupil_with_group_keys(&both.id).await.unwrap().unwrap();
+        assert_eq!(keys, ["g5", "koor", "plus"]);
+        assert!(d.pupil_with_group_keys("no-such-pupil").await.unwrap().is_none());
     }
 }
 

@@ -385,7 +385,14 @@ pub async fn authorize(
     if let Err(e) = s.save(&state).await {
         return internal_error(e);
     }
-    if let Err(e) = super::logout::remember_relying_party(&state, &grant.subject, client.id()).await
+    // Only a client with a back-channel logout URI is ever told about "log out everywhere";
+    // remembering the others would grow the user's list by one entry per login for nothing
+    // (and every later login reads and rewrites that whole list). A client that registers a URI
+    // later is told about sessions from then on; the ending of one session still reaches every
+    // client the session itself recorded.
+    if client.registration.backchannel_logout_uri.is_some()
+        && let Err(e) =
+            super::logout::remember_relying_party(&state, &grant.subject, client.id()).await
     {
         return internal_error(e);
     }

@@ -144,16 +144,15 @@ async fn school_on_network(
     reference: &str,
     ip: IpAddr,
 ) -> Result<School, Response> {
-    let school = match state.directory.school_by_instelling_ref(reference).await {
-        Ok(Some(s)) if s.active => s,
+    let (school, ranges) = match state
+        .directory
+        .school_with_ranges_by_instelling_ref(reference)
+        .await
+    {
+        Ok(Some((s, ranges))) if s.active => (s, ranges),
         Ok(_) => return Err(link_not_valid()),
         Err(e) => return Err(internal_error(e)),
     };
-    let ranges = state
-        .directory
-        .ip_ranges(&school.id)
-        .await
-        .map_err(internal_error)?;
     let inside = ranges
         .iter()
         .filter_map(|r| r.network().ok())

@@ -168,20 +168,20 @@ pub async fn load(state: &AppState, headers: &HeaderMap) -> Result<Option<Sessio
         // A pupil's session lasts while the pupil is active at that school and, at home, while
         // the school allows home login.
         Who::Pupil { pupil_id, .. } => {
-            let pupil = state.directory.pupil_by_id(pupil_id).await?;
-            let school = match &data.school_id {
-                Some(id) => state.directory.school_by_id(id).await?,
+            let standing = match &data.school_id {
+                Some(school_id) => {
+                    state
+                        .directory
+                        .pupil_session_state(pupil_id, school_id)
+                        .await?
+                }
                 None => None,
             };
-            match (pupil, school) {
-                (Some(p), Some(s)) => {
-                    p.active
-                        && p.school_id == s.id
-                        && s.active
-                        && (data.context != Context::HomeCode || s.home_login_allowed)
-                }
-                _ => false,
-            }
+            standing.is_some_and(|s| {
+                s.pupil_active
+                    && s.school_active
+                    && (data.context != Context::HomeCode || s.home_login_allowed)
+            })
         }
     };
     if expired || !current {
