@@ -921,3 +921,27 @@ async fn logout_by_post_with_an_xml_signature_ends_the_session_and_a_forged_one_
         "the session has ended"
     );
 }
+
+#[tokio::test]
+async fn idp_initiated_login_from_another_site_is_confirmed_first() {
+    let d = demo();
+    let sp = Sp::new("rekenrijk", false);
+    sp.register(&d, &[]);
+    let mut b = d.finn().await;
+    let start = format!("/saml/start?sp={}", enc(&sp.entity));
+    b.headers
+        .push(("sec-fetch-site".into(), "cross-site".into()));
+    let page = b.get(&start).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        !page.body.contains("SAMLResponse"),
+        "nothing is sent to the SP yet"
+    );
+    assert!(page.body.contains("Een andere website"), "{}", page.body);
+    // The user's own click on openpoort's page is a same-origin navigation.
+    b.headers.clear();
+    b.headers
+        .push(("sec-fetch-site".into(), "same-origin".into()));
+    let (action, _, _) = posted(&b.get(&start).await);
+    assert_eq!(action, sp.acs);
+}

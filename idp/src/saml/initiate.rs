@@ -2,7 +2,7 @@
 //! unsolicited, signed Response to the SP's default AssertionConsumerService.
 
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -10,8 +10,8 @@ use ::metadata::saml::{MAX_RELAY_STATE, NAMEID_PERSISTENT};
 
 use super::{failed, load_sp, refused};
 use crate::server::AppState;
-use crate::web::see_other;
 use crate::web::session;
+use crate::web::{Text, message, see_other, url_encode};
 
 #[derive(Deserialize)]
 pub struct Start {
@@ -48,6 +48,38 @@ pub async fn start(
         },
         None => None,
     };
+    // A login at a third party from a link on another site is confirmed first: a page elsewhere
+    // must not be able to sign the user in to a product without them noticing.
+    if headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|site| site == "cross-site")
+    {
+        let here = format!(
+            "/saml/start?sp={}{}",
+            url_encode(&sp.entity_id),
+            product
+                .as_ref()
+                .map(|p| format!("&product={}", url_encode(&p.id)))
+                .unwrap_or_default()
+        );
+        let label = format!("Verder naar {} / Continue to {}", sp.name, sp.name);
+        return message(
+            StatusCode::OK,
+            "Doorgaan?",
+            Text::new(
+                format!(
+                    "Een andere website wil je aanmelden bij {}. Ga alleen verder als je dat zelf wilde.",
+                    sp.name
+                ),
+                format!(
+                    "Another website wants to sign you in to {}. Only continue if you meant to.",
+                    sp.name
+                ),
+            ),
+            Some((&here, &label)),
+        );
+    }
     let Some(acs) = sp.default_acs() else {
         return refused(
             "Deze toepassing heeft geen adres om het inloggen te ontvangen.",
