@@ -945,3 +945,107 @@ async fn idp_initiated_login_from_another_site_is_confirmed_first() {
     let (action, _, _) = posted(&b.get(&start).await);
     assert_eq!(action, sp.acs);
 }
+
+#[tokio::test]
+async fn markup_in_a_teachers_name_is_escaped_in_the_assertion_and_the_signature_holds() {
+    let d = demo();
+    let sp = Sp::new("rekenrijk", false);
+    // This SP asks for names, and the publisher's policy allows them.
+    let asks = sp.metadata().replace(
+        "</md:SPSSODescriptor>",
+        r#"<md:AttributeConsumingService index="0"><md:ServiceName xml:lang="nl">Rekenrijk</md:ServiceName><md:RequestedAttribute Name="givenName"/><md:RequestedAttribute Name="sn"/></md:AttributeConsumingService></md:SPSSODescriptor>"#,
+    );
+    let file = d.dir.path().join("asks-names.xml");
+    std::fs::write(&file, asks).unwrap();
+    d.cli_ok(&[
+        "sp",
+        "add",
+        "--party",
+        PUBLISHER,
+        "--metadata",
+        file.to_str().unwrap(),
+    ]);
+    for attribute in ["given_name", "family_name"] {
+        d.cli_ok(&[
+            "party",
+            "allow-attribute",
+            "--party",
+            PUBLISHER,
+            "--attribute",
+            attribute,
+        ]);
+    }
+    let (given, family) = (r#"Zoë "Jr" & <Bo>"#, "O'Brien");
+    let out = d.cli_ok(&[
+        "staff",
+        "add",
+        "--school",
+        "99ZZ00",
+        "--email",
+        "zoe@demo.openpoort.nl",
+        "--achternaam",
+        family,
+        "--roepnaam",
+        given,
+        "--role",
+        "leerkracht",
+    ]);
+    let link = out
+        .lines()
+        .find(|l| l.contains("/activeren?token="))
+        .expect("activation link");
+    let link = link[link.find("/activeren").unwrap()..].trim().to_owned();
+    let mut b = d.browser();
+    let password = "Kaasboer-Regenjas-73";
+    let activated = b
+        .submit(
+            &link,
+            &[("password", password), ("password_repeat", password)],
+        )
+        .await;
+    assert_eq!(activated.status, 303, "{}", activated.body);
+    let signed_in = b
+        .submit(
+            "/inloggen",
+            &[("email", "zoe@demo.openpoort.nl"), ("password", password)],
+        )
+        .await;
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+
+    let id = new_id();
+    let (_, xml, _) = posted(
+        &b.get(&sp.redirect(&sp.authn_request(&id, ""), None, false))
+            .await,
+    );
+    assert!(
+        xml.contains("Zoë &quot;Jr&quot; &amp; &lt;Bo&gt;")
+            || xml.contains("Zoë \"Jr\" &amp; &lt;Bo&gt;"),
+        "{xml}"
+    );
+    assert!(xmlsec1_verifies(&xml, &d.idp_certificate().await), "{xml}");
+    let assertion = sp
+        .samael(&d, false)
+        .await
+        .parse_xml_response(&xml, Some(&[id.as_str()]))
+        .unwrap_or_else(|e| panic!("samael refuses: {e:?}"));
+    let values: Vec<(String, Vec<String>)> = assertion
+        .attribute_statements
+        .iter()
+        .flatten()
+        .flat_map(|s| s.attributes.iter())
+        .map(|a| {
+            (
+                a.name.clone().unwrap_or_default(),
+                a.values.iter().filter_map(|v| v.value.clone()).collect(),
+            )
+        })
+        .collect();
+    assert!(
+        values.contains(&("givenName".into(), vec![given.to_owned()])),
+        "{values:?}"
+    );
+    assert!(
+        values.contains(&("sn".into(), vec![family.to_owned()])),
+        "{values:?}"
+    );
+}
