@@ -247,11 +247,21 @@ impl Page {
 
 impl Browser {
     pub fn new(base: &str) -> Browser {
-        Browser {
-            http: reqwest::Client::builder()
+        Browser::with_client(
+            base,
+            reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("HTTP client"),
+        )
+    }
+
+    /// A browser with no cookies over an existing client. Building a client loads the system's
+    /// trust store (native-tls), which costs far more than a request; a load tool that wants a
+    /// fresh browser per flow shares one client instead.
+    pub fn with_client(base: &str, http: reqwest::Client) -> Browser {
+        Browser {
+            http,
             base: base.trim_end_matches('/').to_owned(),
             cookies: Default::default(),
             headers: Vec::new(),

@@ -78,13 +78,21 @@ async fn main() {
         .await;
     assert_eq!(r.status, 303, "demo login failed: {}", r.body);
 
+    // A new browser per login, connection included: a teacher's first request. The client is
+    // shared but keeps no idle connections, so each login opens its own; building a client per
+    // login instead would measure loading the system's trust store (it capped the tool at about
+    // 20 logins/s).
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("HTTP client");
     let load = run_load(&base, logins, concurrency, {
         let base = base.clone();
         move |b| {
-            let base = base.clone();
+            let (base, http) = (base.clone(), http.clone());
             async move {
-                // A new browser per login, connection included: a teacher's first request.
-                let mut fresh = Browser::new(&base);
+                let mut fresh = Browser::with_client(&base, http);
                 let r = fresh
                     .submit("/inloggen", &[("email", EMAIL), ("password", PASSWORD)])
                     .await;
