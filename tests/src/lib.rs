@@ -430,7 +430,7 @@ impl Page {
     pub fn link_to(&self, label: &str) -> Option<String> {
         let at = self.body.find(&format!("\">{label}"))?;
         let start = self.body[..at].rfind("href=\"")? + 6;
-        Some(self.body[start..at].replace("&amp;", "&"))
+        Some(unescape(&self.body[start..at]))
     }
 
     /// The index of the form that contains `marker` (a button label, an attribute).
@@ -438,6 +438,43 @@ impl Page {
         let at = self.body.find(marker)?;
         self.body[..at].matches("<form").count().checked_sub(1)
     }
+}
+
+/// What a browser makes of an HTML attribute value.
+pub fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let Some(end) = rest.find(';') else { break };
+        let entity = &rest[1..end];
+        let c = match entity {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            _ => entity
+                .strip_prefix("#x")
+                .or_else(|| entity.strip_prefix("#X"))
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
+                .and_then(char::from_u32),
+        };
+        match c {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The pupil shortcut path (`/s/{INSTELLING_REF}`) from `openpoort demo`'s welcome text.
@@ -545,4 +582,40 @@ where
     load.elapsed = start.elapsed();
     load.latencies.sort();
     load
+}
+
+/// A fresh RSA-2048 key and a self-signed certificate for it (30 days), as a SAML service
+/// provider or a test IdP holds them.
+pub fn self_signed(
+    cn: &str,
+) -> (
+    openssl::pkey::PKey<openssl::pkey::Private>,
+    openssl::x509::X509,
+) {
+    use openssl::asn1::Asn1Time;
+    use openssl::bn::BigNum;
+    use openssl::hash::MessageDigest;
+    use openssl::pkey::PKey;
+    use openssl::rsa::Rsa;
+    use openssl::x509::{X509, X509NameBuilder};
+    let key = PKey::from_rsa(Rsa::generate(2048).expect("RSA key")).expect("key");
+    let mut name = X509NameBuilder::new().expect("name");
+    name.append_entry_by_text("CN", cn).expect("CN");
+    let name = name.build();
+    let mut b = X509::builder().expect("certificate");
+    b.set_version(2).expect("version");
+    let serial = BigNum::from_u32(1)
+        .and_then(|n| n.to_asn1_integer())
+        .expect("serial");
+    b.set_serial_number(&serial).expect("serial");
+    b.set_subject_name(&name).expect("subject");
+    b.set_issuer_name(&name).expect("issuer");
+    b.set_pubkey(&key).expect("public key");
+    b.set_not_before(&Asn1Time::days_from_now(0).expect("now"))
+        .expect("not before");
+    b.set_not_after(&Asn1Time::days_from_now(30).expect("later"))
+        .expect("not after");
+    b.sign(&key, MessageDigest::sha256())
+        .expect("self-signature");
+    (key, b.build())
 }

@@ -30,7 +30,7 @@ use openidconnect::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use openpoort_e2e::{Browser, Page, Server, openpoort, run, text};
+use openpoort_e2e::{Browser, Page, Server, openpoort, run, text, unescape};
 
 const BRAM: &str = "bram.jansen@demo.openpoort.nl";
 const BRAM_PASSWORD: &str = "Fiets-Molen-Tulp-42";
@@ -357,43 +357,6 @@ impl Demo {
 
 // ---------------------------------------------------------------------------------------------
 // The user's side: a browser.
-
-/// What a browser makes of an HTML attribute value.
-fn unescape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        rest = &rest[i..];
-        let Some(end) = rest.find(';') else { break };
-        let entity = &rest[1..end];
-        let c = match entity {
-            "amp" => Some('&'),
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "quot" => Some('"'),
-            "apos" => Some('\''),
-            _ => entity
-                .strip_prefix("#x")
-                .or_else(|| entity.strip_prefix("#X"))
-                .and_then(|h| u32::from_str_radix(h, 16).ok())
-                .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
-                .and_then(char::from_u32),
-        };
-        match c {
-            Some(c) => {
-                out.push(c);
-                rest = &rest[end + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
 
 /// The href of the link whose text starts with `label`, as a browser would follow it.
 fn link(page: &Page, label: &str) -> String {

@@ -12,18 +12,17 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use flate2::Compression;
 use flate2::write::DeflateEncoder;
-use openssl::asn1::Asn1Time;
-use openssl::bn::BigNum;
 use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Private};
-use openssl::rsa::Rsa;
-use openssl::x509::{X509, X509NameBuilder};
+use openssl::x509::X509;
 
-use openpoort_e2e::{Browser, Page, Server, demo_pupil_login, demo_shortcut, openpoort, run, text};
+use openpoort_e2e::{
+    Browser, Page, Server, demo_pupil_login, demo_shortcut, openpoort, run, self_signed, text,
+    unescape,
+};
 
 const PUBLIC: &str = "http://openpoort.test";
 const PUBLISHER: &str = "demo-uitgeverij";
-const NS_DS: &str = "http://www.w3.org/2000/09/xmldsig#";
 
 struct Demo {
     dir: tempfile::TempDir,
@@ -85,26 +84,6 @@ impl Demo {
     }
 }
 
-fn key_and_cert(cn: &str) -> (PKey<Private>, X509) {
-    let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
-    let mut name = X509NameBuilder::new().unwrap();
-    name.append_entry_by_text("CN", cn).unwrap();
-    let name = name.build();
-    let mut b = X509::builder().unwrap();
-    b.set_version(2).unwrap();
-    b.set_serial_number(&BigNum::from_u32(7).unwrap().to_asn1_integer().unwrap())
-        .unwrap();
-    b.set_subject_name(&name).unwrap();
-    b.set_issuer_name(&name).unwrap();
-    b.set_pubkey(&key).unwrap();
-    b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
-        .unwrap();
-    b.set_not_after(&Asn1Time::days_from_now(30).unwrap())
-        .unwrap();
-    b.sign(&key, MessageDigest::sha256()).unwrap();
-    (key, b.build())
-}
-
 /// A service provider of the demo publisher, as its metadata describes it.
 struct Sp {
     entity: String,
@@ -116,7 +95,7 @@ struct Sp {
 
 impl Sp {
     fn new(name: &str, signs_requests: bool) -> Sp {
-        let (key, cert) = key_and_cert(name);
+        let (key, cert) = self_signed(name);
         Sp {
             entity: format!("https://{name}.example/saml"),
             acs: format!("http://127.0.0.1:9/{name}/acs"),
@@ -250,45 +229,6 @@ fn posted(page: &Page) -> (String, String, Option<String>) {
     )
 }
 
-/// HTML character references as askama writes them (named and numeric) back to text.
-fn unescape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(at) = rest.find('&') {
-        out.push_str(&rest[..at]);
-        let tail = &rest[at..];
-        let Some(end) = tail.find(';') else {
-            out.push_str(tail);
-            return out;
-        };
-        let entity = &tail[1..end];
-        let c = match entity {
-            "amp" => Some('&'),
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "quot" => Some('"'),
-            "apos" => Some('\''),
-            e if e.starts_with("#x") => u32::from_str_radix(&e[2..], 16)
-                .ok()
-                .and_then(char::from_u32),
-            e if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
-            _ => None,
-        };
-        match c {
-            Some(c) => {
-                out.push(c);
-                rest = &tail[end + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = &tail[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 /// The `xmlsec1` command's verdict on `xml`, trusting only `cert`.
 fn xmlsec1_verifies(xml: &str, cert: &X509) -> bool {
     let dir = tempfile::tempdir().unwrap();
@@ -418,7 +358,6 @@ async fn idp_metadata_is_signed_and_lists_current_and_next_certificates() {
     assert!(xml.contains("nameid-format:persistent</md:NameIDFormat>"));
     assert!(xml.contains("nameid-format:transient</md:NameIDFormat>"));
     assert!(xml.contains(&format!("<{}", "md:SingleLogoutService")));
-    let _ = NS_DS;
 }
 
 #[tokio::test]

@@ -516,6 +516,15 @@ pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<
 }
 
 /// A JSON answer; never cached, since answers may carry a secret.
+/// `201 Created` with the new resource's address (`path` below [`PREFIX`]) in `Location`.
+pub fn created(state: &AppState, path: &str, body: Value) -> Response {
+    let mut response = json_answer(StatusCode::CREATED, body);
+    if let Ok(location) = format!("{}{PREFIX}{path}", state.web.public_url).parse() {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
 pub fn json_answer(status: StatusCode, body: Value) -> Response {
     let mut r = (status, axum::Json(body)).into_response();
     r.headers_mut()

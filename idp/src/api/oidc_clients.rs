@@ -11,7 +11,7 @@ use metadata::client::ClientRegistration;
 use metadata::scopes::ADMIN_SCOPE;
 use serde_json::{Map, Value, json};
 
-use super::{Admin, ApiError, Endpoint, Problem, endpoint, json_answer, read_body};
+use super::{Admin, ApiError, Endpoint, Problem, created, endpoint, json_answer, read_body};
 use crate::clients;
 use crate::server::AppState;
 
@@ -206,20 +206,11 @@ async fn create(
         &admin.actor,
     )
     .await?;
-    let mut response = json_answer(StatusCode::CREATED, answer(&registration, secret));
-    if let Ok(location) = format!(
-        "{}{}/oidc-clients/{}",
-        state.web.public_url,
-        super::PREFIX,
-        registration.client_id
-    )
-    .parse()
-    {
-        response
-            .headers_mut()
-            .insert(axum::http::header::LOCATION, location);
-    }
-    Ok(response)
+    Ok(created(
+        &state,
+        &format!("/oidc-clients/{}", registration.client_id),
+        answer(&registration, secret),
+    ))
 }
 
 async fn show(

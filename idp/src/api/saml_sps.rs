@@ -12,7 +12,7 @@ use metadata::saml::sp::SpSettings;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Admin, ApiError, Endpoint, Problem, endpoint, json_answer, read_body};
+use super::{Admin, ApiError, Endpoint, Problem, created, endpoint, json_answer, read_body};
 use crate::saml::registry::{self, RegistryError};
 use crate::server::AppState;
 
@@ -35,9 +35,8 @@ impl From<RegistryError> for ApiError {
             RegistryError::Directory(d) => d.into(),
             RegistryError::Stored(..) => ApiError::internal(e),
             other => {
-                let text = other.to_string();
-                let (nl, en) = text.split_once(" / ").unwrap_or((&text, &text));
-                ApiError::new(Problem::Validation, nl.to_owned(), en.to_owned())
+                let (nl, en) = other.texts();
+                ApiError::new(Problem::Validation, nl, en)
             }
         }
     }
@@ -135,23 +134,11 @@ async fn create(
         &admin.actor,
     )
     .await?;
-    let mut response = json_answer(
-        StatusCode::CREATED,
+    Ok(created(
+        &state,
+        &format!("/saml-sps/{}", crate::web::url_encode(&sp.entity_id)),
         answer(&stored(&state, &sp.entity_id).await?)?,
-    );
-    let encoded: String = url::form_urlencoded::byte_serialize(sp.entity_id.as_bytes()).collect();
-    if let Ok(location) = format!(
-        "{}{}/saml-sps/{encoded}",
-        state.web.public_url,
-        super::PREFIX
-    )
-    .parse()
-    {
-        response
-            .headers_mut()
-            .insert(axum::http::header::LOCATION, location);
-    }
-    Ok(response)
+    ))
 }
 
 async fn show(

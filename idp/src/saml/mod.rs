@@ -25,6 +25,7 @@ use ::metadata::saml::{SamlError, ServiceProvider};
 use certs::Algorithm;
 
 use crate::server::AppState;
+use crate::state::StateStore;
 use crate::web::{Text, message, page};
 
 pub fn routes() -> Router<AppState> {
@@ -226,10 +227,45 @@ pub struct Pending {
     pub stale_sid: Option<String>,
 }
 
-pub const PENDING_TTL: std::time::Duration = std::time::Duration::from_secs(900);
+const PENDING_TTL: std::time::Duration = std::time::Duration::from_secs(900);
 
-pub fn pending_key(id: &str) -> String {
+fn pending_key(id: &str) -> String {
     format!("saml:pending:{}", crate::web::sha256_hex(id))
+}
+
+/// Keeps a request for its same-site continuation or until the user has signed in, under `id`
+/// (a new random one when `None`); returns the id for the continuation URL.
+pub async fn park<T: Serialize>(
+    state: &AppState,
+    value: &T,
+    id: Option<&str>,
+) -> Result<String, FlowError> {
+    let id = id.map_or_else(crate::web::random_token, str::to_owned);
+    state
+        .state
+        .put(&pending_key(&id), &serde_json::to_vec(value)?, PENDING_TTL)
+        .await?;
+    Ok(id)
+}
+
+/// A parked request, taken (single use) or only read; `None` when expired or unreadable.
+pub async fn parked<T: for<'de> Deserialize<'de>>(
+    state: &AppState,
+    id: &str,
+    take: bool,
+) -> Result<Option<T>, FlowError> {
+    let raw = if take {
+        state.state.take(&pending_key(id)).await?
+    } else {
+        state.state.get(&pending_key(id)).await?
+    };
+    Ok(raw.and_then(|v| serde_json::from_slice(&v).ok()))
+}
+
+/// Forgets a parked request once it has been answered.
+pub async fn unpark(state: &AppState, id: &str) -> Result<(), FlowError> {
+    state.state.delete(&pending_key(id)).await?;
+    Ok(())
 }
 
 /// Answers a request at the SP's ACS with a status (no assertion), signed.

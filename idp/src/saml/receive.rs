@@ -8,6 +8,7 @@ use ::metadata::saml::{SamlError, ServiceProvider, SpRequest, binding, sign};
 
 use super::{FlowError, load_sp};
 use crate::server::AppState;
+use crate::state::StateStore;
 
 /// Why a request is not taken further.
 pub enum Refusal {
@@ -115,5 +116,45 @@ pub async fn post<T: SpRequest>(
         request,
         sp,
         relay_state,
+    })
+}
+
+/// How old a request may be. Browsers deliver it within seconds; a request held back longer is
+/// more likely a replay than a slow network.
+const MAX_REQUEST_AGE: i64 = 600;
+
+pub enum Freshness {
+    Fresh,
+    /// Dated too long ago, or in the future beyond the allowed clock skew.
+    Expired,
+    /// Its ID came from this SP before.
+    Replayed,
+}
+
+/// Whether a request of `kind` (`request`, `logout`) may still be answered: dated within the
+/// window, and its ID never seen from this SP before. IDs are remembered in the short-lived store
+/// (so across nodes with Redis) for as long as the request could still be fresh.
+pub async fn freshness(
+    state: &AppState,
+    kind: &str,
+    sp: &ServiceProvider,
+    id: &str,
+    issue_instant: i64,
+) -> Result<Freshness, FlowError> {
+    let now = crate::app::unix_now();
+    let skew = i64::from(state.web.saml.clock_skew_seconds);
+    if issue_instant > now + skew || now - issue_instant > MAX_REQUEST_AGE + skew {
+        return Ok(Freshness::Expired);
+    }
+    let key = format!(
+        "saml:{kind}-id:{}",
+        crate::web::sha256_hex(&format!("{}\n{id}", sp.entity_id))
+    );
+    let ttl = std::time::Duration::from_secs((MAX_REQUEST_AGE + 2 * skew) as u64);
+    Ok(if state.state.put_if_absent(&key, b"1", ttl).await? {
+        Freshness::Fresh
+    } else {
+        tracing::warn!(sp = %sp.entity_id, kind, "SAML request ID used twice; refused");
+        Freshness::Replayed
     })
 }

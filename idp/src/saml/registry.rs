@@ -9,28 +9,88 @@ use ::metadata::saml::sp::{ServiceProvider, SpSettings, from_metadata};
 use directory::saml_sps::StoredSp;
 use directory::{Actor, Directory, DirectoryError};
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum RegistryError {
-    #[error(
-        "metadata van {url} ophalen mislukt: {reason} / fetching metadata from {url} failed: {reason}"
-    )]
-    Fetch { url: String, reason: String },
-    #[error("de metadata is niet bruikbaar: {0} / the metadata cannot be used: {0}")]
-    Metadata(#[from] SamlError),
-    #[error("{0}")]
-    Directory(#[from] DirectoryError),
-    #[error(
-        "de metadata op {url} beschrijft nu {found} in plaats van {expected}; registreer die dienst apart / the metadata at {url} now describes {found} instead of {expected}; register that service separately"
-    )]
+    Fetch {
+        url: String,
+        reason: String,
+    },
+    Metadata(SamlError),
+    Directory(DirectoryError),
     EntityChanged {
         url: String,
         expected: String,
         found: String,
     },
-    #[error(
-        "opgeslagen registratie van {0} is onleesbaar: {1} / stored registration of {0} does not parse: {1}"
-    )]
+    /// A stored registration that no longer parses: openpoort's fault, not the operator's.
     Stored(String, String),
+}
+
+impl RegistryError {
+    /// The message in Dutch and in English: the command line prints both, the admin API puts
+    /// them in `detail` and `detail_en`.
+    pub fn texts(&self) -> (String, String) {
+        match self {
+            RegistryError::Fetch { url, reason } => (
+                format!("metadata van {url} ophalen mislukt: {reason}"),
+                format!("fetching metadata from {url} failed: {reason}"),
+            ),
+            RegistryError::Metadata(e) => (
+                format!("de metadata is niet bruikbaar: {e}"),
+                format!("the metadata cannot be used: {e}"),
+            ),
+            RegistryError::Directory(e) => (e.to_string(), e.to_string()),
+            RegistryError::EntityChanged {
+                url,
+                expected,
+                found,
+            } => (
+                format!(
+                    "de metadata op {url} beschrijft nu {found} in plaats van {expected}; registreer die dienst apart"
+                ),
+                format!(
+                    "the metadata at {url} now describes {found} instead of {expected}; register that service separately"
+                ),
+            ),
+            RegistryError::Stored(entity, e) => (
+                format!("opgeslagen registratie van {entity} is onleesbaar: {e}"),
+                format!("stored registration of {entity} does not parse: {e}"),
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for RegistryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let RegistryError::Directory(e) = self {
+            // Register errors are already in both languages.
+            return e.fmt(f);
+        }
+        let (nl, en) = self.texts();
+        write!(f, "{nl} / {en}")
+    }
+}
+
+impl std::error::Error for RegistryError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RegistryError::Metadata(e) => Some(e),
+            RegistryError::Directory(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<SamlError> for RegistryError {
+    fn from(e: SamlError) -> Self {
+        RegistryError::Metadata(e)
+    }
+}
+
+impl From<DirectoryError> for RegistryError {
+    fn from(e: DirectoryError) -> Self {
+        RegistryError::Directory(e)
+    }
 }
 
 /// Fetches metadata over HTTP(S) with the metadata size limit; redirects are not followed (the

@@ -10,17 +10,13 @@ use ::metadata::saml::logout::{LogoutRequest, logout_response};
 use ::metadata::saml::sp::Binding;
 use ::metadata::saml::{SIG_RSA_SHA256, STATUS_SUCCESS, SamlError, ServiceProvider, binding};
 
-use super::receive::{self, Refusal};
+use super::receive::{self, Freshness, Refusal};
 use super::{
-    Outgoing, PENDING_TTL, entity_id, failed, load_sp, pending_key, post_page, refused, signer,
-    slo_url,
+    Outgoing, entity_id, failed, load_sp, park, parked, post_page, refused, signer, slo_url,
 };
 use crate::server::AppState;
-use crate::state::StateStore;
 use crate::web::session;
-use crate::web::{Text, message, random_token, see_other, sha256_hex, url_encode};
-
-const MAX_REQUEST_AGE: i64 = 600;
+use crate::web::{Text, message, see_other, url_encode};
 
 fn unreadable(e: &SamlError) -> Response {
     tracing::info!(error = %e, "SAML logout request refused");
@@ -103,19 +99,14 @@ pub async fn post_binding(State(state): State<AppState>, Form(form): Form<PostFo
     if let Err(response) = validate(&state, &r.sp, &r.request, r.relay_state.as_deref()).await {
         return response;
     }
-    let id = random_token();
     let pending = PendingLogout {
         sp: r.sp.entity_id.clone(),
         request_id: r.request.id,
         session_indexes: r.request.session_indexes,
         relay_state: r.relay_state,
     };
-    let stored = match serde_json::to_vec(&pending) {
-        Ok(v) => state.state.put(&pending_key(&id), &v, PENDING_TTL).await,
-        Err(e) => return failed(e),
-    };
-    match stored {
-        Ok(()) => see_other(&format!("/saml/slo/verder?id={id}"), HeaderMap::new()),
+    match park(&state, &pending, None).await {
+        Ok(id) => see_other(&format!("/saml/slo/verder?id={id}"), HeaderMap::new()),
         Err(e) => failed(e),
     }
 }
@@ -130,8 +121,8 @@ pub async fn resume(
     headers: HeaderMap,
     Query(q): Query<Resume>,
 ) -> Response {
-    let pending: Option<PendingLogout> = match state.state.take(&pending_key(&q.id)).await {
-        Ok(v) => v.and_then(|v| serde_json::from_slice(&v).ok()),
+    let pending: Option<PendingLogout> = match parked(&state, &q.id, true).await {
+        Ok(p) => p,
         Err(e) => return failed(e),
     };
     let Some(p) = pending else {
@@ -162,8 +153,6 @@ async fn validate(
     request: &LogoutRequest,
     relay_state: Option<&str>,
 ) -> Result<(), Response> {
-    let now = crate::app::unix_now();
-    let skew = i64::from(state.web.saml.clock_skew_seconds);
     if request
         .destination
         .as_deref()
@@ -173,23 +162,20 @@ async fn validate(
             "Destination is not this endpoint",
         )));
     }
-    if request.issue_instant > now + skew
-        || now - request.issue_instant > MAX_REQUEST_AGE + skew
-        || request.not_on_or_after.is_some_and(|t| t + skew <= now)
+    let skew = i64::from(state.web.saml.clock_skew_seconds);
+    if request
+        .not_on_or_after
+        .is_some_and(|t| t + skew <= crate::app::unix_now())
     {
         return Err(unreadable(&SamlError::invalid("expired")));
     }
     if relay_state.is_some_and(|r| r.len() > ::metadata::saml::MAX_RELAY_STATE) {
         return Err(unreadable(&SamlError::invalid("RelayState over 80 bytes")));
     }
-    let key = format!(
-        "saml:logout-id:{}",
-        sha256_hex(&format!("{}\n{}", sp.entity_id, request.id))
-    );
-    let ttl = std::time::Duration::from_secs((MAX_REQUEST_AGE + 2 * skew) as u64);
-    match state.state.put_if_absent(&key, b"1", ttl).await {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(unreadable(&SamlError::invalid("request ID used twice"))),
+    match receive::freshness(state, "logout", sp, &request.id, request.issue_instant).await {
+        Ok(Freshness::Fresh) => Ok(()),
+        Ok(Freshness::Expired) => Err(unreadable(&SamlError::invalid("expired"))),
+        Ok(Freshness::Replayed) => Err(unreadable(&SamlError::invalid("request ID used twice"))),
         Err(e) => Err(failed(e)),
     }
 }

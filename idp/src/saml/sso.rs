@@ -13,19 +13,14 @@ use ::metadata::saml::{
 };
 use broker::{Context, Decision, ReleaseRequest};
 
-use super::receive::{self, Received, Refusal};
+use super::receive::{self, Freshness, Received, Refusal};
 use super::{
-    Outgoing, PENDING_TTL, Pending, entity_id, failed, load_sp, pending_key, post_page, refused,
-    signer, sso_url, status_to_sp,
+    Outgoing, Pending, entity_id, failed, load_sp, park, parked, post_page, refused, signer,
+    sso_url, status_to_sp, unpark,
 };
 use crate::server::AppState;
-use crate::state::StateStore;
 use crate::web::session::{self, Session};
-use crate::web::{Text, random_token, see_other, sha256_hex, url_encode};
-
-/// How old an AuthnRequest may be. Browsers deliver it within seconds; a request held back
-/// longer is more likely a replay than a slow network.
-const MAX_REQUEST_AGE: i64 = 600;
+use crate::web::{Text, see_other, sha256_hex, url_encode};
 
 /// Why a request is refused, for the page and the log. The SP never hears of these: it is not
 /// (yet) proven who sent the request, or where an answer could safely go.
@@ -154,10 +149,6 @@ fn name_id_format(sp: &ServiceProvider, asked: Option<&str>) -> Option<&'static 
     }
 }
 
-fn replay_key(issuer: &str, id: &str) -> String {
-    format!("saml:request-id:{}", sha256_hex(&format!("{issuer}\n{id}")))
-}
-
 /// The checks that make a request answerable: its ACS is in the metadata, it is addressed to
 /// this endpoint, it is fresh and new, and its RelayState fits.
 async fn validate(
@@ -192,29 +183,21 @@ async fn validate(
             "This login request is addressed elsewhere (Destination).",
         ));
     }
-    let now = crate::app::unix_now();
-    let skew = i64::from(state.web.saml.clock_skew_seconds);
-    if request.issue_instant > now + skew || now - request.issue_instant > MAX_REQUEST_AGE + skew {
-        return Err(refused(
-            "Dit inlogverzoek is verlopen of komt uit de toekomst; controleer de klok van de toepassing en probeer het opnieuw.",
-            "This login request has expired or comes from the future; check the application's clock and try again.",
-        ));
-    }
     if relay_state.is_some_and(|r| r.len() > ::metadata::saml::MAX_RELAY_STATE) {
         return Err(refused(
             "De RelayState van dit verzoek is langer dan de 80 bytes die SAML toestaat.",
             "This request's RelayState is longer than the 80 bytes SAML allows.",
         ));
     }
-    let ttl = std::time::Duration::from_secs((MAX_REQUEST_AGE + 2 * skew) as u64);
-    match state
-        .state
-        .put_if_absent(&replay_key(&sp.entity_id, &request.id), b"1", ttl)
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => {
-            tracing::warn!(sp = %sp.entity_id, "SAML AuthnRequest ID used twice; refused");
+    match receive::freshness(state, "request", sp, &request.id, request.issue_instant).await {
+        Ok(Freshness::Fresh) => {}
+        Ok(Freshness::Expired) => {
+            return Err(refused(
+                "Dit inlogverzoek is verlopen of komt uit de toekomst; controleer de klok van de toepassing en probeer het opnieuw.",
+                "This login request has expired or comes from the future; check the application's clock and try again.",
+            ));
+        }
+        Ok(Freshness::Replayed) => {
             return Err(refused(
                 "Dit inlogverzoek is al eens gebruikt. Start het inloggen opnieuw vanuit de toepassing.",
                 "This login request has been used before. Start the login again from the application.",
@@ -245,27 +228,10 @@ async fn validate(
         force_authn: request.force_authn,
         is_passive: request.is_passive,
         name_id_format: format.to_owned(),
-        created_at: now,
+        created_at: crate::app::unix_now(),
         login_asked: false,
         stale_sid: None,
     })
-}
-
-async fn park(
-    state: &AppState,
-    pending: &Pending,
-    id: Option<&str>,
-) -> Result<String, super::FlowError> {
-    let id = id.map(str::to_owned).unwrap_or_else(random_token);
-    state
-        .state
-        .put(
-            &pending_key(&id),
-            &serde_json::to_vec(pending)?,
-            PENDING_TTL,
-        )
-        .await?;
-    Ok(id)
 }
 
 #[derive(Deserialize)]
@@ -278,8 +244,8 @@ pub async fn resume(
     headers: HeaderMap,
     Query(q): Query<Resume>,
 ) -> Response {
-    let pending: Option<Pending> = match state.state.get(&pending_key(&q.id)).await {
-        Ok(v) => v.and_then(|v| serde_json::from_slice(&v).ok()),
+    let pending: Option<Pending> = match parked(&state, &q.id, false).await {
+        Ok(p) => p,
         Err(e) => return failed(e),
     };
     let Some(pending) = pending else {
@@ -352,7 +318,7 @@ async fn continue_flow(
     }
     let s = s.expect("checked above");
     if let Some(id) = parked
-        && let Err(e) = state.state.delete(&pending_key(id)).await
+        && let Err(e) = unpark(state, id).await
     {
         return failed(e);
     }

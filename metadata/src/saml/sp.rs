@@ -431,18 +431,16 @@ pub fn from_metadata(
             })
         })
         .collect::<Result<Vec<_>, SamlError>>()?;
-    let display = descriptor
+    // The SP's own name for users: its mdui:DisplayName, else its organisation's, Dutch first.
+    let names: Vec<&Element> = descriptor
         .descendants("urn:oasis:names:tc:SAML:metadata:ui", "DisplayName")
         .into_iter()
         .chain(descriptor.descendants(NS_METADATA, "OrganizationDisplayName"))
+        .collect();
+    let display = names
+        .iter()
         .find(|d| d.attr_ns("http://www.w3.org/XML/1998/namespace", "lang") == Some("nl"))
-        .or_else(|| {
-            descriptor
-                .descendants("urn:oasis:names:tc:SAML:metadata:ui", "DisplayName")
-                .into_iter()
-                .chain(descriptor.descendants(NS_METADATA, "OrganizationDisplayName"))
-                .next()
-        })
+        .or(names.first())
         .map(|d| d.trimmed_text().to_owned())
         .filter(|n| !n.is_empty());
     let valid_until = descriptor

@@ -20,14 +20,8 @@ use metadata::saml::binding::encode_redirect;
 use metadata::saml::response::{AssertionParams, success_response};
 use metadata::saml::sign::XmlSigner;
 use openpoort_e2e::{
-    Browser, Server, demo_pupil_login, demo_shortcut, openpoort, run, run_load, text,
+    Browser, Server, demo_pupil_login, demo_shortcut, openpoort, run, run_load, self_signed, text,
 };
-use openssl::asn1::Asn1Time;
-use openssl::bn::BigNum;
-use openssl::hash::MessageDigest;
-use openssl::pkey::PKey;
-use openssl::rsa::Rsa;
-use openssl::x509::{X509, X509NameBuilder};
 
 const ENTITY: &str = "https://bench-sp.example/saml";
 const ACS: &str = "http://127.0.0.1:9/bench/acs";
@@ -84,23 +78,8 @@ async fn flow(b: &mut Browser, shortcut: &str) -> Option<()> {
 /// Responses like the server's (a pupil's attributes, a fresh key of the same kind) signed as
 /// fast as every core can for `span`: the ceiling the flows are compared with.
 fn signing_rate(span: Duration) -> (f64, usize) {
-    let key = PKey::from_rsa(Rsa::generate(2048).expect("RSA key")).expect("key");
-    let mut name = X509NameBuilder::new().expect("name");
-    name.append_entry_by_text("CN", "bench").expect("CN");
-    let name = name.build();
-    let mut cert = X509::builder().expect("cert");
-    cert.set_version(2).expect("version");
-    cert.set_serial_number(&BigNum::from_u32(1).unwrap().to_asn1_integer().unwrap())
-        .expect("serial");
-    cert.set_subject_name(&name).expect("subject");
-    cert.set_issuer_name(&name).expect("issuer");
-    cert.set_pubkey(&key).expect("pubkey");
-    cert.set_not_before(&Asn1Time::days_from_now(0).unwrap())
-        .expect("not before");
-    cert.set_not_after(&Asn1Time::days_from_now(1).unwrap())
-        .expect("not after");
-    cert.sign(&key, MessageDigest::sha256()).expect("sign cert");
-    let pem = String::from_utf8(cert.build().to_pem().expect("PEM")).expect("UTF-8");
+    let (key, cert) = self_signed("bench");
+    let pem = String::from_utf8(cert.to_pem().expect("PEM")).expect("UTF-8");
     let signer = Arc::new(XmlSigner::new(&key, &pem).expect("signer"));
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let count = Arc::new(AtomicU64::new(0));
