@@ -988,3 +988,47 @@ async fn markup_in_a_teachers_name_is_escaped_in_the_assertion_and_the_signature
         "{values:?}"
     );
 }
+
+#[tokio::test]
+async fn logout_of_an_sp_without_a_logout_endpoint_ends_the_session_and_clears_the_cookie() {
+    let d = demo();
+    let sp = Sp::new("rekenrijk", false);
+    // Metadata without a SingleLogoutService.
+    let metadata = sp.metadata().replace(
+        r#"<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="http://127.0.0.1:9/slo"/>"#,
+        "",
+    );
+    let file = d.dir.path().join("no-slo.xml");
+    std::fs::write(&file, metadata).unwrap();
+    d.cli_ok(&[
+        "sp",
+        "add",
+        "--party",
+        PUBLISHER,
+        "--metadata",
+        file.to_str().unwrap(),
+    ]);
+    let mut b = d.finn().await;
+    let id = new_id();
+    let logout = format!(
+        r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id}" Version="2.0" IssueInstant="{}"><saml:Issuer>{}</saml:Issuer><saml:NameID>x</saml:NameID></samlp:LogoutRequest>"#,
+        xs_now(),
+        sp.entity
+    );
+    let page = b
+        .get(
+            &sp.redirect(&logout, None, true)
+                .replace("/saml/sso?", "/saml/slo?"),
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Je bent uitgelogd"));
+    assert!(
+        page.set_cookies()
+            .iter()
+            .any(|c| c.starts_with("openpoort=;") && c.contains("Max-Age=0")),
+        "{:?}",
+        page.set_cookies()
+    );
+    assert_eq!(b.get("/").await.location(), Some("/inloggen"));
+}

@@ -208,12 +208,14 @@ async fn act(
     }
     let cleared = session::clear_cookie(&state.web);
     let Some(endpoint) = sp.slo_endpoint() else {
-        return message(
+        let mut done = message(
             StatusCode::OK,
             "Uitgelogd",
             Text::new("Je bent uitgelogd.", "You are logged out."),
             Some(("/", "Naar het portaal / To the portal")),
         );
+        done.headers_mut().extend(cleared);
+        return done;
     };
     let destination = endpoint
         .response_location
