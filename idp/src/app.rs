@@ -189,6 +189,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, AppError> {
         mailer: mailer(config)?,
         web: Arc::new(WebConfig::from_config(config)),
         api: Arc::new(crate::api::ApiConfig::from_config(config)),
+        saml_signer: Arc::default(),
     })
 }
 

@@ -36,6 +36,9 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// The operator's outage notice, refreshed from the register every few seconds.
     pub outage: Arc<std::sync::RwLock<Option<String>>>,
+    /// The SAML signer of the current RS256 key, by key id: making one decodes the key into
+    /// xmlsec, which costs more than the signature, so it is made once per key.
+    pub saml_signer: Arc<std::sync::Mutex<Option<(String, metadata::saml::sign::XmlSigner)>>>,
 }
 
 pub fn router(state: AppState) -> Router {

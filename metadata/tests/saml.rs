@@ -117,6 +117,64 @@ fn signed_assertion_verifies_with_the_xmlsec1_command() {
 }
 
 #[test]
+fn signer_with_its_key_kept_loaded_signs_exactly_as_samael_does() {
+    // PKCS#1 v1.5 signatures are deterministic: the same document and key must give the same
+    // bytes whether the key is decoded per signature (samael) or kept loaded (XmlSigner).
+    use samael::crypto::{Crypto, CryptoProvider};
+    let (key, cert) = key_and_cert("openpoort test idp");
+    let signer = XmlSigner::new(&key, &String::from_utf8(cert.to_pem().unwrap()).unwrap()).unwrap();
+    let unsigned = format!(
+        r#"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_r1" Version="2.0">{}<samlp:Status/></samlp:Response>"#,
+        signer.template("_r1")
+    );
+    let ours = signer.sign(&unsigned).unwrap();
+    let samaels = Crypto::sign_xml(&unsigned, &key.private_key_to_der().unwrap()).unwrap();
+    assert_eq!(ours, samaels);
+    assert!(xmlsec1_verifies(
+        &ours,
+        &cert,
+        "urn:oasis:names:tc:SAML:2.0:protocol:Response"
+    ));
+}
+
+#[test]
+fn one_signer_shared_by_threads_signs_every_response_validly() {
+    let (signer, cert) = signer();
+    let signed: Vec<String> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..4)
+            .map(|i| {
+                let signer = &signer;
+                scope.spawn(move || {
+                    (0..25)
+                        .map(|j| {
+                            success_response(&params(&format!("p{i}-{j}"), &[]), signer, true, None)
+                                .unwrap()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    assert_eq!(signed.len(), 100);
+    for xml in signed.iter().step_by(9) {
+        assert!(xmlsec1_verifies(
+            xml,
+            &cert,
+            "urn:oasis:names:tc:SAML:2.0:protocol:Response"
+        ));
+        assert!(xmlsec1_verifies(
+            xml,
+            &cert,
+            "urn:oasis:names:tc:SAML:2.0:assertion:Assertion"
+        ));
+    }
+}
+
+#[test]
 fn signed_response_and_assertion_both_verify() {
     let (signer, cert) = signer();
     let xml = success_response(&params("pseudo", &[]), &signer, true, None).unwrap();

@@ -76,6 +76,8 @@ pub enum FlowError {
     BadRegistration(String, String),
     #[error("openpoort has no current RS256 certificate")]
     NoCertificate,
+    #[error("loading the signing key: {0}")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 /// openpoort's entity ID: the address of its metadata, as SAML deployments conventionally use.
@@ -103,16 +105,33 @@ pub async fn load_sp(state: &AppState, entity: &str) -> Result<Option<ServicePro
         .map_err(|e| FlowError::BadRegistration(entity.to_owned(), e.to_string()))
 }
 
-/// The current RS256 key with its certificate, ready for xmlsec.
+/// The current RS256 key with its certificate, ready for xmlsec: made once per key id and kept
+/// until the key rotates.
 pub async fn signer(state: &AppState) -> Result<XmlSigner, FlowError> {
     let key = state.keys.current_signing_key(Algorithm::Rs256).await?;
+    if let Some((kid, signer)) = &*lock(&state.saml_signer)
+        && kid == key.kid()
+    {
+        return Ok(signer.clone());
+    }
     let published = state.keys.published(Algorithm::Rs256).await?;
     let pem = published
         .iter()
         .find(|r| r.kid == key.kid())
-        .and_then(|r| r.certificate_pem.as_deref())
+        .and_then(|r| r.certificate_pem.clone())
         .ok_or(FlowError::NoCertificate)?;
-    Ok(XmlSigner::new(key.pkey(), pem)?)
+    // Loading signs twice (see XmlSigner::new): off the async threads.
+    let made =
+        tokio::task::spawn_blocking(move || XmlSigner::new(key.pkey(), &pem).map(|s| (key, s)))
+            .await?;
+    let (key, signer) = made?;
+    *lock(&state.saml_signer) = Some((key.kid().to_owned(), signer.clone()));
+    Ok(signer)
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // The cached value is replaced whole, so a panic elsewhere cannot leave it half written.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A page for a request openpoort will not answer to the SP (unknown issuer, ACS not in the

@@ -16,6 +16,7 @@ pub mod response;
 pub mod sign;
 pub mod sp;
 pub mod time;
+pub mod xmlsec;
 
 use thiserror::Error;
 

@@ -1,5 +1,8 @@
-//! XML signatures through libxmlsec1 (samael's bindings) and the HTTP-Redirect binding's query
+//! XML signatures through libxmlsec1 (our own binding for signing with a loaded key, samael's
+//! for verifying) and the HTTP-Redirect binding's query
 //! signatures through OpenSSL. Nothing here implements cryptography or canonicalisation itself.
+
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -11,6 +14,7 @@ use samael::crypto::{
     AllowedSignatureAlgorithm, CertificateDer, Crypto, CryptoProvider, ReduceMode,
 };
 
+use super::xmlsec::LoadedKey;
 use super::{C14N_EXCLUSIVE, DIGEST_SHA256, ENVELOPED, SIG_RSA_SHA256, SamlError, escape};
 
 /// Signature algorithms accepted from service providers. SHA-1 is refused: collisions are
@@ -24,11 +28,12 @@ pub const ACCEPTED_XML_ALGORITHMS: [AllowedSignatureAlgorithm; 6] = [
     AllowedSignatureAlgorithm::EcdsaSha512,
 ];
 
-/// openpoort's signing key and certificate in the forms xmlsec and metadata need.
+/// openpoort's signing key and certificate in the forms xmlsec and metadata need. Build one per
+/// key and keep it: making one decodes the key and signs twice.
 #[derive(Clone)]
 pub struct XmlSigner {
     key: PKey<Private>,
-    key_der: Vec<u8>,
+    loaded: Arc<LoadedKey>,
     /// The certificate's DER in base64, as it appears in KeyInfo and metadata.
     pub certificate_b64: String,
 }
@@ -40,41 +45,42 @@ impl XmlSigner {
         let der = cert
             .to_der()
             .map_err(|e| SamlError::Certificate(e.to_string()))?;
-        Ok(XmlSigner {
+        let key_der = key
+            .private_key_to_der()
+            .map_err(|e| SamlError::Signing(e.to_string()))?;
+        let certificate_b64 = STANDARD.encode(der);
+        // samael owns libxmlsec1's process-wide initialisation, so one signature goes through
+        // it before the key is loaded here. Its result is also the yardstick: PKCS#1 v1.5
+        // signatures are deterministic, so the loaded key must produce the same document.
+        let probe = format!(
+            r#"<p:Probe xmlns:p="urn:openpoort:probe" ID="_probe">{}</p:Probe>"#,
+            template("_probe", &certificate_b64)
+        );
+        let expected =
+            Crypto::sign_xml(&probe, &key_der).map_err(|e| SamlError::Signing(e.to_string()))?;
+        let signer = XmlSigner {
             key: key.to_owned(),
-            key_der: key
-                .private_key_to_der()
-                .map_err(|e| SamlError::Signing(e.to_string()))?,
-            certificate_b64: STANDARD.encode(der),
-        })
+            loaded: Arc::new(LoadedKey::from_der(&key_der)?),
+            certificate_b64,
+        };
+        if signer.sign(&probe)? != expected {
+            return Err(SamlError::Signing(
+                "the loaded key signs differently from samael".into(),
+            ));
+        }
+        Ok(signer)
     }
 
     /// The enveloped-signature template for the element with ID `reference`: RSA-SHA256,
     /// exclusive canonicalisation, SHA-256 digest (samael's own template digests with SHA-1).
     pub fn template(&self, reference: &str) -> String {
-        format!(
-            concat!(
-                r#"<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo>"#,
-                r#"<ds:CanonicalizationMethod Algorithm="{c14n}"/><ds:SignatureMethod Algorithm="{sig}"/>"#,
-                r##"<ds:Reference URI="#{id}"><ds:Transforms><ds:Transform Algorithm="{env}"/>"##,
-                r#"<ds:Transform Algorithm="{c14n}"/></ds:Transforms><ds:DigestMethod Algorithm="{digest}"/>"#,
-                r#"<ds:DigestValue></ds:DigestValue></ds:Reference></ds:SignedInfo><ds:SignatureValue></ds:SignatureValue>"#,
-                r#"<ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"#,
-                r#"</ds:Signature>"#
-            ),
-            c14n = C14N_EXCLUSIVE,
-            sig = SIG_RSA_SHA256,
-            env = ENVELOPED,
-            digest = DIGEST_SHA256,
-            id = escape(reference),
-            cert = self.certificate_b64,
-        )
+        template(reference, &self.certificate_b64)
     }
 
     /// Fills in the first signature template of `xml` (document order). To sign a Response and
     /// its Assertion, sign the Assertion first, then add the Response's template and sign again.
     pub fn sign(&self, xml: &str) -> Result<String, SamlError> {
-        Crypto::sign_xml(xml, &self.key_der).map_err(|e| SamlError::Signing(e.to_string()))
+        self.loaded.sign(xml)
     }
 
     /// Signs the HTTP-Redirect binding's octets (`SAMLResponse=…&RelayState=…&SigAlg=…`, each
@@ -87,6 +93,26 @@ impl XmlSigner {
             .map_err(|e| SamlError::Signing(e.to_string()))?;
         Ok(STANDARD.encode(sig))
     }
+}
+
+fn template(reference: &str, certificate_b64: &str) -> String {
+    format!(
+        concat!(
+            r#"<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo>"#,
+            r#"<ds:CanonicalizationMethod Algorithm="{c14n}"/><ds:SignatureMethod Algorithm="{sig}"/>"#,
+            r##"<ds:Reference URI="#{id}"><ds:Transforms><ds:Transform Algorithm="{env}"/>"##,
+            r#"<ds:Transform Algorithm="{c14n}"/></ds:Transforms><ds:DigestMethod Algorithm="{digest}"/>"#,
+            r#"<ds:DigestValue></ds:DigestValue></ds:Reference></ds:SignedInfo><ds:SignatureValue></ds:SignatureValue>"#,
+            r#"<ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"#,
+            r#"</ds:Signature>"#
+        ),
+        c14n = C14N_EXCLUSIVE,
+        sig = SIG_RSA_SHA256,
+        env = ENVELOPED,
+        digest = DIGEST_SHA256,
+        id = escape(reference),
+        cert = certificate_b64,
+    )
 }
 
 /// A certificate from metadata (base64 DER, whitespace allowed) as DER.
