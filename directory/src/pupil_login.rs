@@ -75,6 +75,27 @@ impl Directory {
         })
     }
 
+    /// The pupil a name picker's button names, with their picture, in one round trip: only when
+    /// the pupil is active at `school_id` and in `group_id` (stamgroep or combined group), as
+    /// the picker that showed the button listed them.
+    pub async fn active_pupil_in_group(
+        &self,
+        school_id: &str,
+        group_id: &str,
+        pupil_id: &str,
+    ) -> Result<Option<(Pupil, Option<String>)>> {
+        const SQL: &str = "SELECT id, school_id, las_key, achternaam, voorvoegsel, voornamen, roepnaam, jaargroep, \
+             stamgroep_id, eck_id, active, picture_secret FROM pupils \
+             WHERE id = $4 AND school_id = $1 AND active = $2 \
+               AND (stamgroep_id = $3 OR EXISTS (SELECT 1 FROM pupil_groups WHERE group_id = $3 AND pupil_id = $4))";
+        with_pool!(&self.pool, p => {
+            let row = sqlx::query(SQL).bind(school_id).bind(true).bind(group_id).bind(pupil_id)
+                .fetch_optional(p).await?;
+            row.map(|r| Ok((crate::people::pupil_from(&r)?, r.opt_text("picture_secret")?)))
+                .transpose()
+        })
+    }
+
     /// LAS keys of a pupil's stamgroep and combined groups, sorted: what a release calls the
     /// pupil's groups.
     pub async fn group_keys_of_pupil(&self, pupil_id: &str) -> Result<Vec<String>> {

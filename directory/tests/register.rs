@@ -526,6 +526,34 @@ on_both_backends! {
 }
 
 on_both_backends! {
+    async fn picked_pupil_is_found_only_active_in_that_group_at_that_school(d: Directory) {
+        let s = school(&d, "11AA", "00").await;
+        let g5 = d.create_group(&s.id, &stamgroep("g5", "Groep 5", "5"), &op()).await.unwrap();
+        let plus = d.create_group(&s.id, &NewGroup {
+            las_key: LasKey::parse("plus").unwrap(), name: "Plusklas".into(),
+            kind: GroupKind::Samengesteld, jaargroep: None,
+        }, &op()).await.unwrap();
+        let g8 = d.create_group(&s.id, &stamgroep("g8", "Groep 8", "8"), &op()).await.unwrap();
+        let a = d.create_pupil(&s.id, &pupil("L1", Some("g5")), &op()).await.unwrap();
+        d.set_picture_secret(&a.id, Some("vis"), &op()).await.unwrap();
+        let mut b = pupil("L2", Some("g8"));
+        b.combined_groups = vec![LasKey::parse("plus").unwrap()];
+        let b = d.create_pupil(&s.id, &b, &op()).await.unwrap();
+        let other = school(&d, "22BB", "00").await;
+
+        let (found, picture) = d.active_pupil_in_group(&s.id, &g5.id, &a.id).await.unwrap().unwrap();
+        assert_eq!((found.id.as_str(), picture.as_deref()), (a.id.as_str(), Some("vis")));
+        let (found, picture) = d.active_pupil_in_group(&s.id, &plus.id, &b.id).await.unwrap().unwrap();
+        assert_eq!((found.id.as_str(), picture), (b.id.as_str(), None), "a combined group counts");
+        assert!(d.active_pupil_in_group(&s.id, &g8.id, &a.id).await.unwrap().is_none(), "another group");
+        assert!(d.active_pupil_in_group(&s.id, &plus.id, &a.id).await.unwrap().is_none(), "not in the combined group");
+        assert!(d.active_pupil_in_group(&other.id, &g5.id, &a.id).await.unwrap().is_none(), "another school");
+        d.set_pupil_active(&a.id, false, &op()).await.unwrap();
+        assert!(d.active_pupil_in_group(&s.id, &g5.id, &a.id).await.unwrap().is_none(), "inactive");
+    }
+}
+
+on_both_backends! {
     async fn school_with_ranges_by_ref_reads_the_same_as_the_two_separate_lookups(d: Directory) {
         let a = school(&d, "11AA", "00").await;
         let b = school(&d, "22BB", "00").await;

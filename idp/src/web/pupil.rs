@@ -279,25 +279,19 @@ pub async fn pick(
         Err(r) => return r,
     };
     // The pupil must be an active member of the group the picker showed, at this school.
-    let member = match state
+    let (pupil, secret) = match state
         .directory
-        .active_pupils_of_group(&school.id, &group_id)
+        .active_pupil_in_group(&school.id, &group_id, &pupil_id)
         .await
     {
-        Ok(pupils) => pupils.into_iter().find(|p| p.id == pupil_id),
+        Ok(Some(found)) => found,
+        Ok(None) => return link_not_valid(),
         Err(e) => return internal_error(e),
-    };
-    let Some(pupil) = member else {
-        return link_not_valid();
     };
     let target = clean_target(Some(form.target.clone()));
     let back = with_target(format!("/s/{reference}/g/{group_id}"), &target);
 
     if school.picture_password_enabled {
-        let secret = match state.directory.picture_secret(&pupil.id).await {
-            Ok(s) => s,
-            Err(e) => return internal_error(e),
-        };
         let Some(secret) = secret else {
             return message(
                 StatusCode::FORBIDDEN,
