@@ -498,6 +498,60 @@ pub async fn demo_pupil_login(b: &mut Browser, shortcut: &str) -> bool {
     steps.await.unwrap_or(false)
 }
 
+/// The demo's teacher with a password, a member of two schools (so a login asks which one).
+pub const BRAM: &str = "bram.jansen@demo.openpoort.nl";
+pub const BRAM_PASSWORD: &str = "Fiets-Molen-Tulp-42";
+
+/// Submits form `index` of `page` with its `next` field as a browser sends it (unescaped).
+pub async fn submit_with_next(
+    b: &mut Browser,
+    page: &Page,
+    index: usize,
+    fields: &[(&str, &str)],
+) -> Page {
+    let next = page.field("next").map(|n| unescape(&n));
+    let mut all = fields.to_vec();
+    if let Some(n) = &next {
+        all.push(("next", n));
+    }
+    b.submit_form(page, index, &all).await
+}
+
+/// The login page at `path` (`/inloggen?next=…`), filled in as Bram; returns the answer.
+pub async fn log_in_as_bram(b: &mut Browser, path: &str) -> Page {
+    let form = b.get(path).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    submit_with_next(
+        b,
+        &form,
+        form.form_with("action=\"/inloggen\"")
+            .expect("the login form"),
+        &[("email", BRAM), ("password", BRAM_PASSWORD)],
+    )
+    .await
+}
+
+/// The school choice at `path` (`/school-kiezen[?next=…]`): school 99ZZ00.
+pub async fn choose_99zz00(b: &mut Browser, path: &str) -> Page {
+    let page = b.get(path).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let at = page
+        .body
+        .find("(99ZZ00)")
+        .unwrap_or_else(|| panic!("99ZZ00 not offered: {}", page.body));
+    let marker = "name=\"school_id\" value=\"";
+    let i = page.body[..at].rfind(marker).unwrap() + marker.len();
+    let school_id = page.body[i..i + page.body[i..].find('"').unwrap()].to_owned();
+    submit_with_next(
+        b,
+        &page,
+        page.form_with("name=\"school_id\"")
+            .expect("the school choice"),
+        &[("school_id", &school_id)],
+    )
+    .await
+}
+
 /// What a load run measured: one latency per successful flow.
 pub struct Load {
     pub latencies: Vec<Duration>,

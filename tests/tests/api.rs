@@ -9,12 +9,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
-use openpoort_e2e::{Browser, Page, Server, openpoort, run, text};
+use openpoort_e2e::{BRAM, BRAM_PASSWORD, Browser, Page, Server, openpoort, run, text};
 
 const PUBLISHER: &str = "demo-uitgeverij";
 const ADMIN: &str = "beheer-koppeling";
-const BRAM: &str = "bram.jansen@demo.openpoort.nl";
-const BRAM_PASSWORD: &str = "Fiets-Molen-Tulp-42";
 /// Never fetched: the tests read the redirect's Location and stop there.
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
 

@@ -30,10 +30,10 @@ use openidconnect::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use openpoort_e2e::{Browser, Page, Server, openpoort, run, text, unescape};
+use openpoort_e2e::{
+    BRAM, Browser, Page, Server, choose_99zz00, log_in_as_bram, openpoort, run, text, unescape,
+};
 
-const BRAM: &str = "bram.jansen@demo.openpoort.nl";
-const BRAM_PASSWORD: &str = "Fiets-Molen-Tulp-42";
 const PUBLISHER: &str = "demo-uitgeverij";
 /// Never fetched: the tests read the redirect's Location and stop there.
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
@@ -375,54 +375,6 @@ fn form_with(page: &Page, marker: &str) -> usize {
         .find(marker)
         .unwrap_or_else(|| panic!("no {marker}: {}", page.body));
     page.body[..at].matches("<form").count() - 1
-}
-
-/// Submits form `index` of `page` with its `next` field as a browser sends it (unescaped).
-async fn submit_with_next(
-    b: &mut Browser,
-    page: &Page,
-    index: usize,
-    fields: &[(&str, &str)],
-) -> Page {
-    let next = page.field("next").map(|n| unescape(&n));
-    let mut all = fields.to_vec();
-    if let Some(n) = &next {
-        all.push(("next", n));
-    }
-    b.submit_form(page, index, &all).await
-}
-
-/// The login page at `path` (`/inloggen?next=…`), filled in as Bram; returns the answer.
-async fn log_in_as_bram(b: &mut Browser, path: &str) -> Page {
-    let form = b.get(path).await;
-    assert_eq!(form.status, 200, "{}", form.body);
-    submit_with_next(
-        b,
-        &form,
-        form_with(&form, "action=\"/inloggen\""),
-        &[("email", BRAM), ("password", BRAM_PASSWORD)],
-    )
-    .await
-}
-
-/// The school choice at `path` (`/school-kiezen[?next=…]`): school 99ZZ00.
-async fn choose_99zz00(b: &mut Browser, path: &str) -> Page {
-    let page = b.get(path).await;
-    assert_eq!(page.status, 200, "{}", page.body);
-    let at = page
-        .body
-        .find("(99ZZ00)")
-        .unwrap_or_else(|| panic!("99ZZ00 not offered: {}", page.body));
-    let marker = "name=\"school_id\" value=\"";
-    let i = page.body[..at].rfind(marker).unwrap() + marker.len();
-    let school_id = page.body[i..i + page.body[i..].find('"').unwrap()].to_owned();
-    submit_with_next(
-        b,
-        &page,
-        form_with(&page, "name=\"school_id\""),
-        &[("school_id", &school_id)],
-    )
-    .await
 }
 
 /// Bram signs in at openpoort (outside any authorization request) and picks 99ZZ00.

@@ -17,8 +17,8 @@ use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
 
 use openpoort_e2e::{
-    Browser, Page, Server, demo_pupil_login, demo_shortcut, openpoort, run, self_signed, text,
-    unescape,
+    Browser, Page, Server, choose_99zz00, demo_pupil_login, demo_shortcut, log_in_as_bram,
+    openpoort, run, self_signed, text, unescape,
 };
 
 const PUBLIC: &str = "http://openpoort.test";
@@ -552,6 +552,51 @@ async fn without_a_session_the_user_signs_in_first_and_force_authn_asks_again() 
         .await;
     assert_eq!(forced.status, 303, "{}", forced.body);
     assert!(forced.location().unwrap().starts_with("/inloggen?next="));
+}
+
+#[tokio::test]
+async fn teacher_without_a_session_signs_in_and_comes_back_to_the_sp_with_a_response() {
+    let d = demo();
+    let sp = Sp::new("rekenrijk", false);
+    sp.register(&d, &[]);
+    let mut b = d.browser();
+    let id = new_id();
+    let asked = b
+        .get(&sp.redirect(&sp.authn_request(&id, ""), Some("les-7"), false))
+        .await;
+    let login = asked.location().expect("to the login page").to_owned();
+    assert!(login.starts_with("/inloggen?next="), "{login}");
+    // Bram works at two schools: after the password, the school choice, then the parked request.
+    let logged_in = log_in_as_bram(&mut b, &login).await;
+    let choose = logged_in.location().unwrap_or_default().to_owned();
+    assert!(choose.starts_with("/school-kiezen?next="), "{choose}");
+    let chosen = choose_99zz00(&mut b, &choose).await;
+    let resume = chosen.location().unwrap_or_default().to_owned();
+    assert!(resume.starts_with("/saml/sso/verder?"), "{resume}");
+    let (action, xml, relay) = posted(&b.get(&resume).await);
+    assert_eq!(
+        (action.as_str(), relay.as_deref()),
+        (sp.acs.as_str(), Some("les-7"))
+    );
+    assert!(xmlsec1_verifies(&xml, &d.idp_certificate().await), "{xml}");
+    let assertion = sp
+        .samael(&d, false)
+        .await
+        .parse_xml_response(&xml, Some(&[id.as_str()]))
+        .unwrap_or_else(|e| panic!("samael refuses the response: {e:?}\n{xml}"));
+    let affiliation: Vec<String> = assertion
+        .attribute_statements
+        .iter()
+        .flatten()
+        .flat_map(|s| s.attributes.iter())
+        .filter(|a| a.name.as_deref() == Some("eduPersonAffiliation"))
+        .flat_map(|a| a.values.iter().filter_map(|v| v.value.clone()))
+        .collect();
+    assert_eq!(
+        affiliation,
+        ["employee", "faculty"],
+        "a teacher, not a pupil"
+    );
 }
 
 #[tokio::test]

@@ -42,11 +42,15 @@ pub struct Notice {
     login_hint: Option<String>,
 }
 
-/// Where to go after login: only back into openpoort's own authorization endpoint, so the login
-/// page can never be used to send someone elsewhere.
+/// Where to go after login: only back into openpoort's own OIDC authorization endpoint or to a
+/// parked SAML request, so the login page can never be used to send someone elsewhere.
 pub fn safe_next(next: Option<&str>) -> Option<String> {
-    next.filter(|n| n.starts_with("/oidc/authorize?") && n.len() <= 4096 && !n.contains('\\'))
-        .map(str::to_owned)
+    next.filter(|n| {
+        (n.starts_with("/oidc/authorize?") || n.starts_with("/saml/sso/verder?"))
+            && n.len() <= 4096
+            && !n.contains('\\')
+    })
+    .map(str::to_owned)
 }
 
 /// Fixed texts for the notices that other pages redirect to: the query names one, it never
