@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use openpoort_e2e::{
-    Browser, Page, Server, Store, on_both_stores, openpoort, run, store_env, text,
+    Browser, Page, Server, Store, on_both_stores, openpoort, run, store_env, submit_with_next, text,
 };
 
 struct Demo {
@@ -510,4 +510,63 @@ async fn a_teacher_manages_only_their_own_groups() {
     let all = bram.get("/beheer").await;
     let g8 = link(&all, "Groep 8 Dassen");
     assert_eq!(t.get(&g8).await.status, 403);
+}
+
+#[tokio::test]
+async fn pupil_at_home_sent_by_a_client_logs_in_with_the_home_code_and_continues_to_it() {
+    const REDIRECT: &str = "https://rekenrijk.demo-uitgeverij.example/callback";
+    let d = demo(Store::Memory, &[]);
+    cli(
+        d.dir.path(),
+        &[
+            "client",
+            "add",
+            "--party",
+            "demo-uitgeverij",
+            "--client-id",
+            "thuis-app",
+            "--name",
+            "Rekenrijk thuis",
+            "--redirect-uri",
+            REDIRECT,
+            "--grant",
+            "authorization_code",
+            "--scope",
+            "openid",
+        ],
+    );
+    let redirect: String = url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect();
+    // RFC 7636 Appendix B's challenge: the test never exchanges the code.
+    let authorize = format!(
+        "/oidc/authorize?response_type=code&client_id=thuis-app&redirect_uri={redirect}&scope=openid&state=s1&nonce=n1\
+         &code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
+    );
+    let mut b = Browser::new(&d.server.base);
+    let asked = b.get(&authorize).await;
+    let login = b.get(asked.location().expect("to the login page")).await;
+    let home_link = link(&login, "Leerling thuis?");
+    assert!(
+        home_link.starts_with("/thuis?next=%2Foidc%2Fauthorize%3F"),
+        "{home_link}"
+    );
+    let home = b.get(&home_link).await;
+    let done = submit_with_next(
+        &mut b,
+        &home,
+        form_with(&home, "action=\"/thuis\""),
+        &[("code", &d.home_code), ("pin", &d.pin)],
+    )
+    .await;
+    let back = done.location().unwrap_or_default().to_owned();
+    assert!(
+        back.starts_with("/oidc/authorize?"),
+        "back to the request, not the portal: {back}"
+    );
+    let answer = b.get(&back).await;
+    let to_client = answer.location().unwrap_or_default();
+    assert!(
+        to_client.starts_with(&format!("{REDIRECT}?code=")) && to_client.contains("state=s1"),
+        "{} {to_client}",
+        answer.status
+    );
 }

@@ -30,6 +30,8 @@ use crate::state::StateStore;
 struct LoginPage {
     csrf: String,
     next: String,
+    /// The home-code login, carrying `next` so that a pupil at home continues to the product.
+    home_link: String,
     email: String,
     error: Option<Text>,
     notice: Option<Text>,
@@ -51,6 +53,14 @@ pub fn safe_next(next: Option<&str>) -> Option<String> {
             && !n.contains('\\')
     })
     .map(str::to_owned)
+}
+
+/// The home-code login page, with `next` when it is one `safe_next` accepts.
+fn home_link(next: Option<&str>) -> String {
+    match safe_next(next) {
+        Some(n) => format!("/thuis?next={}", super::url_encode(&n)),
+        None => "/thuis".to_owned(),
+    }
 }
 
 /// Fixed texts for the notices that other pages redirect to: the query names one, it never
@@ -85,6 +95,7 @@ pub async fn form(
         StatusCode::OK,
         &LoginPage {
             csrf,
+            home_link: home_link(q.next.as_deref()),
             next: safe_next(q.next.as_deref()).unwrap_or_default(),
             email: q
                 .login_hint
@@ -132,6 +143,7 @@ pub async fn submit(
             status,
             &LoginPage {
                 csrf,
+                home_link: home_link(Some(&form.next)),
                 next: safe_next(Some(&form.next)).unwrap_or_default(),
                 email: form.email.clone(),
                 error: Some(error),

@@ -17,6 +17,8 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use broker::{Context, Subject};
+
+use super::login::safe_next;
 use directory::schools::School;
 
 use super::session::{self, Who};
@@ -431,12 +433,15 @@ fn too_many(back: &str) -> Response {
 struct HomePage {
     csrf: String,
     code: String,
+    /// Where the login continues: an authorization or SAML request that sent the pupil here.
+    next: String,
     error: Option<Text>,
 }
 
 #[derive(Deserialize)]
 pub struct HomeQuery {
     code: Option<String>,
+    next: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -444,6 +449,8 @@ pub struct HomeForm {
     csrf: String,
     code: String,
     pin: String,
+    #[serde(default)]
+    next: String,
 }
 
 pub async fn home_form(
@@ -461,6 +468,7 @@ pub async fn home_form(
         &HomePage {
             csrf,
             code,
+            next: safe_next(q.next.as_deref()).unwrap_or_default(),
             error: None,
         },
         set,
@@ -484,6 +492,7 @@ pub async fn home_login(
             &HomePage {
                 csrf,
                 code: form.code.chars().take(32).collect(),
+                next: safe_next(Some(&form.next)).unwrap_or_default(),
                 error: Some(error),
             },
             set,
@@ -560,7 +569,8 @@ pub async fn home_login(
     match session::create(&state, who, Some(school.id), Context::HomeCode, None).await {
         Ok(set) => {
             tracing::info!(pupil = %pupil.id, "pupil logged in at home");
-            see_other("/", set)
+            let next = safe_next(Some(&form.next)).unwrap_or_else(|| "/".to_owned());
+            see_other(&next, set)
         }
         Err(e) => internal_error(e),
     }
