@@ -268,6 +268,31 @@ impl Directory {
         })
     }
 
+    /// Active schools with a registered IP range containing `ip`, by name: whom a pupil on a
+    /// school network can pick when a product sends them to openpoort without a shortcut.
+    /// Several schools behind one board's network all show. Every range is read, which is
+    /// fine for a page asked only when a login starts without a session.
+    pub async fn schools_on_network(&self, ip: std::net::IpAddr) -> Result<Vec<School>> {
+        const SQL: &str = "SELECT s.id, s.board_id, s.brin, s.vestigingscode, s.name, s.instelling_ref, \
+             s.active, s.merged_into, s.home_login_allowed, s.picture_password_enabled, r.cidr AS range_cidr \
+             FROM schools s JOIN school_ip_ranges r ON r.school_id = s.id \
+             WHERE s.active = $1 AND s.merged_into IS NULL ORDER BY s.name, s.id";
+        with_pool!(&self.pool, p => {
+            let rows = sqlx::query(SQL).bind(true).fetch_all(p).await?;
+            let mut found: Vec<School> = Vec::new();
+            for r in &rows {
+                let inside = Cidr::parse(&r.text("range_cidr")?).is_ok_and(|c| c.contains(ip));
+                if inside {
+                    let school = school_from(r)?;
+                    if found.last().is_none_or(|last| last.id != school.id) {
+                        found.push(school);
+                    }
+                }
+            }
+            Ok(found)
+        })
+    }
+
     pub async fn list_schools(&self) -> Result<Vec<School>> {
         const SQL: &str = school_select!("ORDER BY brin, vestigingscode");
         with_pool!(&self.pool, p => {

@@ -128,6 +128,30 @@ on_both_backends! {
 }
 
 on_both_backends! {
+    async fn schools_on_a_network_are_those_whose_ranges_contain_the_address(d: Directory) {
+        let a = school(&d, "11AA", "00").await;
+        let b = school(&d, "22BB", "00").await;
+        let c = school(&d, "33CC", "00").await;
+        d.add_ip_range(&a.id, &Cidr::parse("192.0.2.0/24").unwrap(), "gebouw A", &op()).await.unwrap();
+        d.add_ip_range(&a.id, &Cidr::parse("192.0.0.0/16").unwrap(), "bestuur", &op()).await.unwrap();
+        d.add_ip_range(&b.id, &Cidr::parse("192.0.2.0/24").unwrap(), "gedeeld netwerk", &op()).await.unwrap();
+        d.add_ip_range(&c.id, &Cidr::parse("198.51.100.0/24").unwrap(), "eigen netwerk", &op()).await.unwrap();
+
+        let ids = |v: Vec<directory::schools::School>| {
+            let mut ids: Vec<_> = v.into_iter().map(|s| s.id).collect();
+            ids.sort();
+            ids
+        };
+        let mut shared = vec![a.id.clone(), b.id.clone()];
+        shared.sort();
+        assert_eq!(ids(d.schools_on_network("192.0.2.7".parse().unwrap()).await.unwrap()), shared, "each school once");
+        assert_eq!(ids(d.schools_on_network("::ffff:192.0.2.7".parse().unwrap()).await.unwrap()), shared, "IPv4 seen through IPv6");
+        assert_eq!(ids(d.schools_on_network("192.0.9.1".parse().unwrap()).await.unwrap()), vec![a.id.clone()]);
+        assert!(d.schools_on_network("203.0.113.1".parse().unwrap()).await.unwrap().is_empty());
+    }
+}
+
+on_both_backends! {
     async fn ip_ranges_of_both_families_are_kept_per_school(d: Directory) {
         let a = school(&d, "11AA", "00").await;
         let b = school(&d, "22BB", "00").await;

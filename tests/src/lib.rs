@@ -355,10 +355,11 @@ impl Browser {
             .unwrap_or_else(|| panic!("no form {index} in page: {}", page.body));
         let form =
             &page.body[start..start + page.body[start..].find("</form>").expect("closed form")];
+        // Attribute values with their character references decoded, as a browser sends them.
         let attr = |tag: &str, name: &str| -> Option<String> {
             let marker = format!("{name}=\"");
             let i = tag.find(&marker)? + marker.len();
-            Some(tag[i..i + tag[i..].find('"')?].to_owned())
+            Some(unescape(&tag[i..i + tag[i..].find('"')?]))
         };
         let action = attr(form, "action").expect("form action");
         let hidden: Vec<(String, String)> = form

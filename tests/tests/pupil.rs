@@ -512,10 +512,11 @@ async fn a_teacher_manages_only_their_own_groups() {
     assert_eq!(t.get(&g8).await.status, 403);
 }
 
-#[tokio::test]
-async fn pupil_at_home_sent_by_a_client_logs_in_with_the_home_code_and_continues_to_it() {
-    const REDIRECT: &str = "https://rekenrijk.demo-uitgeverij.example/callback";
-    let d = demo(Store::Memory, &[]);
+const RP_REDIRECT: &str = "https://rekenrijk.demo-uitgeverij.example/callback";
+
+/// Registers a client of the demo publisher and returns an authorization request for it (RFC
+/// 7636 Appendix B's challenge: these tests never exchange the code).
+fn client_authorize_path(d: &Demo) -> String {
     cli(
         d.dir.path(),
         &[
@@ -524,26 +525,56 @@ async fn pupil_at_home_sent_by_a_client_logs_in_with_the_home_code_and_continues
             "--party",
             "demo-uitgeverij",
             "--client-id",
-            "thuis-app",
+            "rekenrijk-app",
             "--name",
-            "Rekenrijk thuis",
+            "Rekenrijk",
             "--redirect-uri",
-            REDIRECT,
+            RP_REDIRECT,
             "--grant",
             "authorization_code",
             "--scope",
             "openid",
         ],
     );
-    let redirect: String = url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect();
-    // RFC 7636 Appendix B's challenge: the test never exchanges the code.
-    let authorize = format!(
-        "/oidc/authorize?response_type=code&client_id=thuis-app&redirect_uri={redirect}&scope=openid&state=s1&nonce=n1\
+    let redirect: String = url::form_urlencoded::byte_serialize(RP_REDIRECT.as_bytes()).collect();
+    format!(
+        "/oidc/authorize?response_type=code&client_id=rekenrijk-app&redirect_uri={redirect}&scope=openid&state=s1&nonce=n1\
          &code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
+    )
+}
+
+/// The answer of a resumed authorization request: a redirect to the client with a code.
+async fn assert_back_at_client_with_a_code(b: &mut Browser, back: &str) {
+    assert!(
+        back.starts_with("/oidc/authorize?"),
+        "back to the request, not the portal: {back}"
     );
+    let answer = b.get(back).await;
+    let to_client = answer.location().unwrap_or_default();
+    assert!(
+        to_client.starts_with(&format!("{RP_REDIRECT}?code=")) && to_client.contains("state=s1"),
+        "{} {to_client}",
+        answer.status
+    );
+}
+
+#[tokio::test]
+async fn pupil_at_home_sent_by_a_client_logs_in_with_the_home_code_and_continues_to_it() {
+    // Behind a trusted proxy, from an address outside every school's network.
+    let d = demo(
+        Store::Memory,
+        &[("OPENPOORT_SERVER_TRUSTED_PROXIES", "127.0.0.1/32, ::1")],
+    );
+    let authorize = client_authorize_path(&d);
     let mut b = Browser::new(&d.server.base);
+    b.headers
+        .push(("x-forwarded-for".into(), "203.0.113.9".into()));
     let asked = b.get(&authorize).await;
     let login = b.get(asked.location().expect("to the login page")).await;
+    assert!(
+        !login.body.contains("Kies je groep bij"),
+        "not on a school network: no school offered"
+    );
     let home_link = link(&login, "Leerling thuis?");
     assert!(
         home_link.starts_with("/thuis?next=%2Foidc%2Fauthorize%3F"),
@@ -557,16 +588,24 @@ async fn pupil_at_home_sent_by_a_client_logs_in_with_the_home_code_and_continues
         &[("code", &d.home_code), ("pin", &d.pin)],
     )
     .await;
-    let back = done.location().unwrap_or_default().to_owned();
-    assert!(
-        back.starts_with("/oidc/authorize?"),
-        "back to the request, not the portal: {back}"
-    );
-    let answer = b.get(&back).await;
-    let to_client = answer.location().unwrap_or_default();
-    assert!(
-        to_client.starts_with(&format!("{REDIRECT}?code=")) && to_client.contains("state=s1"),
-        "{} {to_client}",
-        answer.status
-    );
+    assert_back_at_client_with_a_code(&mut b, done.location().unwrap_or_default()).await;
+}
+
+#[tokio::test]
+async fn pupil_at_school_sent_by_a_client_picks_group_name_and_picture_and_continues_to_it() {
+    // The test's own address, 127.0.0.1, is inside the demo school's range.
+    let d = demo(Store::Memory, &[]);
+    let authorize = client_authorize_path(&d);
+    let mut b = Browser::new(&d.server.base);
+    let asked = b.get(&authorize).await;
+    let login = b.get(asked.location().expect("to the login page")).await;
+    let groups = b.get(&link(&login, "Kies je groep bij")).await;
+    let names = b.get(&link(&groups, "Groep 5 Uilen")).await;
+    let pictures = b
+        .submit_form(&names, form_with(&names, "Finn S."), &[])
+        .await;
+    let done = b
+        .submit_form(&pictures, form_with(&pictures, "alt=\"boom\""), &[])
+        .await;
+    assert_back_at_client_with_a_code(&mut b, done.location().unwrap_or_default()).await;
 }

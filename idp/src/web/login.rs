@@ -32,9 +32,17 @@ struct LoginPage {
     next: String,
     /// The home-code login, carrying `next` so that a pupil at home continues to the product.
     home_link: String,
+    /// Schools whose network this request comes from, when a product sent it: their pupils
+    /// pick their group there and then continue to the product.
+    schools_here: Vec<SchoolLink>,
     email: String,
     error: Option<Text>,
     notice: Option<Text>,
+}
+
+struct SchoolLink {
+    name: String,
+    href: String,
 }
 
 #[derive(Deserialize)]
@@ -86,16 +94,40 @@ fn notice_text(code: &str) -> Option<Text> {
 
 pub async fn form(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(q): Query<Notice>,
 ) -> Response {
     let (csrf, set) = csrf_token(&state.web, &headers);
     let notice = q.melding.as_deref().and_then(notice_text);
+    // Only a login that a product started looks up the network: the plain login page is for
+    // staff, and pupils at school come in through their shortcut.
+    let schools_here = match safe_next(q.next.as_deref()) {
+        Some(next) => {
+            let ip = client_ip(peer, &headers, &state.web.trusted_proxies);
+            match state.directory.schools_on_network(ip).await {
+                Ok(schools) => schools
+                    .into_iter()
+                    .map(|s| SchoolLink {
+                        href: format!(
+                            "/s/{}?TARGET={}",
+                            s.instelling_ref,
+                            super::url_encode(&next)
+                        ),
+                        name: s.name,
+                    })
+                    .collect(),
+                Err(e) => return internal_error(e),
+            }
+        }
+        None => Vec::new(),
+    };
     page(
         StatusCode::OK,
         &LoginPage {
             csrf,
             home_link: home_link(q.next.as_deref()),
+            schools_here,
             next: safe_next(q.next.as_deref()).unwrap_or_default(),
             email: q
                 .login_hint
@@ -144,6 +176,7 @@ pub async fn submit(
             &LoginPage {
                 csrf,
                 home_link: home_link(Some(&form.next)),
+                schools_here: Vec::new(),
                 next: safe_next(Some(&form.next)).unwrap_or_default(),
                 email: form.email.clone(),
                 error: Some(error),

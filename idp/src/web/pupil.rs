@@ -125,9 +125,14 @@ fn outside_school(ip: IpAddr) -> Response {
 }
 
 /// TARGET is carried along, bounded; it is only ever used after it matched a product URL.
+/// A TARGET is either a product's launch URL (checked against the pupil's products at the end)
+/// or, when a product sent the pupil to the login page, the request to continue with.
 fn clean_target(target: Option<String>) -> String {
     target
-        .filter(|t| t.len() <= 2048 && (t.starts_with("https://") || t.starts_with("http://")))
+        .filter(|t| {
+            (t.len() <= 2048 && (t.starts_with("https://") || t.starts_with("http://")))
+                || safe_next(Some(t)).is_some()
+        })
         .unwrap_or_default()
 }
 
@@ -354,8 +359,11 @@ pub async fn pick(
         }
     }
 
+    // A request that sent the pupil to the login page continues; its own checks (consent,
+    // licence) follow there.
+    let resume = safe_next(Some(&target));
     // A TARGET is kept only when it is the launch URL of a product this pupil may use now.
-    let target = if target.is_empty() {
+    let target = if target.is_empty() || resume.is_some() {
         None
     } else {
         match state
@@ -391,7 +399,7 @@ pub async fn pick(
     {
         Ok(set) => {
             tracing::info!(pupil = %pupil.id, school = %school.code(), "pupil logged in at school");
-            see_other("/", set)
+            see_other(resume.as_deref().unwrap_or("/"), set)
         }
         Err(e) => internal_error(e),
     }
