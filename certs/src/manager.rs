@@ -59,8 +59,9 @@ impl<S: KeyStorage + ?Sized> KeyStorage for Arc<S> {
 
 /// Creates, rotates and opens signing keys kept in a [`KeyStorage`].
 ///
-/// Storage is read on every call, so a rotation done by another node is seen at once. Decrypted
-/// keys are kept in memory by kid, which is safe because a kid's key material never changes.
+/// Key records are read from storage at most every `RECORDS_TTL`, so a rotation done by
+/// another node is seen within that time (at once on the node that rotated). Decrypted keys are
+/// kept in memory by kid, which is safe because a kid's key material never changes.
 /// Key generation (RSA in particular) runs on the calling task; it happens only at first start
 /// and on rotation.
 pub struct KeyManager<S: KeyStorage> {
