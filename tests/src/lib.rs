@@ -48,6 +48,19 @@ pub fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("run openpoort")
 }
 
+/// `openpoort ARGS` run in `dir` (a demo's folder works while its server runs), which must
+/// succeed; its standard output.
+pub fn cli_ok(dir: &Path, args: &[&str]) -> String {
+    let out = run(openpoort(dir).args(args));
+    assert!(
+        out.status.success(),
+        "openpoort {args:?}: {}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }

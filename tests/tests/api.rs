@@ -9,7 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
-use openpoort_e2e::{BRAM, BRAM_PASSWORD, Browser, Page, Server, openpoort, run, text};
+use openpoort_e2e::{BRAM, BRAM_PASSWORD, Browser, Page, Server, cli_ok, openpoort, run, text};
 
 const PUBLISHER: &str = "demo-uitgeverij";
 const ADMIN: &str = "beheer-koppeling";
@@ -106,14 +106,7 @@ impl Demo {
     }
 
     fn cli(&self, args: &[&str]) -> String {
-        let out = run(openpoort(self.dir.path()).args(args));
-        assert!(
-            out.status.success(),
-            "openpoort {args:?}: {}{}",
-            text(&out.stdout),
-            text(&out.stderr)
-        );
-        text(&out.stdout)
+        cli_ok(self.dir.path(), args)
     }
 
     /// `openpoort client add`; returns the secret it prints, for the secret methods.

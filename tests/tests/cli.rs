@@ -2,18 +2,11 @@
 
 use std::path::Path;
 
-use openpoort_e2e::{openpoort, run, text};
-
-/// Runs an operator command that must succeed; returns its standard output.
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = run(openpoort(dir).args(args));
-    assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
-    text(&out.stdout)
-}
+use openpoort_e2e::{cli_ok, openpoort, run, text};
 
 /// Board 41234, school 12AB00 and publisher `uitgeverij-noord`.
 fn school_and_publisher(dir: &Path) {
-    ok(
+    cli_ok(
         dir,
         &[
             "board",
@@ -24,7 +17,7 @@ fn school_and_publisher(dir: &Path) {
             "Stichting Noord",
         ],
     );
-    let added = ok(
+    let added = cli_ok(
         dir,
         &[
             "school",
@@ -40,7 +33,7 @@ fn school_and_publisher(dir: &Path) {
         ],
     );
     assert!(added.contains("INSTELLING_REF: "), "{added}");
-    ok(
+    cli_ok(
         dir,
         &[
             "party",
@@ -171,7 +164,7 @@ fn production_mode_refuses_to_start_without_a_key_encryption_key() {
 #[test]
 fn operator_builds_a_school_with_range_party_product_licence_and_consent() {
     let dir = tempfile::tempdir().unwrap();
-    let ok = |args: &str| ok(dir.path(), &args.split(' ').collect::<Vec<_>>());
+    let ok = |args: &str| cli_ok(dir.path(), &args.split(' ').collect::<Vec<_>>());
     school_and_publisher(dir.path());
     ok("ip-range add --school 12AB00 --cidr 192.0.2.0/24 --label hoofdgebouw");
     ok("ip-range add --school 12AB00 --cidr 2001:db8::/48");
@@ -214,7 +207,7 @@ fn operator_builds_a_school_with_range_party_product_licence_and_consent() {
 #[test]
 fn release_policy_and_audit_are_managed_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
-    let ok = |args: &str| ok(dir.path(), &args.split(' ').collect::<Vec<_>>());
+    let ok = |args: &str| cli_ok(dir.path(), &args.split(' ').collect::<Vec<_>>());
     school_and_publisher(dir.path());
     ok("party allow-attribute --party uitgeverij-noord --attribute given_name");
     let listing = ok("party attributes --party uitgeverij-noord");
@@ -262,7 +255,7 @@ fn edexml_import_shows_the_difference_applies_it_and_mails_new_teachers() {
         "{} is missing: shared/ must sit beside the checkout",
         example.display()
     );
-    let ok = |args: &[&str]| ok(dir.path(), args);
+    let ok = |args: &[&str]| cli_ok(dir.path(), args);
     ok(&[
         "board",
         "add",

@@ -4,13 +4,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::Path;
 
-use openpoort_e2e::{openpoort, run, text};
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = run(openpoort(dir).args(args));
-    assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
-    text(&out.stdout)
-}
+use openpoort_e2e::{cli_ok, openpoort, run, text};
 
 /// Serves `body` to requests carrying `Authorization: Bearer <key>`, 401 to others; returns
 /// the endpoint.
@@ -52,7 +46,7 @@ fn las(key: &'static str, body: String) -> String {
 #[test]
 fn las_link_is_added_switched_on_and_pulled_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
-    let ok = |args: &[&str]| ok(dir.path(), args);
+    let ok = |args: &[&str]| cli_ok(dir.path(), args);
     let example = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../shared/reference/edexml-2.1/EDEXML.Voorbeeld.2.1.xml"),

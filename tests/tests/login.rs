@@ -3,22 +3,14 @@
 use std::path::Path;
 use std::time::Duration;
 
-use openpoort_e2e::{
-    Browser, Page, Server, Store, on_both_stores, openpoort, run, store_env, text,
-};
+use openpoort_e2e::{Browser, Page, Server, Store, cli_ok, on_both_stores, openpoort, store_env};
 
 const PASSWORD: &str = "Tulpen-Molen-73-Fiets";
-
-fn cli(dir: &Path, args: &[&str]) -> String {
-    let out = run(openpoort(dir).args(args));
-    assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
-    text(&out.stdout)
-}
 
 /// A school (12AB00, plus 12AB01 for administrators) and a staff member added by the operator;
 /// returns the path of the activation link that was mailed (and printed, in development mode).
 fn school_with_staff(dir: &Path, email: &str, roles: &[&str]) -> String {
-    cli(
+    cli_ok(
         dir,
         &[
             "board",
@@ -30,7 +22,7 @@ fn school_with_staff(dir: &Path, email: &str, roles: &[&str]) -> String {
         ],
     );
     for v in ["00", "01"] {
-        cli(
+        cli_ok(
             dir,
             &[
                 "school",
@@ -61,7 +53,7 @@ fn school_with_staff(dir: &Path, email: &str, roles: &[&str]) -> String {
     for r in roles {
         args.extend(["--role", r]);
     }
-    let out = cli(dir, &args);
+    let out = cli_ok(dir, &args);
     activation_path(&out)
 }
 
@@ -283,7 +275,7 @@ on_both_stores! {
         activate(&mut b, &link).await;
         login(&mut b, "anna@school.nl", PASSWORD).await;
         assert_eq!(b.get("/").await.status, 200);
-        cli(dir.path(), &["staff", "deactivate", "--email", "anna@school.nl"]);
+        cli_ok(dir.path(), &["staff", "deactivate", "--email", "anna@school.nl"]);
         assert_eq!(b.get("/").await.location(), Some("/inloggen"));
         assert_eq!(login(&mut b, "anna@school.nl", PASSWORD).await.status, 401);
     }
@@ -326,7 +318,7 @@ on_both_stores! {
     async fn administrator_of_several_schools_chooses_and_switches(s: Store) {
         let dir = tempfile::tempdir().unwrap();
         let link = school_with_staff(dir.path(), "ict@school.nl", &["ict_coordinator"]);
-        cli(dir.path(), &["staff", "grant-role", "--email", "ict@school.nl", "--school", "12AB01", "--role", "ict_coordinator"]);
+        cli_ok(dir.path(), &["staff", "grant-role", "--email", "ict@school.nl", "--school", "12AB01", "--role", "ict_coordinator"]);
         let server = start(dir.path(), s, &[]);
         let mut b = Browser::new(&server.base);
         activate(&mut b, &link).await;

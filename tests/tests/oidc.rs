@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use openpoort_e2e::{
-    BRAM, Browser, Page, Server, choose_99zz00, log_in_as_bram, openpoort, run, text, unescape,
+    BRAM, Browser, Page, Server, choose_99zz00, cli_ok, log_in_as_bram, openpoort, unescape,
 };
 
 const PUBLISHER: &str = "demo-uitgeverij";
@@ -224,14 +224,7 @@ impl Demo {
 
     /// An operator command on the demo's own database, while the server runs.
     fn cli(&self, args: &[&str]) -> String {
-        let out = run(openpoort(self.dir.path()).args(args));
-        assert!(
-            out.status.success(),
-            "openpoort {args:?}: {}{}",
-            text(&out.stdout),
-            text(&out.stderr)
-        );
-        text(&out.stdout)
+        cli_ok(self.dir.path(), args)
     }
 
     /// Registers a client of `party` with redirect URI [`REDIRECT`]; `extra` adds grants,

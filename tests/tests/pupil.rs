@@ -1,11 +1,10 @@
 //! Pupil login at school and at home, the portal and the teacher's tools, over HTTP against
 //! `openpoort demo` (school 99ZZ00 with loopback as its network, picture passwords on).
 
-use std::path::Path;
 use std::time::Duration;
 
 use openpoort_e2e::{
-    Browser, Page, Server, Store, on_both_stores, openpoort, run, store_env, submit_with_next, text,
+    Browser, Page, Server, Store, cli_ok, on_both_stores, openpoort, store_env, submit_with_next,
 };
 
 struct Demo {
@@ -47,12 +46,6 @@ fn demo(store: Store, extra: &[(&str, &str)]) -> Demo {
         server,
         instelling_ref,
     }
-}
-
-fn cli(dir: &Path, args: &[&str]) -> String {
-    let out = run(openpoort(dir).args(args));
-    assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
-    text(&out.stdout)
 }
 
 /// The href of the link whose text starts with `label`.
@@ -271,8 +264,8 @@ on_both_stores! {
     async fn home_code_login_offers_only_home_allowed_products(s: Store) {
         let d = demo(s, &[]);
         // A second product of the same publisher, licensed but for school use only.
-        cli(d.dir.path(), &["product", "add", "--party", "demo-uitgeverij", "--code", "toetsen", "--methode", "Rekenrijk", "--name", "Rekenrijk toetsen", "--launch-url", "https://rekenrijk.demo-uitgeverij.example/toets"]);
-        cli(d.dir.path(), &["licence", "add", "--school", "99ZZ00", "--party", "demo-uitgeverij", "--product", "toetsen", "--from", "2026-08-01"]);
+        cli_ok(d.dir.path(), &["product", "add", "--party", "demo-uitgeverij", "--code", "toetsen", "--methode", "Rekenrijk", "--name", "Rekenrijk toetsen", "--launch-url", "https://rekenrijk.demo-uitgeverij.example/toets"]);
+        cli_ok(d.dir.path(), &["licence", "add", "--school", "99ZZ00", "--party", "demo-uitgeverij", "--product", "toetsen", "--from", "2026-08-01"]);
 
         let mut home = Browser::new(&d.server.base);
         let wrong = home.submit("/thuis", &[("code", &d.home_code), ("pin", "000000")]).await;
@@ -293,7 +286,7 @@ on_both_stores! {
         assert!(at_school.body.contains("Rekenrijk toetsen"), "at school both: {}", at_school.body);
 
         // The school switches home login off: the home session ends, the school session stays.
-        cli(d.dir.path(), &["school", "home-login", "--school", "99ZZ00", "off"]);
+        cli_ok(d.dir.path(), &["school", "home-login", "--school", "99ZZ00", "off"]);
         assert_eq!(home.get("/").await.location(), Some("/inloggen"));
         assert_eq!(school.get("/").await.status, 200);
         let refused = home.submit("/thuis", &[("code", &d.home_code), ("pin", &d.pin)]).await;
@@ -325,7 +318,7 @@ async fn wrong_pins_are_throttled_per_code() {
 #[tokio::test]
 async fn outage_notice_is_shown_on_login_pages_and_the_portal() {
     let d = demo(Store::Memory, &[]);
-    cli(
+    cli_ok(
         d.dir.path(),
         &[
             "notice",
@@ -517,7 +510,7 @@ const RP_REDIRECT: &str = "https://rekenrijk.demo-uitgeverij.example/callback";
 /// Registers a client of the demo publisher and returns an authorization request for it (RFC
 /// 7636 Appendix B's challenge: these tests never exchange the code).
 fn client_authorize_path(d: &Demo) -> String {
-    cli(
+    cli_ok(
         d.dir.path(),
         &[
             "client",

@@ -532,6 +532,27 @@ pub fn json_answer(status: StatusCode, body: Value) -> Response {
     r
 }
 
+/// A party by its id or, for people typing URLs, its code.
+pub(super) async fn party(
+    state: &AppState,
+    reference: &str,
+) -> Result<directory::parties::Party, ApiError> {
+    if let Some(p) = state.directory.party_by_id(reference).await? {
+        return Ok(p);
+    }
+    state
+        .directory
+        .party_by_code(reference)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                Problem::NotFound,
+                format!("partij {reference:?} bestaat niet (geef het id of de code van de partij)"),
+                format!("party {reference:?} does not exist (give the party's id or code)"),
+            )
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,12 +6,11 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use directory::parties::Party;
 use metadata::client::ClientRegistration;
 use metadata::scopes::ADMIN_SCOPE;
 use serde_json::{Map, Value, json};
 
-use super::{Admin, ApiError, Endpoint, Problem, created, endpoint, json_answer, read_body};
+use super::{Admin, ApiError, Endpoint, Problem, created, endpoint, json_answer, party, read_body};
 use crate::clients;
 use crate::server::AppState;
 
@@ -31,24 +30,6 @@ pub fn endpoints() -> Vec<Endpoint> {
             rotate_secret,
         ),
     ]
-}
-
-/// A party by its id or, for people typing URLs, its code.
-pub(super) async fn party(state: &AppState, reference: &str) -> Result<Party, ApiError> {
-    if let Some(p) = state.directory.party_by_id(reference).await? {
-        return Ok(p);
-    }
-    state
-        .directory
-        .party_by_code(reference)
-        .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                Problem::NotFound,
-                format!("partij {reference:?} bestaat niet (geef het id of de code van de partij)"),
-                format!("party {reference:?} does not exist (give the party's id or code)"),
-            )
-        })
 }
 
 /// A registration as the API shows it, with the secret when one was just made.

@@ -83,7 +83,7 @@ async fn list(
     State(state): State<AppState>,
     Path(party_ref): Path<String>,
 ) -> Result<Response, ApiError> {
-    let party = super::oidc_clients::party(&state, &party_ref).await?;
+    let party = super::party(&state, &party_ref).await?;
     let sps = state.directory.saml_sps_of_party(&party.id).await?;
     let list = sps.iter().map(answer).collect::<Result<Vec<_>, _>>()?;
     Ok(json_answer(
@@ -99,7 +99,7 @@ async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let party = super::oidc_clients::party(&state, &party_ref).await?;
+    let party = super::party(&state, &party_ref).await?;
     super::require_media_type(&headers, &["application/json"])?;
     let bytes = read_body(&headers, body, MAX_BODY_BYTES).await?;
     let r: Registration = serde_json::from_slice(&bytes).map_err(|e| {

@@ -267,6 +267,12 @@ pub async fn park<T: Serialize>(
     Ok(id)
 }
 
+/// The query of the page that picks up a parked request (`/saml/sso/verder`, `/saml/slo/verder`).
+#[derive(Deserialize)]
+pub struct Resume {
+    id: String,
+}
+
 /// A parked request, taken (single use) or only read; `None` when expired or unreadable.
 pub async fn parked<T: for<'de> Deserialize<'de>>(
     state: &AppState,

@@ -111,15 +111,10 @@ pub async fn post_binding(State(state): State<AppState>, Form(form): Form<PostFo
     }
 }
 
-#[derive(Deserialize)]
-pub struct Resume {
-    id: String,
-}
-
 pub async fn resume(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<Resume>,
+    Query(q): Query<super::Resume>,
 ) -> Response {
     let pending: Option<PendingLogout> = match parked(&state, &q.id, true).await {
         Ok(p) => p,

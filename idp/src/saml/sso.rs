@@ -234,15 +234,10 @@ async fn validate(
     })
 }
 
-#[derive(Deserialize)]
-pub struct Resume {
-    id: String,
-}
-
 pub async fn resume(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<Resume>,
+    Query(q): Query<super::Resume>,
 ) -> Response {
     let pending: Option<Pending> = match parked(&state, &q.id, false).await {
         Ok(p) => p,
