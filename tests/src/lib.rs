@@ -8,6 +8,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 pub mod edexml_gen;
+pub mod wire;
 
 /// The `openpoort` binary of this build profile: tests run from target/<profile>/deps, the
 /// benchmark tools from target/<profile> itself.
@@ -222,11 +223,18 @@ fn unique() -> u128 {
 /// openpoort sets them: host-only, path /), follows no redirects by itself so tests can look at
 /// each step, and reads the CSRF token out of forms.
 pub struct Browser {
-    http: reqwest::Client,
+    transport: Transport,
     base: String,
     pub cookies: std::collections::BTreeMap<String, String>,
     /// Sent with every request, e.g. an `X-Forwarded-For` as a reverse proxy would add it.
     pub headers: Vec<(String, String)>,
+}
+
+/// How a browser's requests travel: reqwest for tests (a real client stack), or the load
+/// tools' lean client (`wire`), which leaves the machine's CPU to the server being measured.
+enum Transport {
+    Reqwest(reqwest::Client),
+    Wire(wire::Conn),
 }
 
 /// One answer: status, headers and body.
@@ -274,22 +282,21 @@ impl Browser {
     /// fresh browser per flow shares one client instead.
     pub fn with_client(base: &str, http: reqwest::Client) -> Browser {
         Browser {
-            http,
+            transport: Transport::Reqwest(http),
             base: base.trim_end_matches('/').to_owned(),
             cookies: Default::default(),
             headers: Vec::new(),
         }
     }
 
-    fn request(&self, method: reqwest::Method, url: String) -> reqwest::RequestBuilder {
-        let mut r = self
-            .http
-            .request(method, url)
-            .header("cookie", self.cookie_header());
-        for (k, v) in &self.headers {
-            r = r.header(k.as_str(), v.as_str());
+    /// A browser for load tools: one kept-alive connection through the lean client.
+    pub fn lean(base: &str) -> Browser {
+        Browser {
+            transport: Transport::Wire(wire::Conn::new(base)),
+            base: base.trim_end_matches('/').to_owned(),
+            cookies: Default::default(),
+            headers: Vec::new(),
         }
-        r
     }
 
     fn cookie_header(&self) -> String {
@@ -300,10 +307,62 @@ impl Browser {
             .join("; ")
     }
 
-    async fn finish(&mut self, response: reqwest::Response) -> Page {
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        for set in headers.get_all("set-cookie").iter() {
+    /// Sends a request with the browser's cookies and headers plus `extra`, and keeps the
+    /// cookies the answer sets. `path` is relative to the base, or a full URL on it.
+    pub async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        extra: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Page {
+        let path = path.strip_prefix(self.base.as_str()).unwrap_or(path);
+        let cookie = self.cookie_header();
+        let mut headers: Vec<(&str, &str)> =
+            Vec::with_capacity(self.headers.len() + extra.len() + 1);
+        if !cookie.is_empty() {
+            headers.push(("cookie", &cookie));
+        }
+        headers.extend(self.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        headers.extend_from_slice(extra);
+        let page = match &mut self.transport {
+            Transport::Reqwest(http) => {
+                let url = if path.starts_with("http") {
+                    path.to_owned()
+                } else {
+                    format!("{}{path}", self.base)
+                };
+                let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+                let mut r = http.request(method.clone(), url).body(body);
+                for (k, v) in &headers {
+                    r = r.header(*k, *v);
+                }
+                let response = r
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+                let status = response.status().as_u16();
+                let headers = response.headers().clone();
+                let body = response.text().await.expect("body");
+                Page {
+                    status,
+                    headers,
+                    body,
+                }
+            }
+            Transport::Wire(conn) => {
+                let answer = conn
+                    .send(method, path, &headers, &body)
+                    .await
+                    .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+                Page {
+                    status: answer.status,
+                    headers: answer.headers,
+                    body: String::from_utf8(answer.body).expect("UTF-8 body"),
+                }
+            }
+        };
+        for set in page.headers.get_all("set-cookie").iter() {
             let set = set.to_str().expect("ASCII cookie");
             let pair = set.split(';').next().unwrap_or_default();
             if let Some((name, value)) = pair.split_once('=') {
@@ -314,36 +373,24 @@ impl Browser {
                 }
             }
         }
-        let body = response.text().await.expect("body");
-        Page {
-            status,
-            headers,
-            body,
-        }
+        page
     }
 
     pub async fn get(&mut self, path: &str) -> Page {
-        let url = if path.starts_with("http") {
-            path.to_owned()
-        } else {
-            format!("{}{path}", self.base)
-        };
-        let response = self
-            .request(reqwest::Method::GET, url)
-            .send()
-            .await
-            .expect("GET");
-        self.finish(response).await
+        self.send("GET", path, &[], Vec::new()).await
     }
 
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        let response = self
-            .request(reqwest::Method::POST, format!("{}{path}", self.base))
-            .form(form)
-            .send()
-            .await
-            .expect("POST");
-        self.finish(response).await
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        self.send(
+            "POST",
+            path,
+            &[("content-type", "application/x-www-form-urlencoded")],
+            body.into_bytes(),
+        )
+        .await
     }
 
     /// GETs the page at `path` and submits its first form as a browser would: to the form's
@@ -608,7 +655,8 @@ impl Load {
 }
 
 /// Runs `flows` flows against `base` with `concurrency` clients at once. Each client is one
-/// browser (one connection pool) handed to `flow` and back; `flow` says whether it succeeded.
+/// browser (one kept-alive connection through the lean client, `wire`) handed to `flow` and
+/// back; `flow` says whether it succeeded.
 pub async fn run_load<F, Fut>(base: &str, flows: usize, concurrency: usize, flow: F) -> Load
 where
     F: Fn(Browser) -> Fut + Clone + Send + 'static,
@@ -621,7 +669,7 @@ where
         // Spread the flows exactly: the first `flows % concurrency` clients do one more.
         let n = flows / concurrency + usize::from(client < flows % concurrency);
         tasks.push(tokio::spawn(async move {
-            let mut b = Browser::new(&base);
+            let mut b = Browser::lean(&base);
             let mut latencies = Vec::with_capacity(n);
             let mut errors = 0usize;
             for _ in 0..n {

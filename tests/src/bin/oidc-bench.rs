@@ -16,6 +16,8 @@
 
 use std::time::Duration;
 
+use base64::Engine;
+
 use openpoort_e2e::{
     Browser, Server, demo_pupil_login, demo_shortcut, openpoort, run, run_load, text,
 };
@@ -25,12 +27,13 @@ const REDIRECT: &str = "https://rekenrijk.demo-uitgeverij.example/callback";
 struct Setup {
     shortcut: String,
     client_id: String,
-    secret: String,
+    /// `Basic …` of the client's id and secret (client_secret_basic).
+    basic: String,
     verifier: String,
     challenge: String,
 }
 
-async fn flow(b: &mut Browser, http: &reqwest::Client, base: &str, s: &Setup) -> Option<()> {
+async fn flow(b: &mut Browser, s: &Setup) -> Option<()> {
     b.cookies.clear();
     if !demo_pupil_login(b, &s.shortcut).await {
         return None;
@@ -49,32 +52,38 @@ async fn flow(b: &mut Browser, http: &reqwest::Client, base: &str, s: &Setup) ->
         .split('&')
         .next()?
         .to_owned();
-    let token: serde_json::Value = http
-        .post(format!("{base}/oidc/token"))
-        .basic_auth(&s.client_id, Some(&s.secret))
-        .form(&[
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
             ("grant_type", "authorization_code"),
             ("code", &code),
             ("redirect_uri", REDIRECT),
             ("code_verifier", &s.verifier),
         ])
-        .send()
-        .await
-        .ok()?
-        .json()
-        .await
-        .ok()?;
+        .finish();
+    let token = b
+        .send(
+            "POST",
+            "/oidc/token",
+            &[
+                ("authorization", &s.basic),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ],
+            body.into_bytes(),
+        )
+        .await;
+    let token: serde_json::Value = serde_json::from_str(&token.body).ok()?;
     let access = token.get("access_token")?.as_str()?;
     token.get("id_token")?;
-    let info: serde_json::Value = http
-        .get(format!("{base}/oidc/userinfo"))
-        .bearer_auth(access)
-        .send()
-        .await
-        .ok()?
-        .json()
-        .await
-        .ok()?;
+    let bearer = format!("Bearer {access}");
+    let info = b
+        .send(
+            "GET",
+            "/oidc/userinfo",
+            &[("authorization", &bearer)],
+            Vec::new(),
+        )
+        .await;
+    let info: serde_json::Value = serde_json::from_str(&info.body).ok()?;
     info.get("sub").map(|_| ())
 }
 
@@ -141,14 +150,16 @@ async fn main() {
     let setup = std::sync::Arc::new(Setup {
         shortcut,
         client_id: "bench-client".into(),
-        secret,
+        basic: format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("bench-client:{secret}"))
+        ),
         verifier,
         challenge,
     });
 
-    let http = reqwest::Client::new();
     let mut warm = Browser::new(&server.base);
-    flow(&mut warm, &http, &server.base, &setup)
+    flow(&mut warm, &setup)
         .await
         .expect("a complete flow works");
 
@@ -167,11 +178,10 @@ async fn main() {
         ));
         return;
     }
-    let base = server.base.clone();
     let load = run_load(&server.base, flows, concurrency, move |mut b| {
-        let (http, base, setup) = (http.clone(), base.clone(), setup.clone());
+        let setup = setup.clone();
         async move {
-            let ok = flow(&mut b, &http, &base, &setup).await.is_some();
+            let ok = flow(&mut b, &setup).await.is_some();
             (b, ok)
         }
     })
