@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::db::with_pool;
+use crate::db::{read_pool, with_held, with_pool};
 use crate::error::Result;
 use crate::row::RowExt;
 use crate::{Actor, Directory};
@@ -72,15 +72,17 @@ impl Directory {
     /// Appends one event outside any other change (for events that are not themselves a
     /// mutation of the register, such as a release decision).
     pub async fn audit(&self, event: AuditEvent<'_>) -> Result<()> {
-        with_pool!(&self.pool, p => append!(p, event));
-        Ok(())
+        with_held!(self, c => {
+            append!(&mut *c, event);
+            Ok(())
+        })
     }
 
     /// The newest `limit` entries about one school, newest first.
     pub async fn audit_of_school(&self, school_id: &str, limit: i64) -> Result<Vec<AuditEntry>> {
         const SQL: &str = "SELECT seq, at, actor, action, school_id, party_id, subject, details \
              FROM audit_log WHERE school_id = $1 ORDER BY seq DESC LIMIT $2";
-        with_pool!(&self.pool, p => {
+        read_pool!(self, p => {
             let rows = sqlx::query(SQL).bind(school_id).bind(limit).fetch_all(p).await?;
             rows.iter().map(entry_from).collect()
         })
@@ -96,7 +98,7 @@ impl Directory {
     ) -> Result<Vec<AuditEntry>> {
         const SQL: &str = "SELECT seq, at, actor, action, school_id, party_id, subject, details \
              FROM audit_log WHERE school_id = $1 AND substr(action, 1, length($2)) = $2 ORDER BY seq DESC LIMIT $3";
-        with_pool!(&self.pool, p => {
+        read_pool!(self, p => {
             let rows = sqlx::query(SQL).bind(school_id).bind(prefix).bind(limit).fetch_all(p).await?;
             rows.iter().map(entry_from).collect()
         })
@@ -108,7 +110,7 @@ impl Directory {
     pub async fn audit_of_party(&self, party_id: &str, limit: i64) -> Result<Vec<AuditEntry>> {
         const SQL: &str = "SELECT seq, at, actor, action, school_id, party_id, subject, details \
              FROM audit_log WHERE party_id = $1 ORDER BY seq DESC LIMIT $2";
-        with_pool!(&self.pool, p => {
+        read_pool!(self, p => {
             let rows = sqlx::query(SQL).bind(party_id).bind(limit).fetch_all(p).await?;
             rows.iter().map(entry_from).collect()
         })
@@ -118,7 +120,7 @@ impl Directory {
     /// way rows leave the log; updates stay impossible.
     pub async fn purge_audit_before(&self, before: i64) -> Result<u64> {
         const SQL: &str = "DELETE FROM audit_log WHERE at < $1";
-        let removed = with_pool!(&self.pool, p => {
+        let removed = with_pool!(self, p => {
             sqlx::query(SQL).bind(before).execute(p).await?.rows_affected()
         });
         Ok(removed)

@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use crate::audit::{AuditEvent, append};
-use crate::db::with_pool;
+use crate::db::{read_pool, with_held, with_pool};
 use crate::error::{DirectoryError, Result};
 use crate::model::Email;
 use crate::people::{Staff, StaffStatus, staff_from};
@@ -41,7 +41,7 @@ impl Directory {
     pub async fn staff_login(&self, email: &Email) -> Result<Option<StaffLogin>> {
         const SQL: &str = "SELECT id, email, achternaam, voorvoegsel, voornamen, roepnaam, eck_id, status, \
              password_hash, session_epoch FROM staff WHERE email = $1";
-        with_pool!(&self.pool, p => {
+        read_pool!(self, p => {
             let row = sqlx::query(SQL).bind(email.as_str()).fetch_optional(p).await?;
             row.as_ref().map(login_from).transpose()
         })
@@ -52,8 +52,8 @@ impl Directory {
     pub async fn staff_session_state(&self, staff_id: &str) -> Result<Option<(StaffStatus, i64)>> {
         const SQL: &str = "SELECT id, email, achternaam, voorvoegsel, voornamen, roepnaam, eck_id, status, \
              password_hash, session_epoch FROM staff WHERE id = $1";
-        with_pool!(&self.pool, p => {
-            let row = sqlx::query(SQL).bind(staff_id).fetch_optional(p).await?;
+        with_held!(self, c => {
+            let row = sqlx::query(SQL).bind(staff_id).fetch_optional(c).await?;
             row.as_ref().map(login_from).transpose()
         })
         .map(|l| l.map(|l| (l.staff.status, l.session_epoch)))
@@ -70,7 +70,7 @@ impl Directory {
         actor: &Actor,
     ) -> Result<()> {
         let t = now();
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("UPDATE staff_tokens SET used_at = $1 WHERE staff_id = $2 AND purpose = $3 AND used_at IS NULL")
                 .bind(t).bind(staff_id).bind(purpose.as_str()).execute(&mut *tx).await?;
@@ -94,7 +94,7 @@ impl Directory {
     ) -> Result<Option<String>> {
         const SQL: &str = "SELECT staff_id FROM staff_tokens \
              WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3";
-        with_pool!(&self.pool, p => {
+        read_pool!(self, p => {
             let row = sqlx::query(SQL).bind(token_hash).bind(purpose.as_str()).bind(now()).fetch_optional(p).await?;
             row.as_ref().map(|r| r.text("staff_id")).transpose()
         })
@@ -110,7 +110,7 @@ impl Directory {
         password_hash: &str,
     ) -> Result<Option<String>> {
         let t = now();
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             // The conditional update is what makes the link single-use under concurrency: of two
             // requests with the same token only one sees a row.
@@ -152,7 +152,7 @@ impl Directory {
         actor: &Actor,
     ) -> Result<i64> {
         let t = now();
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             let row = sqlx::query(
                 "UPDATE staff SET password_hash = $1, password_changed_at = $2, session_epoch = session_epoch + 1, \
@@ -172,7 +172,7 @@ impl Directory {
 
     /// "Log out everywhere": voids every session of the staff member; returns the new epoch.
     pub async fn bump_session_epoch(&self, staff_id: &str, actor: &Actor) -> Result<i64> {
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             let row = sqlx::query("UPDATE staff SET session_epoch = session_epoch + 1 WHERE id = $1 RETURNING session_epoch")
                 .bind(staff_id).fetch_optional(&mut *tx).await?

@@ -23,16 +23,132 @@ pub enum Pool {
     Postgres(PgPool),
 }
 
-/// Runs `$body` with `$p` bound to whichever typed pool `$pool` holds.
+/// Runs `$body` with `$p` bound to whichever typed pool the directory `$dir` holds. Anything
+/// done this way may change the register, so the read cache starts over once it is done.
 macro_rules! with_pool {
-    ($pool:expr, $p:ident => $body:expr) => {
-        match $pool {
+    ($dir:expr, $p:ident => $body:expr) => {{
+        let _forget = $crate::cache::ForgetOnDrop(&$dir.cache);
+        match &$dir.pool {
+            $crate::db::Pool::Sqlite($p) => $body,
+            $crate::db::Pool::Postgres($p) => $body,
+        }
+    }};
+}
+pub(crate) use with_pool;
+
+/// [`with_pool!`] for a body that only reads: the read cache stays as it is.
+macro_rules! read_pool {
+    ($dir:expr, $p:ident => $body:expr) => {
+        match &$dir.pool {
             $crate::db::Pool::Sqlite($p) => $body,
             $crate::db::Pool::Postgres($p) => $body,
         }
     };
 }
-pub(crate) use with_pool;
+pub(crate) use read_pool;
+
+/// Runs `$body` with `$c` bound to a connection of `$dir`'s backend, for the reads every login
+/// makes (and its audit entry). On SQLite the connection is one of [`Held`]'s; on PostgreSQL one
+/// from the pool as usual. The body is an async block's: `?` and `return` leave the block, and a
+/// connection whose body failed goes back through the pool, which tests it.
+macro_rules! with_held {
+    ($dir:expr, $c:ident => $body:expr) => {
+        match &$dir.pool {
+            $crate::db::Pool::Sqlite(p) => {
+                let mut held = $dir.held.take(p).await?;
+                let result: $crate::error::Result<_> = async {
+                    let $c: &mut sqlx::SqliteConnection = &mut *held;
+                    $body
+                }
+                .await;
+                if result.is_ok() {
+                    $dir.held.put_back(held);
+                }
+                result
+            }
+            $crate::db::Pool::Postgres(p) => {
+                let mut conn = p.acquire().await?;
+                let result: $crate::error::Result<_> = async {
+                    let $c: &mut sqlx::PgConnection = &mut *conn;
+                    $body
+                }
+                .await;
+                result
+            }
+        }
+    };
+}
+pub(crate) use with_held;
+
+/// SQLite connections kept out of sqlx's pool between the reads of logins.
+///
+/// sqlx tests every connection that comes back to its pool with a ping, and for SQLite a ping
+/// is one more hand-off to the connection's worker thread and back: it doubled the cost of each
+/// of a login's reads, and a pupil's login through a product makes about a dozen. A connection
+/// held here goes back to this list instead, untested, only after its work succeeded; one whose
+/// work failed or was cancelled goes back through the pool, which tests it. All but two of the
+/// pool's connections may be held, so a writer (an import, the admin UI) never waits for
+/// readers to run out of work.
+#[derive(Debug)]
+pub(crate) struct Held {
+    idle: std::sync::Mutex<Vec<sqlx::pool::PoolConnection<sqlx::Sqlite>>>,
+    keep: usize,
+    /// Wakes a reader that waits on the pool when a connection comes back here instead.
+    returned: tokio::sync::Notify,
+}
+
+impl Held {
+    pub(crate) fn new(max_connections: u32) -> Held {
+        Held {
+            idle: std::sync::Mutex::new(Vec::new()),
+            keep: (max_connections as usize).saturating_sub(2).max(1),
+            returned: tokio::sync::Notify::new(),
+        }
+    }
+
+    fn pop(&self) -> Option<sqlx::pool::PoolConnection<sqlx::Sqlite>> {
+        self.idle.lock().expect("held connections").pop()
+    }
+
+    pub(crate) async fn take(
+        &self,
+        pool: &SqlitePool,
+    ) -> Result<sqlx::pool::PoolConnection<sqlx::Sqlite>> {
+        loop {
+            if let Some(c) = self.pop() {
+                return Ok(c);
+            }
+            // Registered before the second look, so a return in between is not missed.
+            let returned = self.returned.notified();
+            if let Some(c) = self.pop() {
+                return Ok(c);
+            }
+            tokio::select! {
+                c = pool.acquire() => return Ok(c?),
+                () = returned => {}
+            }
+        }
+    }
+
+    pub(crate) fn put_back(&self, conn: sqlx::pool::PoolConnection<sqlx::Sqlite>) {
+        {
+            let mut idle = self.idle.lock().expect("held connections");
+            if idle.len() >= self.keep {
+                // Back to the pool (tested on the way), outside the lock.
+                drop(idle);
+                drop(conn);
+                return;
+            }
+            idle.push(conn);
+        }
+        self.returned.notify_one();
+    }
+
+    /// Hands every held connection back to the pool, which waits for them when it closes.
+    pub(crate) fn release(&self) {
+        self.idle.lock().expect("held connections").clear();
+    }
+}
 
 /// Which backend a URL selects. Only `sqlite:` and `postgres:`/`postgresql:` are accepted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,6 +247,13 @@ impl Pool {
         }
     }
 
+    pub fn max_connections(&self) -> u32 {
+        match self {
+            Pool::Sqlite(p) => p.options().get_max_connections(),
+            Pool::Postgres(p) => p.options().get_max_connections(),
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         match self {
             Pool::Sqlite(_) => Backend::Sqlite,
@@ -150,14 +273,18 @@ impl Pool {
 
     /// A trivial round trip, for `/readyz`.
     pub async fn ping(&self) -> Result<()> {
-        with_pool!(self, p => {
-            sqlx::query("SELECT 1").execute(p).await?;
-        });
+        match self {
+            Pool::Sqlite(p) => sqlx::query("SELECT 1").execute(p).await.map(|_| ())?,
+            Pool::Postgres(p) => sqlx::query("SELECT 1").execute(p).await.map(|_| ())?,
+        }
         Ok(())
     }
 
     pub async fn close(&self) {
-        with_pool!(self, p => p.close().await)
+        match self {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
     }
 }
 
@@ -211,6 +338,11 @@ const SQLITE_MIGRATIONS: Embedded = &[
         "las links",
         include_str!("../migrations/sqlite/0008_las_links.sql"),
     ),
+    (
+        9,
+        "register version",
+        include_str!("../migrations/sqlite/0009_register_version.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Embedded = &[
     (
@@ -252,6 +384,11 @@ const POSTGRES_MIGRATIONS: Embedded = &[
         8,
         "las links",
         include_str!("../migrations/postgres/0008_las_links.sql"),
+    ),
+    (
+        9,
+        "register version",
+        include_str!("../migrations/postgres/0009_register_version.sql"),
     ),
 ];
 

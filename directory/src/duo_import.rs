@@ -105,7 +105,7 @@ impl Directory {
             applied: !dry_run,
             ..Default::default()
         };
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             // board number -> (id, name)
             let mut boards: HashMap<String, (String, String)> = HashMap::new();

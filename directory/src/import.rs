@@ -277,7 +277,7 @@ impl Directory {
         };
         let school_id = school.id.as_str();
 
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let started = Instant::now();
             let mut tx = p.begin().await?;
             // Takes the school's row (and SQLite's write lock) first: imports of one school

@@ -6,7 +6,7 @@ use certs::{
 };
 
 use crate::Directory;
-use crate::db::with_pool;
+use crate::db::{read_pool, with_pool};
 use crate::error::{DirectoryError, Result};
 use crate::row::RowExt;
 
@@ -74,13 +74,13 @@ impl Directory {
     async fn load_key_records(&self) -> Result<Vec<KeyRecord>> {
         const SQL: &str = "SELECT kid, alg, state, public_key_pem, certificate_pem, encrypted_private_key, \
              kek_id, created_at, activated_at, retired_at FROM signing_keys ORDER BY created_at, kid";
-        with_pool!(&self.pool, p => {
+        read_pool!(self, p => {
             sqlx::query(SQL).fetch_all(p).await?.iter().map(record_from).collect()
         })
     }
 
     async fn insert_initial_keys(&self, current: &KeyRecord, next: &KeyRecord) -> Result<bool> {
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             // The partial unique index on (alg) WHERE state = 'current' settles a race between
             // nodes starting at once: the loser's insert fails and it uses the winner's keys.
@@ -107,7 +107,7 @@ impl Directory {
                 "there is no current and next {alg} key to rotate; start openpoort once first"
             ),
         };
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             // Order matters for the one-current / one-next indexes: free the slot before filling it.
             let retired = sqlx::query("UPDATE signing_keys SET state = 'retired', retired_at = $1 WHERE alg = $2 AND state = 'current'")
@@ -157,7 +157,7 @@ impl SecretStorage for Directory {
         const SQL: &str =
             "SELECT name, sealed, kek_id, created_at FROM sealed_secrets WHERE name = $1";
         let found: Result<Option<SealedSecret>> = async {
-            with_pool!(&self.pool, p => {
+            read_pool!(self, p => {
                 let row = sqlx::query(SQL).bind(name).fetch_optional(p).await?;
                 row.map(|r| Ok(SealedSecret {
                     name: r.text("name")?,
@@ -175,7 +175,7 @@ impl SecretStorage for Directory {
         const SQL: &str =
             "INSERT INTO sealed_secrets (name, sealed, kek_id, created_at) VALUES ($1, $2, $3, $4)";
         let inserted: Result<bool> = async {
-            with_pool!(&self.pool, p => {
+            with_pool!(self, p => {
                 match sqlx::query(SQL).bind(&secret.name).bind(&secret.sealed).bind(&secret.kek_id)
                     .bind(secret.created_at).execute(p).await {
                     Ok(_) => Ok(true),

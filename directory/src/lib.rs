@@ -6,6 +6,7 @@
 //! that happened, nor record one that was rolled back.
 
 pub mod audit;
+mod cache;
 pub mod credentials;
 pub mod db;
 pub mod duo;
@@ -28,6 +29,7 @@ mod row;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use cache::POLL as CACHE_POLL;
 pub use db::{Backend, ConnectOptions, Pool};
 pub use error::{DirectoryError, Result};
 
@@ -56,22 +58,36 @@ impl Actor {
 #[derive(Clone, Debug)]
 pub struct Directory {
     pool: Pool,
+    held: std::sync::Arc<db::Held>,
+    cache: std::sync::Arc<cache::Cache>,
 }
 
 impl Directory {
     pub fn new(pool: Pool) -> Directory {
-        Directory { pool }
+        let held = db::Held::new(pool.max_connections());
+        let cache = cache::Cache::new(pool.backend() == Backend::Sqlite);
+        Directory {
+            pool,
+            held: std::sync::Arc::new(held),
+            cache: std::sync::Arc::new(cache),
+        }
     }
 
     /// Connects and brings the schema up to date.
     pub async fn open(url: &str, opts: &ConnectOptions) -> Result<Directory> {
         let pool = Pool::connect(url, opts).await?;
         pool.migrate().await?;
-        Ok(Directory { pool })
+        Ok(Directory::new(pool))
     }
 
     pub fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// Closes the pool once every connection is back, the held ones included.
+    pub async fn close(&self) {
+        self.held.release();
+        self.pool.close().await;
     }
 
     pub async fn ping(&self) -> Result<()> {

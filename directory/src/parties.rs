@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::{AuditEvent, append};
-use crate::db::with_pool;
+use crate::db::{read_pool, with_held, with_pool};
 use crate::error::{DirectoryError, Result, unique_as};
 use crate::model::{Date, PartyKind, WebUrl, code, display_name};
 use crate::row::RowExt;
@@ -238,6 +238,13 @@ pub struct PupilReleaseFacts {
     pub release_attributes: Vec<String>,
 }
 
+impl PupilReleaseFacts {
+    /// School, party and pupil all found: worth keeping in the read cache.
+    fn complete(&self) -> bool {
+        self.school.is_some() && self.party.is_some() && self.pupil.is_some()
+    }
+}
+
 impl Directory {
     pub async fn create_party(
         &self,
@@ -252,7 +259,7 @@ impl Directory {
             kind,
             name: display_name("naam partij", name)?,
         };
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("INSERT INTO parties (id, code, kind, name, created_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(&party.id).bind(&party.code).bind(kind.as_str()).bind(&party.name).bind(now())
@@ -269,7 +276,7 @@ impl Directory {
 
     pub async fn party_by_code(&self, party_code: &str) -> Result<Option<Party>> {
         const SQL: &str = "SELECT id, code, kind, name FROM parties WHERE code = $1";
-        with_pool!(&self.pool, p => {
+        read_pool!(self, p => {
             let row = sqlx::query(SQL).bind(party_code).fetch_optional(p).await?;
             row.as_ref().map(party_from).transpose()
         })
@@ -283,7 +290,7 @@ impl Directory {
 
     pub async fn party_by_id(&self, id: &str) -> Result<Option<Party>> {
         const SQL: &str = "SELECT id, code, kind, name FROM parties WHERE id = $1";
-        with_pool!(&self.pool, p => {
+        read_pool!(self, p => {
             let row = sqlx::query(SQL).bind(id).fetch_optional(p).await?;
             row.as_ref().map(party_from).transpose()
         })
@@ -291,7 +298,7 @@ impl Directory {
 
     pub async fn list_parties(&self) -> Result<Vec<Party>> {
         const SQL: &str = "SELECT id, code, kind, name FROM parties ORDER BY code";
-        with_pool!(&self.pool, p => {
+        read_pool!(self, p => {
             sqlx::query(SQL).fetch_all(p).await?.iter().map(party_from).collect()
         })
     }
@@ -315,7 +322,7 @@ impl Directory {
         if self.party_by_id(party_id).await?.is_none() {
             return Err(DirectoryError::not_found("partij", party_id));
         }
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("INSERT INTO products (id, party_id, code, methode, name, launch_url, icon_url, home_allowed, created_at) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
@@ -336,7 +343,7 @@ impl Directory {
 
     pub async fn products_of_party(&self, party_id: &str) -> Result<Vec<Product>> {
         const SQL: &str = product_select!("WHERE party_id = $1 ORDER BY code");
-        with_pool!(&self.pool, p => {
+        read_pool!(self, p => {
             sqlx::query(SQL).bind(party_id).fetch_all(p).await?.iter().map(product_from).collect()
         })
     }
@@ -347,7 +354,7 @@ impl Directory {
         product_code: &str,
     ) -> Result<Option<Product>> {
         const SQL: &str = product_select!("WHERE party_id = $1 AND code = $2");
-        with_pool!(&self.pool, p => {
+        read_pool!(self, p => {
             let row = sqlx::query(SQL).bind(party_id).bind(product_code).fetch_optional(p).await?;
             row.as_ref().map(product_from).transpose()
         })
@@ -355,10 +362,13 @@ impl Directory {
 
     pub async fn product_by_id(&self, id: &str) -> Result<Option<Product>> {
         const SQL: &str = product_select!("WHERE id = $1");
-        with_pool!(&self.pool, p => {
-            let row = sqlx::query(SQL).bind(id).fetch_optional(p).await?;
-            row.as_ref().map(product_from).transpose()
+        self.cached("product_by_id", id.to_owned(), Option::is_some, || async {
+            with_held!(self, c => {
+                let row = sqlx::query(SQL).bind(id).fetch_optional(c).await?;
+                row.as_ref().map(product_from).transpose()
+            })
         })
+        .await
     }
 
     /// Records a licence. Members must belong to the licensed school, so that a publisher
@@ -406,7 +416,7 @@ impl Directory {
             valid_from: new.valid_from.to_string(),
             valid_until: new.valid_until.as_ref().map(|d| d.to_string()),
         };
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("INSERT INTO licences (id, school_id, product_id, scope, valid_from, valid_until, created_by, created_at) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
@@ -462,50 +472,56 @@ impl Directory {
 
     /// Every licence a school holds, with its members, in one round trip.
     pub async fn licences_of_school(&self, school_id: &str) -> Result<Vec<Licence>> {
-        with_pool!(&self.pool, p => {
-            let rows = sqlx::query(LICENCES_OF_SCHOOL).bind(school_id).fetch_all(p).await?;
-            licences_from(&rows)
+        let keep = |l: &Vec<Licence>| !l.is_empty();
+        self.cached("licences_of_school", school_id.to_owned(), keep, || async {
+            with_held!(self, c => {
+                let rows = sqlx::query(LICENCES_OF_SCHOOL).bind(school_id).fetch_all(c).await?;
+                licences_from(&rows)
+            })
         })
+        .await
     }
 
     /// Everything a release decision about a pupil reads, on one connection: the register's
     /// cost is mostly the hop to a connection (for SQLite, its worker thread), not the query,
-    /// so seven reads on one connection cost far less than seven taken from the pool. Each read
-    /// is as fresh as the separate methods' (nothing is cached).
+    /// so seven reads on one connection cost far less than seven taken from the pool. Kept in
+    /// the read cache (see `cache.rs` for when a change is seen) once all three parties exist.
     pub async fn pupil_release_facts(
         &self,
         school_id: &str,
         party_id: &str,
         pupil_id: &str,
     ) -> Result<PupilReleaseFacts> {
-        const SCHOOL: &str = "SELECT id, board_id, brin, vestigingscode, name, instelling_ref, active, \
-             merged_into, home_login_allowed, picture_password_enabled FROM schools WHERE id = $1";
-        const PARTY: &str = "SELECT id, code, kind, name FROM parties WHERE id = $1";
-        const PRODUCTS: &str = product_select!("WHERE party_id = $1 ORDER BY code");
-        const CONSENT: &str =
-            consent_select!("WHERE school_id = $1 AND party_id = $2 AND revoked_at IS NULL");
-        const ATTRIBUTES: &str =
-            "SELECT attribute FROM party_release_attributes WHERE party_id = $1 ORDER BY attribute";
-        with_pool!(&self.pool, p => {
-            let mut c = p.acquire().await?;
-            let school = sqlx::query(SCHOOL).bind(school_id).fetch_optional(&mut *c).await?
-                .as_ref().map(crate::schools::school_from).transpose()?;
-            let party = sqlx::query(PARTY).bind(party_id).fetch_optional(&mut *c).await?
-                .as_ref().map(party_from).transpose()?;
-            let rows = sqlx::query(crate::pupil_login::PUPIL_WITH_GROUP_KEYS)
-                .bind(pupil_id).fetch_all(&mut *c).await?;
-            let pupil = crate::pupil_login::pupil_with_group_keys_from(&rows)?;
-            let products = sqlx::query(PRODUCTS).bind(party_id).fetch_all(&mut *c).await?
-                .iter().map(product_from).collect::<Result<Vec<_>>>()?;
-            let rows = sqlx::query(LICENCES_OF_SCHOOL).bind(school_id).fetch_all(&mut *c).await?;
-            let licences = licences_from(&rows)?;
-            let consent = sqlx::query(CONSENT).bind(school_id).bind(party_id)
-                .fetch_optional(&mut *c).await?
-                .as_ref().map(consent_from).transpose()?;
-            let release_attributes = sqlx::query(ATTRIBUTES).bind(party_id).fetch_all(&mut *c).await?
-                .iter().map(|r| r.text("attribute")).collect::<Result<Vec<_>>>()?;
-            Ok(PupilReleaseFacts { school, party, pupil, products, licences, consent, release_attributes })
+        self.cached("pupil_release_facts", format!("{school_id}/{party_id}/{pupil_id}"), PupilReleaseFacts::complete, || async {
+            const SCHOOL: &str = "SELECT id, board_id, brin, vestigingscode, name, instelling_ref, active, \
+                 merged_into, home_login_allowed, picture_password_enabled FROM schools WHERE id = $1";
+            const PARTY: &str = "SELECT id, code, kind, name FROM parties WHERE id = $1";
+            const PRODUCTS: &str = product_select!("WHERE party_id = $1 ORDER BY code");
+            const CONSENT: &str =
+                consent_select!("WHERE school_id = $1 AND party_id = $2 AND revoked_at IS NULL");
+            const ATTRIBUTES: &str =
+                "SELECT attribute FROM party_release_attributes WHERE party_id = $1 ORDER BY attribute";
+            with_held!(self, c => {
+                let school = sqlx::query(SCHOOL).bind(school_id).fetch_optional(&mut *c).await?
+                    .as_ref().map(crate::schools::school_from).transpose()?;
+                let party = sqlx::query(PARTY).bind(party_id).fetch_optional(&mut *c).await?
+                    .as_ref().map(party_from).transpose()?;
+                let rows = sqlx::query(crate::pupil_login::PUPIL_WITH_GROUP_KEYS)
+                    .bind(pupil_id).fetch_all(&mut *c).await?;
+                let pupil = crate::pupil_login::pupil_with_group_keys_from(&rows)?;
+                let products = sqlx::query(PRODUCTS).bind(party_id).fetch_all(&mut *c).await?
+                    .iter().map(product_from).collect::<Result<Vec<_>>>()?;
+                let rows = sqlx::query(LICENCES_OF_SCHOOL).bind(school_id).fetch_all(&mut *c).await?;
+                let licences = licences_from(&rows)?;
+                let consent = sqlx::query(CONSENT).bind(school_id).bind(party_id)
+                    .fetch_optional(&mut *c).await?
+                    .as_ref().map(consent_from).transpose()?;
+                let release_attributes = sqlx::query(ATTRIBUTES).bind(party_id).fetch_all(&mut *c).await?
+                    .iter().map(|r| r.text("attribute")).collect::<Result<Vec<_>>>()?;
+                Ok(PupilReleaseFacts { school, party, pupil, products, licences, consent, release_attributes })
+            })
         })
+        .await
     }
 
     /// Records that a school consents to a party receiving its data. Granting an existing
@@ -534,7 +550,7 @@ impl Directory {
             revoked_by: None,
             revoked_at: None,
         };
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("INSERT INTO consents (id, school_id, party_id, granted_by, granted_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(&consent.id).bind(school_id).bind(party_id).bind(&consent.granted_by).bind(consent.granted_at)
@@ -561,7 +577,7 @@ impl Directory {
             .await?
             .ok_or_else(|| DirectoryError::not_found("toestemming", party_id))?;
         let t = now();
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             let done = sqlx::query("UPDATE consents SET revoked_by = $1, revoked_at = $2 WHERE id = $3 AND revoked_at IS NULL")
                 .bind(actor.0.as_str()).bind(t).bind(&open.id).execute(&mut *tx).await?;
@@ -585,7 +601,7 @@ impl Directory {
     pub async fn open_consent(&self, school_id: &str, party_id: &str) -> Result<Option<Consent>> {
         const SQL: &str =
             consent_select!("WHERE school_id = $1 AND party_id = $2 AND revoked_at IS NULL");
-        with_pool!(&self.pool, p => {
+        read_pool!(self, p => {
             let row = sqlx::query(SQL).bind(school_id).bind(party_id).fetch_optional(p).await?;
             row.as_ref().map(consent_from).transpose()
         })
@@ -595,7 +611,7 @@ impl Directory {
     pub async fn consent_history(&self, school_id: &str) -> Result<Vec<Consent>> {
         const SQL: &str =
             consent_select!("WHERE school_id = $1 ORDER BY granted_at, (revoked_at IS NULL), id");
-        with_pool!(&self.pool, p => {
+        read_pool!(self, p => {
             sqlx::query(SQL).bind(school_id).fetch_all(p).await?.iter().map(consent_from).collect()
         })
     }
@@ -611,7 +627,7 @@ impl Directory {
         if self.party_by_id(party_id).await?.is_none() {
             return Err(DirectoryError::not_found("partij", party_id));
         }
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("INSERT INTO party_release_attributes (party_id, attribute, granted_by, granted_at) VALUES ($1, $2, $3, $4)")
                 .bind(party_id).bind(attribute).bind(actor.0.as_str()).bind(now())
@@ -632,7 +648,7 @@ impl Directory {
         attribute: &str,
         actor: &Actor,
     ) -> Result<()> {
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             let done = sqlx::query("DELETE FROM party_release_attributes WHERE party_id = $1 AND attribute = $2")
                 .bind(party_id).bind(attribute).execute(&mut *tx).await?;
@@ -652,7 +668,7 @@ impl Directory {
     pub async fn release_attributes_of(&self, party_id: &str) -> Result<Vec<String>> {
         const SQL: &str =
             "SELECT attribute FROM party_release_attributes WHERE party_id = $1 ORDER BY attribute";
-        with_pool!(&self.pool, p => {
+        read_pool!(self, p => {
             let rows = sqlx::query(SQL).bind(party_id).fetch_all(p).await?;
             rows.iter().map(|r| r.text("attribute")).collect()
         })

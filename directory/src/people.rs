@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::{AuditEvent, append};
-use crate::db::with_pool;
+use crate::db::{read_pool, with_held, with_pool};
 use crate::error::{DirectoryError, Result, unique_as};
 use crate::model::{EckId, Email, Jaargroep, LasKey, StaffRole, display_name};
 use crate::row::RowExt;
@@ -260,7 +260,7 @@ impl Directory {
             jaargroep: new.jaargroep.map(|j| j.as_str().to_owned()),
             active: true,
         };
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             let t = now();
             sqlx::query("INSERT INTO school_groups (id, school_id, las_key, name, kind, jaargroep, active, created_at, updated_at) \
@@ -281,24 +281,32 @@ impl Directory {
 
     /// Groups of a school in picker order: by jaargroep (EDEXML order), then by name.
     pub async fn groups_of_school(&self, school_id: &str) -> Result<Vec<Group>> {
-        const SQL: &str = group_select!("WHERE school_id = $1");
-        let mut groups: Vec<Group> = with_pool!(&self.pool, p => {
-            sqlx::query(SQL).bind(school_id).fetch_all(p).await?
-                .iter().map(group_from).collect::<Result<_>>()?
-        });
-        let rank = |g: &Group| {
-            g.jaargroep
-                .as_deref()
-                .and_then(|j| Jaargroep::parse(j).ok())
-                .map_or(usize::MAX, |j| j.rank())
-        };
-        groups.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.name.cmp(&b.name)));
-        Ok(groups)
+        self.cached(
+            "groups_of_school",
+            school_id.to_owned(),
+            |g: &Vec<Group>| !g.is_empty(),
+            || async {
+                const SQL: &str = group_select!("WHERE school_id = $1");
+                let mut groups: Vec<Group> = with_held!(self, c => {
+                    sqlx::query(SQL).bind(school_id).fetch_all(c).await?
+                        .iter().map(group_from).collect::<Result<Vec<Group>>>()
+                })?;
+                let rank = |g: &Group| {
+                    g.jaargroep
+                        .as_deref()
+                        .and_then(|j| Jaargroep::parse(j).ok())
+                        .map_or(usize::MAX, |j| j.rank())
+                };
+                groups.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.name.cmp(&b.name)));
+                Ok(groups)
+            },
+        )
+        .await
     }
 
     async fn group_id_by_key(&self, school_id: &str, key: &LasKey) -> Result<(String, GroupKind)> {
         const SQL: &str = group_select!("WHERE school_id = $1 AND las_key = $2");
-        let group = with_pool!(&self.pool, p => {
+        let group = read_pool!(self, p => {
             let row = sqlx::query(SQL)
                 .bind(school_id).bind(key.as_str()).fetch_optional(p).await?;
             row.as_ref().map(group_from).transpose()?
@@ -357,7 +365,7 @@ impl Directory {
             eck_id: new.eck_id.as_ref().map(|e| e.to_string()),
             active: true,
         };
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             let t = now();
             sqlx::query("INSERT INTO pupils (id, school_id, las_key, achternaam, voorvoegsel, voornamen, roepnaam, \
@@ -388,7 +396,7 @@ impl Directory {
 
     pub async fn pupil_by_id(&self, id: &str) -> Result<Option<Pupil>> {
         const SQL: &str = pupil_select!("WHERE id = $1");
-        let pupil = with_pool!(&self.pool, p => {
+        let pupil = read_pool!(self, p => {
             let row = sqlx::query(SQL).bind(id).fetch_optional(p).await?;
             row.as_ref().map(pupil_from).transpose()?
         });
@@ -403,7 +411,7 @@ impl Directory {
 
     async fn combined_groups_of(&self, pupil_id: &str) -> Result<Vec<String>> {
         const SQL: &str = "SELECT group_id FROM pupil_groups WHERE pupil_id = $1 ORDER BY group_id";
-        with_pool!(&self.pool, p => {
+        read_pool!(self, p => {
             let rows = sqlx::query(SQL).bind(pupil_id).fetch_all(p).await?;
             rows.iter().map(|r| r.text("group_id")).collect()
         })
@@ -414,7 +422,7 @@ impl Directory {
         const SQL: &str = pupil_select!("WHERE school_id = $1 ORDER BY achternaam, roepnaam, id");
         const MEMBERS: &str = "SELECT pg.pupil_id, pg.group_id FROM pupil_groups pg \
              JOIN pupils p ON p.id = pg.pupil_id WHERE p.school_id = $1";
-        let (mut pupils, memberships) = with_pool!(&self.pool, p => {
+        let (mut pupils, memberships) = read_pool!(self, p => {
             let pupils = sqlx::query(SQL).bind(school_id).fetch_all(p).await?
                 .iter().map(pupil_from).collect::<Result<Vec<_>>>()?;
             let members = sqlx::query(MEMBERS).bind(school_id).fetch_all(p).await?
@@ -445,7 +453,7 @@ impl Directory {
             .pupil_by_id(pupil_id)
             .await?
             .ok_or_else(|| DirectoryError::not_found("leerling", pupil_id))?;
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("UPDATE pupils SET active = $1, updated_at = $2 WHERE id = $3")
                 .bind(active).bind(now()).bind(pupil_id).execute(&mut *tx).await?;
@@ -471,7 +479,7 @@ impl Directory {
             eck_id: new.eck_id.as_ref().map(|e| e.to_string()),
             status: StaffStatus::Inactive,
         };
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             let t = now();
             sqlx::query("INSERT INTO staff (id, email, achternaam, voorvoegsel, voornamen, roepnaam, eck_id, status, created_at, updated_at) \
@@ -497,7 +505,7 @@ impl Directory {
 
     pub async fn staff_by_id(&self, id: &str) -> Result<Option<Staff>> {
         const SQL: &str = staff_select!("WHERE id = $1");
-        with_pool!(&self.pool, p => {
+        read_pool!(self, p => {
             let row = sqlx::query(SQL).bind(id).fetch_optional(p).await?;
             row.as_ref().map(staff_from).transpose()
         })
@@ -506,7 +514,7 @@ impl Directory {
     /// Looks a login up. The address is normalised the same way as when it was stored.
     pub async fn staff_by_email(&self, email: &Email) -> Result<Option<Staff>> {
         const SQL: &str = staff_select!("WHERE email = $1");
-        with_pool!(&self.pool, p => {
+        read_pool!(self, p => {
             let row = sqlx::query(SQL).bind(email.as_str()).fetch_optional(p).await?;
             row.as_ref().map(staff_from).transpose()
         })
@@ -518,7 +526,7 @@ impl Directory {
         status: StaffStatus,
         actor: &Actor,
     ) -> Result<()> {
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             let done = sqlx::query("UPDATE staff SET status = $1, updated_at = $2 WHERE id = $3")
                 .bind(status.as_str()).bind(now()).bind(staff_id).execute(&mut *tx).await?;
@@ -543,7 +551,7 @@ impl Directory {
         actor: &Actor,
     ) -> Result<()> {
         let key = las_key.map(|k| k.to_string());
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("INSERT INTO staff_memberships (staff_id, school_id, las_key, active, created_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(staff_id).bind(school_id).bind(&key).bind(true).bind(now())
@@ -571,7 +579,7 @@ impl Directory {
         if self.school_by_id(school_id).await?.is_none() {
             return Err(DirectoryError::not_found("school", school_id));
         }
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("INSERT INTO staff_roles (staff_id, school_id, role, granted_by, granted_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(staff_id).bind(school_id).bind(role.as_str()).bind(actor.0.as_str()).bind(now())
@@ -593,7 +601,7 @@ impl Directory {
         role: StaffRole,
         actor: &Actor,
     ) -> Result<()> {
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             let done = sqlx::query("DELETE FROM staff_roles WHERE staff_id = $1 AND school_id = $2 AND role = $3")
                 .bind(staff_id).bind(school_id).bind(role.as_str()).execute(&mut *tx).await?;
@@ -614,7 +622,7 @@ impl Directory {
         const MEMBERS: &str =
             "SELECT school_id, las_key FROM staff_memberships WHERE staff_id = $1 AND active = $2";
         const ROLES: &str = "SELECT school_id, role FROM staff_roles WHERE staff_id = $1";
-        let (members, roles) = with_pool!(&self.pool, p => {
+        let (members, roles) = read_pool!(self, p => {
             let m = sqlx::query(MEMBERS).bind(staff_id).bind(true).fetch_all(p).await?
                 .iter().map(|r| Ok((r.text("school_id")?, r.opt_text("las_key")?)))
                 .collect::<Result<Vec<_>>>()?;
@@ -651,7 +659,7 @@ impl Directory {
     /// it at many schools, and a school may have many administrators.
     pub async fn schools_administered_by(&self, staff_id: &str) -> Result<Vec<String>> {
         const SQL: &str = "SELECT school_id FROM staff_roles WHERE staff_id = $1 AND role = $2 ORDER BY school_id";
-        with_pool!(&self.pool, p => {
+        read_pool!(self, p => {
             let rows = sqlx::query(SQL).bind(staff_id).bind(StaffRole::IctCoordinator.as_str()).fetch_all(p).await?;
             rows.iter().map(|r| r.text("school_id")).collect()
         })
@@ -661,7 +669,7 @@ impl Directory {
         const SQL: &str = "SELECT s.id, s.email, s.achternaam, s.voorvoegsel, s.voornamen, s.roepnaam, s.eck_id, s.status \
              FROM staff s JOIN staff_roles r ON r.staff_id = s.id \
              WHERE r.school_id = $1 AND r.role = $2 ORDER BY s.achternaam, s.id";
-        with_pool!(&self.pool, p => {
+        read_pool!(self, p => {
             let rows = sqlx::query(SQL).bind(school_id).bind(StaffRole::IctCoordinator.as_str()).fetch_all(p).await?;
             rows.iter().map(staff_from).collect()
         })
@@ -675,12 +683,12 @@ impl Directory {
         actor: &Actor,
     ) -> Result<()> {
         const GROUP: &str = group_select!("WHERE id = $1");
-        let group = with_pool!(&self.pool, p => {
+        let group = read_pool!(self, p => {
             let row = sqlx::query(GROUP).bind(group_id).fetch_optional(p).await?;
             row.as_ref().map(group_from).transpose()?
         })
         .ok_or_else(|| DirectoryError::not_found("groep", group_id))?;
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("INSERT INTO staff_groups (staff_id, group_id) VALUES ($1, $2)")
                 .bind(staff_id).bind(group_id).execute(&mut *tx).await
@@ -697,7 +705,7 @@ impl Directory {
     pub async fn groups_of_staff(&self, staff_id: &str) -> Result<Vec<Group>> {
         const SQL: &str = "SELECT g.id, g.school_id, g.las_key, g.name, g.kind, g.jaargroep, g.active \
              FROM school_groups g JOIN staff_groups sg ON sg.group_id = g.id WHERE sg.staff_id = $1 ORDER BY g.name";
-        with_pool!(&self.pool, p => {
+        read_pool!(self, p => {
             let rows = sqlx::query(SQL).bind(staff_id).fetch_all(p).await?;
             rows.iter().map(group_from).collect()
         })

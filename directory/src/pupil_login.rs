@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::audit::{AuditEvent, append};
-use crate::db::with_pool;
+use crate::db::{read_pool, with_held, with_pool};
 use crate::error::{DirectoryError, Result};
 use crate::people::Pupil;
 use crate::row::RowExt;
@@ -64,15 +64,18 @@ impl Directory {
         school_id: &str,
         group_id: &str,
     ) -> Result<Vec<Pupil>> {
-        const SQL: &str = "SELECT id, school_id, las_key, achternaam, voorvoegsel, voornamen, roepnaam, jaargroep, \
-             stamgroep_id, eck_id, active FROM pupils \
-             WHERE school_id = $1 AND active = $2 \
-               AND (stamgroep_id = $3 OR id IN (SELECT pupil_id FROM pupil_groups WHERE group_id = $3)) \
-             ORDER BY COALESCE(roepnaam, voornamen, achternaam), achternaam, id";
-        with_pool!(&self.pool, p => {
-            let rows = sqlx::query(SQL).bind(school_id).bind(true).bind(group_id).fetch_all(p).await?;
-            rows.iter().map(crate::people::pupil_from).collect()
+        self.cached("active_pupils_of_group", format!("{school_id}/{group_id}"), |p: &Vec<Pupil>| !p.is_empty(), || async {
+            const SQL: &str = "SELECT id, school_id, las_key, achternaam, voorvoegsel, voornamen, roepnaam, jaargroep, \
+                 stamgroep_id, eck_id, active FROM pupils \
+                 WHERE school_id = $1 AND active = $2 \
+                   AND (stamgroep_id = $3 OR id IN (SELECT pupil_id FROM pupil_groups WHERE group_id = $3)) \
+                 ORDER BY COALESCE(roepnaam, voornamen, achternaam), achternaam, id";
+            with_held!(self, c => {
+                let rows = sqlx::query(SQL).bind(school_id).bind(true).bind(group_id).fetch_all(c).await?;
+                rows.iter().map(crate::people::pupil_from).collect()
+            })
         })
+        .await
     }
 
     /// The pupil a name picker's button names, with their picture, in one round trip: only when
@@ -84,16 +87,19 @@ impl Directory {
         group_id: &str,
         pupil_id: &str,
     ) -> Result<Option<(Pupil, Option<String>)>> {
-        const SQL: &str = "SELECT id, school_id, las_key, achternaam, voorvoegsel, voornamen, roepnaam, jaargroep, \
-             stamgroep_id, eck_id, active, picture_secret FROM pupils \
-             WHERE id = $4 AND school_id = $1 AND active = $2 \
-               AND (stamgroep_id = $3 OR EXISTS (SELECT 1 FROM pupil_groups WHERE group_id = $3 AND pupil_id = $4))";
-        with_pool!(&self.pool, p => {
-            let row = sqlx::query(SQL).bind(school_id).bind(true).bind(group_id).bind(pupil_id)
-                .fetch_optional(p).await?;
-            row.map(|r| Ok((crate::people::pupil_from(&r)?, r.opt_text("picture_secret")?)))
-                .transpose()
+        self.cached("active_pupil_in_group", format!("{school_id}/{group_id}/{pupil_id}"), Option::is_some, || async {
+            const SQL: &str = "SELECT id, school_id, las_key, achternaam, voorvoegsel, voornamen, roepnaam, jaargroep, \
+                 stamgroep_id, eck_id, active, picture_secret FROM pupils \
+                 WHERE id = $4 AND school_id = $1 AND active = $2 \
+                   AND (stamgroep_id = $3 OR EXISTS (SELECT 1 FROM pupil_groups WHERE group_id = $3 AND pupil_id = $4))";
+            with_held!(self, c => {
+                let row = sqlx::query(SQL).bind(school_id).bind(true).bind(group_id).bind(pupil_id)
+                    .fetch_optional(c).await?;
+                row.map(|r| Ok((crate::people::pupil_from(&r)?, r.opt_text("picture_secret")?)))
+                    .transpose()
+            })
         })
+        .await
     }
 
     /// LAS keys of a pupil's stamgroep and combined groups, sorted: what a release calls the
@@ -101,7 +107,7 @@ impl Directory {
     pub async fn group_keys_of_pupil(&self, pupil_id: &str) -> Result<Vec<String>> {
         const SQL: &str = "SELECT g.las_key FROM school_groups g WHERE g.id = (SELECT stamgroep_id FROM pupils WHERE id = $1) \
              OR g.id IN (SELECT group_id FROM pupil_groups WHERE pupil_id = $1) ORDER BY g.las_key";
-        with_pool!(&self.pool, p => {
+        read_pool!(self, p => {
             let rows = sqlx::query(SQL).bind(pupil_id).fetch_all(p).await?;
             rows.iter().map(|r| r.text("las_key")).collect()
         })
@@ -115,27 +121,30 @@ impl Directory {
         pupil_id: &str,
         school_id: &str,
     ) -> Result<Option<PupilSessionState>> {
-        const SQL: &str = "SELECT p.active AS pupil_active, s.active AS school_active, \
-             s.home_login_allowed FROM pupils p JOIN schools s ON s.id = p.school_id \
-             WHERE p.id = $1 AND s.id = $2";
-        with_pool!(&self.pool, p => {
-            let row = sqlx::query(SQL).bind(pupil_id).bind(school_id).fetch_optional(p).await?;
-            row.map(|r| {
-                Ok(PupilSessionState {
-                    pupil_active: r.flag("pupil_active")?,
-                    school_active: r.flag("school_active")?,
-                    home_login_allowed: r.flag("home_login_allowed")?,
+        self.cached("pupil_session_state", format!("{pupil_id}/{school_id}"), Option::is_some, || async {
+            const SQL: &str = "SELECT p.active AS pupil_active, s.active AS school_active, \
+                 s.home_login_allowed FROM pupils p JOIN schools s ON s.id = p.school_id \
+                 WHERE p.id = $1 AND s.id = $2";
+            with_held!(self, c => {
+                let row = sqlx::query(SQL).bind(pupil_id).bind(school_id).fetch_optional(c).await?;
+                row.map(|r| {
+                    Ok(PupilSessionState {
+                        pupil_active: r.flag("pupil_active")?,
+                        school_active: r.flag("school_active")?,
+                        home_login_allowed: r.flag("home_login_allowed")?,
+                    })
                 })
+                .transpose()
             })
-            .transpose()
         })
+        .await
     }
 
     /// A pupil with their combined groups and the LAS keys of all their groups (sorted), in one
     /// round trip: what a release decision reads about a pupil, equal to [`Self::pupil_by_id`]
     /// and [`Self::group_keys_of_pupil`] together.
     pub async fn pupil_with_group_keys(&self, id: &str) -> Result<Option<(Pupil, Vec<String>)>> {
-        with_pool!(&self.pool, p => {
+        read_pool!(self, p => {
             let rows = sqlx::query(PUPIL_WITH_GROUP_KEYS).bind(id).fetch_all(p).await?;
             pupil_with_group_keys_from(&rows)
         })
@@ -144,7 +153,7 @@ impl Directory {
     /// The name of the pupil's own picture, if one is set.
     pub async fn picture_secret(&self, pupil_id: &str) -> Result<Option<String>> {
         const SQL: &str = "SELECT picture_secret FROM pupils WHERE id = $1";
-        with_pool!(&self.pool, p => {
+        read_pool!(self, p => {
             let row = sqlx::query(SQL).bind(pupil_id).fetch_optional(p).await?;
             Ok(row.map(|r| r.opt_text("picture_secret")).transpose()?.flatten())
         })
@@ -158,7 +167,7 @@ impl Directory {
         actor: &Actor,
     ) -> Result<()> {
         let school_id = self.pupil_school(pupil_id).await?;
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("UPDATE pupils SET picture_secret = $1, updated_at = $2 WHERE id = $3")
                 .bind(picture).bind(now()).bind(pupil_id).execute(&mut *tx).await?;
@@ -174,7 +183,7 @@ impl Directory {
 
     async fn pupil_school(&self, pupil_id: &str) -> Result<String> {
         const SQL: &str = "SELECT school_id FROM pupils WHERE id = $1";
-        with_pool!(&self.pool, p => {
+        read_pool!(self, p => {
             let row = sqlx::query(SQL).bind(pupil_id).fetch_optional(p).await?;
             row.map(|r| r.text("school_id")).transpose()?
                 .ok_or_else(|| DirectoryError::not_found("leerling", pupil_id))
@@ -190,7 +199,7 @@ impl Directory {
         actor: &Actor,
     ) -> Result<()> {
         let school_id = self.pupil_school(pupil_id).await?;
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("DELETE FROM pupil_home_codes WHERE pupil_id = $1").bind(pupil_id).execute(&mut *tx).await?;
             sqlx::query("INSERT INTO pupil_home_codes (pupil_id, code_hash, pin_hash, created_by, created_at) VALUES ($1, $2, $3, $4, $5)")
@@ -208,7 +217,7 @@ impl Directory {
     /// Voids a pupil's home code; Ok(false) when there was none.
     pub async fn void_home_code(&self, pupil_id: &str, actor: &Actor) -> Result<bool> {
         let school_id = self.pupil_school(pupil_id).await?;
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             let done = sqlx::query("DELETE FROM pupil_home_codes WHERE pupil_id = $1").bind(pupil_id).execute(&mut *tx).await?;
             if done.rows_affected() == 0 {
@@ -226,7 +235,7 @@ impl Directory {
     /// The home code with this hash, if it exists.
     pub async fn home_code(&self, code_hash: &str) -> Result<Option<HomeCodeRecord>> {
         const SQL: &str = "SELECT pupil_id, pin_hash FROM pupil_home_codes WHERE code_hash = $1";
-        with_pool!(&self.pool, p => {
+        read_pool!(self, p => {
             let row = sqlx::query(SQL).bind(code_hash).fetch_optional(p).await?;
             row.map(|r| Ok(HomeCodeRecord { pupil_id: r.text("pupil_id")?, pin_hash: r.text("pin_hash")? })).transpose()
         })
@@ -236,7 +245,7 @@ impl Directory {
     pub async fn pupils_with_home_code(&self, school_id: &str) -> Result<Vec<String>> {
         const SQL: &str = "SELECT h.pupil_id FROM pupil_home_codes h JOIN pupils p ON p.id = h.pupil_id \
              WHERE p.school_id = $1 ORDER BY h.pupil_id";
-        with_pool!(&self.pool, p => {
+        read_pool!(self, p => {
             let rows = sqlx::query(SQL).bind(school_id).fetch_all(p).await?;
             rows.iter().map(|r| r.text("pupil_id")).collect()
         })
@@ -245,7 +254,7 @@ impl Directory {
     /// The operator's outage notice, shown on every login page and the portal.
     pub async fn notice(&self) -> Result<Option<String>> {
         const SQL: &str = "SELECT value FROM settings WHERE name = 'notice'";
-        with_pool!(&self.pool, p => {
+        read_pool!(self, p => {
             let row = sqlx::query(SQL).fetch_optional(p).await?;
             row.map(|r| r.text("value")).transpose()
         })
@@ -262,7 +271,7 @@ impl Directory {
                 "an outage notice is 1 to 500 characters",
             ));
         }
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("DELETE FROM settings WHERE name = 'notice'").execute(&mut *tx).await?;
             if let Some(t) = text {

@@ -168,7 +168,7 @@ impl Directory {
             applied: !dry_run,
             ..Default::default()
         };
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             // Takes both rows first: imports and other changes of either school wait for this.
             sqlx::query("UPDATE schools SET updated_at = $1 WHERE id = $2 OR id = $3")
@@ -423,7 +423,7 @@ impl Directory {
             .as_ref()
             .map_or_else(new_id, |x| x.id.clone());
         let target = target_id.as_str();
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("UPDATE schools SET updated_at = $1 WHERE id = $2 OR id = $3")
                 .bind(t).bind(s).bind(target).execute(&mut *tx).await?;

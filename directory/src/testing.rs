@@ -82,7 +82,7 @@ macro_rules! on_both_backends {
             async fn postgres() {
                 let (d, schema) = $crate::testing::postgres().await;
                 run(d.clone()).await;
-                d.pool().close().await;
+                d.close().await;
                 schema.drop().await;
             }
         }

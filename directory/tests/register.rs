@@ -754,3 +754,65 @@ on_both_backends! {
         assert_eq!(log[4].details["secret"], "kept");
     }
 }
+
+// The read cache (src/cache.rs) keeps what logins read; these state when a change is seen.
+
+on_both_backends! {
+    async fn a_change_made_through_the_register_applies_to_the_next_read(d: Directory) {
+        let a = school(&d, "11AA", "00").await;
+        let ranges = |d: Directory, r: String| async move {
+            d.school_with_ranges_by_instelling_ref(&r).await.unwrap().expect("school").1.len()
+        };
+        assert_eq!(ranges(d.clone(), a.instelling_ref.clone()).await, 0);
+        let net = Cidr::parse("192.0.2.0/24").unwrap();
+        d.add_ip_range(&a.id, &net, "gebouw A", &op()).await.unwrap();
+        assert_eq!(ranges(d.clone(), a.instelling_ref.clone()).await, 1, "added range seen at once");
+        d.remove_ip_range(&a.id, &net, &op()).await.unwrap();
+        assert_eq!(ranges(d.clone(), a.instelling_ref.clone()).await, 0, "removed range gone at once");
+    }
+}
+
+/// Another process on the same SQLite file (the operator's command line) has a register of its
+/// own; its change reaches this one's cache within the poll interval.
+#[tokio::test]
+async fn a_change_by_another_process_applies_within_the_poll_interval() {
+    let (d, dir) = directory::testing::sqlite().await;
+    let url = format!("sqlite://{}", dir.path().join("register.sqlite").display());
+    let other = Directory::open(&url, &directory::ConnectOptions::default())
+        .await
+        .unwrap();
+    let a = school(&d, "11AA", "00").await;
+    let read = || async {
+        d.school_with_ranges_by_instelling_ref(&a.instelling_ref)
+            .await
+            .unwrap()
+            .expect("school")
+    };
+    assert!(read().await.1.is_empty());
+    assert!(read().await.0.active);
+
+    other
+        .add_ip_range(
+            &a.id,
+            &Cidr::parse("192.0.2.0/24").unwrap(),
+            "gebouw A",
+            &op(),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(directory::CACHE_POLL + std::time::Duration::from_millis(50)).await;
+    assert_eq!(read().await.1.len(), 1, "range added elsewhere is seen");
+
+    // A change made by hand, outside openpoort's code, counts too (the triggers see it).
+    let directory::Pool::Sqlite(pool) = other.pool() else {
+        unreachable!("a SQLite register")
+    };
+    sqlx::query("UPDATE schools SET active = FALSE WHERE id = $1")
+        .bind(&a.id)
+        .execute(pool)
+        .await
+        .unwrap();
+    tokio::time::sleep(directory::CACHE_POLL + std::time::Duration::from_millis(50)).await;
+    assert!(!read().await.0.active, "school deactivated by hand is seen");
+    other.close().await;
+}

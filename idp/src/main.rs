@@ -115,7 +115,7 @@ async fn run(cli: Cli) -> Result<(), AppError> {
         Command::Migrate => {
             let directory = app::open_directory(&config).await?;
             println!("database schema is up to date");
-            directory.pool().close().await;
+            directory.close().await;
             Ok(())
         }
         command => operator::run(&config, command).await,
@@ -165,7 +165,7 @@ async fn serve(
     server::serve(listener, server::router(state), grace)
         .await
         .map_err(AppError::io("HTTP server failed"))?;
-    directory.pool().close().await;
+    directory.close().await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -22,7 +22,7 @@ use crate::config::Config;
 pub async fn run(config: &Config, command: Command) -> Result<(), AppError> {
     let directory = app::open_directory(config).await?;
     let result = dispatch(config, &directory, command).await;
-    directory.pool().close().await;
+    directory.close().await;
     result
 }
 

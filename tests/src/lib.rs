@@ -50,7 +50,9 @@ pub fn run(cmd: &mut Command) -> Output {
 }
 
 /// `openpoort ARGS` run in `dir` (a demo's folder works while its server runs), which must
-/// succeed; its standard output.
+/// succeed; its standard output. Returns once a server running on that folder sees the change:
+/// its read cache reads the register's version every `CACHE_POLL`, which is the promise an
+/// operator gets for a change made from the command line.
 pub fn cli_ok(dir: &Path, args: &[&str]) -> String {
     let out = run(openpoort(dir).args(args));
     assert!(
@@ -59,6 +61,7 @@ pub fn cli_ok(dir: &Path, args: &[&str]) -> String {
         text(&out.stdout),
         text(&out.stderr)
     );
+    std::thread::sleep(directory::CACHE_POLL + Duration::from_millis(20));
     text(&out.stdout)
 }
 

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::{AuthorisationKey, KeyPlacement, LasVendor};
 use crate::audit::{AuditEvent, append};
-use crate::db::with_pool;
+use crate::db::{read_pool, with_pool};
 use crate::error::{DirectoryError, Result};
 use crate::row::RowExt;
 use crate::{Actor, Directory, new_id, now};
@@ -200,7 +200,7 @@ impl Directory {
             .seal(new.key.expose().as_bytes(), &aad(&id))
             .map_err(sealing_failed)?;
         let t = now();
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("INSERT INTO las_links (id, school_id, vendor, endpoint, auth_header, auth_scheme, sealed_key, kek_id, \
                          enabled_by_school, failure_notified, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $10)")
@@ -237,7 +237,7 @@ impl Directory {
         let sealed = kek
             .seal(key.expose().as_bytes(), &aad(&link.id))
             .map_err(sealing_failed)?;
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("UPDATE las_links SET sealed_key = $1, kek_id = $2, accepted_by_las = NULL, updated_at = $3 WHERE id = $4")
                 .bind(&sealed).bind(kek.id()).bind(now()).bind(&link.id).execute(&mut *tx).await?;
@@ -259,7 +259,7 @@ impl Directory {
         actor: &Actor,
     ) -> Result<()> {
         let t = now();
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             let done = sqlx::query("UPDATE las_links SET enabled_by_school = $1, enabled_at = CASE WHEN $1 THEN $2 ELSE enabled_at END, \
                                     updated_at = $2 WHERE school_id = $3")
@@ -278,7 +278,7 @@ impl Directory {
 
     pub async fn las_link_of_school(&self, school_id: &str) -> Result<Option<LasLink>> {
         let sql = format!("SELECT {COLUMNS} FROM las_links WHERE school_id = $1");
-        with_pool!(&self.pool, p => {
+        read_pool!(self, p => {
             let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(school_id).fetch_optional(p).await?;
             row.as_ref().map(link_from).transpose()
         })
@@ -286,7 +286,7 @@ impl Directory {
 
     pub async fn las_links(&self) -> Result<Vec<LasLink>> {
         let sql = format!("SELECT {COLUMNS} FROM las_links ORDER BY created_at, id");
-        with_pool!(&self.pool, p => {
+        read_pool!(self, p => {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(p).await?;
             rows.iter().map(link_from).collect()
         })
@@ -323,7 +323,7 @@ impl Directory {
     /// UPDATE can do that. A node that dies mid-pull leaves the link for the next slot.
     pub async fn claim_due_las_link(&self, slot: i64) -> Result<Option<LasLink>> {
         let t = now().max(slot);
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             loop {
                 // A merged or closed school takes no imports: its link waits, switched on or not.
                 let due = sqlx::query("SELECT l.id, l.school_id FROM las_links l JOIN schools s ON s.id = l.school_id \
@@ -353,7 +353,7 @@ impl Directory {
     ) -> Result<bool> {
         let t = now();
         let ok = status == PullStatus::Ok;
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             let mut tx = p.begin().await?;
             let row = sqlx::query("SELECT failure_notified FROM las_links WHERE id = $1")
                 .bind(&link.id).fetch_one(&mut *tx).await?;
@@ -376,7 +376,7 @@ impl Directory {
     }
 
     pub(crate) async fn mark_las_failure_notified(&self, link_id: &str) -> Result<()> {
-        with_pool!(&self.pool, p => {
+        with_pool!(self, p => {
             sqlx::query("UPDATE las_links SET failure_notified = $1 WHERE id = $2 AND failing_since IS NOT NULL")
                 .bind(true).bind(link_id).execute(p).await?;
         });

@@ -107,7 +107,7 @@ async fn main() {
         line("unchanged again", started.elapsed(), &again);
         assert!(again.pupils.added.is_empty() && again.pupils.changed.is_empty());
 
-        d.pool().close().await;
+        d.close().await;
         schema.drop().await;
     }
 }

@@ -1,0 +1,236 @@
+//! A read cache for what every login reads: the school behind a shortcut, its groups and
+//! pupils, a client's registration, the facts of a release decision.
+//!
+//! On SQLite each read is a hand-off to the connection's worker thread and back, and those
+//! thread switches, not the queries, were most of a login's cost: a pupil's login through a
+//! product read the register about fifteen times. The cache is never knowingly stale:
+//!
+//! - Every write this process makes (`with_pool!`; reads go through `read_pool!` or
+//!   `with_held!`) empties the cache once it is done, so a change made here, through the admin
+//!   UI, the API or an import, applies to the next request.
+//! - A change made by another process (the operator's command line, a fix by hand) counts up
+//!   the register's version in its own transaction (triggers, migration 0009). The cache reads
+//!   that version at most [`POLL`] apart and empties itself when it moved, so such a change
+//!   applies within a quarter of a second.
+//! - A read that raced a change is not kept: the cache keeps a value only when nothing was
+//!   emptied between the moment the read started and the moment it ended.
+//!
+//! Only values that exist are kept: a client, a school or a pupil registered a moment ago is
+//! found at once, whatever asked for it before.
+//!
+//! The cache is on for SQLite only. PostgreSQL installations run several nodes behind one
+//! load balancer; a change on one node would reach the others only through the polled version,
+//! and a counter row updated by every change would make concurrent imports wait for each other.
+//! They should learn of changes through LISTEN/NOTIFY instead, which is not built yet.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::Directory;
+use crate::db::with_held;
+use crate::error::Result;
+
+/// How long a version read stands: the longest a change by another process goes unseen.
+pub const POLL: Duration = Duration::from_millis(250);
+
+/// Beyond this many values the cache starts over, so that a whole country's pupils never all
+/// sit in memory; a login keeps a handful, and [`POLL`] empties it at every outside change.
+const MAX_VALUES: usize = 100_000;
+
+type Value = Arc<dyn Any + Send + Sync>;
+
+#[derive(Debug)]
+pub(crate) struct Cache {
+    enabled: bool,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// Counts every emptying; a read keeps its value only if this did not move meanwhile.
+    generation: u64,
+    version: Option<i64>,
+    checked_at: Option<Instant>,
+    values: HashMap<(&'static str, String), Value>,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inner")
+            .field("generation", &self.generation)
+            .field("version", &self.version)
+            .field("values", &self.values.len())
+            .finish()
+    }
+}
+
+impl Inner {
+    fn forget(&mut self) {
+        self.generation += 1;
+        self.values.clear();
+    }
+}
+
+impl Cache {
+    pub(crate) fn new(enabled: bool) -> Cache {
+        Cache {
+            enabled,
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves nothing half-done that matters: start over.
+        self.inner.lock().unwrap_or_else(|poisoned| {
+            let mut inner = poisoned.into_inner();
+            inner.forget();
+            inner
+        })
+    }
+
+    /// Something may have changed the register: keep nothing read before now.
+    pub(crate) fn forget(&self) {
+        if self.enabled {
+            self.lock().forget();
+        }
+    }
+
+    fn version_due(&self, now: Instant) -> bool {
+        self.lock()
+            .checked_at
+            .is_none_or(|at| now.duration_since(at) >= POLL)
+    }
+
+    /// The version read at `started` is `version`.
+    fn version_read(&self, version: i64, started: Instant) {
+        let mut inner = self.lock();
+        if inner.version != Some(version) {
+            inner.version = Some(version);
+            inner.forget();
+        }
+        inner.checked_at = Some(inner.checked_at.map_or(started, |at| at.max(started)));
+    }
+
+    /// The kept value, or the generation a read that starts now must still see to keep its.
+    fn get<T: Clone + 'static>(&self, kind: &'static str, key: &str) -> Result<T, u64> {
+        let inner = self.lock();
+        // Keys are few kinds of short ids; building one per lookup is cheaper than the hop.
+        match inner
+            .values
+            .get(&(kind, key.to_owned()))
+            .and_then(|v| v.downcast_ref::<T>())
+        {
+            Some(v) => Ok(v.clone()),
+            None => Err(inner.generation),
+        }
+    }
+
+    fn put<T: Send + Sync + 'static>(
+        &self,
+        kind: &'static str,
+        key: String,
+        generation: u64,
+        value: T,
+    ) {
+        let mut inner = self.lock();
+        if inner.generation != generation {
+            return;
+        }
+        if inner.values.len() >= MAX_VALUES {
+            inner.values.clear();
+        }
+        inner.values.insert((kind, key), Arc::new(value));
+    }
+}
+
+/// Empties the cache when dropped: at the end of anything done through the pool, whether it
+/// finished, failed or was abandoned.
+pub(crate) struct ForgetOnDrop<'a>(pub(crate) &'a Cache);
+
+impl Drop for ForgetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.forget();
+    }
+}
+
+impl Directory {
+    /// `read`'s value, from the cache when it holds one for `(kind, key)`; a value `keep` turns
+    /// down (an absent school, say) is read every time.
+    pub(crate) async fn cached<T, F, Fut>(
+        &self,
+        kind: &'static str,
+        key: String,
+        keep: fn(&T) -> bool,
+        read: F,
+    ) -> Result<T>
+    where
+        T: Clone + Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        if !self.cache.enabled {
+            return read().await;
+        }
+        let now = Instant::now();
+        if self.cache.version_due(now) {
+            let version = with_held!(self, c => {
+                let row: (i64,) = sqlx::query_as("SELECT version FROM register_version WHERE id = 1")
+                    .fetch_one(c).await?;
+                Ok(row.0)
+            })?;
+            self.cache.version_read(version, now);
+        }
+        let generation = match self.cache.get::<T>(kind, &key) {
+            Ok(value) => return Ok(value),
+            Err(generation) => generation,
+        };
+        let value = read().await?;
+        if keep(&value) {
+            self.cache.put(kind, key, generation, value.clone());
+        }
+        Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_read_that_raced_a_change_is_not_kept() {
+        let c = Cache::new(true);
+        let generation = c.get::<u32>("k", "a").unwrap_err();
+        c.forget(); // a write finished while the read was under way
+        c.put("k", "a".into(), generation, 1u32);
+        assert!(c.get::<u32>("k", "a").is_err(), "possibly old value kept");
+
+        let generation = c.get::<u32>("k", "a").unwrap_err();
+        c.put("k", "a".into(), generation, 2u32);
+        assert_eq!(c.get::<u32>("k", "a"), Ok(2));
+    }
+
+    #[test]
+    fn a_moved_register_version_empties_the_cache() {
+        let c = Cache::new(true);
+        let start = Instant::now();
+        c.version_read(7, start);
+        let generation = c.get::<u32>("k", "a").unwrap_err();
+        c.put("k", "a".into(), generation, 1u32);
+        c.version_read(7, start);
+        assert_eq!(c.get::<u32>("k", "a"), Ok(1), "same version: kept");
+        c.version_read(8, start);
+        assert!(c.get::<u32>("k", "a").is_err(), "changed elsewhere: gone");
+    }
+
+    #[test]
+    fn the_version_is_read_again_once_the_poll_interval_passed() {
+        let c = Cache::new(true);
+        let start = Instant::now();
+        assert!(c.version_due(start), "never read");
+        c.version_read(1, start);
+        assert!(!c.version_due(start + POLL / 2));
+        assert!(c.version_due(start + POLL));
+    }
+}
