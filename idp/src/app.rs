@@ -11,7 +11,7 @@ use thiserror::Error;
 use crate::config::{Config, ConfigError, LogFormat, SessionStoreKind};
 use crate::mail::{MailError, Mailer};
 use crate::password::{HashError, Hasher};
-use crate::server::AppState;
+use crate::server::{AppState, Shared};
 use crate::state::{State, StateError};
 use crate::web::WebConfig;
 
@@ -177,7 +177,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, AppError> {
     let broker = broker::Broker::new(directory.clone(), &directory, keys.kek(), unix_now()).await?;
     let outage = Arc::new(std::sync::RwLock::new(directory.notice().await?));
     let http = http_client()?;
-    Ok(AppState {
+    Ok(AppState::new(Shared {
         broker,
         outage,
         http,
@@ -190,7 +190,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, AppError> {
         web: Arc::new(WebConfig::from_config(config)),
         api: Arc::new(crate::api::ApiConfig::from_config(config)),
         saml_signer: Arc::default(),
-    })
+    }))
 }
 
 /// Outgoing HTTP (back-channel logout, clients' jwks_uri, SAML metadata): no redirects, so that
