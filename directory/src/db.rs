@@ -73,6 +73,9 @@ macro_rules! with_held {
                     $body
                 }
                 .await;
+                // Back to the pool as before: held connections would need a retry for a node
+                // that dropped them, which sqlx's test before handing one out now provides.
+                drop(conn);
                 result
             }
         }

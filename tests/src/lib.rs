@@ -284,18 +284,17 @@ impl Browser {
     /// trust store (native-tls), which costs far more than a request; a load tool that wants a
     /// fresh browser per flow shares one client instead.
     pub fn with_client(base: &str, http: reqwest::Client) -> Browser {
-        Browser {
-            transport: Transport::Reqwest(http),
-            base: base.trim_end_matches('/').to_owned(),
-            cookies: Default::default(),
-            headers: Vec::new(),
-        }
+        Browser::over(base, Transport::Reqwest(http))
     }
 
     /// A browser for load tools: one kept-alive connection through the lean client.
     pub fn lean(base: &str) -> Browser {
+        Browser::over(base, Transport::Wire(wire::Conn::new(base)))
+    }
+
+    fn over(base: &str, transport: Transport) -> Browser {
         Browser {
-            transport: Transport::Wire(wire::Conn::new(base)),
+            transport,
             base: base.trim_end_matches('/').to_owned(),
             cookies: Default::default(),
             headers: Vec::new(),
@@ -384,16 +383,22 @@ impl Browser {
     }
 
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        self.post_with(path, &[], form).await
+    }
+
+    /// POSTs `form` with `extra` headers (an `Authorization`, say) besides the browser's own.
+    pub async fn post_with(
+        &mut self,
+        path: &str,
+        extra: &[(&str, &str)],
+        form: &[(&str, &str)],
+    ) -> Page {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
             .finish();
-        self.send(
-            "POST",
-            path,
-            &[("content-type", "application/x-www-form-urlencoded")],
-            body.into_bytes(),
-        )
-        .await
+        let mut headers = vec![("content-type", "application/x-www-form-urlencoded")];
+        headers.extend_from_slice(extra);
+        self.send("POST", path, &headers, body.into_bytes()).await
     }
 
     /// GETs the page at `path` and submits its first form as a browser would: to the form's

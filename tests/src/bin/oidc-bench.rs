@@ -52,23 +52,16 @@ async fn flow(b: &mut Browser, s: &Setup) -> Option<()> {
         .split('&')
         .next()?
         .to_owned();
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs([
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &s.verifier),
-        ])
-        .finish();
     let token = b
-        .send(
-            "POST",
+        .post_with(
             "/oidc/token",
+            &[("authorization", &s.basic)],
             &[
-                ("authorization", &s.basic),
-                ("content-type", "application/x-www-form-urlencoded"),
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", &s.verifier),
             ],
-            body.into_bytes(),
         )
         .await;
     let token: serde_json::Value = serde_json::from_str(&token.body).ok()?;
