@@ -359,9 +359,9 @@ impl ClientRegistration {
             .any(|registered| registered == uri)
     }
 
-    /// The pairwise sector for this client: its own sector identifier, or else the party's.
-    pub fn sector<'a>(&'a self, party_sector: &'a str) -> &'a str {
-        self.sector_identifier.as_deref().unwrap_or(party_sector)
+    /// The pairwise sector for this client (see [`crate::pairwise_sector`]).
+    pub fn sector(&self) -> String {
+        crate::pairwise_sector(&self.party_id, self.sector_identifier.as_deref())
     }
 }
 
@@ -753,8 +753,30 @@ mod tests {
             ..confidential()
         };
         assert_eq!(with_sector.validate(false), Ok(()));
-        assert_eq!(with_sector.sector("party-1"), "rekenen.example.nl");
-        assert_eq!(confidential().sector("party-1"), "party-1");
+    }
+
+    #[test]
+    fn a_clients_sector_never_reaches_beyond_its_party() {
+        let of = |party: &str, sector: Option<&str>| ClientRegistration {
+            party_id: party.to_owned(),
+            sector_identifier: sector.map(str::to_owned),
+            ..confidential()
+        };
+        let a = of("a", None).sector();
+        assert_eq!(a, "party:a");
+        // Naming another party's sector, plainly or as that party's own custom sector, gives a
+        // sector of one's own party: never the same pseudonyms as the other party's clients.
+        assert_ne!(of("b", Some("party:a")).sector(), a);
+        assert_ne!(
+            of("b", Some("rekenen.example.nl")).sector(),
+            of("a", Some("rekenen.example.nl")).sector()
+        );
+        // Within one party a named sector is shared, and differs from the party's default.
+        assert_eq!(
+            of("a", Some("rekenen.example.nl")).sector(),
+            of("a", Some("rekenen.example.nl")).sector()
+        );
+        assert_ne!(of("a", Some("rekenen.example.nl")).sector(), a);
     }
 
     #[test]

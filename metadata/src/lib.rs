@@ -14,6 +14,18 @@ pub mod jwks;
 pub mod saml;
 pub mod scopes;
 
+/// The pairwise sector of a relying party of party `party_id`: the party's own, or a sector of
+/// its own *inside* the party's when it names one. A sector is a free name that nobody proves to
+/// own, so it never reaches beyond its party: a client naming `party:<another party>` or another
+/// party's custom sector would otherwise receive that party's pseudonyms and link its users.
+/// Within a party, OIDC clients and SAML SPs that name the same sector share pseudonyms.
+pub fn pairwise_sector(party_id: &str, custom: Option<&str>) -> String {
+    match custom {
+        Some(name) => format!("party:{party_id}/{name}"),
+        None => format!("party:{party_id}"),
+    }
+}
+
 pub use client::{ClientRegistration, GrantType, RegistrationError, TokenAuthMethod, UriRule};
 pub use discovery::{ACR_HOME_CODE, ACR_PASSWORD, ACR_SCHOOL_NETWORK, discovery_document};
 pub use jose::{JoseError, Verified, half_hash, peek_claims, sign, verify};

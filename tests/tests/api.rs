@@ -558,6 +558,67 @@ async fn admin_api_refuses_tokens_without_the_admin_scope() {
     assert_eq!(kept.body["scopes"], json!(["school"]));
 }
 
+/// A leaked ten-minute admin token must not become lasting access: no new secret for, nor
+/// replacement of, a client that holds the admin scope (its own or another operator's).
+#[tokio::test]
+async fn admin_token_cannot_rekey_or_replace_an_admin_client() {
+    let d = demo();
+    let colleague_secret = d
+        .add_client(
+            "beheer",
+            "tweede-beheerder",
+            &[
+                "--grant",
+                "client_credentials",
+                "--scope",
+                "openpoort:admin",
+            ],
+        )
+        .expect("a secret for the second admin client");
+    let admin = d.admin_token().await;
+    for target in [ADMIN, "tweede-beheerder"] {
+        let rekeyed = d
+            .call(
+                reqwest::Method::POST,
+                &format!("/oidc-clients/{target}/secret"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (rekeyed.status, rekeyed.problem()),
+            (403, "admin-scope-reserved"),
+            "{target}: {}",
+            rekeyed.body
+        );
+        assert!(rekeyed.body.get("client_secret").is_none());
+        let mut shown = d.get(&format!("/oidc-clients/{target}"), &admin).await;
+        assert_eq!(shown.status, 200, "{}", shown.body);
+        shown.body["name"] = json!("Overgenomen");
+        let replaced = d
+            .send_json(
+                reqwest::Method::PUT,
+                &format!("/oidc-clients/{target}"),
+                &admin,
+                &shown.body,
+            )
+            .await;
+        assert_eq!(
+            (replaced.status, replaced.problem()),
+            (403, "admin-scope-reserved"),
+            "{target}: {}",
+            replaced.body
+        );
+    }
+    // Both keep their registration and their one secret, which still works.
+    d.admin_token().await;
+    d.client_credentials("tweede-beheerder", &colleague_secret, "openpoort:admin")
+        .await;
+    let kept = d.get("/oidc-clients/tweede-beheerder", &admin).await;
+    assert_eq!(kept.status, 200, "{}", kept.body);
+    assert_ne!(kept.body["name"], json!("Overgenomen"));
+}
+
 #[tokio::test]
 async fn admin_scope_cannot_be_requested_in_the_authorization_code_flow() {
     let d = demo();

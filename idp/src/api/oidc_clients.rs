@@ -134,24 +134,36 @@ async fn registration(
     Ok(registration)
 }
 
-/// Admin access is handed out by the operator alone: an admin client can change or remove
-/// other admin clients, but not make a new one, so a leaked token cannot mint lasting
-/// credentials of its own kind.
-fn refuse_new_admin_scope(
-    registration: &ClientRegistration,
-    before: Option<&ClientRegistration>,
-) -> Result<(), ApiError> {
-    let has = |r: &ClientRegistration| r.scopes.iter().any(|s| s == ADMIN_SCOPE);
-    if has(registration) && !before.is_some_and(has) {
-        return Err(ApiError::new(
-            Problem::AdminScopeReserved,
-            format!(
-                "Scope {ADMIN_SCOPE} wordt alleen door de beheerder toegekend, met 'openpoort client add' op de server."
-            ),
-            format!(
-                "Scope {ADMIN_SCOPE} is granted by the operator only, with 'openpoort client add' on the server."
-            ),
-        ));
+fn admin_scope_reserved() -> ApiError {
+    ApiError::new(
+        Problem::AdminScopeReserved,
+        format!(
+            "Clients met scope {ADMIN_SCOPE} worden alleen door de beheerder gemaakt en beheerd, met 'openpoort client …' op de server."
+        ),
+        format!(
+            "Clients with scope {ADMIN_SCOPE} are made and managed by the operator only, with 'openpoort client …' on the server."
+        ),
+    )
+}
+
+fn holds_admin_scope(registration: &ClientRegistration) -> bool {
+    registration.scopes.iter().any(|s| s == ADMIN_SCOPE)
+}
+
+/// Admin clients are the operator's, set up on the server alone: through the API no caller can
+/// give a client the admin scope, nor replace or re-key a client that holds it. An admin token
+/// lives ten minutes; a new secret for an admin client (its own, or a colleague's) would turn a
+/// leaked token into access for good. Removing one stays possible: it ends access, it grants none.
+fn refuse_admin_client(before: &ClientRegistration) -> Result<(), ApiError> {
+    if holds_admin_scope(before) {
+        return Err(admin_scope_reserved());
+    }
+    Ok(())
+}
+
+fn refuse_new_admin_scope(registration: &ClientRegistration) -> Result<(), ApiError> {
+    if holds_admin_scope(registration) {
+        return Err(admin_scope_reserved());
     }
     Ok(())
 }
@@ -179,7 +191,7 @@ async fn create(
 ) -> Result<Response, ApiError> {
     let party = party(&state, &party_ref).await?;
     let registration = registration(&headers, body, &[("party_id", &party.id)]).await?;
-    refuse_new_admin_scope(&registration, None)?;
+    refuse_new_admin_scope(&registration)?;
     let secret = clients::register(
         &state.directory,
         &registration,
@@ -211,13 +223,14 @@ async fn replace(
     body: Body,
 ) -> Result<Response, ApiError> {
     let before = clients::load(&state.directory, &client_id).await?;
+    refuse_admin_client(&before)?;
     let registration = registration(
         &headers,
         body,
         &[("client_id", &client_id), ("party_id", &before.party_id)],
     )
     .await?;
-    refuse_new_admin_scope(&registration, Some(&before))?;
+    refuse_new_admin_scope(&registration)?;
     let secret = clients::update(
         &state.directory,
         &registration,
@@ -242,6 +255,7 @@ async fn rotate_secret(
     State(state): State<AppState>,
     Path(client_id): Path<String>,
 ) -> Result<Response, ApiError> {
+    refuse_admin_client(&clients::load(&state.directory, &client_id).await?)?;
     let secret = clients::rotate_secret(&state.directory, &client_id, &admin.actor).await?;
     Ok(json_answer(
         StatusCode::OK,

@@ -78,8 +78,7 @@ impl Client {
     /// The pairwise sector: the client's own, or its party's (all clients of one publisher see
     /// one identifier per user).
     pub fn sector(&self) -> String {
-        let party = format!("party:{}", self.registration.party_id);
-        self.registration.sector(&party).to_owned()
+        self.registration.sector()
     }
 }
 

@@ -382,8 +382,7 @@ pub async fn issue(
         return see_other("/school-kiezen", HeaderMap::new());
     };
     let now = crate::app::unix_now();
-    let party_sector = format!("party:{}", sp.party_id);
-    let sector = sp.sector(&party_sector).to_owned();
+    let sector = sp.sector();
     let requested = requested(sp);
     let decision = match state
         .broker

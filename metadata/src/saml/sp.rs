@@ -147,8 +147,9 @@ impl ServiceProvider {
             .collect()
     }
 
-    pub fn sector<'a>(&'a self, party_sector: &'a str) -> &'a str {
-        self.sector_identifier.as_deref().unwrap_or(party_sector)
+    /// The pairwise sector for this SP (see [`crate::pairwise_sector`]).
+    pub fn sector(&self) -> String {
+        crate::pairwise_sector(&self.party_id, self.sector_identifier.as_deref())
     }
 
     /// Checks the registration before storage: what metadata parsing guarantees, again, so that
