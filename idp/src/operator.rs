@@ -350,7 +350,8 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
         }
         Command::Pupil(PupilCommand::HomeCode { school, pupil }) => {
             let p = pupil_by_key(d, &school, &pupil).await?;
-            let hasher = crate::password::Hasher::new(1).await?;
+            // One PIN from the command line: nothing else waits for this process's hasher.
+            let hasher = crate::password::Hasher::new(1, 0).await?;
             let (code, pin) = crate::homecode::issue(d, &hasher, &p.id, &actor).await?;
             println!("thuiscode / home code: {code}");
             println!("pincode / PIN: {pin}");
