@@ -3,7 +3,9 @@
 //! changed and removed); a file with problems is refused whole with every problem listed.
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
+
+use crate::extract::Path;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use directory::schools::School;

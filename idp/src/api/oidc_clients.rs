@@ -3,7 +3,9 @@
 //! `openpoort client add`; answers never carry the secret's hash, and a new secret only once.
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
+
+use crate::extract::Path;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use metadata::client::ClientRegistration;

@@ -3,7 +3,9 @@
 //! percent-encoded segment (`/saml-sps/https%3A%2F%2Fsp.example%2Fsaml`).
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
+
+use crate::extract::Path;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use directory::saml_sps::StoredSp;

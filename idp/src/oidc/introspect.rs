@@ -3,8 +3,9 @@
 
 use std::collections::HashMap;
 
-use axum::Form;
 use axum::extract::State;
+
+use crate::extract::Form;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::json;

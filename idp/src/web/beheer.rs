@@ -6,8 +6,9 @@
 //! school. Everything acts on the school chosen in the session.
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
+
+use crate::extract::{Form, Path};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;

@@ -1,8 +1,9 @@
 //! The signed-in start page, school choice and logout.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
+
+use crate::extract::{Form, Query};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
@@ -79,7 +80,7 @@ pub(super) async fn schools_of(
 pub async fn choose_form(
     State(state): State<AppState>,
     headers: HeaderMap,
-    axum::extract::Query(q): axum::extract::Query<NextQuery>,
+    Query(q): Query<NextQuery>,
 ) -> Response {
     let (s, staff_id) = match signed_in_staff(&state, &headers).await {
         Ok(Some(s)) => s,

@@ -162,7 +162,7 @@ fn script(body: &'static str) -> Response {
         .into_response()
 }
 
-async fn picture(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
+async fn picture(crate::extract::Path(file): crate::extract::Path<String>) -> Response {
     crate::pictures::svg_response(&file).unwrap_or_else(|| StatusCode::NOT_FOUND.into_response())
 }
 

@@ -1,7 +1,9 @@
 //! The portal at `/`: one tile per product the signed-in pupil or staff member may open now.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
+
+use crate::extract::Query;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
