@@ -278,3 +278,72 @@ async fn axums_own_refusals_are_answered_in_dutch_and_english_for_their_audience
         );
     }
 }
+
+#[tokio::test]
+async fn a_login_flood_beyond_the_password_queue_is_refused_at_once_with_retry_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = openpoort(dir.path());
+    cmd.env("OPENPOORT_SERVER_PASSWORD_QUEUE", "1")
+        .env("OPENPOORT_LOGIN_MAX_FAILURES_PER_IP", "100000")
+        .arg("serve");
+    let server = Server::start(cmd);
+    let mut browser = openpoort_e2e::Browser::new(&server.base);
+    let form = browser.get("/inloggen").await;
+    let csrf = form.field("csrf").expect("a CSRF token");
+    let cookie = form
+        .set_cookies()
+        .iter()
+        .map(|c| c.split(';').next().unwrap().to_owned())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let client = reqwest::Client::new();
+    // Sixty logins at once, each for another address so that no account lock-out answers
+    // first: more than the cores plus a queue of one can take.
+    let attempts = (0..60).map(|i| {
+        let request = client
+            .post(server.url("/inloggen"))
+            .header("cookie", &cookie)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("email", &format!("flood{i}@example.nl")),
+                ("password", "Tulpen-Molen-73"),
+            ]);
+        async move {
+            let start = std::time::Instant::now();
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let retry = response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned());
+            let body = response.text().await.unwrap();
+            (status, retry, body, start.elapsed())
+        }
+    });
+    let answers = join_all(attempts).await;
+    let refused: Vec<_> = answers.iter().filter(|a| a.0 == 503).collect();
+    let checked = answers.iter().filter(|a| a.0 == 401).count();
+    assert_eq!(refused.len() + checked, answers.len(), "only 401 or 503");
+    assert!(!refused.is_empty(), "nothing refused: the queue is not bounded");
+    assert!(checked >= 1, "someone's password was still checked");
+    for (_, retry, body, took) in &refused {
+        assert_eq!(retry.as_deref(), Some("2"));
+        assert!(body.contains("erg druk"), "{body}");
+        // Refused without waiting behind the flood's hashes.
+        assert!(*took < Duration::from_secs(2), "refusal took {took:?}");
+    }
+}
+
+/// The futures run at once, each as a task (the tests crate has no futures crate).
+async fn join_all<F: Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F: Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
