@@ -177,8 +177,7 @@ impl AsyncRead for Watched {
         let before = buf.filled().len();
         match Pin::new(&mut self.stream).poll_read(cx, buf) {
             Poll::Ready(Ok(())) => {
-                if buf.filled().len() > before && !self.answering() && self.phase == Phase::Idle
-                {
+                if buf.filled().len() > before && !self.answering() && self.phase == Phase::Idle {
                     self.enter(Phase::Head);
                 }
                 Poll::Ready(Ok(()))

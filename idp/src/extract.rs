@@ -73,9 +73,7 @@ impl Fault {
             Fault::ContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Fault::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Fault::TooSlow => StatusCode::REQUEST_TIMEOUT,
-            Fault::Form | Fault::Query | Fault::Path | Fault::Unreadable => {
-                StatusCode::BAD_REQUEST
-            }
+            Fault::Form | Fault::Query | Fault::Path | Fault::Unreadable => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -169,10 +167,7 @@ impl IntoResponse for Refused {
             ),
         };
         // A body left unread cannot be followed by another request on its connection.
-        if matches!(
-            fault,
-            Fault::TooLarge | Fault::TooSlow | Fault::Unreadable
-        ) {
+        if matches!(fault, Fault::TooLarge | Fault::TooSlow | Fault::Unreadable) {
             response
                 .headers_mut()
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));

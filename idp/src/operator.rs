@@ -1100,7 +1100,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("key");
         std::fs::write(&path, vec![b'k'; 1 << 20]).unwrap();
-        assert_eq!(read_bounded(&path, 1 << 20, "a key").unwrap().len(), 1 << 20);
+        assert_eq!(
+            read_bounded(&path, 1 << 20, "a key").unwrap().len(),
+            1 << 20
+        );
     }
 
     #[test]

@@ -74,7 +74,10 @@ pub fn router(state: AppState) -> Router {
         .nest(crate::api::PREFIX, crate::api::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
-        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
         .with_state(state)
 }
 

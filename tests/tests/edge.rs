@@ -38,11 +38,7 @@ async fn every_response_carries_hsts_when_the_public_url_is_https() {
         );
     }
     // A method no route answers is refused by the router itself, and still carries it.
-    let refused = client
-        .delete(server.url("/healthz"))
-        .send()
-        .await
-        .unwrap();
+    let refused = client.delete(server.url("/healthz")).send().await.unwrap();
     assert!(refused.headers().contains_key("strict-transport-security"));
 }
 
@@ -60,10 +56,13 @@ async fn a_plain_http_development_server_sends_no_hsts() {
 /// A server with short connection limits, so that tests of them take seconds.
 fn server_with_limits(dir: &std::path::Path, header: u32, idle: u32, body: u32) -> Server {
     let mut cmd = openpoort(dir);
-    cmd.env("OPENPOORT_SERVER_HEADER_READ_TIMEOUT_SECONDS", header.to_string())
-        .env("OPENPOORT_SERVER_IDLE_TIMEOUT_SECONDS", idle.to_string())
-        .env("OPENPOORT_SERVER_BODY_TIMEOUT_SECONDS", body.to_string())
-        .arg("serve");
+    cmd.env(
+        "OPENPOORT_SERVER_HEADER_READ_TIMEOUT_SECONDS",
+        header.to_string(),
+    )
+    .env("OPENPOORT_SERVER_IDLE_TIMEOUT_SECONDS", idle.to_string())
+    .env("OPENPOORT_SERVER_BODY_TIMEOUT_SECONDS", body.to_string())
+    .arg("serve");
     Server::start(cmd)
 }
 
@@ -101,7 +100,11 @@ async fn exchange(stream: &mut TcpStream, request: &str) -> (u16, String) {
             .await
             .expect("an answer within 10 s")
             .unwrap();
-        assert!(n > 0, "closed before answering: {:?}", String::from_utf8_lossy(&got));
+        assert!(
+            n > 0,
+            "closed before answering: {:?}",
+            String::from_utf8_lossy(&got)
+        );
         got.extend_from_slice(&buf[..n]);
         let text = String::from_utf8_lossy(&got).into_owned();
         if let Some((head, body)) = text.split_once("\r\n\r\n") {
@@ -238,14 +241,26 @@ async fn axums_own_refusals_are_answered_in_dutch_and_english_for_their_audience
             413,
             "groter dan dit adres aanneemt",
         ),
-        (client.get(server.url("/s/%FF%FE")), 400, "Het adres van deze pagina is ongeldig"),
+        (
+            client.get(server.url("/s/%FF%FE")),
+            400,
+            "Het adres van deze pagina is ongeldig",
+        ),
         (
             client.get(server.url("/inloggen?melding=a&melding=b")),
             400,
             "onvolledig of ongeldig",
         ),
-        (client.get(server.url("/saml/start")), 400, "onvolledig of ongeldig"),
-        (client.delete(server.url("/inloggen")), 405, "niet op deze manier"),
+        (
+            client.get(server.url("/saml/start")),
+            400,
+            "onvolledig of ongeldig",
+        ),
+        (
+            client.delete(server.url("/inloggen")),
+            405,
+            "niet op deze manier",
+        ),
     ];
     for (request, status, dutch) in page_cases {
         let (got, kind, body) = read(request.send().await.unwrap()).await;
@@ -253,7 +268,10 @@ async fn axums_own_refusals_are_answered_in_dutch_and_english_for_their_audience
         assert!(kind.starts_with("text/html"), "{kind}: {body}");
         assert!(body.contains(dutch), "{body}");
         assert!(body.contains("<span class=\"en\" lang=\"en\">"), "{body}");
-        assert!(!body.contains("Failed to"), "axum's own text leaked: {body}");
+        assert!(
+            !body.contains("Failed to"),
+            "axum's own text leaked: {body}"
+        );
     }
 
     // OIDC endpoints that programs call: an OAuth error object.
@@ -324,7 +342,10 @@ async fn a_login_flood_beyond_the_password_queue_is_refused_at_once_with_retry_a
     let refused: Vec<_> = answers.iter().filter(|a| a.0 == 503).collect();
     let checked = answers.iter().filter(|a| a.0 == 401).count();
     assert_eq!(refused.len() + checked, answers.len(), "only 401 or 503");
-    assert!(!refused.is_empty(), "nothing refused: the queue is not bounded");
+    assert!(
+        !refused.is_empty(),
+        "nothing refused: the queue is not bounded"
+    );
     assert!(checked >= 1, "someone's password was still checked");
     for (_, retry, body, took) in &refused {
         assert_eq!(retry.as_deref(), Some("2"));
@@ -335,9 +356,9 @@ async fn a_login_flood_beyond_the_password_queue_is_refused_at_once_with_retry_a
 }
 
 /// The futures run at once, each as a task (the tests crate has no futures crate).
-async fn join_all<F: Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+async fn join_all<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
 where
-    F: Send + 'static,
+    F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
     let handles: Vec<_> = futures.map(tokio::spawn).collect();

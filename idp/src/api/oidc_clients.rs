@@ -2,10 +2,9 @@
 //! (OpenID Connect Dynamic Client Registration names), checked by the same rules as
 //! `openpoort client add`; answers never carry the secret's hash, and a new secret only once.
 
+use crate::extract::Path;
 use axum::body::Body;
 use axum::extract::State;
-
-use crate::extract::Path;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use metadata::client::ClientRegistration;

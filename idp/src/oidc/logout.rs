@@ -4,10 +4,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::extract::{Form, Query};
 use askama::Template;
 use axum::extract::State;
-
-use crate::extract::{Form, Query};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{Value, json};

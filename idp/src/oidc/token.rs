@@ -3,9 +3,8 @@
 
 use std::collections::HashMap;
 
-use axum::extract::State;
-
 use crate::extract::Form;
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use base64::Engine;

@@ -1,9 +1,8 @@
 //! The signed-in start page, school choice and logout.
 
+use crate::extract::{Form, Query};
 use askama::Template;
 use axum::extract::State;
-
-use crate::extract::{Form, Query};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;

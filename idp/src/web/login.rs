@@ -8,10 +8,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::extract::{Form, Query};
 use askama::Template;
 use axum::extract::{ConnectInfo, State};
-
-use crate::extract::{Form, Query};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;

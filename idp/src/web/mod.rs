@@ -558,7 +558,10 @@ mod tests {
             ("\"192.0.2.1\"", "192.0.2.1"),
             ("::ffff:192.0.2.1", "192.0.2.1"),
             // Proxies that add their own port are passed as proxies.
-            ("203.0.113.66, 192.0.2.1:1234, 10.1.1.1:8080, [fd00::7]:443", "192.0.2.1"),
+            (
+                "203.0.113.66, 192.0.2.1:1234, 10.1.1.1:8080, [fd00::7]:443",
+                "192.0.2.1",
+            ),
         ] {
             let got = client_ip(peer("10.0.0.5"), &headers(&[xff]), &trusted);
             assert_eq!(got, ip(client), "{xff}");
