@@ -3,8 +3,9 @@
 //!
 //! A connection is in one of three phases, each with its own limit:
 //! - idle, between requests (keep-alive): `idle` from the last byte of the previous answer
-//!   (or from the accept) until the first byte of the next request;
-//! - head: `header_read` from that first byte until the request's headers are complete;
+//!   until the first byte of the next request;
+//! - head: `header_read` from that first byte (or from the accept, for the first request)
+//!   until the request's headers are complete;
 //! - body: `body` from the headers until the whole body is in (a [`TimedBody`]).
 //!
 //! Idle and head are watched on the socket ([`Watched`]) rather than with hyper's own header
@@ -141,8 +142,11 @@ impl Watched {
             stream,
             limits,
             in_flight,
-            phase: Phase::Idle,
-            deadline: Box::pin(tokio::time::sleep(limits.idle)),
+            // A new connection owes its first request's head at once: a connection that was
+            // never used is no keep-alive to spare, and zero-byte connections are the cheapest
+            // slowloris of all.
+            phase: Phase::Head,
+            deadline: Box::pin(tokio::time::sleep(limits.header_read)),
         }
     }
 

@@ -138,6 +138,10 @@ async fn half_sent_requests_are_closed_after_the_header_read_timeout() {
             .unwrap();
         held.push(s);
     }
+    // And some that never send a byte.
+    for _ in 0..50 {
+        held.push(TcpStream::connect(authority(&server)).await.unwrap());
+    }
     tokio::time::sleep(Duration::from_millis(500)).await;
     for s in held.iter_mut().take(20) {
         s.write_all(b"X-Alive: 1\r\n").await.unwrap();
