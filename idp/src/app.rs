@@ -185,7 +185,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, AppError> {
         keys: Arc::new(keys),
         metrics: Arc::default(),
         state: state_store(config).await?,
-        hasher: Hasher::new(cores).await?,
+        hasher: Hasher::new(cores, config.server.password_queue as usize).await?,
         mailer: mailer(config)?,
         web: Arc::new(WebConfig::from_config(config)),
         api: Arc::new(crate::api::ApiConfig::from_config(config)),

@@ -69,6 +69,10 @@ pub struct ServerConfig {
     pub public_url: String,
     pub trusted_proxies: Vec<Cidr>,
     pub shutdown_grace_seconds: u64,
+    pub header_read_timeout_seconds: u64,
+    pub idle_timeout_seconds: u64,
+    pub body_timeout_seconds: u64,
+    pub password_queue: u32,
 }
 
 impl Default for ServerConfig {
@@ -79,6 +83,10 @@ impl Default for ServerConfig {
             public_url: "http://localhost:8080".to_owned(),
             trusted_proxies: Vec::new(),
             shutdown_grace_seconds: 30,
+            header_read_timeout_seconds: 10,
+            idle_timeout_seconds: 60,
+            body_timeout_seconds: 30,
+            password_queue: 64,
         }
     }
 }
@@ -557,6 +565,37 @@ const SETTINGS: &[Setting] = &[
         dotted: "server.shutdown_grace_seconds",
         env: "OPENPOORT_SERVER_SHUTDOWN_GRACE_SECONDS",
         kind: Kind::Integer { min: 1, max: 600 },
+    },
+    Setting {
+        section: "server",
+        key: "header_read_timeout_seconds",
+        dotted: "server.header_read_timeout_seconds",
+        env: "OPENPOORT_SERVER_HEADER_READ_TIMEOUT_SECONDS",
+        kind: Kind::Integer { min: 1, max: 300 },
+    },
+    Setting {
+        section: "server",
+        key: "idle_timeout_seconds",
+        dotted: "server.idle_timeout_seconds",
+        env: "OPENPOORT_SERVER_IDLE_TIMEOUT_SECONDS",
+        kind: Kind::Integer { min: 1, max: 3600 },
+    },
+    Setting {
+        section: "server",
+        key: "body_timeout_seconds",
+        dotted: "server.body_timeout_seconds",
+        env: "OPENPOORT_SERVER_BODY_TIMEOUT_SECONDS",
+        kind: Kind::Integer { min: 1, max: 3600 },
+    },
+    Setting {
+        section: "server",
+        key: "password_queue",
+        dotted: "server.password_queue",
+        env: "OPENPOORT_SERVER_PASSWORD_QUEUE",
+        kind: Kind::Integer {
+            min: 1,
+            max: 100_000,
+        },
     },
     Setting {
         section: "storage",

@@ -1,11 +1,13 @@
 //! `openpoort`: the server and its command line.
 
+mod accept;
 mod api;
 mod app;
 mod cli;
 mod clients;
 mod config;
 mod demo;
+mod extract;
 mod homecode;
 mod import;
 mod las;
@@ -167,7 +169,12 @@ async fn serve(
         demo::print_welcome(&seeded, &config.server.public_url, local);
     }
     let grace = Duration::from_secs(config.server.shutdown_grace_seconds);
-    server::serve(listener, server::router(state), grace)
+    let limits = accept::Limits {
+        header_read: Duration::from_secs(config.server.header_read_timeout_seconds),
+        idle: Duration::from_secs(config.server.idle_timeout_seconds),
+        body: Duration::from_secs(config.server.body_timeout_seconds),
+    };
+    server::serve(listener, server::router(state), limits, grace)
         .await
         .map_err(AppError::io("HTTP server failed"))?;
     directory.close().await;

@@ -350,7 +350,8 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
         }
         Command::Pupil(PupilCommand::HomeCode { school, pupil }) => {
             let p = pupil_by_key(d, &school, &pupil).await?;
-            let hasher = crate::password::Hasher::new(1).await?;
+            // One PIN from the command line: nothing else waits for this process's hasher.
+            let hasher = crate::password::Hasher::new(1, 0).await?;
             let (code, pin) = crate::homecode::issue(d, &hasher, &p.id, &actor).await?;
             println!("thuiscode / home code: {code}");
             println!("pincode / PIN: {pin}");
@@ -360,7 +361,7 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
             import_edexml(config, d, &file, dry_run, &actor).await?
         }
         Command::Import(ImportCommand::Duo { file, dry_run }) => {
-            crate::school_changes::import_duo(d, &file, dry_run, &actor).await?
+            crate::school_changes::import_duo(config, d, &file, dry_run, &actor).await?
         }
         Command::School(SchoolCommand::Merge {
             from,
@@ -562,8 +563,7 @@ async fn import_edexml(
     dry_run: bool,
     actor: &Actor,
 ) -> Result<(), AppError> {
-    let bytes =
-        std::fs::read(file).map_err(AppError::io(format!("cannot read {}", file.display())))?;
+    let bytes = read_bounded(file, config.import.max_bytes() as u64, "import.max_mib")?;
     let limits = directory::edexml::Limits {
         max_bytes: config.import.max_bytes(),
     };
@@ -628,16 +628,66 @@ fn print_import(school: &str, dry_run: bool, report: &directory::import::ImportR
     );
 }
 
+/// Keys, certificates and JWKS documents are a few kilobytes; a megabyte is far above any.
+const SMALL_FILE_LIMIT: u64 = 1 << 20;
+
+/// A whole file, refused when it is larger than `limit` before it is read: an operator who
+/// names the wrong file (a disk image, a log) gets a clear message instead of a process that
+/// fills its memory. `bound` names the setting or rule the limit comes from.
+pub fn read_bounded(path: &std::path::Path, limit: u64, bound: &str) -> Result<Vec<u8>, AppError> {
+    use std::io::Read;
+    let cannot = || AppError::io(format!("cannot read {}", path.display()));
+    // The size of the file that was opened, not of whatever the path names a moment later.
+    let file = std::fs::File::open(path).map_err(cannot())?;
+    let size = file.metadata().map_err(cannot())?.len();
+    if size > limit {
+        return Err(too_large(path, limit, bound));
+    }
+    // Pipes and devices report no size, and a file may grow while it is read: read one byte
+    // past the limit at most, so that either is caught without reading on.
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot())?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(path, limit, bound));
+    }
+    Ok(bytes)
+}
+
+/// [`read_bounded`] as text.
+fn read_bounded_text(path: &std::path::Path, limit: u64, bound: &str) -> Result<String, AppError> {
+    String::from_utf8(read_bounded(path, limit, bound)?).map_err(|_| {
+        AppError::Usage(format!(
+            "{} is geen UTF-8-tekst / is not UTF-8 text",
+            path.display()
+        ))
+    })
+}
+
+fn too_large(path: &std::path::Path, limit: u64, bound: &str) -> AppError {
+    let mib = limit as f64 / f64::from(1u32 << 20);
+    AppError::Usage(format!(
+        "{path} is te groot: meer dan {mib} MiB ({bound}); niets gelezen of gewijzigd / {path} is too large: more than {mib} MiB ({bound}); nothing was read or changed",
+        path = path.display()
+    ))
+}
+
 /// The school's authorisation key from a file, or from standard input for "-".
 fn read_las_key(path: &std::path::Path) -> Result<AuthorisationKey, AppError> {
     let text = if path.as_os_str() == "-" {
         let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-            .map_err(AppError::io("cannot read the key from standard input"))?;
+        std::io::Read::read_to_string(
+            &mut std::io::Read::take(std::io::stdin(), SMALL_FILE_LIMIT + 1),
+            &mut text,
+        )
+        .map_err(AppError::io("cannot read the key from standard input"))?;
+        if text.len() as u64 > SMALL_FILE_LIMIT {
+            return Err(too_large(path, SMALL_FILE_LIMIT, "a key"));
+        }
         text
     } else {
-        std::fs::read_to_string(path)
-            .map_err(AppError::io(format!("cannot read {}", path.display())))?
+        read_bounded_text(path, SMALL_FILE_LIMIT, "a key file")?
     };
     Ok(AuthorisationKey::new(text)?)
 }
@@ -751,17 +801,15 @@ async fn service_providers(
         SpCommand::Add(add) => {
             let party = d.require_party(&add.party).await?;
             let xml = match &add.metadata {
-                Some(path) => Some(
-                    std::fs::read(path)
-                        .map_err(AppError::io(format!("cannot read {}", path.display())))?,
-                ),
+                Some(path) => Some(read_bounded(
+                    path,
+                    config.import.max_bytes() as u64,
+                    "import.max_mib",
+                )?),
                 None => None,
             };
             let metadata_signing_certificate = match &add.metadata_cert {
-                Some(path) => Some(
-                    std::fs::read_to_string(path)
-                        .map_err(AppError::io(format!("cannot read {}", path.display())))?,
-                ),
+                Some(path) => Some(read_bounded_text(path, SMALL_FILE_LIMIT, "a certificate")?),
                 None => None,
             };
             let settings = metadata::saml::sp::SpSettings {
@@ -864,8 +912,7 @@ async fn add_client(
     };
     let jwks = match &add.jwks_file {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(AppError::io(format!("cannot read {}", path.display())))?;
+            let text = read_bounded_text(path, SMALL_FILE_LIMIT, "a JWKS document")?;
             Some(
                 serde_json::from_str(&text)
                     .map_err(|e| AppError::Usage(format!("{} is not JSON: {e}", path.display())))?,
@@ -1017,7 +1064,47 @@ fn utc_date_time(secs: i64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::utc_date_time;
+    use super::{SMALL_FILE_LIMIT, read_bounded, utc_date_time};
+
+    #[test]
+    fn an_oversized_file_is_refused_by_its_size_before_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huge.xml");
+        // Sparse: 64 GiB on paper, nothing on disk. Reading it whole would never end well.
+        std::fs::File::create(&path)
+            .unwrap()
+            .set_len(64 << 30)
+            .unwrap();
+        let start = std::time::Instant::now();
+        let message = read_bounded(&path, 1 << 20, "import.max_mib")
+            .unwrap_err()
+            .to_string();
+        assert!(start.elapsed() < std::time::Duration::from_secs(1));
+        assert!(
+            message.contains("te groot") && message.contains("import.max_mib"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_source_without_a_size_is_read_no_further_than_the_limit() {
+        // A device reports length 0 and never ends.
+        let message = read_bounded(std::path::Path::new("/dev/zero"), SMALL_FILE_LIMIT, "a key")
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("too large"), "{message}");
+    }
+
+    #[test]
+    fn a_file_within_the_limit_is_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        std::fs::write(&path, vec![b'k'; 1 << 20]).unwrap();
+        assert_eq!(
+            read_bounded(&path, 1 << 20, "a key").unwrap().len(),
+            1 << 20
+        );
+    }
 
     #[test]
     fn timestamps_are_listed_as_utc_calendar_time() {

@@ -2,7 +2,10 @@
 //!
 //! argon2id at OWASP's parameters costs about 15 ms of one core and 19 MiB, so hashes run on
 //! tokio's blocking pool behind a semaphore of one permit per core: the async threads never
-//! stall, and a burst of logins queues instead of exhausting memory.
+//! stall, and a burst of logins queues instead of exhausting memory. The queue itself is
+//! bounded (`server.password_queue`): past it a hash is refused at once with
+//! [`HashError::Busy`], because an endless queue made a legitimate login wait 8.7 s in a flood
+//! and a refusal the client may retry is kinder than a wait nobody sees the end of.
 
 use std::sync::Arc;
 
@@ -19,11 +22,21 @@ pub enum HashError {
     Join(#[from] tokio::task::JoinError),
     #[error("password hashing pool closed")]
     Closed,
+    /// More hashes are waiting than `server.password_queue` allows; nothing was computed.
+    #[error("too many passwords waiting to be checked")]
+    Busy,
 }
+
+/// How long a refused client is asked to wait ([`HashError::Busy`]): a full queue of a few
+/// dozen hashes drains in well under a second, so a retry after this is likely to be served.
+pub const BUSY_RETRY_AFTER_SECONDS: u64 = 2;
 
 #[derive(Clone)]
 pub struct Hasher {
     permits: Arc<Semaphore>,
+    /// Places for hashes that run or wait: the cores plus the queue. Taken without waiting, so
+    /// that admission is one atomic step (a count read and then raised would let a burst in).
+    admitted: Arc<Semaphore>,
     /// Verified against when there is no real hash (unknown address, account without password),
     /// so that such a login costs the same time as a wrong password.
     dummy: Arc<String>,
@@ -42,16 +55,30 @@ fn hash_blocking(password: &str) -> Result<String, HashError> {
 }
 
 impl Hasher {
-    pub async fn new(parallel: usize) -> Result<Hasher, HashError> {
+    /// `parallel` hashes at once, and at most `queue` more waiting for their turn.
+    pub async fn new(parallel: usize, queue: usize) -> Result<Hasher, HashError> {
         let dummy =
             tokio::task::spawn_blocking(|| hash_blocking("openpoort-timing-equaliser")).await??;
+        let parallel = parallel.max(1);
         Ok(Hasher {
-            permits: Arc::new(Semaphore::new(parallel.max(1))),
+            permits: Arc::new(Semaphore::new(parallel)),
+            admitted: Arc::new(Semaphore::new(parallel.saturating_add(queue))),
             dummy: Arc::new(dummy),
         })
     }
 
+    fn admit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, HashError> {
+        self.admitted
+            .clone()
+            .try_acquire_owned()
+            .map_err(|e| match e {
+                tokio::sync::TryAcquireError::NoPermits => HashError::Busy,
+                tokio::sync::TryAcquireError::Closed => HashError::Closed,
+            })
+    }
+
     pub async fn hash(&self, password: String) -> Result<String, HashError> {
+        let _admitted = self.admit()?;
         let _permit = self
             .permits
             .acquire()
@@ -67,6 +94,7 @@ impl Hasher {
         password: String,
         stored: Option<String>,
     ) -> Result<bool, HashError> {
+        let _admitted = self.admit()?;
         let _permit = self
             .permits
             .acquire()
@@ -215,7 +243,7 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_are_argon2id_with_owasp_parameters_and_verify() {
-        let h = Hasher::new(1).await.unwrap();
+        let h = Hasher::new(1, 8).await.unwrap();
         let hash = h.hash("Tulpen-Molen-73".into()).await.unwrap();
         assert!(
             hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
@@ -234,8 +262,57 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_flood_beyond_the_password_queue_is_refused_at_once() {
+        let h = Hasher::new(1, 2).await.unwrap();
+        let hash = h.hash("Tulpen-Molen-73".into()).await.unwrap();
+        let one_hash = {
+            let start = std::time::Instant::now();
+            h.verify("x".into(), Some(hash.clone())).await.unwrap();
+            start.elapsed()
+        };
+        // Twenty at once: one runs, two wait, the other seventeen are refused before any of
+        // the admitted ones has finished. Spawned tasks, so they really race for a place.
+        let started = std::time::Instant::now();
+        let tasks: Vec<_> = (0..20)
+            .map(|i| {
+                let h = h.clone();
+                let stored = Some(hash.clone());
+                tokio::spawn(async move {
+                    let r = if i % 2 == 0 {
+                        h.verify("Tulpen-Molen-73".into(), stored).await.map(|_| ())
+                    } else {
+                        h.hash("Tulpen-Molen-73".into()).await.map(|_| ())
+                    };
+                    (r, started.elapsed())
+                })
+            })
+            .collect();
+        let mut served = 0;
+        let mut refused = Vec::new();
+        for task in tasks {
+            match task.await.unwrap() {
+                (Ok(()), _) => served += 1,
+                (Err(HashError::Busy), after) => refused.push(after),
+                (Err(e), _) => panic!("unexpected {e}"),
+            }
+        }
+        assert_eq!((served, refused.len()), (3, 17));
+        // Refused without waiting for a hash: a refusal that queues is no refusal.
+        assert!(
+            refused.iter().all(|after| *after < one_hash),
+            "{refused:?} vs one hash {one_hash:?}"
+        );
+        // The queue is free again afterwards.
+        assert!(
+            h.verify("Tulpen-Molen-73".into(), Some(hash))
+                .await
+                .unwrap()
+        );
+    }
+
+    #[tokio::test]
     async fn verifying_without_a_stored_hash_is_false_and_costs_a_real_hash() {
-        let h = Hasher::new(1).await.unwrap();
+        let h = Hasher::new(1, 8).await.unwrap();
         let hash = h.hash("Tulpen-Molen-73".into()).await.unwrap();
         // The fastest of a few runs each, so that a busy machine does not decide the outcome.
         let time = |stored: Option<String>| {

@@ -24,13 +24,14 @@ fn keys(list: &[String]) -> String {
 }
 
 pub async fn import_duo(
+    config: &crate::config::Config,
     d: &Directory,
     file: &std::path::Path,
     dry_run: bool,
     actor: &Actor,
 ) -> Result<(), AppError> {
     let bytes =
-        std::fs::read(file).map_err(AppError::io(format!("cannot read {}", file.display())))?;
+        crate::operator::read_bounded(file, config.import.max_bytes() as u64, "import.max_mib")?;
     let list = directory::duo::parse(&bytes)
         .map_err(|problems| AppError::Usage(format!("{}: {problems}", file.display())))?;
     let r = d.import_duo(&list, dry_run, actor).await?;

@@ -1,6 +1,5 @@
 //! HTTP: the router, operational endpoints and graceful shutdown.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -67,13 +66,18 @@ pub fn router(state: AppState) -> Router {
         )))
         .merge(crate::oidc::routes())
         .merge(crate::saml::routes())
-        .nest(crate::api::PREFIX, crate::api::routes())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        // Before the API is nested: it answers its own 405s as problem+json.
+        .method_not_allowed_fallback(crate::extract::method_not_allowed)
+        .nest(crate::api::PREFIX, crate::api::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
         .with_state(state)
 }
 
@@ -173,9 +177,19 @@ async fn observe(Extract(state): Extract<AppState>, req: Request, next: Next) ->
     response
 }
 
-async fn security_headers(req: Request, next: Next) -> Response {
+/// A year: browsers that once reached openpoort over https refuse a downgraded http link
+/// (a café's Wi-Fi rewriting links) for that long. Not `includeSubDomains`: the school
+/// board's other hosts under the same domain are not ours to pin.
+const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000");
+
+async fn security_headers(Extract(state): Extract<AppState>, req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     let h = response.headers_mut();
+    // Only with an https public URL (always so in production): a development server on plain
+    // http must stay reachable, and browsers ignore the header over http anyway (RFC 6797 8.1).
+    if state.web.public_url.starts_with("https://") {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HSTS);
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -190,27 +204,13 @@ async fn security_headers(req: Request, next: Next) -> Response {
 
 /// Serves until SIGTERM or Ctrl-C, then stops accepting, lets requests in flight finish for at
 /// most `grace`, and returns.
-pub async fn serve(listener: TcpListener, app: Router, grace: Duration) -> std::io::Result<()> {
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        shutdown_signal().await;
-        let _ = tx.send(());
-    });
-    let mut server = std::pin::pin!(server.into_future());
-    tokio::select! {
-        result = &mut server => result,
-        _ = async {
-            let _ = rx.await;
-            tokio::time::sleep(grace).await;
-        } => {
-            tracing::warn!(grace_seconds = grace.as_secs(), "requests still running after the shutdown grace period; stopping anyway");
-            Ok(())
-        }
-    }
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: crate::accept::Limits,
+    grace: Duration,
+) -> std::io::Result<()> {
+    crate::accept::serve(listener, app, limits, grace, shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

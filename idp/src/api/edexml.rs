@@ -2,8 +2,9 @@
 //! in the path. The answer is the difference (what was, or in a dry run would be, added,
 //! changed and removed); a file with problems is refused whole with every problem listed.
 
+use crate::extract::Path;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use directory::schools::School;

@@ -2,8 +2,9 @@
 //! (OpenID Connect Dynamic Client Registration names), checked by the same rules as
 //! `openpoort client add`; answers never carry the secret's hash, and a new secret only once.
 
+use crate::extract::Path;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use metadata::client::ClientRegistration;

@@ -2,8 +2,9 @@
 //! same code as `openpoort sp add`. Entity IDs are URLs or URNs: in a path they are one
 //! percent-encoded segment (`/saml-sps/https%3A%2F%2Fsp.example%2Fsaml`).
 
+use crate::extract::Path;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use directory::saml_sps::StoredSp;

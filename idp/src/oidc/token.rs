@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use axum::Form;
+use crate::extract::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;

@@ -1,7 +1,8 @@
 //! IdP-initiated SSO: a portal tile (or a shortcut's TARGET) of a SAML product sends an
 //! unsolicited, signed Response to the SP's default AssertionConsumerService.
 
-use axum::extract::{Query, State};
+use crate::extract::Query;
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;

@@ -145,7 +145,7 @@ pub fn refused(nl: &str, en: &str) -> Response {
     )
 }
 
-pub fn failed(e: impl std::fmt::Display) -> Response {
+pub fn failed(e: impl std::fmt::Display + 'static) -> Response {
     crate::web::internal_error(e)
 }
 

@@ -1,7 +1,8 @@
 //! Single logout, SP-initiated, by HTTP-Redirect and HTTP-POST: ends the openpoort session
 //! (and with it the OIDC tokens it issued) and answers with a signed LogoutResponse.
 
-use axum::extract::{Form, Query, RawQuery, State};
+use crate::extract::{Form, Query};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};

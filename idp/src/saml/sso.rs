@@ -1,7 +1,8 @@
 //! The single sign-on endpoint: AuthnRequests by HTTP-Redirect and HTTP-POST, answered with a
 //! signed Response by HTTP-POST to an AssertionConsumerService from the SP's metadata.
 
-use axum::extract::{Form, Query, RawQuery, State};
+use crate::extract::{Form, Query};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;

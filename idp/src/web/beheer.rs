@@ -5,9 +5,9 @@
 //! A teacher manages the groups they are linked to; the ICT-coördinator every group of the
 //! school. Everything acts on the school chosen in the session.
 
+use crate::extract::{Form, Path};
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;

@@ -1,7 +1,7 @@
 //! The signed-in start page, school choice and logout.
 
+use crate::extract::{Form, Query};
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -79,7 +79,7 @@ pub(super) async fn schools_of(
 pub async fn choose_form(
     State(state): State<AppState>,
     headers: HeaderMap,
-    axum::extract::Query(q): axum::extract::Query<NextQuery>,
+    Query(q): Query<NextQuery>,
 ) -> Response {
     let (s, staff_id) = match signed_in_staff(&state, &headers).await {
         Ok(Some(s)) => s,

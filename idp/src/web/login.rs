@@ -8,9 +8,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::extract::{Form, Query};
 use askama::Template;
-use axum::Form;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;

@@ -162,7 +162,7 @@ fn script(body: &'static str) -> Response {
         .into_response()
 }
 
-async fn picture(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
+async fn picture(crate::extract::Path(file): crate::extract::Path<String>) -> Response {
     crate::pictures::svg_response(&file).unwrap_or_else(|| StatusCode::NOT_FOUND.into_response())
 }
 
@@ -296,8 +296,16 @@ pub fn message(
     )
 }
 
-/// Something went wrong on our side: log it, show a plain page without details.
-pub fn internal_error(e: impl std::fmt::Display) -> Response {
+/// Something went wrong on our side: log it, show a plain page without details. A password
+/// check refused because too many wait ([`crate::password::HashError::Busy`]) is no fault
+/// but a full queue: 503 with Retry-After. It is recognised here so that every handler that
+/// hashes answers it so, without each having to know.
+pub fn internal_error(e: impl std::fmt::Display + 'static) -> Response {
+    if let Some(crate::password::HashError::Busy) =
+        (&e as &dyn std::any::Any).downcast_ref::<crate::password::HashError>()
+    {
+        return password_queue_full();
+    }
     tracing::error!(error = %e, "request failed");
     message(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -308,6 +316,25 @@ pub fn internal_error(e: impl std::fmt::Display) -> Response {
         ),
         None,
     )
+}
+
+/// The answer when the password queue is full: try again in a moment.
+pub fn password_queue_full() -> Response {
+    tracing::warn!("password check refused: the queue is full");
+    let mut response = message(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Even geduld",
+        Text::new(
+            "Het is op dit moment erg druk bij openpoort. Probeer het over een paar seconden opnieuw.",
+            "openpoort is very busy right now. Please try again in a few seconds.",
+        ),
+        None,
+    );
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(crate::password::BUSY_RETRY_AFTER_SECONDS),
+    );
+    response
 }
 
 /// The value of one cookie from the request.
@@ -378,28 +405,58 @@ pub fn csrf_refused() -> Response {
 
 /// The client's address: the peer, or, when the peer is a trusted proxy, the right-most
 /// `X-Forwarded-For` entry that is not itself a trusted proxy. Entries further left are
-/// written by the client and prove nothing.
+/// written by the client and prove nothing, so reading stops at the first entry that is not a
+/// trusted proxy, whether it is an address or something unreadable: an unreadable entry there
+/// gives the nearest trusted hop's address (skipping it would hand the choice to the client).
 pub fn client_ip(peer: SocketAddr, headers: &HeaderMap, trusted: &[Cidr]) -> IpAddr {
     let peer_ip = peer.ip().to_canonical();
     let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
     if !is_trusted(peer_ip) {
         return peer_ip;
     }
-    let forwarded: Vec<IpAddr> = headers
+    // Every entry in order, left to right over all the header's lines; `None` for one that
+    // cannot be read (a line that is not text counts as one unreadable entry).
+    let entries: Vec<Option<IpAddr>> = headers
         .get_all("x-forwarded-for")
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|s| s.trim().parse::<IpAddr>().map(|ip| ip.to_canonical()))
-        .collect::<Result<_, _>>()
-        .unwrap_or_default();
-    forwarded
-        .iter()
-        .rev()
-        .copied()
-        .find(|ip| !is_trusted(*ip))
-        .or_else(|| forwarded.first().copied())
-        .unwrap_or(peer_ip)
+        .flat_map(|v| match v.to_str() {
+            Ok(text) => text.split(',').map(forwarded_address).collect(),
+            Err(_) => vec![None],
+        })
+        .collect();
+    let mut nearest = peer_ip;
+    for entry in entries.iter().rev() {
+        match entry {
+            Some(ip) if is_trusted(*ip) => nearest = *ip,
+            Some(ip) => return *ip,
+            None => return nearest,
+        }
+    }
+    // Every hop is a trusted proxy: the client is on the inside, and the left-most is it.
+    nearest
+}
+
+/// One `X-Forwarded-For` entry as proxies write it: `192.0.2.1`, `192.0.2.1:5678`,
+/// `2001:db8::1`, `[2001:db8::1]`, `[2001:db8::1]:443`, any of them in double quotes.
+fn forwarded_address(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    let entry = entry
+        .strip_prefix('"')
+        .and_then(|e| e.strip_suffix('"'))
+        .unwrap_or(entry);
+    let ip = if let Ok(ip) = entry.parse::<IpAddr>() {
+        ip
+    } else if let Ok(socket) = entry.parse::<SocketAddr>() {
+        socket.ip()
+    } else {
+        entry
+            .strip_prefix('[')?
+            .strip_suffix(']')?
+            .parse::<std::net::Ipv6Addr>()
+            .ok()?
+            .into()
+    };
+    Some(ip.to_canonical())
 }
 
 /// Percent-encodes a query-parameter value.
@@ -455,6 +512,76 @@ mod tests {
         let trusted = [Cidr::parse("10.0.0.0/8").unwrap()];
         let ip = client_ip(peer("10.0.0.5"), &headers(&["not-an-ip"]), &trusted);
         assert_eq!(ip, "10.0.0.5".parse::<IpAddr>().unwrap());
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn an_unreadable_entry_left_of_the_client_does_not_hide_the_client() {
+        let trusted = [Cidr::parse("10.0.0.0/8").unwrap()];
+        // The client wrote garbage itself; the proxy appended the address it saw.
+        let h = headers(&["<script>, 192.0.2.1"]);
+        assert_eq!(client_ip(peer("10.0.0.5"), &h, &trusted), ip("192.0.2.1"));
+    }
+
+    #[test]
+    fn an_unreadable_entry_where_the_client_would_be_read_does_not_let_the_client_choose() {
+        let trusted = [Cidr::parse("10.0.0.0/8").unwrap()];
+        // Left of the unreadable entry everything is the client's own writing: 198.51.100.9
+        // must not be taken. The nearest trusted hop (10.2.2.2) is what is known.
+        for xff in [
+            "198.51.100.9, unknown, 10.2.2.2",
+            "198.51.100.9, , 10.2.2.2",
+            "198.51.100.9, 192.0.2.1:notaport, 10.2.2.2",
+        ] {
+            let got = client_ip(peer("10.0.0.5"), &headers(&[xff]), &trusted);
+            assert_eq!(got, ip("10.2.2.2"), "{xff}");
+        }
+        let h = headers(&["198.51.100.9, garbage"]);
+        assert_eq!(client_ip(peer("10.0.0.5"), &h, &trusted), ip("10.0.0.5"));
+    }
+
+    #[test]
+    fn forwarded_for_entries_with_ports_brackets_and_quotes_are_read() {
+        let trusted = [
+            Cidr::parse("10.0.0.0/8").unwrap(),
+            Cidr::parse("fd00::/8").unwrap(),
+        ];
+        for (xff, client) in [
+            ("192.0.2.1:5678", "192.0.2.1"),
+            ("[2001:db8::1]:443", "2001:db8::1"),
+            ("[2001:db8::1]", "2001:db8::1"),
+            ("2001:db8::1", "2001:db8::1"),
+            ("\"[2001:db8::1]:443\"", "2001:db8::1"),
+            ("\"192.0.2.1\"", "192.0.2.1"),
+            ("::ffff:192.0.2.1", "192.0.2.1"),
+            // Proxies that add their own port are passed as proxies.
+            (
+                "203.0.113.66, 192.0.2.1:1234, 10.1.1.1:8080, [fd00::7]:443",
+                "192.0.2.1",
+            ),
+        ] {
+            let got = client_ip(peer("10.0.0.5"), &headers(&[xff]), &trusted);
+            assert_eq!(got, ip(client), "{xff}");
+        }
+    }
+
+    #[test]
+    fn an_inside_client_behind_trusted_proxies_only_is_the_left_most() {
+        let trusted = [Cidr::parse("10.0.0.0/8").unwrap()];
+        let h = headers(&["10.9.9.9, 10.1.1.1"]);
+        assert_eq!(client_ip(peer("10.0.0.5"), &h, &trusted), ip("10.9.9.9"));
+    }
+
+    #[test]
+    fn a_full_password_queue_is_answered_503_with_retry_after() {
+        let response = internal_error(crate::password::HashError::Busy);
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "2");
+        let other = internal_error(crate::password::HashError::Closed);
+        assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The portal at `/`: one tile per product the signed-in pupil or staff member may open now.
 
+use crate::extract::Query;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
