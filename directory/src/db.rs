@@ -346,6 +346,11 @@ const SQLITE_MIGRATIONS: Embedded = &[
         "register version",
         include_str!("../migrations/sqlite/0009_register_version.sql"),
     ),
+    (
+        10,
+        "staff removal",
+        include_str!("../migrations/sqlite/0010_staff_removal.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Embedded = &[
     (
@@ -392,6 +397,11 @@ const POSTGRES_MIGRATIONS: Embedded = &[
         9,
         "register version",
         include_str!("../migrations/postgres/0009_register_version.sql"),
+    ),
+    (
+        10,
+        "staff removal",
+        include_str!("../migrations/postgres/0010_staff_removal.sql"),
     ),
 ];
 
