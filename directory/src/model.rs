@@ -635,6 +635,24 @@ mod tests {
     }
 
     #[test]
+    fn display_names_with_bidi_or_zero_width_characters_are_refused() {
+        for bad in [
+            "de Vries\u{202E}",
+            "Anna\u{200B}",
+            "\u{2066}Jansen\u{2069}",
+            "Pi\u{00AD}et",
+            "Els\u{E0041}",
+        ] {
+            let msg = rule_of(display_name("achternaam", bad).unwrap_err());
+            assert!(msg.contains("onzichtbare tekens") && msg.contains("invisible characters"), "{msg}");
+            assert!(!msg.chars().any(is_invisible_or_bidi), "escaped in the message: {msg:?}");
+        }
+        for good in ["de Vries", "Çelik-Özdemir", "Ismaël", "O'Neill", "Nguyễn", "محمد"] {
+            assert_eq!(display_name("achternaam", good).unwrap(), good);
+        }
+    }
+
+    #[test]
     fn brin_must_be_two_digits_and_two_capitals() {
         assert!(Brin::parse("12AB").is_ok());
         for bad in ["1ZAB", "12ab", "123B", "12ABC", "", "１２AB"] {
