@@ -802,7 +802,11 @@ fn diff(snapshot: &Snapshot, report: &mut ImportReport, existing: Existing) -> P
                         names,
                     });
                 }
-                if old.email.is_none() && new_email.is_some() && !old.has_password && !old.deactivated {
+                if old.email.is_none()
+                    && new_email.is_some()
+                    && !old.has_password
+                    && !old.deactivated
+                {
                     report.to_invite.push(id.clone());
                 }
                 if membership_changed {

@@ -644,10 +644,23 @@ mod tests {
             "Els\u{E0041}",
         ] {
             let msg = rule_of(display_name("achternaam", bad).unwrap_err());
-            assert!(msg.contains("onzichtbare tekens") && msg.contains("invisible characters"), "{msg}");
-            assert!(!msg.chars().any(is_invisible_or_bidi), "escaped in the message: {msg:?}");
+            assert!(
+                msg.contains("onzichtbare tekens") && msg.contains("invisible characters"),
+                "{msg}"
+            );
+            assert!(
+                !msg.chars().any(is_invisible_or_bidi),
+                "escaped in the message: {msg:?}"
+            );
         }
-        for good in ["de Vries", "Çelik-Özdemir", "Ismaël", "O'Neill", "Nguyễn", "محمد"] {
+        for good in [
+            "de Vries",
+            "Çelik-Özdemir",
+            "Ismaël",
+            "O'Neill",
+            "Nguyễn",
+            "محمد",
+        ] {
             assert_eq!(display_name("achternaam", good).unwrap(), good);
         }
     }

@@ -317,7 +317,10 @@ async fn staff_id(d: &Directory, email: &str) -> String {
 }
 
 /// Where the staff member is known, as (school id, member, sorted role names, group keys there).
-async fn standing(d: &Directory, staff: &str) -> Vec<(String, bool, Vec<&'static str>, Vec<String>)> {
+async fn standing(
+    d: &Directory,
+    staff: &str,
+) -> Vec<(String, bool, Vec<&'static str>, Vec<String>)> {
     let groups = d.groups_of_staff(staff).await.unwrap();
     let mut out = Vec::new();
     for at in d.schools_of_staff(staff).await.unwrap() {

@@ -428,13 +428,28 @@ fn example_with_teacher_emails() -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../shared/reference/edexml-2.1/EDEXML.Voorbeeld.2.1.xml");
     std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}; shared/ must sit beside the checkout", path.display()))
-        .replacen("<roepnaam>Julia</roepnaam>", "<roepnaam>Julia</roepnaam><emailadres>julia@school.nl</emailadres>", 1)
-        .replacen("<roepnaam>Uilke</roepnaam>", "<roepnaam>Uilke</roepnaam><emailadres>uilke@school.nl</emailadres>", 1)
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; shared/ must sit beside the checkout",
+                path.display()
+            )
+        })
+        .replacen(
+            "<roepnaam>Julia</roepnaam>",
+            "<roepnaam>Julia</roepnaam><emailadres>julia@school.nl</emailadres>",
+            1,
+        )
+        .replacen(
+            "<roepnaam>Uilke</roepnaam>",
+            "<roepnaam>Uilke</roepnaam><emailadres>uilke@school.nl</emailadres>",
+            1,
+        )
 }
 
 fn without_teacher(xml: &str, key: &str) -> String {
-    let start = xml.find(&format!("<leerkracht key=\"{key}\"")).expect("teacher in file");
+    let start = xml
+        .find(&format!("<leerkracht key=\"{key}\""))
+        .expect("teacher in file");
     let end = xml[start..].find("</leerkracht>").unwrap() + start + "</leerkracht>".len();
     format!("{}{}", &xml[..start], &xml[end..])
 }
@@ -442,13 +457,18 @@ fn without_teacher(xml: &str, key: &str) -> String {
 /// The activation link an import printed (development mode) for `email`.
 fn imported_link_for(out: &str, email: &str) -> String {
     let mut lines = out.lines().skip_while(|l| !l.ends_with(email));
-    lines.next().unwrap_or_else(|| panic!("no invitation for {email} in {out}"));
+    lines
+        .next()
+        .unwrap_or_else(|| panic!("no invitation for {email} in {out}"));
     activation_path(lines.next().unwrap_or_default())
 }
 
 /// The path of the link labelled `label` on a page.
 fn link_labelled(page: &Page, label: &str) -> String {
-    let end = page.body.find(&format!(">{label}</a>")).unwrap_or_else(|| panic!("no link {label}: {}", page.body));
+    let end = page
+        .body
+        .find(&format!(">{label}</a>"))
+        .unwrap_or_else(|| panic!("no link {label}: {}", page.body));
     let before = &page.body[..end];
     let start = before.rfind("href=\"").unwrap() + "href=\"".len();
     before[start..start + before[start..].find('"').unwrap()].to_owned()
@@ -500,7 +520,9 @@ on_both_stores! {
 
 /// The files in the outbox.
 fn mails(dir: &Path) -> usize {
-    std::fs::read_dir(dir.join("data/outbox")).map(|d| d.count()).unwrap_or(0)
+    std::fs::read_dir(dir.join("data/outbox"))
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
 
 on_both_stores! {
