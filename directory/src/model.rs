@@ -419,8 +419,9 @@ pub fn display_name(field: &'static str, value: &str) -> Result<String> {
         ));
     }
     if v.chars().any(is_invisible_or_bidi) {
-        // The value is quoted escaped ({value:?} writes these as \u{..}), so the message
-        // itself shows where the character is instead of being reordered by it.
+        // The value is quoted escaped ({value:?} writes the format characters among these as
+        // \u{..}), so the message shows where such a character is instead of being reordered
+        // or hidden by it.
         return Err(DirectoryError::invalid(
             field,
             value,
