@@ -677,3 +677,29 @@ on_both_backends! {
         assert_eq!(pseudonyms(&after, "party:a"), a, "the same pseudonyms after a re-import");
     }
 }
+
+on_both_backends! {
+    async fn a_teacher_removed_by_an_import_is_no_longer_released_as_staff_there(d: Directory) {
+        use directory::edexml::{Limits, parse};
+        let mut w = world(d).await;
+        w.school = school(&w.d, "99ZZ").await;
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/edexml-2.1/EDEXML.Voorbeeld.2.1.xml");
+        let xml = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .replacen("<roepnaam>Julia</roepnaam>", "<roepnaam>Julia</roepnaam><emailadres>julia@school.nl</emailadres>", 1);
+        let start = xml.find("<leerkracht key=\"LK1\"").unwrap();
+        let end = xml[start..].find("</leerkracht>").unwrap() + start + "</leerkracht>".len();
+        let without_julia = format!("{}{}", &xml[..start], &xml[end..]);
+        w.d.import_snapshot(&parse(xml.as_bytes(), &Limits::default()).unwrap(), false, &op()).await.unwrap();
+        let julia = w.d.staff_by_email(&Email::parse("julia@school.nl").unwrap()).await.unwrap().unwrap().id;
+        w.d.set_staff_status(&julia, StaffStatus::Active, &op()).await.unwrap();
+        w.consent().await;
+        w.school_wide(&w.home_product).await;
+        let r = released(w.decide_at(Subject::Staff(julia.clone()), None, Context::Password, now()).await);
+        assert_eq!(r.get(Attribute::Affiliation), Some(&Value::Many(vec!["employee".into(), "faculty".into()])));
+        assert_eq!(r.get(Attribute::Groups), Some(&Value::Many(vec!["GRP4A".into()])));
+
+        w.d.import_snapshot(&parse(without_julia.as_bytes(), &Limits::default()).unwrap(), false, &op()).await.unwrap();
+        let d = w.decide_at(Subject::Staff(julia), None, Context::Password, now()).await;
+        assert_eq!(denied(&d), Some(DenyReason::AccountInactive), "no longer staff of this school");
+    }
+}

@@ -9,7 +9,7 @@ use crate::audit::{AuditEvent, append};
 use crate::db::{read_pool, with_held, with_pool};
 use crate::error::{DirectoryError, Result};
 use crate::model::Email;
-use crate::people::{Staff, StaffStatus, staff_from};
+use crate::people::{Staff, StaffStatus, deactivated_error, staff_from};
 use crate::row::RowExt;
 use crate::{Actor, Directory, now};
 
@@ -40,7 +40,7 @@ impl Directory {
     /// The staff member behind an e-mail address, with credentials.
     pub async fn staff_login(&self, email: &Email) -> Result<Option<StaffLogin>> {
         const SQL: &str = "SELECT id, email, achternaam, voorvoegsel, voornamen, roepnaam, eck_id, status, \
-             password_hash, session_epoch FROM staff WHERE email = $1";
+             deactivated_at, password_hash, session_epoch FROM staff WHERE email = $1";
         read_pool!(self, p => {
             let row = sqlx::query(SQL).bind(email.as_str()).fetch_optional(p).await?;
             row.as_ref().map(login_from).transpose()
@@ -51,7 +51,7 @@ impl Directory {
     /// a password change ends sessions on every node at once.
     pub async fn staff_session_state(&self, staff_id: &str) -> Result<Option<(StaffStatus, i64)>> {
         const SQL: &str = "SELECT id, email, achternaam, voorvoegsel, voornamen, roepnaam, eck_id, status, \
-             password_hash, session_epoch FROM staff WHERE id = $1";
+             deactivated_at, password_hash, session_epoch FROM staff WHERE id = $1";
         with_held!(self, c => {
             let row = sqlx::query(SQL).bind(staff_id).fetch_optional(c).await?;
             row.as_ref().map(login_from).transpose()
@@ -60,7 +60,8 @@ impl Directory {
     }
 
     /// Records a new one-time link for a staff member; earlier unused links of the same purpose
-    /// stop working, so only the newest mail counts.
+    /// stop working, so only the newest mail counts. A deactivated account gets no link
+    /// (Conflict) until it is reinstated.
     pub async fn issue_staff_token(
         &self,
         staff_id: &str,
@@ -72,6 +73,17 @@ impl Directory {
         let t = now();
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
+            // Takes the staff row first: a deactivation running at the same time then either
+            // comes before (and this refuses) or after (and voids this link with the others).
+            let live = sqlx::query("UPDATE staff SET updated_at = updated_at WHERE id = $1 AND deactivated_at IS NULL")
+                .bind(staff_id).execute(&mut *tx).await?;
+            if live.rows_affected() == 0 {
+                let exists = sqlx::query("SELECT id FROM staff WHERE id = $1").bind(staff_id).fetch_optional(&mut *tx).await?;
+                return Err(match exists {
+                    None => DirectoryError::not_found("medewerker", staff_id),
+                    Some(_) => deactivated_error(),
+                });
+            }
             sqlx::query("UPDATE staff_tokens SET used_at = $1 WHERE staff_id = $2 AND purpose = $3 AND used_at IS NULL")
                 .bind(t).bind(staff_id).bind(purpose.as_str()).execute(&mut *tx).await?;
             sqlx::query("INSERT INTO staff_tokens (token_hash, staff_id, purpose, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
@@ -124,10 +136,11 @@ impl Directory {
                 return Ok(None);
             };
             let staff_id = row.text("staff_id")?;
-            // A reset never revives a deactivated account; only activation changes the status.
+            // Neither kind of link revives a deactivated account: a reset needs an active one,
+            // and activation one that was never deactivated (or was re-invited since).
             let sql = match purpose {
                 TokenPurpose::Activation => "UPDATE staff SET password_hash = $1, password_changed_at = $2, \
-                     session_epoch = session_epoch + 1, status = 'active', updated_at = $2 WHERE id = $3",
+                     session_epoch = session_epoch + 1, status = 'active', updated_at = $2 WHERE id = $3 AND deactivated_at IS NULL",
                 TokenPurpose::Reset => "UPDATE staff SET password_hash = $1, password_changed_at = $2, \
                      session_epoch = session_epoch + 1, updated_at = $2 WHERE id = $3 AND status = 'active'",
             };

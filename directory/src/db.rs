@@ -274,6 +274,20 @@ impl Pool {
         Ok(())
     }
 
+    /// Applies this backend's migrations up to and including `version` only, so that a test
+    /// can write rows as an older release did and see what a later migration makes of them.
+    #[cfg(feature = "testing")]
+    pub async fn migrate_up_to(&self, version: i64) -> Result<()> {
+        let upto = |m: Embedded| -> Embedded {
+            &m[..m.iter().take_while(|(v, ..)| *v <= version).count()]
+        };
+        match self {
+            Pool::Sqlite(p) => migrator(upto(SQLITE_MIGRATIONS)).run(p).await?,
+            Pool::Postgres(p) => migrator(upto(POSTGRES_MIGRATIONS)).run(p).await?,
+        }
+        Ok(())
+    }
+
     /// A trivial round trip, for `/readyz`.
     pub async fn ping(&self) -> Result<()> {
         match self {
@@ -346,6 +360,11 @@ const SQLITE_MIGRATIONS: Embedded = &[
         "register version",
         include_str!("../migrations/sqlite/0009_register_version.sql"),
     ),
+    (
+        10,
+        "staff removal",
+        include_str!("../migrations/sqlite/0010_staff_removal.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Embedded = &[
     (
@@ -392,6 +411,11 @@ const POSTGRES_MIGRATIONS: Embedded = &[
         9,
         "register version",
         include_str!("../migrations/postgres/0009_register_version.sql"),
+    ),
+    (
+        10,
+        "staff removal",
+        include_str!("../migrations/postgres/0010_staff_removal.sql"),
     ),
 ];
 

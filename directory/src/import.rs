@@ -167,6 +167,8 @@ struct ExistingStaff {
     email: Option<String>,
     names: StaffNames,
     has_password: bool,
+    /// Deactivated by an operator: the LAS listing them does not bring them back.
+    deactivated: bool,
 }
 
 /// achternaam, voorvoegsel, voornamen, roepnaam.
@@ -216,7 +218,8 @@ struct Plan {
     memberships: Vec<(String, String)>,
     staff_group_deletes: Vec<(String, String)>,
     staff_group_inserts: Vec<(String, String)>,
-    /// Staff gone from the LAS: membership off, sessions ended.
+    /// Staff gone from the LAS: membership off, the roles and groups the import gave them here
+    /// gone, sessions and tokens ended.
     staff_removals: Vec<String>,
     /// ECK-iDs of the file that pupils of other schools hold.
     foreign_eck_ids: Vec<String>,
@@ -354,7 +357,7 @@ impl Directory {
             let known_ids: Vec<&String> = members.values().map(|(id, _)| id).chain(by_email.values()).collect::<HashSet<_>>().into_iter().collect();
             let mut staff: HashMap<String, ExistingStaff> = HashMap::new();
             for ids in known_ids.chunks(chunk(1)) {
-                let sql = batch_sql("SELECT id, email, achternaam, voorvoegsel, voornamen, roepnaam, password_hash FROM staff WHERE id IN (", "?", 0, ids.len(), ")");
+                let sql = batch_sql("SELECT id, email, achternaam, voorvoegsel, voornamen, roepnaam, password_hash, deactivated_at FROM staff WHERE id IN (", "?", 0, ids.len(), ")");
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 for id in ids {
                     q = q.bind(*id);
@@ -364,6 +367,7 @@ impl Directory {
                         email: r.opt_text("email")?,
                         names: (r.text("achternaam")?, r.opt_text("voorvoegsel")?, r.opt_text("voornamen")?, r.opt_text("roepnaam")?),
                         has_password: r.opt_text("password_hash")?.is_some(),
+                        deactivated: r.opt_int("deactivated_at")?.is_some(),
                     });
                 }
             }
@@ -470,15 +474,6 @@ impl Directory {
                 }
                 let first_email = rows.iter().find_map(|s| s.email.clone()).unwrap_or_default();
                 q.execute(&mut *tx).await.map_err(crate::error::unique_as("e-mailadres", first_email))?;
-                // A teacher in the LAS is a leerkracht at this school; EDEXML's other roles are
-                // information only and grant nothing.
-                let sql = batch_sql("INSERT INTO staff_roles (staff_id, school_id, role, granted_by, granted_at) VALUES ",
-                                    "(?, $1, 'leerkracht', $2, $3)", 3, rows.len(), "");
-                let mut q = sqlx::query(AssertSqlSafe(sql)).bind(school_id).bind(actor.0.as_str()).bind(t);
-                for s in rows {
-                    q = q.bind(&s.id);
-                }
-                q.execute(&mut *tx).await?;
             }
             for rows in plan.memberships.chunks(chunk(2)) {
                 let sql = batch_sql("DELETE FROM staff_memberships WHERE school_id = $1 AND staff_id IN (", "?", 1, rows.len(), ")");
@@ -492,6 +487,17 @@ impl Directory {
                 let mut q = sqlx::query(AssertSqlSafe(sql)).bind(school_id).bind(true).bind(t);
                 for (id, key) in rows {
                     q = q.bind(id).bind(key);
+                }
+                q.execute(&mut *tx).await?;
+                // A teacher in the LAS is a leerkracht at this school, also one who comes back
+                // after a removal took that role; EDEXML's other roles are information only and
+                // grant nothing. Marked as the import's, so that the LAS can take it away again;
+                // a leerkracht role granted by hand stays the school's.
+                let sql = batch_sql("INSERT INTO staff_roles (staff_id, school_id, role, granted_by, granted_at, granted_by_import) VALUES ",
+                                    "(?, $1, 'leerkracht', $2, $3, $4)", 4, rows.len(), " ON CONFLICT DO NOTHING");
+                let mut q = sqlx::query(AssertSqlSafe(sql)).bind(school_id).bind(actor.0.as_str()).bind(t).bind(true);
+                for (id, _) in rows {
+                    q = q.bind(id);
                 }
                 q.execute(&mut *tx).await?;
             }
@@ -512,9 +518,26 @@ impl Directory {
                 q.execute(&mut *tx).await?;
             }
             for ids in plan.staff_removals.chunks(chunk(1)) {
-                // Gone from the LAS: no longer works here, and their sessions end at once.
+                // Gone from the LAS: no longer works here, and everything the LAS gave them here
+                // ends with it. Left active, the leerkracht role alone kept the school in their
+                // list, their groups kept them managing (and printing home codes for) pupils, and
+                // the release decision kept releasing them as staff. Roles granted by hand stay:
+                // those are the school's choice, not the LAS's.
                 let sql = batch_sql("UPDATE staff_memberships SET active = $1 WHERE school_id = $2 AND staff_id IN (", "?", 2, ids.len(), ")");
                 let mut q = sqlx::query(AssertSqlSafe(sql)).bind(false).bind(school_id);
+                for id in ids {
+                    q = q.bind(id);
+                }
+                q.execute(&mut *tx).await?;
+                let sql = batch_sql("DELETE FROM staff_roles WHERE school_id = $1 AND granted_by_import = $2 AND staff_id IN (", "?", 2, ids.len(), ")");
+                let mut q = sqlx::query(AssertSqlSafe(sql)).bind(school_id).bind(true);
+                for id in ids {
+                    q = q.bind(id);
+                }
+                q.execute(&mut *tx).await?;
+                let sql = batch_sql("DELETE FROM staff_groups WHERE group_id IN (SELECT id FROM school_groups WHERE school_id = $1) AND staff_id IN (",
+                                    "?", 1, ids.len(), ")");
+                let mut q = sqlx::query(AssertSqlSafe(sql)).bind(school_id);
                 for id in ids {
                     q = q.bind(id);
                 }
@@ -779,7 +802,11 @@ fn diff(snapshot: &Snapshot, report: &mut ImportReport, existing: Existing) -> P
                         names,
                     });
                 }
-                if old.email.is_none() && new_email.is_some() && !old.has_password {
+                if old.email.is_none()
+                    && new_email.is_some()
+                    && !old.has_password
+                    && !old.deactivated
+                {
                     report.to_invite.push(id.clone());
                 }
                 if membership_changed {

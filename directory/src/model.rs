@@ -373,20 +373,63 @@ impl WebUrl {
     }
 }
 
-/// A non-empty display name (school, board, party, product, group) of at most 200 characters.
+/// Characters that change how a name looks without being seen themselves: bidirectional
+/// controls, which reorder what is shown around them (a name that reads as another name, or
+/// drags the text after it along), and zero-width or invisible characters, which make two
+/// different names look the same, so that one can pass for the other in a picker or a list.
+/// These are Unicode's format characters (category Cf) that a name can hold, the invisible
+/// Hangul fillers and the variation selectors and tags, which no school name or person's
+/// name needs.
+pub fn is_invisible_or_bidi(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
+}
+
+/// A non-empty display name (school, board, party, product, group, person) of at most 200
+/// characters, without control characters and without the invisible and direction-changing
+/// characters of [`is_invisible_or_bidi`].
 pub fn display_name(field: &'static str, value: &str) -> Result<String> {
     let v = value.trim();
     let n = v.chars().count();
-    if (1..=200).contains(&n) && !v.chars().any(char::is_control) {
-        Ok(v.to_owned())
-    } else {
-        Err(DirectoryError::invalid(
+    if !(1..=200).contains(&n) || v.chars().any(char::is_control) {
+        return Err(DirectoryError::invalid(
             field,
             value,
             "een naam is 1 tot 200 tekens zonder stuurtekens",
             "a name is 1 to 200 characters without control characters",
-        ))
+        ));
     }
+    if v.chars().any(is_invisible_or_bidi) {
+        // The value is quoted escaped ({value:?} writes the format characters among these as
+        // \u{..}), so the message shows where such a character is instead of being reordered
+        // or hidden by it.
+        return Err(DirectoryError::invalid(
+            field,
+            value,
+            "een naam mag geen onzichtbare tekens (zoals een zero-width space) of tekens voor de schrijfrichting (zoals U+202E) bevatten",
+            "a name must not contain invisible characters (such as a zero-width space) or characters that change the writing direction (such as U+202E)",
+        ));
+    }
+    Ok(v.to_owned())
 }
 
 /// A short machine-friendly identifier chosen by the operator (party or product code).
@@ -590,6 +633,37 @@ mod tests {
 
     fn rule_of(e: DirectoryError) -> String {
         e.to_string()
+    }
+
+    #[test]
+    fn display_names_with_bidi_or_zero_width_characters_are_refused() {
+        for bad in [
+            "de Vries\u{202E}",
+            "Anna\u{200B}",
+            "\u{2066}Jansen\u{2069}",
+            "Pi\u{00AD}et",
+            "Els\u{E0041}",
+        ] {
+            let msg = rule_of(display_name("achternaam", bad).unwrap_err());
+            assert!(
+                msg.contains("onzichtbare tekens") && msg.contains("invisible characters"),
+                "{msg}"
+            );
+            assert!(
+                !msg.chars().any(is_invisible_or_bidi),
+                "escaped in the message: {msg:?}"
+            );
+        }
+        for good in [
+            "de Vries",
+            "Çelik-Özdemir",
+            "Ismaël",
+            "O'Neill",
+            "Nguyễn",
+            "محمد",
+        ] {
+            assert_eq!(display_name("achternaam", good).unwrap(), good);
+        }
     }
 
     #[test]

@@ -93,7 +93,11 @@ pub struct NewPupil {
 #[serde(rename_all = "snake_case")]
 pub enum StaffStatus {
     Active,
+    /// Not activated yet: the owner has not set a first password through an activation link.
     Inactive,
+    /// Switched off by an operator or administrator. Unlike [`StaffStatus::Inactive`], no link
+    /// brings it back: only an explicit re-invite ([`Directory::reinstate_staff`]) does.
+    Deactivated,
 }
 
 impl StaffStatus {
@@ -101,13 +105,17 @@ impl StaffStatus {
         match self {
             StaffStatus::Active => "active",
             StaffStatus::Inactive => "inactive",
+            StaffStatus::Deactivated => "deactivated",
         }
     }
-    fn from_db(s: &str) -> Result<Self> {
-        match s {
-            "active" => Ok(StaffStatus::Active),
-            "inactive" => Ok(StaffStatus::Inactive),
-            other => Err(DirectoryError::invalid(
+    /// The stored status column keeps 'active' and 'inactive'; a deactivation is the moment in
+    /// `deactivated_at` beside 'inactive' (migration 0010).
+    fn from_db(s: &str, deactivated_at: Option<i64>) -> Result<Self> {
+        match (s, deactivated_at) {
+            ("active", _) => Ok(StaffStatus::Active),
+            ("inactive", None) => Ok(StaffStatus::Inactive),
+            ("inactive", Some(_)) => Ok(StaffStatus::Deactivated),
+            (other, _) => Err(DirectoryError::invalid(
                 "status",
                 other,
                 "onbekende status in de database",
@@ -185,8 +193,16 @@ pub(crate) fn staff_from(r: &impl RowExt) -> Result<Staff> {
         voornamen: r.opt_text("voornamen")?,
         roepnaam: r.opt_text("roepnaam")?,
         eck_id: r.opt_text("eck_id")?,
-        status: StaffStatus::from_db(&r.text("status")?)?,
+        status: StaffStatus::from_db(&r.text("status")?, r.opt_int("deactivated_at")?)?,
     })
+}
+
+/// The answer to anything that would bring a deactivated account back other than a re-invite.
+pub(crate) fn deactivated_error() -> DirectoryError {
+    DirectoryError::Conflict {
+        nl: "dit account is gedeactiveerd; alleen een nieuwe uitnodiging door een beheerder maakt het weer bruikbaar".into(),
+        en: "this account is deactivated; only a new invitation by an administrator makes it usable again".into(),
+    }
 }
 
 fn optional_name(field: &'static str, v: &Option<String>) -> Result<Option<String>> {
@@ -218,7 +234,7 @@ macro_rules! pupil_select {
 macro_rules! staff_select {
     ($tail:literal) => {
         concat!(
-            "SELECT id, email, achternaam, voorvoegsel, voornamen, roepnaam, eck_id, status FROM staff ",
+            "SELECT id, email, achternaam, voorvoegsel, voornamen, roepnaam, eck_id, status, deactivated_at FROM staff ",
             $tail
         )
     };
@@ -520,26 +536,74 @@ impl Directory {
         })
     }
 
+    /// Switches an account on or off. Off (`Deactivated`, or `Inactive`, which cannot mean
+    /// "never activated" for an existing account) is for good: the account's sessions and OIDC
+    /// tokens end (its epoch moves), every outstanding activation and reset link stops working,
+    /// and no link brings it back; only [`Directory::reinstate_staff`] does. On (`Active`)
+    /// refuses a deactivated account for the same reason.
     pub async fn set_staff_status(
         &self,
         staff_id: &str,
         status: StaffStatus,
         actor: &Actor,
     ) -> Result<()> {
+        let t = now();
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            let done = sqlx::query("UPDATE staff SET status = $1, updated_at = $2 WHERE id = $3")
-                .bind(status.as_str()).bind(now()).bind(staff_id).execute(&mut *tx).await?;
+            let done = match status {
+                StaffStatus::Active => sqlx::query("UPDATE staff SET status = 'active', updated_at = $1 WHERE id = $2 AND deactivated_at IS NULL")
+                    .bind(t).bind(staff_id).execute(&mut *tx).await?,
+                StaffStatus::Inactive | StaffStatus::Deactivated => sqlx::query(
+                    "UPDATE staff SET status = 'inactive', deactivated_at = COALESCE(deactivated_at, $1), \
+                     session_epoch = session_epoch + 1, updated_at = $1 WHERE id = $2")
+                    .bind(t).bind(staff_id).execute(&mut *tx).await?,
+            };
             if done.rows_affected() == 0 {
-                return Err(DirectoryError::not_found("medewerker", staff_id));
+                let exists = sqlx::query("SELECT id FROM staff WHERE id = $1").bind(staff_id).fetch_optional(&mut *tx).await?;
+                return Err(match exists {
+                    None => DirectoryError::not_found("medewerker", staff_id),
+                    Some(_) => deactivated_error(),
+                });
             }
+            if status != StaffStatus::Active {
+                sqlx::query("UPDATE staff_tokens SET used_at = $1 WHERE staff_id = $2 AND used_at IS NULL")
+                    .bind(t).bind(staff_id).execute(&mut *tx).await?;
+            }
+            let recorded = if status == StaffStatus::Active { StaffStatus::Active } else { StaffStatus::Deactivated };
             append!(&mut *tx, AuditEvent {
                 actor, action: "staff.status", school_id: None, party_id: None,
-                subject: Some(staff_id), details: json!({"status": status}),
+                subject: Some(staff_id), details: json!({"status": recorded}),
             });
             tx.commit().await?;
         });
         Ok(())
+    }
+
+    /// An administrator's explicit re-invite of a deactivated account: it becomes an account
+    /// that was never activated (no password; the old one no longer counts), so that the owner
+    /// comes back only through the activation link the caller mails next. Returns false, and
+    /// changes nothing, for an account that is not deactivated.
+    pub async fn reinstate_staff(&self, staff_id: &str, actor: &Actor) -> Result<bool> {
+        let t = now();
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let done = sqlx::query("UPDATE staff SET deactivated_at = NULL, password_hash = NULL, password_changed_at = NULL, \
+                                    session_epoch = session_epoch + 1, updated_at = $1 \
+                                    WHERE id = $2 AND status = 'inactive' AND deactivated_at IS NOT NULL")
+                .bind(t).bind(staff_id).execute(&mut *tx).await?;
+            if done.rows_affected() == 0 {
+                if sqlx::query("SELECT id FROM staff WHERE id = $1").bind(staff_id).fetch_optional(&mut *tx).await?.is_none() {
+                    return Err(DirectoryError::not_found("medewerker", staff_id));
+                }
+                return Ok(false);
+            }
+            append!(&mut *tx, AuditEvent {
+                actor, action: "staff.reinstate", school_id: None, party_id: None,
+                subject: Some(staff_id), details: json!({}),
+            });
+            tx.commit().await?;
+            Ok(true)
+        })
     }
 
     /// Records that a staff member works at a school (as the school's LAS lists them).
@@ -666,7 +730,7 @@ impl Directory {
     }
 
     pub async fn administrators_of(&self, school_id: &str) -> Result<Vec<Staff>> {
-        const SQL: &str = "SELECT s.id, s.email, s.achternaam, s.voorvoegsel, s.voornamen, s.roepnaam, s.eck_id, s.status \
+        const SQL: &str = "SELECT s.id, s.email, s.achternaam, s.voorvoegsel, s.voornamen, s.roepnaam, s.eck_id, s.status, s.deactivated_at \
              FROM staff s JOIN staff_roles r ON r.staff_id = s.id \
              WHERE r.school_id = $1 AND r.role = $2 ORDER BY s.achternaam, s.id";
         read_pool!(self, p => {

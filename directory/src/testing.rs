@@ -15,6 +15,40 @@ pub async fn sqlite() -> (Directory, tempfile::TempDir) {
     (d, dir)
 }
 
+/// A SQLite register migrated only up to `version` (see [`Pool::migrate_up_to`]).
+pub async fn sqlite_pool_at(version: i64) -> (crate::Pool, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("register.sqlite").display());
+    let pool = crate::Pool::connect(&url, &ConnectOptions::default())
+        .await
+        .expect("open SQLite register");
+    pool.migrate_up_to(version).await.expect("older migrations");
+    (pool, dir)
+}
+
+/// A PostgreSQL register in a schema of its own, migrated only up to `version`.
+pub async fn postgres_pool_at(version: i64) -> (crate::Pool, PgSchema) {
+    let url = postgres_url();
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(&url)
+        .await
+        .expect("connect to TEST_POSTGRES_URL");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {name}")))
+        .execute(&admin)
+        .await
+        .expect("create test schema");
+    admin.close().await;
+    let opts = ConnectOptions {
+        max_connections: 5,
+        pg_schema: Some(name.clone()),
+    };
+    let pool = crate::Pool::connect(&url, &opts)
+        .await
+        .expect("open PostgreSQL register");
+    pool.migrate_up_to(version).await.expect("older migrations");
+    (pool, PgSchema { url, name })
+}
+
 pub fn postgres_url() -> String {
     std::env::var("TEST_POSTGRES_URL").expect(
         "TEST_POSTGRES_URL is not set: run the tests with scripts/test (README), which starts \

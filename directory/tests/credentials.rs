@@ -3,7 +3,7 @@
 use directory::credentials::TokenPurpose;
 use directory::model::Email;
 use directory::people::{NewStaff, StaffStatus};
-use directory::{Actor, Directory, on_both_backends};
+use directory::{Actor, Directory, DirectoryError, on_both_backends};
 
 async fn teacher(d: &Directory) -> String {
     d.create_staff(
@@ -88,5 +88,93 @@ on_both_backends! {
         d.issue_staff_token(&id, TokenPurpose::Reset, "r", 3_600, &Actor::operator_cli()).await.unwrap();
         d.set_password_with_token("r", TokenPurpose::Reset, "$argon2id$b").await.unwrap().unwrap();
         assert!(d.staff_session_state(&id).await.unwrap().unwrap().1 > e2, "a reset ends every session");
+    }
+}
+
+on_both_backends! {
+    async fn deactivation_voids_every_outstanding_activation_and_reset_link(d: Directory) {
+        let op = Actor::operator_cli();
+        let id = teacher(&d).await;
+        d.issue_staff_token(&id, TokenPurpose::Activation, "activation", 7 * 86_400, &op).await.unwrap();
+        d.issue_staff_token(&id, TokenPurpose::Reset, "reset", 3_600, &op).await.unwrap();
+        d.set_staff_status(&id, StaffStatus::Deactivated, &op).await.unwrap();
+
+        assert!(d.staff_token_owner("activation", TokenPurpose::Activation).await.unwrap().is_none());
+        assert!(d.staff_token_owner("reset", TokenPurpose::Reset).await.unwrap().is_none());
+        assert!(d.set_password_with_token("activation", TokenPurpose::Activation, "$argon2id$x").await.unwrap().is_none(),
+                "an activation link from before the deactivation does not activate");
+        let login = d.staff_login(&Email::parse("juf@school.nl").unwrap()).await.unwrap().unwrap();
+        assert_eq!(login.staff.status, StaffStatus::Deactivated);
+        assert!(login.password_hash.is_none());
+    }
+}
+
+on_both_backends! {
+    async fn a_deactivated_account_gets_no_new_link_and_is_not_switched_on_again(d: Directory) {
+        let op = Actor::operator_cli();
+        let id = teacher(&d).await;
+        d.set_password(&id, "$argon2id$old", &op).await.unwrap();
+        d.set_staff_status(&id, StaffStatus::Active, &op).await.unwrap();
+        d.set_staff_status(&id, StaffStatus::Deactivated, &op).await.unwrap();
+
+        for purpose in [TokenPurpose::Activation, TokenPurpose::Reset] {
+            let err = d.issue_staff_token(&id, purpose, "new", 3_600, &op).await.unwrap_err();
+            assert!(matches!(err, DirectoryError::Conflict { .. }), "{err}");
+            assert!(err.to_string().contains("gedeactiveerd"), "{err}");
+        }
+        assert!(d.staff_token_owner("new", TokenPurpose::Activation).await.unwrap().is_none(), "the refusal wrote nothing");
+        let err = d.set_staff_status(&id, StaffStatus::Active, &op).await.unwrap_err();
+        assert!(matches!(err, DirectoryError::Conflict { .. }), "{err}");
+        assert_eq!(d.staff_by_id(&id).await.unwrap().unwrap().status, StaffStatus::Deactivated);
+    }
+}
+
+on_both_backends! {
+    async fn only_a_reinvite_brings_a_deactivated_account_back(d: Directory) {
+        let op = Actor::operator_cli();
+        let id = teacher(&d).await;
+        d.set_password(&id, "$argon2id$old", &op).await.unwrap();
+        d.set_staff_status(&id, StaffStatus::Active, &op).await.unwrap();
+        assert!(!d.reinstate_staff(&id, &op).await.unwrap(), "an active account is not reinstated");
+        let epoch = d.staff_session_state(&id).await.unwrap().unwrap().1;
+        d.set_staff_status(&id, StaffStatus::Deactivated, &op).await.unwrap();
+        assert!(d.staff_session_state(&id).await.unwrap().unwrap().1 > epoch, "sessions and tokens end");
+
+        assert!(d.reinstate_staff(&id, &op).await.unwrap());
+        let login = d.staff_login(&Email::parse("juf@school.nl").unwrap()).await.unwrap().unwrap();
+        assert_eq!(login.staff.status, StaffStatus::Inactive, "back as an account still to be activated");
+        assert!(login.password_hash.is_none(), "the old password no longer counts");
+        d.issue_staff_token(&id, TokenPurpose::Activation, "again", 3_600, &op).await.unwrap();
+        assert!(d.set_password_with_token("again", TokenPurpose::Activation, "$argon2id$new").await.unwrap().is_some());
+        assert_eq!(d.staff_by_id(&id).await.unwrap().unwrap().status, StaffStatus::Active);
+        let err = d.reinstate_staff("no-such-id", &op).await.unwrap_err();
+        assert!(matches!(err, DirectoryError::NotFound { .. }), "{err}");
+    }
+}
+
+on_both_backends! {
+    async fn a_deactivation_racing_new_links_leaves_none_working(d: Directory) {
+        let op = Actor::operator_cli();
+        let id = teacher(&d).await;
+        // Links issued while the deactivation runs: each is either refused or voided by it.
+        let issues = (0..8).map(|i| {
+            let (d, id, op) = (d.clone(), id.clone(), op.clone());
+            tokio::spawn(async move {
+                let purpose = if i % 2 == 0 { TokenPurpose::Activation } else { TokenPurpose::Reset };
+                match d.issue_staff_token(&id, purpose, &format!("race-{i}"), 3_600, &op).await {
+                    Ok(()) | Err(DirectoryError::Conflict { .. }) => {}
+                    Err(e) => panic!("race-{i}: {e}"),
+                }
+            })
+        }).collect::<Vec<_>>();
+        d.set_staff_status(&id, StaffStatus::Deactivated, &op).await.unwrap();
+        for t in issues {
+            t.await.unwrap();
+        }
+        for i in 0..8 {
+            for purpose in [TokenPurpose::Activation, TokenPurpose::Reset] {
+                assert!(d.staff_token_owner(&format!("race-{i}"), purpose).await.unwrap().is_none(), "race-{i}");
+            }
+        }
     }
 }

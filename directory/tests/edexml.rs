@@ -1028,6 +1028,115 @@ mod edexml {
     }
 
     #[test]
+    fn names_with_bidi_or_zero_width_characters_are_refused() {
+        // A right-to-left override makes a name display as another; a zero-width or invisible
+        // character makes two different names look the same in a picker.
+        let teacher = |inner: &str| {
+            format!("<leerkrachten><leerkracht key=\"T\">{inner}</leerkracht></leerkrachten>")
+        };
+        let cases = [
+            (
+                edex(
+                    &pupil(
+                        "1",
+                        "<achternaam>Jan\u{202E}sen</achternaam><jaargroep>3</jaargroep>",
+                    ),
+                    "",
+                ),
+                "U+202E",
+                6,
+            ),
+            (
+                edex(
+                    &pupil(
+                        "1",
+                        "<achternaam>Jansen</achternaam><voorvoegsel>van\u{200B}</voorvoegsel><jaargroep>3</jaargroep>",
+                    ),
+                    "",
+                ),
+                "U+200B",
+                6,
+            ),
+            (
+                edex(
+                    &pupil(
+                        "1",
+                        "<achternaam>Jansen</achternaam><voornamen>Piet \u{2067}Jan</voornamen><jaargroep>3</jaargroep>",
+                    ),
+                    "",
+                ),
+                "U+2067",
+                6,
+            ),
+            (
+                edex(
+                    &pupil(
+                        "1",
+                        "<achternaam>Jansen</achternaam><roepnaam>Pi\u{200D}et</roepnaam><jaargroep>3</jaargroep>",
+                    ),
+                    "",
+                ),
+                "U+200D",
+                6,
+            ),
+            (
+                edex(
+                    &pupil("1", JANSEN),
+                    &teacher("<achternaam>Bakker</achternaam><roepnaam>\u{FEFF}Els</roepnaam>"),
+                ),
+                "U+FEFF",
+                8,
+            ),
+            (
+                edex(
+                    &pupil("1", JANSEN),
+                    &teacher(
+                        "<achternaam>Bakker</achternaam><voorletters-1>E\u{2060}</voorletters-1>",
+                    ),
+                ),
+                "U+2060",
+                8,
+            ),
+            (
+                edex(&pupil("1", JANSEN), "").replace("<naam>3A</naam>", "<naam>3A\u{200E}</naam>"),
+                "U+200E",
+                4,
+            ),
+        ];
+        for (xml, code, line) in cases {
+            let p = problems(&xml);
+            let e = only(&p, "naam.onzichtbaar_teken");
+            assert_eq!(p.0.len(), 1, "{p}");
+            assert_eq!(e.line, line, "{e}");
+            assert!(e.column > 1, "{e}");
+            assert!(
+                e.message_nl.contains(code) && e.message_en.contains(code),
+                "{e}"
+            );
+            assert!(
+                e.message_nl.contains("onzichtbaar teken")
+                    && e.message_en.contains("invisible character"),
+                "{e}"
+            );
+            assert!(
+                !e.message_nl
+                    .chars()
+                    .chain(e.message_en.chars())
+                    .any(directory::model::is_invisible_or_bidi),
+                "the message shows the character as its code point, not itself: {e:?}"
+            );
+        }
+        // Letters with diacritics and other scripts are names like any other.
+        ok(&edex(
+            &pupil(
+                "1",
+                "<achternaam>Çelik-Özdemir</achternaam><roepnaam>Ismaël</roepnaam><jaargroep>3</jaargroep>",
+            ),
+            "",
+        ));
+    }
+
+    #[test]
     fn text_fields_are_checked_for_length_and_emptiness() {
         let long = "x".repeat(65);
         let xml = edex(

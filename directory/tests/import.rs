@@ -283,3 +283,124 @@ on_both_backends! {
         }
     }
 }
+
+/// The example file with e-mail addresses for teachers LK1 (Julia van Bemmel) and LK2 (Uilke
+/// Veldman), to find them by.
+fn with_teacher_emails(xml: &str) -> String {
+    xml.replacen(
+        "<roepnaam>Julia</roepnaam>",
+        "<roepnaam>Julia</roepnaam><emailadres>julia@school.nl</emailadres>",
+        1,
+    )
+    .replacen(
+        "<roepnaam>Uilke</roepnaam>",
+        "<roepnaam>Uilke</roepnaam><emailadres>uilke@school.nl</emailadres>",
+        1,
+    )
+}
+
+/// The file without the teacher with this key.
+fn without_teacher(xml: &str, key: &str) -> String {
+    let start = xml
+        .find(&format!("<leerkracht key=\"{key}\""))
+        .expect("teacher in file");
+    let end = xml[start..].find("</leerkracht>").unwrap() + start + "</leerkracht>".len();
+    format!("{}{}", &xml[..start], &xml[end..])
+}
+
+async fn staff_id(d: &Directory, email: &str) -> String {
+    d.staff_by_email(&Email::parse(email).unwrap())
+        .await
+        .unwrap()
+        .expect("staff member")
+        .id
+}
+
+/// Where the staff member is known, as (school id, member, sorted role names, group keys there).
+async fn standing(
+    d: &Directory,
+    staff: &str,
+) -> Vec<(String, bool, Vec<&'static str>, Vec<String>)> {
+    let groups = d.groups_of_staff(staff).await.unwrap();
+    let mut out = Vec::new();
+    for at in d.schools_of_staff(staff).await.unwrap() {
+        let mut roles: Vec<&'static str> = at.roles.iter().map(|r| r.as_str()).collect();
+        roles.sort();
+        let mut keys: Vec<String> = groups
+            .iter()
+            .filter(|g| g.school_id == at.school_id)
+            .map(|g| g.las_key.clone())
+            .collect();
+        keys.sort();
+        out.push((at.school_id, at.member, roles, keys));
+    }
+    out
+}
+
+on_both_backends! {
+    async fn a_teacher_removed_by_an_import_loses_the_imported_role_and_groups_and_keeps_hand_granted_roles(d: Directory) {
+        school_99zz00(&d).await;
+        let op = Actor::operator_cli();
+        let school = d.require_school(&SchoolCode::parse("99ZZ00").unwrap()).await.unwrap().id;
+        let full = with_teacher_emails(&reference("edexml-2.1/EDEXML.Voorbeeld.2.1.xml"));
+        d.import_snapshot(&snapshot(&full), false, &op).await.unwrap();
+        let (julia, uilke) = (staff_id(&d, "julia@school.nl").await, staff_id(&d, "uilke@school.nl").await);
+        // The school's own choice, not the LAS's: Uilke is also the intern begeleider.
+        d.grant_role(&uilke, &school, StaffRole::Ib, &op).await.unwrap();
+        let uilke_groups: Vec<String> = ["001", "002", "sg1", "sg2", "sg3"].map(String::from).to_vec();
+        assert_eq!(standing(&d, &uilke).await, vec![(school.clone(), true, vec!["ib", "leerkracht"], uilke_groups.clone())]);
+        assert_eq!(standing(&d, &julia).await, vec![(school.clone(), true, vec!["leerkracht"], vec!["GRP4A".into()])]);
+        let epochs = (d.staff_session_state(&julia).await.unwrap().unwrap().1, d.staff_session_state(&uilke).await.unwrap().unwrap().1);
+
+        let gone = without_teacher(&without_teacher(&full, "LK1"), "LK2");
+        let report = d.import_snapshot(&snapshot(&gone), false, &op).await.unwrap();
+        assert_eq!(report.staff.removed, vec!["LK1".to_owned(), "LK2".to_owned()]);
+        assert_eq!(standing(&d, &julia).await, vec![], "no role, no group, no school left from the LAS");
+        assert_eq!(standing(&d, &uilke).await, vec![(school.clone(), false, vec!["ib"], vec![])],
+                   "the hand-granted role stays; the leerkracht role and the groups went with the LAS");
+        assert!(d.staff_session_state(&julia).await.unwrap().unwrap().1 > epochs.0, "sessions and tokens end");
+        assert!(d.staff_session_state(&uilke).await.unwrap().unwrap().1 > epochs.1, "sessions and tokens end");
+
+        // Back in the LAS: leerkracht and the groups again, the same identity.
+        let back = d.import_snapshot(&snapshot(&full), false, &op).await.unwrap();
+        assert_eq!(back.staff.changed, vec!["LK1".to_owned(), "LK2".to_owned()]);
+        assert_eq!(standing(&d, &uilke).await, vec![(school.clone(), true, vec!["ib", "leerkracht"], uilke_groups)]);
+        assert_eq!(standing(&d, &julia).await, vec![(school, true, vec!["leerkracht"], vec!["GRP4A".into()])]);
+    }
+}
+
+on_both_backends! {
+    async fn a_dry_run_removal_keeps_the_teachers_role_and_groups(d: Directory) {
+        school_99zz00(&d).await;
+        let op = Actor::operator_cli();
+        let full = with_teacher_emails(&reference("edexml-2.1/EDEXML.Voorbeeld.2.1.xml"));
+        d.import_snapshot(&snapshot(&full), false, &op).await.unwrap();
+        let julia = staff_id(&d, "julia@school.nl").await;
+        let before = standing(&d, &julia).await;
+        let dry = d.import_snapshot(&snapshot(&without_teacher(&full, "LK1")), true, &op).await.unwrap();
+        assert_eq!(dry.staff.removed, vec!["LK1".to_owned()]);
+        assert_eq!(standing(&d, &julia).await, before);
+    }
+}
+
+on_both_backends! {
+    async fn an_import_does_not_invite_a_deactivated_teacher(d: Directory) {
+        use directory::people::{NewStaff, StaffStatus};
+        school_99zz00(&d).await;
+        let op = Actor::operator_cli();
+        let school = d.require_school(&SchoolCode::parse("99ZZ00").unwrap()).await.unwrap().id;
+        // Known under LAS key LK2 without an address, then deactivated; the LAS now lists an address.
+        let uilke = d.create_staff(&NewStaff {
+            email: None, achternaam: "Veldman".into(), voorvoegsel: None, voornamen: None,
+            roepnaam: Some("Uilke".into()), eck_id: None,
+        }, &op).await.unwrap().id;
+        d.add_staff_to_school(&uilke, &school, Some(&LasKey::parse("LK2").unwrap()), &op).await.unwrap();
+        d.set_staff_status(&uilke, StaffStatus::Deactivated, &op).await.unwrap();
+        let full = with_teacher_emails(&reference("edexml-2.1/EDEXML.Voorbeeld.2.1.xml"));
+        let report = d.import_snapshot(&snapshot(&full), false, &op).await.unwrap();
+        assert_eq!(staff_id(&d, "uilke@school.nl").await, uilke, "the same person");
+        let julia = staff_id(&d, "julia@school.nl").await;
+        assert_eq!(report.to_invite, vec![julia], "a deactivated teacher is not invited by the LAS");
+        assert_eq!(d.staff_by_id(&uilke).await.unwrap().unwrap().status, StaffStatus::Deactivated);
+    }
+}

@@ -105,7 +105,8 @@ pub enum StaffCommand {
         #[arg(long = "role", value_parser = |s: &str| StaffRole::parse(s).map_err(|e| e.to_string()))]
         roles: Vec<StaffRole>,
     },
-    /// Mail a fresh activation link to a staff member who has not activated yet.
+    /// Mail a fresh activation link to a staff member who has not activated yet, or re-invite a
+    /// deactivated one (the only way back: the old password no longer counts).
     Invite {
         #[arg(long, value_parser = |s: &str| Email::parse(s).map_err(|e| e.to_string()))]
         email: Email,
@@ -127,7 +128,8 @@ pub enum StaffCommand {
         #[arg(long, value_parser = |s: &str| StaffRole::parse(s).map_err(|e| e.to_string()))]
         role: StaffRole,
     },
-    /// Deactivate an account: it cannot log in and its sessions end at once.
+    /// Deactivate an account: it cannot log in, its sessions and outstanding links end at once,
+    /// and only `staff invite` brings it back.
     Deactivate {
         #[arg(long, value_parser = |s: &str| Email::parse(s).map_err(|e| e.to_string()))]
         email: Email,

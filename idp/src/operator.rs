@@ -439,10 +439,16 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
                     what: "medewerker",
                     key: email.to_string(),
                 })?;
-            if login.password_hash.is_some() {
+            // A deactivated account comes back only this way: the re-invite clears the
+            // deactivation (and the old password) before the new activation link goes out.
+            let deactivated = login.staff.status == StaffStatus::Deactivated;
+            if !deactivated && login.password_hash.is_some() {
                 return Err(AppError::Usage(format!(
                     "{email} heeft het account al geactiveerd; bij een vergeten wachtwoord helpt 'Wachtwoord vergeten' / {email} has already activated the account; a forgotten password is what 'Wachtwoord vergeten' is for"
                 )));
+            }
+            if deactivated {
+                d.reinstate_staff(&login.staff.id, &actor).await?;
             }
             invite(config, d, &login.staff, &actor).await?;
         }
@@ -480,10 +486,10 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
                         what: "medewerker",
                         key: email.to_string(),
                     })?;
-            d.set_staff_status(&staff.id, StaffStatus::Inactive, &actor)
+            d.set_staff_status(&staff.id, StaffStatus::Deactivated, &actor)
                 .await?;
             println!(
-                "{email} is gedeactiveerd; sessies zijn beëindigd / deactivated; sessions ended"
+                "{email} is gedeactiveerd; sessies en openstaande links zijn beëindigd / deactivated; sessions and outstanding links ended"
             );
         }
         Command::Audit(AuditCommand::List {

@@ -363,3 +363,41 @@ fn edexml_import_shows_the_difference_applies_it_and_mails_new_teachers() {
         "{after}"
     );
 }
+
+#[test]
+fn a_typed_name_with_bidi_or_zero_width_characters_is_refused_and_adds_nobody() {
+    let dir = tempfile::tempdir().unwrap();
+    school_and_publisher(dir.path());
+    for name in ["de Vries\u{202E}", "Jan\u{200B}sen"] {
+        let out = run(openpoort(dir.path()).args([
+            "staff",
+            "add",
+            "--school",
+            "12AB00",
+            "--email",
+            "anna@school.nl",
+            "--achternaam",
+            name,
+        ]));
+        assert!(!out.status.success());
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("onzichtbare tekens") && err.contains("invisible characters"),
+            "{err}"
+        );
+    }
+    // Nobody was added: the address is still free for the corrected name.
+    cli_ok(
+        dir.path(),
+        &[
+            "staff",
+            "add",
+            "--school",
+            "12AB00",
+            "--email",
+            "anna@school.nl",
+            "--achternaam",
+            "de Vries",
+        ],
+    );
+}

@@ -421,3 +421,160 @@ on_both_stores! {
         assert_eq!(login(&mut there, "anna@school.nl", new_pw).await.status, 303);
     }
 }
+
+/// The example EDEXML file of school 99ZZ00, with addresses for teachers LK1 (Julia van Bemmel)
+/// and LK2 (Uilke Veldman) so that they get accounts to log in with.
+fn example_with_teacher_emails() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/reference/edexml-2.1/EDEXML.Voorbeeld.2.1.xml");
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; shared/ must sit beside the checkout",
+                path.display()
+            )
+        })
+        .replacen(
+            "<roepnaam>Julia</roepnaam>",
+            "<roepnaam>Julia</roepnaam><emailadres>julia@school.nl</emailadres>",
+            1,
+        )
+        .replacen(
+            "<roepnaam>Uilke</roepnaam>",
+            "<roepnaam>Uilke</roepnaam><emailadres>uilke@school.nl</emailadres>",
+            1,
+        )
+}
+
+fn without_teacher(xml: &str, key: &str) -> String {
+    let start = xml
+        .find(&format!("<leerkracht key=\"{key}\""))
+        .expect("teacher in file");
+    let end = xml[start..].find("</leerkracht>").unwrap() + start + "</leerkracht>".len();
+    format!("{}{}", &xml[..start], &xml[end..])
+}
+
+/// The activation link an import printed (development mode) for `email`.
+fn imported_link_for(out: &str, email: &str) -> String {
+    let mut lines = out.lines().skip_while(|l| !l.ends_with(email));
+    lines
+        .next()
+        .unwrap_or_else(|| panic!("no invitation for {email} in {out}"));
+    activation_path(lines.next().unwrap_or_default())
+}
+
+/// The path of the link labelled `label` on a page.
+fn link_labelled(page: &Page, label: &str) -> String {
+    let end = page
+        .body
+        .find(&format!(">{label}</a>"))
+        .unwrap_or_else(|| panic!("no link {label}: {}", page.body));
+    let before = &page.body[..end];
+    let start = before.rfind("href=\"").unwrap() + "href=\"".len();
+    before[start..start + before[start..].find('"').unwrap()].to_owned()
+}
+
+on_both_stores! {
+    async fn a_teacher_removed_by_an_import_loses_school_groups_and_session_and_keeps_hand_granted_roles(s: Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let (full, gone) = (dir.path().join("full.xml"), dir.path().join("gone.xml"));
+        let xml = example_with_teacher_emails();
+        std::fs::write(&full, &xml).unwrap();
+        std::fs::write(&gone, without_teacher(&without_teacher(&xml, "LK1"), "LK2")).unwrap();
+        cli_ok(dir.path(), &["board", "add", "--bestuursnummer", "99999", "--name", "Stichting"]);
+        cli_ok(dir.path(), &["school", "add", "--bestuursnummer", "99999", "--brin", "99ZZ", "--vestigingscode", "00", "--name", "Voorbeeldschool"]);
+        let out = cli_ok(dir.path(), &["import", "edexml", full.to_str().unwrap()]);
+        let (julia_link, uilke_link) = (imported_link_for(&out, "julia@school.nl"), imported_link_for(&out, "uilke@school.nl"));
+        // Uilke is also the school's intern begeleider: the school's choice, not the LAS's.
+        cli_ok(dir.path(), &["staff", "grant-role", "--email", "uilke@school.nl", "--school", "99ZZ00", "--role", "ib"]);
+        let server = start(dir.path(), s, &[]);
+        let (mut julia, mut uilke) = (Browser::new(&server.base), Browser::new(&server.base));
+        for (b, link, email) in [(&mut julia, &julia_link, "julia@school.nl"), (&mut uilke, &uilke_link, "uilke@school.nl")] {
+            assert_eq!(activate(b, link).await.status, 303);
+            assert_eq!(login(b, email, PASSWORD).await.location(), Some("/"));
+            assert!(b.get("/").await.body.contains("Voorbeeldschool"));
+        }
+        let julia_4a = link_labelled(&julia.get("/beheer").await, "4A");
+        let uilke_muizen = link_labelled(&uilke.get("/beheer").await, "Muizen");
+        assert_eq!(julia.get(&julia_4a).await.status, 200);
+
+        cli_ok(dir.path(), &["import", "edexml", gone.to_str().unwrap()]);
+        for b in [&mut julia, &mut uilke] {
+            assert_eq!(b.get("/").await.location(), Some("/inloggen"), "the removal ended the session");
+        }
+        // They may work at another school, so they can still log in; this school is no longer theirs.
+        assert_eq!(login(&mut julia, "julia@school.nl", PASSWORD).await.status, 303);
+        let home = julia.get("/").await;
+        assert!(!home.body.contains("Voorbeeldschool"), "the imported leerkracht role is gone: {}", home.body);
+        assert_ne!(julia.get("/beheer").await.status, 200);
+        assert_ne!(julia.get(&julia_4a).await.status, 200, "no more home codes for the old group");
+
+        assert_eq!(login(&mut uilke, "uilke@school.nl", PASSWORD).await.status, 303);
+        assert!(uilke.get("/").await.body.contains("Voorbeeldschool"), "the hand-granted IB role stays");
+        let overview = uilke.get("/beheer").await;
+        assert_eq!(overview.status, 200);
+        assert!(overview.body.contains("geen groepen") && !overview.body.contains("Muizen"), "{}", overview.body);
+        assert_eq!(uilke.get(&uilke_muizen).await.status, 403, "the LAS's groups went with the LAS");
+    }
+}
+
+/// The files in the outbox.
+fn mails(dir: &Path) -> usize {
+    std::fs::read_dir(dir.join("data/outbox"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+on_both_stores! {
+    async fn a_deactivated_account_stays_deactivated_until_an_administrator_invites_again(s: Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let link = school_with_staff(dir.path(), "anna@school.nl", &["leerkracht"]);
+        cli_ok(dir.path(), &["staff", "deactivate", "--email", "anna@school.nl"]);
+        let server = start(dir.path(), s, &[]);
+        let mut b = Browser::new(&server.base);
+
+        // The activation link mailed before the deactivation no longer works.
+        assert_eq!(b.get(&link).await.status, 410);
+        // Nor does posting a password to it directly, as a saved form would.
+        let token = link.split("token=").nth(1).unwrap();
+        let csrf = b.get("/wachtwoord-vergeten").await.field("csrf").unwrap();
+        let r = b
+            .post("/activeren", &[("csrf", &csrf), ("token", token), ("password", PASSWORD), ("password_repeat", PASSWORD)])
+            .await;
+        assert_eq!(r.status, 410, "{}", r.body);
+        assert_eq!(login(&mut b, "anna@school.nl", PASSWORD).await.status, 401);
+
+        // Only the administrator's re-invite brings it back.
+        let out = cli_ok(dir.path(), &["staff", "invite", "--email", "anna@school.nl"]);
+        assert_eq!(activate(&mut b, &activation_path(&out)).await.status, 303);
+        assert_eq!(login(&mut b, "anna@school.nl", PASSWORD).await.location(), Some("/"));
+    }
+}
+
+on_both_stores! {
+    async fn forgot_password_mails_nothing_to_a_deactivated_account(s: Store) {
+        let dir = tempfile::tempdir().unwrap();
+        // Deactivated before its owner ever set a password.
+        school_with_staff(dir.path(), "anna@school.nl", &["leerkracht"]);
+        cli_ok(dir.path(), &["staff", "deactivate", "--email", "anna@school.nl"]);
+        let server = start(dir.path(), s, &[]);
+        let mut b = Browser::new(&server.base);
+        let before = mails(dir.path());
+        let known = b.submit("/wachtwoord-vergeten", &[("email", "anna@school.nl")]).await;
+        let unknown = b.submit("/wachtwoord-vergeten", &[("email", "niemand@school.nl")]).await;
+        assert_eq!(known.body, unknown.body, "the answer does not tell");
+        // The mail would go out after the answer; a known, never-activated address shows it
+        // arrives well within this time (password_reset_ends_other_sessions_...).
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert_eq!(mails(dir.path()), before, "no link for a deactivated account");
+
+        // Once re-invited, the account is one still to be activated, and the same request mails
+        // its activation link again: the wait above was long enough to have seen a mail.
+        cli_ok(dir.path(), &["staff", "invite", "--email", "anna@school.nl"]);
+        let invited = mails(dir.path());
+        assert_eq!(invited, before + 1);
+        b.submit("/wachtwoord-vergeten", &[("email", "anna@school.nl")]).await;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert_eq!(mails(dir.path()), invited + 1);
+    }
+}

@@ -190,16 +190,16 @@ impl Name {
             "voornamen" => {
                 self.has_achternaam_parts = true;
                 self.voornamen =
-                    xml.leaf(|t| values::string(t, "de voornamen", "the given names", 200))?;
+                    xml.leaf(|t| values::name(t, "de voornamen", "the given names", 200))?;
             }
             "voorletters-1" => {
                 self.has_achternaam_parts = true;
-                xml.leaf(|t| values::string(t, "de voorletters", "the initials", 6))?;
+                xml.leaf(|t| values::name(t, "de voorletters", "the initials", 6))?;
             }
             "roepnaam" => {
                 self.has_roepnaam = true;
                 self.roepnaam =
-                    xml.leaf(|t| values::string(t, "de roepnaam", "the first name", 64))?;
+                    xml.leaf(|t| values::name(t, "de roepnaam", "the first name", 64))?;
             }
             _ => return Ok(false),
         }
@@ -384,7 +384,7 @@ impl Doc {
                 match c.name {
                     "naam" => {
                         xml.leaf(|t| {
-                            values::string(t, "de naam van de vestiging", "the location's name", 64)
+                            values::name(t, "de naam van de vestiging", "the location's name", 64)
                         })?;
                     }
                     "omschrijving" => {
@@ -434,7 +434,7 @@ impl Doc {
                 match c.name {
                     "naam" => {
                         name = xml.leaf(|t| {
-                            values::string(t, "de naam van de groep", "the group's name", 64)
+                            values::name(t, "de naam van de groep", "the group's name", 64)
                         })?;
                     }
                     "jaargroep" => jaargroep = xml.leaf(values::jaargroep)?,

@@ -11,7 +11,9 @@
 
 use super::problem::Issue;
 use super::schema::{LANDEN, ROLE_ADDED_IN_2_1, ROLES_2_0};
-use crate::model::{Brin, Date, EckId, Email, Jaargroep, LasKey, Vestigingscode};
+use crate::model::{
+    Brin, Date, EckId, Email, Jaargroep, LasKey, Vestigingscode, is_invisible_or_bidi,
+};
 
 /// The text of a simple element as read, before any check.
 pub(super) struct Text {
@@ -91,6 +93,47 @@ fn checked_string(
     Ok(v.to_owned())
 }
 
+/// A name (given names, first name, initials, a group's or location's name): a string that
+/// must also look like what it is, see [`is_invisible_or_bidi`].
+pub(super) fn name(t: &Text, what_nl: &str, what_en: &str, max: usize) -> Result<String, Issue> {
+    let v = string(t, what_nl, what_en, max)?;
+    visible(v, what_nl, what_en)
+}
+
+/// Refuses a name with an invisible or direction-changing character: shown in a picker, a
+/// list or a released attribute, it would read as another name than the one stored.
+fn visible(v: String, what_nl: &str, what_en: &str) -> Result<String, Issue> {
+    let Some(c) = v.chars().find(|c| is_invisible_or_bidi(*c)) else {
+        return Ok(v);
+    };
+    // Quoted with every such character written as its code point, so that the message shows
+    // where it is instead of being reordered or hidden by it.
+    let shown: String = v
+        .chars()
+        .map(|c| {
+            if is_invisible_or_bidi(c) {
+                format!("<U+{:04X}>", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect();
+    let code = format!("U+{:04X}", c as u32);
+    Err(Issue::new(
+        "naam.onzichtbaar_teken",
+        format!(
+            "{what_nl} {} bevat een onzichtbaar teken of een teken dat de schrijfrichting \
+             verandert ({code}); zo'n naam kan eruitzien als een andere naam. {ADVICE_NL}",
+            quote(&shown)
+        ),
+        format!(
+            "{what_en} {} contains an invisible character or one that changes the writing \
+             direction ({code}); such a name can look like another name. {ADVICE_EN}",
+            quote(&shown)
+        ),
+    ))
+}
+
 /// Achternaam and voorvoegsel (NEN 1888): the manual forbids leading and trailing spaces and
 /// two spaces in a row, so these are checked as written, not trimmed.
 pub(super) fn name_part(
@@ -117,7 +160,8 @@ pub(super) fn name_part(
             ),
         ));
     }
-    checked_string(trim_xml(v), t.truncated, what_nl, what_en, max)
+    let v = checked_string(trim_xml(v), t.truncated, what_nl, what_en, max)?;
+    visible(v, what_nl, what_en)
 }
 
 /// An LAS key (EDEXKeyType): 1 to 256 characters after trimming, as the manual says spaces

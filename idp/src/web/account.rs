@@ -106,7 +106,8 @@ pub async fn reset(
     set_password(state, headers, form, TokenPurpose::Reset).await
 }
 
-/// The owner of a link, if the link still works.
+/// The owner of a link, if the link still works. A deactivated owner's link does not: the
+/// register voids them at deactivation, and this holds also for one that slipped through.
 async fn owner(
     state: &AppState,
     token: &str,
@@ -117,7 +118,11 @@ async fn owner(
         .staff_token_owner(&sha256_hex(token), purpose)
         .await?
     {
-        Some(id) => state.directory.staff_by_id(&id).await,
+        Some(id) => Ok(state
+            .directory
+            .staff_by_id(&id)
+            .await?
+            .filter(|s| s.status != StaffStatus::Deactivated)),
         None => Ok(None),
     }
 }
@@ -279,11 +284,12 @@ async fn mail_link_if_known(
         return Ok(());
     };
     // Active: a reset link. Never activated: the activation link again. Deactivated: nothing,
-    // because a removed teacher must not come back through a mail.
+    // also when it was deactivated before its owner ever set a password, because a removed
+    // teacher must not come back through a mail; only an administrator's re-invite does that.
     let purpose = match (login.staff.status, login.password_hash.is_some()) {
         (StaffStatus::Active, _) => TokenPurpose::Reset,
         (StaffStatus::Inactive, false) => TokenPurpose::Activation,
-        (StaffStatus::Inactive, true) => return Ok(()),
+        (StaffStatus::Inactive, true) | (StaffStatus::Deactivated, _) => return Ok(()),
     };
     let actor = Actor::system("wachtwoord-vergeten");
     let link = send_link(
