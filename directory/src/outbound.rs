@@ -207,6 +207,52 @@ impl OutboundPolicy {
     }
 }
 
+/// A client built within a policy, with the policy beside it: what a fetcher needs to check a
+/// URL, fetch it and describe a failure. Cheap to clone (one connection pool).
+#[derive(Clone, Debug)]
+pub struct Outbound {
+    policy: OutboundPolicy,
+    client: reqwest::Client,
+}
+
+impl Outbound {
+    /// `timeout` is the longest any one request may take unless the request sets its own.
+    pub fn new(
+        policy: OutboundPolicy,
+        user_agent: &str,
+        timeout: Duration,
+    ) -> Result<Outbound, OutboundError> {
+        let client = policy
+            .client_builder()
+            .user_agent(user_agent)
+            .timeout(timeout)
+            .build()
+            .map_err(|e| OutboundError::Client(e.to_string()))?;
+        Ok(Outbound { policy, client })
+    }
+
+    pub fn policy(&self) -> &OutboundPolicy {
+        &self.policy
+    }
+
+    /// The client; check a URL with [`OutboundPolicy::check_url`] before sending to it.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// See [`OutboundPolicy::get_bounded`].
+    pub async fn get_bounded(
+        &self,
+        url: &str,
+        limit: usize,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, OutboundError> {
+        self.policy
+            .get_bounded(&self.client, url, limit, timeout)
+            .await
+    }
+}
+
 /// Resolves with the system's resolver, then keeps only the addresses the policy allows.
 struct PolicyResolver {
     policy: OutboundPolicy,

@@ -36,7 +36,10 @@ impl Puller {
         mailer: Mailer,
         kek: Kek,
     ) -> Result<Puller, AppError> {
-        let connector = HttpsConnector::new(Duration::from_secs(config.las.timeout_seconds))
+        let connector = HttpsConnector::new(
+            Duration::from_secs(config.las.timeout_seconds),
+            config.outbound_policy(),
+        )
             .map_err(|e| AppError::Usage(e.to_string()))?;
         Ok(Puller {
             directory,
