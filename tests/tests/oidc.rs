@@ -2695,3 +2695,143 @@ async fn logging_out_everywhere_tells_the_clients_of_every_session() {
         on_tablet["sid"]
     );
 }
+
+/// A client's jwks_uri host: answers each path with the status and body it holds, and counts
+/// the requests per path.
+type JwksAnswers =
+    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, (u16, String, usize)>>>;
+
+async fn jwks_host(answers: JwksAnswers) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let answers = answers.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&request);
+                let path = head.split(' ').nth(1).unwrap_or("").to_owned();
+                let (status, body) = {
+                    let mut answers = answers.lock().unwrap();
+                    match answers.get_mut(&path) {
+                        Some((status, body, count)) => {
+                            *count += 1;
+                            (*status, body.clone())
+                        }
+                        None => (404, String::new()),
+                    }
+                };
+                let answer = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    base
+}
+
+fn jwks_uri_client(d: &Demo, client_id: &str, uri: &str) {
+    let args = [
+        "--auth",
+        "private_key_jwt",
+        "--jwks-uri",
+        uri,
+        "--grant",
+        "client_credentials",
+    ];
+    assert!(d.add_client(PUBLISHER, client_id, &args).is_none());
+}
+
+async fn client_credentials(d: &Demo, assertion: &str) -> u16 {
+    d.post(
+        "/oidc/token",
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_assertion_type", ASSERTION_TYPE),
+            ("client_assertion", assertion),
+        ],
+        None,
+    )
+    .await
+    .0
+}
+
+// Multi-threaded: the jwks_uri host must answer while the test waits for the CLI process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_jwks_uri_is_fetched_once_for_a_burst_and_an_oversized_one_is_refused() {
+    let d = demo();
+    let key = ClientKey::rsa("sleutel-uri");
+    let answers: JwksAnswers = Default::default();
+    let small = key.jwk_set().to_string();
+    // A valid set, padded past the limit: only the size makes it wrong.
+    let padded = format!("{}{}", " ".repeat(200 * 1024), small);
+    for (path, status, body) in [
+        ("/kapot", 500, String::new()),
+        ("/groot", 200, padded),
+        ("/goed", 200, small),
+    ] {
+        answers
+            .lock()
+            .unwrap()
+            .insert(path.to_owned(), (status, body, 0));
+    }
+    let base = jwks_host(answers.clone()).await;
+    let token_endpoint = d.url("/oidc/token");
+    let requests = |path: &str| answers.lock().unwrap()[path].2;
+
+    jwks_uri_client(&d, "rp-jwks-goed", &format!("{base}/goed"));
+    let status = client_credentials(
+        &d,
+        &key.assertion("rp-jwks-goed", &token_endpoint, "goed-1"),
+    )
+    .await;
+    assert_eq!(status, 200, "a good jwks_uri works");
+
+    jwks_uri_client(&d, "rp-jwks-groot", &format!("{base}/groot"));
+    let status = client_credentials(
+        &d,
+        &key.assertion("rp-jwks-groot", &token_endpoint, "groot-1"),
+    )
+    .await;
+    assert_eq!(status, 401, "an oversized JWK Set is refused");
+
+    // A burst of token requests while the jwks_uri fails: one fetch, then none for a while.
+    jwks_uri_client(&d, "rp-jwks-kapot", &format!("{base}/kapot"));
+    let mut burst = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let http = reqwest::Client::new();
+        let url = token_endpoint.clone();
+        let assertion = key.assertion("rp-jwks-kapot", &token_endpoint, &format!("kapot-{i}"));
+        burst.spawn(async move {
+            http.post(url)
+                .form(&[
+                    ("grant_type", "client_credentials"),
+                    ("client_assertion_type", ASSERTION_TYPE),
+                    ("client_assertion", assertion.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        });
+    }
+    while let Some(status) = burst.join_next().await {
+        assert_eq!(status.unwrap(), 401);
+    }
+    for i in 0..5 {
+        let assertion = key.assertion("rp-jwks-kapot", &token_endpoint, &format!("daarna-{i}"));
+        assert_eq!(client_credentials(&d, &assertion).await, 401);
+    }
+    assert_eq!(requests("/kapot"), 1, "fetched once, not once per request");
+}

@@ -783,16 +783,31 @@ async fn unsigned_request_appended_to_a_signed_query_is_refused() {
 
 /// A metadata host for `sp add --url`: answers every GET with the status and body it holds now.
 async fn metadata_host(first: String) -> (String, std::sync::Arc<std::sync::Mutex<(u16, String)>>) {
+    let (url, served, _) = counted_metadata_host(first).await;
+    (url, served)
+}
+
+/// [`metadata_host`], also counting the connections it accepts.
+async fn counted_metadata_host(
+    first: String,
+) -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<(u16, String)>>,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/metadata", listener.local_addr().unwrap());
     let served = std::sync::Arc::new(std::sync::Mutex::new((200u16, first)));
     let shared = served.clone();
+    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = connections.clone();
     tokio::spawn(async move {
         loop {
             let Ok((mut socket, _)) = listener.accept().await else {
                 return;
             };
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             let shared = shared.clone();
             tokio::spawn(async move {
                 let mut request = Vec::new();
@@ -812,7 +827,46 @@ async fn metadata_host(first: String) -> (String, std::sync::Arc<std::sync::Mute
             });
         }
     });
-    (url, served)
+    (url, served, connections)
+}
+
+// Multi-threaded: the metadata host must answer while the test waits for the CLI process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sp_metadata_url_is_checked_before_it_is_fetched() {
+    let d = demo();
+    let sp = Sp::new("rekenrijk", false);
+    let (url, _, connections) = counted_metadata_host(sp.metadata()).await;
+    let with_user = url.replace("http://", "http://gebruiker:geheim@");
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://127.0.0.1:{}/metadata", l.local_addr().unwrap().port())
+    };
+    for (refused, why) in [
+        (with_user.as_str(), "gebruikersnaam of wachtwoord"),
+        (&format!("{url}#fragment"), "#fragment"),
+        // The cloud metadata service, and a private network: not without the operator's say.
+        ("http://169.254.169.254/latest/meta-data", "outbound.allow_networks"),
+        ("http://10.1.2.3/metadata", "outbound.allow_networks"),
+        ("http://[::ffff:a9fe:a9fe]/metadata", "outbound.allow_networks"),
+        // Whether a port is closed or open, the message is the same.
+        (&closed, "geen verbinding of geen bruikbaar antwoord"),
+    ] {
+        let out = d.cli(&["sp", "add", "--party", PUBLISHER, "--url", refused]);
+        let stderr = text(&out.stderr);
+        assert!(!out.status.success(), "{refused}");
+        assert!(stderr.contains(why), "{refused}: {stderr}");
+        assert!(
+            !stderr.contains("refused") && !stderr.contains("os error"),
+            "{refused}: {stderr}"
+        );
+    }
+    assert_eq!(
+        connections.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "nothing was fetched from a URL that is refused"
+    );
+    d.cli_ok(&["sp", "add", "--party", PUBLISHER, "--url", &url]);
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
 
 // Multi-threaded: the metadata host must answer while the test waits for the CLI process.
