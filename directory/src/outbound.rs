@@ -42,7 +42,9 @@ pub enum OutboundError {
         "zet geen gebruikersnaam of wachtwoord in het adres / put no user name or password in the address"
     )]
     UserInfo,
-    #[error("een adres met #fragment wordt niet opgehaald / an address with a #fragment is not fetched")]
+    #[error(
+        "een adres met #fragment wordt niet opgehaald / an address with a #fragment is not fetched"
+    )]
     Fragment,
     #[error(
         "{host} is of wijst naar een intern adres (loopback, privé, link-local); alleen een beheerder kan dat toestaan met outbound.allow_networks / {host} is or points to an internal address (loopback, private, link-local); only an operator can allow that with outbound.allow_networks"
@@ -263,9 +265,8 @@ impl Resolve for PolicyResolver {
         let policy = self.policy.clone();
         let host = name.as_str().to_owned();
         Box::pin(async move {
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let allowed: Vec<SocketAddr> = found
                 .into_iter()
                 .filter(|a| policy.allows(a.ip()))
@@ -446,7 +447,9 @@ mod tests {
                     }
                 }
                 let _ = socket
-                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                    )
                     .await;
             }
         });

@@ -14,8 +14,8 @@ use directory::las::{
     AuthorisationKey, HttpsConnector, KeyPlacement, LasConnector, LasError, LasRequest, LasVendor,
     NewLasLink, PullStatus, check_endpoint, latest_slot,
 };
-use directory::outbound::OutboundPolicy;
 use directory::model::*;
+use directory::outbound::OutboundPolicy;
 use directory::schools::NewSchool;
 use directory::{Actor, Directory, DirectoryError, on_both_backends};
 
@@ -385,7 +385,10 @@ async fn a_las_on_an_internal_address_is_not_connected_to_in_production() {
         format!("http://127.0.0.1:{port}/edexml"),
     ] {
         let err = fetch_with(&production, &refused).await.unwrap_err();
-        assert!(matches!(err, LasError::Unreachable { .. }), "{refused}: {err}");
+        assert!(
+            matches!(err, LasError::Unreachable { .. }),
+            "{refused}: {err}"
+        );
     }
     assert_eq!(las.lock().unwrap().requests, 0, "nothing reached the LAS");
     // The LAS was there to be reached: development mode, which allows loopback and http, pulls

@@ -1589,7 +1589,11 @@ mod tests {
         assert!(!policy.allows("127.0.0.1".parse().unwrap()));
         let file = format!("{PRODUCTION_BASE}\n[outbound]\nallow_networks = [\"10.20.0.0/16\"]\n");
         let config = load(&file, &[]).expect("valid");
-        assert!(config.outbound_policy().allows("10.20.0.1".parse().unwrap()));
+        assert!(
+            config
+                .outbound_policy()
+                .allows("10.20.0.1".parse().unwrap())
+        );
         let config = load(
             &file,
             &[("OPENPOORT_OUTBOUND_ALLOW_NETWORKS", "127.0.0.1, fd00::/8")],

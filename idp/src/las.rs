@@ -40,7 +40,7 @@ impl Puller {
             Duration::from_secs(config.las.timeout_seconds),
             config.outbound_policy(),
         )
-            .map_err(|e| AppError::Usage(e.to_string()))?;
+        .map_err(|e| AppError::Usage(e.to_string()))?;
         Ok(Puller {
             directory,
             mailer,

@@ -765,7 +765,10 @@ async fn unsigned_request_appended_to_a_signed_query_is_refused() {
     for appended in [
         format!("{signed}&{unsigned_message}"),
         format!("{signed}&RelayState=elders"),
-        format!("/saml/slo?{unsigned_message}&{}", signed.split_once('?').unwrap().1),
+        format!(
+            "/saml/slo?{unsigned_message}&{}",
+            signed.split_once('?').unwrap().1
+        ),
     ] {
         assert_refused(&b.get(&appended).await, &appended);
         assert_eq!(b.get("/").await.status, 200, "still signed in: {appended}");
@@ -839,15 +842,24 @@ async fn sp_metadata_url_is_checked_before_it_is_fetched() {
     let with_user = url.replace("http://", "http://gebruiker:geheim@");
     let closed = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://127.0.0.1:{}/metadata", l.local_addr().unwrap().port())
+        format!(
+            "http://127.0.0.1:{}/metadata",
+            l.local_addr().unwrap().port()
+        )
     };
     for (refused, why) in [
         (with_user.as_str(), "gebruikersnaam of wachtwoord"),
         (&format!("{url}#fragment"), "#fragment"),
         // The cloud metadata service, and a private network: not without the operator's say.
-        ("http://169.254.169.254/latest/meta-data", "outbound.allow_networks"),
+        (
+            "http://169.254.169.254/latest/meta-data",
+            "outbound.allow_networks",
+        ),
         ("http://10.1.2.3/metadata", "outbound.allow_networks"),
-        ("http://[::ffff:a9fe:a9fe]/metadata", "outbound.allow_networks"),
+        (
+            "http://[::ffff:a9fe:a9fe]/metadata",
+            "outbound.allow_networks",
+        ),
         // Whether a port is closed or open, the message is the same.
         (&closed, "geen verbinding of geen bruikbaar antwoord"),
     ] {

@@ -221,12 +221,7 @@ pub async fn refresh_due(
 }
 
 /// Runs [`refresh_due`] every hour for as long as the server runs.
-pub fn spawn_refresh(
-    directory: Directory,
-    http: Outbound,
-    every: Duration,
-    development: bool,
-) {
+pub fn spawn_refresh(directory: Directory, http: Outbound, every: Duration, development: bool) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3_600).min(every));
         loop {
