@@ -527,6 +527,36 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_redirect_is_not_followed() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (target, reached) = counting_server().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut buf = [0u8; 1024];
+                let _ = socket.read(&mut buf).await;
+                let answer = format!(
+                    "HTTP/1.1 302 Found\r\nlocation: http://127.0.0.1:{target}/\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+            }
+        });
+        let policy = OutboundPolicy::new(true, Vec::new());
+        let client = policy.client_builder().build().unwrap();
+        let got = policy
+            .get_bounded(
+                &client,
+                &format!("http://127.0.0.1:{port}/"),
+                100,
+                Duration::from_secs(2),
+            )
+            .await;
+        assert_eq!(got, Err(OutboundError::Status { status: 302 }));
+        assert_eq!(reached.load(std::sync::atomic::Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
     async fn an_answer_over_the_limit_is_refused() {
         let (port, _) = counting_server().await;
         let policy = OutboundPolicy::new(true, Vec::new());

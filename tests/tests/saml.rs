@@ -773,6 +773,23 @@ async fn unsigned_request_appended_to_a_signed_query_is_refused() {
         assert_refused(&b.get(&appended).await, &appended);
         assert_eq!(b.get("/").await.status, 200, "still signed in: {appended}");
     }
+    // By POST the XML signature covers the message itself; a second copy is refused all the same.
+    let signed_xml = {
+        let id = new_id();
+        sp.sign_xml(&logout(&id), &id)
+    };
+    let other_xml = logout(&new_id());
+    let twice = b
+        .post(
+            "/saml/slo",
+            &[
+                ("SAMLRequest", &STANDARD.encode(&signed_xml)),
+                ("SAMLRequest", &STANDARD.encode(&other_xml)),
+            ],
+        )
+        .await;
+    assert!(twice.status >= 400, "{}: {}", twice.status, twice.body);
+    assert_eq!(b.get("/").await.status, 200, "still signed in after POST");
     // The same by the SSO endpoint: no login is answered.
     let request = sp.redirect(&sp.authn_request(&new_id(), ""), None, true);
     let other = sp.redirect(&sp.authn_request(&new_id(), ""), None, false);
