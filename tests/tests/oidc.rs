@@ -31,7 +31,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use openpoort_e2e::{
-    BRAM, Browser, Page, Server, choose_99zz00, cli_ok, log_in_as_bram, openpoort, unescape,
+    BRAM, Browser, Page, Server, Store, choose_99zz00, cli_ok, log_in_as_bram, on_both_stores,
+    openpoort, store_env, unescape,
 };
 
 const PUBLISHER: &str = "demo-uitgeverij";
@@ -145,6 +146,11 @@ struct Demo {
 /// `Server::start` listens on port 0, which leaves the issuer at its default; here the port is
 /// chosen first. Another process could take it in between: then the next port is tried.
 fn demo() -> Demo {
+    demo_on(Store::Memory)
+}
+
+/// [`demo`] with its short-lived state in `store`.
+fn demo_on(store: Store) -> Demo {
     let dir = tempfile::tempdir().expect("temporary folder");
     for _ in 0..5 {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -155,7 +161,7 @@ fn demo() -> Demo {
         let mut cmd = openpoort(dir.path());
         cmd.env("OPENPOORT_SERVER_LISTEN", format!("127.0.0.1:{port}"))
             .env("OPENPOORT_SERVER_PUBLIC_URL", &base)
-            .env("OPENPOORT_SESSIONS_STORE", "memory")
+            .envs(store_env(store))
             .arg("demo")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -2766,10 +2772,10 @@ async fn client_credentials(d: &Demo, assertion: &str) -> u16 {
     .0
 }
 
-// Multi-threaded: the jwks_uri host must answer while the test waits for the CLI process.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failing_jwks_uri_is_fetched_once_for_a_burst_and_an_oversized_one_is_refused() {
-    let d = demo();
+// The claim that makes a burst wait for one fetch lives in the short-lived store: both stores.
+on_both_stores! {
+async fn a_failing_jwks_uri_is_fetched_once_for_a_burst_and_an_oversized_one_is_refused(store: Store) {
+    let d = demo_on(store);
     let key = ClientKey::rsa("sleutel-uri");
     let answers: JwksAnswers = Default::default();
     let small = key.jwk_set().to_string();
@@ -2834,4 +2840,5 @@ async fn a_failing_jwks_uri_is_fetched_once_for_a_burst_and_an_oversized_one_is_
         assert_eq!(client_credentials(&d, &assertion).await, 401);
     }
     assert_eq!(requests("/kapot"), 1, "fetched once, not once per request");
+}
 }
