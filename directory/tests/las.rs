@@ -11,10 +11,11 @@ use axum::routing::get;
 use certs::Kek;
 use directory::edexml::Limits;
 use directory::las::{
-    AuthorisationKey, HttpsConnector, KeyPlacement, LasVendor, NewLasLink, PullStatus,
-    check_endpoint, latest_slot,
+    AuthorisationKey, HttpsConnector, KeyPlacement, LasConnector, LasError, LasRequest, LasVendor,
+    NewLasLink, PullStatus, check_endpoint, latest_slot,
 };
 use directory::model::*;
+use directory::outbound::OutboundPolicy;
 use directory::schools::NewSchool;
 use directory::{Actor, Directory, DirectoryError, on_both_backends};
 
@@ -108,8 +109,13 @@ async fn link(d: &Directory, school_id: &str, endpoint: &str, kek: &Kek, on: boo
     }
 }
 
+/// The connector of development mode, where the LAS of these tests may answer on loopback.
 fn connector() -> HttpsConnector {
-    HttpsConnector::new(std::time::Duration::from_secs(5)).unwrap()
+    HttpsConnector::new(
+        std::time::Duration::from_secs(5),
+        OutboundPolicy::new(true, Vec::new()),
+    )
+    .unwrap()
 }
 
 async fn active_pupils(d: &Directory, school_id: &str) -> Vec<String> {
@@ -338,6 +344,57 @@ on_both_backends! {
         assert!(result.message.unwrap().contains("niet bereikbaar"));
         assert!(active_pupils(&d, &school_id).await.is_empty());
     }
+}
+
+/// One request of the connector, outside the register: what is under test is where it connects.
+async fn fetch_with(connector: &HttpsConnector, endpoint: &str) -> Result<Vec<u8>, LasError> {
+    let endpoint = url::Url::parse(endpoint).unwrap();
+    connector
+        .fetch(&LasRequest {
+            school_code: "99ZZ00",
+            vendor: LasVendor::ParnasSys,
+            endpoint: &endpoint,
+            placement: &KeyPlacement::bearer(),
+            key: &AuthorisationKey::new(KEY).unwrap(),
+            max_bytes: 1024 * 1024,
+        })
+        .await
+}
+
+#[tokio::test]
+async fn a_las_on_an_internal_address_is_not_connected_to_in_production() {
+    let las = las_with(reference());
+    let endpoint = start_las(las.clone()).await;
+    let port = endpoint
+        .trim_end_matches("/edexml")
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_owned();
+    let production = HttpsConnector::new(
+        std::time::Duration::from_secs(5),
+        OutboundPolicy::new(false, Vec::new()),
+    )
+    .unwrap();
+    for refused in [
+        // An address written in the URL, and a name that resolves to loopback, as a host name a
+        // DNS answer turns internal would.
+        format!("https://127.0.0.1:{port}/edexml"),
+        format!("https://localhost:{port}/edexml"),
+        // Plain http is not fetched outside development mode.
+        format!("http://127.0.0.1:{port}/edexml"),
+    ] {
+        let err = fetch_with(&production, &refused).await.unwrap_err();
+        assert!(
+            matches!(err, LasError::Unreachable { .. }),
+            "{refused}: {err}"
+        );
+    }
+    assert_eq!(las.lock().unwrap().requests, 0, "nothing reached the LAS");
+    // The LAS was there to be reached: development mode, which allows loopback and http, pulls
+    // the same endpoint.
+    fetch_with(&connector(), &endpoint).await.unwrap();
+    assert_eq!(las.lock().unwrap().requests, 1);
 }
 
 #[test]

@@ -176,7 +176,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, AppError> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let broker = broker::Broker::new(directory.clone(), &directory, keys.kek(), unix_now()).await?;
     let outage = Arc::new(std::sync::RwLock::new(directory.notice().await?));
-    let http = http_client()?;
+    let http = http_client(config)?;
     Ok(AppState::new(Shared {
         broker,
         outage,
@@ -193,15 +193,16 @@ pub async fn build_state(config: &Config) -> Result<AppState, AppError> {
     }))
 }
 
-/// Outgoing HTTP (back-channel logout, clients' jwks_uri, SAML metadata): no redirects, so that
-/// a registered URL is the one that answers, and a timeout.
-pub fn http_client() -> Result<reqwest::Client, AppError> {
-    reqwest::Client::builder()
-        .user_agent(concat!("openpoort/", env!("CARGO_PKG_VERSION")))
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(10))
-        .build()
-        .map_err(|e| AppError::Usage(format!("cannot build the HTTP client: {e}")))
+/// Outgoing HTTP (back-channel logout, clients' jwks_uri, SAML metadata) within the outbound
+/// policy of `config`: no redirects, so that a registered URL is the one that answers, and a
+/// timeout.
+pub fn http_client(config: &Config) -> Result<directory::outbound::Outbound, AppError> {
+    directory::outbound::Outbound::new(
+        config.outbound_policy(),
+        concat!("openpoort/", env!("CARGO_PKG_VERSION")),
+        std::time::Duration::from_secs(10),
+    )
+    .map_err(|e| AppError::Usage(format!("cannot build the HTTP client: {e}")))
 }
 
 /// Applies the audit retention: removes entries older than `days` days.

@@ -58,6 +58,7 @@ pub struct Config {
     pub import: ImportConfig,
     pub log: LogConfig,
     pub las: LasConfig,
+    pub outbound: OutboundConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -387,6 +388,26 @@ fn parse_time_of_day(text: &str) -> Option<u32> {
     }
     let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
     (h < 24 && m < 60).then_some(h * 60 + m)
+}
+
+/// What openpoort may fetch on its own (SP metadata, clients' jwks_uri, LAS files, back-channel
+/// logout): see [`directory::outbound`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboundConfig {
+    /// Internal networks (loopback, private, link-local …) that may be fetched from all the
+    /// same, such as a LAS or an SP in the school board's own network.
+    pub allow_networks: Vec<Cidr>,
+}
+
+impl Config {
+    /// The outbound policy of this mode and allowance.
+    pub fn outbound_policy(&self) -> directory::outbound::OutboundPolicy {
+        directory::outbound::OutboundPolicy::new(
+            self.is_development(),
+            self.outbound.allow_networks.clone(),
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -812,6 +833,13 @@ const SETTINGS: &[Setting] = &[
         dotted: "las.timeout_seconds",
         env: "OPENPOORT_LAS_TIMEOUT_SECONDS",
         kind: Kind::Integer { min: 5, max: 3600 },
+    },
+    Setting {
+        section: "outbound",
+        key: "allow_networks",
+        dotted: "outbound.allow_networks",
+        env: "OPENPOORT_OUTBOUND_ALLOW_NETWORKS",
+        kind: Kind::CidrList,
     },
 ];
 
@@ -1589,6 +1617,38 @@ mod tests {
         assert!(
             config.server.trusted_proxies.is_empty(),
             "an empty variable means no proxies"
+        );
+    }
+
+    #[test]
+    fn outbound_allow_networks_comes_from_the_file_or_the_environment() {
+        let config = load(PRODUCTION_BASE, &[]).expect("valid");
+        let policy = config.outbound_policy();
+        assert!(!policy.allows("10.20.0.1".parse().unwrap()));
+        assert!(!policy.allows("127.0.0.1".parse().unwrap()));
+        let file = format!("{PRODUCTION_BASE}\n[outbound]\nallow_networks = [\"10.20.0.0/16\"]\n");
+        let config = load(&file, &[]).expect("valid");
+        assert!(
+            config
+                .outbound_policy()
+                .allows("10.20.0.1".parse().unwrap())
+        );
+        let config = load(
+            &file,
+            &[("OPENPOORT_OUTBOUND_ALLOW_NETWORKS", "127.0.0.1, fd00::/8")],
+        )
+        .expect("valid");
+        let policy = config.outbound_policy();
+        assert!(!policy.allows("10.20.0.1".parse().unwrap()));
+        assert!(policy.allows("127.0.0.1".parse().unwrap()));
+        assert!(policy.allows("fd00::1".parse().unwrap()));
+        let message = load_err(
+            &development(""),
+            &[("OPENPOORT_OUTBOUND_ALLOW_NETWORKS", "10.0.0.1/8")],
+        );
+        assert!(
+            message.contains("`outbound.allow_networks` (OPENPOORT_OUTBOUND_ALLOW_NETWORKS)"),
+            "{message}"
         );
     }
 

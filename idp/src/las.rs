@@ -24,6 +24,9 @@ pub struct Puller {
     kek: Kek,
     public_url: String,
     connector: HttpsConnector,
+    /// `import.max_mib`: a LAS's answer is held to the same bound as a file the operator
+    /// imports, and read no further than that.
+    limits: Limits,
 }
 
 impl Puller {
@@ -33,14 +36,20 @@ impl Puller {
         mailer: Mailer,
         kek: Kek,
     ) -> Result<Puller, AppError> {
-        let connector = HttpsConnector::new(Duration::from_secs(config.las.timeout_seconds))
-            .map_err(|e| AppError::Usage(e.to_string()))?;
+        let connector = HttpsConnector::new(
+            Duration::from_secs(config.las.timeout_seconds),
+            config.outbound_policy(),
+        )
+        .map_err(|e| AppError::Usage(e.to_string()))?;
         Ok(Puller {
             directory,
             mailer,
             kek,
             public_url: config.server.public_url.clone(),
             connector,
+            limits: Limits {
+                max_bytes: config.import.max_bytes(),
+            },
         })
     }
 
@@ -59,7 +68,7 @@ impl Puller {
                 school_id,
                 &self.connector,
                 &self.kek,
-                &Limits::default(),
+                &self.limits,
                 dry_run,
                 actor,
             )
@@ -261,6 +270,74 @@ mod tests {
         }
     }
 
+    /// A LAS that answers every request with `size` bytes of XML.
+    async fn las_answering(size: usize) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}/edexml", listener.local_addr().unwrap());
+        let body = format!("<EDEX>{}</EDEX>", " ".repeat(size.saturating_sub(13)));
+        let app = Router::new().route("/edexml", get(move || async move { body }));
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        endpoint
+    }
+
+    #[tokio::test]
+    async fn a_las_answer_over_import_max_mib_is_refused_and_audited() {
+        let data = tempfile::tempdir().unwrap();
+        let (d, _db) = directory::testing::sqlite().await;
+        let op = Actor::operator_cli();
+        let nummer = Bestuursnummer::parse("99999").unwrap();
+        d.create_board(&nummer, "Stichting", &op).await.unwrap();
+        let school = d
+            .create_school(
+                &NewSchool {
+                    bestuursnummer: nummer,
+                    brin: Brin::parse("99ZZ").unwrap(),
+                    vestigingscode: Vestigingscode::parse("01").unwrap(),
+                    name: "De Dependance".into(),
+                },
+                &op,
+            )
+            .await
+            .unwrap();
+        // Under the built-in 64 MiB, over the operator's 1 MiB.
+        let endpoint = las_answering(2 * 1024 * 1024).await;
+        let mut config = Config::default();
+        config.server.mode = crate::config::Mode::Development;
+        config.storage.data_dir = data.path().to_owned();
+        config.import.max_mib = 1;
+        let kek = Kek::generate();
+        let mailer = Mailer::new(&config.mail, data.path()).unwrap();
+        let puller = Puller::new(&config, d.clone(), mailer, kek.clone()).unwrap();
+        d.add_las_link(
+            &school.id,
+            &NewLasLink {
+                vendor: LasVendor::Esis,
+                endpoint,
+                placement: KeyPlacement::bearer(),
+                key: AuthorisationKey::new("k").unwrap(),
+            },
+            &kek,
+            &op,
+        )
+        .await
+        .unwrap();
+        d.set_las_enabled(&school.id, true, &op).await.unwrap();
+
+        let r = puller
+            .pull(&school.id, false, &Actor::system("las"))
+            .await
+            .unwrap();
+        assert_eq!(r.status, PullStatus::TooLarge, "{:?}", r.message);
+        let message = r.message.unwrap();
+        assert!(message.contains("1048576 bytes"), "{message}");
+        let audit = d.audit_of_school(&school.id, 10).await.unwrap();
+        let failed = audit
+            .iter()
+            .find(|e| e.action == "las.pull_failed")
+            .expect("the refused pull is audited");
+        assert_eq!(failed.details["status"], "too_large");
+    }
+
     #[tokio::test]
     async fn a_failure_streak_mails_active_ict_coordinators_once_and_a_good_pull_invites_new_staff()
     {
@@ -293,6 +370,8 @@ mod tests {
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
         let mut config = Config::default();
+        // The LAS of this test answers on loopback, which only development mode allows.
+        config.server.mode = crate::config::Mode::Development;
         config.storage.data_dir = data.path().to_owned();
         let kek = Kek::generate();
         let mailer = Mailer::new(&config.mail, data.path()).unwrap();

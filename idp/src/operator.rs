@@ -801,7 +801,7 @@ async fn service_providers(
     actor: &Actor,
 ) -> Result<(), AppError> {
     use crate::saml::registry;
-    let http = crate::app::http_client()?;
+    let http = crate::app::http_client(config)?;
     let development = config.is_development();
     match command {
         SpCommand::Add(add) => {

@@ -49,8 +49,8 @@ pub struct Shared {
     pub web: Arc<WebConfig>,
     pub api: Arc<crate::api::ApiConfig>,
     pub broker: broker::Broker,
-    /// Outgoing HTTP: back-channel logout, clients' jwks_uri.
-    pub http: reqwest::Client,
+    /// Outgoing HTTP within the outbound policy: back-channel logout, clients' jwks_uri.
+    pub http: directory::outbound::Outbound,
     /// The operator's outage notice, refreshed from the register every few seconds.
     pub outage: Arc<std::sync::RwLock<Option<String>>>,
     /// The SAML signer of the current RS256 key, by key id: making one decodes the key into

@@ -31,7 +31,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use openpoort_e2e::{
-    BRAM, Browser, Page, Server, choose_99zz00, cli_ok, log_in_as_bram, openpoort, unescape,
+    BRAM, Browser, Page, Server, Store, choose_99zz00, cli_ok, log_in_as_bram, on_both_stores,
+    openpoort, store_env, unescape,
 };
 
 const PUBLISHER: &str = "demo-uitgeverij";
@@ -145,6 +146,11 @@ struct Demo {
 /// `Server::start` listens on port 0, which leaves the issuer at its default; here the port is
 /// chosen first. Another process could take it in between: then the next port is tried.
 fn demo() -> Demo {
+    demo_on(Store::Memory)
+}
+
+/// [`demo`] with its short-lived state in `store`.
+fn demo_on(store: Store) -> Demo {
     let dir = tempfile::tempdir().expect("temporary folder");
     for _ in 0..5 {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -155,7 +161,7 @@ fn demo() -> Demo {
         let mut cmd = openpoort(dir.path());
         cmd.env("OPENPOORT_SERVER_LISTEN", format!("127.0.0.1:{port}"))
             .env("OPENPOORT_SERVER_PUBLIC_URL", &base)
-            .env("OPENPOORT_SESSIONS_STORE", "memory")
+            .envs(store_env(store))
             .arg("demo")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -2694,4 +2700,145 @@ async fn logging_out_everywhere_tells_the_clients_of_every_session() {
         "no logout token for the tablet's session {}: got sids {sids:?}",
         on_tablet["sid"]
     );
+}
+
+/// A client's jwks_uri host: answers each path with the status and body it holds, and counts
+/// the requests per path.
+type JwksAnswers =
+    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, (u16, String, usize)>>>;
+
+async fn jwks_host(answers: JwksAnswers) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let answers = answers.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&request);
+                let path = head.split(' ').nth(1).unwrap_or("").to_owned();
+                let (status, body) = {
+                    let mut answers = answers.lock().unwrap();
+                    match answers.get_mut(&path) {
+                        Some((status, body, count)) => {
+                            *count += 1;
+                            (*status, body.clone())
+                        }
+                        None => (404, String::new()),
+                    }
+                };
+                let answer = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    base
+}
+
+fn jwks_uri_client(d: &Demo, client_id: &str, uri: &str) {
+    let args = [
+        "--auth",
+        "private_key_jwt",
+        "--jwks-uri",
+        uri,
+        "--grant",
+        "client_credentials",
+    ];
+    assert!(d.add_client(PUBLISHER, client_id, &args).is_none());
+}
+
+async fn client_credentials(d: &Demo, assertion: &str) -> u16 {
+    d.post(
+        "/oidc/token",
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_assertion_type", ASSERTION_TYPE),
+            ("client_assertion", assertion),
+        ],
+        None,
+    )
+    .await
+    .0
+}
+
+// The claim that makes a burst wait for one fetch lives in the short-lived store: both stores.
+on_both_stores! {
+async fn a_failing_jwks_uri_is_fetched_once_for_a_burst_and_an_oversized_one_is_refused(store: Store) {
+    let d = demo_on(store);
+    let key = ClientKey::rsa("sleutel-uri");
+    let answers: JwksAnswers = Default::default();
+    let small = key.jwk_set().to_string();
+    // A valid set, padded past the limit: only the size makes it wrong.
+    let padded = format!("{}{}", " ".repeat(200 * 1024), small);
+    for (path, status, body) in [
+        ("/kapot", 500, String::new()),
+        ("/groot", 200, padded),
+        ("/goed", 200, small),
+    ] {
+        answers
+            .lock()
+            .unwrap()
+            .insert(path.to_owned(), (status, body, 0));
+    }
+    let base = jwks_host(answers.clone()).await;
+    let token_endpoint = d.url("/oidc/token");
+    let requests = |path: &str| answers.lock().unwrap()[path].2;
+
+    jwks_uri_client(&d, "rp-jwks-goed", &format!("{base}/goed"));
+    let status = client_credentials(
+        &d,
+        &key.assertion("rp-jwks-goed", &token_endpoint, "goed-1"),
+    )
+    .await;
+    assert_eq!(status, 200, "a good jwks_uri works");
+
+    jwks_uri_client(&d, "rp-jwks-groot", &format!("{base}/groot"));
+    let status = client_credentials(
+        &d,
+        &key.assertion("rp-jwks-groot", &token_endpoint, "groot-1"),
+    )
+    .await;
+    assert_eq!(status, 401, "an oversized JWK Set is refused");
+
+    // A burst of token requests while the jwks_uri fails: one fetch, then none for a while.
+    jwks_uri_client(&d, "rp-jwks-kapot", &format!("{base}/kapot"));
+    let mut burst = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let http = reqwest::Client::new();
+        let url = token_endpoint.clone();
+        let assertion = key.assertion("rp-jwks-kapot", &token_endpoint, &format!("kapot-{i}"));
+        burst.spawn(async move {
+            http.post(url)
+                .form(&[
+                    ("grant_type", "client_credentials"),
+                    ("client_assertion_type", ASSERTION_TYPE),
+                    ("client_assertion", assertion.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        });
+    }
+    while let Some(status) = burst.join_next().await {
+        assert_eq!(status.unwrap(), 401);
+    }
+    for i in 0..5 {
+        let assertion = key.assertion("rp-jwks-kapot", &token_endpoint, &format!("daarna-{i}"));
+        assert_eq!(client_credentials(&d, &assertion).await, 401);
+    }
+    assert_eq!(requests("/kapot"), 1, "fetched once, not once per request");
+}
 }

@@ -605,6 +605,9 @@ async fn portal_tile_sends_an_unsolicited_response_that_samael_accepts() {
         .find("/saml/start?")
         .unwrap_or_else(|| panic!("no SAML tile: {}", portal.body));
     let href = unescape(&portal.body[at..at + portal.body[at..].find('"').unwrap()]);
+    // A click on the portal's tile: the browser says it came from openpoort itself.
+    b.headers
+        .push(("sec-fetch-site".into(), "same-origin".into()));
     let page = b.get(&href).await;
     let (action, xml, relay) = posted(&page);
     assert_eq!(action, sp.acs);
@@ -741,18 +744,90 @@ async fn sp_initiated_logout_ends_the_session_and_answers_with_a_signed_logout_r
     );
 }
 
+#[tokio::test]
+async fn unsigned_request_appended_to_a_signed_query_is_refused() {
+    let d = demo();
+    let sp = Sp::new("rekenrijk", true);
+    sp.register(&d, &[]);
+    let mut b = d.finn().await;
+    let logout = |id: &str| {
+        format!(
+            r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id}" Version="2.0" IssueInstant="{}" Destination="{PUBLIC}/saml/slo"><saml:Issuer>{}</saml:Issuer><saml:NameID>x</saml:NameID></samlp:LogoutRequest>"#,
+            xs_now(),
+            sp.entity
+        )
+    };
+    let slo = |url: String| url.replace("/saml/sso?", "/saml/slo?");
+    // Whatever signed query an attacker holds, with another message or RelayState appended.
+    let signed = slo(sp.redirect(&logout(&new_id()), Some("r"), true));
+    let unsigned = sp.redirect(&logout(&new_id()), None, false);
+    let unsigned_message = unsigned.split_once('?').unwrap().1;
+    for appended in [
+        format!("{signed}&{unsigned_message}"),
+        format!("{signed}&RelayState=elders"),
+        format!(
+            "/saml/slo?{unsigned_message}&{}",
+            signed.split_once('?').unwrap().1
+        ),
+    ] {
+        assert_refused(&b.get(&appended).await, &appended);
+        assert_eq!(b.get("/").await.status, 200, "still signed in: {appended}");
+    }
+    // By POST the XML signature covers the message itself; a second copy is refused all the same.
+    let signed_xml = {
+        let id = new_id();
+        sp.sign_xml(&logout(&id), &id)
+    };
+    let other_xml = logout(&new_id());
+    let twice = b
+        .post(
+            "/saml/slo",
+            &[
+                ("SAMLRequest", &STANDARD.encode(&signed_xml)),
+                ("SAMLRequest", &STANDARD.encode(&other_xml)),
+            ],
+        )
+        .await;
+    assert!(twice.status >= 400, "{}: {}", twice.status, twice.body);
+    assert_eq!(b.get("/").await.status, 200, "still signed in after POST");
+    // The same by the SSO endpoint: no login is answered.
+    let request = sp.redirect(&sp.authn_request(&new_id(), ""), None, true);
+    let other = sp.redirect(&sp.authn_request(&new_id(), ""), None, false);
+    let twice = format!("{request}&{}", other.split_once('?').unwrap().1);
+    assert_refused(&b.get(&twice).await, "two AuthnRequests");
+    // The signed query on its own still works.
+    let answer = b.get(&signed).await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    assert_eq!(b.get("/").await.location(), Some("/inloggen"));
+}
+
 /// A metadata host for `sp add --url`: answers every GET with the status and body it holds now.
 async fn metadata_host(first: String) -> (String, std::sync::Arc<std::sync::Mutex<(u16, String)>>) {
+    let (url, served, _) = counted_metadata_host(first).await;
+    (url, served)
+}
+
+/// [`metadata_host`], also counting the connections it accepts.
+async fn counted_metadata_host(
+    first: String,
+) -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<(u16, String)>>,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/metadata", listener.local_addr().unwrap());
     let served = std::sync::Arc::new(std::sync::Mutex::new((200u16, first)));
     let shared = served.clone();
+    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = connections.clone();
     tokio::spawn(async move {
         loop {
             let Ok((mut socket, _)) = listener.accept().await else {
                 return;
             };
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             let shared = shared.clone();
             tokio::spawn(async move {
                 let mut request = Vec::new();
@@ -772,7 +847,55 @@ async fn metadata_host(first: String) -> (String, std::sync::Arc<std::sync::Mute
             });
         }
     });
-    (url, served)
+    (url, served, connections)
+}
+
+// Multi-threaded: the metadata host must answer while the test waits for the CLI process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sp_metadata_url_is_checked_before_it_is_fetched() {
+    let d = demo();
+    let sp = Sp::new("rekenrijk", false);
+    let (url, _, connections) = counted_metadata_host(sp.metadata()).await;
+    let with_user = url.replace("http://", "http://gebruiker:geheim@");
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!(
+            "http://127.0.0.1:{}/metadata",
+            l.local_addr().unwrap().port()
+        )
+    };
+    for (refused, why) in [
+        (with_user.as_str(), "gebruikersnaam of wachtwoord"),
+        (&format!("{url}#fragment"), "#fragment"),
+        // The cloud metadata service, and a private network: not without the operator's say.
+        (
+            "http://169.254.169.254/latest/meta-data",
+            "outbound.allow_networks",
+        ),
+        ("http://10.1.2.3/metadata", "outbound.allow_networks"),
+        (
+            "http://[::ffff:a9fe:a9fe]/metadata",
+            "outbound.allow_networks",
+        ),
+        // Whether a port is closed or open, the message is the same.
+        (&closed, "geen verbinding of geen bruikbaar antwoord"),
+    ] {
+        let out = d.cli(&["sp", "add", "--party", PUBLISHER, "--url", refused]);
+        let stderr = text(&out.stderr);
+        assert!(!out.status.success(), "{refused}");
+        assert!(stderr.contains(why), "{refused}: {stderr}");
+        assert!(
+            !stderr.contains("refused") && !stderr.contains("os error"),
+            "{refused}: {stderr}"
+        );
+    }
+    assert_eq!(
+        connections.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "nothing was fetched from a URL that is refused"
+    );
+    d.cli_ok(&["sp", "add", "--party", PUBLISHER, "--url", &url]);
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
 
 // Multi-threaded: the metadata host must answer while the test waits for the CLI process.
@@ -843,6 +966,8 @@ async fn shortcut_target_of_a_saml_product_continues_with_an_unsolicited_respons
     let href_at = portal.body[at..].find("href=\"").unwrap() + at + 6;
     let href = unescape(&portal.body[href_at..href_at + portal.body[href_at..].find('"').unwrap()]);
     assert!(href.starts_with("/saml/start?"), "{href}");
+    b.headers
+        .push(("sec-fetch-site".into(), "same-origin".into()));
     let (action, xml, relay) = posted(&b.get(&href).await);
     assert_eq!(action, sp.acs);
     assert_eq!(relay.as_deref(), Some(launch));
@@ -918,6 +1043,58 @@ async fn idp_initiated_login_from_another_site_is_confirmed_first() {
         .push(("sec-fetch-site".into(), "same-origin".into()));
     let (action, _, _) = posted(&b.get(&start).await);
     assert_eq!(action, sp.acs);
+}
+
+/// The confirmation page's link, unescaped.
+fn continue_link(page: &Page) -> String {
+    let at = page
+        .body
+        .find("href=\"/saml/start?")
+        .unwrap_or_else(|| panic!("no way on: {}", page.body))
+        + 6;
+    unescape(&page.body[at..at + page.body[at..].find('"').unwrap()])
+}
+
+#[tokio::test]
+async fn idp_initiated_login_without_proof_it_began_on_openpoort_is_confirmed_first() {
+    let d = demo();
+    let sp = Sp::new("rekenrijk", false);
+    sp.register(&d, &[]);
+    let mut b = d.finn().await;
+    let start = format!("/saml/start?sp={}", enc(&sp.entity));
+    for site in [None, Some("same-site"), Some("cross-site"), Some("anders")] {
+        b.headers.clear();
+        if let Some(site) = site {
+            b.headers.push(("sec-fetch-site".into(), site.into()));
+        }
+        let page = b.get(&start).await;
+        assert_eq!(page.status, 200, "{site:?}: {}", page.body);
+        assert!(
+            !page.body.contains("SAMLResponse"),
+            "{site:?}: nothing is sent to the SP yet"
+        );
+        assert!(page.body.contains("Een andere website"), "{}", page.body);
+    }
+    // A link typed or bookmarked by the user.
+    b.headers.clear();
+    b.headers.push(("sec-fetch-site".into(), "none".into()));
+    let (action, _, _) = posted(&b.get(&start).await);
+    assert_eq!(action, sp.acs);
+
+    // A browser that sends no Sec-Fetch-Site still gets on, through the page's own one-time link.
+    b.headers.clear();
+    let link = continue_link(&b.get(&start).await);
+    let (action, _, _) = posted(&b.get(&link).await);
+    assert_eq!(action, sp.acs);
+    let again = b.get(&link).await;
+    assert!(
+        !again.body.contains("SAMLResponse"),
+        "the link works once: {}",
+        again.body
+    );
+    // A made-up confirmation does not count.
+    let forged = b.get(&format!("{start}&confirm=verzonnen")).await;
+    assert!(!forged.body.contains("SAMLResponse"), "{}", forged.body);
 }
 
 #[tokio::test]

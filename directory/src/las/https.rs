@@ -6,48 +6,48 @@ use reqwest::header::{ACCEPT, HeaderName, HeaderValue};
 
 use super::store::check_endpoint;
 use super::{LasConnector, LasError, LasRequest};
+use crate::outbound::{OutboundError, OutboundPolicy};
 
-/// Pulls EDEXML with an HTTPS GET. Redirects are not followed: a redirect could carry the key
-/// in its header to another host.
+/// Pulls EDEXML with an HTTPS GET, within the outbound policy. Redirects are not followed: a
+/// redirect could carry the key in its header to another host.
 #[derive(Clone, Debug)]
 pub struct HttpsConnector {
     client: reqwest::Client,
     timeout: Duration,
+    policy: OutboundPolicy,
 }
 
 impl HttpsConnector {
     /// `timeout` covers a whole pull, from connecting to the last byte of the file.
-    pub fn new(timeout: Duration) -> Result<HttpsConnector, LasError> {
-        let client = reqwest::Client::builder()
+    pub fn new(timeout: Duration, policy: OutboundPolicy) -> Result<HttpsConnector, LasError> {
+        let client = policy
+            .client_builder()
             .user_agent(concat!(
                 "openpoort/",
                 env!("CARGO_PKG_VERSION"),
                 " (LAS link)"
             ))
-            .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
             .build()
             .map_err(|e| LasError::Unreachable {
                 reason: format!("HTTP-client: {e}"),
             })?;
-        Ok(HttpsConnector { client, timeout })
+        Ok(HttpsConnector {
+            client,
+            timeout,
+            policy,
+        })
     }
 
-    fn describe(&self, e: reqwest::Error) -> LasError {
-        // Without the URL: a vendor may put a school identifier in it, and logs keep messages.
-        let e = e.without_url();
-        let reason = if e.is_timeout() {
-            format!(
-                "geen antwoord binnen {} s / no answer within {} s",
-                self.timeout.as_secs(),
-                self.timeout.as_secs()
-            )
-        } else if e.is_connect() {
-            format!("verbinding mislukt / connection failed: {e}")
-        } else {
-            e.to_string()
-        };
-        LasError::Unreachable { reason }
+    /// The policy's description, which names neither the URL (a vendor may put a school
+    /// identifier in it, and logs keep messages) nor the cause of a failed connection.
+    fn describe(&self, e: OutboundError) -> LasError {
+        match e {
+            OutboundError::TooLarge { limit } => LasError::TooLarge { limit },
+            e => LasError::Unreachable {
+                reason: e.to_string(),
+            },
+        }
     }
 }
 
@@ -58,6 +58,10 @@ impl LasConnector for HttpsConnector {
         check_endpoint(request.endpoint.as_str()).map_err(|e| LasError::Unreachable {
             reason: e.to_string(),
         })?;
+        let endpoint = self
+            .policy
+            .check_url(request.endpoint.as_str())
+            .map_err(|e| self.describe(e))?;
         let placement = request.placement;
         let name = HeaderName::from_bytes(placement.header.as_bytes()).map_err(|_| {
             LasError::Unreachable {
@@ -77,14 +81,14 @@ impl LasConnector for HttpsConnector {
                     .into(),
         })?;
         value.set_sensitive(true);
-        let mut response = self
+        let response = self
             .client
-            .get(request.endpoint.clone())
+            .get(endpoint)
             .header(name, value)
             .header(ACCEPT, "application/xml, text/xml;q=0.9, */*;q=0.1")
             .send()
             .await
-            .map_err(|e| self.describe(e))?;
+            .map_err(|e| self.describe(self.policy.describe(&e, self.timeout)))?;
         let status = response.status();
         if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
             return Err(LasError::Refused {
@@ -98,17 +102,11 @@ impl LasConnector for HttpsConnector {
                 ),
             });
         }
-        let limit = request.max_bytes;
-        if response.content_length().is_some_and(|n| n > limit as u64) {
-            return Err(LasError::TooLarge { limit });
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.describe(e))? {
-            if body.len() + chunk.len() > limit {
-                return Err(LasError::TooLarge { limit });
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = self
+            .policy
+            .read_bounded(response, request.max_bytes, self.timeout)
+            .await
+            .map_err(|e| self.describe(e))?;
         if body.is_empty() {
             return Err(LasError::BadFile {
                 reason: "het antwoord was leeg / the answer was empty".into(),

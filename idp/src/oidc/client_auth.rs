@@ -158,8 +158,21 @@ async fn verify_assertion(
     }
 }
 
-/// The client's JWK Set: registered inline, or fetched from its jwks_uri (cached five minutes,
-/// so a key rotation at the client reaches openpoort quickly).
+/// The most a client's jwks_uri may answer: a JWK Set of a few keys is a few kilobytes.
+const JWKS_MAX_BYTES: usize = 64 * 1024;
+/// How long one fetch of a jwks_uri may take.
+const JWKS_FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a fetched JWK Set is used before it is fetched again: short, so that a key rotation
+/// at the client reaches openpoort quickly.
+const JWKS_CACHE: Duration = Duration::from_secs(300);
+/// How long a failed fetch is remembered: the client's token requests fail meanwhile without
+/// making openpoort fetch again for each of them.
+const JWKS_FAILURE_CACHE: Duration = Duration::from_secs(60);
+
+/// The client's JWK Set: registered inline, or fetched from its jwks_uri within the outbound
+/// policy and a size limit. One fetch at a time per client, across nodes: a burst of token
+/// requests waits for that one fetch rather than starting its own; a failure is remembered for
+/// [`JWKS_FAILURE_CACHE`].
 async fn client_jwks(state: &AppState, client: &Client) -> Result<Option<Value>, super::OidcError> {
     if let Some(j) = &client.registration.jwks {
         return Ok(Some(j.clone()));
@@ -168,28 +181,54 @@ async fn client_jwks(state: &AppState, client: &Client) -> Result<Option<Value>,
         return Ok(None);
     };
     let cache = format!("oidc:client-jwks:{}", client.id());
-    if let Some(j) = super::get_json::<Value>(state, &cache).await? {
-        return Ok(Some(j));
-    }
-    let fetched = async {
-        let r = state
-            .http
-            .get(uri)
-            .timeout(Duration::from_secs(5))
-            .send()
+    let failed = format!("oidc:client-jwks-failed:{}", client.id());
+    let fetching = format!("oidc:client-jwks-fetching:{}", client.id());
+    let give_up = tokio::time::Instant::now() + JWKS_FETCH_TIMEOUT + Duration::from_secs(1);
+    loop {
+        if let Some(j) = super::get_json::<Value>(state, &cache).await? {
+            return Ok(Some(j));
+        }
+        if state.state.get(&failed).await?.is_some() {
+            return Ok(None);
+        }
+        // The claim outlives a fetch's timeout, so a node that dies mid-fetch frees it.
+        if state
+            .state
+            .put_if_absent(&fetching, b"1", JWKS_FETCH_TIMEOUT + Duration::from_secs(2))
             .await?
-            .error_for_status()?;
-        r.json::<Value>().await
-    }
-    .await;
-    match fetched {
-        Ok(j) => {
-            super::put_json(state, &cache, &j, Duration::from_secs(300)).await?;
-            Ok(Some(j))
+        {
+            break;
         }
-        Err(e) => {
-            tracing::warn!(client = %client.id(), error = %e, "cannot fetch the client's jwks_uri");
-            Ok(None)
+        if tokio::time::Instant::now() >= give_up {
+            return Ok(None);
         }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let fetched = state
+        .http
+        .get_bounded(uri, JWKS_MAX_BYTES, JWKS_FETCH_TIMEOUT)
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|body| {
+            serde_json::from_slice::<Value>(&body)
+                .ok()
+                .filter(|j| j.get("keys").is_some_and(Value::is_array))
+                .ok_or_else(|| "not a JWK Set / geen JWK Set".to_owned())
+        });
+    let outcome = match fetched {
+        Ok(j) => super::put_json(state, &cache, &j, JWKS_CACHE)
+            .await
+            .map(|()| Some(j)),
+        Err(reason) => {
+            tracing::warn!(client = %client.id(), error = %reason, "cannot fetch the client's jwks_uri; not tried again for a minute");
+            state
+                .state
+                .put(&failed, b"1", JWKS_FAILURE_CACHE)
+                .await
+                .map(|()| None)
+                .map_err(Into::into)
+        }
+    };
+    state.state.delete(&fetching).await?;
+    outcome
 }

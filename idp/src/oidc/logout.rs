@@ -302,8 +302,11 @@ async fn send_one(
         .current_signing_key(client.registration.id_token_signed_response_alg)
         .await?;
     let token = metadata::jose::sign(&key, "logout+jwt", &claims)?;
+    // Within the outbound policy like every fetch; the client's resolver checks a host name.
+    let uri = state.http.policy().check_url(&uri)?;
     state
         .http
+        .client()
         .post(uri)
         .timeout(Duration::from_secs(5))
         .form(&[("logout_token", token)])

@@ -5,11 +5,11 @@ use crate::extract::Query;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use ::metadata::saml::{MAX_RELAY_STATE, NAMEID_PERSISTENT};
 
-use super::{failed, load_sp, refused};
+use super::{failed, load_sp, park, parked, refused};
 use crate::server::AppState;
 use crate::web::session;
 use crate::web::{Text, message, see_other, url_encode};
@@ -18,6 +18,27 @@ use crate::web::{Text, message, see_other, url_encode};
 pub struct Start {
     sp: String,
     product: Option<String>,
+    /// The one-time id of a confirmation page openpoort showed this session.
+    confirm: Option<String>,
+}
+
+/// What a confirmation page's link may start, and for which session: parked under a random id
+/// that only that page carries, so a page elsewhere cannot forge the click.
+#[derive(Serialize, Deserialize, PartialEq, Eq)]
+struct Confirmation {
+    sid: String,
+    sp: String,
+    product: Option<String>,
+}
+
+/// Whether the browser says this navigation began on openpoort itself (`same-origin`) or with
+/// the user (`none`: typed, a bookmark). `same-site` is another host of the same site, and a
+/// missing header may be a browser that does not send it: neither proves the user's intent.
+fn started_here(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|site| site == "same-origin" || site == "none")
 }
 
 pub async fn start(
@@ -49,20 +70,33 @@ pub async fn start(
         },
         None => None,
     };
-    // A login at a third party from a link on another site is confirmed first: a page elsewhere
-    // must not be able to sign the user in to a product without them noticing.
-    if headers
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|site| site == "cross-site")
-    {
+    // A login at a third party that openpoort cannot tell the user started here is confirmed
+    // first: a page elsewhere must not be able to sign the user in to a product unnoticed.
+    let confirmation = Confirmation {
+        sid: s.data.sid.clone(),
+        sp: sp.entity_id.clone(),
+        product: product.as_ref().map(|p| p.id.clone()),
+    };
+    let confirmed = match &q.confirm {
+        Some(id) => match parked::<Confirmation>(&state, id, true).await {
+            Ok(c) => c.is_some_and(|c| c == confirmation),
+            Err(e) => return failed(e),
+        },
+        None => false,
+    };
+    if !confirmed && !started_here(&headers) {
+        let id = match park(&state, &confirmation, None).await {
+            Ok(id) => id,
+            Err(e) => return failed(e),
+        };
         let here = format!(
-            "/saml/start?sp={}{}",
+            "/saml/start?sp={}{}&confirm={}",
             url_encode(&sp.entity_id),
             product
                 .as_ref()
                 .map(|p| format!("&product={}", url_encode(&p.id)))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            url_encode(&id)
         );
         let label = format!("Verder naar {} / Continue to {}", sp.name, sp.name);
         return message(
@@ -70,11 +104,11 @@ pub async fn start(
             "Doorgaan?",
             Text::new(
                 format!(
-                    "Een andere website wil je aanmelden bij {}. Ga alleen verder als je dat zelf wilde.",
+                    "Een andere website wil je misschien aanmelden bij {}. Ga alleen verder als je dat zelf wilde.",
                     sp.name
                 ),
                 format!(
-                    "Another website wants to sign you in to {}. Only continue if you meant to.",
+                    "Another website may want to sign you in to {}. Only continue if you meant to.",
                     sp.name
                 ),
             ),

@@ -1,8 +1,6 @@
 //! Receiving a request from an SP by either binding: decode, read strictly, find the registered
 //! issuer, and check the signature the binding carries. Shared by SSO and single logout.
 
-use std::collections::HashMap;
-
 use ::metadata::saml::dom::{self, Limits};
 use ::metadata::saml::{SamlError, ServiceProvider, SpRequest, binding, sign};
 
@@ -55,25 +53,21 @@ pub async fn redirect<T: SpRequest>(
         }
         .into());
     }
-    let params: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect();
-    let message = params
-        .get("SAMLRequest")
-        .ok_or_else(|| SamlError::invalid("the SAMLRequest parameter is missing"))?;
-    let xml = binding::decode_redirect(message)?;
+    // One reading of the query serves both the signature check and the message: see
+    // [`binding::RedirectQuery`] for why a duplicated SAML parameter is refused.
+    let params = binding::RedirectQuery::parse(query, "SAMLRequest")?;
+    let xml = params.message_xml()?;
     let request = T::from_element(&dom::parse(&xml, Limits::MESSAGE)?)?;
     let sp = registered_issuer(state, request.issuer()).await?;
     if request.has_xml_signature() {
         return Err(SamlError::invalid("XML signature in the Redirect binding").into());
     }
-    match params.get("Signature") {
+    match params.signature() {
         Some(signature) => {
             let certificates = sp.signing_certificates_der()?;
-            let octets = binding::redirect_signed_octets(query, "SAMLRequest")
-                .ok_or(SamlError::MissingSignature)?;
-            let alg = params.get("SigAlg").map(String::as_str).unwrap_or("");
-            sign::verify_redirect(&octets, alg, signature, &certificates)?;
+            let octets = params.signed_octets().ok_or(SamlError::MissingSignature)?;
+            let alg = params.sig_alg().unwrap_or_default();
+            sign::verify_redirect(&octets, &alg, &signature, &certificates)?;
         }
         None if must_sign(&sp) => return Err(Refusal::Unsigned),
         None => {}
@@ -81,7 +75,7 @@ pub async fn redirect<T: SpRequest>(
     Ok(Received {
         request,
         sp,
-        relay_state: params.get("RelayState").cloned(),
+        relay_state: params.relay_state(),
     })
 }
 

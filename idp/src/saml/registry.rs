@@ -6,6 +6,7 @@ use std::time::Duration;
 use ::metadata::saml::SamlError;
 use ::metadata::saml::dom::Limits;
 use ::metadata::saml::sp::{ServiceProvider, SpSettings, from_metadata};
+use directory::outbound::Outbound;
 use directory::saml_sps::StoredSp;
 use directory::{Actor, Directory, DirectoryError};
 
@@ -93,31 +94,16 @@ impl From<DirectoryError> for RegistryError {
     }
 }
 
-/// Fetches metadata over HTTP(S) with the metadata size limit; redirects are not followed (the
-/// client has none), so the registered URL is the one that answers.
-pub async fn fetch(http: &reqwest::Client, url: &str) -> Result<Vec<u8>, RegistryError> {
-    let fail = |reason: String| RegistryError::Fetch {
-        url: url.to_owned(),
-        reason,
-    };
-    let mut response = http
-        .get(url)
-        .timeout(Duration::from_secs(20))
-        .send()
+/// Fetches metadata within the outbound policy (the URL is checked before any connection) and
+/// the metadata size limit; redirects are not followed, so the registered URL is the one that
+/// answers.
+pub async fn fetch(http: &Outbound, url: &str) -> Result<Vec<u8>, RegistryError> {
+    http.get_bounded(url, Limits::METADATA.max_bytes, Duration::from_secs(20))
         .await
-        .map_err(|e| fail(e.to_string()))?;
-    if !response.status().is_success() {
-        return Err(fail(format!("HTTP {}", response.status())));
-    }
-    let limit = Limits::METADATA.max_bytes;
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| fail(e.to_string()))? {
-        if body.len() + chunk.len() > limit {
-            return Err(fail(format!("larger than {limit} bytes")));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+        .map_err(|e| RegistryError::Fetch {
+            url: url.to_owned(),
+            reason: e.to_string(),
+        })
 }
 
 fn stored(sp: &ServiceProvider, xml: &[u8]) -> Result<StoredSp, RegistryError> {
@@ -137,7 +123,7 @@ fn stored(sp: &ServiceProvider, xml: &[u8]) -> Result<StoredSp, RegistryError> {
 /// from `settings.metadata_url`.
 pub async fn register(
     directory: &Directory,
-    http: &reqwest::Client,
+    http: &Outbound,
     xml: Option<Vec<u8>>,
     settings: &SpSettings,
     development: bool,
@@ -161,7 +147,7 @@ pub async fn register(
 /// encryption choices, metadata certificate) stay; what the metadata says is replaced.
 pub async fn refresh(
     directory: &Directory,
-    http: &reqwest::Client,
+    http: &Outbound,
     current: &StoredSp,
     development: bool,
     actor: &Actor,
@@ -212,7 +198,7 @@ pub async fn refresh(
 /// were refreshed and how many failed.
 pub async fn refresh_due(
     directory: &Directory,
-    http: &reqwest::Client,
+    http: &Outbound,
     every: Duration,
     development: bool,
 ) -> Result<(usize, usize), RegistryError> {
@@ -235,12 +221,7 @@ pub async fn refresh_due(
 }
 
 /// Runs [`refresh_due`] every hour for as long as the server runs.
-pub fn spawn_refresh(
-    directory: Directory,
-    http: reqwest::Client,
-    every: Duration,
-    development: bool,
-) {
+pub fn spawn_refresh(directory: Directory, http: Outbound, every: Duration, development: bool) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3_600).min(every));
         loop {
