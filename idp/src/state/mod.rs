@@ -158,6 +158,48 @@ fn parse_count(raw: &[u8]) -> Result<u64, StateError> {
         .ok_or(StateError::NotACounter)
 }
 
+/// One attempt reserved on several counters at once (per account and per IP, say), or the
+/// first counter that is at its limit.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Attempt {
+    /// Reserved on every counter; the counts after this attempt, in the order given.
+    Admitted(Vec<u64>),
+    /// The counter at this index is at its limit; nothing stays reserved.
+    Refused(usize),
+}
+
+/// Reserves one attempt on each `(key, limit)` in order (see [`StateStore::reserve`]). When one
+/// is full, the places already taken are released again, so that a refused attempt counts
+/// nowhere: put the broadest counter (the IP) first, and a locked-out address stores nothing
+/// per account.
+pub async fn reserve_all<S: StateStore>(
+    store: &S,
+    limits: &[(&str, u64)],
+    window: Duration,
+) -> Result<Attempt, StateError> {
+    let mut counts = Vec::with_capacity(limits.len());
+    for (index, (key, limit)) in limits.iter().enumerate() {
+        match store.reserve(key, *limit, window).await? {
+            Some(count) => counts.push(count),
+            None => {
+                for (taken, _) in &limits[..index] {
+                    store.release(taken).await?;
+                }
+                return Ok(Attempt::Refused(index));
+            }
+        }
+    }
+    Ok(Attempt::Admitted(counts))
+}
+
+/// Gives back an attempt [`reserve_all`] admitted: it succeeded, so it was no failure.
+pub async fn release_all<S: StateStore>(store: &S, keys: &[&str]) -> Result<(), StateError> {
+    for key in keys {
+        store.release(key).await?;
+    }
+    Ok(())
+}
+
 /// The configured store; Clone is cheap (Arc inside / ConnectionManager).
 #[derive(Clone)]
 pub enum State {
