@@ -268,7 +268,7 @@ pub async fn authorize(
         }
         return see_other(&login, HeaderMap::new());
     }
-    let mut s = s.expect("checked above");
+    let s = s.expect("checked above");
     let Some(school_id) = s.data.school_id.clone() else {
         if prompts.contains(&"none") {
             return fail(
@@ -377,13 +377,28 @@ pub async fn authorize(
     if let Err(e) = stored {
         return internal_error(e);
     }
-    // The session remembers what it handed out, so that its end can take it back.
-    if !s.data.clients.iter().any(|c| c == client.id()) {
-        s.data.clients.push(client.id().to_owned());
-    }
-    s.data.families.push(family.clone());
-    if let Err(e) = s.save(&state).await {
+    // The session remembers what it handed out, so that its end can take it back: an addition
+    // to a set, never a rewrite of the session, so parallel authorizations lose nothing.
+    if let Err(e) = session::record_grant(&state, &s.data, client.id(), &family).await {
         return internal_error(e);
+    }
+    // A logout that collected the session's grants just before this one was recorded has
+    // already deleted the session (it deletes first, then collects); the family is then ended
+    // here instead.
+    match s.still_stored(&state).await {
+        Ok(true) => {}
+        Ok(false) => {
+            let ended = async {
+                super::revoke_family(&state, &family).await?;
+                state.state.delete(&super::code_key(&code)).await?;
+                Ok::<_, super::OidcError>(())
+            };
+            if let Err(e) = ended.await {
+                return internal_error(e);
+            }
+            return fail("login_required", "the session ended");
+        }
+        Err(e) => return internal_error(e),
     }
     // Only a client with a back-channel logout URI is ever told about "log out everywhere";
     // remembering the others would grow the user's list by one entry per login for nothing
