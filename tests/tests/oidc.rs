@@ -2724,7 +2724,12 @@ async fn parallel_authorizations_in_one_session_all_end_at_logout() {
             ],
         );
         let mut tab = same_browser(&d, &b);
-        tasks.spawn(async move { (back_at_client(&tab.get(&url).await)["code"].clone(), verifier) });
+        tasks.spawn(async move {
+            (
+                back_at_client(&tab.get(&url).await)["code"].clone(),
+                verifier,
+            )
+        });
     }
     let mut refresh_tokens = Vec::new();
     while let Some(done) = tasks.join_next().await {
@@ -2801,7 +2806,9 @@ async fn a_reauth_marker_from_another_browser_does_not_skip_prompt_login() {
     let (_, challenge) = pkce();
     // Someone else's browser starts the very same request and gets a marker for it.
     let mut other = d.browser();
-    let page = other.get(&url_of(&d, &strict_request(&challenge, "opnieuw"))).await;
+    let page = other
+        .get(&url_of(&d, &strict_request(&challenge, "opnieuw")))
+        .await;
     let (_, next) = reauth_of(page.location().expect("a login"));
     // Bram signs in afterwards; the other browser's URL, marker and all, must not stand in for
     // the login prompt=login asks of him.

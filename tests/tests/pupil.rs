@@ -6,8 +6,8 @@ use std::time::Duration;
 use std::sync::Arc;
 
 use openpoort_e2e::{
-    Browser, Page, Server, Store, choose_99zz00, cli_ok, log_in_as_bram, on_both_stores,
-    openpoort, store_env, submit_with_next,
+    Browser, Page, Server, Store, choose_99zz00, cli_ok, log_in_as_bram, on_both_stores, openpoort,
+    store_env, submit_with_next,
 };
 
 struct Demo {
@@ -721,7 +721,11 @@ async fn a_teacher_lifts_the_pause_of_a_pupil_after_wrong_pictures() {
     let csrf = form.field("csrf").unwrap();
     let anonymous = stranger.post(action, &[("csrf", &csrf)]).await;
     assert_eq!(anonymous.location(), Some("/inloggen"));
-    assert_eq!(pupil_login(&mut pupil, &d, None).await.status, 429, "still paused");
+    assert_eq!(
+        pupil_login(&mut pupil, &d, None).await.status,
+        429,
+        "still paused"
+    );
 
     let done = t.submit_form(&group, i, &[]).await;
     assert_eq!(done.status, 303, "{}", done.body);
@@ -745,8 +749,16 @@ async fn a_pupil_without_a_picture_cannot_log_in_by_name_alone() {
     let mut pupil = Browser::new(&d.server.base);
     let refused = pupil_login(&mut pupil, &d, None).await;
     assert_eq!(refused.status, 403, "{}", refused.body);
-    assert!(refused.body.contains("Vraag je leerkracht"), "{}", refused.body);
-    assert!(refused.body.contains("Ask your teacher"), "{}", refused.body);
+    assert!(
+        refused.body.contains("Vraag je leerkracht"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("Ask your teacher"),
+        "{}",
+        refused.body
+    );
     assert!(!pupil.cookies.contains_key("openpoort"));
     // Nor with an empty picture posted by hand.
     let groups = pupil.get(&format!("/s/{}", d.instelling_ref)).await;

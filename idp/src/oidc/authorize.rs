@@ -470,7 +470,10 @@ fn reauth_ip_key(ip: IpAddr) -> String {
         IpAddr::V4(v4) => format!("oidc:reauth-ip:{v4}"),
         IpAddr::V6(v6) => {
             let s = v6.segments();
-            format!("oidc:reauth-ip:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            format!(
+                "oidc:reauth-ip:{:x}:{:x}:{:x}:{:x}::/64",
+                s[0], s[1], s[2], s[3]
+            )
         }
     }
 }
@@ -489,7 +492,10 @@ struct ReauthMarker {
 /// The authorization request without its marker: every parameter, in a fixed order, with
 /// lengths so that no two different requests give the same text.
 fn request_digest(q: &HashMap<String, String>) -> String {
-    let mut pairs: Vec<_> = q.iter().filter(|(k, _)| k.as_str() != "op_reauth").collect();
+    let mut pairs: Vec<_> = q
+        .iter()
+        .filter(|(k, _)| k.as_str() != "op_reauth")
+        .collect();
     pairs.sort();
     let text: String = pairs
         .iter()

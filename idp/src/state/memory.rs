@@ -161,7 +161,10 @@ impl StateStore for MemoryStore {
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
         let now = Instant::now();
-        Ok(self.entries().live_bytes(key, now)?.map(|value| value.clone()))
+        Ok(self
+            .entries()
+            .live_bytes(key, now)?
+            .map(|value| value.clone()))
     }
 
     async fn put_if_absent(
@@ -193,13 +196,10 @@ impl StateStore for MemoryStore {
         let mut entries = self.entries();
         // A set is left where it is, as Redis' GETDEL leaves it.
         entries.live_bytes(key, now)?;
-        Ok(entries
-            .map
-            .remove(key)
-            .and_then(|(value, _)| match value {
-                Value::Bytes(bytes) => Some(bytes),
-                Value::Set(_) => None,
-            }))
+        Ok(entries.map.remove(key).and_then(|(value, _)| match value {
+            Value::Bytes(bytes) => Some(bytes),
+            Value::Set(_) => None,
+        }))
     }
 
     async fn incr(&self, key: &str, window: Duration) -> Result<u64, StateError> {
@@ -361,7 +361,12 @@ mod tests {
         // Once entries expire, a sweep makes room again.
         let after = later + Duration::from_secs(1);
         entries
-            .insert("fresh", Value::Bytes(vec![1]), after + Duration::from_secs(60), after)
+            .insert(
+                "fresh",
+                Value::Bytes(vec![1]),
+                after + Duration::from_secs(60),
+                after,
+            )
             .unwrap();
         assert_eq!(entries.map.len(), 1);
     }

@@ -45,7 +45,9 @@ pub enum StateError {
     #[error("the value under a counter key is not a count")]
     NotACounter,
     /// A set was read as a value or the other way round (a programming error, not bad input).
-    #[error("the value under this key is of another kind (a set where bytes were expected, or the reverse)")]
+    #[error(
+        "the value under this key is of another kind (a set where bytes were expected, or the reverse)"
+    )]
     WrongKind,
     /// The memory store holds its maximum of live entries; see
     /// [`memory::DEFAULT_MAX_ENTRIES`].
@@ -123,10 +125,7 @@ pub trait StateStore: Send + Sync {
 
     /// Atomically removes the set under `key` and returns its members (in no particular order;
     /// empty when absent).
-    fn take_set(
-        &self,
-        key: &str,
-    ) -> impl Future<Output = Result<Vec<Vec<u8>>, StateError>> + Send;
+    fn take_set(&self, key: &str) -> impl Future<Output = Result<Vec<Vec<u8>>, StateError>> + Send;
 
     /// Current count (0 when absent or expired).
     fn count(&self, key: &str) -> impl Future<Output = Result<u64, StateError>> + Send;
@@ -640,7 +639,11 @@ mod tests {
             admitted.extend(attempt.await.unwrap());
         }
         admitted.sort_unstable();
-        assert_eq!(admitted, vec![1, 2, 3, 4, 5], "exactly the limit, each place once");
+        assert_eq!(
+            admitted,
+            vec![1, 2, 3, 4, 5],
+            "exactly the limit, each place once"
+        );
         assert_eq!(store.count("pin").await.unwrap(), 5);
     }
 
@@ -674,7 +677,10 @@ mod tests {
         assert_eq!(store.reserve("n", 3, window).await.unwrap(), None);
         store.release("n").await.unwrap();
         assert_eq!(store.count("n").await.unwrap(), 2);
-        assert!(store.ttl("n").await.unwrap().is_some(), "release must keep the expiry");
+        assert!(
+            store.ttl("n").await.unwrap().is_some(),
+            "release must keep the expiry"
+        );
         assert_eq!(store.reserve("n", 3, window).await.unwrap(), Some(3));
         // Never below zero, and nothing is created for an absent key.
         store.release("absent").await.unwrap();
@@ -701,7 +707,10 @@ mod tests {
             adder.await.unwrap();
         }
         // The same member twice is one member.
-        store.add_to_set("families", b"f0", 10_000 * MS).await.unwrap();
+        store
+            .add_to_set("families", b"f0", 10_000 * MS)
+            .await
+            .unwrap();
         let mut members = store.take_set("families").await.unwrap();
         members.sort();
         let mut expected: Vec<Vec<u8>> = (0..50).map(|i| format!("f{i}").into_bytes()).collect();

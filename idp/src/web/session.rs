@@ -259,10 +259,7 @@ pub struct Grants {
     pub clients: Vec<String>,
 }
 
-pub async fn take_grants(
-    state: &AppState,
-    sid: &str,
-) -> Result<Grants, crate::state::StateError> {
+pub async fn take_grants(state: &AppState, sid: &str) -> Result<Grants, crate::state::StateError> {
     let text = |members: Vec<Vec<u8>>| {
         members
             .into_iter()
