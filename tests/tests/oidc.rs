@@ -2846,3 +2846,36 @@ async fn a_reauth_marker_for_another_request_does_not_skip_prompt_login() {
         page.status
     );
 }
+
+#[tokio::test]
+async fn forced_login_markers_per_address_are_capped() {
+    let d = demo();
+    d.confidential_client("rp-strict-app");
+    let (_, challenge) = pkce();
+    let url = url_of(&d, &strict_request(&challenge, "vloed"));
+    // Nobody signed in: every request makes openpoort store a marker. The cap is 1,000 per
+    // address per marker lifetime; spend it from several connections at once.
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (mut flooder, url) = (d.browser(), url.clone());
+        tasks.spawn(async move {
+            let mut statuses = Vec::new();
+            for _ in 0..125 {
+                statuses.push(flooder.get(&url).await.status);
+            }
+            statuses
+        });
+    }
+    let mut issued = 0;
+    while let Some(statuses) = tasks.join_next().await {
+        issued += statuses.unwrap().iter().filter(|s| **s == 303).count();
+    }
+    assert_eq!(issued, 1_000);
+    let page = d.browser().get(&url).await;
+    assert_eq!(page.status, 429, "{}", page.body);
+    assert!(
+        page.body.contains("te veel inlogverzoeken"),
+        "{}",
+        page.body
+    );
+}
