@@ -578,3 +578,57 @@ on_both_stores! {
         assert_eq!(mails(dir.path()), invited + 1);
     }
 }
+
+on_both_stores! {
+    async fn parallel_password_guesses_get_no_more_tries_than_the_limit(s: Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let link = school_with_staff(dir.path(), "anna@school.nl", &["leerkracht"]);
+        let server = start(dir.path(), s, &[]); // 10 failures per address
+        let mut b = Browser::new(&server.base);
+        activate(&mut b, &link).await;
+        let csrf = b.get("/inloggen").await.field("csrf").unwrap();
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..60 {
+            let mut guesser = Browser::new(&server.base);
+            guesser.cookies = b.cookies.clone();
+            let csrf = csrf.clone();
+            tasks.spawn(async move {
+                let guess = format!("Gok-Nummer-{i}");
+                let fields = [("csrf", csrf.as_str()), ("email", "anna@school.nl"), ("password", guess.as_str())];
+                guesser.post("/inloggen", &fields).await.status
+            });
+        }
+        let mut statuses = Vec::new();
+        while let Some(status) = tasks.join_next().await {
+            statuses.push(status.unwrap());
+        }
+        let checked = statuses.iter().filter(|s| **s == 401).count();
+        assert!(checked <= 10, "{checked} of 60 parallel guesses were checked");
+        assert_eq!(checked + statuses.iter().filter(|s| **s == 429).count(), 60, "{statuses:?}");
+        assert_eq!(login(&mut b, "anna@school.nl", PASSWORD).await.status, 429);
+    }
+}
+
+on_both_stores! {
+    async fn current_password_guesses_in_a_password_change_are_throttled(s: Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let link = school_with_staff(dir.path(), "anna@school.nl", &["leerkracht"]);
+        let server = start(dir.path(), s, &[("OPENPOORT_LOGIN_MAX_FAILURES_PER_ACCOUNT", "3")]);
+        let mut b = Browser::new(&server.base);
+        activate(&mut b, &link).await;
+        assert_eq!(login(&mut b, "anna@school.nl", PASSWORD).await.status, 303);
+        let new_pw = "Regenboog-Schaats-91";
+        for i in 0..3 {
+            let guess = format!("Gok-Nummer-{i}");
+            let wrong = b.submit("/wachtwoord-wijzigen", &[("current_password", &guess), ("password", new_pw), ("password_repeat", new_pw)]).await;
+            assert_eq!(wrong.status, 422, "{}", wrong.body);
+        }
+        // The session cannot go on guessing: even the right password waits now.
+        let right = b.submit("/wachtwoord-wijzigen", &[("current_password", PASSWORD), ("password", new_pw), ("password_repeat", new_pw)]).await;
+        assert_eq!(right.status, 429, "{}", right.body);
+        assert!(right.body.contains("Te veel mislukte pogingen"), "{}", right.body);
+        // The guesses count against the address's login too: one budget, whichever form.
+        let mut other = Browser::new(&server.base);
+        assert_eq!(login(&mut other, "anna@school.nl", PASSWORD).await.status, 429);
+    }
+}

@@ -2842,3 +2842,187 @@ async fn a_failing_jwks_uri_is_fetched_once_for_a_burst_and_an_oversized_one_is_
     assert_eq!(requests("/kapot"), 1, "fetched once, not once per request");
 }
 }
+
+/// A second browser with the cookies of `b`: the same browser, in another tab.
+fn same_browser(d: &Demo, b: &Browser) -> Browser {
+    let mut copy = d.browser();
+    copy.cookies = b.cookies.clone();
+    copy
+}
+
+#[tokio::test]
+async fn parallel_authorizations_in_one_session_all_end_at_logout() {
+    let d = demo();
+    let secret = d.confidential_client("rp-busy-app");
+    let b = bram_signed_in(&d).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..12 {
+        let (verifier, challenge) = pkce();
+        let url = authorize_url(
+            &d,
+            &[
+                ("response_type", "code"),
+                ("client_id", "rp-busy-app"),
+                ("redirect_uri", REDIRECT),
+                ("scope", "openid"),
+                ("state", "tab"),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ],
+        );
+        let mut tab = same_browser(&d, &b);
+        tasks.spawn(async move {
+            (
+                back_at_client(&tab.get(&url).await)["code"].clone(),
+                verifier,
+            )
+        });
+    }
+    let mut refresh_tokens = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        let (code, verifier) = done.unwrap();
+        let (status, body) = d
+            .post(
+                "/oidc/token",
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("redirect_uri", REDIRECT),
+                    ("code_verifier", &verifier),
+                ],
+                Some(("rp-busy-app", &secret)),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        refresh_tokens.push(body["refresh_token"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(refresh_tokens.len(), 12);
+
+    let mut b = b;
+    let portal = b.get("/").await;
+    let out = b
+        .submit_form(&portal, form_with(&portal, "action=\"/uitloggen\""), &[])
+        .await;
+    assert_eq!(out.location(), Some("/inloggen?melding=uitgelogd"));
+    let mut alive = 0;
+    for refresh in &refresh_tokens {
+        let (status, _) = d
+            .post(
+                "/oidc/token",
+                &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+                Some(("rp-busy-app", &secret)),
+            )
+            .await;
+        if status == 200 {
+            alive += 1;
+        }
+    }
+    assert_eq!(alive, 0, "{alive} of 12 refresh tokens outlived the logout");
+}
+
+/// The marker name and the URL to come back to, out of a login redirect that a forced
+/// re-login produced.
+fn reauth_of(login: &str) -> (String, String) {
+    let next = query(&format!("http://x{login}"))["next"].clone();
+    let marker = query(&format!("http://x{next}"))["op_reauth"].clone();
+    (marker, next)
+}
+
+fn strict_request(challenge: &str, state: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("response_type", "code".into()),
+        ("client_id", "rp-strict-app".into()),
+        ("redirect_uri", REDIRECT.into()),
+        ("scope", "openid".into()),
+        ("state", state.into()),
+        ("prompt", "login".into()),
+        ("code_challenge", challenge.into()),
+        ("code_challenge_method", "S256".into()),
+    ]
+}
+
+fn url_of(d: &Demo, params: &[(&'static str, String)]) -> String {
+    let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    authorize_url(d, &pairs)
+}
+
+#[tokio::test]
+async fn a_reauth_marker_from_another_browser_does_not_skip_prompt_login() {
+    let d = demo();
+    d.confidential_client("rp-strict-app");
+    let (_, challenge) = pkce();
+    // Someone else's browser starts the very same request and gets a marker for it.
+    let mut other = d.browser();
+    let page = other
+        .get(&url_of(&d, &strict_request(&challenge, "opnieuw")))
+        .await;
+    let (_, next) = reauth_of(page.location().expect("a login"));
+    // Bram signs in afterwards; the other browser's URL, marker and all, must not stand in for
+    // the login prompt=login asks of him.
+    let mut b = bram_signed_in(&d).await;
+    let page = b.get(&d.url(&next)).await;
+    let location = page.location().unwrap_or_default();
+    assert!(
+        location.starts_with("/inloggen?"),
+        "a foreign marker skipped prompt=login: {} {location}",
+        page.status
+    );
+}
+
+#[tokio::test]
+async fn a_reauth_marker_for_another_request_does_not_skip_prompt_login() {
+    let d = demo();
+    d.confidential_client("rp-strict-app");
+    let mut b = bram_signed_in(&d).await;
+    let (_, challenge) = pkce();
+    let page = b.get(&url_of(&d, &strict_request(&challenge, "een"))).await;
+    let login = page.location().expect("a login").to_owned();
+    let (marker, _) = reauth_of(&login);
+    // Bram logs in again (a session newer than the marker) and picks his school.
+    let done = log_in_as_bram(&mut b, "/inloggen").await;
+    assert_eq!(done.location(), Some("/school-kiezen"), "{}", done.body);
+    choose_99zz00(&mut b, "/school-kiezen").await;
+    // Another request (another state) with that marker is not the login it asks for.
+    let mut other = strict_request(&challenge, "twee");
+    other.push(("op_reauth", marker));
+    let page = b.get(&url_of(&d, &other)).await;
+    let location = page.location().unwrap_or_default();
+    assert!(
+        location.starts_with("/inloggen?"),
+        "a marker of another request skipped prompt=login: {} {location}",
+        page.status
+    );
+}
+
+#[tokio::test]
+async fn forced_login_markers_per_address_are_capped() {
+    let d = demo();
+    d.confidential_client("rp-strict-app");
+    let (_, challenge) = pkce();
+    let url = url_of(&d, &strict_request(&challenge, "vloed"));
+    // Nobody signed in: every request makes openpoort store a marker. The cap is 1,000 per
+    // address per marker lifetime; spend it from several connections at once.
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (mut flooder, url) = (d.browser(), url.clone());
+        tasks.spawn(async move {
+            let mut statuses = Vec::new();
+            for _ in 0..125 {
+                statuses.push(flooder.get(&url).await.status);
+            }
+            statuses
+        });
+    }
+    let mut issued = 0;
+    while let Some(statuses) = tasks.join_next().await {
+        issued += statuses.unwrap().iter().filter(|s| **s == 303).count();
+    }
+    assert_eq!(issued, 1_000);
+    let page = d.browser().get(&url).await;
+    assert_eq!(page.status, 429, "{}", page.body);
+    assert!(
+        page.body.contains("te veel inlogverzoeken"),
+        "{}",
+        page.body
+    );
+}

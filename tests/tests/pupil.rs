@@ -3,8 +3,11 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use openpoort_e2e::{
-    Browser, Page, Server, Store, cli_ok, on_both_stores, openpoort, store_env, submit_with_next,
+    Browser, Page, Server, Store, choose_99zz00, cli_ok, log_in_as_bram, on_both_stores, openpoort,
+    store_env, submit_with_next,
 };
 
 struct Demo {
@@ -135,7 +138,8 @@ async fn name_picker_shows_roepnaam_and_initial_only() {
 async fn wrong_pictures_are_refused_then_throttled() {
     let d = demo(Store::Memory, &[]);
     let mut b = Browser::new(&d.server.base);
-    for attempt in 0..5 {
+    // Three tries: fewer than the seven wrong pictures a guesser has to choose from.
+    for attempt in 0..3 {
         let r = pupil_login_wrong(&mut b, &d, "boom").await;
         assert_eq!(r.status, 401, "attempt {attempt}: {}", r.body);
         assert!(r.body.contains("niet jouw plaatje"));
@@ -601,4 +605,166 @@ async fn pupil_at_school_sent_by_a_client_picks_group_name_and_picture_and_conti
         .submit_form(&pictures, form_with(&pictures, "alt=\"boom\""), &[])
         .await;
     assert_back_at_client_with_a_code(&mut b, done.location().unwrap_or_default()).await;
+}
+
+/// `n` copies of browser `b` (its cookies: the same CSRF token and session) each submitting form
+/// `index` of `page` with `fields` at the same time; returns the statuses.
+async fn burst(
+    d: &Demo,
+    b: &Browser,
+    page: Page,
+    index: usize,
+    fields: &[(&str, &str)],
+    n: usize,
+) -> Vec<u16> {
+    let page = Arc::new(page);
+    let fields: Arc<Vec<(String, String)>> = Arc::new(
+        fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    );
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        let mut copy = Browser::new(&d.server.base);
+        copy.cookies = b.cookies.clone();
+        let (page, fields) = (page.clone(), fields.clone());
+        tasks.spawn(async move {
+            let fields: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            copy.submit_form(&page, index, &fields).await.status
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(status) = tasks.join_next().await {
+        statuses.push(status.unwrap());
+    }
+    statuses
+}
+
+on_both_stores! {
+    async fn parallel_picture_guesses_get_no_more_tries_than_the_limit(s: Store) {
+        let d = demo(s, &[]);
+        let mut b = Browser::new(&d.server.base);
+        let pick = pupil_login(&mut b, &d, None).await;
+        let decoy = pick
+            .body
+            .split("alt=\"")
+            .skip(1)
+            .map(|rest| &rest[..rest.find('"').unwrap()])
+            .find(|alt| *alt != "boom")
+            .expect("decoys shown")
+            .to_owned();
+        let i = form_with(&pick, &format!("alt=\"{decoy}\""));
+        let statuses = burst(&d, &b, pick, i, &[], 200).await;
+        let compared = statuses.iter().filter(|s| **s == 401).count();
+        let paused = statuses.iter().filter(|s| **s == 429).count();
+        assert!(compared <= 3, "{compared} of 200 parallel picks were compared");
+        assert_eq!(compared + paused, 200, "{statuses:?}");
+        // The pupil's own picture waits too.
+        let pick = pupil_login(&mut b, &d, None).await;
+        assert_eq!(pick.status, 429, "{}", pick.body);
+    }
+}
+
+on_both_stores! {
+    async fn parallel_pin_guesses_get_no_more_tries_than_the_limit(s: Store) {
+        let d = demo(s, &[]);
+        let mut b = Browser::new(&d.server.base);
+        let form = b.get("/thuis").await;
+        let statuses = burst(&d, &b, form, 0, &[("code", &d.home_code), ("pin", "000000")], 60).await;
+        let checked = statuses.iter().filter(|s| **s == 401).count();
+        assert!(checked <= 5, "{checked} of 60 parallel pins were checked");
+        assert_eq!(
+            checked + statuses.iter().filter(|s| **s == 429).count(),
+            60,
+            "{statuses:?}"
+        );
+        let right = b.submit("/thuis", &[("code", &d.home_code), ("pin", &d.pin)]).await;
+        assert_eq!(right.status, 429, "{}", right.body);
+    }
+}
+
+/// Bram, the demo's ICT-coördinator, signed in at 99ZZ00, on the page of Groep 5.
+async fn bram_at_group_5(d: &Demo) -> (Browser, Page) {
+    let mut t = Browser::new(&d.server.base);
+    log_in_as_bram(&mut t, "/inloggen").await;
+    choose_99zz00(&mut t, "/school-kiezen").await;
+    let overview = t.get("/beheer").await;
+    let group = t.get(&link(&overview, "Groep 5 Uilen")).await;
+    assert_eq!(group.status, 200, "{}", group.body);
+    (t, group)
+}
+
+#[tokio::test]
+async fn a_teacher_lifts_the_pause_of_a_pupil_after_wrong_pictures() {
+    let d = demo(Store::Memory, &[]);
+    let mut pupil = Browser::new(&d.server.base);
+    for _ in 0..3 {
+        assert_eq!(pupil_login_wrong(&mut pupil, &d, "boom").await.status, 401);
+    }
+    assert_eq!(pupil_login(&mut pupil, &d, None).await.status, 429);
+
+    let (mut t, group) = bram_at_group_5(&d).await;
+    assert!(group.body.contains("Geblokkeerd"), "{}", group.body);
+    let i = form_with(&group, "Finn Smit weer laten inloggen");
+    // Without this browser's CSRF token (another site's form), nothing changes.
+    let at = group.body.find("/ontgrendelen").unwrap();
+    let action = &group.body[group.body[..at].rfind('"').unwrap() + 1..at + "/ontgrendelen".len()];
+    let forged = t.post(action, &[("csrf", "x".repeat(43).as_str())]).await;
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    // Nor for someone who is not signed in as a teacher.
+    let mut stranger = Browser::new(&d.server.base);
+    let form = stranger.get("/inloggen").await;
+    let csrf = form.field("csrf").unwrap();
+    let anonymous = stranger.post(action, &[("csrf", &csrf)]).await;
+    assert_eq!(anonymous.location(), Some("/inloggen"));
+    assert_eq!(
+        pupil_login(&mut pupil, &d, None).await.status,
+        429,
+        "still paused"
+    );
+
+    let done = t.submit_form(&group, i, &[]).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let overview = t.get("/beheer").await;
+    let group = t.get(&link(&overview, "Groep 5 Uilen")).await;
+    assert!(!group.body.contains("Geblokkeerd"), "{}", group.body);
+    assert_eq!(
+        pupil_login(&mut pupil, &d, Some("boom")).await.location(),
+        Some("/")
+    );
+}
+
+#[tokio::test]
+async fn a_pupil_without_a_picture_cannot_log_in_by_name_alone() {
+    let d = demo(Store::Memory, &[]);
+    // Finn's picture is cleared, as a pupil new from an import has none.
+    let (mut t, group) = bram_at_group_5(&d).await;
+    let i = form_with(&group, "Plaatje voor Finn");
+    t.submit_form(&group, i, &[("picture", "")]).await;
+
+    let mut pupil = Browser::new(&d.server.base);
+    let refused = pupil_login(&mut pupil, &d, None).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(
+        refused.body.contains("Vraag je leerkracht"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("Ask your teacher"),
+        "{}",
+        refused.body
+    );
+    assert!(!pupil.cookies.contains_key("openpoort"));
+    // Nor with an empty picture posted by hand.
+    let groups = pupil.get(&format!("/s/{}", d.instelling_ref)).await;
+    let names = pupil.get(&link(&groups, "Groep 5 Uilen")).await;
+    let i = form_with(&names, "Finn S.");
+    let empty = pupil.submit_form(&names, i, &[("picture", "")]).await;
+    assert_eq!(empty.status, 403, "{}", empty.body);
+    assert!(!pupil.cookies.contains_key("openpoort"));
 }

@@ -5,10 +5,11 @@
 //! nobody registered.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 
 use crate::extract::{Path, Query};
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
@@ -21,7 +22,10 @@ use super::{
 use crate::server::AppState;
 use crate::state::StateStore;
 use crate::web::session::{self, Who};
-use crate::web::{Text, internal_error, message, page, see_other, url_encode};
+use crate::web::{
+    Text, client_ip, cookie_value, csrf_token, internal_error, message, page, see_other,
+    sha256_hex, url_encode,
+};
 
 fn bad_request(nl: &str, en: &str) -> Response {
     message(
@@ -80,6 +84,7 @@ struct DeniedPage {
 
 pub async fn authorize(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
@@ -211,12 +216,16 @@ pub async fn authorize(
     };
     // A login that prompt=login or max_age forced is recognised by a marker kept here, not in
     // the URL: the URL carries only its random name, so nobody can claim a login that did not
-    // happen by editing the request.
+    // happen by editing the request. The marker counts only for the browser it was issued to
+    // and for this very request: one taken from another browser, or issued for another request
+    // (another client, state or prompt), proves nothing here.
+    let browser = cookie_value(&headers, state.web.csrf_cookie).map(sha256_hex);
+    let request = request_digest(&q);
     let reauth_after: Option<i64> = match param("op_reauth") {
-        Some(id) => match state.state.get(&reauth_key(id)).await {
-            Ok(v) => v
-                .and_then(|v| String::from_utf8(v).ok())
-                .and_then(|v| v.parse().ok()),
+        Some(id) => match super::get_json::<ReauthMarker>(&state, &reauth_key(id)).await {
+            Ok(marker) => marker
+                .filter(|m| browser.as_deref() == Some(m.browser.as_str()) && m.request == request)
+                .map(|m| m.after),
             Err(e) => return internal_error(e),
         },
         None => None,
@@ -242,12 +251,38 @@ pub async fn authorize(
             return fail("login_required", "no active session");
         }
         // Back here after the login, with every parameter as it was plus the marker's name.
-        let marker = new_token();
-        if let Err(e) = state
+        // Anyone can make openpoort store a marker without logging in, so each address gets a
+        // bounded number per marker lifetime.
+        let ip = client_ip(peer, &headers, &state.web.trusted_proxies);
+        match state
             .state
-            .put(&reauth_key(&marker), t.to_string().as_bytes(), REAUTH_TTL)
+            .reserve(&reauth_ip_key(ip), MAX_REAUTH_PER_IP, REAUTH_TTL)
             .await
         {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                return message(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Even wachten",
+                    Text::new(
+                        "Er komen te veel inlogverzoeken van dit adres. Probeer het over een paar minuten opnieuw.",
+                        "Too many login requests come from this address. Try again in a few minutes.",
+                    ),
+                    None,
+                );
+            }
+            Err(e) => return internal_error(e),
+        }
+        // The browser is recognised by its CSRF cookie, which it keeps through the login; one
+        // without it gets it here.
+        let (csrf, set_cookie) = csrf_token(&state.web, &headers);
+        let marker = new_token();
+        let record = ReauthMarker {
+            after: t,
+            browser: sha256_hex(&csrf),
+            request,
+        };
+        if let Err(e) = put_json(&state, &reauth_key(&marker), &record, REAUTH_TTL).await {
             return internal_error(e);
         }
         let mut back: Vec<(String, String)> = q
@@ -267,9 +302,9 @@ pub async fn authorize(
         if let Some(hint) = param("login_hint") {
             login.push_str(&format!("&login_hint={}", url_encode(hint)));
         }
-        return see_other(&login, HeaderMap::new());
+        return see_other(&login, set_cookie);
     }
-    let mut s = s.expect("checked above");
+    let s = s.expect("checked above");
     let Some(school_id) = s.data.school_id.clone() else {
         if prompts.contains(&"none") {
             return fail(
@@ -378,13 +413,28 @@ pub async fn authorize(
     if let Err(e) = stored {
         return internal_error(e);
     }
-    // The session remembers what it handed out, so that its end can take it back.
-    if !s.data.clients.iter().any(|c| c == client.id()) {
-        s.data.clients.push(client.id().to_owned());
-    }
-    s.data.families.push(family.clone());
-    if let Err(e) = s.save(&state).await {
+    // The session remembers what it handed out, so that its end can take it back: an addition
+    // to a set, never a rewrite of the session, so parallel authorizations lose nothing.
+    if let Err(e) = session::record_grant(&state, &s.data, client.id(), &family).await {
         return internal_error(e);
+    }
+    // A logout that collected the session's grants just before this one was recorded has
+    // already deleted the session (it deletes first, then collects); the family is then ended
+    // here instead.
+    match s.still_stored(&state).await {
+        Ok(true) => {}
+        Ok(false) => {
+            let ended = async {
+                super::revoke_family(&state, &family).await?;
+                state.state.delete(&super::code_key(&code)).await?;
+                Ok::<_, super::OidcError>(())
+            };
+            if let Err(e) = ended.await {
+                return internal_error(e);
+            }
+            return fail("login_required", "the session ended");
+        }
+        Err(e) => return internal_error(e),
     }
     // Only a client with a back-channel logout URI is ever told about "log out everywhere";
     // remembering the others would grow the user's list by one entry per login for nothing
@@ -406,8 +456,53 @@ pub async fn authorize(
 /// How long a forced re-login may take before the request has to start again.
 const REAUTH_TTL: std::time::Duration = std::time::Duration::from_secs(600);
 
+/// Forced re-logins one address may start per marker lifetime: a whole school behind one address
+/// fits many times over.
+const MAX_REAUTH_PER_IP: u64 = 1_000;
+
 fn reauth_key(marker: &str) -> String {
-    format!("oidc:reauth:{}", crate::web::sha256_hex(marker))
+    format!("oidc:reauth:{}", sha256_hex(marker))
+}
+
+/// The counter of markers issued to an address. An IPv6 client usually holds a whole /64, so
+/// that is what counts as one address.
+fn reauth_ip_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => format!("oidc:reauth-ip:{v4}"),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!(
+                "oidc:reauth-ip:{:x}:{:x}:{:x}:{:x}::/64",
+                s[0], s[1], s[2], s[3]
+            )
+        }
+    }
+}
+
+/// What a forced re-login marker is valid for.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ReauthMarker {
+    /// A session created at or after this time is the forced login.
+    after: i64,
+    /// SHA-256 of the CSRF cookie of the browser it was issued to.
+    browser: String,
+    /// [`request_digest`] of the request it was issued for.
+    request: String,
+}
+
+/// The authorization request without its marker: every parameter, in a fixed order, with
+/// lengths so that no two different requests give the same text.
+fn request_digest(q: &HashMap<String, String>) -> String {
+    let mut pairs: Vec<_> = q
+        .iter()
+        .filter(|(k, _)| k.as_str() != "op_reauth")
+        .collect();
+    pairs.sort();
+    let text: String = pairs
+        .iter()
+        .map(|(k, v)| format!("{}:{k}={}:{v};", k.len(), v.len()))
+        .collect();
+    sha256_hex(&text)
 }
 
 fn query_string(q: &HashMap<String, String>) -> String {

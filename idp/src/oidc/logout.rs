@@ -211,16 +211,19 @@ pub async fn remember_relying_party(
     subject: &super::GrantSubject,
     client_id: &str,
 ) -> Result<(), super::OidcError> {
-    let key = deliveries_key(subject.user_id());
-    let mut list: Vec<Delivery> = super::get_json(state, &key).await?.unwrap_or_default();
     let entry = Delivery {
         sid: subject.sid.clone(),
         client: client_id.to_owned(),
     };
-    if !list.contains(&entry) {
-        list.push(entry);
-        super::put_json(state, &key, &list, super::REFRESH_TOKEN_TTL).await?;
-    }
+    // An addition to a set: parallel logins of one user all stay remembered.
+    state
+        .state
+        .add_to_set(
+            &deliveries_key(subject.user_id()),
+            &serde_json::to_vec(&entry)?,
+            super::REFRESH_TOKEN_TTL,
+        )
+        .await?;
     Ok(())
 }
 
@@ -233,15 +236,16 @@ fn user_of(data: &SessionData) -> &str {
 
 /// A session ended: the token families it issued end too, and its relying parties are told.
 pub async fn session_ended(state: &AppState, data: &SessionData) -> Result<(), super::OidcError> {
-    for family in &data.families {
+    let grants = session::take_grants(state, &data.sid).await?;
+    for family in &grants.families {
         super::revoke_family(state, family).await?;
     }
-    let deliveries = data
+    let deliveries = grants
         .clients
-        .iter()
-        .map(|c| Delivery {
+        .into_iter()
+        .map(|client| Delivery {
             sid: data.sid.clone(),
-            client: c.clone(),
+            client,
         })
         .collect();
     send_all(state, user_of(data).to_owned(), deliveries);
@@ -251,9 +255,13 @@ pub async fn session_ended(state: &AppState, data: &SessionData) -> Result<(), s
 /// Every session of a user ended (log out everywhere, password change): tell every relying
 /// party of every one of them. Their refresh tokens already fail on the session epoch.
 pub async fn all_sessions_ended(state: &AppState, user_id: &str) -> Result<(), super::OidcError> {
-    let key = deliveries_key(user_id);
-    let list: Vec<Delivery> = super::get_json(state, &key).await?.unwrap_or_default();
-    state.state.delete(&key).await?;
+    let list = state
+        .state
+        .take_set(&deliveries_key(user_id))
+        .await?
+        .iter()
+        .map(|raw| serde_json::from_slice::<Delivery>(raw))
+        .collect::<Result<Vec<_>, _>>()?;
     send_all(state, user_id.to_owned(), list);
     Ok(())
 }

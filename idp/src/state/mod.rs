@@ -44,6 +44,15 @@ pub enum StateError {
     /// counter's key).
     #[error("the value under a counter key is not a count")]
     NotACounter,
+    /// A set was read as a value or the other way round (a programming error, not bad input).
+    #[error(
+        "the value under this key is of another kind (a set where bytes were expected, or the reverse)"
+    )]
+    WrongKind,
+    /// The memory store holds its maximum of live entries; see
+    /// [`memory::DEFAULT_MAX_ENTRIES`].
+    #[error("the in-memory state store is full")]
+    Full,
 }
 
 /// A key-value store for short-lived state. Every entry expires; there is no way to store
@@ -88,6 +97,36 @@ pub trait StateStore: Send + Sync {
         window: Duration,
     ) -> impl Future<Output = Result<u64, StateError>> + Send;
 
+    /// Counts one attempt against `limit`, atomically: `Some(n)` when it is admitted as the n-th
+    /// attempt of the window, `None` (and nothing changes) when `limit` attempts are already
+    /// counted. The check and the count are one step, so that no number of parallel attempts gets
+    /// more than `limit` through; a caller reserves BEFORE the work it limits (a password check),
+    /// not after it. The window is fixed at the first reservation, as with [`Self::incr`].
+    fn reserve(
+        &self,
+        key: &str,
+        limit: u64,
+        window: Duration,
+    ) -> impl Future<Output = Result<Option<u64>, StateError>> + Send;
+
+    /// Takes one reservation back (the attempt succeeded): one less, never below zero, expiry
+    /// kept. Only the caller's own attempt is undone, so a success in the middle of someone
+    /// else's burst of guesses frees one place, never the whole window.
+    fn release(&self, key: &str) -> impl Future<Output = Result<(), StateError>> + Send;
+
+    /// Adds `member` to the set under `key` (an append: concurrent adds are never lost). The set
+    /// lives at least `ttl` from now; a later add extends its life, never shortens it.
+    fn add_to_set(
+        &self,
+        key: &str,
+        member: &[u8],
+        ttl: Duration,
+    ) -> impl Future<Output = Result<(), StateError>> + Send;
+
+    /// Atomically removes the set under `key` and returns its members (in no particular order;
+    /// empty when absent).
+    fn take_set(&self, key: &str) -> impl Future<Output = Result<Vec<Vec<u8>>, StateError>> + Send;
+
     /// Current count (0 when absent or expired).
     fn count(&self, key: &str) -> impl Future<Output = Result<u64, StateError>> + Send;
 
@@ -116,6 +155,48 @@ fn parse_count(raw: &[u8]) -> Result<u64, StateError> {
         .ok()
         .and_then(|text| text.parse::<u64>().ok())
         .ok_or(StateError::NotACounter)
+}
+
+/// One attempt reserved on several counters at once (per account and per IP, say), or the
+/// first counter that is at its limit.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Attempt {
+    /// Reserved on every counter; the counts after this attempt, in the order given.
+    Admitted(Vec<u64>),
+    /// The counter at this index is at its limit; nothing stays reserved.
+    Refused(usize),
+}
+
+/// Reserves one attempt on each `(key, limit)` in order (see [`StateStore::reserve`]). When one
+/// is full, the places already taken are released again, so that a refused attempt counts
+/// nowhere: put the broadest counter (the IP) first, and a locked-out address stores nothing
+/// per account.
+pub async fn reserve_all<S: StateStore>(
+    store: &S,
+    limits: &[(&str, u64)],
+    window: Duration,
+) -> Result<Attempt, StateError> {
+    let mut counts = Vec::with_capacity(limits.len());
+    for (index, (key, limit)) in limits.iter().enumerate() {
+        match store.reserve(key, *limit, window).await? {
+            Some(count) => counts.push(count),
+            None => {
+                for (taken, _) in &limits[..index] {
+                    store.release(taken).await?;
+                }
+                return Ok(Attempt::Refused(index));
+            }
+        }
+    }
+    Ok(Attempt::Admitted(counts))
+}
+
+/// Gives back an attempt [`reserve_all`] admitted: it succeeded, so it was no failure.
+pub async fn release_all<S: StateStore>(store: &S, keys: &[&str]) -> Result<(), StateError> {
+    for key in keys {
+        store.release(key).await?;
+    }
+    Ok(())
 }
 
 /// The configured store; Clone is cheap (Arc inside / ConnectionManager).
@@ -192,6 +273,39 @@ impl StateStore for State {
         match self {
             State::Memory(store) => store.incr(key, window).await,
             State::Redis(store) => store.incr(key, window).await,
+        }
+    }
+
+    async fn reserve(
+        &self,
+        key: &str,
+        limit: u64,
+        window: Duration,
+    ) -> Result<Option<u64>, StateError> {
+        match self {
+            State::Memory(store) => store.reserve(key, limit, window).await,
+            State::Redis(store) => store.reserve(key, limit, window).await,
+        }
+    }
+
+    async fn release(&self, key: &str) -> Result<(), StateError> {
+        match self {
+            State::Memory(store) => store.release(key).await,
+            State::Redis(store) => store.release(key).await,
+        }
+    }
+
+    async fn add_to_set(&self, key: &str, member: &[u8], ttl: Duration) -> Result<(), StateError> {
+        match self {
+            State::Memory(store) => store.add_to_set(key, member, ttl).await,
+            State::Redis(store) => store.add_to_set(key, member, ttl).await,
+        }
+    }
+
+    async fn take_set(&self, key: &str) -> Result<Vec<Vec<u8>>, StateError> {
+        match self {
+            State::Memory(store) => store.take_set(key).await,
+            State::Redis(store) => store.take_set(key).await,
         }
     }
 
@@ -286,6 +400,11 @@ mod tests {
         extreme_ttls_are_clamped_not_rejected,
         errors_never_show_stored_values,
         ping_answers,
+        reserve_admits_no_more_than_the_limit_even_when_concurrent,
+        reserve_refuses_without_changing_the_count,
+        release_gives_back_one_place_and_keeps_the_window,
+        concurrent_adds_to_a_set_are_all_kept,
+        take_set_is_single_use_and_a_set_lives_as_long_as_its_latest_member_asks,
     );
 
     const MS: Duration = Duration::from_millis(1);
@@ -505,6 +624,126 @@ mod tests {
             store.get("k").await.unwrap(),
             Some(b"hunter2-secret".to_vec())
         );
+    }
+
+    async fn reserve_admits_no_more_than_the_limit_even_when_concurrent(backend: Backend) {
+        let store = backend.open().await;
+        let attempts: Vec<_> = (0..200)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move { store.reserve("pin", 5, 10_000 * MS).await.unwrap() })
+            })
+            .collect();
+        let mut admitted = Vec::new();
+        for attempt in attempts {
+            admitted.extend(attempt.await.unwrap());
+        }
+        admitted.sort_unstable();
+        assert_eq!(
+            admitted,
+            vec![1, 2, 3, 4, 5],
+            "exactly the limit, each place once"
+        );
+        assert_eq!(store.count("pin").await.unwrap(), 5);
+    }
+
+    async fn reserve_refuses_without_changing_the_count(backend: Backend) {
+        let store = backend.open().await;
+        let window = 800 * MS;
+        assert_eq!(store.reserve("n", 2, window).await.unwrap(), Some(1));
+        sleep(300 * MS).await;
+        assert_eq!(store.reserve("n", 2, window).await.unwrap(), Some(2));
+        assert_eq!(store.reserve("n", 2, window).await.unwrap(), None);
+        assert_eq!(store.count("n").await.unwrap(), 2);
+        assert_eq!(store.reserve("zero", 0, window).await.unwrap(), None);
+        assert_eq!(store.count("zero").await.unwrap(), 0);
+        // The window counts from the first reservation.
+        sleep(600 * MS).await;
+        assert_eq!(store.reserve("n", 2, window).await.unwrap(), Some(1));
+        // Something that is not a count is not taken for one, and not overwritten.
+        store.put("text", b"secret", 10_000 * MS).await.unwrap();
+        let error = store.reserve("text", 5, window).await.unwrap_err();
+        assert!(matches!(error, StateError::NotACounter), "{error:?}");
+        assert!(!format!("{error} {error:?}").contains("secret"));
+        assert_eq!(store.get("text").await.unwrap(), Some(b"secret".to_vec()));
+    }
+
+    async fn release_gives_back_one_place_and_keeps_the_window(backend: Backend) {
+        let store = backend.open().await;
+        let window = 10_000 * MS;
+        for _ in 0..3 {
+            store.reserve("n", 3, window).await.unwrap();
+        }
+        assert_eq!(store.reserve("n", 3, window).await.unwrap(), None);
+        store.release("n").await.unwrap();
+        assert_eq!(store.count("n").await.unwrap(), 2);
+        assert!(
+            store.ttl("n").await.unwrap().is_some(),
+            "release must keep the expiry"
+        );
+        assert_eq!(store.reserve("n", 3, window).await.unwrap(), Some(3));
+        // Never below zero, and nothing is created for an absent key.
+        store.release("absent").await.unwrap();
+        assert_eq!(store.get("absent").await.unwrap(), None);
+        store.put("z", b"0", window).await.unwrap();
+        store.release("z").await.unwrap();
+        assert_eq!(store.count("z").await.unwrap(), 0);
+    }
+
+    async fn concurrent_adds_to_a_set_are_all_kept(backend: Backend) {
+        let store = backend.open().await;
+        let adders: Vec<_> = (0..50u8)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .add_to_set("families", format!("f{i}").as_bytes(), 10_000 * MS)
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        for adder in adders {
+            adder.await.unwrap();
+        }
+        // The same member twice is one member.
+        store
+            .add_to_set("families", b"f0", 10_000 * MS)
+            .await
+            .unwrap();
+        let mut members = store.take_set("families").await.unwrap();
+        members.sort();
+        let mut expected: Vec<Vec<u8>> = (0..50).map(|i| format!("f{i}").into_bytes()).collect();
+        expected.sort();
+        assert_eq!(members, expected);
+    }
+
+    async fn take_set_is_single_use_and_a_set_lives_as_long_as_its_latest_member_asks(
+        backend: Backend,
+    ) {
+        let store = backend.open().await;
+        assert!(store.take_set("absent").await.unwrap().is_empty());
+        store.add_to_set("s", b"a", 400 * MS).await.unwrap();
+        store.add_to_set("s", b"b", 1_000 * MS).await.unwrap();
+        // A shorter ttl later does not shorten the set's life.
+        store.add_to_set("s", b"c", 100 * MS).await.unwrap();
+        sleep(600 * MS).await;
+        let mut members = store.take_set("s").await.unwrap();
+        members.sort();
+        assert_eq!(members, vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
+        assert!(store.take_set("s").await.unwrap().is_empty());
+        store.add_to_set("gone", b"a", 300 * MS).await.unwrap();
+        sleep(400 * MS).await;
+        assert!(store.take_set("gone").await.unwrap().is_empty());
+        // Sets and plain values do not mix.
+        store.put("plain", b"v", 10_000 * MS).await.unwrap();
+        assert!(store.add_to_set("plain", b"m", 10_000 * MS).await.is_err());
+        store.add_to_set("set", b"m", 10_000 * MS).await.unwrap();
+        assert!(matches!(
+            store.get("set").await.unwrap_err(),
+            StateError::WrongKind
+        ));
+        assert!(store.delete("set").await.unwrap());
     }
 
     async fn ping_answers(backend: Backend) {

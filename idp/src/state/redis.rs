@@ -1,7 +1,8 @@
 //! The Redis store: state shared by any number of stateless nodes.
 //!
-//! Every operation is a single command or a MULTI/EXEC block, so each is atomic towards other
-//! nodes without locks or scripts. Needs Redis 7.0 or newer (`PEXPIRE` with `NX`), checked when
+//! Every operation is a single command, a MULTI/EXEC block or (where a decision sits between
+//! reading and writing: reserving an attempt) a Lua script, so each is atomic towards other
+//! nodes without locks. Needs Redis 7.0 or newer (`PEXPIRE` with `NX`), checked when
 //! connecting rather than at the first failed login.
 
 use std::sync::Arc;
@@ -119,6 +120,43 @@ fn describe(client: &Client) -> String {
     }
 }
 
+/// Reserves one attempt: -1 when the limit is reached, -2 when the key holds something other
+/// than a count (left alone), else the new count. GET, compare and INCR run as one step, which
+/// INCR followed by a comparison in openpoort would not give: an attempt past the limit would
+/// still be counted, and a check before INCR lets parallel attempts through together.
+const RESERVE: &str = r"
+local raw = redis.call('GET', KEYS[1])
+local n = 0
+if raw then
+  n = tonumber(raw)
+  if n == nil or n < 0 or n ~= math.floor(n) then return -2 end
+end
+if n >= tonumber(ARGV[1]) then return -1 end
+n = redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2], 'NX')
+return n
+";
+
+/// Releases one reservation: DECR, never below zero, never creating a key; DECR keeps the
+/// expiry. -2 when the key holds something other than a count.
+const RELEASE: &str = r"
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local n = tonumber(raw)
+if n == nil then return -2 end
+if n > 0 then return redis.call('DECR', KEYS[1]) end
+return 0
+";
+
+/// Redis' WRONGTYPE as the memory store reports it; anything else as it is.
+fn wrong_kind(error: RedisError) -> StateError {
+    if error.code() == Some("WRONGTYPE") {
+        StateError::WrongKind
+    } else {
+        StateError::Redis(error)
+    }
+}
+
 /// Redis' PX argument for a duration, clamped as every store does.
 fn millis(duration: Duration) -> u64 {
     u64::try_from(effective_ttl(duration).as_millis()).unwrap_or(u64::MAX)
@@ -140,10 +178,11 @@ impl StateStore for RedisStore {
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
-        Ok(redis::cmd("GET")
+        redis::cmd("GET")
             .arg(self.key(key))
             .query_async::<Option<Vec<u8>>>(&mut self.connection())
-            .await?)
+            .await
+            .map_err(wrong_kind)
     }
 
     async fn put_if_absent(
@@ -196,6 +235,83 @@ impl StateStore for RedisStore {
             .await?;
         // INCR never yields a negative number on a counter only ever incremented.
         u64::try_from(count).map_err(|_| StateError::NotACounter)
+    }
+
+    async fn reserve(
+        &self,
+        key: &str,
+        limit: u64,
+        window: Duration,
+    ) -> Result<Option<u64>, StateError> {
+        let reply = redis::cmd("EVAL")
+            .arg(RESERVE)
+            .arg(1)
+            .arg(self.key(key))
+            .arg(limit)
+            .arg(millis(window))
+            .query_async::<i64>(&mut self.connection())
+            .await?;
+        match reply {
+            -1 => Ok(None),
+            n => u64::try_from(n)
+                .ok()
+                .filter(|n| *n > 0)
+                .map(Some)
+                .ok_or(StateError::NotACounter),
+        }
+    }
+
+    async fn release(&self, key: &str) -> Result<(), StateError> {
+        let reply = redis::cmd("EVAL")
+            .arg(RELEASE)
+            .arg(1)
+            .arg(self.key(key))
+            .query_async::<i64>(&mut self.connection())
+            .await?;
+        if reply < 0 {
+            return Err(StateError::NotACounter);
+        }
+        Ok(())
+    }
+
+    async fn add_to_set(&self, key: &str, member: &[u8], ttl: Duration) -> Result<(), StateError> {
+        let key = self.key(key);
+        let ms = millis(ttl);
+        // NX gives a new set its expiry, GT lets a later member extend it; neither shortens it.
+        redis::pipe()
+            .atomic()
+            .cmd("SADD")
+            .arg(&key)
+            .arg(member)
+            .ignore()
+            .cmd("PEXPIRE")
+            .arg(&key)
+            .arg(ms)
+            .arg("NX")
+            .ignore()
+            .cmd("PEXPIRE")
+            .arg(&key)
+            .arg(ms)
+            .arg("GT")
+            .ignore()
+            .query_async::<()>(&mut self.connection())
+            .await
+            .map_err(wrong_kind)
+    }
+
+    async fn take_set(&self, key: &str) -> Result<Vec<Vec<u8>>, StateError> {
+        let key = self.key(key);
+        let (members,) = redis::pipe()
+            .atomic()
+            .cmd("SMEMBERS")
+            .arg(&key)
+            .cmd("DEL")
+            .arg(&key)
+            .ignore()
+            .query_async::<(Vec<Vec<u8>>,)>(&mut self.connection())
+            .await
+            .map_err(wrong_kind)?;
+        Ok(members)
     }
 
     async fn count(&self, key: &str) -> Result<u64, StateError> {

@@ -22,6 +22,7 @@ use super::{Text, csrf_ok, csrf_refused, csrf_token, internal_error, message, pa
 use crate::homecode;
 use crate::pictures::{CATALOGUE, Picture, by_name};
 use crate::server::AppState;
+use crate::state::StateStore;
 
 /// The signed-in staff member and what they may manage at the chosen school.
 struct Manager {
@@ -184,6 +185,8 @@ pub struct PupilRow {
     name: String,
     picture: Option<String>,
     has_code: bool,
+    /// Paused after too many wrong pictures: the teacher can lift the pause.
+    locked: bool,
 }
 
 #[derive(Template)]
@@ -236,7 +239,16 @@ pub async fn group(
             Ok(s) => s,
             Err(e) => return internal_error(e),
         };
+        let locked = match state
+            .state
+            .count(&super::pupil::wrong_picture_key(&p.id))
+            .await
+        {
+            Ok(n) => n >= super::pupil::MAX_WRONG_PICTURES,
+            Err(e) => return internal_error(e),
+        };
         rows.push(PupilRow {
+            locked,
             has_code: with_code.contains(&p.id),
             name: display_name(&p),
             id: p.id,
@@ -317,6 +329,44 @@ pub async fn set_picture(
         .await
     {
         Ok(()) => back_to_group(&pupil),
+        Err(e) => internal_error(e),
+    }
+}
+
+/// Lifts a pupil's pause after too many wrong pictures, so that a pupil who forgot their picture
+/// and got help need not wait out the window. Only for a teacher of the pupil's group or the
+/// ICT-coördinator, and logged with who did it.
+pub async fn unlock(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(pupil_id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if !csrf_ok(&state.web, &headers, &form.csrf) {
+        return csrf_refused();
+    }
+    let m = match manager(&state, &headers).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let pupil = match managed_pupil(&state, &m, &pupil_id).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    match state
+        .state
+        .delete(&super::pupil::wrong_picture_key(&pupil.id))
+        .await
+    {
+        Ok(_) => {
+            tracing::info!(
+                staff = %m.staff_id,
+                pupil = %pupil.id,
+                school = %m.school.code(),
+                "pupil's picture login unlocked by staff"
+            );
+            back_to_group(&pupil)
+        }
         Err(e) => internal_error(e),
     }
 }

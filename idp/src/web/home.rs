@@ -2,7 +2,9 @@
 
 use crate::extract::{Form, Query};
 use askama::Template;
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
@@ -10,8 +12,9 @@ use serde::Deserialize;
 use directory::Actor;
 
 use super::session::{self, Session};
-use super::{Text, csrf_ok, csrf_refused, csrf_token, internal_error, page, see_other};
+use super::{Text, client_ip, csrf_ok, csrf_refused, csrf_token, internal_error, page, see_other};
 use crate::server::AppState;
+use crate::state::{Attempt, release_all, reserve_all};
 
 pub struct SchoolOption {
     id: String,
@@ -251,6 +254,7 @@ pub struct PasswordChange {
 /// (under a new id, created under the new session epoch).
 pub async fn change(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<PasswordChange>,
 ) -> Response {
@@ -262,10 +266,10 @@ pub async fn change(
         Ok(None) => return see_other("/inloggen?melding=sessie-verlopen", HeaderMap::new()),
         Err(r) => return r,
     };
-    let refuse = |error: Text| {
+    let refuse_with = |status: StatusCode, error: Text| {
         let (csrf, set) = csrf_token(&state.web, &headers);
         page(
-            StatusCode::UNPROCESSABLE_ENTITY,
+            status,
             &ChangePasswordPage {
                 csrf,
                 error: Some(error),
@@ -273,6 +277,7 @@ pub async fn change(
             set,
         )
     };
+    let refuse = |error: Text| refuse_with(StatusCode::UNPROCESSABLE_ENTITY, error);
     let staff = match state.directory.staff_by_id(&staff_id).await {
         Ok(Some(staff)) => staff,
         Ok(None) => return see_other("/inloggen", HeaderMap::new()),
@@ -286,12 +291,40 @@ pub async fn change(
         },
         Err(_) => None,
     };
+    // A session left open on a classroom computer must not become a way to guess the password
+    // without limit: the current password is checked under the staff login's own counters (per
+    // address and per IP), reserved before the check as there.
+    let ip = client_ip(peer, &headers, &state.web.trusted_proxies);
+    let account_key = super::login::account_failure_key(&email);
+    let ip_key = super::login::ip_failure_key(ip);
+    let web = &state.web;
+    let limits = [
+        (ip_key.as_str(), web.max_failures_per_ip),
+        (account_key.as_str(), web.max_failures_per_account),
+    ];
+    match reserve_all(&state.state, &limits, web.failure_window).await {
+        Ok(Attempt::Admitted(_)) => {}
+        Ok(Attempt::Refused(_)) => {
+            return refuse_with(
+                StatusCode::TOO_MANY_REQUESTS,
+                Text::new(
+                    "Te veel mislukte pogingen. Probeer het later opnieuw.",
+                    "Too many failed attempts. Try again later.",
+                ),
+            );
+        }
+        Err(e) => return internal_error(e),
+    }
     match state
         .hasher
         .verify(form.current_password.clone(), stored)
         .await
     {
-        Ok(true) => {}
+        Ok(true) => {
+            if let Err(e) = release_all(&state.state, &[&ip_key, &account_key]).await {
+                return internal_error(e);
+            }
+        }
         Ok(false) => {
             return refuse(Text::new(
                 "Je huidige wachtwoord klopt niet.",

@@ -4,6 +4,8 @@
 //! after the same work (a full argon2 verification). Failures are counted per address (known or
 //! not) and per client IP over a fixed window; past the limit the address or IP is locked until
 //! the window ends, and every failure after the third waits a little longer before it is answered.
+//! Each attempt takes its place in both counters before the password is checked (atomically, so
+//! parallel guesses cannot pass the limit together); a successful login gives its own place back.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -23,7 +25,7 @@ use super::{
     sha256_hex,
 };
 use crate::server::AppState;
-use crate::state::StateStore;
+use crate::state::{Attempt, StateStore, release_all, reserve_all};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -166,9 +168,8 @@ pub async fn submit(
         return csrf_refused();
     }
     let ip = client_ip(peer, &headers, &state.web.trusted_proxies);
-    let typed = form.email.trim().to_lowercase();
-    let account_key = format!("login-fail:account:{}", sha256_hex(&typed));
-    let ip_key = format!("login-fail:ip:{ip}");
+    let account_key = account_failure_key(&form.email);
+    let ip_key = ip_failure_key(ip);
     let relogin = |error: Text, status: StatusCode| {
         let (csrf, set) = csrf_token(&state.web, &headers);
         page(
@@ -186,8 +187,21 @@ pub async fn submit(
         )
     };
 
-    match locked_for(&state, &account_key, &ip_key).await {
-        Ok(Some(wait)) => {
+    // The attempt is counted before the password is checked, in one atomic step per counter:
+    // checking first and counting after the (slow) verification let every parallel guess
+    // through the check before the first one was counted.
+    let web = &state.web;
+    let limits = [
+        (ip_key.as_str(), web.max_failures_per_ip),
+        (account_key.as_str(), web.max_failures_per_account),
+    ];
+    let failures = match reserve_all(&state.state, &limits, web.failure_window).await {
+        Ok(Attempt::Admitted(counts)) => counts[1],
+        Ok(Attempt::Refused(index)) => {
+            let wait = match state.state.ttl(limits[index].0).await {
+                Ok(wait) => wait.unwrap_or(web.failure_window),
+                Err(e) => return internal_error(e),
+            };
             let minutes = wait.as_secs().div_ceil(60).max(1);
             return relogin(
                 Text::new(
@@ -201,9 +215,8 @@ pub async fn submit(
                 StatusCode::TOO_MANY_REQUESTS,
             );
         }
-        Ok(None) => {}
         Err(e) => return internal_error(e),
-    }
+    };
 
     let login = match Email::parse(&form.email) {
         Ok(email) => match state.directory.staff_login(&email).await {
@@ -224,16 +237,15 @@ pub async fn submit(
     };
 
     let Some(login) = login.filter(|_| matched) else {
-        let failures = match record_failure(&state, &account_key, &ip_key).await {
-            Ok(n) => n,
-            Err(e) => return internal_error(e),
-        };
+        // The reservation stays: it was a failure.
         tokio::time::sleep(penalty(failures)).await;
         tracing::info!(%ip, "staff login failed");
         return relogin(wrong(), StatusCode::UNAUTHORIZED);
     };
 
-    if let Err(e) = state.state.delete(&account_key).await {
+    // Only this attempt's own place is given back. Resetting the counter would reopen the
+    // window for guesses racing alongside this login; earlier typos expire with the window.
+    if let Err(e) = release_all(&state.state, &[&ip_key, &account_key]).await {
         return internal_error(e);
     }
     let schools = match state.directory.schools_of_staff(&login.staff.id).await {
@@ -260,35 +272,17 @@ pub async fn submit(
     see_other(&next, set)
 }
 
-/// How long the address or the IP is still locked, if it is.
-async fn locked_for(
-    state: &AppState,
-    account_key: &str,
-    ip_key: &str,
-) -> Result<Option<Duration>, crate::state::StateError> {
-    let web = &state.web;
-    for (key, limit) in [
-        (account_key, web.max_failures_per_account),
-        (ip_key, web.max_failures_per_ip),
-    ] {
-        if state.state.count(key).await? >= limit {
-            return Ok(Some(
-                state.state.ttl(key).await?.unwrap_or(web.failure_window),
-            ));
-        }
-    }
-    Ok(None)
+/// The failure counter of an address as typed (known or not), shared with the password change's
+/// check of the current password.
+pub(super) fn account_failure_key(email: &str) -> String {
+    format!(
+        "login-fail:account:{}",
+        sha256_hex(&email.trim().to_lowercase())
+    )
 }
 
-async fn record_failure(
-    state: &AppState,
-    account_key: &str,
-    ip_key: &str,
-) -> Result<u64, crate::state::StateError> {
-    let window = state.web.failure_window;
-    let account = state.state.incr(account_key, window).await?;
-    state.state.incr(ip_key, window).await?;
-    Ok(account)
+pub(super) fn ip_failure_key(ip: std::net::IpAddr) -> String {
+    format!("login-fail:ip:{ip}")
 }
 
 /// Growing delay for repeated failures on one address: nothing for the first three typos, then

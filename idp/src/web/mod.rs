@@ -109,6 +109,10 @@ pub fn routes() -> Router<AppState> {
             axum::routing::post(beheer::set_picture),
         )
         .route(
+            "/beheer/leerling/{pupil}/ontgrendelen",
+            axum::routing::post(beheer::unlock),
+        )
+        .route(
             "/beheer/leerling/{pupil}/thuiscode",
             axum::routing::post(beheer::pupil_code),
         )

@@ -29,13 +29,26 @@ use super::{
 use crate::homecode;
 use crate::pictures::{self, Picture};
 use crate::server::AppState;
-use crate::state::StateStore;
+use crate::state::{Attempt, StateStore, release_all, reserve_all};
 
-/// Wrong picks or pins per pupil (or per home code) before a pause, and per client address: a
-/// whole class shares one address, so that limit is higher.
-const MAX_WRONG_PER_PUPIL: u64 = 5;
+/// Wrong picks per pupil before a pause. Fewer than the wrong pictures a guesser has to choose
+/// from: the nine shown are the secret's half of the catalogue (eight) plus one decoy that anyone
+/// can recompute from the open pupil id, leaving seven wrong candidates. Three tries cannot go
+/// through them, and leave a guesser at most three chances in eight per window; a pupil who
+/// forgets gets help from their teacher, who can lift the pause (/beheer).
+pub(super) const MAX_WRONG_PICTURES: u64 = 3;
+const _: () = assert!(MAX_WRONG_PICTURES < (pictures::SHOWN as u64 - 2));
+/// Wrong pins per home code before a pause.
+const MAX_WRONG_PINS: u64 = 5;
+/// Wrong picks or pins per client address: a whole class shares one address, so that limit is
+/// higher.
 const MAX_WRONG_PER_IP: u64 = 100;
 const WRONG_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// The counter of a pupil's wrong picks; a teacher's unlock removes it.
+pub(super) fn wrong_picture_key(pupil_id: &str) -> String {
+    format!("pupil-wrong:pupil:{pupil_id}")
+}
 
 #[derive(Deserialize)]
 pub struct ShortcutQuery {
@@ -331,30 +344,37 @@ pub async fn pick(
                 set,
             )
         };
-        let pupil_key = format!("pupil-wrong:pupil:{}", pupil.id);
+        let pupil_key = wrong_picture_key(&pupil.id);
         let ip_key = format!("pupil-wrong:ip:{ip}");
-        match locked(&state, &pupil_key, &ip_key).await {
-            Ok(true) => return too_many(&back),
-            Ok(false) => {}
+        let limits = [
+            (ip_key.as_str(), MAX_WRONG_PER_IP),
+            (pupil_key.as_str(), MAX_WRONG_PICTURES),
+        ];
+        let Some(picked) = form.picture.as_deref() else {
+            // Showing the pictures costs no attempt; a pupil already paused hears so at once.
+            return match state.state.count(&pupil_key).await {
+                Ok(n) if n >= MAX_WRONG_PICTURES => too_many(&back),
+                Ok(_) => show(None, StatusCode::OK),
+                Err(e) => internal_error(e),
+            };
+        };
+        // The pick takes its place in the counters before it is compared, atomically, so that
+        // parallel picks cannot try more pictures than the limit allows.
+        match reserve_all(&state.state, &limits, WRONG_WINDOW).await {
+            Ok(Attempt::Admitted(_)) => {}
+            Ok(Attempt::Refused(_)) => return too_many(&back),
             Err(e) => return internal_error(e),
         }
-        match form.picture.as_deref() {
-            None => return show(None, StatusCode::OK),
-            Some(p) if p == secret => {}
-            Some(_) => {
-                if let Err(e) = wrong(&state, &pupil_key, &ip_key).await {
-                    return internal_error(e);
-                }
-                return show(
-                    Some(Text::new(
-                        "Dat is niet jouw plaatje. Probeer het nog eens.",
-                        "That is not your picture. Try again.",
-                    )),
-                    StatusCode::UNAUTHORIZED,
-                );
-            }
+        if picked != secret {
+            return show(
+                Some(Text::new(
+                    "Dat is niet jouw plaatje. Probeer het nog eens.",
+                    "That is not your picture. Try again.",
+                )),
+                StatusCode::UNAUTHORIZED,
+            );
         }
-        if let Err(e) = state.state.delete(&pupil_key).await {
+        if let Err(e) = release_all(&state.state, &[&ip_key, &pupil_key]).await {
             return internal_error(e);
         }
     }
@@ -403,25 +423,6 @@ pub async fn pick(
         }
         Err(e) => internal_error(e),
     }
-}
-
-async fn locked(
-    state: &AppState,
-    pupil_key: &str,
-    ip_key: &str,
-) -> Result<bool, crate::state::StateError> {
-    Ok(state.state.count(pupil_key).await? >= MAX_WRONG_PER_PUPIL
-        || state.state.count(ip_key).await? >= MAX_WRONG_PER_IP)
-}
-
-async fn wrong(
-    state: &AppState,
-    pupil_key: &str,
-    ip_key: &str,
-) -> Result<(), crate::state::StateError> {
-    state.state.incr(pupil_key, WRONG_WINDOW).await?;
-    state.state.incr(ip_key, WRONG_WINDOW).await?;
-    Ok(())
 }
 
 fn too_many(back: &str) -> Response {
@@ -518,9 +519,19 @@ pub async fn home_login(
         sha256_hex(normalised.as_deref().unwrap_or(""))
     );
     let ip_key = format!("pupil-wrong:ip:{ip}");
-    match locked(&state, &code_key, &ip_key).await {
-        Ok(true) => return too_many("/thuis"),
-        Ok(false) => {}
+    // Counted before the pin is checked, atomically (see `pick`).
+    match reserve_all(
+        &state.state,
+        &[
+            (ip_key.as_str(), MAX_WRONG_PER_IP),
+            (code_key.as_str(), MAX_WRONG_PINS),
+        ],
+        WRONG_WINDOW,
+    )
+    .await
+    {
+        Ok(Attempt::Admitted(_)) => {}
+        Ok(Attempt::Refused(_)) => return too_many("/thuis"),
         Err(e) => return internal_error(e),
     }
     let record = match &normalised {
@@ -543,9 +554,7 @@ pub async fn home_login(
         Err(e) => return internal_error(e),
     };
     let Some(record) = record.filter(|_| matched) else {
-        if let Err(e) = wrong(&state, &code_key, &ip_key).await {
-            return internal_error(e);
-        }
+        // The reservation stays: it was a wrong pin.
         return again(wrong_code(), StatusCode::UNAUTHORIZED);
     };
     let pupil = match state.directory.pupil_by_id(&record.pupil_id).await {
@@ -567,7 +576,9 @@ pub async fn home_login(
             StatusCode::FORBIDDEN,
         );
     }
-    if let Err(e) = state.state.delete(&code_key).await {
+    // Only this attempt's place is given back; resetting the counter would reopen the window for
+    // guesses racing alongside.
+    if let Err(e) = release_all(&state.state, &[&ip_key, &code_key]).await {
         return internal_error(e);
     }
     let who = Who::Pupil {

@@ -45,12 +45,9 @@ pub struct SessionData {
     /// The session's id towards relying parties (`sid` in ID and logout tokens): random and
     /// unrelated to the cookie, which must never leave openpoort.
     pub sid: String,
-    /// OpenID Connect clients that received tokens in this session, for back-channel logout.
-    #[serde(default)]
-    pub clients: Vec<String>,
-    /// Token families issued in this session: they end with it.
-    #[serde(default)]
-    pub families: Vec<String>,
+    // What the session handed out (token families, clients told of it) is not kept here but in
+    // sets of its own (see `record_grant`): a record that every authorization loads, extends and
+    // saves loses the writes of parallel requests, and with them tokens its logout must end.
 }
 
 impl SessionData {
@@ -123,8 +120,6 @@ pub async fn create(
         created_at: at,
         last_seen: at,
         sid: random_token(),
-        clients: Vec::new(),
-        families: Vec::new(),
     };
     // Never overwrite: a new login must not be able to take over a live session, however
     // unlikely a collision of 256 random bits is.
@@ -220,6 +215,61 @@ impl Session {
         state.state.delete(&self.key).await?;
         Ok(())
     }
+
+    /// Whether the session is still stored: an authorization that recorded its grant checks
+    /// this afterwards, as a logout may have collected the grants in the meantime.
+    pub async fn still_stored(&self, state: &AppState) -> Result<bool, SessionError> {
+        Ok(state.state.get(&self.key).await?.is_some())
+    }
+}
+
+fn families_key(sid: &str) -> String {
+    format!("session-families:{}", sha256_hex(sid))
+}
+
+fn clients_key(sid: &str) -> String {
+    format!("session-clients:{}", sha256_hex(sid))
+}
+
+/// Records that this session handed a token family to `client_id`, as additions to sets (so
+/// that parallel authorizations in one session all stay recorded), for as long as the session
+/// can last.
+pub async fn record_grant(
+    state: &AppState,
+    data: &SessionData,
+    client_id: &str,
+    family: &str,
+) -> Result<(), SessionError> {
+    let ttl = state.web.absolute;
+    state
+        .state
+        .add_to_set(&families_key(&data.sid), family.as_bytes(), ttl)
+        .await?;
+    state
+        .state
+        .add_to_set(&clients_key(&data.sid), client_id.as_bytes(), ttl)
+        .await?;
+    Ok(())
+}
+
+/// What a session handed out: its token families and its clients, removed from the store in
+/// the same step (each is ended or told once).
+pub struct Grants {
+    pub families: Vec<String>,
+    pub clients: Vec<String>,
+}
+
+pub async fn take_grants(state: &AppState, sid: &str) -> Result<Grants, crate::state::StateError> {
+    let text = |members: Vec<Vec<u8>>| {
+        members
+            .into_iter()
+            .filter_map(|m| String::from_utf8(m).ok())
+            .collect::<Vec<_>>()
+    };
+    Ok(Grants {
+        families: text(state.state.take_set(&families_key(sid)).await?),
+        clients: text(state.state.take_set(&clients_key(sid)).await?),
+    })
 }
 
 /// The `Set-Cookie` that removes the session cookie.
@@ -249,8 +299,6 @@ mod tests {
             created_at,
             last_seen,
             sid: "sid".into(),
-            clients: Vec::new(),
-            families: Vec::new(),
         }
     }
 
