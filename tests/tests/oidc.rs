@@ -2619,6 +2619,52 @@ async fn tokens_for(d: &Demo, b: &mut Browser, client_id: &str, secret: &str) ->
     )
 }
 
+/// A teacher's access tokens end with their sessions (a deactivation here; a removal by import
+/// and a password change move the same session epoch), not when they expire ten minutes later.
+#[tokio::test]
+async fn a_deactivated_teachers_access_and_refresh_tokens_stop_working_at_once() {
+    let d = demo();
+    let secret = d.confidential_client("rp-deactivated");
+    let mut b = bram_signed_in(&d).await;
+    let (code, verifier) = code_for(&d, &mut b, "rp-deactivated", &[]).await;
+    let (status, body) = d
+        .post(
+            "/oidc/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", &verifier),
+            ],
+            Some(("rp-deactivated", &secret)),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let access = body["access_token"].as_str().unwrap().to_owned();
+    let refresh = body["refresh_token"].as_str().unwrap().to_owned();
+    assert_eq!(d.userinfo_status(&access).await, 200);
+
+    cli_ok(d.dir.path(), &["staff", "deactivate", "--email", BRAM]);
+
+    assert_eq!(
+        d.userinfo_status(&access).await,
+        401,
+        "the access token outlived the deactivation"
+    );
+    let (status, body) = d
+        .post(
+            "/oidc/token",
+            &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+            Some(("rp-deactivated", &secret)),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+}
+
 #[tokio::test]
 async fn refresh_tokens_of_a_logged_out_session_stop_working() {
     let d = demo();

@@ -179,6 +179,21 @@ pub struct AccessGrant {
     pub issued_at: i64,
     pub expires_at: i64,
     pub family: Option<String>,
+    /// The staff member behind a user's token, under the session epoch of their login: the
+    /// token dies with their sessions (removal by an import, deactivation, a password change).
+    /// Absent for pupils and machine clients, and in grants stored before it existed.
+    #[serde(default)]
+    pub staff: Option<Who>,
+}
+
+/// Whether a staff member's sessions of `who` still stand: the account active and the session
+/// epoch unmoved since the login. Pupils and machine clients have no such sessions.
+pub async fn staff_sessions_stand(state: &AppState, who: &Who) -> Result<bool, OidcError> {
+    let Who::Staff { staff_id, epoch } = who else {
+        return Ok(true);
+    };
+    let current = state.directory.staff_session_state(staff_id).await?;
+    Ok(matches!(current, Some((directory::people::StaffStatus::Active, e)) if e == *epoch))
 }
 
 /// What a refresh token grants: a new decision and new tokens for the same subject.

@@ -23,6 +23,7 @@ use super::{
 };
 use crate::server::AppState;
 use crate::state::StateStore;
+use crate::web::session::Who;
 
 fn invalid_grant(why: &str) -> Response {
     oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", why)
@@ -189,15 +190,12 @@ async fn refresh(
         ));
     }
     // A staff member's tokens live no longer than their sessions: a password change, "log out
-    // everywhere" or a deactivation moved the epoch they were issued under.
-    if let crate::web::session::Who::Staff { staff_id, epoch } = &grant.subject.who {
-        let current = state.directory.staff_session_state(staff_id).await?;
-        if !matches!(current, Some((directory::people::StaffStatus::Active, e)) if e == *epoch) {
-            revoke_family(state, &grant.family).await?;
-            return Ok(invalid_grant(
-                "the session this refresh token belongs to has ended",
-            ));
-        }
+    // everywhere", a deactivation or a removal by import moved the epoch they were issued under.
+    if !super::staff_sessions_stand(state, &grant.subject.who).await? {
+        revoke_family(state, &grant.family).await?;
+        return Ok(invalid_grant(
+            "the session this refresh token belongs to has ended",
+        ));
     }
     // Decide again: a revoked consent, an expired licence or a deactivated account ends the
     // refresh at once.
@@ -278,6 +276,7 @@ async fn client_credentials(
         issued_at: t,
         expires_at: t + ACCESS_TOKEN_TTL.as_secs() as i64,
         family: None,
+        staff: None,
     };
     put_json(state, &access_key(&token), &grant, ACCESS_TOKEN_TTL).await?;
     Ok(json_no_store(
@@ -327,6 +326,7 @@ async fn issue(
         issued_at: t,
         expires_at: t + ACCESS_TOKEN_TTL.as_secs() as i64,
         family: family.map(|(f, _)| f.to_owned()),
+        staff: matches!(subject.who, Who::Staff { .. }).then(|| subject.who.clone()),
     };
     put_json(state, &access_key(&access), &grant, ACCESS_TOKEN_TTL).await?;
 

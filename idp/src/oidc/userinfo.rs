@@ -21,7 +21,8 @@ fn invalid_token() -> Response {
     r
 }
 
-/// The live grant behind a bearer token: known, unexpired, and its family not revoked.
+/// The live grant behind a bearer token: known, unexpired, its family not revoked, and for a
+/// staff member's token their sessions still standing.
 pub async fn live_grant(
     state: &AppState,
     token: &str,
@@ -36,6 +37,12 @@ pub async fn live_grant(
     }
     if let Some(f) = &grant.family
         && !family_alive(state, f).await?
+    {
+        return Ok(None);
+    }
+    // A staff member's access ends with their sessions, not ten minutes later.
+    if let Some(who) = &grant.staff
+        && !super::staff_sessions_stand(state, who).await?
     {
         return Ok(None);
     }
