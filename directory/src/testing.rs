@@ -6,9 +6,15 @@
 
 use crate::{ConnectOptions, Directory};
 
-pub async fn sqlite() -> (Directory, tempfile::TempDir) {
+/// A new temporary folder and the URL of a register file in it.
+fn sqlite_file() -> (String, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("register.sqlite").display());
+    (url, dir)
+}
+
+pub async fn sqlite() -> (Directory, tempfile::TempDir) {
+    let (url, dir) = sqlite_file();
     let d = Directory::open(&url, &ConnectOptions::default())
         .await
         .expect("open SQLite register");
@@ -17,8 +23,7 @@ pub async fn sqlite() -> (Directory, tempfile::TempDir) {
 
 /// A SQLite register migrated only up to `version` (see [`Pool::migrate_up_to`]).
 pub async fn sqlite_pool_at(version: i64) -> (crate::Pool, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("register.sqlite").display());
+    let (url, dir) = sqlite_file();
     let pool = crate::Pool::connect(&url, &ConnectOptions::default())
         .await
         .expect("open SQLite register");
@@ -28,6 +33,16 @@ pub async fn sqlite_pool_at(version: i64) -> (crate::Pool, tempfile::TempDir) {
 
 /// A PostgreSQL register in a schema of its own, migrated only up to `version`.
 pub async fn postgres_pool_at(version: i64) -> (crate::Pool, PgSchema) {
+    let (url, name, opts) = new_schema().await;
+    let pool = crate::Pool::connect(&url, &opts)
+        .await
+        .expect("open PostgreSQL register");
+    pool.migrate_up_to(version).await.expect("older migrations");
+    (pool, PgSchema { url, name })
+}
+
+/// A new schema of its own in the test database: the URL, its name and the options that open it.
+async fn new_schema() -> (String, String, ConnectOptions) {
     let url = postgres_url();
     let name = format!("t_{}", uuid::Uuid::new_v4().simple());
     let admin = sqlx::PgPool::connect(&url)
@@ -42,11 +57,7 @@ pub async fn postgres_pool_at(version: i64) -> (crate::Pool, PgSchema) {
         max_connections: 5,
         pg_schema: Some(name.clone()),
     };
-    let pool = crate::Pool::connect(&url, &opts)
-        .await
-        .expect("open PostgreSQL register");
-    pool.migrate_up_to(version).await.expect("older migrations");
-    (pool, PgSchema { url, name })
+    (url, name, opts)
 }
 
 pub fn postgres_url() -> String {
@@ -62,20 +73,7 @@ pub struct PgSchema {
 }
 
 pub async fn postgres() -> (Directory, PgSchema) {
-    let url = postgres_url();
-    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(&url)
-        .await
-        .expect("connect to TEST_POSTGRES_URL");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {name}")))
-        .execute(&admin)
-        .await
-        .expect("create test schema");
-    admin.close().await;
-    let opts = ConnectOptions {
-        max_connections: 5,
-        pg_schema: Some(name.clone()),
-    };
+    let (url, name, opts) = new_schema().await;
     let d = Directory::open(&url, &opts)
         .await
         .expect("open PostgreSQL register");

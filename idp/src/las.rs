@@ -208,7 +208,7 @@ mod tests {
     use directory::las::{AuthorisationKey, KeyPlacement, LasVendor, NewLasLink, PullStatus};
     use directory::model::{Bestuursnummer, Brin, Email, StaffRole, Vestigingscode};
     use directory::people::NewStaff;
-    use directory::schools::NewSchool;
+    use directory::schools::{NewSchool, School};
 
     use super::*;
 
@@ -280,25 +280,29 @@ mod tests {
         endpoint
     }
 
+    /// Board 99999 and its school location 99ZZ01, the school of these tests.
+    async fn dependance(d: &Directory, op: &Actor) -> School {
+        let nummer = Bestuursnummer::parse("99999").unwrap();
+        d.create_board(&nummer, "Stichting", op).await.unwrap();
+        d.create_school(
+            &NewSchool {
+                bestuursnummer: nummer,
+                brin: Brin::parse("99ZZ").unwrap(),
+                vestigingscode: Vestigingscode::parse("01").unwrap(),
+                name: "De Dependance".into(),
+            },
+            op,
+        )
+        .await
+        .unwrap()
+    }
+
     #[tokio::test]
     async fn a_las_answer_over_import_max_mib_is_refused_and_audited() {
         let data = tempfile::tempdir().unwrap();
         let (d, _db) = directory::testing::sqlite().await;
         let op = Actor::operator_cli();
-        let nummer = Bestuursnummer::parse("99999").unwrap();
-        d.create_board(&nummer, "Stichting", &op).await.unwrap();
-        let school = d
-            .create_school(
-                &NewSchool {
-                    bestuursnummer: nummer,
-                    brin: Brin::parse("99ZZ").unwrap(),
-                    vestigingscode: Vestigingscode::parse("01").unwrap(),
-                    name: "De Dependance".into(),
-                },
-                &op,
-            )
-            .await
-            .unwrap();
+        let school = dependance(&d, &op).await;
         // Under the built-in 64 MiB, over the operator's 1 MiB.
         let endpoint = las_answering(2 * 1024 * 1024).await;
         let mut config = Config::default();
@@ -344,20 +348,7 @@ mod tests {
         let data = tempfile::tempdir().unwrap();
         let (d, _db) = directory::testing::sqlite().await;
         let op = Actor::operator_cli();
-        let nummer = Bestuursnummer::parse("99999").unwrap();
-        d.create_board(&nummer, "Stichting", &op).await.unwrap();
-        let school = d
-            .create_school(
-                &NewSchool {
-                    bestuursnummer: nummer,
-                    brin: Brin::parse("99ZZ").unwrap(),
-                    vestigingscode: Vestigingscode::parse("01").unwrap(),
-                    name: "De Dependance".into(),
-                },
-                &op,
-            )
-            .await
-            .unwrap();
+        let school = dependance(&d, &op).await;
         staff(&d, &school.id, "ict@school.example.nl", true).await;
         staff(&d, &school.id, "nog-niet-actief@school.example.nl", false).await;
 

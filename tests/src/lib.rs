@@ -743,3 +743,18 @@ pub fn self_signed(
         .expect("self-signature");
     (key, b.build())
 }
+
+/// What a test's little HTTP host reads of a request: everything up to the end of its head, or
+/// `None` when the client goes away first.
+pub async fn read_request_head(socket: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut request = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+        match socket.read(&mut buf).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => request.extend_from_slice(&buf[..n]),
+        }
+    }
+    Some(request)
+}

@@ -2754,21 +2754,16 @@ type JwksAnswers =
     std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, (u16, String, usize)>>>;
 
 async fn jwks_host(answers: JwksAnswers) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
             let answers = answers.clone();
             tokio::spawn(async move {
-                let mut request = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match socket.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => request.extend_from_slice(&buf[..n]),
-                    }
-                }
+                let Some(request) = openpoort_e2e::read_request_head(&mut socket).await else {
+                    return;
+                };
                 let head = String::from_utf8_lossy(&request);
                 let path = head.split(' ').nth(1).unwrap_or("").to_owned();
                 let (status, body) = {

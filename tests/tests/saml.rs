@@ -815,7 +815,7 @@ async fn counted_metadata_host(
     std::sync::Arc<std::sync::Mutex<(u16, String)>>,
     std::sync::Arc<std::sync::atomic::AtomicUsize>,
 ) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/metadata", listener.local_addr().unwrap());
     let served = std::sync::Arc::new(std::sync::Mutex::new((200u16, first)));
@@ -830,13 +830,11 @@ async fn counted_metadata_host(
             counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             let shared = shared.clone();
             tokio::spawn(async move {
-                let mut request = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match socket.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => request.extend_from_slice(&buf[..n]),
-                    }
+                if openpoort_e2e::read_request_head(&mut socket)
+                    .await
+                    .is_none()
+                {
+                    return;
                 }
                 let (status, body) = shared.lock().unwrap().clone();
                 let answer = format!(
