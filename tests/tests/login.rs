@@ -632,3 +632,39 @@ on_both_stores! {
         assert_eq!(login(&mut other, "anna@school.nl", PASSWORD).await.status, 429);
     }
 }
+
+/// An IPv6 client can pick any address of its /64, so the per-address limit counts the /64 as
+/// one address; another /64 is another address.
+#[tokio::test]
+async fn failures_from_one_ipv6_64_count_against_one_address() {
+    let dir = tempfile::tempdir().unwrap();
+    school_with_staff(dir.path(), "anna@school.nl", &["leerkracht"]);
+    let server = start(
+        dir.path(),
+        Store::Memory,
+        &[
+            ("OPENPOORT_SERVER_TRUSTED_PROXIES", "127.0.0.1/32, ::1"),
+            ("OPENPOORT_LOGIN_MAX_FAILURES_PER_IP", "10"),
+        ],
+    );
+    let from = |address: &str| {
+        let mut b = Browser::new(&server.base);
+        b.headers.push(("x-forwarded-for".into(), address.into()));
+        b
+    };
+    for i in 1..=10 {
+        let mut b = from(&format!("2001:db8:1:2::{i:x}"));
+        let email = format!("onbekend-{i}@school.nl");
+        assert_eq!(login(&mut b, &email, "Gok-Nummer-1").await.status, 401);
+    }
+    let mut same_64 = from("2001:db8:1:2:ffff:ffff:ffff:fffe");
+    let page = login(&mut same_64, "nog-een@school.nl", "Gok-Nummer-1").await;
+    assert_eq!(page.status, 429, "{}", page.body);
+    let mut other_64 = from("2001:db8:1:3::1");
+    assert_eq!(
+        login(&mut other_64, "nog-een@school.nl", "Gok-Nummer-1")
+            .await
+            .status,
+        401
+    );
+}

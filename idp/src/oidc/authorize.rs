@@ -464,19 +464,10 @@ fn reauth_key(marker: &str) -> String {
     format!("oidc:reauth:{}", sha256_hex(marker))
 }
 
-/// The counter of markers issued to an address. An IPv6 client usually holds a whole /64, so
-/// that is what counts as one address.
+/// The counter of markers issued to an address (an IPv6 /64 counts as one, see
+/// [`crate::web::address_key`]).
 fn reauth_ip_key(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => format!("oidc:reauth-ip:{v4}"),
-        IpAddr::V6(v6) => {
-            let s = v6.segments();
-            format!(
-                "oidc:reauth-ip:{:x}:{:x}:{:x}:{:x}::/64",
-                s[0], s[1], s[2], s[3]
-            )
-        }
-    }
+    format!("oidc:reauth-ip:{}", crate::web::address_key(ip))
 }
 
 /// What a forced re-login marker is valid for.

@@ -243,7 +243,7 @@ pub async fn forgot(
     if let Ok(email) = Email::parse(&form.email) {
         let state = state.clone();
         tokio::spawn(async move {
-            if let Err(e) = mail_link_if_known(&state, &email, &ip.to_string()).await {
+            if let Err(e) = mail_link_if_known(&state, &email, ip).await {
                 tracing::error!(error = %e, "password-reset mail failed");
             }
         });
@@ -262,7 +262,7 @@ pub async fn forgot(
 async fn mail_link_if_known(
     state: &AppState,
     email: &Email,
-    ip: &str,
+    ip: std::net::IpAddr,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let hour = Duration::from_secs(3_600);
     let per_address = state
@@ -274,7 +274,7 @@ async fn mail_link_if_known(
         .await?;
     let per_ip = state
         .state
-        .incr(&format!("reset-mail:ip:{ip}"), hour)
+        .incr(&format!("reset-mail:ip:{}", super::address_key(ip)), hour)
         .await?;
     if per_address > MAILS_PER_ADDRESS || per_ip > MAILS_PER_IP {
         tracing::warn!(%ip, "reset mail limit reached; nothing sent");

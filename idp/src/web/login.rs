@@ -282,7 +282,7 @@ pub(super) fn account_failure_key(email: &str) -> String {
 }
 
 pub(super) fn ip_failure_key(ip: std::net::IpAddr) -> String {
-    format!("login-fail:ip:{ip}")
+    format!("login-fail:ip:{}", super::address_key(ip))
 }
 
 /// Growing delay for repeated failures on one address: nothing for the first three typos, then

@@ -345,7 +345,7 @@ pub async fn pick(
             )
         };
         let pupil_key = wrong_picture_key(&pupil.id);
-        let ip_key = format!("pupil-wrong:ip:{ip}");
+        let ip_key = format!("pupil-wrong:ip:{}", super::address_key(ip));
         let limits = [
             (ip_key.as_str(), MAX_WRONG_PER_IP),
             (pupil_key.as_str(), MAX_WRONG_PICTURES),
@@ -518,7 +518,7 @@ pub async fn home_login(
         "pupil-wrong:code:{}",
         sha256_hex(normalised.as_deref().unwrap_or(""))
     );
-    let ip_key = format!("pupil-wrong:ip:{ip}");
+    let ip_key = format!("pupil-wrong:ip:{}", super::address_key(ip));
     // Counted before the pin is checked, atomically (see `pick`).
     match reserve_all(
         &state.state,
