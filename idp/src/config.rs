@@ -322,6 +322,9 @@ pub struct SamlConfig {
     pub clock_skew_seconds: u32,
     /// Service providers registered from a metadata URL are re-read this often.
     pub metadata_refresh_hours: u32,
+    /// SAML requests (SSO and logout, either binding) one address may send per 15 minutes: each
+    /// one read leaves a replay marker and often a parked request in the short-lived store.
+    pub max_requests_per_address: u32,
 }
 
 impl Default for SamlConfig {
@@ -330,6 +333,7 @@ impl Default for SamlConfig {
             assertion_lifetime_seconds: 300,
             clock_skew_seconds: 60,
             metadata_refresh_hours: 6,
+            max_requests_per_address: 10_000,
         }
     }
 }
@@ -798,6 +802,16 @@ const SETTINGS: &[Setting] = &[
         dotted: "saml.metadata_refresh_hours",
         env: "OPENPOORT_SAML_METADATA_REFRESH_HOURS",
         kind: Kind::Integer { min: 1, max: 168 },
+    },
+    Setting {
+        section: "saml",
+        key: "max_requests_per_address",
+        dotted: "saml.max_requests_per_address",
+        env: "OPENPOORT_SAML_MAX_REQUESTS_PER_ADDRESS",
+        kind: Kind::Integer {
+            min: 10,
+            max: 10_000_000,
+        },
     },
     Setting {
         section: "import",

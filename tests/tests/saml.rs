@@ -31,11 +31,19 @@ struct Demo {
 }
 
 fn demo() -> Demo {
+    demo_with(&[])
+}
+
+/// The demo with extra settings (environment overrides).
+fn demo_with(extra: &[(&str, &str)]) -> Demo {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = openpoort(dir.path());
     cmd.env("OPENPOORT_SERVER_PUBLIC_URL", PUBLIC)
-        .env("OPENPOORT_SESSIONS_STORE", "memory")
-        .arg("demo");
+        .env("OPENPOORT_SESSIONS_STORE", "memory");
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    cmd.arg("demo");
     let server = Server::start(cmd);
     let out = server.more_output(Duration::from_millis(500)).join("\n");
     let shortcut = demo_shortcut(&out).unwrap_or_else(|| panic!("no shortcut in: {out}"));
@@ -1226,4 +1234,44 @@ async fn logout_of_an_sp_without_a_logout_endpoint_ends_the_session_and_clears_t
         page.set_cookies()
     );
     assert_eq!(b.get("/").await.location(), Some("/inloggen"));
+}
+
+/// Every SAML request read leaves state behind before anyone has logged in (a replay marker,
+/// often a parked request), so one address gets no more than `saml.max_requests_per_address`
+/// per window, counted before the request is read, also in a parallel burst.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saml_requests_per_address_are_capped_even_in_a_burst() {
+    let d = demo_with(&[("OPENPOORT_SAML_MAX_REQUESTS_PER_ADDRESS", "10")]);
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let mut b = d.browser();
+        tasks.spawn(async move {
+            let path = if i % 2 == 0 {
+                "/saml/sso?SAMLRequest=onleesbaar"
+            } else {
+                "/saml/slo?SAMLRequest=onleesbaar"
+            };
+            b.get(path).await.status
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(status) = tasks.join_next().await {
+        statuses.push(status.unwrap());
+    }
+    let read = statuses.iter().filter(|s| **s != 429).count();
+    assert_eq!(
+        read, 10,
+        "{read} of 40 parallel requests were read: {statuses:?}"
+    );
+    // The POST binding counts against the same address.
+    let page = d
+        .browser()
+        .post("/saml/sso", &[("SAMLRequest", "onleesbaar")])
+        .await;
+    assert_eq!(page.status, 429, "{}", page.body);
+    assert!(
+        page.body.contains("te veel inlog- of uitlogverzoeken"),
+        "{}",
+        page.body
+    );
 }

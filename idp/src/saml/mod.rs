@@ -145,6 +145,19 @@ pub fn refused(nl: &str, en: &str) -> Response {
     )
 }
 
+/// Answer to an address past `saml.max_requests_per_address`.
+pub fn too_many_requests() -> Response {
+    message(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Even wachten",
+        Text::new(
+            "Vanaf dit adres zijn in korte tijd te veel inlog- of uitlogverzoeken gekomen. Probeer het over een kwartier opnieuw.",
+            "Too many login or logout requests came from this address in a short time. Try again in a quarter of an hour.",
+        ),
+        Some(("/", "Naar het portaal / To the portal")),
+    )
+}
+
 pub fn failed(e: impl std::fmt::Display + 'static) -> Response {
     crate::web::internal_error(e)
 }

@@ -15,6 +15,8 @@ pub enum Refusal {
     UnknownIssuer,
     /// The SP must sign (its metadata says so, or it is a logout) and did not.
     Unsigned,
+    /// This address sent more requests than `saml.max_requests_per_address` in the window.
+    TooMany,
     Failed(FlowError),
 }
 
@@ -35,6 +37,27 @@ async fn registered_issuer(state: &AppState, issuer: &str) -> Result<ServiceProv
         Ok(Some(sp)) => Ok(sp),
         Ok(None) => Err(Refusal::UnknownIssuer),
         Err(e) => Err(Refusal::Failed(e)),
+    }
+}
+
+/// The window of `saml.max_requests_per_address`.
+const REQUESTS_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Counts a SAML request against its address before anything of it is read or stored: every
+/// request read leaves a replay marker, and often a parked request, in the short-lived store
+/// before anyone has logged in. Reserved atomically, so a burst gets no more than the limit.
+pub async fn admit(
+    state: &AppState,
+    peer: std::net::SocketAddr,
+    headers: &axum::http::HeaderMap,
+) -> Result<(), Refusal> {
+    let ip = crate::web::client_ip(peer, headers, &state.web.trusted_proxies);
+    let key = format!("saml:requests:{}", crate::web::address_key(ip));
+    let limit = u64::from(state.web.saml.max_requests_per_address);
+    match state.state.reserve(&key, limit, REQUESTS_WINDOW).await {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err(Refusal::TooMany),
+        Err(e) => Err(Refusal::Failed(e.into())),
     }
 }
 

@@ -1,8 +1,10 @@
 //! Single logout, SP-initiated, by HTTP-Redirect and HTTP-POST: ends the openpoort session
 //! (and with it the OIDC tokens it issued) and answers with a signed LogoutResponse.
 
+use std::net::SocketAddr;
+
 use crate::extract::{Form, Query};
-use axum::extract::{RawQuery, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
@@ -32,6 +34,7 @@ fn refusal(r: Refusal) -> Response {
         Refusal::Unreadable(e) => unreadable(&e),
         Refusal::UnknownIssuer => unreadable(&SamlError::invalid("unknown issuer")),
         Refusal::Unsigned => unreadable(&SamlError::MissingSignature),
+        Refusal::TooMany => super::too_many_requests(),
         Refusal::Failed(e) => failed(e),
     }
 }
@@ -43,9 +46,13 @@ fn must_sign(sp: &ServiceProvider) -> bool {
 
 pub async fn redirect_binding(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
+    if let Err(r) = receive::admit(&state, peer, &headers).await {
+        return refusal(r);
+    }
     let r = match receive::redirect::<LogoutRequest>(&state, &query.unwrap_or_default(), must_sign)
         .await
     {
@@ -85,7 +92,15 @@ struct PendingLogout {
     relay_state: Option<String>,
 }
 
-pub async fn post_binding(State(state): State<AppState>, Form(form): Form<PostForm>) -> Response {
+pub async fn post_binding(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<PostForm>,
+) -> Response {
+    if let Err(r) = receive::admit(&state, peer, &headers).await {
+        return refusal(r);
+    }
     let r = match receive::post::<LogoutRequest>(
         &state,
         &form.saml_request,

@@ -1,8 +1,10 @@
 //! The single sign-on endpoint: AuthnRequests by HTTP-Redirect and HTTP-POST, answered with a
 //! signed Response by HTTP-POST to an AssertionConsumerService from the SP's metadata.
 
+use std::net::SocketAddr;
+
 use crate::extract::{Form, Query};
-use axum::extract::{RawQuery, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
@@ -67,15 +69,20 @@ fn refusal(r: Refusal) -> Response {
         Refusal::Unreadable(e) => unreadable(&e),
         Refusal::UnknownIssuer => unknown_sp(),
         Refusal::Unsigned => unsigned(),
+        Refusal::TooMany => super::too_many_requests(),
         Refusal::Failed(e) => failed(e),
     }
 }
 
 pub async fn redirect_binding(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
+    if let Err(r) = receive::admit(&state, peer, &headers).await {
+        return refusal(r);
+    }
     let received =
         match receive::redirect::<AuthnRequest>(&state, &query.unwrap_or_default(), |sp| {
             sp.authn_requests_signed
@@ -104,7 +111,15 @@ pub struct PostForm {
     relay_state: Option<String>,
 }
 
-pub async fn post_binding(State(state): State<AppState>, Form(form): Form<PostForm>) -> Response {
+pub async fn post_binding(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<PostForm>,
+) -> Response {
+    if let Err(r) = receive::admit(&state, peer, &headers).await {
+        return refusal(r);
+    }
     let received =
         match receive::post::<AuthnRequest>(&state, &form.saml_request, form.relay_state, |sp| {
             sp.authn_requests_signed
