@@ -177,7 +177,7 @@ impl IntoResponse for Refused {
 }
 
 /// Whether `error` or anything it wraps is the body timeout of the accept loop.
-fn body_timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
+pub(crate) fn body_timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut cause = Some(error);
     while let Some(e) = cause {
         if e.is::<crate::accept::BodyTimedOut>() {

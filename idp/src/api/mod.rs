@@ -507,6 +507,11 @@ pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<
     match http_body_util::Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large(limit)),
+        Err(e) if crate::extract::body_timed_out(e.as_ref()) => Err(ApiError::new(
+            Problem::BadRequest,
+            "De body kwam niet op tijd binnen (server.body_timeout_seconds). Verstuur het verzoek opnieuw.",
+            "The body did not arrive in time (server.body_timeout_seconds). Send the request again.",
+        )),
         Err(e) => Err(ApiError::new(
             Problem::BadRequest,
             format!("De body kon niet gelezen worden: {e}"),
