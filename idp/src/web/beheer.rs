@@ -419,6 +419,8 @@ async fn issue_cards(state: &AppState, m: &Manager, pupils: &[Pupil], back: Stri
         let (code, pin) =
             match homecode::issue(&state.directory, &state.hasher, &p.id, &m.actor()).await {
                 Ok(issued) => issued,
+                // As itself, so that a full password queue is answered 503 with Retry-After.
+                Err(homecode::HomeCodeError::Hash(e)) => return internal_error(e),
                 Err(e) => return internal_error(e),
             };
         let qr = match homecode::qr_svg(&format!("{home_url}?code={code}")) {
