@@ -1,37 +1,10 @@
-//! `openpoort`: the server and its command line.
-
-mod accept;
-mod api;
-mod app;
-mod cli;
-mod clients;
-mod config;
-mod demo;
-mod extract;
-mod homecode;
-mod import;
-mod las;
-mod links;
-mod mail;
-mod metrics;
-mod oidc;
-mod operator;
-mod password;
-mod pictures;
-mod saml;
-mod school_changes;
-mod server;
-mod state;
-mod web;
+//! `openpoort`: the server and its command line (the work is done in the `idp` library).
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Parser;
 
-use crate::app::AppError;
-use crate::cli::{Cli, Command, ConfigCommand};
-use crate::config::{CONFIG_PATH_ENV, Config};
+use idp::cli::Cli;
 
 // Logins allocate many small, short-lived values across the runtime's threads, where glibc's
 // malloc spent a seventh of the server's CPU (README, benchmarks).
@@ -50,134 +23,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(idp::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("openpoort: {e}");
             ExitCode::FAILURE
         }
     }
-}
-
-fn environment() -> Result<Vec<(String, String)>, AppError> {
-    std::env::vars_os()
-        .filter_map(|(k, v)| {
-            let k = k.into_string().ok()?;
-            // Only our own variables must be readable; others are none of our business.
-            if !k.starts_with("OPENPOORT_") {
-                return None;
-            }
-            Some(v.into_string().map(|v| (k.clone(), v)).map_err(|_| {
-                AppError::Usage(format!("environment variable {k} is not valid UTF-8"))
-            }))
-        })
-        .collect()
-}
-
-fn load_config(cli: &Cli, development: bool) -> Result<Config, AppError> {
-    let mut env = environment()?;
-    let file = cli.config.clone().or_else(|| {
-        env.iter()
-            .find(|(k, _)| k == CONFIG_PATH_ENV)
-            .map(|(_, v)| v.into())
-    });
-    if development {
-        env.push(("OPENPOORT_SERVER_MODE".into(), "development".into()));
-    }
-    Ok(Config::load(file.as_deref(), env)?)
-}
-
-async fn run(cli: Cli) -> Result<(), AppError> {
-    if let Command::Config(ConfigCommand::Keys) = cli.command {
-        for (key, env) in config::known_keys() {
-            println!("{key:<36} {env}");
-        }
-        return Ok(());
-    }
-    let demo = matches!(cli.command, Command::Demo);
-    let config = load_config(&cli, demo)?;
-    if let Command::Config(ConfigCommand::Check) = cli.command {
-        println!(
-            "configuration OK ({} mode)",
-            if config.is_development() {
-                "development"
-            } else {
-                "production"
-            }
-        );
-        return Ok(());
-    }
-    app::init_logging(&config)?;
-    match cli.command {
-        Command::Serve => {
-            let state = app::build_state(&config).await?;
-            serve(&config, state, None).await
-        }
-        Command::Demo => {
-            let state = app::build_state(&config).await?;
-            let seeded = demo::seed(&state).await?;
-            serve(&config, state, Some(seeded)).await
-        }
-        Command::Config(_) => unreachable!("answered before logging starts"),
-        Command::Migrate => {
-            let directory = app::open_directory(&config).await?;
-            println!("database schema is up to date");
-            directory.close().await;
-            Ok(())
-        }
-        command => operator::run(&config, command).await,
-    }
-}
-
-async fn serve(
-    config: &Config,
-    state: server::AppState,
-    seeded: Option<demo::Seeded>,
-) -> Result<(), AppError> {
-    let directory = state.directory.clone();
-    app::spawn_audit_retention(directory.clone(), config.audit.retention_days);
-    app::spawn_outage_refresh(&state);
-    saml::registry::spawn_refresh(
-        directory.clone(),
-        state.http.clone(),
-        Duration::from_secs(u64::from(config.saml.metadata_refresh_hours) * 3_600),
-        config.is_development(),
-    );
-    las::spawn_las_schedule(
-        las::Puller::new(
-            config,
-            directory.clone(),
-            state.mailer.clone(),
-            state.keys.kek().clone(),
-        )?,
-        config.las.pull_minutes(),
-    );
-    let listener = tokio::net::TcpListener::bind(config.server.listen)
-        .await
-        .map_err(AppError::io(format!(
-            "cannot listen on {}",
-            config.server.listen
-        )))?;
-    let local = listener
-        .local_addr()
-        .map_err(AppError::io("cannot read the listening address"))?;
-    tracing::info!(address = %local, public_url = %config.server.public_url, "listening");
-    // One machine-readable line on stdout, so that scripts and tests find the port when
-    // `server.listen` asks for port 0.
-    println!("openpoort listening on http://{local}");
-    if let Some(seeded) = seeded {
-        demo::print_welcome(&seeded, &config.server.public_url, local);
-    }
-    let grace = Duration::from_secs(config.server.shutdown_grace_seconds);
-    let limits = accept::Limits {
-        header_read: Duration::from_secs(config.server.header_read_timeout_seconds),
-        idle: Duration::from_secs(config.server.idle_timeout_seconds),
-        body: Duration::from_secs(config.server.body_timeout_seconds),
-    };
-    server::serve(listener, server::router(state), limits, grace)
-        .await
-        .map_err(AppError::io("HTTP server failed"))?;
-    directory.close().await;
-    tracing::info!("stopped");
-    Ok(())
 }
