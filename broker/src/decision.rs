@@ -1,8 +1,9 @@
 //! The release decision: may relying party R receive a login of user U of school S, and if so,
 //! with which claims. Every protocol and API asks here, and every answer is audited.
 //!
-//! Nothing is cached: each decision reads consent, licences and account state afresh, so a
-//! revocation or an expiry counts from the very next login.
+//! Nothing is cached here: each decision reads consent, licences and account state from the
+//! register (on SQLite through its read cache, which a change empties at once, or within 250 ms
+//! when another process made it), so a revocation or an expiry counts from the next login.
 
 use std::collections::BTreeSet;
 

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
+use crate::app::unix_now;
 use crate::extract::{Path, Query};
 use askama::Template;
 use axum::extract::{ConnectInfo, State};
@@ -17,7 +18,7 @@ use broker::{Decision, ReleaseRequest};
 
 use super::{
     CODE_TTL, Client, CodeGrant, GrantSubject, REFRESH_TOKEN_TTL, claims_of, family_key,
-    load_client, new_token, now, put_json, requested_attributes,
+    load_client, new_token, put_json, requested_attributes,
 };
 use crate::server::AppState;
 use crate::state::StateStore;
@@ -236,7 +237,7 @@ pub async fn authorize(
         Ok(s) => s,
         Err(e) => return internal_error(e),
     };
-    let t = now();
+    let t = unix_now();
     let needs_login = match &s {
         None => true,
         Some(s) => {
@@ -398,7 +399,7 @@ pub async fn authorize(
         },
         claims: claims_of(&release),
         family: family.clone(),
-        issued_at: now(),
+        issued_at: unix_now(),
     };
     let code = new_token();
     let stored = async {

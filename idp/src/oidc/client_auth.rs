@@ -12,7 +12,8 @@ use base64::engine::general_purpose::STANDARD;
 use metadata::client::TokenAuthMethod;
 use serde_json::Value;
 
-use super::{Client, load_client, now, oauth_error, server_error};
+use super::{Client, load_client, oauth_error, server_error};
+use crate::app::unix_now;
 use crate::server::AppState;
 use crate::state::StateStore;
 use crate::web::sha256_hex;
@@ -139,7 +140,7 @@ async fn verify_assertion(
             .any(|a| a.as_str() == Some(&endpoint) || a.as_str() == Some(&state.web.public_url)),
         _ => false,
     };
-    let t = now();
+    let t = unix_now();
     let exp = c.get("exp").and_then(Value::as_i64).unwrap_or(0);
     let fresh = exp > t - 30 && exp <= t + 600;
     let (Some(jti), true, true, true) = (

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::app::unix_now;
 use crate::extract::{Form, Query};
 use askama::Template;
 use axum::extract::State;
@@ -11,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::{load_client, new_token, now};
+use super::{load_client, new_token};
 use crate::server::AppState;
 use crate::state::StateStore;
 use crate::web::session::{self, SessionData, Who};
@@ -294,7 +295,7 @@ async fn send_one(
     let Some(uri) = client.registration.backchannel_logout_uri.clone() else {
         return Ok(());
     };
-    let t = now();
+    let t = unix_now();
     let claims = json!({
         "iss": state.web.public_url,
         "aud": client.id(),

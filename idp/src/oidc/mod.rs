@@ -27,6 +27,7 @@ use serde_json::{Map, Value, json};
 use broker::{Context, Release};
 use metadata::client::ClientRegistration;
 
+use crate::app::unix_now;
 use crate::server::AppState;
 use crate::state::StateStore;
 use crate::web::session::Who;
@@ -248,7 +249,7 @@ pub async fn end_client_tokens(
     store
         .put(
             &client_deleted_key(client_id),
-            now().to_string().as_bytes(),
+            unix_now().to_string().as_bytes(),
             CLIENT_DELETED_TTL,
         )
         .await
@@ -377,8 +378,4 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
         .eq_ignore_ascii_case("bearer")
         .then(|| token.trim())
         .filter(|t| !t.is_empty())
-}
-
-pub fn now() -> i64 {
-    crate::app::unix_now()
 }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use crate::app::unix_now;
 use crate::extract::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -18,8 +19,8 @@ use super::client_auth::authenticate;
 use super::{
     ACCESS_TOKEN_TTL, AccessGrant, Client, CodeGrant, GrantSubject, ID_TOKEN_TTL, OidcError,
     REFRESH_TOKEN_TTL, RefreshGrant, access_key, claims_of, code_key, code_used_key,
-    ended_by_deletion, family_alive, json_no_store, new_token, now, oauth_error, put_json,
-    refresh_key, refresh_used_key, requested_attributes, revoke_family, server_error,
+    ended_by_deletion, family_alive, json_no_store, new_token, oauth_error, put_json, refresh_key,
+    refresh_used_key, requested_attributes, revoke_family, server_error,
 };
 use crate::server::AppState;
 use crate::state::StateStore;
@@ -213,7 +214,7 @@ async fn refresh(
                 context: grant.subject.context,
                 sector: Some(&sector),
             },
-            now(),
+            unix_now(),
         )
         .await?;
     let release = match decision {
@@ -265,7 +266,7 @@ async fn client_credentials(
             &format!("scope {bad} is not available to this client"),
         ));
     }
-    let t = now();
+    let t = unix_now();
     let token = new_token();
     let grant = AccessGrant {
         client_id: client.id().to_owned(),
@@ -315,7 +316,7 @@ async fn issue(
     nonce: Option<&str>,
     code: Option<&str>,
 ) -> Result<Response, OidcError> {
-    let t = now();
+    let t = unix_now();
     let access = new_token();
     let grant = AccessGrant {
         client_id: client.id().to_owned(),

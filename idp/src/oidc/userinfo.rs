@@ -5,7 +5,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{AccessGrant, access_key, bearer, family_alive, get_json, now, server_error};
+use super::{AccessGrant, access_key, bearer, family_alive, get_json, server_error};
+use crate::app::unix_now;
 use crate::server::AppState;
 
 fn invalid_token() -> Response {
@@ -30,7 +31,7 @@ pub async fn live_grant(
     let Some(grant) = get_json::<AccessGrant>(state, &access_key(token)).await? else {
         return Ok(None);
     };
-    if grant.expires_at <= now()
+    if grant.expires_at <= unix_now()
         || super::ended_by_deletion(state, &grant.client_id, grant.issued_at).await?
     {
         return Ok(None);

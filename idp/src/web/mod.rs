@@ -1,4 +1,5 @@
-//! Server-rendered pages for staff: login, activation, password reset, school choice, logout.
+//! Server-rendered pages: staff login, activation, password reset, school choice and logout; the
+//! pupils' shortcut, pickers and home-code login; the portal and /beheer.
 //!
 //! Every page is Dutch first with English beside it, every form carries a CSRF token, and every
 //! response of these routes is marked `no-store` and framed by nobody.

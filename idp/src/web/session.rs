@@ -1,10 +1,10 @@
-//! Staff sessions on the short-lived state store.
+//! Sessions of staff and pupils on the short-lived state store.
 //!
 //! The browser holds a random id; the store holds the session under a SHA-256 of that id, so a
 //! copy of Redis holds no usable session. A session is valid while it is younger than the
-//! absolute timeout, used within the idle timeout, and created under the staff member's current
-//! session epoch with the account still active: a password change, "log out everywhere" or a
-//! deactivation therefore ends it on every node at once.
+//! absolute timeout, used within the idle timeout, and, for staff, created under the staff
+//! member's current session epoch with the account still active: a password change, "log out
+//! everywhere", a deactivation or a removal by import therefore ends it on every node at once.
 
 use std::time::Duration;
 
@@ -15,6 +15,7 @@ use broker::{Context, Subject};
 use directory::people::StaffStatus;
 
 use super::{WebConfig, cookie_value, random_token, sha256_hex};
+use crate::app::unix_now;
 use crate::server::AppState;
 use crate::state::StateStore;
 
@@ -92,10 +93,6 @@ fn key_of(id: &str) -> String {
     format!("session:{}", sha256_hex(id))
 }
 
-fn now() -> i64 {
-    crate::app::unix_now()
-}
-
 fn ttl(web: &WebConfig, data: &SessionData, at: i64) -> Duration {
     let left = web.absolute.as_secs() as i64 - (at - data.created_at);
     Duration::from_secs(left.clamp(1, web.idle.as_secs() as i64) as u64)
@@ -111,7 +108,7 @@ pub async fn create(
     target: Option<String>,
 ) -> Result<HeaderMap, SessionError> {
     let id = random_token();
-    let at = now();
+    let at = unix_now();
     let data = SessionData {
         who,
         school_id,
@@ -152,7 +149,7 @@ pub async fn load(state: &AppState, headers: &HeaderMap) -> Result<Option<Sessio
         return Ok(None);
     };
     let mut data: SessionData = serde_json::from_slice(&raw)?;
-    let at = now();
+    let at = unix_now();
     let expired = at - data.created_at >= state.web.absolute.as_secs() as i64
         || at - data.last_seen >= state.web.idle.as_secs() as i64;
     let current = match &data.who {
@@ -205,7 +202,7 @@ impl Session {
             .put(
                 &self.key,
                 &serde_json::to_vec(&self.data)?,
-                ttl(&state.web, &self.data, now()),
+                ttl(&state.web, &self.data, unix_now()),
             )
             .await?;
         Ok(())
