@@ -7,8 +7,8 @@ use directory::oidc_clients::StoredClient;
 use directory::{Actor, Directory, DirectoryError};
 use metadata::client::{ClientRegistration, RegistrationError, TokenAuthMethod};
 
+use crate::http::{random_token, sha256_hex};
 use crate::state::{State, StateError};
-use crate::web::{random_token, sha256_hex};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {

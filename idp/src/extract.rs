@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
 use crate::api::{ApiError, PREFIX, Problem};
-use crate::web::{Text, message};
+use crate::http::{Text, message};
 
 /// The OIDC endpoints whose callers are programs that read JSON errors (RFC 6749 5.2,
 /// RFC 6750 3, RFC 7009 2.2.1, RFC 7662 2.3). The others (authorize, logout) are seen by a

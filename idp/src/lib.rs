@@ -11,6 +11,7 @@ pub mod config;
 pub mod demo;
 mod extract;
 mod homecode;
+mod http;
 mod import;
 mod las;
 mod links;

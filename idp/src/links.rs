@@ -5,8 +5,8 @@ use directory::credentials::TokenPurpose;
 use directory::people::Staff;
 use directory::{Actor, Directory};
 
+use crate::http::{random_token, sha256_hex};
 use crate::mail::{LinkPurpose, Mailer, link_message};
-use crate::web::{random_token, sha256_hex};
 
 /// An activation link works for a week: new staff often get it before their first school day.
 pub const ACTIVATION_VALID_SECONDS: i64 = 7 * 86_400;

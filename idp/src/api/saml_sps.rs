@@ -137,7 +137,7 @@ async fn create(
     .await?;
     Ok(created(
         &state,
-        &format!("/saml-sps/{}", crate::web::url_encode(&sp.entity_id)),
+        &format!("/saml-sps/{}", crate::http::url_encode(&sp.entity_id)),
         answer(&stored(&state, &sp.entity_id).await?)?,
     ))
 }

@@ -20,13 +20,13 @@ use super::{
     CODE_TTL, Client, CodeGrant, GrantSubject, REFRESH_TOKEN_TTL, claims_of, family_key,
     load_client, new_token, put_json, requested_attributes,
 };
+use crate::http::{
+    Text, client_ip, cookie_value, internal_error, message, page, see_other, sha256_hex, url_encode,
+};
 use crate::server::AppState;
 use crate::state::StateStore;
+use crate::web::csrf_token;
 use crate::web::session::{self, Who};
-use crate::web::{
-    Text, client_ip, cookie_value, csrf_token, internal_error, message, page, see_other,
-    sha256_hex, url_encode,
-};
 
 fn bad_request(nl: &str, en: &str) -> Response {
     message(
@@ -466,9 +466,9 @@ fn reauth_key(marker: &str) -> String {
 }
 
 /// The counter of markers issued to an address (an IPv6 /64 counts as one, see
-/// [`crate::web::address_key`]).
+/// [`crate::http::address_key`]).
 fn reauth_ip_key(ip: IpAddr) -> String {
-    format!("oidc:reauth-ip:{}", crate::web::address_key(ip))
+    format!("oidc:reauth-ip:{}", crate::http::address_key(ip))
 }
 
 /// What a forced re-login marker is valid for.

@@ -14,9 +14,9 @@ use serde_json::Value;
 
 use super::{Client, load_client, oauth_error, server_error};
 use crate::app::unix_now;
+use crate::http::sha256_hex;
 use crate::server::AppState;
 use crate::state::StateStore;
-use crate::web::sha256_hex;
 
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 

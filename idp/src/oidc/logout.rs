@@ -13,12 +13,11 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::{load_client, new_token};
+use crate::http::{Text, internal_error, message, page, see_other, url_encode};
 use crate::server::AppState;
 use crate::state::StateStore;
 use crate::web::session::{self, SessionData, Who};
-use crate::web::{
-    Text, csrf_ok, csrf_refused, csrf_token, internal_error, message, page, see_other, url_encode,
-};
+use crate::web::{csrf_ok, csrf_refused, csrf_token};
 
 #[derive(Template)]
 #[template(path = "logout_confirm.html")]
@@ -204,7 +203,7 @@ struct Delivery {
 }
 
 fn deliveries_key(user_id: &str) -> String {
-    format!("oidc:user-rps:{}", crate::web::sha256_hex(user_id))
+    format!("oidc:user-rps:{}", crate::http::sha256_hex(user_id))
 }
 
 pub async fn remember_relying_party(

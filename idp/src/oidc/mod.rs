@@ -28,10 +28,10 @@ use broker::{Context, Release};
 use metadata::client::ClientRegistration;
 
 use crate::app::unix_now;
+use crate::http::{random_token, sha256_hex};
 use crate::server::AppState;
 use crate::state::StateStore;
 use crate::web::session::Who;
-use crate::web::{random_token, sha256_hex};
 
 pub use logout::{all_sessions_ended, session_ended};
 pub use userinfo::live_grant;

@@ -24,9 +24,9 @@ use ::metadata::saml::sign::XmlSigner;
 use ::metadata::saml::{SamlError, ServiceProvider};
 use certs::Algorithm;
 
+use crate::http::{Text, message, page};
 use crate::server::AppState;
 use crate::state::StateStore;
-use crate::web::{Text, message, page};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -159,7 +159,7 @@ pub fn too_many_requests() -> Response {
 }
 
 pub fn failed(e: impl std::fmt::Display + 'static) -> Response {
-    crate::web::internal_error(e)
+    crate::http::internal_error(e)
 }
 
 #[derive(Template)]
@@ -262,7 +262,7 @@ pub struct Pending {
 const PENDING_TTL: std::time::Duration = std::time::Duration::from_secs(900);
 
 fn pending_key(id: &str) -> String {
-    format!("saml:pending:{}", crate::web::sha256_hex(id))
+    format!("saml:pending:{}", crate::http::sha256_hex(id))
 }
 
 /// Keeps a request for its same-site continuation or until the user has signed in, under `id`
@@ -272,7 +272,7 @@ pub async fn park<T: Serialize>(
     value: &T,
     id: Option<&str>,
 ) -> Result<String, FlowError> {
-    let id = id.map_or_else(crate::web::random_token, str::to_owned);
+    let id = id.map_or_else(crate::http::random_token, str::to_owned);
     state
         .state
         .put(&pending_key(&id), &serde_json::to_vec(value)?, PENDING_TTL)

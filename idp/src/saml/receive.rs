@@ -51,8 +51,8 @@ pub async fn admit(
     peer: std::net::SocketAddr,
     headers: &axum::http::HeaderMap,
 ) -> Result<(), Refusal> {
-    let ip = crate::web::client_ip(peer, headers, &state.web.trusted_proxies);
-    let key = format!("saml:requests:{}", crate::web::address_key(ip));
+    let ip = crate::http::client_ip(peer, headers, &state.web.trusted_proxies);
+    let key = format!("saml:requests:{}", crate::http::address_key(ip));
     let limit = u64::from(state.web.saml.max_requests_per_address);
     match state.state.reserve(&key, limit, REQUESTS_WINDOW).await {
         Ok(Some(_)) => Ok(()),
@@ -165,7 +165,7 @@ pub async fn freshness(
     }
     let key = format!(
         "saml:{kind}-id:{}",
-        crate::web::sha256_hex(&format!("{}\n{id}", sp.entity_id))
+        crate::http::sha256_hex(&format!("{}\n{id}", sp.entity_id))
     );
     let ttl = std::time::Duration::from_secs((MAX_REQUEST_AGE + 2 * skew) as u64);
     Ok(if state.state.put_if_absent(&key, b"1", ttl).await? {
