@@ -8,12 +8,12 @@ use certs::{CertificateProfile, Kek, KeyManager};
 use directory::{ConnectOptions, Directory, DirectoryError};
 use thiserror::Error;
 
+use crate::app_state::WebConfig;
+use crate::app_state::{AppState, Shared};
 use crate::config::{Config, ConfigError, LogFormat, SessionStoreKind};
 use crate::mail::{MailError, Mailer};
 use crate::password::{HashError, Hasher};
-use crate::server::{AppState, Shared};
 use crate::state::{State, StateError};
-use crate::web::WebConfig;
 
 #[derive(Debug, Error)]
 pub enum AppError {

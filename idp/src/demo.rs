@@ -11,8 +11,8 @@ use directory::people::{GroupKind, NewGroup, NewPupil, NewStaff, StaffStatus};
 use directory::schools::{NewSchool, School};
 
 use crate::app::AppError;
+use crate::app_state::AppState;
 use crate::links::send_link;
-use crate::server::AppState;
 use directory::credentials::TokenPurpose;
 
 pub const SCHOOL_CODE: &str = "99ZZ00";

@@ -5,6 +5,7 @@
 mod accept;
 mod api;
 pub mod app;
+pub mod app_state;
 pub mod cli;
 mod clients;
 pub mod config;
@@ -24,6 +25,7 @@ mod pictures;
 mod saml;
 mod school_changes;
 pub mod server;
+mod session;
 mod state;
 mod web;
 
@@ -106,7 +108,7 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
 
 async fn serve(
     config: &Config,
-    state: server::AppState,
+    state: app_state::AppState,
     seeded: Option<demo::Seeded>,
 ) -> Result<(), AppError> {
     let directory = state.directory.clone();

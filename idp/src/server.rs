@@ -1,6 +1,5 @@
 //! HTTP: the router, operational endpoints and graceful shutdown.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -9,54 +8,12 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use certs::{Algorithm, KeyManager};
-use directory::{Directory, Pool};
+use certs::Algorithm;
+use directory::Pool;
 use tokio::net::TcpListener;
 
-use crate::mail::Mailer;
-use crate::metrics::Metrics;
-use crate::password::Hasher;
-use crate::state::{State, StateStore};
-use crate::web::WebConfig;
-
-/// Everything a request handler may reach. Built once at start-up and passed by axum; no globals.
-/// axum clones the state for every extractor and middleware of every request, so it is one
-/// shared pointer rather than a dozen (the clones took about 2% of a login's CPU).
-#[derive(Clone)]
-pub struct AppState(Arc<Shared>);
-
-impl AppState {
-    pub fn new(shared: Shared) -> AppState {
-        AppState(Arc::new(shared))
-    }
-}
-
-impl std::ops::Deref for AppState {
-    type Target = Shared;
-
-    fn deref(&self) -> &Shared {
-        &self.0
-    }
-}
-
-pub struct Shared {
-    pub directory: Directory,
-    pub keys: Arc<KeyManager<Directory>>,
-    pub metrics: Arc<Metrics>,
-    pub state: State,
-    pub hasher: Hasher,
-    pub mailer: Mailer,
-    pub web: Arc<WebConfig>,
-    pub api: Arc<crate::api::ApiConfig>,
-    pub broker: broker::Broker,
-    /// Outgoing HTTP within the outbound policy: back-channel logout, clients' jwks_uri.
-    pub http: directory::outbound::Outbound,
-    /// The operator's outage notice, refreshed from the register every few seconds.
-    pub outage: Arc<std::sync::RwLock<Option<String>>>,
-    /// The SAML signer of the current RS256 key, by key id: making one decodes the key into
-    /// xmlsec, which costs more than the signature, so it is made once per key.
-    pub saml_signer: Arc<std::sync::Mutex<Option<(String, metadata::saml::sign::XmlSigner)>>>,
-}
+use crate::app_state::AppState;
+use crate::state::StateStore;
 
 pub fn router(state: AppState) -> Router {
     Router::new()

@@ -12,8 +12,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Admin, ApiError, Endpoint, Problem, endpoint, json_answer, read_body};
+use crate::app_state::AppState;
 use crate::import::{ImportError, import_edexml};
-use crate::server::AppState;
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![endpoint(

@@ -30,8 +30,8 @@ use metadata::client::{GrantType, RegistrationError};
 use metadata::scopes::ADMIN_SCOPE;
 use serde_json::{Value, json};
 
+use crate::app_state::AppState;
 use crate::config::Config;
-use crate::server::AppState;
 
 /// Where the API is mounted.
 pub const PREFIX: &str = "/api/v1";

@@ -12,8 +12,8 @@ use metadata::scopes::ADMIN_SCOPE;
 use serde_json::{Map, Value, json};
 
 use super::{Admin, ApiError, Endpoint, Problem, created, endpoint, json_answer, party, read_body};
+use crate::app_state::AppState;
 use crate::clients;
-use crate::server::AppState;
 
 /// Far above a registration with a few inline keys and many redirect URIs.
 const MAX_BODY_BYTES: usize = 64 * 1024;

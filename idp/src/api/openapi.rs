@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::{ApiError, Endpoint, endpoint};
-use crate::server::AppState;
+use crate::app_state::AppState;
 
 pub const DOCUMENT: &str = include_str!("../../api/openapi.json");
 

@@ -14,8 +14,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Admin, ApiError, Endpoint, Problem, created, endpoint, json_answer, read_body};
+use crate::app_state::AppState;
 use crate::saml::registry::{self, RegistryError};
-use crate::server::AppState;
 
 /// Metadata is inline in the body: the same limit as openpoort's metadata reader.
 const MAX_BODY_BYTES: usize = 1024 * 1024 + 64 * 1024;

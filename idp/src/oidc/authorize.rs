@@ -20,13 +20,13 @@ use super::{
     CODE_TTL, Client, CodeGrant, GrantSubject, REFRESH_TOKEN_TTL, claims_of, family_key,
     load_client, new_token, put_json, requested_attributes,
 };
+use crate::app_state::AppState;
 use crate::http::{
     Text, client_ip, cookie_value, internal_error, message, page, see_other, sha256_hex, url_encode,
 };
-use crate::server::AppState;
+use crate::session::{self, Who};
 use crate::state::StateStore;
 use crate::web::csrf_token;
-use crate::web::session::{self, Who};
 
 fn bad_request(nl: &str, en: &str) -> Response {
     message(

@@ -14,8 +14,8 @@ use serde_json::Value;
 
 use super::{Client, load_client, oauth_error, server_error};
 use crate::app::unix_now;
+use crate::app_state::AppState;
 use crate::http::sha256_hex;
-use crate::server::AppState;
 use crate::state::StateStore;
 
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use crate::server::AppState;
+use crate::app_state::AppState;
 
 pub async fn discovery(State(state): State<AppState>) -> Response {
     (

@@ -12,7 +12,7 @@ use serde_json::json;
 use super::client_auth::authenticate;
 use super::userinfo::live_grant;
 use super::{json_no_store, server_error};
-use crate::server::AppState;
+use crate::app_state::AppState;
 
 pub async fn introspect(
     State(state): State<AppState>,

@@ -6,7 +6,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use super::server_error;
-use crate::server::AppState;
+use crate::app_state::AppState;
 
 pub async fn jwks(State(state): State<AppState>) -> Response {
     let mut records = Vec::new();

@@ -13,10 +13,10 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::{load_client, new_token};
+use crate::app_state::AppState;
 use crate::http::{Text, internal_error, message, page, see_other, url_encode};
-use crate::server::AppState;
+use crate::session::{self, SessionData, Who};
 use crate::state::StateStore;
-use crate::web::session::{self, SessionData, Who};
 use crate::web::{csrf_ok, csrf_refused, csrf_token};
 
 #[derive(Template)]

@@ -28,10 +28,10 @@ use broker::{Context, Release};
 use metadata::client::ClientRegistration;
 
 use crate::app::unix_now;
+use crate::app_state::AppState;
 use crate::http::{random_token, sha256_hex};
-use crate::server::AppState;
+use crate::session::Who;
 use crate::state::StateStore;
-use crate::web::session::Who;
 
 pub use logout::{all_sessions_ended, session_ended};
 pub use userinfo::live_grant;

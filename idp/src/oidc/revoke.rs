@@ -12,7 +12,7 @@ use super::client_auth::authenticate;
 use super::{
     AccessGrant, RefreshGrant, access_key, get_json, refresh_key, revoke_family, server_error,
 };
-use crate::server::AppState;
+use crate::app_state::AppState;
 use crate::state::StateStore;
 
 pub async fn revoke(

@@ -22,9 +22,9 @@ use super::{
     ended_by_deletion, family_alive, json_no_store, new_token, oauth_error, put_json, refresh_key,
     refresh_used_key, requested_attributes, revoke_family, server_error,
 };
-use crate::server::AppState;
+use crate::app_state::AppState;
+use crate::session::Who;
 use crate::state::StateStore;
-use crate::web::session::Who;
 
 fn invalid_grant(why: &str) -> Response {
     oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", why)

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::{AccessGrant, access_key, bearer, family_alive, get_json, server_error};
 use crate::app::unix_now;
-use crate::server::AppState;
+use crate::app_state::AppState;
 
 fn invalid_token() -> Response {
     let mut r = (

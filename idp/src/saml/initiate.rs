@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use ::metadata::saml::{MAX_RELAY_STATE, NAMEID_PERSISTENT};
 
 use super::{failed, load_sp, park, parked, refused};
+use crate::app_state::AppState;
 use crate::http::{Text, message, see_other, url_encode};
-use crate::server::AppState;
-use crate::web::session;
+use crate::session;
 
 #[derive(Deserialize)]
 pub struct Start {

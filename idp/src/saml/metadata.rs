@@ -8,7 +8,7 @@ use ::metadata::saml::idp_metadata::{IdpMetadata, signed_metadata};
 use certs::Algorithm;
 
 use super::{FlowError, entity_id, failed, signer, slo_url, sso_url};
-use crate::server::AppState;
+use crate::app_state::AppState;
 
 /// SPs re-read metadata well within this; a week lets one survive a long outage of openpoort's
 /// metadata URL without trusting a stale document forever.

@@ -24,8 +24,8 @@ use ::metadata::saml::sign::XmlSigner;
 use ::metadata::saml::{SamlError, ServiceProvider};
 use certs::Algorithm;
 
+use crate::app_state::AppState;
 use crate::http::{Text, message, page};
-use crate::server::AppState;
 use crate::state::StateStore;
 
 pub fn routes() -> Router<AppState> {
@@ -71,7 +71,7 @@ pub enum FlowError {
     #[error("stored JSON: {0}")]
     Json(#[from] serde_json::Error),
     #[error("session: {0}")]
-    Session(#[from] crate::web::session::SessionError),
+    Session(#[from] crate::session::SessionError),
     #[error("stored service provider {0} does not parse: {1}")]
     BadRegistration(String, String),
     #[error("openpoort has no current RS256 certificate")]

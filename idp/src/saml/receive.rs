@@ -5,7 +5,7 @@ use ::metadata::saml::dom::{self, Limits};
 use ::metadata::saml::{SamlError, ServiceProvider, SpRequest, binding, sign};
 
 use super::{FlowError, load_sp};
-use crate::server::AppState;
+use crate::app_state::AppState;
 use crate::state::StateStore;
 
 /// Why a request is not taken further.

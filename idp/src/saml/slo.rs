@@ -17,9 +17,9 @@ use super::receive::{self, Freshness, Refusal};
 use super::{
     Outgoing, entity_id, failed, load_sp, park, parked, post_page, refused, signer, slo_url,
 };
+use crate::app_state::AppState;
 use crate::http::{Text, message, see_other, url_encode};
-use crate::server::AppState;
-use crate::web::session;
+use crate::session;
 
 fn unreadable(e: &SamlError) -> Response {
     tracing::info!(error = %e, "SAML logout request refused");

@@ -21,9 +21,9 @@ use super::{
     Outgoing, Pending, entity_id, failed, load_sp, park, parked, post_page, refused, signer,
     sso_url, status_to_sp, unpark,
 };
+use crate::app_state::AppState;
 use crate::http::{Text, see_other, sha256_hex, url_encode};
-use crate::server::AppState;
-use crate::web::session::{self, Session};
+use crate::session::{self, Session};
 
 /// Why a request is refused, for the page and the log. The SP never hears of these: it is not
 /// (yet) proven who sent the request, or where an answer could safely go.

@@ -19,8 +19,8 @@ use super::{
     Text, client_ip, csrf_ok, csrf_refused, csrf_token, internal_error, message, page, see_other,
     sha256_hex,
 };
+use crate::app_state::AppState;
 use crate::links::send_link;
-use crate::server::AppState;
 use crate::state::StateStore;
 
 #[derive(Template)]

@@ -17,11 +17,11 @@ use directory::model::StaffRole;
 use directory::people::{Group, Pupil};
 use directory::schools::School;
 
-use super::session::{self, Who};
 use super::{Text, csrf_ok, csrf_refused, csrf_token, internal_error, message, page, see_other};
+use crate::app_state::AppState;
 use crate::homecode;
 use crate::pictures::{CATALOGUE, Picture, by_name};
-use crate::server::AppState;
+use crate::session::{self, Who};
 use crate::state::StateStore;
 
 /// The signed-in staff member and what they may manage at the chosen school.

@@ -11,9 +11,9 @@ use serde::Deserialize;
 
 use directory::Actor;
 
-use super::session::{self, Session};
 use super::{Text, client_ip, csrf_ok, csrf_refused, csrf_token, internal_error, page, see_other};
-use crate::server::AppState;
+use crate::app_state::AppState;
+use crate::session::{self, Session};
 use crate::state::{Attempt, release_all, reserve_all};
 
 pub struct SchoolOption {

@@ -21,10 +21,10 @@ use directory::model::Email;
 use directory::people::StaffStatus;
 
 use super::{
-    Text, client_ip, csrf_ok, csrf_refused, csrf_token, internal_error, page, see_other, session,
-    sha256_hex,
+    Text, client_ip, csrf_ok, csrf_refused, csrf_token, internal_error, page, see_other, sha256_hex,
 };
-use crate::server::AppState;
+use crate::app_state::AppState;
+use crate::session;
 use crate::state::{Attempt, StateStore, release_all, reserve_all};
 
 #[derive(Template)]

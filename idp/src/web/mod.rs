@@ -10,86 +10,18 @@ mod home;
 pub mod login;
 mod portal;
 mod pupil;
-pub mod session;
-
-use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use directory::model::Cidr;
 
-use crate::config::Config;
 // The pages' own submodules reach these through `super::`, as before they moved down.
+use crate::app_state::{AppState, WebConfig};
 use crate::http::{
     Text, address_key, client_ip, cookie_value, internal_error, message, page, random_token,
     see_other, sha256_hex, url_encode,
 };
-use crate::server::AppState;
-
-/// Settings the pages need, derived once from the configuration.
-#[derive(Clone, Debug)]
-pub struct WebConfig {
-    pub public_url: String,
-    /// Cookies are `Secure` with the `__Host-` prefix unless openpoort runs on plain http in
-    /// development mode, where browsers would drop such cookies.
-    pub secure_cookies: bool,
-    pub session_cookie: &'static str,
-    pub csrf_cookie: &'static str,
-    pub idle: Duration,
-    pub absolute: Duration,
-    pub trusted_proxies: Vec<Cidr>,
-    pub max_failures_per_account: u64,
-    pub max_failures_per_ip: u64,
-    pub failure_window: Duration,
-    /// In development, links that were mailed are also logged, so that a demo works without
-    /// reading the outbox.
-    pub log_links: bool,
-    pub saml: crate::config::SamlConfig,
-}
-
-impl WebConfig {
-    pub fn from_config(config: &Config) -> WebConfig {
-        let secure = config.server.public_url.starts_with("https://");
-        WebConfig {
-            public_url: config.server.public_url.clone(),
-            secure_cookies: secure,
-            session_cookie: if secure {
-                "__Host-openpoort"
-            } else {
-                "openpoort"
-            },
-            csrf_cookie: if secure {
-                "__Host-openpoort-csrf"
-            } else {
-                "openpoort-csrf"
-            },
-            idle: Duration::from_secs(u64::from(config.sessions.idle_minutes) * 60),
-            absolute: Duration::from_secs(u64::from(config.sessions.absolute_hours) * 3_600),
-            trusted_proxies: config.server.trusted_proxies.clone(),
-            max_failures_per_account: u64::from(config.login.max_failures_per_account),
-            max_failures_per_ip: u64::from(config.login.max_failures_per_ip),
-            failure_window: Duration::from_secs(
-                u64::from(config.login.failure_window_minutes) * 60,
-            ),
-            log_links: config.is_development(),
-            saml: config.saml.clone(),
-        }
-    }
-
-    /// A `Set-Cookie` value with the attributes every openpoort cookie carries.
-    pub fn cookie(&self, name: &str, value: &str, max_age: Option<u64>) -> HeaderValue {
-        let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
-        if self.secure_cookies {
-            c.push_str("; Secure");
-        }
-        if let Some(age) = max_age {
-            c.push_str(&format!("; Max-Age={age}"));
-        }
-        HeaderValue::from_str(&c).expect("cookie values are base64url")
-    }
-}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -271,7 +203,10 @@ pub fn csrf_refused() -> Response {
 
 #[cfg(test)]
 mod tests {
+    use axum::http::HeaderValue;
+
     use super::*;
+    use crate::config::Config;
 
     #[test]
     fn csrf_token_must_match_the_cookie() {

@@ -10,9 +10,9 @@ use serde::Deserialize;
 use broker::Context;
 
 use super::home::schools_of;
-use super::session::{self, Who};
 use super::{Text, csrf_token, internal_error, page, see_other};
-use crate::server::AppState;
+use crate::app_state::AppState;
+use crate::session::{self, Who};
 
 pub struct TileView {
     name: String,

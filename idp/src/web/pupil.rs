@@ -21,14 +21,14 @@ use broker::{Context, Subject};
 use super::login::safe_next;
 use directory::schools::School;
 
-use super::session::{self, Who};
 use super::{
     Text, client_ip, csrf_ok, csrf_refused, csrf_token, internal_error, message, page, see_other,
     sha256_hex,
 };
+use crate::app_state::AppState;
 use crate::homecode;
 use crate::pictures::{self, Picture};
-use crate::server::AppState;
+use crate::session::{self, Who};
 use crate::state::{Attempt, StateStore, release_all, reserve_all};
 
 /// Wrong picks per pupil before a pause. Fewer than the wrong pictures a guesser has to choose

@@ -14,9 +14,10 @@ use serde::{Deserialize, Serialize};
 use broker::{Context, Subject};
 use directory::people::StaffStatus;
 
-use super::{WebConfig, cookie_value, random_token, sha256_hex};
 use crate::app::unix_now;
-use crate::server::AppState;
+use crate::app_state::AppState;
+use crate::app_state::WebConfig;
+use crate::http::{cookie_value, random_token, sha256_hex};
 use crate::state::StateStore;
 
 /// Who is signed in.
