@@ -280,6 +280,30 @@ mod tests {
         endpoint
     }
 
+    /// An ESIS link of `school` to `endpoint`, switched on by the school.
+    async fn esis_link_switched_on(
+        d: &Directory,
+        school: &str,
+        endpoint: String,
+        kek: &Kek,
+        op: &Actor,
+    ) {
+        d.add_las_link(
+            school,
+            &NewLasLink {
+                vendor: LasVendor::Esis,
+                endpoint,
+                placement: KeyPlacement::bearer(),
+                key: AuthorisationKey::new("k").unwrap(),
+            },
+            kek,
+            op,
+        )
+        .await
+        .unwrap();
+        d.set_las_enabled(school, true, op).await.unwrap();
+    }
+
     /// Board 99999 and its school location 99ZZ01, the school of these tests.
     async fn dependance(d: &Directory, op: &Actor) -> School {
         let nummer = Bestuursnummer::parse("99999").unwrap();
@@ -312,20 +336,7 @@ mod tests {
         let kek = Kek::generate();
         let mailer = Mailer::new(&config.mail, data.path()).unwrap();
         let puller = Puller::new(&config, d.clone(), mailer, kek.clone()).unwrap();
-        d.add_las_link(
-            &school.id,
-            &NewLasLink {
-                vendor: LasVendor::Esis,
-                endpoint,
-                placement: KeyPlacement::bearer(),
-                key: AuthorisationKey::new("k").unwrap(),
-            },
-            &kek,
-            &op,
-        )
-        .await
-        .unwrap();
-        d.set_las_enabled(&school.id, true, &op).await.unwrap();
+        esis_link_switched_on(&d, &school.id, endpoint, &kek, &op).await;
 
         let r = puller
             .pull(&school.id, false, &Actor::system("las"))
@@ -367,20 +378,7 @@ mod tests {
         let kek = Kek::generate();
         let mailer = Mailer::new(&config.mail, data.path()).unwrap();
         let puller = Puller::new(&config, d.clone(), mailer, kek.clone()).unwrap();
-        d.add_las_link(
-            &school.id,
-            &NewLasLink {
-                vendor: LasVendor::Esis,
-                endpoint,
-                placement: KeyPlacement::bearer(),
-                key: AuthorisationKey::new("k").unwrap(),
-            },
-            &kek,
-            &op,
-        )
-        .await
-        .unwrap();
-        d.set_las_enabled(&school.id, true, &op).await.unwrap();
+        esis_link_switched_on(&d, &school.id, endpoint, &kek, &op).await;
         let las = Actor::system("las");
 
         for _night in 0..3 {
