@@ -220,12 +220,14 @@ pub async fn authorize(
     // happen by editing the request. The marker counts only for the browser it was issued to
     // and for this very request: one taken from another browser, or issued for another request
     // (another client, state or prompt), proves nothing here.
-    let browser = cookie_value(&headers, state.web.csrf_cookie).map(sha256_hex);
-    let request = request_digest(&q);
     let reauth_after: Option<i64> = match param("op_reauth") {
         Some(id) => match super::get_json::<ReauthMarker>(&state, &reauth_key(id)).await {
             Ok(marker) => marker
-                .filter(|m| browser.as_deref() == Some(m.browser.as_str()) && m.request == request)
+                .filter(|m| {
+                    let browser = cookie_value(&headers, state.web.csrf_cookie).map(sha256_hex);
+                    browser.as_deref() == Some(m.browser.as_str())
+                        && m.request == request_digest(&q)
+                })
                 .map(|m| m.after),
             Err(e) => return internal_error(e),
         },
@@ -281,7 +283,7 @@ pub async fn authorize(
         let record = ReauthMarker {
             after: t,
             browser: sha256_hex(&csrf),
-            request,
+            request: request_digest(&q),
         };
         if let Err(e) = put_json(&state, &reauth_key(&marker), &record, REAUTH_TTL).await {
             return internal_error(e);

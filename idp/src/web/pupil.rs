@@ -45,6 +45,11 @@ const MAX_WRONG_PINS: u64 = 5;
 const MAX_WRONG_PER_IP: u64 = 100;
 const WRONG_WINDOW: Duration = Duration::from_secs(15 * 60);
 
+/// The counter of wrong picks and pins from one address (an IPv6 /64 is one address).
+fn wrong_ip_key(ip: std::net::IpAddr) -> String {
+    format!("pupil-wrong:ip:{}", super::address_key(ip))
+}
+
 /// The counter of a pupil's wrong picks; a teacher's unlock removes it.
 pub(super) fn wrong_picture_key(pupil_id: &str) -> String {
     format!("pupil-wrong:pupil:{pupil_id}")
@@ -345,7 +350,7 @@ pub async fn pick(
             )
         };
         let pupil_key = wrong_picture_key(&pupil.id);
-        let ip_key = format!("pupil-wrong:ip:{}", super::address_key(ip));
+        let ip_key = wrong_ip_key(ip);
         let limits = [
             (ip_key.as_str(), MAX_WRONG_PER_IP),
             (pupil_key.as_str(), MAX_WRONG_PICTURES),
@@ -518,7 +523,7 @@ pub async fn home_login(
         "pupil-wrong:code:{}",
         sha256_hex(normalised.as_deref().unwrap_or(""))
     );
-    let ip_key = format!("pupil-wrong:ip:{}", super::address_key(ip));
+    let ip_key = wrong_ip_key(ip);
     // Counted before the pin is checked, atomically (see `pick`).
     match reserve_all(
         &state.state,
