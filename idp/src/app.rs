@@ -10,6 +10,7 @@ use thiserror::Error;
 
 use crate::app_state::WebConfig;
 use crate::app_state::{AppState, Shared};
+use crate::clock::unix_now;
 use crate::config::{Config, ConfigError, LogFormat, SessionStoreKind};
 use crate::mail::{MailError, Mailer};
 use crate::password::{HashError, Hasher};
@@ -43,7 +44,7 @@ pub enum AppError {
     #[error("release decisions: {0}")]
     Broker(#[from] broker::BrokerError),
     #[error("{0}")]
-    ServiceProvider(#[from] crate::saml::registry::RegistryError),
+    ServiceProvider(#[from] crate::service_providers::RegistryError),
     #[error("{0}")]
     Client(#[from] crate::clients::ClientError),
 }
@@ -145,13 +146,6 @@ pub fn key_manager(
     ))
 }
 
-pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 /// The short-lived state store chosen in `sessions.store`.
 pub async fn state_store(config: &Config) -> Result<State, AppError> {
     Ok(match config.sessions.store {
@@ -188,7 +182,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, AppError> {
         hasher: Hasher::new(cores, config.server.password_queue as usize).await?,
         mailer: mailer(config)?,
         web: Arc::new(WebConfig::from_config(config)),
-        api: Arc::new(crate::api::ApiConfig::from_config(config)),
+        api: Arc::new(crate::app_state::ApiConfig::from_config(config)),
         saml_signer: Arc::default(),
     }))
 }

@@ -43,7 +43,7 @@ pub struct Shared {
     pub hasher: Hasher,
     pub mailer: Mailer,
     pub web: Arc<WebConfig>,
-    pub api: Arc<crate::api::ApiConfig>,
+    pub api: Arc<ApiConfig>,
     pub broker: broker::Broker,
     /// Outgoing HTTP within the outbound policy: back-channel logout, clients' jwks_uri.
     pub http: directory::outbound::Outbound,
@@ -114,5 +114,23 @@ impl WebConfig {
             c.push_str(&format!("; Max-Age={age}"));
         }
         HeaderValue::from_str(&c).expect("cookie values are base64url")
+    }
+}
+
+/// Settings the admin API needs, derived once from the configuration.
+#[derive(Clone, Debug)]
+pub struct ApiConfig {
+    /// Registrations may use http on loopback hosts (see `ClientRegistration::validate`).
+    pub development: bool,
+    /// The import's size limit, for uploads too.
+    pub edexml_max_bytes: usize,
+}
+
+impl ApiConfig {
+    pub fn from_config(config: &Config) -> ApiConfig {
+        ApiConfig {
+            development: config.is_development(),
+            edexml_max_bytes: config.import.max_bytes(),
+        }
     }
 }

@@ -176,7 +176,7 @@ pub async fn delete(
     if d.oidc_client(client_id).await?.is_none() {
         return Err(not_found(client_id).into());
     }
-    crate::oidc::end_client_tokens(store, client_id).await?;
+    crate::grants::end_client_tokens(store, client_id).await?;
     d.delete_oidc_client(client_id, actor).await?;
     Ok(())
 }

@@ -11,7 +11,8 @@ use directory::las::{HttpsConnector, PullResult, latest_slot};
 use directory::people::StaffStatus;
 use directory::{Actor, Directory};
 
-use crate::app::{AppError, unix_now};
+use crate::app::AppError;
+use crate::clock::unix_now;
 use crate::config::Config;
 use crate::links::send_link;
 use crate::mail::{Mailer, las_failure_message};

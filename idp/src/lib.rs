@@ -8,9 +8,11 @@ pub mod app;
 pub mod app_state;
 pub mod cli;
 mod clients;
+mod clock;
 pub mod config;
 pub mod demo;
-mod extract;
+mod flow;
+mod grants;
 mod homecode;
 mod http;
 mod import;
@@ -23,8 +25,8 @@ mod operator;
 mod password;
 mod pictures;
 mod saml;
-mod school_changes;
 pub mod server;
+mod service_providers;
 mod session;
 mod state;
 mod web;
@@ -114,7 +116,7 @@ async fn serve(
     let directory = state.directory.clone();
     app::spawn_audit_retention(directory.clone(), config.audit.retention_days);
     app::spawn_outage_refresh(&state);
-    saml::registry::spawn_refresh(
+    service_providers::spawn_refresh(
         directory.clone(),
         state.http.clone(),
         Duration::from_secs(u64::from(config.saml.metadata_refresh_hours) * 3_600),

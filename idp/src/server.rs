@@ -27,7 +27,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         // Before the API is nested: it answers its own 405s as problem+json.
-        .method_not_allowed_fallback(crate::extract::method_not_allowed)
+        .method_not_allowed_fallback(crate::http::extract::method_not_allowed)
         .nest(crate::api::PREFIX, crate::api::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), observe))

@@ -2,7 +2,7 @@
 //! in the path. The answer is the difference (what was, or in a dry run would be, added,
 //! changed and removed); a file with problems is refused whole with every problem listed.
 
-use crate::extract::Path;
+use crate::http::extract::Path;
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Method, StatusCode};

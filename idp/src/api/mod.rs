@@ -31,10 +31,10 @@ use metadata::scopes::ADMIN_SCOPE;
 use serde_json::{Value, json};
 
 use crate::app_state::AppState;
-use crate::config::Config;
+pub use crate::http::problem::{ApiError, Problem};
 
 /// Where the API is mounted.
-pub const PREFIX: &str = "/api/v1";
+pub const PREFIX: &str = crate::http::extract::ADMIN_API_PREFIX;
 
 /// Every resource's endpoints. The router and the document test both read this list.
 const RESOURCES: &[fn() -> Vec<Endpoint>] = &[
@@ -43,24 +43,6 @@ const RESOURCES: &[fn() -> Vec<Endpoint>] = &[
     edexml::endpoints,
     openapi::endpoints,
 ];
-
-/// What the API needs from the configuration.
-#[derive(Clone, Debug)]
-pub struct ApiConfig {
-    /// Registrations may use http on loopback hosts (see `ClientRegistration::validate`).
-    pub development: bool,
-    /// The import's size limit, for uploads too.
-    pub edexml_max_bytes: usize,
-}
-
-impl ApiConfig {
-    pub fn from_config(config: &Config) -> ApiConfig {
-        ApiConfig {
-            development: config.is_development(),
-            edexml_max_bytes: config.import.max_bytes(),
-        }
-    }
-}
 
 /// One operation: a method on a path (relative to [`PREFIX`], in the document's `{param}`
 /// syntax, which is also axum's).
@@ -125,147 +107,10 @@ async fn method_not_allowed() -> ApiError {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Problems (RFC 9457)
-
-/// Every kind of problem the API answers with; its `type` is `urn:openpoort:problem:<slug>`.
-/// The document lists exactly these (a test checks it).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Problem {
-    Unauthorized,
-    InsufficientScope,
-    AdminScopeReserved,
-    NotFound,
-    MethodNotAllowed,
-    Conflict,
-    PayloadTooLarge,
-    UnsupportedMediaType,
-    BadRequest,
-    Validation,
-    Edexml,
-    WrongSchool,
-    Internal,
-}
-
-impl Problem {
-    #[cfg(test)]
-    pub const ALL: [Problem; 13] = [
-        Problem::Unauthorized,
-        Problem::InsufficientScope,
-        Problem::AdminScopeReserved,
-        Problem::NotFound,
-        Problem::MethodNotAllowed,
-        Problem::Conflict,
-        Problem::PayloadTooLarge,
-        Problem::UnsupportedMediaType,
-        Problem::BadRequest,
-        Problem::Validation,
-        Problem::Edexml,
-        Problem::WrongSchool,
-        Problem::Internal,
-    ];
-
-    fn slug(self) -> &'static str {
-        match self {
-            Problem::Unauthorized => "unauthorized",
-            Problem::InsufficientScope => "insufficient-scope",
-            Problem::AdminScopeReserved => "admin-scope-reserved",
-            Problem::NotFound => "not-found",
-            Problem::MethodNotAllowed => "method-not-allowed",
-            Problem::Conflict => "conflict",
-            Problem::PayloadTooLarge => "payload-too-large",
-            Problem::UnsupportedMediaType => "unsupported-media-type",
-            Problem::BadRequest => "bad-request",
-            Problem::Validation => "validation",
-            Problem::Edexml => "edexml",
-            Problem::WrongSchool => "wrong-school",
-            Problem::Internal => "internal",
-        }
-    }
-
-    pub fn type_uri(self) -> String {
-        format!("urn:openpoort:problem:{}", self.slug())
-    }
-
-    fn status(self) -> StatusCode {
-        match self {
-            Problem::Unauthorized => StatusCode::UNAUTHORIZED,
-            Problem::InsufficientScope | Problem::AdminScopeReserved => StatusCode::FORBIDDEN,
-            Problem::NotFound => StatusCode::NOT_FOUND,
-            Problem::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Problem::Conflict => StatusCode::CONFLICT,
-            Problem::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Problem::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Problem::BadRequest => StatusCode::BAD_REQUEST,
-            Problem::Validation | Problem::Edexml | Problem::WrongSchool => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
-            Problem::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    fn title(self) -> &'static str {
-        match self {
-            Problem::Unauthorized => "Niet aangemeld / Not authenticated",
-            Problem::InsufficientScope => "Geen beheerrechten / Insufficient scope",
-            Problem::AdminScopeReserved => {
-                "Beheerscope alleen via de beheerder / Admin scope reserved to the operator"
-            }
-            Problem::NotFound => "Niet gevonden / Not found",
-            Problem::MethodNotAllowed => "Methode niet toegestaan / Method not allowed",
-            Problem::Conflict => "Conflict / Conflict",
-            Problem::PayloadTooLarge => "Te groot / Payload too large",
-            Problem::UnsupportedMediaType => "Verkeerd inhoudstype / Unsupported media type",
-            Problem::BadRequest => "Ongeldig verzoek / Bad request",
-            Problem::Validation => "Ongeldige gegevens / Validation failed",
-            Problem::Edexml => "EDEXML-bestand afgekeurd / EDEXML file rejected",
-            Problem::WrongSchool => "Bestand van een andere school / File for another school",
-            Problem::Internal => "Interne fout / Internal error",
-        }
-    }
-}
-
-/// An answer of the `application/problem+json` kind.
-#[derive(Debug)]
-pub struct ApiError {
-    problem: Problem,
-    detail_nl: String,
-    detail_en: String,
-    errors: Option<Vec<Value>>,
-    challenge: Option<String>,
-}
+// Problems (RFC 9457): the body and its kinds live in `crate::http::problem`, below every
+// front end, so that a request refused before it reaches the API is answered the same way.
 
 impl ApiError {
-    pub fn new(problem: Problem, nl: impl Into<String>, en: impl Into<String>) -> ApiError {
-        ApiError {
-            problem,
-            detail_nl: nl.into(),
-            detail_en: en.into(),
-            errors: None,
-            challenge: None,
-        }
-    }
-
-    /// The itemised problems of a validation failure.
-    pub fn with_errors(mut self, errors: Vec<Value>) -> ApiError {
-        self.errors = Some(errors);
-        self
-    }
-
-    /// Logs the cause and answers without it: internals are not the caller's business.
-    pub fn internal(cause: impl std::fmt::Display) -> ApiError {
-        tracing::error!(error = %cause, "admin API request failed");
-        ApiError::new(
-            Problem::Internal,
-            "Er ging iets mis in openpoort; probeer het later opnieuw of meld het de beheerder.",
-            "Something went wrong in openpoort; try again later or tell the operator.",
-        )
-    }
-
-    fn challenge(mut self, value: String) -> ApiError {
-        self.challenge = Some(value);
-        self
-    }
-
     /// A registration that breaks a rule, with the field as an RFC 6901 pointer too.
     pub fn registration(e: &RegistrationError) -> ApiError {
         ApiError::new(
@@ -295,38 +140,6 @@ fn pointer(field: &str) -> String {
         }
     }
     out
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = self.problem.status();
-        let mut body = json!({
-            "type": self.problem.type_uri(),
-            "title": self.problem.title(),
-            "status": status.as_u16(),
-            "detail": self.detail_nl,
-            "detail_en": self.detail_en,
-        });
-        if let Some(errors) = self.errors {
-            body["errors"] = Value::Array(errors);
-        }
-        let mut response = (status, body.to_string()).into_response();
-        let h = response.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if let Some(c) = self.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
-            h.insert(header::WWW_AUTHENTICATE, c);
-        }
-        // A body refused for its size is left unread, so the connection cannot carry another
-        // request; saying so keeps clients from sending the next one on it.
-        if self.problem == Problem::PayloadTooLarge {
-            h.insert(header::CONNECTION, HeaderValue::from_static("close"));
-        }
-        response
-    }
 }
 
 impl From<DirectoryError> for ApiError {
@@ -414,7 +227,7 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Admin, ApiError> {
-        let Some(token) = crate::oidc::bearer(&parts.headers) else {
+        let Some(token) = crate::http::oauth::bearer(&parts.headers) else {
             return Err(unauthorized(
                 "Aanmelden is nodig: stuur een toegangstoken als 'Authorization: Bearer …'.",
                 "Authentication required: send an access token as 'Authorization: Bearer ...'.",
@@ -428,7 +241,7 @@ impl FromRequestParts<AppState> for Admin {
                 Some("invalid_token"),
             )
         };
-        let grant = match crate::oidc::live_grant(state, token).await {
+        let grant = match crate::grants::live_grant(state, token).await {
             Ok(Some(g)) => g,
             Ok(None) => return Err(invalid()),
             Err(e) => return Err(ApiError::internal(e)),
@@ -438,7 +251,7 @@ impl FromRequestParts<AppState> for Admin {
         if grant.family.is_some() || !grant.scopes.iter().any(|s| s == ADMIN_SCOPE) {
             return Err(insufficient_scope());
         }
-        let client = match crate::oidc::load_client(state, &grant.client_id).await {
+        let client = match crate::grants::load_client(state, &grant.client_id).await {
             Ok(Some(c)) => c,
             Ok(None) => return Err(invalid()),
             Err(e) => return Err(ApiError::internal(e)),
@@ -507,7 +320,7 @@ pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<
     match http_body_util::Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large(limit)),
-        Err(e) if crate::extract::body_timed_out(e.as_ref()) => Err(ApiError::new(
+        Err(e) if crate::http::extract::body_timed_out(e.as_ref()) => Err(ApiError::new(
             Problem::BadRequest,
             "De body kwam niet op tijd binnen (server.body_timeout_seconds). Verstuur het verzoek opnieuw.",
             "The body did not arrive in time (server.body_timeout_seconds). Send the request again.",

@@ -2,7 +2,7 @@
 //! (OpenID Connect Dynamic Client Registration names), checked by the same rules as
 //! `openpoort client add`; answers never carry the secret's hash, and a new secret only once.
 
-use crate::extract::Path;
+use crate::http::extract::Path;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};

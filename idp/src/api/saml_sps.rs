@@ -2,7 +2,7 @@
 //! same code as `openpoort sp add`. Entity IDs are URLs or URNs: in a path they are one
 //! percent-encoded segment (`/saml-sps/https%3A%2F%2Fsp.example%2Fsaml`).
 
-use crate::extract::Path;
+use crate::http::extract::Path;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::{Admin, ApiError, Endpoint, Problem, created, endpoint, json_answer, read_body};
 use crate::app_state::AppState;
-use crate::saml::registry::{self, RegistryError};
+use crate::service_providers::{self as registry, RegistryError};
 
 /// Metadata is inline in the body: the same limit as openpoort's metadata reader.
 const MAX_BODY_BYTES: usize = 1024 * 1024 + 64 * 1024;

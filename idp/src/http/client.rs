@@ -3,8 +3,36 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
+use axum::http::request::Parts;
 use directory::model::Cidr;
+
+use crate::app_state::AppState;
+
+/// The client's address as [`client_ip`] reads it, behind the configured trusted proxies.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientIp(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = super::PageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        // The accept loop puts the peer into every request (in-process tests: MockConnectInfo);
+        // a request without one is a wiring fault, never answered as if from some address.
+        let ConnectInfo(peer) = ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| super::PageError::internal(format!("no peer address: {e}")))?;
+        Ok(ClientIp(client_ip(
+            peer,
+            &parts.headers,
+            &state.web.trusted_proxies,
+        )))
+    }
+}
 
 /// The client's address: the peer, or, when the peer is a trusted proxy, the right-most
 /// `X-Forwarded-For` entry that is not itself a trusted proxy. Entries further left are

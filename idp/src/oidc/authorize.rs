@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
-use crate::app::unix_now;
-use crate::extract::{Path, Query};
+use crate::clock::unix_now;
+use crate::http::extract::{Path, Query};
 use askama::Template;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -16,17 +16,17 @@ use axum::response::Response;
 
 use broker::{Decision, ReleaseRequest};
 
-use super::{
-    CODE_TTL, Client, CodeGrant, GrantSubject, REFRESH_TOKEN_TTL, claims_of, family_key,
-    load_client, new_token, put_json, requested_attributes,
-};
+use super::{claims_of, new_token, requested_attributes};
 use crate::app_state::AppState;
+use crate::grants::{
+    CODE_TTL, Client, CodeGrant, GrantSubject, REFRESH_TOKEN_TTL, family_key, load_client, put_json,
+};
+use crate::http::csrf_token;
 use crate::http::{
     Text, client_ip, cookie_value, internal_error, message, page, see_other, sha256_hex, url_encode,
 };
 use crate::session::{self, Who};
 use crate::state::StateStore;
-use crate::web::csrf_token;
 
 fn bad_request(nl: &str, en: &str) -> Response {
     message(
@@ -221,7 +221,7 @@ pub async fn authorize(
     // and for this very request: one taken from another browser, or issued for another request
     // (another client, state or prompt), proves nothing here.
     let reauth_after: Option<i64> = match param("op_reauth") {
-        Some(id) => match super::get_json::<ReauthMarker>(&state, &reauth_key(id)).await {
+        Some(id) => match crate::grants::get_json::<ReauthMarker>(&state, &reauth_key(id)).await {
             Ok(marker) => marker
                 .filter(|m| {
                     let browser = cookie_value(&headers, state.web.csrf_cookie).map(sha256_hex);
@@ -410,7 +410,7 @@ pub async fn authorize(
             .state
             .put(&family_key(&family), b"1", REFRESH_TOKEN_TTL)
             .await?;
-        put_json(&state, &super::code_key(&code), &grant, CODE_TTL).await
+        put_json(&state, &crate::grants::code_key(&code), &grant, CODE_TTL).await
     }
     .await;
     if let Err(e) = stored {
@@ -428,8 +428,8 @@ pub async fn authorize(
         Ok(true) => {}
         Ok(false) => {
             let ended = async {
-                super::revoke_family(&state, &family).await?;
-                state.state.delete(&super::code_key(&code)).await?;
+                crate::grants::revoke_family(&state, &family).await?;
+                state.state.delete(&crate::grants::code_key(&code)).await?;
                 Ok::<_, super::OidcError>(())
             };
             if let Err(e) = ended.await {
@@ -446,7 +446,7 @@ pub async fn authorize(
     // client the session itself recorded.
     if client.registration.backchannel_logout_uri.is_some()
         && let Err(e) =
-            super::logout::remember_relying_party(&state, &grant.subject, client.id()).await
+            crate::flow::logout::remember_relying_party(&state, &grant.subject, client.id()).await
     {
         return internal_error(e);
     }

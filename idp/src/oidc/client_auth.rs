@@ -12,9 +12,10 @@ use base64::engine::general_purpose::STANDARD;
 use metadata::client::TokenAuthMethod;
 use serde_json::Value;
 
-use super::{Client, load_client, oauth_error, server_error};
-use crate::app::unix_now;
+use super::{oauth_error, server_error};
 use crate::app_state::AppState;
+use crate::clock::unix_now;
+use crate::grants::{Client, load_client};
 use crate::http::sha256_hex;
 use crate::state::StateStore;
 
@@ -186,7 +187,7 @@ async fn client_jwks(state: &AppState, client: &Client) -> Result<Option<Value>,
     let fetching = format!("oidc:client-jwks-fetching:{}", client.id());
     let give_up = tokio::time::Instant::now() + JWKS_FETCH_TIMEOUT + Duration::from_secs(1);
     loop {
-        if let Some(j) = super::get_json::<Value>(state, &cache).await? {
+        if let Some(j) = crate::grants::get_json::<Value>(state, &cache).await? {
             return Ok(Some(j));
         }
         if state.state.get(&failed).await?.is_some() {
@@ -217,7 +218,7 @@ async fn client_jwks(state: &AppState, client: &Client) -> Result<Option<Value>,
                 .ok_or_else(|| "not a JWK Set / geen JWK Set".to_owned())
         });
     let outcome = match fetched {
-        Ok(j) => super::put_json(state, &cache, &j, JWKS_CACHE)
+        Ok(j) => crate::grants::put_json(state, &cache, &j, JWKS_CACHE)
             .await
             .map(|()| Some(j)),
         Err(reason) => {
@@ -231,5 +232,5 @@ async fn client_jwks(state: &AppState, client: &Client) -> Result<Option<Value>,
         }
     };
     state.state.delete(&fetching).await?;
-    outcome
+    Ok(outcome?)
 }

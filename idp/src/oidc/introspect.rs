@@ -3,16 +3,16 @@
 
 use std::collections::HashMap;
 
-use crate::extract::Form;
+use crate::http::extract::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::json;
 
 use super::client_auth::authenticate;
-use super::userinfo::live_grant;
 use super::{json_no_store, server_error};
 use crate::app_state::AppState;
+use crate::grants::live_grant;
 
 pub async fn introspect(
     State(state): State<AppState>,

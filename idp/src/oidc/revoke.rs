@@ -3,16 +3,15 @@
 
 use std::collections::HashMap;
 
-use crate::extract::Form;
+use crate::http::extract::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::client_auth::authenticate;
-use super::{
-    AccessGrant, RefreshGrant, access_key, get_json, refresh_key, revoke_family, server_error,
-};
+use super::server_error;
 use crate::app_state::AppState;
+use crate::grants::{AccessGrant, RefreshGrant, access_key, get_json, refresh_key, revoke_family};
 use crate::state::StateStore;
 
 pub async fn revoke(

@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use crate::app::unix_now;
-use crate::extract::Form;
+use crate::clock::unix_now;
+use crate::http::extract::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -17,12 +17,14 @@ use metadata::client::GrantType;
 
 use super::client_auth::authenticate;
 use super::{
-    ACCESS_TOKEN_TTL, AccessGrant, Client, CodeGrant, GrantSubject, ID_TOKEN_TTL, OidcError,
-    REFRESH_TOKEN_TTL, RefreshGrant, access_key, claims_of, code_key, code_used_key,
-    ended_by_deletion, family_alive, json_no_store, new_token, oauth_error, put_json, refresh_key,
-    refresh_used_key, requested_attributes, revoke_family, server_error,
+    OidcError, claims_of, json_no_store, new_token, oauth_error, requested_attributes, server_error,
 };
 use crate::app_state::AppState;
+use crate::grants::{
+    ACCESS_TOKEN_TTL, AccessGrant, Client, CodeGrant, GrantSubject, ID_TOKEN_TTL,
+    REFRESH_TOKEN_TTL, RefreshGrant, access_key, code_key, code_used_key, ended_by_deletion,
+    family_alive, put_json, refresh_key, refresh_used_key, revoke_family,
+};
 use crate::session::Who;
 use crate::state::StateStore;
 
@@ -192,7 +194,7 @@ async fn refresh(
     }
     // A staff member's tokens live no longer than their sessions: a password change, "log out
     // everywhere", a deactivation or a removal by import moved the epoch they were issued under.
-    if !super::staff_sessions_stand(state, &grant.subject.who).await? {
+    if !crate::grants::staff_sessions_stand(state, &grant.subject.who).await? {
         revoke_family(state, &grant.family).await?;
         return Ok(invalid_grant(
             "the session this refresh token belongs to has ended",

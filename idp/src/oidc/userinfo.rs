@@ -5,9 +5,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{AccessGrant, access_key, bearer, family_alive, get_json, server_error};
-use crate::app::unix_now;
+use super::{bearer, server_error};
 use crate::app_state::AppState;
+use crate::grants::live_grant;
 
 fn invalid_token() -> Response {
     let mut r = (
@@ -20,34 +20,6 @@ fn invalid_token() -> Response {
         HeaderValue::from_static("Bearer realm=\"openpoort\", error=\"invalid_token\""),
     );
     r
-}
-
-/// The live grant behind a bearer token: known, unexpired, its family not revoked, and for a
-/// staff member's token their sessions still standing.
-pub async fn live_grant(
-    state: &AppState,
-    token: &str,
-) -> Result<Option<AccessGrant>, super::OidcError> {
-    let Some(grant) = get_json::<AccessGrant>(state, &access_key(token)).await? else {
-        return Ok(None);
-    };
-    if grant.expires_at <= unix_now()
-        || super::ended_by_deletion(state, &grant.client_id, grant.issued_at).await?
-    {
-        return Ok(None);
-    }
-    if let Some(f) = &grant.family
-        && !family_alive(state, f).await?
-    {
-        return Ok(None);
-    }
-    // A staff member's access ends with their sessions, not ten minutes later.
-    if let Some(who) = &grant.staff
-        && !super::staff_sessions_stand(state, who).await?
-    {
-        return Ok(None);
-    }
-    Ok(Some(grant))
 }
 
 pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {

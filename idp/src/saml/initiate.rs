@@ -1,7 +1,7 @@
 //! IdP-initiated SSO: a portal tile (or a shortcut's TARGET) of a SAML product sends an
 //! unsolicited, signed Response to the SP's default AssertionConsumerService.
 
-use crate::extract::Query;
+use crate::http::extract::Query;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;

@@ -61,7 +61,7 @@ async fn document(state: &AppState) -> Result<String, FlowError> {
                 slo_url: &slo,
                 certificates: &certificates,
                 attributes: &attributes,
-                now: crate::app::unix_now(),
+                now: crate::clock::unix_now(),
                 valid_for: VALID_FOR,
             },
             &signer,

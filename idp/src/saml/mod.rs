@@ -8,7 +8,6 @@
 mod initiate;
 mod metadata;
 mod receive;
-pub mod registry;
 mod slo;
 mod sso;
 
@@ -324,7 +323,7 @@ pub async fn status_to_sp(
         acs,
         in_response_to,
         status,
-        crate::app::unix_now(),
+        crate::clock::unix_now(),
         &signer,
     ) {
         Ok(xml) => post_page(

@@ -158,7 +158,7 @@ pub async fn freshness(
     id: &str,
     issue_instant: i64,
 ) -> Result<Freshness, FlowError> {
-    let now = crate::app::unix_now();
+    let now = crate::clock::unix_now();
     let skew = i64::from(state.web.saml.clock_skew_seconds);
     if issue_instant > now + skew || now - issue_instant > MAX_REQUEST_AGE + skew {
         return Ok(Freshness::Expired);

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use crate::extract::{Form, Query};
+use crate::http::extract::{Form, Query};
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -176,7 +176,7 @@ async fn validate(
     let skew = i64::from(state.web.saml.clock_skew_seconds);
     if request
         .not_on_or_after
-        .is_some_and(|t| t + skew <= crate::app::unix_now())
+        .is_some_and(|t| t + skew <= crate::clock::unix_now())
     {
         return Err(unreadable(&SamlError::invalid("expired")));
     }
@@ -209,7 +209,7 @@ async fn act(
                 if let Err(e) = s.destroy(state).await {
                     return failed(e);
                 }
-                if let Err(e) = crate::oidc::session_ended(state, &data).await {
+                if let Err(e) = crate::flow::logout::session_ended(state, &data).await {
                     return failed(e);
                 }
             }
@@ -236,7 +236,7 @@ async fn act(
         Ok(s) => s,
         Err(e) => return failed(e),
     };
-    let now = crate::app::unix_now();
+    let now = crate::clock::unix_now();
     let idp = entity_id(state);
     match endpoint.binding {
         Binding::HttpPost => {

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use crate::extract::{Form, Query};
+use crate::http::extract::{Form, Query};
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -244,7 +244,7 @@ async fn validate(
         force_authn: request.force_authn,
         is_passive: request.is_passive,
         name_id_format: format.to_owned(),
-        created_at: crate::app::unix_now(),
+        created_at: crate::clock::unix_now(),
         login_asked: false,
         stale_sid: None,
     })
@@ -397,7 +397,7 @@ pub async fn issue(
     let Some(school_id) = s.data.school_id.as_deref() else {
         return see_other("/school-kiezen", HeaderMap::new());
     };
-    let now = crate::app::unix_now();
+    let now = crate::clock::unix_now();
     let sector = sp.sector();
     let requested = requested(sp);
     let decision = match state

@@ -5,102 +5,25 @@
 //! A teacher manages the groups they are linked to; the ICT-coördinator every group of the
 //! school. Everything acts on the school chosen in the session.
 
-use crate::extract::{Form, Path};
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 
-use directory::Actor;
-use directory::model::StaffRole;
-use directory::people::{Group, Pupil};
-use directory::schools::School;
+use directory::people::Pupil;
 
-use super::{Text, csrf_ok, csrf_refused, csrf_token, internal_error, message, page, see_other};
+use super::{csrf_token, page, see_other};
 use crate::app_state::AppState;
 use crate::homecode;
+use crate::http::extract::Path;
+use crate::http::{Csrf, NoFields, PageError};
 use crate::pictures::{CATALOGUE, Picture, by_name};
-use crate::session::{self, Who};
+use crate::session::SchoolManager;
 use crate::state::StateStore;
 
-/// The signed-in staff member and what they may manage at the chosen school.
-struct Manager {
-    staff_id: String,
-    school: School,
-    ict: bool,
-    groups: Vec<Group>,
-}
-
-impl Manager {
-    fn group(&self, id: &str) -> Option<&Group> {
-        self.groups.iter().find(|g| g.id == id)
-    }
-
-    fn may_manage(&self, pupil: &Pupil) -> bool {
-        pupil.school_id == self.school.id
-            && (self.ict
-                || self.groups.iter().any(|g| {
-                    pupil.stamgroep_id.as_deref() == Some(g.id.as_str())
-                        || pupil.combined_group_ids.contains(&g.id)
-                }))
-    }
-
-    fn actor(&self) -> Actor {
-        Actor::staff(&self.staff_id)
-    }
-}
-
-fn not_allowed() -> Response {
-    message(
-        StatusCode::FORBIDDEN,
-        "Geen toegang",
-        Text::new(
-            "Dit kun je alleen doen voor je eigen groepen, of als ICT-coördinator van de school.",
-            "You can only do this for your own classes, or as the school's ICT coordinator.",
-        ),
-        Some(("/beheer", "Terug / Back")),
-    )
-}
-
-async fn manager(state: &AppState, headers: &HeaderMap) -> Result<Manager, Response> {
-    let s = match session::load(state, headers).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return Err(see_other("/inloggen", HeaderMap::new())),
-        Err(e) => return Err(internal_error(e)),
-    };
-    let (Who::Staff { staff_id, .. }, Some(school_id)) = (&s.data.who, &s.data.school_id) else {
-        return Err(see_other("/", HeaderMap::new()));
-    };
-    let d = &state.directory;
-    let at = d.schools_of_staff(staff_id).await.map_err(internal_error)?;
-    let Some(here) = at.into_iter().find(|a| &a.school_id == school_id) else {
-        return Err(not_allowed());
-    };
-    let school = match d.school_by_id(school_id).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return Err(not_allowed()),
-        Err(e) => return Err(internal_error(e)),
-    };
-    let ict = here.roles.contains(&StaffRole::IctCoordinator);
-    let groups = if ict {
-        d.groups_of_school(school_id)
-            .await
-            .map_err(internal_error)?
-    } else {
-        d.groups_of_staff(staff_id)
-            .await
-            .map_err(internal_error)?
-            .into_iter()
-            .filter(|g| &g.school_id == school_id)
-            .collect()
-    };
-    Ok(Manager {
-        staff_id: staff_id.clone(),
-        school,
-        ict,
-        groups,
-    })
+fn not_allowed() -> PageError {
+    SchoolManager::not_allowed()
 }
 
 #[derive(Template)]
@@ -114,13 +37,13 @@ struct OverviewPage {
     home_login: bool,
 }
 
-pub async fn overview(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let m = match manager(&state, &headers).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
+pub async fn overview(
+    State(state): State<AppState>,
+    m: SchoolManager,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
     let (csrf, set) = csrf_token(&state.web, &headers);
-    page(
+    Ok(page(
         StatusCode::OK,
         &OverviewPage {
             csrf,
@@ -135,49 +58,35 @@ pub async fn overview(State(state): State<AppState>, headers: HeaderMap) -> Resp
             home_login: m.school.home_login_allowed,
         },
         set,
-    )
+    ))
 }
 
 #[derive(Deserialize)]
 pub struct SettingsForm {
-    csrf: String,
     picture_password: Option<String>,
     home_login: Option<String>,
 }
 
 pub async fn settings(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(form): Form<SettingsForm>,
-) -> Response {
-    if !csrf_ok(&state.web, &headers, &form.csrf) {
-        return csrf_refused();
-    }
-    let m = match manager(&state, &headers).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
+    m: SchoolManager,
+    Csrf(form): Csrf<SettingsForm>,
+) -> Result<Response, PageError> {
     if !m.ict {
-        return not_allowed();
+        return Err(not_allowed());
     }
     let d = &state.directory;
     let picture = form.picture_password.is_some();
     let home = form.home_login.is_some();
-    if picture != m.school.picture_password_enabled
-        && let Err(e) = d
-            .set_picture_password_enabled(&m.school.id, picture, &m.actor())
-            .await
-    {
-        return internal_error(e);
+    if picture != m.school.picture_password_enabled {
+        d.set_picture_password_enabled(&m.school.id, picture, &m.actor())
+            .await?;
     }
-    if home != m.school.home_login_allowed
-        && let Err(e) = d
-            .set_home_login_allowed(&m.school.id, home, &m.actor())
-            .await
-    {
-        return internal_error(e);
+    if home != m.school.home_login_allowed {
+        d.set_home_login_allowed(&m.school.id, home, &m.actor())
+            .await?;
     }
-    see_other("/beheer", HeaderMap::new())
+    Ok(see_other("/beheer", HeaderMap::new()))
 }
 
 pub struct PupilRow {
@@ -215,38 +124,26 @@ fn display_name(p: &Pupil) -> String {
 
 pub async fn group(
     State(state): State<AppState>,
+    m: SchoolManager,
     headers: HeaderMap,
     Path(group_id): Path<String>,
-) -> Response {
-    let m = match manager(&state, &headers).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
+) -> Result<Response, PageError> {
     let Some(group) = m.group(&group_id) else {
-        return not_allowed();
+        return Err(not_allowed());
     };
     let d = &state.directory;
-    let (pupils, with_code) = match tokio::try_join!(
+    let (pupils, with_code) = tokio::try_join!(
         d.active_pupils_of_group(&m.school.id, &group_id),
         d.pupils_with_home_code(&m.school.id)
-    ) {
-        Ok(v) => v,
-        Err(e) => return internal_error(e),
-    };
+    )?;
     let mut rows = Vec::new();
     for p in pupils {
-        let picture = match d.picture_secret(&p.id).await {
-            Ok(s) => s,
-            Err(e) => return internal_error(e),
-        };
-        let locked = match state
+        let picture = d.picture_secret(&p.id).await?;
+        let locked = state
             .state
             .count(&super::pupil::wrong_picture_key(&p.id))
-            .await
-        {
-            Ok(n) => n >= super::pupil::MAX_WRONG_PICTURES,
-            Err(e) => return internal_error(e),
-        };
+            .await?
+            >= super::pupil::MAX_WRONG_PICTURES;
         rows.push(PupilRow {
             locked,
             has_code: with_code.contains(&p.id),
@@ -256,7 +153,7 @@ pub async fn group(
         });
     }
     let (csrf, set) = csrf_token(&state.web, &headers);
-    page(
+    Ok(page(
         StatusCode::OK,
         &GroupPage {
             csrf,
@@ -266,26 +163,23 @@ pub async fn group(
             pictures: &CATALOGUE,
         },
         set,
-    )
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
+    ))
 }
 
 #[derive(Deserialize)]
 pub struct PictureForm {
-    csrf: String,
     picture: String,
 }
 
 /// The pupil named in the URL, if this staff member may manage them.
-async fn managed_pupil(state: &AppState, m: &Manager, pupil_id: &str) -> Result<Pupil, Response> {
-    match state.directory.pupil_by_id(pupil_id).await {
-        Ok(Some(p)) if m.may_manage(&p) => Ok(p),
-        Ok(_) => Err(not_allowed()),
-        Err(e) => Err(internal_error(e)),
+async fn managed_pupil(
+    state: &AppState,
+    m: &SchoolManager,
+    pupil_id: &str,
+) -> Result<Pupil, PageError> {
+    match state.directory.pupil_by_id(pupil_id).await? {
+        Some(p) if m.may_manage(&p) => Ok(p),
+        _ => Err(not_allowed()),
     }
 }
 
@@ -301,36 +195,20 @@ fn back_to_group(p: &Pupil) -> Response {
 
 pub async fn set_picture(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    m: SchoolManager,
     Path(pupil_id): Path<String>,
-    Form(form): Form<PictureForm>,
-) -> Response {
-    if !csrf_ok(&state.web, &headers, &form.csrf) {
-        return csrf_refused();
-    }
-    let m = match manager(&state, &headers).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    let pupil = match managed_pupil(&state, &m, &pupil_id).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    Csrf(form): Csrf<PictureForm>,
+) -> Result<Response, PageError> {
+    let pupil = managed_pupil(&state, &m, &pupil_id).await?;
     let picture = match form.picture.as_str() {
         "" => None,
-        name => match by_name(name) {
-            Some(p) => Some(p.name),
-            None => return not_allowed(),
-        },
+        name => Some(by_name(name).ok_or_else(not_allowed)?.name),
     };
-    match state
+    state
         .directory
         .set_picture_secret(&pupil.id, picture, &m.actor())
-        .await
-    {
-        Ok(()) => back_to_group(&pupil),
-        Err(e) => internal_error(e),
-    }
+        .await?;
+    Ok(back_to_group(&pupil))
 }
 
 /// Lifts a pupil's pause after too many wrong pictures, so that a pupil who forgot their picture
@@ -338,60 +216,36 @@ pub async fn set_picture(
 /// ICT-coördinator, and logged with who did it.
 pub async fn unlock(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    m: SchoolManager,
     Path(pupil_id): Path<String>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    if !csrf_ok(&state.web, &headers, &form.csrf) {
-        return csrf_refused();
-    }
-    let m = match manager(&state, &headers).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    let pupil = match managed_pupil(&state, &m, &pupil_id).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    match state
+    _: Csrf<NoFields>,
+) -> Result<Response, PageError> {
+    let pupil = managed_pupil(&state, &m, &pupil_id).await?;
+    state
         .state
         .delete(&super::pupil::wrong_picture_key(&pupil.id))
-        .await
-    {
-        Ok(_) => {
-            tracing::info!(
-                staff = %m.staff_id,
-                pupil = %pupil.id,
-                school = %m.school.code(),
-                "pupil's picture login unlocked by staff"
-            );
-            back_to_group(&pupil)
-        }
-        Err(e) => internal_error(e),
-    }
+        .await?;
+    tracing::info!(
+        staff = %m.staff_id,
+        pupil = %pupil.id,
+        school = %m.school.code(),
+        "pupil's picture login unlocked by staff"
+    );
+    Ok(back_to_group(&pupil))
 }
 
 pub async fn void_code(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    m: SchoolManager,
     Path(pupil_id): Path<String>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    if !csrf_ok(&state.web, &headers, &form.csrf) {
-        return csrf_refused();
-    }
-    let m = match manager(&state, &headers).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    let pupil = match managed_pupil(&state, &m, &pupil_id).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    match state.directory.void_home_code(&pupil.id, &m.actor()).await {
-        Ok(_) => back_to_group(&pupil),
-        Err(e) => internal_error(e),
-    }
+    _: Csrf<NoFields>,
+) -> Result<Response, PageError> {
+    let pupil = managed_pupil(&state, &m, &pupil_id).await?;
+    state
+        .directory
+        .void_home_code(&pupil.id, &m.actor())
+        .await?;
+    Ok(back_to_group(&pupil))
 }
 
 pub struct Card {
@@ -412,21 +266,19 @@ struct CardsPage {
 
 /// Issues a new home code for each pupil and renders the cards. The plain code and pin exist
 /// only in this response: the register keeps their hashes.
-async fn issue_cards(state: &AppState, m: &Manager, pupils: &[Pupil], back: String) -> Response {
+async fn issue_cards(
+    state: &AppState,
+    m: &SchoolManager,
+    pupils: &[Pupil],
+    back: String,
+) -> Result<Response, PageError> {
     let home_url = format!("{}/thuis", state.web.public_url);
     let mut cards = Vec::new();
     for p in pupils {
         let (code, pin) =
-            match homecode::issue(&state.directory, &state.hasher, &p.id, &m.actor()).await {
-                Ok(issued) => issued,
-                // As itself, so that a full password queue is answered 503 with Retry-After.
-                Err(homecode::HomeCodeError::Hash(e)) => return internal_error(e),
-                Err(e) => return internal_error(e),
-            };
-        let qr = match homecode::qr_svg(&format!("{home_url}?code={code}")) {
-            Ok(svg) => svg,
-            Err(e) => return internal_error(e),
-        };
+            homecode::issue(&state.directory, &state.hasher, &p.id, &m.actor()).await?;
+        let qr =
+            homecode::qr_svg(&format!("{home_url}?code={code}")).map_err(PageError::internal)?;
         cards.push(Card {
             name: display_name(p),
             qr,
@@ -434,7 +286,7 @@ async fn issue_cards(state: &AppState, m: &Manager, pupils: &[Pupil], back: Stri
             pin,
         });
     }
-    page(
+    Ok(page(
         StatusCode::OK,
         &CardsPage {
             school: m.school.name.clone(),
@@ -443,53 +295,32 @@ async fn issue_cards(state: &AppState, m: &Manager, pupils: &[Pupil], back: Stri
             cards,
         },
         HeaderMap::new(),
-    )
+    ))
 }
 
 pub async fn group_codes(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    m: SchoolManager,
     Path(group_id): Path<String>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    if !csrf_ok(&state.web, &headers, &form.csrf) {
-        return csrf_refused();
-    }
-    let m = match manager(&state, &headers).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
+    _: Csrf<NoFields>,
+) -> Result<Response, PageError> {
     if m.group(&group_id).is_none() {
-        return not_allowed();
+        return Err(not_allowed());
     }
-    let pupils = match state
+    let pupils = state
         .directory
         .active_pupils_of_group(&m.school.id, &group_id)
-        .await
-    {
-        Ok(p) => p,
-        Err(e) => return internal_error(e),
-    };
+        .await?;
     issue_cards(&state, &m, &pupils, format!("/beheer/groep/{group_id}")).await
 }
 
 pub async fn pupil_code(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    m: SchoolManager,
     Path(pupil_id): Path<String>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    if !csrf_ok(&state.web, &headers, &form.csrf) {
-        return csrf_refused();
-    }
-    let m = match manager(&state, &headers).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    let pupil = match managed_pupil(&state, &m, &pupil_id).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    _: Csrf<NoFields>,
+) -> Result<Response, PageError> {
+    let pupil = managed_pupil(&state, &m, &pupil_id).await?;
     let back = format!(
         "/beheer/groep/{}",
         pupil.stamgroep_id.clone().unwrap_or_default()

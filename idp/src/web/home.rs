@@ -1,6 +1,6 @@
 //! The signed-in start page, school choice and logout.
 
-use crate::extract::{Form, Query};
+use crate::http::extract::{Form, Query};
 use askama::Template;
 use std::net::SocketAddr;
 
@@ -13,7 +13,8 @@ use directory::Actor;
 
 use super::{Text, client_ip, csrf_ok, csrf_refused, csrf_token, internal_error, page, see_other};
 use crate::app_state::AppState;
-use crate::session::{self, Session};
+use crate::http::PageError;
+use crate::session::{self, Session, SignedInStaff};
 use crate::state::{Attempt, release_all, reserve_all};
 
 pub struct SchoolOption {
@@ -81,18 +82,14 @@ pub(super) async fn schools_of(
 
 pub async fn choose_form(
     State(state): State<AppState>,
+    SignedInStaff {
+        session: s,
+        staff_id,
+    }: SignedInStaff,
     headers: HeaderMap,
     Query(q): Query<NextQuery>,
-) -> Response {
-    let (s, staff_id) = match signed_in_staff(&state, &headers).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return see_other("/inloggen", HeaderMap::new()),
-        Err(r) => return r,
-    };
-    let schools = match schools_of(&state, &staff_id).await {
-        Ok(v) => v,
-        Err(e) => return internal_error(e),
-    };
+) -> Result<Response, PageError> {
+    let schools = schools_of(&state, &staff_id).await?;
     let (csrf, set) = csrf_token(&state.web, &headers);
     let schools = schools
         .into_iter()
@@ -104,7 +101,7 @@ pub async fn choose_form(
         })
         .collect();
     let next = super::login::safe_next(q.next.as_deref()).unwrap_or_default();
-    page(
+    Ok(page(
         StatusCode::OK,
         &SchoolChoicePage {
             csrf,
@@ -112,7 +109,7 @@ pub async fn choose_form(
             schools,
         },
         set,
-    )
+    ))
 }
 
 pub async fn choose(
@@ -167,7 +164,7 @@ pub async fn logout(
                 return internal_error(e);
             }
             // Tokens issued in this session end with it, and its relying parties hear of it.
-            if let Err(e) = crate::oidc::session_ended(&state, &data).await {
+            if let Err(e) = crate::flow::logout::session_ended(&state, &data).await {
                 return internal_error(e);
             }
         }
@@ -209,10 +206,10 @@ pub async fn logout_everywhere(
     if let Err(e) = s.destroy(&state).await {
         return internal_error(e);
     }
-    if let Err(e) = crate::oidc::session_ended(&state, &data).await {
+    if let Err(e) = crate::flow::logout::session_ended(&state, &data).await {
         return internal_error(e);
     }
-    if let Err(e) = crate::oidc::all_sessions_ended(&state, &staff_id).await {
+    if let Err(e) = crate::flow::logout::all_sessions_ended(&state, &staff_id).await {
         return internal_error(e);
     }
     see_other(
@@ -228,12 +225,11 @@ struct ChangePasswordPage {
     error: Option<Text>,
 }
 
-pub async fn change_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    match signed_in_staff(&state, &headers).await {
-        Ok(Some(_)) => {}
-        Ok(None) => return see_other("/inloggen", HeaderMap::new()),
-        Err(r) => return r,
-    }
+pub async fn change_form(
+    State(state): State<AppState>,
+    _: SignedInStaff,
+    headers: HeaderMap,
+) -> Response {
     let (csrf, set) = csrf_token(&state.web, &headers);
     page(
         StatusCode::OK,
@@ -360,10 +356,10 @@ pub async fn change(
         return internal_error(e);
     }
     // The password change ended every session: their tokens and relying parties too.
-    if let Err(e) = crate::oidc::session_ended(&state, &old).await {
+    if let Err(e) = crate::flow::logout::session_ended(&state, &old).await {
         return internal_error(e);
     }
-    if let Err(e) = crate::oidc::all_sessions_ended(&state, &staff_id).await {
+    if let Err(e) = crate::flow::logout::all_sessions_ended(&state, &staff_id).await {
         return internal_error(e);
     }
     let who = session::Who::Staff {

@@ -12,14 +12,14 @@ mod portal;
 mod pupil;
 
 use axum::Router;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 // The pages' own submodules reach these through `super::`, as before they moved down.
-use crate::app_state::{AppState, WebConfig};
+use crate::app_state::AppState;
 use crate::http::{
-    Text, address_key, client_ip, cookie_value, internal_error, message, page, random_token,
+    Text, address_key, client_ip, csrf_ok, csrf_refused, csrf_token, internal_error, message, page,
     see_other, sha256_hex, url_encode,
 };
 
@@ -102,7 +102,7 @@ fn script(body: &'static str) -> Response {
         .into_response()
 }
 
-async fn picture(crate::extract::Path(file): crate::extract::Path<String>) -> Response {
+async fn picture(crate::http::extract::Path(file): crate::http::extract::Path<String>) -> Response {
     crate::pictures::svg_response(&file).unwrap_or_else(|| StatusCode::NOT_FOUND.into_response())
 }
 
@@ -161,65 +161,4 @@ async fn stylesheet() -> Response {
         include_str!("../../static/openpoort.css"),
     )
         .into_response()
-}
-
-/// The CSRF token of this browser, and the `Set-Cookie` to send when it is new. The token is
-/// a double-submit value in a `__Host-` cookie: another site can neither read it nor, thanks to
-/// the prefix, plant one of its own.
-pub fn csrf_token(web: &WebConfig, headers: &HeaderMap) -> (String, HeaderMap) {
-    if let Some(t) = cookie_value(headers, web.csrf_cookie).filter(|t| t.len() == 43) {
-        return (t.to_owned(), HeaderMap::new());
-    }
-    let token = random_token();
-    let mut set = HeaderMap::new();
-    set.insert(
-        header::SET_COOKIE,
-        web.cookie(web.csrf_cookie, &token, None),
-    );
-    (token, set)
-}
-
-/// Whether a submitted form carries this browser's CSRF token.
-pub fn csrf_ok(web: &WebConfig, headers: &HeaderMap, submitted: &str) -> bool {
-    match cookie_value(headers, web.csrf_cookie) {
-        Some(expected) if expected.len() == submitted.len() && !expected.is_empty() => {
-            openssl::memcmp::eq(expected.as_bytes(), submitted.as_bytes())
-        }
-        _ => false,
-    }
-}
-
-pub fn csrf_refused() -> Response {
-    message(
-        StatusCode::FORBIDDEN,
-        "Formulier verlopen",
-        Text::new(
-            "Dit formulier is verlopen of niet van openpoort afkomstig. Laad de pagina opnieuw en probeer het nog eens.",
-            "This form has expired or did not come from openpoort. Reload the page and try again.",
-        ),
-        Some(("/inloggen", "Naar inloggen / To log in")),
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use axum::http::HeaderValue;
-
-    use super::*;
-    use crate::config::Config;
-
-    #[test]
-    fn csrf_token_must_match_the_cookie() {
-        let web = WebConfig::from_config(&Config::default());
-        let mut h = HeaderMap::new();
-        let token = random_token();
-        h.insert(
-            header::COOKIE,
-            HeaderValue::from_str(&format!("other=1; {}={token}", web.csrf_cookie)).unwrap(),
-        );
-        assert!(csrf_ok(&web, &h, &token));
-        assert!(!csrf_ok(&web, &h, &random_token()));
-        assert!(!csrf_ok(&web, &h, ""));
-        assert!(!csrf_ok(&web, &HeaderMap::new(), &token));
-    }
 }

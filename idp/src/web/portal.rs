@@ -1,6 +1,6 @@
 //! The portal at `/`: one tile per product the signed-in pupil or staff member may open now.
 
-use crate::extract::Query;
+use crate::http::extract::Query;
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -12,7 +12,7 @@ use broker::Context;
 use super::home::schools_of;
 use super::{Text, csrf_token, internal_error, page, see_other};
 use crate::app_state::AppState;
-use crate::session::{self, Who};
+use crate::session::{SignedIn, Who};
 
 pub struct TileView {
     name: String,
@@ -76,14 +76,10 @@ fn empty_text(reason: Option<broker::DenyReason>) -> Text {
 
 pub async fn portal(
     State(state): State<AppState>,
+    SignedIn(s): SignedIn,
     headers: HeaderMap,
     Query(q): Query<Notice>,
 ) -> Response {
-    let s = match session::load(&state, &headers).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return see_other("/inloggen", HeaderMap::new()),
-        Err(e) => return internal_error(e),
-    };
     let (name, staff, several_schools) = match &s.data.who {
         Who::Staff { staff_id, .. } => {
             let (staff, schools) = match tokio::try_join!(
@@ -130,7 +126,7 @@ pub async fn portal(
                 &s.data.subject(),
                 &sc.id,
                 s.data.context,
-                crate::app::unix_now(),
+                crate::clock::unix_now(),
             )
             .await
         {

@@ -9,7 +9,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use crate::extract::{Form, Path, Query};
+use crate::http::extract::{Form, Path, Query};
 use askama::Template;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -27,6 +27,7 @@ use super::{
 };
 use crate::app_state::AppState;
 use crate::homecode;
+use crate::http::ClientIp;
 use crate::pictures::{self, Picture};
 use crate::session::{self, Who};
 use crate::state::{Attempt, StateStore, release_all, reserve_all};
@@ -205,12 +206,10 @@ pub async fn shortcut(Query(q): Query<ShortcutQuery>) -> Response {
 
 pub async fn groups(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
     Path(reference): Path<String>,
     Query(q): Query<TargetQuery>,
 ) -> Response {
-    let ip = client_ip(peer, &headers, &state.web.trusted_proxies);
     let school = match school_on_network(&state, &reference, ip).await {
         Ok(s) => s,
         Err(r) => return r,
@@ -397,7 +396,7 @@ pub async fn pick(
                 &Subject::Pupil(pupil.id.clone()),
                 &school.id,
                 Context::SchoolNetwork,
-                crate::app::unix_now(),
+                crate::clock::unix_now(),
             )
             .await
         {

@@ -15,8 +15,12 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
-use crate::api::{ApiError, PREFIX, Problem};
-use crate::http::{Text, message};
+use super::oauth::oauth_error;
+use super::problem::{ApiError, Problem};
+use super::{Text, message};
+
+/// Where the admin API is mounted: its refusals are problem+json.
+pub const ADMIN_API_PREFIX: &str = "/api/v1";
 
 /// The OIDC endpoints whose callers are programs that read JSON errors (RFC 6749 5.2,
 /// RFC 6750 3, RFC 7009 2.2.1, RFC 7662 2.3). The others (authorize, logout) are seen by a
@@ -38,7 +42,7 @@ enum Audience {
 
 impl Audience {
     fn of(path: &str) -> Audience {
-        if path == PREFIX || path.starts_with(&format!("{PREFIX}/")) {
+        if path == ADMIN_API_PREFIX || path.starts_with(&format!("{ADMIN_API_PREFIX}/")) {
             Audience::AdminApi
         } else if OAUTH_JSON_PATHS.contains(&path) {
             Audience::OAuthClient
@@ -50,7 +54,7 @@ impl Audience {
 
 /// What was wrong with the request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Fault {
+pub(crate) enum Fault {
     /// The form's fields are missing or of the wrong kind.
     Form,
     /// The query string is missing parameters or is malformed.
@@ -130,7 +134,7 @@ pub struct Refused {
 }
 
 impl Refused {
-    fn new(path: &str, fault: Fault, detail: String) -> Refused {
+    pub(crate) fn new(path: &str, fault: Fault, detail: String) -> Refused {
         Refused {
             audience: Audience::of(path),
             fault,
@@ -160,7 +164,7 @@ impl IntoResponse for Refused {
                 }
                 r
             }
-            Audience::OAuthClient => crate::oidc::oauth_error(
+            Audience::OAuthClient => oauth_error(
                 fault.status(),
                 "invalid_request",
                 &format!("{} / {} ({detail})", text.nl, text.en),
@@ -285,7 +289,7 @@ pub async fn method_not_allowed(uri: axum::http::Uri) -> Response {
         Audience::AdminApi => {
             ApiError::new(Problem::MethodNotAllowed, text.nl, text.en).into_response()
         }
-        Audience::OAuthClient => crate::oidc::oauth_error(
+        Audience::OAuthClient => oauth_error(
             StatusCode::METHOD_NOT_ALLOWED,
             "invalid_request",
             &format!("{} / {}", text.nl, text.en),

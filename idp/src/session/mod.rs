@@ -6,17 +6,21 @@
 //! member's current session epoch with the account still active: a password change, "log out
 //! everywhere", a deactivation or a removal by import therefore ends it on every node at once.
 
+pub mod guard;
+
 use std::time::Duration;
 
 use axum::http::{HeaderMap, header};
+
+pub use guard::{SchoolManager, SignedIn, SignedInStaff};
 use serde::{Deserialize, Serialize};
 
 use broker::{Context, Subject};
 use directory::people::StaffStatus;
 
-use crate::app::unix_now;
 use crate::app_state::AppState;
 use crate::app_state::WebConfig;
+use crate::clock::unix_now;
 use crate::http::{cookie_value, random_token, sha256_hex};
 use crate::state::StateStore;
 

@@ -1,5 +1,6 @@
-//! Registering service providers from their metadata (a file or a URL) and keeping URL
-//! metadata fresh. Shared by the operator commands, the admin API and the scheduled refresh.
+//! Registering SAML service providers from their metadata (a file or a URL) and keeping URL
+//! metadata fresh. Shared by the operator commands, the admin API and the scheduled refresh;
+//! below the front ends, like `clients` for OpenID Connect.
 
 use std::time::Duration;
 
@@ -138,7 +139,7 @@ pub async fn register(
             )));
         }
     };
-    let sp = from_metadata(&xml, settings, crate::app::unix_now(), development)?;
+    let sp = from_metadata(&xml, settings, crate::clock::unix_now(), development)?;
     directory.create_saml_sp(&stored(&sp, &xml)?, actor).await?;
     Ok(sp)
 }
@@ -168,7 +169,7 @@ pub async fn refresh(
     };
     let outcome = async {
         let xml = fetch(http, &url).await?;
-        let sp = from_metadata(&xml, &settings, crate::app::unix_now(), development)?;
+        let sp = from_metadata(&xml, &settings, crate::clock::unix_now(), development)?;
         if sp.entity_id != old.entity_id {
             return Err(RegistryError::EntityChanged {
                 url: url.clone(),
@@ -202,7 +203,7 @@ pub async fn refresh_due(
     every: Duration,
     development: bool,
 ) -> Result<(usize, usize), RegistryError> {
-    let now = crate::app::unix_now();
+    let now = crate::clock::unix_now();
     let actor = Actor::system("saml-metadata-refresh");
     let (mut done, mut failed) = (0, 0);
     for sp in directory.saml_sps().await? {

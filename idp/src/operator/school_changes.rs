@@ -30,8 +30,7 @@ pub async fn import_duo(
     dry_run: bool,
     actor: &Actor,
 ) -> Result<(), AppError> {
-    let bytes =
-        crate::operator::read_bounded(file, config.import.max_bytes() as u64, "import.max_mib")?;
+    let bytes = super::read_bounded(file, config.import.max_bytes() as u64, "import.max_mib")?;
     let list = directory::duo::parse(&bytes)
         .map_err(|problems| AppError::Usage(format!("{}: {problems}", file.display())))?;
     let r = d.import_duo(&list, dry_run, actor).await?;

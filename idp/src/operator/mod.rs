@@ -1,6 +1,8 @@
 //! Operator commands: keys and the register, from the command line. Every change is audited as
 //! `operator:cli`.
 
+mod school_changes;
+
 use directory::credentials::TokenPurpose;
 use directory::las::{AuthorisationKey, KeyPlacement, NewLasLink};
 use directory::model::Email;
@@ -58,10 +60,10 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
         }
         Command::Keys(KeysCommand::Rotate { alg }) => {
             let keys = app::key_manager(config, d)?;
-            keys.ensure_keys(app::unix_now()).await?;
+            keys.ensure_keys(crate::clock::unix_now()).await?;
             let algs = alg.map_or(certs::Algorithm::ALL.to_vec(), |a| vec![a]);
             for alg in algs {
-                let current = keys.rotate(alg, app::unix_now()).await?;
+                let current = keys.rotate(alg, crate::clock::unix_now()).await?;
                 println!(
                     "{alg}: {} is now current; a new next key was created",
                     current.kid
@@ -361,13 +363,13 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
             import_edexml(config, d, &file, dry_run, &actor).await?
         }
         Command::Import(ImportCommand::Duo { file, dry_run }) => {
-            crate::school_changes::import_duo(config, d, &file, dry_run, &actor).await?
+            school_changes::import_duo(config, d, &file, dry_run, &actor).await?
         }
         Command::School(SchoolCommand::Merge {
             from,
             into,
             dry_run,
-        }) => crate::school_changes::merge(d, &from, &into, dry_run, &actor).await?,
+        }) => school_changes::merge(d, &from, &into, dry_run, &actor).await?,
         Command::School(SchoolCommand::Split {
             from,
             to,
@@ -375,8 +377,7 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
             groups,
             dry_run,
         }) => {
-            crate::school_changes::split(d, &from, &to, name.as_deref(), &groups, dry_run, &actor)
-                .await?
+            school_changes::split(d, &from, &to, name.as_deref(), &groups, dry_run, &actor).await?
         }
         Command::Las(command) => las(config, d, command, &actor).await?,
         Command::Client(ClientCommand::Add(add)) => add_client(config, d, *add, &actor).await?,
@@ -800,7 +801,7 @@ async fn service_providers(
     command: SpCommand,
     actor: &Actor,
 ) -> Result<(), AppError> {
-    use crate::saml::registry;
+    use crate::service_providers as registry;
     let http = crate::app::http_client(config)?;
     let development = config.is_development();
     match command {

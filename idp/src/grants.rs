@@ -1,0 +1,295 @@
+//! What the token endpoints hand out and where it is kept: registered clients as loaded,
+//! authorization codes, access and refresh grants, token families, and a deleted client's
+//! marker. Below the front ends: the OIDC endpoints issue and redeem these, the admin API checks
+//! its callers' bearer tokens against them, and logout ends them.
+//!
+//! Codes, access tokens and refresh tokens are random values the client holds; openpoort keeps
+//! their SHA-256 in the short-lived state store with what they grant. Every token issued from
+//! one authorization code belongs to one family; replaying that code, or reusing a rotated
+//! refresh token, ends the family and with it every token still alive in it.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use broker::Context;
+use metadata::client::ClientRegistration;
+
+use crate::app_state::AppState;
+use crate::clock::unix_now;
+use crate::http::sha256_hex;
+use crate::session::Who;
+use crate::state::StateStore;
+
+pub const CODE_TTL: Duration = Duration::from_secs(60);
+pub const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(600);
+/// A school day: a refresh token outlives neither the session rules nor the day.
+pub const REFRESH_TOKEN_TTL: Duration = Duration::from_secs(12 * 3_600);
+pub const ID_TOKEN_TTL: Duration = Duration::from_secs(300);
+
+/// A registered client with its owner.
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub registration: ClientRegistration,
+    pub secret_hash: Option<String>,
+}
+
+impl Client {
+    pub fn id(&self) -> &str {
+        &self.registration.client_id
+    }
+
+    /// The pairwise sector: the client's own, or its party's (all clients of one publisher see
+    /// one identifier per user).
+    pub fn sector(&self) -> String {
+        self.registration.sector()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GrantError {
+    #[error("register: {0}")]
+    Directory(#[from] directory::DirectoryError),
+    #[error("state store: {0}")]
+    State(#[from] crate::state::StateError),
+    #[error("stored grant: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("stored client {0} does not parse: {1}")]
+    BadRegistration(String, String),
+}
+
+pub async fn load_client(state: &AppState, client_id: &str) -> Result<Option<Client>, GrantError> {
+    if client_id.is_empty() || client_id.len() > 128 {
+        return Ok(None);
+    }
+    let Some(stored) = state.directory.oidc_client(client_id).await? else {
+        return Ok(None);
+    };
+    let registration: ClientRegistration = serde_json::from_str(&stored.registration)
+        .map_err(|e| GrantError::BadRegistration(client_id.to_owned(), e.to_string()))?;
+    Ok(Some(Client {
+        registration,
+        secret_hash: stored.secret_hash,
+    }))
+}
+
+/// Who a grant is about: enough to decide again (refresh) and to answer userinfo.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GrantSubject {
+    pub who: Who,
+    pub school_id: String,
+    pub context: Context,
+    pub auth_time: i64,
+    pub sid: String,
+}
+
+impl GrantSubject {
+    pub fn user_id(&self) -> &str {
+        match &self.who {
+            Who::Staff { staff_id, .. } => staff_id,
+            Who::Pupil { pupil_id, .. } => pupil_id,
+        }
+    }
+
+    pub fn broker_subject(&self) -> broker::Subject {
+        match &self.who {
+            Who::Staff { staff_id, .. } => broker::Subject::Staff(staff_id.clone()),
+            Who::Pupil { pupil_id, .. } => broker::Subject::Pupil(pupil_id.clone()),
+        }
+    }
+
+    pub fn acr(&self) -> &'static str {
+        match self.context {
+            Context::SchoolNetwork => metadata::discovery::ACR_SCHOOL_NETWORK,
+            Context::HomeCode => metadata::discovery::ACR_HOME_CODE,
+            Context::Password => metadata::discovery::ACR_PASSWORD,
+        }
+    }
+}
+
+/// What an authorization code grants, kept until the client redeems it (once).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CodeGrant {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub code_challenge: Option<String>,
+    pub nonce: Option<String>,
+    pub scopes: Vec<String>,
+    pub subject: GrantSubject,
+    /// The released claims, from the decision made while the user was there.
+    pub claims: Map<String, Value>,
+    pub family: String,
+    /// When the user authorized the client: the start of the family. Grants stored before
+    /// this field existed read as 0, which only ever makes them count as older.
+    #[serde(default)]
+    pub issued_at: i64,
+}
+
+/// What an access token grants (userinfo, introspection).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AccessGrant {
+    pub client_id: String,
+    pub party_id: String,
+    pub scopes: Vec<String>,
+    /// `sub` as the client knows it: pairwise, or the client id for client credentials.
+    pub sub: String,
+    pub claims: Map<String, Value>,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub family: Option<String>,
+    /// The staff member behind a user's token, under the session epoch of their login: the
+    /// token dies with their sessions (removal by an import, deactivation, a password change).
+    /// Absent for pupils and machine clients, and in grants stored before it existed.
+    #[serde(default)]
+    pub staff: Option<Who>,
+}
+
+/// Whether a staff member's sessions of `who` still stand: the account active and the session
+/// epoch unmoved since the login. Pupils and machine clients have no such sessions.
+pub async fn staff_sessions_stand(state: &AppState, who: &Who) -> Result<bool, GrantError> {
+    let Who::Staff { staff_id, epoch } = who else {
+        return Ok(true);
+    };
+    let current = state.directory.staff_session_state(staff_id).await?;
+    Ok(matches!(current, Some((directory::people::StaffStatus::Active, e)) if e == *epoch))
+}
+
+/// What a refresh token grants: a new decision and new tokens for the same subject.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RefreshGrant {
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    pub subject: GrantSubject,
+    pub family: String,
+    /// When the family started (the authorization), kept through every rotation, so that a
+    /// rotated token is as old as the login it comes from.
+    #[serde(default)]
+    pub issued_at: i64,
+}
+
+pub fn code_key(code: &str) -> String {
+    format!("oidc:code:{}", sha256_hex(code))
+}
+pub fn code_used_key(code: &str) -> String {
+    format!("oidc:code-used:{}", sha256_hex(code))
+}
+pub fn access_key(token: &str) -> String {
+    format!("oidc:at:{}", sha256_hex(token))
+}
+pub fn refresh_key(token: &str) -> String {
+    format!("oidc:rt:{}", sha256_hex(token))
+}
+pub fn refresh_used_key(token: &str) -> String {
+    format!("oidc:rt-used:{}", sha256_hex(token))
+}
+pub fn family_key(family: &str) -> String {
+    format!("oidc:family:{family}")
+}
+pub fn client_deleted_key(client_id: &str) -> String {
+    format!("oidc:client-deleted:{client_id}")
+}
+
+/// How long a deleted client's marker outlives it: longer than any token issued before the
+/// deletion can live (a refresh token that is not used within its lifetime expires, and one
+/// that is used after the deletion is refused and consumed).
+const CLIENT_DELETED_TTL: Duration = Duration::from_secs(REFRESH_TOKEN_TTL.as_secs() + 600);
+
+/// Ends every code, access token and refresh token issued to `client_id` until now. Tokens
+/// live in the short-lived store by their hash and cannot be listed per client; instead, a
+/// marker with the time of deletion makes every check of a grant of this client refuse what
+/// was issued before it. A client registered again under the same id later (by the same
+/// party or another) gets none of the old client's grants.
+pub async fn end_client_tokens(
+    store: &crate::state::State,
+    client_id: &str,
+) -> Result<(), crate::state::StateError> {
+    store
+        .put(
+            &client_deleted_key(client_id),
+            unix_now().to_string().as_bytes(),
+            CLIENT_DELETED_TTL,
+        )
+        .await
+}
+
+/// Whether a grant issued to `client_id` at `issued_at` was ended by the client's deletion.
+/// A grant from the second of the deletion counts as ended: a client deleted and registered
+/// again within one second loses that second's tokens, never the other way round.
+pub async fn ended_by_deletion(
+    state: &AppState,
+    client_id: &str,
+    issued_at: i64,
+) -> Result<bool, GrantError> {
+    Ok(
+        match state.state.get(&client_deleted_key(client_id)).await? {
+            Some(raw) => {
+                let deleted_at = std::str::from_utf8(&raw)
+                    .ok()
+                    .and_then(|t| t.parse::<i64>().ok())
+                    // An unreadable marker ends everything: the safe reading of a deletion.
+                    .unwrap_or(i64::MAX);
+                issued_at <= deleted_at
+            }
+            None => false,
+        },
+    )
+}
+
+pub async fn put_json<T: Serialize>(
+    state: &AppState,
+    key: &str,
+    value: &T,
+    ttl: Duration,
+) -> Result<(), GrantError> {
+    state
+        .state
+        .put(key, &serde_json::to_vec(value)?, ttl)
+        .await?;
+    Ok(())
+}
+
+pub async fn get_json<T: for<'de> Deserialize<'de>>(
+    state: &AppState,
+    key: &str,
+) -> Result<Option<T>, GrantError> {
+    match state.state.get(key).await? {
+        Some(raw) => Ok(Some(serde_json::from_slice(&raw)?)),
+        None => Ok(None),
+    }
+}
+
+pub async fn family_alive(state: &AppState, family: &str) -> Result<bool, GrantError> {
+    Ok(state.state.get(&family_key(family)).await?.is_some())
+}
+
+/// Ends a token family: every access and refresh token issued in it stops working.
+pub async fn revoke_family(state: &AppState, family: &str) -> Result<(), GrantError> {
+    state.state.delete(&family_key(family)).await?;
+    Ok(())
+}
+
+/// The live grant behind a bearer token: known, unexpired, its family not revoked, and for a
+/// staff member's token their sessions still standing.
+pub async fn live_grant(state: &AppState, token: &str) -> Result<Option<AccessGrant>, GrantError> {
+    let Some(grant) = get_json::<AccessGrant>(state, &access_key(token)).await? else {
+        return Ok(None);
+    };
+    if grant.expires_at <= unix_now()
+        || ended_by_deletion(state, &grant.client_id, grant.issued_at).await?
+    {
+        return Ok(None);
+    }
+    if let Some(f) = &grant.family
+        && !family_alive(state, f).await?
+    {
+        return Ok(None);
+    }
+    // A staff member's access ends with their sessions, not ten minutes later.
+    if let Some(who) = &grant.staff
+        && !staff_sessions_stand(state, who).await?
+    {
+        return Ok(None);
+    }
+    Ok(Some(grant))
+}

@@ -1,0 +1,110 @@
+//! The error of every page handler: handlers return `Result<Response, PageError>` and use `?`.
+//!
+//! A lower layer's error becomes [`PageError::Internal`] (logged, a plain page without details),
+//! except a full password queue, which is no fault but a moment of load (503 with
+//! Retry-After). Layers above this one convert their own errors where they are defined
+//! (`impl From<SessionError> for PageError` lives in `session`), so that this module imports
+//! nothing above it.
+
+use axum::response::{IntoResponse, Response};
+
+use super::{csrf_refused, internal_error};
+use crate::password::HashError;
+
+#[derive(Debug)]
+pub enum PageError {
+    /// Something failed on our side; the cause is logged, the user sees a plain page.
+    Internal(String),
+    /// The password queue is full: 503 with Retry-After.
+    Busy,
+    /// The form's CSRF token does not match this browser's.
+    Csrf,
+    /// A page already chosen for this refusal (a message, a redirect to the login).
+    Answer(Response),
+}
+
+impl PageError {
+    pub fn internal(cause: impl std::fmt::Display) -> PageError {
+        PageError::Internal(cause.to_string())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::Internal(cause) => internal_error(cause),
+            PageError::Busy => internal_error(HashError::Busy),
+            PageError::Csrf => csrf_refused(),
+            PageError::Answer(response) => response,
+        }
+    }
+}
+
+impl From<Response> for PageError {
+    fn from(response: Response) -> PageError {
+        PageError::Answer(response)
+    }
+}
+
+impl From<HashError> for PageError {
+    fn from(e: HashError) -> PageError {
+        match e {
+            HashError::Busy => PageError::Busy,
+            other => PageError::internal(other),
+        }
+    }
+}
+
+impl From<crate::homecode::HomeCodeError> for PageError {
+    fn from(e: crate::homecode::HomeCodeError) -> PageError {
+        match e {
+            crate::homecode::HomeCodeError::Hash(e) => e.into(),
+            other => PageError::internal(other),
+        }
+    }
+}
+
+/// Errors of the layers below this one that can only mean "something failed on our side".
+macro_rules! internal_from {
+    ($($error:ty),* $(,)?) => {
+        $(impl From<$error> for PageError {
+            fn from(e: $error) -> PageError {
+                PageError::internal(e)
+            }
+        })*
+    };
+}
+
+internal_from!(
+    directory::DirectoryError,
+    crate::state::StateError,
+    broker::BrokerError,
+    certs::CertsError,
+    metadata::jose::JoseError,
+    serde_json::Error,
+    crate::mail::MailError,
+);
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{StatusCode, header};
+
+    use super::*;
+
+    #[test]
+    fn a_full_password_queue_is_not_an_internal_error() {
+        let busy = PageError::from(HashError::Busy).into_response();
+        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(busy.headers().contains_key(header::RETRY_AFTER));
+        let closed = PageError::from(HashError::Closed).into_response();
+        assert_eq!(closed.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn a_refused_csrf_token_is_forbidden() {
+        assert_eq!(
+            PageError::Csrf.into_response().status(),
+            StatusCode::FORBIDDEN
+        );
+    }
+}

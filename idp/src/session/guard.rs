@@ -1,0 +1,148 @@
+//! Extractors that require a session, so that a handler cannot forget to ask for one: a page
+//! behind one of these is reached signed in or not at all.
+//!
+//! Without a session a page read (GET, HEAD) is sent to the login; a form of the staff pages
+//! posted with a session that expired meanwhile is sent there with "sessie verlopen", so the
+//! user knows why.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode};
+
+use directory::Actor;
+use directory::model::StaffRole;
+use directory::people::{Group, Pupil};
+use directory::schools::School;
+
+use super::{Session, SessionError, Who, load};
+use crate::app_state::AppState;
+use crate::http::{PageError, Text, message, see_other};
+
+impl From<SessionError> for PageError {
+    fn from(e: SessionError) -> PageError {
+        PageError::internal(e)
+    }
+}
+
+fn to_login(method: &Method) -> PageError {
+    let location = if method == Method::GET || method == Method::HEAD {
+        "/inloggen"
+    } else {
+        "/inloggen?melding=sessie-verlopen"
+    };
+    see_other(location, HeaderMap::new()).into()
+}
+
+/// Anyone signed in: a staff member or a pupil.
+pub struct SignedIn(pub Session);
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        match load(state, &parts.headers).await? {
+            Some(session) => Ok(SignedIn(session)),
+            None => Err(to_login(&parts.method)),
+        }
+    }
+}
+
+/// A signed-in staff member; a pupil's session does not count here.
+pub struct SignedInStaff {
+    pub session: Session,
+    pub staff_id: String,
+}
+
+impl FromRequestParts<AppState> for SignedInStaff {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        let SignedIn(session) = SignedIn::from_request_parts(parts, state).await?;
+        match session.data.staff_id().map(str::to_owned) {
+            Some(staff_id) => Ok(SignedInStaff { session, staff_id }),
+            None => Err(to_login(&parts.method)),
+        }
+    }
+}
+
+/// A staff member acting for the school chosen in their session, with what they may manage
+/// there: the groups they are linked to, or as ICT-coördinator every group of the school.
+pub struct SchoolManager {
+    pub staff_id: String,
+    pub school: School,
+    pub ict: bool,
+    pub groups: Vec<Group>,
+}
+
+impl SchoolManager {
+    pub fn group(&self, id: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| g.id == id)
+    }
+
+    pub fn may_manage(&self, pupil: &Pupil) -> bool {
+        pupil.school_id == self.school.id
+            && (self.ict
+                || self.groups.iter().any(|g| {
+                    pupil.stamgroep_id.as_deref() == Some(g.id.as_str())
+                        || pupil.combined_group_ids.contains(&g.id)
+                }))
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor::staff(&self.staff_id)
+    }
+
+    /// The refusal for what this staff member may not manage.
+    pub fn not_allowed() -> PageError {
+        message(
+            StatusCode::FORBIDDEN,
+            "Geen toegang",
+            Text::new(
+                "Dit kun je alleen doen voor je eigen groepen, of als ICT-coördinator van de school.",
+                "You can only do this for your own classes, or as the school's ICT coordinator.",
+            ),
+            Some(("/beheer", "Terug / Back")),
+        )
+        .into()
+    }
+}
+
+impl FromRequestParts<AppState> for SchoolManager {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        // To the login page without a notice for reads and forms alike, as /beheer always did.
+        let Some(s) = load(state, &parts.headers).await? else {
+            return Err(see_other("/inloggen", HeaderMap::new()).into());
+        };
+        // A pupil, or staff who has not chosen a school yet: the portal knows what to offer.
+        let (Who::Staff { staff_id, .. }, Some(school_id)) = (&s.data.who, &s.data.school_id)
+        else {
+            return Err(see_other("/", HeaderMap::new()).into());
+        };
+        let d = &state.directory;
+        let at = d.schools_of_staff(staff_id).await?;
+        let Some(here) = at.into_iter().find(|a| &a.school_id == school_id) else {
+            return Err(SchoolManager::not_allowed());
+        };
+        let Some(school) = d.school_by_id(school_id).await? else {
+            return Err(SchoolManager::not_allowed());
+        };
+        let ict = here.roles.contains(&StaffRole::IctCoordinator);
+        let groups = if ict {
+            d.groups_of_school(school_id).await?
+        } else {
+            d.groups_of_staff(staff_id)
+                .await?
+                .into_iter()
+                .filter(|g| &g.school_id == school_id)
+                .collect()
+        };
+        Ok(SchoolManager {
+            staff_id: staff_id.clone(),
+            school,
+            ict,
+            groups,
+        })
+    }
+}
