@@ -100,11 +100,7 @@ impl GrantSubject {
     }
 
     pub fn acr(&self) -> &'static str {
-        match self.context {
-            Context::SchoolNetwork => metadata::discovery::ACR_SCHOOL_NETWORK,
-            Context::HomeCode => metadata::discovery::ACR_HOME_CODE,
-            Context::Password => metadata::discovery::ACR_PASSWORD,
-        }
+        crate::session::acr(self.context)
     }
 }
 

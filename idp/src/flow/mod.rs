@@ -1,3 +1,8 @@
-//! What a sign-in is, whichever front end it came through: here, the end of a session.
+//! What a sign-in is, whichever front end it came through (OpenID Connect, SAML, and later a
+//! network provider's brokered login): the steps to a session at a school, the release decision
+//! with its explanation, and the end of a session. Front ends parse their protocol, call these,
+//! and render the answer in their protocol.
 
+pub mod login;
 pub mod logout;
+pub mod release;

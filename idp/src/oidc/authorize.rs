@@ -14,7 +14,8 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use broker::{Decision, ReleaseRequest};
+use crate::flow::login::{to_login, to_school_choice};
+use crate::flow::release::{self, Outcome, Recipient};
 
 use super::{claims_of, new_token, requested_attributes};
 use crate::app_state::AppState;
@@ -301,11 +302,7 @@ pub async fn authorize(
             .collect::<Vec<_>>()
             .join("&");
         let next = format!("/oidc/authorize?{query}");
-        let mut login = format!("/inloggen?next={}", url_encode(&next));
-        if let Some(hint) = param("login_hint") {
-            login.push_str(&format!("&login_hint={}", url_encode(hint)));
-        }
-        return see_other(&login, set_cookie);
+        return see_other(&to_login(&next, param("login_hint")), set_cookie);
     }
     let s = s.expect("checked above");
     let Some(school_id) = s.data.school_id.clone() else {
@@ -317,55 +314,30 @@ pub async fn authorize(
         }
         // A staff member of several schools picks one first, then comes back.
         let here = format!("/oidc/authorize?{}", query_string(&q));
-        return see_other(
-            &format!("/school-kiezen?next={}", url_encode(&here)),
-            HeaderMap::new(),
-        );
+        return see_other(&to_school_choice(&here), HeaderMap::new());
     };
 
     // 4. The release decision, with what the scopes ask for.
     let requested = requested_attributes(&scopes);
     let sector = client.sector();
-    let decision = match state
-        .broker
-        .decide(
-            &ReleaseRequest {
-                subject: s.data.subject(),
-                school_id: &school_id,
-                party_id: &client.registration.party_id,
-                product_id: None,
-                requested: Some(&requested),
-                context: s.data.context,
-                sector: Some(&sector),
-            },
-            t,
-        )
-        .await
-    {
-        Ok(d) => d,
-        Err(e) => return internal_error(e),
+    let to = Recipient {
+        party_id: &client.registration.party_id,
+        fallback_name: &client.registration.name,
+        sector: &sector,
+        product_id: None,
+        requested: Some(&requested),
     };
-    let release = match decision {
-        Decision::Allow(r) => r,
-        Decision::Deny(_) if prompts.contains(&"none") => {
+    let release = match release::decide(&state, &s.data, &school_id, &to, t).await {
+        Ok(Outcome::Allow(r)) => r,
+        Ok(Outcome::Deny(_)) if prompts.contains(&"none") => {
             // No page may be shown: the client hears only that it was refused.
             return fail(
                 "access_denied",
                 "the school's rules do not allow this login",
             );
         }
-        Decision::Deny(reason) => {
-            let party = match state
-                .directory
-                .party_by_id(&client.registration.party_id)
-                .await
-            {
-                Ok(p) => p
-                    .map(|p| p.name)
-                    .unwrap_or_else(|| client.registration.name.clone()),
-                Err(e) => return internal_error(e),
-            };
-            let e = reason.explanation(&party);
+        Err(e) => return internal_error(e),
+        Ok(Outcome::Deny(explanation)) => {
             let answer = format!(
                 "error=access_denied&error_description={}",
                 url_encode("the school's rules do not allow this login")
@@ -375,7 +347,7 @@ pub async fn authorize(
                 StatusCode::FORBIDDEN,
                 &DeniedPage {
                     title: "Geen toegang".into(),
-                    text: Text::new(e.nl, e.en),
+                    text: explanation,
                     back,
                     client: client.registration.name.clone(),
                 },

@@ -9,12 +9,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 
+use crate::flow::login::{to_login, to_school_choice};
+use crate::flow::release::{self, Outcome, Recipient};
 use ::metadata::saml::response::{AssertionParams, Status, success_response};
 use ::metadata::saml::{
     AuthnRequest, BINDING_POST, NAMEID_PERSISTENT, NAMEID_TRANSIENT, NAMEID_UNSPECIFIED, SamlError,
     ServiceProvider, binding,
 };
-use broker::{Context, Decision, ReleaseRequest};
 
 use super::receive::{self, Freshness, Received, Refusal};
 use super::{
@@ -22,7 +23,7 @@ use super::{
     sso_url, status_to_sp, unpark,
 };
 use crate::app_state::AppState;
-use crate::http::{Text, see_other, sha256_hex, url_encode};
+use crate::http::{see_other, sha256_hex};
 use crate::session::{self, Session};
 
 /// Why a request is refused, for the page and the log. The SP never hears of these: it is not
@@ -318,14 +319,11 @@ async fn continue_flow(
         };
         let back = format!("/saml/sso/verder?id={id}");
         let to = if needs_login {
-            "/inloggen"
+            to_login(&back, None)
         } else {
-            "/school-kiezen"
+            to_school_choice(&back)
         };
-        return see_other(
-            &format!("{to}?next={}", url_encode(&back)),
-            HeaderMap::new(),
-        );
+        return see_other(&to, HeaderMap::new());
     }
     let s = s.expect("checked above");
     if let Some(id) = parked
@@ -350,14 +348,6 @@ async fn continue_flow(
 /// their users' sessions through it.
 pub fn session_index(sid: &str, sp: &str) -> String {
     format!("_{}", &sha256_hex(&format!("{sid}\n{sp}"))[..40])
-}
-
-pub fn acr(context: Context) -> &'static str {
-    match context {
-        Context::SchoolNetwork => ::metadata::discovery::ACR_SCHOOL_NETWORK,
-        Context::HomeCode => ::metadata::discovery::ACR_HOME_CODE,
-        Context::Password => ::metadata::discovery::ACR_PASSWORD,
-    }
 }
 
 /// The catalogue attributes an SP's metadata asks for (RequestedAttribute by name, by
@@ -400,23 +390,15 @@ pub async fn issue(
     let now = crate::clock::unix_now();
     let sector = sp.sector();
     let requested = requested(sp);
-    let decision = match state
-        .broker
-        .decide(
-            &ReleaseRequest {
-                subject: s.data.subject(),
-                school_id,
-                party_id: &sp.party_id,
-                product_id,
-                requested: requested.as_deref(),
-                context: s.data.context,
-                sector: Some(&sector),
-            },
-            now,
-        )
-        .await
-    {
-        Ok(d) => d,
+    let to = Recipient {
+        party_id: &sp.party_id,
+        fallback_name: &sp.name,
+        sector: &sector,
+        product_id,
+        requested: requested.as_deref(),
+    };
+    let outcome = match release::decide(state, &s.data, school_id, &to, now).await {
+        Ok(o) => o,
         Err(e) => return failed(e),
     };
     let signer = match signer(state).await {
@@ -424,14 +406,9 @@ pub async fn issue(
         Err(e) => return failed(e),
     };
     let idp = entity_id(state);
-    let release = match decision {
-        Decision::Allow(r) => r,
-        Decision::Deny(reason) => {
-            let party = match state.directory.party_by_id(&sp.party_id).await {
-                Ok(p) => p.map(|p| p.name).unwrap_or_else(|| sp.name.clone()),
-                Err(e) => return failed(e),
-            };
-            let e = reason.explanation(&party);
+    let release = match outcome {
+        Outcome::Allow(r) => r,
+        Outcome::Deny(explanation) => {
             let xml = match ::metadata::saml::response::status_response(
                 &idp,
                 acs,
@@ -455,7 +432,7 @@ pub async fn issue(
                     relay_state,
                     name: &sp.name,
                 },
-                Some(Text::new(e.nl, e.en)),
+                Some(explanation),
                 StatusCode::FORBIDDEN,
                 HeaderMap::new(),
             );
@@ -489,7 +466,7 @@ pub async fn issue(
         name_id_format: name_id_format.to_owned(),
         session_index: session_index(&s.data.sid, &sp.entity_id),
         authn_instant: s.data.created_at,
-        authn_context: acr(s.data.context).to_owned(),
+        authn_context: crate::session::acr(s.data.context).to_owned(),
         attributes,
         now,
         lifetime: i64::from(state.web.saml.assertion_lifetime_seconds),

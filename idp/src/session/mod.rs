@@ -72,6 +72,15 @@ impl SessionData {
     }
 }
 
+/// The authentication context class of a login: OIDC `acr` and SAML AuthnContextClassRef.
+pub fn acr(context: Context) -> &'static str {
+    match context {
+        Context::SchoolNetwork => metadata::discovery::ACR_SCHOOL_NETWORK,
+        Context::HomeCode => metadata::discovery::ACR_HOME_CODE,
+        Context::Password => metadata::discovery::ACR_PASSWORD,
+    }
+}
+
 /// A loaded session and the key it lives under.
 pub struct Session {
     key: String,
