@@ -1,0 +1,198 @@
+//! PKCE (RFC 7636): required of public clients, S256 only, the verifier checked.
+
+use openidconnect::core::CoreAuthenticationFlow;
+use openidconnect::{AuthorizationCode, CsrfToken, Nonce, PkceCodeChallenge, TokenResponse};
+
+use crate::common::{
+    PUBLISHER, REDIRECT, authorize_url, back_at_client, bram_signed_in, code_for, demo, pkce,
+};
+
+#[tokio::test]
+async fn pkce_is_required_for_public_clients() {
+    let d = demo();
+    d.add_client(PUBLISHER, "rp-browser-app", &["--auth", "none"]);
+    let secret = d.confidential_client("rp-server-app");
+    let mut b = bram_signed_in(&d).await;
+
+    // A public client without PKCE: an error back at the client, no code.
+    let q = back_at_client(
+        &b.get(&authorize_url(
+            &d,
+            &[
+                ("response_type", "code"),
+                ("client_id", "rp-browser-app"),
+                ("redirect_uri", REDIRECT),
+                ("scope", "openid"),
+                ("state", "zonder-pkce"),
+            ],
+        ))
+        .await,
+    );
+    assert_eq!(
+        q.get("error").map(String::as_str),
+        Some("invalid_request"),
+        "{q:?}"
+    );
+    assert_eq!(q["state"], "zonder-pkce");
+    assert!(!q.contains_key("code"));
+
+    // With PKCE the public client gets its tokens (openidconnect, no secret).
+    let (rp, _) = d.relying_party("rp-browser-app", None).await;
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, _, nonce) = rp
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .set_pkce_challenge(challenge)
+        .url();
+    let q = back_at_client(&b.get(url.as_str()).await);
+    let token = rp
+        .exchange_code(AuthorizationCode::new(q["code"].clone()))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&d.http)
+        .await
+        .unwrap_or_else(|e| panic!("public client token: {e:?}"));
+    token
+        .id_token()
+        .unwrap()
+        .claims(&rp.id_token_verifier(), &nonce)
+        .unwrap();
+
+    // A confidential client may leave PKCE out (its secret protects the code) ...
+    let q = back_at_client(
+        &b.get(&authorize_url(
+            &d,
+            &[
+                ("response_type", "code"),
+                ("client_id", "rp-server-app"),
+                ("redirect_uri", REDIRECT),
+                ("scope", "openid"),
+            ],
+        ))
+        .await,
+    );
+    let (status, body) = d
+        .post(
+            "/oidc/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &q["code"]),
+                ("redirect_uri", REDIRECT),
+            ],
+            Some(("rp-server-app", &secret)),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // ... but when it used PKCE, the verifier is checked: leaving it out fails.
+    let (code, _verifier) = code_for(&d, &mut b, "rp-server-app", &[]).await;
+    let (status, body) = d
+        .post(
+            "/oidc/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+            ],
+            Some(("rp-server-app", &secret)),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn plain_pkce_is_refused() {
+    let d = demo();
+    d.add_client(PUBLISHER, "rp-browser-app", &["--auth", "none"]);
+    let mut b = bram_signed_in(&d).await;
+    let verifier = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    for method in [Some("plain"), None, Some("S512")] {
+        let mut params = vec![
+            ("response_type", "code"),
+            ("client_id", "rp-browser-app"),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid"),
+            ("state", "plain"),
+            // The plain method sends the verifier itself as the challenge.
+            ("code_challenge", verifier.as_str()),
+        ];
+        if let Some(m) = method {
+            params.push(("code_challenge_method", m));
+        }
+        let q = back_at_client(&b.get(&authorize_url(&d, &params)).await);
+        assert_eq!(
+            q.get("error").map(String::as_str),
+            Some("invalid_request"),
+            "{method:?}: {q:?}"
+        );
+        assert!(!q.contains_key("code"), "{method:?}");
+    }
+}
+
+#[tokio::test]
+async fn wrong_code_verifier_is_refused() {
+    let d = demo();
+    d.add_client(PUBLISHER, "rp-browser-app", &["--auth", "none"]);
+    let mut b = bram_signed_in(&d).await;
+    let (code, verifier) = code_for(&d, &mut b, "rp-browser-app", &[]).await;
+    let (other, _) = pkce();
+    let exchange = |code: String, verifier: String| {
+        let d = &d;
+        async move {
+            d.post(
+                "/oidc/token",
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("client_id", "rp-browser-app"),
+                    ("code", &code),
+                    ("redirect_uri", REDIRECT),
+                    ("code_verifier", &verifier),
+                ],
+                None,
+            )
+            .await
+        }
+    };
+    let (status, body) = exchange(code.clone(), other).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    // The code is spent: the right verifier comes too late.
+    let (status, body) = exchange(code, verifier).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+
+    // The S256 challenge itself (as if the method were plain) is no verifier either.
+    let (_, challenge) = pkce();
+    let q = back_at_client(
+        &b.get(&authorize_url(
+            &d,
+            &[
+                ("response_type", "code"),
+                ("client_id", "rp-browser-app"),
+                ("redirect_uri", REDIRECT),
+                ("scope", "openid"),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ],
+        ))
+        .await,
+    );
+    let (status, _) = exchange(q["code"].clone(), challenge.clone()).await;
+    assert_eq!(status, 400);
+}
