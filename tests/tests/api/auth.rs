@@ -2,12 +2,9 @@
 
 use serde_json::json;
 
-use openpoort_e2e::{openpoort, run, text};
+use openpoort_e2e::{authorize_url, bram_signed_in, openpoort, pkce, run, text};
 
-use crate::common::{
-    ADMIN, PUBLISHER, REDIRECT, authorize_url, bram_signed_in, code_client, complete_edexml, demo,
-    pkce,
-};
+use crate::common::{ADMIN, PUBLISHER, REDIRECT, code_client, complete_edexml, demo};
 
 #[tokio::test]
 async fn admin_api_refuses_requests_without_a_bearer_token() {
@@ -361,11 +358,11 @@ async fn admin_scope_cannot_be_requested_in_the_authorization_code_flow() {
     // A code-flow client asking for it in an authorization request gets invalid_scope, and
     // the admin client cannot use the code flow at all.
     d.add_client(PUBLISHER, "rp-rekenen", &["--redirect-uri", REDIRECT]);
-    let mut b = bram_signed_in(&d).await;
+    let mut b = bram_signed_in(&d.server.base).await;
     for (client, error) in [("rp-rekenen", "invalid_scope"), (ADMIN, "")] {
         let (_, challenge) = pkce();
         let url = authorize_url(
-            &d,
+            &d.server.base,
             &[
                 ("response_type", "code"),
                 ("client_id", client),

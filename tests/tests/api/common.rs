@@ -2,11 +2,9 @@
 
 use std::path::Path;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
-use openpoort_e2e::{BRAM, BRAM_PASSWORD, Browser, Page, Server, cli_ok, openpoort};
+use openpoort_e2e::{Server, add_client, cli_ok, openpoort};
 
 pub const PUBLISHER: &str = "demo-uitgeverij";
 pub const ADMIN: &str = "beheer-koppeling";
@@ -108,23 +106,7 @@ impl Demo {
 
     /// `openpoort client add`; returns the secret it prints, for the secret methods.
     pub fn add_client(&self, party: &str, client_id: &str, extra: &[&str]) -> Option<String> {
-        let mut args = vec![
-            "client",
-            "add",
-            "--party",
-            party,
-            "--client-id",
-            client_id,
-            "--name",
-            client_id,
-        ];
-        args.extend_from_slice(extra);
-        let out = self.cli(&args);
-        let lines: Vec<&str> = out.lines().collect();
-        lines
-            .iter()
-            .position(|l| l.contains("client_secret"))
-            .map(|i| lines[i + 1].trim().to_owned())
+        add_client(self.dir.path(), party, client_id, extra)
     }
 
     /// The token endpoint with client credentials (Basic); returns status and body.
@@ -296,57 +278,4 @@ pub fn complete_edexml() -> String {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../directory/tests/edexml/complete-2.1.xml"),
     )
     .expect("the project's complete EDEXML 2.1 file (school 99ZZ01)")
-}
-
-pub async fn log_in_as_bram(b: &mut Browser) -> Page {
-    let form = b.get("/inloggen").await;
-    assert_eq!(form.status, 200, "{}", form.body);
-    let index = form.body[..form.body.find("action=\"/inloggen\"").unwrap()]
-        .matches("<form")
-        .count()
-        - 1;
-    b.submit_form(
-        &form,
-        index,
-        &[("email", BRAM), ("password", BRAM_PASSWORD)],
-    )
-    .await
-}
-
-/// Bram signs in and picks 99ZZ00.
-pub async fn bram_signed_in(d: &Demo) -> Browser {
-    let mut b = Browser::new(&d.server.base);
-    let done = log_in_as_bram(&mut b).await;
-    assert_eq!(done.location(), Some("/school-kiezen"), "{}", done.body);
-    let page = b.get("/school-kiezen").await;
-    let at = page.body.find("(99ZZ00)").expect("99ZZ00 offered");
-    let marker = "name=\"school_id\" value=\"";
-    let i = page.body[..at].rfind(marker).unwrap() + marker.len();
-    let school_id = page.body[i..i + page.body[i..].find('"').unwrap()].to_owned();
-    let index = page.body[..page.body.find("name=\"school_id\"").unwrap()]
-        .matches("<form")
-        .count()
-        - 1;
-    let chosen = b
-        .submit_form(&page, index, &[("school_id", &school_id)])
-        .await;
-    assert_eq!(chosen.location(), Some("/"), "{}", chosen.body);
-    b
-}
-
-pub fn pkce() -> (String, String) {
-    let verifier = format!(
-        "{}-{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    );
-    let challenge = URL_SAFE_NO_PAD.encode(openssl::sha::sha256(verifier.as_bytes()));
-    (verifier, challenge)
-}
-
-pub fn authorize_url(d: &Demo, params: &[(&str, &str)]) -> String {
-    let q: String = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(params)
-        .finish();
-    d.url(&format!("/oidc/authorize?{q}"))
 }

@@ -2,17 +2,17 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{
-    ADMIN, Demo, PUBLISHER, REDIRECT, authorize_url, bram_signed_in, code_client, demo, pkce,
-};
+use openpoort_e2e::{authorize_url, bram_signed_in, pkce};
+
+use crate::common::{ADMIN, Demo, PUBLISHER, REDIRECT, code_client, demo};
 
 /// Bram's tokens for `client_id` through the code flow with PKCE.
 async fn code_flow(d: &Demo, client_id: &str, secret: &str) -> Value {
-    let mut b = bram_signed_in(d).await;
+    let mut b = bram_signed_in(&d.server.base).await;
     let (verifier, challenge) = pkce();
     let page = b
         .get(&authorize_url(
-            d,
+            &d.server.base,
             &[
                 ("response_type", "code"),
                 ("client_id", client_id),

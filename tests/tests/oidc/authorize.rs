@@ -1,14 +1,14 @@
 //! What the authorization endpoint checks: client, exact redirect URI, the school's consent.
 
-use crate::common::{
-    PUBLISHER, REDIRECT, authorize_url, bram_signed_in, demo, link, pkce, query, tokens,
-};
+use openpoort_e2e::{authorize_url, bram_signed_in, pkce};
+
+use crate::common::{PUBLISHER, REDIRECT, demo, link, query, tokens};
 
 #[tokio::test]
 async fn wrong_redirect_uri_gets_an_error_page_not_a_redirect() {
     let d = demo();
     d.confidential_client("rp-redirects");
-    let mut b = bram_signed_in(&d).await;
+    let mut b = bram_signed_in(d.base()).await;
     let (_, challenge) = pkce();
     for wrong in [
         "http://127.0.0.1:9/elders",
@@ -19,7 +19,7 @@ async fn wrong_redirect_uri_gets_an_error_page_not_a_redirect() {
     ] {
         let page = b
             .get(&authorize_url(
-                &d,
+                d.base(),
                 &[
                     ("response_type", "code"),
                     ("client_id", "rp-redirects"),
@@ -38,7 +38,7 @@ async fn wrong_redirect_uri_gets_an_error_page_not_a_redirect() {
     // Without a redirect_uri, too: there is nothing to compare with.
     let page = b
         .get(&authorize_url(
-            &d,
+            d.base(),
             &[
                 ("response_type", "code"),
                 ("client_id", "rp-redirects"),
@@ -53,11 +53,11 @@ async fn wrong_redirect_uri_gets_an_error_page_not_a_redirect() {
 #[tokio::test]
 async fn unknown_client_gets_an_error_page() {
     let d = demo();
-    let mut b = bram_signed_in(&d).await;
+    let mut b = bram_signed_in(d.base()).await;
     for client in ["rp-nobody-knows", ""] {
         let page = b
             .get(&authorize_url(
-                &d,
+                d.base(),
                 &[
                     ("response_type", "code"),
                     ("client_id", client),
@@ -72,7 +72,7 @@ async fn unknown_client_gets_an_error_page() {
     }
     let page = b
         .get(&authorize_url(
-            &d,
+            d.base(),
             &[
                 ("response_type", "code"),
                 ("client_id", "rp-nobody-knows"),
@@ -92,7 +92,7 @@ async fn consent_revoked_denies_login_with_an_explanation_and_access_denied_on_t
     let d = demo();
     // Tokens from before the revocation.
     let (secret, before) = tokens(&d, "rp-no-consent").await;
-    let mut b = bram_signed_in(&d).await;
+    let mut b = bram_signed_in(d.base()).await;
     d.cli(&[
         "consent", "revoke", "--school", "99ZZ00", "--party", PUBLISHER,
     ]);
@@ -115,7 +115,7 @@ async fn consent_revoked_denies_login_with_an_explanation_and_access_denied_on_t
     let (_, challenge) = pkce();
     let page = b
         .get(&authorize_url(
-            &d,
+            d.base(),
             &[
                 ("response_type", "code"),
                 ("client_id", "rp-no-consent"),
@@ -159,11 +159,11 @@ async fn redirect_uri_with_a_query_keeps_it_and_the_token_request_must_repeat_it
     let secret = d
         .add_client(PUBLISHER, "rp-query-app", &["--redirect-uri", with_query])
         .expect("secret");
-    let mut b = bram_signed_in(&d).await;
+    let mut b = bram_signed_in(d.base()).await;
     let (verifier, challenge) = pkce();
     let page = b
         .get(&authorize_url(
-            &d,
+            d.base(),
             &[
                 ("response_type", "code"),
                 ("client_id", "rp-query-app"),

@@ -8,18 +8,17 @@ use openidconnect::{
 };
 use serde_json::{Value, json};
 
-use openpoort_e2e::on_both_stores;
+use openpoort_e2e::{bram_signed_in, on_both_stores};
 
 use crate::common::{
-    Demo, PUBLISHER, REDIRECT, back_at_client, bram_signed_in, code_for, demo, demo_on, error_of,
-    unix_now,
+    Demo, PUBLISHER, REDIRECT, back_at_client, code_for, demo, demo_on, error_of, unix_now,
 };
 
 #[tokio::test]
 async fn bad_client_secret_is_refused() {
     let d = demo();
     let secret = d.confidential_client("rp-secret-app");
-    let mut b = bram_signed_in(&d).await;
+    let mut b = bram_signed_in(d.base()).await;
     let (code, verifier) = code_for(&d, &mut b, "rp-secret-app", &[]).await;
     let form = [
         ("grant_type", "authorization_code"),
@@ -79,7 +78,7 @@ async fn client_secret_post_client_cannot_use_basic() {
         )
         .expect("secret");
     let (rp, _) = d.relying_party("rp-post-client", Some(&secret)).await;
-    let mut b = bram_signed_in(&d).await;
+    let mut b = bram_signed_in(d.base()).await;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, _, nonce) = rp
         .authorize_url(
@@ -258,7 +257,7 @@ async fn private_key_jwt_client_authenticates_with_a_signed_assertion() {
     let d = demo();
     let key = ClientKey::rsa("sleutel-1");
     key_client(&d, "rp-key-client", &key, &["authorization_code"]);
-    let mut b = bram_signed_in(&d).await;
+    let mut b = bram_signed_in(d.base()).await;
     let token_endpoint = d.url("/oidc/token");
     let (code, verifier) = code_for(&d, &mut b, "rp-key-client", &[]).await;
     let exchange = |assertion: String| {

@@ -14,11 +14,11 @@ use openidconnect::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use openpoort_e2e::{Browser, choose_99zz00, log_in_as_bram};
+use openpoort_e2e::{Browser, bram_signed_in, choose_99zz00, log_in_as_bram};
 
 use crate::common::{
-    AFTER_LOGOUT, Demo, PUBLISHER, REDIRECT, back_at_client, bram_signed_in, code_for, demo,
-    error_of, form_with, link, peek,
+    AFTER_LOGOUT, Demo, PUBLISHER, REDIRECT, back_at_client, code_for, demo, error_of, form_with,
+    link, peek,
 };
 
 const ACR_PASSWORD: &str = "urn:openpoort:acr:password";
@@ -319,7 +319,7 @@ async fn es256_client_gets_es256_id_tokens() {
         .add_client(PUBLISHER, "rp-es256-client", &["--alg", "ES256"])
         .expect("secret");
     let (rp, _) = d.relying_party("rp-es256-client", Some(&secret)).await;
-    let mut b = bram_signed_in(&d).await;
+    let mut b = bram_signed_in(d.base()).await;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, _csrf, nonce) = rp
         .authorize_url(
@@ -409,7 +409,7 @@ async fn pupil_at_school_gets_id_token_with_school_network_acr() {
 async fn nonce_is_echoed() {
     let d = demo();
     let secret = d.confidential_client("rp-nonce-app");
-    let mut b = bram_signed_in(&d).await;
+    let mut b = bram_signed_in(d.base()).await;
     let exchange = |code: String, verifier: String| {
         let (d, secret) = (&d, &secret);
         async move {
@@ -482,7 +482,7 @@ async fn pairwise_sub_differs_between_parties() {
         (PUBLISHER, "rp-demo-two"),
         ("ander", "rp-ander-one"),
     ];
-    let mut b = bram_signed_in(&d).await;
+    let mut b = bram_signed_in(d.base()).await;
     let mut subs = Vec::new();
     for (party, client_id) in clients {
         let secret = d.add_client(party, client_id, &[]).expect("secret");

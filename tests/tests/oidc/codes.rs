@@ -2,13 +2,15 @@
 
 use std::time::Duration;
 
-use crate::common::{REDIRECT, bram_signed_in, code_for, demo};
+use openpoort_e2e::bram_signed_in;
+
+use crate::common::{REDIRECT, code_for, demo};
 
 #[tokio::test]
 async fn code_can_be_used_only_once_and_replay_revokes_its_tokens() {
     let d = demo();
     let secret = d.confidential_client("rp-replay-app");
-    let mut b = bram_signed_in(&d).await;
+    let mut b = bram_signed_in(d.base()).await;
     let (code, verifier) = code_for(&d, &mut b, "rp-replay-app", &[]).await;
     let form = [
         ("grant_type", "authorization_code"),
@@ -58,7 +60,7 @@ async fn code_presented_by_another_client_is_refused() {
     let d = demo();
     let secret_a = d.confidential_client("rp-client-a");
     let secret_b = d.confidential_client("rp-client-b");
-    let mut b = bram_signed_in(&d).await;
+    let mut b = bram_signed_in(d.base()).await;
     let (code, verifier) = code_for(&d, &mut b, "rp-client-a", &[]).await;
     let form = [
         ("grant_type", "authorization_code"),
@@ -90,7 +92,7 @@ async fn code_presented_by_another_client_is_refused() {
 async fn expired_code_is_refused() {
     let d = demo();
     let secret = d.confidential_client("rp-slow-app");
-    let mut b = bram_signed_in(&d).await;
+    let mut b = bram_signed_in(d.base()).await;
 
     // A code openpoort never issued.
     let (status, body) = d

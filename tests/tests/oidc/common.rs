@@ -1,11 +1,8 @@
 //! What every OIDC test uses: the demo server, the relying party's client, Bram, codes, tokens.
 
 use std::future::Future;
-use std::io::{BufRead, BufReader};
 use std::pin::Pin;
-use std::process::Stdio;
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -18,8 +15,8 @@ use openidconnect::{
 use serde_json::Value;
 
 use openpoort_e2e::{
-    Browser, Page, Server, Store, choose_99zz00, cli_ok, log_in_as_bram, openpoort, store_env,
-    unescape,
+    Browser, Page, Server, Store, add_client, authorize_url, bram_signed_in, cli_ok, openpoort,
+    pkce, store_env,
 };
 
 pub const PUBLISHER: &str = "demo-uitgeverij";
@@ -119,41 +116,10 @@ pub fn demo_on(store: Store) -> Demo {
         cmd.env("OPENPOORT_SERVER_LISTEN", format!("127.0.0.1:{port}"))
             .env("OPENPOORT_SERVER_PUBLIC_URL", &base)
             .envs(store_env(store))
-            .arg("demo")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        let mut child = cmd.spawn().expect("start openpoort demo");
-        let out = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let listening = loop {
-            match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                Ok(line) if line.starts_with("openpoort listening on ") => break true,
-                Ok(_) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => break false,
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    panic!("openpoort demo did not report a listening address within 60 s");
-                }
-            }
-        };
-        if !listening {
+            .arg("demo");
+        let Some(server) = Server::try_start(cmd) else {
             // It ended before listening: most likely the port was taken meanwhile.
-            let _ = child.wait();
             continue;
-        }
-        let server = Server {
-            child,
-            base,
-            stdout: rx,
         };
         let out = server.more_output(Duration::from_millis(500)).join("\n");
         let instelling_ref = out
@@ -193,25 +159,8 @@ impl Demo {
     /// Registers a client of `party` with redirect URI [`REDIRECT`]; `extra` adds grants,
     /// scopes, the authentication method and so on. Returns the secret, for the secret methods.
     pub fn add_client(&self, party: &str, client_id: &str, extra: &[&str]) -> Option<String> {
-        let mut args = vec![
-            "client",
-            "add",
-            "--party",
-            party,
-            "--client-id",
-            client_id,
-            "--name",
-            client_id,
-            "--redirect-uri",
-            REDIRECT,
-        ];
-        args.extend_from_slice(extra);
-        let out = self.cli(&args);
-        let lines: Vec<&str> = out.lines().collect();
-        lines
-            .iter()
-            .position(|l| l.contains("client_secret"))
-            .map(|i| lines[i + 1].trim().to_owned())
+        let args = [&["--redirect-uri", REDIRECT], extra].concat();
+        add_client(self.dir.path(), party, client_id, &args)
     }
 
     /// A confidential client of the demo publisher (client_secret_basic, code and refresh,
@@ -313,31 +262,14 @@ impl Demo {
 
 /// The href of the link whose text starts with `label`, as a browser would follow it.
 pub fn link(page: &Page, label: &str) -> String {
-    let at = page
-        .body
-        .find(&format!("\">{label}"))
-        .unwrap_or_else(|| panic!("no link {label}: {}", page.body));
-    let start = page.body[..at].rfind("href=\"").unwrap() + 6;
-    unescape(&page.body[start..at])
+    page.link_to(label)
+        .unwrap_or_else(|| panic!("no link {label}: {}", page.body))
 }
 
 /// Index of the form that contains `marker`.
 pub fn form_with(page: &Page, marker: &str) -> usize {
-    let at = page
-        .body
-        .find(marker)
-        .unwrap_or_else(|| panic!("no {marker}: {}", page.body));
-    page.body[..at].matches("<form").count() - 1
-}
-
-/// Bram signs in at openpoort (outside any authorization request) and picks 99ZZ00.
-pub async fn bram_signed_in(d: &Demo) -> Browser {
-    let mut b = d.browser();
-    let done = log_in_as_bram(&mut b, "/inloggen").await;
-    assert_eq!(done.location(), Some("/school-kiezen"), "{}", done.body);
-    let chosen = choose_99zz00(&mut b, "/school-kiezen").await;
-    assert_eq!(chosen.location(), Some("/"), "{}", chosen.body);
-    b
+    page.form_with(marker)
+        .unwrap_or_else(|| panic!("no {marker}: {}", page.body))
 }
 
 /// The query parameters of a URL.
@@ -362,25 +294,6 @@ pub fn back_at_client(page: &Page) -> std::collections::HashMap<String, String> 
     query(location)
 }
 
-/// An authorization request URL with these parameters.
-pub fn authorize_url(d: &Demo, params: &[(&str, &str)]) -> String {
-    let q: String = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(params)
-        .finish();
-    d.url(&format!("/oidc/authorize?{q}"))
-}
-
-/// A PKCE verifier and its S256 challenge (RFC 7636), made by hand.
-pub fn pkce() -> (String, String) {
-    let verifier = format!(
-        "{}-{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    );
-    let challenge = URL_SAFE_NO_PAD.encode(openssl::sha::sha256(verifier.as_bytes()));
-    (verifier, challenge)
-}
-
 /// A code for `client_id` (signed-in browser, PKCE S256, state and nonce); returns code and
 /// verifier.
 pub async fn code_for(
@@ -400,7 +313,7 @@ pub async fn code_for(
         ("code_challenge_method", "S256"),
     ];
     params.extend_from_slice(extra);
-    let q = back_at_client(&b.get(&authorize_url(d, &params)).await);
+    let q = back_at_client(&b.get(&authorize_url(d.base(), &params)).await);
     assert_eq!(q.get("state").map(String::as_str), Some("st-1"));
     let code = q
         .get("code")
@@ -439,7 +352,7 @@ pub fn error_of<T: std::fmt::Debug>(
 /// A confidential client, a code, and its tokens: (secret, token response).
 pub async fn tokens(d: &Demo, client_id: &str) -> (String, Value) {
     let secret = d.confidential_client(client_id);
-    let mut b = bram_signed_in(d).await;
+    let mut b = bram_signed_in(d.base()).await;
     let (code, verifier) = code_for(d, &mut b, client_id, &[]).await;
     let (status, body) = d
         .post(

@@ -8,11 +8,11 @@ use openidconnect::JsonWebKey;
 use openidconnect::core::{CoreJsonWebKeySet, CoreJwsSigningAlgorithm};
 use serde_json::Value;
 
-use openpoort_e2e::{Browser, unescape};
+use openpoort_e2e::{Browser, authorize_url, bram_signed_in, pkce, unescape};
 
 use crate::common::{
-    AFTER_LOGOUT, Demo, PUBLISHER, REDIRECT, authorize_url, back_at_client, bram_signed_in,
-    code_for, demo, form_with, peek, pkce, unix_now,
+    AFTER_LOGOUT, Demo, PUBLISHER, REDIRECT, back_at_client, code_for, demo, form_with, peek,
+    unix_now,
 };
 
 const BACKCHANNEL_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
@@ -112,7 +112,7 @@ async fn backchannel_logout_token_carries_the_same_pairwise_sub() {
             &["--backchannel-logout-uri", &bcl],
         )
         .expect("secret");
-    let mut b = bram_signed_in(&d).await;
+    let mut b = bram_signed_in(d.base()).await;
     let (code, verifier) = code_for(&d, &mut b, "rp-backchannel", &[]).await;
     let (status, body) = d
         .post(
@@ -161,7 +161,7 @@ async fn backchannel_logout_token_carries_the_same_pairwise_sub() {
 async fn logout_without_a_matching_id_token_hint_asks_to_confirm() {
     let d = demo();
     d.confidential_client("rp-logout-app");
-    let mut b = bram_signed_in(&d).await;
+    let mut b = bram_signed_in(d.base()).await;
     // Unregistered post-logout address: refused outright.
     let page = b
         .get(&d.url(&format!(
@@ -220,7 +220,7 @@ async fn rp_initiated_logout_by_post_with_a_matching_hint_logs_out() {
 /// Like [`tokens`], but keeps Bram's browser: (browser, ID token).
 async fn tokens_in(d: &Demo, client_id: &str) -> (Browser, String) {
     let secret = d.confidential_client(client_id);
-    let mut b = bram_signed_in(d).await;
+    let mut b = bram_signed_in(d.base()).await;
     let (code, verifier) = code_for(d, &mut b, client_id, &[]).await;
     let (status, body) = d
         .post(
@@ -267,7 +267,7 @@ async fn tokens_for(d: &Demo, b: &mut Browser, client_id: &str, secret: &str) ->
 async fn refresh_tokens_of_a_logged_out_session_stop_working() {
     let d = demo();
     let secret = d.confidential_client("rp-session-app");
-    let mut b = bram_signed_in(&d).await;
+    let mut b = bram_signed_in(d.base()).await;
     let (refresh, _) = tokens_for(&d, &mut b, "rp-session-app", &secret).await;
     let portal = b.get("/").await;
     let out = b
@@ -299,8 +299,8 @@ async fn logging_out_everywhere_tells_the_clients_of_every_session() {
             &["--backchannel-logout-uri", &bcl],
         )
         .expect("secret");
-    let mut laptop = bram_signed_in(&d).await;
-    let mut tablet = bram_signed_in(&d).await;
+    let mut laptop = bram_signed_in(d.base()).await;
+    let mut tablet = bram_signed_in(d.base()).await;
     let (_, on_laptop) = tokens_for(&d, &mut laptop, "rp-everywhere", &secret).await;
     let (_, on_tablet) = tokens_for(&d, &mut tablet, "rp-everywhere", &secret).await;
     assert_ne!(on_laptop["sid"], on_tablet["sid"]);
@@ -357,12 +357,12 @@ fn same_browser(d: &Demo, b: &Browser) -> Browser {
 async fn parallel_authorizations_in_one_session_all_end_at_logout() {
     let d = demo();
     let secret = d.confidential_client("rp-busy-app");
-    let b = bram_signed_in(&d).await;
+    let b = bram_signed_in(d.base()).await;
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..12 {
         let (verifier, challenge) = pkce();
         let url = authorize_url(
-            &d,
+            d.base(),
             &[
                 ("response_type", "code"),
                 ("client_id", "rp-busy-app"),

@@ -3,21 +3,21 @@
 use openidconnect::core::CoreAuthenticationFlow;
 use openidconnect::{AuthorizationCode, CsrfToken, Nonce, PkceCodeChallenge, TokenResponse};
 
-use crate::common::{
-    PUBLISHER, REDIRECT, authorize_url, back_at_client, bram_signed_in, code_for, demo, pkce,
-};
+use openpoort_e2e::{authorize_url, bram_signed_in, pkce};
+
+use crate::common::{PUBLISHER, REDIRECT, back_at_client, code_for, demo};
 
 #[tokio::test]
 async fn pkce_is_required_for_public_clients() {
     let d = demo();
     d.add_client(PUBLISHER, "rp-browser-app", &["--auth", "none"]);
     let secret = d.confidential_client("rp-server-app");
-    let mut b = bram_signed_in(&d).await;
+    let mut b = bram_signed_in(d.base()).await;
 
     // A public client without PKCE: an error back at the client, no code.
     let q = back_at_client(
         &b.get(&authorize_url(
-            &d,
+            d.base(),
             &[
                 ("response_type", "code"),
                 ("client_id", "rp-browser-app"),
@@ -64,7 +64,7 @@ async fn pkce_is_required_for_public_clients() {
     // A confidential client may leave PKCE out (its secret protects the code) ...
     let q = back_at_client(
         &b.get(&authorize_url(
-            &d,
+            d.base(),
             &[
                 ("response_type", "code"),
                 ("client_id", "rp-server-app"),
@@ -110,7 +110,7 @@ async fn pkce_is_required_for_public_clients() {
 async fn plain_pkce_is_refused() {
     let d = demo();
     d.add_client(PUBLISHER, "rp-browser-app", &["--auth", "none"]);
-    let mut b = bram_signed_in(&d).await;
+    let mut b = bram_signed_in(d.base()).await;
     let verifier = format!(
         "{}{}",
         uuid::Uuid::new_v4().simple(),
@@ -129,7 +129,7 @@ async fn plain_pkce_is_refused() {
         if let Some(m) = method {
             params.push(("code_challenge_method", m));
         }
-        let q = back_at_client(&b.get(&authorize_url(&d, &params)).await);
+        let q = back_at_client(&b.get(&authorize_url(d.base(), &params)).await);
         assert_eq!(
             q.get("error").map(String::as_str),
             Some("invalid_request"),
@@ -143,7 +143,7 @@ async fn plain_pkce_is_refused() {
 async fn wrong_code_verifier_is_refused() {
     let d = demo();
     d.add_client(PUBLISHER, "rp-browser-app", &["--auth", "none"]);
-    let mut b = bram_signed_in(&d).await;
+    let mut b = bram_signed_in(d.base()).await;
     let (code, verifier) = code_for(&d, &mut b, "rp-browser-app", &[]).await;
     let (other, _) = pkce();
     let exchange = |code: String, verifier: String| {
@@ -181,7 +181,7 @@ async fn wrong_code_verifier_is_refused() {
     let (_, challenge) = pkce();
     let q = back_at_client(
         &b.get(&authorize_url(
-            &d,
+            d.base(),
             &[
                 ("response_type", "code"),
                 ("client_id", "rp-browser-app"),

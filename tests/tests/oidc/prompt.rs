@@ -2,11 +2,10 @@
 
 use std::time::{Duration, Instant};
 
-use openpoort_e2e::{BRAM, choose_99zz00, log_in_as_bram};
+use openpoort_e2e::{BRAM, authorize_url, bram_signed_in, choose_99zz00, log_in_as_bram, pkce};
 
 use crate::common::{
-    Demo, PUBLISHER, REDIRECT, authorize_url, back_at_client, bram_signed_in, code_for, demo, peek,
-    pkce, query, unix_now,
+    Demo, PUBLISHER, REDIRECT, back_at_client, code_for, demo, peek, query, unix_now,
 };
 
 /// Waits until the wall clock enters its next second (at most one second). openpoort measures
@@ -29,7 +28,7 @@ async fn prompt_none_without_session_returns_login_required() {
     let (_, challenge) = pkce();
     let page = b
         .get(&authorize_url(
-            &d,
+            d.base(),
             &[
                 ("response_type", "code"),
                 ("client_id", "rp-silent-app"),
@@ -53,7 +52,7 @@ async fn prompt_none_without_session_returns_login_required() {
     assert!(!q.contains_key("code"));
 
     // With a session, prompt=none simply gets a code.
-    let mut b = bram_signed_in(&d).await;
+    let mut b = bram_signed_in(d.base()).await;
     code_for(&d, &mut b, "rp-silent-app", &[("prompt", "none")]).await;
 }
 
@@ -71,7 +70,7 @@ async fn prompt_none_never_shows_the_school_choice() {
     let (_, challenge) = pkce();
     let page = b
         .get(&authorize_url(
-            &d,
+            d.base(),
             &[
                 ("response_type", "code"),
                 ("client_id", "rp-silent-app"),
@@ -98,7 +97,7 @@ async fn prompt_none_never_shows_the_school_choice() {
 async fn prompt_login_forces_a_new_login_even_with_a_session() {
     let d = demo();
     let secret = d.confidential_client("rp-strict-app");
-    let mut b = bram_signed_in(&d).await;
+    let mut b = bram_signed_in(d.base()).await;
     let sid_of = |code: String, verifier: String| {
         let (d, secret) = (&d, &secret);
         async move {
@@ -126,7 +125,7 @@ async fn prompt_login_forces_a_new_login_even_with_a_session() {
     let request_time = unix_now();
     let page = b
         .get(&authorize_url(
-            &d,
+            d.base(),
             &[
                 ("response_type", "code"),
                 ("client_id", "rp-strict-app"),
@@ -176,7 +175,7 @@ async fn prompt_login_forces_a_new_login_even_with_a_session() {
 async fn max_age_zero_forces_login() {
     let d = demo();
     let secret = d.confidential_client("rp-fresh-app");
-    let mut b = bram_signed_in(&d).await;
+    let mut b = bram_signed_in(d.base()).await;
     let old_cookie = b.cookies.get("openpoort").cloned();
     // The session is at least a second old: max_age=0 cannot be met by it.
     next_second().await;
@@ -185,7 +184,7 @@ async fn max_age_zero_forces_login() {
     let request_time = unix_now();
     let page = b
         .get(&authorize_url(
-            &d,
+            d.base(),
             &[
                 ("response_type", "code"),
                 ("client_id", "rp-fresh-app"),
@@ -241,11 +240,11 @@ async fn max_age_zero_forces_login() {
 async fn prompt_login_cannot_be_skipped_with_a_forged_op_login_after() {
     let d = demo();
     d.confidential_client("rp-strict-app");
-    let mut b = bram_signed_in(&d).await;
+    let mut b = bram_signed_in(d.base()).await;
     let (_, challenge) = pkce();
     let page = b
         .get(&authorize_url(
-            &d,
+            d.base(),
             &[
                 ("response_type", "code"),
                 ("client_id", "rp-strict-app"),
@@ -271,14 +270,14 @@ async fn prompt_login_cannot_be_skipped_with_a_forged_op_login_after() {
 async fn prompt_none_never_shows_the_denial_page() {
     let d = demo();
     d.confidential_client("rp-silent-app");
-    let mut b = bram_signed_in(&d).await;
+    let mut b = bram_signed_in(d.base()).await;
     d.cli(&[
         "consent", "revoke", "--school", "99ZZ00", "--party", PUBLISHER,
     ]);
     let (_, challenge) = pkce();
     let page = b
         .get(&authorize_url(
-            &d,
+            d.base(),
             &[
                 ("response_type", "code"),
                 ("client_id", "rp-silent-app"),
@@ -325,7 +324,7 @@ fn strict_request(challenge: &str, state: &str) -> Vec<(&'static str, String)> {
 
 fn url_of(d: &Demo, params: &[(&'static str, String)]) -> String {
     let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    authorize_url(d, &pairs)
+    authorize_url(d.base(), &pairs)
 }
 
 #[tokio::test]
@@ -341,7 +340,7 @@ async fn a_reauth_marker_from_another_browser_does_not_skip_prompt_login() {
     let (_, next) = reauth_of(page.location().expect("a login"));
     // Bram signs in afterwards; the other browser's URL, marker and all, must not stand in for
     // the login prompt=login asks of him.
-    let mut b = bram_signed_in(&d).await;
+    let mut b = bram_signed_in(d.base()).await;
     let page = b.get(&d.url(&next)).await;
     let location = page.location().unwrap_or_default();
     assert!(
@@ -355,7 +354,7 @@ async fn a_reauth_marker_from_another_browser_does_not_skip_prompt_login() {
 async fn a_reauth_marker_for_another_request_does_not_skip_prompt_login() {
     let d = demo();
     d.confidential_client("rp-strict-app");
-    let mut b = bram_signed_in(&d).await;
+    let mut b = bram_signed_in(d.base()).await;
     let (_, challenge) = pkce();
     let page = b.get(&url_of(&d, &strict_request(&challenge, "een"))).await;
     let login = page.location().expect("a login").to_owned();

@@ -4,11 +4,9 @@ use openidconnect::RefreshToken;
 use openidconnect::core::CoreErrorResponseType;
 use serde_json::json;
 
-use openpoort_e2e::{BRAM, cli_ok};
+use openpoort_e2e::{BRAM, bram_signed_in, cli_ok};
 
-use crate::common::{
-    PUBLISHER, REDIRECT, bram_signed_in, code_for, demo, error_of, peek, tokens, unix_now,
-};
+use crate::common::{PUBLISHER, REDIRECT, code_for, demo, error_of, peek, tokens, unix_now};
 
 #[tokio::test]
 async fn refresh_token_reuse_revokes_the_family() {
@@ -203,7 +201,7 @@ async fn introspection_reports_active_then_inactive_after_revocation() {
 async fn a_deactivated_teachers_access_and_refresh_tokens_stop_working_at_once() {
     let d = demo();
     let secret = d.confidential_client("rp-deactivated");
-    let mut b = bram_signed_in(&d).await;
+    let mut b = bram_signed_in(d.base()).await;
     let (code, verifier) = code_for(&d, &mut b, "rp-deactivated", &[]).await;
     let (status, body) = d
         .post(
