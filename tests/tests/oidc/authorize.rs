@@ -2,7 +2,7 @@
 
 use openpoort_e2e::{authorize_url, bram_signed_in, pkce};
 
-use crate::common::{PUBLISHER, REDIRECT, demo, link, query, tokens};
+use crate::common::{PUBLISHER, REDIRECT, demo, link, query, request_url, tokens};
 
 #[tokio::test]
 async fn wrong_redirect_uri_gets_an_error_page_not_a_redirect() {
@@ -98,13 +98,10 @@ async fn consent_revoked_denies_login_with_an_explanation_and_access_denied_on_t
     ]);
     // Nothing is cached: the next refresh is decided again and refused.
     let (status, body) = d
-        .post(
-            "/oidc/token",
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", before["refresh_token"].as_str().unwrap()),
-            ],
-            Some(("rp-no-consent", &secret)),
+        .refresh(
+            "rp-no-consent",
+            &secret,
+            before["refresh_token"].as_str().unwrap(),
         )
         .await;
     assert_eq!(
@@ -114,17 +111,12 @@ async fn consent_revoked_denies_login_with_an_explanation_and_access_denied_on_t
     );
     let (_, challenge) = pkce();
     let page = b
-        .get(&authorize_url(
-            d.base(),
-            &[
-                ("response_type", "code"),
-                ("client_id", "rp-no-consent"),
-                ("redirect_uri", REDIRECT),
-                ("scope", "openid"),
-                ("state", "toestemming?&x"),
-                ("code_challenge", &challenge),
-                ("code_challenge_method", "S256"),
-            ],
+        .get(&request_url(
+            &d,
+            "rp-no-consent",
+            "toestemming?&x",
+            &challenge,
+            &[],
         ))
         .await;
     assert_eq!(page.status, 403, "{}", page.body);

@@ -2,16 +2,15 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use openidconnect::core::{CoreAuthenticationFlow, CoreErrorResponseType};
-use openidconnect::{
-    AuthType, AuthorizationCode, CsrfToken, Nonce, PkceCodeChallenge, TokenResponse,
-};
+use openidconnect::core::CoreErrorResponseType;
+use openidconnect::{AuthType, AuthorizationCode, TokenResponse};
 use serde_json::{Value, json};
 
 use openpoort_e2e::{bram_signed_in, on_both_stores};
 
 use crate::common::{
-    Demo, PUBLISHER, REDIRECT, back_at_client, code_for, demo, demo_on, error_of, unix_now,
+    Demo, PUBLISHER, REDIRECT, back_at_client, code_for, demo, demo_on, error_of, rp_request,
+    unix_now,
 };
 
 #[tokio::test]
@@ -79,15 +78,7 @@ async fn client_secret_post_client_cannot_use_basic() {
         .expect("secret");
     let (rp, _) = d.relying_party("rp-post-client", Some(&secret)).await;
     let mut b = bram_signed_in(d.base()).await;
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (url, _, nonce) = rp
-        .authorize_url(
-            CoreAuthenticationFlow::AuthorizationCode,
-            CsrfToken::new_random,
-            Nonce::new_random,
-        )
-        .set_pkce_challenge(challenge)
-        .url();
+    let (url, _, nonce, verifier) = rp_request(&rp);
     let q = back_at_client(&b.get(url.as_str()).await);
     let code = AuthorizationCode::new(q["code"].clone());
 
@@ -120,11 +111,8 @@ async fn client_secret_post_client_cannot_use_basic() {
     assert_eq!(status, 401);
     // In the body, as registered.
     let rp = rp.set_auth_type(AuthType::RequestBody);
-    let token = rp
-        .exchange_code(code)
-        .unwrap()
-        .set_pkce_verifier(verifier)
-        .request_async(&d.http)
+    let token = d
+        .exchange(&rp, code.secret(), verifier)
         .await
         .unwrap_or_else(|e| panic!("client_secret_post: {e:?}"));
     token

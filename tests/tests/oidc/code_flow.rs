@@ -7,9 +7,9 @@ use openidconnect::core::{
     CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm,
 };
 use openidconnect::{
-    AccessTokenHash, AdditionalClaims, AuthorizationCode, ClientId, CsrfToken, IdToken, IssuerUrl,
-    JsonWebKey, LogoutRequest, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
-    PostLogoutRedirectUrl, ProviderMetadataWithLogout, Scope, TokenResponse,
+    AccessTokenHash, AdditionalClaims, ClientId, CsrfToken, IdToken, IssuerUrl, JsonWebKey,
+    LogoutRequest, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PostLogoutRedirectUrl,
+    ProviderMetadataWithLogout, Scope, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -17,8 +17,8 @@ use serde_json::{Value, json};
 use openpoort_e2e::{Browser, bram_signed_in, choose_99zz00, log_in_as_bram};
 
 use crate::common::{
-    AFTER_LOGOUT, Demo, PUBLISHER, REDIRECT, back_at_client, code_for, demo, error_of, form_with,
-    link, peek,
+    AFTER_LOGOUT, Demo, PUBLISHER, back_at_client, code_for, demo, error_of, form_with, link, peek,
+    rp_request,
 };
 
 const ACR_PASSWORD: &str = "urn:openpoort:acr:password";
@@ -98,11 +98,8 @@ async fn relying_party_completes_the_code_flow_with_pkce() {
     assert_eq!(q["iss"], d.base(), "RFC 9207 iss");
 
     // The code for tokens.
-    let token = rp
-        .exchange_code(AuthorizationCode::new(q["code"].clone()))
-        .unwrap()
-        .set_pkce_verifier(verifier)
-        .request_async(&d.http)
+    let token = d
+        .exchange(&rp, &q["code"], verifier)
         .await
         .unwrap_or_else(|e| panic!("token: {e:?}"));
     let id_token = token.id_token().expect("an ID token");
@@ -272,18 +269,7 @@ async fn discovery_and_jwks_parse_as_provider_metadata() {
         keys.iter().all(|k| k.key_id().is_some()),
         "every key has a kid"
     );
-    let raw: Value = serde_json::from_str(
-        &d.http
-            .0
-            .get(d.url("/oidc/jwks"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let raw: Value = d.get_json("/oidc/jwks").await;
     for key in raw["keys"].as_array().unwrap() {
         assert_eq!(key["use"], "sig");
         for private in ["d", "p", "q", "dp", "dq", "qi", "k"] {
@@ -292,18 +278,7 @@ async fn discovery_and_jwks_parse_as_provider_metadata() {
     }
 
     // What openidconnect has no field for.
-    let doc: Value = serde_json::from_str(
-        &d.http
-            .0
-            .get(d.url("/.well-known/openid-configuration"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let doc: Value = d.get_json("/.well-known/openid-configuration").await;
     assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]));
     assert_eq!(doc["revocation_endpoint"], d.url("/oidc/revoke"));
     assert_eq!(doc["introspection_endpoint"], d.url("/oidc/introspect"));
@@ -320,21 +295,10 @@ async fn es256_client_gets_es256_id_tokens() {
         .expect("secret");
     let (rp, _) = d.relying_party("rp-es256-client", Some(&secret)).await;
     let mut b = bram_signed_in(d.base()).await;
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (url, _csrf, nonce) = rp
-        .authorize_url(
-            CoreAuthenticationFlow::AuthorizationCode,
-            CsrfToken::new_random,
-            Nonce::new_random,
-        )
-        .set_pkce_challenge(challenge)
-        .url();
+    let (url, _csrf, nonce, verifier) = rp_request(&rp);
     let q = back_at_client(&b.get(url.as_str()).await);
-    let token = rp
-        .exchange_code(AuthorizationCode::new(q["code"].clone()))
-        .unwrap()
-        .set_pkce_verifier(verifier)
-        .request_async(&d.http)
+    let token = d
+        .exchange(&rp, &q["code"], verifier)
         .await
         .unwrap_or_else(|e| panic!("token: {e:?}"));
     let id_token = token.id_token().expect("ID token");
@@ -364,22 +328,11 @@ async fn pupil_at_school_gets_id_token_with_school_network_acr() {
     let secret = d.confidential_client("rp-pupil-app");
     let (rp, _) = d.relying_party("rp-pupil-app", Some(&secret)).await;
     let mut b = finn_signed_in(&d).await;
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (url, csrf, nonce) = rp
-        .authorize_url(
-            CoreAuthenticationFlow::AuthorizationCode,
-            CsrfToken::new_random,
-            Nonce::new_random,
-        )
-        .set_pkce_challenge(challenge)
-        .url();
+    let (url, csrf, nonce, verifier) = rp_request(&rp);
     let q = back_at_client(&b.get(url.as_str()).await);
     assert_eq!(q["state"], *csrf.secret());
-    let token = rp
-        .exchange_code(AuthorizationCode::new(q["code"].clone()))
-        .unwrap()
-        .set_pkce_verifier(verifier)
-        .request_async(&d.http)
+    let token = d
+        .exchange(&rp, &q["code"], verifier)
         .await
         .unwrap_or_else(|e| panic!("token: {e:?}"));
     let id_token =
@@ -413,18 +366,7 @@ async fn nonce_is_echoed() {
     let exchange = |code: String, verifier: String| {
         let (d, secret) = (&d, &secret);
         async move {
-            let (status, body) = d
-                .post(
-                    "/oidc/token",
-                    &[
-                        ("grant_type", "authorization_code"),
-                        ("code", &code),
-                        ("redirect_uri", REDIRECT),
-                        ("code_verifier", &verifier),
-                    ],
-                    Some(("rp-nonce-app", secret)),
-                )
-                .await;
+            let (status, body) = d.redeem("rp-nonce-app", secret, &code, &verifier).await;
             assert_eq!(status, 200, "{body}");
             peek(body["id_token"].as_str().unwrap())
         }
@@ -440,16 +382,7 @@ async fn nonce_is_echoed() {
 #[tokio::test]
 async fn pairwise_sub_differs_between_parties() {
     let d = demo();
-    d.cli(&[
-        "party",
-        "add",
-        "--code",
-        "ander",
-        "--kind",
-        "publisher",
-        "--name",
-        "Ander",
-    ]);
+    d.add_other_publisher();
     d.cli(&["consent", "grant", "--school", "99ZZ00", "--party", "ander"]);
     d.cli(&[
         "product",
@@ -487,18 +420,7 @@ async fn pairwise_sub_differs_between_parties() {
     for (party, client_id) in clients {
         let secret = d.add_client(party, client_id, &[]).expect("secret");
         let (code, verifier) = code_for(&d, &mut b, client_id, &[]).await;
-        let (status, body) = d
-            .post(
-                "/oidc/token",
-                &[
-                    ("grant_type", "authorization_code"),
-                    ("code", &code),
-                    ("redirect_uri", REDIRECT),
-                    ("code_verifier", &verifier),
-                ],
-                Some((client_id, &secret)),
-            )
-            .await;
+        let (status, body) = d.redeem(client_id, &secret, &code, &verifier).await;
         assert_eq!(status, 200, "{client_id}: {body}");
         subs.push(peek(body["id_token"].as_str().unwrap())["sub"].clone());
     }

@@ -41,13 +41,7 @@ async fn code_can_be_used_only_once_and_replay_revokes_its_tokens() {
         401,
         "the access token is revoked"
     );
-    let (status, body) = d
-        .post(
-            "/oidc/token",
-            &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
-            Some(("rp-replay-app", &secret)),
-        )
-        .await;
+    let (status, body) = d.refresh("rp-replay-app", &secret, refresh).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_grant")),
@@ -115,18 +109,7 @@ async fn expired_code_is_refused() {
     // A real one, redeemed after its 60 seconds: the only wait in these tests.
     let (code, verifier) = code_for(&d, &mut b, "rp-slow-app", &[]).await;
     tokio::time::sleep(Duration::from_secs(61)).await;
-    let (status, body) = d
-        .post(
-            "/oidc/token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", &verifier),
-            ],
-            Some(("rp-slow-app", &secret)),
-        )
-        .await;
+    let (status, body) = d.redeem("rp-slow-app", &secret, &code, &verifier).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_grant")),

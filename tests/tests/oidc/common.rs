@@ -6,11 +6,15 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use openidconnect::core::{CoreClient, CoreErrorResponseType, CoreJsonWebKeySet};
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreErrorResponseType, CoreJsonWebKeySet, CoreTokenResponse,
+};
+use openidconnect::url::Url;
 use openidconnect::{
-    AsyncHttpClient, ClientId, ClientSecret, EndpointMaybeSet, EndpointNotSet, EndpointSet,
-    HttpRequest, HttpResponse, IssuerUrl, ProviderMetadataWithLogout, RedirectUrl,
-    RequestTokenError,
+    AsyncHttpClient, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
+    EndpointNotSet, EndpointSet, HttpRequest, HttpResponse, IssuerUrl, Nonce, PkceCodeChallenge,
+    PkceCodeVerifier, ProviderMetadataWithLogout, RedirectUrl, RequestTokenError,
+    StandardErrorResponse,
 };
 use serde_json::Value;
 
@@ -77,6 +81,9 @@ impl<'c> AsyncHttpClient<'c> for Http {
         })
     }
 }
+
+/// How a token request of the relying party fails.
+pub type TokenError = RequestTokenError<HttpError, StandardErrorResponse<CoreErrorResponseType>>;
 
 /// A client built from discovery: authorization endpoint set, token and userinfo endpoints as
 /// discovered.
@@ -156,6 +163,20 @@ impl Demo {
         cli_ok(self.dir.path(), args)
     }
 
+    /// A second publisher, `ander`, which has nothing at the demo's school yet.
+    pub fn add_other_publisher(&self) {
+        self.cli(&[
+            "party",
+            "add",
+            "--code",
+            "ander",
+            "--kind",
+            "publisher",
+            "--name",
+            "Ander",
+        ]);
+    }
+
     /// Registers a client of `party` with redirect URI [`REDIRECT`]; `extra` adds grants,
     /// scopes, the authentication method and so on. Returns the secret, for the secret methods.
     pub fn add_client(&self, party: &str, client_id: &str, extra: &[&str]) -> Option<String> {
@@ -208,6 +229,20 @@ impl Demo {
         (client, metadata)
     }
 
+    /// The relying party `rp` redeems `code` with its PKCE `verifier`.
+    pub async fn exchange(
+        &self,
+        rp: &Rp,
+        code: &str,
+        verifier: PkceCodeVerifier,
+    ) -> Result<CoreTokenResponse, TokenError> {
+        rp.exchange_code(AuthorizationCode::new(code.to_owned()))
+            .unwrap()
+            .set_pkce_verifier(verifier)
+            .request_async(&self.http)
+            .await
+    }
+
     /// A POST to the token endpoint (or another client-authenticated endpoint) as raw HTTP,
     /// with Basic credentials when given; returns status and JSON body (Null when empty).
     pub async fn post(
@@ -233,6 +268,47 @@ impl Demo {
         (status, serde_json::from_str(&body).unwrap_or(Value::Null))
     }
 
+    /// Redeems `code` with its PKCE `verifier` at the token endpoint, as `client_id` with its
+    /// secret (Basic); returns status and JSON body.
+    pub async fn redeem(
+        &self,
+        client_id: &str,
+        secret: &str,
+        code: &str,
+        verifier: &str,
+    ) -> (u16, Value) {
+        self.post(
+            "/oidc/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", verifier),
+            ],
+            Some((client_id, secret)),
+        )
+        .await
+    }
+
+    /// Uses `refresh_token` at the token endpoint, as `client_id` with its secret (Basic);
+    /// returns status and JSON body.
+    pub async fn refresh(
+        &self,
+        client_id: &str,
+        secret: &str,
+        refresh_token: &str,
+    ) -> (u16, Value) {
+        self.post(
+            "/oidc/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+            ],
+            Some((client_id, secret)),
+        )
+        .await
+    }
+
     pub async fn userinfo_status(&self, access_token: &str) -> u16 {
         self.http
             .0
@@ -245,18 +321,23 @@ impl Demo {
             .as_u16()
     }
 
-    pub async fn jwks(&self) -> CoreJsonWebKeySet {
+    /// The JSON document at `path`.
+    pub async fn get_json(&self, path: &str) -> Value {
         let body = self
             .http
             .0
-            .get(self.url("/oidc/jwks"))
+            .get(self.url(path))
             .send()
             .await
-            .expect("jwks")
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
             .text()
             .await
-            .expect("jwks body");
-        serde_json::from_str(&body).expect("JWK Set")
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
+    }
+
+    pub async fn jwks(&self) -> CoreJsonWebKeySet {
+        serde_json::from_value(self.get_json("/oidc/jwks").await).expect("JWK Set")
     }
 }
 
@@ -294,6 +375,45 @@ pub fn back_at_client(page: &Page) -> std::collections::HashMap<String, String> 
     query(location)
 }
 
+/// The URL of an authorization request as a careful relying party sends it: the code flow to
+/// [`REDIRECT`] with scope openid and `state`, then `extra`, then an S256 `challenge`.
+pub fn request_url(
+    d: &Demo,
+    client_id: &str,
+    state: &str,
+    challenge: &str,
+    extra: &[(&str, &str)],
+) -> String {
+    let mut params = vec![
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", REDIRECT),
+        ("scope", "openid"),
+        ("state", state),
+    ];
+    params.extend_from_slice(extra);
+    params.extend([
+        ("code_challenge", challenge),
+        ("code_challenge_method", "S256"),
+    ]);
+    authorize_url(d.base(), &params)
+}
+
+/// An authorization request as the relying party `rp` builds it (code flow, PKCE S256, state
+/// and nonce): its URL, state, nonce and PKCE verifier.
+pub fn rp_request(rp: &Rp) -> (Url, CsrfToken, Nonce, PkceCodeVerifier) {
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, csrf, nonce) = rp
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .set_pkce_challenge(challenge)
+        .url();
+    (url, csrf, nonce, verifier)
+}
+
 /// A code for `client_id` (signed-in browser, PKCE S256, state and nonce); returns code and
 /// verifier.
 pub async fn code_for(
@@ -303,17 +423,8 @@ pub async fn code_for(
     extra: &[(&str, &str)],
 ) -> (String, String) {
     let (verifier, challenge) = pkce();
-    let mut params = vec![
-        ("response_type", "code"),
-        ("client_id", client_id),
-        ("redirect_uri", REDIRECT),
-        ("scope", "openid"),
-        ("state", "st-1"),
-        ("code_challenge", challenge.as_str()),
-        ("code_challenge_method", "S256"),
-    ];
-    params.extend_from_slice(extra);
-    let q = back_at_client(&b.get(&authorize_url(d.base(), &params)).await);
+    let url = request_url(d, client_id, "st-1", &challenge, extra);
+    let q = back_at_client(&b.get(&url).await);
     assert_eq!(q.get("state").map(String::as_str), Some("st-1"));
     let code = q
         .get("code")
@@ -337,35 +448,25 @@ pub fn unix_now() -> i64 {
 }
 
 /// The OAuth error code of a failed token request.
-pub fn error_of<T: std::fmt::Debug>(
-    result: Result<
-        T,
-        RequestTokenError<HttpError, openidconnect::StandardErrorResponse<CoreErrorResponseType>>,
-    >,
-) -> CoreErrorResponseType {
+pub fn error_of<T: std::fmt::Debug>(result: Result<T, TokenError>) -> CoreErrorResponseType {
     match result {
         Err(RequestTokenError::ServerResponse(e)) => e.error().clone(),
         other => panic!("expected an OAuth error response, got {other:?}"),
     }
 }
 
+/// Bram (in browser `b`) gets a code for `client_id` and redeems it: the token response.
+pub async fn token_response(d: &Demo, b: &mut Browser, client_id: &str, secret: &str) -> Value {
+    let (code, verifier) = code_for(d, b, client_id, &[]).await;
+    let (status, body) = d.redeem(client_id, secret, &code, &verifier).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
 /// A confidential client, a code, and its tokens: (secret, token response).
 pub async fn tokens(d: &Demo, client_id: &str) -> (String, Value) {
     let secret = d.confidential_client(client_id);
     let mut b = bram_signed_in(d.base()).await;
-    let (code, verifier) = code_for(d, &mut b, client_id, &[]).await;
-    let (status, body) = d
-        .post(
-            "/oidc/token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", &verifier),
-            ],
-            Some((client_id, &secret)),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    let body = token_response(d, &mut b, client_id, &secret).await;
     (secret, body)
 }

@@ -8,11 +8,11 @@ use openidconnect::JsonWebKey;
 use openidconnect::core::{CoreJsonWebKeySet, CoreJwsSigningAlgorithm};
 use serde_json::Value;
 
-use openpoort_e2e::{Browser, authorize_url, bram_signed_in, pkce, unescape};
+use openpoort_e2e::{Browser, bram_signed_in, pkce, unescape};
 
 use crate::common::{
-    AFTER_LOGOUT, Demo, PUBLISHER, REDIRECT, back_at_client, code_for, demo, form_with, peek,
-    unix_now,
+    AFTER_LOGOUT, Demo, PUBLISHER, back_at_client, code_for, demo, form_with, peek, request_url,
+    token_response, unix_now,
 };
 
 const BACKCHANNEL_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
@@ -114,18 +114,7 @@ async fn backchannel_logout_token_carries_the_same_pairwise_sub() {
         .expect("secret");
     let mut b = bram_signed_in(d.base()).await;
     let (code, verifier) = code_for(&d, &mut b, "rp-backchannel", &[]).await;
-    let (status, body) = d
-        .post(
-            "/oidc/token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", &verifier),
-            ],
-            Some(("rp-backchannel", &secret)),
-        )
-        .await;
+    let (status, body) = d.redeem("rp-backchannel", &secret, &code, &verifier).await;
     assert_eq!(status, 200, "{body}");
     let jwks = d.jwks().await;
     let (_, id) = verify_with(&jwks, body["id_token"].as_str().unwrap());
@@ -217,43 +206,17 @@ async fn rp_initiated_logout_by_post_with_a_matching_hint_logs_out() {
     assert_eq!(b.get("/").await.location(), Some("/inloggen"));
 }
 
-/// Like [`tokens`], but keeps Bram's browser: (browser, ID token).
+/// Like [`tokens`](crate::common::tokens), but keeps Bram's browser: (browser, ID token).
 async fn tokens_in(d: &Demo, client_id: &str) -> (Browser, String) {
     let secret = d.confidential_client(client_id);
     let mut b = bram_signed_in(d.base()).await;
-    let (code, verifier) = code_for(d, &mut b, client_id, &[]).await;
-    let (status, body) = d
-        .post(
-            "/oidc/token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", &verifier),
-            ],
-            Some((client_id, &secret)),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    let body = token_response(d, &mut b, client_id, &secret).await;
     (b, body["id_token"].as_str().unwrap().to_owned())
 }
 
 /// Bram (in browser `b`) gets tokens for `client_id`: (refresh token, ID token claims).
 async fn tokens_for(d: &Demo, b: &mut Browser, client_id: &str, secret: &str) -> (String, Value) {
-    let (code, verifier) = code_for(d, b, client_id, &[]).await;
-    let (status, body) = d
-        .post(
-            "/oidc/token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", &verifier),
-            ],
-            Some((client_id, secret)),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    let body = token_response(d, b, client_id, secret).await;
     (
         body["refresh_token"]
             .as_str()
@@ -274,13 +237,7 @@ async fn refresh_tokens_of_a_logged_out_session_stop_working() {
         .submit_form(&portal, form_with(&portal, "action=\"/uitloggen\""), &[])
         .await;
     assert_eq!(out.location(), Some("/inloggen?melding=uitgelogd"));
-    let (status, body) = d
-        .post(
-            "/oidc/token",
-            &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
-            Some(("rp-session-app", &secret)),
-        )
-        .await;
+    let (status, body) = d.refresh("rp-session-app", &secret, &refresh).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_grant")),
@@ -361,18 +318,7 @@ async fn parallel_authorizations_in_one_session_all_end_at_logout() {
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..12 {
         let (verifier, challenge) = pkce();
-        let url = authorize_url(
-            d.base(),
-            &[
-                ("response_type", "code"),
-                ("client_id", "rp-busy-app"),
-                ("redirect_uri", REDIRECT),
-                ("scope", "openid"),
-                ("state", "tab"),
-                ("code_challenge", &challenge),
-                ("code_challenge_method", "S256"),
-            ],
-        );
+        let url = request_url(&d, "rp-busy-app", "tab", &challenge, &[]);
         let mut tab = same_browser(&d, &b);
         tasks.spawn(async move {
             (
@@ -384,18 +330,7 @@ async fn parallel_authorizations_in_one_session_all_end_at_logout() {
     let mut refresh_tokens = Vec::new();
     while let Some(done) = tasks.join_next().await {
         let (code, verifier) = done.unwrap();
-        let (status, body) = d
-            .post(
-                "/oidc/token",
-                &[
-                    ("grant_type", "authorization_code"),
-                    ("code", &code),
-                    ("redirect_uri", REDIRECT),
-                    ("code_verifier", &verifier),
-                ],
-                Some(("rp-busy-app", &secret)),
-            )
-            .await;
+        let (status, body) = d.redeem("rp-busy-app", &secret, &code, &verifier).await;
         assert_eq!(status, 200, "{body}");
         refresh_tokens.push(body["refresh_token"].as_str().unwrap().to_owned());
     }
@@ -409,13 +344,7 @@ async fn parallel_authorizations_in_one_session_all_end_at_logout() {
     assert_eq!(out.location(), Some("/inloggen?melding=uitgelogd"));
     let mut alive = 0;
     for refresh in &refresh_tokens {
-        let (status, _) = d
-            .post(
-                "/oidc/token",
-                &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
-                Some(("rp-busy-app", &secret)),
-            )
-            .await;
+        let (status, _) = d.refresh("rp-busy-app", &secret, refresh).await;
         if status == 200 {
             alive += 1;
         }

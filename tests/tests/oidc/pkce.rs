@@ -1,11 +1,10 @@
 //! PKCE (RFC 7636): required of public clients, S256 only, the verifier checked.
 
-use openidconnect::core::CoreAuthenticationFlow;
-use openidconnect::{AuthorizationCode, CsrfToken, Nonce, PkceCodeChallenge, TokenResponse};
+use openidconnect::TokenResponse;
 
 use openpoort_e2e::{authorize_url, bram_signed_in, pkce};
 
-use crate::common::{PUBLISHER, REDIRECT, back_at_client, code_for, demo};
+use crate::common::{PUBLISHER, REDIRECT, back_at_client, code_for, demo, rp_request};
 
 #[tokio::test]
 async fn pkce_is_required_for_public_clients() {
@@ -38,21 +37,10 @@ async fn pkce_is_required_for_public_clients() {
 
     // With PKCE the public client gets its tokens (openidconnect, no secret).
     let (rp, _) = d.relying_party("rp-browser-app", None).await;
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (url, _, nonce) = rp
-        .authorize_url(
-            CoreAuthenticationFlow::AuthorizationCode,
-            CsrfToken::new_random,
-            Nonce::new_random,
-        )
-        .set_pkce_challenge(challenge)
-        .url();
+    let (url, _, nonce, verifier) = rp_request(&rp);
     let q = back_at_client(&b.get(url.as_str()).await);
-    let token = rp
-        .exchange_code(AuthorizationCode::new(q["code"].clone()))
-        .unwrap()
-        .set_pkce_verifier(verifier)
-        .request_async(&d.http)
+    let token = d
+        .exchange(&rp, &q["code"], verifier)
         .await
         .unwrap_or_else(|e| panic!("public client token: {e:?}"));
     token

@@ -1,11 +1,14 @@
 //! prompt=none, prompt=login and max_age: when a session will do, and re-logins not to be skipped.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use openpoort_e2e::{BRAM, authorize_url, bram_signed_in, choose_99zz00, log_in_as_bram, pkce};
+use openpoort_e2e::{
+    BRAM, Browser, authorize_url, bram_signed_in, choose_99zz00, log_in_as_bram, pkce,
+};
 
 use crate::common::{
-    Demo, PUBLISHER, REDIRECT, back_at_client, code_for, demo, peek, query, unix_now,
+    Demo, PUBLISHER, REDIRECT, back_at_client, code_for, demo, peek, query, request_url, unix_now,
 };
 
 /// Waits until the wall clock enters its next second (at most one second). openpoort measures
@@ -20,28 +23,28 @@ async fn next_second() {
     }
 }
 
+/// An authorization request of rp-silent-app with prompt=none in `b`: its answer at the
+/// client, which must come without a page shown.
+async fn silent_request(d: &Demo, b: &mut Browser) -> HashMap<String, String> {
+    let (_, challenge) = pkce();
+    let page = b
+        .get(&request_url(
+            d,
+            "rp-silent-app",
+            "stil",
+            &challenge,
+            &[("prompt", "none")],
+        ))
+        .await;
+    back_at_client(&page)
+}
+
 #[tokio::test]
 async fn prompt_none_without_session_returns_login_required() {
     let d = demo();
     d.confidential_client("rp-silent-app");
     let mut b = d.browser();
-    let (_, challenge) = pkce();
-    let page = b
-        .get(&authorize_url(
-            d.base(),
-            &[
-                ("response_type", "code"),
-                ("client_id", "rp-silent-app"),
-                ("redirect_uri", REDIRECT),
-                ("scope", "openid"),
-                ("state", "stil"),
-                ("prompt", "none"),
-                ("code_challenge", &challenge),
-                ("code_challenge_method", "S256"),
-            ],
-        ))
-        .await;
-    let q = back_at_client(&page);
+    let q = silent_request(&d, &mut b).await;
     assert_eq!(
         q.get("error").map(String::as_str),
         Some("login_required"),
@@ -67,23 +70,7 @@ async fn prompt_none_never_shows_the_school_choice() {
         Some("/school-kiezen"),
         "Bram has not chosen a school yet"
     );
-    let (_, challenge) = pkce();
-    let page = b
-        .get(&authorize_url(
-            d.base(),
-            &[
-                ("response_type", "code"),
-                ("client_id", "rp-silent-app"),
-                ("redirect_uri", REDIRECT),
-                ("scope", "openid"),
-                ("state", "stil"),
-                ("prompt", "none"),
-                ("code_challenge", &challenge),
-                ("code_challenge_method", "S256"),
-            ],
-        ))
-        .await;
-    let q = back_at_client(&page);
+    let q = silent_request(&d, &mut b).await;
     assert!(
         matches!(
             q.get("error").map(String::as_str),
@@ -101,18 +88,7 @@ async fn prompt_login_forces_a_new_login_even_with_a_session() {
     let sid_of = |code: String, verifier: String| {
         let (d, secret) = (&d, &secret);
         async move {
-            let (status, body) = d
-                .post(
-                    "/oidc/token",
-                    &[
-                        ("grant_type", "authorization_code"),
-                        ("code", &code),
-                        ("redirect_uri", REDIRECT),
-                        ("code_verifier", &verifier),
-                    ],
-                    Some(("rp-strict-app", secret)),
-                )
-                .await;
+            let (status, body) = d.redeem("rp-strict-app", secret, &code, &verifier).await;
             assert_eq!(status, 200, "{body}");
             peek(body["id_token"].as_str().unwrap())
         }
@@ -124,19 +100,12 @@ async fn prompt_login_forces_a_new_login_even_with_a_session() {
     let (verifier, challenge) = pkce();
     let request_time = unix_now();
     let page = b
-        .get(&authorize_url(
-            d.base(),
-            &[
-                ("response_type", "code"),
-                ("client_id", "rp-strict-app"),
-                ("redirect_uri", REDIRECT),
-                ("scope", "openid"),
-                ("state", "opnieuw"),
-                ("prompt", "login"),
-                ("login_hint", BRAM),
-                ("code_challenge", &challenge),
-                ("code_challenge_method", "S256"),
-            ],
+        .get(&request_url(
+            &d,
+            "rp-strict-app",
+            "opnieuw",
+            &challenge,
+            &[("prompt", "login"), ("login_hint", BRAM)],
         ))
         .await;
     let login = page
@@ -183,18 +152,12 @@ async fn max_age_zero_forces_login() {
     let (verifier, challenge) = pkce();
     let request_time = unix_now();
     let page = b
-        .get(&authorize_url(
-            d.base(),
-            &[
-                ("response_type", "code"),
-                ("client_id", "rp-fresh-app"),
-                ("redirect_uri", REDIRECT),
-                ("scope", "openid"),
-                ("state", "vers"),
-                ("max_age", "0"),
-                ("code_challenge", &challenge),
-                ("code_challenge_method", "S256"),
-            ],
+        .get(&request_url(
+            &d,
+            "rp-fresh-app",
+            "vers",
+            &challenge,
+            &[("max_age", "0")],
         ))
         .await;
     let login = page
@@ -220,16 +183,7 @@ async fn max_age_zero_forces_login() {
     let q = back_at_client(&page);
     assert_eq!(q["state"], "vers");
     let (status, body) = d
-        .post(
-            "/oidc/token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &q["code"]),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", &verifier),
-            ],
-            Some(("rp-fresh-app", &secret)),
-        )
+        .redeem("rp-fresh-app", &secret, &q["code"], &verifier)
         .await;
     assert_eq!(status, 200, "{body}");
     let claims = peek(body["id_token"].as_str().unwrap());
@@ -243,19 +197,12 @@ async fn prompt_login_cannot_be_skipped_with_a_forged_op_login_after() {
     let mut b = bram_signed_in(d.base()).await;
     let (_, challenge) = pkce();
     let page = b
-        .get(&authorize_url(
-            d.base(),
-            &[
-                ("response_type", "code"),
-                ("client_id", "rp-strict-app"),
-                ("redirect_uri", REDIRECT),
-                ("scope", "openid"),
-                ("state", "opnieuw"),
-                ("prompt", "login"),
-                ("op_login_after", "0"),
-                ("code_challenge", &challenge),
-                ("code_challenge_method", "S256"),
-            ],
+        .get(&request_url(
+            &d,
+            "rp-strict-app",
+            "opnieuw",
+            &challenge,
+            &[("prompt", "login"), ("op_login_after", "0")],
         ))
         .await;
     let location = page.location().unwrap_or_default();
@@ -274,23 +221,7 @@ async fn prompt_none_never_shows_the_denial_page() {
     d.cli(&[
         "consent", "revoke", "--school", "99ZZ00", "--party", PUBLISHER,
     ]);
-    let (_, challenge) = pkce();
-    let page = b
-        .get(&authorize_url(
-            d.base(),
-            &[
-                ("response_type", "code"),
-                ("client_id", "rp-silent-app"),
-                ("redirect_uri", REDIRECT),
-                ("scope", "openid"),
-                ("state", "stil"),
-                ("prompt", "none"),
-                ("code_challenge", &challenge),
-                ("code_challenge_method", "S256"),
-            ],
-        ))
-        .await;
-    let q = back_at_client(&page);
+    let q = silent_request(&d, &mut b).await;
     assert!(
         matches!(
             q.get("error").map(String::as_str),

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use openpoort_e2e::{BRAM, bram_signed_in, cli_ok};
 
-use crate::common::{PUBLISHER, REDIRECT, code_for, demo, error_of, peek, tokens, unix_now};
+use crate::common::{PUBLISHER, code_for, demo, error_of, peek, tokens, unix_now};
 
 #[tokio::test]
 async fn refresh_token_reuse_revokes_the_family() {
@@ -14,14 +14,7 @@ async fn refresh_token_reuse_revokes_the_family() {
     let (secret, first) = tokens(&d, "rp-family-app").await;
     let refresh = |token: String| {
         let (d, secret) = (&d, &secret);
-        async move {
-            d.post(
-                "/oidc/token",
-                &[("grant_type", "refresh_token"), ("refresh_token", &token)],
-                Some(("rp-family-app", secret)),
-            )
-            .await
-        }
+        async move { d.refresh("rp-family-app", secret, &token).await }
     };
     let rt1 = first["refresh_token"].as_str().unwrap().to_owned();
     let (status, second) = refresh(rt1.clone()).await;
@@ -154,16 +147,7 @@ async fn introspection_reports_active_then_inactive_after_revocation() {
     );
 
     // A client of another party learns nothing about it.
-    d.cli(&[
-        "party",
-        "add",
-        "--code",
-        "ander",
-        "--kind",
-        "publisher",
-        "--name",
-        "Ander",
-    ]);
+    d.add_other_publisher();
     let other = d
         .add_client("ander", "rp-other-party", &[])
         .expect("secret");
@@ -203,18 +187,7 @@ async fn a_deactivated_teachers_access_and_refresh_tokens_stop_working_at_once()
     let secret = d.confidential_client("rp-deactivated");
     let mut b = bram_signed_in(d.base()).await;
     let (code, verifier) = code_for(&d, &mut b, "rp-deactivated", &[]).await;
-    let (status, body) = d
-        .post(
-            "/oidc/token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", &verifier),
-            ],
-            Some(("rp-deactivated", &secret)),
-        )
-        .await;
+    let (status, body) = d.redeem("rp-deactivated", &secret, &code, &verifier).await;
     assert_eq!(status, 200, "{body}");
     let access = body["access_token"].as_str().unwrap().to_owned();
     let refresh = body["refresh_token"].as_str().unwrap().to_owned();
@@ -227,13 +200,7 @@ async fn a_deactivated_teachers_access_and_refresh_tokens_stop_working_at_once()
         401,
         "the access token outlived the deactivation"
     );
-    let (status, body) = d
-        .post(
-            "/oidc/token",
-            &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
-            Some(("rp-deactivated", &secret)),
-        )
-        .await;
+    let (status, body) = d.refresh("rp-deactivated", &secret, &refresh).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_grant")),
