@@ -59,6 +59,21 @@ impl Demo {
         openpoort_e2e::cli_ok(self.dir.path(), args)
     }
 
+    /// Registers the SP that `metadata` describes for the demo publisher; `extra` adds options
+    /// such as `--encrypt`.
+    pub fn add_sp(&self, metadata: &str, extra: &[&str]) {
+        let path = self
+            .dir
+            .path()
+            .join(format!("{}.xml", uuid::Uuid::new_v4()));
+        std::fs::write(&path, metadata).unwrap();
+        let mut args = vec!["sp", "add", "--party", PUBLISHER, "--metadata"];
+        let path = path.to_string_lossy().into_owned();
+        args.push(&path);
+        args.extend_from_slice(extra);
+        self.cli_ok(&args);
+    }
+
     pub fn browser(&self) -> Browser {
         Browser::new(&self.server.base)
     }
@@ -118,13 +133,7 @@ impl Sp {
 
     /// Registers this SP for the demo publisher; `extra` adds options such as `--encrypt`.
     pub fn register(&self, d: &Demo, extra: &[&str]) {
-        let path = d.dir.path().join(format!("{}.xml", uuid::Uuid::new_v4()));
-        std::fs::write(&path, self.metadata()).unwrap();
-        let mut args = vec!["sp", "add", "--party", PUBLISHER, "--metadata"];
-        let path = path.to_string_lossy().into_owned();
-        args.push(&path);
-        args.extend_from_slice(extra);
-        d.cli_ok(&args);
+        d.add_sp(&self.metadata(), extra);
     }
 
     pub fn authn_request(&self, id: &str, attributes: &str) -> String {

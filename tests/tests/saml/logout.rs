@@ -4,7 +4,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use openssl::hash::MessageDigest;
 
-use crate::common::{PUBLIC, PUBLISHER, Sp, assert_refused, demo, new_id, posted, xs_now};
+use crate::common::{PUBLIC, Sp, assert_refused, demo, new_id, posted, xs_now};
 
 #[tokio::test]
 async fn sp_initiated_logout_ends_the_session_and_answers_with_a_signed_logout_response() {
@@ -181,16 +181,7 @@ async fn logout_of_an_sp_without_a_logout_endpoint_ends_the_session_and_clears_t
         r#"<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="http://127.0.0.1:9/slo"/>"#,
         "",
     );
-    let file = d.dir.path().join("no-slo.xml");
-    std::fs::write(&file, metadata).unwrap();
-    d.cli_ok(&[
-        "sp",
-        "add",
-        "--party",
-        PUBLISHER,
-        "--metadata",
-        file.to_str().unwrap(),
-    ]);
+    d.add_sp(&metadata, &[]);
     let mut b = d.finn().await;
     let id = new_id();
     let logout = format!(

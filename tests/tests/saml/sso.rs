@@ -227,16 +227,7 @@ async fn markup_in_a_teachers_name_is_escaped_in_the_assertion_and_the_signature
         "</md:SPSSODescriptor>",
         r#"<md:AttributeConsumingService index="0"><md:ServiceName xml:lang="nl">Rekenrijk</md:ServiceName><md:RequestedAttribute Name="givenName"/><md:RequestedAttribute Name="sn"/></md:AttributeConsumingService></md:SPSSODescriptor>"#,
     );
-    let file = d.dir.path().join("asks-names.xml");
-    std::fs::write(&file, asks).unwrap();
-    d.cli_ok(&[
-        "sp",
-        "add",
-        "--party",
-        PUBLISHER,
-        "--metadata",
-        file.to_str().unwrap(),
-    ]);
+    d.add_sp(&asks, &[]);
     for attribute in ["given_name", "family_name"] {
         d.cli_ok(&[
             "party",
