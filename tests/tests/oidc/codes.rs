@@ -90,14 +90,11 @@ async fn expired_code_is_refused() {
 
     // A code openpoort never issued.
     let (status, body) = d
-        .post(
-            "/oidc/token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", "bm9vaXQtdWl0Z2VnZXZlbi1jb2RlLXZhbi00My10ZWtlbnM"),
-                ("redirect_uri", REDIRECT),
-            ],
-            Some(("rp-slow-app", &secret)),
+        .redeem_with(
+            "rp-slow-app",
+            &secret,
+            "bm9vaXQtdWl0Z2VnZXZlbi1jb2RlLXZhbi00My10ZWtlbnM",
+            &[],
         )
         .await;
     assert_eq!(

@@ -277,17 +277,27 @@ impl Demo {
         code: &str,
         verifier: &str,
     ) -> (u16, Value) {
-        self.post(
-            "/oidc/token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", verifier),
-            ],
-            Some((client_id, secret)),
-        )
-        .await
+        self.redeem_with(client_id, secret, code, &[("code_verifier", verifier)])
+            .await
+    }
+
+    /// Redeems `code` at the token endpoint with `extra` parameters (none: no PKCE verifier), as
+    /// `client_id` with its secret (Basic); returns status and JSON body.
+    pub async fn redeem_with(
+        &self,
+        client_id: &str,
+        secret: &str,
+        code: &str,
+        extra: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+        ];
+        form.extend_from_slice(extra);
+        self.post("/oidc/token", &form, Some((client_id, secret)))
+            .await
     }
 
     /// Uses `refresh_token` at the token endpoint, as `client_id` with its secret (Basic);

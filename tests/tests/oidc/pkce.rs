@@ -63,30 +63,12 @@ async fn pkce_is_required_for_public_clients() {
         .await,
     );
     let (status, body) = d
-        .post(
-            "/oidc/token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &q["code"]),
-                ("redirect_uri", REDIRECT),
-            ],
-            Some(("rp-server-app", &secret)),
-        )
+        .redeem_with("rp-server-app", &secret, &q["code"], &[])
         .await;
     assert_eq!(status, 200, "{body}");
     // ... but when it used PKCE, the verifier is checked: leaving it out fails.
     let (code, _verifier) = code_for(&d, &mut b, "rp-server-app", &[]).await;
-    let (status, body) = d
-        .post(
-            "/oidc/token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-            ],
-            Some(("rp-server-app", &secret)),
-        )
-        .await;
+    let (status, body) = d.redeem_with("rp-server-app", &secret, &code, &[]).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_grant")),
