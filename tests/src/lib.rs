@@ -79,9 +79,15 @@ pub struct Server {
 impl Server {
     /// Starts `cmd` (a `serve` or `demo` command) on a free port and waits until it listens.
     pub fn start(mut cmd: Command) -> Server {
-        cmd.env("OPENPOORT_SERVER_LISTEN", "127.0.0.1:0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+        cmd.env("OPENPOORT_SERVER_LISTEN", "127.0.0.1:0");
+        Server::try_start(cmd)
+            .unwrap_or_else(|| panic!("openpoort did not report a listening address within 60 s"))
+    }
+
+    /// Starts `cmd`, which says where to listen, and waits until it listens; `None` when it
+    /// ends before that (on a fixed port, most likely because another process took it).
+    pub fn try_start(mut cmd: Command) -> Option<Server> {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
         let mut child = cmd.spawn().expect("start openpoort");
         let out = child.stdout.take().expect("stdout");
         let (tx, rx) = mpsc::channel();
@@ -98,14 +104,18 @@ impl Server {
             match rx.recv_timeout(left) {
                 Ok(line) => {
                     if let Some(url) = line.strip_prefix("openpoort listening on ") {
-                        return Server {
+                        return Some(Server {
                             child,
                             base: url.trim().to_owned(),
                             stdout: rx,
-                        };
+                        });
                     }
                 }
-                Err(_) => {
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    let _ = child.wait();
+                    return None;
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
                     let _ = child.kill();
                     let _ = child.wait();
                     panic!("openpoort did not report a listening address within 60 s");
@@ -619,6 +629,60 @@ pub async fn choose_99zz00(b: &mut Browser, path: &str) -> Page {
         &[("school_id", &school_id)],
     )
     .await
+}
+
+/// Bram signs in at openpoort (outside any authorization request) and picks 99ZZ00.
+pub async fn bram_signed_in(base: &str) -> Browser {
+    let mut b = Browser::new(base);
+    let done = log_in_as_bram(&mut b, "/inloggen").await;
+    assert_eq!(done.location(), Some("/school-kiezen"), "{}", done.body);
+    let chosen = choose_99zz00(&mut b, "/school-kiezen").await;
+    assert_eq!(chosen.location(), Some("/"), "{}", chosen.body);
+    b
+}
+
+/// `openpoort client add` in `dir`: a client of `party` named after its id, with `extra`
+/// options (redirect URIs, grants, scopes, the authentication method). Returns the secret it
+/// prints, for the secret methods.
+pub fn add_client(dir: &Path, party: &str, client_id: &str, extra: &[&str]) -> Option<String> {
+    let mut args = vec![
+        "client",
+        "add",
+        "--party",
+        party,
+        "--client-id",
+        client_id,
+        "--name",
+        client_id,
+    ];
+    args.extend_from_slice(extra);
+    let out = cli_ok(dir, &args);
+    let lines: Vec<&str> = out.lines().collect();
+    lines
+        .iter()
+        .position(|l| l.contains("client_secret"))
+        .map(|i| lines[i + 1].trim().to_owned())
+}
+
+/// A PKCE verifier and its S256 challenge (RFC 7636), made by hand.
+pub fn pkce() -> (String, String) {
+    use base64::Engine;
+    let verifier = format!(
+        "{}-{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(openssl::sha::sha256(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+/// An authorization request URL on the server at `base` with these parameters.
+pub fn authorize_url(base: &str, params: &[(&str, &str)]) -> String {
+    let q: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
+    format!("{base}/oidc/authorize?{q}")
 }
 
 /// What a load run measured: one latency per successful flow.
