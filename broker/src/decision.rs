@@ -1,9 +1,14 @@
 //! The release decision: may relying party R receive a login of user U of school S, and if so,
 //! with which claims. Every protocol and API asks here, and every answer is audited.
 //!
-//! Nothing is cached here: each decision reads consent, licences and account state from the
-//! register (on SQLite through its read cache, which a change empties at once, or within 250 ms
-//! when another process made it), so a revocation or an expiry counts from the next login.
+//! The broker keeps nothing between decisions but the pairwise secret it loads at start: each
+//! decision asks the register for consent, licences and account state. On SQLite the register
+//! answers some of that from its read cache: all of a pupil's facts (`pupil_release_facts`, one
+//! entry per school, party and pupil) and a school's licences; a staff member's other facts are
+//! read every time. A change made through this process empties that cache at once, one made by
+//! another process (the command line) within `directory::CACHE_POLL` (250 ms). Licence dates are
+//! judged at every decision, so an expiry counts from the next login, and a revocation from the
+//! next login once the register has seen it.
 
 use std::collections::BTreeSet;
 
@@ -161,7 +166,8 @@ pub struct Broker {
     pairwise: Pairwise,
 }
 
-/// Everything a decision reads, loaded fresh each time.
+/// Everything a decision reads, asked of the register each time (which may answer from its
+/// read cache, see the module comment).
 pub(crate) struct Facts {
     school: School,
     pub(crate) party: Party,

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::db::{read_pool, with_held, with_pool};
+use crate::db::{on_held, reads, writes};
 use crate::error::Result;
 use crate::row::RowExt;
 use crate::{Actor, Directory};
@@ -72,7 +72,9 @@ impl Directory {
     /// Appends one event outside any other change (for events that are not themselves a
     /// mutation of the register, such as a release decision).
     pub async fn audit(&self, event: AuditEvent<'_>) -> Result<()> {
-        with_held!(self, c => {
+        // Not `writes!`: the audit log is never cached, so the cache can stay; on a held
+        // connection because every login appends one.
+        on_held!(&self.pool, &self.held, c => {
             append!(&mut *c, event);
             Ok(())
         })
@@ -82,7 +84,7 @@ impl Directory {
     pub async fn audit_of_school(&self, school_id: &str, limit: i64) -> Result<Vec<AuditEntry>> {
         const SQL: &str = "SELECT seq, at, actor, action, school_id, party_id, subject, details \
              FROM audit_log WHERE school_id = $1 ORDER BY seq DESC LIMIT $2";
-        read_pool!(self, p => {
+        reads!(self, p => {
             let rows = sqlx::query(SQL).bind(school_id).bind(limit).fetch_all(p).await?;
             rows.iter().map(entry_from).collect()
         })
@@ -98,7 +100,7 @@ impl Directory {
     ) -> Result<Vec<AuditEntry>> {
         const SQL: &str = "SELECT seq, at, actor, action, school_id, party_id, subject, details \
              FROM audit_log WHERE school_id = $1 AND substr(action, 1, length($2)) = $2 ORDER BY seq DESC LIMIT $3";
-        read_pool!(self, p => {
+        reads!(self, p => {
             let rows = sqlx::query(SQL).bind(school_id).bind(prefix).bind(limit).fetch_all(p).await?;
             rows.iter().map(entry_from).collect()
         })
@@ -110,7 +112,7 @@ impl Directory {
     pub async fn audit_of_party(&self, party_id: &str, limit: i64) -> Result<Vec<AuditEntry>> {
         const SQL: &str = "SELECT seq, at, actor, action, school_id, party_id, subject, details \
              FROM audit_log WHERE party_id = $1 ORDER BY seq DESC LIMIT $2";
-        read_pool!(self, p => {
+        reads!(self, p => {
             let rows = sqlx::query(SQL).bind(party_id).bind(limit).fetch_all(p).await?;
             rows.iter().map(entry_from).collect()
         })
@@ -120,9 +122,8 @@ impl Directory {
     /// way rows leave the log; updates stay impossible.
     pub async fn purge_audit_before(&self, before: i64) -> Result<u64> {
         const SQL: &str = "DELETE FROM audit_log WHERE at < $1";
-        let removed = with_pool!(self, p => {
-            sqlx::query(SQL).bind(before).execute(p).await?.rows_affected()
-        });
-        Ok(removed)
+        writes!(self, p => {
+            Ok(sqlx::query(SQL).bind(before).execute(p).await?.rows_affected())
+        })
     }
 }

@@ -5,9 +5,9 @@
 //! thread switches, not the queries, were most of a login's cost: a pupil's login through a
 //! product read the register about fifteen times. The cache is never knowingly stale:
 //!
-//! - Every write this process makes (`with_pool!`; reads go through `read_pool!` or
-//!   `with_held!`) empties the cache once it is done, so a change made here, through the admin
-//!   UI, the API or an import, applies to the next request.
+//! - Every write this process makes (`writes!`; reads go through `reads!` or `login_reads!`,
+//!   which tests hold to reading, see `db`) empties the cache once it is done, so a change made
+//!   here, through the admin UI, the API or an import, applies to the next request.
 //! - A change made by another process (the operator's command line, a fix by hand) counts up
 //!   the register's version in its own transaction (triggers, migration 0009). The cache reads
 //!   that version at most [`POLL`] apart and empties itself when it moved, so such a change
@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::Directory;
-use crate::db::with_held;
+use crate::db::login_reads;
 use crate::error::Result;
 
 /// How long a version read stands: the longest a change by another process goes unseen.
@@ -175,7 +175,7 @@ impl Directory {
         }
         let now = Instant::now();
         if self.cache.version_due(now) {
-            let version = with_held!(self, c => {
+            let version = login_reads!(self, c => {
                 let row: (i64,) = sqlx::query_as("SELECT version FROM register_version WHERE id = 1")
                     .fetch_one(c).await?;
                 Ok(row.0)

@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use crate::audit::{AuditEvent, append};
-use crate::db::{read_pool, with_held, with_pool};
+use crate::db::{login_reads, reads, writes};
 use crate::error::{DirectoryError, Result};
 use crate::model::Email;
 use crate::people::{Staff, StaffStatus, deactivated_error, staff_from};
@@ -41,7 +41,7 @@ impl Directory {
     pub async fn staff_login(&self, email: &Email) -> Result<Option<StaffLogin>> {
         const SQL: &str = "SELECT id, email, achternaam, voorvoegsel, voornamen, roepnaam, eck_id, status, \
              deactivated_at, password_hash, session_epoch FROM staff WHERE email = $1";
-        read_pool!(self, p => {
+        reads!(self, p => {
             let row = sqlx::query(SQL).bind(email.as_str()).fetch_optional(p).await?;
             row.as_ref().map(login_from).transpose()
         })
@@ -52,7 +52,7 @@ impl Directory {
     pub async fn staff_session_state(&self, staff_id: &str) -> Result<Option<(StaffStatus, i64)>> {
         const SQL: &str = "SELECT id, email, achternaam, voorvoegsel, voornamen, roepnaam, eck_id, status, \
              deactivated_at, password_hash, session_epoch FROM staff WHERE id = $1";
-        with_held!(self, c => {
+        login_reads!(self, c => {
             let row = sqlx::query(SQL).bind(staff_id).fetch_optional(c).await?;
             row.as_ref().map(login_from).transpose()
         })
@@ -71,7 +71,7 @@ impl Directory {
         actor: &Actor,
     ) -> Result<()> {
         let t = now();
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             // Takes the staff row first: a deactivation running at the same time then either
             // comes before (and this refuses) or after (and voids this link with the others).
@@ -94,8 +94,8 @@ impl Directory {
                 subject: Some(staff_id), details: json!({"purpose": purpose.as_str(), "valid_seconds": valid_seconds}),
             });
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     /// The staff member a link belongs to, if it is unused and unexpired; does not use it up.
@@ -106,7 +106,7 @@ impl Directory {
     ) -> Result<Option<String>> {
         const SQL: &str = "SELECT staff_id FROM staff_tokens \
              WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3";
-        read_pool!(self, p => {
+        reads!(self, p => {
             let row = sqlx::query(SQL).bind(token_hash).bind(purpose.as_str()).bind(now()).fetch_optional(p).await?;
             row.as_ref().map(|r| r.text("staff_id")).transpose()
         })
@@ -122,7 +122,7 @@ impl Directory {
         password_hash: &str,
     ) -> Result<Option<String>> {
         let t = now();
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             // The conditional update is what makes the link single-use under concurrency: of two
             // requests with the same token only one sees a row.
@@ -165,7 +165,7 @@ impl Directory {
         actor: &Actor,
     ) -> Result<i64> {
         let t = now();
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             let row = sqlx::query(
                 "UPDATE staff SET password_hash = $1, password_changed_at = $2, session_epoch = session_epoch + 1, \
@@ -185,7 +185,7 @@ impl Directory {
 
     /// "Log out everywhere": voids every session of the staff member; returns the new epoch.
     pub async fn bump_session_epoch(&self, staff_id: &str, actor: &Actor) -> Result<i64> {
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             let row = sqlx::query("UPDATE staff SET session_epoch = session_epoch + 1 WHERE id = $1 RETURNING session_epoch")
                 .bind(staff_id).fetch_optional(&mut *tx).await?

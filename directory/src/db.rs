@@ -1,7 +1,28 @@
-//! The two storage backends behind one handle. Each repository method is written once with the
-//! `with_pool!` macro, which expands the same query code for the SQLite and the PostgreSQL pool,
-//! so that the typed drivers (not sqlx's `Any`, which cannot carry every type) are used and both
-//! dialects run the same SQL text.
+//! The two storage backends behind one handle, and the three ways a repository method reaches
+//! them. Each method is written once: its macro expands the body for the SQLite and for the
+//! PostgreSQL pool, so that the typed drivers (not sqlx's `Any`, which cannot carry every type)
+//! are used and both dialects run the same SQL text.
+//!
+//! The macro a method uses is the guarantee it gives about the register:
+//!
+//! - A method that may change the register uses [`writes!`]: once its body is done (finished,
+//!   failed or abandoned) the read cache starts over, so the next request sees the change.
+//! - A method that only reads uses [`reads!`], or [`login_reads!`] for the reads every login
+//!   makes (on SQLite a connection held out of the pool, see [`Held`]). Both leave the read cache
+//!   as it is, which is right only because they change nothing. So in tests (every register
+//!   from `directory::testing`) they run on a read-only twin of the register
+//!   (`Directory::refuse_writes_in_reads`): an INSERT, UPDATE or DELETE in their body fails every
+//!   test that reaches it, and each read method is reached by at least one of this crate's
+//!   tests (a new one needs a test too). Outside tests they run on the register's own pool,
+//!   unchecked; without the `testing` feature not even the branch to the twin is compiled in.
+//! - The one write outside [`writes!`] is `Directory::audit`, which appends a single audit entry
+//!   on a held connection ([`on_held!`]) and leaves the cache be: the audit log is never cached,
+//!   and a release decision, made at every login, appends one. Nothing else uses [`on_held!`]
+//!   directly.
+//!
+//! In all three the body is an async block's, evaluated to a `Result`: `?` and `return` leave
+//! the body, not the method, and the macro's value is that `Result`, written as the method's tail
+//! or followed by `?`. The blocks are awaited in place: no boxing, no allocation.
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -23,65 +44,93 @@ pub enum Pool {
     Postgres(PgPool),
 }
 
-/// Runs `$body` with `$p` bound to whichever typed pool the directory `$dir` holds. Anything
-/// done this way may change the register, so the read cache starts over once it is done.
-macro_rules! with_pool {
+/// For a body that may change the register: runs it with `$p` bound to whichever typed pool the
+/// directory `$dir` holds, and empties the read cache once it is done.
+macro_rules! writes {
     ($dir:expr, $p:ident => $body:expr) => {{
         let _forget = $crate::cache::ForgetOnDrop(&$dir.cache);
         match &$dir.pool {
-            $crate::db::Pool::Sqlite($p) => $body,
-            $crate::db::Pool::Postgres($p) => $body,
+            $crate::db::Pool::Sqlite($p) => {
+                let result: $crate::error::Result<_> = async { $body }.await;
+                result
+            }
+            $crate::db::Pool::Postgres($p) => {
+                let result: $crate::error::Result<_> = async { $body }.await;
+                result
+            }
         }
     }};
 }
-pub(crate) use with_pool;
+pub(crate) use writes;
 
-/// [`with_pool!`] for a body that only reads: the read cache stays as it is.
-macro_rules! read_pool {
+/// For a body that only reads: [`writes!`] without emptying the cache. In test builds `$p` is
+/// the read-only twin's pool (see the module comment).
+macro_rules! reads {
     ($dir:expr, $p:ident => $body:expr) => {
-        match &$dir.pool {
-            $crate::db::Pool::Sqlite($p) => $body,
-            $crate::db::Pool::Postgres($p) => $body,
+        match $dir.reading().0 {
+            $crate::db::Pool::Sqlite($p) => {
+                let result: $crate::error::Result<_> = async { $body }.await;
+                result
+            }
+            $crate::db::Pool::Postgres($p) => {
+                let result: $crate::error::Result<_> = async { $body }.await;
+                result
+            }
         }
     };
 }
-pub(crate) use read_pool;
+pub(crate) use reads;
 
-/// Runs `$body` with `$c` bound to a connection of `$dir`'s backend, for the reads every login
-/// makes (and its audit entry). On SQLite the connection is one of [`Held`]'s; on PostgreSQL one
-/// from the pool as usual. The body is an async block's: `?` and `return` leave the block, and a
-/// connection whose body failed goes back through the pool, which tests it.
-macro_rules! with_held {
-    ($dir:expr, $c:ident => $body:expr) => {
-        match &$dir.pool {
-            $crate::db::Pool::Sqlite(p) => {
-                let mut held = $dir.held.take(p).await?;
-                let result: $crate::error::Result<_> = async {
-                    let $c: &mut sqlx::SqliteConnection = &mut *held;
-                    $body
+/// For the reads every login makes: [`reads!`] on a connection (`$c`) held out of the pool
+/// between uses on SQLite (see [`Held`]). In test builds the connection is the read-only twin's.
+macro_rules! login_reads {
+    ($dir:expr, $c:ident => $body:expr) => {{
+        let (pool, held) = $dir.reading();
+        $crate::db::on_held!(pool, held, $c => $body)
+    }};
+}
+pub(crate) use login_reads;
+
+/// Runs `$body` with `$c` bound to a connection of `$pool`'s backend: on SQLite one of `$held`'s
+/// ([`Held`]), on PostgreSQL one from the pool as usual. A connection whose body failed goes
+/// back through the pool, which tests it. Used by [`login_reads!`] and, for its append, by
+/// `Directory::audit` alone: it neither empties the cache nor refuses writes.
+macro_rules! on_held {
+    ($pool:expr, $held:expr, $c:ident => $body:expr) => {{
+        let result: $crate::error::Result<_> = async {
+            match $pool {
+                $crate::db::Pool::Sqlite(p) => {
+                    let held: &$crate::db::Held = $held;
+                    let mut conn = held.take(p).await?;
+                    let result: $crate::error::Result<_> = async {
+                        let $c: &mut sqlx::SqliteConnection = &mut *conn;
+                        $body
+                    }
+                    .await;
+                    if result.is_ok() {
+                        held.put_back(conn);
+                    }
+                    result
                 }
-                .await;
-                if result.is_ok() {
-                    $dir.held.put_back(held);
+                $crate::db::Pool::Postgres(p) => {
+                    let mut conn = p.acquire().await?;
+                    let result: $crate::error::Result<_> = async {
+                        let $c: &mut sqlx::PgConnection = &mut *conn;
+                        $body
+                    }
+                    .await;
+                    // Back to the pool as before: held connections would need a retry for a
+                    // node that dropped them, which sqlx's test before handing one out provides.
+                    drop(conn);
+                    result
                 }
-                result
-            }
-            $crate::db::Pool::Postgres(p) => {
-                let mut conn = p.acquire().await?;
-                let result: $crate::error::Result<_> = async {
-                    let $c: &mut sqlx::PgConnection = &mut *conn;
-                    $body
-                }
-                .await;
-                // Back to the pool as before: held connections would need a retry for a node
-                // that dropped them, which sqlx's test before handing one out now provides.
-                drop(conn);
-                result
             }
         }
-    };
+        .await;
+        result
+    }};
 }
-pub(crate) use with_held;
+pub(crate) use on_held;
 
 /// SQLite connections kept out of sqlx's pool between the reads of logins.
 ///
@@ -151,6 +200,15 @@ impl Held {
     pub(crate) fn release(&self) {
         self.idle.lock().expect("held connections").clear();
     }
+}
+
+/// A second handle on a test's register whose connections refuse every write, for the read
+/// macros (see the module comment).
+#[cfg(feature = "testing")]
+#[derive(Debug)]
+pub(crate) struct ReadOnlyTwin {
+    pub(crate) pool: Pool,
+    pub(crate) held: Held,
 }
 
 /// Which backend a URL selects. Only `sqlite:` and `postgres:`/`postgresql:` are accepted.
@@ -237,6 +295,39 @@ impl Pool {
             }
             Backend::Postgres => {
                 let mut options = PgConnectOptions::from_str(url)?;
+                if let Some(schema) = &opts.pg_schema {
+                    options = options.options([("search_path", schema.as_str())]);
+                }
+                let pool = PgPoolOptions::new()
+                    .max_connections(opts.max_connections)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?;
+                Ok(Pool::Postgres(pool))
+            }
+        }
+    }
+
+    /// A pool on the register at `url` (migrated already) whose connections refuse INSERT,
+    /// UPDATE and DELETE: SQLite opens the file read-only, PostgreSQL makes every transaction
+    /// read-only. Otherwise set up as [`Pool::connect`] does, so that reads behave the same.
+    #[cfg(feature = "testing")]
+    pub(crate) async fn connect_read_only(url: &str, opts: &ConnectOptions) -> Result<Pool> {
+        match Backend::of_url(url)? {
+            Backend::Sqlite => {
+                let options = SqliteConnectOptions::from_str(url)?
+                    .read_only(true)
+                    .busy_timeout(Duration::from_secs(10));
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(opts.max_connections)
+                    .test_before_acquire(false)
+                    .connect_with(options)
+                    .await?;
+                Ok(Pool::Sqlite(pool))
+            }
+            Backend::Postgres => {
+                let mut options = PgConnectOptions::from_str(url)?
+                    .options([("default_transaction_read_only", "on")]);
                 if let Some(schema) = &opts.pg_schema {
                     options = options.options([("search_path", schema.as_str())]);
                 }
@@ -443,6 +534,59 @@ fn migrator(embedded: Embedded) -> Migrator {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether `e` is the backend refusing a write on a read-only connection, and not some
+    /// other failure of the statement.
+    fn refused_as_read_only(e: &DirectoryError) -> bool {
+        let text = e.to_string();
+        text.contains("readonly database") || text.contains("read-only transaction")
+    }
+
+    // The guard behind "a read method changes nothing": if the twin let writes through (or the
+    // read macros ran on the register's own pool), no test would notice a read that writes.
+    crate::on_both_backends! {
+        async fn the_read_macros_refuse_insert_update_and_delete_in_tests(d: Directory) {
+            const INSERT: &str =
+                "INSERT INTO boards (id, bestuursnummer, name, created_at) VALUES ('b', '10000', 'Stichting', 0)";
+            const UPDATE: &str = "UPDATE boards SET name = 'Anders' WHERE id = 'b'";
+            const DELETE: &str = "DELETE FROM boards WHERE id = 'b'";
+            for sql in [INSERT, UPDATE, DELETE] {
+                let read = reads!(d, p => {
+                    sqlx::query(sql).execute(p).await?;
+                    Ok(())
+                });
+                match read {
+                    Err(e) => assert!(refused_as_read_only(&e), "reads!, {sql}: {e}"),
+                    Ok(()) => panic!("reads! let a write through: {sql}"),
+                }
+                let login = login_reads!(d, c => {
+                    sqlx::query(sql).execute(&mut *c).await?;
+                    Ok(())
+                });
+                match login {
+                    Err(e) => assert!(refused_as_read_only(&e), "login_reads!, {sql}: {e}"),
+                    Ok(()) => panic!("login_reads! let a write through: {sql}"),
+                }
+                // The register itself still takes the write: only the read side refuses.
+                writes!(d, p => {
+                    sqlx::query(sql).execute(p).await?;
+                    Ok(())
+                })
+                .unwrap_or_else(|e| panic!("writes!, {sql}: {e}"));
+            }
+            // The one write beside `writes!`, the audit append, is not refused.
+            d.audit(crate::audit::AuditEvent {
+                actor: &crate::Actor::system("test"),
+                action: "test.append",
+                school_id: None,
+                party_id: None,
+                subject: None,
+                details: serde_json::json!({}),
+            })
+            .await
+            .unwrap();
+        }
+    }
 
     #[test]
     fn both_backends_have_the_same_migration_versions() {

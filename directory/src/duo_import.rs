@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::{AuditEvent, append};
-use crate::db::with_pool;
+use crate::db::writes;
 use crate::duo::DuoList;
 use crate::error::{Result, unique_as};
 use crate::model::Date;
@@ -105,7 +105,7 @@ impl Directory {
             applied: !dry_run,
             ..Default::default()
         };
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             // board number -> (id, name)
             let mut boards: HashMap<String, (String, String)> = HashMap::new();
@@ -250,7 +250,8 @@ impl Directory {
             } else {
                 tx.rollback().await?;
             }
-        });
+            Ok(())
+        })?;
         if dry_run {
             self.audit(AuditEvent {
                 actor,

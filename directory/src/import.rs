@@ -20,7 +20,7 @@ use serde_json::json;
 use sqlx::AssertSqlSafe;
 
 use crate::audit::{AuditEvent, append};
-use crate::db::with_pool;
+use crate::db::writes;
 use crate::edexml::Snapshot;
 use crate::error::{DirectoryError, Result};
 use crate::row::RowExt;
@@ -280,7 +280,7 @@ impl Directory {
         };
         let school_id = school.id.as_str();
 
-        with_pool!(self, p => {
+        writes!(self, p => {
             let started = Instant::now();
             let mut tx = p.begin().await?;
             // Takes the school's row (and SQLite's write lock) first: imports of one school
@@ -581,7 +581,8 @@ impl Directory {
                 tx.commit().await?;
             }
             report.timings.commit = committing.elapsed();
-        });
+            Ok(())
+        })?;
         if dry_run {
             // The rolled-back transaction took its audit entry with it; record the dry run.
             self.audit(AuditEvent {

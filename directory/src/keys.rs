@@ -6,7 +6,7 @@ use certs::{
 };
 
 use crate::Directory;
-use crate::db::{read_pool, with_pool};
+use crate::db::{reads, writes};
 use crate::error::{DirectoryError, Result};
 use crate::row::RowExt;
 
@@ -74,13 +74,13 @@ impl Directory {
     async fn load_key_records(&self) -> Result<Vec<KeyRecord>> {
         const SQL: &str = "SELECT kid, alg, state, public_key_pem, certificate_pem, encrypted_private_key, \
              kek_id, created_at, activated_at, retired_at FROM signing_keys ORDER BY created_at, kid";
-        read_pool!(self, p => {
+        reads!(self, p => {
             sqlx::query(SQL).fetch_all(p).await?.iter().map(record_from).collect()
         })
     }
 
     async fn insert_initial_keys(&self, current: &KeyRecord, next: &KeyRecord) -> Result<bool> {
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             // The partial unique index on (alg) WHERE state = 'current' settles a race between
             // nodes starting at once: the loser's insert fails and it uses the winner's keys.
@@ -93,8 +93,8 @@ impl Directory {
                 other => { other?; }
             }
             tx.commit().await?;
-        });
-        Ok(true)
+            Ok(true)
+        })
     }
 
     async fn rotate_keys(&self, alg: Algorithm, new_next: &KeyRecord, now: i64) -> Result<()> {
@@ -107,7 +107,7 @@ impl Directory {
                 "there is no current and next {alg} key to rotate; start openpoort once first"
             ),
         };
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             // Order matters for the one-current / one-next indexes: free the slot before filling it.
             let retired = sqlx::query("UPDATE signing_keys SET state = 'retired', retired_at = $1 WHERE alg = $2 AND state = 'current'")
@@ -119,8 +119,8 @@ impl Directory {
             }
             insert_key!(&mut *tx, new_next)?;
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 }
 
@@ -156,35 +156,29 @@ impl SecretStorage for Directory {
     ) -> std::result::Result<Option<SealedSecret>, StorageError> {
         const SQL: &str =
             "SELECT name, sealed, kek_id, created_at FROM sealed_secrets WHERE name = $1";
-        let found: Result<Option<SealedSecret>> = async {
-            read_pool!(self, p => {
-                let row = sqlx::query(SQL).bind(name).fetch_optional(p).await?;
-                row.map(|r| Ok(SealedSecret {
-                    name: r.text("name")?,
-                    sealed: r.bytes("sealed")?,
-                    kek_id: r.text("kek_id")?,
-                    created_at: r.int("created_at")?,
-                })).transpose()
-            })
-        }
-        .await;
-        found.map_err(storage)
+        reads!(self, p => {
+            let row = sqlx::query(SQL).bind(name).fetch_optional(p).await?;
+            row.map(|r| Ok(SealedSecret {
+                name: r.text("name")?,
+                sealed: r.bytes("sealed")?,
+                kek_id: r.text("kek_id")?,
+                created_at: r.int("created_at")?,
+            })).transpose()
+        })
+        .map_err(storage)
     }
 
     async fn insert_secret(&self, secret: SealedSecret) -> std::result::Result<bool, StorageError> {
         const SQL: &str =
             "INSERT INTO sealed_secrets (name, sealed, kek_id, created_at) VALUES ($1, $2, $3, $4)";
-        let inserted: Result<bool> = async {
-            with_pool!(self, p => {
-                match sqlx::query(SQL).bind(&secret.name).bind(&secret.sealed).bind(&secret.kek_id)
-                    .bind(secret.created_at).execute(p).await {
-                    Ok(_) => Ok(true),
-                    Err(e) if is_unique_violation(&e) => Ok(false),
-                    Err(e) => Err(e.into()),
-                }
-            })
-        }
-        .await;
-        inserted.map_err(storage)
+        writes!(self, p => {
+            match sqlx::query(SQL).bind(&secret.name).bind(&secret.sealed).bind(&secret.kek_id)
+                .bind(secret.created_at).execute(p).await {
+                Ok(_) => Ok(true),
+                Err(e) if is_unique_violation(&e) => Ok(false),
+                Err(e) => Err(e.into()),
+            }
+        })
+        .map_err(storage)
     }
 }

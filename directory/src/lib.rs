@@ -61,6 +61,9 @@ pub struct Directory {
     pool: Pool,
     held: std::sync::Arc<db::Held>,
     cache: std::sync::Arc<cache::Cache>,
+    /// Where test builds run the read macros, once `refuse_writes_in_reads` set it up.
+    #[cfg(feature = "testing")]
+    read_only: Option<std::sync::Arc<db::ReadOnlyTwin>>,
 }
 
 impl Directory {
@@ -71,6 +74,8 @@ impl Directory {
             pool,
             held: std::sync::Arc::new(held),
             cache: std::sync::Arc::new(cache),
+            #[cfg(feature = "testing")]
+            read_only: None,
         }
     }
 
@@ -87,8 +92,24 @@ impl Directory {
 
     /// Closes the pool once every connection is back, the held ones included.
     pub async fn close(&self) {
+        #[cfg(feature = "testing")]
+        if let Some(twin) = &self.read_only {
+            twin.held.release();
+            twin.pool.close().await;
+        }
         self.held.release();
         self.pool.close().await;
+    }
+
+    /// The pool and held connections that `reads!` and `login_reads!` use: the register's own,
+    /// or in a test its read-only twin.
+    #[inline]
+    pub(crate) fn reading(&self) -> (&Pool, &db::Held) {
+        #[cfg(feature = "testing")]
+        if let Some(twin) = &self.read_only {
+            return (&twin.pool, &twin.held);
+        }
+        (&self.pool, &self.held)
     }
 
     pub async fn ping(&self) -> Result<()> {

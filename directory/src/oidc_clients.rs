@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::audit::{AuditEvent, append};
-use crate::db::{read_pool, with_held, with_pool};
+use crate::db::{login_reads, reads, writes};
 use crate::error::{DirectoryError, Result, unique_as};
 use crate::row::RowExt;
 use crate::{Actor, Directory, now};
@@ -36,7 +36,7 @@ impl Directory {
                 client.party_id.as_str(),
             ));
         }
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             let t = now();
             sqlx::query("INSERT INTO oidc_clients (client_id, party_id, registration, secret_hash, created_at, updated_at) \
@@ -50,14 +50,14 @@ impl Directory {
                 subject: Some(&client.client_id), details: json!({"has_secret": client.secret_hash.is_some()}),
             });
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     pub async fn oidc_client(&self, client_id: &str) -> Result<Option<StoredClient>> {
         self.cached("oidc_client", client_id.to_owned(), Option::is_some, || async {
             const SQL: &str = "SELECT client_id, party_id, registration, secret_hash FROM oidc_clients WHERE client_id = $1";
-            with_held!(self, c => {
+            login_reads!(self, c => {
                 let row = sqlx::query(SQL).bind(client_id).fetch_optional(c).await?;
                 row.as_ref().map(client_from).transpose()
             })
@@ -68,7 +68,7 @@ impl Directory {
     pub async fn oidc_clients_of_party(&self, party_id: &str) -> Result<Vec<StoredClient>> {
         const SQL: &str = "SELECT client_id, party_id, registration, secret_hash FROM oidc_clients \
              WHERE party_id = $1 ORDER BY client_id";
-        read_pool!(self, p => {
+        reads!(self, p => {
             sqlx::query(SQL).bind(party_id).fetch_all(p).await?.iter().map(client_from).collect()
         })
     }
@@ -98,7 +98,7 @@ impl Directory {
                 ),
             });
         }
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             let t = now();
             let updated = match secret_hash {
@@ -122,8 +122,8 @@ impl Directory {
                 }),
             });
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Removes a client. Its secret and registration are gone at once, so the token endpoint
@@ -134,7 +134,7 @@ impl Directory {
             .oidc_client(client_id)
             .await?
             .ok_or_else(|| DirectoryError::not_found("client", client_id))?;
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             let deleted = sqlx::query("DELETE FROM oidc_clients WHERE client_id = $1")
                 .bind(client_id).execute(&mut *tx).await?;
@@ -146,7 +146,8 @@ impl Directory {
                 subject: Some(client_id), details: json!({}),
             });
             tx.commit().await?;
-        });
+            Ok(())
+        })?;
         Ok(client)
     }
 
@@ -161,7 +162,7 @@ impl Directory {
             .oidc_client(client_id)
             .await?
             .ok_or_else(|| DirectoryError::not_found("client", client_id))?;
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("UPDATE oidc_clients SET secret_hash = $1, updated_at = $2 WHERE client_id = $3")
                 .bind(secret_hash).bind(now()).bind(client_id).execute(&mut *tx).await?;
@@ -170,7 +171,7 @@ impl Directory {
                 subject: Some(client_id), details: json!({}),
             });
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 }

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::{AuditEvent, append};
-use crate::db::{read_pool, with_held, with_pool};
+use crate::db::{login_reads, reads, writes};
 use crate::error::{DirectoryError, Result, unique_as};
 use crate::model::{Date, PartyKind, WebUrl, code, display_name};
 use crate::row::RowExt;
@@ -259,7 +259,7 @@ impl Directory {
             kind,
             name: display_name("naam partij", name)?,
         };
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("INSERT INTO parties (id, code, kind, name, created_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(&party.id).bind(&party.code).bind(kind.as_str()).bind(&party.name).bind(now())
@@ -270,13 +270,14 @@ impl Directory {
                 subject: Some(&party.id), details: json!({"code": party.code, "kind": kind, "name": party.name}),
             });
             tx.commit().await?;
-        });
+            Ok(())
+        })?;
         Ok(party)
     }
 
     pub async fn party_by_code(&self, party_code: &str) -> Result<Option<Party>> {
         const SQL: &str = "SELECT id, code, kind, name FROM parties WHERE code = $1";
-        read_pool!(self, p => {
+        reads!(self, p => {
             let row = sqlx::query(SQL).bind(party_code).fetch_optional(p).await?;
             row.as_ref().map(party_from).transpose()
         })
@@ -290,7 +291,7 @@ impl Directory {
 
     pub async fn party_by_id(&self, id: &str) -> Result<Option<Party>> {
         const SQL: &str = "SELECT id, code, kind, name FROM parties WHERE id = $1";
-        read_pool!(self, p => {
+        reads!(self, p => {
             let row = sqlx::query(SQL).bind(id).fetch_optional(p).await?;
             row.as_ref().map(party_from).transpose()
         })
@@ -298,7 +299,7 @@ impl Directory {
 
     pub async fn list_parties(&self) -> Result<Vec<Party>> {
         const SQL: &str = "SELECT id, code, kind, name FROM parties ORDER BY code";
-        read_pool!(self, p => {
+        reads!(self, p => {
             sqlx::query(SQL).fetch_all(p).await?.iter().map(party_from).collect()
         })
     }
@@ -322,7 +323,7 @@ impl Directory {
         if self.party_by_id(party_id).await?.is_none() {
             return Err(DirectoryError::not_found("partij", party_id));
         }
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("INSERT INTO products (id, party_id, code, methode, name, launch_url, icon_url, home_allowed, created_at) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
@@ -337,13 +338,14 @@ impl Directory {
                 details: json!({"code": product.code, "name": product.name, "home_allowed": product.home_allowed}),
             });
             tx.commit().await?;
-        });
+            Ok(())
+        })?;
         Ok(product)
     }
 
     pub async fn products_of_party(&self, party_id: &str) -> Result<Vec<Product>> {
         const SQL: &str = product_select!("WHERE party_id = $1 ORDER BY code");
-        read_pool!(self, p => {
+        reads!(self, p => {
             sqlx::query(SQL).bind(party_id).fetch_all(p).await?.iter().map(product_from).collect()
         })
     }
@@ -354,7 +356,7 @@ impl Directory {
         product_code: &str,
     ) -> Result<Option<Product>> {
         const SQL: &str = product_select!("WHERE party_id = $1 AND code = $2");
-        read_pool!(self, p => {
+        reads!(self, p => {
             let row = sqlx::query(SQL).bind(party_id).bind(product_code).fetch_optional(p).await?;
             row.as_ref().map(product_from).transpose()
         })
@@ -363,7 +365,7 @@ impl Directory {
     pub async fn product_by_id(&self, id: &str) -> Result<Option<Product>> {
         const SQL: &str = product_select!("WHERE id = $1");
         self.cached("product_by_id", id.to_owned(), Option::is_some, || async {
-            with_held!(self, c => {
+            login_reads!(self, c => {
                 let row = sqlx::query(SQL).bind(id).fetch_optional(c).await?;
                 row.as_ref().map(product_from).transpose()
             })
@@ -416,7 +418,7 @@ impl Directory {
             valid_from: new.valid_from.to_string(),
             valid_until: new.valid_until.as_ref().map(|d| d.to_string()),
         };
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("INSERT INTO licences (id, school_id, product_id, scope, valid_from, valid_until, created_by, created_at) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
@@ -436,7 +438,8 @@ impl Directory {
                                 "valid_from": licence.valid_from, "valid_until": licence.valid_until}),
             });
             tx.commit().await?;
-        });
+            Ok(())
+        })?;
         Ok(licence)
     }
 
@@ -474,7 +477,7 @@ impl Directory {
     pub async fn licences_of_school(&self, school_id: &str) -> Result<Vec<Licence>> {
         let keep = |l: &Vec<Licence>| !l.is_empty();
         self.cached("licences_of_school", school_id.to_owned(), keep, || async {
-            with_held!(self, c => {
+            login_reads!(self, c => {
                 let rows = sqlx::query(LICENCES_OF_SCHOOL).bind(school_id).fetch_all(c).await?;
                 licences_from(&rows)
             })
@@ -501,7 +504,7 @@ impl Directory {
                 consent_select!("WHERE school_id = $1 AND party_id = $2 AND revoked_at IS NULL");
             const ATTRIBUTES: &str =
                 "SELECT attribute FROM party_release_attributes WHERE party_id = $1 ORDER BY attribute";
-            with_held!(self, c => {
+            login_reads!(self, c => {
                 let school = sqlx::query(SCHOOL).bind(school_id).fetch_optional(&mut *c).await?
                     .as_ref().map(crate::schools::school_from).transpose()?;
                 let party = sqlx::query(PARTY).bind(party_id).fetch_optional(&mut *c).await?
@@ -550,7 +553,7 @@ impl Directory {
             revoked_by: None,
             revoked_at: None,
         };
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("INSERT INTO consents (id, school_id, party_id, granted_by, granted_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(&consent.id).bind(school_id).bind(party_id).bind(&consent.granted_by).bind(consent.granted_at)
@@ -561,7 +564,8 @@ impl Directory {
                 subject: Some(&consent.id), details: json!({}),
             });
             tx.commit().await?;
-        });
+            Ok(())
+        })?;
         Ok(consent)
     }
 
@@ -577,7 +581,7 @@ impl Directory {
             .await?
             .ok_or_else(|| DirectoryError::not_found("toestemming", party_id))?;
         let t = now();
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             let done = sqlx::query("UPDATE consents SET revoked_by = $1, revoked_at = $2 WHERE id = $3 AND revoked_at IS NULL")
                 .bind(actor.0.as_str()).bind(t).bind(&open.id).execute(&mut *tx).await?;
@@ -589,7 +593,8 @@ impl Directory {
                 subject: Some(&open.id), details: json!({}),
             });
             tx.commit().await?;
-        });
+            Ok(())
+        })?;
         Ok(Consent {
             revoked_by: Some(actor.0.clone()),
             revoked_at: Some(t),
@@ -601,7 +606,7 @@ impl Directory {
     pub async fn open_consent(&self, school_id: &str, party_id: &str) -> Result<Option<Consent>> {
         const SQL: &str =
             consent_select!("WHERE school_id = $1 AND party_id = $2 AND revoked_at IS NULL");
-        read_pool!(self, p => {
+        reads!(self, p => {
             let row = sqlx::query(SQL).bind(school_id).bind(party_id).fetch_optional(p).await?;
             row.as_ref().map(consent_from).transpose()
         })
@@ -611,7 +616,7 @@ impl Directory {
     pub async fn consent_history(&self, school_id: &str) -> Result<Vec<Consent>> {
         const SQL: &str =
             consent_select!("WHERE school_id = $1 ORDER BY granted_at, (revoked_at IS NULL), id");
-        read_pool!(self, p => {
+        reads!(self, p => {
             sqlx::query(SQL).bind(school_id).fetch_all(p).await?.iter().map(consent_from).collect()
         })
     }
@@ -627,7 +632,7 @@ impl Directory {
         if self.party_by_id(party_id).await?.is_none() {
             return Err(DirectoryError::not_found("partij", party_id));
         }
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("INSERT INTO party_release_attributes (party_id, attribute, granted_by, granted_at) VALUES ($1, $2, $3, $4)")
                 .bind(party_id).bind(attribute).bind(actor.0.as_str()).bind(now())
@@ -638,8 +643,8 @@ impl Directory {
                 subject: None, details: json!({"attribute": attribute}),
             });
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     pub async fn disallow_release_attribute(
@@ -648,7 +653,7 @@ impl Directory {
         attribute: &str,
         actor: &Actor,
     ) -> Result<()> {
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             let done = sqlx::query("DELETE FROM party_release_attributes WHERE party_id = $1 AND attribute = $2")
                 .bind(party_id).bind(attribute).execute(&mut *tx).await?;
@@ -660,15 +665,15 @@ impl Directory {
                 subject: None, details: json!({"attribute": attribute}),
             });
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     /// The extra attributes a party may receive, sorted.
     pub async fn release_attributes_of(&self, party_id: &str) -> Result<Vec<String>> {
         const SQL: &str =
             "SELECT attribute FROM party_release_attributes WHERE party_id = $1 ORDER BY attribute";
-        read_pool!(self, p => {
+        reads!(self, p => {
             let rows = sqlx::query(SQL).bind(party_id).fetch_all(p).await?;
             rows.iter().map(|r| r.text("attribute")).collect()
         })

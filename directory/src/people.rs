@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::{AuditEvent, append};
-use crate::db::{read_pool, with_held, with_pool};
+use crate::db::{login_reads, reads, writes};
 use crate::error::{DirectoryError, Result, unique_as};
 use crate::model::{EckId, Email, Jaargroep, LasKey, StaffRole, display_name};
 use crate::row::RowExt;
@@ -276,7 +276,7 @@ impl Directory {
             jaargroep: new.jaargroep.map(|j| j.as_str().to_owned()),
             active: true,
         };
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             let t = now();
             sqlx::query("INSERT INTO school_groups (id, school_id, las_key, name, kind, jaargroep, active, created_at, updated_at) \
@@ -291,7 +291,8 @@ impl Directory {
                 details: json!({"las_key": group.las_key, "name": group.name, "kind": group.kind}),
             });
             tx.commit().await?;
-        });
+            Ok(())
+        })?;
         Ok(group)
     }
 
@@ -303,7 +304,7 @@ impl Directory {
             |g: &Vec<Group>| !g.is_empty(),
             || async {
                 const SQL: &str = group_select!("WHERE school_id = $1");
-                let mut groups: Vec<Group> = with_held!(self, c => {
+                let mut groups: Vec<Group> = login_reads!(self, c => {
                     sqlx::query(SQL).bind(school_id).fetch_all(c).await?
                         .iter().map(group_from).collect::<Result<Vec<Group>>>()
                 })?;
@@ -322,11 +323,11 @@ impl Directory {
 
     async fn group_id_by_key(&self, school_id: &str, key: &LasKey) -> Result<(String, GroupKind)> {
         const SQL: &str = group_select!("WHERE school_id = $1 AND las_key = $2");
-        let group = read_pool!(self, p => {
+        let group = reads!(self, p => {
             let row = sqlx::query(SQL)
                 .bind(school_id).bind(key.as_str()).fetch_optional(p).await?;
-            row.as_ref().map(group_from).transpose()?
-        });
+            row.as_ref().map(group_from).transpose()
+        })?;
         group
             .map(|g| (g.id, g.kind))
             .ok_or_else(|| DirectoryError::not_found("groep", key.as_str()))
@@ -381,7 +382,7 @@ impl Directory {
             eck_id: new.eck_id.as_ref().map(|e| e.to_string()),
             active: true,
         };
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             let t = now();
             sqlx::query("INSERT INTO pupils (id, school_id, las_key, achternaam, voorvoegsel, voornamen, roepnaam, \
@@ -406,16 +407,17 @@ impl Directory {
                 subject: Some(&pupil.id), details: json!({"las_key": pupil.las_key}),
             });
             tx.commit().await?;
-        });
+            Ok(())
+        })?;
         Ok(pupil)
     }
 
     pub async fn pupil_by_id(&self, id: &str) -> Result<Option<Pupil>> {
         const SQL: &str = pupil_select!("WHERE id = $1");
-        let pupil = read_pool!(self, p => {
+        let pupil = reads!(self, p => {
             let row = sqlx::query(SQL).bind(id).fetch_optional(p).await?;
-            row.as_ref().map(pupil_from).transpose()?
-        });
+            row.as_ref().map(pupil_from).transpose()
+        })?;
         match pupil {
             Some(mut pupil) => {
                 pupil.combined_group_ids = self.combined_groups_of(&pupil.id).await?;
@@ -427,7 +429,7 @@ impl Directory {
 
     async fn combined_groups_of(&self, pupil_id: &str) -> Result<Vec<String>> {
         const SQL: &str = "SELECT group_id FROM pupil_groups WHERE pupil_id = $1 ORDER BY group_id";
-        read_pool!(self, p => {
+        reads!(self, p => {
             let rows = sqlx::query(SQL).bind(pupil_id).fetch_all(p).await?;
             rows.iter().map(|r| r.text("group_id")).collect()
         })
@@ -438,14 +440,14 @@ impl Directory {
         const SQL: &str = pupil_select!("WHERE school_id = $1 ORDER BY achternaam, roepnaam, id");
         const MEMBERS: &str = "SELECT pg.pupil_id, pg.group_id FROM pupil_groups pg \
              JOIN pupils p ON p.id = pg.pupil_id WHERE p.school_id = $1";
-        let (mut pupils, memberships) = read_pool!(self, p => {
+        let (mut pupils, memberships) = reads!(self, p => {
             let pupils = sqlx::query(SQL).bind(school_id).fetch_all(p).await?
                 .iter().map(pupil_from).collect::<Result<Vec<_>>>()?;
             let members = sqlx::query(MEMBERS).bind(school_id).fetch_all(p).await?
                 .iter().map(|r| Ok((r.text("pupil_id")?, r.text("group_id")?)))
                 .collect::<Result<Vec<_>>>()?;
-            (pupils, members)
-        });
+            Ok((pupils, members))
+        })?;
         let mut by_pupil: std::collections::HashMap<String, Vec<String>> = Default::default();
         for (pupil, group) in memberships {
             by_pupil.entry(pupil).or_default().push(group);
@@ -469,7 +471,7 @@ impl Directory {
             .pupil_by_id(pupil_id)
             .await?
             .ok_or_else(|| DirectoryError::not_found("leerling", pupil_id))?;
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("UPDATE pupils SET active = $1, updated_at = $2 WHERE id = $3")
                 .bind(active).bind(now()).bind(pupil_id).execute(&mut *tx).await?;
@@ -479,8 +481,8 @@ impl Directory {
                 details: json!({}),
             });
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Creates a staff member. A new account is inactive until its owner activates it.
@@ -495,7 +497,7 @@ impl Directory {
             eck_id: new.eck_id.as_ref().map(|e| e.to_string()),
             status: StaffStatus::Inactive,
         };
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             let t = now();
             sqlx::query("INSERT INTO staff (id, email, achternaam, voorvoegsel, voornamen, roepnaam, eck_id, status, created_at, updated_at) \
@@ -515,13 +517,14 @@ impl Directory {
                 subject: Some(&staff.id), details: json!({"has_email": staff.email.is_some()}),
             });
             tx.commit().await?;
-        });
+            Ok(())
+        })?;
         Ok(staff)
     }
 
     pub async fn staff_by_id(&self, id: &str) -> Result<Option<Staff>> {
         const SQL: &str = staff_select!("WHERE id = $1");
-        read_pool!(self, p => {
+        reads!(self, p => {
             let row = sqlx::query(SQL).bind(id).fetch_optional(p).await?;
             row.as_ref().map(staff_from).transpose()
         })
@@ -530,7 +533,7 @@ impl Directory {
     /// Looks a login up. The address is normalised the same way as when it was stored.
     pub async fn staff_by_email(&self, email: &Email) -> Result<Option<Staff>> {
         const SQL: &str = staff_select!("WHERE email = $1");
-        read_pool!(self, p => {
+        reads!(self, p => {
             let row = sqlx::query(SQL).bind(email.as_str()).fetch_optional(p).await?;
             row.as_ref().map(staff_from).transpose()
         })
@@ -548,7 +551,7 @@ impl Directory {
         actor: &Actor,
     ) -> Result<()> {
         let t = now();
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             let done = match status {
                 StaffStatus::Active => sqlx::query("UPDATE staff SET status = 'active', updated_at = $1 WHERE id = $2 AND deactivated_at IS NULL")
@@ -575,8 +578,8 @@ impl Directory {
                 subject: Some(staff_id), details: json!({"status": recorded}),
             });
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     /// An administrator's explicit re-invite of a deactivated account: it becomes an account
@@ -585,7 +588,7 @@ impl Directory {
     /// changes nothing, for an account that is not deactivated.
     pub async fn reinstate_staff(&self, staff_id: &str, actor: &Actor) -> Result<bool> {
         let t = now();
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             let done = sqlx::query("UPDATE staff SET deactivated_at = NULL, password_hash = NULL, password_changed_at = NULL, \
                                     session_epoch = session_epoch + 1, updated_at = $1 \
@@ -615,7 +618,7 @@ impl Directory {
         actor: &Actor,
     ) -> Result<()> {
         let key = las_key.map(|k| k.to_string());
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("INSERT INTO staff_memberships (staff_id, school_id, las_key, active, created_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(staff_id).bind(school_id).bind(&key).bind(true).bind(now())
@@ -626,8 +629,8 @@ impl Directory {
                 subject: Some(staff_id), details: json!({"las_key": key}),
             });
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     pub async fn grant_role(
@@ -643,7 +646,7 @@ impl Directory {
         if self.school_by_id(school_id).await?.is_none() {
             return Err(DirectoryError::not_found("school", school_id));
         }
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("INSERT INTO staff_roles (staff_id, school_id, role, granted_by, granted_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(staff_id).bind(school_id).bind(role.as_str()).bind(actor.0.as_str()).bind(now())
@@ -654,8 +657,8 @@ impl Directory {
                 subject: Some(staff_id), details: json!({"role": role}),
             });
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     pub async fn revoke_role(
@@ -665,7 +668,7 @@ impl Directory {
         role: StaffRole,
         actor: &Actor,
     ) -> Result<()> {
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             let done = sqlx::query("DELETE FROM staff_roles WHERE staff_id = $1 AND school_id = $2 AND role = $3")
                 .bind(staff_id).bind(school_id).bind(role.as_str()).execute(&mut *tx).await?;
@@ -677,8 +680,8 @@ impl Directory {
                 subject: Some(staff_id), details: json!({"role": role}),
             });
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Every school where the staff member works or holds a role, with the roles.
@@ -686,15 +689,15 @@ impl Directory {
         const MEMBERS: &str =
             "SELECT school_id, las_key FROM staff_memberships WHERE staff_id = $1 AND active = $2";
         const ROLES: &str = "SELECT school_id, role FROM staff_roles WHERE staff_id = $1";
-        let (members, roles) = read_pool!(self, p => {
+        let (members, roles) = reads!(self, p => {
             let m = sqlx::query(MEMBERS).bind(staff_id).bind(true).fetch_all(p).await?
                 .iter().map(|r| Ok((r.text("school_id")?, r.opt_text("las_key")?)))
                 .collect::<Result<Vec<_>>>()?;
             let r = sqlx::query(ROLES).bind(staff_id).fetch_all(p).await?
                 .iter().map(|r| Ok((r.text("school_id")?, StaffRole::parse(&r.text("role")?)?)))
                 .collect::<Result<Vec<_>>>()?;
-            (m, r)
-        });
+            Ok((m, r))
+        })?;
         let mut out: Vec<StaffAtSchool> = members
             .into_iter()
             .map(|(school_id, las_key)| StaffAtSchool {
@@ -723,7 +726,7 @@ impl Directory {
     /// it at many schools, and a school may have many administrators.
     pub async fn schools_administered_by(&self, staff_id: &str) -> Result<Vec<String>> {
         const SQL: &str = "SELECT school_id FROM staff_roles WHERE staff_id = $1 AND role = $2 ORDER BY school_id";
-        read_pool!(self, p => {
+        reads!(self, p => {
             let rows = sqlx::query(SQL).bind(staff_id).bind(StaffRole::IctCoordinator.as_str()).fetch_all(p).await?;
             rows.iter().map(|r| r.text("school_id")).collect()
         })
@@ -733,7 +736,7 @@ impl Directory {
         const SQL: &str = "SELECT s.id, s.email, s.achternaam, s.voorvoegsel, s.voornamen, s.roepnaam, s.eck_id, s.status, s.deactivated_at \
              FROM staff s JOIN staff_roles r ON r.staff_id = s.id \
              WHERE r.school_id = $1 AND r.role = $2 ORDER BY s.achternaam, s.id";
-        read_pool!(self, p => {
+        reads!(self, p => {
             let rows = sqlx::query(SQL).bind(school_id).bind(StaffRole::IctCoordinator.as_str()).fetch_all(p).await?;
             rows.iter().map(staff_from).collect()
         })
@@ -747,12 +750,12 @@ impl Directory {
         actor: &Actor,
     ) -> Result<()> {
         const GROUP: &str = group_select!("WHERE id = $1");
-        let group = read_pool!(self, p => {
+        let group = reads!(self, p => {
             let row = sqlx::query(GROUP).bind(group_id).fetch_optional(p).await?;
-            row.as_ref().map(group_from).transpose()?
-        })
+            row.as_ref().map(group_from).transpose()
+        })?
         .ok_or_else(|| DirectoryError::not_found("groep", group_id))?;
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("INSERT INTO staff_groups (staff_id, group_id) VALUES ($1, $2)")
                 .bind(staff_id).bind(group_id).execute(&mut *tx).await
@@ -762,14 +765,14 @@ impl Directory {
                 subject: Some(staff_id), details: json!({"group": group.las_key}),
             });
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     pub async fn groups_of_staff(&self, staff_id: &str) -> Result<Vec<Group>> {
         const SQL: &str = "SELECT g.id, g.school_id, g.las_key, g.name, g.kind, g.jaargroep, g.active \
              FROM school_groups g JOIN staff_groups sg ON sg.group_id = g.id WHERE sg.staff_id = $1 ORDER BY g.name";
-        read_pool!(self, p => {
+        reads!(self, p => {
             let rows = sqlx::query(SQL).bind(staff_id).fetch_all(p).await?;
             rows.iter().map(group_from).collect()
         })

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::audit::{AuditEvent, append};
-use crate::db::{read_pool, with_held, with_pool};
+use crate::db::{login_reads, reads, writes};
 use crate::error::{DirectoryError, Result};
 use crate::people::Pupil;
 use crate::row::RowExt;
@@ -70,7 +70,7 @@ impl Directory {
                  WHERE school_id = $1 AND active = $2 \
                    AND (stamgroep_id = $3 OR id IN (SELECT pupil_id FROM pupil_groups WHERE group_id = $3)) \
                  ORDER BY COALESCE(roepnaam, voornamen, achternaam), achternaam, id";
-            with_held!(self, c => {
+            login_reads!(self, c => {
                 let rows = sqlx::query(SQL).bind(school_id).bind(true).bind(group_id).fetch_all(c).await?;
                 rows.iter().map(crate::people::pupil_from).collect()
             })
@@ -92,7 +92,7 @@ impl Directory {
                  stamgroep_id, eck_id, active, picture_secret FROM pupils \
                  WHERE id = $4 AND school_id = $1 AND active = $2 \
                    AND (stamgroep_id = $3 OR EXISTS (SELECT 1 FROM pupil_groups WHERE group_id = $3 AND pupil_id = $4))";
-            with_held!(self, c => {
+            login_reads!(self, c => {
                 let row = sqlx::query(SQL).bind(school_id).bind(true).bind(group_id).bind(pupil_id)
                     .fetch_optional(c).await?;
                 row.map(|r| Ok((crate::people::pupil_from(&r)?, r.opt_text("picture_secret")?)))
@@ -107,7 +107,7 @@ impl Directory {
     pub async fn group_keys_of_pupil(&self, pupil_id: &str) -> Result<Vec<String>> {
         const SQL: &str = "SELECT g.las_key FROM school_groups g WHERE g.id = (SELECT stamgroep_id FROM pupils WHERE id = $1) \
              OR g.id IN (SELECT group_id FROM pupil_groups WHERE pupil_id = $1) ORDER BY g.las_key";
-        read_pool!(self, p => {
+        reads!(self, p => {
             let rows = sqlx::query(SQL).bind(pupil_id).fetch_all(p).await?;
             rows.iter().map(|r| r.text("las_key")).collect()
         })
@@ -125,7 +125,7 @@ impl Directory {
             const SQL: &str = "SELECT p.active AS pupil_active, s.active AS school_active, \
                  s.home_login_allowed FROM pupils p JOIN schools s ON s.id = p.school_id \
                  WHERE p.id = $1 AND s.id = $2";
-            with_held!(self, c => {
+            login_reads!(self, c => {
                 let row = sqlx::query(SQL).bind(pupil_id).bind(school_id).fetch_optional(c).await?;
                 row.map(|r| {
                     Ok(PupilSessionState {
@@ -144,7 +144,7 @@ impl Directory {
     /// round trip: what a release decision reads about a pupil, equal to [`Self::pupil_by_id`]
     /// and [`Self::group_keys_of_pupil`] together.
     pub async fn pupil_with_group_keys(&self, id: &str) -> Result<Option<(Pupil, Vec<String>)>> {
-        read_pool!(self, p => {
+        reads!(self, p => {
             let rows = sqlx::query(PUPIL_WITH_GROUP_KEYS).bind(id).fetch_all(p).await?;
             pupil_with_group_keys_from(&rows)
         })
@@ -153,7 +153,7 @@ impl Directory {
     /// The name of the pupil's own picture, if one is set.
     pub async fn picture_secret(&self, pupil_id: &str) -> Result<Option<String>> {
         const SQL: &str = "SELECT picture_secret FROM pupils WHERE id = $1";
-        read_pool!(self, p => {
+        reads!(self, p => {
             let row = sqlx::query(SQL).bind(pupil_id).fetch_optional(p).await?;
             Ok(row.map(|r| r.opt_text("picture_secret")).transpose()?.flatten())
         })
@@ -167,7 +167,7 @@ impl Directory {
         actor: &Actor,
     ) -> Result<()> {
         let school_id = self.pupil_school(pupil_id).await?;
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("UPDATE pupils SET picture_secret = $1, updated_at = $2 WHERE id = $3")
                 .bind(picture).bind(now()).bind(pupil_id).execute(&mut *tx).await?;
@@ -177,13 +177,13 @@ impl Directory {
                 school_id: Some(&school_id), party_id: None, subject: Some(pupil_id), details: json!({}),
             });
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     async fn pupil_school(&self, pupil_id: &str) -> Result<String> {
         const SQL: &str = "SELECT school_id FROM pupils WHERE id = $1";
-        read_pool!(self, p => {
+        reads!(self, p => {
             let row = sqlx::query(SQL).bind(pupil_id).fetch_optional(p).await?;
             row.map(|r| r.text("school_id")).transpose()?
                 .ok_or_else(|| DirectoryError::not_found("leerling", pupil_id))
@@ -199,7 +199,7 @@ impl Directory {
         actor: &Actor,
     ) -> Result<()> {
         let school_id = self.pupil_school(pupil_id).await?;
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("DELETE FROM pupil_home_codes WHERE pupil_id = $1").bind(pupil_id).execute(&mut *tx).await?;
             sqlx::query("INSERT INTO pupil_home_codes (pupil_id, code_hash, pin_hash, created_by, created_at) VALUES ($1, $2, $3, $4, $5)")
@@ -210,14 +210,14 @@ impl Directory {
                 subject: Some(pupil_id), details: json!({}),
             });
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Voids a pupil's home code; Ok(false) when there was none.
     pub async fn void_home_code(&self, pupil_id: &str, actor: &Actor) -> Result<bool> {
         let school_id = self.pupil_school(pupil_id).await?;
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             let done = sqlx::query("DELETE FROM pupil_home_codes WHERE pupil_id = $1").bind(pupil_id).execute(&mut *tx).await?;
             if done.rows_affected() == 0 {
@@ -228,14 +228,14 @@ impl Directory {
                 subject: Some(pupil_id), details: json!({}),
             });
             tx.commit().await?;
-        });
-        Ok(true)
+            Ok(true)
+        })
     }
 
     /// The home code with this hash, if it exists.
     pub async fn home_code(&self, code_hash: &str) -> Result<Option<HomeCodeRecord>> {
         const SQL: &str = "SELECT pupil_id, pin_hash FROM pupil_home_codes WHERE code_hash = $1";
-        read_pool!(self, p => {
+        reads!(self, p => {
             let row = sqlx::query(SQL).bind(code_hash).fetch_optional(p).await?;
             row.map(|r| Ok(HomeCodeRecord { pupil_id: r.text("pupil_id")?, pin_hash: r.text("pin_hash")? })).transpose()
         })
@@ -245,7 +245,7 @@ impl Directory {
     pub async fn pupils_with_home_code(&self, school_id: &str) -> Result<Vec<String>> {
         const SQL: &str = "SELECT h.pupil_id FROM pupil_home_codes h JOIN pupils p ON p.id = h.pupil_id \
              WHERE p.school_id = $1 ORDER BY h.pupil_id";
-        read_pool!(self, p => {
+        reads!(self, p => {
             let rows = sqlx::query(SQL).bind(school_id).fetch_all(p).await?;
             rows.iter().map(|r| r.text("pupil_id")).collect()
         })
@@ -254,7 +254,7 @@ impl Directory {
     /// The operator's outage notice, shown on every login page and the portal.
     pub async fn notice(&self) -> Result<Option<String>> {
         const SQL: &str = "SELECT value FROM settings WHERE name = 'notice'";
-        read_pool!(self, p => {
+        reads!(self, p => {
             let row = sqlx::query(SQL).fetch_optional(p).await?;
             row.map(|r| r.text("value")).transpose()
         })
@@ -271,7 +271,7 @@ impl Directory {
                 "an outage notice is 1 to 500 characters",
             ));
         }
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("DELETE FROM settings WHERE name = 'notice'").execute(&mut *tx).await?;
             if let Some(t) = text {
@@ -283,7 +283,7 @@ impl Directory {
                 school_id: None, party_id: None, subject: None, details: json!({"text": text}),
             });
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 }

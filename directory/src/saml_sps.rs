@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::audit::{AuditEvent, append};
-use crate::db::{read_pool, with_held, with_pool};
+use crate::db::{login_reads, reads, writes};
 use crate::error::{DirectoryError, Result, unique_as};
 use crate::row::RowExt;
 use crate::{Actor, Directory, now};
@@ -51,7 +51,7 @@ impl Directory {
         if self.party_by_id(&sp.party_id).await?.is_none() {
             return Err(DirectoryError::not_found("partij", sp.party_id.as_str()));
         }
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             let t = now();
             sqlx::query("INSERT INTO saml_service_providers (entity_id, party_id, registration, metadata_xml, metadata_url, refreshed_at, created_at, updated_at) \
@@ -65,8 +65,8 @@ impl Directory {
                 subject: Some(&sp.entity_id), details: json!({"metadata_url": sp.metadata_url}),
             });
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Replaces an SP's registration and metadata (an operator's update or a refresh); the
@@ -88,7 +88,7 @@ impl Directory {
                 ),
             });
         }
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             let t = now();
             sqlx::query("UPDATE saml_service_providers SET registration = $1, metadata_xml = $2, metadata_url = $3, \
@@ -101,8 +101,8 @@ impl Directory {
                 subject: Some(&sp.entity_id), details: json!({"metadata_url": sp.metadata_url}),
             });
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Records why a scheduled refresh failed. The registration stays as it was: an SP whose
@@ -117,7 +117,7 @@ impl Directory {
             .saml_sp(entity_id)
             .await?
             .ok_or_else(|| DirectoryError::not_found("SAML-dienst", entity_id))?;
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("UPDATE saml_service_providers SET refresh_error = $1, updated_at = $2 WHERE entity_id = $3")
                 .bind(error).bind(now()).bind(entity_id)
@@ -127,8 +127,8 @@ impl Directory {
                 subject: Some(entity_id), details: json!({"error": error}),
             });
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     pub async fn delete_saml_sp(&self, entity_id: &str, actor: &Actor) -> Result<()> {
@@ -136,7 +136,7 @@ impl Directory {
             .saml_sp(entity_id)
             .await?
             .ok_or_else(|| DirectoryError::not_found("SAML-dienst", entity_id))?;
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("DELETE FROM saml_service_providers WHERE entity_id = $1")
                 .bind(entity_id).execute(&mut *tx).await?;
@@ -145,14 +145,14 @@ impl Directory {
                 subject: Some(entity_id), details: json!({}),
             });
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     pub async fn saml_sp(&self, entity_id: &str) -> Result<Option<StoredSp>> {
         self.cached("saml_sp", entity_id.to_owned(), Option::is_some, || async {
             const SQL: &str = select!("WHERE entity_id = $1");
-            with_held!(self, c => {
+            login_reads!(self, c => {
                 let row = sqlx::query(SQL).bind(entity_id).fetch_optional(c).await?;
                 row.as_ref().map(sp_from).transpose()
             })
@@ -162,7 +162,7 @@ impl Directory {
 
     pub async fn saml_sps_of_party(&self, party_id: &str) -> Result<Vec<StoredSp>> {
         const SQL: &str = select!("WHERE party_id = $1 ORDER BY entity_id");
-        read_pool!(self, p => {
+        reads!(self, p => {
             sqlx::query(SQL).bind(party_id).fetch_all(p).await?.iter().map(sp_from).collect()
         })
     }
@@ -170,7 +170,7 @@ impl Directory {
     /// Every SP, for listings and for the scheduled refresh of those with a metadata URL.
     pub async fn saml_sps(&self) -> Result<Vec<StoredSp>> {
         const SQL: &str = select!("ORDER BY entity_id");
-        read_pool!(self, p => {
+        reads!(self, p => {
             sqlx::query(SQL).fetch_all(p).await?.iter().map(sp_from).collect()
         })
     }

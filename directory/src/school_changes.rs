@@ -37,7 +37,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::{AuditEvent, append};
-use crate::db::with_pool;
+use crate::db::writes;
 use crate::error::{DirectoryError, Result};
 use crate::model::{LasKey, SchoolCode, display_name};
 use crate::row::RowExt;
@@ -168,7 +168,7 @@ impl Directory {
             applied: !dry_run,
             ..Default::default()
         };
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             // Takes both rows first: imports and other changes of either school wait for this.
             sqlx::query("UPDATE schools SET updated_at = $1 WHERE id = $2 OR id = $3")
@@ -354,7 +354,8 @@ impl Directory {
                 }
                 tx.commit().await?;
             }
-        });
+            Ok(())
+        })?;
         if dry_run {
             for school in [b, a] {
                 self.audit(AuditEvent {
@@ -423,7 +424,7 @@ impl Directory {
             .as_ref()
             .map_or_else(new_id, |x| x.id.clone());
         let target = target_id.as_str();
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("UPDATE schools SET updated_at = $1 WHERE id = $2 OR id = $3")
                 .bind(t).bind(s).bind(target).execute(&mut *tx).await?;
@@ -667,7 +668,8 @@ impl Directory {
                 }
                 tx.commit().await?;
             }
-        });
+            Ok(())
+        })?;
         if dry_run {
             self.audit(AuditEvent {
                 actor,

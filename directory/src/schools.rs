@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::{AuditEvent, append};
-use crate::db::{read_pool, with_held, with_pool};
+use crate::db::{login_reads, reads, writes};
 use crate::error::{DirectoryError, Result, unique_as};
 use crate::model::{Bestuursnummer, Brin, Cidr, SchoolCode, Vestigingscode, display_name};
 use crate::row::RowExt;
@@ -122,7 +122,7 @@ impl Directory {
             bestuursnummer: nummer.to_string(),
             name,
         };
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("INSERT INTO boards (id, bestuursnummer, name, created_at) VALUES ($1, $2, $3, $4)")
                 .bind(&board.id).bind(&board.bestuursnummer).bind(&board.name).bind(now())
@@ -134,13 +134,14 @@ impl Directory {
                 details: json!({"bestuursnummer": board.bestuursnummer, "name": board.name}),
             });
             tx.commit().await?;
-        });
+            Ok(())
+        })?;
         Ok(board)
     }
 
     pub async fn board_by_nummer(&self, nummer: &Bestuursnummer) -> Result<Option<Board>> {
         const SQL: &str = "SELECT id, bestuursnummer, name FROM boards WHERE bestuursnummer = $1";
-        read_pool!(self, p => {
+        reads!(self, p => {
             let row = sqlx::query(SQL).bind(nummer.as_str()).fetch_optional(p).await?;
             row.as_ref().map(board_from).transpose()
         })
@@ -148,7 +149,7 @@ impl Directory {
 
     pub async fn list_boards(&self) -> Result<Vec<Board>> {
         const SQL: &str = "SELECT id, bestuursnummer, name FROM boards ORDER BY bestuursnummer";
-        read_pool!(self, p => {
+        reads!(self, p => {
             sqlx::query(SQL).fetch_all(p).await?.iter().map(board_from).collect()
         })
     }
@@ -173,7 +174,7 @@ impl Directory {
             picture_password_enabled: false,
         };
         let code = school.code();
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             let t = now();
             sqlx::query(
@@ -190,13 +191,14 @@ impl Directory {
                 details: json!({"school": code, "name": school.name}),
             });
             tx.commit().await?;
-        });
+            Ok(())
+        })?;
         Ok(school)
     }
 
     pub async fn school_by_code(&self, code: &SchoolCode) -> Result<Option<School>> {
         const SQL: &str = school_select!("WHERE brin = $1 AND vestigingscode = $2");
-        read_pool!(self, p => {
+        reads!(self, p => {
             let row = sqlx::query(SQL)
                 .bind(code.brin.as_str()).bind(code.vestigingscode.as_str())
                 .fetch_optional(p).await?;
@@ -213,7 +215,7 @@ impl Directory {
 
     pub async fn school_by_id(&self, id: &str) -> Result<Option<School>> {
         const SQL: &str = school_select!("WHERE id = $1");
-        read_pool!(self, p => {
+        reads!(self, p => {
             let row = sqlx::query(SQL).bind(id).fetch_optional(p).await?;
             row.as_ref().map(school_from).transpose()
         })
@@ -225,7 +227,7 @@ impl Directory {
             return Ok(None);
         };
         const SQL: &str = school_select!("WHERE instelling_ref = $1");
-        read_pool!(self, p => {
+        reads!(self, p => {
             let row = sqlx::query(SQL)
                 .bind(parsed.to_string()).fetch_optional(p).await?;
             row.as_ref().map(school_from).transpose()
@@ -247,7 +249,7 @@ impl Directory {
                  r.id AS range_id, r.cidr AS range_cidr, r.label AS range_label \
                  FROM schools s LEFT JOIN school_ip_ranges r ON r.school_id = s.id \
                  WHERE s.instelling_ref = $1 ORDER BY r.cidr";
-            with_held!(self, c => {
+            login_reads!(self, c => {
                 let rows = sqlx::query(SQL).bind(parsed.to_string()).fetch_all(c).await?;
                 let Some(first) = rows.first() else {
                     return Ok(None);
@@ -280,7 +282,7 @@ impl Directory {
              s.active, s.merged_into, s.home_login_allowed, s.picture_password_enabled, r.cidr AS range_cidr \
              FROM schools s JOIN school_ip_ranges r ON r.school_id = s.id \
              WHERE s.active = $1 AND s.merged_into IS NULL ORDER BY s.name, s.id";
-        read_pool!(self, p => {
+        reads!(self, p => {
             let rows = sqlx::query(SQL).bind(true).fetch_all(p).await?;
             let mut found: Vec<School> = Vec::new();
             for r in &rows {
@@ -298,7 +300,7 @@ impl Directory {
 
     pub async fn list_schools(&self) -> Result<Vec<School>> {
         const SQL: &str = school_select!("ORDER BY brin, vestigingscode");
-        read_pool!(self, p => {
+        reads!(self, p => {
             sqlx::query(SQL).fetch_all(p).await?.iter().map(school_from).collect()
         })
     }
@@ -310,7 +312,7 @@ impl Directory {
         actor: &Actor,
     ) -> Result<String> {
         let fresh = new_instelling_ref();
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             let done = sqlx::query("UPDATE schools SET instelling_ref = $1, updated_at = $2 WHERE id = $3")
                 .bind(&fresh).bind(now()).bind(school_id)
@@ -323,7 +325,8 @@ impl Directory {
                 party_id: None, subject: Some(school_id), details: json!({}),
             });
             tx.commit().await?;
-        });
+            Ok(())
+        })?;
         Ok(fresh)
     }
 
@@ -361,7 +364,7 @@ impl Directory {
         on: bool,
         actor: &Actor,
     ) -> Result<()> {
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             let done = sqlx::query(sql).bind(on).bind(now()).bind(school_id).execute(&mut *tx).await?;
             if done.rows_affected() == 0 {
@@ -372,8 +375,8 @@ impl Directory {
                 party_id: None, subject: Some(school_id), details: json!({"on": on}),
             });
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     pub async fn add_ip_range(
@@ -401,7 +404,7 @@ impl Directory {
             cidr: cidr.to_string(),
             label: label.to_owned(),
         };
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("INSERT INTO school_ip_ranges (id, school_id, cidr, label, created_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(&range.id).bind(&range.school_id).bind(&range.cidr).bind(&range.label).bind(now())
@@ -412,13 +415,14 @@ impl Directory {
                 subject: Some(&range.id), details: json!({"cidr": range.cidr, "label": range.label}),
             });
             tx.commit().await?;
-        });
+            Ok(())
+        })?;
         Ok(range)
     }
 
     pub async fn remove_ip_range(&self, school_id: &str, cidr: &Cidr, actor: &Actor) -> Result<()> {
         let cidr = cidr.to_string();
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             let done = sqlx::query("DELETE FROM school_ip_ranges WHERE school_id = $1 AND cidr = $2")
                 .bind(school_id).bind(&cidr).execute(&mut *tx).await?;
@@ -430,13 +434,13 @@ impl Directory {
                 subject: None, details: json!({"cidr": cidr}),
             });
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     pub async fn ip_ranges(&self, school_id: &str) -> Result<Vec<IpRange>> {
         const SQL: &str = "SELECT id, school_id, cidr, label FROM school_ip_ranges WHERE school_id = $1 ORDER BY cidr";
-        read_pool!(self, p => {
+        reads!(self, p => {
             sqlx::query(SQL).bind(school_id).fetch_all(p).await?.iter().map(range_from).collect()
         })
     }

@@ -3,6 +3,10 @@
 //! PostgreSQL comes from `TEST_POSTGRES_URL` (set by `scripts/test` and `.ci/run`); each test
 //! gets a schema of its own, so tests run in parallel and in any order. A missing URL fails the
 //! test instead of skipping it: a silently skipped backend is an untested backend.
+//!
+//! Both registers run their read methods on a read-only twin
+//! ([`Directory::refuse_writes_in_reads`]), so every test that reaches a read method also checks
+//! that it changes nothing.
 
 use crate::{ConnectOptions, Directory};
 
@@ -15,9 +19,12 @@ fn sqlite_file() -> (String, tempfile::TempDir) {
 
 pub async fn sqlite() -> (Directory, tempfile::TempDir) {
     let (url, dir) = sqlite_file();
-    let d = Directory::open(&url, &ConnectOptions::default())
+    let opts = ConnectOptions::default();
+    let d = Directory::open(&url, &opts)
         .await
-        .expect("open SQLite register");
+        .expect("open SQLite register")
+        .refuse_writes_in_reads(&url, &opts)
+        .await;
     (d, dir)
 }
 
@@ -67,6 +74,20 @@ pub fn postgres_url() -> String {
     )
 }
 
+impl Directory {
+    /// From now on runs `reads!` and `login_reads!` on a second handle on the register at `url`
+    /// whose connections refuse every write: a read method that would change the register, and
+    /// so leave the read cache stale, fails instead. The register's own pool stays for writes.
+    pub async fn refuse_writes_in_reads(mut self, url: &str, opts: &ConnectOptions) -> Directory {
+        let pool = crate::Pool::connect_read_only(url, opts)
+            .await
+            .expect("open the register's read-only twin");
+        let held = crate::db::Held::new(pool.max_connections());
+        self.read_only = Some(std::sync::Arc::new(crate::db::ReadOnlyTwin { pool, held }));
+        self
+    }
+}
+
 pub struct PgSchema {
     url: String,
     pub name: String,
@@ -76,7 +97,9 @@ pub async fn postgres() -> (Directory, PgSchema) {
     let (url, name, opts) = new_schema().await;
     let d = Directory::open(&url, &opts)
         .await
-        .expect("open PostgreSQL register");
+        .expect("open PostgreSQL register")
+        .refuse_writes_in_reads(&url, &opts)
+        .await;
     (d, PgSchema { url, name })
 }
 

@@ -58,3 +58,13 @@ on_both_backends! {
         assert_eq!(manager(&d, &Kek::generate()).list().await.unwrap().len(), 4, "nothing added");
     }
 }
+
+on_both_backends! {
+    async fn a_sealed_secret_is_created_once_and_read_back_by_every_node(d: Directory) {
+        let kek = Kek::generate();
+        let first = certs::ensure_secret(&d, &kek, "test-secret", 32, 1_000).await.unwrap();
+        let again = certs::ensure_secret(&d.clone(), &kek, "test-secret", 32, 2_000).await.unwrap();
+        assert_eq!(first.as_bytes(), again.as_bytes());
+        assert_eq!(first.as_bytes().len(), 32);
+    }
+}

@@ -458,3 +458,15 @@ on_both_backends! {
         assert_eq!(las.lock().unwrap().requests, 0);
     }
 }
+
+on_both_backends! {
+    async fn every_registered_link_is_listed_once_switched_on_or_not(d: Directory) {
+        let kek = Kek::generate();
+        let school_id = school(&d).await;
+        assert!(d.las_links().await.unwrap().is_empty());
+        link(&d, &school_id, "https://las.example/edexml", &kek, false).await;
+        let links = d.las_links().await.unwrap();
+        assert_eq!(links.len(), 1);
+        assert_eq!((links[0].school_id.as_str(), links[0].enabled_by_school), (school_id.as_str(), false));
+    }
+}

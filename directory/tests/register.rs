@@ -321,6 +321,23 @@ async fn publisher_with_product(d: &Directory, code: &str, home: bool) -> (Strin
 }
 
 on_both_backends! {
+    async fn parties_and_products_are_found_by_their_codes(d: Directory) {
+        let (party_id, product_id) = publisher_with_product(&d, "uitgever", true).await;
+        let (other_id, _) = publisher_with_product(&d, "anders", false).await;
+        let party = d.party_by_code("uitgever").await.unwrap().expect("party");
+        assert_eq!(party.id, party_id);
+        assert!(d.party_by_code("onbekend").await.unwrap().is_none());
+        let listed: Vec<String> = d.list_parties().await.unwrap().into_iter().map(|p| p.id).collect();
+        assert_eq!(listed, [other_id.clone(), party_id.clone()], "by code");
+        let product = d.product_by_code(&party_id, "rekenen").await.unwrap().expect("product");
+        assert_eq!(product.id, product_id);
+        assert!(d.product_by_code(&party_id, "taal").await.unwrap().is_none());
+        let elsewhere = d.product_by_code(&other_id, "rekenen").await.unwrap().expect("product");
+        assert_ne!(elsewhere.id, product_id, "a code is the party's own");
+    }
+}
+
+on_both_backends! {
     async fn licences_of_school_keep_each_licence_with_exactly_its_own_members(d: Directory) {
         let a = school(&d, "11AA", "00").await;
         let (_, product) = publisher_with_product(&d, "uitgever", false).await;

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::{AuthorisationKey, KeyPlacement, LasVendor};
 use crate::audit::{AuditEvent, append};
-use crate::db::{read_pool, with_pool};
+use crate::db::{reads, writes};
 use crate::error::{DirectoryError, Result};
 use crate::row::RowExt;
 use crate::{Actor, Directory, new_id, now};
@@ -200,7 +200,7 @@ impl Directory {
             .seal(new.key.expose().as_bytes(), &aad(&id))
             .map_err(sealing_failed)?;
         let t = now();
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("INSERT INTO las_links (id, school_id, vendor, endpoint, auth_header, auth_scheme, sealed_key, kek_id, \
                          enabled_by_school, failure_notified, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $10)")
@@ -215,7 +215,8 @@ impl Directory {
                 details: json!({"vendor": new.vendor.as_str(), "endpoint": endpoint.as_str(), "header": new.placement.header}),
             });
             tx.commit().await?;
-        });
+            Ok(())
+        })?;
         self.las_link_of_school(school_id)
             .await?
             .ok_or_else(|| DirectoryError::not_found("LAS-koppeling", school_id))
@@ -237,7 +238,7 @@ impl Directory {
         let sealed = kek
             .seal(key.expose().as_bytes(), &aad(&link.id))
             .map_err(sealing_failed)?;
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("UPDATE las_links SET sealed_key = $1, kek_id = $2, accepted_by_las = NULL, updated_at = $3 WHERE id = $4")
                 .bind(&sealed).bind(kek.id()).bind(now()).bind(&link.id).execute(&mut *tx).await?;
@@ -246,8 +247,8 @@ impl Directory {
                 details: json!({}),
             });
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     /// The school's side of the link. Switching on starts the schedule from now: the first
@@ -259,7 +260,7 @@ impl Directory {
         actor: &Actor,
     ) -> Result<()> {
         let t = now();
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             let done = sqlx::query("UPDATE las_links SET enabled_by_school = $1, enabled_at = CASE WHEN $1 THEN $2 ELSE enabled_at END, \
                                     updated_at = $2 WHERE school_id = $3")
@@ -272,13 +273,13 @@ impl Directory {
                 school_id: Some(school_id), party_id: None, subject: None, details: json!({}),
             });
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     pub async fn las_link_of_school(&self, school_id: &str) -> Result<Option<LasLink>> {
         let sql = format!("SELECT {COLUMNS} FROM las_links WHERE school_id = $1");
-        read_pool!(self, p => {
+        reads!(self, p => {
             let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(school_id).fetch_optional(p).await?;
             row.as_ref().map(link_from).transpose()
         })
@@ -286,7 +287,7 @@ impl Directory {
 
     pub async fn las_links(&self) -> Result<Vec<LasLink>> {
         let sql = format!("SELECT {COLUMNS} FROM las_links ORDER BY created_at, id");
-        read_pool!(self, p => {
+        reads!(self, p => {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(p).await?;
             rows.iter().map(link_from).collect()
         })
@@ -323,7 +324,7 @@ impl Directory {
     /// UPDATE can do that. A node that dies mid-pull leaves the link for the next slot.
     pub async fn claim_due_las_link(&self, slot: i64) -> Result<Option<LasLink>> {
         let t = now().max(slot);
-        with_pool!(self, p => {
+        writes!(self, p => {
             loop {
                 // A merged or closed school takes no imports: its link waits, switched on or not.
                 let due = sqlx::query("SELECT l.id, l.school_id FROM las_links l JOIN schools s ON s.id = l.school_id \
@@ -353,7 +354,7 @@ impl Directory {
     ) -> Result<bool> {
         let t = now();
         let ok = status == PullStatus::Ok;
-        with_pool!(self, p => {
+        writes!(self, p => {
             let mut tx = p.begin().await?;
             let row = sqlx::query("SELECT failure_notified FROM las_links WHERE id = $1")
                 .bind(&link.id).fetch_one(&mut *tx).await?;
@@ -376,10 +377,10 @@ impl Directory {
     }
 
     pub(crate) async fn mark_las_failure_notified(&self, link_id: &str) -> Result<()> {
-        with_pool!(self, p => {
+        writes!(self, p => {
             sqlx::query("UPDATE las_links SET failure_notified = $1 WHERE id = $2 AND failing_since IS NOT NULL")
                 .bind(true).bind(link_id).execute(p).await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 }
