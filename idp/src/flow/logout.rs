@@ -22,6 +22,12 @@ pub enum LogoutError {
     Grant(#[from] crate::grants::GrantError),
 }
 
+impl From<LogoutError> for crate::http::PageError {
+    fn from(e: LogoutError) -> crate::http::PageError {
+        crate::http::PageError::internal(e)
+    }
+}
+
 /// One relying party that received tokens in one session, remembered per user so that
 /// "log out everywhere" can tell every client of every session.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use ::metadata::saml::{MAX_RELAY_STATE, NAMEID_PERSISTENT};
 
-use super::{failed, load_sp, park, parked, refused};
+use super::{load_sp, park, parked, refused};
 use crate::app_state::AppState;
-use crate::http::{Text, message, see_other, url_encode};
+use crate::http::{PageError, Text, message, see_other, url_encode};
 use crate::session;
 
 #[derive(Deserialize)]
@@ -45,29 +45,24 @@ pub async fn start(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<Start>,
-) -> Response {
-    let s = match session::load(&state, &headers).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return see_other("/", HeaderMap::new()),
-        Err(e) => return failed(e),
+) -> Result<Response, PageError> {
+    let Some(s) = session::load(&state, &headers).await? else {
+        return Ok(see_other("/", HeaderMap::new()));
     };
-    let sp = match load_sp(&state, &q.sp).await {
-        Ok(Some(sp)) => sp,
-        Ok(None) => {
-            return refused(
-                "Deze toepassing is niet bij openpoort geregistreerd.",
-                "This application is not registered with openpoort.",
-            );
-        }
-        Err(e) => return failed(e),
+    let Some(sp) = load_sp(&state, &q.sp).await? else {
+        return Ok(refused(
+            "Deze toepassing is niet bij openpoort geregistreerd.",
+            "This application is not registered with openpoort.",
+        ));
     };
     // Only a product of the SP's own party: its launch URL becomes the RelayState, which the SP
     // uses as the place to land.
     let product = match &q.product {
-        Some(id) => match state.directory.product_by_id(id).await {
-            Ok(p) => p.filter(|p| p.party_id == sp.party_id),
-            Err(e) => return failed(e),
-        },
+        Some(id) => state
+            .directory
+            .product_by_id(id)
+            .await?
+            .filter(|p| p.party_id == sp.party_id),
         None => None,
     };
     // A login at a third party that openpoort cannot tell the user started here is confirmed
@@ -78,17 +73,13 @@ pub async fn start(
         product: product.as_ref().map(|p| p.id.clone()),
     };
     let confirmed = match &q.confirm {
-        Some(id) => match parked::<Confirmation>(&state, id, true).await {
-            Ok(c) => c.is_some_and(|c| c == confirmation),
-            Err(e) => return failed(e),
-        },
+        Some(id) => parked::<Confirmation>(&state, id, true)
+            .await?
+            .is_some_and(|c| c == confirmation),
         None => false,
     };
     if !confirmed && !started_here(&headers) {
-        let id = match park(&state, &confirmation, None).await {
-            Ok(id) => id,
-            Err(e) => return failed(e),
-        };
+        let id = park(&state, &confirmation, None).await?;
         let here = format!(
             "/saml/start?sp={}{}&confirm={}",
             url_encode(&sp.entity_id),
@@ -99,7 +90,7 @@ pub async fn start(
             url_encode(&id)
         );
         let label = format!("Verder naar {} / Continue to {}", sp.name, sp.name);
-        return message(
+        return Ok(message(
             StatusCode::OK,
             "Doorgaan?",
             Text::new(
@@ -113,13 +104,13 @@ pub async fn start(
                 ),
             ),
             Some((&here, &label)),
-        );
+        ));
     }
     let Some(acs) = sp.default_acs() else {
-        return refused(
+        return Ok(refused(
             "Deze toepassing heeft geen adres om het inloggen te ontvangen.",
             "This application has no address to receive the login.",
-        );
+        ));
     };
     let relay = product
         .as_ref()

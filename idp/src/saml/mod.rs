@@ -77,6 +77,8 @@ pub enum FlowError {
     NoCertificate,
     #[error("loading the signing key: {0}")]
     Task(#[from] tokio::task::JoinError),
+    #[error("{0}")]
+    Release(#[from] crate::flow::release::ReleaseError),
 }
 
 /// openpoort's entity ID: the address of its metadata, as SAML deployments conventionally use.
@@ -313,37 +315,38 @@ pub async fn status_to_sp(
     in_response_to: Option<&str>,
     relay_state: Option<&str>,
     status: Status<'_>,
-) -> Response {
-    let signer = match signer(state).await {
-        Ok(s) => s,
-        Err(e) => return failed(e),
-    };
-    match ::metadata::saml::response::status_response(
+) -> Result<Response, FlowError> {
+    let signer = signer(state).await?;
+    let xml = ::metadata::saml::response::status_response(
         &entity_id(state),
         acs,
         in_response_to,
         status,
         crate::clock::unix_now(),
         &signer,
-    ) {
-        Ok(xml) => post_page(
-            Outgoing {
-                action: acs,
-                field: "SAMLResponse",
-                message_b64: &::metadata::saml::binding::encode_post(&xml),
-                relay_state,
-                name: &sp.name,
-            },
-            None,
-            StatusCode::OK,
-            HeaderMap::new(),
-        ),
-        Err(e) => failed(e),
-    }
+    )?;
+    Ok(post_page(
+        Outgoing {
+            action: acs,
+            field: "SAMLResponse",
+            message_b64: &::metadata::saml::binding::encode_post(&xml),
+            relay_state,
+            name: &sp.name,
+        },
+        None,
+        StatusCode::OK,
+        HeaderMap::new(),
+    ))
 }
 
 impl IntoResponse for FlowError {
     fn into_response(self) -> Response {
         failed(self)
+    }
+}
+
+impl From<FlowError> for crate::http::PageError {
+    fn from(e: FlowError) -> crate::http::PageError {
+        crate::http::PageError::internal(e)
     }
 }

@@ -18,7 +18,7 @@ use super::{
     Outgoing, entity_id, failed, load_sp, park, parked, post_page, refused, signer, slo_url,
 };
 use crate::app_state::AppState;
-use crate::http::{Text, message, see_other, url_encode};
+use crate::http::{PageError, Text, message, see_other, url_encode};
 use crate::session;
 
 fn unreadable(e: &SamlError) -> Response {
@@ -49,30 +49,23 @@ pub async fn redirect_binding(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-) -> Response {
-    if let Err(r) = receive::admit(&state, peer, &headers).await {
-        return refusal(r);
-    }
-    let r = match receive::redirect::<LogoutRequest>(&state, &query.unwrap_or_default(), must_sign)
+) -> Result<Response, PageError> {
+    receive::admit(&state, peer, &headers)
         .await
-    {
-        Ok(r) => r,
-        Err(r) => return refusal(r),
-    };
-    match validate(&state, &r.sp, &r.request, r.relay_state.as_deref()).await {
-        Ok(()) => {
-            act(
-                &state,
-                &headers,
-                &r.sp,
-                &r.request.id,
-                &r.request.session_indexes,
-                r.relay_state,
-            )
-            .await
-        }
-        Err(response) => response,
-    }
+        .map_err(refusal)?;
+    let r = receive::redirect::<LogoutRequest>(&state, &query.unwrap_or_default(), must_sign)
+        .await
+        .map_err(refusal)?;
+    validate(&state, &r.sp, &r.request, r.relay_state.as_deref()).await?;
+    act(
+        &state,
+        &headers,
+        &r.sp,
+        &r.request.id,
+        &r.request.session_indexes,
+        r.relay_state,
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -97,55 +90,40 @@ pub async fn post_binding(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<PostForm>,
-) -> Response {
-    if let Err(r) = receive::admit(&state, peer, &headers).await {
-        return refusal(r);
-    }
-    let r = match receive::post::<LogoutRequest>(
-        &state,
-        &form.saml_request,
-        form.relay_state,
-        must_sign,
-    )
-    .await
-    {
-        Ok(r) => r,
-        Err(r) => return refusal(r),
-    };
-    if let Err(response) = validate(&state, &r.sp, &r.request, r.relay_state.as_deref()).await {
-        return response;
-    }
+) -> Result<Response, PageError> {
+    receive::admit(&state, peer, &headers)
+        .await
+        .map_err(refusal)?;
+    let r = receive::post::<LogoutRequest>(&state, &form.saml_request, form.relay_state, must_sign)
+        .await
+        .map_err(refusal)?;
+    validate(&state, &r.sp, &r.request, r.relay_state.as_deref()).await?;
     let pending = PendingLogout {
         sp: r.sp.entity_id.clone(),
         request_id: r.request.id,
         session_indexes: r.request.session_indexes,
         relay_state: r.relay_state,
     };
-    match park(&state, &pending, None).await {
-        Ok(id) => see_other(&format!("/saml/slo/verder?id={id}"), HeaderMap::new()),
-        Err(e) => failed(e),
-    }
+    let id = park(&state, &pending, None).await?;
+    Ok(see_other(
+        &format!("/saml/slo/verder?id={id}"),
+        HeaderMap::new(),
+    ))
 }
 
 pub async fn resume(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<super::Resume>,
-) -> Response {
-    let pending: Option<PendingLogout> = match parked(&state, &q.id, true).await {
-        Ok(p) => p,
-        Err(e) => return failed(e),
-    };
-    let Some(p) = pending else {
-        return refused(
+) -> Result<Response, PageError> {
+    let Some(p) = parked::<PendingLogout>(&state, &q.id, true).await? else {
+        return Ok(refused(
             "Dit uitlogverzoek is verlopen.",
             "This logout request has expired.",
-        );
+        ));
     };
-    let sp = match load_sp(&state, &p.sp).await {
-        Ok(Some(sp)) => sp,
-        Ok(None) => return unreadable(&SamlError::invalid("unknown issuer")),
-        Err(e) => return failed(e),
+    let Some(sp) = load_sp(&state, &p.sp).await? else {
+        return Ok(unreadable(&SamlError::invalid("unknown issuer")));
     };
     act(
         &state,
@@ -163,31 +141,32 @@ async fn validate(
     sp: &ServiceProvider,
     request: &LogoutRequest,
     relay_state: Option<&str>,
-) -> Result<(), Response> {
+) -> Result<(), PageError> {
     if request
         .destination
         .as_deref()
         .is_some_and(|d| d != slo_url(state))
     {
-        return Err(unreadable(&SamlError::invalid(
+        return Err(PageError::from(unreadable(&SamlError::invalid(
             "Destination is not this endpoint",
-        )));
+        ))));
     }
     let skew = i64::from(state.web.saml.clock_skew_seconds);
     if request
         .not_on_or_after
         .is_some_and(|t| t + skew <= crate::clock::unix_now())
     {
-        return Err(unreadable(&SamlError::invalid("expired")));
+        return Err(PageError::from(unreadable(&SamlError::invalid("expired"))));
     }
     if relay_state.is_some_and(|r| r.len() > ::metadata::saml::MAX_RELAY_STATE) {
-        return Err(unreadable(&SamlError::invalid("RelayState over 80 bytes")));
+        return Err(PageError::from(unreadable(&SamlError::invalid(
+            "RelayState over 80 bytes",
+        ))));
     }
-    match receive::freshness(state, "logout", sp, &request.id, request.issue_instant).await {
-        Ok(Freshness::Fresh) => Ok(()),
-        Ok(Freshness::Expired) => Err(unreadable(&SamlError::invalid("expired"))),
-        Ok(Freshness::Replayed) => Err(unreadable(&SamlError::invalid("request ID used twice"))),
-        Err(e) => Err(failed(e)),
+    match receive::freshness(state, "logout", sp, &request.id, request.issue_instant).await? {
+        Freshness::Fresh => Ok(()),
+        Freshness::Expired => Err(unreadable(&SamlError::invalid("expired")).into()),
+        Freshness::Replayed => Err(unreadable(&SamlError::invalid("request ID used twice")).into()),
     }
 }
 
@@ -200,22 +179,14 @@ async fn act(
     request_id: &str,
     session_indexes: &[String],
     relay_state: Option<String>,
-) -> Response {
-    match session::load(state, headers).await {
-        Ok(Some(s)) => {
-            let ours = super::sso::session_index(&s.data.sid, &sp.entity_id);
-            if session_indexes.is_empty() || session_indexes.contains(&ours) {
-                let data = s.data.clone();
-                if let Err(e) = s.destroy(state).await {
-                    return failed(e);
-                }
-                if let Err(e) = crate::flow::logout::session_ended(state, &data).await {
-                    return failed(e);
-                }
-            }
+) -> Result<Response, PageError> {
+    if let Some(s) = session::load(state, headers).await? {
+        let ours = super::sso::session_index(&s.data.sid, &sp.entity_id);
+        if session_indexes.is_empty() || session_indexes.contains(&ours) {
+            let data = s.data.clone();
+            s.destroy(state).await?;
+            crate::flow::logout::session_ended(state, &data).await?;
         }
-        Ok(None) => {}
-        Err(e) => return failed(e),
     }
     let cleared = session::clear_cookie(&state.web);
     let Some(endpoint) = sp.slo_endpoint() else {
@@ -226,49 +197,42 @@ async fn act(
             Some(("/", "Naar het portaal / To the portal")),
         );
         done.headers_mut().extend(cleared);
-        return done;
+        return Ok(done);
     };
     let destination = endpoint
         .response_location
         .clone()
         .unwrap_or_else(|| endpoint.location.clone());
-    let signer = match signer(state).await {
-        Ok(s) => s,
-        Err(e) => return failed(e),
-    };
+    let signer = signer(state).await?;
     let now = crate::clock::unix_now();
     let idp = entity_id(state);
     match endpoint.binding {
         Binding::HttpPost => {
-            match logout_response(
+            let xml = logout_response(
                 &idp,
                 &destination,
                 request_id,
                 STATUS_SUCCESS,
                 now,
                 Some(&signer),
-            ) {
-                Ok(xml) => post_page(
-                    Outgoing {
-                        action: &destination,
-                        field: "SAMLResponse",
-                        message_b64: &binding::encode_post(&xml),
-                        relay_state: relay_state.as_deref(),
-                        name: &sp.name,
-                    },
-                    None,
-                    StatusCode::OK,
-                    cleared,
-                ),
-                Err(e) => failed(e),
-            }
+            )
+            .map_err(PageError::internal)?;
+            Ok(post_page(
+                Outgoing {
+                    action: &destination,
+                    field: "SAMLResponse",
+                    message_b64: &binding::encode_post(&xml),
+                    relay_state: relay_state.as_deref(),
+                    name: &sp.name,
+                },
+                None,
+                StatusCode::OK,
+                cleared,
+            ))
         }
         Binding::HttpRedirect => {
-            let xml =
-                match logout_response(&idp, &destination, request_id, STATUS_SUCCESS, now, None) {
-                    Ok(x) => x,
-                    Err(e) => return failed(e),
-                };
+            let xml = logout_response(&idp, &destination, request_id, STATUS_SUCCESS, now, None)
+                .map_err(PageError::internal)?;
             let mut octets = format!(
                 "SAMLResponse={}",
                 url_encode(&binding::encode_redirect(&xml))
@@ -277,17 +241,15 @@ async fn act(
                 octets.push_str(&format!("&RelayState={}", url_encode(r)));
             }
             octets.push_str(&format!("&SigAlg={}", url_encode(SIG_RSA_SHA256)));
-            match signer.sign_redirect(&octets) {
-                Ok(signature) => see_other(
-                    &format!(
-                        "{destination}{}{octets}&Signature={}",
-                        if destination.contains('?') { '&' } else { '?' },
-                        url_encode(&signature)
-                    ),
-                    cleared,
+            let signature = signer.sign_redirect(&octets).map_err(PageError::internal)?;
+            Ok(see_other(
+                &format!(
+                    "{destination}{}{octets}&Signature={}",
+                    if destination.contains('?') { '&' } else { '?' },
+                    url_encode(&signature)
                 ),
-                Err(e) => failed(e),
-            }
+                cleared,
+            ))
         }
     }
 }

@@ -23,7 +23,7 @@ use super::{
     sso_url, status_to_sp, unpark,
 };
 use crate::app_state::AppState;
-use crate::http::{see_other, sha256_hex};
+use crate::http::{PageError, see_other, sha256_hex};
 use crate::session::{self, Session};
 
 /// Why a request is refused, for the page and the log. The SP never hears of these: it is not
@@ -80,28 +80,21 @@ pub async fn redirect_binding(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-) -> Response {
-    if let Err(r) = receive::admit(&state, peer, &headers).await {
-        return refusal(r);
-    }
-    let received =
-        match receive::redirect::<AuthnRequest>(&state, &query.unwrap_or_default(), |sp| {
-            sp.authn_requests_signed
-        })
+) -> Result<Response, PageError> {
+    receive::admit(&state, peer, &headers)
         .await
-        {
-            Ok(r) => r,
-            Err(r) => return refusal(r),
-        };
+        .map_err(refusal)?;
     let Received {
         request,
         sp,
         relay_state,
-    } = received;
-    match validate(&state, &sp, &request, relay_state.as_deref()).await {
-        Ok(pending) => continue_flow(&state, &headers, pending, &sp, None).await,
-        Err(response) => response,
-    }
+    } = receive::redirect::<AuthnRequest>(&state, &query.unwrap_or_default(), |sp| {
+        sp.authn_requests_signed
+    })
+    .await
+    .map_err(refusal)?;
+    let pending = validate(&state, &sp, &request, relay_state.as_deref()).await?;
+    continue_flow(&state, &headers, pending, &sp, None).await
 }
 
 #[derive(Deserialize)]
@@ -117,33 +110,26 @@ pub async fn post_binding(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<PostForm>,
-) -> Response {
-    if let Err(r) = receive::admit(&state, peer, &headers).await {
-        return refusal(r);
-    }
-    let received =
-        match receive::post::<AuthnRequest>(&state, &form.saml_request, form.relay_state, |sp| {
-            sp.authn_requests_signed
-        })
+) -> Result<Response, PageError> {
+    receive::admit(&state, peer, &headers)
         .await
-        {
-            Ok(r) => r,
-            Err(r) => return refusal(r),
-        };
+        .map_err(refusal)?;
     let Received {
         request,
         sp,
         relay_state,
-    } = received;
-    let pending = match validate(&state, &sp, &request, relay_state.as_deref()).await {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
+    } = receive::post::<AuthnRequest>(&state, &form.saml_request, form.relay_state, |sp| {
+        sp.authn_requests_signed
+    })
+    .await
+    .map_err(refusal)?;
+    let pending = validate(&state, &sp, &request, relay_state.as_deref()).await?;
     // Continue in a same-site GET, where the browser sends the session cookie.
-    match park(&state, &pending, None).await {
-        Ok(id) => see_other(&format!("/saml/sso/verder?id={id}"), HeaderMap::new()),
-        Err(e) => failed(e),
-    }
+    let id = park(&state, &pending, None).await?;
+    Ok(see_other(
+        &format!("/saml/sso/verder?id={id}"),
+        HeaderMap::new(),
+    ))
 }
 
 /// The NameID format to answer with: what the request asks if openpoort offers it, else what
@@ -173,69 +159,70 @@ async fn validate(
     sp: &ServiceProvider,
     request: &AuthnRequest,
     relay_state: Option<&str>,
-) -> Result<Pending, Response> {
+) -> Result<Pending, PageError> {
     let Some(acs) = sp.acs(request.acs_url.as_deref(), request.acs_index) else {
-        return Err(refused(
+        return Err(PageError::from(refused(
             "Het terugstuuradres (AssertionConsumerService) in dit verzoek staat niet in de metadata van de toepassing.",
             "The AssertionConsumerService in this request is not in the application's metadata.",
-        ));
+        )));
     };
     if request
         .protocol_binding
         .as_deref()
         .is_some_and(|b| b != BINDING_POST)
     {
-        return Err(refused(
+        return Err(PageError::from(refused(
             "De toepassing vraagt een antwoord via een binding die openpoort niet gebruikt; openpoort antwoordt met HTTP-POST.",
             "The application asks for an answer through a binding openpoort does not use; openpoort answers with HTTP-POST.",
-        ));
+        )));
     }
     if request
         .destination
         .as_deref()
         .is_some_and(|d| d != sso_url(state))
     {
-        return Err(refused(
+        return Err(PageError::from(refused(
             "Dit inlogverzoek is aan een ander adres gericht (Destination).",
             "This login request is addressed elsewhere (Destination).",
-        ));
+        )));
     }
     if relay_state.is_some_and(|r| r.len() > ::metadata::saml::MAX_RELAY_STATE) {
-        return Err(refused(
+        return Err(PageError::from(refused(
             "De RelayState van dit verzoek is langer dan de 80 bytes die SAML toestaat.",
             "This request's RelayState is longer than the 80 bytes SAML allows.",
-        ));
+        )));
     }
-    match receive::freshness(state, "request", sp, &request.id, request.issue_instant).await {
-        Ok(Freshness::Fresh) => {}
-        Ok(Freshness::Expired) => {
-            return Err(refused(
+    match receive::freshness(state, "request", sp, &request.id, request.issue_instant).await? {
+        Freshness::Fresh => {}
+        Freshness::Expired => {
+            return Err(PageError::from(refused(
                 "Dit inlogverzoek is verlopen of komt uit de toekomst; controleer de klok van de toepassing en probeer het opnieuw.",
                 "This login request has expired or comes from the future; check the application's clock and try again.",
-            ));
+            )));
         }
-        Ok(Freshness::Replayed) => {
-            return Err(refused(
+        Freshness::Replayed => {
+            return Err(PageError::from(refused(
                 "Dit inlogverzoek is al eens gebruikt. Start het inloggen opnieuw vanuit de toepassing.",
                 "This login request has been used before. Start the login again from the application.",
-            ));
+            )));
         }
-        Err(e) => return Err(failed(e)),
     }
     let Some(format) = name_id_format(sp, request.name_id_format.as_deref()) else {
-        return Err(status_to_sp(
-            state,
-            sp,
-            &acs.location,
-            Some(&request.id),
-            relay_state,
-            Status {
-                code: ::metadata::saml::STATUS_REQUESTER,
-                sub_code: Some(::metadata::saml::STATUS_INVALID_NAMEID_POLICY),
-                message: "openpoort issues persistent or transient NameIDs only",
-            },
-        )
-        .await);
+        return Err(PageError::Answer(
+            status_to_sp(
+                state,
+                sp,
+                &acs.location,
+                Some(&request.id),
+                relay_state,
+                Status {
+                    code: ::metadata::saml::STATUS_REQUESTER,
+                    sub_code: Some(::metadata::saml::STATUS_INVALID_NAMEID_POLICY),
+                    message: "openpoort issues persistent or transient NameIDs only",
+                },
+            )
+            .await?,
+        ));
     };
     Ok(Pending {
         sp: sp.entity_id.clone(),
@@ -255,21 +242,15 @@ pub async fn resume(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<super::Resume>,
-) -> Response {
-    let pending: Option<Pending> = match parked(&state, &q.id, false).await {
-        Ok(p) => p,
-        Err(e) => return failed(e),
-    };
-    let Some(pending) = pending else {
-        return refused(
+) -> Result<Response, PageError> {
+    let Some(pending) = parked::<Pending>(&state, &q.id, false).await? else {
+        return Ok(refused(
             "Dit inlogverzoek is verlopen. Start het inloggen opnieuw vanuit de toepassing.",
             "This login request has expired. Start the login again from the application.",
-        );
+        ));
     };
-    let sp = match load_sp(&state, &pending.sp).await {
-        Ok(Some(sp)) => sp,
-        Ok(None) => return unknown_sp(),
-        Err(e) => return failed(e),
+    let Some(sp) = load_sp(&state, &pending.sp).await? else {
+        return Ok(unknown_sp());
     };
     continue_flow(&state, &headers, pending, &sp, Some(&q.id)).await
 }
@@ -281,11 +262,8 @@ async fn continue_flow(
     mut pending: Pending,
     sp: &ServiceProvider,
     parked: Option<&str>,
-) -> Response {
-    let s = match session::load(state, headers).await {
-        Ok(s) => s,
-        Err(e) => return failed(e),
-    };
+) -> Result<Response, PageError> {
+    let s = session::load(state, headers).await?;
     let needs_login = match &s {
         None => true,
         Some(s) => {
@@ -307,29 +285,25 @@ async fn continue_flow(
                     message: "the user is not signed in",
                 },
             )
-            .await;
+            .await
+            .map_err(PageError::from);
         }
         if needs_login {
             pending.login_asked = true;
             pending.stale_sid = s.as_ref().map(|s| s.data.sid.clone());
         }
-        let id = match park(state, &pending, parked).await {
-            Ok(id) => id,
-            Err(e) => return failed(e),
-        };
+        let id = park(state, &pending, parked).await?;
         let back = format!("/saml/sso/verder?id={id}");
         let to = if needs_login {
             to_login(&back, None)
         } else {
             to_school_choice(&back)
         };
-        return see_other(&to, HeaderMap::new());
+        return Ok(see_other(&to, HeaderMap::new()));
     }
     let s = s.expect("checked above");
-    if let Some(id) = parked
-        && let Err(e) = unpark(state, id).await
-    {
-        return failed(e);
+    if let Some(id) = parked {
+        unpark(state, id).await?;
     }
     issue(
         state,
@@ -383,9 +357,9 @@ pub async fn issue(
     relay_state: Option<&str>,
     name_id_format: &str,
     product_id: Option<&str>,
-) -> Response {
+) -> Result<Response, PageError> {
     let Some(school_id) = s.data.school_id.as_deref() else {
-        return see_other("/school-kiezen", HeaderMap::new());
+        return Ok(see_other("/school-kiezen", HeaderMap::new()));
     };
     let now = crate::clock::unix_now();
     let sector = sp.sector();
@@ -397,19 +371,13 @@ pub async fn issue(
         product_id,
         requested: requested.as_deref(),
     };
-    let outcome = match release::decide(state, &s.data, school_id, &to, now).await {
-        Ok(o) => o,
-        Err(e) => return failed(e),
-    };
-    let signer = match signer(state).await {
-        Ok(s) => s,
-        Err(e) => return failed(e),
-    };
+    let outcome = release::decide(state, &s.data, school_id, &to, now).await?;
+    let signer = signer(state).await?;
     let idp = entity_id(state);
     let release = match outcome {
         Outcome::Allow(r) => r,
         Outcome::Deny(explanation) => {
-            let xml = match ::metadata::saml::response::status_response(
+            let xml = ::metadata::saml::response::status_response(
                 &idp,
                 acs,
                 in_response_to,
@@ -420,11 +388,9 @@ pub async fn issue(
                 },
                 now,
                 &signer,
-            ) {
-                Ok(x) => x,
-                Err(e) => return failed(e),
-            };
-            return post_page(
+            )
+            .map_err(PageError::internal)?;
+            return Ok(post_page(
                 Outgoing {
                     action: acs,
                     field: "SAMLResponse",
@@ -435,7 +401,7 @@ pub async fn issue(
                 Some(explanation),
                 StatusCode::FORBIDDEN,
                 HeaderMap::new(),
-            );
+            ));
         }
     };
     let transient = name_id_format == NAMEID_TRANSIENT;
@@ -483,21 +449,19 @@ pub async fn issue(
     let xml = tokio::task::spawn_blocking(move || {
         success_response(&params, &signer, sign_response, encrypt_to.as_deref())
     })
-    .await;
-    match xml {
-        Ok(Ok(xml)) => post_page(
-            Outgoing {
-                action: acs,
-                field: "SAMLResponse",
-                message_b64: &binding::encode_post(&xml),
-                relay_state,
-                name: &sp.name,
-            },
-            None,
-            StatusCode::OK,
-            HeaderMap::new(),
-        ),
-        Ok(Err(e)) => failed(e),
-        Err(e) => failed(e),
-    }
+    .await
+    .map_err(PageError::internal)?
+    .map_err(PageError::internal)?;
+    Ok(post_page(
+        Outgoing {
+            action: acs,
+            field: "SAMLResponse",
+            message_b64: &binding::encode_post(&xml),
+            relay_state,
+            name: &sp.name,
+        },
+        None,
+        StatusCode::OK,
+        HeaderMap::new(),
+    ))
 }
