@@ -199,6 +199,17 @@ async fn client_jwks(state: &AppState, client: &Client) -> Result<Option<Value>,
             .put_if_absent(&fetching, b"1", JWKS_FETCH_TIMEOUT + Duration::from_secs(2))
             .await?
         {
+            // Another request may have fetched and released the claim between the checks
+            // above and this claim: its result stands, whether a set or a failure.
+            let settled = match crate::grants::get_json::<Value>(state, &cache).await? {
+                Some(j) => Some(Some(j)),
+                None if state.state.get(&failed).await?.is_some() => Some(None),
+                None => None,
+            };
+            if let Some(known) = settled {
+                state.state.delete(&fetching).await?;
+                return Ok(known);
+            }
             break;
         }
         if tokio::time::Instant::now() >= give_up {
