@@ -117,6 +117,25 @@ impl Attribute {
         }
     }
 
+    /// What a party receives under its release policy: the default set plus the optional
+    /// attributes its policy names (names the catalogue does not know are ignored).
+    pub fn policy(extra: &[String]) -> std::collections::BTreeSet<Attribute> {
+        Attribute::DEFAULT
+            .into_iter()
+            .chain(extra.iter().filter_map(|n| Attribute::parse(n).ok()))
+            .collect()
+    }
+
+    /// Whether a pupil can have this attribute (pupils have no e-mail address in openpoort).
+    pub fn about_pupils(&self) -> bool {
+        !matches!(self, Attribute::Email)
+    }
+
+    /// Whether a staff member can have this attribute (a jaargroep is a pupil's).
+    pub fn about_staff(&self) -> bool {
+        !matches!(self, Attribute::Jaargroep)
+    }
+
     pub fn parse(name: &str) -> Result<Attribute, BrokerError> {
         Attribute::ALL
             .into_iter()

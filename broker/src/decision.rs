@@ -340,9 +340,8 @@ impl Broker {
     }
 
     fn release(&self, req: &ReleaseRequest<'_>, f: &Facts) -> Result<Release, BrokerError> {
-        let allowed: BTreeSet<Attribute> = Attribute::DEFAULT
+        let allowed: BTreeSet<Attribute> = Attribute::policy(&f.extra)
             .into_iter()
-            .chain(f.extra.iter().filter_map(|n| Attribute::parse(n).ok()))
             .filter(|a| *a == Attribute::Subject || req.requested.is_none_or(|r| r.contains(a)))
             .collect();
         let sector = req.sector.unwrap_or(&f.party.id);

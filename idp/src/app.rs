@@ -47,6 +47,8 @@ pub enum AppError {
     ServiceProvider(#[from] crate::service_providers::RegistryError),
     #[error("{0}")]
     Client(#[from] crate::clients::ClientError),
+    #[error("{0}")]
+    Admin(#[from] crate::school_admin::AdminError),
 }
 
 impl AppError {

@@ -25,6 +25,7 @@ mod operator;
 mod password;
 mod pictures;
 mod saml;
+mod school_admin;
 pub mod server;
 mod service_providers;
 mod session;

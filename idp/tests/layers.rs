@@ -26,6 +26,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "grants",
             "import",
             "links",
+            "school_admin",
             "service_providers",
             "session",
         ],

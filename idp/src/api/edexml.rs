@@ -7,7 +7,6 @@ use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
-use directory::schools::School;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -42,23 +41,6 @@ fn dry_run(q: &UploadQuery) -> Result<bool, ApiError> {
     }
 }
 
-/// A school location by its id or its code (`12AB00`).
-async fn school(state: &AppState, reference: &str) -> Result<School, ApiError> {
-    if let Some(s) = state.directory.school_by_id(reference).await? {
-        return Ok(s);
-    }
-    if let Ok(code) = directory::model::SchoolCode::parse(reference)
-        && let Some(s) = state.directory.school_by_code(&code).await?
-    {
-        return Ok(s);
-    }
-    Err(ApiError::new(
-        Problem::NotFound,
-        format!("school {reference:?} bestaat niet (geef het id of de code, zoals 12AB00)"),
-        format!("school {reference:?} does not exist (give its id or its code, such as 12AB00)"),
-    ))
-}
-
 async fn upload(
     admin: Admin,
     State(state): State<AppState>,
@@ -75,7 +57,7 @@ async fn upload(
         )
     })?;
     let dry_run = dry_run(&query)?;
-    let school = school(&state, &school_ref).await?;
+    let school = super::school(&state, &school_ref).await?;
     super::require_media_type(&headers, &["application/xml", "text/xml"])?;
     let limit = state.api.edexml_max_bytes;
     let bytes = read_body(&headers, body, limit).await?;

@@ -13,6 +13,7 @@ mod edexml;
 mod oidc_clients;
 mod openapi;
 mod saml_sps;
+mod schools;
 
 use std::collections::BTreeMap;
 
@@ -41,6 +42,7 @@ const RESOURCES: &[fn() -> Vec<Endpoint>] = &[
     oidc_clients::endpoints,
     saml_sps::endpoints,
     edexml::endpoints,
+    schools::endpoints,
     openapi::endpoints,
 ];
 
@@ -185,6 +187,26 @@ impl From<crate::clients::ClientError> for ApiError {
             other => ApiError::internal(other),
         }
     }
+}
+
+/// A school location by its id or its code (`12AB00`).
+pub(super) async fn school(
+    state: &AppState,
+    reference: &str,
+) -> Result<directory::schools::School, ApiError> {
+    if let Some(s) = state.directory.school_by_id(reference).await? {
+        return Ok(s);
+    }
+    if let Ok(code) = directory::model::SchoolCode::parse(reference)
+        && let Some(s) = state.directory.school_by_code(&code).await?
+    {
+        return Ok(s);
+    }
+    Err(ApiError::new(
+        Problem::NotFound,
+        format!("school {reference:?} bestaat niet (geef het id of de code, zoals 12AB00)"),
+        format!("school {reference:?} does not exist (give its id or its code, such as 12AB00)"),
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ use directory::schools::NewSchool;
 use directory::{Actor, Directory, DirectoryError};
 
 use crate::links::send_link;
+use crate::school_admin::{Administered, network, parties};
 
 use crate::app::{self, AppError};
 use crate::cli::{
@@ -145,23 +146,23 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
             cidr,
             label,
         }) => {
-            let s = d.require_school(&school).await?;
-            let r = d.add_ip_range(&s.id, &cidr, &label, &actor).await?;
+            let a = Administered::by_operator(d, &school, actor).await?;
+            let r = network::add(d, &a, &cidr.to_string(), &label).await?;
             println!(
                 "IP-bereik {} toegevoegd aan / IP range added to {}",
                 r.cidr,
-                s.code()
+                a.school.code()
             );
         }
         Command::IpRange(IpRangeCommand::Remove { school, cidr }) => {
-            let s = d.require_school(&school).await?;
-            d.remove_ip_range(&s.id, &cidr, &actor).await?;
+            let a = Administered::by_operator(d, &school, actor).await?;
+            network::remove(d, &a, &cidr.to_string(), None, true).await?;
             println!("IP-bereik {cidr} verwijderd / IP range removed");
         }
         Command::IpRange(IpRangeCommand::List { school }) => {
-            let s = d.require_school(&school).await?;
-            for r in d.ip_ranges(&s.id).await? {
-                println!("{}  {}", r.cidr, r.label);
+            let a = Administered::by_operator(d, &school, actor).await?;
+            for r in network::ranges(d, &a, None).await? {
+                println!("{}  {}", r.range.cidr, r.range.label);
             }
         }
         Command::Party(PartyCommand::Add { code, kind, name }) => {
@@ -285,39 +286,31 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
             }
         }
         Command::Consent(ConsentCommand::Grant { school, party }) => {
-            let s = d.require_school(&school).await?;
-            let p = d.require_party(&party).await?;
-            d.grant_consent(&s.id, &p.id, &actor).await?;
+            let a = Administered::by_operator(d, &school, actor).await?;
+            parties::consent(d, &a, &party).await?;
             println!(
-                "{} geeft toestemming aan / consents to {}",
-                s.code(),
-                p.code
+                "{} geeft toestemming aan / consents to {party}",
+                a.school.code()
             );
         }
         Command::Consent(ConsentCommand::Revoke { school, party }) => {
-            let s = d.require_school(&school).await?;
-            let p = d.require_party(&party).await?;
-            d.revoke_consent(&s.id, &p.id, &actor).await?;
+            let a = Administered::by_operator(d, &school, actor).await?;
+            parties::revoke(d, &a, &party).await?;
             println!(
-                "toestemming van {} aan {} ingetrokken / consent revoked",
-                s.code(),
-                p.code
+                "toestemming van {} aan {party} ingetrokken / consent revoked",
+                a.school.code()
             );
         }
         Command::Consent(ConsentCommand::List { school }) => {
-            let s = d.require_school(&school).await?;
-            for c in d.consent_history(&s.id).await? {
-                let party = d
-                    .party_by_id(&c.party_id)
-                    .await?
-                    .map_or(c.party_id.clone(), |p| p.code);
-                let revoked = match (c.revoked_at, &c.revoked_by) {
-                    (Some(at), Some(by)) => format!("ingetrokken {at} door {by}"),
-                    _ => "geldig".into(),
+            let a = Administered::by_operator(d, &school, actor).await?;
+            for c in parties::history(d, &a).await? {
+                let revoked = match (&c.revoked_at, &c.revoked_by) {
+                    (Some(at), Some(by)) => format!("ingetrokken / revoked {at} door / by {by}"),
+                    _ => "geldig / in force".into(),
                 };
                 println!(
-                    "{party}  gegeven {} door {}  {revoked}",
-                    c.granted_at, c.granted_by
+                    "{} ({})  gegeven / given {} door / by {}  {revoked}",
+                    c.party_name, c.party_code, c.granted_at, c.granted_by
                 );
             }
         }

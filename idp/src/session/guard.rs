@@ -72,6 +72,8 @@ pub struct SchoolManager {
     pub school: School,
     pub ict: bool,
     pub groups: Vec<Group>,
+    /// Whether they work at more than one school, so the pages offer to switch.
+    pub several_schools: bool,
 }
 
 impl SchoolManager {
@@ -122,6 +124,7 @@ impl FromRequestParts<AppState> for SchoolManager {
         };
         let d = &state.directory;
         let at = d.schools_of_staff(staff_id).await?;
+        let several_schools = at.len() > 1;
         let Some(here) = at.into_iter().find(|a| &a.school_id == school_id) else {
             return Err(SchoolManager::not_allowed());
         };
@@ -143,6 +146,7 @@ impl FromRequestParts<AppState> for SchoolManager {
             school,
             ict,
             groups,
+            several_schools,
         })
     }
 }

@@ -37,6 +37,22 @@ pub fn routes() -> Router<AppState> {
         .route("/beheer", get(beheer::overview).post(beheer::settings))
         .route("/beheer/groep/{group}", get(beheer::group))
         .route(
+            "/beheer/ip-adressen",
+            get(beheer::network).post(beheer::add_range),
+        )
+        .route(
+            "/beheer/ip-adressen/verwijderen",
+            axum::routing::post(beheer::remove_range),
+        )
+        .route(
+            "/beheer/uitgeverijen",
+            get(beheer::publishers).post(beheer::save_publishers),
+        )
+        .route(
+            "/beheer/netwerkbeheerders",
+            get(beheer::network_providers).post(beheer::save_network_providers),
+        )
+        .route(
             "/beheer/groep/{group}/thuiscodes",
             axum::routing::post(beheer::group_codes),
         )

@@ -8,3 +8,4 @@ mod common;
 mod edexml;
 mod oidc_clients;
 mod saml_sps;
+mod schools;

@@ -1,12 +1,15 @@
-//! What teachers and the ICT-coördinator do for their pupils: set and reset picture passwords,
-//! issue, print and void home codes; the ICT-coördinator also switches picture passwords and
-//! home login on or off for the school.
+//! Beheer: what staff do for their school in the browser. Here, for pupils: set and reset
+//! picture passwords, issue, print and void home codes; the ICT-coördinator also switches
+//! picture passwords and home login on or off for the school. The school's network and the
+//! parties it consents to are in `network` and `parties` (ICT-coördinator only).
 //!
 //! A teacher manages the groups they are linked to; the ICT-coördinator every group of the
-//! school. Everything acts on the school chosen in the session.
+//! school. Everything acts on the school chosen in the session; the rules themselves are in
+//! `crate::school_admin`, shared with the admin API and the CLI.
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
@@ -19,18 +22,63 @@ use crate::homecode;
 use crate::http::extract::Path;
 use crate::http::{Csrf, NoFields, PageError};
 use crate::pictures::{CATALOGUE, Picture, by_name};
+use crate::school_admin::Administered;
 use crate::session::SchoolManager;
 use crate::state::StateStore;
+
+mod network;
+mod parties;
+
+pub use network::{add_range, network, remove_range};
+pub use parties::{network_providers, publishers, save_network_providers, save_publishers};
 
 fn not_allowed() -> PageError {
     SchoolManager::not_allowed()
 }
 
+/// The head of every Beheer page: which school, the way to another one for those at several,
+/// and the sections this administrator may open.
+pub struct Nav {
+    school: String,
+    several_schools: bool,
+    ict: bool,
+    current: &'static str,
+}
+
+impl Nav {
+    fn of(m: &SchoolManager, current: &'static str) -> Nav {
+        Nav {
+            school: format!("{} ({})", m.school.name, m.school.code()),
+            several_schools: m.several_schools,
+            ict: m.ict,
+            current,
+        }
+    }
+}
+
+/// An ICT-coördinator of the school chosen in the session: the school's own settings need one.
+/// Other staff get the refusal every Beheer page gives.
+pub struct SchoolAdmin {
+    pub manager: SchoolManager,
+    pub admin: Administered,
+}
+
+impl FromRequestParts<AppState> for SchoolAdmin {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        let manager = SchoolManager::from_request_parts(parts, state).await?;
+        let admin =
+            Administered::by_staff(&state.directory, &manager.staff_id, &manager.school.id).await?;
+        Ok(SchoolAdmin { manager, admin })
+    }
+}
+
 #[derive(Template)]
 #[template(path = "beheer.html")]
 struct OverviewPage {
+    nav: Nav,
     csrf: String,
-    school: String,
     groups: Vec<(String, String)>,
     ict: bool,
     picture_password: bool,
@@ -46,8 +94,8 @@ pub async fn overview(
     Ok(page(
         StatusCode::OK,
         &OverviewPage {
+            nav: Nav::of(&m, "leerlingen"),
             csrf,
-            school: format!("{} ({})", m.school.name, m.school.code()),
             groups: m
                 .groups
                 .iter()

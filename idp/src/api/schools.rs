@@ -1,0 +1,186 @@
+//! A school's own settings, as its ICT-coördinator changes them in Beheer: the IP ranges of the
+//! pupil shortcut and the parties the school consents to. The rules are `crate::school_admin`'s,
+//! the same as the pages' and the CLI's. A range is one percent-encoded path segment
+//! (`/schools/12AB00/ip-ranges/192.0.2.0%2F24`).
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use directory::model::PartyKind;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{Admin, ApiError, Endpoint, Problem, created, endpoint, json_answer, read_body};
+use crate::app_state::AppState;
+use crate::http::extract::Path;
+use crate::school_admin::{AdminError, Administered, network, parties};
+
+const MAX_BODY_BYTES: usize = 16 * 1024;
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        endpoint(Method::GET, "/schools/{school_id}/ip-ranges", list_ranges),
+        endpoint(Method::POST, "/schools/{school_id}/ip-ranges", add_range),
+        endpoint(
+            Method::DELETE,
+            "/schools/{school_id}/ip-ranges/{cidr}",
+            remove_range,
+        ),
+        endpoint(Method::GET, "/schools/{school_id}/consents", list_consents),
+        endpoint(Method::PUT, "/schools/{school_id}/consents/{party}", grant),
+        endpoint(
+            Method::DELETE,
+            "/schools/{school_id}/consents/{party}",
+            revoke,
+        ),
+    ]
+}
+
+impl From<AdminError> for ApiError {
+    fn from(e: AdminError) -> ApiError {
+        match e {
+            // Machine clients of this API act for the operator; a school administrator's
+            // refusal cannot reach them, but answers like any forbidden request if it did.
+            AdminError::NotAllowed => ApiError::new(
+                Problem::InsufficientScope,
+                "Geen beheerrechten voor deze school.",
+                "No administration rights for this school.",
+            ),
+            AdminError::Refused { nl, en } => ApiError::new(Problem::Validation, nl, en),
+            AdminError::Conflict { nl, en } => ApiError::new(Problem::Conflict, nl, en),
+            AdminError::NotFound { what, key } => ApiError::new(
+                Problem::NotFound,
+                format!("{what} {key:?} bestaat niet"),
+                format!("{what} {key:?} does not exist"),
+            ),
+            AdminError::Internal(e) => ApiError::internal(e),
+        }
+    }
+}
+
+async fn administered(
+    state: &AppState,
+    admin: &Admin,
+    school: &str,
+) -> Result<Administered, ApiError> {
+    let school = super::school(state, school).await?;
+    Ok(Administered::operator(school, admin.actor.clone()))
+}
+
+async fn list_ranges(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(school): Path<String>,
+) -> Result<Response, ApiError> {
+    let a = administered(&state, &admin, &school).await?;
+    let ranges: Vec<Value> = network::ranges(&state.directory, &a, None)
+        .await?
+        .into_iter()
+        .map(|r| json!({"cidr": r.range.cidr, "label": r.range.label}))
+        .collect();
+    Ok(json_answer(
+        StatusCode::OK,
+        json!({"school": a.school.code(), "ip_ranges": ranges}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewRange {
+    cidr: String,
+    #[serde(default)]
+    label: String,
+}
+
+async fn add_range(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(school): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let a = administered(&state, &admin, &school).await?;
+    super::require_media_type(&headers, &["application/json"])?;
+    let bytes = read_body(&headers, body, MAX_BODY_BYTES).await?;
+    let new: NewRange = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::new(
+            Problem::Validation,
+            format!("De body is geen geldig IP-bereik ({{\"cidr\": …, \"label\": …}}): {e}"),
+            format!("The body is not a valid IP range ({{\"cidr\": ..., \"label\": ...}}): {e}"),
+        )
+    })?;
+    let r = network::add(&state.directory, &a, &new.cidr, &new.label).await?;
+    let path = format!(
+        "/schools/{}/ip-ranges/{}",
+        a.school.code(),
+        crate::http::url_encode(&r.cidr)
+    );
+    Ok(created(
+        &state,
+        &path,
+        json!({"cidr": r.cidr, "label": r.label}),
+    ))
+}
+
+async fn remove_range(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path((school, cidr)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let a = administered(&state, &admin, &school).await?;
+    // The caller is a machine, not someone at the school: no address of theirs to protect.
+    network::remove(&state.directory, &a, &cidr, None, true).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn list_consents(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(school): Path<String>,
+) -> Result<Response, ApiError> {
+    let a = administered(&state, &admin, &school).await?;
+    let mut out = Vec::new();
+    for kind in [PartyKind::Publisher, PartyKind::NetworkProvider] {
+        for r in parties::of_kind(&state.directory, &a, kind).await? {
+            let names =
+                |list: &[broker::Attribute]| list.iter().map(|x| x.name()).collect::<Vec<_>>();
+            out.push(json!({
+                "party": r.party.code,
+                "name": r.party.name,
+                "kind": r.party.kind.as_str(),
+                "consent": r.consent.is_some(),
+                "granted_at": r.consent.as_ref().map(|c| c.granted_at),
+                "receives_about_pupils": names(&r.about_pupils),
+                "receives_about_staff": names(&r.about_staff),
+            }));
+        }
+    }
+    Ok(json_answer(
+        StatusCode::OK,
+        json!({"school": a.school.code(), "parties": out}),
+    ))
+}
+
+async fn grant(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path((school, party)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let a = administered(&state, &admin, &school).await?;
+    let c = parties::consent(&state.directory, &a, &party).await?;
+    Ok(json_answer(
+        StatusCode::OK,
+        json!({"school": a.school.code(), "party": party, "consent": true, "granted_at": c.granted_at}),
+    ))
+}
+
+async fn revoke(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path((school, party)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let a = administered(&state, &admin, &school).await?;
+    parties::revoke(&state.directory, &a, &party).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

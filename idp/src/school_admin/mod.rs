@@ -1,0 +1,195 @@
+//! What an administrator may do to one school, written once for the Beheer pages, the admin API
+//! and the command line. The three differ only in who asks, and that is settled when an
+//! [`Administered`] is made: from an ICT-coördinator's session for their chosen school, or for
+//! the operator (a machine client of the admin API, the CLI) for any school. A function here
+//! takes an `Administered`, so it cannot be reached without that check.
+
+pub mod network;
+pub mod parties;
+
+use directory::model::{SchoolCode, StaffRole};
+use directory::schools::School;
+use directory::{Actor, Directory, DirectoryError};
+
+/// Permission to administer one school, and who uses it (for the audit trail).
+pub struct Administered {
+    pub school: School,
+    pub actor: Actor,
+}
+
+impl Administered {
+    /// A staff member acting for `school_id`: only as its ICT-coördinator, and only while active
+    /// at that school.
+    pub async fn by_staff(
+        d: &Directory,
+        staff_id: &str,
+        school_id: &str,
+    ) -> Result<Administered, AdminError> {
+        let at = d.schools_of_staff(staff_id).await?;
+        let ict = at
+            .iter()
+            .any(|s| s.school_id == school_id && s.roles.contains(&StaffRole::IctCoordinator));
+        if !ict {
+            return Err(AdminError::NotAllowed);
+        }
+        let school = d
+            .school_by_id(school_id)
+            .await?
+            .ok_or(AdminError::NotAllowed)?;
+        Ok(Administered {
+            school,
+            actor: Actor::staff(staff_id),
+        })
+    }
+
+    /// The operator acting for `school`: only for callers that proved to be the operator (the
+    /// admin API's `Admin` extractor, the CLI on the server), who may administer every school.
+    pub fn operator(school: School, actor: Actor) -> Administered {
+        Administered { school, actor }
+    }
+
+    /// The operator (CLI or an admin API client) acting for the school with this code.
+    pub async fn by_operator(
+        d: &Directory,
+        code: &SchoolCode,
+        actor: Actor,
+    ) -> Result<Administered, AdminError> {
+        let school = d.require_school(code).await?;
+        Ok(Administered { school, actor })
+    }
+}
+
+/// Why an administrator's request was not carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// Not an administrator of this school: refused without saying more.
+    #[error("not an administrator of this school")]
+    NotAllowed,
+    /// The request breaks a rule; the message names the rule and how to satisfy it.
+    #[error("{nl} / {en}")]
+    Refused { nl: String, en: String },
+    /// The request clashes with what is there (a range or party already present).
+    #[error("{nl} / {en}")]
+    Conflict { nl: String, en: String },
+    #[error("{what} {key:?} bestaat niet / {what} {key:?} does not exist")]
+    NotFound { what: &'static str, key: String },
+    /// Something failed on our side.
+    #[error(transparent)]
+    Internal(DirectoryError),
+}
+
+impl AdminError {
+    pub fn refused(nl: impl Into<String>, en: impl Into<String>) -> AdminError {
+        AdminError::Refused {
+            nl: nl.into(),
+            en: en.into(),
+        }
+    }
+}
+
+impl From<DirectoryError> for AdminError {
+    fn from(e: DirectoryError) -> AdminError {
+        match e {
+            DirectoryError::Invalid {
+                field,
+                value,
+                rule_nl,
+                rule_en,
+            } => AdminError::refused(
+                format!("{field} {value:?} is ongeldig: {rule_nl}"),
+                format!("{field} {value:?} is invalid: {rule_en}"),
+            ),
+            DirectoryError::Duplicate { field, value } => AdminError::Conflict {
+                nl: format!("{field} {value:?} is al in gebruik; kies een andere waarde"),
+                en: format!("{field} {value:?} is already in use; choose another value"),
+            },
+            DirectoryError::Conflict { nl, en } => AdminError::Conflict { nl, en },
+            DirectoryError::NotFound { what, key } => AdminError::NotFound { what, key },
+            other => AdminError::Internal(other),
+        }
+    }
+}
+
+impl From<AdminError> for crate::http::PageError {
+    fn from(e: AdminError) -> crate::http::PageError {
+        use crate::http::{PageError, Text, message};
+        use axum::http::StatusCode;
+        let back = Some(("/beheer", "Terug naar beheer / Back to administration"));
+        match e {
+            AdminError::NotAllowed => message(
+                StatusCode::FORBIDDEN,
+                "Geen toegang",
+                Text::new(
+                    "Dit kan alleen de ICT-coördinator van de school.",
+                    "Only the school's ICT coordinator can do this.",
+                ),
+                back,
+            )
+            .into(),
+            AdminError::Refused { nl, en } | AdminError::Conflict { nl, en } => message(
+                StatusCode::BAD_REQUEST,
+                "Niet gelukt",
+                Text::new(nl, en),
+                back,
+            )
+            .into(),
+            AdminError::NotFound { what, key } => message(
+                StatusCode::NOT_FOUND,
+                "Niet gevonden",
+                Text::new(
+                    format!("{what} {key:?} bestaat niet."),
+                    format!("{what} {key:?} does not exist."),
+                ),
+                back,
+            )
+            .into(),
+            AdminError::Internal(e) => PageError::internal(e),
+        }
+    }
+}
+
+/// Unix seconds as the date a Dutch reader expects (day-month-year, UTC).
+pub fn date(secs: i64) -> String {
+    let (year, month, day) = directory::model::civil_from_days(secs.div_euclid(86_400));
+    format!("{day}-{month}-{year}")
+}
+
+/// Unix seconds as date and time (UTC), for histories.
+pub fn date_time(secs: i64) -> String {
+    let rem = secs.rem_euclid(86_400);
+    format!(
+        "{} {:02}:{:02} UTC",
+        date(secs),
+        rem / 3_600,
+        rem % 3_600 / 60
+    )
+}
+
+/// Who an audit actor is, for people: a staff member by name and e-mail address, the operator
+/// and machine clients by what they are.
+pub async fn actor_name(d: &Directory, actor: &str) -> Result<String, AdminError> {
+    Ok(match actor.split_once(':') {
+        Some(("staff", id)) => match d.staff_by_id(id).await? {
+            Some(s) => {
+                let name = [
+                    s.roepnaam.as_deref().or(s.voornamen.as_deref()),
+                    s.voorvoegsel.as_deref(),
+                    Some(s.achternaam.as_str()),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+                match &s.email {
+                    Some(e) => format!("{name} <{e}>"),
+                    None => name,
+                }
+            }
+            None => format!("medewerker / staff {id}"),
+        },
+        Some(("operator", how)) => format!("beheerder van openpoort / operator ({how})"),
+        Some(("api", client)) => format!("API-client {client}"),
+        Some(("system", what)) => format!("openpoort ({what})"),
+        _ => actor.to_owned(),
+    })
+}

@@ -1,0 +1,178 @@
+//! Netwerkbeheerders and Uitgeverijen: tick a party to consent to it, untick to withdraw; each
+//! shows exactly what it receives about pupils and about staff.
+
+use std::collections::BTreeSet;
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+
+use directory::model::PartyKind;
+
+use super::{Nav, SchoolAdmin};
+use crate::app_state::AppState;
+use crate::http::{Csrf, PageError, csrf_token, page, see_other};
+use crate::school_admin::{AdminError, date, parties};
+
+pub struct Row {
+    code: String,
+    name: String,
+    since: Option<String>,
+    about_pupils: String,
+    about_staff: String,
+}
+
+#[derive(Template)]
+#[template(path = "beheer_partijen.html")]
+struct PartiesPage {
+    nav: Nav,
+    csrf: String,
+    kind: Kind,
+    rows: Vec<Row>,
+}
+
+/// What the two pages differ in.
+struct Kind {
+    party: PartyKind,
+    path: &'static str,
+    title: (&'static str, &'static str),
+    intro: (&'static str, &'static str),
+}
+
+const PUBLISHERS: Kind = Kind {
+    party: PartyKind::Publisher,
+    path: "/beheer/uitgeverijen",
+    title: ("Uitgeverijen", "Publishers"),
+    intro: (
+        "Vink de uitgeverijen aan van wie de school lesmateriaal gebruikt. Alleen bij een aangevinkte uitgeverij kunnen leerlingen en leerkrachten inloggen, en die ontvangt alleen wat hieronder staat. Uitvinken werkt meteen: de volgende keer inloggen bij die uitgeverij lukt niet meer.",
+        "Tick the publishers whose material the school uses. Pupils and teachers can sign in only at a ticked publisher, which receives only what is listed below. Unticking takes effect at once: the next sign-in at that publisher is refused.",
+    ),
+};
+
+const NETWORK_PROVIDERS: Kind = Kind {
+    party: PartyKind::NetworkProvider,
+    path: "/beheer/netwerkbeheerders",
+    title: ("Netwerkbeheerders", "Network providers"),
+    intro: (
+        "Werkt de school in de netwerkomgeving van een netwerkbeheerder? Vink die hier aan. Staat die er niet bij, dan is er geen koppeling en hoeft er niets aangevinkt te worden. Uitvinken werkt meteen.",
+        "Does the school work in a network provider's environment? Tick it here. If it is not listed, it has no link with openpoort and nothing needs ticking. Unticking takes effect at once.",
+    ),
+};
+
+fn names(attributes: &[broker::Attribute]) -> String {
+    attributes
+        .iter()
+        .map(|a| {
+            let (nl, en) = parties::label(*a);
+            if nl == en {
+                nl.to_owned()
+            } else {
+                format!("{nl} ({en})")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn show(
+    state: &AppState,
+    s: &SchoolAdmin,
+    headers: &HeaderMap,
+    kind: Kind,
+) -> Result<Response, PageError> {
+    let rows = parties::of_kind(&state.directory, &s.admin, kind.party).await?;
+    let (csrf, set) = csrf_token(&state.web, headers);
+    let rows = rows
+        .into_iter()
+        .map(|r| Row {
+            since: r.consent.as_ref().map(|c| date(c.granted_at)),
+            about_pupils: names(&r.about_pupils),
+            about_staff: names(&r.about_staff),
+            code: r.party.code,
+            name: r.party.name,
+        })
+        .collect();
+    Ok(page(
+        StatusCode::OK,
+        &PartiesPage {
+            nav: Nav::of(&s.manager, kind.path.trim_start_matches("/beheer/")),
+            csrf,
+            kind,
+            rows,
+        },
+        set,
+    ))
+}
+
+/// Consents to every ticked party of this kind and withdraws from every unticked one that had
+/// consent; parties of the other kind are not touched.
+async fn save(
+    state: &AppState,
+    s: &SchoolAdmin,
+    fields: Vec<(String, String)>,
+    kind: Kind,
+) -> Result<Response, PageError> {
+    let ticked: BTreeSet<String> = fields
+        .into_iter()
+        .filter(|(name, _)| name == "partij")
+        .map(|(_, code)| code)
+        .collect();
+    let d = &state.directory;
+    let rows = parties::of_kind(d, &s.admin, kind.party).await?;
+    for code in &ticked {
+        if !rows.iter().any(|r| &r.party.code == code) {
+            return Err(AdminError::NotFound {
+                what: "partij",
+                key: code.clone(),
+            }
+            .into());
+        }
+    }
+    for r in rows {
+        match (ticked.contains(&r.party.code), r.consent.is_some()) {
+            (true, false) => {
+                parties::consent(d, &s.admin, &r.party.code).await?;
+            }
+            // Withdrawn meanwhile by someone else: what was asked for holds.
+            (false, true) => match parties::revoke(d, &s.admin, &r.party.code).await {
+                Ok(_) | Err(AdminError::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            },
+            _ => {}
+        }
+    }
+    Ok(see_other(kind.path, HeaderMap::new()))
+}
+
+pub async fn publishers(
+    State(state): State<AppState>,
+    s: SchoolAdmin,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    show(&state, &s, &headers, PUBLISHERS).await
+}
+
+pub async fn network_providers(
+    State(state): State<AppState>,
+    s: SchoolAdmin,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    show(&state, &s, &headers, NETWORK_PROVIDERS).await
+}
+
+pub async fn save_publishers(
+    State(state): State<AppState>,
+    s: SchoolAdmin,
+    Csrf(fields): Csrf<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    save(&state, &s, fields, PUBLISHERS).await
+}
+
+pub async fn save_network_providers(
+    State(state): State<AppState>,
+    s: SchoolAdmin,
+    Csrf(fields): Csrf<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    save(&state, &s, fields, NETWORK_PROVIDERS).await
+}
