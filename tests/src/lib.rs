@@ -641,6 +641,32 @@ pub async fn bram_signed_in(base: &str) -> Browser {
     b
 }
 
+/// Anna, the demo's teacher of group 5 (no ICT-coördinator), activated through the link the demo
+/// mailed into `dir`'s outbox and signed in at `base`.
+pub async fn anna_signed_in(dir: &Path, base: &str) -> Browser {
+    const PASSWORD: &str = "Zonnebloem-Kanaal-58";
+    let mut b = Browser::new(base);
+    let mail = std::fs::read_dir(dir.join("data/outbox"))
+        .expect("the demo's outbox")
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).expect("a mail"))
+        .find(|m| m.contains("anna.devries"))
+        .expect("Anna's activation mail");
+    let line = mail
+        .lines()
+        .find(|l| l.contains("/activeren?token="))
+        .expect("an activation link");
+    let path = &line[line.find("/activeren").expect("the link's path")..];
+    let fields = [("password", PASSWORD), ("password_repeat", PASSWORD)];
+    b.submit(path.trim(), &fields).await;
+    let fields = [
+        ("email", "anna.devries@demo.openpoort.nl"),
+        ("password", PASSWORD),
+    ];
+    b.submit("/inloggen", &fields).await;
+    b
+}
+
 /// `openpoort client add` in `dir`: a client of `party` named after its id, with `extra`
 /// options (redirect URIs, grants, scopes, the authentication method). Returns the secret it
 /// prints, for the secret methods.

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use openpoort_e2e::{Browser, Page, Server, Store, bram_signed_in, cli_ok, openpoort, store_env};
+use openpoort_e2e::{
+    Browser, Page, Server, Store, anna_signed_in, bram_signed_in, cli_ok, openpoort, store_env,
+};
 
 struct Demo {
     dir: tempfile::TempDir,
@@ -208,35 +210,7 @@ async fn attempt(b: &mut Browser, csrf: &str, method: &str, path: &str) -> Page 
 async fn school_settings_are_refused_to_teachers_and_to_visitors_without_a_session() {
     let d = demo(Store::Memory);
     // Anna teaches group 5 at 99ZZ00 but is no ICT-coördinator.
-    let mut anna = Browser::new(&d.server.base);
-    let outbox = d.dir.path().join("data/outbox");
-    let mail = std::fs::read_dir(&outbox)
-        .unwrap()
-        .flatten()
-        .map(|e| std::fs::read_to_string(e.path()).unwrap())
-        .find(|m| m.contains("anna.devries"))
-        .unwrap();
-    let line = mail
-        .lines()
-        .find(|l| l.contains("/activeren?token="))
-        .unwrap();
-    let path = &line[line.find("/activeren").unwrap()..];
-    anna.submit(
-        path.trim(),
-        &[
-            ("password", "Zonnebloem-Kanaal-58"),
-            ("password_repeat", "Zonnebloem-Kanaal-58"),
-        ],
-    )
-    .await;
-    anna.submit(
-        "/inloggen",
-        &[
-            ("email", "anna.devries@demo.openpoort.nl"),
-            ("password", "Zonnebloem-Kanaal-58"),
-        ],
-    )
-    .await;
+    let mut anna = anna_signed_in(d.dir.path(), &d.server.base).await;
     let overview = anna.get("/beheer").await;
     assert_eq!(overview.status, 200, "{}", overview.body);
     assert!(

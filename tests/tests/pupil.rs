@@ -6,8 +6,8 @@ use std::time::Duration;
 use std::sync::Arc;
 
 use openpoort_e2e::{
-    Browser, Page, Server, Store, choose_99zz00, cli_ok, log_in_as_bram, on_both_stores, openpoort,
-    store_env, submit_with_next,
+    Browser, Page, Server, Store, anna_signed_in, choose_99zz00, cli_ok, log_in_as_bram,
+    on_both_stores, openpoort, store_env, submit_with_next,
 };
 
 struct Demo {
@@ -447,36 +447,8 @@ async fn teacher_sets_pictures_and_issues_printable_home_codes_that_work() {
 #[tokio::test]
 async fn a_teacher_manages_only_their_own_groups() {
     let d = demo(Store::Memory, &[]);
-    // Anna teaches group 5; activate her account through the link the demo printed.
-    let mut t = Browser::new(&d.server.base);
-    let outbox = d.dir.path().join("data/outbox");
-    let mail = std::fs::read_dir(&outbox)
-        .unwrap()
-        .flatten()
-        .map(|e| std::fs::read_to_string(e.path()).unwrap())
-        .find(|m| m.contains("anna.devries"))
-        .unwrap();
-    let line = mail
-        .lines()
-        .find(|l| l.contains("/activeren?token="))
-        .unwrap();
-    let path = &line[line.find("/activeren").unwrap()..];
-    t.submit(
-        path.trim(),
-        &[
-            ("password", "Zonnebloem-Kanaal-58"),
-            ("password_repeat", "Zonnebloem-Kanaal-58"),
-        ],
-    )
-    .await;
-    t.submit(
-        "/inloggen",
-        &[
-            ("email", "anna.devries@demo.openpoort.nl"),
-            ("password", "Zonnebloem-Kanaal-58"),
-        ],
-    )
-    .await;
+    // Anna teaches group 5; her account is activated through the link the demo mailed.
+    let mut t = anna_signed_in(d.dir.path(), &d.server.base).await;
     let overview = t.get("/beheer").await;
     assert!(
         overview.body.contains("Groep 5 Uilen") && !overview.body.contains("Groep 8 Dassen"),
