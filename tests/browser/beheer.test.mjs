@@ -1,0 +1,90 @@
+// The ICT-coördinator's Beheer in a real browser: log in, choose the school, add an IP range on
+// the IP-adressen tab, withdraw and give consent to the publisher on the Uitgeverijen tab. Every
+// page visited is checked with axe-core and photographed at desktop and phone width.
+
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { test } from 'node:test';
+
+import { launchBrowser, startOpenpoort } from './harness.mjs';
+
+const BRAM = 'bram.jansen@demo.openpoort.nl';
+const PASSWORD = 'Fiets-Molen-Tulp-42';
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/** axe-core's violations on the page as it is now, as readable lines. */
+async function violations(page) {
+  await page.addScriptTag({ path: AXE });
+  const found = await page.evaluate(async () => (await window.axe.run()).violations);
+  return found.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+}
+
+/** Screenshots go to OPENPOORT_SCREENSHOTS when set (to keep them), else with the server's files. */
+async function checked(page, serverDir, name) {
+  const dir = process.env.OPENPOORT_SCREENSHOTS ?? serverDir;
+  assert.deepEqual(await violations(page), [], `axe-core on ${name}`);
+  for (const [width, height, label] of [[1280, 900, 'desktop'], [390, 844, 'telefoon']]) {
+    await page.setViewportSize({ width, height });
+    await page.screenshot({ path: path.join(dir, `${name}-${label}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
+test('an ICT-coördinator adds an IP range and withdraws and gives consent in Chromium', async (t) => {
+  let passed = false;
+  const server = await startOpenpoort({});
+  t.after(async () => {
+    if (passed) {
+      await server.cleanup();
+    } else {
+      await server.stop();
+      t.diagnostic(`kept ${server.dir}`);
+    }
+  });
+  const browser = await launchBrowser();
+  t.after(() => browser.close());
+  // Injecting axe-core is a script the page's own policy rightly forbids.
+  const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+
+  await page.goto(`${server.baseUrl}/inloggen`);
+  await page.getByLabel(/^E-mailadres/).fill(BRAM);
+  await page.getByLabel(/^Wachtwoord/).fill(PASSWORD);
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/school-kiezen/);
+  await page.getByLabel(/99ZZ00/).check();
+  await page.getByRole('button', { name: 'Kiezen' }).click();
+  await page.waitForURL(`${server.baseUrl}/`);
+
+  await page.goto(`${server.baseUrl}/beheer`);
+  await page.getByRole('link', { name: /IP-adressen/ }).click();
+  await page.waitForURL(/\/beheer\/ip-adressen$/);
+  assert.match(await page.getByRole('status').innerText(), /Je huidige adres is 127\.0\.0\.1/);
+  await page.getByLabel(/IP-adres of bereik/).fill('192.0.2.0/24');
+  await page.getByLabel(/Omschrijving/).fill('Gebouw B');
+  await page.getByRole('button', { name: /^Toevoegen/ }).click();
+  await page.waitForURL(/\/beheer\/ip-adressen$/);
+  assert.match(await page.locator('table').innerText(), /192\.0\.2\.0\/24\s+Gebouw B/);
+  await checked(page, server.dir, 'beheer-ip-adressen');
+
+  await page.getByRole('link', { name: /Uitgeverijen/ }).click();
+  await page.waitForURL(/\/beheer\/uitgeverijen$/);
+  const consent = page.getByLabel(/Toestemming voor Demo Uitgeverij/);
+  assert.equal(await consent.isChecked(), true);
+  await checked(page, server.dir, 'beheer-uitgeverijen');
+  await consent.uncheck();
+  await page.getByRole('button', { name: /Opslaan/ }).click();
+  await page.waitForURL(/\/beheer\/uitgeverijen$/);
+  assert.equal(await page.getByLabel(/Toestemming voor Demo Uitgeverij/).isChecked(), false);
+  await page.getByLabel(/Toestemming voor Demo Uitgeverij/).check();
+  await page.getByRole('button', { name: /Opslaan/ }).click();
+  await page.waitForURL(/\/beheer\/uitgeverijen$/);
+  assert.equal(await page.getByLabel(/Toestemming voor Demo Uitgeverij/).isChecked(), true);
+  assert.match(await page.locator('main').innerText(), /Toestemming sinds/);
+
+  await page.getByRole('link', { name: /Netwerkbeheerders/ }).click();
+  await page.waitForURL(/\/beheer\/netwerkbeheerders$/);
+  await checked(page, server.dir, 'beheer-netwerkbeheerders');
+  passed = true;
+});
