@@ -3,9 +3,11 @@
 //!
 //! Without a session a page read (GET, HEAD) is sent to the login; a form of the staff pages
 //! posted with a session that expired meanwhile is sent there with "sessie verlopen", so the
-//! user knows why.
+//! user knows why. A page that works with or without a session takes `Option<SignedIn>` or
+//! `Option<SignedInStaff>`: `None` then means no such session, and only a failure to read the
+//! session store refuses the request.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
 
@@ -40,10 +42,23 @@ impl FromRequestParts<AppState> for SignedIn {
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
-        match load(state, &parts.headers).await? {
-            Some(session) => Ok(SignedIn(session)),
+        match <SignedIn as OptionalFromRequestParts<AppState>>::from_request_parts(parts, state)
+            .await?
+        {
+            Some(signed_in) => Ok(signed_in),
             None => Err(to_login(&parts.method)),
         }
+    }
+}
+
+impl OptionalFromRequestParts<AppState> for SignedIn {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, PageError> {
+        Ok(load(state, &parts.headers).await?.map(SignedIn))
     }
 }
 
@@ -57,11 +72,29 @@ impl FromRequestParts<AppState> for SignedInStaff {
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
-        let SignedIn(session) = SignedIn::from_request_parts(parts, state).await?;
-        match session.data.staff_id().map(str::to_owned) {
-            Some(staff_id) => Ok(SignedInStaff { session, staff_id }),
+        match <SignedInStaff as OptionalFromRequestParts<AppState>>::from_request_parts(
+            parts, state,
+        )
+        .await?
+        {
+            Some(staff) => Ok(staff),
             None => Err(to_login(&parts.method)),
         }
+    }
+}
+
+impl OptionalFromRequestParts<AppState> for SignedInStaff {
+    type Rejection = PageError;
+
+    /// `None` for no session and for a pupil's session alike.
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, PageError> {
+        Ok(load(state, &parts.headers).await?.and_then(|session| {
+            let staff_id = session.data.staff_id()?.to_owned();
+            Some(SignedInStaff { session, staff_id })
+        }))
     }
 }
 
