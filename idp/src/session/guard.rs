@@ -38,19 +38,6 @@ fn to_login(method: &Method) -> PageError {
 /// Anyone signed in: a staff member or a pupil.
 pub struct SignedIn(pub Session);
 
-impl FromRequestParts<AppState> for SignedIn {
-    type Rejection = PageError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
-        match <SignedIn as OptionalFromRequestParts<AppState>>::from_request_parts(parts, state)
-            .await?
-        {
-            Some(signed_in) => Ok(signed_in),
-            None => Err(to_login(&parts.method)),
-        }
-    }
-}
-
 impl OptionalFromRequestParts<AppState> for SignedIn {
     type Rejection = PageError;
 
@@ -68,21 +55,6 @@ pub struct SignedInStaff {
     pub staff_id: String,
 }
 
-impl FromRequestParts<AppState> for SignedInStaff {
-    type Rejection = PageError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
-        match <SignedInStaff as OptionalFromRequestParts<AppState>>::from_request_parts(
-            parts, state,
-        )
-        .await?
-        {
-            Some(staff) => Ok(staff),
-            None => Err(to_login(&parts.method)),
-        }
-    }
-}
-
 impl OptionalFromRequestParts<AppState> for SignedInStaff {
     type Rejection = PageError;
 
@@ -97,6 +69,31 @@ impl OptionalFromRequestParts<AppState> for SignedInStaff {
         }))
     }
 }
+
+/// Guards that must hold: their `Option` form, with `None` sent to the login.
+macro_rules! required {
+    ($($guard:ty),* $(,)?) => {
+        $(impl FromRequestParts<AppState> for $guard {
+            type Rejection = PageError;
+
+            async fn from_request_parts(
+                parts: &mut Parts,
+                state: &AppState,
+            ) -> Result<Self, PageError> {
+                match <$guard as OptionalFromRequestParts<AppState>>::from_request_parts(
+                    parts, state,
+                )
+                .await?
+                {
+                    Some(guard) => Ok(guard),
+                    None => Err(to_login(&parts.method)),
+                }
+            }
+        })*
+    };
+}
+
+required!(SignedIn, SignedInStaff);
 
 /// A staff member acting for the school chosen in their session, with what they may manage
 /// there: the groups they are linked to, or as ICT-coördinator every group of the school.

@@ -526,20 +526,21 @@ pub async fn home_login(
         // The reservation stays: it was a wrong pin.
         return Err(again(wrong_code(), StatusCode::UNAUTHORIZED));
     };
-    let Some(pupil) = state
+    // An inactive pupil or school gets the wrong-code answer: it tells a guesser nothing more.
+    let pupil = state
         .directory
         .pupil_by_id(&record.pupil_id)
         .await?
-        .filter(|p| p.active)
-    else {
-        return Err(again(wrong_code(), StatusCode::UNAUTHORIZED));
+        .filter(|p| p.active);
+    let school = match &pupil {
+        Some(p) => state
+            .directory
+            .school_by_id(&p.school_id)
+            .await?
+            .filter(|s| s.active),
+        None => None,
     };
-    let Some(school) = state
-        .directory
-        .school_by_id(&pupil.school_id)
-        .await?
-        .filter(|s| s.active)
-    else {
+    let (Some(pupil), Some(school)) = (pupil, school) else {
         return Err(again(wrong_code(), StatusCode::UNAUTHORIZED));
     };
     if !school.home_login_allowed {
