@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
@@ -23,16 +24,21 @@ struct Demo {
 
 /// The demo's state and router, with every request coming from `client`.
 async fn demo_from(client: &str) -> Demo {
+    demo_with(client, &[]).await
+}
+
+/// As [`demo_from`], with settings of its own (environment variables).
+async fn demo_with(client: &str, settings: &[(&str, &str)]) -> Demo {
     let data = tempfile::tempdir().expect("temporary folder");
-    let env = [
-        ("OPENPOORT_SERVER_MODE", "development".to_owned()),
+    let mut env = vec![
+        ("OPENPOORT_SERVER_MODE".to_owned(), "development".to_owned()),
         (
-            "OPENPOORT_STORAGE_DATA_DIR",
+            "OPENPOORT_STORAGE_DATA_DIR".to_owned(),
             data.path().display().to_string(),
         ),
-        ("OPENPOORT_SESSIONS_STORE", "memory".to_owned()),
-    ]
-    .map(|(k, v)| (k.to_owned(), v));
+        ("OPENPOORT_SESSIONS_STORE".to_owned(), "memory".to_owned()),
+    ];
+    env.extend(settings.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::load(None, env).expect("configuration");
     let state = idp::app::build_state(&config).await.expect("state");
     let seeded = idp::demo::seed(&state).await.expect("demo data");
@@ -90,6 +96,126 @@ impl Demo {
 
     fn shortcut(&self) -> String {
         format!("/s/{}", self.seeded.school.instelling_ref)
+    }
+
+    /// A browser with no cookies yet, whose requests come from the demo's own client address.
+    fn browser(&self) -> Browser<'_> {
+        Browser {
+            demo: self,
+            from: None,
+            cookies: Vec::new(),
+        }
+    }
+
+    /// A browser whose requests come from `address` (a peer of its own, over the demo's).
+    fn browser_at(&self, address: &str) -> Browser<'_> {
+        Browser {
+            from: Some(address.parse().expect("client address")),
+            ..self.browser()
+        }
+    }
+}
+
+impl Answer {
+    fn location(&self) -> Option<&str> {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+    }
+
+    /// Every `attribute="…"` value in the page that starts with `prefix`, unescaped.
+    fn links(&self, attribute: &str, prefix: &str) -> Vec<String> {
+        self.body
+            .split(&format!("{attribute}=\""))
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .map(|v| v.replace("&#x2f;", "/").replace("&amp;", "&"))
+            .filter(|v| v.starts_with(prefix))
+            .collect()
+    }
+}
+
+/// Cookies kept between requests, as a browser keeps them (no domains or expiry: one site).
+struct Browser<'a> {
+    demo: &'a Demo,
+    from: Option<SocketAddr>,
+    cookies: Vec<(String, String)>,
+}
+
+impl Browser<'_> {
+    async fn send(&mut self, mut request: Request<Body>) -> Answer {
+        if !self.cookies.is_empty() {
+            let jar: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(n, v)| format!("{n}={v}"))
+                .collect();
+            request
+                .headers_mut()
+                .insert(header::COOKIE, jar.join("; ").parse().unwrap());
+        }
+        if let Some(from) = self.from {
+            request.extensions_mut().insert(ConnectInfo(from));
+        }
+        let answer = self.demo.send(request).await;
+        for set in answer.headers.get_all(header::SET_COOKIE) {
+            let set = set.to_str().expect("cookie text");
+            let (name, value) = set
+                .split(';')
+                .next()
+                .and_then(|pair| pair.split_once('='))
+                .expect("name=value");
+            self.cookies.retain(|(n, _)| n != name);
+            if !set.contains("Max-Age=0") {
+                self.cookies.push((name.to_owned(), value.to_owned()));
+            }
+        }
+        answer
+    }
+
+    async fn get(&mut self, path: &str) -> Answer {
+        self.send(Request::get(path).body(Body::empty()).unwrap())
+            .await
+    }
+
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        self.send(
+            Request::post(path)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// This browser's CSRF token: the double-submit cookie a page set (a form page first).
+    fn csrf(&self) -> String {
+        self.cookies
+            .iter()
+            .find(|(n, _)| n.contains("csrf"))
+            .map(|(_, v)| v.clone())
+            .expect("a page set the CSRF cookie")
+    }
+
+    /// Posts a form of openpoort's, with this browser's CSRF token.
+    async fn submit(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
+        let csrf = self.csrf();
+        let mut all = fields.to_vec();
+        all.push(("csrf", &csrf));
+        self.post(path, &all).await
+    }
+
+    fn has_session(&self) -> bool {
+        self.cookies.iter().any(|(n, _)| n.ends_with("openpoort"))
+    }
+
+    async fn log_in(&mut self, email: &str, password: &str) -> Answer {
+        self.get("/inloggen").await;
+        self.submit("/inloggen", &[("email", email), ("password", password)])
+            .await
     }
 }
 
@@ -163,4 +289,283 @@ async fn authorize_for_an_unknown_client_is_shown_not_redirected() {
         "an unknown client's redirect_uri was followed: {:?}",
         answer.headers.get(header::LOCATION)
     );
+}
+
+// One test (at least) per extractor of the pages: each states what the extractor guarantees,
+// with a counterpart that shows the refusal is that extractor's and not some other failure.
+
+/// `Csrf<Form>`: a form is taken only with this browser's token from its cookie.
+#[tokio::test]
+async fn a_form_without_the_csrf_cookie_is_refused() {
+    let d = demo_from("127.0.0.1:50000").await;
+    let mut stranger = d.browser();
+    let answer = stranger
+        .post(
+            "/wachtwoord-vergeten",
+            &[
+                ("csrf", "een-token-zonder-cookie"),
+                ("email", idp::demo::BRAM),
+            ],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.body);
+    assert!(
+        answer.body.contains("Formulier verlopen"),
+        "{}",
+        answer.body
+    );
+
+    let mut own = d.browser();
+    own.get("/wachtwoord-vergeten").await;
+    let answer = own
+        .submit("/wachtwoord-vergeten", &[("email", idp::demo::BRAM)])
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+}
+
+/// `Csrf<Form>` behind a session guard: a signed-in user's form still needs its token.
+#[tokio::test]
+async fn a_signed_in_form_with_a_foreign_token_changes_nothing() {
+    let d = demo_from("127.0.0.1:50000").await;
+    let mut bram = d.browser();
+    let login = bram.log_in(idp::demo::BRAM, idp::demo::BRAM_PASSWORD).await;
+    assert_eq!(login.location(), Some("/school-kiezen"), "{}", login.body);
+    let choice = bram.get("/school-kiezen").await;
+    let school = d.seeded.school.id.clone();
+    assert!(choice.body.contains(&school), "{}", choice.body);
+
+    let forged = bram
+        .post(
+            "/school-kiezen",
+            &[("csrf", "van-een-andere-site"), ("school_id", &school)],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.body);
+    // No school was chosen: the portal still asks for one.
+    assert_eq!(bram.get("/").await.location(), Some("/school-kiezen"));
+
+    let chosen = bram
+        .submit("/school-kiezen", &[("school_id", &school)])
+        .await;
+    assert_eq!(chosen.location(), Some("/"), "{}", chosen.body);
+    assert_eq!(bram.get("/").await.status, StatusCode::OK);
+}
+
+/// `SchoolManager`: /beheer is reached signed in as staff of the chosen school, or not at all.
+#[tokio::test]
+async fn beheer_without_a_session_goes_to_the_login() {
+    let d = demo_from("127.0.0.1:50000").await;
+    let mut nobody = d.browser();
+    let page = nobody.get("/beheer").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert_eq!(page.location(), Some("/inloggen"));
+    assert!(!page.body.contains("Basisschool De Demo"), "{}", page.body);
+}
+
+/// `SignedIn`: the portal needs a session; a staff form posted without one says why.
+#[tokio::test]
+async fn the_portal_without_a_session_goes_to_the_login() {
+    let d = demo_from("127.0.0.1:50000").await;
+    let mut nobody = d.browser();
+    assert_eq!(nobody.get("/").await.location(), Some("/inloggen"));
+    nobody.get("/inloggen").await;
+    let school = d.seeded.school.id.clone();
+    let posted = nobody
+        .submit("/school-kiezen", &[("school_id", &school)])
+        .await;
+    assert_eq!(
+        posted.location(),
+        Some("/inloggen?melding=sessie-verlopen"),
+        "{}",
+        posted.body
+    );
+}
+
+/// `SignedInStaff` (also as `Option<SignedInStaff>`): a pupil signed in at home is signed in,
+/// but not as staff.
+#[tokio::test]
+async fn a_pupil_session_is_not_a_staff_session() {
+    let d = demo_from("127.0.0.1:50000").await;
+    let mut pupil = d.browser();
+    pupil.get("/thuis").await;
+    let (code, pin) = d.seeded.home_code.clone();
+    let login = pupil
+        .submit("/thuis", &[("code", &code), ("pin", &pin)])
+        .await;
+    assert_eq!(login.location(), Some("/"), "{}", login.body);
+    assert!(pupil.has_session());
+    assert_eq!(pupil.get("/").await.status, StatusCode::OK, "the portal");
+
+    for staff_page in ["/wachtwoord-wijzigen", "/school-kiezen"] {
+        let page = pupil.get(staff_page).await;
+        assert_eq!(
+            page.location(),
+            Some("/inloggen"),
+            "{staff_page}: {}",
+            page.body
+        );
+    }
+    // Logging out everywhere is for staff: a pupil is answered as one without a staff session.
+    let everywhere = pupil.submit("/uitloggen/overal", &[]).await;
+    assert_eq!(
+        everywhere.location(),
+        Some("/inloggen?melding=sessie-verlopen"),
+        "{}",
+        everywhere.body
+    );
+}
+
+/// `SchoolManager::ict`: a teacher manages their groups, only the ICT-coördinator the school.
+#[tokio::test]
+async fn a_teacher_who_is_not_ict_cannot_change_school_settings() {
+    let d = demo_from("127.0.0.1:50000").await;
+    // Anna is a teacher of group 5 who has not activated her account yet: she does so first.
+    let link = d.seeded.activation_link.clone().expect("Anna's link");
+    let path = &link[link.find("/activeren").expect("an activation link")..];
+    let token = path.split("token=").nth(1).expect("a token").to_owned();
+    let mut anna = d.browser();
+    assert_eq!(anna.get(path).await.status, StatusCode::OK);
+    let password = "Paard-Wolk-Trein-77";
+    let set = anna
+        .submit(
+            "/activeren",
+            &[
+                ("token", &token),
+                ("password", password),
+                ("password_repeat", password),
+            ],
+        )
+        .await;
+    assert_eq!(
+        set.location(),
+        Some("/inloggen?melding=wachtwoord-ingesteld"),
+        "{}",
+        set.body
+    );
+    assert_eq!(
+        anna.log_in(idp::demo::ANNA, password).await.location(),
+        Some("/")
+    );
+    assert_eq!(
+        anna.get("/beheer").await.status,
+        StatusCode::OK,
+        "her groups"
+    );
+
+    let settings = [("picture_password", "on"), ("home_login", "on")];
+    let refused = anna.submit("/beheer", &settings).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert!(refused.body.contains("Geen toegang"), "{}", refused.body);
+
+    // The ICT-coördinator may (switching nothing off, so nothing changes).
+    let mut bram = d.browser();
+    bram.log_in(idp::demo::BRAM, idp::demo::BRAM_PASSWORD).await;
+    bram.get("/school-kiezen").await;
+    bram.submit("/school-kiezen", &[("school_id", &d.seeded.school.id)])
+        .await;
+    let done = bram.submit("/beheer", &settings).await;
+    assert_eq!(done.location(), Some("/beheer"), "{}", done.body);
+}
+
+/// `OnSchoolNetwork`: every step of the school login checks the address, not only the first.
+#[tokio::test]
+async fn the_pupil_pickers_refuse_an_address_outside_the_school() {
+    let d = demo_from("127.0.0.1:50000").await;
+    let mut inside = d.browser();
+    let groups = inside.get(&d.shortcut()).await;
+    let group = groups.links("href", &format!("{}/g/", d.shortcut()))[0].clone();
+    let names = inside.get(&group).await;
+    assert_eq!(names.status, StatusCode::OK, "{}", names.body);
+    let pick = names.links("action", &format!("{group}/p/"))[0].clone();
+
+    // The URLs copied out of school, with a CSRF cookie and token of their own.
+    let mut outside = d.browser_at("203.0.113.9:50000");
+    outside.get("/thuis").await;
+    let names_outside = outside.get(&group).await;
+    assert_eq!(
+        names_outside.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        names_outside.body
+    );
+    assert!(
+        names_outside.body.contains("203.0.113.9"),
+        "{}",
+        names_outside.body
+    );
+    assert!(
+        names_outside.links("action", &group).is_empty(),
+        "names shown outside"
+    );
+    let picked_outside = outside.submit(&pick, &[]).await;
+    assert_eq!(
+        picked_outside.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        picked_outside.body
+    );
+    assert!(!outside.has_session(), "signed in from outside the school");
+
+    // Inside, the same pick asks for the pupil's picture.
+    let picked = inside.submit(&pick, &[]).await;
+    assert_eq!(picked.status, StatusCode::OK, "{}", picked.body);
+}
+
+/// `ClientIp`: `X-Forwarded-For` counts only from a configured proxy.
+#[tokio::test]
+async fn a_proxy_header_from_an_untrusted_peer_is_ignored() {
+    let d = demo_with(
+        "127.0.0.1:50000",
+        &[("OPENPOORT_SERVER_TRUSTED_PROXIES", "10.0.0.0/8")],
+    )
+    .await;
+    let forged = |peer: &str| {
+        let mut request = Request::get(d.shortcut())
+            .header("x-forwarded-for", "127.0.0.1")
+            .body(Body::empty())
+            .unwrap();
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+        request
+    };
+    // A client that claims to be at school (loopback is the demo school's network).
+    let direct = d.send(forged("203.0.113.9:50000")).await;
+    assert_eq!(direct.status, StatusCode::FORBIDDEN, "{}", direct.body);
+    assert!(direct.body.contains("203.0.113.9"), "{}", direct.body);
+    // The same header from the school's own proxy is believed.
+    let proxied = d.send(forged("10.1.2.3:50000")).await;
+    assert_eq!(proxied.status, StatusCode::OK, "{}", proxied.body);
+}
+
+/// `Form`: a body that is not a form is refused with its own reason, in Dutch and English, not
+/// with axum's English sentence.
+#[tokio::test]
+async fn a_malformed_form_gets_a_specific_dutch_error() {
+    let d = demo_from("127.0.0.1:50000").await;
+    let answer = d
+        .send(
+            Request::post("/inloggen")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(r#"{"email":"iemand@school.nl"}"#))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "{}",
+        answer.body
+    );
+    assert!(
+        answer
+            .body
+            .contains("Het verzoek is in een vorm verstuurd die dit adres niet aanneemt")
+            && answer
+                .body
+                .contains("The request was sent in a form this address does not accept"),
+        "{}",
+        answer.body
+    );
+    assert!(!answer.body.contains("Content-Type"), "{}", answer.body);
 }

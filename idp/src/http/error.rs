@@ -46,6 +46,14 @@ impl From<Response> for PageError {
     }
 }
 
+/// A request an extractor refused (a form or query that does not parse) inside an extractor of
+/// our own, answered as the extractor answers it.
+impl From<super::extract::Refused> for PageError {
+    fn from(refused: super::extract::Refused) -> PageError {
+        PageError::Answer(refused.into_response())
+    }
+}
+
 impl From<HashError> for PageError {
     fn from(e: HashError) -> PageError {
         match e {

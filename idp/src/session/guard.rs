@@ -3,9 +3,11 @@
 //!
 //! Without a session a page read (GET, HEAD) is sent to the login; a form of the staff pages
 //! posted with a session that expired meanwhile is sent there with "sessie verlopen", so the
-//! user knows why.
+//! user knows why. A page that works with or without a session takes `Option<SignedIn>` or
+//! `Option<SignedInStaff>`: `None` then means no such session, and only a failure to read the
+//! session store refuses the request.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
 
@@ -36,14 +38,14 @@ fn to_login(method: &Method) -> PageError {
 /// Anyone signed in: a staff member or a pupil.
 pub struct SignedIn(pub Session);
 
-impl FromRequestParts<AppState> for SignedIn {
+impl OptionalFromRequestParts<AppState> for SignedIn {
     type Rejection = PageError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
-        match load(state, &parts.headers).await? {
-            Some(session) => Ok(SignedIn(session)),
-            None => Err(to_login(&parts.method)),
-        }
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, PageError> {
+        Ok(load(state, &parts.headers).await?.map(SignedIn))
     }
 }
 
@@ -53,17 +55,45 @@ pub struct SignedInStaff {
     pub staff_id: String,
 }
 
-impl FromRequestParts<AppState> for SignedInStaff {
+impl OptionalFromRequestParts<AppState> for SignedInStaff {
     type Rejection = PageError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
-        let SignedIn(session) = SignedIn::from_request_parts(parts, state).await?;
-        match session.data.staff_id().map(str::to_owned) {
-            Some(staff_id) => Ok(SignedInStaff { session, staff_id }),
-            None => Err(to_login(&parts.method)),
-        }
+    /// `None` for no session and for a pupil's session alike.
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, PageError> {
+        Ok(load(state, &parts.headers).await?.and_then(|session| {
+            let staff_id = session.data.staff_id()?.to_owned();
+            Some(SignedInStaff { session, staff_id })
+        }))
     }
 }
+
+/// Guards that must hold: their `Option` form, with `None` sent to the login.
+macro_rules! required {
+    ($($guard:ty),* $(,)?) => {
+        $(impl FromRequestParts<AppState> for $guard {
+            type Rejection = PageError;
+
+            async fn from_request_parts(
+                parts: &mut Parts,
+                state: &AppState,
+            ) -> Result<Self, PageError> {
+                match <$guard as OptionalFromRequestParts<AppState>>::from_request_parts(
+                    parts, state,
+                )
+                .await?
+                {
+                    Some(guard) => Ok(guard),
+                    None => Err(to_login(&parts.method)),
+                }
+            }
+        })*
+    };
+}
+
+required!(SignedIn, SignedInStaff);
 
 /// A staff member acting for the school chosen in their session, with what they may manage
 /// there: the groups they are linked to, or as ICT-coördinator every group of the school.

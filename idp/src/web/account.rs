@@ -1,11 +1,9 @@
 //! Activation, password reset and "wachtwoord vergeten".
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::http::extract::{Form, Query};
 use askama::Template;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
@@ -15,11 +13,10 @@ use directory::credentials::TokenPurpose;
 use directory::model::Email;
 use directory::people::StaffStatus;
 
-use super::{
-    Text, client_ip, csrf_ok, csrf_refused, csrf_token, internal_error, message, page, see_other,
-    sha256_hex,
-};
+use super::{Text, csrf_token, message, page, see_other, sha256_hex};
 use crate::app_state::AppState;
+use crate::http::extract::Query;
+use crate::http::{ClientIp, Csrf, PageError};
 use crate::links::send_link;
 use crate::state::StateStore;
 
@@ -46,7 +43,6 @@ pub struct TokenQuery {
 
 #[derive(Deserialize)]
 pub struct NewPassword {
-    csrf: String,
     token: String,
     password: String,
     password_repeat: String,
@@ -59,7 +55,7 @@ fn action(purpose: TokenPurpose) -> &'static str {
     }
 }
 
-fn link_not_valid() -> Response {
+fn link_not_valid() -> PageError {
     message(
         StatusCode::GONE,
         "Link niet geldig",
@@ -72,13 +68,14 @@ fn link_not_valid() -> Response {
             "Nieuwe link aanvragen / Request a new link",
         )),
     )
+    .into()
 }
 
 pub async fn activation_form(
     state: State<AppState>,
     headers: HeaderMap,
     q: Query<TokenQuery>,
-) -> Response {
+) -> Result<Response, PageError> {
     show_form(state, headers, q, TokenPurpose::Activation).await
 }
 
@@ -86,23 +83,23 @@ pub async fn reset_form(
     state: State<AppState>,
     headers: HeaderMap,
     q: Query<TokenQuery>,
-) -> Response {
+) -> Result<Response, PageError> {
     show_form(state, headers, q, TokenPurpose::Reset).await
 }
 
 pub async fn activate(
     state: State<AppState>,
     headers: HeaderMap,
-    form: Form<NewPassword>,
-) -> Response {
+    form: Csrf<NewPassword>,
+) -> Result<Response, PageError> {
     set_password(state, headers, form, TokenPurpose::Activation).await
 }
 
 pub async fn reset(
     state: State<AppState>,
     headers: HeaderMap,
-    form: Form<NewPassword>,
-) -> Response {
+    form: Csrf<NewPassword>,
+) -> Result<Response, PageError> {
     set_password(state, headers, form, TokenPurpose::Reset).await
 }
 
@@ -132,18 +129,16 @@ async fn show_form(
     headers: HeaderMap,
     Query(q): Query<TokenQuery>,
     purpose: TokenPurpose,
-) -> Response {
+) -> Result<Response, PageError> {
     let Some(token) = q.token.filter(|t| !t.is_empty() && t.len() <= 64) else {
-        return link_not_valid();
+        return Err(link_not_valid());
     };
-    let staff = match owner(&state, &token, purpose).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return link_not_valid(),
-        Err(e) => return internal_error(e),
-    };
+    let staff = owner(&state, &token, purpose)
+        .await?
+        .ok_or_else(link_not_valid)?;
     let (csrf, set) = csrf_token(&state.web, &headers);
     let email = staff.email.unwrap_or_default();
-    page(
+    Ok(page(
         StatusCode::OK,
         &SetPasswordPage {
             csrf,
@@ -153,27 +148,22 @@ async fn show_form(
             error: None,
         },
         set,
-    )
+    ))
 }
 
 async fn set_password(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<NewPassword>,
+    Csrf(form): Csrf<NewPassword>,
     purpose: TokenPurpose,
-) -> Response {
-    if !csrf_ok(&state.web, &headers, &form.csrf) {
-        return csrf_refused();
-    }
-    let staff = match owner(&state, &form.token, purpose).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return link_not_valid(),
-        Err(e) => return internal_error(e),
-    };
+) -> Result<Response, PageError> {
+    let staff = owner(&state, &form.token, purpose)
+        .await?
+        .ok_or_else(link_not_valid)?;
     let email = staff.email.clone().unwrap_or_default();
     let refuse = |error: Text| {
         let (csrf, set) = csrf_token(&state.web, &headers);
-        page(
+        PageError::from(page(
             StatusCode::UNPROCESSABLE_ENTITY,
             &SetPasswordPage {
                 csrf,
@@ -183,43 +173,40 @@ async fn set_password(
                 error: Some(error),
             },
             set,
-        )
+        ))
     };
     if form.password != form.password_repeat {
-        return refuse(Text::new(
+        return Err(refuse(Text::new(
             "De twee wachtwoorden zijn niet gelijk.",
             "The two passwords are not the same.",
-        ));
+        )));
     }
     if let Err(r) = crate::password::check_staff_password(&form.password, &staff) {
-        return refuse(Text::new(r.nl, r.en));
+        return Err(refuse(Text::new(r.nl, r.en)));
     }
-    let hash = match state.hasher.hash(form.password.clone()).await {
-        Ok(h) => h,
-        Err(e) => return internal_error(e),
-    };
-    match state
+    let hash = state.hasher.hash(form.password.clone()).await?;
+    let id = state
         .directory
         .set_password_with_token(&sha256_hex(&form.token), purpose, &hash)
-        .await
-    {
-        Ok(Some(id)) => {
-            tracing::info!(staff = %id, purpose = purpose.as_str(), "password set through link");
-            see_other("/inloggen?melding=wachtwoord-ingesteld", HeaderMap::new())
-        }
-        Ok(None) => link_not_valid(),
-        Err(e) => internal_error(e),
-    }
+        .await?
+        .ok_or_else(link_not_valid)?;
+    tracing::info!(staff = %id, purpose = purpose.as_str(), "password set through link");
+    Ok(see_other(
+        "/inloggen?melding=wachtwoord-ingesteld",
+        HeaderMap::new(),
+    ))
 }
 
-pub async fn forgot_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn forgot_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
     let (csrf, set) = csrf_token(&state.web, &headers);
-    page(StatusCode::OK, &ForgotPage { csrf }, set)
+    Ok(page(StatusCode::OK, &ForgotPage { csrf }, set))
 }
 
 #[derive(Deserialize)]
 pub struct ForgotForm {
-    csrf: String,
     email: String,
 }
 
@@ -230,14 +217,9 @@ const MAILS_PER_IP: u64 = 30;
 
 pub async fn forgot(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Form(form): Form<ForgotForm>,
-) -> Response {
-    if !csrf_ok(&state.web, &headers, &form.csrf) {
-        return csrf_refused();
-    }
-    let ip = client_ip(peer, &headers, &state.web.trusted_proxies);
+    ClientIp(ip): ClientIp,
+    Csrf(form): Csrf<ForgotForm>,
+) -> Result<Response, PageError> {
     // The work happens after the answer, so neither the answer nor its timing tells whether
     // the address is known.
     if let Ok(email) = Email::parse(&form.email) {
@@ -248,7 +230,7 @@ pub async fn forgot(
             }
         });
     }
-    message(
+    Ok(message(
         StatusCode::OK,
         "Kijk in je mail",
         Text::new(
@@ -256,7 +238,7 @@ pub async fn forgot(
             "If openpoort knows this e-mail address, you will receive an e-mail with a link within a few minutes. No mail? Check your spam folder, or ask your school's ICT coordinator.",
         ),
         Some(("/inloggen", "Terug naar inloggen / Back to log in")),
-    )
+    ))
 }
 
 async fn mail_link_if_known(

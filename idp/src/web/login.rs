@@ -7,12 +7,10 @@
 //! Each attempt takes its place in both counters before the password is checked (atomically, so
 //! parallel guesses cannot pass the limit together); a successful login gives its own place back.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::http::extract::{Form, Query};
 use askama::Template;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
@@ -20,10 +18,10 @@ use serde::Deserialize;
 use directory::model::Email;
 use directory::people::StaffStatus;
 
-use super::{
-    Text, client_ip, csrf_ok, csrf_refused, csrf_token, internal_error, page, see_other, sha256_hex,
-};
+use super::{Text, csrf_token, page, see_other, sha256_hex};
 use crate::app_state::AppState;
+use crate::http::extract::Query;
+use crate::http::{ClientIp, Csrf, PageError};
 use crate::session;
 use crate::state::{Attempt, StateStore, release_all, reserve_all};
 
@@ -96,35 +94,32 @@ fn notice_text(code: &str) -> Option<Text> {
 
 pub async fn form(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Query(q): Query<Notice>,
-) -> Response {
+) -> Result<Response, PageError> {
     let (csrf, set) = csrf_token(&state.web, &headers);
     let notice = q.melding.as_deref().and_then(notice_text);
     // Only a login that a product started looks up the network: the plain login page is for
     // staff, and pupils at school come in through their shortcut.
     let schools_here = match safe_next(q.next.as_deref()) {
-        Some(next) => {
-            let ip = client_ip(peer, &headers, &state.web.trusted_proxies);
-            match state.directory.schools_on_network(ip).await {
-                Ok(schools) => schools
-                    .into_iter()
-                    .map(|s| SchoolLink {
-                        href: format!(
-                            "/s/{}?TARGET={}",
-                            s.instelling_ref,
-                            super::url_encode(&next)
-                        ),
-                        name: s.name,
-                    })
-                    .collect(),
-                Err(e) => return internal_error(e),
-            }
-        }
+        Some(next) => state
+            .directory
+            .schools_on_network(ip)
+            .await?
+            .into_iter()
+            .map(|s| SchoolLink {
+                href: format!(
+                    "/s/{}?TARGET={}",
+                    s.instelling_ref,
+                    super::url_encode(&next)
+                ),
+                name: s.name,
+            })
+            .collect(),
         None => Vec::new(),
     };
-    page(
+    Ok(page(
         StatusCode::OK,
         &LoginPage {
             csrf,
@@ -139,12 +134,11 @@ pub async fn form(
             notice,
         },
         set,
-    )
+    ))
 }
 
 #[derive(Deserialize)]
 pub struct Credentials {
-    csrf: String,
     email: String,
     password: String,
     #[serde(default)]
@@ -160,19 +154,15 @@ fn wrong() -> Text {
 
 pub async fn submit(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    Form(form): Form<Credentials>,
-) -> Response {
-    if !csrf_ok(&state.web, &headers, &form.csrf) {
-        return csrf_refused();
-    }
-    let ip = client_ip(peer, &headers, &state.web.trusted_proxies);
+    Csrf(form): Csrf<Credentials>,
+) -> Result<Response, PageError> {
     let account_key = account_failure_key(&form.email);
     let ip_key = ip_failure_key(ip);
     let relogin = |error: Text, status: StatusCode| {
         let (csrf, set) = csrf_token(&state.web, &headers);
-        page(
+        PageError::from(page(
             status,
             &LoginPage {
                 csrf,
@@ -184,7 +174,7 @@ pub async fn submit(
                 notice: None,
             },
             set,
-        )
+        ))
     };
 
     // The attempt is counted before the password is checked, in one atomic step per counter:
@@ -195,15 +185,16 @@ pub async fn submit(
         (ip_key.as_str(), web.max_failures_per_ip),
         (account_key.as_str(), web.max_failures_per_account),
     ];
-    let failures = match reserve_all(&state.state, &limits, web.failure_window).await {
-        Ok(Attempt::Admitted(counts)) => counts[1],
-        Ok(Attempt::Refused(index)) => {
-            let wait = match state.state.ttl(limits[index].0).await {
-                Ok(wait) => wait.unwrap_or(web.failure_window),
-                Err(e) => return internal_error(e),
-            };
+    let failures = match reserve_all(&state.state, &limits, web.failure_window).await? {
+        Attempt::Admitted(counts) => counts[1],
+        Attempt::Refused(index) => {
+            let wait = state
+                .state
+                .ttl(limits[index].0)
+                .await?
+                .unwrap_or(web.failure_window);
             let minutes = wait.as_secs().div_ceil(60).max(1);
-            return relogin(
+            return Err(relogin(
                 Text::new(
                     format!(
                         "Te veel mislukte pogingen. Probeer het over {minutes} minuten opnieuw, of vraag een nieuw wachtwoord aan."
@@ -213,16 +204,12 @@ pub async fn submit(
                     ),
                 ),
                 StatusCode::TOO_MANY_REQUESTS,
-            );
+            ));
         }
-        Err(e) => return internal_error(e),
     };
 
     let login = match Email::parse(&form.email) {
-        Ok(email) => match state.directory.staff_login(&email).await {
-            Ok(l) => l,
-            Err(e) => return internal_error(e),
-        },
+        Ok(email) => state.directory.staff_login(&email).await?,
         Err(_) => None,
     };
     // Only an active account's hash is checked; every other case is checked against the dummy,
@@ -231,36 +218,25 @@ pub async fn submit(
         .as_ref()
         .filter(|l| l.staff.status == StaffStatus::Active)
         .and_then(|l| l.password_hash.clone());
-    let matched = match state.hasher.verify(form.password.clone(), stored).await {
-        Ok(m) => m,
-        Err(e) => return internal_error(e),
-    };
+    let matched = state.hasher.verify(form.password.clone(), stored).await?;
 
     let Some(login) = login.filter(|_| matched) else {
         // The reservation stays: it was a failure.
         tokio::time::sleep(penalty(failures)).await;
         tracing::info!(%ip, "staff login failed");
-        return relogin(wrong(), StatusCode::UNAUTHORIZED);
+        return Err(relogin(wrong(), StatusCode::UNAUTHORIZED));
     };
 
     // Only this attempt's own place is given back. Resetting the counter would reopen the
     // window for guesses racing alongside this login; earlier typos expire with the window.
-    if let Err(e) = release_all(&state.state, &[&ip_key, &account_key]).await {
-        return internal_error(e);
-    }
-    let schools = match state.directory.schools_of_staff(&login.staff.id).await {
-        Ok(s) => s,
-        Err(e) => return internal_error(e),
-    };
+    release_all(&state.state, &[&ip_key, &account_key]).await?;
+    let schools = state.directory.schools_of_staff(&login.staff.id).await?;
     let only = (schools.len() == 1).then(|| schools[0].school_id.clone());
     let who = session::Who::Staff {
         staff_id: login.staff.id.clone(),
         epoch: login.session_epoch,
     };
-    let set = match session::create(&state, who, only, broker::Context::Password, None).await {
-        Ok(set) => set,
-        Err(e) => return internal_error(e),
-    };
+    let set = session::create(&state, who, only, broker::Context::Password, None).await?;
     tracing::info!(staff = %login.staff.id, %ip, "staff logged in");
     let after = safe_next(Some(&form.next));
     let next = match (schools.len() > 1, after) {
@@ -269,7 +245,7 @@ pub async fn submit(
         (false, Some(n)) => n,
         (false, None) => "/".to_owned(),
     };
-    see_other(&next, set)
+    Ok(see_other(&next, set))
 }
 
 /// The failure counter of an address as typed (known or not), shared with the password change's

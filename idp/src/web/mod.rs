@@ -1,8 +1,11 @@
-//! Server-rendered pages: staff login, activation, password reset, school choice and logout; the
-//! pupils' shortcut, pickers and home-code login; the portal and /beheer.
+//! Server-rendered pages: staff login, activation, password reset and change, school choice and
+//! logout; the pupils' shortcut, pickers and home-code login; the portal and /beheer.
 //!
-//! Every page is Dutch first with English beside it, every form carries a CSRF token, and every
-//! response of these routes is marked `no-store` and framed by nobody.
+//! Every page is Dutch first with English beside it, every form carries a CSRF token that the
+//! handler's `Csrf<Form>` argument checks, and every response of these routes is marked
+//! `no-store` and framed by nobody. Handlers return `Result<Response, PageError>`; who may see a
+//! page is said by an extractor argument (`SignedIn`, `SignedInStaff`, `SchoolManager`,
+//! `pupil::OnSchoolNetwork`).
 
 mod account;
 mod beheer;
@@ -16,11 +19,10 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-// The pages' own submodules reach these through `super::`, as before they moved down.
+// What every page needs, for the submodules to reach through `super::`.
 use crate::app_state::AppState;
 use crate::http::{
-    Text, address_key, client_ip, csrf_ok, csrf_refused, csrf_token, internal_error, message, page,
-    see_other, sha256_hex, url_encode,
+    Text, address_key, csrf_token, message, page, see_other, sha256_hex, url_encode,
 };
 
 pub fn routes() -> Router<AppState> {

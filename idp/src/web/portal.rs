@@ -1,6 +1,5 @@
 //! The portal at `/`: one tile per product the signed-in pupil or staff member may open now.
 
-use crate::http::extract::Query;
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -10,8 +9,10 @@ use serde::Deserialize;
 use broker::Context;
 
 use super::home::schools_of;
-use super::{Text, csrf_token, internal_error, page, see_other};
+use super::{Text, csrf_token, page, see_other};
 use crate::app_state::AppState;
+use crate::http::PageError;
+use crate::http::extract::Query;
 use crate::session::{SignedIn, Who};
 
 pub struct TileView {
@@ -79,19 +80,18 @@ pub async fn portal(
     SignedIn(s): SignedIn,
     headers: HeaderMap,
     Query(q): Query<Notice>,
-) -> Response {
+) -> Result<Response, PageError> {
     let (name, staff, several_schools) = match &s.data.who {
         Who::Staff { staff_id, .. } => {
-            let (staff, schools) = match tokio::try_join!(
+            let (staff, schools) = tokio::try_join!(
                 state.directory.staff_by_id(staff_id),
                 schools_of(&state, staff_id)
-            ) {
-                Ok((Some(staff), schools)) => (staff, schools),
-                Ok((None, _)) => return see_other("/inloggen", HeaderMap::new()),
-                Err(e) => return internal_error(e),
+            )?;
+            let Some(staff) = staff else {
+                return Ok(see_other("/inloggen", HeaderMap::new()));
             };
             if s.data.school_id.is_none() && schools.len() > 1 {
-                return see_other("/school-kiezen", HeaderMap::new());
+                return Ok(see_other("/school-kiezen", HeaderMap::new()));
             }
             (
                 staff
@@ -102,37 +102,31 @@ pub async fn portal(
                 schools.len() > 1,
             )
         }
-        Who::Pupil { pupil_id, .. } => match state.directory.pupil_by_id(pupil_id).await {
-            Ok(Some(p)) => (
+        Who::Pupil { pupil_id, .. } => match state.directory.pupil_by_id(pupil_id).await? {
+            Some(p) => (
                 p.roepnaam.or(p.voornamen).unwrap_or(p.achternaam),
                 false,
                 false,
             ),
-            Ok(None) => return see_other("/inloggen", HeaderMap::new()),
-            Err(e) => return internal_error(e),
+            None => return Ok(see_other("/inloggen", HeaderMap::new())),
         },
     };
     let school = match &s.data.school_id {
-        Some(id) => match state.directory.school_by_id(id).await {
-            Ok(school) => school,
-            Err(e) => return internal_error(e),
-        },
+        Some(id) => state.directory.school_by_id(id).await?,
         None => None,
     };
     let portal = match &school {
-        Some(sc) => match state
-            .broker
-            .portal(
-                &s.data.subject(),
-                &sc.id,
-                s.data.context,
-                crate::clock::unix_now(),
-            )
-            .await
-        {
-            Ok(p) => Some(p),
-            Err(e) => return internal_error(e),
-        },
+        Some(sc) => Some(
+            state
+                .broker
+                .portal(
+                    &s.data.subject(),
+                    &sc.id,
+                    s.data.context,
+                    crate::clock::unix_now(),
+                )
+                .await?,
+        ),
         None => None,
     };
     let empty_because = portal.as_ref().and_then(|p| p.empty_because);
@@ -140,24 +134,24 @@ pub async fn portal(
     for t in portal.map(|p| p.tiles).unwrap_or_default() {
         // A product of a party with an OpenID Connect client that can be started from a portal
         // begins with third-party initiated login; others open their launch URL directly.
-        let initiate = match state
+        let initiate = state
             .directory
             .oidc_clients_of_party(&t.product.party_id)
-            .await
-        {
-            Ok(clients) => clients.into_iter().find(|c| {
+            .await?
+            .into_iter()
+            .find(|c| {
                 serde_json::from_str::<metadata::client::ClientRegistration>(&c.registration)
                     .is_ok_and(|r| r.initiate_login_uri.is_some())
-            }),
-            Err(e) => return internal_error(e),
-        };
+            });
         // Without one, a party with a SAML service provider gets an IdP-initiated response.
         let saml_sp = match &initiate {
             Some(_) => None,
-            None => match state.directory.saml_sps_of_party(&t.product.party_id).await {
-                Ok(sps) => sps.into_iter().next(),
-                Err(e) => return internal_error(e),
-            },
+            None => state
+                .directory
+                .saml_sps_of_party(&t.product.party_id)
+                .await?
+                .into_iter()
+                .next(),
         };
         let href = match (initiate, saml_sp) {
             (Some(c), _) => format!(
@@ -202,7 +196,7 @@ pub async fn portal(
         )
     });
     let (csrf, set) = csrf_token(&state.web, &headers);
-    page(
+    Ok(page(
         StatusCode::OK,
         &PortalPage {
             csrf,
@@ -217,5 +211,5 @@ pub async fn portal(
             continue_to,
         },
         set,
-    )
+    ))
 }

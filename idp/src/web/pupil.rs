@@ -6,28 +6,26 @@
 //! The steps are plain URLs (no flow state to lose when a node goes away); the step that signs
 //! in is a POST with a CSRF token, so no other site can sign a browser in as a pupil.
 
-use std::net::{IpAddr, SocketAddr};
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::http::extract::{Form, Path, Query};
 use askama::Template;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 
 use broker::{Context, Subject};
-
-use super::login::safe_next;
 use directory::schools::School;
 
-use super::{
-    Text, client_ip, csrf_ok, csrf_refused, csrf_token, internal_error, message, page, see_other,
-    sha256_hex,
-};
+use super::login::safe_next;
+use super::{Text, csrf_token, message, page, see_other, sha256_hex};
 use crate::app_state::AppState;
 use crate::homecode;
-use crate::http::ClientIp;
+use crate::http::extract::{Path, Query};
+use crate::http::{ClientIp, Csrf, PageError};
 use crate::pictures::{self, Picture};
 use crate::session::{self, Who};
 use crate::state::{Attempt, StateStore, release_all, reserve_all};
@@ -109,13 +107,12 @@ struct PicturePage {
 
 #[derive(Deserialize)]
 pub struct PickForm {
-    csrf: String,
     #[serde(default)]
     target: String,
     picture: Option<String>,
 }
 
-fn link_not_valid() -> Response {
+fn link_not_valid() -> PageError {
     message(
         StatusCode::NOT_FOUND,
         "Link niet geldig",
@@ -125,9 +122,10 @@ fn link_not_valid() -> Response {
         ),
         None,
     )
+    .into()
 }
 
-fn outside_school(ip: IpAddr) -> Response {
+fn outside_school(ip: IpAddr) -> PageError {
     message(
         StatusCode::FORBIDDEN,
         "Hier kun je niet inloggen",
@@ -141,6 +139,7 @@ fn outside_school(ip: IpAddr) -> Response {
         ),
         None,
     )
+    .into()
 }
 
 /// TARGET is carried along, bounded; it is only ever used after it matched a product URL.
@@ -164,62 +163,71 @@ fn with_target(path: String, target: &str) -> String {
     }
 }
 
-/// The school behind a reference, if the client is on its network. `Err` is the page to show.
-async fn school_on_network(
-    state: &AppState,
-    reference: &str,
-    ip: IpAddr,
-) -> Result<School, Response> {
-    let (school, ranges) = match state
-        .directory
-        .school_with_ranges_by_instelling_ref(reference)
-        .await
-    {
-        Ok(Some((s, ranges))) if s.active => (s, ranges),
-        Ok(_) => return Err(link_not_valid()),
-        Err(e) => return Err(internal_error(e)),
-    };
-    let inside = ranges
-        .iter()
-        .filter_map(|r| r.network().ok())
-        .any(|c| c.contains(ip));
-    if inside {
-        Ok(school)
-    } else {
-        Err(outside_school(ip))
+/// The active school named by the path's `{reference}`, for a client on one of that school's
+/// IP ranges: every step of the school login takes this, so that a URL copied out of school
+/// shows nothing. An unknown or inactive school is "link not valid"; another address is
+/// refused with the address named, for the ICT-coördinator.
+pub struct OnSchoolNetwork {
+    pub school: School,
+    pub ip: IpAddr,
+}
+
+impl FromRequestParts<AppState> for OnSchoolNetwork {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        let ClientIp(ip) = ClientIp::from_request_parts(parts, state).await?;
+        let Path(params) =
+            Path::<HashMap<String, String>>::from_request_parts(parts, state).await?;
+        let Some(reference) = params.get("reference") else {
+            return Err(PageError::internal(format!(
+                "OnSchoolNetwork on a route without {{reference}}: {}",
+                parts.uri.path()
+            )));
+        };
+        let Some((school, ranges)) = state
+            .directory
+            .school_with_ranges_by_instelling_ref(reference)
+            .await?
+            .filter(|(school, _)| school.active)
+        else {
+            return Err(link_not_valid());
+        };
+        let inside = ranges
+            .iter()
+            .filter_map(|r| r.network().ok())
+            .any(|c| c.contains(ip));
+        if inside {
+            Ok(OnSchoolNetwork { school, ip })
+        } else {
+            Err(outside_school(ip))
+        }
     }
 }
 
 /// Basispoort's shortcut path; it leads to the same pages as `/s/{ref}`.
-pub async fn shortcut(Query(q): Query<ShortcutQuery>) -> Response {
-    match q
+pub async fn shortcut(Query(q): Query<ShortcutQuery>) -> Result<Response, PageError> {
+    let r = q
         .instelling_ref
         .filter(|r| uuid::Uuid::parse_str(r).is_ok())
-    {
-        Some(r) => see_other(
-            &with_target(format!("/s/{r}"), &clean_target(q.target)),
-            HeaderMap::new(),
-        ),
-        None => link_not_valid(),
-    }
+        .ok_or_else(link_not_valid)?;
+    Ok(see_other(
+        &with_target(format!("/s/{r}"), &clean_target(q.target)),
+        HeaderMap::new(),
+    ))
 }
 
 pub async fn groups(
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     Path(reference): Path<String>,
     Query(q): Query<TargetQuery>,
-) -> Response {
-    let school = match school_on_network(&state, &reference, ip).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    OnSchoolNetwork { school, .. }: OnSchoolNetwork,
+) -> Result<Response, PageError> {
     let target = clean_target(q.target);
-    let groups = match state.directory.groups_of_school(&school.id).await {
-        Ok(g) => g,
-        Err(e) => return internal_error(e),
-    };
-    let groups = groups
+    let groups = state
+        .directory
+        .groups_of_school(&school.id)
+        .await?
         .into_iter()
         .filter(|g| g.active)
         .map(|g| GroupLink {
@@ -227,31 +235,25 @@ pub async fn groups(
             name: g.name,
         })
         .collect();
-    page(StatusCode::OK, &GroupsPage { groups }, HeaderMap::new())
+    Ok(page(
+        StatusCode::OK,
+        &GroupsPage { groups },
+        HeaderMap::new(),
+    ))
 }
 
 pub async fn names(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Path((reference, group_id)): Path<(String, String)>,
     Query(q): Query<TargetQuery>,
-) -> Response {
-    let ip = client_ip(peer, &headers, &state.web.trusted_proxies);
-    let school = match school_on_network(&state, &reference, ip).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    OnSchoolNetwork { school, .. }: OnSchoolNetwork,
+) -> Result<Response, PageError> {
     let target = clean_target(q.target);
-    let pupils = match state
+    let pupils = state
         .directory
         .active_pupils_of_group(&school.id, &group_id)
-        .await
-    {
-        Ok(p) => p,
-        Err(e) => return internal_error(e),
-    };
-    let pupils = pupils
+        .await?
         .into_iter()
         .map(|p| {
             let first = p
@@ -273,7 +275,7 @@ pub async fn names(
         .collect();
     let (csrf, set) = csrf_token(&state.web, &headers);
     let back = with_target(format!("/s/{reference}"), &target);
-    page(
+    Ok(page(
         StatusCode::OK,
         &NamesPage {
             csrf,
@@ -282,42 +284,30 @@ pub async fn names(
             pupils,
         },
         set,
-    )
+    ))
 }
 
 /// The name was picked (and, when the school uses them, the picture): sign in or ask for the
 /// picture.
 pub async fn pick(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Path((reference, group_id, pupil_id)): Path<(String, String, String)>,
-    Form(form): Form<PickForm>,
-) -> Response {
-    if !csrf_ok(&state.web, &headers, &form.csrf) {
-        return csrf_refused();
-    }
-    let ip = client_ip(peer, &headers, &state.web.trusted_proxies);
-    let school = match school_on_network(&state, &reference, ip).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    OnSchoolNetwork { school, ip }: OnSchoolNetwork,
+    Csrf(form): Csrf<PickForm>,
+) -> Result<Response, PageError> {
     // The pupil must be an active member of the group the picker showed, at this school.
-    let (pupil, secret) = match state
+    let (pupil, secret) = state
         .directory
         .active_pupil_in_group(&school.id, &group_id, &pupil_id)
-        .await
-    {
-        Ok(Some(found)) => found,
-        Ok(None) => return link_not_valid(),
-        Err(e) => return internal_error(e),
-    };
+        .await?
+        .ok_or_else(link_not_valid)?;
     let target = clean_target(Some(form.target.clone()));
     let back = with_target(format!("/s/{reference}/g/{group_id}"), &target);
 
     if school.picture_password_enabled {
         let Some(secret) = secret else {
-            return message(
+            return Err(message(
                 StatusCode::FORBIDDEN,
                 "Nog geen plaatje",
                 Text::new(
@@ -325,7 +315,8 @@ pub async fn pick(
                     "You do not have your own picture yet. Ask your teacher to choose one for you.",
                 ),
                 Some((back.as_str(), "Terug / Back")),
-            );
+            )
+            .into());
         };
         let name = pupil
             .roepnaam
@@ -356,31 +347,27 @@ pub async fn pick(
         ];
         let Some(picked) = form.picture.as_deref() else {
             // Showing the pictures costs no attempt; a pupil already paused hears so at once.
-            return match state.state.count(&pupil_key).await {
-                Ok(n) if n >= MAX_WRONG_PICTURES => too_many(&back),
-                Ok(_) => show(None, StatusCode::OK),
-                Err(e) => internal_error(e),
-            };
+            if state.state.count(&pupil_key).await? >= MAX_WRONG_PICTURES {
+                return Err(too_many(&back));
+            }
+            return Ok(show(None, StatusCode::OK));
         };
         // The pick takes its place in the counters before it is compared, atomically, so that
         // parallel picks cannot try more pictures than the limit allows.
-        match reserve_all(&state.state, &limits, WRONG_WINDOW).await {
-            Ok(Attempt::Admitted(_)) => {}
-            Ok(Attempt::Refused(_)) => return too_many(&back),
-            Err(e) => return internal_error(e),
+        if let Attempt::Refused(_) = reserve_all(&state.state, &limits, WRONG_WINDOW).await? {
+            return Err(too_many(&back));
         }
         if picked != secret {
-            return show(
+            return Err(show(
                 Some(Text::new(
                     "Dat is niet jouw plaatje. Probeer het nog eens.",
                     "That is not your picture. Try again.",
                 )),
                 StatusCode::UNAUTHORIZED,
-            );
+            )
+            .into());
         }
-        if let Err(e) = release_all(&state.state, &[&ip_key, &pupil_key]).await {
-            return internal_error(e);
-        }
+        release_all(&state.state, &[&ip_key, &pupil_key]).await?;
     }
 
     // A request that sent the pupil to the login page continues; its own checks (consent,
@@ -390,7 +377,7 @@ pub async fn pick(
     let target = if target.is_empty() || resume.is_some() {
         None
     } else {
-        match state
+        state
             .broker
             .portal(
                 &Subject::Pupil(pupil.id.clone()),
@@ -398,38 +385,29 @@ pub async fn pick(
                 Context::SchoolNetwork,
                 crate::clock::unix_now(),
             )
-            .await
-        {
-            Ok(p) => p
-                .tiles
-                .iter()
-                .any(|t| t.product.launch_url == target)
-                .then_some(target),
-            Err(e) => return internal_error(e),
-        }
+            .await?
+            .tiles
+            .iter()
+            .any(|t| t.product.launch_url == target)
+            .then_some(target)
     };
     let who = Who::Pupil {
         pupil_id: pupil.id.clone(),
         group_id: Some(group_id),
     };
-    match session::create(
+    let set = session::create(
         &state,
         who,
         Some(school.id.clone()),
         Context::SchoolNetwork,
         target,
     )
-    .await
-    {
-        Ok(set) => {
-            tracing::info!(pupil = %pupil.id, school = %school.code(), "pupil logged in at school");
-            see_other(resume.as_deref().unwrap_or("/"), set)
-        }
-        Err(e) => internal_error(e),
-    }
+    .await?;
+    tracing::info!(pupil = %pupil.id, school = %school.code(), "pupil logged in at school");
+    Ok(see_other(resume.as_deref().unwrap_or("/"), set))
 }
 
-fn too_many(back: &str) -> Response {
+fn too_many(back: &str) -> PageError {
     message(
         StatusCode::TOO_MANY_REQUESTS,
         "Even wachten",
@@ -439,6 +417,7 @@ fn too_many(back: &str) -> Response {
         ),
         Some((back, "Terug / Back")),
     )
+    .into()
 }
 
 #[derive(Template)]
@@ -459,7 +438,6 @@ pub struct HomeQuery {
 
 #[derive(Deserialize)]
 pub struct HomeForm {
-    csrf: String,
     code: String,
     pin: String,
     #[serde(default)]
@@ -470,13 +448,13 @@ pub async fn home_form(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<HomeQuery>,
-) -> Response {
+) -> Result<Response, PageError> {
     let (csrf, set) = csrf_token(&state.web, &headers);
     let code = q
         .code
         .filter(|c| c.len() <= 32 && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-'))
         .unwrap_or_default();
-    page(
+    Ok(page(
         StatusCode::OK,
         &HomePage {
             csrf,
@@ -485,22 +463,18 @@ pub async fn home_form(
             error: None,
         },
         set,
-    )
+    ))
 }
 
 pub async fn home_login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    Form(form): Form<HomeForm>,
-) -> Response {
-    if !csrf_ok(&state.web, &headers, &form.csrf) {
-        return csrf_refused();
-    }
-    let ip = client_ip(peer, &headers, &state.web.trusted_proxies);
+    Csrf(form): Csrf<HomeForm>,
+) -> Result<Response, PageError> {
     let again = |error: Text, status: StatusCode| {
         let (csrf, set) = csrf_token(&state.web, &headers);
-        page(
+        PageError::from(page(
             status,
             &HomePage {
                 csrf,
@@ -509,7 +483,7 @@ pub async fn home_login(
                 error: Some(error),
             },
             set,
-        )
+        ))
     };
     let wrong_code = || {
         Text::new(
@@ -524,77 +498,69 @@ pub async fn home_login(
     );
     let ip_key = wrong_ip_key(ip);
     // Counted before the pin is checked, atomically (see `pick`).
-    match reserve_all(
-        &state.state,
-        &[
-            (ip_key.as_str(), MAX_WRONG_PER_IP),
-            (code_key.as_str(), MAX_WRONG_PINS),
-        ],
-        WRONG_WINDOW,
-    )
-    .await
-    {
-        Ok(Attempt::Admitted(_)) => {}
-        Ok(Attempt::Refused(_)) => return too_many("/thuis"),
-        Err(e) => return internal_error(e),
+    let limits = [
+        (ip_key.as_str(), MAX_WRONG_PER_IP),
+        (code_key.as_str(), MAX_WRONG_PINS),
+    ];
+    if let Attempt::Refused(_) = reserve_all(&state.state, &limits, WRONG_WINDOW).await? {
+        return Err(too_many("/thuis"));
     }
     let record = match &normalised {
-        Some(code) => match state.directory.home_code(&homecode::code_hash(code)).await {
-            Ok(r) => r,
-            Err(e) => return internal_error(e),
-        },
+        Some(code) => {
+            state
+                .directory
+                .home_code(&homecode::code_hash(code))
+                .await?
+        }
         None => None,
     };
     // Unknown codes cost a pin check too, so that timing does not sort real codes from others.
-    let matched = match state
+    let matched = state
         .hasher
         .verify(
             form.pin.clone(),
             record.as_ref().map(|r| r.pin_hash.clone()),
         )
-        .await
-    {
-        Ok(m) => m,
-        Err(e) => return internal_error(e),
-    };
+        .await?;
     let Some(record) = record.filter(|_| matched) else {
         // The reservation stays: it was a wrong pin.
-        return again(wrong_code(), StatusCode::UNAUTHORIZED);
+        return Err(again(wrong_code(), StatusCode::UNAUTHORIZED));
     };
-    let pupil = match state.directory.pupil_by_id(&record.pupil_id).await {
-        Ok(Some(p)) if p.active => p,
-        Ok(_) => return again(wrong_code(), StatusCode::UNAUTHORIZED),
-        Err(e) => return internal_error(e),
+    // An inactive pupil or school gets the wrong-code answer: it tells a guesser nothing more.
+    let pupil = state
+        .directory
+        .pupil_by_id(&record.pupil_id)
+        .await?
+        .filter(|p| p.active);
+    let school = match &pupil {
+        Some(p) => state
+            .directory
+            .school_by_id(&p.school_id)
+            .await?
+            .filter(|s| s.active),
+        None => None,
     };
-    let school = match state.directory.school_by_id(&pupil.school_id).await {
-        Ok(Some(s)) if s.active => s,
-        Ok(_) => return again(wrong_code(), StatusCode::UNAUTHORIZED),
-        Err(e) => return internal_error(e),
+    let (Some(pupil), Some(school)) = (pupil, school) else {
+        return Err(again(wrong_code(), StatusCode::UNAUTHORIZED));
     };
     if !school.home_login_allowed {
-        return again(
+        return Err(again(
             Text::new(
                 "Je school heeft thuis inloggen uitgezet. Je kunt je lesmateriaal op school gebruiken.",
                 "Your school has switched logging in from home off. You can use your materials at school.",
             ),
             StatusCode::FORBIDDEN,
-        );
+        ));
     }
     // Only this attempt's place is given back; resetting the counter would reopen the window for
     // guesses racing alongside.
-    if let Err(e) = release_all(&state.state, &[&ip_key, &code_key]).await {
-        return internal_error(e);
-    }
+    release_all(&state.state, &[&ip_key, &code_key]).await?;
     let who = Who::Pupil {
         pupil_id: pupil.id.clone(),
         group_id: None,
     };
-    match session::create(&state, who, Some(school.id), Context::HomeCode, None).await {
-        Ok(set) => {
-            tracing::info!(pupil = %pupil.id, "pupil logged in at home");
-            let next = safe_next(Some(&form.next)).unwrap_or_else(|| "/".to_owned());
-            see_other(&next, set)
-        }
-        Err(e) => internal_error(e),
-    }
+    let set = session::create(&state, who, Some(school.id), Context::HomeCode, None).await?;
+    tracing::info!(pupil = %pupil.id, "pupil logged in at home");
+    let next = safe_next(Some(&form.next)).unwrap_or_else(|| "/".to_owned());
+    Ok(see_other(&next, set))
 }
