@@ -1,0 +1,7 @@
+//! Beheer over HTTP against `openpoort demo`: what a school's ICT-coördinator does for the school
+//! in the browser, and who may reach it. One module per part of Beheer.
+
+mod access;
+mod common;
+mod network;
+mod parties;
