@@ -3,33 +3,12 @@
 // page visited is checked with axe-core and photographed at desktop and phone width.
 
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { test } from 'node:test';
 
-import { launchBrowser, startOpenpoort } from './harness.mjs';
+import { checked, launchBrowser, startOpenpoort } from './harness.mjs';
 
 const BRAM = 'bram.jansen@demo.openpoort.nl';
 const PASSWORD = 'Fiets-Molen-Tulp-42';
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-
-/** axe-core's violations on the page as it is now, as readable lines. */
-async function violations(page) {
-  await page.addScriptTag({ path: AXE });
-  const found = await page.evaluate(async () => (await window.axe.run()).violations);
-  return found.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-}
-
-/** Screenshots go to OPENPOORT_SCREENSHOTS when set (to keep them), else with the server's files. */
-async function checked(page, serverDir, name) {
-  const dir = process.env.OPENPOORT_SCREENSHOTS ?? serverDir;
-  assert.deepEqual(await violations(page), [], `axe-core on ${name}`);
-  for (const [width, height, label] of [[1280, 900, 'desktop'], [390, 844, 'telefoon']]) {
-    await page.setViewportSize({ width, height });
-    await page.screenshot({ path: path.join(dir, `${name}-${label}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 1280, height: 900 });
-}
 
 test('an ICT-coördinator adds an IP range and withdraws and gives consent in Chromium', async (t) => {
   let passed = false;

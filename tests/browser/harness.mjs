@@ -4,9 +4,11 @@
 // Build the binary first (`cargo build -p idp --bin openpoort`) and install the browser and
 // packages with scripts/setup; then run `node --test tests/browser/` from the repository root.
 
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -244,4 +246,27 @@ function decodeQuotedPrintable(body) {
     }
   }
   return Buffer.from(bytes).toString('utf8');
+}
+
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/**
+ * axe-core's violations on the page as it is now, as readable lines. The page's context must be made with
+ * `bypassCSP: true`: injecting axe-core is a script the page's own policy rightly forbids.
+ */
+export async function violations(page) {
+  await page.addScriptTag({ path: AXE });
+  const found = await page.evaluate(async () => (await window.axe.run()).violations);
+  return found.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+}
+
+/** Screenshots go to OPENPOORT_SCREENSHOTS when set (to keep them), else with the server's files. */
+export async function checked(page, serverDir, name) {
+  const dir = process.env.OPENPOORT_SCREENSHOTS ?? serverDir;
+  assert.deepEqual(await violations(page), [], `axe-core on ${name}`);
+  for (const [width, height, label] of [[1280, 900, 'desktop'], [390, 844, 'telefoon']]) {
+    await page.setViewportSize({ width, height });
+    await page.screenshot({ path: path.join(dir, `${name}-${label}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
 }
