@@ -513,19 +513,27 @@ pub(crate) fn judge(req: &ReleaseRequest<'_>, f: &Facts, today: &Date) -> Result
 /// Whether a licence covers the person. Staff: any licence of the party at their school.
 /// Pupils: a school-wide licence, or one naming their stamgroep, a combined group or them.
 fn covers(l: &Licence, person: &Person) -> bool {
-    match (person, &l.scope) {
-        (Person::Staff { .. }, _) => true,
-        (Person::Pupil { .. }, LicenceScope::School) => true,
-        (Person::Pupil { pupil: p, .. }, LicenceScope::Members(members)) => {
-            members.iter().any(|m| match m {
-                LicenceMember::Pupil(id) => *id == p.id,
-                LicenceMember::Group(id) => {
-                    p.stamgroep_id.as_deref() == Some(id.as_str())
-                        || p.combined_group_ids.contains(id)
-                }
-                LicenceMember::Staff(_) => false,
-            })
+    match person {
+        Person::Staff { .. } => true,
+        Person::Pupil { pupil: p, .. } => {
+            let named = |id: &str| matches!(&l.scope, LicenceScope::Members(m) if m.contains(&LicenceMember::Pupil(id.to_owned())));
+            named(&p.id)
+                || p.stamgroep_id
+                    .iter()
+                    .chain(&p.combined_group_ids)
+                    .any(|g| covers_group(l, g))
+                || matches!(l.scope, LicenceScope::School)
         }
+    }
+}
+
+/// Whether a licence covers every pupil of a group: school-wide, or naming the group.
+pub(crate) fn covers_group(l: &Licence, group_id: &str) -> bool {
+    match &l.scope {
+        LicenceScope::School => true,
+        LicenceScope::Members(members) => members
+            .iter()
+            .any(|m| matches!(m, LicenceMember::Group(id) if id == group_id)),
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use directory::model::Date;
 use directory::parties::Product;
 
-use crate::decision::{Broker, Context, DenyReason, ReleaseRequest, Subject, judge};
+use crate::decision::{Broker, Context, DenyReason, ReleaseRequest, Subject, covers_group, judge};
 use crate::error::BrokerError;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -100,5 +100,49 @@ impl Broker {
             tiles,
             empty_because,
         })
+    }
+
+    /// What every pupil of a group sees at school, for the ICT-coördinator's overview: the
+    /// products of parties the school consents to, under a licence in force today that covers
+    /// the whole school or names the group. A pupil may see more (a licence naming them, or a
+    /// combined group); never less while their account is active.
+    pub async fn group_portal(
+        &self,
+        school_id: &str,
+        group_id: &str,
+        now: i64,
+    ) -> Result<Vec<Tile>, BrokerError> {
+        let today = Date::in_netherlands(now);
+        let d = self.directory();
+        let mut seen = std::collections::BTreeSet::new();
+        let mut tiles = Vec::new();
+        for licence in d.licences_of_school(school_id).await? {
+            if !licence.valid_on(&today)
+                || !covers_group(&licence, group_id)
+                || !seen.insert(licence.product_id.clone())
+            {
+                continue;
+            }
+            let Some(product) = d.product_by_id(&licence.product_id).await? else {
+                continue;
+            };
+            if d.open_consent(school_id, &product.party_id)
+                .await?
+                .is_none()
+            {
+                continue;
+            }
+            let party_name = d
+                .party_by_id(&product.party_id)
+                .await?
+                .map(|p| p.name)
+                .unwrap_or_default();
+            tiles.push(Tile {
+                product,
+                party_name,
+            });
+        }
+        tiles.sort_by(|a, b| a.product.name.cmp(&b.product.name));
+        Ok(tiles)
     }
 }

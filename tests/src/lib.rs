@@ -311,7 +311,8 @@ impl Browser {
         }
     }
 
-    fn cookie_header(&self) -> String {
+    /// The `Cookie` header this browser sends, for a request the test makes itself (a download).
+    pub fn cookie_header(&self) -> String {
         self.cookies
             .iter()
             .map(|(k, v)| format!("{k}={v}"))

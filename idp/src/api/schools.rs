@@ -55,6 +55,7 @@ impl From<AdminError> for ApiError {
                 format!("{what} {key:?} does not exist"),
             ),
             AdminError::Internal(e) => ApiError::internal(e),
+            AdminError::Broker(e) => ApiError::internal(e),
         }
     }
 }

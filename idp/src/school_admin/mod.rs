@@ -4,6 +4,7 @@
 //! the operator (a machine client of the admin API, the CLI) for any school. A function here
 //! takes an `Administered`, so it cannot be reached without that check.
 
+pub mod material;
 pub mod network;
 pub mod parties;
 
@@ -76,6 +77,8 @@ pub enum AdminError {
     /// Something failed on our side.
     #[error(transparent)]
     Internal(DirectoryError),
+    #[error(transparent)]
+    Broker(#[from] broker::BrokerError),
 }
 
 impl AdminError {
@@ -144,6 +147,7 @@ impl From<AdminError> for crate::http::PageError {
             )
             .into(),
             AdminError::Internal(e) => PageError::internal(e),
+            AdminError::Broker(e) => PageError::internal(e),
         }
     }
 }

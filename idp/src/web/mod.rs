@@ -46,6 +46,11 @@ pub fn routes() -> Router<AppState> {
             "/beheer/ip-adressen/verwijderen",
             axum::routing::post(beheer::remove_range),
         )
+        .route("/beheer/lesmateriaal", get(beheer::material))
+        .route(
+            "/beheer/lesmateriaal/snelkoppelingen.zip",
+            get(beheer::shortcuts_zip),
+        )
         .route(
             "/beheer/uitgeverijen",
             get(beheer::publishers).post(beheer::save_publishers),

@@ -12,6 +12,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/beheer/uitgeverijen"),
     ("POST", "/beheer/uitgeverijen"),
     ("GET", "/beheer/netwerkbeheerders"),
+    ("GET", "/beheer/lesmateriaal"),
+    ("GET", "/beheer/lesmateriaal/snelkoppelingen.zip"),
     ("POST", "/beheer/netwerkbeheerders"),
 ];
 

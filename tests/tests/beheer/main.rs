@@ -3,5 +3,6 @@
 
 mod access;
 mod common;
+mod material;
 mod network;
 mod parties;

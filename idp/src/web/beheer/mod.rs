@@ -26,9 +26,11 @@ use crate::school_admin::Administered;
 use crate::session::SchoolManager;
 use crate::state::StateStore;
 
+mod material;
 mod network;
 mod parties;
 
+pub use material::{material, shortcuts_zip};
 pub use network::{add_range, network, remove_range};
 pub use parties::{network_providers, publishers, save_network_providers, save_publishers};
 

@@ -1,0 +1,71 @@
+//! Lesmateriaal: the school's licences, what each group sees in the portal, and the shortcuts
+//! for the school's devices (a zip, and the links written out to copy).
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::{Nav, SchoolAdmin};
+use crate::app_state::AppState;
+use crate::clock::unix_now;
+use crate::http::{PageError, page};
+use crate::school_admin::material::{self, LicenceRow, Shortcut};
+
+#[derive(Template)]
+#[template(path = "beheer_lesmateriaal.html")]
+struct MaterialPage {
+    nav: Nav,
+    licences: Vec<LicenceRow>,
+    groups: Vec<(String, Vec<String>)>,
+    shortcuts: Vec<Shortcut>,
+}
+
+pub async fn material(
+    State(state): State<AppState>,
+    s: SchoolAdmin,
+) -> Result<Response, PageError> {
+    let now = unix_now();
+    let licences = material::licences(&state, &s.admin, now).await?;
+    let groups = material::group_portals(&state, &s.admin, now)
+        .await?
+        .into_iter()
+        .map(|(g, products)| (g.name, products))
+        .collect();
+    let shortcuts = material::shortcuts(&state, &s.admin).await?;
+    Ok(page(
+        StatusCode::OK,
+        &MaterialPage {
+            nav: Nav::of(&s.manager, "lesmateriaal"),
+            licences,
+            groups,
+            shortcuts,
+        },
+        HeaderMap::new(),
+    ))
+}
+
+/// The shortcuts as `snelkoppelingen-<school code>.zip`.
+pub async fn shortcuts_zip(
+    State(state): State<AppState>,
+    s: SchoolAdmin,
+) -> Result<Response, PageError> {
+    let shortcuts = material::shortcuts(&state, &s.admin).await?;
+    let bytes = material::zip(&shortcuts)?;
+    let disposition = format!(
+        "attachment; filename=\"snelkoppelingen-{}.zip\"",
+        s.admin.school.code()
+    );
+    let mut response = (StatusCode::OK, bytes).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/zip"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&disposition).map_err(PageError::internal)?,
+    );
+    Ok(response)
+}
