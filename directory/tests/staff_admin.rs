@@ -99,7 +99,7 @@ on_both_backends! {
         assert_eq!(list[0].roles, [StaffRole::Ib]);
         assert_eq!(list[0].groups[0].group.id, g);
         assert_eq!(list[0].groups[0].valid_until.as_deref(), Some(date(3).as_str()));
-        assert_eq!(list[0].other_schools, [there.id.clone()]);
+        assert_eq!(list[0].other_schools, vec![there.id.clone()]);
         assert!(!list[1].member && list[1].other_schools.is_empty());
         assert!(d.staff_belongs_to_school(&sub.id, &here.id).await.unwrap());
         assert!(!d.staff_belongs_to_school(&elsewhere.id, &here.id).await.unwrap());
