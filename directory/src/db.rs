@@ -456,6 +456,11 @@ const SQLITE_MIGRATIONS: Embedded = &[
         "staff removal",
         include_str!("../migrations/sqlite/0010_staff_removal.sql"),
     ),
+    (
+        11,
+        "staff group periods",
+        include_str!("../migrations/sqlite/0011_staff_group_periods.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Embedded = &[
     (
@@ -507,6 +512,11 @@ const POSTGRES_MIGRATIONS: Embedded = &[
         10,
         "staff removal",
         include_str!("../migrations/postgres/0010_staff_removal.sql"),
+    ),
+    (
+        11,
+        "staff group periods",
+        include_str!("../migrations/postgres/0011_staff_group_periods.sql"),
     ),
 ];
 

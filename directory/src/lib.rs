@@ -25,6 +25,7 @@ pub mod pupil_login;
 pub mod saml_sps;
 pub mod school_changes;
 pub mod schools;
+pub mod staff_admin;
 
 mod row;
 #[cfg(feature = "testing")]

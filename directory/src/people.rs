@@ -155,7 +155,7 @@ pub struct StaffAtSchool {
     pub roles: Vec<StaffRole>,
 }
 
-fn group_from(r: &impl RowExt) -> Result<Group> {
+pub(crate) fn group_from(r: &impl RowExt) -> Result<Group> {
     Ok(Group {
         id: r.text("id")?,
         school_id: r.text("school_id")?,
@@ -769,11 +769,17 @@ impl Directory {
         })
     }
 
+    /// The groups a staff member is linked to today. A link for a period (an invalkracht's)
+    /// counts only from its first to its last day, Dutch calendar: this read is what grants
+    /// access to a group (Beheer, the release decision), so a period ends by itself.
     pub async fn groups_of_staff(&self, staff_id: &str) -> Result<Vec<Group>> {
         const SQL: &str = "SELECT g.id, g.school_id, g.las_key, g.name, g.kind, g.jaargroep, g.active \
-             FROM school_groups g JOIN staff_groups sg ON sg.group_id = g.id WHERE sg.staff_id = $1 ORDER BY g.name";
+             FROM school_groups g JOIN staff_groups sg ON sg.group_id = g.id WHERE sg.staff_id = $1 \
+             AND (sg.valid_from IS NULL OR sg.valid_from <= $2) AND (sg.valid_until IS NULL OR sg.valid_until >= $2) \
+             ORDER BY g.name";
+        let today = crate::model::Date::in_netherlands(now());
         reads!(self, p => {
-            let rows = sqlx::query(SQL).bind(staff_id).fetch_all(p).await?;
+            let rows = sqlx::query(SQL).bind(staff_id).bind(today.as_str()).fetch_all(p).await?;
             rows.iter().map(group_from).collect()
         })
     }

@@ -13,6 +13,7 @@ mod edexml;
 mod oidc_clients;
 mod openapi;
 mod saml_sps;
+mod school_staff;
 mod schools;
 
 use std::collections::BTreeMap;
@@ -43,6 +44,7 @@ const RESOURCES: &[fn() -> Vec<Endpoint>] = &[
     saml_sps::endpoints,
     edexml::endpoints,
     schools::endpoints,
+    school_staff::endpoints,
     openapi::endpoints,
 ];
 

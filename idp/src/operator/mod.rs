@@ -7,11 +7,12 @@ use directory::credentials::TokenPurpose;
 use directory::las::{AuthorisationKey, KeyPlacement, NewLasLink};
 use directory::model::Email;
 use directory::parties::{LicenceMember, LicenceScope, NewLicence, NewProduct};
-use directory::people::{NewStaff, Staff, StaffStatus};
+use directory::people::{Staff, StaffStatus};
 use directory::schools::NewSchool;
 use directory::{Actor, Directory, DirectoryError};
 
 use crate::links::send_link;
+use crate::school_admin::staff as staff_rules;
 use crate::school_admin::{Administered, network, parties};
 
 use crate::app::{self, AppError};
@@ -404,26 +405,27 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
             roepnaam,
             roles,
         }) => {
-            let s = d.require_school(&school).await?;
-            let staff = d
-                .create_staff(
-                    &NewStaff {
-                        email: Some(email),
-                        achternaam,
-                        voorvoegsel,
-                        voornamen: None,
-                        roepnaam,
-                        eck_id: None,
-                    },
-                    &actor,
-                )
-                .await?;
-            d.add_staff_to_school(&staff.id, &s.id, None, &actor)
-                .await?;
+            let a = Administered::by_operator(d, &school, actor.clone()).await?;
+            let mailer = app::mailer(config)?;
+            let mailing = staff_rules::Mailing {
+                mailer: &mailer,
+                public_url: &config.server.public_url,
+            };
+            let new = staff_rules::NewPerson {
+                roepnaam: roepnaam.as_deref().unwrap_or(""),
+                voorvoegsel: voorvoegsel.as_deref().unwrap_or(""),
+                achternaam: &achternaam,
+                email: email.as_str(),
+            };
+            let (staff, sent) = staff_rules::add(d, &mailing, &a, &new).await?;
             for role in roles {
-                d.grant_role(&staff.id, &s.id, role, &actor).await?;
+                staff_rules::grant_role(d, &a, &staff.id, role).await?;
             }
-            invite(config, d, &staff, &actor).await?;
+            let link = sent?;
+            println!("activatielink gemaild naar / activation link mailed to {email}");
+            if config.is_development() {
+                println!("{link}");
+            }
         }
         Command::Staff(StaffCommand::Invite { email }) => {
             let login = d
@@ -452,11 +454,12 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
             role,
         }) => {
             let (staff, s) = staff_and_school(d, &email, &school).await?;
-            d.grant_role(&staff.id, &s.id, role, &actor).await?;
+            let a = Administered::operator(s, actor.clone());
+            staff_rules::grant_role(d, &a, &staff.id, role).await?;
             println!(
                 "{email} is nu {} op {} / now holds that role",
                 role.as_str(),
-                s.code()
+                a.school.code()
             );
         }
         Command::Staff(StaffCommand::RevokeRole {
@@ -465,11 +468,12 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
             role,
         }) => {
             let (staff, s) = staff_and_school(d, &email, &school).await?;
-            d.revoke_role(&staff.id, &s.id, role, &actor).await?;
+            let a = Administered::operator(s, actor.clone());
+            staff_rules::revoke_role(d, &a, &staff.id, role).await?;
             println!(
                 "{email} is geen {} meer op {} / no longer holds that role",
                 role.as_str(),
-                s.code()
+                a.school.code()
             );
         }
         Command::Staff(StaffCommand::Deactivate { email }) => {

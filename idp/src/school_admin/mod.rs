@@ -7,6 +7,7 @@
 pub mod material;
 pub mod network;
 pub mod parties;
+pub mod staff;
 
 use directory::model::{SchoolCode, StaffRole};
 use directory::schools::School;

@@ -60,6 +60,35 @@ pub fn routes() -> Router<AppState> {
             get(beheer::network_providers).post(beheer::save_network_providers),
         )
         .route(
+            "/beheer/leerkrachten",
+            get(beheer::staff_list).post(beheer::add_staff),
+        )
+        .route("/beheer/leerkrachten/{staff}", get(beheer::person))
+        .route(
+            "/beheer/leerkrachten/{staff}/e-mailadres",
+            axum::routing::post(beheer::set_email),
+        )
+        .route(
+            "/beheer/leerkrachten/{staff}/uitnodigen",
+            axum::routing::post(beheer::invite),
+        )
+        .route(
+            "/beheer/leerkrachten/{staff}/rollen",
+            axum::routing::post(beheer::set_roles),
+        )
+        .route(
+            "/beheer/leerkrachten/{staff}/groepen",
+            axum::routing::post(beheer::link_group),
+        )
+        .route(
+            "/beheer/leerkrachten/{staff}/groepen/ontkoppelen",
+            axum::routing::post(beheer::unlink_group),
+        )
+        .route(
+            "/beheer/leerkrachten/{staff}/deactiveren",
+            axum::routing::post(beheer::deactivate),
+        )
+        .route(
             "/beheer/groep/{group}/thuiscodes",
             axum::routing::post(beheer::group_codes),
         )

@@ -8,4 +8,5 @@ mod common;
 mod edexml;
 mod oidc_clients;
 mod saml_sps;
+mod school_staff;
 mod schools;

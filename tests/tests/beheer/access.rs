@@ -1,6 +1,6 @@
 //! Who may reach Beheer's school settings: every route, as a teacher and without a session.
 
-use openpoort_e2e::{Browser, Page, Store, anna_signed_in, cli_ok};
+use openpoort_e2e::{Browser, Page, Store, anna_signed_in, bram_signed_in, cli_ok};
 
 use crate::common::{demo, ranges};
 
@@ -15,6 +15,15 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/beheer/lesmateriaal"),
     ("GET", "/beheer/lesmateriaal/snelkoppelingen.zip"),
     ("POST", "/beheer/netwerkbeheerders"),
+    ("GET", "/beheer/leerkrachten"),
+    ("POST", "/beheer/leerkrachten"),
+    ("GET", "/beheer/leerkrachten/{anna}"),
+    ("POST", "/beheer/leerkrachten/{anna}/e-mailadres"),
+    ("POST", "/beheer/leerkrachten/{anna}/uitnodigen"),
+    ("POST", "/beheer/leerkrachten/{anna}/rollen"),
+    ("POST", "/beheer/leerkrachten/{anna}/groepen"),
+    ("POST", "/beheer/leerkrachten/{anna}/groepen/ontkoppelen"),
+    ("POST", "/beheer/leerkrachten/{anna}/deactiveren"),
 ];
 
 async fn attempt(b: &mut Browser, csrf: &str, method: &str, path: &str) -> Page {
@@ -23,7 +32,14 @@ async fn attempt(b: &mut Browser, csrf: &str, method: &str, path: &str) -> Page 
         _ => {
             b.post(
                 path,
-                &[("csrf", csrf), ("cidr", "127.0.0.0/8"), ("confirm", "on")],
+                &[
+                    ("csrf", csrf),
+                    ("cidr", "127.0.0.0/8"),
+                    ("confirm", "on"),
+                    ("email", "anna@elders.example"),
+                    ("rol", "ict_coordinator"),
+                    ("group", "g8"),
+                ],
             )
             .await
         }
@@ -47,7 +63,11 @@ async fn school_settings_are_refused_to_teachers_and_to_visitors_without_a_sessi
         .await;
     let csrf = group.field("csrf").expect("a form on her group's page");
     let mut nobody = Browser::new(&d.server.base);
+    let mut bram = bram_signed_in(&d.server.base).await;
+    let anna_path = crate::staff::person(&bram.get("/beheer/leerkrachten").await, "Anna de Vries");
+    let anna_id = anna_path.rsplit('/').next().unwrap();
     for (method, path) in ROUTES {
+        let path = &path.replace("{anna}", anna_id);
         let a = attempt(&mut anna, &csrf, method, path).await;
         assert_eq!(a.status, 403, "{method} {path} as a teacher: {}", a.body);
         let n = attempt(&mut nobody, "", method, path).await;
@@ -60,4 +80,12 @@ async fn school_settings_are_refused_to_teachers_and_to_visitors_without_a_sessi
     assert!(ranges(&d).contains("127.0.0.0/8"), "nothing changed");
     let listed = cli_ok(d.dir.path(), &["consent", "list", "--school", "99ZZ00"]);
     assert!(!listed.contains("ingetrokken"), "{listed}");
+    let list = bram.get("/beheer/leerkrachten").await.body;
+    let row = &list[list.find("Anna de Vries").unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(
+        row.contains("anna.devries@demo.openpoort.nl") && row.contains("actief"),
+        "{row}"
+    );
+    assert!(!row.contains("ICT"), "{row}");
 }

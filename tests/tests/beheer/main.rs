@@ -6,3 +6,4 @@ mod common;
 mod material;
 mod network;
 mod parties;
+mod staff;

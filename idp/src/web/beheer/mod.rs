@@ -29,10 +29,15 @@ use crate::state::StateStore;
 mod material;
 mod network;
 mod parties;
+mod staff;
 
 pub use material::{material, shortcuts_zip};
 pub use network::{add_range, network, remove_range};
 pub use parties::{network_providers, publishers, save_network_providers, save_publishers};
+pub use staff::{
+    add_staff, deactivate, invite, link_group, person, set_email, set_roles, staff_list,
+    unlink_group,
+};
 
 fn not_allowed() -> PageError {
     SchoolManager::not_allowed()

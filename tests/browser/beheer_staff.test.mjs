@@ -1,0 +1,83 @@
+// Beheer › Leerkrachten in a real browser: the ICT-coördinator opens the staff list, adds a
+// substitute teacher (mailed an activation link), gives her the invalkracht role and links her
+// to a group for a period, then deactivates her. Every page is checked with axe-core and
+// photographed at desktop and phone width.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { checked, launchBrowser, startOpenpoort } from './harness.mjs';
+
+const BRAM = 'bram.jansen@demo.openpoort.nl';
+const PASSWORD = 'Fiets-Molen-Tulp-42';
+
+function isoDate(daysFromToday) {
+  const d = new Date(Date.now() + daysFromToday * 86_400_000);
+  return d.toISOString().slice(0, 10);
+}
+
+test('an ICT-coördinator adds a substitute teacher, links her to a group for a week and deactivates her in Chromium', async (t) => {
+  let passed = false;
+  const server = await startOpenpoort({});
+  t.after(async () => {
+    if (passed) {
+      await server.cleanup();
+    } else {
+      await server.stop();
+      t.diagnostic(`kept ${server.dir}`);
+    }
+  });
+  const browser = await launchBrowser();
+  t.after(() => browser.close());
+  const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+
+  await page.goto(`${server.baseUrl}/inloggen`);
+  await page.getByLabel(/^E-mailadres/).fill(BRAM);
+  await page.getByLabel(/^Wachtwoord/).fill(PASSWORD);
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/school-kiezen/);
+  await page.getByLabel(/99ZZ00/).check();
+  await page.getByRole('button', { name: 'Kiezen' }).click();
+  await page.waitForURL(`${server.baseUrl}/`);
+
+  await page.goto(`${server.baseUrl}/beheer`);
+  await page.getByRole('link', { name: /^Leerkrachten/ }).click();
+  await page.waitForURL(/\/beheer\/leerkrachten$/);
+  const table = await page.locator('table').innerText();
+  assert.match(table, /Anna de Vries/);
+  assert.match(table, /nog niet geactiveerd/);
+  await checked(page, server.dir, 'beheer-leerkrachten');
+
+  await page.getByLabel(/^Roepnaam/).fill('Sanne');
+  await page.getByLabel(/^Tussenvoegsel/).fill('van');
+  await page.getByLabel(/^Achternaam/).fill('Dijk');
+  await page.getByLabel(/^E-mailadres/).fill('sanne@demo.openpoort.nl');
+  await page.getByRole('button', { name: /Toevoegen en uitnodigen/ }).click();
+  await page.waitForURL(/\/beheer\/leerkrachten\/[^/]+\?melding=gemaild$/);
+  assert.match(await page.getByRole('status').innerText(), /De activatielink is gemaild/);
+  await checked(page, server.dir, 'beheer-leerkracht');
+
+  await page.getByLabel(/^invalkracht/).check();
+  await page.getByRole('button', { name: /Rollen opslaan/ }).click();
+  await page.waitForURL(/melding=opgeslagen$/);
+  assert.equal(await page.getByLabel(/^invalkracht/).isChecked(), true);
+
+  await page.getByLabel(/^Groep/).selectOption({ label: 'Groep 8 Dassen' });
+  await page.getByLabel(/^Vanaf/).fill(isoDate(0));
+  await page.getByLabel(/^Tot en met/).fill(isoDate(6));
+  await page.getByRole('button', { name: /^Koppelen/ }).click();
+  await page.waitForURL(/melding=opgeslagen$/);
+  assert.match(await page.locator('table').innerText(), /Groep 8 Dassen\s+\d+-\d+-\d+ tot en met \d+-\d+-\d+/);
+
+  await page.getByLabel(/Ja, het account van Sanne van Dijk deactiveren/).check();
+  await page.getByRole('button', { name: /^Deactiveren/ }).click();
+  await page.waitForURL(/melding=gedeactiveerd$/);
+  assert.match(await page.locator('main').innerText(), /Status: gedeactiveerd/);
+  await checked(page, server.dir, 'beheer-leerkracht-gedeactiveerd');
+
+  await page.getByRole('link', { name: /Alle leerkrachten/ }).click();
+  await page.waitForURL(/\/beheer\/leerkrachten$/);
+  assert.match(await page.locator('table').innerText(), /Sanne van Dijk[^\n]*gedeactiveerd/);
+  passed = true;
+});
