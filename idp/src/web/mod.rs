@@ -59,6 +59,10 @@ pub fn routes() -> Router<AppState> {
             axum::routing::post(beheer::group_codes),
         )
         .route(
+            "/beheer/groep/{group}/plaatjes",
+            axum::routing::post(beheer::bulk_pictures),
+        )
+        .route(
             "/beheer/leerling/{pupil}/plaatje",
             axum::routing::post(beheer::set_picture),
         )
@@ -101,6 +105,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/static/thuis.js",
             get(|| async { script(include_str!("../../static/thuis.js")) }),
+        )
+        .route(
+            "/static/beheer.js",
+            get(|| async { script(include_str!("../../static/beheer.js")) }),
         )
         .route(
             "/static/jsQR.js",

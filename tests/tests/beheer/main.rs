@@ -5,3 +5,4 @@ mod access;
 mod common;
 mod network;
 mod parties;
+mod pupils;
