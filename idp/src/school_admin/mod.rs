@@ -4,6 +4,8 @@
 //! the operator (a machine client of the admin API, the CLI) for any school. A function here
 //! takes an `Administered`, so it cannot be reached without that check.
 
+pub mod imports;
+pub mod las;
 pub mod network;
 pub mod parties;
 

@@ -3,6 +3,7 @@
 
 mod access;
 mod common;
+mod imports;
 mod network;
 mod parties;
 mod pupils;

@@ -20,10 +20,12 @@ use crate::http::{Csrf, PageError};
 use crate::school_admin::Administered;
 use crate::session::SchoolManager;
 
+mod imports;
 mod network;
 mod parties;
 mod pupils;
 
+pub use imports::{apply, pull_las, save_las, switch_las, upload, user_data};
 pub use network::{add_range, network, remove_range};
 pub use parties::{network_providers, publishers, save_network_providers, save_publishers};
 pub use pupils::{

@@ -90,7 +90,8 @@ pub async fn overview(
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let mut groups = Vec::with_capacity(m.groups.len());
-    for g in &m.groups {
+    // A group an import ended stays in the register (for licences and history), not here.
+    for g in m.groups.iter().filter(|g| g.active) {
         let pupils = state
             .directory
             .active_pupils_of_group(&m.school.id, &g.id)
