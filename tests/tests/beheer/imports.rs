@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use openpoort_e2e::{Browser, Page, Store, bram_signed_in, cli_ok, fake_las};
+use openpoort_e2e::{Browser, Page, Server, Store, bram_signed_in, cli_ok, fake_las, openpoort};
 
 use crate::common::{Demo, demo, form};
 
@@ -285,6 +285,30 @@ async fn a_file_with_problems_lists_each_with_its_line_in_dutch_and_keeps_nothin
         );
     }
     assert!(refused.field("id").is_none(), "no preview to apply");
+}
+
+#[tokio::test]
+async fn a_file_over_import_max_mib_is_refused_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = openpoort(dir.path());
+    cmd.env("OPENPOORT_IMPORT_MAX_MIB", "1").arg("demo");
+    let server = Server::start(cmd);
+    server.more_output(std::time::Duration::from_millis(300));
+    let mut bram = bram_signed_in(&server.base).await;
+    let page = bram.get("/beheer/gebruikersgegevens").await;
+    assert!(page.body.contains("hoogstens 1 MiB"), "{}", page.body);
+    // A good file made larger than the limit by a comment.
+    let padding = " ".repeat(1024 * 1024);
+    let big = edexml_for("99ZZ00").replacen("<EDEX", &format!("<!--{padding}--><EDEX"), 1);
+    let refused = upload(&mut bram, &page, &big).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused.body.contains("groter dan 1 MiB en is niet gelezen"),
+        "{}",
+        refused.body
+    );
+    let log = cli_ok(dir.path(), &["audit", "list", "--school", "99ZZ00"]);
+    assert!(!log.contains("import."), "{log}");
 }
 
 #[tokio::test]
