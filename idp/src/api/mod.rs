@@ -10,6 +10,7 @@
 //! [`RESOURCES`], and its paths in the document; a test fails while the two disagree.
 
 mod edexml;
+mod las_link;
 mod oidc_clients;
 mod openapi;
 mod saml_sps;
@@ -43,6 +44,7 @@ const RESOURCES: &[fn() -> Vec<Endpoint>] = &[
     saml_sps::endpoints,
     edexml::endpoints,
     schools::endpoints,
+    las_link::endpoints,
     openapi::endpoints,
 ];
 
