@@ -147,16 +147,30 @@ pub async fn preview(
     .map_err(refused)?;
     let difference = named(state, &snapshot, &imported.report).await?;
     let id = random_token();
-    state
-        .state
+    let kept = |e: crate::state::StateError| {
+        AdminError::Internal(directory::DirectoryError::Conflict {
+            nl: format!("het voorbeeld kon niet worden bewaard: {e}"),
+            en: format!("the preview could not be kept: {e}"),
+        })
+    };
+    let store = &state.state;
+    store
         .put(&key(&id), &stored(a, bytes), PREVIEW_LIFETIME)
         .await
-        .map_err(|e| {
-            AdminError::Internal(directory::DirectoryError::Conflict {
-                nl: format!("het voorbeeld kon niet worden bewaard: {e}"),
-                en: format!("the preview could not be kept: {e}"),
-            })
-        })?;
+        .map_err(kept)?;
+    // One waiting file per administrator and school: each may be up to import.max_mib, so
+    // uploading again replaces the last preview instead of piling files up in the store.
+    let latest = format!("beheer-import:latest:{}:{}", a.school.id, a.actor.0);
+    if let Some(earlier) = store.get(&latest).await.map_err(kept)? {
+        store
+            .delete(&key(&String::from_utf8_lossy(&earlier)))
+            .await
+            .map_err(kept)?;
+    }
+    store
+        .put(&latest, id.as_bytes(), PREVIEW_LIFETIME)
+        .await
+        .map_err(kept)?;
     Ok(Preview::Ready {
         id,
         difference: Box::new(difference),

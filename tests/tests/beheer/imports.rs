@@ -164,6 +164,25 @@ async fn a_preview_applied_twice_at_once_is_applied_once() {
 }
 
 #[tokio::test]
+async fn a_new_upload_replaces_the_administrator_s_waiting_preview() {
+    let d = demo(Store::Memory);
+    let mut bram = bram_signed_in(&d.server.base).await;
+    let page = bram.get("/beheer/gebruikersgegevens").await;
+    let first = upload(&mut bram, &page, &edexml_for("99ZZ00")).await;
+    let second = upload(&mut bram, &page, &edexml_for("99ZZ00")).await;
+    assert_eq!(second.status, 200, "{}", second.body);
+    let stale = bram
+        .submit_form(&first, form(&first, "/toepassen"), &[])
+        .await;
+    assert_eq!(stale.status, 400, "{}", stale.body);
+    assert!(!audit(&d, "99ZZ00").contains("import.apply"));
+    let applied = bram
+        .submit_form(&second, form(&second, "/toepassen"), &[])
+        .await;
+    assert_eq!(applied.status, 200, "{}", applied.body);
+}
+
+#[tokio::test]
 async fn a_preview_is_applied_only_at_the_school_it_was_made_for() {
     let d = demo(Store::Memory);
     let mut bram = bram_signed_in(&d.server.base).await;
