@@ -124,6 +124,9 @@ pub struct ApiConfig {
     pub development: bool,
     /// The import's size limit, for uploads too.
     pub edexml_max_bytes: usize,
+    /// A pull from a school's LAS (Beheer's "nu ophalen"): its time limit and where it may go.
+    pub las_timeout: Duration,
+    pub outbound: directory::outbound::OutboundPolicy,
 }
 
 impl ApiConfig {
@@ -131,6 +134,8 @@ impl ApiConfig {
         ApiConfig {
             development: config.is_development(),
             edexml_max_bytes: config.import.max_bytes(),
+            las_timeout: Duration::from_secs(config.las.timeout_seconds),
+            outbound: config.outbound_policy(),
         }
     }
 }

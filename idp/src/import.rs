@@ -3,7 +3,7 @@
 //! new staff once the import is committed.
 
 use directory::credentials::TokenPurpose;
-use directory::edexml::{Limits, Problems};
+use directory::edexml::{Limits, Problems, Snapshot};
 use directory::import::ImportReport;
 use directory::schools::School;
 use directory::{Actor, Directory, DirectoryError};
@@ -53,17 +53,41 @@ pub async fn import_edexml(
     dry_run: bool,
     actor: &Actor,
 ) -> Result<Imported, ImportError> {
+    let snapshot = read_edexml(bytes, limits, for_school)?;
+    import_snapshot(d, mailer, public_url, &snapshot, dry_run, actor).await
+}
+
+/// Reads and checks one EDEXML file; with `for_school`, a file of another school location is
+/// refused.
+pub fn read_edexml(
+    bytes: &[u8],
+    limits: &Limits,
+    for_school: Option<&School>,
+) -> Result<Snapshot, ImportError> {
     let snapshot = directory::edexml::parse(bytes, limits).map_err(ImportError::Problems)?;
-    let school_code = snapshot.school_code().to_string();
     if let Some(school) = for_school
-        && school.code() != school_code
+        && school.code() != snapshot.school_code().to_string()
     {
         return Err(ImportError::WrongSchool {
-            file: school_code,
+            file: snapshot.school_code().to_string(),
             expected: school.code(),
         });
     }
-    let report = d.import_snapshot(&snapshot, dry_run, actor).await?;
+    Ok(snapshot)
+}
+
+/// Applies (or, in a dry run, only compares) a file that [`read_edexml`] read, and mails new
+/// staff their activation link once it is committed.
+pub async fn import_snapshot(
+    d: &Directory,
+    mailer: &Mailer,
+    public_url: &str,
+    snapshot: &Snapshot,
+    dry_run: bool,
+    actor: &Actor,
+) -> Result<Imported, ImportError> {
+    let school_code = snapshot.school_code().to_string();
+    let report = d.import_snapshot(snapshot, dry_run, actor).await?;
     let mut invitations = Vec::new();
     if !dry_run {
         for id in &report.to_invite {

@@ -1,164 +1,14 @@
-//! LAS links in the server and on the command line: one pull with the mails it calls for, and
-//! the nightly schedule that `serve` runs.
+//! LAS links in the server: the nightly schedule that `serve` runs. One pull with the mails it
+//! calls for is [`Puller`], in `school_admin::las`, shared with Beheer and the command line.
 
 use std::time::Duration;
 
-use certs::Kek;
-use directory::credentials::TokenPurpose;
-use directory::edexml::Limits;
-use directory::import::ImportReport;
-use directory::las::{HttpsConnector, PullResult, latest_slot};
-use directory::people::StaffStatus;
-use directory::{Actor, Directory};
+use directory::Actor;
+use directory::las::latest_slot;
 
-use crate::app::AppError;
+pub use crate::school_admin::las::Puller;
+
 use crate::clock::unix_now;
-use crate::config::Config;
-use crate::links::send_link;
-use crate::mail::{Mailer, las_failure_message};
-
-/// Everything a pull needs; cheap to clone into the schedule's task.
-#[derive(Clone)]
-pub struct Puller {
-    pub directory: Directory,
-    mailer: Mailer,
-    kek: Kek,
-    public_url: String,
-    connector: HttpsConnector,
-    /// `import.max_mib`: a LAS's answer is held to the same bound as a file the operator
-    /// imports, and read no further than that.
-    limits: Limits,
-}
-
-impl Puller {
-    pub fn new(
-        config: &Config,
-        directory: Directory,
-        mailer: Mailer,
-        kek: Kek,
-    ) -> Result<Puller, AppError> {
-        let connector = HttpsConnector::new(
-            Duration::from_secs(config.las.timeout_seconds),
-            config.outbound_policy(),
-        )
-        .map_err(|e| AppError::Usage(e.to_string()))?;
-        Ok(Puller {
-            directory,
-            mailer,
-            kek,
-            public_url: config.server.public_url.clone(),
-            connector,
-            limits: Limits {
-                max_bytes: config.import.max_bytes(),
-            },
-        })
-    }
-
-    /// Pulls one school's file and imports it (whole or nothing). A failure that starts a
-    /// streak is mailed to the school's ICT-coördinators; new staff of an applied import get
-    /// their activation mail. Mail problems are logged: the pull itself has happened.
-    pub async fn pull(
-        &self,
-        school_id: &str,
-        dry_run: bool,
-        actor: &Actor,
-    ) -> Result<PullResult, AppError> {
-        let result = self
-            .directory
-            .pull_las(
-                school_id,
-                &self.connector,
-                &self.kek,
-                &self.limits,
-                dry_run,
-                actor,
-            )
-            .await?;
-        // A dry run is someone looking, not the school's data going stale: it mails nobody,
-        // and a real pull that fails next still starts the streak's mail.
-        if result.notify && !dry_run {
-            self.mail_failure(school_id, result.message.as_deref().unwrap_or_default())
-                .await?;
-        }
-        if let Some(report) = &result.report
-            && report.applied
-        {
-            self.invite_new_staff(report, actor).await;
-        }
-        Ok(result)
-    }
-
-    async fn mail_failure(&self, school_id: &str, message: &str) -> Result<(), AppError> {
-        let d = &self.directory;
-        let (Some(link), Some(school)) = (
-            d.las_link_of_school(school_id).await?,
-            d.school_by_id(school_id).await?,
-        ) else {
-            return Ok(());
-        };
-        let school_name = format!("{} ({})", school.name, school.code());
-        let mut sent = 0;
-        for admin in d.administrators_of(school_id).await? {
-            let (Some(to), StaffStatus::Active) = (admin.email.as_deref(), admin.status) else {
-                continue;
-            };
-            let name = admin
-                .roepnaam
-                .as_deref()
-                .or(admin.voornamen.as_deref())
-                .unwrap_or("");
-            let delivered = match las_failure_message(
-                self.mailer.from(),
-                to,
-                name,
-                &school_name,
-                link.vendor.display_name(),
-                message,
-            ) {
-                Ok(mail) => self.mailer.send(mail).await,
-                Err(e) => Err(e),
-            };
-            match delivered {
-                Ok(()) => sent += 1,
-                Err(e) => {
-                    tracing::error!(school = %school.code(), staff = %admin.id, error = %e, "cannot mail a LAS failure")
-                }
-            }
-        }
-        if sent == 0 {
-            // Not marked as told: the next failure of this streak tries again.
-            tracing::warn!(school = %school.code(), "LAS pull failed and no ICT-coördinator with an active account and address could be mailed");
-            return Ok(());
-        }
-        d.las_failure_notified(&link, sent).await?;
-        Ok(())
-    }
-
-    async fn invite_new_staff(&self, report: &ImportReport, actor: &Actor) {
-        for id in &report.to_invite {
-            let staff = match self.directory.staff_by_id(id).await {
-                Ok(Some(s)) => s,
-                Ok(None) => continue,
-                Err(e) => {
-                    tracing::error!(staff = %id, error = %e, "cannot read new staff member for the activation mail");
-                    continue;
-                }
-            };
-            if let Err(e) = send_link(
-                &self.directory,
-                &self.mailer,
-                &self.public_url,
-                &staff,
-                TokenPurpose::Activation,
-                actor,
-            )
-            .await
-            {
-                tracing::error!(staff = %id, error = %e, "activation mail after a LAS import not sent");
-            }
-        }
-    }
-}
 
 /// Pulls every switched-on link once a night at `las.pull_time` (Dutch local time), for as
 /// long as the server runs. Every node runs this; the register's claim makes sure one node
@@ -211,7 +61,13 @@ mod tests {
     use directory::people::NewStaff;
     use directory::schools::{NewSchool, School};
 
+    use certs::Kek;
+    use directory::Directory;
+    use directory::people::StaffStatus;
+
     use super::*;
+    use crate::config::Config;
+    use crate::mail::Mailer;
 
     /// The LAS: answers with `.0` and, when that is 200, the project's complete 2.1 file
     /// (school location 99ZZ01, one teacher with an address).

@@ -129,7 +129,8 @@ async fn serve(
             directory.clone(),
             state.mailer.clone(),
             state.keys.kek().clone(),
-        )?,
+        )
+        .map_err(|e| AppError::Usage(e.to_string()))?,
         config.las.pull_minutes(),
     );
     let listener = tokio::net::TcpListener::bind(config.server.listen)

@@ -78,6 +78,44 @@ pub fn by_name(name: &str) -> Option<&'static Picture> {
     all.iter().find(|p| p.name == name)
 }
 
+/// Pictures for `wanted` more pupils of a group whose other pupils have `taken`: each one, at
+/// random, among the pictures the group uses least, so that no two pupils of the group share a
+/// picture while the catalogue has an unused one, and past sixteen pupils they spread evenly.
+/// Random from OpenSSL's generator: a picture is a pupil's (small) secret, so handing them out in
+/// catalogue order would let a classmate guess them.
+pub fn spread(taken: &[&str], wanted: usize) -> Vec<&'static Picture> {
+    let all: &'static [Picture; COUNT] = &CATALOGUE;
+    let mut used = [0usize; COUNT];
+    for name in taken {
+        if let Some(i) = all.iter().position(|p| p.name == *name) {
+            used[i] += 1;
+        }
+    }
+    let mut given = Vec::with_capacity(wanted);
+    for _ in 0..wanted {
+        let least = used.iter().copied().min().unwrap_or(0);
+        let candidates: Vec<usize> = (0..COUNT).filter(|&i| used[i] == least).collect();
+        let i = candidates[random_below(candidates.len())];
+        used[i] += 1;
+        given.push(&all[i]);
+    }
+    given
+}
+
+/// A uniform random number below `n` (at most the catalogue's size), without modulo bias.
+fn random_below(n: usize) -> usize {
+    debug_assert!(n > 0 && n <= 256);
+    // The largest multiple of n that fits in a byte: values at or above it are drawn again.
+    let zone = 256 - 256 % n;
+    loop {
+        let mut byte = [0u8; 1];
+        openssl::rand::rand_bytes(&mut byte).expect("OpenSSL's random generator");
+        if usize::from(byte[0]) < zone {
+            return usize::from(byte[0]) % n;
+        }
+    }
+}
+
 /// The 9 pictures shown to one pupil: their secret plus 8 decoys. The set AND its order are fixed
 /// per pupil (derived from SHA-256 of the pupil id, and from the secret as described below), so
 /// watching several logins of the same pupil does not reveal the secret by intersecting sets.
@@ -204,6 +242,41 @@ mod tests {
 
     fn names(pictures: &[&Picture]) -> Vec<&'static str> {
         pictures.iter().map(|p| p.name).collect()
+    }
+
+    #[test]
+    fn spread_gives_no_picture_twice_while_the_catalogue_has_unused_ones() {
+        let taken = ["zon", "maan", "vis"];
+        for _ in 0..50 {
+            let given = names(&spread(&taken, COUNT - taken.len()));
+            let distinct: HashSet<_> = given.iter().chain(taken.iter()).collect();
+            assert_eq!(distinct.len(), COUNT, "{given:?}");
+        }
+    }
+
+    #[test]
+    fn spread_past_the_catalogue_uses_every_picture_at_most_once_more_than_another() {
+        let given = names(&spread(&["zon", "zon"], 2 * COUNT + 3));
+        let mut used = std::collections::HashMap::new();
+        for name in given.iter().chain(["zon", "zon"].iter()) {
+            *used.entry(*name).or_insert(0) += 1;
+        }
+        assert_eq!(used.len(), COUNT);
+        let (lo, hi) = (used.values().min().unwrap(), used.values().max().unwrap());
+        assert!(hi - lo <= 1, "{used:?}");
+    }
+
+    #[test]
+    fn spread_is_not_the_catalogue_order() {
+        // Sixteen draws in catalogue order by chance: 1 in 16!; 20 tries never all are.
+        let ordered = names(&CATALOGUE.iter().collect::<Vec<_>>());
+        assert!((0..20).any(|_| names(&spread(&[], COUNT)) != ordered));
+    }
+
+    #[test]
+    fn random_below_stays_below_and_reaches_every_value() {
+        let seen: HashSet<usize> = (0..2_000).map(|_| random_below(COUNT)).collect();
+        assert_eq!(seen, (0..COUNT).collect());
     }
 
     fn pupil(i: usize) -> String {

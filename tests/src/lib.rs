@@ -849,3 +849,42 @@ pub async fn read_request_head(socket: &mut tokio::net::TcpStream) -> Option<Vec
     }
     Some(request)
 }
+
+/// A LAS played by a thread of the test: serves `body` to requests carrying `Authorization: Bearer <key>`, 401 to others; returns
+/// the endpoint.
+pub fn fake_las(key: &'static str, body: String) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}/edexml", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut authorised = false;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                let lower = line.to_ascii_lowercase();
+                if lower.starts_with("authorization:")
+                    && line.trim_end().ends_with(&format!("Bearer {key}"))
+                {
+                    authorised = true;
+                }
+            }
+            let (status, body) = if authorised {
+                ("200 OK", body.as_str())
+            } else {
+                ("401 Unauthorized", "")
+            };
+            let _ = std::io::Write::write_fmt(
+                &mut stream,
+                format_args!(
+                    "HTTP/1.1 {status}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                ),
+            );
+        }
+    });
+    endpoint
+}

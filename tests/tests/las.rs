@@ -1,47 +1,8 @@
 //! LAS links from the operator's command line, against a LAS played by a thread of this test.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::Path;
 
-use openpoort_e2e::{cli_ok, openpoort, run, text};
-
-/// Serves `body` to requests carrying `Authorization: Bearer <key>`, 401 to others; returns
-/// the endpoint.
-fn las(key: &'static str, body: String) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let endpoint = format!("http://{}/edexml", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut authorised = false;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                let lower = line.to_ascii_lowercase();
-                if lower.starts_with("authorization:")
-                    && line.trim_end().ends_with(&format!("Bearer {key}"))
-                {
-                    authorised = true;
-                }
-            }
-            let (status, body) = if authorised {
-                ("200 OK", body.as_str())
-            } else {
-                ("401 Unauthorized", "")
-            };
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    endpoint
-}
+use openpoort_e2e::{cli_ok, fake_las as las, openpoort, run, text};
 
 #[test]
 fn las_link_is_added_switched_on_and_pulled_from_the_command_line() {

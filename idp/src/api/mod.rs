@@ -10,6 +10,7 @@
 //! [`RESOURCES`], and its paths in the document; a test fails while the two disagree.
 
 mod edexml;
+mod las_link;
 mod oidc_clients;
 mod openapi;
 mod saml_sps;
@@ -45,6 +46,7 @@ const RESOURCES: &[fn() -> Vec<Endpoint>] = &[
     edexml::endpoints,
     schools::endpoints,
     school_staff::endpoints,
+    las_link::endpoints,
     openapi::endpoints,
 ];
 

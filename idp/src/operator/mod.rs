@@ -719,26 +719,21 @@ async fn las(
                 placement: KeyPlacement::new(&header, scheme)?,
                 key: read_las_key(&key_file)?,
             };
-            d.add_las_link(&s.id, &new, &app::resolve_kek(config)?, actor)
-                .await?;
+            let a = Administered::operator(s, actor.clone());
+            crate::school_admin::las::add(d, &app::resolve_kek(config)?, &a, &new).await?;
             println!(
                 "LAS-koppeling toegevoegd voor {school}; hij staat uit tot de school hem aanzet (openpoort las switch --school {school} on) / LAS link added for {school}; it stays off until the school switches it on"
             );
         }
         LasCommand::SetKey { school, key_file } => {
-            let s = d.require_school(&school).await?;
-            d.set_las_key(
-                &s.id,
-                &read_las_key(&key_file)?,
-                &app::resolve_kek(config)?,
-                actor,
-            )
-            .await?;
+            let a = Administered::by_operator(d, &school, actor.clone()).await?;
+            let key = read_las_key(&key_file)?;
+            crate::school_admin::las::set_key(d, &app::resolve_kek(config)?, &a, &key).await?;
             println!("nieuwe sleutel opgeslagen / new key stored");
         }
         LasCommand::Switch { school, state } => {
-            let s = d.require_school(&school).await?;
-            d.set_las_enabled(&s.id, state == "on", actor).await?;
+            let a = Administered::by_operator(d, &school, actor.clone()).await?;
+            crate::school_admin::las::switch(d, &a, state == "on").await?;
             println!("LAS-koppeling van {school}: {state} / LAS link of {school}: {state}");
         }
         LasCommand::List => {
@@ -776,7 +771,8 @@ async fn las(
                 d.clone(),
                 app::mailer(config)?,
                 app::resolve_kek(config)?,
-            )?;
+            )
+            .map_err(|e| AppError::Usage(e.to_string()))?;
             let result = puller.pull(&s.id, dry_run, actor).await?;
             match (&result.report, &result.message) {
                 (Some(report), _) => print_import(&school.to_string(), dry_run, report),

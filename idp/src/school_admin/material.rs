@@ -94,7 +94,7 @@ pub async fn group_portals(
     now: i64,
 ) -> Result<Vec<(Group, Vec<String>)>, AdminError> {
     let mut groups = state.directory.groups_of_school(&a.school.id).await?;
-    groups.sort_by_cached_key(|g| natural_key(&g.name));
+    groups.sort_by(|x, y| super::by_name_naturally(&x.name, &y.name));
     let mut out = Vec::with_capacity(groups.len());
     for g in groups {
         let tiles = state.broker.group_portal(&a.school.id, &g.id, now).await?;
@@ -105,29 +105,6 @@ pub async fn group_portals(
         out.push((g, names));
     }
     Ok(out)
-}
-
-/// A name's digits as numbers, so that "groep 2" sorts before "groep 10".
-pub fn natural_key(name: &str) -> Vec<(String, u64)> {
-    let mut key = Vec::new();
-    let mut text = String::new();
-    let mut digits = String::new();
-    for c in name.to_lowercase().chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-        } else {
-            if !digits.is_empty() {
-                key.push((
-                    std::mem::take(&mut text),
-                    digits.parse().unwrap_or(u64::MAX),
-                ));
-                digits.clear();
-            }
-            text.push(c);
-        }
-    }
-    key.push((text, digits.parse().unwrap_or(0)));
-    key
 }
 
 /// A link to put on the school's devices.
@@ -265,16 +242,6 @@ pub fn zip(shortcuts: &[Shortcut]) -> Result<Vec<u8>, AdminError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn groups_sort_by_their_numbers_not_their_letters() {
-        let mut names = vec!["Groep 8", "groep 1/2", "Groep 10", "Groep 3", "Groep 1/2b"];
-        names.sort_by_key(|n| natural_key(n));
-        assert_eq!(
-            names,
-            ["groep 1/2", "Groep 1/2b", "Groep 3", "Groep 8", "Groep 10"]
-        );
-    }
 
     #[test]
     fn a_shortcut_file_name_has_no_path_or_forbidden_characters() {

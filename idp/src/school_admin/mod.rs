@@ -4,10 +4,14 @@
 //! the operator (a machine client of the admin API, the CLI) for any school. A function here
 //! takes an `Administered`, so it cannot be reached without that check.
 
+pub mod imports;
+pub mod las;
 pub mod material;
 pub mod network;
 pub mod parties;
 pub mod staff;
+
+use std::cmp::Ordering;
 
 use directory::model::{SchoolCode, StaffRole};
 use directory::schools::School;
@@ -197,4 +201,103 @@ pub async fn actor_name(d: &Directory, actor: &str) -> Result<String, AdminError
         Some(("system", what)) => format!("openpoort ({what})"),
         _ => actor.to_owned(),
     })
+}
+
+/// One part of a group's name for sorting: runs of digits compare as numbers, the rest as text
+/// without regard to case, so that "Groep 1/2" comes before "Groep 8" and that before "Groep 10".
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Part {
+    /// Digits without leading zeros: the number of digits first, so that any length compares
+    /// without overflow.
+    Number(usize, String),
+    Text(String),
+}
+
+/// The key that sorts group names as people read them.
+fn group_sort_key(name: &str) -> Vec<Part> {
+    let mut parts = Vec::new();
+    let mut chars = name.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        let digit = c.is_ascii_digit();
+        let mut run = String::new();
+        while let Some(&c) = chars.peek() {
+            if c.is_ascii_digit() != digit {
+                break;
+            }
+            run.push(c);
+            chars.next();
+        }
+        parts.push(if digit {
+            let n = run.trim_start_matches('0').to_owned();
+            Part::Number(n.len(), n)
+        } else {
+            Part::Text(run.to_lowercase())
+        });
+    }
+    parts
+}
+
+/// Group names in the order people read them; equal keys fall back to the exact text.
+pub fn by_name_naturally(a: &str, b: &str) -> Ordering {
+    group_sort_key(a)
+        .cmp(&group_sort_key(b))
+        .then_with(|| a.cmp(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sorted(names: &[&str]) -> Vec<String> {
+        let mut v: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+        v.sort_by(|a, b| by_name_naturally(a, b));
+        v
+    }
+
+    #[test]
+    fn groups_sort_by_their_numbers_as_numbers() {
+        assert_eq!(
+            sorted(&[
+                "Groep 10",
+                "Groep 8 Dassen",
+                "Groep 1/2 Egeltjes",
+                "Groep 3"
+            ]),
+            [
+                "Groep 1/2 Egeltjes",
+                "Groep 3",
+                "Groep 8 Dassen",
+                "Groep 10"
+            ]
+        );
+    }
+
+    #[test]
+    fn group_names_sort_without_regard_to_case_and_leading_zeros() {
+        assert_eq!(
+            sorted(&["groep 7b", "Groep 07a", "Groep 6", "Plusklas"]),
+            ["Groep 6", "Groep 07a", "groep 7b", "Plusklas"]
+        );
+    }
+
+    #[test]
+    fn a_long_number_in_a_name_sorts_without_overflow() {
+        assert_eq!(
+            sorted(&["Groep 99999999999999999999999", "Groep 2"]),
+            ["Groep 2", "Groep 99999999999999999999999"]
+        );
+    }
+
+    #[test]
+    fn group_sort_key_splits_digits_from_text() {
+        assert_eq!(
+            group_sort_key("Groep 1/2"),
+            [
+                Part::Text("groep ".into()),
+                Part::Number(1, "1".into()),
+                Part::Text("/".into()),
+                Part::Number(1, "2".into()),
+            ]
+        );
+    }
 }

@@ -59,6 +59,22 @@ pub fn routes() -> Router<AppState> {
             "/beheer/netwerkbeheerders",
             get(beheer::network_providers).post(beheer::save_network_providers),
         )
+        .route("/beheer/gebruikersgegevens", get(beheer::user_data))
+        .route(
+            "/beheer/gebruikersgegevens/voorbeeld",
+            // The file's own limit (import.max_mib) is applied as it is read.
+            axum::routing::post(beheer::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/beheer/gebruikersgegevens/toepassen",
+            axum::routing::post(beheer::apply),
+        )
+        .route("/beheer/las", axum::routing::post(beheer::save_las))
+        .route(
+            "/beheer/las/schakelaar",
+            axum::routing::post(beheer::switch_las),
+        )
+        .route("/beheer/las/ophalen", axum::routing::post(beheer::pull_las))
         .route(
             "/beheer/leerkrachten",
             get(beheer::staff_list).post(beheer::add_staff),
@@ -91,6 +107,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/beheer/groep/{group}/thuiscodes",
             axum::routing::post(beheer::group_codes),
+        )
+        .route(
+            "/beheer/groep/{group}/plaatjes",
+            axum::routing::post(beheer::bulk_pictures),
         )
         .route(
             "/beheer/leerling/{pupil}/plaatje",
@@ -135,6 +155,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/static/thuis.js",
             get(|| async { script(include_str!("../../static/thuis.js")) }),
+        )
+        .route(
+            "/static/beheer.js",
+            get(|| async { script(include_str!("../../static/beheer.js")) }),
         )
         .route(
             "/static/jsQR.js",

@@ -6,6 +6,7 @@
 mod auth;
 mod common;
 mod edexml;
+mod las_link;
 mod oidc_clients;
 mod saml_sps;
 mod school_staff;

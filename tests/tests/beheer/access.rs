@@ -24,6 +24,12 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/beheer/leerkrachten/{anna}/groepen"),
     ("POST", "/beheer/leerkrachten/{anna}/groepen/ontkoppelen"),
     ("POST", "/beheer/leerkrachten/{anna}/deactiveren"),
+    ("GET", "/beheer/gebruikersgegevens"),
+    ("POST", "/beheer/gebruikersgegevens/voorbeeld"),
+    ("POST", "/beheer/gebruikersgegevens/toepassen"),
+    ("POST", "/beheer/las"),
+    ("POST", "/beheer/las/schakelaar"),
+    ("POST", "/beheer/las/ophalen"),
 ];
 
 async fn attempt(b: &mut Browser, csrf: &str, method: &str, path: &str) -> Page {
@@ -39,6 +45,12 @@ async fn attempt(b: &mut Browser, csrf: &str, method: &str, path: &str) -> Page 
                     ("email", "anna@elders.example"),
                     ("rol", "ict_coordinator"),
                     ("group", "g8"),
+                    ("vendor", "esis"),
+                    ("endpoint", "https://las.example.nl/edexml"),
+                    ("key", "k"),
+                    ("on", "on"),
+                    ("id", "x"),
+                    ("picture", "vis"),
                 ],
             )
             .await
@@ -88,4 +100,54 @@ async fn school_settings_are_refused_to_teachers_and_to_visitors_without_a_sessi
         "{row}"
     );
     assert!(!row.contains("ICT"), "{row}");
+    let links = cli_ok(d.dir.path(), &["las", "list"]);
+    assert!(!links.contains("99ZZ00"), "no LAS link: {links}");
+}
+
+/// The pupil pages of a group, for one group and for a pupil of it.
+const GROUP_ROUTES: &[&str] = &[
+    "/beheer/groep/{g}",
+    "/beheer/groep/{g}/plaatjes",
+    "/beheer/groep/{g}/thuiscodes",
+    "/beheer/leerling/{p}/plaatje",
+    "/beheer/leerling/{p}/ontgrendelen",
+    "/beheer/leerling/{p}/thuiscode",
+    "/beheer/leerling/{p}/thuiscode-intrekken",
+];
+
+#[tokio::test]
+async fn another_teacher_s_group_is_refused_to_a_teacher_and_every_group_to_visitors() {
+    let d = demo(Store::Memory);
+    let mut anna = anna_signed_in(d.dir.path(), &d.server.base).await;
+    let mut bram = bram_signed_in(&d.server.base).await;
+    // Group 8, which Anna does not teach, and Tess in it.
+    let all = bram.get("/beheer").await;
+    let g8 = all.link_to("Groep 8 Dassen").expect("group 8");
+    let group = bram.get(&g8).await;
+    let before = group.body.clone();
+    let tess = group
+        .body
+        .split("/beheer/leerling/")
+        .nth(1)
+        .expect("a pupil of group 8")[..36]
+        .to_owned();
+    let g8 = g8.trim_start_matches("/beheer/groep/").to_owned();
+    let g5 = anna.get("/beheer").await.link_to("Groep 5 Uilen").unwrap();
+    let mine = anna.get(&g5).await;
+    let csrf = mine.field("csrf").unwrap();
+    let mut nobody = Browser::new(&d.server.base);
+    for route in GROUP_ROUTES {
+        let path = route.replace("{g}", &g8).replace("{p}", &tess);
+        let method = if path.ends_with(&g8) { "GET" } else { "POST" };
+        let a = attempt(&mut anna, &csrf, method, &path).await;
+        assert_eq!(a.status, 403, "{method} {path} as a teacher: {}", a.body);
+        let n = attempt(&mut nobody, "", method, &path).await;
+        assert_eq!(
+            (n.status, n.location()),
+            (303, Some("/inloggen")),
+            "{method} {path} without a session"
+        );
+    }
+    let after = bram.get(&format!("/beheer/groep/{g8}")).await;
+    assert_eq!(after.body, before, "no picture or home code changed");
 }

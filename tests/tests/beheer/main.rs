@@ -3,7 +3,9 @@
 
 mod access;
 mod common;
+mod imports;
 mod material;
 mod network;
 mod parties;
+mod pupils;
 mod staff;

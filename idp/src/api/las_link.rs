@@ -1,0 +1,206 @@
+//! A school's link to its LAS, as its ICT-coördinator keeps it in Beheer › Gebruikersgegevens
+//! and the operator with `openpoort las …`: read its state, register it, give a new key, switch
+//! the school's side, pull now. The rules are `crate::school_admin::las`'s. A key goes in and
+//! never comes out.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use directory::las::{KeyPlacement, LasLink, LasVendor, NewLasLink};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use super::{Admin, ApiError, Endpoint, Problem, created, endpoint, json_answer, read_body};
+use crate::app_state::AppState;
+use crate::http::extract::Path;
+use crate::school_admin::{AdminError, Administered, las};
+
+const MAX_BODY_BYTES: usize = 16 * 1024;
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        endpoint(Method::GET, "/schools/{school_id}/las-link", read),
+        endpoint(Method::PUT, "/schools/{school_id}/las-link", add),
+        endpoint(Method::PUT, "/schools/{school_id}/las-link/key", set_key),
+        endpoint(Method::PUT, "/schools/{school_id}/las-link/enabled", switch),
+        endpoint(Method::POST, "/schools/{school_id}/las-link/pull", pull),
+    ]
+}
+
+async fn administered(
+    state: &AppState,
+    admin: &Admin,
+    school: &str,
+) -> Result<Administered, ApiError> {
+    let school = super::school(state, school).await?;
+    Ok(Administered::operator(school, admin.actor.clone()))
+}
+
+fn no_link(a: &Administered) -> ApiError {
+    AdminError::NotFound {
+        what: "LAS-koppeling",
+        key: a.school.code(),
+    }
+    .into()
+}
+
+fn state_of(a: &Administered, link: &LasLink) -> Value {
+    json!({
+        "school": a.school.code(),
+        "vendor": link.vendor.as_str(),
+        "endpoint": link.endpoint.as_str(),
+        "header": link.placement.header,
+        "enabled_by_school": link.enabled_by_school,
+        "accepted_by_las": link.accepted_by_las,
+        "active": link.is_active(),
+        "last_attempt_at": link.last_attempt_at,
+        "last_status": link.last_status.map(|s| s.as_str()),
+        "last_message": link.last_message,
+        "last_success_at": link.last_success_at,
+    })
+}
+
+async fn json_body<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Body,
+    shape: &str,
+) -> Result<T, ApiError> {
+    super::require_media_type(headers, &["application/json"])?;
+    let bytes = read_body(headers, body, MAX_BODY_BYTES).await?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::new(
+            Problem::Validation,
+            format!("De body is ongeldig ({shape}): {e}"),
+            format!("The body is invalid ({shape}): {e}"),
+        )
+    })
+}
+
+async fn read(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(school): Path<String>,
+) -> Result<Response, ApiError> {
+    let a = administered(&state, &admin, &school).await?;
+    let link = las::link(&state.directory, &a)
+        .await?
+        .ok_or_else(|| no_link(&a))?;
+    Ok(json_answer(StatusCode::OK, state_of(&a, &link)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewLink {
+    vendor: String,
+    endpoint: String,
+    key: String,
+    #[serde(default)]
+    header: Option<String>,
+    /// The word before the key; `null` for the key alone. Absent means `Bearer`.
+    #[serde(default = "bearer")]
+    scheme: Option<String>,
+}
+
+fn bearer() -> Option<String> {
+    Some("Bearer".into())
+}
+
+async fn add(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(school): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let a = administered(&state, &admin, &school).await?;
+    let new: NewLink = json_body(
+        &headers,
+        body,
+        "{\"vendor\": …, \"endpoint\": …, \"key\": …}",
+    )
+    .await?;
+    let link = NewLasLink {
+        vendor: LasVendor::parse(&new.vendor).map_err(AdminError::from)?,
+        endpoint: new.endpoint,
+        placement: KeyPlacement::new(
+            new.header.as_deref().unwrap_or("Authorization"),
+            new.scheme.as_deref(),
+        )
+        .map_err(AdminError::from)?,
+        key: las::authorisation_key(&new.key)?,
+    };
+    let link = las::add(&state.directory, state.keys.kek(), &a, &link).await?;
+    Ok(created(
+        &state,
+        &format!("/schools/{}/las-link", a.school.code()),
+        state_of(&a, &link),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewKey {
+    key: String,
+}
+
+async fn set_key(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(school): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let a = administered(&state, &admin, &school).await?;
+    let new: NewKey = json_body(&headers, body, "{\"key\": …}").await?;
+    let key = las::authorisation_key(&new.key)?;
+    las::set_key(&state.directory, state.keys.kek(), &a, &key).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Enabled {
+    enabled: bool,
+}
+
+async fn switch(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(school): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let a = administered(&state, &admin, &school).await?;
+    let on: Enabled = json_body(&headers, body, "{\"enabled\": true|false}").await?;
+    las::switch(&state.directory, &a, on.enabled).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Pulls now, as the nightly pull would. A pull that fails (the LAS refuses the key, cannot be
+/// reached) is still an answer: 200 with the status and message, recorded on the link.
+async fn pull(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(school): Path<String>,
+) -> Result<Response, ApiError> {
+    let a = administered(&state, &admin, &school).await?;
+    if las::link(&state.directory, &a).await?.is_none() {
+        return Err(no_link(&a));
+    }
+    let result = las::pull_now(&state, &a).await?;
+    let report = match &result.report {
+        Some(r) => serde_json::to_value(r).map_err(ApiError::internal)?,
+        None => Value::Null,
+    };
+    Ok(json_answer(
+        StatusCode::OK,
+        json!({
+            "school": a.school.code(),
+            "status": result.status.as_str(),
+            "message": result.message,
+            "import": report,
+        }),
+    ))
+}
