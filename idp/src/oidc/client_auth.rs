@@ -42,6 +42,28 @@ fn basic(headers: &HeaderMap) -> Option<(String, String)> {
     Some((unescape(id)?, unescape(secret)?))
 }
 
+/// A request to the token, revocation or introspection endpoint from a client that proved who
+/// it is by its registered method: the endpoint's handler takes this, so none of them can skip
+/// client authentication. `form` is the whole posted form.
+pub struct AuthenticatedClient {
+    pub client: Client,
+    pub form: HashMap<String, String>,
+}
+
+impl axum::extract::FromRequest<AppState> for AuthenticatedClient {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Response> {
+        let headers = req.headers().clone();
+        let crate::http::extract::Form(form) =
+            crate::http::extract::Form::<HashMap<String, String>>::from_request(req, state)
+                .await
+                .map_err(axum::response::IntoResponse::into_response)?;
+        let client = authenticate(state, &headers, &form).await?;
+        Ok(AuthenticatedClient { client, form })
+    }
+}
+
 /// The authenticated client, or the error response to send.
 pub async fn authenticate(
     state: &AppState,

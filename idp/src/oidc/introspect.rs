@@ -1,28 +1,20 @@
 //! Token introspection (RFC 7662) for the resource servers of a party: a confidential client may
 //! introspect tokens issued to any client of its own party, and learns nothing about others'.
 
-use std::collections::HashMap;
-
-use crate::http::extract::Form;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::json;
 
-use super::client_auth::authenticate;
+use super::client_auth::AuthenticatedClient;
 use super::{json_no_store, server_error};
 use crate::app_state::AppState;
 use crate::grants::live_grant;
 
 pub async fn introspect(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    AuthenticatedClient { client, form }: AuthenticatedClient,
 ) -> Response {
-    let client = match authenticate(&state, &headers, &form).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
     if client.registration.is_public() {
         return super::oauth_error(
             StatusCode::UNAUTHORIZED,

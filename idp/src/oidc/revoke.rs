@@ -1,14 +1,11 @@
 //! Token revocation (RFC 7009). Revoking a refresh token ends its whole family (the access
 //! tokens issued with it too); an unknown or foreign token is answered like a revoked one.
 
-use std::collections::HashMap;
-
-use crate::http::extract::Form;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::client_auth::authenticate;
+use super::client_auth::AuthenticatedClient;
 use super::server_error;
 use crate::app_state::AppState;
 use crate::grants::{AccessGrant, RefreshGrant, access_key, get_json, refresh_key, revoke_family};
@@ -16,13 +13,8 @@ use crate::state::StateStore;
 
 pub async fn revoke(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    AuthenticatedClient { client, form }: AuthenticatedClient,
 ) -> Response {
-    let client = match authenticate(&state, &headers, &form).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
     let Some(token) = form.get("token") else {
         return super::oauth_error(
             StatusCode::BAD_REQUEST,

@@ -4,9 +4,8 @@
 use std::collections::HashMap;
 
 use crate::clock::unix_now;
-use crate::http::extract::Form;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -15,7 +14,7 @@ use serde_json::{Map, Value, json};
 use broker::{Decision, ReleaseRequest};
 use metadata::client::GrantType;
 
-use super::client_auth::authenticate;
+use super::client_auth::AuthenticatedClient;
 use super::{
     OidcError, claims_of, json_no_store, new_token, oauth_error, requested_attributes, server_error,
 };
@@ -34,13 +33,8 @@ fn invalid_grant(why: &str) -> Response {
 
 pub async fn token(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    AuthenticatedClient { client, form }: AuthenticatedClient,
 ) -> Response {
-    let client = match authenticate(&state, &headers, &form).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
     let result = match form.get("grant_type").map(String::as_str) {
         Some("authorization_code") if client.registration.allows(GrantType::AuthorizationCode) => {
             authorization_code(&state, &client, &form).await

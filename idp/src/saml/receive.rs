@@ -26,6 +26,15 @@ impl From<SamlError> for Refusal {
     }
 }
 
+/// A request by HTTP-POST as the browser posts it (SAML Bindings 3.5.4).
+#[derive(serde::Deserialize)]
+pub struct PostForm {
+    #[serde(rename = "SAMLRequest")]
+    pub saml_request: String,
+    #[serde(rename = "RelayState")]
+    pub relay_state: Option<String>,
+}
+
 pub struct Received<T> {
     pub request: T,
     pub sp: ServiceProvider,

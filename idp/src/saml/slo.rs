@@ -68,13 +68,6 @@ pub async fn redirect_binding(
     .await
 }
 
-#[derive(Deserialize)]
-pub struct PostForm {
-    #[serde(rename = "SAMLRequest")]
-    saml_request: String,
-    #[serde(rename = "RelayState")]
-    relay_state: Option<String>,
-}
 
 /// A logout waiting for its same-site continuation.
 #[derive(Serialize, Deserialize)]
@@ -89,7 +82,7 @@ pub async fn post_binding(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Form(form): Form<PostForm>,
+    Form(form): Form<receive::PostForm>,
 ) -> Result<Response, PageError> {
     receive::admit(&state, peer, &headers)
         .await

@@ -7,7 +7,6 @@ use crate::http::extract::{Form, Query};
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use serde::Deserialize;
 
 use crate::flow::login::{to_login, to_school_choice};
 use crate::flow::release::{self, Outcome, Recipient};
@@ -97,19 +96,12 @@ pub async fn redirect_binding(
     continue_flow(&state, &headers, pending, &sp, None).await
 }
 
-#[derive(Deserialize)]
-pub struct PostForm {
-    #[serde(rename = "SAMLRequest")]
-    saml_request: String,
-    #[serde(rename = "RelayState")]
-    relay_state: Option<String>,
-}
 
 pub async fn post_binding(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Form(form): Form<PostForm>,
+    Form(form): Form<receive::PostForm>,
 ) -> Result<Response, PageError> {
     receive::admit(&state, peer, &headers)
         .await
