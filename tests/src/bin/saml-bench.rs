@@ -149,8 +149,12 @@ async fn main() {
 
     let dir = tempfile::tempdir().expect("temp dir");
     let mut cmd = openpoort(dir.path());
+    // Every flow comes from loopback: the per-address limit on SAML requests would otherwise
+    // refuse the flows past it (the warm-up flow counts too) and show up as errors.
+    let limit = (flows + 100).to_string();
     cmd.env("OPENPOORT_LOG_LEVEL", "error")
         .env("OPENPOORT_SERVER_PUBLIC_URL", PUBLIC)
+        .env("OPENPOORT_SAML_MAX_REQUESTS_PER_ADDRESS", limit.as_str())
         .arg("demo");
     let mut server = Server::start(cmd);
     let out = server.more_output(Duration::from_millis(500)).join("\n");
