@@ -22,6 +22,7 @@ use crate::app_state::AppState;
 use crate::grants::{
     CODE_TTL, Client, CodeGrant, GrantSubject, REFRESH_TOKEN_TTL, family_key, load_client, put_json,
 };
+use crate::http::PageError;
 use crate::http::csrf_token;
 use crate::http::{
     ClientIp, Text, cookie_value, internal_error, message, page, see_other, sha256_hex, url_encode,
@@ -636,35 +637,34 @@ pub async fn initiate(
     headers: HeaderMap,
     Path(client_id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let client: Client = match load_client(&state, &client_id).await {
-        Ok(Some(c)) => c,
-        Ok(None) => {
-            return bad_request(
-                "Deze toepassing is niet bij openpoort bekend.",
-                "This application is not known to openpoort.",
-            );
-        }
-        Err(e) => return internal_error(e),
+) -> Result<Response, PageError> {
+    let Some(client): Option<Client> = load_client(&state, &client_id)
+        .await
+        .map_err(PageError::internal)?
+    else {
+        return Ok(bad_request(
+            "Deze toepassing is niet bij openpoort bekend.",
+            "This application is not known to openpoort.",
+        ));
     };
     let Some(initiate) = client.registration.initiate_login_uri.clone() else {
-        return bad_request(
+        return Ok(bad_request(
             "Deze toepassing start niet vanuit het portaal.",
             "This application cannot be started from the portal.",
-        );
+        ));
     };
-    match session::load(&state, &headers).await {
-        Ok(Some(s)) if matches!(s.data.who, Who::Pupil { .. } | Who::Staff { .. }) => {}
-        Ok(_) => return see_other("/inloggen", HeaderMap::new()),
-        Err(e) => return internal_error(e),
+    match session::load(&state, &headers).await? {
+        Some(s) if matches!(s.data.who, Who::Pupil { .. } | Who::Staff { .. }) => {}
+        _ => return Ok(see_other("/inloggen", HeaderMap::new())),
     }
     // The tile's product, when it is one of this client's party: its launch URL is where the
     // user wanted to go.
     let product = match q.get("product") {
-        Some(id) => match state.directory.product_by_id(id).await {
-            Ok(p) => p.filter(|p| p.party_id == client.registration.party_id),
-            Err(e) => return internal_error(e),
-        },
+        Some(id) => state
+            .directory
+            .product_by_id(id)
+            .await?
+            .filter(|p| p.party_id == client.registration.party_id),
         None => None,
     };
     let target = product
@@ -677,7 +677,7 @@ pub async fn initiate(
         url_encode(&state.web.public_url),
         url_encode(&target)
     );
-    see_other(&url, HeaderMap::new())
+    Ok(see_other(&url, HeaderMap::new()))
 }
 
 #[cfg(test)]

@@ -12,8 +12,8 @@ use serde_json::Value;
 
 use crate::app_state::AppState;
 use crate::grants::load_client;
-use crate::http::{Text, internal_error, message, page, see_other, url_encode};
-use crate::http::{csrf_ok, csrf_refused, csrf_token};
+use crate::http::{PageError, Text, message, page, see_other, url_encode};
+use crate::http::{csrf_ok, csrf_token};
 use crate::session::{self};
 
 #[derive(Template)]
@@ -51,7 +51,7 @@ pub async fn end_session(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
+) -> Result<Response, PageError> {
     handle(state, headers, q, false).await
 }
 
@@ -59,7 +59,7 @@ pub async fn end_session_form(
     State(state): State<AppState>,
     headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
-) -> Response {
+) -> Result<Response, PageError> {
     handle(state, headers, f, true).await
 }
 
@@ -68,18 +68,17 @@ async fn handle(
     headers: HeaderMap,
     p: HashMap<String, String>,
     posted: bool,
-) -> Response {
+) -> Result<Response, PageError> {
     let param = |k: &str| p.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let hint = match param("id_token_hint") {
-        Some(h) => match hint_claims(&state, h).await {
-            Ok(Some(c)) => Some(c),
-            Ok(None) => {
-                return bad_request(
+        Some(h) => match hint_claims(&state, h).await.map_err(PageError::internal)? {
+            Some(c) => Some(c),
+            None => {
+                return Ok(bad_request(
                     "De id_token_hint is niet door openpoort uitgegeven.",
                     "The id_token_hint was not issued by openpoort.",
-                );
+                ));
             }
-            Err(e) => return internal_error(e),
         },
         None => None,
     };
@@ -90,10 +89,10 @@ async fn handle(
     });
     let client_id = match (param("client_id"), hinted_client.as_deref()) {
         (Some(a), Some(b)) if a != b => {
-            return bad_request(
+            return Ok(bad_request(
                 "client_id en id_token_hint horen niet bij elkaar.",
                 "client_id and id_token_hint do not match.",
-            );
+            ));
         }
         (a, b) => a.or(b).map(str::to_owned),
     };
@@ -101,19 +100,16 @@ async fn handle(
         None => None,
         Some(uri) => {
             let client = match &client_id {
-                Some(id) => match load_client(&state, id).await {
-                    Ok(c) => c,
-                    Err(e) => return internal_error(e),
-                },
+                Some(id) => load_client(&state, id).await.map_err(PageError::internal)?,
                 None => None,
             };
             match client {
                 Some(c) if c.registration.has_post_logout_redirect_uri(uri) => Some(uri.to_owned()),
                 _ => {
-                    return bad_request(
+                    return Ok(bad_request(
                         "Het adres om na het uitloggen naar terug te gaan is niet geregistreerd.",
                         "The post_logout_redirect_uri is not registered.",
-                    );
+                    ));
                 }
             }
         }
@@ -122,10 +118,7 @@ async fn handle(
 
     // Without proof that the request comes from the session's own relying party, the user
     // confirms, so that a link elsewhere cannot log them out.
-    let s = match session::load(&state, &headers).await {
-        Ok(s) => s,
-        Err(e) => return internal_error(e),
-    };
+    let s = session::load(&state, &headers).await?;
     if s.is_none() && posted && !p.contains_key("csrf") {
         // A relying party's cross-site POST carries no SameSite=Lax cookie; the same request as
         // a top-level GET does, so continue there.
@@ -134,7 +127,10 @@ async fn handle(
             .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v)))
             .collect::<Vec<_>>()
             .join("&");
-        return see_other(&format!("/oidc/logout?{query}"), HeaderMap::new());
+        return Ok(see_other(
+            &format!("/oidc/logout?{query}"),
+            HeaderMap::new(),
+        ));
     }
     if let Some(s) = s {
         let hint_matches = hint
@@ -151,11 +147,11 @@ async fn handle(
         // A form of openpoort's own confirmation page must carry its token; a relying party's
         // POST proves itself with the ID token hint instead.
         if posted && p.contains_key("csrf") && !confirmed {
-            return csrf_refused();
+            return Err(PageError::Csrf);
         }
         if !hint_matches && !confirmed {
             let (csrf, set) = csrf_token(&state.web, &headers);
-            return page(
+            return Ok(page(
                 StatusCode::OK,
                 &ConfirmPage {
                     csrf,
@@ -164,18 +160,14 @@ async fn handle(
                     client_id: client_id.clone().unwrap_or_default(),
                 },
                 set,
-            );
+            ));
         }
         let data = s.data.clone();
-        if let Err(e) = s.destroy(&state).await {
-            return internal_error(e);
-        }
-        if let Err(e) = crate::flow::logout::session_ended(&state, &data).await {
-            return internal_error(e);
-        }
+        s.destroy(&state).await?;
+        crate::flow::logout::session_ended(&state, &data).await?;
     }
     let clear = session::clear_cookie(&state.web);
-    match redirect {
+    Ok(match redirect {
         Some(uri) => {
             let mut to = uri.clone();
             if let Some(st) = state_param {
@@ -188,5 +180,5 @@ async fn handle(
             see_other(&to, clear)
         }
         None => see_other("/inloggen?melding=uitgelogd", clear),
-    }
+    })
 }

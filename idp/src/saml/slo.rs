@@ -68,7 +68,6 @@ pub async fn redirect_binding(
     .await
 }
 
-
 /// A logout waiting for its same-site continuation.
 #[derive(Serialize, Deserialize)]
 struct PendingLogout {

@@ -96,7 +96,6 @@ pub async fn redirect_binding(
     continue_flow(&state, &headers, pending, &sp, None).await
 }
 
-
 pub async fn post_binding(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
