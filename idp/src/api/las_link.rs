@@ -9,12 +9,10 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use directory::las::{KeyPlacement, LasLink, LasVendor, NewLasLink};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use super::{Admin, ApiError, Endpoint, Problem, created, endpoint, json_answer, read_body};
+use super::{ApiError, Endpoint, SchoolAdmin, created, endpoint, json_answer, json_body};
 use crate::app_state::AppState;
-use crate::http::extract::Path;
 use crate::school_admin::{AdminError, Administered, las};
 
 const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -27,15 +25,6 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(Method::PUT, "/schools/{school_id}/las-link/enabled", switch),
         endpoint(Method::POST, "/schools/{school_id}/las-link/pull", pull),
     ]
-}
-
-async fn administered(
-    state: &AppState,
-    admin: &Admin,
-    school: &str,
-) -> Result<Administered, ApiError> {
-    let school = super::school(state, school).await?;
-    Ok(Administered::operator(school, admin.actor.clone()))
 }
 
 fn no_link(a: &Administered) -> ApiError {
@@ -62,28 +51,10 @@ fn state_of(a: &Administered, link: &LasLink) -> Value {
     })
 }
 
-async fn json_body<T: DeserializeOwned>(
-    headers: &HeaderMap,
-    body: Body,
-    shape: &str,
-) -> Result<T, ApiError> {
-    super::require_media_type(headers, &["application/json"])?;
-    let bytes = read_body(headers, body, MAX_BODY_BYTES).await?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::new(
-            Problem::Validation,
-            format!("De body is ongeldig ({shape}): {e}"),
-            format!("The body is invalid ({shape}): {e}"),
-        )
-    })
-}
-
 async fn read(
-    admin: Admin,
+    SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    Path(school): Path<String>,
 ) -> Result<Response, ApiError> {
-    let a = administered(&state, &admin, &school).await?;
     let link = las::link(&state.directory, &a)
         .await?
         .ok_or_else(|| no_link(&a))?;
@@ -108,16 +79,15 @@ fn bearer() -> Option<String> {
 }
 
 async fn add(
-    admin: Admin,
+    SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    Path(school): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let a = administered(&state, &admin, &school).await?;
     let new: NewLink = json_body(
         &headers,
         body,
+        MAX_BODY_BYTES,
         "{\"vendor\": …, \"endpoint\": …, \"key\": …}",
     )
     .await?;
@@ -146,14 +116,12 @@ struct NewKey {
 }
 
 async fn set_key(
-    admin: Admin,
+    SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    Path(school): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let a = administered(&state, &admin, &school).await?;
-    let new: NewKey = json_body(&headers, body, "{\"key\": …}").await?;
+    let new: NewKey = json_body(&headers, body, MAX_BODY_BYTES, "{\"key\": …}").await?;
     let key = las::authorisation_key(&new.key)?;
     las::set_key(&state.directory, state.keys.kek(), &a, &key).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -166,14 +134,13 @@ struct Enabled {
 }
 
 async fn switch(
-    admin: Admin,
+    SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    Path(school): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let a = administered(&state, &admin, &school).await?;
-    let on: Enabled = json_body(&headers, body, "{\"enabled\": true|false}").await?;
+    let on: Enabled =
+        json_body(&headers, body, MAX_BODY_BYTES, "{\"enabled\": true|false}").await?;
     las::switch(&state.directory, &a, on.enabled).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -181,11 +148,9 @@ async fn switch(
 /// Pulls now, as the nightly pull would. A pull that fails (the LAS refuses the key, cannot be
 /// reached) is still an answer: 200 with the status and message, recorded on the link.
 async fn pull(
-    admin: Admin,
+    SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    Path(school): Path<String>,
 ) -> Result<Response, ApiError> {
-    let a = administered(&state, &admin, &school).await?;
     if las::link(&state.directory, &a).await?.is_none() {
         return Err(no_link(&a));
     }

@@ -213,6 +213,49 @@ pub(super) async fn school(
     ))
 }
 
+/// The operator's right over the school named by the path's `{school_id}` (its id or code), for
+/// an admin API client: the school resources take this instead of repeating the lookup.
+pub struct SchoolAdmin(pub crate::school_admin::Administered);
+
+impl FromRequestParts<AppState> for SchoolAdmin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let admin = Admin::from_request_parts(parts, state).await?;
+        let params = axum::extract::RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(ApiError::internal)?;
+        let reference = params
+            .iter()
+            .find(|(name, _)| *name == "school_id")
+            .map(|(_, value)| value.to_owned())
+            .ok_or_else(|| ApiError::internal("a school route without {school_id}"))?;
+        let school = school(state, &reference).await?;
+        Ok(SchoolAdmin(crate::school_admin::Administered::operator(
+            school,
+            admin.actor,
+        )))
+    }
+}
+
+/// A JSON body of at most `limit` bytes in the shape `T`; `shape` shows the caller that shape.
+pub async fn json_body<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    shape: &str,
+) -> Result<T, ApiError> {
+    require_media_type(headers, &["application/json"])?;
+    let bytes = read_body(headers, body, limit).await?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::new(
+            Problem::Validation,
+            format!("De body heeft niet de vorm {shape}: {e}"),
+            format!("The body does not have the shape {shape}: {e}"),
+        )
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Authentication
 

@@ -11,13 +11,11 @@ use axum::response::{IntoResponse, Response};
 use directory::model::{Date, StaffRole};
 use directory::staff_admin::SchoolStaffMember;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use super::{Admin, ApiError, Endpoint, Problem, created, endpoint, json_answer, read_body};
+use super::{ApiError, Endpoint, SchoolAdmin, created, endpoint, json_answer, json_body};
 use crate::app_state::AppState;
 use crate::http::extract::Path;
-use crate::school_admin::Administered;
 use crate::school_admin::staff::{self as rules, Mailing, NewPerson};
 
 const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -65,15 +63,6 @@ pub fn endpoints() -> Vec<Endpoint> {
     ]
 }
 
-async fn administered(
-    state: &AppState,
-    admin: &Admin,
-    school: &str,
-) -> Result<Administered, ApiError> {
-    let school = super::school(state, school).await?;
-    Ok(Administered::operator(school, admin.actor.clone()))
-}
-
 fn mailing(state: &AppState) -> Mailing<'_> {
     Mailing {
         mailer: &state.mailer,
@@ -104,32 +93,14 @@ fn person(m: &SchoolStaffMember) -> Value {
     })
 }
 
-async fn json_body<T: DeserializeOwned>(
-    headers: &HeaderMap,
-    body: Body,
-    shape: &str,
-) -> Result<T, ApiError> {
-    super::require_media_type(headers, &["application/json"])?;
-    let bytes = read_body(headers, body, MAX_BODY_BYTES).await?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::new(
-            Problem::Validation,
-            format!("De body heeft niet de vorm {shape}: {e}"),
-            format!("The body does not have the shape {shape}: {e}"),
-        )
-    })
-}
-
 fn role(name: &str) -> Result<StaffRole, ApiError> {
     Ok(StaffRole::parse(name)?)
 }
 
 async fn list(
-    admin: Admin,
+    SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    Path(school): Path<String>,
 ) -> Result<Response, ApiError> {
-    let a = administered(&state, &admin, &school).await?;
     let staff: Vec<Value> = rules::list(&state.directory, &a)
         .await?
         .iter()
@@ -153,16 +124,15 @@ struct NewStaffBody {
 }
 
 async fn add(
-    admin: Admin,
+    SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    Path(school): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let a = administered(&state, &admin, &school).await?;
     let new: NewStaffBody = json_body(
         &headers,
         body,
+        MAX_BODY_BYTES,
         "{\"achternaam\": …, \"email\": …, \"roepnaam\": …, \"voorvoegsel\": …}",
     )
     .await?;
@@ -186,11 +156,10 @@ async fn add(
 }
 
 async fn one(
-    admin: Admin,
+    SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    Path((school, staff_id)): Path<(String, String)>,
+    Path((_, staff_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let a = administered(&state, &admin, &school).await?;
     let m = rules::member(&state.directory, &a, &staff_id).await?;
     Ok(json_answer(StatusCode::OK, person(&m)))
 }
@@ -202,14 +171,13 @@ struct EmailBody {
 }
 
 async fn set_email(
-    admin: Admin,
+    SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    Path((school, staff_id)): Path<(String, String)>,
+    Path((_, staff_id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let a = administered(&state, &admin, &school).await?;
-    let new: EmailBody = json_body(&headers, body, "{\"email\": …}").await?;
+    let new: EmailBody = json_body(&headers, body, MAX_BODY_BYTES, "{\"email\": …}").await?;
     let sent = rules::set_email(
         &state.directory,
         &mailing(&state),
@@ -225,11 +193,10 @@ async fn set_email(
 }
 
 async fn invite(
-    admin: Admin,
+    SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    Path((school, staff_id)): Path<(String, String)>,
+    Path((_, staff_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let a = administered(&state, &admin, &school).await?;
     let sent = rules::invite(&state.directory, &mailing(&state), &a, &staff_id).await?;
     if let Err(e) = sent {
         return Err(ApiError::internal(e));
@@ -241,21 +208,19 @@ async fn invite(
 }
 
 async fn grant_role(
-    admin: Admin,
+    SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    Path((school, staff_id, name)): Path<(String, String, String)>,
+    Path((_, staff_id, name)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
-    let a = administered(&state, &admin, &school).await?;
     rules::grant_role(&state.directory, &a, &staff_id, role(&name)?).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn revoke_role(
-    admin: Admin,
+    SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    Path((school, staff_id, name)): Path<(String, String, String)>,
+    Path((_, staff_id, name)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
-    let a = administered(&state, &admin, &school).await?;
     rules::revoke_role(&state.directory, &a, &staff_id, role(&name)?).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -270,18 +235,18 @@ struct PeriodBody {
 }
 
 async fn link_group(
-    admin: Admin,
+    SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    Path((school, staff_id, group_id)): Path<(String, String, String)>,
+    Path((_, staff_id, group_id)): Path<(String, String, String)>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let a = administered(&state, &admin, &school).await?;
     // No body links for good; a body gives the period.
     let period: PeriodBody = if headers.contains_key(axum::http::header::CONTENT_TYPE) {
         json_body(
             &headers,
             body,
+            MAX_BODY_BYTES,
             "{\"valid_from\": \"JJJJ-MM-DD\", \"valid_until\": \"JJJJ-MM-DD\"}",
         )
         .await?
@@ -301,21 +266,19 @@ async fn link_group(
 }
 
 async fn unlink_group(
-    admin: Admin,
+    SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    Path((school, staff_id, group_id)): Path<(String, String, String)>,
+    Path((_, staff_id, group_id)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
-    let a = administered(&state, &admin, &school).await?;
     rules::unlink_group(&state.directory, &a, &staff_id, &group_id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn deactivate(
-    admin: Admin,
+    SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    Path((school, staff_id)): Path<(String, String)>,
+    Path((_, staff_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let a = administered(&state, &admin, &school).await?;
     rules::deactivate(&state.directory, &a, &staff_id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

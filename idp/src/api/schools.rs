@@ -11,10 +11,10 @@ use directory::model::PartyKind;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Admin, ApiError, Endpoint, Problem, created, endpoint, json_answer, read_body};
+use super::{ApiError, Endpoint, Problem, SchoolAdmin, created, endpoint, json_answer, json_body};
 use crate::app_state::AppState;
 use crate::http::extract::Path;
-use crate::school_admin::{AdminError, Administered, network, parties};
+use crate::school_admin::{AdminError, network, parties};
 
 const MAX_BODY_BYTES: usize = 16 * 1024;
 
@@ -60,21 +60,10 @@ impl From<AdminError> for ApiError {
     }
 }
 
-async fn administered(
-    state: &AppState,
-    admin: &Admin,
-    school: &str,
-) -> Result<Administered, ApiError> {
-    let school = super::school(state, school).await?;
-    Ok(Administered::operator(school, admin.actor.clone()))
-}
-
 async fn list_ranges(
-    admin: Admin,
+    SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    Path(school): Path<String>,
 ) -> Result<Response, ApiError> {
-    let a = administered(&state, &admin, &school).await?;
     let ranges: Vec<Value> = network::ranges(&state.directory, &a, None)
         .await?
         .into_iter()
@@ -95,22 +84,18 @@ struct NewRange {
 }
 
 async fn add_range(
-    admin: Admin,
+    SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    Path(school): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let a = administered(&state, &admin, &school).await?;
-    super::require_media_type(&headers, &["application/json"])?;
-    let bytes = read_body(&headers, body, MAX_BODY_BYTES).await?;
-    let new: NewRange = serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::new(
-            Problem::Validation,
-            format!("De body is geen geldig IP-bereik ({{\"cidr\": …, \"label\": …}}): {e}"),
-            format!("The body is not a valid IP range ({{\"cidr\": ..., \"label\": ...}}): {e}"),
-        )
-    })?;
+    let new: NewRange = json_body(
+        &headers,
+        body,
+        MAX_BODY_BYTES,
+        "{\"cidr\": …, \"label\": …}",
+    )
+    .await?;
     let r = network::add(&state.directory, &a, &new.cidr, &new.label).await?;
     let path = format!(
         "/schools/{}/ip-ranges/{}",
@@ -125,22 +110,19 @@ async fn add_range(
 }
 
 async fn remove_range(
-    admin: Admin,
+    SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    Path((school, cidr)): Path<(String, String)>,
+    Path((_, cidr)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let a = administered(&state, &admin, &school).await?;
     // The caller is a machine, not someone at the school: no address of theirs to protect.
     network::remove(&state.directory, &a, &cidr, None, true).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn list_consents(
-    admin: Admin,
+    SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    Path(school): Path<String>,
 ) -> Result<Response, ApiError> {
-    let a = administered(&state, &admin, &school).await?;
     let mut out = Vec::new();
     for kind in [PartyKind::Publisher, PartyKind::NetworkProvider] {
         for r in parties::of_kind(&state.directory, &a, kind).await? {
@@ -164,11 +146,10 @@ async fn list_consents(
 }
 
 async fn grant(
-    admin: Admin,
+    SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    Path((school, party)): Path<(String, String)>,
+    Path((_, party)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let a = administered(&state, &admin, &school).await?;
     let c = parties::consent(&state.directory, &a, &party).await?;
     Ok(json_answer(
         StatusCode::OK,
@@ -177,11 +158,10 @@ async fn grant(
 }
 
 async fn revoke(
-    admin: Admin,
+    SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    Path((school, party)): Path<(String, String)>,
+    Path((_, party)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let a = administered(&state, &admin, &school).await?;
     parties::revoke(&state.directory, &a, &party).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
