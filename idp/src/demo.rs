@@ -358,5 +358,8 @@ pub fn print_welcome(seeded: &Seeded, public_url: &str, local: SocketAddr) {
     println!(
         "  uitgeverij / publisher: demo-uitgeverij, product rekenrijk (licentie hele school, toestemming gegeven)"
     );
+    println!(
+        "  demo-product Leesland: {public_url}/demo-product/ (licentie hele school; nog geen toestemming / no consent yet: Beheer › Uitgeverijen)"
+    );
     println!("  stoppen / stop: Ctrl-C");
 }

@@ -11,6 +11,7 @@ mod clients;
 mod clock;
 pub mod config;
 pub mod demo;
+mod demo_product;
 mod flow;
 mod grants;
 mod homecode;
@@ -146,6 +147,11 @@ async fn serve(
     // One machine-readable line on stdout, so that scripts and tests find the port when
     // `server.listen` asks for port 0.
     println!("openpoort listening on http://{local}");
+    // The demo product is registered at the address it is served at, so after binding.
+    let product = match &seeded {
+        Some(_) => Some(demo_product::start(&state, &config.server.public_url, local).await?),
+        None => None,
+    };
     if let Some(seeded) = seeded {
         demo::print_welcome(&seeded, &config.server.public_url, local);
     }
@@ -155,7 +161,11 @@ async fn serve(
         idle: Duration::from_secs(config.server.idle_timeout_seconds),
         body: Duration::from_secs(config.server.body_timeout_seconds),
     };
-    server::serve(listener, server::router(state), limits, grace)
+    let mut router = server::router(state);
+    if let Some(product) = product {
+        router = router.merge(demo_product::router(product));
+    }
+    server::serve(listener, router, limits, grace)
         .await
         .map_err(AppError::io("HTTP server failed"))?;
     directory.close().await;

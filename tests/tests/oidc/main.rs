@@ -12,6 +12,7 @@ mod client_credentials;
 mod code_flow;
 mod codes;
 mod common;
+mod demo_product;
 mod logout;
 mod pkce;
 mod prompt;
