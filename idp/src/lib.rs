@@ -144,9 +144,6 @@ async fn serve(
         .local_addr()
         .map_err(AppError::io("cannot read the listening address"))?;
     tracing::info!(address = %local, public_url = %config.server.public_url, "listening");
-    // One machine-readable line on stdout, so that scripts and tests find the port when
-    // `server.listen` asks for port 0.
-    println!("openpoort listening on http://{local}");
     // The demo product is registered at the address it is served at, so after binding.
     let product = match &seeded {
         Some(_) => Some(demo_product::start(&state, &config.server.public_url, local).await?),
@@ -155,6 +152,10 @@ async fn serve(
     if let Some(seeded) = seeded {
         demo::print_welcome(&seeded, &config.server.public_url, local);
     }
+    // One machine-readable line on stdout, so that scripts and tests find the port when
+    // `server.listen` asks for port 0. It comes last: whoever waits for it may use everything
+    // printed before (the demo's welcome) and every route (the demo product's).
+    println!("openpoort listening on http://{local}");
     let grace = Duration::from_secs(config.server.shutdown_grace_seconds);
     let limits = accept::Limits {
         header_read: Duration::from_secs(config.server.header_read_timeout_seconds),

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { checked, launchBrowser, startOpenpoort } from './harness.mjs';
+import { checked, launchBrowser, linkFromMail, startOpenpoort } from './harness.mjs';
 
 const BRAM = 'bram.jansen@demo.openpoort.nl';
 const PASSWORD = 'Fiets-Molen-Tulp-42';
@@ -79,5 +79,66 @@ test('an ICT-coördinator adds a substitute teacher, links her to a group for a 
   await page.getByRole('link', { name: /Alle leerkrachten/ }).click();
   await page.waitForURL(/\/beheer\/leerkrachten$/);
   assert.match(await page.locator('table').innerText(), /Sanne van Dijk[^\n]*gedeactiveerd/);
+  passed = true;
+});
+
+test('a teacher added in Beheer activates her account from the mail and sees her group in Chromium', async (t) => {
+  let passed = false;
+  const server = await startOpenpoort({});
+  t.after(async () => {
+    if (passed) await server.cleanup();
+    else {
+      await server.stop();
+      t.diagnostic(`kept ${server.dir}`);
+    }
+  });
+  const browser = await launchBrowser();
+  t.after(() => browser.close());
+  const admin = await (await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } })).newPage();
+  await admin.goto(`${server.baseUrl}/inloggen`);
+  await admin.getByLabel(/^E-mailadres/).fill(BRAM);
+  await admin.getByLabel(/^Wachtwoord/).fill(PASSWORD);
+  await admin.keyboard.press('Enter');
+  await admin.waitForURL(/\/school-kiezen/);
+  await admin.getByLabel(/99ZZ00/).check();
+  await admin.getByRole('button', { name: 'Kiezen' }).click();
+  await admin.waitForURL(`${server.baseUrl}/`);
+
+  await admin.goto(`${server.baseUrl}/beheer/leerkrachten`);
+  await admin.getByLabel(/^Roepnaam/).fill('Joris');
+  await admin.getByLabel(/^Achternaam/).fill('Bakker');
+  await admin.getByLabel(/^E-mailadres/).fill('joris@demo.openpoort.nl');
+  await admin.getByRole('button', { name: /Toevoegen en uitnodigen/ }).click();
+  await admin.waitForURL(/melding=gemaild$/);
+  await admin.getByLabel(/^Groep/).selectOption({ label: 'Groep 8 Dassen' });
+  await admin.getByLabel(/^Vanaf/).fill(isoDate(0));
+  await admin.getByRole('button', { name: /^Koppelen/ }).click();
+  await admin.waitForURL(/melding=opgeslagen$/);
+  await admin.goto(`${server.baseUrl}/beheer/leerkrachten`);
+  assert.match(await admin.locator('table').innerText(), /Joris Bakker[^\n]*nog niet geactiveerd/);
+
+  // The mail in the outbox carries the activation link; Joris opens it in his own browser.
+  const mail = server.outbox().find((m) => m.text.includes('joris@demo.openpoort.nl'));
+  assert.ok(mail, 'no activation mail for Joris in the outbox');
+  const link = linkFromMail(mail.text, '/activeren');
+  assert.ok(link && link.startsWith(server.baseUrl), `unexpected link ${link}`);
+  const joris = await (await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } })).newPage();
+  await joris.goto(link);
+  await joris.getByLabel('Nieuw wachtwoord').fill('Kaas-Dijk-Molen-77');
+  await joris.getByLabel('Herhaal wachtwoord').fill('Kaas-Dijk-Molen-77');
+  await joris.keyboard.press('Enter');
+  await joris.waitForURL(/\/inloggen\?melding=wachtwoord-ingesteld$/);
+  await joris.getByLabel(/^E-mailadres/).fill('joris@demo.openpoort.nl');
+  await joris.getByLabel(/^Wachtwoord/).fill('Kaas-Dijk-Molen-77');
+  await joris.keyboard.press('Enter');
+  await joris.waitForURL(`${server.baseUrl}/`);
+  assert.match(await joris.locator('h1').innerText(), /Welkom, Joris/);
+  // His group and its pupils, in the portal itself.
+  assert.match(await joris.locator('main').innerText(), /Groep 8 Dassen/);
+  await checked(joris, server.dir, 'portaal-leerkracht');
+
+  // The ICT-coördinator's list now says he is active.
+  await admin.reload();
+  assert.match(await admin.locator('table').innerText(), /Joris Bakker[^\n]*actief/);
   passed = true;
 });

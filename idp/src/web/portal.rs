@@ -15,6 +15,13 @@ use crate::http::PageError;
 use crate::http::extract::Query;
 use crate::session::{SignedIn, Who};
 
+/// One of a teacher's own groups, with its pupils, as the portal lists them.
+pub struct MyGroup {
+    id: String,
+    name: String,
+    pupils: Vec<String>,
+}
+
 pub struct TileView {
     name: String,
     party: String,
@@ -35,6 +42,7 @@ struct PortalPage {
     several_schools: bool,
     notice: Option<Text>,
     tiles: Vec<TileView>,
+    my_groups: Vec<MyGroup>,
     empty: Text,
     continue_to: Option<(String, String)>,
 }
@@ -195,6 +203,10 @@ pub async fn portal(
             "Your password has been changed. You are logged out on your other devices.",
         )
     });
+    let my_groups = match (&s.data.who, &school) {
+        (Who::Staff { staff_id, .. }, Some(sc)) => my_groups(&state, staff_id, &sc.id).await?,
+        _ => Vec::new(),
+    };
     let (csrf, set) = csrf_token(&state.web, &headers);
     Ok(page(
         StatusCode::OK,
@@ -207,9 +219,47 @@ pub async fn portal(
             several_schools,
             notice,
             tiles,
+            my_groups,
             empty: empty_text(empty_because),
             continue_to,
         },
         set,
     ))
+}
+
+/// The groups a teacher teaches at this school today (a substitute's only within the period of
+/// the link), each with its pupils, so the class is in view without going through Beheer. Only
+/// the teacher's own groups: an ICT-coördinator's other groups are in Beheer.
+async fn my_groups(
+    state: &AppState,
+    staff_id: &str,
+    school_id: &str,
+) -> Result<Vec<MyGroup>, PageError> {
+    let d = &state.directory;
+    let mut groups = Vec::new();
+    for g in d.groups_of_staff(staff_id).await? {
+        if g.school_id != school_id || !g.active {
+            continue;
+        }
+        let mut pupils: Vec<String> = d
+            .active_pupils_of_group(school_id, &g.id)
+            .await?
+            .into_iter()
+            .map(|p| {
+                let first = p.roepnaam.or(p.voornamen).unwrap_or_default();
+                match p.voorvoegsel {
+                    Some(v) => format!("{first} {v} {}", p.achternaam),
+                    None => format!("{first} {}", p.achternaam),
+                }
+            })
+            .collect();
+        pupils.sort_by(|a, b| crate::school_admin::by_name_naturally(a, b));
+        groups.push(MyGroup {
+            id: g.id,
+            name: g.name,
+            pupils,
+        });
+    }
+    groups.sort_by(|a, b| crate::school_admin::by_name_naturally(&a.name, &b.name));
+    Ok(groups)
 }

@@ -230,3 +230,33 @@ async fn a_group_without_home_codes_gets_its_cards_at_once_with_a_print_button()
     assert_eq!(script.status, 200);
     assert!(script.body.contains("window.print()"));
 }
+
+#[tokio::test]
+async fn a_teacher_s_portal_lists_her_own_groups_with_their_pupils_and_no_other_group() {
+    let d = demo(Store::Memory);
+    let mut anna = openpoort_e2e::anna_signed_in(d.dir.path(), &d.server.base).await;
+    let portal = anna.get("/").await;
+    assert_eq!(portal.status, 200, "{}", portal.body);
+    let mine = &portal.body[portal
+        .body
+        .find("Mijn groepen")
+        .unwrap_or_else(|| panic!("no Mijn groepen: {}", portal.body))..];
+    assert!(
+        mine.contains("Groep 5 Uilen") && mine.contains("Finn Smit"),
+        "{mine}"
+    );
+    assert!(
+        !mine.contains("Groep 8 Dassen") && !mine.contains("Tess Mulder"),
+        "a group she does not teach: {mine}"
+    );
+    // Bram is ICT-coördinator and teaches group 8: his portal lists group 8 only, not every
+    // group he may manage in Beheer.
+    let mut bram = bram_signed_in(&d.server.base).await;
+    let his = bram.get("/").await.body;
+    let his = &his[his.find("Mijn groepen").expect("his groups")..];
+    assert!(
+        his.contains("Groep 8 Dassen") && his.contains("Tess Mulder"),
+        "{his}"
+    );
+    assert!(!his.contains("Groep 5 Uilen"), "{his}");
+}
