@@ -3,29 +3,15 @@
 // difference and applies it. Every page visited is checked with axe-core and photographed.
 
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { checked, launchBrowser, startOpenpoort } from './harness.mjs';
+import { checked, edexmlFor99ZZ00, launchBrowser, startOpenpoort } from './harness.mjs';
 
 const BRAM = 'bram.jansen@demo.openpoort.nl';
 const PASSWORD = 'Fiets-Molen-Tulp-42';
 
-/// The project's complete EDEXML file as a file of 99ZZ00, with the demo's teachers in it (a
-/// file that leaves staff out deactivates them, Bram too).
-function edexmlFor99ZZ00() {
-  const file = readFileSync(new URL('../../directory/tests/edexml/complete-2.1.xml', import.meta.url), 'utf8');
-  return file
-    .replace('<dependancecode>01</dependancecode>', '<dependancecode>00</dependancecode>')
-    .replace('</leerkrachten>',
-      '<leerkracht key="T01"><achternaam>Vries</achternaam><voorvoegsel>de</voorvoegsel>' +
-      '<voornamen>Anna</voornamen><roepnaam>Anna</roepnaam>' +
-      '<emailadres>anna.devries@demo.openpoort.nl</emailadres></leerkracht>' +
-      '<leerkracht key="T02"><achternaam>Jansen</achternaam><voornamen>Bram</voornamen>' +
-      '<roepnaam>Bram</roepnaam><emailadres>bram.jansen@demo.openpoort.nl</emailadres>' +
-      '</leerkracht></leerkrachten>');
-}
 
 test('an ICT-coördinator gives a group pictures and applies an EDEXML file after its preview in Chromium', async (t) => {
   let passed = false;

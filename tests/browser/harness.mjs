@@ -5,7 +5,7 @@
 // packages with scripts/setup; then run `node --test tests/browser/` from the repository root.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -173,6 +173,13 @@ export async function startOpenpoort({ args = ['demo'], env = {} } = {}) {
         });
     },
     stop,
+    /** Runs an operator command next to the server, in its directory and mode; returns stdout. */
+    cli: (cliArgs) =>
+      execFileSync(binary, cliArgs, {
+        cwd: dir,
+        env: { ...childEnv, OPENPOORT_LOG_LEVEL: 'warn' },
+        encoding: 'utf8',
+      }),
     /** Stops openpoort and removes its working directory. */
     cleanup: async () => {
       await stop();
@@ -269,4 +276,19 @@ export async function checked(page, serverDir, name) {
     await page.screenshot({ path: path.join(dir, `${name}-${label}.png`), fullPage: true });
   }
   await page.setViewportSize({ width: 1280, height: 900 });
+}
+
+// The project's complete EDEXML file as a file of 99ZZ00, with the demo's teachers in it (a
+// file that leaves staff out deactivates them, Bram too).
+export function edexmlFor99ZZ00() {
+  const file = readFileSync(new URL('../../directory/tests/edexml/complete-2.1.xml', import.meta.url), 'utf8');
+  return file
+    .replace('<dependancecode>01</dependancecode>', '<dependancecode>00</dependancecode>')
+    .replace('</leerkrachten>',
+      '<leerkracht key="T01"><achternaam>Vries</achternaam><voorvoegsel>de</voorvoegsel>' +
+      '<voornamen>Anna</voornamen><roepnaam>Anna</roepnaam>' +
+      '<emailadres>anna.devries@demo.openpoort.nl</emailadres></leerkracht>' +
+      '<leerkracht key="T02"><achternaam>Jansen</achternaam><voornamen>Bram</voornamen>' +
+      '<roepnaam>Bram</roepnaam><emailadres>bram.jansen@demo.openpoort.nl</emailadres>' +
+      '</leerkracht></leerkrachten>');
 }
