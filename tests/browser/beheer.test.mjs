@@ -5,36 +5,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { checked, launchBrowser, startOpenpoort } from './harness.mjs';
+import { browserFor, checked, logInAsBram, openpoortFor } from './harness.mjs';
 
-const BRAM = 'bram.jansen@demo.openpoort.nl';
-const PASSWORD = 'Fiets-Molen-Tulp-42';
 
 test('an ICT-coördinator adds an IP range and withdraws and gives consent in Chromium', async (t) => {
-  let passed = false;
-  const server = await startOpenpoort({});
-  t.after(async () => {
-    if (passed) {
-      await server.cleanup();
-    } else {
-      await server.stop();
-      t.diagnostic(`kept ${server.dir}`);
-    }
-  });
-  const browser = await launchBrowser();
-  t.after(() => browser.close());
+  const server = await openpoortFor(t);
+  const browser = await browserFor(t);
   // Injecting axe-core is a script the page's own policy rightly forbids.
   const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
 
-  await page.goto(`${server.baseUrl}/inloggen`);
-  await page.getByLabel(/^E-mailadres/).fill(BRAM);
-  await page.getByLabel(/^Wachtwoord/).fill(PASSWORD);
-  await page.keyboard.press('Enter');
-  await page.waitForURL(/\/school-kiezen/);
-  await page.getByLabel(/99ZZ00/).check();
-  await page.getByRole('button', { name: 'Kiezen' }).click();
-  await page.waitForURL(`${server.baseUrl}/`);
+  await logInAsBram(page, server.baseUrl);
 
   await page.goto(`${server.baseUrl}/beheer`);
   await page.getByRole('link', { name: /IP-adressen/ }).click();
@@ -65,5 +46,5 @@ test('an ICT-coördinator adds an IP range and withdraws and gives consent in Ch
   await page.getByRole('link', { name: /Netwerkbeheerders/ }).click();
   await page.waitForURL(/\/beheer\/netwerkbeheerders$/);
   await checked(page, server.dir, 'beheer-netwerkbeheerders');
-  passed = true;
+  server.passed();
 });

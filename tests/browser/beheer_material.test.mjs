@@ -9,10 +9,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import zlib from 'node:zlib';
 
-import { checked, launchBrowser, startOpenpoort } from './harness.mjs';
+import { browserFor, checked, logInAsBram, openpoortFor } from './harness.mjs';
 
-const BRAM = 'bram.jansen@demo.openpoort.nl';
-const PASSWORD = 'Fiets-Molen-Tulp-42';
 
 /** The files of a zip archive by name, read through its central directory (stored or deflated). */
 function unzip(buffer) {
@@ -40,31 +38,15 @@ function unzip(buffer) {
 }
 
 test('the shortcuts zip holds a file per platform for every link the page lists, in Chromium', async (t) => {
-  let passed = false;
-  const server = await startOpenpoort({});
-  t.after(async () => {
-    if (passed) await server.cleanup();
-    else {
-      await server.stop();
-      t.diagnostic(`kept ${server.dir}`);
-    }
-  });
-  const browser = await launchBrowser();
-  t.after(() => browser.close());
+  const server = await openpoortFor(t);
+  const browser = await browserFor(t);
   const context = await browser.newContext({
     bypassCSP: true,
     acceptDownloads: true,
     viewport: { width: 1280, height: 900 },
   });
   const page = await context.newPage();
-  await page.goto(`${server.baseUrl}/inloggen`);
-  await page.getByLabel(/^E-mailadres/).fill(BRAM);
-  await page.getByLabel(/^Wachtwoord/).fill(PASSWORD);
-  await page.keyboard.press('Enter');
-  await page.waitForURL(/\/school-kiezen/);
-  await page.getByLabel(/99ZZ00/).check();
-  await page.getByRole('button', { name: 'Kiezen' }).click();
-  await page.waitForURL(`${server.baseUrl}/`);
+  await logInAsBram(page, server.baseUrl);
 
   await page.goto(`${server.baseUrl}/beheer`);
   await page.getByRole('link', { name: /^Lesmateriaal/ }).click();
@@ -104,5 +86,5 @@ test('the shortcuts zip holds a file per platform for every link the page lists,
   const workstation = await browser.newPage();
   await workstation.goto(pupilUrl);
   assert.match(await workstation.locator('h1').innerText(), /Kies je groep/);
-  passed = true;
+  server.passed();
 });

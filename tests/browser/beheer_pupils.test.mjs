@@ -7,36 +7,17 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { checked, edexmlFor99ZZ00, launchBrowser, startOpenpoort } from './harness.mjs';
+import { browserFor, checked, edexmlFor99ZZ00, logInAsBram, openpoortFor } from './harness.mjs';
 
-const BRAM = 'bram.jansen@demo.openpoort.nl';
-const PASSWORD = 'Fiets-Molen-Tulp-42';
 
 
 test('an ICT-coördinator gives a group pictures and applies an EDEXML file after its preview in Chromium', async (t) => {
-  let passed = false;
-  const server = await startOpenpoort({});
-  t.after(async () => {
-    if (passed) {
-      await server.cleanup();
-    } else {
-      await server.stop();
-      t.diagnostic(`kept ${server.dir}`);
-    }
-  });
-  const browser = await launchBrowser();
-  t.after(() => browser.close());
+  const server = await openpoortFor(t);
+  const browser = await browserFor(t);
   const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
 
-  await page.goto(`${server.baseUrl}/inloggen`);
-  await page.getByLabel(/^E-mailadres/).fill(BRAM);
-  await page.getByLabel(/^Wachtwoord/).fill(PASSWORD);
-  await page.keyboard.press('Enter');
-  await page.waitForURL(/\/school-kiezen/);
-  await page.getByLabel(/99ZZ00/).check();
-  await page.getByRole('button', { name: 'Kiezen' }).click();
-  await page.waitForURL(`${server.baseUrl}/`);
+  await logInAsBram(page, server.baseUrl);
 
   // Leerlingen: group 5 with two pupils whose picture is taken away, then pictures for all.
   await page.goto(`${server.baseUrl}/beheer`);
@@ -84,5 +65,5 @@ test('an ICT-coördinator gives a group pictures and applies an EDEXML file afte
   const groups = await page.locator('main').innerText();
   assert.match(groups, /Groep 3 & 4/);
   assert.doesNotMatch(groups, /Groep 5 Uilen/);
-  passed = true;
+  server.passed();
 });

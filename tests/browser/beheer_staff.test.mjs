@@ -6,10 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { checked, launchBrowser, linkFromMail, startOpenpoort } from './harness.mjs';
+import { browserFor, checked, linkFromMail, logInAsBram, openpoortFor } from './harness.mjs';
 
-const BRAM = 'bram.jansen@demo.openpoort.nl';
-const PASSWORD = 'Fiets-Molen-Tulp-42';
 
 function isoDate(daysFromToday) {
   const d = new Date(Date.now() + daysFromToday * 86_400_000);
@@ -17,29 +15,12 @@ function isoDate(daysFromToday) {
 }
 
 test('an ICT-coördinator adds a substitute teacher, links her to a group for a week and deactivates her in Chromium', async (t) => {
-  let passed = false;
-  const server = await startOpenpoort({});
-  t.after(async () => {
-    if (passed) {
-      await server.cleanup();
-    } else {
-      await server.stop();
-      t.diagnostic(`kept ${server.dir}`);
-    }
-  });
-  const browser = await launchBrowser();
-  t.after(() => browser.close());
+  const server = await openpoortFor(t);
+  const browser = await browserFor(t);
   const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
 
-  await page.goto(`${server.baseUrl}/inloggen`);
-  await page.getByLabel(/^E-mailadres/).fill(BRAM);
-  await page.getByLabel(/^Wachtwoord/).fill(PASSWORD);
-  await page.keyboard.press('Enter');
-  await page.waitForURL(/\/school-kiezen/);
-  await page.getByLabel(/99ZZ00/).check();
-  await page.getByRole('button', { name: 'Kiezen' }).click();
-  await page.waitForURL(`${server.baseUrl}/`);
+  await logInAsBram(page, server.baseUrl);
 
   await page.goto(`${server.baseUrl}/beheer`);
   await page.getByRole('link', { name: /^Leerkrachten/ }).click();
@@ -79,30 +60,14 @@ test('an ICT-coördinator adds a substitute teacher, links her to a group for a 
   await page.getByRole('link', { name: /Alle leerkrachten/ }).click();
   await page.waitForURL(/\/beheer\/leerkrachten$/);
   assert.match(await page.locator('table').innerText(), /Sanne van Dijk[^\n]*gedeactiveerd/);
-  passed = true;
+  server.passed();
 });
 
 test('a teacher added in Beheer activates her account from the mail and sees her group in Chromium', async (t) => {
-  let passed = false;
-  const server = await startOpenpoort({});
-  t.after(async () => {
-    if (passed) await server.cleanup();
-    else {
-      await server.stop();
-      t.diagnostic(`kept ${server.dir}`);
-    }
-  });
-  const browser = await launchBrowser();
-  t.after(() => browser.close());
+  const server = await openpoortFor(t);
+  const browser = await browserFor(t);
   const admin = await (await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } })).newPage();
-  await admin.goto(`${server.baseUrl}/inloggen`);
-  await admin.getByLabel(/^E-mailadres/).fill(BRAM);
-  await admin.getByLabel(/^Wachtwoord/).fill(PASSWORD);
-  await admin.keyboard.press('Enter');
-  await admin.waitForURL(/\/school-kiezen/);
-  await admin.getByLabel(/99ZZ00/).check();
-  await admin.getByRole('button', { name: 'Kiezen' }).click();
-  await admin.waitForURL(`${server.baseUrl}/`);
+  await logInAsBram(admin, server.baseUrl);
 
   await admin.goto(`${server.baseUrl}/beheer/leerkrachten`);
   await admin.getByLabel(/^Roepnaam/).fill('Joris');
@@ -140,5 +105,5 @@ test('a teacher added in Beheer activates her account from the mail and sees her
   // The ICT-coördinator's list now says he is active.
   await admin.reload();
   assert.match(await admin.locator('table').innerText(), /Joris Bakker[^\n]*actief/);
-  passed = true;
+  server.passed();
 });

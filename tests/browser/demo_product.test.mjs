@@ -6,10 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { checked, launchBrowser, startOpenpoort } from './harness.mjs';
+import { browserFor, checked, logInAsBram, openpoortFor } from './harness.mjs';
 
-const BRAM = 'bram.jansen@demo.openpoort.nl';
-const PASSWORD = 'Fiets-Molen-Tulp-42';
 
 function shortcutFrom(stdout) {
   const match = stdout.match(/\/login\/leerlingen\/snelkoppelaar\?INSTELLING_REF=[0-9a-f-]{36}/);
@@ -26,18 +24,9 @@ async function pupilSignsIn(page, server) {
 }
 
 test('consent to the demo publisher shows its tile to the pupil, and tile and SAML both sign in in Chromium', async (t) => {
-  let passed = false;
-  const server = await startOpenpoort({});
-  t.after(async () => {
-    if (passed) await server.cleanup();
-    else {
-      await server.stop();
-      t.diagnostic(`kept ${server.dir}`);
-    }
-  });
+  const server = await openpoortFor(t);
   assert.match(server.stdout(), /\/demo-product\//, 'the welcome names the demo product');
-  const browser = await launchBrowser();
-  t.after(() => browser.close());
+  const browser = await browserFor(t);
 
   // Finn at school before the consent: no Leesland tile, and the product is refused a sign-in.
   const pupilContext = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
@@ -53,14 +42,7 @@ test('consent to the demo publisher shows its tile to the pupil, and tile and SA
   // Bram, the ICT-coördinator, ticks the publisher in Beheer › Uitgeverijen.
   const adminContext = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
   const admin = await adminContext.newPage();
-  await admin.goto(`${server.baseUrl}/inloggen`);
-  await admin.getByLabel(/^E-mailadres/).fill(BRAM);
-  await admin.getByLabel(/^Wachtwoord/).fill(PASSWORD);
-  await admin.keyboard.press('Enter');
-  await admin.waitForURL(/\/school-kiezen/);
-  await admin.getByLabel(/99ZZ00/).check();
-  await admin.getByRole('button', { name: 'Kiezen' }).click();
-  await admin.waitForURL(`${server.baseUrl}/`);
+  await logInAsBram(admin, server.baseUrl);
   await admin.goto(`${server.baseUrl}/beheer/uitgeverijen`);
   const consent = admin.getByLabel(/Toestemming voor Leesland Demo-uitgeverij/);
   assert.equal(await consent.isChecked(), false, 'the demo starts without this consent');
@@ -89,5 +71,5 @@ test('consent to the demo publisher shows its tile to the pupil, and tile and SA
   await admin.waitForSelector('h1');
   assert.match(await admin.locator('h1').innerText(), /Welkom bij Leesland/);
   assert.match(await admin.locator('main').innerText(), /SAML/);
-  passed = true;
+  server.passed();
 });

@@ -8,10 +8,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 
-import { checked, edexmlFor99ZZ00, launchBrowser, linkFromMail, startOpenpoort } from './harness.mjs';
+import { BRAM, BRAM_PASSWORD, browserFor, checked, edexmlFor99ZZ00, linkFromMail, openpoortFor } from './harness.mjs';
 
-const BRAM = 'bram.jansen@demo.openpoort.nl';
-const BRAM_PASSWORD = 'Fiets-Molen-Tulp-42';
 const ANNA = 'anna.devries@demo.openpoort.nl';
 
 async function logIn(page, baseUrl, email, password) {
@@ -44,19 +42,10 @@ async function latestLink(server, to, pathPrefix) {
 }
 
 test('a new ICT-coördinator sets up the school by the quick-start guide in Chromium', async (t) => {
-  let passed = false;
-  const server = await startOpenpoort({});
-  t.after(async () => {
-    if (passed) await server.cleanup();
-    else {
-      await server.stop();
-      t.diagnostic(`kept ${server.dir}`);
-    }
-  });
+  const server = await openpoortFor(t);
   // A network provider the school works with, registered by the operator.
   server.cli(['party', 'add', '--code', 'moo-demo', '--kind', 'network_provider', '--name', 'MOO Demo']);
-  const browser = await launchBrowser();
-  t.after(() => browser.close());
+  const browser = await browserFor(t);
   const newContext = () => browser.newContext({ bypassCSP: true, acceptDownloads: true, viewport: { width: 1280, height: 900 } });
 
   // FAQ "extra ICT-coördinatoren": the school's ICT-coördinator makes Anna one too.
@@ -170,5 +159,5 @@ test('a new ICT-coördinator sets up the school by the quick-start guide in Chro
   await logIn(lia, server.baseUrl, 'lia@demo.openpoort.nl', 'Vlinder-Kade-Mist-64');
   await lia.waitForURL(`${server.baseUrl}/`);
   assert.match(await lia.locator('h1').innerText(), /Welkom, Lia/);
-  passed = true;
+  server.passed();
 });

@@ -292,3 +292,44 @@ export function edexmlFor99ZZ00() {
       '<roepnaam>Bram</roepnaam><emailadres>bram.jansen@demo.openpoort.nl</emailadres>' +
       '</leerkracht></leerkrachten>');
 }
+
+/**
+ * `startOpenpoort` for test `t`: stopped when the test ends, its directory removed once the test
+ * called `server.passed()` and kept (and named) otherwise, to look into what went wrong.
+ */
+export async function openpoortFor(t, options = {}) {
+  const server = await startOpenpoort(options);
+  let passed = false;
+  t.after(async () => {
+    if (passed) {
+      await server.cleanup();
+    } else {
+      await server.stop();
+      t.diagnostic(`kept ${server.dir}`);
+    }
+  });
+  return { ...server, passed: () => { passed = true; } };
+}
+
+/** `launchBrowser`, closed when test `t` ends. */
+export async function browserFor(t) {
+  const browser = await launchBrowser();
+  t.after(() => browser.close());
+  return browser;
+}
+
+/** The demo's ICT-coördinator and his password. */
+export const BRAM = 'bram.jansen@demo.openpoort.nl';
+export const BRAM_PASSWORD = 'Fiets-Molen-Tulp-42';
+
+/** Logs Bram in on `page` and chooses 99ZZ00 of his two schools; ends on the portal. */
+export async function logInAsBram(page, baseUrl) {
+  await page.goto(`${baseUrl}/inloggen`);
+  await page.getByLabel(/^E-mailadres/).fill(BRAM);
+  await page.getByLabel(/^Wachtwoord/).fill(BRAM_PASSWORD);
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/school-kiezen/);
+  await page.getByLabel(/99ZZ00/).check();
+  await page.getByRole('button', { name: 'Kiezen' }).click();
+  await page.waitForURL(`${baseUrl}/`);
+}

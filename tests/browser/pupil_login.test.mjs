@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 
-import { launchBrowser, startOpenpoort } from './harness.mjs';
+import { browserFor, openpoortFor } from './harness.mjs';
 
 function shortcutFrom(stdout) {
   const match = stdout.match(/\/login\/leerlingen\/snelkoppelaar\?INSTELLING_REF=[0-9a-f-]{36}/);
@@ -15,17 +15,8 @@ function shortcutFrom(stdout) {
 }
 
 test('a pupil on the school network picks group, name and picture and sees the portal', async (t) => {
-  let passed = false;
-  const server = await startOpenpoort({});
-  t.after(async () => {
-    if (passed) await server.cleanup();
-    else {
-      await server.stop();
-      t.diagnostic(`kept ${server.dir}`);
-    }
-  });
-  const browser = await launchBrowser();
-  t.after(() => browser.close());
+  const server = await openpoortFor(t);
+  const browser = await browserFor(t);
   const page = await browser.newPage();
 
   // The demo school's range is loopback, and this browser runs on this machine.
@@ -50,22 +41,13 @@ test('a pupil on the school network picks group, name and picture and sees the p
     'https://rekenrijk.demo-uitgeverij.example/start',
   );
   await page.screenshot({ path: path.join(server.dir, 'portaal.png') });
-  passed = true;
+  server.passed();
 });
 
 test('the same shortcut from outside the school network is refused', async (t) => {
-  let passed = false;
   // openpoort behind a proxy on loopback: the forwarded address is a home network.
-  const server = await startOpenpoort({ env: { OPENPOORT_SERVER_TRUSTED_PROXIES: '127.0.0.1/32,::1' } });
-  t.after(async () => {
-    if (passed) await server.cleanup();
-    else {
-      await server.stop();
-      t.diagnostic(`kept ${server.dir}`);
-    }
-  });
-  const browser = await launchBrowser();
-  t.after(() => browser.close());
+  const server = await openpoortFor(t, { env: { OPENPOORT_SERVER_TRUSTED_PROXIES: '127.0.0.1/32,::1' } });
+  const browser = await browserFor(t);
   const context = await browser.newContext({ extraHTTPHeaders: { 'X-Forwarded-For': '198.51.100.23' } });
   const page = await context.newPage();
 
@@ -77,5 +59,5 @@ test('the same shortcut from outside the school network is refused', async (t) =
   for (const secret of ['Groep', 'Uilen', 'Finn', 'Demo']) {
     assert.ok(!text.includes(secret), `${secret} shown outside the school`);
   }
-  passed = true;
+  server.passed();
 });

@@ -6,24 +6,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 
-import { launchBrowser, linkFromMail, startOpenpoort } from './harness.mjs';
+import { browserFor, linkFromMail, openpoortFor } from './harness.mjs';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 test('chromium renders /healthz of openpoort demo as "ok"', async (t) => {
-  let passed = false;
-  const server = await startOpenpoort({});
-  t.after(async () => {
-    // A failed run keeps the working directory (data, screenshot) for a look afterwards.
-    if (passed) {
-      await server.cleanup();
-    } else {
-      await server.stop();
-      t.diagnostic(`kept ${server.dir}`);
-    }
-  });
-  const browser = await launchBrowser();
-  t.after(() => browser.close());
+  // A failed run keeps the working directory (data, screenshot) for a look afterwards.
+  const server = await openpoortFor(t);
+  const browser = await browserFor(t);
 
   const page = await browser.newPage();
   const response = await page.goto(`${server.baseUrl}/healthz`);
@@ -35,7 +25,7 @@ test('chromium renders /healthz of openpoort demo as "ok"', async (t) => {
   const png = readFileSync(screenshot);
   assert.ok(png.subarray(0, 8).equals(PNG_SIGNATURE), 'the screenshot is not a PNG');
   assert.ok(png.length > 100, 'the screenshot is empty');
-  passed = true;
+  server.passed();
 });
 
 test('linkFromMail finds a link in 8bit and in quoted-printable mail', () => {

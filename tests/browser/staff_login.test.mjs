@@ -6,24 +6,14 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 
-import { launchBrowser, linkFromMail, startOpenpoort } from './harness.mjs';
+import { browserFor, linkFromMail, openpoortFor } from './harness.mjs';
 
 const ANNA = 'anna.devries@demo.openpoort.nl';
 const PASSWORD = 'Zonnebloem-Kanaal-58';
 
 test('activation, set password, log in and log out in Chromium', async (t) => {
-  let passed = false;
-  const server = await startOpenpoort({});
-  t.after(async () => {
-    if (passed) {
-      await server.cleanup();
-    } else {
-      await server.stop();
-      t.diagnostic(`kept ${server.dir}`);
-    }
-  });
-  const browser = await launchBrowser();
-  t.after(() => browser.close());
+  const server = await openpoortFor(t);
+  const browser = await browserFor(t);
   const page = await browser.newPage();
 
   // The demo mailed Anna an activation link; it is in the outbox.
@@ -69,5 +59,5 @@ test('activation, set password, log in and log out in Chromium', async (t) => {
   // The start page now sends the browser back to the login form.
   await page.goto(`${server.baseUrl}/`);
   await page.waitForURL(/\/inloggen$/);
-  passed = true;
+  server.passed();
 });

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { CHROMIUM, launchBrowser } from './harness.mjs';
+import { browserFor, CHROMIUM, launchBrowser } from './harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const STATIC = path.resolve(HERE, '..', '..', 'idp', 'static');
@@ -132,8 +132,7 @@ async function strictPage(browser, t) {
 const focusedId = (page) => page.evaluate(() => document.activeElement && document.activeElement.id);
 
 test('a code in the address is filled in, pin focused, and the address cleaned', async (t) => {
-  const browser = await launchBrowser();
-  t.after(() => browser.close());
+  const browser = await browserFor(t);
   const page = await strictPage(browser, t);
 
   await page.goto(`${baseUrl}/thuis?code=abcd%20efgh-jkmn-pqrs&taal=nl#kaart`);
@@ -149,8 +148,7 @@ test('a code in the address is filled in, pin focused, and the address cleaned',
 });
 
 test('the code is taken from the card link or a bare code, and nothing else', async (t) => {
-  const browser = await launchBrowser();
-  t.after(() => browser.close());
+  const browser = await browserFor(t);
   const page = await strictPage(browser, t);
   await page.goto(`${baseUrl}/thuis`);
 
@@ -195,8 +193,7 @@ function drawCard(page, width, height, qrPixels) {
 }
 
 test('jsQR loads as a classic script and decodes the QR code of qr_svg', async (t) => {
-  const browser = await launchBrowser();
-  t.after(() => browser.close());
+  const browser = await browserFor(t);
   const page = await strictPage(browser, t);
   await page.goto(`${baseUrl}/thuis`);
 
@@ -281,8 +278,7 @@ test('scanning the card with the (fake) camera fills in the code and focuses the
 });
 
 test('a refused or missing camera says so in both languages and leaves typing', async (t) => {
-  const browser = await launchBrowser();
-  t.after(() => browser.close());
+  const browser = await browserFor(t);
 
   for (const [name, message] of [
     ['NotAllowedError', MESSAGES.denied],
@@ -306,8 +302,7 @@ test('a refused or missing camera says so in both languages and leaves typing', 
 });
 
 test('without a camera API the scan button stays hidden', async (t) => {
-  const browser = await launchBrowser();
-  t.after(() => browser.close());
+  const browser = await browserFor(t);
   const page = await strictPage(browser, t);
   // As on a plain-http address, where browsers hide navigator.mediaDevices.
   await page.addInitScript(() => {
