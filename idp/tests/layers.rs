@@ -36,7 +36,15 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "assembly",
         &[
-            "app", "cli", "demo", "las", "lib", "main", "operator", "server",
+            "app",
+            "cli",
+            "demo",
+            "demo_product",
+            "las",
+            "lib",
+            "main",
+            "operator",
+            "server",
         ],
     ),
 ];

@@ -74,6 +74,8 @@ pub struct Server {
     pub child: Child,
     pub base: String,
     pub stdout: mpsc::Receiver<String>,
+    /// What it printed before the listening line (the demo's welcome), until read.
+    earlier: std::sync::Mutex<Vec<String>>,
 }
 
 impl Server {
@@ -99,6 +101,7 @@ impl Server {
             }
         });
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        let mut earlier = Vec::new();
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             match rx.recv_timeout(left) {
@@ -108,8 +111,10 @@ impl Server {
                             child,
                             base: url.trim().to_owned(),
                             stdout: rx,
+                            earlier: std::sync::Mutex::new(earlier),
                         });
                     }
+                    earlier.push(line);
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
                     let _ = child.wait();
@@ -128,9 +133,11 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
-    /// Lines printed after the listening line, collected for a short while.
+    /// The lines not read yet: those printed before the listening line, then those printed
+    /// after it, collected until none comes for `wait`.
     pub fn more_output(&self, wait: Duration) -> Vec<String> {
-        let mut lines = Vec::new();
+        let mut lines =
+            std::mem::take(&mut *self.earlier.lock().unwrap_or_else(|e| e.into_inner()));
         while let Ok(line) = self.stdout.recv_timeout(wait) {
             lines.push(line);
         }

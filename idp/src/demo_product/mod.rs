@@ -218,34 +218,15 @@ struct ProductPage {
     problem: Option<(String, String)>,
 }
 
-/// The product's pages carry their own headers: they are the publisher's, not openpoort's.
+/// openpoort's page headers (no caching, its strict CSP); a publisher's page also sends no
+/// Referer, so the sign-in's URLs never reach a third party.
 fn render(status: StatusCode, page: &ProductPage) -> Response {
-    match page.render() {
-        Ok(html) => {
-            let mut r = (status, html).into_response();
-            let h = r.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            );
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            h.insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(
-                    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
-                ),
-            );
-            h.insert(
-                header::REFERRER_POLICY,
-                HeaderValue::from_static("no-referrer"),
-            );
-            r
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "demo product page failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
-        }
-    }
+    let mut extra = HeaderMap::new();
+    extra.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    crate::http::page(status, page, extra)
 }
 
 fn signed_in(s: SignedIn) -> Response {
