@@ -306,7 +306,7 @@ async fn anna_link(state: &AppState) -> Result<Option<String>, AppError> {
     Ok(Some(link))
 }
 
-pub fn print_welcome(seeded: &Seeded, public_url: &str, local: SocketAddr) {
+pub fn print_welcome(seeded: &Seeded, public_url: &str, local: SocketAddr, product: bool) {
     let base = format!("http://{local}");
     let s = &seeded.school;
     println!();
@@ -358,8 +358,10 @@ pub fn print_welcome(seeded: &Seeded, public_url: &str, local: SocketAddr) {
     println!(
         "  uitgeverij / publisher: demo-uitgeverij, product rekenrijk (licentie hele school, toestemming gegeven)"
     );
-    println!(
-        "  demo-product Leesland: {public_url}/demo-product/ (licentie hele school; nog geen toestemming / no consent yet: Beheer › Uitgeverijen)"
-    );
+    if product {
+        println!(
+            "  demo-product Leesland: {public_url}/demo-product/ (licentie hele school; nog geen toestemming / no consent yet: Beheer › Uitgeverijen)"
+        );
+    }
     println!("  stoppen / stop: Ctrl-C");
 }

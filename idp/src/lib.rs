@@ -146,11 +146,17 @@ async fn serve(
     tracing::info!(address = %local, public_url = %config.server.public_url, "listening");
     // The demo product is registered at the address it is served at, so after binding.
     let product = match &seeded {
-        Some(_) => Some(demo_product::start(&state, &config.server.public_url, local).await?),
+        Some(_) => match demo_product::servable_at(&config.server.public_url) {
+            Ok(()) => Some(demo_product::start(&state, &config.server.public_url, local).await?),
+            Err(e) => {
+                tracing::warn!(error = %e, "demo product Leesland not served at this public_url");
+                None
+            }
+        },
         None => None,
     };
     if let Some(seeded) = seeded {
-        demo::print_welcome(&seeded, &config.server.public_url, local);
+        demo::print_welcome(&seeded, &config.server.public_url, local, product.is_some());
     }
     // One machine-readable line on stdout, so that scripts and tests find the port when
     // `server.listen` asks for port 0. It comes last: whoever waits for it may use everything

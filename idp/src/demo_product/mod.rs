@@ -262,6 +262,14 @@ pub fn router(product: Arc<DemoProduct>) -> Router {
 
 pub type Product = State<Arc<DemoProduct>>;
 
+/// Whether the product can be registered at `public_url`: its addresses (launch URL, redirect
+/// URI, ACS) must be https, or http on localhost, like every other registered address. A demo
+/// reached under another plain-http host name runs without the product rather than not at all.
+pub fn servable_at(public_url: &str) -> Result<(), AppError> {
+    WebUrl::parse("launch_url", &format!("{public_url}{PREFIX}/"))?;
+    Ok(())
+}
+
 /// The party, its product and the school's licence (kept when present), and the product's OIDC
 /// client and SAML SP at the addresses `public_url` gives today. The client's secret is made new
 /// at every start and kept only in memory.

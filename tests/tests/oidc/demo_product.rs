@@ -206,3 +206,22 @@ async fn a_saml_response_changed_after_signing_is_refused_by_the_demo_product() 
     assert_eq!(refused.status, 400, "{}", refused.body);
     assert!(!refused.body.contains("Welkom"), "{}", refused.body);
 }
+
+#[tokio::test]
+async fn a_demo_under_a_plain_http_host_name_starts_without_the_demo_product() {
+    // Registered addresses must be https (http only on localhost), the product's too: rather
+    // than register it under an address that every check refuses, the demo runs without it.
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = openpoort_e2e::openpoort(dir.path());
+    cmd.env("OPENPOORT_SERVER_PUBLIC_URL", "http://openpoort.test")
+        .env("OPENPOORT_SESSIONS_STORE", "memory")
+        .arg("demo");
+    let server = openpoort_e2e::Server::start(cmd);
+    let welcome = server
+        .more_output(std::time::Duration::from_millis(500))
+        .join("\n");
+    assert!(welcome.contains("/s/"), "the demo itself runs: {welcome}");
+    assert!(!welcome.contains("demo-product"), "{welcome}");
+    let mut b = Browser::new(&server.base);
+    assert_eq!(b.get("/demo-product/").await.status, 404);
+}
