@@ -192,6 +192,17 @@ enum Person {
     },
 }
 
+impl Person {
+    /// The keys of the groups the user is in at the school: a pupil's stamgroep and combined
+    /// groups, a staff member's linked groups.
+    fn group_keys(&self) -> Vec<String> {
+        match self {
+            Person::Pupil { group_keys, .. } => group_keys.clone(),
+            Person::Staff { groups, .. } => groups.iter().map(|g| g.las_key.clone()).collect(),
+        }
+    }
+}
+
 impl Broker {
     pub async fn new<S: SecretStorage>(
         directory: Directory,
@@ -224,14 +235,18 @@ impl Broker {
         now: i64,
     ) -> Result<Decision, BrokerError> {
         let today = Date::in_netherlands(now);
+        let mut group_keys = Vec::new();
         let decision = match self.facts(req).await? {
             None => Decision::Deny(DenyReason::AccountInactive),
             Some(facts) => match judge(req, &facts, &today) {
                 Err(reason) => Decision::Deny(reason),
-                Ok(()) => Decision::Allow(self.release(req, &facts)?),
+                Ok(()) => {
+                    group_keys = facts.person.group_keys();
+                    Decision::Allow(self.release(req, &facts)?)
+                }
             },
         };
-        self.audit(req, &decision).await?;
+        self.audit(req, &decision, &group_keys).await?;
         Ok(decision)
     }
 
@@ -412,10 +427,13 @@ impl Broker {
         Ok(Release { claims })
     }
 
+    /// Audits the decision; an allowed one with the user's groups, so that the school can read
+    /// its releases per group as the groups were that day.
     async fn audit(
         &self,
         req: &ReleaseRequest<'_>,
         decision: &Decision,
+        group_keys: &[String],
     ) -> Result<(), BrokerError> {
         let (action, details) = match decision {
             Decision::Allow(release) => (
@@ -438,14 +456,17 @@ impl Broker {
             ),
         };
         self.directory
-            .audit(AuditEvent {
-                actor: &Actor::system("broker"),
-                action,
-                school_id: Some(req.school_id),
-                party_id: Some(req.party_id),
-                subject: Some(req.subject.id()),
-                details,
-            })
+            .audit_release(
+                AuditEvent {
+                    actor: &Actor::system("broker"),
+                    action,
+                    school_id: Some(req.school_id),
+                    party_id: Some(req.party_id),
+                    subject: Some(req.subject.id()),
+                    details,
+                },
+                group_keys,
+            )
             .await?;
         Ok(())
     }

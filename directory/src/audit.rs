@@ -80,6 +80,41 @@ impl Directory {
         })
     }
 
+    /// Appends a release decision's entry together with the keys of the groups the user was in
+    /// (`audit_release_groups`), in one transaction, so that the school can find releases by
+    /// group as they were on the day. Like [`Directory::audit`] on a held connection.
+    pub async fn audit_release(&self, event: AuditEvent<'_>, group_keys: &[String]) -> Result<()> {
+        const INSERT_RETURNING: &str = "INSERT INTO audit_log (at, actor, action, school_id, party_id, subject, details) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq";
+        const GROUP: &str = "INSERT INTO audit_release_groups (seq, school_id, group_key) \
+             VALUES ($1, $2, $3) ON CONFLICT (seq, group_key) DO NOTHING";
+        if group_keys.is_empty() {
+            return self.audit(event).await;
+        }
+        let school_id = event.school_id.unwrap_or_default();
+        on_held!(&self.pool, &self.held, c => {
+            use sqlx::Connection;
+            let mut tx = c.begin().await?;
+            let row = sqlx::query(INSERT_RETURNING)
+                .bind(crate::now())
+                .bind(event.actor.0.as_str())
+                .bind(event.action)
+                .bind(event.school_id)
+                .bind(event.party_id)
+                .bind(event.subject)
+                .bind(event.details.to_string())
+                .fetch_one(&mut *tx)
+                .await?;
+            let seq = row.int("seq")?;
+            for key in group_keys {
+                sqlx::query(GROUP).bind(seq).bind(school_id).bind(key.as_str())
+                    .execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
     /// The newest `limit` entries about one school, newest first.
     pub async fn audit_of_school(&self, school_id: &str, limit: i64) -> Result<Vec<AuditEntry>> {
         const SQL: &str = "SELECT seq, at, actor, action, school_id, party_id, subject, details \
@@ -121,9 +156,16 @@ impl Directory {
     /// Retention: removes entries older than `before` (unix seconds) and says how many. The only
     /// way rows leave the log; updates stay impossible.
     pub async fn purge_audit_before(&self, before: i64) -> Result<u64> {
+        // The release groups first: they refer to the entries they belong to.
+        const GROUPS: &str = "DELETE FROM audit_release_groups \
+             WHERE seq IN (SELECT seq FROM audit_log WHERE at < $1)";
         const SQL: &str = "DELETE FROM audit_log WHERE at < $1";
         writes!(self, p => {
-            Ok(sqlx::query(SQL).bind(before).execute(p).await?.rows_affected())
+            let mut tx = p.begin().await?;
+            sqlx::query(GROUPS).bind(before).execute(&mut *tx).await?;
+            let removed = sqlx::query(SQL).bind(before).execute(&mut *tx).await?.rows_affected();
+            tx.commit().await?;
+            Ok(removed)
         })
     }
 }

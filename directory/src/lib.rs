@@ -21,6 +21,7 @@ pub mod oidc_clients;
 pub mod outbound;
 pub mod parties;
 pub mod people;
+pub mod privacy;
 pub mod pupil_login;
 pub mod saml_sps;
 pub mod school_changes;

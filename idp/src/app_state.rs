@@ -73,6 +73,8 @@ pub struct WebConfig {
     /// reading the outbox.
     pub log_links: bool,
     pub saml: crate::config::SamlConfig,
+    /// The processing agreement's version in force (`privacy.agreement_version`), if any.
+    pub agreement_version: Option<String>,
 }
 
 impl WebConfig {
@@ -101,6 +103,7 @@ impl WebConfig {
             ),
             log_links: config.is_development(),
             saml: config.saml.clone(),
+            agreement_version: config.privacy.current_agreement().map(str::to_owned),
         }
     }
 

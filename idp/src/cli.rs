@@ -61,6 +61,9 @@ pub enum Command {
     /// Consents of schools to parties.
     #[command(subcommand)]
     Consent(ConsentCommand),
+    /// The processing agreement (verwerkersovereenkomst) of a school's board: show, accept.
+    #[command(subcommand)]
+    Agreement(AgreementCommand),
     /// Staff accounts: add (mails an activation link), invite again, deactivate.
     #[command(subcommand)]
     Staff(StaffCommand),
@@ -589,6 +592,24 @@ pub enum ConsentCommand {
     List {
         #[arg(long, value_parser = parse_school)]
         school: SchoolCode,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgreementCommand {
+    /// The version in force (`privacy.agreement_version`), whether the school's board accepted
+    /// it, and every acceptance of the board.
+    Show {
+        #[arg(long, value_parser = parse_school)]
+        school: SchoolCode,
+    },
+    /// Record, for the school's board, an acceptance the board gave outside openpoort (on paper,
+    /// say). Only the version in force, once per board; never changed afterwards.
+    Accept {
+        #[arg(long, value_parser = parse_school)]
+        school: SchoolCode,
+        #[arg(long)]
+        version: String,
     },
 }
 

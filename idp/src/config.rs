@@ -59,6 +59,7 @@ pub struct Config {
     pub log: LogConfig,
     pub las: LasConfig,
     pub outbound: OutboundConfig,
+    pub privacy: PrivacyConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -402,6 +403,21 @@ pub struct OutboundConfig {
     /// Internal networks (loopback, private, link-local …) that may be fetched from all the
     /// same, such as a LAS or an SP in the school board's own network.
     pub allow_networks: Vec<Cidr>,
+}
+
+/// The processing agreement (verwerkersovereenkomst) the boards are asked to accept.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrivacyConfig {
+    /// The version in force; empty when the operator has none to ask for yet.
+    pub agreement_version: String,
+}
+
+impl PrivacyConfig {
+    pub fn current_agreement(&self) -> Option<&str> {
+        let v = self.agreement_version.trim();
+        (!v.is_empty()).then_some(v)
+    }
 }
 
 impl Config {
@@ -854,6 +870,13 @@ const SETTINGS: &[Setting] = &[
         dotted: "outbound.allow_networks",
         env: "OPENPOORT_OUTBOUND_ALLOW_NETWORKS",
         kind: Kind::CidrList,
+    },
+    Setting {
+        section: "privacy",
+        key: "agreement_version",
+        dotted: "privacy.agreement_version",
+        env: "OPENPOORT_PRIVACY_AGREEMENT_VERSION",
+        kind: Kind::Text,
     },
 ];
 

@@ -13,13 +13,14 @@ use directory::{Actor, Directory, DirectoryError};
 
 use crate::links::send_link;
 use crate::school_admin::staff as staff_rules;
-use crate::school_admin::{Administered, network, parties};
+use crate::school_admin::{Administered, network, parties, privacy};
 
 use crate::app::{self, AppError};
 use crate::cli::{
-    AuditCommand, BoardCommand, ClientAdd, ClientCommand, Command, ConsentCommand, ImportCommand,
-    IpRangeCommand, KeysCommand, LasCommand, LicenceAdd, LicenceCommand, NoticeCommand,
-    PartyCommand, ProductCommand, PupilCommand, SchoolCommand, SpCommand, StaffCommand,
+    AgreementCommand, AuditCommand, BoardCommand, ClientAdd, ClientCommand, Command,
+    ConsentCommand, ImportCommand, IpRangeCommand, KeysCommand, LasCommand, LicenceAdd,
+    LicenceCommand, NoticeCommand, PartyCommand, ProductCommand, PupilCommand, SchoolCommand,
+    SpCommand, StaffCommand,
 };
 use crate::config::Config;
 
@@ -299,6 +300,42 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
             parties::revoke(d, &a, &party).await?;
             println!(
                 "toestemming van {} aan {party} ingetrokken / consent revoked",
+                a.school.code()
+            );
+        }
+        Command::Agreement(AgreementCommand::Show { school }) => {
+            let a = Administered::by_operator(d, &school, actor).await?;
+            let s = privacy::agreement(d, &a, config.privacy.current_agreement()).await?;
+            match (&s.current, s.current_accepted) {
+                (Some(v), true) => println!(
+                    "{}: versie {v} geaccepteerd / version {v} accepted",
+                    s.board_name
+                ),
+                (Some(v), false) => println!(
+                    "{}: versie {v} nog niet geaccepteerd / version {v} not accepted yet",
+                    s.board_name
+                ),
+                (None, _) => println!(
+                    "{}: geen versie ingesteld (privacy.agreement_version) / no version set",
+                    s.board_name
+                ),
+            }
+            for h in &s.history {
+                println!(
+                    "{}  {}  door / by {}  vanaf / from {}",
+                    h.acceptance.version,
+                    crate::school_admin::date_time(h.acceptance.accepted_at),
+                    h.acceptance.accepted_by_name,
+                    h.school.as_deref().unwrap_or("-"),
+                );
+            }
+        }
+        Command::Agreement(AgreementCommand::Accept { school, version }) => {
+            let a = Administered::by_operator(d, &school, actor).await?;
+            let acc = privacy::accept(d, &a, config.privacy.current_agreement(), &version).await?;
+            println!(
+                "versie {} geaccepteerd voor het bestuur van {} / version accepted for the board",
+                acc.version,
                 a.school.code()
             );
         }

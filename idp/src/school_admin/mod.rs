@@ -9,6 +9,7 @@ pub mod las;
 pub mod material;
 pub mod network;
 pub mod parties;
+pub mod privacy;
 pub mod staff;
 
 use std::cmp::Ordering;

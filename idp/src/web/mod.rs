@@ -46,6 +46,12 @@ pub fn routes() -> Router<AppState> {
             "/beheer/ip-adressen/verwijderen",
             axum::routing::post(beheer::remove_range),
         )
+        .route("/beheer/privacy", get(beheer::privacy))
+        .route("/beheer/privacy.csv", get(beheer::privacy_csv))
+        .route(
+            "/beheer/privacy/verwerkersovereenkomst",
+            axum::routing::post(beheer::accept_agreement),
+        )
         .route("/beheer/lesmateriaal", get(beheer::material))
         .route(
             "/beheer/lesmateriaal/snelkoppelingen.zip",

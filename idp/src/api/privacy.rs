@@ -1,0 +1,136 @@
+//! A school's privacy: its release audit (the same filter and pages as Beheer › Privacy) and its
+//! board's processing agreement. The rules are `crate::school_admin::privacy`'s.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{ApiError, Endpoint, SchoolAdmin, created, endpoint, json_answer, json_body};
+use crate::app_state::AppState;
+use crate::http::extract::Query;
+use crate::school_admin::privacy::{self, Filter};
+
+const MAX_BODY_BYTES: usize = 4 * 1024;
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        endpoint(Method::GET, "/schools/{school_id}/releases", releases),
+        endpoint(
+            Method::GET,
+            "/schools/{school_id}/processing-agreement",
+            agreement,
+        ),
+        endpoint(
+            Method::POST,
+            "/schools/{school_id}/processing-agreement/acceptances",
+            accept,
+        ),
+    ]
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReleaseQuery {
+    party: Option<String>,
+    group: Option<String>,
+    from: Option<String>,
+    until: Option<String>,
+    before: Option<i64>,
+}
+
+async fn releases(
+    SchoolAdmin(a): SchoolAdmin,
+    State(state): State<AppState>,
+    Query(q): Query<ReleaseQuery>,
+) -> Result<Response, ApiError> {
+    let filter = Filter {
+        party: q.party,
+        group: q.group,
+        from: q.from,
+        until: q.until,
+    };
+    let page = privacy::releases(&state.directory, &a, &filter, q.before).await?;
+    let rows: Vec<Value> = page
+        .rows
+        .iter()
+        .map(|r| {
+            json!({
+                "seq": r.seq,
+                "at": r.at,
+                "party_id": r.party_id,
+                "party_name": r.party_name,
+                "subject_id": r.subject_id,
+                "subject_kind": r.subject_kind,
+                "subject_name": r.subject_name,
+                "context": r.context,
+                "product_id": r.product_id,
+                "attributes": r.attributes,
+                "groups": r.group_keys,
+            })
+        })
+        .collect();
+    Ok(json_answer(
+        StatusCode::OK,
+        json!({"school": a.school.code(), "releases": rows, "next_before": page.next}),
+    ))
+}
+
+fn acceptance_json(a: &directory::privacy::Acceptance) -> Value {
+    json!({
+        "version": a.version,
+        "accepted_by": a.accepted_by,
+        "accepted_by_name": a.accepted_by_name,
+        "accepted_at": a.accepted_at,
+        "school_id": a.school_id,
+    })
+}
+
+async fn agreement(
+    SchoolAdmin(a): SchoolAdmin,
+    State(state): State<AppState>,
+) -> Result<Response, ApiError> {
+    let s =
+        privacy::agreement(&state.directory, &a, state.web.agreement_version.as_deref()).await?;
+    let history: Vec<Value> = s
+        .history
+        .iter()
+        .map(|h| acceptance_json(&h.acceptance))
+        .collect();
+    Ok(json_answer(
+        StatusCode::OK,
+        json!({
+            "school": a.school.code(),
+            "board": s.board_name,
+            "current_version": s.current,
+            "current_accepted": s.current_accepted,
+            "acceptances": history,
+        }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewAcceptance {
+    version: String,
+}
+
+async fn accept(
+    SchoolAdmin(a): SchoolAdmin,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let new: NewAcceptance = json_body(&headers, body, MAX_BODY_BYTES, "{\"version\": …}").await?;
+    let acceptance = privacy::accept(
+        &state.directory,
+        &a,
+        state.web.agreement_version.as_deref(),
+        &new.version,
+    )
+    .await?;
+    let path = format!("/schools/{}/processing-agreement", a.school.code());
+    Ok(created(&state, &path, acceptance_json(&acceptance)))
+}

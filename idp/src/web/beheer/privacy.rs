@@ -1,0 +1,262 @@
+//! Privacy: the school's release audit (filtered, paged, and as a CSV file) and the board's
+//! processing agreement. The rules are in `crate::school_admin::privacy`.
+
+use askama::Template;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::{Nav, SchoolAdmin};
+use crate::app_state::AppState;
+use crate::http::extract::Query;
+use crate::http::{Csrf, PageError, Text, csrf_token, page, see_other};
+use crate::school_admin::privacy::{self, Filter};
+use crate::school_admin::{AdminError, date_time};
+
+/// The filter as the page's form sends it (Dutch names, as the address bar shows them).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct FilterQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    partij: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    groep: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    van: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tot: Option<String>,
+    /// Where the page starts: releases older than this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    voor: Option<i64>,
+}
+
+impl FilterQuery {
+    fn filter(&self) -> Filter {
+        Filter {
+            party: self.partij.clone(),
+            group: self.groep.clone(),
+            from: self.van.clone(),
+            until: self.tot.clone(),
+        }
+    }
+
+    /// The same filter as a query string, starting at `voor`.
+    fn query(&self, voor: Option<i64>) -> String {
+        let q = FilterQuery {
+            voor,
+            ..self.clone()
+        };
+        serde_urlencoded::to_string(&q).unwrap_or_default()
+    }
+}
+
+struct Choice {
+    value: String,
+    name: String,
+    selected: bool,
+}
+
+struct Row {
+    at: String,
+    party: String,
+    person: String,
+    kind: &'static str,
+    groups: String,
+    attributes: Vec<(String, String)>,
+    context: &'static str,
+}
+
+struct AcceptanceView {
+    version: String,
+    by: String,
+    at: String,
+    school: String,
+}
+
+#[derive(Template)]
+#[template(path = "beheer_privacy.html")]
+struct PrivacyPage {
+    nav: Nav,
+    csrf: String,
+    error: Option<Text>,
+    parties: Vec<Choice>,
+    groups: Vec<Choice>,
+    from: String,
+    until: String,
+    rows: Vec<Row>,
+    first_page: bool,
+    next: Option<String>,
+    csv: String,
+    board: String,
+    current: Option<String>,
+    current_accepted: bool,
+    history: Vec<AcceptanceView>,
+}
+
+async fn render(
+    state: &AppState,
+    s: &SchoolAdmin,
+    headers: &HeaderMap,
+    q: &FilterQuery,
+    refused: Option<Text>,
+) -> Result<Response, PageError> {
+    let d = &state.directory;
+    let (parties, groups) = privacy::choices(d, &s.admin).await?;
+    let (page_rows, next, error) = match privacy::releases(d, &s.admin, &q.filter(), q.voor).await {
+        Ok(p) => (p.rows, p.next, refused),
+        // A filter that cannot be read comes back with what is wrong with it.
+        Err(AdminError::Refused { nl, en }) => (Vec::new(), None, Some(Text::new(nl, en))),
+        Err(AdminError::NotFound { what, key }) => (
+            Vec::new(),
+            None,
+            Some(Text::new(
+                format!("{what} {key:?} bestaat niet"),
+                format!("{what} {key:?} does not exist"),
+            )),
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    let rows = page_rows
+        .iter()
+        .map(|r| Row {
+            at: privacy::local_time(r.at),
+            party: r.party_name.clone().unwrap_or_else(|| r.party_id.clone()),
+            person: r
+                .subject_name
+                .clone()
+                .unwrap_or_else(|| "(niet meer in het register / no longer registered)".into()),
+            kind: match r.subject_kind.as_str() {
+                "pupil" => "leerling / pupil",
+                _ => "medewerker / staff",
+            },
+            groups: privacy::group_names(&groups, &r.group_keys).join(", "),
+            attributes: r
+                .attributes
+                .iter()
+                .map(|a| privacy::attribute_label(a))
+                .collect(),
+            context: privacy::context_label(&r.context),
+        })
+        .collect();
+    let agreement = privacy::agreement(d, &s.admin, state.web.agreement_version.as_deref()).await?;
+    let (csrf, set) = csrf_token(&state.web, headers);
+    let selected = |v: &Option<String>, x: &str| v.as_deref().map(str::trim) == Some(x);
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    Ok(page(
+        status,
+        &PrivacyPage {
+            nav: Nav::of(&s.manager, "privacy"),
+            csrf,
+            error,
+            parties: parties
+                .into_iter()
+                .map(|p| Choice {
+                    selected: selected(&q.partij, &p.code),
+                    value: p.code,
+                    name: p.name,
+                })
+                .collect(),
+            groups: groups
+                .into_iter()
+                .map(|g| Choice {
+                    selected: selected(&q.groep, &g.las_key),
+                    value: g.las_key,
+                    name: g.name,
+                })
+                .collect(),
+            from: q.van.clone().unwrap_or_default(),
+            until: q.tot.clone().unwrap_or_default(),
+            rows,
+            first_page: q.voor.is_none(),
+            next: next.map(|seq| format!("/beheer/privacy?{}", q.query(Some(seq)))),
+            csv: format!("/beheer/privacy.csv?{}", q.query(None)),
+            board: agreement.board_name,
+            current: agreement.current,
+            current_accepted: agreement.current_accepted,
+            history: agreement
+                .history
+                .into_iter()
+                .map(|h| AcceptanceView {
+                    version: h.acceptance.version,
+                    by: h.acceptance.accepted_by_name,
+                    at: date_time(h.acceptance.accepted_at),
+                    school: h.school.unwrap_or_default(),
+                })
+                .collect(),
+        },
+        set,
+    ))
+}
+
+pub async fn privacy(
+    State(state): State<AppState>,
+    s: SchoolAdmin,
+    headers: HeaderMap,
+    Query(q): Query<FilterQuery>,
+) -> Result<Response, PageError> {
+    render(&state, &s, &headers, &q, None).await
+}
+
+/// The releases under the filter as `privacy-<school code>.csv`, written while it is read.
+pub async fn privacy_csv(
+    State(state): State<AppState>,
+    s: SchoolAdmin,
+    Query(q): Query<FilterQuery>,
+) -> Result<Response, PageError> {
+    let stream = privacy::csv(&state.directory, &s.admin, &q.filter()).await?;
+    let disposition = format!(
+        "attachment; filename=\"privacy-{}.csv\"",
+        s.admin.school.code()
+    );
+    let mut response = (StatusCode::OK, Body::from_stream(stream)).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&disposition).map_err(PageError::internal)?,
+    );
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+pub struct AcceptForm {
+    version: String,
+}
+
+pub async fn accept_agreement(
+    State(state): State<AppState>,
+    s: SchoolAdmin,
+    headers: HeaderMap,
+    Csrf(form): Csrf<AcceptForm>,
+) -> Result<Response, PageError> {
+    let current = state.web.agreement_version.as_deref();
+    match privacy::accept(&state.directory, &s.admin, current, &form.version).await {
+        Ok(_) => Ok(see_other("/beheer/privacy", HeaderMap::new())),
+        Err(AdminError::Refused { nl, en } | AdminError::Conflict { nl, en }) => render(
+            &state,
+            &s,
+            &headers,
+            &FilterQuery::default(),
+            Some(Text::new(nl, en)),
+        )
+        .await
+        .map(|mut r| {
+            *r.status_mut() = StatusCode::BAD_REQUEST;
+            r
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
