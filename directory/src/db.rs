@@ -461,6 +461,11 @@ const SQLITE_MIGRATIONS: Embedded = &[
         "staff group periods",
         include_str!("../migrations/sqlite/0011_staff_group_periods.sql"),
     ),
+    (
+        13,
+        "operators",
+        include_str!("../migrations/sqlite/0013_operators.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Embedded = &[
     (
@@ -517,6 +522,11 @@ const POSTGRES_MIGRATIONS: Embedded = &[
         11,
         "staff group periods",
         include_str!("../migrations/postgres/0011_staff_group_periods.sql"),
+    ),
+    (
+        13,
+        "operators",
+        include_str!("../migrations/postgres/0013_operators.sql"),
     ),
 ];
 
