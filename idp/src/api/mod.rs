@@ -13,6 +13,7 @@ mod edexml;
 mod las_link;
 mod oidc_clients;
 mod openapi;
+mod register;
 mod saml_sps;
 mod school_staff;
 mod schools;
@@ -47,6 +48,7 @@ const RESOURCES: &[fn() -> Vec<Endpoint>] = &[
     schools::endpoints,
     school_staff::endpoints,
     las_link::endpoints,
+    register::endpoints,
     openapi::endpoints,
 ];
 
