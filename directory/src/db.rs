@@ -466,6 +466,11 @@ const SQLITE_MIGRATIONS: Embedded = &[
         "privacy",
         include_str!("../migrations/sqlite/0012_privacy.sql"),
     ),
+    (
+        13,
+        "operators",
+        include_str!("../migrations/sqlite/0013_operators.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Embedded = &[
     (
@@ -527,6 +532,11 @@ const POSTGRES_MIGRATIONS: Embedded = &[
         12,
         "privacy",
         include_str!("../migrations/postgres/0012_privacy.sql"),
+    ),
+    (
+        13,
+        "operators",
+        include_str!("../migrations/postgres/0013_operators.sql"),
     ),
 ];
 

@@ -18,6 +18,7 @@ pub mod keys;
 pub mod las;
 pub mod model;
 pub mod oidc_clients;
+pub mod operators;
 pub mod outbound;
 pub mod parties;
 pub mod people;

@@ -547,6 +547,58 @@ impl Date {
     }
 }
 
+/// Unix seconds of a Dutch wall-clock time written `YYYY-MM-DDTHH:MM` (as an HTML
+/// `datetime-local` field sends it, or `YYYY-MM-DD HH:MM`). An operator types the end of an
+/// outage as the clock in the Netherlands shows it, whatever the server's time zone.
+pub fn netherlands_time(field: &'static str, value: &str) -> Result<i64> {
+    let invalid = || {
+        DirectoryError::invalid(
+            field,
+            value,
+            "geef een tijd als JJJJ-MM-DD UU:MM (Nederlandse tijd), bijvoorbeeld 2026-08-01 22:00",
+            "give a time as YYYY-MM-DD HH:MM (Dutch time), e.g. 2026-08-01 22:00",
+        )
+    };
+    let v = value.trim();
+    if v.len() != 16 || !matches!(v.as_bytes()[10], b'T' | b' ') || v.as_bytes()[13] != b':' {
+        return Err(invalid());
+    }
+    let date = Date::parse(field, &v[..10]).map_err(|_| invalid())?;
+    let num = |s: &str| all_ascii_digits(s).then(|| s.parse::<i64>().ok()).flatten();
+    let (Some(h), Some(m)) = (num(&v[11..13]), num(&v[14..16])) else {
+        return Err(invalid());
+    };
+    if h > 23 || m > 59 {
+        return Err(invalid());
+    }
+    let d = date.as_str();
+    let (y, mo, da) = (num(&d[..4]), num(&d[5..7]), num(&d[8..10]));
+    let (Some(y), Some(mo), Some(da)) = (y, mo, da) else {
+        return Err(invalid());
+    };
+    let local = days_from_civil(y, mo as u32, da as u32) * 86_400 + h * 3_600 + m * 60;
+    // The offset at the instant itself; around the switch the earlier reading wins, which is
+    // the one an operator writing "until 02:30" on the night the clocks go back means first.
+    let summer = local - 7_200;
+    Ok(if netherlands_offset(summer) == 7_200 {
+        summer
+    } else {
+        local - 3_600
+    })
+}
+
+/// A unix time as the clock in the Netherlands shows it: `YYYY-MM-DD HH:MM`.
+pub fn netherlands_clock(unix: i64) -> String {
+    let local = unix + netherlands_offset(unix);
+    let (y, m, d) = civil_from_days(local.div_euclid(86_400));
+    let secs = local.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
+        secs / 3_600,
+        secs % 3_600 / 60
+    )
+}
+
 /// Roles a staff member can hold at a school. Only `IctCoordinator` grants administration of
 /// the school; the others describe the person to relying parties.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -798,6 +850,25 @@ mod tests {
             assert_eq!(days_from_civil(y, m, d), days);
         }
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    }
+
+    #[test]
+    fn dutch_wall_clock_times_round_trip_in_winter_and_summer() {
+        // 2026-01-15 12:00 CET is 11:00 UTC; 2026-07-15 12:00 CEST is 10:00 UTC.
+        let winter = netherlands_time("tot", "2026-01-15T12:00").unwrap();
+        assert_eq!(winter, days_from_civil(2026, 1, 15) * 86_400 + 11 * 3_600);
+        let summer = netherlands_time("tot", "2026-07-15 12:00").unwrap();
+        assert_eq!(summer, days_from_civil(2026, 7, 15) * 86_400 + 10 * 3_600);
+        assert_eq!(netherlands_clock(winter), "2026-01-15 12:00");
+        assert_eq!(netherlands_clock(summer), "2026-07-15 12:00");
+        for bad in [
+            "2026-01-15",
+            "2026-01-15T24:00",
+            "2026-02-30T10:00",
+            "morgen 10:00",
+        ] {
+            assert!(netherlands_time("tot", bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

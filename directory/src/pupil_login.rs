@@ -1,6 +1,7 @@
 //! What pupil login needs from the register: the pupils of a group, picture passwords, home
 //! codes, and the operator's outage notice.
 
+use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::{AuditEvent, append};
@@ -251,39 +252,84 @@ impl Directory {
         })
     }
 
-    /// The operator's outage notice, shown on every login page and the portal.
-    pub async fn notice(&self) -> Result<Option<String>> {
-        const SQL: &str = "SELECT value FROM settings WHERE name = 'notice'";
+    /// The operator's outage notice, shown on every login page and the portal until its end
+    /// (if it has one): also after the end, so the operator sees what is set.
+    pub async fn notice(&self) -> Result<Option<Notice>> {
+        const SQL: &str = "SELECT name, value FROM settings WHERE name IN ('notice', 'notice_en', 'notice_until')";
         reads!(self, p => {
-            let row = sqlx::query(SQL).fetch_optional(p).await?;
-            row.map(|r| r.text("value")).transpose()
+            let rows = sqlx::query(SQL).fetch_all(p).await?;
+            let mut parts = (None, None, None);
+            for r in &rows {
+                let value = r.text("value")?;
+                match r.text("name")?.as_str() {
+                    "notice" => parts.0 = Some(value),
+                    "notice_en" => parts.1 = Some(value),
+                    _ => parts.2 = value.parse::<i64>().ok(),
+                }
+            }
+            Ok(parts.0.map(|nl| Notice { nl, en: parts.1.unwrap_or_default(), until: parts.2 }))
         })
     }
 
-    pub async fn set_notice(&self, text: Option<&str>, actor: &Actor) -> Result<()> {
-        if let Some(t) = text
-            && (t.trim().is_empty() || t.chars().count() > 500)
-        {
-            return Err(DirectoryError::invalid(
-                "melding",
-                t,
-                "een storingsmelding is 1 tot 500 tekens",
-                "an outage notice is 1 to 500 characters",
-            ));
+    /// Sets (Dutch and English, with an optional end in unix seconds) or clears the notice.
+    pub async fn set_notice(&self, notice: Option<&Notice>, actor: &Actor) -> Result<()> {
+        if let Some(n) = notice {
+            for (field, text) in [("melding", &n.nl), ("melding (Engels)", &n.en)] {
+                if text.trim().is_empty() || text.chars().count() > 500 {
+                    return Err(DirectoryError::invalid(
+                        field,
+                        text,
+                        "een storingsmelding is 1 tot 500 tekens",
+                        "an outage notice is 1 to 500 characters",
+                    ));
+                }
+            }
+            if n.until.is_some_and(|u| u <= now()) {
+                return Err(DirectoryError::invalid(
+                    "tot",
+                    n.until
+                        .map(crate::model::netherlands_clock)
+                        .unwrap_or_default(),
+                    "het einde van de melding ligt in de toekomst",
+                    "the notice's end lies in the future",
+                ));
+            }
         }
         writes!(self, p => {
             let mut tx = p.begin().await?;
-            sqlx::query("DELETE FROM settings WHERE name = 'notice'").execute(&mut *tx).await?;
-            if let Some(t) = text {
-                sqlx::query("INSERT INTO settings (name, value, updated_by, updated_at) VALUES ('notice', $1, $2, $3)")
-                    .bind(t.trim()).bind(actor.0.as_str()).bind(now()).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM settings WHERE name IN ('notice', 'notice_en', 'notice_until')")
+                .execute(&mut *tx).await?;
+            if let Some(n) = notice {
+                let until = n.until.map(|u| u.to_string());
+                for (name, value) in [("notice", Some(n.nl.trim())), ("notice_en", Some(n.en.trim())), ("notice_until", until.as_deref())] {
+                    let Some(value) = value else { continue };
+                    sqlx::query("INSERT INTO settings (name, value, updated_by, updated_at) VALUES ($1, $2, $3, $4)")
+                        .bind(name).bind(value).bind(actor.0.as_str()).bind(now()).execute(&mut *tx).await?;
+                }
             }
             append!(&mut *tx, AuditEvent {
-                actor, action: if text.is_some() { "notice.set" } else { "notice.clear" },
-                school_id: None, party_id: None, subject: None, details: json!({"text": text}),
+                actor, action: if notice.is_some() { "notice.set" } else { "notice.clear" },
+                school_id: None, party_id: None, subject: None,
+                details: json!({"text": notice.map(|n| &n.nl), "text_en": notice.map(|n| &n.en), "until": notice.and_then(|n| n.until)}),
             });
             tx.commit().await?;
             Ok(())
         })
+    }
+}
+
+/// The operator's outage notice: Dutch and English, and when it disappears by itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Notice {
+    pub nl: String,
+    pub en: String,
+    /// Unix seconds after which the notice is no longer shown; `None` until it is cleared.
+    pub until: Option<i64>,
+}
+
+impl Notice {
+    /// Whether the notice is shown at `unix` seconds.
+    pub fn shown_at(&self, unix: i64) -> bool {
+        self.until.is_none_or(|u| unix < u)
     }
 }

@@ -4,6 +4,7 @@ use directory::audit::AuditEvent;
 use directory::model::*;
 use directory::parties::{LicenceMember, LicenceScope, NewLicence, NewProduct};
 use directory::people::{GroupKind, NewGroup, NewPupil, NewStaff, StaffStatus};
+use directory::pupil_login::Notice;
 use directory::schools::{NewSchool, School};
 use directory::{Actor, Directory, DirectoryError, on_both_backends};
 
@@ -693,11 +694,100 @@ on_both_backends! {
         assert!(!log[0].details.to_string().contains("vis"), "the audit never names the picture");
 
         assert_eq!(d.notice().await.unwrap(), None);
-        d.set_notice(Some("Onderhoud vanavond 22:00"), &op()).await.unwrap();
-        assert_eq!(d.notice().await.unwrap().as_deref(), Some("Onderhoud vanavond 22:00"));
-        assert!(d.set_notice(Some("  "), &op()).await.is_err());
+        let notice = Notice { nl: "Onderhoud vanavond 22:00".into(), en: "Maintenance tonight 22:00".into(), until: None };
+        d.set_notice(Some(&notice), &op()).await.unwrap();
+        assert_eq!(d.notice().await.unwrap(), Some(notice.clone()));
+        let blank = Notice { nl: "  ".into(), ..notice.clone() };
+        assert!(d.set_notice(Some(&blank), &op()).await.is_err());
+        let no_english = Notice { en: String::new(), ..notice.clone() };
+        assert!(d.set_notice(Some(&no_english), &op()).await.is_err());
+        let ended = Notice { until: Some(1_000), ..notice.clone() };
+        assert!(d.set_notice(Some(&ended), &op()).await.is_err(), "an end in the past is refused");
+        assert_eq!(d.notice().await.unwrap(), Some(notice.clone()), "a refused notice changes nothing");
+        let until = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64 + 3_600;
+        let ending = Notice { until: Some(until), ..notice };
+        d.set_notice(Some(&ending), &op()).await.unwrap();
+        let stored = d.notice().await.unwrap().unwrap();
+        assert_eq!(stored.until, Some(until));
+        assert!(stored.shown_at(until - 1) && !stored.shown_at(until), "it disappears by itself at its end");
         d.set_notice(None, &op()).await.unwrap();
         assert_eq!(d.notice().await.unwrap(), None);
+    }
+}
+
+on_both_backends! {
+    async fn operator_role_is_granted_once_revoked_and_audited(d: Directory) {
+        let anna = d.create_staff(&staff(Some("anna@school.example")), &op()).await.unwrap();
+        assert!(!d.is_operator(&anna.id).await.unwrap());
+        assert!(d.grant_operator(&anna.id, &op()).await.unwrap());
+        assert!(!d.grant_operator(&anna.id, &op()).await.unwrap(), "granting again changes nothing");
+        assert!(!d.is_operator(&anna.id).await.unwrap(), "an account that cannot sign in has no operator rights");
+        d.set_staff_status(&anna.id, StaffStatus::Active, &op()).await.unwrap();
+        assert!(d.is_operator(&anna.id).await.unwrap());
+        let listed = d.operators().await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!((listed[0].staff.id.as_str(), listed[0].granted_by.as_str()), (anna.id.as_str(), "operator:cli"));
+        d.revoke_operator(&anna.id, &op()).await.unwrap();
+        assert!(!d.is_operator(&anna.id).await.unwrap());
+        assert!(matches!(d.revoke_operator(&anna.id, &op()).await.unwrap_err(), DirectoryError::NotFound { .. }));
+        assert!(matches!(d.grant_operator("no-such-staff", &op()).await.unwrap_err(), DirectoryError::NotFound { .. }));
+    }
+}
+
+on_both_backends! {
+    async fn first_ict_coordinator_comes_with_the_request_s_record_in_one_transaction(d: Directory) {
+        use directory::operators::FirstIctRequest;
+        let s = school(&d, "12AB", "00").await;
+        let request = FirstIctRequest { requested_by: "J. Bestuurder", document_ref: "BRF-2026-17" };
+        let bad = FirstIctRequest { requested_by: "J. Bestuurder", document_ref: " " };
+        assert!(d.create_first_ict(&s.id, &staff(Some("ict@school.example")), &bad, &op()).await.is_err());
+        assert!(d.staff_by_email(&Email::parse("ict@school.example").unwrap()).await.unwrap().is_none(), "a refused request creates nobody");
+        let (ict, record) = d.create_first_ict(&s.id, &staff(Some("ict@school.example")), &request, &op()).await.unwrap();
+        assert_eq!(ict.status, StaffStatus::Inactive);
+        let at = d.schools_of_staff(&ict.id).await.unwrap();
+        assert!(at[0].member && at[0].roles.contains(&StaffRole::IctCoordinator), "{at:?}");
+        assert_eq!(d.first_icts_of_school(&s.id).await.unwrap(), vec![record.clone()]);
+        assert_eq!((record.requested_by.as_str(), record.document_ref.as_str(), record.approved_by.as_str()),
+                   ("J. Bestuurder", "BRF-2026-17", "operator:cli"));
+        // A second "first" one is refused, and leaves no account behind.
+        let again = d.create_first_ict(&s.id, &staff(Some("tweede@school.example")), &request, &op()).await.unwrap_err();
+        assert!(matches!(again, DirectoryError::Conflict { .. }), "{again}");
+        assert!(d.staff_by_email(&Email::parse("tweede@school.example").unwrap()).await.unwrap().is_none());
+        // A taken address rolls the whole request back: no record without its person.
+        let t = school(&d, "12AB", "01").await;
+        let taken = d.create_first_ict(&t.id, &staff(Some("ict@school.example")), &request, &op()).await.unwrap_err();
+        assert!(matches!(taken, DirectoryError::Duplicate { .. }), "{taken}");
+        assert!(d.first_icts_of_school(&t.id).await.unwrap().is_empty());
+        assert!(d.administrators_of(&t.id).await.unwrap().is_empty());
+    }
+}
+
+on_both_backends! {
+    async fn operator_renames_boards_schools_parties_and_changes_products(d: Directory) {
+        use directory::operators::ProductChange;
+        let s = school(&d, "12AB", "00").await;
+        d.rename_school(&s.id, "De Nieuwe Linde", &op()).await.unwrap();
+        assert_eq!(d.school_by_id(&s.id).await.unwrap().unwrap().name, "De Nieuwe Linde");
+        d.rename_board(&s.board_id, "Stichting Nieuw", &op()).await.unwrap();
+        assert_eq!(d.list_boards().await.unwrap()[0].name, "Stichting Nieuw");
+        assert!(d.rename_board(&s.board_id, "", &op()).await.is_err());
+        assert!(matches!(d.rename_school("nope", "X", &op()).await.unwrap_err(), DirectoryError::NotFound { .. }));
+        let party = d.create_party("uitgever", PartyKind::Publisher, "Uitgever", &op()).await.unwrap();
+        d.rename_party(&party.id, "Uitgeverij Noord", &op()).await.unwrap();
+        assert_eq!(d.party_by_id(&party.id).await.unwrap().unwrap().name, "Uitgeverij Noord");
+        let product = d.create_product(&party.id, &NewProduct {
+            code: "reken".into(), methode: "Rekenrijk".into(), name: "Rekenrijk 5".into(),
+            launch_url: WebUrl::parse("launch_url", "https://reken.example/start").unwrap(), icon_url: None, home_allowed: false,
+        }, &op()).await.unwrap();
+        d.change_product(&product.id, &ProductChange {
+            methode: "Rekenrijk".into(), name: "Rekenrijk groep 5".into(),
+            launch_url: WebUrl::parse("launch_url", "https://reken.example/v2").unwrap(), icon_url: None, home_allowed: true,
+        }, &op()).await.unwrap();
+        let changed = d.product_by_id(&product.id).await.unwrap().unwrap();
+        assert_eq!((changed.name.as_str(), changed.launch_url.as_str(), changed.home_allowed, changed.code.as_str()),
+                   ("Rekenrijk groep 5", "https://reken.example/v2", true, "reken"));
+        let log = d.audit_of_party(&party.id, 10).await.unwrap();
+        assert!(log.iter().any(|e| e.action == "product.change") && log.iter().any(|e| e.action == "party.rename"));
     }
 }
 

@@ -48,7 +48,7 @@ pub struct Shared {
     /// Outgoing HTTP within the outbound policy: back-channel logout, clients' jwks_uri.
     pub http: directory::outbound::Outbound,
     /// The operator's outage notice, refreshed from the register every few seconds.
-    pub outage: Arc<std::sync::RwLock<Option<String>>>,
+    pub outage: Arc<std::sync::RwLock<Option<directory::pupil_login::Notice>>>,
     /// The SAML signer of the current RS256 key, by key id: making one decodes the key into
     /// xmlsec, which costs more than the signature, so it is made once per key.
     pub saml_signer: Arc<std::sync::Mutex<Option<(String, metadata::saml::sign::XmlSigner)>>>,

@@ -88,6 +88,25 @@ pub enum Command {
     /// The audit log: changes and release decisions.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The operator role: staff accounts that may use the /operator pages.
+    #[command(subcommand)]
+    Operator(OperatorCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OperatorCommand {
+    /// Give a staff account (by its login address) the operator role.
+    Grant {
+        #[arg(value_parser = |s: &str| Email::parse(s).map_err(|e| e.to_string()))]
+        email: Email,
+    },
+    /// Take the operator role away; the next request to an operator page is refused.
+    Revoke {
+        #[arg(value_parser = |s: &str| Email::parse(s).map_err(|e| e.to_string()))]
+        email: Email,
+    },
+    /// Every account with the operator role.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -334,11 +353,21 @@ pub enum PupilCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum NoticeCommand {
+    /// Show a notice in Dutch and English, until it is cleared or until --until.
     Set {
+        /// The Dutch text.
         #[arg(long)]
         text: String,
+        /// The English text.
+        #[arg(long)]
+        text_en: String,
+        /// Dutch time after which the notice disappears by itself: "YYYY-MM-DD HH:MM".
+        #[arg(long, default_value = "")]
+        until: String,
     },
     Clear,
+    /// The notice as set, with its end.
+    Show,
 }
 
 #[derive(Debug, Subcommand)]
@@ -387,6 +416,13 @@ pub enum BoardCommand {
         name: String,
     },
     List,
+    /// Give a board its new name.
+    Rename {
+        #[arg(long, value_parser = |s: &str| Bestuursnummer::parse(s).map_err(|e| e.to_string()))]
+        bestuursnummer: Bestuursnummer,
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -403,6 +439,33 @@ pub enum SchoolCommand {
         name: String,
     },
     List,
+    /// Give a school location its new name.
+    Rename {
+        #[arg(long, value_parser = parse_school)]
+        school: SchoolCode,
+        #[arg(long)]
+        name: String,
+    },
+    /// Create the school's first ICT-coördinator on the board's signed request and mail them
+    /// the activation link; refused once the school has an ICT-coördinator.
+    FirstIct {
+        #[arg(long, value_parser = parse_school)]
+        school: SchoolCode,
+        #[arg(long, value_parser = |s: &str| Email::parse(s).map_err(|e| e.to_string()))]
+        email: Email,
+        #[arg(long)]
+        achternaam: String,
+        #[arg(long, default_value = "")]
+        voorvoegsel: String,
+        #[arg(long, default_value = "")]
+        roepnaam: String,
+        /// Who signed the board's request.
+        #[arg(long)]
+        requested_by: String,
+        /// The reference of the signed request (letter or case number).
+        #[arg(long)]
+        document_ref: String,
+    },
     /// Issue a new INSTELLING_REF; the school's old shortcut links stop working.
     RegenerateRef {
         #[arg(long, value_parser = parse_school)]

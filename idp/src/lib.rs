@@ -23,6 +23,7 @@ mod mail;
 mod metrics;
 mod oidc;
 mod operator;
+mod operator_admin;
 mod password;
 mod pictures;
 mod saml;

@@ -26,6 +26,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "grants",
             "import",
             "links",
+            "operator_admin",
             "school_admin",
             "service_providers",
             "session",

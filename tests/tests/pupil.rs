@@ -329,6 +329,8 @@ async fn outage_notice_is_shown_on_login_pages_and_the_portal() {
             "set",
             "--text",
             "Vanavond <onderhoud> van 22 tot 23 uur",
+            "--text-en",
+            "Maintenance tonight from 22 to 23",
         ],
     );
     let mut b = Browser::new(&d.server.base);

@@ -14,6 +14,7 @@ mod las_link;
 mod oidc_clients;
 mod openapi;
 mod privacy;
+mod register;
 mod saml_sps;
 mod school_staff;
 mod schools;
@@ -49,6 +50,7 @@ const RESOURCES: &[fn() -> Vec<Endpoint>] = &[
     school_staff::endpoints,
     las_link::endpoints,
     privacy::endpoints,
+    register::endpoints,
     openapi::endpoints,
 ];
 

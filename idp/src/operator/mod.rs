@@ -12,6 +12,7 @@ use directory::schools::NewSchool;
 use directory::{Actor, Directory, DirectoryError};
 
 use crate::links::send_link;
+use crate::operator_admin::{Operating, register};
 use crate::school_admin::staff as staff_rules;
 use crate::school_admin::{Administered, network, parties, privacy};
 
@@ -19,8 +20,8 @@ use crate::app::{self, AppError};
 use crate::cli::{
     AgreementCommand, AuditCommand, BoardCommand, ClientAdd, ClientCommand, Command,
     ConsentCommand, ImportCommand, IpRangeCommand, KeysCommand, LasCommand, LicenceAdd,
-    LicenceCommand, NoticeCommand, PartyCommand, ProductCommand, PupilCommand, SchoolCommand,
-    SpCommand, StaffCommand,
+    LicenceCommand, NoticeCommand, OperatorCommand, PartyCommand, ProductCommand, PupilCommand,
+    SchoolCommand, SpCommand, StaffCommand,
 };
 use crate::config::Config;
 
@@ -426,13 +427,64 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
                 println!("{}  {}", c.client_id, c.registration);
             }
         }
-        Command::Notice(NoticeCommand::Set { text }) => {
-            d.set_notice(Some(&text), &actor).await?;
-            println!("storingsmelding ingesteld / outage notice set");
+        Command::Notice(command) => notice(d, command, &actor).await?,
+        Command::Operator(command) => operators(d, command, &actor).await?,
+        Command::Board(BoardCommand::Rename {
+            bestuursnummer,
+            name,
+        }) => {
+            let op = Operating::trusted(actor.clone());
+            let b = register::rename_board(d, &op, bestuursnummer.as_str(), &name).await?;
+            println!(
+                "bestuur {} heet nu / is now called {}",
+                b.bestuursnummer, b.name
+            );
         }
-        Command::Notice(NoticeCommand::Clear) => {
-            d.set_notice(None, &actor).await?;
-            println!("storingsmelding verwijderd / outage notice cleared");
+        Command::School(SchoolCommand::Rename { school, name }) => {
+            let op = Operating::trusted(actor.clone());
+            let s = register::rename_school(d, &op, &school.to_string(), &name).await?;
+            println!("school {} heet nu / is now called {}", s.code(), s.name);
+        }
+        Command::School(SchoolCommand::FirstIct {
+            school,
+            email,
+            achternaam,
+            voorvoegsel,
+            roepnaam,
+            requested_by,
+            document_ref,
+        }) => {
+            let op = Operating::trusted(actor.clone());
+            let mailer = app::mailer(config)?;
+            let mailing = staff_rules::Mailing {
+                mailer: &mailer,
+                public_url: &config.server.public_url,
+            };
+            let form = register::FirstIctForm {
+                roepnaam: &roepnaam,
+                voorvoegsel: &voorvoegsel,
+                achternaam: &achternaam,
+                email: email.as_str(),
+                requested_by: &requested_by,
+                document_ref: &document_ref,
+            };
+            let (staff, record, sent) =
+                register::first_ict(d, &mailing, &op, &school.to_string(), &form).await?;
+            println!(
+                "eerste ICT-coördinator {} toegevoegd aan {} (aanvraag {} door {}) / first ICT coordinator added",
+                staff.email.as_deref().unwrap_or_default(),
+                school,
+                record.document_ref,
+                record.requested_by
+            );
+            let link = sent?;
+            println!(
+                "activatielink gemaild naar / activation link mailed to {}",
+                staff.email.as_deref().unwrap_or_default()
+            );
+            if config.is_development() {
+                println!("{link}");
+            }
         }
         Command::Staff(StaffCommand::Add {
             school,
@@ -1097,6 +1149,80 @@ fn utc_date_time(secs: i64) -> String {
         rem % 3_600 / 60,
         rem % 60
     )
+}
+
+async fn notice(d: &Directory, command: NoticeCommand, actor: &Actor) -> Result<(), AppError> {
+    let op = Operating::trusted(actor.clone());
+    match command {
+        NoticeCommand::Set {
+            text,
+            text_en,
+            until,
+        } => {
+            crate::operator_admin::notice::set(d, &op, &text, &text_en, &until).await?;
+            println!("storingsmelding ingesteld / outage notice set");
+        }
+        NoticeCommand::Clear => {
+            crate::operator_admin::notice::clear(d, &op).await?;
+            println!("storingsmelding verwijderd / outage notice cleared");
+        }
+        NoticeCommand::Show => match crate::operator_admin::notice::current(d, &op).await? {
+            None => println!("geen storingsmelding / no outage notice"),
+            Some(n) => {
+                let until =
+                    n.until
+                        .map_or("(tot ze verwijderd wordt / until cleared)".into(), |u| {
+                            format!(
+                                "tot / until {} (Nederlandse tijd / Dutch time)",
+                                directory::model::netherlands_clock(u)
+                            )
+                        });
+                println!("{}\n{}\n{until}", n.nl, n.en);
+            }
+        },
+    }
+    Ok(())
+}
+
+async fn operators(d: &Directory, command: OperatorCommand, actor: &Actor) -> Result<(), AppError> {
+    let staff_of = |email: &Email| {
+        let email = email.clone();
+        async move {
+            d.staff_by_email(&email).await?.ok_or_else(|| {
+                AppError::Directory(DirectoryError::NotFound {
+                    what: "medewerker",
+                    key: email.to_string(),
+                })
+            })
+        }
+    };
+    match command {
+        OperatorCommand::Grant { email } => {
+            let staff = staff_of(&email).await?;
+            if d.grant_operator(&staff.id, actor).await? {
+                println!("{email} is nu beheerder van openpoort / is now an operator");
+            } else {
+                println!("{email} was al beheerder van openpoort / was an operator already");
+            }
+        }
+        OperatorCommand::Revoke { email } => {
+            let staff = staff_of(&email).await?;
+            d.revoke_operator(&staff.id, actor).await?;
+            println!("{email} is geen beheerder van openpoort meer / is no longer an operator");
+        }
+        OperatorCommand::List => {
+            for o in d.operators().await? {
+                println!(
+                    "{}  {}  sinds / since {}  door / by {}",
+                    o.staff.email.as_deref().unwrap_or("-"),
+                    staff_rules::status_label(o.staff.status).0,
+                    utc_date_time(o.granted_at),
+                    o.granted_by
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

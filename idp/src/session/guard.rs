@@ -180,3 +180,51 @@ impl FromRequestParts<AppState> for SchoolManager {
         })
     }
 }
+
+/// A signed-in staff member whose account holds the operator role (granted only with
+/// `openpoort operator grant` on the server), checked against the register at every request so
+/// that a revoked role ends at once. Without a session: the login; anyone else signed in (a
+/// pupil, a teacher, an ICT-coördinator): 403.
+pub struct SignedInOperator {
+    pub operating: crate::operator_admin::Operating,
+}
+
+impl FromRequestParts<AppState> for SignedInOperator {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        let Some(staff) =
+            <SignedInStaff as OptionalFromRequestParts<AppState>>::from_request_parts(parts, state)
+                .await?
+        else {
+            // A pupil's session is no way in either, but it is a session: refused, not sent to
+            // the staff login it might not have.
+            if load(state, &parts.headers).await?.is_some() {
+                return Err(SignedInOperator::not_allowed());
+            }
+            return Err(to_login(&parts.method));
+        };
+        match crate::operator_admin::Operating::by_staff(&state.directory, &staff.staff_id).await {
+            Ok(operating) => Ok(SignedInOperator { operating }),
+            Err(crate::operator_admin::AdminError::NotAllowed) => {
+                Err(SignedInOperator::not_allowed())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+impl SignedInOperator {
+    pub fn not_allowed() -> PageError {
+        message(
+            StatusCode::FORBIDDEN,
+            "Geen toegang",
+            Text::new(
+                "Deze pagina's zijn voor de beheerders van openpoort.",
+                "These pages are for openpoort's operators.",
+            ),
+            Some(("/", "Naar het portaal / To the portal")),
+        )
+        .into()
+    }
+}

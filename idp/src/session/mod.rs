@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use axum::http::{HeaderMap, header};
 
-pub use guard::{SchoolManager, SignedIn, SignedInStaff};
+pub use guard::{SchoolManager, SignedIn, SignedInOperator, SignedInStaff};
 use serde::{Deserialize, Serialize};
 
 use broker::{Context, Subject};

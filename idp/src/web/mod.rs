@@ -11,6 +11,7 @@ mod account;
 mod beheer;
 mod home;
 pub mod login;
+mod operator;
 mod portal;
 mod pupil;
 
@@ -134,6 +135,7 @@ pub fn routes() -> Router<AppState> {
             "/beheer/leerling/{pupil}/thuiscode-intrekken",
             axum::routing::post(beheer::void_code),
         )
+        .merge(operator::routes())
         .route("/inloggen", get(login::form).post(login::submit))
         .route("/uitloggen", axum::routing::post(home::logout))
         .route(
@@ -208,6 +210,8 @@ pub async fn outage_banner(
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    // An ended notice is left in the register until the operator clears it, but not shown.
+    let notice = notice.filter(|n| n.shown_at(crate::clock::unix_now()));
     let Some(notice) = notice.filter(|_| html) else {
         return response;
     };
@@ -218,8 +222,9 @@ pub async fn outage_banner(
     };
     let text = String::from_utf8_lossy(&bytes);
     let banner = format!(
-        "<div class=\"outage\" role=\"alert\"><strong>Storing / Outage:</strong> {}</div>",
-        escape_html(&notice)
+        "<div class=\"outage\" role=\"alert\"><p><strong>Storing:</strong> {}</p><p class=\"en\" lang=\"en\"><strong>Outage:</strong> {}</p></div>",
+        escape_html(&notice.nl),
+        escape_html(&notice.en)
     );
     let body = text.replacen(OUTAGE_MARKER, &banner, 1);
     parts.headers.remove(header::CONTENT_LENGTH);

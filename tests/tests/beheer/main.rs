@@ -6,6 +6,7 @@ mod common;
 mod imports;
 mod material;
 mod network;
+mod operator;
 mod parties;
 mod pupils;
 mod staff;

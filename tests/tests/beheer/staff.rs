@@ -21,7 +21,7 @@ pub fn person(list: &Page, name: &str) -> String {
 }
 
 /// The activation links mailed to `address`, oldest first.
-fn activation_links(dir: &Path, address: &str) -> Vec<String> {
+pub(crate) fn activation_links(dir: &Path, address: &str) -> Vec<String> {
     let mut mails: Vec<_> = std::fs::read_dir(dir.join("data/outbox"))
         .expect("the outbox")
         .flatten()

@@ -1,0 +1,61 @@
+//! The operator's pages at `/operator`: the outage notice, boards and schools with a school's
+//! first ICT-coördinator. Every handler takes `SignedInOperator`, so that without the operator
+//! role no page is reached (the login for no session, 403 for everyone else), and `Csrf<Form>`
+//! for what it posts. The rules are in `crate::operator_admin`, shared with the admin API and
+//! the CLI.
+
+mod notice;
+mod register;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::app_state::AppState;
+use crate::http::Text;
+use crate::operator_admin::AdminError;
+
+/// Every operator page. The refusal test reads this function's `.route(` lines, so a page added
+/// here is checked for refusals without anyone listing it again.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/operator", get(notice::home))
+        .route(
+            "/operator/storingsmelding",
+            get(notice::page).post(notice::set),
+        )
+        .route("/operator/storingsmelding/verwijderen", post(notice::clear))
+        .route(
+            "/operator/besturen",
+            get(register::boards).post(register::add_board),
+        )
+        .route("/operator/besturen/{nummer}", post(register::rename_board))
+        .route(
+            "/operator/scholen",
+            get(register::schools).post(register::add_school),
+        )
+        .route(
+            "/operator/scholen/{code}",
+            get(register::school).post(register::rename_school),
+        )
+        .route(
+            "/operator/scholen/{code}/eerste-ict-coordinator",
+            post(register::first_ict),
+        )
+}
+
+/// The head of every operator page: the sections, with the one shown marked.
+pub struct Nav {
+    current: &'static str,
+}
+
+/// A refusal the form shows beside what was typed; anything else is the error page's.
+fn refusal(e: AdminError) -> Result<Text, AdminError> {
+    match e {
+        AdminError::Refused { nl, en } | AdminError::Conflict { nl, en } => Ok(Text::new(nl, en)),
+        AdminError::NotFound { what, key } => Ok(Text::new(
+            format!("{what} {key:?} bestaat niet."),
+            format!("{what} {key:?} does not exist."),
+        )),
+        other => Err(other),
+    }
+}
