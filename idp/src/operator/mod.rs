@@ -17,9 +17,10 @@ use crate::school_admin::{Administered, network, parties};
 
 use crate::app::{self, AppError};
 use crate::cli::{
-    AuditCommand, BoardCommand, ClientAdd, ClientCommand, Command, ConsentCommand, ImportCommand,
-    IpRangeCommand, KeysCommand, LasCommand, LicenceAdd, LicenceCommand, NoticeCommand,
-    PartyCommand, ProductCommand, PupilCommand, SchoolCommand, SpCommand, StaffCommand,
+    AuditCommand, BoardCommand, ClientAdd, ClientCommand, Command, ConsentCommand, GroupCommand,
+    ImportCommand, IpRangeCommand, KeysCommand, LasCommand, LicenceAdd, LicenceCommand,
+    NoticeCommand, PartyCommand, ProductCommand, PupilCommand, SchoolCommand, SpCommand,
+    StaffCommand,
 };
 use crate::config::Config;
 
@@ -301,6 +302,15 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
                 "toestemming van {} aan {party} ingetrokken / consent revoked",
                 a.school.code()
             );
+        }
+        Command::Group(GroupCommand::List { school }) => {
+            let a = Administered::by_operator(d, &school, actor).await?;
+            for g in crate::school_admin::groups(d, &a).await? {
+                println!(
+                    "{}  {}  {} leerlingen / pupils  (id {})",
+                    g.group.las_key, g.group.name, g.pupils, g.group.id
+                );
+            }
         }
         Command::Consent(ConsentCommand::List { school }) => {
             let a = Administered::by_operator(d, &school, actor).await?;
