@@ -64,6 +64,9 @@ pub enum Command {
     /// The processing agreement (verwerkersovereenkomst) of a school's board: show, accept.
     #[command(subcommand)]
     Agreement(AgreementCommand),
+    /// Groups of a school: their keys (for `licence add --group`), names and pupils.
+    #[command(subcommand)]
+    Group(GroupCommand),
     /// Staff accounts: add (mails an activation link), invite again, deactivate.
     #[command(subcommand)]
     Staff(StaffCommand),
@@ -629,6 +632,15 @@ pub struct LicenceAdd {
 #[derive(Debug, Subcommand)]
 pub enum LicenceCommand {
     Add(LicenceAdd),
+    List {
+        #[arg(long, value_parser = parse_school)]
+        school: SchoolCode,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GroupCommand {
+    /// The school's current groups in reading order: key, name, number of pupils and id.
     List {
         #[arg(long, value_parser = parse_school)]
         school: SchoolCode,

@@ -3,6 +3,7 @@
 //! `openpoort demo` on the same data directory reuses what is there.
 
 use std::net::SocketAddr;
+use std::path::Path;
 
 use directory::Actor;
 use directory::model::*;
@@ -306,7 +307,34 @@ async fn anna_link(state: &AppState) -> Result<Option<String>, AppError> {
     Ok(Some(link))
 }
 
-pub fn print_welcome(seeded: &Seeded, public_url: &str, local: SocketAddr, product: bool) {
+/// The file in the data directory that says `openpoort demo` made it: a development setup.
+pub const MARKER: &str = "openpoort-demo";
+
+/// Marks `data_dir` as the demo's, so that commands run in the same folder without settings use
+/// the demo's register (see `lib.rs`, `load_config`).
+pub fn mark_data_dir(data_dir: &Path) -> Result<(), AppError> {
+    std::fs::create_dir_all(data_dir).map_err(AppError::io("cannot create the data directory"))?;
+    std::fs::write(
+        data_dir.join(MARKER),
+        "Deze map is van `openpoort demo` (ontwikkelmodus). Commando's in de map erboven gebruiken \
+         dezelfde gegevens zonder instellingen.\nThis folder belongs to `openpoort demo` \
+         (development mode). Commands run in the folder above use the same data without settings.\n",
+    )
+    .map_err(AppError::io("cannot mark the demo's data directory"))
+}
+
+/// Whether `openpoort demo` made `data_dir`.
+pub fn is_marked(data_dir: &Path) -> bool {
+    data_dir.join(MARKER).is_file()
+}
+
+pub fn print_welcome(
+    seeded: &Seeded,
+    public_url: &str,
+    local: SocketAddr,
+    outbox: Option<&Path>,
+    product: bool,
+) {
     let base = format!("http://{local}");
     let s = &seeded.school;
     println!();
@@ -354,7 +382,10 @@ pub fn print_welcome(seeded: &Seeded, public_url: &str, local: SocketAddr, produ
         Some(link) => println!("    {ANNA}  (leerkracht groep 5, nog niet geactiveerd): {link}"),
         None => println!("    {ANNA}  (leerkracht groep 5, geactiveerd)"),
     }
-    println!("  uitgaande mail / outbox: <storage.data_dir>/outbox/*.eml");
+    match outbox {
+        Some(dir) => println!("  uitgaande mail / outbox: {}/*.eml", dir.display()),
+        None => println!("  uitgaande mail / outgoing mail: SMTP (mail.smtp_host)"),
+    }
     println!(
         "  uitgeverij / publisher: demo-uitgeverij, product rekenrijk (licentie hele school, toestemming gegeven)"
     );

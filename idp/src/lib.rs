@@ -64,6 +64,17 @@ fn load_config(cli: &Cli, development: bool) -> Result<Config, AppError> {
     });
     if development {
         env.push(("OPENPOORT_SERVER_MODE".into(), "development".into()));
+    } else if file.is_none() && !env.iter().any(|(k, _)| k == "OPENPOORT_SERVER_MODE") {
+        // Nothing says which mode: a command run next to `openpoort demo` finds the demo's
+        // data directory marked and works on the demo's register, as the demo does. Read with
+        // the demo's settings so that the data directory is found where the demo put it.
+        let mut as_demo = env.clone();
+        as_demo.push(("OPENPOORT_SERVER_MODE".into(), "development".into()));
+        if let Ok(config) = Config::load(None, as_demo)
+            && demo::is_marked(&config.storage.data_dir)
+        {
+            return Ok(config);
+        }
     }
     Ok(Config::load(file.as_deref(), env)?)
 }
@@ -97,6 +108,7 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
         }
         Command::Demo => {
             let state = app::build_state(&config).await?;
+            demo::mark_data_dir(&config.storage.data_dir)?;
             let seeded = demo::seed(&state).await?;
             serve(&config, state, Some(seeded)).await
         }
@@ -157,7 +169,16 @@ async fn serve(
         None => None,
     };
     if let Some(seeded) = seeded {
-        demo::print_welcome(&seeded, &config.server.public_url, local, product.is_some());
+        // Absolute, so that it can be opened from wherever the reader's shell is.
+        let outbox = mail::outbox_dir(&config.mail, &config.storage.data_dir)
+            .map(|dir| std::path::absolute(&dir).unwrap_or(dir));
+        demo::print_welcome(
+            &seeded,
+            &config.server.public_url,
+            local,
+            outbox.as_deref(),
+            product.is_some(),
+        );
     }
     // One machine-readable line on stdout, so that scripts and tests find the port when
     // `server.listen` asks for port 0. It comes last: whoever waits for it may use everything

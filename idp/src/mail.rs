@@ -129,6 +129,15 @@ impl fmt::Debug for Mailer {
     }
 }
 
+/// The folder mails are written to when the transport is the outbox (`None` for SMTP): the
+/// mailer and whatever tells people where to look both ask here, so the two cannot differ.
+pub fn outbox_dir(config: &MailConfig, data_dir: &Path) -> Option<PathBuf> {
+    match config.transport {
+        MailTransport::Outbox => Some(data_dir.join(OUTBOX_DIR)),
+        MailTransport::Smtp => None,
+    }
+}
+
 impl Mailer {
     /// Outbox: `<data_dir>/outbox`, created owner-only (0700) on first use, so
     /// a misconfigured data directory shows up when the first mail is written
@@ -139,11 +148,9 @@ impl Mailer {
         let from: Mailbox = config.from.parse().map_err(|_| MailError::InvalidFrom {
             value: config.from.clone(),
         })?;
-        let transport = match config.transport {
-            MailTransport::Outbox => Transport::Outbox {
-                dir: data_dir.join(OUTBOX_DIR),
-            },
-            MailTransport::Smtp => Transport::Smtp(Arc::new(Smtp::new(config)?)),
+        let transport = match outbox_dir(config, data_dir) {
+            Some(dir) => Transport::Outbox { dir },
+            None => Transport::Smtp(Arc::new(Smtp::new(config)?)),
         };
         Ok(Mailer { from, transport })
     }

@@ -742,3 +742,37 @@ async fn a_pupil_without_a_picture_cannot_log_in_by_name_alone() {
     assert_eq!(empty.status, 403, "{}", empty.body);
     assert!(!pupil.cookies.contains_key("openpoort"));
 }
+
+#[tokio::test]
+async fn a_pupil_logging_out_at_school_is_back_at_the_school_s_group_list() {
+    let d = demo(Store::Memory, &[]);
+    let mut b = Browser::new(&d.server.base);
+    let done = pupil_login(&mut b, &d, Some("boom")).await;
+    assert_eq!(done.location(), Some("/"), "{}", done.body);
+    let portal = b.get("/").await;
+    let out = b
+        .submit_form(&portal, form_with(&portal, "action=\"/uitloggen\""), &[])
+        .await;
+    let groups = format!("/s/{}", d.instelling_ref);
+    assert_eq!(out.location(), Some(groups.as_str()), "{}", out.body);
+    // The next pupil picks a group there; the one before is signed out.
+    let next = b.get(&groups).await;
+    assert!(next.body.contains("Groep 5 Uilen"), "{}", next.body);
+    assert_ne!(b.get("/").await.body, portal.body);
+}
+
+#[tokio::test]
+async fn a_pupil_logging_out_at_home_is_back_at_the_login_page() {
+    let d = demo(Store::Memory, &[]);
+    let mut b = Browser::new(&d.server.base);
+    let home = b
+        .submit("/thuis", &[("code", &d.home_code), ("pin", &d.pin)])
+        .await;
+    assert_eq!(home.status, 303, "{}", home.body);
+    let portal = b.get("/").await;
+    assert!(portal.body.contains("Welkom"), "{}", portal.body);
+    let out = b
+        .submit_form(&portal, form_with(&portal, "action=\"/uitloggen\""), &[])
+        .await;
+    assert_eq!(out.location(), Some("/inloggen?melding=uitgelogd"));
+}

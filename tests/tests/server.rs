@@ -118,3 +118,155 @@ async fn serve_on_postgresql_is_ready_and_keeps_keys_there() {
         2
     );
 }
+
+/// `openpoort ARGS` in `dir` as someone types it in a second terminal: no OPENPOORT_ settings.
+fn bare(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    run(openpoort(dir)
+        .env_remove("OPENPOORT_SERVER_MODE")
+        .args(args))
+}
+
+#[tokio::test]
+async fn commands_next_to_the_demo_use_its_register_without_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    // Without the demo's folder a bare command is production and refuses the missing KEK.
+    let refused = bare(dir.path(), &["school", "list"]);
+    assert!(!refused.status.success(), "{}", text(&refused.stdout));
+    assert!(
+        text(&refused.stderr).contains("production mode"),
+        "{}",
+        text(&refused.stderr)
+    );
+
+    let mut cmd = openpoort(dir.path());
+    cmd.arg("demo");
+    let mut server = Server::start(cmd);
+    server.more_output(Duration::from_millis(300));
+    assert!(
+        dir.path().join("data/openpoort-demo").is_file(),
+        "the demo marks its data"
+    );
+    let ranges = bare(dir.path(), &["ip-range", "list", "--school", "99ZZ00"]);
+    assert!(ranges.status.success(), "{}", text(&ranges.stderr));
+    assert!(
+        text(&ranges.stdout).contains("127.0.0.0/8"),
+        "the demo's own register"
+    );
+    // A change from the second terminal is the running demo's.
+    let add = bare(
+        dir.path(),
+        &[
+            "ip-range",
+            "add",
+            "--school",
+            "99ZZ00",
+            "--cidr",
+            "192.0.2.0/24",
+            "--label",
+            "lokaal 3",
+        ],
+    );
+    assert!(add.status.success(), "{}", text(&add.stderr));
+    let listed = run(openpoort(dir.path()).args(["ip-range", "list", "--school", "99ZZ00"]));
+    assert!(text(&listed.stdout).contains("192.0.2.0/24"));
+    assert!(server.terminate());
+}
+
+#[tokio::test]
+async fn the_demo_s_welcome_names_the_folder_its_mails_are_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = openpoort(dir.path());
+    cmd.arg("demo");
+    let mut server = Server::start(cmd);
+    let welcome = server.more_output(Duration::from_millis(300)).join("\n");
+    let line = welcome
+        .lines()
+        .find(|l| l.contains("outbox:"))
+        .unwrap_or_else(|| panic!("no outbox line: {welcome}"));
+    let printed = line.split("outbox: ").nth(1).unwrap().trim();
+    let folder = std::path::Path::new(
+        printed
+            .strip_suffix("/*.eml")
+            .expect("a glob of .eml files"),
+    );
+    assert!(folder.is_absolute(), "{printed}");
+    assert_eq!(
+        folder.canonicalize().unwrap(),
+        dir.path().join("data/outbox").canonicalize().unwrap()
+    );
+    // Anna's activation link, which the welcome prints, is in a mail there.
+    let mails: Vec<String> = std::fs::read_dir(folder)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .collect();
+    assert!(
+        mails.iter().any(|m| m.contains("anna.devries")),
+        "{mails:?}"
+    );
+    assert!(server.terminate());
+}
+
+/// A word that looks like an id or a timestamp rather than something written for people.
+fn machine_word(word: &str) -> bool {
+    let uuid = word.len() >= 36
+        && word
+            .split(|c: char| !c.is_ascii_hexdigit() && c != '-')
+            .any(|w| w.len() == 36 && w.matches('-').count() == 4);
+    let seconds = word
+        .split(|c: char| !c.is_ascii_digit())
+        .any(|w| w.len() >= 9);
+    uuid || seconds
+}
+
+#[tokio::test]
+async fn consent_list_and_group_list_show_dates_names_and_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = openpoort(dir.path());
+    cmd.arg("demo");
+    let mut server = Server::start(cmd);
+    server.more_output(Duration::from_millis(300));
+    let consents = run(openpoort(dir.path()).args(["consent", "list", "--school", "99ZZ00"]));
+    let consents = text(&consents.stdout);
+    assert!(consents.contains("demo-uitgeverij"), "{consents}");
+    assert!(consents.contains("UTC"), "a date and time: {consents}");
+    for word in consents.split_whitespace() {
+        assert!(!machine_word(word), "{word:?} in {consents}");
+    }
+    let groups = run(openpoort(dir.path()).args(["group", "list", "--school", "99ZZ00"]));
+    assert!(groups.status.success(), "{}", text(&groups.stderr));
+    let groups = text(&groups.stdout);
+    let lines: Vec<&str> = groups.lines().collect();
+    let g5 = lines
+        .iter()
+        .position(|l| l.contains("Groep 5 Uilen"))
+        .expect("group 5");
+    let g8 = lines
+        .iter()
+        .position(|l| l.contains("Groep 8 Dassen"))
+        .expect("group 8");
+    assert!(g5 < g8, "in reading order: {groups}");
+    assert!(
+        lines[g8].contains("leerlingen / pupils") && lines[g8].contains("(id "),
+        "{groups}"
+    );
+    // The key is what `licence add --group` takes.
+    let key = lines[g8].split_whitespace().next().unwrap();
+    let licence = run(openpoort(dir.path()).args([
+        "licence",
+        "add",
+        "--school",
+        "99ZZ00",
+        "--party",
+        "demo-uitgeverij",
+        "--product",
+        "rekenrijk",
+        "--from",
+        "2026-08-01",
+        "--group",
+        key,
+    ]));
+    assert!(licence.status.success(), "{}", text(&licence.stderr));
+    assert!(server.terminate());
+}

@@ -19,9 +19,9 @@ use crate::school_admin::{Administered, network, parties, privacy};
 use crate::app::{self, AppError};
 use crate::cli::{
     AgreementCommand, AuditCommand, BoardCommand, ClientAdd, ClientCommand, Command,
-    ConsentCommand, ImportCommand, IpRangeCommand, KeysCommand, LasCommand, LicenceAdd,
-    LicenceCommand, NoticeCommand, OperatorCommand, PartyCommand, ProductCommand, PupilCommand,
-    SchoolCommand, SpCommand, StaffCommand,
+    ConsentCommand, GroupCommand, ImportCommand, IpRangeCommand, KeysCommand, LasCommand,
+    LicenceAdd, LicenceCommand, NoticeCommand, OperatorCommand, PartyCommand, ProductCommand,
+    PupilCommand, SchoolCommand, SpCommand, StaffCommand,
 };
 use crate::config::Config;
 
@@ -339,6 +339,15 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
                 acc.version,
                 a.school.code()
             );
+        }
+        Command::Group(GroupCommand::List { school }) => {
+            let a = Administered::by_operator(d, &school, actor).await?;
+            for g in crate::school_admin::groups(d, &a).await? {
+                println!(
+                    "{}  {}  {} leerlingen / pupils  (id {})",
+                    g.group.las_key, g.group.name, g.pupils, g.group.id
+                );
+            }
         }
         Command::Consent(ConsentCommand::List { school }) => {
             let a = Administered::by_operator(d, &school, actor).await?;

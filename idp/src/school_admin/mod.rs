@@ -158,6 +158,30 @@ impl From<AdminError> for crate::http::PageError {
     }
 }
 
+/// A group of the school with its number of active pupils.
+pub struct GroupCount {
+    pub group: directory::people::Group,
+    pub pupils: usize,
+}
+
+/// The school's current groups (a group an import ended stays in the register for licences and
+/// history, not here) in the order people read them.
+pub async fn groups(d: &Directory, a: &Administered) -> Result<Vec<GroupCount>, AdminError> {
+    let mut out = Vec::new();
+    for group in d.groups_of_school(&a.school.id).await? {
+        if !group.active {
+            continue;
+        }
+        let pupils = d
+            .active_pupils_of_group(&a.school.id, &group.id)
+            .await?
+            .len();
+        out.push(GroupCount { group, pupils });
+    }
+    out.sort_by(|x, y| by_name_naturally(&x.group.name, &y.group.name));
+    Ok(out)
+}
+
 /// Unix seconds as the date a Dutch reader expects (day-month-year, UTC).
 pub fn date(secs: i64) -> String {
     let (year, month, day) = directory::model::civil_from_days(secs.div_euclid(86_400));

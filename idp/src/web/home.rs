@@ -125,16 +125,24 @@ pub async fn logout(
     signed_in: Option<SignedIn>,
     _: Csrf<NoFields>,
 ) -> Result<Response, PageError> {
+    let mut next = "/inloggen?melding=uitgelogd".to_owned();
     if let Some(SignedIn(s)) = signed_in {
         let data = s.data.clone();
         s.destroy(&state).await?;
         // Tokens issued in this session end with it, and its relying parties hear of it.
         crate::flow::logout::session_ended(&state, &data).await?;
+        // A pupil at school leaves the classroom's computer at the school's group list, where
+        // the next pupil starts; a pupil at home (no group picked) and staff at the login page.
+        if let session::Who::Pupil {
+            group_id: Some(_), ..
+        } = &data.who
+            && let Some(school_id) = &data.school_id
+            && let Some(school) = state.directory.school_by_id(school_id).await?
+        {
+            next = format!("/s/{}", super::url_encode(&school.instelling_ref));
+        }
     }
-    Ok(see_other(
-        "/inloggen?melding=uitgelogd",
-        session::clear_cookie(&state.web),
-    ))
+    Ok(see_other(&next, session::clear_cookie(&state.web)))
 }
 
 pub async fn logout_everywhere(

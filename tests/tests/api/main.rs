@@ -3,6 +3,7 @@
 //! the command line gets a token through client credentials and drives the API as a script
 //! would; what the API registers is then used by a browser and a relying party.
 
+mod access;
 mod auth;
 mod common;
 mod edexml;
