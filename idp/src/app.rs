@@ -186,6 +186,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, AppError> {
         web: Arc::new(WebConfig::from_config(config)),
         api: Arc::new(crate::app_state::ApiConfig::from_config(config)),
         saml_signer: Arc::default(),
+        icons: Arc::default(),
     }))
 }
 

@@ -15,6 +15,16 @@ use crate::metrics::Metrics;
 use crate::password::Hasher;
 use crate::state::State;
 
+/// A product icon as last fetched: from which URL, when, and the image (`None` when the fetch
+/// failed or the answer was no image we serve, so that a broken URL is not fetched on every
+/// portal view).
+#[derive(Clone)]
+pub struct CachedIcon {
+    pub url: String,
+    pub fetched: std::time::Instant,
+    pub image: Option<(&'static str, axum::body::Bytes)>,
+}
+
 /// Everything a request handler may reach. Built once at start-up and passed by axum; no globals.
 /// axum clones the state for every extractor and middleware of every request, so it is one
 /// shared pointer rather than a dozen (the clones took about 2% of a login's CPU).
@@ -52,6 +62,8 @@ pub struct Shared {
     /// The SAML signer of the current RS256 key, by key id: making one decodes the key into
     /// xmlsec, which costs more than the signature, so it is made once per key.
     pub saml_signer: Arc<std::sync::Mutex<Option<(String, metadata::saml::sign::XmlSigner)>>>,
+    /// Product icons fetched from their registered URLs, by product id (see `web::icons`).
+    pub icons: Arc<std::sync::Mutex<std::collections::HashMap<String, CachedIcon>>>,
 }
 
 /// Settings the pages need, derived once from the configuration.

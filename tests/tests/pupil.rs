@@ -776,3 +776,157 @@ async fn a_pupil_logging_out_at_home_is_back_at_the_login_page() {
         .await;
     assert_eq!(out.location(), Some("/inloggen?melding=uitgelogd"));
 }
+
+/// A publisher's web server played by a thread of the test: each path answers with its bytes
+/// (as `image/png`, whatever they are, as a careless server would); counts the requests.
+fn icon_host(files: Vec<(&'static str, Vec<u8>)>) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = hits.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut first = String::new();
+            let _ = reader.read_line(&mut first);
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+            }
+            let path = first
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or_default()
+                .to_owned();
+            let body = files
+                .iter()
+                .find(|(p, _)| *p == path)
+                .map(|(_, b)| b.clone())
+                .unwrap_or_default();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(&body);
+        }
+    });
+    (base, hits)
+}
+
+/// The smallest PNG there is: one transparent pixel.
+const PIXEL_PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\x0f\0\0\x01\x01\0\x05\x18\xd8N\0\0\0\0IEND\xaeB`\x82";
+
+/// Registers a licensed product of the demo publisher with `icon` as its icon URL.
+fn product_with_icon(d: &Demo, code: &str, name: &str, icon: &str) {
+    cli_ok(
+        d.dir.path(),
+        &[
+            "product",
+            "add",
+            "--party",
+            "demo-uitgeverij",
+            "--code",
+            code,
+            "--methode",
+            name,
+            "--name",
+            name,
+            "--launch-url",
+            "https://rekenrijk.demo-uitgeverij.example/start",
+            "--icon-url",
+            icon,
+        ],
+    );
+    cli_ok(
+        d.dir.path(),
+        &[
+            "licence",
+            "add",
+            "--school",
+            "99ZZ00",
+            "--party",
+            "demo-uitgeverij",
+            "--product",
+            code,
+            "--from",
+            "2026-08-01",
+        ],
+    );
+}
+
+/// The icon paths of the portal's tiles.
+fn tile_icons(portal: &Page) -> Vec<String> {
+    portal
+        .body
+        .split("<img src=\"")
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn product_icons_are_served_by_openpoort_within_the_csp_and_fetched_once() {
+    let d = demo(Store::Memory, &[]);
+    let (host, hits) = icon_host(vec![("/icon.png", PIXEL_PNG.to_vec())]);
+    product_with_icon(&d, "metplaatje", "Met plaatje", &format!("{host}/icon.png"));
+    let mut b = Browser::new(&d.server.base);
+    pupil_login(&mut b, &d, Some("boom")).await;
+    let portal = b.get("/").await;
+    let csp = portal.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("img-src 'self'"), "{csp}");
+    let icons = tile_icons(&portal);
+    assert_eq!(icons.len(), 1, "{}", portal.body);
+    assert!(
+        icons[0].starts_with("/static/icon/"),
+        "same origin, so the CSP lets it load: {icons:?}"
+    );
+    assert!(
+        !portal.body.contains(&host),
+        "the publisher's host is not in the page"
+    );
+    for _ in 0..3 {
+        let icon = reqwest::get(d.server.url(&icons[0])).await.unwrap();
+        assert_eq!(icon.status(), 200);
+        assert_eq!(icon.headers()["content-type"], "image/png");
+        assert_eq!(icon.bytes().await.unwrap().as_ref(), PIXEL_PNG);
+    }
+    assert_eq!(
+        hits.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "fetched once, then cached"
+    );
+}
+
+#[tokio::test]
+async fn a_product_icon_that_is_no_raster_image_or_too_large_is_not_served() {
+    let d = demo(Store::Memory, &[]);
+    let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>".to_vec();
+    let mut large = PIXEL_PNG.to_vec();
+    large.resize(300 * 1024, 0);
+    let (host, _) = icon_host(vec![("/icon.svg", svg), ("/large.png", large)]);
+    product_with_icon(&d, "svgicoon", "Met SVG", &format!("{host}/icon.svg"));
+    product_with_icon(
+        &d,
+        "grooticoon",
+        "Met groot icoon",
+        &format!("{host}/large.png"),
+    );
+    let mut b = Browser::new(&d.server.base);
+    pupil_login(&mut b, &d, Some("boom")).await;
+    let icons = tile_icons(&b.get("/").await);
+    assert_eq!(icons.len(), 2, "{icons:?}");
+    for path in icons {
+        let icon = reqwest::get(d.server.url(&path)).await.unwrap();
+        assert_eq!(icon.status(), 404, "{path}");
+    }
+    let unknown = reqwest::get(d.server.url("/static/icon/no-such-product"))
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+}

@@ -10,6 +10,7 @@
 mod account;
 mod beheer;
 mod home;
+mod icons;
 pub mod login;
 mod operator;
 mod portal;
@@ -173,6 +174,7 @@ pub fn routes() -> Router<AppState> {
             get(|| async { script(include_str!("../../static/jsQR.js")) }),
         )
         .route("/static/plaatjes/{file}", get(picture))
+        .route("/static/icon/{product}", get(icons::icon))
 }
 
 fn script(body: &'static str) -> Response {

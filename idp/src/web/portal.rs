@@ -186,7 +186,12 @@ pub async fn portal(
             party: t.party_name,
             launch_url: t.product.launch_url,
             href,
-            icon_url: t.product.icon_url,
+            // Served by openpoort itself: the pages' CSP allows no other image host.
+            icon_url: t
+                .product
+                .icon_url
+                .as_ref()
+                .map(|_| super::icons::path(&t.product.id)),
         });
     }
     // A TARGET from the shortcut that is one of these tiles: offered as the way on. Only a
