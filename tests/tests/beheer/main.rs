@@ -7,5 +7,6 @@ mod imports;
 mod material;
 mod network;
 mod parties;
+mod privacy;
 mod pupils;
 mod staff;
