@@ -8,6 +8,7 @@ mod common;
 mod edexml;
 mod las_link;
 mod oidc_clients;
+mod privacy;
 mod saml_sps;
 mod school_staff;
 mod schools;
