@@ -120,28 +120,15 @@ fn record_from(r: &impl RowExt) -> Result<ReleaseRecord> {
         serde_json::from_str(&r.text("details")?).unwrap_or(serde_json::Value::Null);
     let text = |key: &str| details[key].as_str().map(str::to_owned);
     let subject_kind = text("subject_kind").unwrap_or_default();
-    let subject_name = if subject_kind == "pupil" {
-        r.opt_text("p_achternaam")?.and_then(|achternaam| {
-            name([
-                r.opt_text("p_roepnaam")
-                    .ok()
-                    .flatten()
-                    .or(r.opt_text("p_voornamen").ok().flatten()),
-                r.opt_text("p_voorvoegsel").ok().flatten(),
-                Some(achternaam),
-            ])
-        })
-    } else {
-        r.opt_text("s_achternaam")?.and_then(|achternaam| {
-            name([
-                r.opt_text("s_roepnaam")
-                    .ok()
-                    .flatten()
-                    .or(r.opt_text("s_voornamen").ok().flatten()),
-                r.opt_text("s_voorvoegsel").ok().flatten(),
-                Some(achternaam),
-            ])
-        })
+    let prefix = if subject_kind == "pupil" { "p" } else { "s" };
+    let col = |c: &str| r.opt_text(&format!("{prefix}_{c}"));
+    let subject_name = match col("achternaam")? {
+        Some(achternaam) => name([
+            col("roepnaam")?.or(col("voornamen")?),
+            col("voorvoegsel")?,
+            Some(achternaam),
+        ]),
+        None => None,
     };
     Ok(ReleaseRecord {
         seq: r.int("seq")?,

@@ -51,6 +51,7 @@ fn fill(path: &str, ids: &Ids) -> String {
             &url::form_urlencoded::byte_serialize(ids.entity.as_bytes()).collect::<String>(),
         )
         .replace("{school_id}", "99ZZ00")
+        .replace("{bestuursnummer}", "99999")
         .replace("{cidr}", "127.0.0.0%2F8")
         .replace("{staff_id}", &ids.staff)
         .replace("{role}", "ib")

@@ -32,6 +32,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/beheer/las"),
     ("POST", "/beheer/las/schakelaar"),
     ("POST", "/beheer/las/ophalen"),
+    ("GET", "/beheer/privacy"),
+    ("GET", "/beheer/privacy.csv"),
+    ("POST", "/beheer/privacy/verwerkersovereenkomst"),
 ];
 
 async fn attempt(b: &mut Browser, csrf: &str, method: &str, path: &str) -> Page {
@@ -53,6 +56,7 @@ async fn attempt(b: &mut Browser, csrf: &str, method: &str, path: &str) -> Page 
                     ("on", "on"),
                     ("id", "x"),
                     ("picture", "vis"),
+                    ("version", "2026-1"),
                 ],
             )
             .await

@@ -8,5 +8,6 @@ mod material;
 mod network;
 mod operator;
 mod parties;
+mod privacy;
 mod pupils;
 mod staff;

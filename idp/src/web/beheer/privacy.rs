@@ -245,18 +245,16 @@ pub async fn accept_agreement(
     let current = state.web.agreement_version.as_deref();
     match privacy::accept(&state.directory, &s.admin, current, &form.version).await {
         Ok(_) => Ok(see_other("/beheer/privacy", HeaderMap::new())),
-        Err(AdminError::Refused { nl, en } | AdminError::Conflict { nl, en }) => render(
-            &state,
-            &s,
-            &headers,
-            &FilterQuery::default(),
-            Some(Text::new(nl, en)),
-        )
-        .await
-        .map(|mut r| {
-            *r.status_mut() = StatusCode::BAD_REQUEST;
-            r
-        }),
+        Err(AdminError::Refused { nl, en } | AdminError::Conflict { nl, en }) => {
+            render(
+                &state,
+                &s,
+                &headers,
+                &FilterQuery::default(),
+                Some(Text::new(nl, en)),
+            )
+            .await
+        }
         Err(e) => Err(e.into()),
     }
 }
