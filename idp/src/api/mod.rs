@@ -13,6 +13,7 @@ mod edexml;
 mod las_link;
 mod oidc_clients;
 mod openapi;
+mod parties;
 mod register;
 mod saml_sps;
 mod school_staff;
@@ -49,6 +50,7 @@ const RESOURCES: &[fn() -> Vec<Endpoint>] = &[
     school_staff::endpoints,
     las_link::endpoints,
     register::endpoints,
+    parties::endpoints,
     openapi::endpoints,
 ];
 
