@@ -531,3 +531,118 @@ async fn an_operator_adds_and_renames_parties_and_adds_and_changes_a_publisher_s
         .await;
     assert_eq!(none.status, 400, "{}", none.body);
 }
+
+#[tokio::test]
+async fn the_cli_uses_the_same_rules_for_first_ict_party_and_product_changes() {
+    let d = demo(Store::Memory);
+    let p = d.dir.path();
+    cli_ok(
+        p,
+        &[
+            "board",
+            "add",
+            "--bestuursnummer",
+            "41234",
+            "--name",
+            "Stichting Noord",
+        ],
+    );
+    cli_ok(
+        p,
+        &[
+            "school",
+            "add",
+            "--bestuursnummer",
+            "41234",
+            "--brin",
+            "12AB",
+            "--vestigingscode",
+            "00",
+            "--name",
+            "De Linde",
+        ],
+    );
+    let first = [
+        "school",
+        "first-ict",
+        "--school",
+        "12AB00",
+        "--email",
+        "ilse.bakker@linde.example",
+        "--achternaam",
+        "Bakker",
+        "--requested-by",
+        "J. de Bestuurder",
+        "--document-ref",
+    ];
+    let without = run(openpoort(p).args(first).arg(" "));
+    assert!(
+        !without.status.success(),
+        "a request without its reference is refused"
+    );
+    let made = cli_ok(p, &[&first[..], &["BRF-2026-17"]].concat());
+    assert!(made.contains("/activeren?token="), "{made}");
+    let again = run(openpoort(p).args(first).arg("BRF-2026-18"));
+    assert!(
+        !again.status.success(),
+        "one first ICT-coördinator per school"
+    );
+    operator_grant(&d, BRAM);
+    let mut bram = bram_signed_in(&d.server.base).await;
+    let page = bram.get("/operator/scholen/12AB00").await;
+    assert!(
+        page.body.contains("BRF-2026-17") && page.body.contains("operator:cli"),
+        "{}",
+        page.body
+    );
+    cli_ok(
+        p,
+        &[
+            "party",
+            "rename",
+            "--party",
+            "demo-uitgeverij",
+            "--name",
+            "Demo-uitgeverij Nieuw",
+        ],
+    );
+    assert!(cli_ok(p, &["party", "list"]).contains("Demo-uitgeverij Nieuw"));
+    let bad = run(openpoort(p).args([
+        "product",
+        "change",
+        "--party",
+        "demo-uitgeverij",
+        "--code",
+        "rekenrijk",
+        "--methode",
+        "Rekenrijk",
+        "--name",
+        "Rekenrijk",
+        "--launch-url",
+        "ftp://reken.example/",
+    ]));
+    assert!(!bad.status.success(), "a bad launch URL is refused");
+    cli_ok(
+        p,
+        &[
+            "product",
+            "change",
+            "--party",
+            "demo-uitgeverij",
+            "--code",
+            "rekenrijk",
+            "--methode",
+            "Rekenrijk",
+            "--name",
+            "Rekenrijk Plus",
+            "--launch-url",
+            "https://reken.example/plus",
+            "--home-allowed",
+        ],
+    );
+    let listed = cli_ok(p, &["product", "list", "--party", "demo-uitgeverij"]);
+    assert!(
+        listed.contains("Rekenrijk Plus") && listed.contains("https://reken.example/plus"),
+        "{listed}"
+    );
+}
