@@ -98,6 +98,18 @@ test('an operator sets a notice, adds a board, a school and its first ICT-coörd
   }
   await checked(page, server.dir, 'operator-school-eerste-ict');
 
+  // Partijen: the list, and the demo publisher's page with its product, OIDC client and SAML SP.
+  await page.getByRole('link', { name: /^Uitgeverijen en netwerkaanbieders/ }).click();
+  await page.waitForURL(/\/operator\/partijen$/);
+  await checked(page, server.dir, 'operator-partijen');
+  await page.getByRole('link', { name: 'demo-leesland' }).click();
+  await page.waitForURL(/\/operator\/partijen\/demo-leesland$/);
+  assert.match(await page.locator('main').innerText(), /demo-leesland-web/);
+  await checked(page, server.dir, 'operator-partij');
+  await page.getByRole('link', { name: 'leesland', exact: true }).click();
+  await page.waitForURL(/\/producten\/leesland$/);
+  await checked(page, server.dir, 'operator-product');
+
   // Ilse opens the link from the mail in her own browser and administers De Linde.
   const mail = server.outbox().find((m) => m.text.includes('ilse.bakker@linde.example'));
   assert.ok(mail, 'no activation mail for Ilse in the outbox');

@@ -515,6 +515,19 @@ async fn an_operator_adds_and_renames_parties_and_adds_and_changes_a_publisher_s
         listed.contains("Leesrijk groep 4 en 5") && listed.contains("https://lezen.example/v2"),
         "{listed}"
     );
+    // The demo publisher's OIDC client and SAML SP, registered at the demo's start, are listed.
+    let leesland = bram.get("/operator/partijen/demo-leesland").await;
+    assert_eq!(leesland.status, 200, "{}", leesland.body);
+    assert!(
+        leesland.body.contains("demo-leesland-web"),
+        "{}",
+        leesland.body
+    );
+    assert!(
+        leesland.body.contains("/demo-product/saml"),
+        "{}",
+        leesland.body
+    );
     // A network provider has no products.
     bram.post(
         "/operator/partijen",

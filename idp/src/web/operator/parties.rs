@@ -134,8 +134,24 @@ struct PartyPage {
     kind: (&'static str, &'static str),
     publisher: bool,
     products: Vec<ProductRow>,
+    clients: Vec<ClientRow>,
+    sps: Vec<SpRow>,
     error: Option<Text>,
     form: ProductForm,
+}
+
+pub struct ClientRow {
+    client_id: String,
+    name: String,
+    redirect_uris: String,
+    grants: String,
+}
+
+pub struct SpRow {
+    entity_id: String,
+    metadata_url: String,
+    refreshed_at: String,
+    refresh_error: Option<String>,
 }
 
 #[derive(Default, Deserialize)]
@@ -173,6 +189,7 @@ async fn render_party(
     refused: Option<(Text, ProductForm)>,
 ) -> Result<Response, PageError> {
     let (party, products) = parties::products(&state.directory, &op.operating, code).await?;
+    let (clients, sps) = parties::registrations(&state.directory, &op.operating, code).await?;
     let (csrf, set) = csrf_token(&state.web, headers);
     let (status, error, form) = match refused {
         Some((e, f)) => (StatusCode::BAD_REQUEST, Some(e), f),
@@ -197,6 +214,29 @@ async fn render_party(
                     name: p.name,
                     launch_url: p.launch_url,
                     home_allowed: p.home_allowed,
+                })
+                .collect(),
+            clients: clients
+                .into_iter()
+                .map(|c| ClientRow {
+                    grants: c
+                        .grant_types
+                        .iter()
+                        .map(|g| g.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    redirect_uris: c.redirect_uris.join(" "),
+                    client_id: c.client_id,
+                    name: c.name,
+                })
+                .collect(),
+            sps: sps
+                .into_iter()
+                .map(|sp| SpRow {
+                    entity_id: sp.entity_id,
+                    metadata_url: sp.metadata_url.unwrap_or_default(),
+                    refreshed_at: crate::school_admin::date_time(sp.refreshed_at),
+                    refresh_error: sp.refresh_error,
                 })
                 .collect(),
             error,
