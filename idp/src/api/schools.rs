@@ -56,7 +56,6 @@ impl From<AdminError> for ApiError {
             ),
             AdminError::Internal(e) => ApiError::internal(e),
             AdminError::Broker(e) => ApiError::internal(e),
-            AdminError::Client(e) => ApiError::internal(e),
         }
     }
 }

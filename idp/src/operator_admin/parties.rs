@@ -6,8 +6,6 @@ use directory::Directory;
 use directory::model::{PartyKind, WebUrl};
 use directory::operators::ProductChange;
 use directory::parties::{NewProduct, Party, Product};
-use directory::saml_sps::StoredSp;
-use metadata::client::ClientRegistration;
 
 use super::{AdminError, Operating, optional};
 
@@ -138,17 +136,4 @@ pub async fn change_product(
     };
     d.change_product(&existing.id, &change, &op.actor).await?;
     Ok(product(d, op, party_code, code).await?.1)
-}
-
-/// The party's OIDC clients and SAML service providers, as registered with the CLI or the admin
-/// API (whose rules, in `crate::clients` and `crate::service_providers`, are the only ones).
-pub async fn registrations(
-    d: &Directory,
-    op: &Operating,
-    party_code: &str,
-) -> Result<(Vec<ClientRegistration>, Vec<StoredSp>), AdminError> {
-    let p = party(d, op, party_code).await?;
-    let clients = crate::clients::of_party(d, &p.id).await?;
-    let sps = d.saml_sps_of_party(&p.id).await?;
-    Ok((clients, sps))
 }

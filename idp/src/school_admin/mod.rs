@@ -84,9 +84,6 @@ pub enum AdminError {
     Internal(DirectoryError),
     #[error(transparent)]
     Broker(#[from] broker::BrokerError),
-    /// A stored registration that cannot be read back (the operator's lists of clients).
-    #[error(transparent)]
-    Client(#[from] crate::clients::ClientError),
 }
 
 impl AdminError {
@@ -156,7 +153,6 @@ impl From<AdminError> for crate::http::PageError {
             .into(),
             AdminError::Internal(e) => PageError::internal(e),
             AdminError::Broker(e) => PageError::internal(e),
-            AdminError::Client(e) => PageError::internal(e),
         }
     }
 }

@@ -189,7 +189,11 @@ async fn render_party(
     refused: Option<(Text, ProductForm)>,
 ) -> Result<Response, PageError> {
     let (party, products) = parties::products(&state.directory, &op.operating, code).await?;
-    let (clients, sps) = parties::registrations(&state.directory, &op.operating, code).await?;
+    // Listed through the services the CLI and the API register them with.
+    let clients = crate::clients::of_party(&state.directory, &party.id)
+        .await
+        .map_err(PageError::internal)?;
+    let sps = state.directory.saml_sps_of_party(&party.id).await?;
     let (csrf, set) = csrf_token(&state.web, headers);
     let (status, error, form) = match refused {
         Some((e, f)) => (StatusCode::BAD_REQUEST, Some(e), f),
