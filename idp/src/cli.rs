@@ -553,6 +553,13 @@ pub enum PartyCommand {
         name: String,
     },
     List,
+    /// Give a party its new name (its code stays).
+    Rename {
+        #[arg(long)]
+        party: String,
+        #[arg(long)]
+        name: String,
+    },
     /// Let the party receive an attribute beyond the default set (pairwise id, role, school,
     /// groups, jaargroep): eck_id, given_name, family_name, tussenvoegsels or email.
     AllowAttribute {
@@ -598,6 +605,24 @@ pub enum ProductCommand {
     List {
         #[arg(long)]
         party: String,
+    },
+    /// Change a product: everything but its code, which licences and shortcuts name.
+    Change {
+        #[arg(long)]
+        party: String,
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        methode: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        launch_url: String,
+        /// Blank for none.
+        #[arg(long, default_value = "")]
+        icon_url: String,
+        #[arg(long)]
+        home_allowed: bool,
     },
 }
 

@@ -13,6 +13,7 @@ mod edexml;
 mod las_link;
 mod oidc_clients;
 mod openapi;
+mod parties;
 mod privacy;
 mod register;
 mod saml_sps;
@@ -51,6 +52,7 @@ const RESOURCES: &[fn() -> Vec<Endpoint>] = &[
     las_link::endpoints,
     privacy::endpoints,
     register::endpoints,
+    parties::endpoints,
     openapi::endpoints,
 ];
 

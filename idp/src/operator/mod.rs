@@ -255,6 +255,32 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
                 product.code, p.code
             );
         }
+        Command::Party(PartyCommand::Rename { party, name }) => {
+            let op = Operating::trusted(actor.clone());
+            let p = crate::operator_admin::parties::rename(d, &op, &party, &name).await?;
+            println!("partij {} heet nu / is now called {}", p.code, p.name);
+        }
+        Command::Product(ProductCommand::Change {
+            party,
+            code,
+            methode,
+            name,
+            launch_url,
+            icon_url,
+            home_allowed,
+        }) => {
+            let op = Operating::trusted(actor.clone());
+            let form = crate::operator_admin::parties::ProductForm {
+                methode: &methode,
+                name: &name,
+                launch_url: &launch_url,
+                icon_url: &icon_url,
+                home_allowed,
+            };
+            let p = crate::operator_admin::parties::change_product(d, &op, &party, &code, &form)
+                .await?;
+            println!("product {} gewijzigd / changed: {}", p.code, p.name);
+        }
         Command::Product(ProductCommand::List { party }) => {
             let p = d.require_party(&party).await?;
             for product in d.products_of_party(&p.id).await? {

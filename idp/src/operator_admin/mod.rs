@@ -1,6 +1,6 @@
 //! What openpoort's operator does to the register, written once for the `/operator` pages, the
 //! admin API and the command line: the outage notice (`notice`), boards and schools with a
-//! school's first ICT-coördinator (`register`). SAML SPs
+//! school's first ICT-coördinator (`register`), parties and their products (`parties`). SAML SPs
 //! and OIDC clients have their rules in `crate::service_providers` and `crate::clients`, which
 //! the pages call as the API and the CLI do.
 //!
@@ -10,6 +10,7 @@
 //! which proved it otherwise.
 
 pub mod notice;
+pub mod parties;
 pub mod register;
 
 use directory::{Actor, Directory};

@@ -175,3 +175,74 @@ async fn boards_schools_and_a_first_ict_coordinator_are_added_with_the_request_o
         second.body
     );
 }
+
+#[tokio::test]
+async fn parties_and_products_are_added_and_changed_and_a_bad_product_changes_nothing() {
+    let d = demo();
+    let token = d.admin_token().await;
+    let party = d
+        .send_json(
+            Method::POST,
+            "/parties",
+            &token,
+            &json!({"code": "noord", "kind": "publisher", "name": "Uitgeverij Noord"}),
+        )
+        .await;
+    assert_eq!(party.status, 201, "{}", party.body);
+    let renamed = d
+        .send_json(
+            Method::PUT,
+            "/parties/noord",
+            &token,
+            &json!({"name": "Uitgeverij Noorderzon"}),
+        )
+        .await;
+    assert_eq!(
+        (renamed.status, &renamed.body["name"]),
+        (200, &json!("Uitgeverij Noorderzon"))
+    );
+    let listed = d.get("/parties", &token).await;
+    assert!(
+        listed.body["parties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["code"] == "noord"),
+        "{}",
+        listed.body
+    );
+    let product = json!({"code": "lezen", "methode": "Leesrijk", "name": "Leesrijk 4", "launch_url": "http://lezen.example/"});
+    let bad = d
+        .send_json(Method::POST, "/parties/noord/products", &token, &product)
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert_eq!(
+        d.get("/parties/noord/products", &token).await.body["products"],
+        json!([])
+    );
+    let mut product = product;
+    product["launch_url"] = json!("https://lezen.example/");
+    let made = d
+        .send_json(Method::POST, "/parties/noord/products", &token, &product)
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    product["name"] = json!("Leesrijk 4 en 5");
+    product["home_allowed"] = json!(true);
+    let changed = d
+        .send_json(
+            Method::PUT,
+            "/parties/noord/products/lezen",
+            &token,
+            &product,
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    assert_eq!(
+        (&changed.body["name"], &changed.body["home_allowed"]),
+        (&json!("Leesrijk 4 en 5"), &json!(true))
+    );
+    assert!(
+        d.cli(&["product", "list", "--party", "noord"])
+            .contains("Leesrijk 4 en 5")
+    );
+}

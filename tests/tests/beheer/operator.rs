@@ -34,10 +34,12 @@ fn operator_routes() -> Vec<(String, String)> {
     routes
         .into_iter()
         .map(|(m, p)| {
-            (
-                m,
-                p.replace("{nummer}", "99999").replace("{code}", "99ZZ00"),
-            )
+            let p = p
+                .replace("{nummer}", "99999")
+                .replace("{code}", "99ZZ00")
+                .replace("{party}", "demo-uitgeverij")
+                .replace("{product}", "rekenrijk");
+            (m, p)
         })
         .collect()
 }
@@ -63,6 +65,12 @@ async fn attempt(b: &mut Browser, csrf: &str, method: &str, path: &str) -> Page 
                     ("email", "indringer@example.nl"),
                     ("requested_by", "Niemand"),
                     ("document_ref", "X-1"),
+                    ("code", "overgenomen"),
+                    ("kind", "publisher"),
+                    ("methode", "Overgenomen"),
+                    ("launch_url", "https://overgenomen.example/"),
+                    ("icon_url", ""),
+                    ("home_allowed", "on"),
                 ],
             )
             .await
@@ -81,6 +89,8 @@ fn register(d: &Demo) -> String {
         cli_ok(p, &["board", "list"]),
         cli_ok(p, &["school", "list"]),
         cli_ok(p, &["notice", "show"]),
+        cli_ok(p, &["party", "list"]),
+        cli_ok(p, &["product", "list", "--party", "demo-uitgeverij"]),
     ]
     .concat()
 }
@@ -396,4 +406,256 @@ async fn an_operator_adds_a_board_and_school_and_its_first_ict_coordinator_who_a
     assert!(ip.body.contains("De Linde (12AB00)"), "{}", ip.body);
     let audit = cli_ok(d.dir.path(), &["audit", "list", "--school", "12AB00"]);
     assert!(audit.contains("school.first_ict"), "{audit}");
+}
+
+#[tokio::test]
+async fn an_operator_adds_and_renames_parties_and_adds_and_changes_a_publisher_s_products() {
+    let d = demo(Store::Memory);
+    operator_grant(&d, BRAM);
+    let mut bram = bram_signed_in(&d.server.base).await;
+    let list = bram.get("/operator/partijen").await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    assert!(list.body.contains("demo-uitgeverij"), "{}", list.body);
+    let csrf = list.field("csrf").unwrap();
+    let bad = bram
+        .post(
+            "/operator/partijen",
+            &[
+                ("csrf", &csrf),
+                ("code", "Noord Uitgever"),
+                ("kind", "publisher"),
+                ("name", "Uitgeverij Noord"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(!cli_ok(d.dir.path(), &["party", "list"]).contains("Uitgeverij Noord"));
+    let added = bram
+        .post(
+            "/operator/partijen",
+            &[
+                ("csrf", &csrf),
+                ("code", "noord"),
+                ("kind", "publisher"),
+                ("name", "Uitgeverij Noord"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        added.location(),
+        Some("/operator/partijen/noord"),
+        "{}",
+        added.body
+    );
+    let renamed = bram
+        .post(
+            "/operator/partijen/noord",
+            &[("csrf", &csrf), ("name", "Uitgeverij Noorderzon")],
+        )
+        .await;
+    assert_eq!(renamed.location(), Some("/operator/partijen/noord"));
+    assert!(cli_ok(d.dir.path(), &["party", "list"]).contains("Uitgeverij Noorderzon"));
+    let product = [
+        ("csrf", csrf.as_str()),
+        ("code", "lezen"),
+        ("methode", "Leesrijk"),
+        ("name", "Leesrijk groep 4"),
+        ("launch_url", "http://lezen.example/start"),
+        ("icon_url", ""),
+    ];
+    // Plain http outside localhost is refused, and no product appears.
+    let refused = bram
+        .post("/operator/partijen/noord/producten", &product)
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused.body.contains("Leesrijk groep 4"),
+        "the form keeps what was typed"
+    );
+    assert!(!cli_ok(d.dir.path(), &["product", "list", "--party", "noord"]).contains("lezen"));
+    let mut product = product.to_vec();
+    product[4] = ("launch_url", "https://lezen.example/start");
+    let made = bram
+        .post("/operator/partijen/noord/producten", &product)
+        .await;
+    assert_eq!(
+        made.location(),
+        Some("/operator/partijen/noord"),
+        "{}",
+        made.body
+    );
+    let form = bram.get("/operator/partijen/noord/producten/lezen").await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(
+        !form
+            .body
+            .contains("id=\"home_allowed\" name=\"home_allowed\" value=\"on\" checked")
+    );
+    let changed = bram
+        .post(
+            "/operator/partijen/noord/producten/lezen",
+            &[
+                ("csrf", &csrf),
+                ("methode", "Leesrijk"),
+                ("name", "Leesrijk groep 4 en 5"),
+                ("launch_url", "https://lezen.example/v2"),
+                ("icon_url", ""),
+                ("home_allowed", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        changed.location(),
+        Some("/operator/partijen/noord"),
+        "{}",
+        changed.body
+    );
+    let listed = cli_ok(d.dir.path(), &["product", "list", "--party", "noord"]);
+    assert!(
+        listed.contains("Leesrijk groep 4 en 5") && listed.contains("https://lezen.example/v2"),
+        "{listed}"
+    );
+    // The demo publisher's OIDC client and SAML SP, registered at the demo's start, are listed.
+    let leesland = bram.get("/operator/partijen/demo-leesland").await;
+    assert_eq!(leesland.status, 200, "{}", leesland.body);
+    assert!(
+        leesland.body.contains("demo-leesland-web"),
+        "{}",
+        leesland.body
+    );
+    assert!(
+        leesland.body.contains("/demo-product/saml"),
+        "{}",
+        leesland.body
+    );
+    // A network provider has no products.
+    bram.post(
+        "/operator/partijen",
+        &[
+            ("csrf", &csrf),
+            ("code", "net-noord"),
+            ("kind", "network_provider"),
+            ("name", "Netwerk Noord"),
+        ],
+    )
+    .await;
+    let none = bram
+        .post("/operator/partijen/net-noord/producten", &product)
+        .await;
+    assert_eq!(none.status, 400, "{}", none.body);
+}
+
+#[tokio::test]
+async fn the_cli_uses_the_same_rules_for_first_ict_party_and_product_changes() {
+    let d = demo(Store::Memory);
+    let p = d.dir.path();
+    cli_ok(
+        p,
+        &[
+            "board",
+            "add",
+            "--bestuursnummer",
+            "41234",
+            "--name",
+            "Stichting Noord",
+        ],
+    );
+    cli_ok(
+        p,
+        &[
+            "school",
+            "add",
+            "--bestuursnummer",
+            "41234",
+            "--brin",
+            "12AB",
+            "--vestigingscode",
+            "00",
+            "--name",
+            "De Linde",
+        ],
+    );
+    let first = [
+        "school",
+        "first-ict",
+        "--school",
+        "12AB00",
+        "--email",
+        "ilse.bakker@linde.example",
+        "--achternaam",
+        "Bakker",
+        "--requested-by",
+        "J. de Bestuurder",
+        "--document-ref",
+    ];
+    let without = run(openpoort(p).args(first).arg(" "));
+    assert!(
+        !without.status.success(),
+        "a request without its reference is refused"
+    );
+    let made = cli_ok(p, &[&first[..], &["BRF-2026-17"]].concat());
+    assert!(made.contains("/activeren?token="), "{made}");
+    let again = run(openpoort(p).args(first).arg("BRF-2026-18"));
+    assert!(
+        !again.status.success(),
+        "one first ICT-coördinator per school"
+    );
+    operator_grant(&d, BRAM);
+    let mut bram = bram_signed_in(&d.server.base).await;
+    let page = bram.get("/operator/scholen/12AB00").await;
+    assert!(
+        page.body.contains("BRF-2026-17") && page.body.contains("operator:cli"),
+        "{}",
+        page.body
+    );
+    cli_ok(
+        p,
+        &[
+            "party",
+            "rename",
+            "--party",
+            "demo-uitgeverij",
+            "--name",
+            "Demo-uitgeverij Nieuw",
+        ],
+    );
+    assert!(cli_ok(p, &["party", "list"]).contains("Demo-uitgeverij Nieuw"));
+    let bad = run(openpoort(p).args([
+        "product",
+        "change",
+        "--party",
+        "demo-uitgeverij",
+        "--code",
+        "rekenrijk",
+        "--methode",
+        "Rekenrijk",
+        "--name",
+        "Rekenrijk",
+        "--launch-url",
+        "ftp://reken.example/",
+    ]));
+    assert!(!bad.status.success(), "a bad launch URL is refused");
+    cli_ok(
+        p,
+        &[
+            "product",
+            "change",
+            "--party",
+            "demo-uitgeverij",
+            "--code",
+            "rekenrijk",
+            "--methode",
+            "Rekenrijk",
+            "--name",
+            "Rekenrijk Plus",
+            "--launch-url",
+            "https://reken.example/plus",
+            "--home-allowed",
+        ],
+    );
+    let listed = cli_ok(p, &["product", "list", "--party", "demo-uitgeverij"]);
+    assert!(
+        listed.contains("Rekenrijk Plus") && listed.contains("https://reken.example/plus"),
+        "{listed}"
+    );
 }

@@ -1,10 +1,11 @@
 //! The operator's pages at `/operator`: the outage notice, boards and schools with a school's
-//! first ICT-coördinator. Every handler takes `SignedInOperator`, so that without the operator
-//! role no page is reached (the login for no session, 403 for everyone else), and `Csrf<Form>`
-//! for what it posts. The rules are in `crate::operator_admin`, shared with the admin API and
+//! first ICT-coördinator, publishers and network providers with their products. Every handler
+//! takes `SignedInOperator`, so that without the operator role no page is reached (the login
+//! for no session, 403 for everyone else), and `Csrf<Form>` for what it posts. The rules are in `crate::operator_admin`, shared with the admin API and
 //! the CLI.
 
 mod notice;
+mod parties;
 mod register;
 
 use axum::Router;
@@ -40,6 +41,19 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/operator/scholen/{code}/eerste-ict-coordinator",
             post(register::first_ict),
+        )
+        .route("/operator/partijen", get(parties::list).post(parties::add))
+        .route(
+            "/operator/partijen/{party}",
+            get(parties::party).post(parties::rename),
+        )
+        .route(
+            "/operator/partijen/{party}/producten",
+            post(parties::add_product),
+        )
+        .route(
+            "/operator/partijen/{party}/producten/{product}",
+            get(parties::product).post(parties::change_product),
         )
 }
 
