@@ -45,6 +45,7 @@ fn fill(path: &str, ids: &Ids) -> String {
     let filled = path
         .replace("{party_id}", PUBLISHER)
         .replace("{party}", "demo-leesland")
+        .replace("{product}", "rekenrijk")
         .replace("{client_id}", "demo-leesland-web")
         .replace(
             "{entity_id}",
