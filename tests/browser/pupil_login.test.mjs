@@ -3,10 +3,9 @@
 // shortcut from an address outside the school's ranges shows nothing of the school.
 
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { test } from 'node:test';
 
-import { browserFor, openpoortFor } from './harness.mjs';
+import { browserFor, checked, openpoortFor } from './harness.mjs';
 
 function shortcutFrom(stdout) {
   const match = stdout.match(/\/login\/leerlingen\/snelkoppelaar\?INSTELLING_REF=[0-9a-f-]{36}/);
@@ -17,17 +16,21 @@ function shortcutFrom(stdout) {
 test('a pupil on the school network picks group, name and picture and sees the portal', async (t) => {
   const server = await openpoortFor(t);
   const browser = await browserFor(t);
-  const page = await browser.newPage();
+  // bypassCSP only so that axe-core can be injected; the pages' own policy stays in force otherwise.
+  const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
 
   // The demo school's range is loopback, and this browser runs on this machine.
   await page.goto(server.baseUrl + shortcutFrom(server.stdout()));
   assert.match(await page.locator('h1').innerText(), /Kies je groep/);
+  await checked(page, server.dir, 'leerling-groepen');
   await page.getByRole('link', { name: 'Groep 5 Uilen' }).click();
   assert.match(await page.locator('h1').innerText(), /Kies je naam/);
+  await checked(page, server.dir, 'leerling-namen');
   await page.getByRole('button', { name: 'Finn S.' }).click();
   assert.match(await page.locator('h1').innerText(), /Finn, kies jouw plaatje/);
   assert.equal(await page.locator('.pictures img').count(), 9);
-  await page.screenshot({ path: path.join(server.dir, 'plaatjes.png') });
+  await checked(page, server.dir, 'leerling-plaatjes');
   // Finn's picture in the demo is the tree.
   await page.getByRole('button', { name: 'boom' }).click();
 
@@ -40,7 +43,7 @@ test('a pupil on the school network picks group, name and picture and sees the p
     await tiles.first().locator('a').getAttribute('href'),
     'https://rekenrijk.demo-uitgeverij.example/start',
   );
-  await page.screenshot({ path: path.join(server.dir, 'portaal.png') });
+  await checked(page, server.dir, 'portaal-leerling');
   server.passed();
 });
 
@@ -48,16 +51,34 @@ test('the same shortcut from outside the school network is refused', async (t) =
   // openpoort behind a proxy on loopback: the forwarded address is a home network.
   const server = await openpoortFor(t, { env: { OPENPOORT_SERVER_TRUSTED_PROXIES: '127.0.0.1/32,::1' } });
   const browser = await browserFor(t);
-  const context = await browser.newContext({ extraHTTPHeaders: { 'X-Forwarded-For': '198.51.100.23' } });
+  const context = await browser.newContext({
+    bypassCSP: true,
+    extraHTTPHeaders: { 'X-Forwarded-For': '198.51.100.23' },
+  });
   const page = await context.newPage();
 
   const response = await page.goto(server.baseUrl + shortcutFrom(server.stdout()));
   assert.equal(response.status(), 403);
+  await checked(page, server.dir, 'leerling-buiten-school');
   const text = await page.locator('main').innerText();
   assert.match(text, /Vraag het je leerkracht/);
   assert.match(text, /198\.51\.100\.23/);
   for (const secret of ['Groep', 'Uilen', 'Finn', 'Demo']) {
     assert.ok(!text.includes(secret), `${secret} shown outside the school`);
   }
+  server.passed();
+});
+
+test('the home login page and the forgotten-password page pass axe-core', async (t) => {
+  const server = await openpoortFor(t);
+  const browser = await browserFor(t);
+  const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${server.baseUrl}/thuis`);
+  assert.equal(await page.locator('html').getAttribute('lang'), 'nl');
+  await checked(page, server.dir, 'thuis');
+  await page.goto(`${server.baseUrl}/wachtwoord-vergeten`);
+  assert.match(await page.title(), /[Ww]achtwoord/);
+  await checked(page, server.dir, 'wachtwoord-vergeten');
   server.passed();
 });

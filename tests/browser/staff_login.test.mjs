@@ -3,10 +3,9 @@
 // DevTools protocol (playwright-core), with the keyboard and the form labels a person would use.
 
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { test } from 'node:test';
 
-import { browserFor, linkFromMail, openpoortFor } from './harness.mjs';
+import { browserFor, checked, linkFromMail, openpoortFor } from './harness.mjs';
 
 const ANNA = 'anna.devries@demo.openpoort.nl';
 const PASSWORD = 'Zonnebloem-Kanaal-58';
@@ -14,7 +13,9 @@ const PASSWORD = 'Zonnebloem-Kanaal-58';
 test('activation, set password, log in and log out in Chromium', async (t) => {
   const server = await openpoortFor(t);
   const browser = await browserFor(t);
-  const page = await browser.newPage();
+  // bypassCSP only so that axe-core can be injected; the pages' own policy stays in force otherwise.
+  const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
 
   // The demo mailed Anna an activation link; it is in the outbox.
   const mail = server.outbox().find((m) => m.text.includes(ANNA));
@@ -24,18 +25,21 @@ test('activation, set password, log in and log out in Chromium', async (t) => {
 
   await page.goto(link);
   assert.match(await page.title(), /Wachtwoord instellen/);
+  await checked(page, server.dir, 'activeren');
   // A common password is refused with the reason, in Dutch.
   await page.getByLabel('Nieuw wachtwoord').fill('welkom123');
   await page.getByLabel('Herhaal wachtwoord').fill('welkom123');
   await page.getByRole('button', { name: 'Wachtwoord instellen' }).click();
   await page.waitForLoadState();
   assert.match(await page.getByRole('alert').innerText(), /te makkelijk te raden/);
+  await checked(page, server.dir, 'activeren-geweigerd');
 
   await page.getByLabel('Nieuw wachtwoord').fill(PASSWORD);
   await page.getByLabel('Herhaal wachtwoord').fill(PASSWORD);
   await page.keyboard.press('Enter');
   await page.waitForURL(/\/inloggen\?melding=wachtwoord-ingesteld$/);
   assert.match(await page.getByRole('status').innerText(), /Je wachtwoord is ingesteld/);
+  await checked(page, server.dir, 'inloggen');
 
   // The e-mail field has focus on arrival; Tab moves to the password, Enter submits.
   await page.keyboard.type(ANNA);
@@ -45,7 +49,7 @@ test('activation, set password, log in and log out in Chromium', async (t) => {
   await page.waitForURL(`${server.baseUrl}/`);
   assert.match(await page.locator('h1').innerText(), /Welkom, Anna/);
   assert.match(await page.locator('main').innerText(), /Basisschool De Demo \(99ZZ00\)/);
-  await page.screenshot({ path: path.join(server.dir, 'welkom.png') });
+  await checked(page, server.dir, 'portaal-leerkracht-eerste-keer');
 
   const cookies = await page.context().cookies();
   const session = cookies.find((c) => c.name === 'openpoort');
