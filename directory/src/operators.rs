@@ -175,7 +175,12 @@ impl Directory {
         };
         writes!(self, p => {
             let mut tx = p.begin().await?;
-            if sqlx::query("SELECT id FROM schools WHERE id = $1").bind(school_id).fetch_optional(&mut *tx).await?.is_none() {
+            // The school's row is taken first (as `revoke_role_keeping_an_administrator` does), so
+            // two requests for one school go one after the other and the second sees the first's
+            // coordinator; a plain SELECT would let both through on PostgreSQL.
+            let taken = sqlx::query("UPDATE schools SET updated_at = updated_at WHERE id = $1")
+                .bind(school_id).execute(&mut *tx).await?;
+            if taken.rows_affected() == 0 {
                 return Err(DirectoryError::not_found("school", school_id));
             }
             let has_ict = sqlx::query("SELECT staff_id FROM staff_roles WHERE school_id = $1 AND role = $2")

@@ -763,6 +763,30 @@ on_both_backends! {
 }
 
 on_both_backends! {
+    async fn a_burst_of_first_ict_requests_for_one_school_makes_one_ict_coordinator(d: Directory) {
+        use directory::operators::FirstIctRequest;
+        let s = school(&d, "12AB", "00").await;
+        let mut burst = tokio::task::JoinSet::new();
+        for i in 0..8 {
+            let (d, school_id) = (d.clone(), s.id.clone());
+            burst.spawn(async move {
+                let request = FirstIctRequest { requested_by: "J. Bestuurder", document_ref: "BRF-2026-17" };
+                let person = staff(Some(&format!("ict{i}@school.example")));
+                d.create_first_ict(&school_id, &person, &request, &op()).await
+            });
+        }
+        let results = burst.join_all().await;
+        let made = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(made, 1, "{results:?}");
+        for r in results.iter().filter_map(|r| r.as_ref().err()) {
+            assert!(matches!(r, DirectoryError::Conflict { .. }), "{r}");
+        }
+        assert_eq!(d.administrators_of(&s.id).await.unwrap().len(), 1);
+        assert_eq!(d.first_icts_of_school(&s.id).await.unwrap().len(), 1);
+    }
+}
+
+on_both_backends! {
     async fn operator_renames_boards_schools_parties_and_changes_products(d: Directory) {
         use directory::operators::ProductChange;
         let s = school(&d, "12AB", "00").await;
