@@ -217,14 +217,19 @@ impl Broker {
         })
     }
 
-    /// The pairwise pseudonym of a user for a sector (also what back-channel logout and the
-    /// roster API use, so that one party sees one identifier per user).
     pub(crate) fn directory(&self) -> &Directory {
         &self.directory
     }
 
+    /// The pairwise pseudonym of a user for a sector (also what back-channel logout uses, so
+    /// that one party sees one identifier per user).
     pub fn pseudonym(&self, sector: &str, user_id: &str) -> Result<String, BrokerError> {
         self.pairwise.identifier(sector, user_id)
+    }
+
+    /// The pairwise number of a school, group or person for a sector: the partner API's ids.
+    pub fn partner_number(&self, sector: &str, kind: &str, id: &str) -> Result<i64, BrokerError> {
+        self.pairwise.number(sector, kind, id)
     }
 
     /// Decides and audits. `now` is unix seconds; licence validity is judged on the Dutch

@@ -21,6 +21,7 @@ pub mod oidc_clients;
 pub mod operators;
 pub mod outbound;
 pub mod parties;
+pub mod partner;
 pub mod people;
 pub mod privacy;
 pub mod pupil_login;

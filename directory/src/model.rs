@@ -587,6 +587,18 @@ pub fn netherlands_time(field: &'static str, value: &str) -> Result<i64> {
     })
 }
 
+/// Unix seconds as RFC 3339 in UTC, `YYYY-MM-DDTHH:MM:SSZ`: for machines (APIs, listings).
+pub fn utc_date_time(unix: i64) -> String {
+    let (year, month, day) = civil_from_days(unix.div_euclid(86_400));
+    let rem = unix.rem_euclid(86_400);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3_600,
+        rem % 3_600 / 60,
+        rem % 60
+    )
+}
+
 /// A unix time as the clock in the Netherlands shows it: `YYYY-MM-DD HH:MM`.
 pub fn netherlands_clock(unix: i64) -> String {
     let local = unix + netherlands_offset(unix);

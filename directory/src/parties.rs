@@ -109,7 +109,7 @@ pub struct Consent {
     pub revoked_at: Option<i64>,
 }
 
-fn party_from(r: &impl RowExt) -> Result<Party> {
+pub(crate) fn party_from(r: &impl RowExt) -> Result<Party> {
     Ok(Party {
         id: r.text("id")?,
         code: r.text("code")?,

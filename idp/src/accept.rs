@@ -48,7 +48,39 @@ pub async fn serve(
     grace: Duration,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
+    serve_on(listener, app, None, limits, grace, shutdown).await
+}
+
+/// As [`serve`], over TLS with `tls`. The handshake counts against `header_read`, like the head
+/// of a first request; a client certificate the handshake accepted reaches every request of the
+/// connection as a [`PeerCertificate`] extension.
+pub async fn serve_tls(
+    listener: TcpListener,
+    app: Router,
+    tls: Arc<rustls::ServerConfig>,
+    limits: Limits,
+    grace: Duration,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
+    serve_on(listener, app, Some(tls), limits, grace, shutdown).await
+}
+
+/// The client certificate of a mutual-TLS connection: the SHA-256 of its DER encoding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerCertificate {
+    pub sha256: String,
+}
+
+async fn serve_on(
+    listener: TcpListener,
+    app: Router,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    limits: Limits,
+    grace: Duration,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
     let graceful = GracefulShutdown::new();
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -66,26 +98,46 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let in_flight = Arc::new(AtomicUsize::new(0));
-        let io = TokioIo::new(Watched::new(stream, limits, in_flight.clone()));
+        let watched = Watched::new(stream, limits, in_flight.clone());
         let app = app.clone();
-        let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
-            req.extensions_mut().insert(ConnectInfo(peer));
-            let req = req.map(|body| Body::new(TimedBody::new(body, limits.body)));
-            let mut app = app.clone();
-            let answering = InFlight::enter(in_flight.clone());
-            async move {
-                let response = tower_service::Service::call(&mut app, req).await;
-                drop(answering);
-                response
-            }
-        });
-        let mut builder = hyper::server::conn::http1::Builder::new();
-        // hyper's own header timeout would also cut idle keep-alive connections; `Watched`
-        // keeps both limits apart. Without a timer hyper would set none anyway.
-        builder.header_read_timeout(None);
-        let watched = graceful.watch(builder.serve_connection(io, service));
+        let watcher = graceful.watcher();
+        let acceptor = acceptor.clone();
+        // The handshake runs in the connection's own task, so that a slow client holds up
+        // nobody else's accept.
         tokio::spawn(async move {
-            if let Err(e) = watched.await {
+            let result = match acceptor {
+                None => {
+                    let service = connection_service(app, peer, None, limits, in_flight);
+                    watcher.watch(http1(TokioIo::new(watched), service)).await
+                }
+                Some(acceptor) => {
+                    let tls =
+                        match tokio::time::timeout(limits.header_read, acceptor.accept(watched))
+                            .await
+                        {
+                            Ok(Ok(tls)) => tls,
+                            Ok(Err(e)) => {
+                                tracing::debug!(error = %e, %peer, "TLS handshake failed");
+                                return;
+                            }
+                            Err(_) => {
+                                tracing::debug!(%peer, "TLS handshake not complete in time");
+                                return;
+                            }
+                        };
+                    let certificate = tls
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .and_then(|chain| chain.first())
+                        .map(|der| PeerCertificate {
+                            sha256: crate::tls::fingerprint(der),
+                        });
+                    let service = connection_service(app, peer, certificate, limits, in_flight);
+                    watcher.watch(http1(TokioIo::new(tls), service)).await
+                }
+            };
+            if let Err(e) = result {
                 tracing::debug!(error = %e, %peer, "connection ended with an error");
             }
         });
@@ -98,6 +150,50 @@ pub async fn serve(
             Ok(())
         }
     }
+}
+
+fn http1<I, S>(io: I, service: S) -> hyper::server::conn::http1::Connection<I, S>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin,
+    S: hyper::service::Service<
+            Request<Incoming>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        >,
+{
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    // hyper's own header timeout would also cut idle keep-alive connections; `Watched`
+    // keeps both limits apart. Without a timer hyper would set none anyway.
+    builder.header_read_timeout(None);
+    builder.serve_connection(io, service)
+}
+
+fn connection_service(
+    app: Router,
+    peer: std::net::SocketAddr,
+    certificate: Option<PeerCertificate>,
+    limits: Limits,
+    in_flight: Arc<AtomicUsize>,
+) -> impl hyper::service::Service<
+    Request<Incoming>,
+    Response = axum::response::Response,
+    Error = std::convert::Infallible,
+    Future = impl Future<Output = Result<axum::response::Response, std::convert::Infallible>> + Send,
+> + Clone {
+    hyper::service::service_fn(move |mut req: Request<Incoming>| {
+        req.extensions_mut().insert(ConnectInfo(peer));
+        if let Some(c) = &certificate {
+            req.extensions_mut().insert(c.clone());
+        }
+        let req = req.map(|body| Body::new(TimedBody::new(body, limits.body)));
+        let mut app = app.clone();
+        let answering = InFlight::enter(in_flight.clone());
+        async move {
+            let response = tower_service::Service::call(&mut app, req).await;
+            drop(answering);
+            response
+        }
+    })
 }
 
 /// Counts a request as being answered while it lives, so that [`Watched`] does not take a

@@ -49,6 +49,10 @@ pub enum AppError {
     Client(#[from] crate::clients::ClientError),
     #[error("{0}")]
     Admin(#[from] crate::school_admin::AdminError),
+    #[error("{0}")]
+    Certificate(#[from] crate::party_certificates::CertificateError),
+    #[error("partner API TLS: {0}")]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 impl AppError {

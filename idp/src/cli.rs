@@ -579,6 +579,28 @@ pub enum PartyCommand {
         #[arg(long)]
         party: String,
     },
+    /// Register a client certificate (PEM) with which the party calls the partner API. A
+    /// party may hold two, so that it can put a new one in place before the old one expires.
+    CertificateAdd {
+        #[arg(long)]
+        party: String,
+        /// The certificate alone, PEM (`-----BEGIN CERTIFICATE-----`), never the private key.
+        #[arg(long)]
+        file: std::path::PathBuf,
+    },
+    /// The party's client certificates: fingerprint, subject, validity.
+    Certificates {
+        #[arg(long)]
+        party: String,
+    },
+    /// Remove a client certificate; calls presenting it are refused from then on.
+    CertificateRemove {
+        #[arg(long)]
+        party: String,
+        /// SHA-256 fingerprint as `party certificates` shows it (colons and case do not matter).
+        #[arg(long)]
+        sha256: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

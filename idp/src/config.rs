@@ -60,6 +60,7 @@ pub struct Config {
     pub las: LasConfig,
     pub outbound: OutboundConfig,
     pub privacy: PrivacyConfig,
+    pub partner: PartnerConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -417,6 +418,25 @@ impl PrivacyConfig {
     pub fn current_agreement(&self) -> Option<&str> {
         let v = self.agreement_version.trim();
         (!v.is_empty()).then_some(v)
+    }
+}
+
+/// The partner API's own mutual-TLS listener (Basispoort's `rest/v2` and Hosted LIKA paths).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PartnerConfig {
+    /// Address and port, e.g. "0.0.0.0:8443"; empty: no partner listener.
+    pub listen: String,
+    /// The listener's certificate chain (PEM).
+    pub certificate: PathBuf,
+    /// The listener's private key (PEM).
+    pub private_key: PathBuf,
+}
+
+impl PartnerConfig {
+    /// Where to listen, when the listener is on (checked by [`Config::load`]).
+    pub fn address(&self) -> Option<SocketAddr> {
+        self.listen.trim().parse().ok()
     }
 }
 
@@ -878,6 +898,27 @@ const SETTINGS: &[Setting] = &[
         env: "OPENPOORT_PRIVACY_AGREEMENT_VERSION",
         kind: Kind::Text,
     },
+    Setting {
+        section: "partner",
+        key: "listen",
+        dotted: "partner.listen",
+        env: "OPENPOORT_PARTNER_LISTEN",
+        kind: Kind::Text,
+    },
+    Setting {
+        section: "partner",
+        key: "certificate",
+        dotted: "partner.certificate",
+        env: "OPENPOORT_PARTNER_CERTIFICATE",
+        kind: Kind::Text,
+    },
+    Setting {
+        section: "partner",
+        key: "private_key",
+        dotted: "partner.private_key",
+        env: "OPENPOORT_PARTNER_PRIVATE_KEY",
+        kind: Kind::Text,
+    },
 ];
 
 /// All keys as (dotted name, environment variable), in file order.
@@ -1184,6 +1225,30 @@ impl Config {
                     self.las.pull_time
                 ),
             ));
+        }
+
+        let partner = &self.partner;
+        if !partner.listen.trim().is_empty() {
+            if partner.address().is_none() {
+                return Err(fail(
+                    "partner.listen",
+                    format!(
+                        "{:?} is not an address and port such as \"0.0.0.0:8443\"; leave it empty to switch the partner API off",
+                        partner.listen
+                    ),
+                ));
+            }
+            for (dotted, path) in [
+                ("partner.certificate", &partner.certificate),
+                ("partner.private_key", &partner.private_key),
+            ] {
+                if path.as_os_str().is_empty() {
+                    return Err(fail(
+                        dotted,
+                        "must name a PEM file when partner.listen is set: the partner API speaks TLS only".to_owned(),
+                    ));
+                }
+            }
         }
 
         if self.log.level.trim().is_empty() {

@@ -24,6 +24,8 @@ mod metrics;
 mod oidc;
 mod operator;
 mod operator_admin;
+mod partner;
+mod party_certificates;
 mod password;
 mod pictures;
 mod saml;
@@ -32,6 +34,7 @@ pub mod server;
 mod service_providers;
 mod session;
 mod state;
+mod tls;
 mod web;
 
 use std::time::Duration;
@@ -180,6 +183,26 @@ async fn serve(
             product.is_some(),
         );
     }
+    let partner = match config.partner.address() {
+        Some(address) => {
+            let tls = tls::partner_server_config(
+                &config.partner.certificate,
+                &config.partner.private_key,
+            )?;
+            let listener = tokio::net::TcpListener::bind(address)
+                .await
+                .map_err(AppError::io(format!(
+                    "cannot listen on {address} (partner.listen)"
+                )))?;
+            let local = listener
+                .local_addr()
+                .map_err(AppError::io("cannot read the partner listening address"))?;
+            tracing::info!(address = %local, "partner API listening (mutual TLS)");
+            println!("openpoort partner API listening on https://{local}");
+            Some((listener, tls))
+        }
+        None => None,
+    };
     // One machine-readable line on stdout, so that scripts and tests find the port when
     // `server.listen` asks for port 0. It comes last: whoever waits for it may use everything
     // printed before (the demo's welcome) and every route (the demo product's).
@@ -190,6 +213,10 @@ async fn serve(
         idle: Duration::from_secs(config.server.idle_timeout_seconds),
         body: Duration::from_secs(config.server.body_timeout_seconds),
     };
+    let partner_served = partner.map(|(listener, tls)| {
+        let router = partner::router(state.clone());
+        tokio::spawn(server::serve_tls(listener, router, tls, limits, grace))
+    });
     let mut router = server::router(state);
     if let Some(product) = product {
         router = router.merge(demo_product::router(product));
@@ -197,6 +224,12 @@ async fn serve(
     server::serve(listener, router, limits, grace)
         .await
         .map_err(AppError::io("HTTP server failed"))?;
+    if let Some(served) = partner_served {
+        match served.await {
+            Ok(result) => result.map_err(AppError::io("partner API server failed"))?,
+            Err(e) => tracing::error!(error = %e, "partner API server task ended abnormally"),
+        }
+    }
     directory.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -170,6 +170,17 @@ pub async fn serve(
     crate::accept::serve(listener, app, limits, grace, shutdown_signal()).await
 }
 
+/// As [`serve`], over TLS: the partner API's mutual-TLS listener.
+pub async fn serve_tls(
+    listener: TcpListener,
+    app: Router,
+    tls: std::sync::Arc<rustls::ServerConfig>,
+    limits: crate::accept::Limits,
+    grace: Duration,
+) -> std::io::Result<()> {
+    crate::accept::serve_tls(listener, app, tls, limits, grace, shutdown_signal()).await
+}
+
 async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(e) = tokio::signal::ctrl_c().await {

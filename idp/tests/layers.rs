@@ -14,7 +14,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "foundations",
         &[
             "accept", "clock", "config", "homecode", "mail", "metrics", "password", "pictures",
-            "state",
+            "state", "tls",
         ],
     ),
     ("shared state", &["app_state"]),
@@ -27,13 +27,14 @@ const LAYERS: &[(&str, &[&str])] = &[
             "import",
             "links",
             "operator_admin",
+            "party_certificates",
             "school_admin",
             "service_providers",
             "session",
         ],
     ),
     ("flow", &["flow"]),
-    ("front ends", &["api", "oidc", "saml", "web"]),
+    ("front ends", &["api", "oidc", "partner", "saml", "web"]),
     (
         "assembly",
         &[
@@ -50,7 +51,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
 ];
 
-const FRONT_ENDS: &[&str] = &["api", "oidc", "saml", "web"];
+const FRONT_ENDS: &[&str] = &["api", "oidc", "partner", "saml", "web"];
 
 fn layer_of(module: &str) -> Option<usize> {
     LAYERS.iter().position(|(_, mods)| mods.contains(&module))

@@ -30,4 +30,4 @@ pub use client::{ClientRegistration, GrantType, RegistrationError, TokenAuthMeth
 pub use discovery::{ACR_HOME_CODE, ACR_PASSWORD, ACR_SCHOOL_NETWORK, discovery_document};
 pub use jose::{JoseError, Verified, half_hash, peek_claims, sign, verify};
 pub use jwks::{jwk, jwk_set};
-pub use scopes::{ADMIN_SCOPE, API_SCOPES, SUPPORTED_SCOPES, attributes_for_scopes};
+pub use scopes::{ADMIN_SCOPE, API_SCOPES, PARTNER_SCOPE, SUPPORTED_SCOPES, attributes_for_scopes};

@@ -18,9 +18,10 @@
 //! of the defaults it actually uses, which the consent and audit pages can show.
 //!
 //! Besides these user scopes there are API scopes, which ask for no attribute and are never
-//! about a user: [`ADMIN_SCOPE`] lets a machine client call openpoort's admin REST API. It is
-//! granted only through client credentials (see `ClientRegistration::validate`), never in an
-//! authorization request, and discovery does not advertise it.
+//! about a user: [`ADMIN_SCOPE`] lets a machine client call openpoort's admin REST API,
+//! [`PARTNER_SCOPE`] a party's client the partner API. They are granted only through client
+//! credentials (see `ClientRegistration::validate`), never in an authorization request, and
+//! discovery does not advertise them.
 
 /// Every user scope a client may register and ask for, in the order discovery lists them.
 pub const SUPPORTED_SCOPES: [&str; 6] = ["openid", "profile", "email", "eckid", "school", "groups"];
@@ -28,8 +29,12 @@ pub const SUPPORTED_SCOPES: [&str; 6] = ["openid", "profile", "email", "eckid", 
 /// The admin REST API (`/api/v1`): registering clients, uploading EDEXML.
 pub const ADMIN_SCOPE: &str = "openpoort:admin";
 
+/// The partner API (`/rest/v2` on the partner listener): a publisher's or network provider's
+/// roster reads, as an alternative to its client certificate. The party is the client's party.
+pub const PARTNER_SCOPE: &str = "openpoort:partner";
+
 /// Scopes for openpoort's own APIs: machine access through client credentials only.
-pub const API_SCOPES: [&str; 1] = [ADMIN_SCOPE];
+pub const API_SCOPES: [&str; 2] = [ADMIN_SCOPE, PARTNER_SCOPE];
 
 /// Whether a scope is one of openpoort's API scopes, which no authorization request may carry.
 pub fn is_api_scope(scope: &str) -> bool {

@@ -73,6 +73,8 @@ pub fn text(bytes: &[u8]) -> String {
 pub struct Server {
     pub child: Child,
     pub base: String,
+    /// `https://host:port` of the partner API's listener, when `partner.listen` is set.
+    pub partner_base: Option<String>,
     pub stdout: mpsc::Receiver<String>,
     /// What it printed before the listening line (the demo's welcome), until read.
     earlier: std::sync::Mutex<Vec<String>>,
@@ -107,9 +109,14 @@ impl Server {
             match rx.recv_timeout(left) {
                 Ok(line) => {
                     if let Some(url) = line.strip_prefix("openpoort listening on ") {
+                        let partner_base = earlier.iter().find_map(|l: &String| {
+                            l.strip_prefix("openpoort partner API listening on ")
+                                .map(|u| u.trim().to_owned())
+                        });
                         return Some(Server {
                             child,
                             base: url.trim().to_owned(),
+                            partner_base,
                             stdout: rx,
                             earlier: std::sync::Mutex::new(earlier),
                         });

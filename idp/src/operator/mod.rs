@@ -13,6 +13,7 @@ use directory::{Actor, Directory, DirectoryError};
 
 use crate::links::send_link;
 use crate::operator_admin::{Operating, register};
+use crate::party_certificates;
 use crate::school_admin::staff as staff_rules;
 use crate::school_admin::{Administered, network, parties, privacy};
 
@@ -220,6 +221,37 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
                     a.saml_name()
                 );
             }
+        }
+        Command::Party(PartyCommand::CertificateAdd { party, file }) => {
+            let p = d.require_party(&party).await?;
+            let pem = read_bounded_text(&file, SMALL_FILE_LIMIT, "a certificate")?;
+            let c = party_certificates::register(d, &p.id, &pem, &actor).await?;
+            println!(
+                "certificaat geregistreerd voor / certificate registered for {}: SHA-256 {}, {}, geldig tot / valid until {}",
+                p.code,
+                c.sha256,
+                c.subject,
+                directory::model::netherlands_clock(c.not_after)
+            );
+        }
+        Command::Party(PartyCommand::Certificates { party }) => {
+            let p = d.require_party(&party).await?;
+            for c in d.party_certificates(&p.id).await? {
+                println!(
+                    "{}  {}  {} .. {}  (uitgever / issuer {})",
+                    c.sha256,
+                    c.subject,
+                    directory::model::netherlands_clock(c.not_before),
+                    directory::model::netherlands_clock(c.not_after),
+                    c.issuer
+                );
+            }
+        }
+        Command::Party(PartyCommand::CertificateRemove { party, sha256 }) => {
+            let p = d.require_party(&party).await?;
+            let sha256 = party_certificates::normalise_fingerprint(&sha256);
+            d.remove_party_certificate(&p.id, &sha256, &actor).await?;
+            println!("certificaat verwijderd / certificate removed: {sha256}");
         }
         Command::Party(PartyCommand::List) => {
             for p in d.list_parties().await? {

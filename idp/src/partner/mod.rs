@@ -1,0 +1,251 @@
+//! The partner API: Basispoort's "Instellingen V2" paths under `/rest/v2/`, served on the
+//! partner listener (`partner.listen`, mutual TLS) so that a publisher's existing software moves
+//! by changing a host name.
+//!
+//! The caller is a party (publisher or network provider), known from the client certificate it
+//! registered, or from a client-credentials bearer token of its client with the
+//! `openpoort:partner` scope. It sees only schools that consent to it now; every other school
+//! answers exactly as one that does not exist. Identifiers are pairwise numbers (the broker's
+//! `partner_number`, per party sector), so two parties cannot join their lists on them.
+//! Every call is audited with the party as the actor.
+//!
+//! One file per endpoint; this file holds what they share: the caller, the school in the path,
+//! errors and the JSON conventions (`metaResult`, RFC 3339 in UTC).
+
+mod details;
+mod institutions;
+mod permissions;
+mod reference;
+
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use directory::audit::AuditEvent;
+use directory::parties::Party;
+use directory::partner::ConsentedSchool;
+use directory::{Actor, DirectoryError};
+use metadata::scopes::PARTNER_SCOPE;
+use serde_json::{Value, json};
+
+use crate::accept::PeerCertificate;
+use crate::app_state::AppState;
+use crate::clock::unix_now;
+use crate::http::problem::{ApiError, Problem};
+
+/// The partner listener's routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/rest/v2/instellingen", get(institutions::list))
+        .route("/rest/v2/instellingen/{id}/details", get(details::details))
+        .route("/rest/v2/instellingen/{id}/ref", get(reference::reference))
+        .route(
+            "/rest/v2/instellingen/synchronizationpermission/toegekend/{date}",
+            get(permissions::granted_since),
+        )
+        .route(
+            "/rest/v2/instellingen/synchronizationpermission/ingetrokken/{date}",
+            get(permissions::revoked_since),
+        )
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn not_found() -> PartnerError {
+    PartnerError::NoSuchPath
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PartnerError {
+    #[error("no client certificate and no bearer token")]
+    Unauthenticated,
+    #[error("client certificate {sha256} is not registered")]
+    UnknownCertificate { sha256: String },
+    #[error("bearer token unknown, expired or without the partner scope")]
+    InvalidToken,
+    #[error("school {0} not visible to this party")]
+    NoSuchSchool(String),
+    #[error("no such path")]
+    NoSuchPath,
+    #[error("bad {what}: {value}")]
+    BadParameter { what: &'static str, value: String },
+    #[error("register: {0}")]
+    Directory(#[from] DirectoryError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<broker::BrokerError> for PartnerError {
+    fn from(e: broker::BrokerError) -> PartnerError {
+        PartnerError::Internal(e.to_string())
+    }
+}
+
+impl From<crate::grants::GrantError> for PartnerError {
+    fn from(e: crate::grants::GrantError) -> PartnerError {
+        PartnerError::Internal(e.to_string())
+    }
+}
+
+const REALM: &str = "Bearer realm=\"openpoort partner\"";
+
+impl IntoResponse for PartnerError {
+    fn into_response(self) -> Response {
+        let error = match self {
+            PartnerError::Unauthenticated => ApiError::new(
+                Problem::Unauthorized,
+                "Aanmelden is nodig: gebruik het clientcertificaat dat voor je organisatie is geregistreerd, of stuur een toegangstoken als 'Authorization: Bearer …' (scope openpoort:partner).",
+                "Authentication required: use the client certificate registered for your organisation, or send an access token as 'Authorization: Bearer ...' (scope openpoort:partner).",
+            )
+            .challenge(REALM.to_owned()),
+            PartnerError::UnknownCertificate { sha256 } => ApiError::new(
+                Problem::Unauthorized,
+                format!("Dit clientcertificaat (SHA-256 {sha256}) is bij openpoort niet geregistreerd, of het is verlopen. Vraag de beheerder van openpoort het te registreren voor je organisatie."),
+                format!("This client certificate (SHA-256 {sha256}) is not registered with openpoort, or it has expired. Ask openpoort's operator to register it for your organisation."),
+            ),
+            PartnerError::InvalidToken => ApiError::new(
+                Problem::Unauthorized,
+                "Het toegangstoken is onbekend, verlopen of ingetrokken, of het geeft geen toegang tot de partner-API (scope openpoort:partner); vraag een nieuw token aan.",
+                "The access token is unknown, expired or revoked, or grants no partner API access (scope openpoort:partner); request a new one.",
+            )
+            .challenge(format!("{REALM}, error=\"invalid_token\"")),
+            PartnerError::NoSuchSchool(id) => ApiError::new(
+                Problem::NotFound,
+                format!("Instelling {id} bestaat niet, of heeft je organisatie geen toestemming gegeven."),
+                format!("Institution {id} does not exist, or has not given your organisation permission."),
+            ),
+            PartnerError::NoSuchPath => ApiError::new(
+                Problem::NotFound,
+                "Dit pad bestaat niet in de partner-API; zie de OpenAPI-beschrijving.",
+                "This path does not exist in the partner API; see the OpenAPI description.",
+            ),
+            PartnerError::BadParameter { what, value } => ApiError::new(
+                Problem::BadRequest,
+                format!("Ongeldige {what}: {value:?}."),
+                format!("Invalid {what}: {value:?}."),
+            ),
+            PartnerError::Directory(e) => ApiError::internal(e),
+            PartnerError::Internal(e) => ApiError::internal(e),
+        };
+        error.into_response()
+    }
+}
+
+/// The calling party.
+pub struct Partner {
+    pub party: Party,
+    pub actor: Actor,
+}
+
+impl Partner {
+    /// The sector the party's numbers are made for: its default pairwise sector.
+    fn sector(&self) -> String {
+        metadata::pairwise_sector(&self.party.id, None)
+    }
+
+    /// The party's number for a school, group or person.
+    pub fn number(&self, state: &AppState, kind: &str, id: &str) -> Result<i64, PartnerError> {
+        Ok(state.broker.partner_number(&self.sector(), kind, id)?)
+    }
+
+    /// The school a path's `{id}` names, if it consents to this party now.
+    pub async fn school(
+        &self,
+        state: &AppState,
+        id: &str,
+    ) -> Result<ConsentedSchool, PartnerError> {
+        let unknown = || PartnerError::NoSuchSchool(id.to_owned());
+        let wanted: i64 = id.parse().map_err(|_| unknown())?;
+        let sector = self.sector();
+        for consented in state.directory.consented_schools(&self.party.id).await? {
+            if state
+                .broker
+                .partner_number(&sector, "school", &consented.school.id)?
+                == wanted
+            {
+                return Ok(consented);
+            }
+        }
+        Err(unknown())
+    }
+
+    /// Writes the call into the audit log, with the school it concerned.
+    pub async fn audit(
+        &self,
+        state: &AppState,
+        what: &str,
+        school_id: Option<&str>,
+    ) -> Result<(), PartnerError> {
+        state
+            .directory
+            .audit(AuditEvent {
+                actor: &self.actor,
+                action: "partner.read",
+                school_id,
+                party_id: Some(&self.party.id),
+                subject: None,
+                details: json!({"call": what}),
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+impl FromRequestParts<AppState> for Partner {
+    type Rejection = PartnerError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Partner, PartnerError> {
+        if let Some(certificate) = parts.extensions.get::<PeerCertificate>() {
+            let party = state
+                .directory
+                .party_by_certificate(&certificate.sha256, unix_now())
+                .await?
+                .ok_or_else(|| PartnerError::UnknownCertificate {
+                    sha256: certificate.sha256.clone(),
+                })?;
+            let actor = Actor(format!("party:{}", party.code));
+            return Ok(Partner { party, actor });
+        }
+        let Some(token) = crate::http::oauth::bearer(&parts.headers) else {
+            return Err(PartnerError::Unauthenticated);
+        };
+        let grant = crate::grants::live_grant(state, token)
+            .await?
+            .ok_or(PartnerError::InvalidToken)?;
+        // A user's token (it has a family) is never a party's; the client must still hold the
+        // scope, so that taking it away ends access before the token expires.
+        if grant.family.is_some() || !grant.scopes.iter().any(|s| s == PARTNER_SCOPE) {
+            return Err(PartnerError::InvalidToken);
+        }
+        let client = crate::grants::load_client(state, &grant.client_id)
+            .await?
+            .ok_or(PartnerError::InvalidToken)?;
+        if !client
+            .registration
+            .scopes
+            .iter()
+            .any(|s| s == PARTNER_SCOPE)
+        {
+            return Err(PartnerError::InvalidToken);
+        }
+        let party = state
+            .directory
+            .party_by_id(&client.registration.party_id)
+            .await?
+            .ok_or(PartnerError::InvalidToken)?;
+        let actor = Actor(format!("party:{}:client:{}", party.code, grant.client_id));
+        Ok(Partner { party, actor })
+    }
+}
+
+/// Basispoort's `metaResult`: when the data last changed and when this answer was made.
+pub fn meta_result(mutated_at: i64) -> Value {
+    json!({
+        "mutationTimestamp": directory::model::utc_date_time(mutated_at),
+        "generationTimestamp": directory::model::utc_date_time(unix_now()),
+    })
+}

@@ -1,0 +1,384 @@
+//! A demo with the partner listener on, a test PKI (a CA that signs the listener's certificate,
+//! and self-signed client certificates as publishers make them), and a TLS client over OpenSSL
+//! whose protocol versions and cipher suites a test sets exactly.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+
+use openssl::asn1::Asn1Time;
+use openssl::bn::BigNum;
+use openssl::ec::{EcGroup, EcKey};
+use openssl::hash::MessageDigest;
+use openssl::nid::Nid;
+use openssl::pkey::{PKey, Private};
+use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode, SslVersion};
+use openssl::x509::extension::{
+    BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAlternativeName,
+};
+use openssl::x509::{X509, X509NameBuilder};
+use serde_json::Value;
+
+use openpoort_e2e::{Server, cli_ok, openpoort};
+
+pub const PUBLISHER: &str = "demo-uitgeverij";
+
+pub type Identity = (PKey<Private>, X509);
+
+fn days(from: u32, until: u32) -> (Asn1Time, Asn1Time) {
+    (
+        Asn1Time::days_from_now(from).expect("from"),
+        Asn1Time::days_from_now(until).expect("until"),
+    )
+}
+
+fn ec_key() -> PKey<Private> {
+    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).expect("P-256");
+    PKey::from_ec_key(EcKey::generate(&group).expect("EC key")).expect("key")
+}
+
+fn certificate(
+    cn: &str,
+    key: &PKey<Private>,
+    issuer: Option<(&X509, &PKey<Private>)>,
+    validity: (Asn1Time, Asn1Time),
+    build: impl FnOnce(&mut openssl::x509::X509Builder),
+) -> X509 {
+    let mut name = X509NameBuilder::new().expect("name");
+    name.append_entry_by_text("CN", cn).expect("CN");
+    name.append_entry_by_text("O", "openpoort test").expect("O");
+    let name = name.build();
+    let mut b = X509::builder().expect("certificate");
+    b.set_version(2).expect("version");
+    let mut serial = BigNum::new().expect("serial");
+    serial
+        .rand(64, openssl::bn::MsbOption::MAYBE_ZERO, false)
+        .expect("random serial");
+    b.set_serial_number(&serial.to_asn1_integer().expect("serial"))
+        .expect("serial");
+    b.set_subject_name(&name).expect("subject");
+    b.set_pubkey(key).expect("public key");
+    b.set_not_before(&validity.0).expect("not before");
+    b.set_not_after(&validity.1).expect("not after");
+    build(&mut b);
+    match issuer {
+        Some((ca, ca_key)) => {
+            b.set_issuer_name(ca.subject_name()).expect("issuer");
+            b.sign(ca_key, MessageDigest::sha256()).expect("signed");
+        }
+        None => {
+            b.set_issuer_name(&name).expect("issuer");
+            b.sign(key, MessageDigest::sha256()).expect("self-signed");
+        }
+    }
+    b.build()
+}
+
+/// A client certificate as a publisher makes one: self-signed, valid for a year.
+pub fn client_identity(cn: &str) -> Identity {
+    let key = ec_key();
+    let cert = certificate(cn, &key, None, days(0, 365), |_| {});
+    (key, cert)
+}
+
+/// A client certificate that expired yesterday.
+pub fn expired_identity(cn: &str) -> Identity {
+    let key = ec_key();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    let validity = (
+        Asn1Time::from_unix(now - 30 * 86_400).expect("from"),
+        Asn1Time::from_unix(now - 86_400).expect("until"),
+    );
+    let cert = certificate(cn, &key, None, validity, |_| {});
+    (key, cert)
+}
+
+/// The test CA and the listener's certificate for `localhost` and 127.0.0.1, in files.
+pub struct Pki {
+    pub dir: tempfile::TempDir,
+}
+
+impl Pki {
+    pub fn new() -> Pki {
+        let dir = tempfile::tempdir().expect("PKI folder");
+        let ca_key = ec_key();
+        let ca = certificate("openpoort test CA", &ca_key, None, days(0, 30), |b| {
+            b.append_extension(BasicConstraints::new().critical().ca().build().expect("bc"))
+                .expect("CA");
+            b.append_extension(
+                KeyUsage::new()
+                    .critical()
+                    .key_cert_sign()
+                    .crl_sign()
+                    .build()
+                    .expect("ku"),
+            )
+            .expect("key usage");
+        });
+        let key = ec_key();
+        let server = certificate("localhost", &key, Some((&ca, &ca_key)), days(0, 30), |b| {
+            let san = SubjectAlternativeName::new()
+                .dns("localhost")
+                .ip("127.0.0.1")
+                .build(&b.x509v3_context(Some(&ca), None))
+                .expect("SAN");
+            b.append_extension(san).expect("SAN");
+            b.append_extension(ExtendedKeyUsage::new().server_auth().build().expect("eku"))
+                .expect("EKU");
+        });
+        let mut chain = server.to_pem().expect("PEM");
+        chain.extend(ca.to_pem().expect("PEM"));
+        std::fs::write(dir.path().join("server.pem"), chain).expect("server certificate");
+        std::fs::write(
+            dir.path().join("server.key"),
+            key.private_key_to_pem_pkcs8().expect("PKCS#8"),
+        )
+        .expect("server key");
+        std::fs::write(dir.path().join("ca.pem"), ca.to_pem().expect("PEM")).expect("CA");
+        Pki { dir }
+    }
+
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+}
+
+/// `openpoort demo` with the partner listener on, and the publisher's first certificate.
+pub struct PartnerDemo {
+    pub dir: tempfile::TempDir,
+    pub server: Server,
+    pub pki: Pki,
+    pub publisher: Identity,
+}
+
+impl PartnerDemo {
+    pub fn start() -> PartnerDemo {
+        let pki = Pki::new();
+        let dir = tempfile::tempdir().expect("data folder");
+        let mut cmd = openpoort(dir.path());
+        cmd.env("OPENPOORT_SESSIONS_STORE", "memory")
+            .env("OPENPOORT_PARTNER_LISTEN", "127.0.0.1:0")
+            .env(
+                "OPENPOORT_PARTNER_CERTIFICATE",
+                pki.dir.path().join("server.pem"),
+            )
+            .env(
+                "OPENPOORT_PARTNER_PRIVATE_KEY",
+                pki.dir.path().join("server.key"),
+            )
+            .arg("demo");
+        let server = Server::start(cmd);
+        let publisher = client_identity("Demo Uitgeverij koppeling");
+        let demo = PartnerDemo {
+            dir,
+            server,
+            pki,
+            publisher,
+        };
+        demo.register(PUBLISHER, &demo.publisher.1);
+        demo
+    }
+
+    pub fn cli(&self, args: &[&str]) -> String {
+        cli_ok(self.dir.path(), args)
+    }
+
+    /// Registers a certificate for a party on the command line; its output.
+    pub fn register(&self, party: &str, cert: &X509) -> String {
+        let file = self.dir.path().join(format!("{}.pem", fingerprint(cert)));
+        std::fs::write(&file, cert.to_pem().expect("PEM")).expect("certificate file");
+        self.cli(&[
+            "party",
+            "certificate-add",
+            "--party",
+            party,
+            "--file",
+            file.to_str().expect("path"),
+        ])
+    }
+
+    pub fn base(&self) -> &str {
+        self.server
+            .partner_base
+            .as_deref()
+            .expect("the demo printed the partner listener's address")
+    }
+
+    /// A client presenting `identity`, with OpenSSL's defaults otherwise.
+    pub fn client(&self, identity: Option<&Identity>) -> Client {
+        Client {
+            ca: self.pki.ca_file(),
+            base: self.base().to_owned(),
+            identity: identity.map(|(k, c)| (k.clone(), c.clone())),
+            min: None,
+            max: None,
+            ciphers: None,
+            bearer: None,
+        }
+    }
+
+    /// GET as the publisher with its registered certificate; the JSON answer.
+    pub fn get(&self, path: &str) -> Answer {
+        self.client(Some(&self.publisher))
+            .request("GET", path, None)
+            .expect("a TLS connection")
+    }
+}
+
+pub fn fingerprint(cert: &X509) -> String {
+    cert.digest(MessageDigest::sha256())
+        .expect("digest")
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
+    }
+
+    pub fn ids(&self) -> Vec<i64> {
+        assert_eq!(self.status, 200, "{}", self.body);
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+/// One HTTP/1.1 request per connection over OpenSSL, so that a test decides exactly which
+/// protocol versions and cipher suites the client offers.
+pub struct Client {
+    ca: PathBuf,
+    base: String,
+    identity: Option<(PKey<Private>, X509)>,
+    pub min: Option<SslVersion>,
+    pub max: Option<SslVersion>,
+    /// TLS 1.2 and below: OpenSSL's cipher list syntax.
+    pub ciphers: Option<String>,
+    pub bearer: Option<String>,
+}
+
+impl Client {
+    /// The answer, or the TLS or connection error as text.
+    pub fn request(&self, method: &str, path: &str, body: Option<&str>) -> Result<Answer, String> {
+        let mut builder =
+            SslConnector::builder(SslMethod::tls_client()).map_err(|e| e.to_string())?;
+        builder.set_ca_file(&self.ca).map_err(|e| e.to_string())?;
+        builder.set_verify(SslVerifyMode::PEER);
+        builder
+            .set_min_proto_version(self.min)
+            .map_err(|e| e.to_string())?;
+        builder
+            .set_max_proto_version(self.max)
+            .map_err(|e| e.to_string())?;
+        if let Some(list) = &self.ciphers {
+            builder.set_cipher_list(list).map_err(|e| e.to_string())?;
+        }
+        if let Some((key, cert)) = &self.identity {
+            builder.set_certificate(cert).map_err(|e| e.to_string())?;
+            builder.set_private_key(key).map_err(|e| e.to_string())?;
+        }
+        let connector = builder.build();
+        let authority = self.base.trim_start_matches("https://");
+        let tcp = TcpStream::connect(authority).map_err(|e| e.to_string())?;
+        tcp.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .map_err(|e| e.to_string())?;
+        let mut tls = connector
+            .connect("localhost", tcp)
+            .map_err(|e| format!("handshake: {e}"))?;
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nAccept: application/json\r\n"
+        );
+        if let Some(token) = &self.bearer {
+            head.push_str(&format!("Authorization: Bearer {token}\r\n"));
+        }
+        if let Some(b) = body {
+            head.push_str(&format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                b.len()
+            ));
+        }
+        head.push_str("\r\n");
+        tls.write_all(head.as_bytes()).map_err(|e| e.to_string())?;
+        if let Some(b) = body {
+            tls.write_all(b.as_bytes()).map_err(|e| e.to_string())?;
+        }
+        let mut raw = Vec::new();
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            match tls.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => raw.extend_from_slice(&buf[..n]),
+                // A peer that closes without close_notify after a complete answer.
+                Err(_) if !raw.is_empty() => break,
+                Err(e) => return Err(format!("read: {e}")),
+            }
+        }
+        parse(&raw)
+    }
+}
+
+fn parse(raw: &[u8]) -> Result<Answer, String> {
+    let mut headers = [httparse::EMPTY_HEADER; 32];
+    let mut response = httparse::Response::new(&mut headers);
+    let head_len = match response.parse(raw).map_err(|e| e.to_string())? {
+        httparse::Status::Complete(n) => n,
+        httparse::Status::Partial => return Err(format!("incomplete answer: {raw:?}")),
+    };
+    let chunked = response.headers.iter().any(|h| {
+        h.name.eq_ignore_ascii_case("transfer-encoding")
+            && String::from_utf8_lossy(h.value).contains("chunked")
+    });
+    let mut body = raw[head_len..].to_vec();
+    if chunked {
+        body = dechunk(&body);
+    }
+    Ok(Answer {
+        status: response.code.unwrap_or(0),
+        body: String::from_utf8(body).map_err(|e| e.to_string())?,
+    })
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(end) = data.windows(2).position(|w| w == b"\r\n") {
+        let size = usize::from_str_radix(
+            String::from_utf8_lossy(&data[..end])
+                .split(';')
+                .next()
+                .unwrap_or("0")
+                .trim(),
+            16,
+        )
+        .unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        let start = end + 2;
+        out.extend_from_slice(&data[start..start + size]);
+        data = &data[start + size + 2..];
+    }
+    out
+}
+
+/// The demo school's shortcut reference, as the CLI lists it.
+pub fn demo_reference(dir: &Path) -> String {
+    let out = cli_ok(dir, &["school", "list"]);
+    out.lines()
+        .find(|l| l.contains("99ZZ00"))
+        .and_then(|l| {
+            l.split_whitespace()
+                .find(|w| w.len() == 36 && w.matches('-').count() == 4)
+        })
+        .unwrap_or_else(|| panic!("no reference for 99ZZ00 in {out}"))
+        .to_owned()
+}
