@@ -14,6 +14,7 @@ mod las_link;
 mod oidc_clients;
 mod openapi;
 mod parties;
+mod party_certificates;
 mod privacy;
 mod register;
 mod saml_sps;
@@ -53,6 +54,7 @@ const RESOURCES: &[fn() -> Vec<Endpoint>] = &[
     privacy::endpoints,
     register::endpoints,
     parties::endpoints,
+    party_certificates::endpoints,
     openapi::endpoints,
 ];
 

@@ -39,6 +39,7 @@ struct Ids {
     staff: String,
     group: String,
     entity: String,
+    certificate: String,
 }
 
 fn fill(path: &str, ids: &Ids) -> String {
@@ -56,7 +57,8 @@ fn fill(path: &str, ids: &Ids) -> String {
         .replace("{cidr}", "127.0.0.0%2F8")
         .replace("{staff_id}", &ids.staff)
         .replace("{role}", "ib")
-        .replace("{group_id}", &ids.group);
+        .replace("{group_id}", &ids.group)
+        .replace("{sha256}", &ids.certificate);
     assert!(
         !filled.contains('{'),
         "a path parameter without a value here: {path}"
@@ -98,10 +100,25 @@ async fn every_admin_api_operation_is_refused_without_admin_credentials_and_chan
         .map(|id| id.trim_end_matches(')'))
         .unwrap_or_else(|| panic!("group 8: {group}"))
         .to_owned();
+    let (_, certificate) = openpoort_e2e::self_signed("Demo Uitgeverij koppeling");
+    let pem = String::from_utf8(certificate.to_pem().expect("PEM")).expect("text");
+    let registered = d
+        .send_json(
+            reqwest::Method::POST,
+            &format!("/parties/{PUBLISHER}/certificates"),
+            &admin,
+            &serde_json::json!({ "pem": pem }),
+        )
+        .await;
+    let certificate = registered.body["sha256"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a registered certificate: {}", registered.body))
+        .to_owned();
     let ids = Ids {
         staff: staff_id,
         group,
         entity,
+        certificate,
     };
     // A publisher's client with client credentials but not the admin scope.
     let secret = d
@@ -138,6 +155,7 @@ async fn every_admin_api_operation_is_refused_without_admin_credentials_and_chan
         "metadata_url": "https://127.0.0.1:9/md", "cidr": "192.0.2.0/24", "label": "x",
         "achternaam": "Inbreker", "email": "inbreker@example.org", "enabled": true,
         "vendor": "esis", "endpoint": "https://127.0.0.1:9/edexml", "key": "k",
+        "pem": "-----BEGIN CERTIFICATE-----",
     })
     .to_string()
     .into_bytes();

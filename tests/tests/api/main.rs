@@ -9,6 +9,7 @@ mod common;
 mod edexml;
 mod las_link;
 mod oidc_clients;
+mod party_certificates;
 mod privacy;
 mod register;
 mod saml_sps;
