@@ -215,4 +215,19 @@ impl Directory {
                 .iter().map(|r| r.text("school_id")).collect()
         })
     }
+
+    /// The last change to what a school's roster shows: the school, its groups, its pupils and
+    /// the people on its staff list.
+    pub async fn roster_changed_at(&self, school_id: &str) -> Result<i64> {
+        const SQL: &str = "SELECT MAX(t) AS changed FROM ( \
+             SELECT updated_at AS t FROM schools WHERE id = $1 \
+             UNION ALL SELECT MAX(updated_at) FROM school_groups WHERE school_id = $1 \
+             UNION ALL SELECT MAX(updated_at) FROM pupils WHERE school_id = $1 \
+             UNION ALL SELECT MAX(s.updated_at) FROM staff s \
+                 JOIN staff_memberships m ON m.staff_id = s.id WHERE m.school_id = $1) x";
+        reads!(self, p => {
+            let row = sqlx::query(SQL).bind(school_id).fetch_one(p).await?;
+            Ok(row.opt_int("changed")?.unwrap_or(0))
+        })
+    }
 }

@@ -13,15 +13,21 @@
 //! errors and the JSON conventions (`metaResult`, RFC 3339 in UTC).
 
 mod details;
+mod groups;
 mod institutions;
+mod overview;
 mod permissions;
+mod pupils;
+mod pupils_eckid;
 mod reference;
+mod roster;
+mod staff;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use directory::audit::AuditEvent;
 use directory::parties::Party;
 use directory::partner::ConsentedSchool;
@@ -38,6 +44,17 @@ use crate::http::problem::{ApiError, Problem};
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/rest/v2/instellingen", get(institutions::list))
+        .route("/rest/v2/instellingen/{id}", get(overview::overview))
+        .route("/rest/v2/instellingen/{id}/groepen", get(groups::groups))
+        .route(
+            "/rest/v2/instellingen/{id}/leerlingen",
+            get(pupils::all).post(pupils::by_number),
+        )
+        .route(
+            "/rest/v2/instellingen/{id}/leerlingen_eckid",
+            post(pupils_eckid::by_eck_id),
+        )
+        .route("/rest/v2/instellingen/{id}/staf", get(staff::staff))
         .route("/rest/v2/instellingen/{id}/details", get(details::details))
         .route("/rest/v2/instellingen/{id}/ref", get(reference::reference))
         .route(
@@ -68,6 +85,8 @@ pub enum PartnerError {
     NoSuchSchool(String),
     #[error("no such path")]
     NoSuchPath,
+    #[error("attribute {0} is not released to this party")]
+    NotReleased(&'static str),
     #[error("bad {what}: {value}")]
     BadParameter { what: &'static str, value: String },
     #[error("register: {0}")]
@@ -119,6 +138,11 @@ impl IntoResponse for PartnerError {
                 Problem::NotFound,
                 "Dit pad bestaat niet in de partner-API; zie de OpenAPI-beschrijving.",
                 "This path does not exist in the partner API; see the OpenAPI description.",
+            ),
+            PartnerError::NotReleased(attribute) => ApiError::new(
+                Problem::InsufficientScope,
+                format!("De school geeft je organisatie het gegeven {attribute} niet; zoeken op dat gegeven kan daarom niet. Vraag de beheerder van openpoort welke gegevens je ontvangt."),
+                format!("Your organisation does not receive {attribute}, so searching by it is not possible. Ask openpoort's operator which data you receive."),
             ),
             PartnerError::BadParameter { what, value } => ApiError::new(
                 Problem::BadRequest,
@@ -240,6 +264,26 @@ impl FromRequestParts<AppState> for Partner {
         let actor = Actor(format!("party:{}:client:{}", party.code, grant.client_id));
         Ok(Partner { party, actor })
     }
+}
+
+/// A request body that is a JSON list (of numbers or of strings), at most 64 KiB worth.
+pub fn json_list<T: serde::de::DeserializeOwned + std::hash::Hash + Eq>(
+    body: &[u8],
+    what: &'static str,
+) -> Result<std::collections::HashSet<T>, PartnerError> {
+    const LIMIT: usize = 64 * 1024;
+    if body.len() > LIMIT {
+        return Err(PartnerError::BadParameter {
+            what,
+            value: format!("{} bytes (at most {LIMIT})", body.len()),
+        });
+    }
+    serde_json::from_slice::<Vec<T>>(body)
+        .map(|v| v.into_iter().collect())
+        .map_err(|e| PartnerError::BadParameter {
+            what,
+            value: format!("not a JSON list: {e}"),
+        })
 }
 
 /// Basispoort's `metaResult`: when the data last changed and when this answer was made.

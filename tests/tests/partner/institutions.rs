@@ -54,8 +54,8 @@ fn a_school_that_revokes_disappears_at_once_and_is_listed_as_revoked() {
         "consent", "revoke", "--school", "99ZZ00", "--party", PUBLISHER,
     ]);
     assert!(demo.get("/rest/v2/instellingen").ids().is_empty());
-    for path in ["details", "ref"] {
-        let answer = demo.get(&format!("/rest/v2/instellingen/{id}/{path}"));
+    for path in ["", "/details", "/ref", "/groepen", "/leerlingen", "/staf"] {
+        let answer = demo.get(&format!("/rest/v2/instellingen/{id}{path}"));
         assert_eq!(answer.status, 404, "{path}: {}", answer.body);
     }
     assert_eq!(
@@ -107,11 +107,21 @@ fn another_party_sees_neither_the_school_nor_its_number() {
         .request("GET", "/rest/v2/instellingen", None)
         .expect("TLS");
     assert_eq!(list.ids(), Vec::<i64>::new());
-    for path in ["details", "ref"] {
+    for path in ["", "/details", "/ref", "/groepen", "/leerlingen", "/staf"] {
         let answer = client
-            .request("GET", &format!("/rest/v2/instellingen/{id}/{path}"), None)
+            .request("GET", &format!("/rest/v2/instellingen/{id}{path}"), None)
             .expect("TLS");
         assert_eq!(answer.status, 404, "{path}: {}", answer.body);
+    }
+    for path in ["/leerlingen", "/leerlingen_eckid"] {
+        let answer = client
+            .request(
+                "POST",
+                &format!("/rest/v2/instellingen/{id}{path}"),
+                Some("[]"),
+            )
+            .expect("TLS");
+        assert_eq!(answer.status, 404, "POST {path}: {}", answer.body);
     }
     // With consent it sees the school, under a number of its own.
     demo.cli(&[

@@ -3,4 +3,5 @@
 
 mod common;
 mod institutions;
+mod roster;
 mod tls;

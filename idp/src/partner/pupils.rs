@@ -1,0 +1,48 @@
+//! `GET /rest/v2/instellingen/{id}/leerlingen`, and `POST` with a JSON list of the party's
+//! pupil numbers to get only those. Numbers the party does not know are left out, as Basispoort
+//! does.
+
+use std::collections::HashSet;
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Value, json};
+
+use super::roster::Roster;
+use super::{Partner, PartnerError, json_list};
+use crate::app_state::AppState;
+use crate::http::extract::Path;
+
+pub async fn all(
+    partner: Partner,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, PartnerError> {
+    let consented = partner.school(&state, &id).await?;
+    let roster = Roster::load(&state, &partner, &consented, true, false).await?;
+    let pupils = roster.pupils(&state, &partner, |_, _| true)?;
+    partner
+        .audit(&state, "instellingen/leerlingen", Some(&roster.school_id))
+        .await?;
+    Ok(Json(
+        json!({"leerlingen": pupils, "metaResult": roster.meta()}),
+    ))
+}
+
+pub async fn by_number(
+    partner: Partner,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, PartnerError> {
+    let consented = partner.school(&state, &id).await?;
+    let wanted: HashSet<i64> = json_list(&body, "leerling-ids / pupil ids")?;
+    let roster = Roster::load(&state, &partner, &consented, true, false).await?;
+    let pupils = roster.pupils(&state, &partner, |n, _| wanted.contains(&n))?;
+    partner
+        .audit(&state, "instellingen/leerlingen", Some(&roster.school_id))
+        .await?;
+    Ok(Json(
+        json!({"leerlingen": pupils, "metaResult": roster.meta()}),
+    ))
+}
