@@ -471,6 +471,11 @@ const SQLITE_MIGRATIONS: Embedded = &[
         "operators",
         include_str!("../migrations/sqlite/0013_operators.sql"),
     ),
+    (
+        14,
+        "release names",
+        include_str!("../migrations/sqlite/0014_release_names.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Embedded = &[
     (
@@ -537,6 +542,11 @@ const POSTGRES_MIGRATIONS: Embedded = &[
         13,
         "operators",
         include_str!("../migrations/postgres/0013_operators.sql"),
+    ),
+    (
+        14,
+        "release names",
+        include_str!("../migrations/postgres/0014_release_names.sql"),
     ),
 ];
 
