@@ -201,6 +201,14 @@ impl Person {
             Person::Staff { groups, .. } => groups.iter().map(|g| g.las_key.clone()).collect(),
         }
     }
+
+    /// The user's name as the register knows it at the decision.
+    fn shown_name(&self) -> String {
+        match self {
+            Person::Pupil { pupil, .. } => pupil.shown_name(),
+            Person::Staff { staff, .. } => staff.shown_name(),
+        }
+    }
 }
 
 impl Broker {
@@ -241,17 +249,20 @@ impl Broker {
     ) -> Result<Decision, BrokerError> {
         let today = Date::in_netherlands(now);
         let mut group_keys = Vec::new();
+        let mut name = None;
         let decision = match self.facts(req).await? {
             None => Decision::Deny(DenyReason::AccountInactive),
             Some(facts) => match judge(req, &facts, &today) {
                 Err(reason) => Decision::Deny(reason),
                 Ok(()) => {
                     group_keys = facts.person.group_keys();
+                    name = Some(facts.person.shown_name());
                     Decision::Allow(self.release(req, &facts)?)
                 }
             },
         };
-        self.audit(req, &decision, &group_keys).await?;
+        self.audit(req, &decision, name.as_deref(), &group_keys)
+            .await?;
         Ok(decision)
     }
 
@@ -432,12 +443,13 @@ impl Broker {
         Ok(Release { claims })
     }
 
-    /// Audits the decision; an allowed one with the user's groups, so that the school can read
-    /// its releases per group as the groups were that day.
+    /// Audits the decision; an allowed one with the user's name and groups, so that the school
+    /// can read its releases about the person and per group as they were that day.
     async fn audit(
         &self,
         req: &ReleaseRequest<'_>,
         decision: &Decision,
+        name: Option<&str>,
         group_keys: &[String],
     ) -> Result<(), BrokerError> {
         let (action, details) = match decision {
@@ -470,6 +482,7 @@ impl Broker {
                     subject: Some(req.subject.id()),
                     details,
                 },
+                name,
                 group_keys,
             )
             .await?;

@@ -80,20 +80,41 @@ impl Directory {
         })
     }
 
-    /// Appends a release decision's entry together with the keys of the groups the user was in
-    /// (`audit_release_groups`), in one transaction, so that the school can find releases by
-    /// group as they were on the day. Like [`Directory::audit`] on a held connection.
-    pub async fn audit_release(&self, event: AuditEvent<'_>, group_keys: &[String]) -> Result<()> {
-        const INSERT_RETURNING: &str = "INSERT INTO audit_log (at, actor, action, school_id, party_id, subject, details) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq";
+    /// Appends a release decision's entry with the user's name as it is now (`subject_name`,
+    /// kept as written so that the school reads whom the release was about also after a
+    /// rename) together with the keys of the groups the user was in (`audit_release_groups`),
+    /// in one transaction, so that the school can find releases by group as they were on the
+    /// day. Like [`Directory::audit`] on a held connection.
+    pub async fn audit_release(
+        &self,
+        event: AuditEvent<'_>,
+        subject_name: Option<&str>,
+        group_keys: &[String],
+    ) -> Result<()> {
+        const INSERT_RETURNING: &str = "INSERT INTO audit_log \
+             (at, actor, action, school_id, party_id, subject, details, subject_name) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING seq";
         const GROUP: &str = "INSERT INTO audit_release_groups (seq, school_id, group_key) \
              VALUES ($1, $2, $3) ON CONFLICT (seq, group_key) DO NOTHING";
-        if group_keys.is_empty() {
-            return self.audit(event).await;
-        }
         let school_id = event.school_id.unwrap_or_default();
         on_held!(&self.pool, &self.held, c => {
             use sqlx::Connection;
+            // A release without groups (a denial, a staff member linked to none) is the entry
+            // alone: one statement, no transaction.
+            if group_keys.is_empty() {
+                sqlx::query(INSERT_RETURNING)
+                    .bind(crate::now())
+                    .bind(event.actor.0.as_str())
+                    .bind(event.action)
+                    .bind(event.school_id)
+                    .bind(event.party_id)
+                    .bind(event.subject)
+                    .bind(event.details.to_string())
+                    .bind(subject_name)
+                    .execute(&mut *c)
+                    .await?;
+                return Ok(());
+            }
             let mut tx = c.begin().await?;
             let row = sqlx::query(INSERT_RETURNING)
                 .bind(crate::now())
@@ -103,6 +124,7 @@ impl Directory {
                 .bind(event.party_id)
                 .bind(event.subject)
                 .bind(event.details.to_string())
+                .bind(subject_name)
                 .fetch_one(&mut *tx)
                 .await?;
             let seq = row.int("seq")?;

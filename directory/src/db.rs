@@ -472,6 +472,11 @@ const SQLITE_MIGRATIONS: Embedded = &[
         include_str!("../migrations/sqlite/0013_operators.sql"),
     ),
     (
+        14,
+        "release names",
+        include_str!("../migrations/sqlite/0014_release_names.sql"),
+    ),
+    (
         15,
         "partner",
         include_str!("../migrations/sqlite/0015_partner.sql"),
@@ -542,6 +547,11 @@ const POSTGRES_MIGRATIONS: Embedded = &[
         13,
         "operators",
         include_str!("../migrations/postgres/0013_operators.sql"),
+    ),
+    (
+        14,
+        "release names",
+        include_str!("../migrations/postgres/0014_release_names.sql"),
     ),
     (
         15,

@@ -599,7 +599,9 @@ pub fn utc_date_time(unix: i64) -> String {
     )
 }
 
-/// A unix time as the clock in the Netherlands shows it: `YYYY-MM-DD HH:MM`.
+/// A unix time as the clock in the Netherlands shows it: `YYYY-MM-DD HH:MM` (CET, CEST in
+/// summer). The one way a moment is written for a person to read: every page, the CSV file and
+/// the command line's lists; only the admin API's JSON keeps unix seconds.
 pub fn netherlands_clock(unix: i64) -> String {
     let local = unix + netherlands_offset(unix);
     let (y, m, d) = civil_from_days(local.div_euclid(86_400));

@@ -75,6 +75,32 @@ pub struct Pupil {
     pub active: bool,
 }
 
+/// A person's name as people read it: roepnaam (else voornamen), voorvoegsel, achternaam.
+pub fn shown_name(
+    roepnaam: Option<&str>,
+    voornamen: Option<&str>,
+    voorvoegsel: Option<&str>,
+    achternaam: &str,
+) -> String {
+    [roepnaam.or(voornamen), voorvoegsel, Some(achternaam)]
+        .into_iter()
+        .flatten()
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Pupil {
+    pub fn shown_name(&self) -> String {
+        shown_name(
+            self.roepnaam.as_deref(),
+            self.voornamen.as_deref(),
+            self.voorvoegsel.as_deref(),
+            &self.achternaam,
+        )
+    }
+}
+
 pub struct NewPupil {
     pub las_key: LasKey,
     pub achternaam: String,
@@ -135,6 +161,17 @@ pub struct Staff {
     pub roepnaam: Option<String>,
     pub eck_id: Option<String>,
     pub status: StaffStatus,
+}
+
+impl Staff {
+    pub fn shown_name(&self) -> String {
+        shown_name(
+            self.roepnaam.as_deref(),
+            self.voornamen.as_deref(),
+            self.voorvoegsel.as_deref(),
+            &self.achternaam,
+        )
+    }
 }
 
 pub struct NewStaff {

@@ -32,8 +32,12 @@ pub struct ReleaseRecord {
     pub subject_id: String,
     /// `pupil` or `staff`.
     pub subject_kind: String,
-    /// The user's name as the register knows it now; None when they are no longer in it.
+    /// The user's name as it was at the release; for a release written before the name was
+    /// recorded (migration 0014, see `name_recorded`), the name as the register knows it now;
+    /// None when it was not recorded and they are no longer in the register.
     pub subject_name: Option<String>,
+    /// Whether `subject_name` is the name recorded at the release (false: today's name).
+    pub name_recorded: bool,
     /// `school_network`, `home_code` or `password`.
     pub context: String,
     pub product_id: Option<String>,
@@ -61,6 +65,16 @@ enum Arg {
     Int(i64),
 }
 
+const RELEASE_COLUMNS: &str = "SELECT a.seq, a.at, a.party_id, a.subject, a.details, \
+     a.subject_name, pa.name AS party_name, \
+     p.roepnaam AS p_roepnaam, p.voornamen AS p_voornamen, p.voorvoegsel AS p_voorvoegsel, \
+     p.achternaam AS p_achternaam, s.roepnaam AS s_roepnaam, s.voornamen AS s_voornamen, \
+     s.voorvoegsel AS s_voorvoegsel, s.achternaam AS s_achternaam \
+     FROM audit_log a \
+     LEFT JOIN parties pa ON pa.id = a.party_id \
+     LEFT JOIN pupils p ON p.id = a.subject \
+     LEFT JOIN staff s ON s.id = a.subject";
+
 /// The query of one page: fixed SQL fragments chosen by the filter, every value bound.
 fn release_query(
     school_id: &str,
@@ -70,17 +84,8 @@ fn release_query(
 ) -> (String, Vec<Arg>) {
     // `action = 'release.allow'` is written out, not bound, so that both databases use the
     // partial indexes of migration 0012.
-    let mut sql = String::from(
-        "SELECT a.seq, a.at, a.party_id, a.subject, a.details, pa.name AS party_name, \
-         p.roepnaam AS p_roepnaam, p.voornamen AS p_voornamen, p.voorvoegsel AS p_voorvoegsel, \
-         p.achternaam AS p_achternaam, s.roepnaam AS s_roepnaam, s.voornamen AS s_voornamen, \
-         s.voorvoegsel AS s_voorvoegsel, s.achternaam AS s_achternaam \
-         FROM audit_log a \
-         LEFT JOIN parties pa ON pa.id = a.party_id \
-         LEFT JOIN pupils p ON p.id = a.subject \
-         LEFT JOIN staff s ON s.id = a.subject \
-         WHERE a.school_id = $1 AND a.action = 'release.allow'",
-    );
+    let mut sql =
+        format!("{RELEASE_COLUMNS} WHERE a.school_id = $1 AND a.action = 'release.allow'");
     let mut args = vec![Arg::Text(school_id.to_owned())];
     let mut next = |sql: &mut String, fragment: &str, arg: Arg| {
         args.push(arg);
@@ -110,11 +115,6 @@ fn release_query(
     (sql, args)
 }
 
-fn name(parts: [Option<String>; 3]) -> Option<String> {
-    let parts: Vec<String> = parts.into_iter().flatten().collect();
-    (!parts.is_empty()).then(|| parts.join(" "))
-}
-
 fn record_from(r: &impl RowExt) -> Result<ReleaseRecord> {
     let details: serde_json::Value =
         serde_json::from_str(&r.text("details")?).unwrap_or(serde_json::Value::Null);
@@ -122,13 +122,20 @@ fn record_from(r: &impl RowExt) -> Result<ReleaseRecord> {
     let subject_kind = text("subject_kind").unwrap_or_default();
     let prefix = if subject_kind == "pupil" { "p" } else { "s" };
     let col = |c: &str| r.opt_text(&format!("{prefix}_{c}"));
-    let subject_name = match col("achternaam")? {
-        Some(achternaam) => name([
-            col("roepnaam")?.or(col("voornamen")?),
-            col("voorvoegsel")?,
-            Some(achternaam),
-        ]),
-        None => None,
+    let recorded = r.opt_text("subject_name")?;
+    let name_recorded = recorded.is_some();
+    let subject_name = match recorded {
+        Some(name) => Some(name),
+        None => col("achternaam")?
+            .map(|achternaam| {
+                Ok::<_, DirectoryError>(crate::people::shown_name(
+                    col("roepnaam")?.as_deref(),
+                    col("voornamen")?.as_deref(),
+                    col("voorvoegsel")?.as_deref(),
+                    &achternaam,
+                ))
+            })
+            .transpose()?,
     };
     Ok(ReleaseRecord {
         seq: r.int("seq")?,
@@ -138,6 +145,7 @@ fn record_from(r: &impl RowExt) -> Result<ReleaseRecord> {
         subject_id: r.opt_text("subject")?.unwrap_or_default(),
         subject_kind,
         subject_name,
+        name_recorded,
         context: text("context").unwrap_or_default(),
         product_id: text("product_id"),
         attributes: details["attributes"]
@@ -200,6 +208,52 @@ impl Directory {
                 }
             }
             Ok(records)
+        })
+    }
+
+    /// When the school has releases under `filter` (its group left out) from before the
+    /// release audit recorded groups (migration 0012), the moment it began to: the group
+    /// filter cannot find those. None when there are none, or on a register that always did.
+    pub async fn releases_without_groups_since(
+        &self,
+        school_id: &str,
+        filter: &ReleaseFilter,
+    ) -> Result<Option<i64>> {
+        const SINCE: &str = "SELECT since FROM audit_recorded_since WHERE what = 'release_groups'";
+        // One range of the partial index of migration 0014 (a school's releases by time): the
+        // releases before the mark, which only ever become fewer as the retention removes them.
+        let mut sql = String::from(
+            "SELECT a.seq FROM audit_log a \
+             WHERE a.school_id = $1 AND a.action = 'release.allow' AND a.at < $2",
+        );
+        let mut binds: Vec<Arg> = Vec::new();
+        let mut next = |sql: &mut String, fragment: &str, arg: Arg| {
+            binds.push(arg);
+            sql.push_str(&fragment.replace('?', &format!("${}", binds.len() + 2)));
+        };
+        if let Some(party) = &filter.party_id {
+            next(&mut sql, " AND a.party_id = ?", Arg::Text(party.clone()));
+        }
+        if let Some(from) = filter.from {
+            next(&mut sql, " AND a.at >= ?", Arg::Int(from));
+        }
+        if let Some(until) = filter.until {
+            next(&mut sql, " AND a.at < ?", Arg::Int(until));
+        }
+        sql.push_str(" LIMIT 1");
+        reads!(self, p => {
+            let Some(since) = sqlx::query(SINCE).fetch_optional(p).await? else {
+                return Ok(None);
+            };
+            let since = since.int("since")?;
+            let mut q = sqlx::query(AssertSqlSafe(sql.clone())).bind(school_id).bind(since);
+            for arg in &binds {
+                q = match arg {
+                    Arg::Text(t) => q.bind(t.clone()),
+                    Arg::Int(i) => q.bind(*i),
+                };
+            }
+            Ok(q.fetch_optional(p).await?.map(|_| since))
         })
     }
 

@@ -41,6 +41,7 @@ async fn release(d: &Directory, school: &str, party: &str, subject: &str, groups
                 "attributes": ["subject", "groups"],
             }),
         },
+        Some("Finn Smit"),
         &groups,
     )
     .await
@@ -119,5 +120,51 @@ on_both_backends! {
         assert_eq!(d.agreement_acceptances(&a.board_id).await.unwrap(), history);
         let audit = d.audit_of_school_by_action(&a.id, "agreement.accept", 10).await.unwrap();
         assert_eq!(audit.len(), 2);
+    }
+}
+
+on_both_backends! {
+    async fn a_burst_of_acceptances_of_one_version_makes_one_record_and_the_rest_conflicts(d: Directory) {
+        let a = school(&d, "11AA").await;
+        let mut burst = tokio::task::JoinSet::new();
+        for i in 0..16 {
+            let (d, board, school) = (d.clone(), a.board_id.clone(), a.id.clone());
+            burst.spawn(async move {
+                let actor = Actor::staff(&format!("ict-{i}"));
+                d.accept_agreement(&board, "2026-1", Some(&school), &actor, &format!("ICT {i}")).await
+            });
+        }
+        let (mut accepted, mut conflicts) = (Vec::new(), 0);
+        while let Some(outcome) = burst.join_next().await {
+            match outcome.unwrap() {
+                Ok(acceptance) => accepted.push(acceptance),
+                Err(DirectoryError::Conflict { nl, en }) => {
+                    assert!(nl.contains("al geaccepteerd") && en.contains("already been accepted"), "{nl} / {en}");
+                    conflicts += 1;
+                }
+                Err(other) => panic!("neither accepted nor a conflict: {other}"),
+            }
+        }
+        assert_eq!((accepted.len(), conflicts), (1, 15));
+        let history = d.agreement_acceptances(&a.board_id).await.unwrap();
+        assert_eq!(history, accepted, "one record, the one that was answered as accepted");
+        let audit = d.audit_of_school_by_action(&a.id, "agreement.accept", 100).await.unwrap();
+        assert_eq!(audit.len(), 1, "a refused acceptance leaves no audit entry");
+    }
+}
+
+on_both_backends! {
+    async fn a_release_shows_the_name_it_was_recorded_with_and_marks_one_without(d: Directory) {
+        let a = school(&d, "11AA").await;
+        release(&d, &a.id, "party-1", "pupil-1", &["g5"]).await;
+        // As a release was written before names were recorded: the entry alone.
+        d.audit(AuditEvent {
+            actor: &Actor::system("broker"), action: "release.allow", school_id: Some(&a.id),
+            party_id: Some("party-1"), subject: Some("pupil-2"),
+            details: serde_json::json!({"context": "school_network", "subject_kind": "pupil", "attributes": ["subject"]}),
+        }).await.unwrap();
+        let rows = d.releases_of_school(&a.id, &ReleaseFilter::default(), None, 10).await.unwrap();
+        assert_eq!((rows[1].subject_name.as_deref(), rows[1].name_recorded), (Some("Finn Smit"), true));
+        assert_eq!((rows[0].subject_name.as_deref(), rows[0].name_recorded), (None, false), "not recorded, not in the register");
     }
 }

@@ -379,9 +379,26 @@ pub enum AuditCommand {
     List {
         #[arg(long, value_parser = parse_school)]
         school: SchoolCode,
-        /// Only release decisions (who received what, or why not).
+        /// Only the release audit, as Beheer › Privacy shows it: who received which attributes
+        /// about whom, when (allowed releases; refusals are in the full list). Implied by the
+        /// filters and `--csv`.
         #[arg(long)]
         releases: bool,
+        /// Releases to this party (its code).
+        #[arg(long)]
+        party: Option<String>,
+        /// Releases about users in this group (its key) at the time of the release.
+        #[arg(long)]
+        group: Option<String>,
+        /// From this Dutch calendar day (YYYY-MM-DD), included.
+        #[arg(long)]
+        from: Option<String>,
+        /// Until this Dutch calendar day (YYYY-MM-DD), included.
+        #[arg(long)]
+        to: Option<String>,
+        /// The releases under the filter as Beheer's CSV file, every one (`--limit` aside).
+        #[arg(long)]
+        csv: bool,
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },

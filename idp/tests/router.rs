@@ -19,6 +19,7 @@ use idp::demo::Seeded;
 struct Demo {
     router: Router,
     seeded: Seeded,
+    directory: directory::Directory,
     _data: tempfile::TempDir,
 }
 
@@ -44,6 +45,7 @@ async fn demo_with(client: &str, settings: &[(&str, &str)]) -> Demo {
     let seeded = idp::demo::seed(&state).await.expect("demo data");
     let client: SocketAddr = client.parse().expect("client address");
     Demo {
+        directory: state.directory.clone(),
         router: idp::server::router(state).layer(MockConnectInfo(client)),
         seeded,
         _data: data,
@@ -568,4 +570,127 @@ async fn a_malformed_form_gets_a_specific_dutch_error() {
         answer.body
     );
     assert!(!answer.body.contains("Content-Type"), "{}", answer.body);
+}
+
+/// Runs one statement on the demo's register (SQLite), as a row written at a known moment.
+async fn exec(d: &Demo, sql: &str) {
+    let directory::Pool::Sqlite(pool) = d.directory.pool() else {
+        panic!("the demo's register is SQLite");
+    };
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+        .execute(pool)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+/// Every time a person reads is the clock in the Netherlands: a moment recorded in winter shows
+/// an hour after UTC (CET), one in summer two (CEST), on Beheer's Privacy page (a release, an
+/// acceptance of the processing agreement) and on the operator's school page (the first
+/// ICT-coördinator's request). A release from before names and groups were recorded shows
+/// today's name marked as such, and the page says the group filter cannot find it.
+#[tokio::test]
+async fn times_recorded_in_utc_show_as_dutch_time_in_winter_and_in_summer() {
+    let d = demo_with(
+        "127.0.0.1:50000",
+        &[("OPENPOORT_PRIVACY_AGREEMENT_VERSION", "2026-1")],
+    )
+    .await;
+    // 2026-01-15 10:30 UTC = 11:30 CET; 2026-07-15 10:30 UTC = 12:30 CEST.
+    const WINTER: i64 = 1_768_473_000;
+    const SUMMER: i64 = 1_784_111_400;
+    let school = d.seeded.school.clone();
+    let party = d
+        .directory
+        .party_by_code("demo-uitgeverij")
+        .await
+        .unwrap()
+        .expect("the demo's publisher");
+    let finn = d
+        .directory
+        .pupils_of_school(&school.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.roepnaam.as_deref() == Some("Finn"))
+        .expect("Finn");
+    let bram = d
+        .directory
+        .staff_by_email(&directory::model::Email::parse(idp::demo::BRAM).unwrap())
+        .await
+        .unwrap()
+        .expect("Bram");
+    // A release as one was written before migration 0014: no name, no groups.
+    exec(&d, &format!(
+        "INSERT INTO audit_log (at, actor, action, school_id, party_id, subject, details) VALUES \
+         ({WINTER}, 'system:broker', 'release.allow', '{}', '{}', '{}', \
+         '{{\"context\":\"school_network\",\"subject_kind\":\"pupil\",\"attributes\":[\"subject\"]}}')",
+        school.id, party.id, finn.id
+    )).await;
+    exec(&d, &format!(
+        "INSERT INTO agreement_acceptances (id, board_id, version, school_id, accepted_by, accepted_by_name, accepted_at) \
+         VALUES ('acceptance-1', '{}', '2026-1', '{}', 'staff:{}', 'Bram Jansen', {SUMMER})",
+        school.board_id, school.id, bram.id
+    )).await;
+    exec(&d, &format!(
+        "INSERT INTO first_ict_requests (id, school_id, staff_id, requested_by, document_ref, approved_by, created_at) \
+         VALUES ('request-1', '{}', '{}', 'J. de Bestuurder', 'BRF-1', 'operator:cli', {WINTER})",
+        school.id, bram.id
+    )).await;
+    d.directory
+        .grant_operator(&bram.id, &directory::Actor::operator_cli())
+        .await
+        .unwrap();
+
+    let mut b = d.browser();
+    b.log_in(idp::demo::BRAM, idp::demo::BRAM_PASSWORD).await;
+    b.get("/school-kiezen").await;
+    b.submit("/school-kiezen", &[("school_id", &school.id)])
+        .await;
+    let privacy = b.get("/beheer/privacy").await;
+    assert_eq!(privacy.status, StatusCode::OK, "{}", privacy.body);
+    assert!(
+        privacy.body.contains("<td>2026-01-15 11:30</td>"),
+        "the release in CET: {}",
+        privacy.body
+    );
+    assert!(
+        privacy.body.contains("<td>2026-07-15 12:30</td>"),
+        "the acceptance in CEST: {}",
+        privacy.body
+    );
+    assert!(
+        !privacy.body.contains("10:30") && !privacy.body.contains("UTC"),
+        "{}",
+        privacy.body
+    );
+    assert!(
+        privacy.body.contains("Finn Smit (huidige naam"),
+        "today's name, marked: {}",
+        privacy.body
+    );
+    assert!(
+        privacy.body.contains("id=\"groups-not-recorded\""),
+        "{}",
+        privacy.body
+    );
+    let later = b.get("/beheer/privacy?van=2026-02-01").await;
+    assert_eq!(later.status, StatusCode::OK, "{}", later.body);
+    assert!(
+        !later.body.contains("id=\"groups-not-recorded\""),
+        "no note when the range holds no such release: {}",
+        later.body
+    );
+
+    let operator = b.get(&format!("/operator/scholen/{}", school.code())).await;
+    assert_eq!(operator.status, StatusCode::OK, "{}", operator.body);
+    assert!(
+        operator.body.contains("2026-01-15 11:30"),
+        "the request in CET: {}",
+        operator.body
+    );
+    assert!(
+        !operator.body.contains("10:30") && !operator.body.contains("UTC"),
+        "{}",
+        operator.body
+    );
 }

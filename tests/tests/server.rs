@@ -230,7 +230,16 @@ async fn consent_list_and_group_list_show_dates_names_and_keys() {
     let consents = run(openpoort(dir.path()).args(["consent", "list", "--school", "99ZZ00"]));
     let consents = text(&consents.stdout);
     assert!(consents.contains("demo-uitgeverij"), "{consents}");
-    assert!(consents.contains("UTC"), "a date and time: {consents}");
+    // A date and a time of the clock in the Netherlands (`YYYY-MM-DD HH:MM`), not UTC.
+    let words: Vec<&str> = consents.split_whitespace().collect();
+    assert!(
+        words.windows(2).any(|w| w[0].len() == 10
+            && w[0].as_bytes()[4] == b'-'
+            && w[1].len() == 5
+            && w[1].as_bytes()[2] == b':'),
+        "a date and time: {consents}"
+    );
+    assert!(!consents.contains("UTC"), "Dutch time: {consents}");
     for word in consents.split_whitespace() {
         assert!(!machine_word(word), "{word:?} in {consents}");
     }

@@ -102,6 +102,8 @@ pub fn routes() -> Router<AppState> {
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // So that a query or path axum's extractors refuse is answered as problem+json.
+        .layer(axum::Extension(crate::http::extract::AdminApiRequest))
 }
 
 async fn not_found() -> ApiError {

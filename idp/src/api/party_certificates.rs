@@ -49,11 +49,11 @@ fn certificate_json(c: &PartyCertificate) -> Value {
         "sha256": c.sha256,
         "subject": c.subject,
         "issuer": c.issuer,
-        "not_before": directory::model::utc_date_time(c.not_before),
-        "not_after": directory::model::utc_date_time(c.not_after),
+        "not_before": c.not_before,
+        "not_after": c.not_after,
         "pem": c.pem,
         "created_by": c.created_by,
-        "created_at": directory::model::utc_date_time(c.created_at),
+        "created_at": c.created_at,
     })
 }
 

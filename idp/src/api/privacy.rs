@@ -3,8 +3,8 @@
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode};
-use axum::response::Response;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -18,6 +18,11 @@ const MAX_BODY_BYTES: usize = 4 * 1024;
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
         endpoint(Method::GET, "/schools/{school_id}/releases", releases),
+        endpoint(
+            Method::GET,
+            "/schools/{school_id}/releases.csv",
+            releases_csv,
+        ),
         endpoint(
             Method::GET,
             "/schools/{school_id}/processing-agreement",
@@ -65,6 +70,7 @@ async fn releases(
                 "subject_id": r.subject_id,
                 "subject_kind": r.subject_kind,
                 "subject_name": r.subject_name,
+                "subject_name_recorded": r.name_recorded,
                 "context": r.context,
                 "product_id": r.product_id,
                 "attributes": r.attributes,
@@ -76,6 +82,48 @@ async fn releases(
         StatusCode::OK,
         json!({"school": a.school.code(), "releases": rows, "next_before": page.next}),
     ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CsvQuery {
+    party: Option<String>,
+    group: Option<String>,
+    from: Option<String>,
+    until: Option<String>,
+}
+
+/// The releases under the filter as Beheer's CSV file (the same service, columns and defused
+/// formula cells), written while it is read. A bad filter is a problem before the first byte.
+async fn releases_csv(
+    SchoolAdmin(a): SchoolAdmin,
+    State(state): State<AppState>,
+    Query(q): Query<CsvQuery>,
+) -> Result<Response, ApiError> {
+    let filter = Filter {
+        party: q.party,
+        group: q.group,
+        from: q.from,
+        until: q.until,
+    };
+    let stream = privacy::csv(&state.directory, &a, &filter).await?;
+    let disposition = format!("attachment; filename=\"privacy-{}.csv\"", a.school.code());
+    let mut response = (StatusCode::OK, Body::from_stream(stream)).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&disposition).map_err(ApiError::internal)?,
+    );
+    Ok(response)
 }
 
 fn acceptance_json(a: &directory::privacy::Acceptance) -> Value {

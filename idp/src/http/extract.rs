@@ -203,6 +203,21 @@ fn body_fault(status: StatusCode, error: &(dyn std::error::Error + 'static)) -> 
     }
 }
 
+/// Marks a request to the admin API. Inside the nested router `Uri` has lost the `/api/v1`
+/// prefix that tells who reads the answer, so the API's router puts this on every request it
+/// takes (`crate::api::routes`).
+#[derive(Clone, Copy, Debug)]
+pub struct AdminApiRequest;
+
+/// The path that decides who reads a refusal: the admin API's prefix for a request marked as
+/// one, else the path itself.
+fn full_path(extensions: &axum::http::Extensions, uri: &axum::http::Uri) -> String {
+    match extensions.get::<AdminApiRequest>() {
+        Some(_) => ADMIN_API_PREFIX.to_owned(),
+        None => uri.path().to_owned(),
+    }
+}
+
 /// [`axum::Form`], refusing in openpoort's way.
 pub struct Form<T>(pub T);
 
@@ -214,7 +229,7 @@ where
     type Rejection = Refused;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let path = req.uri().path().to_owned();
+        let path = full_path(req.extensions(), req.uri());
         match axum::Form::<T>::from_request(req, state).await {
             Ok(axum::Form(value)) => Ok(Form(value)),
             Err(rejection) => {
@@ -243,7 +258,7 @@ where
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(value)) => Ok(Query(value)),
             Err(rejection) => Err(Refused::new(
-                parts.uri.path(),
+                &full_path(&parts.extensions, &parts.uri),
                 Fault::Query,
                 rejection.body_text(),
             )),
@@ -265,7 +280,7 @@ where
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(value)) => Ok(Path(value)),
             Err(rejection) => Err(Refused::new(
-                parts.uri.path(),
+                &full_path(&parts.extensions, &parts.uri),
                 Fault::Path,
                 rejection.body_text(),
             )),

@@ -5,7 +5,7 @@ mod school_changes;
 
 use directory::credentials::TokenPurpose;
 use directory::las::{AuthorisationKey, KeyPlacement, NewLasLink};
-use directory::model::Email;
+use directory::model::{Email, netherlands_clock};
 use directory::parties::{LicenceMember, LicenceScope, NewLicence, NewProduct};
 use directory::people::{Staff, StaffStatus};
 use directory::schools::NewSchool;
@@ -50,13 +50,13 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
                     Some(pem) => certs::certificate_fingerprint(pem)?,
                     None => "-".into(),
                 };
-                let t = |v: Option<i64>| v.map_or("-".to_string(), utc_date_time);
+                let t = |v: Option<i64>| v.map_or("-".to_string(), netherlands_clock);
                 println!(
                     "{:<24} {:<6} {:<8} {:<20} {:<20} {:<20} {}",
                     k.kid,
                     k.alg.as_str(),
                     k.state.as_str(),
-                    utc_date_time(k.created_at),
+                    netherlands_clock(k.created_at),
                     t(k.activated_at),
                     t(k.retired_at),
                     fingerprint
@@ -383,7 +383,7 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
                 println!(
                     "{}  {}  door / by {}  vanaf / from {}",
                     h.acceptance.version,
-                    crate::school_admin::date_time(h.acceptance.accepted_at),
+                    netherlands_clock(h.acceptance.accepted_at),
                     h.acceptance.accepted_by_name,
                     h.school.as_deref().unwrap_or("-"),
                 );
@@ -649,19 +649,32 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
         Command::Audit(AuditCommand::List {
             school,
             releases,
+            party,
+            group,
+            from,
+            to,
+            csv,
             limit,
         }) => {
-            let s = d.require_school(&school).await?;
-            let entries = if releases {
-                d.audit_of_school_by_action(&s.id, "release.", i64::from(limit))
-                    .await?
-            } else {
-                d.audit_of_school(&s.id, i64::from(limit)).await?
+            let filter = privacy::Filter {
+                party,
+                group,
+                from,
+                until: to,
             };
+            let filtered = [&filter.party, &filter.group, &filter.from, &filter.until]
+                .iter()
+                .any(|v| v.is_some());
+            if releases || csv || filtered {
+                let a = Administered::by_operator(d, &school, actor).await?;
+                return release_audit(d, &a, &filter, csv, limit as usize).await;
+            }
+            let s = d.require_school(&school).await?;
+            let entries = d.audit_of_school(&s.id, i64::from(limit)).await?;
             for e in entries {
                 println!(
                     "{}  {:<32} {:<24} {}  {}",
-                    utc_date_time(e.at),
+                    netherlands_clock(e.at),
                     e.action,
                     e.actor,
                     e.subject.as_deref().unwrap_or("-"),
@@ -679,6 +692,53 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
         Command::Serve | Command::Demo | Command::Migrate | Command::Config(_) => {
             unreachable!("handled in main")
         }
+    }
+    Ok(())
+}
+
+/// The school's release audit through Beheer's service: a line per release, or its CSV file
+/// written to standard output as it is read.
+async fn release_audit(
+    d: &Directory,
+    a: &Administered,
+    filter: &privacy::Filter,
+    csv: bool,
+    limit: usize,
+) -> Result<(), AppError> {
+    use std::io::Write;
+    if csv {
+        use futures_util::StreamExt;
+        let stream = privacy::csv(d, a, filter).await?;
+        let mut stream = std::pin::pin!(stream);
+        // Locked per chunk: a lock held across an await would make this future not `Send`.
+        let out = std::io::stdout;
+        while let Some(chunk) = stream.next().await {
+            out()
+                .lock()
+                .write_all(&chunk?)
+                .map_err(|source| AppError::Io {
+                    context: "standaarduitvoer / standard output".into(),
+                    source,
+                })?;
+        }
+        return out().lock().flush().map_err(|source| AppError::Io {
+            context: "standaarduitvoer / standard output".into(),
+            source,
+        });
+    }
+    let (_, groups) = privacy::choices(d, a).await?;
+    for r in privacy::newest_releases(d, a, filter, limit).await? {
+        let (person, _) = privacy::person(&r);
+        println!(
+            "{}  {}  {}  {}  groepen / groups: {}  gegevens / data: {}  {}",
+            netherlands_clock(r.at),
+            r.party_name.as_deref().unwrap_or(&r.party_id),
+            person,
+            r.subject_kind,
+            privacy::group_names(&groups, &r.group_keys).join(", "),
+            r.attributes.join(" "),
+            r.context,
+        );
     }
     Ok(())
 }
@@ -914,7 +974,8 @@ async fn las(
                         None => "unknown",
                     },
                     if link.is_active() { "yes" } else { "no" },
-                    link.last_attempt_at.map_or("-".to_owned(), utc_date_time),
+                    link.last_attempt_at
+                        .map_or("-".to_owned(), netherlands_clock),
                     link.last_status.map_or("-", |s| s.as_str()),
                     link.endpoint
                 );
@@ -1024,7 +1085,7 @@ async fn service_providers(
                     sp.entity_id,
                     sp.party_id,
                     sp.metadata_url.as_deref().unwrap_or("-"),
-                    sp.refreshed_at,
+                    netherlands_clock(sp.refreshed_at),
                     sp.refresh_error
                         .map(|e| format!("  LAST REFRESH FAILED: {e}"))
                         .unwrap_or_default()
@@ -1206,18 +1267,6 @@ async fn add_licence(d: &Directory, add: LicenceAdd, actor: &Actor) -> Result<()
     Ok(())
 }
 
-/// Unix seconds as `YYYY-MM-DDTHH:MM:SSZ` (UTC), for listings.
-fn utc_date_time(secs: i64) -> String {
-    let (year, month, day) = directory::model::civil_from_days(secs.div_euclid(86_400));
-    let rem = secs.rem_euclid(86_400);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3_600,
-        rem % 3_600 / 60,
-        rem % 60
-    )
-}
-
 async fn notice(d: &Directory, command: NoticeCommand, actor: &Actor) -> Result<(), AppError> {
     let op = Operating::trusted(actor.clone());
     match command {
@@ -1241,7 +1290,7 @@ async fn notice(d: &Directory, command: NoticeCommand, actor: &Actor) -> Result<
                         .map_or("(tot ze verwijderd wordt / until cleared)".into(), |u| {
                             format!(
                                 "tot / until {} (Nederlandse tijd / Dutch time)",
-                                directory::model::netherlands_clock(u)
+                                netherlands_clock(u)
                             )
                         });
                 println!("{}\n{}\n{until}", n.nl, n.en);
@@ -1283,7 +1332,7 @@ async fn operators(d: &Directory, command: OperatorCommand, actor: &Actor) -> Re
                     "{}  {}  sinds / since {}  door / by {}",
                     o.staff.email.as_deref().unwrap_or("-"),
                     staff_rules::status_label(o.staff.status).0,
-                    utc_date_time(o.granted_at),
+                    netherlands_clock(o.granted_at),
                     o.granted_by
                 );
             }
@@ -1294,7 +1343,7 @@ async fn operators(d: &Directory, command: OperatorCommand, actor: &Actor) -> Re
 
 #[cfg(test)]
 mod tests {
-    use super::{SMALL_FILE_LIMIT, read_bounded, utc_date_time};
+    use super::{SMALL_FILE_LIMIT, read_bounded};
 
     #[test]
     fn an_oversized_file_is_refused_by_its_size_before_it_is_read() {
@@ -1334,13 +1383,5 @@ mod tests {
             read_bounded(&path, 1 << 20, "a key").unwrap().len(),
             1 << 20
         );
-    }
-
-    #[test]
-    fn timestamps_are_listed_as_utc_calendar_time() {
-        assert_eq!(utc_date_time(0), "1970-01-01T00:00:00Z");
-        assert_eq!(utc_date_time(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(utc_date_time(1_795_409_252), "2026-11-23T04:47:32Z");
-        assert_eq!(utc_date_time(-1), "1969-12-31T23:59:59Z");
     }
 }

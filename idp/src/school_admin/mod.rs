@@ -182,21 +182,12 @@ pub async fn groups(d: &Directory, a: &Administered) -> Result<Vec<GroupCount>, 
     Ok(out)
 }
 
-/// Unix seconds as the date a Dutch reader expects (day-month-year, UTC).
+/// Unix seconds as the date a Dutch reader expects (day-month-year), the day in the
+/// Netherlands.
 pub fn date(secs: i64) -> String {
-    let (year, month, day) = directory::model::civil_from_days(secs.div_euclid(86_400));
+    let local = secs + directory::model::netherlands_offset(secs);
+    let (year, month, day) = directory::model::civil_from_days(local.div_euclid(86_400));
     format!("{day}-{month}-{year}")
-}
-
-/// Unix seconds as date and time (UTC), for histories.
-pub fn date_time(secs: i64) -> String {
-    let rem = secs.rem_euclid(86_400);
-    format!(
-        "{} {:02}:{:02} UTC",
-        date(secs),
-        rem / 3_600,
-        rem % 3_600 / 60
-    )
 }
 
 /// Who an audit actor is, for people: a staff member by name and e-mail address, the operator

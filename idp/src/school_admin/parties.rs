@@ -133,9 +133,9 @@ pub async fn history(d: &Directory, a: &Administered) -> Result<Vec<ConsentEntry
         out.push(ConsentEntry {
             party_code,
             party_name,
-            granted_at: super::date_time(c.granted_at),
+            granted_at: directory::model::netherlands_clock(c.granted_at),
             granted_by: super::actor_name(d, &c.granted_by).await?,
-            revoked_at: c.revoked_at.map(super::date_time),
+            revoked_at: c.revoked_at.map(directory::model::netherlands_clock),
             revoked_by,
         });
     }

@@ -5,7 +5,7 @@
 use axum::body::Bytes;
 use broker::Attribute;
 use directory::Directory;
-use directory::model::{Date, days_from_civil, netherlands_offset};
+use directory::model::{Date, days_from_civil, netherlands_clock, netherlands_offset};
 use directory::parties::Party;
 use directory::people::Group;
 use directory::privacy::{Acceptance, ReleaseFilter, ReleaseRecord};
@@ -92,6 +92,9 @@ pub async fn resolve(d: &Directory, filter: &Filter) -> Result<ReleaseFilter, Ad
 pub struct ReleasePage {
     pub rows: Vec<ReleaseRecord>,
     pub next: Option<i64>,
+    /// When the filter's range (its group left out) holds releases from before the register
+    /// recorded groups, the moment it began to: the group filter cannot find those.
+    pub groups_recorded_since: Option<i64>,
 }
 
 pub async fn releases(
@@ -111,7 +114,50 @@ pub async fn releases(
     } else {
         None
     };
-    Ok(ReleasePage { rows, next })
+    let groups_recorded_since = d.releases_without_groups_since(&a.school.id, &f).await?;
+    Ok(ReleasePage {
+        rows,
+        next,
+        groups_recorded_since,
+    })
+}
+
+/// Up to `limit` of the school's releases under the filter, newest first, read a page at a
+/// time (the command line's list).
+pub async fn newest_releases(
+    d: &Directory,
+    a: &Administered,
+    filter: &Filter,
+    limit: usize,
+) -> Result<Vec<ReleaseRecord>, AdminError> {
+    let mut out = Vec::new();
+    let mut before = None;
+    while out.len() < limit {
+        let page = releases(d, a, filter, before).await?;
+        out.extend(page.rows);
+        match page.next {
+            Some(next) => before = Some(next),
+            None => break,
+        }
+    }
+    out.truncate(limit);
+    Ok(out)
+}
+
+/// How a release names its person, Dutch and English: the name at the release, or today's
+/// name marked as such for a release from before names were recorded.
+pub fn person(r: &ReleaseRecord) -> (String, String) {
+    match (&r.subject_name, r.name_recorded) {
+        (Some(name), true) => (name.clone(), name.clone()),
+        (Some(name), false) => (
+            format!("{name} (huidige naam; de naam bij de verstrekking is niet vastgelegd)"),
+            format!("{name} (current name; the name at the release was not recorded)"),
+        ),
+        (None, _) => (
+            "(niet meer in het register)".into(),
+            "(no longer registered)".into(),
+        ),
+    }
 }
 
 /// What the filter offers: every party (by name) and the school's groups (as people read them).
@@ -124,18 +170,6 @@ pub async fn choices(
     let mut groups = d.groups_of_school(&a.school.id).await?;
     groups.sort_by(|x, y| by_name_naturally(&x.name, &y.name));
     Ok((parties, groups))
-}
-
-/// Unix seconds as a Dutch reader's local date and time (CET, CEST in summer).
-pub fn local_time(secs: i64) -> String {
-    let local = secs + netherlands_offset(secs);
-    let (y, m, d) = directory::model::civil_from_days(local.div_euclid(86_400));
-    let rem = local.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
-        rem / 3_600,
-        rem % 3_600 / 60
-    )
 }
 
 /// An attribute's catalogue name in the words of the Uitgeverijen page, or the name itself
@@ -183,10 +217,14 @@ pub const CSV_HEADER: &str = "tijdstip;partij;partijcode;persoon;soort;groepen;g
 /// the school recognises.
 pub fn csv_line(r: &ReleaseRecord, party_code: &str, group_names: &[String]) -> String {
     let cells = [
-        local_time(r.at),
+        netherlands_clock(r.at),
         r.party_name.clone().unwrap_or_default(),
         party_code.to_owned(),
-        r.subject_name.clone().unwrap_or_default(),
+        match (&r.subject_name, r.name_recorded) {
+            (Some(name), true) => name.clone(),
+            (Some(name), false) => format!("{name} (huidige naam)"),
+            (None, _) => String::new(),
+        },
         match r.subject_kind.as_str() {
             "pupil" => "leerling".to_owned(),
             "staff" => "medewerker".to_owned(),
@@ -401,6 +439,6 @@ mod tests {
             day_start(days_of(&Date::parse("d", "2026-07-15").unwrap())),
             1_784_066_400
         );
-        assert_eq!(local_time(1_784_066_400), "2026-07-15 00:00");
+        assert_eq!(netherlands_clock(1_784_066_400), "2026-07-15 00:00");
     }
 }

@@ -202,11 +202,12 @@ async fn a_pupil_s_sign_in_into_a_publisher_is_listed_with_what_it_received_and_
 async fn the_csv_file_holds_the_filtered_releases_and_makes_formulas_text() {
     let d = demo();
     finn_signs_in_to_leesland(&d).await;
-    // A name from the LAS that a spreadsheet would take for a formula.
+    // A party's name that a spreadsheet would take for a formula (the party's name is read as
+    // it is now; the person's is the one recorded at the release).
     let db = d.dir.path().join("data/openpoort.sqlite");
     let out = std::process::Command::new("sqlite3")
         .arg(&db)
-        .arg("UPDATE pupils SET roepnaam = '=HYPERLINK(\"http://evil.example\")' WHERE roepnaam = 'Finn'")
+        .arg("UPDATE parties SET name = '=HYPERLINK(\"http://evil.example\")' WHERE code = 'demo-leesland'")
         .output()
         .expect("sqlite3");
     assert!(out.status.success(), "{out:?}");
@@ -256,6 +257,222 @@ async fn the_csv_file_holds_the_filtered_releases_and_makes_formulas_text() {
         "the header only: {}",
         none.body
     );
+
+    // The admin API gives the very same file, by the same filter.
+    let token = admin_token(&d).await;
+    let api = api_get(&d, "/schools/99ZZ00/releases.csv", &token).await;
+    assert_eq!(api.status, 200, "{}", api.body);
+    assert_eq!(
+        api.headers.get("content-type").unwrap(),
+        "text/csv; charset=utf-8"
+    );
+    assert!(
+        api.headers
+            .get("content-disposition")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("privacy-99ZZ00.csv")
+    );
+    assert_eq!(api.body, csv.body, "the page's file, byte for byte");
+    let filtered = api_get(
+        &d,
+        &format!(
+            "/schools/99ZZ00/releases.csv?party=demo-leesland&group=g5&from={}&until={}",
+            day(-2),
+            day(2)
+        ),
+        &token,
+    )
+    .await;
+    assert_eq!(filtered.body, csv.body, "{}", filtered.body);
+    for (query, status) in [
+        ("party=demo-uitgeverij", 200),
+        ("group=g8", 200),
+        ("from=2026-12-31&until=2026-01-01", 422),
+        ("from=31-12-2026", 422),
+        ("party=bestaat-niet", 404),
+        ("before=5", 400),
+    ] {
+        let a = api_get(&d, &format!("/schools/99ZZ00/releases.csv?{query}"), &token).await;
+        assert_eq!(a.status, status, "{query}: {}", a.body);
+        if status == 200 {
+            assert_eq!(a.body, none.body, "{query}: the header only");
+        } else {
+            assert_eq!(
+                a.headers.get("content-type").unwrap(),
+                "application/problem+json",
+                "{query}: a problem, not half a file"
+            );
+        }
+    }
+}
+
+/// An admin client of the operator's own party (as README says) and a token for it.
+async fn admin_token(d: &Demo) -> String {
+    cli_ok(
+        d.dir.path(),
+        &[
+            "party",
+            "add",
+            "--code",
+            "beheer",
+            "--kind",
+            "uitgeverij",
+            "--name",
+            "Eigen beheer",
+        ],
+    );
+    let secret = openpoort_e2e::add_client(
+        d.dir.path(),
+        "beheer",
+        "beheer-koppeling",
+        &[
+            "--grant",
+            "client_credentials",
+            "--scope",
+            "openpoort:admin",
+        ],
+    )
+    .expect("a secret for the admin client");
+    let answer = reqwest::Client::new()
+        .post(d.server.url("/oidc/token"))
+        .basic_auth("beheer-koppeling", Some(secret))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "openpoort:admin"),
+        ])
+        .send()
+        .await
+        .expect("token request");
+    let body: serde_json::Value = answer.json().await.expect("JSON");
+    body["access_token"].as_str().expect("a token").to_owned()
+}
+
+struct ApiAnswer {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+async fn api_get(d: &Demo, path: &str, token: &str) -> ApiAnswer {
+    let r = reqwest::Client::new()
+        .get(d.server.url(&format!("/api/v1{path}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("API request");
+    ApiAnswer {
+        status: r.status().as_u16(),
+        headers: r.headers().clone(),
+        body: r.text().await.expect("body"),
+    }
+}
+
+/// Finn Smit becomes Fenna Bos in the LAS: the school's next file renames her.
+const RENAMING_FILE: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<EDEX>\n\
+<school><schooljaar>2025-2026</schooljaar><peildatum>2025-10-01</peildatum><brincode>99ZZ</brincode>\
+<dependancecode>00</dependancecode><xsdversie>2.1</xsdversie></school>\n\
+<groepen><groep key=\"g5\"><naam>Groep 5 Uilen</naam><jaargroep>5</jaargroep></groep></groepen>\n\
+<leerlingen><leerling key=\"L005\"><achternaam>Bos</achternaam><voornamen>Fenna</voornamen>\
+<roepnaam>Fenna</roepnaam><jaargroep>5</jaargroep><groep key=\"g5\"/></leerling></leerlingen>\n</EDEX>\n";
+
+#[tokio::test]
+async fn a_release_keeps_the_name_the_pupil_had_when_a_later_import_renames_them() {
+    let d = demo();
+    finn_signs_in_to_leesland(&d).await;
+    let file = d.dir.path().join("hernoemd.xml");
+    std::fs::write(&file, RENAMING_FILE).unwrap();
+    let imported = cli_ok(d.dir.path(), &["import", "edexml", file.to_str().unwrap()]);
+    assert!(
+        imported.contains("leerlingen / pupils: 0 nieuw / added, 1 gewijzigd / changed"),
+        "the import renames Finn: {imported}"
+    );
+
+    let mut bram = bram_signed_in(&d.server.base).await;
+    let page = bram.get("/beheer/privacy").await;
+    let rows = releases(&page);
+    assert!(
+        rows.contains("Finn Smit"),
+        "the name at the release: {rows}"
+    );
+    assert!(
+        !rows.contains("Fenna") && !rows.contains("huidige naam"),
+        "{rows}"
+    );
+    assert!(
+        !page.body.contains("id=\"groups-not-recorded\""),
+        "every release here has its groups: {}",
+        page.body
+    );
+    let csv = bram.get("/beheer/privacy.csv").await;
+    assert!(csv.body.contains(";Finn Smit;leerling;"), "{}", csv.body);
+    let token = admin_token(&d).await;
+    let json = api_get(&d, "/schools/99ZZ00/releases", &token).await;
+    let json: serde_json::Value = serde_json::from_str(&json.body).unwrap();
+    assert_eq!(json["releases"][0]["subject_name"], "Finn Smit", "{json}");
+    assert_eq!(json["releases"][0]["subject_name_recorded"], true, "{json}");
+    let cli = cli_ok(
+        d.dir.path(),
+        &["audit", "list", "--school", "99ZZ00", "--releases"],
+    );
+    assert!(cli.contains("Finn Smit") && !cli.contains("Fenna"), "{cli}");
+}
+
+#[tokio::test]
+async fn the_command_line_lists_the_release_audit_with_the_page_s_filters_and_as_csv() {
+    let d = demo();
+    finn_signs_in_to_leesland(&d).await;
+    let ok = |args: &[&str]| {
+        let mut all = vec!["audit", "list", "--school", "99ZZ00"];
+        all.extend_from_slice(args);
+        cli_ok(d.dir.path(), &all)
+    };
+    let listed = ok(&["--releases"]);
+    assert!(
+        listed.contains("Finn Smit") && listed.contains("Leesland Demo-uitgeverij"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("Groep 5 Uilen"),
+        "the group at the release: {listed}"
+    );
+    let (before, after) = (day(-2), day(2));
+    for (args, finds) in [
+        (vec!["--party", "demo-leesland"], true),
+        (vec!["--party", "demo-uitgeverij"], false),
+        (vec!["--group", "g5"], true),
+        (vec!["--group", "g8"], false),
+        (
+            vec!["--from", before.as_str(), "--to", after.as_str()],
+            true,
+        ),
+        (vec!["--from", after.as_str()], false),
+        (vec!["--to", before.as_str()], false),
+    ] {
+        let out = ok(&args);
+        assert_eq!(out.contains("Finn Smit"), finds, "{args:?}: {out}");
+    }
+    let csv = ok(&["--csv", "--party", "demo-leesland"]);
+    let mut bram = bram_signed_in(&d.server.base).await;
+    let page_csv = bram.get("/beheer/privacy.csv?partij=demo-leesland").await;
+    assert_eq!(csv, page_csv.body, "the page's file");
+
+    for (args, says) in [
+        (
+            vec!["--from", "2026-12-31", "--to", "2026-01-01"],
+            "begindatum ligt na de einddatum",
+        ),
+        (vec!["--from", "31-12-2026"], "31-12-2026"),
+        (vec!["--party", "bestaat-niet"], "bestaat-niet"),
+    ] {
+        let mut all = vec!["audit", "list", "--school", "99ZZ00"];
+        all.extend_from_slice(&args);
+        let out = openpoort_e2e::run(openpoort(d.dir.path()).args(&all));
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
 }
 
 /// Bram switches to the school with `code` (he is ICT-coördinator of both demo locations).

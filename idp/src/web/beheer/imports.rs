@@ -16,7 +16,8 @@ use super::{Nav, SchoolAdmin};
 use crate::app_state::AppState;
 use crate::http::{Csrf, NoFields, PageError, Text, csrf_ok, csrf_token, page, see_other};
 use crate::school_admin::imports::{self, Difference, Preview};
-use crate::school_admin::{AdminError, date_time, las};
+use crate::school_admin::{AdminError, las};
+use directory::model::netherlands_clock;
 
 const PATH: &str = "/beheer/gebruikersgegevens";
 
@@ -64,10 +65,10 @@ impl LasView {
             school_on: link.enabled_by_school,
             accepted: link.accepted_by_las,
             active: link.is_active(),
-            last_attempt: link.last_attempt_at.map(date_time),
+            last_attempt: link.last_attempt_at.map(netherlands_clock),
             last_status: link.last_status.map(status_text),
             last_message: link.last_message,
-            last_success: link.last_success_at.map(date_time),
+            last_success: link.last_success_at.map(netherlands_clock),
         }
     }
 }

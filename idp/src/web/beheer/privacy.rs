@@ -12,8 +12,9 @@ use super::{Nav, SchoolAdmin};
 use crate::app_state::AppState;
 use crate::http::extract::Query;
 use crate::http::{Csrf, PageError, Text, csrf_token, page, see_other};
+use crate::school_admin::AdminError;
 use crate::school_admin::privacy::{self, Filter};
-use crate::school_admin::{AdminError, date_time};
+use directory::model::netherlands_clock;
 
 /// The filter as the page's form sends it (Dutch names, as the address bar shows them).
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -61,6 +62,8 @@ struct Row {
     at: String,
     party: String,
     person: String,
+    /// The person in English where that differs (a name not recorded at the release).
+    person_en: Option<String>,
     kind: &'static str,
     groups: String,
     attributes: Vec<(String, String)>,
@@ -85,6 +88,8 @@ struct PrivacyPage {
     from: String,
     until: String,
     rows: Vec<Row>,
+    /// The day (Dutch time) before which releases in the filter's range have no groups.
+    groups_since: Option<String>,
     first_page: bool,
     next: Option<String>,
     csv: String,
@@ -103,29 +108,32 @@ async fn render(
 ) -> Result<Response, PageError> {
     let d = &state.directory;
     let (parties, groups) = privacy::choices(d, &s.admin).await?;
-    let (page_rows, next, error) = match privacy::releases(d, &s.admin, &q.filter(), q.voor).await {
-        Ok(p) => (p.rows, p.next, refused),
-        // A filter that cannot be read comes back with what is wrong with it.
-        Err(AdminError::Refused { nl, en }) => (Vec::new(), None, Some(Text::new(nl, en))),
-        Err(AdminError::NotFound { what, key }) => (
-            Vec::new(),
-            None,
-            Some(Text::new(
-                format!("{what} {key:?} bestaat niet"),
-                format!("{what} {key:?} does not exist"),
-            )),
-        ),
-        Err(e) => return Err(e.into()),
-    };
+    let (page_rows, next, groups_since, error) =
+        match privacy::releases(d, &s.admin, &q.filter(), q.voor).await {
+            Ok(p) => (p.rows, p.next, p.groups_recorded_since, refused),
+            // A filter that cannot be read comes back with what is wrong with it.
+            Err(AdminError::Refused { nl, en }) => {
+                (Vec::new(), None, None, Some(Text::new(nl, en)))
+            }
+            Err(AdminError::NotFound { what, key }) => (
+                Vec::new(),
+                None,
+                None,
+                Some(Text::new(
+                    format!("{what} {key:?} bestaat niet"),
+                    format!("{what} {key:?} does not exist"),
+                )),
+            ),
+            Err(e) => return Err(e.into()),
+        };
     let rows = page_rows
         .iter()
-        .map(|r| Row {
-            at: privacy::local_time(r.at),
+        .map(|r| (r, privacy::person(r)))
+        .map(|(r, (person, en))| Row {
+            at: netherlands_clock(r.at),
             party: r.party_name.clone().unwrap_or_else(|| r.party_id.clone()),
-            person: r
-                .subject_name
-                .clone()
-                .unwrap_or_else(|| "(niet meer in het register / no longer registered)".into()),
+            person_en: (en != person).then_some(en),
+            person,
             kind: match r.subject_kind.as_str() {
                 "pupil" => "leerling / pupil",
                 _ => "medewerker / staff",
@@ -172,6 +180,7 @@ async fn render(
             from: q.van.clone().unwrap_or_default(),
             until: q.tot.clone().unwrap_or_default(),
             rows,
+            groups_since: groups_since.map(netherlands_clock),
             first_page: q.voor.is_none(),
             next: next.map(|seq| format!("/beheer/privacy?{}", q.query(Some(seq)))),
             csv: format!("/beheer/privacy.csv?{}", q.query(None)),
@@ -184,7 +193,7 @@ async fn render(
                 .map(|h| AcceptanceView {
                     version: h.acceptance.version,
                     by: h.acceptance.accepted_by_name,
-                    at: date_time(h.acceptance.accepted_at),
+                    at: netherlands_clock(h.acceptance.accepted_at),
                     school: h.school.unwrap_or_default(),
                 })
                 .collect(),

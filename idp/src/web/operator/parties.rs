@@ -239,7 +239,7 @@ async fn render_party(
                 .map(|sp| SpRow {
                     entity_id: sp.entity_id,
                     metadata_url: sp.metadata_url.unwrap_or_default(),
-                    refreshed_at: crate::school_admin::date_time(sp.refreshed_at),
+                    refreshed_at: directory::model::netherlands_clock(sp.refreshed_at),
                     refresh_error: sp.refresh_error,
                 })
                 .collect(),

@@ -317,7 +317,7 @@ async fn render_school(
             requested_by: r.requested_by,
             document_ref: r.document_ref,
             approved_by: r.approved_by,
-            at: crate::school_admin::date_time(r.created_at),
+            at: directory::model::netherlands_clock(r.created_at),
         })
         .collect();
     let has_ict = !d.administrators_of(&school.id).await?.is_empty();
