@@ -19,11 +19,11 @@ fn clients(d: &Demo) -> String {
     cli_ok(d.dir.path(), &["client", "list", "--party", PARTY])
 }
 
-/// The value of the read-only secret field on an answer page, if it has one.
+/// The text of the read-only secret field on an answer page, if it has one.
 fn shown_secret(page: &Page) -> Option<String> {
     let field = &page.body[page.body.find("id=\"client_secret\"")?..];
-    let value = &field[field.find("value=\"")? + "value=\"".len()..];
-    Some(value[..value.find('"')?].to_owned())
+    let value = &field[field.find('>')? + 1..];
+    Some(value[..value.find("</textarea>")?].to_owned())
 }
 
 /// A confidential code-flow client as the form sends it, with `extra` fields after these.

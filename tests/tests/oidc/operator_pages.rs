@@ -8,11 +8,11 @@ use openpoort_e2e::{BRAM, bram_signed_in};
 
 use crate::common::{PUBLISHER, REDIRECT, back_at_client, demo};
 
-/// The value of the read-only secret field on the answer page.
+/// The text of the read-only secret field on the answer page.
 fn shown_secret(body: &str) -> String {
     let field = &body[body.find("id=\"client_secret\"").expect("the secret field")..];
-    let value = &field[field.find("value=\"").expect("a value") + "value=\"".len()..];
-    value[..value.find('"').unwrap()].to_owned()
+    let value = &field[field.find('>').expect("the field's end") + 1..];
+    value[..value.find("</textarea>").expect("the secret")].to_owned()
 }
 
 #[tokio::test]
