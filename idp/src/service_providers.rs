@@ -1,6 +1,7 @@
-//! Registering SAML service providers from their metadata (a file or a URL) and keeping URL
-//! metadata fresh. Shared by the operator commands, the admin API and the scheduled refresh;
-//! below the front ends, like `clients` for OpenID Connect.
+//! Registering SAML service providers from their metadata (a file or a URL), keeping URL
+//! metadata fresh and removing them. Shared by the operator commands, the admin API, the
+//! operator's pages and the scheduled refresh; below the front ends, like `clients` for OpenID
+//! Connect.
 
 use std::time::Duration;
 
@@ -24,6 +25,10 @@ pub enum RegistryError {
         expected: String,
         found: String,
     },
+    /// Neither or both of the metadata itself and a URL to fetch it from.
+    Source,
+    /// A refresh of an SP registered from a metadata file: there is no URL to read again.
+    NotFromUrl,
     /// A stored registration that no longer parses: openpoort's fault, not the operator's.
     Stored(String, String),
 }
@@ -53,6 +58,14 @@ impl RegistryError {
                 format!(
                     "the metadata at {url} now describes {found} instead of {expected}; register that service separately"
                 ),
+            ),
+            RegistryError::Source => (
+                "Geef precies één van: de metadata zelf (de XML) of het adres (URL) waar openpoort hem ophaalt.".to_owned(),
+                "Give exactly one of: the metadata itself (the XML) or the URL openpoort fetches it from.".to_owned(),
+            ),
+            RegistryError::NotFromUrl => (
+                "Deze SAML-dienst is met een metadatabestand geregistreerd, niet met een URL; registreer hem opnieuw om hem te vernieuwen.".to_owned(),
+                "This service provider was registered from a metadata file, not a URL; register it again to renew it.".to_owned(),
             ),
             RegistryError::Stored(entity, e) => (
                 format!("opgeslagen registratie van {entity} is onleesbaar: {e}"),
@@ -120,8 +133,15 @@ fn stored(sp: &ServiceProvider, xml: &[u8]) -> Result<StoredSp, RegistryError> {
     })
 }
 
+/// A stored SP's registration.
+pub fn parse(stored: &StoredSp) -> Result<ServiceProvider, RegistryError> {
+    serde_json::from_str(&stored.registration)
+        .map_err(|e| RegistryError::Stored(stored.entity_id.clone(), e.to_string()))
+}
+
 /// Reads, validates and stores a new SP. `xml` is the metadata itself, or `None` to fetch it
-/// from `settings.metadata_url`.
+/// from `settings.metadata_url`; exactly one of the two. A taken entityID is refused by the
+/// register's unique key.
 pub async fn register(
     directory: &Directory,
     http: &Outbound,
@@ -131,13 +151,11 @@ pub async fn register(
     actor: &Actor,
 ) -> Result<ServiceProvider, RegistryError> {
     let xml = match (xml, &settings.metadata_url) {
-        (Some(x), _) => x,
+        (Some(x), None) => x,
         (None, Some(url)) => fetch(http, url).await?,
-        (None, None) => {
-            return Err(RegistryError::Metadata(SamlError::invalid(
-                "give the metadata as a file or a URL",
-            )));
-        }
+        // Metadata given next to a URL would be stored as if read from it, and replaced at the
+        // first refresh by whatever the URL says.
+        _ => return Err(RegistryError::Source),
     };
     let sp = from_metadata(&xml, settings, crate::clock::unix_now(), development)?;
     directory.create_saml_sp(&stored(&sp, &xml)?, actor).await?;
@@ -153,10 +171,9 @@ pub async fn refresh(
     development: bool,
     actor: &Actor,
 ) -> Result<ServiceProvider, RegistryError> {
-    let old: ServiceProvider = serde_json::from_str(&current.registration)
-        .map_err(|e| RegistryError::Stored(current.entity_id.clone(), e.to_string()))?;
+    let old = parse(current)?;
     let Some(url) = old.metadata_url.clone() else {
-        return Ok(old);
+        return Err(RegistryError::NotFromUrl);
     };
     let settings = SpSettings {
         party_id: old.party_id.clone(),
@@ -193,6 +210,60 @@ pub async fn refresh(
             Err(e)
         }
     }
+}
+
+/// Removes an SP: from the next request on it is unknown.
+pub async fn remove(
+    directory: &Directory,
+    entity_id: &str,
+    actor: &Actor,
+) -> Result<(), RegistryError> {
+    directory.delete_saml_sp(entity_id, actor).await?;
+    Ok(())
+}
+
+/// What an operator needs to know of a certificate in an SP's metadata.
+pub struct CertificateSummary {
+    /// The subject, as `CN=…, O=…`.
+    pub subject: String,
+    /// The end of its validity (Unix seconds); `None` when the certificate does not parse.
+    pub not_after: Option<i64>,
+}
+
+/// The subject and the end of validity of a base64 DER certificate from metadata. The metadata
+/// reader checked it already; one that no longer parses is shown as such, not refused here.
+pub fn certificate_summary(base64_der: &str) -> CertificateSummary {
+    use base64::Engine;
+    let unreadable = || CertificateSummary {
+        subject: "(onleesbaar / unreadable)".to_owned(),
+        not_after: None,
+    };
+    let Ok(der) = base64::engine::general_purpose::STANDARD.decode(
+        base64_der
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>(),
+    ) else {
+        return unreadable();
+    };
+    let Ok(cert) = openssl::x509::X509::from_der(&der) else {
+        return unreadable();
+    };
+    let subject = cert
+        .subject_name()
+        .entries()
+        .map(|e| {
+            let name = e.object().nid().short_name().unwrap_or("?");
+            let value = e.data().to_string().unwrap_or_else(|_| "?".to_owned());
+            format!("{name}={value}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let not_after = openssl::asn1::Asn1Time::from_unix(0)
+        .and_then(|epoch| epoch.diff(cert.not_after()))
+        .ok()
+        .map(|d| i64::from(d.days) * 86_400 + i64::from(d.secs));
+    CertificateSummary { subject, not_after }
 }
 
 /// Refreshes every SP with a metadata URL whose last refresh is `every` old; returns how many

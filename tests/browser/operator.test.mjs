@@ -132,3 +132,81 @@ test('an operator sets a notice, adds a board, a school and its first ICT-coörd
   assert.equal(refused.status(), 403);
   server.passed();
 });
+
+test('an operator registers an OIDC client and a SAML service provider for a party, in Chromium', async (t) => {
+  const server = await openpoortFor(t);
+  const browser = await browserFor(t);
+  server.cli(['operator', 'grant', BRAM]);
+  const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await logInAsBram(page, server.baseUrl);
+
+  await page.goto(`${server.baseUrl}/operator/partijen/demo-uitgeverij`);
+  await page.getByRole('link', { name: /^OpenID Connect-client registreren/ }).click();
+  await page.waitForURL(/\/operator\/partijen\/demo-uitgeverij\/oidc-clients$/);
+  await checked(page, server.dir, 'operator-client-nieuw');
+
+  // A redirect URI over plain http to another host: the rule at its field, the form as typed.
+  await page.getByLabel(/^client_id/).fill('rekenrijk-web');
+  await page.getByLabel(/^Naam \(zien gebruikers\)/).fill('Rekenrijk web');
+  await page.getByLabel(/^Redirect-URI's/).fill('http://rekenrijk.example/cb');
+  await page.getByRole('button', { name: /^Registreren/ }).click();
+  assert.match(await page.getByRole('alert').innerText(), /redirect_uris\[0\].*https/s);
+  assert.equal(await page.getByLabel(/^Naam \(zien gebruikers\)/).inputValue(), 'Rekenrijk web');
+  assert.equal(await page.getByLabel(/^Redirect-URI's/).getAttribute('aria-invalid'), 'true');
+  await checked(page, server.dir, 'operator-client-fout');
+
+  // Registered: the secret once, with the warning to copy it now.
+  await page.getByLabel(/^Redirect-URI's/).fill('https://rekenrijk.example/cb');
+  await page.getByRole('button', { name: /^Registreren/ }).click();
+  await page.getByLabel(/^client_secret van rekenrijk-web/).waitFor();
+  assert.match(await page.getByRole('alert').innerText(), /Kopieer dit geheim nu/);
+  const secret = await page.getByLabel(/^client_secret van rekenrijk-web/).inputValue();
+  assert.ok(secret.length >= 32, secret);
+  await checked(page, server.dir, 'operator-client-geheim');
+
+  // The client's page: the registration to change, never the secret.
+  await page.getByRole('link', { name: /^Naar de client/ }).click();
+  await page.waitForURL(/\/operator\/oidc-clients\/rekenrijk-web$/);
+  assert.ok(!(await page.content()).includes(secret), 'the client page shows no secret');
+  await checked(page, server.dir, 'operator-client');
+  await page.getByRole('link', { name: /^Client rekenrijk-web verwijderen/ }).click();
+  await page.waitForURL(/\/verwijderen$/);
+  await checked(page, server.dir, 'operator-client-verwijderen');
+  await page.getByRole('button', { name: /^Ja, client verwijderen/ }).click();
+  await page.waitForURL(/\/operator\/partijen\/demo-uitgeverij$/);
+  assert.ok(!(await page.locator('main').innerText()).includes('rekenrijk-web'));
+
+  // A SAML service provider from pasted metadata, with openpoort's own certificate as its key.
+  const idp = await (await fetch(`${server.baseUrl}/saml/metadata`)).text();
+  const certificate = idp.match(/<(?:ds:)?X509Certificate>([^<]+)</)[1];
+  const metadata = '<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="https://sp.rekenrijk.example/saml">' +
+    '<md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data>' +
+    `<ds:X509Certificate>${certificate}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>` +
+    '<md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="http://127.0.0.1:9/acs" index="0"/>' +
+    '</md:SPSSODescriptor></md:EntityDescriptor>';
+  await page.getByRole('link', { name: /^SAML-dienst registreren/ }).click();
+  await page.waitForURL(/\/operator\/partijen\/demo-uitgeverij\/saml-sps$/);
+  await checked(page, server.dir, 'operator-sp-nieuw');
+  // Both the metadata and a URL: refused, the form as typed.
+  await page.getByLabel(/^Adres van de metadata/).fill('https://sp.rekenrijk.example/metadata');
+  await page.getByLabel(/^Of de metadata zelf/).fill(metadata);
+  await page.getByRole('button', { name: /^Registreren/ }).click();
+  assert.match(await page.getByRole('alert').innerText(), /precies één/);
+  await checked(page, server.dir, 'operator-sp-fout');
+  await page.getByLabel(/^Adres van de metadata/).fill('');
+  await page.getByRole('button', { name: /^Registreren/ }).click();
+  await page.waitForURL(/\/operator\/saml-sps\/https%3A%2F%2Fsp\.rekenrijk\.example%2Fsaml$/);
+  const read = await page.locator('main').innerText();
+  for (const shownText of ['https://sp.rekenrijk.example/saml', 'http://127.0.0.1:9/acs', 'CN=']) {
+    assert.ok(read.includes(shownText), `${shownText} in ${read}`);
+  }
+  await checked(page, server.dir, 'operator-sp');
+  await page.getByRole('link', { name: /^Deze SAML-dienst verwijderen/ }).click();
+  await page.waitForURL(/\/verwijderen$/);
+  await checked(page, server.dir, 'operator-sp-verwijderen');
+  await page.getByRole('button', { name: /^Ja, SAML-dienst verwijderen/ }).click();
+  await page.waitForURL(/\/operator\/partijen\/demo-uitgeverij$/);
+  assert.ok(!(await page.locator('main').innerText()).includes('sp.rekenrijk.example'));
+  server.passed();
+});

@@ -197,6 +197,10 @@ impl From<crate::clients::ClientError> for ApiError {
         use crate::clients::ClientError;
         match e {
             ClientError::Invalid(e) => ApiError::registration(&e),
+            ClientError::AdminScopeReserved => {
+                let (nl, en) = ClientError::ADMIN_SCOPE_RESERVED;
+                ApiError::new(Problem::AdminScopeReserved, nl, en)
+            }
             ClientError::Directory(e) => e.into(),
             other => ApiError::internal(other),
         }

@@ -8,12 +8,11 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use metadata::client::ClientRegistration;
-use metadata::scopes::ADMIN_SCOPE;
 use serde_json::{Map, Value, json};
 
 use super::{Admin, ApiError, Endpoint, Problem, created, endpoint, json_answer, party, read_body};
 use crate::app_state::AppState;
-use crate::clients;
+use crate::clients::{self, Registrar};
 
 /// Far above a registration with a few inline keys and many redirect URIs.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -135,40 +134,6 @@ async fn registration(
     Ok(registration)
 }
 
-fn admin_scope_reserved() -> ApiError {
-    ApiError::new(
-        Problem::AdminScopeReserved,
-        format!(
-            "Clients met scope {ADMIN_SCOPE} worden alleen door de beheerder gemaakt en beheerd, met 'openpoort client …' op de server."
-        ),
-        format!(
-            "Clients with scope {ADMIN_SCOPE} are made and managed by the operator only, with 'openpoort client …' on the server."
-        ),
-    )
-}
-
-fn holds_admin_scope(registration: &ClientRegistration) -> bool {
-    registration.scopes.iter().any(|s| s == ADMIN_SCOPE)
-}
-
-/// Admin clients are the operator's, set up on the server alone: through the API no caller can
-/// give a client the admin scope, nor replace or re-key a client that holds it. An admin token
-/// lives ten minutes; a new secret for an admin client (its own, or a colleague's) would turn a
-/// leaked token into access for good. Removing one stays possible: it ends access, it grants none.
-fn refuse_admin_client(before: &ClientRegistration) -> Result<(), ApiError> {
-    if holds_admin_scope(before) {
-        return Err(admin_scope_reserved());
-    }
-    Ok(())
-}
-
-fn refuse_new_admin_scope(registration: &ClientRegistration) -> Result<(), ApiError> {
-    if holds_admin_scope(registration) {
-        return Err(admin_scope_reserved());
-    }
-    Ok(())
-}
-
 async fn list(
     _admin: Admin,
     State(state): State<AppState>,
@@ -192,14 +157,9 @@ async fn create(
 ) -> Result<Response, ApiError> {
     let party = party(&state, &party_ref).await?;
     let registration = registration(&headers, body, &[("party_id", &party.id)]).await?;
-    refuse_new_admin_scope(&registration)?;
-    let secret = clients::register(
-        &state.directory,
-        &registration,
-        state.api.development,
-        &admin.actor,
-    )
-    .await?;
+    let secret = Registrar::remote(&admin.actor)
+        .register(&state.directory, &registration, state.api.development)
+        .await?;
     Ok(created(
         &state,
         &format!("/oidc-clients/{}", registration.client_id),
@@ -224,21 +184,15 @@ async fn replace(
     body: Body,
 ) -> Result<Response, ApiError> {
     let before = clients::load(&state.directory, &client_id).await?;
-    refuse_admin_client(&before)?;
     let registration = registration(
         &headers,
         body,
         &[("client_id", &client_id), ("party_id", &before.party_id)],
     )
     .await?;
-    refuse_new_admin_scope(&registration)?;
-    let secret = clients::update(
-        &state.directory,
-        &registration,
-        state.api.development,
-        &admin.actor,
-    )
-    .await?;
+    let secret = Registrar::remote(&admin.actor)
+        .update(&state.directory, &registration, state.api.development)
+        .await?;
     Ok(json_answer(StatusCode::OK, answer(&registration, secret)))
 }
 
@@ -247,7 +201,9 @@ async fn delete(
     State(state): State<AppState>,
     Path(client_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    clients::delete(&state.directory, &state.state, &client_id, &admin.actor).await?;
+    Registrar::remote(&admin.actor)
+        .delete(&state.directory, &state.state, &client_id)
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -256,8 +212,9 @@ async fn rotate_secret(
     State(state): State<AppState>,
     Path(client_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    refuse_admin_client(&clients::load(&state.directory, &client_id).await?)?;
-    let secret = clients::rotate_secret(&state.directory, &client_id, &admin.actor).await?;
+    let secret = Registrar::remote(&admin.actor)
+        .rotate_secret(&state.directory, &client_id)
+        .await?;
     Ok(json_answer(
         StatusCode::OK,
         json!({"client_id": client_id, "client_secret": secret}),

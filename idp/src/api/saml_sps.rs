@@ -8,7 +8,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use directory::saml_sps::StoredSp;
-use metadata::saml::ServiceProvider;
 use metadata::saml::sp::SpSettings;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -61,8 +60,7 @@ struct Registration {
 }
 
 fn answer(stored: &StoredSp) -> Result<Value, ApiError> {
-    let sp: ServiceProvider =
-        serde_json::from_str(&stored.registration).map_err(ApiError::internal)?;
+    let sp = registry::parse(stored)?;
     let mut value = serde_json::to_value(&sp).map_err(ApiError::internal)?;
     value["refreshed_at"] = json!(stored.refreshed_at);
     value["refresh_error"] = json!(stored.refresh_error);
@@ -110,13 +108,6 @@ async fn create(
             format!("The body is not a valid SP registration: {e}"),
         )
     })?;
-    if r.metadata.is_some() == r.metadata_url.is_some() {
-        return Err(ApiError::new(
-            Problem::Validation,
-            "Geef precies één van metadata (de XML zelf) en metadata_url.",
-            "Give exactly one of metadata (the XML itself) and metadata_url.",
-        ));
-    }
     let settings = SpSettings {
         party_id: party.id,
         name: r.name,
@@ -159,10 +150,7 @@ async fn delete(
     Path(entity_id): Path<String>,
 ) -> Result<Response, ApiError> {
     stored(&state, &entity_id).await?;
-    state
-        .directory
-        .delete_saml_sp(&entity_id, &admin.actor)
-        .await?;
+    registry::remove(&state.directory, &entity_id, &admin.actor).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -172,13 +160,6 @@ async fn refresh(
     Path(entity_id): Path<String>,
 ) -> Result<Response, ApiError> {
     let current = stored(&state, &entity_id).await?;
-    if current.metadata_url.is_none() {
-        return Err(ApiError::new(
-            Problem::Validation,
-            "Deze SAML-dienst is met een metadatabestand geregistreerd, niet met een URL; registreer hem opnieuw om hem te vernieuwen.",
-            "This service provider was registered from a metadata file, not a URL; register it again to renew it.",
-        ));
-    }
     registry::refresh(
         &state.directory,
         &state.http,

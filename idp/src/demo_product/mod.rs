@@ -313,16 +313,18 @@ pub async fn start(
         backchannel_logout_uri: None,
         initiate_login_uri: Some(product.url("/oidc/login")),
     };
+    // The server registers its own demo product, as the operator's command line would.
+    let registrar = crate::clients::Registrar::on_server(&actor);
     match d.oidc_client(CLIENT_ID).await? {
         None => {
-            crate::clients::register(d, &registration, true, &actor).await?;
+            registrar.register(d, &registration, true).await?;
         }
         Some(stored) if crate::clients::parse(&stored)? != registration => {
-            crate::clients::update(d, &registration, true, &actor).await?;
+            registrar.update(d, &registration, true).await?;
         }
         Some(_) => {}
     }
-    product.client_secret = crate::clients::rotate_secret(d, CLIENT_ID, &actor).await?;
+    product.client_secret = registrar.rotate_secret(d, CLIENT_ID).await?;
 
     let entity = product.entity_id();
     let stale = match d.saml_sp(&entity).await? {

@@ -481,7 +481,9 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
         Command::Las(command) => las(config, d, command, &actor).await?,
         Command::Client(ClientCommand::Add(add)) => add_client(config, d, *add, &actor).await?,
         Command::Client(ClientCommand::RotateSecret { client_id }) => {
-            let secret = crate::clients::rotate_secret(d, &client_id, &actor).await?;
+            let secret = crate::clients::Registrar::on_server(&actor)
+                .rotate_secret(d, &client_id)
+                .await?;
             println!(
                 "nieuw client_secret (wordt niet bewaard; alleen nu zichtbaar) / new client secret (shown once):"
             );
@@ -1093,7 +1095,7 @@ async fn service_providers(
             }
         }
         SpCommand::Remove { entity_id } => {
-            d.delete_saml_sp(&entity_id, actor).await?;
+            registry::remove(d, &entity_id, actor).await?;
             println!("verwijderd / removed: {entity_id}");
         }
     }
@@ -1157,7 +1159,9 @@ async fn add_client(
         backchannel_logout_uri: add.backchannel_logout_uri,
         initiate_login_uri: add.initiate_login_uri,
     };
-    let secret = crate::clients::register(d, &registration, config.is_development(), actor).await?;
+    let secret = crate::clients::Registrar::on_server(actor)
+        .register(d, &registration, config.is_development())
+        .await?;
     println!("client {} geregistreerd / registered", add.client_id);
     if let Some(s) = secret {
         println!(

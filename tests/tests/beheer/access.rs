@@ -471,3 +471,33 @@ async fn an_administrator_of_another_school_reaches_nothing_of_this_school() {
         .await;
     assert_eq!(applied.status, 200, "{}", applied.body);
 }
+
+/// The /operator pages have a walk of their own (`operator::operator_pages_are_refused_…`), which
+/// reads every route of `web/operator/mod.rs`: no /operator route may live anywhere else, where
+/// neither walk would see it.
+#[test]
+fn every_operator_route_is_in_the_router_the_operator_walk_reads() {
+    let web = include_str!("../../../idp/src/web/mod.rs");
+    assert!(
+        web.contains(".merge(operator::routes())"),
+        "the operator's router is merged"
+    );
+    for call in web.split(".route(").skip(1) {
+        let path = call.split('"').nth(1).unwrap_or_default();
+        assert!(
+            !path.starts_with("/operator"),
+            "{path} is routed outside web/operator/mod.rs, where the operator walk does not look"
+        );
+    }
+    let operator = include_str!("../../../idp/src/web/operator/mod.rs");
+    for new in [
+        "/operator/partijen/{party}/oidc-clients",
+        "/operator/oidc-clients/{client_id}/geheim",
+        "/operator/oidc-clients/{client_id}/verwijderen",
+        "/operator/partijen/{party}/saml-sps",
+        "/operator/saml-sps/{entity_id}/vernieuwen",
+        "/operator/saml-sps/{entity_id}/verwijderen",
+    ] {
+        assert!(operator.contains(&format!("\"{new}\"")), "{new} is walked");
+    }
+}

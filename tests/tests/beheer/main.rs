@@ -7,6 +7,7 @@ mod imports;
 mod material;
 mod network;
 mod operator;
+mod operator_clients;
 mod parties;
 mod privacy;
 mod pupils;

@@ -9,8 +9,10 @@ use openpoort_e2e::{
 use crate::common::{Demo, demo};
 
 /// Every (method, path) the operator's router serves, read from its source: a page added there
-/// is refused here without anyone listing it again.
-fn operator_routes() -> Vec<(String, String)> {
+/// is refused here without anyone listing it again. Paths name the demo's own objects (its
+/// publisher, product, OIDC client and SAML SP, `entity` percent-encoded), so that a request
+/// that got through would change something the register shows.
+fn operator_routes(entity: &str) -> Vec<(String, String)> {
     let source = include_str!("../../../idp/src/web/operator/mod.rs");
     let mut routes = Vec::new();
     for call in source.split(".route(").skip(1) {
@@ -30,18 +32,36 @@ fn operator_routes() -> Vec<(String, String)> {
             }
         }
     }
-    assert!(routes.len() >= 10, "the routes were read: {routes:?}");
+    assert!(routes.len() >= 20, "the routes were read: {routes:?}");
+    let entity = url::form_urlencoded::byte_serialize(entity.as_bytes()).collect::<String>();
     routes
         .into_iter()
         .map(|(m, p)| {
             let p = p
                 .replace("{nummer}", "99999")
                 .replace("{code}", "99ZZ00")
-                .replace("{party}", "demo-uitgeverij")
-                .replace("{product}", "rekenrijk");
+                .replace("{party}", "demo-leesland")
+                .replace("{product}", "leesland")
+                .replace("{client_id}", "demo-leesland-web")
+                .replace("{entity_id}", &entity);
+            // A new placeholder needs a line above, and so a thought about what it names.
+            assert!(
+                !p.contains('{'),
+                "{m} {p}: a placeholder the walk does not fill in"
+            );
             (m, p)
         })
         .collect()
+}
+
+/// The demo's own SAML SP (its entityID follows the server's address).
+fn demo_sp(d: &Demo) -> String {
+    let listed = cli_ok(d.dir.path(), &["sp", "list", "--party", "demo-leesland"]);
+    listed
+        .split_whitespace()
+        .next()
+        .unwrap_or_else(|| panic!("the demo's SP: {listed}"))
+        .to_owned()
 }
 
 /// A request to every field any operator form has, so that a refusal is the role check's and
@@ -71,6 +91,13 @@ async fn attempt(b: &mut Browser, csrf: &str, method: &str, path: &str) -> Page 
                     ("launch_url", "https://overgenomen.example/"),
                     ("icon_url", ""),
                     ("home_allowed", "on"),
+                    ("client_id", "overgenomen-client"),
+                    ("redirect_uris", "https://overgenomen.example/cb"),
+                    ("auth", "client_secret_basic"),
+                    ("grant", "authorization_code"),
+                    ("scope", "openid"),
+                    ("alg", "RS256"),
+                    ("metadata_url", "https://overgenomen.example/metadata"),
                 ],
             )
             .await
@@ -91,6 +118,10 @@ fn register(d: &Demo) -> String {
         cli_ok(p, &["notice", "show"]),
         cli_ok(p, &["party", "list"]),
         cli_ok(p, &["product", "list", "--party", "demo-uitgeverij"]),
+        cli_ok(p, &["product", "list", "--party", "demo-leesland"]),
+        cli_ok(p, &["client", "list", "--party", "demo-leesland"]),
+        cli_ok(p, &["client", "list", "--party", "demo-uitgeverij"]),
+        cli_ok(p, &["sp", "list"]),
     ]
     .concat()
 }
@@ -110,7 +141,7 @@ async fn operator_pages_are_refused_to_teachers_ict_coordinators_and_visitors() 
         .expect("a form on Anna's group page");
     let bram_csrf = bram.get("/beheer/ip-adressen").await.field("csrf").unwrap();
     let before = register(&d);
-    for (method, path) in operator_routes() {
+    for (method, path) in operator_routes(&demo_sp(&d)) {
         let a = attempt(&mut anna, &anna_csrf, &method, &path).await;
         assert_eq!(a.status, 403, "{method} {path} as a teacher: {}", a.body);
         let b = attempt(&mut bram, &bram_csrf, &method, &path).await;

@@ -14,6 +14,7 @@ mod codes;
 mod common;
 mod demo_product;
 mod logout;
+mod operator_pages;
 mod pkce;
 mod prompt;
 mod refresh;

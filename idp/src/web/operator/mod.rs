@@ -1,12 +1,15 @@
 //! The operator's pages at `/operator`: the outage notice, boards and schools with a school's
-//! first ICT-coördinator, publishers and network providers with their products. Every handler
-//! takes `SignedInOperator`, so that without the operator role no page is reached (the login
-//! for no session, 403 for everyone else), and `Csrf<Form>` for what it posts. The rules are in `crate::operator_admin`, shared with the admin API and
-//! the CLI.
+//! first ICT-coördinator, publishers and network providers with their products, OpenID Connect
+//! clients and SAML service providers. Every handler takes `SignedInOperator`, so that without
+//! the operator role no page is reached (the login for no session, 403 for everyone else), and
+//! `Csrf<Form>` for what it posts. The rules are in `crate::operator_admin`,
+//! `crate::clients` and `crate::service_providers`, shared with the admin API and the CLI.
 
+mod clients;
 mod notice;
 mod parties;
 mod register;
+mod service_providers;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -54,6 +57,35 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/operator/partijen/{party}/producten/{product}",
             get(parties::product).post(parties::change_product),
+        )
+        .route(
+            "/operator/partijen/{party}/oidc-clients",
+            get(clients::new_client).post(clients::register),
+        )
+        .route(
+            "/operator/oidc-clients/{client_id}",
+            get(clients::client).post(clients::change),
+        )
+        .route(
+            "/operator/oidc-clients/{client_id}/geheim",
+            post(clients::rotate_secret),
+        )
+        .route(
+            "/operator/oidc-clients/{client_id}/verwijderen",
+            get(clients::confirm_delete).post(clients::delete),
+        )
+        .route(
+            "/operator/partijen/{party}/saml-sps",
+            get(service_providers::new_sp).post(service_providers::register),
+        )
+        .route("/operator/saml-sps/{entity_id}", get(service_providers::sp))
+        .route(
+            "/operator/saml-sps/{entity_id}/vernieuwen",
+            post(service_providers::refresh),
+        )
+        .route(
+            "/operator/saml-sps/{entity_id}/verwijderen",
+            get(service_providers::confirm_remove).post(service_providers::remove),
         )
 }
 

@@ -149,6 +149,8 @@ pub struct ClientRow {
 
 pub struct SpRow {
     entity_id: String,
+    /// Its page: the entityID percent-encoded as one path segment.
+    path: String,
     metadata_url: String,
     refreshed_at: String,
     refresh_error: Option<String>,
@@ -237,6 +239,7 @@ async fn render_party(
             sps: sps
                 .into_iter()
                 .map(|sp| SpRow {
+                    path: format!("/operator/saml-sps/{}", url_encode(&sp.entity_id)),
                     entity_id: sp.entity_id,
                     metadata_url: sp.metadata_url.unwrap_or_default(),
                     refreshed_at: directory::model::netherlands_clock(sp.refreshed_at),

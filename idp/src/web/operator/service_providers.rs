@@ -1,0 +1,445 @@
+//! A party's SAML service providers on the operator's pages: register from metadata (pasted,
+//! or fetched from a URL through the outbound policy), see what was read, read the URL again,
+//! remove (after a confirmation). The rules are `crate::service_providers`', as for the admin
+//! API and `openpoort sp …`.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use directory::DirectoryError;
+use directory::saml_sps::StoredSp;
+use metadata::saml::sp::SpSettings;
+use serde::Deserialize;
+
+use super::Nav;
+use crate::app_state::AppState;
+use crate::http::extract::{Path, Query};
+use crate::http::{Csrf, NoFields, PageError, Text, csrf_token, page, see_other, url_encode};
+use crate::operator_admin::{AdminError, optional, parties};
+use crate::school_admin::date_time;
+use crate::service_providers::{self as registry, RegistryError, certificate_summary};
+use crate::session::SignedInOperator;
+
+#[derive(Clone, Default, Deserialize)]
+pub struct SpForm {
+    #[serde(default)]
+    metadata: String,
+    #[serde(default)]
+    metadata_url: String,
+    #[serde(default)]
+    name: String,
+    sign_response: Option<String>,
+    encrypt_assertions: Option<String>,
+    #[serde(default)]
+    sector_identifier: String,
+    #[serde(default)]
+    metadata_signing_certificate: String,
+}
+
+#[derive(Template)]
+#[template(path = "operator_sp_new.html")]
+struct NewSpPage {
+    nav: Nav,
+    csrf: String,
+    party_code: String,
+    party_name: String,
+    error: Option<Text>,
+    form: SpForm,
+}
+
+pub struct Certificate {
+    usage: &'static str,
+    subject: String,
+    not_after: String,
+    expired: bool,
+}
+
+/// An ACS or SLO endpoint: its URL, and its index or binding.
+pub struct Endpoint {
+    location: String,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "operator_sp.html")]
+struct SpPage {
+    nav: Nav,
+    csrf: String,
+    party_code: String,
+    party_name: String,
+    path: String,
+    entity_id: String,
+    name: String,
+    acs: Vec<Endpoint>,
+    slo: Vec<Endpoint>,
+    certificates: Vec<Certificate>,
+    valid_until: Option<String>,
+    metadata_url: Option<String>,
+    refreshed_at: String,
+    refresh_error: Option<String>,
+    settings: Vec<(&'static str, &'static str, String)>,
+    error: Option<Text>,
+    refreshed: bool,
+}
+
+fn nav() -> Nav {
+    Nav {
+        current: "partijen",
+    }
+}
+
+/// The path of an SP's page: its entityID (a URL or URN) percent-encoded as one segment.
+fn sp_path(entity_id: &str) -> String {
+    format!("/operator/saml-sps/{}", url_encode(entity_id))
+}
+
+/// A refusal the operator can act on, shown on the page; anything else is the error page's.
+fn refusal(e: RegistryError) -> Result<(StatusCode, Text), RegistryError> {
+    match e {
+        RegistryError::Directory(DirectoryError::Duplicate { field, value }) => Ok((
+            StatusCode::CONFLICT,
+            Text::new(
+                format!(
+                    "{field} {value:?} is al geregistreerd; verwijder die eerst of kies andere metadata"
+                ),
+                format!(
+                    "{field} {value:?} is already registered; remove it first or choose other metadata"
+                ),
+            ),
+        )),
+
+        RegistryError::Directory(DirectoryError::Conflict { nl, en }) => {
+            Ok((StatusCode::CONFLICT, Text::new(nl, en)))
+        }
+        e @ (RegistryError::Directory(_) | RegistryError::Stored(..)) => Err(e),
+        other => {
+            let (nl, en) = other.texts();
+            Ok((StatusCode::BAD_REQUEST, Text::new(nl, en)))
+        }
+    }
+}
+
+/// What the operator cannot fix on the form: a page that is gone, or our fault.
+fn page_error(e: RegistryError) -> PageError {
+    match e {
+        RegistryError::Directory(DirectoryError::NotFound { what, key }) => {
+            AdminError::NotFound { what, key }.into()
+        }
+        other => PageError::internal(other),
+    }
+}
+
+async fn render_new(
+    state: &AppState,
+    op: &SignedInOperator,
+    headers: &HeaderMap,
+    party_code: &str,
+    (status, error, form): (StatusCode, Option<Text>, SpForm),
+) -> Result<Response, PageError> {
+    let party = parties::party(&state.directory, &op.operating, party_code).await?;
+    let (csrf, set) = csrf_token(&state.web, headers);
+    Ok(page(
+        status,
+        &NewSpPage {
+            nav: nav(),
+            csrf,
+            party_code: party.code,
+            party_name: party.name,
+            error,
+            form,
+        },
+        set,
+    ))
+}
+
+pub async fn new_sp(
+    State(state): State<AppState>,
+    op: SignedInOperator,
+    headers: HeaderMap,
+    Path(party): Path<String>,
+) -> Result<Response, PageError> {
+    let fresh = (StatusCode::OK, None, SpForm::default());
+    render_new(&state, &op, &headers, &party, fresh).await
+}
+
+pub async fn register(
+    State(state): State<AppState>,
+    op: SignedInOperator,
+    headers: HeaderMap,
+    Path(party_code): Path<String>,
+    Csrf(form): Csrf<SpForm>,
+) -> Result<Response, PageError> {
+    let party = parties::party(&state.directory, &op.operating, &party_code).await?;
+    let settings = SpSettings {
+        party_id: party.id,
+        name: optional(&form.name).map(str::to_owned),
+        sign_response: form.sign_response.is_some(),
+        encrypt_assertions: form.encrypt_assertions.is_some(),
+        sector_identifier: optional(&form.sector_identifier).map(str::to_owned),
+        metadata_url: optional(&form.metadata_url).map(str::to_owned),
+        metadata_signing_certificate: optional(&form.metadata_signing_certificate)
+            .map(str::to_owned),
+    };
+    let xml = optional(&form.metadata).map(|x| x.as_bytes().to_vec());
+    let registered = registry::register(
+        &state.directory,
+        &state.http,
+        xml,
+        &settings,
+        state.api.development,
+        &op.operating.actor,
+    )
+    .await;
+    match registered {
+        Ok(sp) => Ok(see_other(&sp_path(&sp.entity_id), HeaderMap::new())),
+        Err(e) => {
+            let (status, text) = refusal(e).map_err(page_error)?;
+            let refused = (status, Some(text), form);
+            render_new(&state, &op, &headers, &party_code, refused).await
+        }
+    }
+}
+
+async fn stored(state: &AppState, entity_id: &str) -> Result<StoredSp, PageError> {
+    state.directory.saml_sp(entity_id).await?.ok_or_else(|| {
+        AdminError::NotFound {
+            what: "SAML-dienst",
+            key: entity_id.to_owned(),
+        }
+        .into()
+    })
+}
+
+fn yes_no(on: bool) -> String {
+    if on { "ja / yes" } else { "nee / no" }.to_owned()
+}
+
+async fn render_sp(
+    state: &AppState,
+    headers: &HeaderMap,
+    entity_id: &str,
+    (status, error, refreshed): (StatusCode, Option<Text>, bool),
+) -> Result<Response, PageError> {
+    let current = stored(state, entity_id).await?;
+    let sp = registry::parse(&current).map_err(PageError::internal)?;
+    let party = state
+        .directory
+        .party_by_id(&sp.party_id)
+        .await?
+        .ok_or_else(|| PageError::internal("an SP without its party"))?;
+    let now = crate::clock::unix_now();
+    let certificates = sp
+        .signing_certificates
+        .iter()
+        .map(|c| ("ondertekenen / signing", c))
+        .chain(
+            sp.encryption_certificates
+                .iter()
+                .map(|c| ("versleutelen / encryption", c)),
+        )
+        .map(|(usage, c)| {
+            let summary = certificate_summary(c);
+            Certificate {
+                usage,
+                subject: summary.subject,
+                not_after: summary.not_after.map(date_time).unwrap_or_default(),
+                expired: summary.not_after.is_some_and(|t| t <= now),
+            }
+        })
+        .collect();
+    let (csrf, set) = csrf_token(&state.web, headers);
+    Ok(page(
+        status,
+        &SpPage {
+            nav: nav(),
+            csrf,
+            party_code: party.code,
+            party_name: party.name,
+            path: sp_path(&sp.entity_id),
+            name: sp.name.clone(),
+            acs: sp
+                .acs
+                .iter()
+                .map(|a| Endpoint {
+                    location: a.location.clone(),
+                    detail: format!(
+                        "index {}{}",
+                        a.index,
+                        if a.is_default {
+                            " (standaard / default)"
+                        } else {
+                            ""
+                        }
+                    ),
+                })
+                .collect(),
+            slo: sp
+                .slo
+                .iter()
+                .map(|s| Endpoint {
+                    location: s.location.clone(),
+                    detail: match s.binding {
+                        metadata::saml::sp::Binding::HttpPost => "HTTP-POST",
+                        metadata::saml::sp::Binding::HttpRedirect => "HTTP-Redirect",
+                    }
+                    .to_owned(),
+                })
+                .collect(),
+            certificates,
+            valid_until: sp.metadata_valid_until.map(date_time),
+            metadata_url: sp.metadata_url.clone(),
+            refreshed_at: date_time(current.refreshed_at),
+            refresh_error: current.refresh_error.clone(),
+            settings: vec![
+                (
+                    "Verzoeken ondertekend",
+                    "Requests signed",
+                    yes_no(sp.authn_requests_signed),
+                ),
+                (
+                    "Response ook ondertekend",
+                    "Response signed too",
+                    yes_no(sp.sign_response),
+                ),
+                (
+                    "Assertions versleuteld",
+                    "Assertions encrypted",
+                    yes_no(sp.encrypt_assertions),
+                ),
+                (
+                    "Sector voor pseudoniemen",
+                    "Pseudonym sector",
+                    sp.sector_identifier
+                        .clone()
+                        .unwrap_or_else(|| "die van de partij / the party's".to_owned()),
+                ),
+            ],
+            entity_id: sp.entity_id,
+            error,
+            refreshed,
+        },
+        set,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct SpQuery {
+    melding: Option<String>,
+}
+
+pub async fn sp(
+    State(state): State<AppState>,
+    _op: SignedInOperator,
+    headers: HeaderMap,
+    Path(entity_id): Path<String>,
+    Query(q): Query<SpQuery>,
+) -> Result<Response, PageError> {
+    let refreshed = q.melding.as_deref() == Some("vernieuwd");
+    render_sp(
+        &state,
+        &headers,
+        &entity_id,
+        (StatusCode::OK, None, refreshed),
+    )
+    .await
+}
+
+pub async fn refresh(
+    State(state): State<AppState>,
+    op: SignedInOperator,
+    headers: HeaderMap,
+    Path(entity_id): Path<String>,
+    _: Csrf<NoFields>,
+) -> Result<Response, PageError> {
+    let current = stored(&state, &entity_id).await?;
+    let refreshed = registry::refresh(
+        &state.directory,
+        &state.http,
+        &current,
+        state.api.development,
+        &op.operating.actor,
+    )
+    .await;
+    match refreshed {
+        Ok(_) => Ok(see_other(
+            &format!("{}?melding=vernieuwd", sp_path(&entity_id)),
+            HeaderMap::new(),
+        )),
+        Err(e) => {
+            // The last verified metadata stays; the failure is on record and shown.
+            let (status, text) = refusal(e).map_err(page_error)?;
+            render_sp(&state, &headers, &entity_id, (status, Some(text), false)).await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "operator_confirm.html")]
+struct ConfirmPage {
+    nav: Nav,
+    csrf: String,
+    title: Text,
+    warning: Text,
+    action: String,
+    button: Text,
+    back: String,
+}
+
+pub async fn confirm_remove(
+    State(state): State<AppState>,
+    _op: SignedInOperator,
+    headers: HeaderMap,
+    Path(entity_id): Path<String>,
+) -> Result<Response, PageError> {
+    let current = stored(&state, &entity_id).await?;
+    let path = sp_path(&current.entity_id);
+    let (csrf, set) = csrf_token(&state.web, &headers);
+    Ok(page(
+        StatusCode::OK,
+        &ConfirmPage {
+            nav: nav(),
+            csrf,
+            title: Text::new("SAML-dienst verwijderen", "Remove the service provider"),
+            warning: Text::new(
+                format!(
+                    "{} kan daarna niemand meer laten inloggen: openpoort beantwoordt geen verzoeken van deze dienst meer. Dit kan niet ongedaan worden gemaakt; registreer hem zo nodig opnieuw.",
+                    current.entity_id
+                ),
+                format!(
+                    "{} can then log nobody in: openpoort answers no more requests from it. This cannot be undone; register it again if needed.",
+                    current.entity_id
+                ),
+            ),
+            action: format!("{path}/verwijderen"),
+            button: Text::new(
+                "Ja, SAML-dienst verwijderen",
+                "Yes, remove the service provider",
+            ),
+            back: path,
+        },
+        set,
+    ))
+}
+
+pub async fn remove(
+    State(state): State<AppState>,
+    op: SignedInOperator,
+    Path(entity_id): Path<String>,
+    _: Csrf<NoFields>,
+) -> Result<Response, PageError> {
+    let current = stored(&state, &entity_id).await?;
+    let party = state
+        .directory
+        .party_by_id(&current.party_id)
+        .await?
+        .map(|p| p.code)
+        .unwrap_or_default();
+    registry::remove(&state.directory, &entity_id, &op.operating.actor)
+        .await
+        .map_err(page_error)?;
+    Ok(see_other(
+        &format!("/operator/partijen/{}", url_encode(&party)),
+        HeaderMap::new(),
+    ))
+}
