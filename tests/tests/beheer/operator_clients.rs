@@ -475,7 +475,7 @@ async fn an_operator_registers_an_sp_from_pasted_metadata_sees_what_was_read_and
         "https://sp.rekenrijk.example/saml",
         "http://127.0.0.1:9/acs",
         "CN=Rekenrijk SP",
-        "1-1-2099",
+        "2099-01-01 01:00",
         "ondertekenen",
     ] {
         assert!(page.body.contains(shown), "{shown}: {}", page.body);

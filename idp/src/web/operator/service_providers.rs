@@ -17,7 +17,7 @@ use crate::app_state::AppState;
 use crate::http::extract::{Path, Query};
 use crate::http::{Csrf, NoFields, PageError, Text, csrf_token, page, see_other, url_encode};
 use crate::operator_admin::{AdminError, optional, parties};
-use crate::school_admin::date_time;
+use directory::model::netherlands_clock;
 use crate::service_providers::{self as registry, RegistryError, certificate_summary};
 use crate::session::SignedInOperator;
 
@@ -243,7 +243,7 @@ async fn render_sp(
             Certificate {
                 usage,
                 subject: summary.subject,
-                not_after: summary.not_after.map(date_time).unwrap_or_default(),
+                not_after: summary.not_after.map(netherlands_clock).unwrap_or_default(),
                 expired: summary.not_after.is_some_and(|t| t <= now),
             }
         })
@@ -287,9 +287,9 @@ async fn render_sp(
                 })
                 .collect(),
             certificates,
-            valid_until: sp.metadata_valid_until.map(date_time),
+            valid_until: sp.metadata_valid_until.map(netherlands_clock),
             metadata_url: sp.metadata_url.clone(),
-            refreshed_at: date_time(current.refreshed_at),
+            refreshed_at: netherlands_clock(current.refreshed_at),
             refresh_error: current.refresh_error.clone(),
             settings: vec![
                 (
