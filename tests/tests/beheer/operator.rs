@@ -183,7 +183,10 @@ fn operator_grants_run_in_parallel_for_one_account_make_one_grant_and_no_error()
         );
     }
     let said: Vec<String> = outputs.iter().map(|o| text(&o.stdout)).collect();
-    let granted = said.iter().filter(|s| s.contains("is nu beheerder")).count();
+    let granted = said
+        .iter()
+        .filter(|s| s.contains("is nu beheerder"))
+        .count();
     assert_eq!(granted, 1, "{said:?}");
     assert_eq!(
         said.iter().filter(|s| s.contains("al beheerder")).count(),

@@ -21,10 +21,7 @@ struct Demo {
 fn demo() -> Demo {
     let dir = tempfile::tempdir().expect("temporary folder");
     let mut env = store_env(Store::Memory);
-    env.push((
-        "OPENPOORT_PRIVACY_AGREEMENT_VERSION".into(),
-        VERSION.into(),
-    ));
+    env.push(("OPENPOORT_PRIVACY_AGREEMENT_VERSION".into(), VERSION.into()));
     let (server, instelling_ref) = demo_on_free_port(dir.path(), &env);
     Demo {
         dir,
