@@ -386,6 +386,14 @@ export function leesland(baseUrl) {
   };
 }
 
+/** The ICT-coördinator signed in on `page` consents to Leesland in Beheer › Uitgeverijen. */
+export async function consentToLeesland(page, baseUrl) {
+  await page.goto(`${baseUrl}/beheer/uitgeverijen`);
+  await page.getByLabel(/Toestemming voor Leesland Demo-uitgeverij/).check();
+  await page.getByRole('button', { name: /Opslaan/ }).click();
+  await page.waitForURL(/\/beheer\/uitgeverijen$/);
+}
+
 /** A fresh SAML message ID (an NCName) and the time now as SAML writes it. */
 function samlIdAndInstant() {
   return {

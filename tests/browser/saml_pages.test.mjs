@@ -9,8 +9,8 @@ import http from 'node:http';
 import { test } from 'node:test';
 
 import {
-  authnRequest, browserFor, checked, leesland, logInAsBram, logInAsFinn, logoutRequest, openpoortFor,
-  samlRedirect,
+  authnRequest, browserFor, checked, consentToLeesland, leesland, logInAsBram, logInAsFinn, logoutRequest,
+  openpoortFor, samlRedirect,
 } from './harness.mjs';
 
 async function newPage(browser) {
@@ -102,10 +102,7 @@ test('the Response page, a login another website starts, and a single logout pas
   // Bram consents to Leesland in Beheer › Uitgeverijen, so that logins to it are released.
   const admin = await newPage(browser);
   await logInAsBram(admin, server.baseUrl);
-  await admin.goto(`${server.baseUrl}/beheer/uitgeverijen`);
-  await admin.getByLabel(/Toestemming voor Leesland Demo-uitgeverij/).check();
-  await admin.getByRole('button', { name: /Opslaan/ }).click();
-  await admin.waitForURL(/\/beheer\/uitgeverijen$/);
+  await consentToLeesland(admin, server.baseUrl);
 
   const page = await newPage(browser);
   await holdAutopost(page, server.baseUrl);
