@@ -735,6 +735,30 @@ on_both_backends! {
 }
 
 on_both_backends! {
+    async fn a_burst_of_operator_grants_for_one_account_makes_one_grant(d: Directory) {
+        // Colleagues added at once first: that opens the pool's connections, so that the grants
+        // below meet at the database instead of queueing behind connection set-up.
+        let mut colleagues = tokio::task::JoinSet::new();
+        for i in 0..8 {
+            let d = d.clone();
+            colleagues.spawn(async move { d.create_staff(&staff(Some(&format!("collega{i}@school.example"))), &op()).await });
+        }
+        assert!(colleagues.join_all().await.iter().all(Result::is_ok));
+        let anna = d.create_staff(&staff(Some("anna@school.example")), &op()).await.unwrap();
+        let mut burst = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let (d, staff_id) = (d.clone(), anna.id.clone());
+            burst.spawn(async move { d.grant_operator(&staff_id, &op()).await });
+        }
+        let results = burst.join_all().await;
+        let granted = results.iter().filter(|r| matches!(r, Ok(true))).count();
+        assert_eq!(granted, 1, "one grant, the others find it made: {results:?}");
+        assert!(results.iter().all(|r| r.is_ok()), "no error but \"already\": {results:?}");
+        assert_eq!(d.operators().await.unwrap().len(), 1);
+    }
+}
+
+on_both_backends! {
     async fn first_ict_coordinator_comes_with_the_request_s_record_in_one_transaction(d: Directory) {
         use directory::operators::FirstIctRequest;
         let s = school(&d, "12AB", "00").await;

@@ -191,6 +191,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, AppError> {
         api: Arc::new(crate::app_state::ApiConfig::from_config(config)),
         saml_signer: Arc::default(),
         icons: Arc::default(),
+        icon_fetches: Arc::default(),
     }))
 }
 

@@ -25,6 +25,10 @@ pub struct CachedIcon {
     pub image: Option<(&'static str, axum::body::Bytes)>,
 }
 
+/// Per product id, the lock its icon fetch is made under.
+pub type IconFetches =
+    Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>>;
+
 /// Everything a request handler may reach. Built once at start-up and passed by axum; no globals.
 /// axum clones the state for every extractor and middleware of every request, so it is one
 /// shared pointer rather than a dozen (the clones took about 2% of a login's CPU).
@@ -64,6 +68,9 @@ pub struct Shared {
     pub saml_signer: Arc<std::sync::Mutex<Option<(String, metadata::saml::sign::XmlSigner)>>>,
     /// Product icons fetched from their registered URLs, by product id (see `web::icons`).
     pub icons: Arc<std::sync::Mutex<std::collections::HashMap<String, CachedIcon>>>,
+    /// One lock per product whose icon is being fetched, so that concurrent first requests
+    /// share one fetch instead of each asking the publisher's server (see `web::icons`).
+    pub icon_fetches: IconFetches,
 }
 
 /// Settings the pages need, derived once from the configuration.

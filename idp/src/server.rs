@@ -107,12 +107,18 @@ async fn metrics(Extract(state): Extract<AppState>) -> Response {
         .into_response()
 }
 
+/// A page like every other page (a mistyped or outdated link is a person's, not a program's;
+/// the API answers its own paths with problem+json).
 async fn not_found() -> Response {
-    (
+    crate::http::message(
         StatusCode::NOT_FOUND,
-        "Deze pagina bestaat niet. / This page does not exist.\n",
+        "Pagina niet gevonden",
+        crate::http::Text::new(
+            "Deze pagina bestaat niet. Controleer het adres, of begin opnieuw bij het portaal.",
+            "This page does not exist. Check the address, or start again at the portal.",
+        ),
+        Some(("/", "Naar het portaal / To the portal")),
     )
-        .into_response()
 }
 
 /// Counts and times each request under its route template, never the raw path: raw paths carry

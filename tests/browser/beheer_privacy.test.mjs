@@ -7,15 +7,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 
-import { browserFor, checked, logInAsBram, openpoortFor } from './harness.mjs';
+import { browserFor, checked, consentToLeesland, logInAsBram, logInAsFinn, openpoortFor } from './harness.mjs';
 
 const VERSION = '2026-1';
-
-function shortcutFrom(stdout) {
-  const match = stdout.match(/\/login\/leerlingen\/snelkoppelaar\?INSTELLING_REF=[0-9a-f-]{36}/);
-  assert.ok(match, `no shortcut printed by the demo:\n${stdout}`);
-  return match[0];
-}
 
 test('the ICT-coördinator accepts the agreement, filters the releases and downloads them, in Chromium', async (t) => {
   const server = await openpoortFor(t, { env: { OPENPOORT_PRIVACY_AGREEMENT_VERSION: VERSION } });
@@ -25,17 +19,10 @@ test('the ICT-coördinator accepts the agreement, filters the releases and downl
   // Bram consents to Leesland, and Finn signs in to it from the school.
   const admin = await (await browser.newContext(options)).newPage();
   await logInAsBram(admin, server.baseUrl);
-  await admin.goto(`${server.baseUrl}/beheer/uitgeverijen`);
-  await admin.getByLabel(/Toestemming voor Leesland Demo-uitgeverij/).check();
-  await admin.getByRole('button', { name: /Opslaan/ }).click();
-  await admin.waitForURL(/\/beheer\/uitgeverijen$/);
+  await consentToLeesland(admin, server.baseUrl);
 
   const pupil = await (await browser.newContext(options)).newPage();
-  await pupil.goto(server.baseUrl + shortcutFrom(server.stdout()));
-  await pupil.getByRole('link', { name: 'Groep 5 Uilen' }).click();
-  await pupil.getByRole('button', { name: 'Finn S.' }).click();
-  await pupil.getByRole('button', { name: 'boom' }).click();
-  await pupil.waitForURL(`${server.baseUrl}/`);
+  await logInAsFinn(pupil, server);
   await pupil.locator('.tile', { hasText: 'Leesland lezen' }).locator('a').click();
   await pupil.waitForURL(/\/demo-product\//);
   assert.match(await pupil.locator('h1').innerText(), /Welkom bij Leesland, Finn!/);

@@ -6,22 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { browserFor, checked, logInAsBram, openpoortFor } from './harness.mjs';
+import { browserFor, checked, logInAsBram, logInAsFinn, openpoortFor } from './harness.mjs';
 
-
-function shortcutFrom(stdout) {
-  const match = stdout.match(/\/login\/leerlingen\/snelkoppelaar\?INSTELLING_REF=[0-9a-f-]{36}/);
-  assert.ok(match, `no shortcut printed by the demo:\n${stdout}`);
-  return match[0];
-}
-
-async function pupilSignsIn(page, server) {
-  await page.goto(server.baseUrl + shortcutFrom(server.stdout()));
-  await page.getByRole('link', { name: 'Groep 5 Uilen' }).click();
-  await page.getByRole('button', { name: 'Finn S.' }).click();
-  await page.getByRole('button', { name: 'boom' }).click();
-  await page.waitForURL(`${server.baseUrl}/`);
-}
 
 test('consent to the demo publisher shows its tile to the pupil, and tile and SAML both sign in in Chromium', async (t) => {
   const server = await openpoortFor(t);
@@ -31,7 +17,7 @@ test('consent to the demo publisher shows its tile to the pupil, and tile and SA
   // Finn at school before the consent: no Leesland tile, and the product is refused a sign-in.
   const pupilContext = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
   const pupil = await pupilContext.newPage();
-  await pupilSignsIn(pupil, server);
+  await logInAsFinn(pupil, server);
   assert.doesNotMatch(await pupil.locator('main').innerText(), /Leesland/);
   await pupil.goto(`${server.baseUrl}/demo-product/`);
   await checked(pupil, server.dir, 'demo-product');

@@ -5,13 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { browserFor, checked, openpoortFor } from './harness.mjs';
-
-function shortcutFrom(stdout) {
-  const match = stdout.match(/\/login\/leerlingen\/snelkoppelaar\?INSTELLING_REF=[0-9a-f-]{36}/);
-  assert.ok(match, `no shortcut printed by the demo:\n${stdout}`);
-  return match[0];
-}
+import { browserFor, checked, openpoortFor, pupilShortcut } from './harness.mjs';
 
 test('a pupil on the school network picks group, name and picture and sees the portal', async (t) => {
   const server = await openpoortFor(t);
@@ -21,7 +15,7 @@ test('a pupil on the school network picks group, name and picture and sees the p
   const page = await context.newPage();
 
   // The demo school's range is loopback, and this browser runs on this machine.
-  await page.goto(server.baseUrl + shortcutFrom(server.stdout()));
+  await page.goto(server.baseUrl + pupilShortcut(server.stdout()));
   assert.match(await page.locator('h1').innerText(), /Kies je groep/);
   await checked(page, server.dir, 'leerling-groepen');
   await page.getByRole('link', { name: 'Groep 5 Uilen' }).click();
@@ -57,7 +51,7 @@ test('the same shortcut from outside the school network is refused', async (t) =
   });
   const page = await context.newPage();
 
-  const response = await page.goto(server.baseUrl + shortcutFrom(server.stdout()));
+  const response = await page.goto(server.baseUrl + pupilShortcut(server.stdout()));
   assert.equal(response.status(), 403);
   await checked(page, server.dir, 'leerling-buiten-school');
   const text = await page.locator('main').innerText();

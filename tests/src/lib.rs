@@ -571,6 +571,36 @@ pub fn unescape(s: &str) -> String {
     out
 }
 
+/// `openpoort demo` started in `dir` with `env`, on a port chosen first so that its public URL
+/// (the issuer, and the addresses the demo product Leesland registers) is the address it
+/// listens on; [`Server::start`] listens on port 0, which leaves the public URL at its default.
+/// Another process could take the port in between: then another port is tried, five times.
+/// Returns the server and the demo school's INSTELLING_REF from the welcome.
+pub fn demo_on_free_port(dir: &Path, env: &[(String, String)]) -> (Server, String) {
+    for _ in 0..5 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let base = format!("http://127.0.0.1:{port}");
+        let mut cmd = openpoort(dir);
+        cmd.env("OPENPOORT_SERVER_LISTEN", format!("127.0.0.1:{port}"))
+            .env("OPENPOORT_SERVER_PUBLIC_URL", &base)
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .arg("demo");
+        let Some(server) = Server::try_start(cmd) else {
+            // It ended before listening: most likely the port was taken meanwhile.
+            continue;
+        };
+        let out = server.more_output(Duration::from_millis(500)).join("\n");
+        let instelling_ref = demo_shortcut(&out)
+            .and_then(|s| s.strip_prefix("/s/").map(str::to_owned))
+            .unwrap_or_else(|| panic!("no pupil shortcut in the demo's welcome: {out}"));
+        return (server, instelling_ref);
+    }
+    panic!("openpoort demo could not listen on a free port in five tries");
+}
+
 /// The pupil shortcut path (`/s/{INSTELLING_REF}`) from `openpoort demo`'s welcome text.
 pub fn demo_shortcut(welcome: &str) -> Option<String> {
     let reference = welcome.split("/s/").nth(1)?.get(..36)?;

@@ -780,40 +780,54 @@ async fn a_pupil_logging_out_at_home_is_back_at_the_login_page() {
 /// A publisher's web server played by a thread of the test: each path answers with its bytes
 /// (as `image/png`, whatever they are, as a careless server would); counts the requests.
 fn icon_host(files: Vec<(&'static str, Vec<u8>)>) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    icon_host_answering_after(files, Duration::ZERO)
+}
+
+/// [`icon_host`] as a slow server: each connection is served on a thread of its own and
+/// answered `delay` after its request arrived.
+fn icon_host_answering_after(
+    files: Vec<(&'static str, Vec<u8>)>,
+    delay: Duration,
+) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
     use std::io::{BufRead, BufReader, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counted = hits.clone();
+    let files = Arc::new(files);
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
             counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut first = String::new();
-            let _ = reader.read_line(&mut first);
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
+            let files = files.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut first = String::new();
+                let _ = reader.read_line(&mut first);
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
                 }
-            }
-            let path = first
-                .split_whitespace()
-                .nth(1)
-                .unwrap_or_default()
-                .to_owned();
-            let body = files
-                .iter()
-                .find(|(p, _)| *p == path)
-                .map(|(_, b)| b.clone())
-                .unwrap_or_default();
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(&body);
+                std::thread::sleep(delay);
+                let path = first
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_owned();
+                let body = files
+                    .iter()
+                    .find(|(p, _)| *p == path)
+                    .map(|(_, b)| b.clone())
+                    .unwrap_or_default();
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(&body);
+            });
         }
     });
     (base, hits)
@@ -900,6 +914,40 @@ async fn product_icons_are_served_by_openpoort_within_the_csp_and_fetched_once()
         hits.load(std::sync::atomic::Ordering::SeqCst),
         1,
         "fetched once, then cached"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_first_requests_for_a_product_icon_fetches_it_from_the_publisher_once() {
+    let d = demo(Store::Memory, &[]);
+    // A slow publisher's server: the first fetch is still under way while the burst arrives,
+    // as when a whole class opens the portal at once.
+    let (host, hits) = icon_host_answering_after(
+        vec![("/icon.png", PIXEL_PNG.to_vec())],
+        Duration::from_millis(400),
+    );
+    product_with_icon(&d, "klasbreed", "Klasbreed", &format!("{host}/icon.png"));
+    let mut b = Browser::new(&d.server.base);
+    pupil_login(&mut b, &d, Some("boom")).await;
+    let icons = tile_icons(&b.get("/").await);
+    assert_eq!(icons.len(), 1, "{icons:?}");
+    let url = d.server.url(&icons[0]);
+    let mut burst = tokio::task::JoinSet::new();
+    for _ in 0..16 {
+        let url = url.clone();
+        burst.spawn(async move {
+            let icon = reqwest::get(url).await.unwrap();
+            (icon.status(), icon.bytes().await.unwrap())
+        });
+    }
+    for (status, body) in burst.join_all().await {
+        assert_eq!(status, 200);
+        assert_eq!(body.as_ref(), PIXEL_PNG);
+    }
+    assert_eq!(
+        hits.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "sixteen concurrent first requests share one fetch"
     );
 }
 

@@ -138,9 +138,18 @@ fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// A page for a request openpoort will not answer to the SP (unknown issuer, ACS not in the
 /// metadata, bad signature …): answering would mean posting to an address nobody vouched for.
 pub fn refused(nl: &str, en: &str) -> Response {
+    refusal_page("Ongeldig inlogverzoek", nl, en)
+}
+
+/// [`refused`] for a logout request, which the page then names as such.
+pub fn refused_logout(nl: &str, en: &str) -> Response {
+    refusal_page("Ongeldig uitlogverzoek", nl, en)
+}
+
+fn refusal_page(title: &str, nl: &str, en: &str) -> Response {
     message(
         StatusCode::BAD_REQUEST,
-        "Ongeldig inlogverzoek",
+        title,
         Text::new(nl, en),
         Some(("/", "Naar het portaal / To the portal")),
     )

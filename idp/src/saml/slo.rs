@@ -15,7 +15,7 @@ use ::metadata::saml::{SIG_RSA_SHA256, STATUS_SUCCESS, SamlError, ServiceProvide
 
 use super::receive::{self, Freshness, Refusal};
 use super::{
-    Outgoing, entity_id, failed, load_sp, park, parked, post_page, refused, signer, slo_url,
+    Outgoing, entity_id, failed, load_sp, park, parked, post_page, refused_logout, signer, slo_url,
 };
 use crate::app_state::AppState;
 use crate::http::{PageError, Text, message, see_other, url_encode};
@@ -23,7 +23,7 @@ use crate::session;
 
 fn unreadable(e: &SamlError) -> Response {
     tracing::info!(error = %e, "SAML logout request refused");
-    refused(
+    refused_logout(
         "Het uitlogverzoek van de toepassing is onleesbaar, niet of verkeerd ondertekend, verlopen of al gebruikt.",
         "The application's logout request is unreadable, unsigned or wrongly signed, expired or used before.",
     )
@@ -109,7 +109,7 @@ pub async fn resume(
     Query(q): Query<super::Resume>,
 ) -> Result<Response, PageError> {
     let Some(p) = parked::<PendingLogout>(&state, &q.id, true).await? else {
-        return Ok(refused(
+        return Ok(refused_logout(
             "Dit uitlogverzoek is verlopen.",
             "This logout request has expired.",
         ));

@@ -74,6 +74,35 @@ async fn fetch(state: &AppState, url: &str) -> Option<(&'static str, Bytes)> {
     }
 }
 
+/// Fetches the icon unless a request that held the product's lock before this one fetched it
+/// already: a class opening the portal at once asks for the same icon dozens of times before
+/// the first fetch is done, and the publisher's server should see one request, not a class.
+async fn fetch_once(state: &AppState, product_id: String, url: String) -> CachedIcon {
+    // One lock per registered product with an icon: bounded by the register, like the cache.
+    let lock = state
+        .icon_fetches
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(product_id.clone())
+        .or_default()
+        .clone();
+    let _fetching = lock.lock().await;
+    if let Some(hit) = cached(state, &product_id, &url) {
+        return hit;
+    }
+    let entry = CachedIcon {
+        image: fetch(state, &url).await,
+        url,
+        fetched: Instant::now(),
+    };
+    state
+        .icons
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(product_id, entry.clone());
+    entry
+}
+
 pub async fn icon(
     State(state): State<AppState>,
     Path(product_id): Path<String>,
@@ -89,20 +118,7 @@ pub async fn icon(
     };
     let entry = match cached(&state, &product_id, &url) {
         Some(hit) => hit,
-        None => {
-            let entry = CachedIcon {
-                image: fetch(&state, &url).await,
-                url,
-                fetched: Instant::now(),
-            };
-            // One entry per registered product with an icon: bounded by the register.
-            state
-                .icons
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(product_id, entry.clone());
-            entry
-        }
+        None => fetch_once(&state, product_id, url).await,
     };
     let Some((media_type, bytes)) = entry.image else {
         return Ok(not_found());

@@ -3,7 +3,7 @@
 //! changes nothing.
 
 use openpoort_e2e::{
-    BRAM, Browser, Page, Store, anna_signed_in, bram_signed_in, cli_ok, openpoort, run,
+    BRAM, Browser, Page, Store, anna_signed_in, bram_signed_in, cli_ok, openpoort, run, text,
 };
 
 use crate::common::{Demo, demo};
@@ -185,6 +185,47 @@ async fn the_role_is_granted_only_to_an_existing_account_and_is_audited() {
     );
     let again = cli_ok(d.dir.path(), &["operator", "grant", BRAM]);
     assert!(again.contains("al beheerder"), "{again}");
+}
+
+#[test]
+fn operator_grants_run_in_parallel_for_one_account_make_one_grant_and_no_error() {
+    let d = demo(Store::Memory);
+    // Six operators at six terminals, at the same moment: six processes on one register.
+    let running: Vec<_> = (0..6)
+        .map(|_| {
+            openpoort(d.dir.path())
+                .args(["operator", "grant", BRAM])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("start openpoort operator grant")
+        })
+        .collect();
+    let outputs: Vec<_> = running
+        .into_iter()
+        .map(|c| c.wait_with_output().expect("openpoort operator grant ends"))
+        .collect();
+    for o in &outputs {
+        assert!(
+            o.status.success(),
+            "no error but \"already\": {}{}",
+            text(&o.stdout),
+            text(&o.stderr)
+        );
+    }
+    let said: Vec<String> = outputs.iter().map(|o| text(&o.stdout)).collect();
+    let granted = said
+        .iter()
+        .filter(|s| s.contains("is nu beheerder"))
+        .count();
+    assert_eq!(granted, 1, "{said:?}");
+    assert_eq!(
+        said.iter().filter(|s| s.contains("al beheerder")).count(),
+        5,
+        "{said:?}"
+    );
+    let listed = cli_ok(d.dir.path(), &["operator", "list"]);
+    assert_eq!(listed.matches(BRAM).count(), 1, "{listed}");
 }
 
 #[tokio::test]

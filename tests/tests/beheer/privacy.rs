@@ -1,11 +1,9 @@
 //! Privacy: the school's release audit after real sign-ins into a publisher, its filters and
 //! CSV file, and the board's processing agreement.
 
-use std::time::Duration;
-
 use openpoort_e2e::{
-    Browser, Page, Server, Store, anna_signed_in, bram_signed_in, cli_ok, demo_pupil_login,
-    openpoort, store_env, submit_with_next,
+    Browser, Page, Server, Store, anna_signed_in, bram_signed_in, cli_ok, demo_on_free_port,
+    demo_pupil_login, openpoort, store_env, submit_with_next,
 };
 
 use crate::common::form;
@@ -22,35 +20,14 @@ struct Demo {
 /// redirect URIs name the public URL, can sign people in; with an agreement version in force.
 fn demo() -> Demo {
     let dir = tempfile::tempdir().expect("temporary folder");
-    for _ in 0..5 {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let base = format!("http://127.0.0.1:{port}");
-        let mut cmd = openpoort(dir.path());
-        cmd.env("OPENPOORT_SERVER_LISTEN", format!("127.0.0.1:{port}"))
-            .env("OPENPOORT_SERVER_PUBLIC_URL", &base)
-            .env("OPENPOORT_PRIVACY_AGREEMENT_VERSION", VERSION)
-            .envs(store_env(Store::Memory))
-            .arg("demo");
-        let Some(server) = Server::try_start(cmd) else {
-            continue;
-        };
-        let out = server.more_output(Duration::from_millis(500)).join("\n");
-        let instelling_ref = out
-            .split("/s/")
-            .nth(1)
-            .and_then(|r| r.get(..36))
-            .unwrap_or_else(|| panic!("no pupil shortcut in the demo's welcome: {out}"))
-            .to_owned();
-        return Demo {
-            dir,
-            server,
-            instelling_ref,
-        };
+    let mut env = store_env(Store::Memory);
+    env.push(("OPENPOORT_PRIVACY_AGREEMENT_VERSION".into(), VERSION.into()));
+    let (server, instelling_ref) = demo_on_free_port(dir.path(), &env);
+    Demo {
+        dir,
+        server,
+        instelling_ref,
     }
-    panic!("openpoort demo could not listen on a free port in five tries");
 }
 
 /// Follows redirects from `path` while they stay on openpoort (Leesland lives there too).

@@ -2,7 +2,6 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -19,8 +18,8 @@ use openidconnect::{
 use serde_json::Value;
 
 use openpoort_e2e::{
-    Browser, Page, Server, Store, add_client, authorize_url, bram_signed_in, cli_ok, openpoort,
-    pkce, store_env,
+    Browser, Page, Server, Store, add_client, authorize_url, bram_signed_in, cli_ok,
+    demo_on_free_port, pkce, store_env,
 };
 
 pub const PUBLISHER: &str = "demo-uitgeverij";
@@ -103,9 +102,8 @@ pub struct Demo {
     pub http: Http,
 }
 
-/// `openpoort demo` on a free port whose address is also its public URL (the issuer).
-/// `Server::start` listens on port 0, which leaves the issuer at its default; here the port is
-/// chosen first. Another process could take it in between: then the next port is tried.
+/// `openpoort demo` on a free port whose address is also its public URL (the issuer); see
+/// [`demo_on_free_port`].
 pub fn demo() -> Demo {
     demo_on(Store::Memory)
 }
@@ -113,36 +111,13 @@ pub fn demo() -> Demo {
 /// [`demo`] with its short-lived state in `store`.
 pub fn demo_on(store: Store) -> Demo {
     let dir = tempfile::tempdir().expect("temporary folder");
-    for _ in 0..5 {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let base = format!("http://127.0.0.1:{port}");
-        let mut cmd = openpoort(dir.path());
-        cmd.env("OPENPOORT_SERVER_LISTEN", format!("127.0.0.1:{port}"))
-            .env("OPENPOORT_SERVER_PUBLIC_URL", &base)
-            .envs(store_env(store))
-            .arg("demo");
-        let Some(server) = Server::try_start(cmd) else {
-            // It ended before listening: most likely the port was taken meanwhile.
-            continue;
-        };
-        let out = server.more_output(Duration::from_millis(500)).join("\n");
-        let instelling_ref = out
-            .split("/s/")
-            .nth(1)
-            .and_then(|r| r.get(..36))
-            .unwrap_or_else(|| panic!("no pupil shortcut in the demo's welcome: {out}"))
-            .to_owned();
-        return Demo {
-            dir,
-            server,
-            instelling_ref,
-            http: Http::new(),
-        };
+    let (server, instelling_ref) = demo_on_free_port(dir.path(), &store_env(store));
+    Demo {
+        dir,
+        server,
+        instelling_ref,
+        http: Http::new(),
     }
-    panic!("openpoort demo could not listen on a free port in five tries");
 }
 
 impl Demo {
