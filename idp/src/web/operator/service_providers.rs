@@ -17,9 +17,9 @@ use crate::app_state::AppState;
 use crate::http::extract::{Path, Query};
 use crate::http::{Csrf, NoFields, PageError, Text, csrf_token, page, see_other, url_encode};
 use crate::operator_admin::{AdminError, optional, parties};
-use directory::model::netherlands_clock;
 use crate::service_providers::{self as registry, RegistryError, certificate_summary};
 use crate::session::SignedInOperator;
+use directory::model::netherlands_clock;
 
 #[derive(Clone, Default, Deserialize)]
 pub struct SpForm {

@@ -1,0 +1,101 @@
+//! The partner API driven by the published Rust client of Basispoort's partner API
+//! (`basispoort-sync-client` from crates.io), used unchanged: what a publisher's software does
+//! when it moves to openpoort by changing its host name.
+//!
+//! The client trusts only public roots and names Basispoort's hosts. Two documented ways in,
+//! and no others: its public `base_url` field points it at openpoort, and the test CA reaches
+//! it through the platform trust store (`SSL_CERT_FILE`, read by rustls-native-certs, which
+//! this crate's own reqwest 0.12 dependency switches on for the client's reqwest too).
+//!
+//! One test in its own binary, so that setting `SSL_CERT_FILE` touches no other test.
+
+// The partner tests' demo and PKI; this binary uses only part of it.
+#[allow(dead_code)]
+#[path = "partner/common.rs"]
+mod common;
+
+use basispoort_sync_client::institutions::InstitutionsServiceClient;
+use basispoort_sync_client::rest::{Environment, RestClientBuilder};
+
+use common::{PUBLISHER, PartnerDemo, demo_reference};
+
+#[tokio::test]
+async fn the_published_basispoort_client_reads_a_school_from_openpoort_unchanged() {
+    let demo = PartnerDemo::start();
+    demo.cli(&[
+        "party",
+        "allow-attribute",
+        "--party",
+        PUBLISHER,
+        "--attribute",
+        "family_name",
+    ]);
+    // SAFETY: this binary has this one test, so no other thread reads the environment now.
+    unsafe { std::env::set_var("SSL_CERT_FILE", demo.pki.ca_file()) };
+    let identity = demo.dir.path().join("identity.pem");
+    let (key, cert) = &demo.publisher;
+    let mut pem = cert.to_pem().expect("PEM");
+    pem.extend(key.private_key_to_pem_pkcs8().expect("key"));
+    std::fs::write(&identity, pem).expect("identity file");
+    let mut rest = RestClientBuilder::new(identity.to_str().expect("path"), Environment::Test)
+        .build()
+        .await
+        .expect("the client builds");
+    rest.base_url = format!("{}/", demo.base().replace("127.0.0.1", "localhost"))
+        .parse()
+        .expect("a base URL");
+    let api = InstitutionsServiceClient::new(&rest);
+
+    let ids = api.get_institution_ids().await.expect("instellingen");
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    let id = ids[0];
+    let details = api.get_institution_details(id).await.expect("details");
+    assert_eq!(details.brin_code.as_deref(), Some("99ZZ"));
+    assert_eq!(details.branch_code.as_deref(), Some("00"));
+    assert_eq!(
+        details.shortcut_reference,
+        Some(demo_reference(demo.dir.path()))
+    );
+    assert!(details.active);
+    let overview = api.get_institution_overview(id).await.expect("overview");
+    assert_eq!(overview.students.len(), 10);
+    assert!(
+        overview
+            .students
+            .iter()
+            .all(|s| s.personal_data.last_name.is_some())
+    );
+    assert!(
+        overview
+            .students
+            .iter()
+            .all(|s| s.personal_data.first_name.is_none())
+    );
+    let groups = api.get_institution_groups(id).await.expect("groepen");
+    assert_eq!(groups.groups.len(), overview.groups.len());
+    let students = api.get_institution_students(id).await.expect("leerlingen");
+    let two: Vec<i64> = students.students.iter().take(2).map(|s| s.id).collect();
+    let chosen = api
+        .get_institution_students_by_id(id, &two)
+        .await
+        .expect("leerlingen by id");
+    assert_eq!(chosen.students.len(), 2);
+    let staff = api.get_institution_staff(id).await.expect("staf");
+    assert!(!staff.staff.is_empty());
+    let reference = api
+        .get_institution_shortcut_reference(id)
+        .await
+        .expect("ref");
+    assert_eq!(reference, demo_reference(demo.dir.path()));
+    let today = chrono::Utc::now().date_naive() - chrono::Days::new(1);
+    let granted = api
+        .get_synchronization_permissions_granted(&today)
+        .await
+        .expect("toegekend");
+    assert_eq!(granted, vec![id]);
+    let revoked = api
+        .get_synchronization_permissions_revoked(&today)
+        .await
+        .expect("ingetrokken");
+    assert!(revoked.is_empty());
+}
