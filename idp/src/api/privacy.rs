@@ -3,8 +3,8 @@
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -107,23 +107,12 @@ async fn releases_csv(
         until: q.until,
     };
     let stream = privacy::csv(&state.directory, &a, &filter).await?;
-    let disposition = format!("attachment; filename=\"privacy-{}.csv\"", a.school.code());
-    let mut response = (StatusCode::OK, Body::from_stream(stream)).into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&disposition).map_err(ApiError::internal)?,
-    );
-    Ok(response)
+    crate::http::attachment(
+        Body::from_stream(stream),
+        "text/csv; charset=utf-8",
+        &format!("privacy-{}.csv", a.school.code()),
+    )
+    .map_err(ApiError::internal)
 }
 
 fn acceptance_json(a: &directory::privacy::Acceptance) -> Value {

@@ -16,3 +16,25 @@ pub use csrf::{Csrf, NoFields, csrf_ok, csrf_refused, csrf_token};
 pub use error::PageError;
 pub use page::{Text, internal_error, message, page, see_other};
 pub use token::{cookie_value, random_token, sha256_hex, url_encode};
+
+/// A file to download: `body` as `filename` (plain ASCII, chosen by openpoort, never by a
+/// user), not stored by caches and not sniffed into another type.
+pub fn attachment(
+    body: axum::body::Body,
+    content_type: &'static str,
+    filename: &str,
+) -> Result<axum::response::Response, axum::http::header::InvalidHeaderValue> {
+    use axum::http::{HeaderValue, StatusCode, header};
+    use axum::response::IntoResponse;
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))?;
+    let mut response = (StatusCode::OK, body).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::CONTENT_DISPOSITION, disposition);
+    Ok(response)
+}

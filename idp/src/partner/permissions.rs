@@ -23,16 +23,7 @@ pub async fn granted_since(
     State(state): State<AppState>,
     Path(date): Path<String>,
 ) -> Result<Json<Vec<i64>>, PartnerError> {
-    let since = day_start(&date)?;
-    let schools = state
-        .directory
-        .consents_granted_since(&partner.party.id, since)
-        .await?;
-    let ids = numbers(&partner, &state, &schools)?;
-    partner
-        .audit(&state, "synchronizationpermission/toegekend", None)
-        .await?;
-    Ok(Json(ids))
+    since(partner, state, &date, Change::Granted).await
 }
 
 pub async fn revoked_since(
@@ -40,25 +31,36 @@ pub async fn revoked_since(
     State(state): State<AppState>,
     Path(date): Path<String>,
 ) -> Result<Json<Vec<i64>>, PartnerError> {
-    let since = day_start(&date)?;
-    let schools = state
-        .directory
-        .consents_revoked_since(&partner.party.id, since)
-        .await?;
-    let ids = numbers(&partner, &state, &schools)?;
-    partner
-        .audit(&state, "synchronizationpermission/ingetrokken", None)
-        .await?;
-    Ok(Json(ids))
+    since(partner, state, &date, Change::Revoked).await
 }
 
-fn numbers(
-    partner: &Partner,
-    state: &AppState,
-    schools: &[String],
-) -> Result<Vec<i64>, PartnerError> {
-    schools
+enum Change {
+    Granted,
+    Revoked,
+}
+
+async fn since(
+    partner: Partner,
+    state: AppState,
+    date: &str,
+    change: Change,
+) -> Result<Json<Vec<i64>>, PartnerError> {
+    let since = day_start(date)?;
+    let d = &state.directory;
+    let (schools, call) = match change {
+        Change::Granted => (
+            d.consents_granted_since(&partner.party.id, since).await?,
+            "synchronizationpermission/toegekend",
+        ),
+        Change::Revoked => (
+            d.consents_revoked_since(&partner.party.id, since).await?,
+            "synchronizationpermission/ingetrokken",
+        ),
+    };
+    let ids = schools
         .iter()
-        .map(|id| partner.number(state, "school", id))
-        .collect()
+        .map(|id| partner.number(&state, "school", id))
+        .collect::<Result<Vec<_>, _>>()?;
+    partner.audit(&state, call, None).await?;
+    Ok(Json(ids))
 }

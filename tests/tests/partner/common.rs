@@ -188,16 +188,30 @@ impl PartnerDemo {
 
     /// Registers a certificate for a party on the command line; its output.
     pub fn register(&self, party: &str, cert: &X509) -> String {
-        let file = self.dir.path().join(format!("{}.pem", fingerprint(cert)));
-        std::fs::write(&file, cert.to_pem().expect("PEM")).expect("certificate file");
-        self.cli(&[
+        let out = self.try_register(party, &cert.to_pem().expect("PEM"));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// `openpoort party certificate-add` with `pem` as the file, whatever it answers.
+    pub fn try_register(&self, party: &str, pem: &[u8]) -> std::process::Output {
+        let file = self
+            .dir
+            .path()
+            .join(format!("upload-{}.pem", uuid::Uuid::new_v4()));
+        std::fs::write(&file, pem).expect("certificate file");
+        openpoort_e2e::run(openpoort(self.dir.path()).args([
             "party",
             "certificate-add",
             "--party",
             party,
             "--file",
             file.to_str().expect("path"),
-        ])
+        ]))
     }
 
     pub fn base(&self) -> &str {

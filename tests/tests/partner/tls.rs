@@ -109,16 +109,7 @@ fn a_party_rotates_its_certificate_without_a_gap_and_a_removed_one_is_refused() 
     }
     // A third beside two is refused: the old one goes first.
     let third = client_identity("Derde");
-    let file = demo.dir.path().join("third.pem");
-    std::fs::write(&file, third.1.to_pem().expect("PEM")).expect("file");
-    let out = openpoort_e2e::run(openpoort_e2e::openpoort(demo.dir.path()).args([
-        "party",
-        "certificate-add",
-        "--party",
-        PUBLISHER,
-        "--file",
-        file.to_str().expect("path"),
-    ]));
+    let out = demo.try_register(PUBLISHER, &third.1.to_pem().expect("PEM"));
     assert!(!out.status.success(), "a third certificate was accepted");
     demo.cli(&[
         "party",
@@ -148,18 +139,9 @@ fn a_party_rotates_its_certificate_without_a_gap_and_a_removed_one_is_refused() 
 fn a_file_with_a_private_key_is_not_registered() {
     let demo = PartnerDemo::start();
     let (key, cert) = client_identity("Met sleutel");
-    let file = demo.dir.path().join("with-key.pem");
     let mut pem = cert.to_pem().expect("PEM");
     pem.extend(key.private_key_to_pem_pkcs8().expect("key"));
-    std::fs::write(&file, pem).expect("file");
-    let out = openpoort_e2e::run(openpoort_e2e::openpoort(demo.dir.path()).args([
-        "party",
-        "certificate-add",
-        "--party",
-        PUBLISHER,
-        "--file",
-        file.to_str().expect("path"),
-    ]));
+    let out = demo.try_register(PUBLISHER, &pem);
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("privésleutel"),
@@ -178,16 +160,7 @@ fn a_file_with_a_private_key_is_not_registered() {
 fn an_expired_client_certificate_is_refused_in_the_handshake() {
     let demo = PartnerDemo::start();
     let expired = expired_identity("Verlopen");
-    let file = demo.dir.path().join("expired.pem");
-    std::fs::write(&file, expired.1.to_pem().expect("PEM")).expect("file");
-    let out = openpoort_e2e::run(openpoort_e2e::openpoort(demo.dir.path()).args([
-        "party",
-        "certificate-add",
-        "--party",
-        PUBLISHER,
-        "--file",
-        file.to_str().expect("path"),
-    ]));
+    let out = demo.try_register(PUBLISHER, &expired.1.to_pem().expect("PEM"));
     assert!(
         !out.status.success(),
         "an expired certificate was registered"

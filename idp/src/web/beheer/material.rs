@@ -3,8 +3,8 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 
 use super::{Nav, SchoolAdmin};
 use crate::app_state::AppState;
@@ -52,20 +52,10 @@ pub async fn shortcuts_zip(
 ) -> Result<Response, PageError> {
     let shortcuts = material::shortcuts(&state, &s.admin).await?;
     let bytes = material::zip(&shortcuts)?;
-    let disposition = format!(
-        "attachment; filename=\"snelkoppelingen-{}.zip\"",
-        s.admin.school.code()
-    );
-    let mut response = (StatusCode::OK, bytes).into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/zip"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&disposition).map_err(PageError::internal)?,
-    );
-    Ok(response)
+    crate::http::attachment(
+        bytes.into(),
+        "application/zip",
+        &format!("snelkoppelingen-{}.zip", s.admin.school.code()),
+    )
+    .map_err(PageError::internal)
 }

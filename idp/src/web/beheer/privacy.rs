@@ -4,8 +4,8 @@
 use askama::Template;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
 use super::{Nav, SchoolAdmin};
@@ -218,26 +218,12 @@ pub async fn privacy_csv(
     Query(q): Query<FilterQuery>,
 ) -> Result<Response, PageError> {
     let stream = privacy::csv(&state.directory, &s.admin, &q.filter()).await?;
-    let disposition = format!(
-        "attachment; filename=\"privacy-{}.csv\"",
-        s.admin.school.code()
-    );
-    let mut response = (StatusCode::OK, Body::from_stream(stream)).into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&disposition).map_err(PageError::internal)?,
-    );
-    Ok(response)
+    crate::http::attachment(
+        Body::from_stream(stream),
+        "text/csv; charset=utf-8",
+        &format!("privacy-{}.csv", s.admin.school.code()),
+    )
+    .map_err(PageError::internal)
 }
 
 #[derive(Deserialize)]
