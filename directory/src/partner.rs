@@ -192,6 +192,24 @@ impl Directory {
         })
     }
 
+    /// Schools merged into another that once consented to the party: the merge ended their
+    /// consents, and the party may still read where they went (Basispoort's `gefuseerdNaar`).
+    pub async fn merged_schools_once_consented(
+        &self,
+        party_id: &str,
+    ) -> Result<Vec<ConsentedSchool>> {
+        const SQL: &str = "SELECT s.id, s.board_id, s.brin, s.vestigingscode, s.name, s.instelling_ref, \
+             s.active, s.merged_into, s.home_login_allowed, s.picture_password_enabled, s.updated_at, \
+             b.bestuursnummer, MAX(c.granted_at) AS granted_at \
+             FROM consents c JOIN schools s ON s.id = c.school_id JOIN boards b ON b.id = s.board_id \
+             WHERE c.party_id = $1 AND s.merged_into IS NOT NULL \
+             GROUP BY s.id, s.board_id, s.brin, s.vestigingscode, s.name, s.instelling_ref, s.active, \
+             s.merged_into, s.home_login_allowed, s.picture_password_enabled, s.updated_at, b.bestuursnummer";
+        reads!(self, p => {
+            sqlx::query(SQL).bind(party_id).fetch_all(p).await?.iter().map(consented_from).collect()
+        })
+    }
+
     /// Schools whose consent to the party began at or after `since` and still holds.
     pub async fn consents_granted_since(&self, party_id: &str, since: i64) -> Result<Vec<String>> {
         const SQL: &str = "SELECT school_id FROM consents \

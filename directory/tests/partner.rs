@@ -106,3 +106,31 @@ on_both_backends! {
         assert!(d.consents_revoked_since(&party.id, at).await.unwrap().is_empty());
     }
 }
+
+on_both_backends! {
+    async fn a_merged_school_stays_known_to_the_parties_it_consented_to_and_no_other(d: Directory) {
+        let nummer = Bestuursnummer::parse("41234").unwrap();
+        d.create_board(&nummer, "Stichting Test", &op()).await.unwrap();
+        let mut schools = Vec::new();
+        for v in ["00", "01"] {
+            schools.push(d.create_school(&NewSchool {
+                bestuursnummer: nummer.clone(),
+                brin: Brin::parse("12AB").unwrap(),
+                vestigingscode: Vestigingscode::parse(v).unwrap(),
+                name: format!("School 12AB{v}"),
+            }, &op()).await.unwrap());
+        }
+        let party = d.create_party("uitgeverij-m", PartyKind::Publisher, "M", &op()).await.unwrap();
+        let other = d.create_party("uitgeverij-n", PartyKind::Publisher, "N", &op()).await.unwrap();
+        d.grant_consent(&schools[0].id, &party.id, &op()).await.unwrap();
+        assert!(d.merged_schools_once_consented(&party.id).await.unwrap().is_empty());
+        let from = SchoolCode::parse("12AB00").unwrap();
+        let into = SchoolCode::parse("12AB01").unwrap();
+        d.merge_schools(&from, &into, false, &op()).await.unwrap();
+        assert!(d.consented_schools(&party.id).await.unwrap().is_empty(), "the merge ended the consent");
+        let merged = d.merged_schools_once_consented(&party.id).await.unwrap();
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].school.merged_into.as_deref(), Some(schools[1].id.as_str()));
+        assert!(d.merged_schools_once_consented(&other.id).await.unwrap().is_empty());
+    }
+}

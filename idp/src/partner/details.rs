@@ -1,4 +1,6 @@
-//! `GET /rest/v2/instellingen/{id}/details`: the school's name, codes and shortcut reference.
+//! `GET /rest/v2/instellingen/{id}/details`: the school's name, codes and shortcut reference;
+//! for a school that merged after consenting, also where it went (`gefuseerdNaar`), since the
+//! merge ended its consent and every other path.
 //! openpoort keeps no postal address, so the address fields are `null`, as Basispoort answers
 //! for a school whose address it does not know.
 
@@ -15,7 +17,7 @@ pub async fn details(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, PartnerError> {
-    let consented = partner.school(&state, &id).await?;
+    let consented = partner.school_or_merged(&state, &id).await?;
     let school = &consented.school;
     let merged_into = match &school.merged_into {
         Some(other) => Some(partner.number(&state, "school", other)?),

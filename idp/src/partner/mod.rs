@@ -194,6 +194,36 @@ impl Partner {
         Err(unknown())
     }
 
+    /// As [`Partner::school`], and also a school that merged into another after consenting
+    /// to this party: only its details, which say where it went, are readable then.
+    pub async fn school_or_merged(
+        &self,
+        state: &AppState,
+        id: &str,
+    ) -> Result<ConsentedSchool, PartnerError> {
+        match self.school(state, id).await {
+            Err(PartnerError::NoSuchSchool(_)) => {}
+            other => return other,
+        }
+        let unknown = || PartnerError::NoSuchSchool(id.to_owned());
+        let wanted: i64 = id.parse().map_err(|_| unknown())?;
+        let sector = self.sector();
+        for merged in state
+            .directory
+            .merged_schools_once_consented(&self.party.id)
+            .await?
+        {
+            if state
+                .broker
+                .partner_number(&sector, "school", &merged.school.id)?
+                == wanted
+            {
+                return Ok(merged);
+            }
+        }
+        Err(unknown())
+    }
+
     /// Writes the call into the audit log, with the school it concerned.
     pub async fn audit(
         &self,

@@ -194,3 +194,64 @@ fn a_malformed_date_or_school_number_is_a_clear_error_not_a_crash() {
     let bad_id = demo.get("/rest/v2/instellingen/niet-een-getal/details");
     assert_eq!(bad_id.status, 404, "{}", bad_id.body);
 }
+
+#[test]
+fn a_merged_school_points_to_its_successor_and_its_pupils_keep_their_numbers() {
+    let demo = PartnerDemo::start();
+    demo.cli(&[
+        "consent", "grant", "--school", "99ZZ01", "--party", PUBLISHER,
+    ]);
+    let before = demo.get("/rest/v2/instellingen").ids();
+    assert_eq!(before.len(), 2, "{before:?}");
+    let number_of = |code: &str| -> i64 {
+        *before
+            .iter()
+            .find(|id| {
+                let d = demo
+                    .get(&format!("/rest/v2/instellingen/{id}/details"))
+                    .json();
+                format!(
+                    "{}{}",
+                    d["brincode"].as_str().unwrap(),
+                    d["dependancecode"].as_str().unwrap()
+                ) == code
+            })
+            .unwrap_or_else(|| panic!("{code} among {before:?}"))
+    };
+    let (from, into) = (number_of("99ZZ00"), number_of("99ZZ01"));
+    let pupils = |id: i64| -> Vec<i64> {
+        let o = demo.get(&format!("/rest/v2/instellingen/{id}")).json();
+        let mut ids: Vec<i64> = o["leerlingen"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_i64().unwrap())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let moving = pupils(from);
+    assert_eq!(moving.len(), 10);
+    demo.cli(&["school", "merge", "--from", "99ZZ00", "--into", "99ZZ01"]);
+    // The merge ended the consent: the school is listed as revoked, its data is gone …
+    assert_eq!(demo.get("/rest/v2/instellingen").ids(), vec![into]);
+    assert_eq!(
+        demo.get(&format!("/rest/v2/instellingen/{from}")).status,
+        404
+    );
+    // … and its details say where it went.
+    let details = demo.get(&format!("/rest/v2/instellingen/{from}/details"));
+    assert_eq!(details.status, 200, "{}", details.body);
+    let details = details.json();
+    assert_eq!(details["actief"], false, "{details}");
+    assert_eq!(
+        details["gefuseerdNaar"],
+        serde_json::json!(into),
+        "{details}"
+    );
+    assert_eq!(
+        pupils(into),
+        moving,
+        "the pupils keep their numbers at the successor"
+    );
+}
