@@ -267,6 +267,43 @@ pub async fn revoke_family(state: &AppState, family: &str) -> Result<(), GrantEr
 
 /// The live grant behind a bearer token: known, unexpired, its family not revoked, and for a
 /// staff member's token their sessions still standing.
+/// What a bearer token is worth to one of openpoort's own APIs (`metadata::scopes::API_SCOPES`).
+pub enum MachineAccess {
+    /// A live token of a machine client that asked for the scope and still holds it.
+    Granted(Box<AccessGrant>),
+    /// Unknown, expired or revoked, or its client is gone.
+    Unknown,
+    /// Live, but without the scope: a user's token, or a client that lost the scope.
+    LacksScope,
+}
+
+/// The token as a machine client's access to `scope`. The client's registration is read at
+/// every request, so that taking the scope away or deleting the client ends access before the
+/// token expires. A token from a user's login (it has a family) never carries an API scope; one
+/// that claims to is treated as lacking it.
+pub async fn machine_access(
+    state: &AppState,
+    token: &str,
+    scope: &str,
+) -> Result<MachineAccess, GrantError> {
+    let Some(grant) = live_grant(state, token).await? else {
+        return Ok(MachineAccess::Unknown);
+    };
+    if grant.family.is_some() || !grant.scopes.iter().any(|s| s == scope) {
+        return Ok(MachineAccess::LacksScope);
+    }
+    let Some(client) = load_client(state, &grant.client_id).await? else {
+        return Ok(MachineAccess::Unknown);
+    };
+    let registration = &client.registration;
+    if !registration.scopes.iter().any(|s| s == scope)
+        || registration.grant_types != [metadata::client::GrantType::ClientCredentials]
+    {
+        return Ok(MachineAccess::LacksScope);
+    }
+    Ok(MachineAccess::Granted(Box::new(grant)))
+}
+
 pub async fn live_grant(state: &AppState, token: &str) -> Result<Option<AccessGrant>, GrantError> {
     let Some(grant) = get_json::<AccessGrant>(state, &access_key(token)).await? else {
         return Ok(None);

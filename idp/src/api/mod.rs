@@ -33,7 +33,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
 use directory::{Actor, DirectoryError};
 use http_body_util::BodyExt;
-use metadata::client::{GrantType, RegistrationError};
+use metadata::client::RegistrationError;
 use metadata::scopes::ADMIN_SCOPE;
 use serde_json::{Value, json};
 
@@ -324,27 +324,12 @@ impl FromRequestParts<AppState> for Admin {
                 Some("invalid_token"),
             )
         };
-        let grant = match crate::grants::live_grant(state, token).await {
-            Ok(Some(g)) => g,
-            Ok(None) => return Err(invalid()),
+        let grant = match crate::grants::machine_access(state, token, ADMIN_SCOPE).await {
+            Ok(crate::grants::MachineAccess::Granted(g)) => g,
+            Ok(crate::grants::MachineAccess::Unknown) => return Err(invalid()),
+            Ok(crate::grants::MachineAccess::LacksScope) => return Err(insufficient_scope()),
             Err(e) => return Err(ApiError::internal(e)),
         };
-        // A token from a user's login (it has a family) never carries the admin scope; one
-        // that claims to is refused like any other token without it.
-        if grant.family.is_some() || !grant.scopes.iter().any(|s| s == ADMIN_SCOPE) {
-            return Err(insufficient_scope());
-        }
-        let client = match crate::grants::load_client(state, &grant.client_id).await {
-            Ok(Some(c)) => c,
-            Ok(None) => return Err(invalid()),
-            Err(e) => return Err(ApiError::internal(e)),
-        };
-        let registration = &client.registration;
-        if !registration.scopes.iter().any(|s| s == ADMIN_SCOPE)
-            || registration.grant_types != [GrantType::ClientCredentials]
-        {
-            return Err(insufficient_scope());
-        }
         Ok(Admin {
             actor: Actor::api_client(&grant.client_id),
             client_id: grant.client_id,

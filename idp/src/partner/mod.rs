@@ -267,28 +267,15 @@ impl FromRequestParts<AppState> for Partner {
         let Some(token) = crate::http::oauth::bearer(&parts.headers) else {
             return Err(PartnerError::Unauthenticated);
         };
-        let grant = crate::grants::live_grant(state, token)
-            .await?
-            .ok_or(PartnerError::InvalidToken)?;
-        // A user's token (it has a family) is never a party's; the client must still hold the
-        // scope, so that taking it away ends access before the token expires.
-        if grant.family.is_some() || !grant.scopes.iter().any(|s| s == PARTNER_SCOPE) {
+        // Both refusals look alike to the caller: a partner token either opens this API or not.
+        let crate::grants::MachineAccess::Granted(grant) =
+            crate::grants::machine_access(state, token, PARTNER_SCOPE).await?
+        else {
             return Err(PartnerError::InvalidToken);
-        }
-        let client = crate::grants::load_client(state, &grant.client_id)
-            .await?
-            .ok_or(PartnerError::InvalidToken)?;
-        if !client
-            .registration
-            .scopes
-            .iter()
-            .any(|s| s == PARTNER_SCOPE)
-        {
-            return Err(PartnerError::InvalidToken);
-        }
+        };
         let party = state
             .directory
-            .party_by_id(&client.registration.party_id)
+            .party_by_id(&grant.party_id)
             .await?
             .ok_or(PartnerError::InvalidToken)?;
         let actor = Actor(format!("party:{}:client:{}", party.code, grant.client_id));

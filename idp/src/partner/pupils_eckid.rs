@@ -21,15 +21,11 @@ pub async fn by_eck_id(
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, PartnerError> {
     let consented = partner.school(&state, &id).await?;
-    let extra = state
-        .directory
-        .release_attributes_of(&partner.party.id)
-        .await?;
-    if !Attribute::policy(&extra).contains(&Attribute::EckId) {
+    let roster = Roster::load(&state, &partner, &consented, true, false).await?;
+    if !roster.allows(Attribute::EckId) {
         return Err(PartnerError::NotReleased("eck_id"));
     }
     let wanted: HashSet<String> = json_list(&body, "ECK-iD's / ECK-iDs")?;
-    let roster = Roster::load(&state, &partner, &consented, true, false).await?;
     let pupils = roster.pupils(&state, &partner, |_, p| {
         p.eck_id.as_ref().is_some_and(|e| wanted.contains(e))
     })?;

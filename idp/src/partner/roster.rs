@@ -78,7 +78,8 @@ impl Roster {
         meta_result(self.changed_at)
     }
 
-    fn allows(&self, a: Attribute) -> bool {
+    /// Whether the party's release policy includes `a`.
+    pub fn allows(&self, a: Attribute) -> bool {
         self.policy.contains(&a)
     }
 
