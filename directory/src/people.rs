@@ -20,7 +20,7 @@ pub enum GroupKind {
 }
 
 impl GroupKind {
-    fn as_str(&self) -> &'static str {
+    pub fn as_str(&self) -> &'static str {
         match self {
             GroupKind::Stamgroep => "stamgroep",
             GroupKind::Samengesteld => "samengesteld",

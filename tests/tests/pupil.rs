@@ -713,6 +713,109 @@ async fn a_teacher_lifts_the_pause_of_a_pupil_after_wrong_pictures() {
 }
 
 #[tokio::test]
+async fn the_admin_api_lifts_the_pause_of_a_pupil_after_wrong_pictures() {
+    let d = demo(Store::Memory, &[]);
+    let mut pupil = Browser::new(&d.server.base);
+    for _ in 0..3 {
+        assert_eq!(pupil_login_wrong(&mut pupil, &d, "boom").await.status, 401);
+    }
+    assert_eq!(pupil_login(&mut pupil, &d, None).await.status, 429);
+
+    cli_ok(
+        d.dir.path(),
+        &[
+            "party",
+            "add",
+            "--code",
+            "beheer",
+            "--kind",
+            "uitgeverij",
+            "--name",
+            "Eigen beheer",
+        ],
+    );
+    let secret = openpoort_e2e::add_client(
+        d.dir.path(),
+        "beheer",
+        "beheer-koppeling",
+        &[
+            "--grant",
+            "client_credentials",
+            "--scope",
+            "openpoort:admin",
+        ],
+    )
+    .expect("a secret");
+    let http = reqwest::Client::new();
+    let token: serde_json::Value = http
+        .post(d.server.url("/oidc/token"))
+        .basic_auth("beheer-koppeling", Some(&secret))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "openpoort:admin"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["access_token"].as_str().expect("a token");
+    let api = |path: &str| d.server.url(&format!("/api/v1/schools/99ZZ00{path}"));
+    let groups: serde_json::Value = http
+        .get(api("/groups"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let uilen = groups["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "Groep 5 Uilen")
+        .expect("group 5")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let finn = || async {
+        let listed: serde_json::Value = http
+            .get(api(&format!("/groups/{uilen}/pupils")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        listed["pupils"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "Finn Smit")
+            .expect("Finn")
+            .clone()
+    };
+    assert_eq!(finn().await["locked"], true, "the API shows the pause");
+
+    let id = finn().await["id"].as_str().unwrap().to_owned();
+    let unlocked = http
+        .post(api(&format!("/pupils/{id}/unlock")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unlocked.status(), 204);
+    assert_eq!(finn().await["locked"], false);
+    assert_eq!(
+        pupil_login(&mut pupil, &d, Some("boom")).await.location(),
+        Some("/")
+    );
+}
+
+#[tokio::test]
 async fn a_pupil_without_a_picture_cannot_log_in_by_name_alone() {
     let d = demo(Store::Memory, &[]);
     // Finn's picture is cleared, as a pupil new from an import has none.

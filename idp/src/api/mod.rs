@@ -11,11 +11,13 @@
 
 mod edexml;
 mod las_link;
+mod material;
 mod oidc_clients;
 mod openapi;
 mod parties;
 mod party_certificates;
 mod privacy;
+mod pupils;
 mod register;
 mod saml_sps;
 mod school_staff;
@@ -52,6 +54,8 @@ const RESOURCES: &[fn() -> Vec<Endpoint>] = &[
     school_staff::endpoints,
     las_link::endpoints,
     privacy::endpoints,
+    pupils::endpoints,
+    material::endpoints,
     register::endpoints,
     parties::endpoints,
     party_certificates::endpoints,

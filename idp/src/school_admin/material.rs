@@ -198,12 +198,7 @@ fn xml_escape(s: &str) -> String {
 
 /// The shortcuts as a zip: `Windows/*.url`, `macOS/*.webloc`, `Linux/*.desktop`.
 pub fn zip(shortcuts: &[Shortcut]) -> Result<Vec<u8>, AdminError> {
-    let failed = |e: &dyn std::fmt::Display| {
-        AdminError::refused(
-            format!("het zipbestand kon niet worden gemaakt: {e}"),
-            format!("the zip file could not be made: {e}"),
-        )
-    };
+    let failed = |e: &dyn std::fmt::Display| AdminError::internal(format!("shortcuts zip: {e}"));
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options =
         zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);

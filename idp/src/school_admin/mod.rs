@@ -10,6 +10,7 @@ pub mod material;
 pub mod network;
 pub mod parties;
 pub mod privacy;
+pub mod pupils;
 pub mod staff;
 
 use std::cmp::Ordering;
@@ -85,9 +86,16 @@ pub enum AdminError {
     Internal(DirectoryError),
     #[error(transparent)]
     Broker(#[from] broker::BrokerError),
+    /// Any other failure on our side (the session store, hashing, …).
+    #[error("{0}")]
+    Fault(String),
 }
 
 impl AdminError {
+    pub fn internal(e: impl std::fmt::Display) -> AdminError {
+        AdminError::Fault(e.to_string())
+    }
+
     pub fn refused(nl: impl Into<String>, en: impl Into<String>) -> AdminError {
         AdminError::Refused {
             nl: nl.into(),
@@ -154,6 +162,7 @@ impl From<AdminError> for crate::http::PageError {
             .into(),
             AdminError::Internal(e) => PageError::internal(e),
             AdminError::Broker(e) => PageError::internal(e),
+            AdminError::Fault(e) => PageError::internal(e),
         }
     }
 }

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 
 use directory::Actor;
 use directory::model::StaffRole;
-use directory::people::{Group, Pupil};
+use directory::people::Group;
 use directory::schools::School;
 
 use super::{Session, SessionError, Who, load};
@@ -107,19 +107,6 @@ pub struct SchoolManager {
 }
 
 impl SchoolManager {
-    pub fn group(&self, id: &str) -> Option<&Group> {
-        self.groups.iter().find(|g| g.id == id)
-    }
-
-    pub fn may_manage(&self, pupil: &Pupil) -> bool {
-        pupil.school_id == self.school.id
-            && (self.ict
-                || self.groups.iter().any(|g| {
-                    pupil.stamgroep_id.as_deref() == Some(g.id.as_str())
-                        || pupil.combined_group_ids.contains(&g.id)
-                }))
-    }
-
     pub fn actor(&self) -> Actor {
         Actor::staff(&self.staff_id)
     }

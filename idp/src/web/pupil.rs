@@ -35,7 +35,7 @@ use crate::state::{Attempt, StateStore, release_all, reserve_all};
 /// can recompute from the open pupil id, leaving seven wrong candidates. Three tries cannot go
 /// through them, and leave a guesser at most three chances in eight per window; a pupil who
 /// forgets gets help from their teacher, who can lift the pause (/beheer).
-pub(super) const MAX_WRONG_PICTURES: u64 = 3;
+pub(crate) const MAX_WRONG_PICTURES: u64 = 3;
 const _: () = assert!(MAX_WRONG_PICTURES < (pictures::SHOWN as u64 - 2));
 /// Wrong pins per home code before a pause.
 const MAX_WRONG_PINS: u64 = 5;
@@ -50,7 +50,7 @@ fn wrong_ip_key(ip: std::net::IpAddr) -> String {
 }
 
 /// The counter of a pupil's wrong picks; a teacher's unlock removes it.
-pub(super) fn wrong_picture_key(pupil_id: &str) -> String {
+pub(crate) fn wrong_picture_key(pupil_id: &str) -> String {
     format!("pupil-wrong:pupil:{pupil_id}")
 }
 

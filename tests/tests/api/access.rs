@@ -38,6 +38,7 @@ fn operations() -> Vec<(reqwest::Method, String)> {
 struct Ids {
     staff: String,
     group: String,
+    pupil: String,
     entity: String,
     certificate: String,
 }
@@ -58,6 +59,7 @@ fn fill(path: &str, ids: &Ids) -> String {
         .replace("{staff_id}", &ids.staff)
         .replace("{role}", "ib")
         .replace("{group_id}", &ids.group)
+        .replace("{pupil_id}", &ids.pupil)
         .replace("{sha256}", &ids.certificate);
     assert!(
         !filled.contains('{'),
@@ -100,6 +102,13 @@ async fn every_admin_api_operation_is_refused_without_admin_credentials_and_chan
         .map(|id| id.trim_end_matches(')'))
         .unwrap_or_else(|| panic!("group 8: {group}"))
         .to_owned();
+    let dassen = d
+        .get(&format!("/schools/99ZZ00/groups/{group}/pupils"), &admin)
+        .await;
+    let pupil = dassen.body["pupils"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a pupil of group 8: {}", dassen.body))
+        .to_owned();
     let (_, certificate) = openpoort_e2e::self_signed("Demo Uitgeverij koppeling");
     let pem = String::from_utf8(certificate.to_pem().expect("PEM")).expect("text");
     let registered = d
@@ -117,6 +126,7 @@ async fn every_admin_api_operation_is_refused_without_admin_credentials_and_chan
     let ids = Ids {
         staff: staff_id,
         group,
+        pupil,
         entity,
         certificate,
     };
@@ -155,7 +165,7 @@ async fn every_admin_api_operation_is_refused_without_admin_credentials_and_chan
         "metadata_url": "https://127.0.0.1:9/md", "cidr": "192.0.2.0/24", "label": "x",
         "achternaam": "Inbreker", "email": "inbreker@example.org", "enabled": true,
         "vendor": "esis", "endpoint": "https://127.0.0.1:9/edexml", "key": "k",
-        "pem": "-----BEGIN CERTIFICATE-----",
+        "pem": "-----BEGIN CERTIFICATE-----", "picture": "vis", "void_existing": true,
     })
     .to_string()
     .into_bytes();

@@ -11,6 +11,7 @@ mod las_link;
 mod oidc_clients;
 mod party_certificates;
 mod privacy;
+mod pupils;
 mod register;
 mod saml_sps;
 mod school_staff;
