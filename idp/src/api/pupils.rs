@@ -15,13 +15,24 @@ use super::{ApiError, Endpoint, Problem, SchoolAdmin, endpoint, json_answer, jso
 use crate::app_state::AppState;
 use crate::http::extract::Path;
 use crate::school_admin::pupils::{
-    self as rules, GroupCodes, IssuedCode, MissingPictures, PupilManager, display_name,
+    self as rules, GroupCodes, IssuedCode, LoginMethods, MissingPictures, PupilManager,
+    display_name,
 };
 
 const MAX_BODY_BYTES: usize = 4 * 1024;
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
+        endpoint(
+            Method::GET,
+            "/schools/{school_id}/pupil-login",
+            login_methods,
+        ),
+        endpoint(
+            Method::PUT,
+            "/schools/{school_id}/pupil-login",
+            set_login_methods,
+        ),
         endpoint(Method::GET, "/schools/{school_id}/groups", groups),
         endpoint(
             Method::GET,
@@ -59,6 +70,55 @@ pub fn endpoints() -> Vec<Endpoint> {
             void_code,
         ),
     ]
+}
+
+fn methods_json(school: &str, m: LoginMethods) -> Value {
+    json!({"school": school, "picture_password": m.picture_password, "home_login": m.home_login})
+}
+
+async fn login_methods(SchoolAdmin(a): SchoolAdmin) -> Result<Response, ApiError> {
+    Ok(json_answer(
+        StatusCode::OK,
+        methods_json(
+            &a.school.code().to_string(),
+            rules::login_methods(&a.school),
+        ),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MethodsBody {
+    picture_password: bool,
+    home_login: bool,
+}
+
+async fn set_login_methods(
+    SchoolAdmin(a): SchoolAdmin,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let body: MethodsBody = json_body(
+        &headers,
+        body,
+        MAX_BODY_BYTES,
+        "{\"picture_password\": true, \"home_login\": false}",
+    )
+    .await?;
+    let now = rules::set_login_methods(
+        &state.directory,
+        &a,
+        LoginMethods {
+            picture_password: body.picture_password,
+            home_login: body.home_login,
+        },
+    )
+    .await?;
+    Ok(json_answer(
+        StatusCode::OK,
+        methods_json(&a.school.code().to_string(), now),
+    ))
 }
 
 fn group_json(g: &Group) -> Value {

@@ -359,3 +359,37 @@ pub async fn issue_group_codes(
     }
     Ok(GroupCodes::Issued(issue(state, m, pupils).await?))
 }
+
+/// How the school's pupils may log in besides a shortcut and a name: with their picture at
+/// school, with a home code at home. The school's own choice, so only its ICT-coördinator's (or
+/// the operator's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoginMethods {
+    pub picture_password: bool,
+    pub home_login: bool,
+}
+
+pub fn login_methods(school: &School) -> LoginMethods {
+    LoginMethods {
+        picture_password: school.picture_password_enabled,
+        home_login: school.home_login_allowed,
+    }
+}
+
+/// Sets what changed (each change is audited on its own); returns the methods now in force.
+pub async fn set_login_methods(
+    d: &Directory,
+    a: &Administered,
+    wanted: LoginMethods,
+) -> Result<LoginMethods, AdminError> {
+    let now = login_methods(&a.school);
+    if wanted.picture_password != now.picture_password {
+        d.set_picture_password_enabled(&a.school.id, wanted.picture_password, &a.actor)
+            .await?;
+    }
+    if wanted.home_login != now.home_login {
+        d.set_home_login_allowed(&a.school.id, wanted.home_login, &a.actor)
+            .await?;
+    }
+    Ok(wanted)
+}

@@ -404,3 +404,67 @@ async fn lesmateriaal_lists_licences_portals_and_shortcuts_and_zips_them_as_behe
     }
     assert_eq!(entries.len(), names.len() * 3, "{entries:?}");
 }
+
+#[tokio::test]
+async fn switching_home_login_off_through_the_api_stops_home_codes_and_back_on_they_work() {
+    let d = demo();
+    let admin = d.admin_token().await;
+    let read = d.get("/schools/99ZZ00/pupil-login", &admin).await;
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert_eq!(read.body["home_login"], true, "{}", read.body);
+    let picture_password = read.body["picture_password"].clone();
+    let uilen = group_id(&d, &admin, "99ZZ00", "Groep 5 Uilen").await;
+    let finn = pupil(&pupils(&d, &admin, &uilen).await, "Finn Smit")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let issued = d
+        .call(
+            Method::POST,
+            &format!("/schools/99ZZ00/pupils/{finn}/home-code"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    let (code, pin) = (
+        issued.body["code"].as_str().unwrap(),
+        issued.body["pin"].as_str().unwrap(),
+    );
+
+    let incomplete = d
+        .send_json(
+            Method::PUT,
+            "/schools/99ZZ00/pupil-login",
+            &admin,
+            &json!({"home_login": false}),
+        )
+        .await;
+    assert_eq!(incomplete.status, 422, "{}", incomplete.body);
+    assert!(home_login_works(&d, code, pin).await, "nothing changed");
+
+    let off = d
+        .send_json(
+            Method::PUT,
+            "/schools/99ZZ00/pupil-login",
+            &admin,
+            &json!({"picture_password": picture_password, "home_login": false}),
+        )
+        .await;
+    assert_eq!(off.status, 200, "{}", off.body);
+    assert_eq!(off.body["home_login"], false);
+    assert!(!home_login_works(&d, code, pin).await, "home login is off");
+
+    let on = d
+        .send_json(
+            Method::PUT,
+            "/schools/99ZZ00/pupil-login",
+            &admin,
+            &json!({"picture_password": picture_password, "home_login": true}),
+        )
+        .await;
+    assert_eq!(on.status, 200, "{}", on.body);
+    assert!(
+        home_login_works(&d, code, pin).await,
+        "the card was not voided"
+    );
+}

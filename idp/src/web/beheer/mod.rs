@@ -91,22 +91,17 @@ pub struct SettingsForm {
 
 pub async fn settings(
     State(state): State<AppState>,
-    m: SchoolManager,
+    s: SchoolAdmin,
     Csrf(form): Csrf<SettingsForm>,
 ) -> Result<Response, PageError> {
-    if !m.ict {
-        return Err(not_allowed());
-    }
-    let d = &state.directory;
-    let picture = form.picture_password.is_some();
-    let home = form.home_login.is_some();
-    if picture != m.school.picture_password_enabled {
-        d.set_picture_password_enabled(&m.school.id, picture, &m.actor())
-            .await?;
-    }
-    if home != m.school.home_login_allowed {
-        d.set_home_login_allowed(&m.school.id, home, &m.actor())
-            .await?;
-    }
+    crate::school_admin::pupils::set_login_methods(
+        &state.directory,
+        &s.admin,
+        crate::school_admin::pupils::LoginMethods {
+            picture_password: form.picture_password.is_some(),
+            home_login: form.home_login.is_some(),
+        },
+    )
+    .await?;
     Ok(see_other("/beheer", HeaderMap::new()))
 }
