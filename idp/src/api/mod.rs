@@ -15,6 +15,7 @@ mod oidc_clients;
 mod openapi;
 mod parties;
 mod party_certificates;
+mod party_urls;
 mod privacy;
 mod register;
 mod saml_sps;
@@ -55,6 +56,7 @@ const RESOURCES: &[fn() -> Vec<Endpoint>] = &[
     register::endpoints,
     parties::endpoints,
     party_certificates::endpoints,
+    party_urls::endpoints,
     openapi::endpoints,
 ];
 
