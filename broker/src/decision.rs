@@ -5,7 +5,9 @@
 //! decision asks the register for consent, licences and account state. On SQLite the register
 //! answers some of that from its read cache: all of a pupil's facts (`pupil_release_facts`, one
 //! entry per school, party and pupil) and a school's licences; a staff member's other facts are
-//! read every time. A change made through this process empties that cache at once, one made by
+//! read every time (the publisher's own LIKA grants too: a pupil's within
+//! `pupil_release_facts`, a staff member's by a read of their own). A change made through this
+//! process empties that cache at once, one made by
 //! another process (the command line) within `directory::CACHE_POLL` (250 ms). Licence dates are
 //! judged at every decision, so an expiry counts from the next login, and a revocation from the
 //! next login once the register has seen it.
@@ -17,6 +19,7 @@ use serde_json::json;
 
 use certs::{Kek, SecretStorage};
 use directory::audit::AuditEvent;
+use directory::lika::LikaKey;
 use directory::model::{Date, StaffRole};
 use directory::parties::{Licence, LicenceMember, LicenceScope, Party, Product};
 use directory::people::{Group, Pupil, Staff, StaffStatus};
@@ -159,6 +162,12 @@ pub enum Decision {
     Deny(DenyReason),
 }
 
+/// The pairwise sector of a party's partner API numbers: its default sector, the one
+/// `metadata::pairwise_sector(party_id, None)` names (a test in `idp` holds the two together).
+pub fn partner_sector(party_id: &str) -> String {
+    format!("party:{party_id}")
+}
+
 /// The decision-maker. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Broker {
@@ -176,6 +185,9 @@ pub(crate) struct Facts {
     pub(crate) licences: Vec<Licence>,
     consent: bool,
     extra: Vec<String>,
+    /// The party's products the user may use through the hosted licence API (`directory::lika`):
+    /// a licence of their own, without dates, beside the school's.
+    pub(crate) lika: Vec<String>,
 }
 
 enum Person {
@@ -240,6 +252,26 @@ impl Broker {
         self.pairwise.number(sector, kind, id)
     }
 
+    /// A user's and their school's numbers for a party, as the party read them from the
+    /// partner API and wrote them into its LIKA access lists.
+    pub(crate) fn lika_key(
+        &self,
+        party_id: &str,
+        subject: &Subject,
+        school_id: &str,
+    ) -> Result<LikaKey, BrokerError> {
+        let sector = partner_sector(party_id);
+        let kind = match subject {
+            Subject::Pupil(_) => "pupil",
+            Subject::Staff(_) => "staff",
+        };
+        Ok(LikaKey {
+            party_id: party_id.to_owned(),
+            user_number: self.pairwise.number(&sector, kind, subject.id())?,
+            school_number: self.pairwise.number(&sector, "school", school_id)?,
+        })
+    }
+
     /// Decides and audits. `now` is unix seconds; licence validity is judged on the Dutch
     /// calendar day.
     pub async fn decide(
@@ -271,12 +303,13 @@ impl Broker {
         req: &ReleaseRequest<'_>,
     ) -> Result<Option<Facts>, BrokerError> {
         let d = &self.directory;
-        let (school, party, person, products, licences, consent, extra) = match &req.subject {
+        let key = self.lika_key(req.party_id, &req.subject, req.school_id)?;
+        let (school, party, person, products, licences, consent, extra, lika) = match &req.subject {
             // The Monday-morning case: one connection for all of it (see
             // `pupil_release_facts`), since a hop to a connection costs more than a query.
             Subject::Pupil(id) => {
                 let f = d
-                    .pupil_release_facts(req.school_id, req.party_id, id)
+                    .pupil_release_facts(req.school_id, req.party_id, id, &key)
                     .await?;
                 // A pupil of another school is not known here: same answer as inactive, so
                 // that a crafted request learns nothing about other schools.
@@ -292,19 +325,36 @@ impl Broker {
                     f.licences,
                     f.consent,
                     f.release_attributes,
+                    f.lika_products,
                 )
             }
             // Everything is keyed by the request's ids, so the reads go out together: a login
             // waits for the slowest read, not for their sum.
-            Subject::Staff(_) => tokio::try_join!(
-                d.school_by_id(req.school_id),
-                d.party_by_id(req.party_id),
-                self.person(&req.subject, req.school_id),
-                d.products_of_party(req.party_id),
-                d.licences_of_school(req.school_id),
-                d.open_consent(req.school_id, req.party_id),
-                d.release_attributes_of(req.party_id),
-            )?,
+            Subject::Staff(_) => {
+                let (school, party, person, products, licences, consent, extra) = tokio::try_join!(
+                    d.school_by_id(req.school_id),
+                    d.party_by_id(req.party_id),
+                    self.person(&req.subject, req.school_id),
+                    d.products_of_party(req.party_id),
+                    d.licences_of_school(req.school_id),
+                    d.open_consent(req.school_id, req.party_id),
+                    d.release_attributes_of(req.party_id),
+                )?;
+                // An access list may name the person by ECK-iD, which only their row holds.
+                let eck_id = match &person {
+                    Some(Person::Staff { staff, .. }) => staff.eck_id.clone(),
+                    _ => None,
+                };
+                let lika = d
+                    .lika_grants(std::slice::from_ref(&key), eck_id.as_deref())
+                    .await?
+                    .into_iter()
+                    .map(|(_, product_id)| product_id)
+                    .collect();
+                (
+                    school, party, person, products, licences, consent, extra, lika,
+                )
+            }
         };
         let (Some(school), Some(party), Some(person)) = (school, party, person) else {
             return Ok(None);
@@ -322,6 +372,7 @@ impl Broker {
             licences,
             consent,
             extra,
+            lika,
         }))
     }
 
@@ -515,7 +566,13 @@ pub(crate) fn judge(req: &ReleaseRequest<'_>, f: &Facts, today: &Date) -> Result
         .iter()
         .filter(|l| candidate(l) && covers(l, &f.person))
         .collect();
-    if covering.is_empty() {
+    // The publisher's own grants (LIKA) name the person and have no dates.
+    let lika: Vec<&String> = f
+        .lika
+        .iter()
+        .filter(|p| req.product_id.is_none_or(|id| id == p.as_str()))
+        .collect();
+    if covering.is_empty() && lika.is_empty() {
         return Err(DenyReason::NoLicence);
     }
     let valid: Vec<&Licence> = covering
@@ -523,7 +580,7 @@ pub(crate) fn judge(req: &ReleaseRequest<'_>, f: &Facts, today: &Date) -> Result
         .copied()
         .filter(|l| l.valid_on(today))
         .collect();
-    if valid.is_empty() {
+    if valid.is_empty() && lika.is_empty() {
         let expired = covering
             .iter()
             .any(|l| l.valid_until.as_deref().is_some_and(|u| u < today.as_str()));
@@ -537,11 +594,9 @@ pub(crate) fn judge(req: &ReleaseRequest<'_>, f: &Facts, today: &Date) -> Result
         if !f.school.home_login_allowed {
             return Err(DenyReason::HomeLoginSwitchedOff);
         }
-        let home_product = valid.iter().any(|l| {
-            f.products
-                .iter()
-                .any(|p| p.id == l.product_id && p.home_allowed)
-        });
+        let home_allowed = |id: &str| f.products.iter().any(|p| p.id == id && p.home_allowed);
+        let home_product = valid.iter().any(|l| home_allowed(&l.product_id))
+            || lika.iter().any(|id| home_allowed(id));
         if !home_product {
             return Err(DenyReason::NotAllowedAtHome);
         }

@@ -11,6 +11,7 @@ pub mod pairwise;
 pub mod portal;
 
 pub use attributes::Attribute;
+pub use decision::partner_sector;
 pub use decision::{
     Broker, Context, Decision, DenyReason, Release, ReleaseRequest, Subject, Value,
 };

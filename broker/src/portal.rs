@@ -60,6 +60,14 @@ impl Broker {
                 }
             }
         }
+        // And those the user may use through a publisher's own grants (LIKA), among the parties
+        // the school consents to: without consent nothing opens, so no other party is asked.
+        for (party_id, product_id) in self.lika_products(subject, school_id).await? {
+            let products = parties.entry(party_id).or_default();
+            if !products.contains(&product_id) {
+                products.push(product_id);
+            }
+        }
         let mut tiles = Vec::new();
         let mut reasons = Vec::new();
         for (party_id, products) in &parties {
@@ -100,6 +108,30 @@ impl Broker {
             tiles,
             empty_because,
         })
+    }
+
+    /// `(party id, product id)` of every product a publisher's LIKA grants give the user at
+    /// the school, among the parties the school consents to now.
+    async fn lika_products(
+        &self,
+        subject: &Subject,
+        school_id: &str,
+    ) -> Result<Vec<(String, String)>, BrokerError> {
+        let d = self.directory();
+        let mut keys = Vec::new();
+        for consent in d.consent_history(school_id).await? {
+            if consent.revoked_at.is_none() {
+                keys.push(self.lika_key(&consent.party_id, subject, school_id)?);
+            }
+        }
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let eck_id = match subject {
+            Subject::Pupil(id) => d.pupil_by_id(id).await?.and_then(|p| p.eck_id),
+            Subject::Staff(id) => d.staff_by_id(id).await?.and_then(|s| s.eck_id),
+        };
+        Ok(d.lika_grants(&keys, eck_id.as_deref()).await?)
     }
 
     /// What every pupil of a group sees at school, for the ICT-coördinator's overview: the

@@ -703,3 +703,101 @@ on_both_backends! {
         assert_eq!(denied(&d), Some(DenyReason::AccountInactive), "no longer staff of this school");
     }
 }
+
+/// The publisher's LIKA method `rekenen` with product `rr-5` (openpoort's id returned), its
+/// URLs allowed.
+async fn lika_product(w: &World) -> String {
+    use directory::lika::Application;
+    let a = Actor("party:uitgever".into());
+    w.d.allow_party_url(&w.publisher, "https://uitgever.example", &op())
+        .await
+        .unwrap();
+    let app = |id: &str, url: &str| Application {
+        id: id.into(),
+        code: None,
+        name: format!("LIKA {id}"),
+        icon: None,
+        icon_url: None,
+        url: Some(url.into()),
+        tags: vec![],
+    };
+    w.d.create_lika_method(
+        &w.publisher,
+        app("rekenen", "https://uitgever.example/r"),
+        &a,
+    )
+    .await
+    .unwrap();
+    w.d.create_lika_product(
+        &w.publisher,
+        "rekenen",
+        app("rr-5", "https://uitgever.example/r/5"),
+        &a,
+    )
+    .await
+    .unwrap();
+    w.d.product_by_code(&w.publisher, "rr-5")
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+on_both_backends! {
+    async fn a_publisher_s_own_grant_releases_and_shows_the_product_until_it_is_revoked(d: Directory) {
+        use directory::lika::{Edit, Entries, Target};
+        let w = world(d).await;
+        w.consent().await;
+        let rr5 = lika_product(&w).await;
+        let a = Actor("party:uitgever".into());
+        let anna = Subject::Pupil(w.anna.clone());
+        let sector = broker::partner_sector(&w.publisher);
+        let number = w.broker.partner_number(&sector, "pupil", &w.anna).unwrap();
+        let target = Target::Product { method: "rekenen", product: "rr-5" };
+        let decide = || w.decide_at(anna.clone(), Some(&rr5), Context::SchoolNetwork, now());
+        assert_eq!(denied(&decide().await), Some(DenyReason::NoLicence));
+
+        w.d.edit_lika_access(&w.publisher, target, Edit::Add, &Entries::Users(vec![number]), &a).await.unwrap();
+        assert!(denied(&decide().await).is_none(), "granted by number");
+        let portal = w.broker.portal(&anna, &w.school, Context::SchoolNetwork, now()).await.unwrap();
+        assert_eq!(portal.tiles.iter().map(|t| t.product.id.as_str()).collect::<Vec<_>>(), [rr5.as_str()]);
+        // Another pupil, and the school-only product beside it, stay without.
+        assert_eq!(denied(&w.decide_at(Subject::Pupil(w.bram.clone()), Some(&rr5), Context::SchoolNetwork, now()).await), Some(DenyReason::NoLicence));
+        assert_eq!(denied(&w.decide_at(anna.clone(), Some(&w.school_product), Context::SchoolNetwork, now()).await), Some(DenyReason::NoLicence));
+        // LIKA products are not for home use unless the operator says so.
+        assert_eq!(denied(&w.decide_at(anna.clone(), Some(&rr5), Context::HomeCode, now()).await), Some(DenyReason::NotAllowedAtHome));
+
+        w.d.edit_lika_access(&w.publisher, target, Edit::Remove, &Entries::Users(vec![number]), &a).await.unwrap();
+        assert_eq!(denied(&decide().await), Some(DenyReason::NoLicence), "revoked at the next decision");
+        assert!(w.broker.portal(&anna, &w.school, Context::SchoolNetwork, now()).await.unwrap().tiles.is_empty());
+
+        // By the school's number and the pupil's ECK-iD, on the method: covers its product.
+        let school_number = w.broker.partner_number(&sector, "school", &w.school).unwrap();
+        let eck = format!("https://ketenid.nl/201703/L1-{}", w.school);
+        let chain = directory::lika::ChainId { school_number, eck_id: eck };
+        w.d.edit_lika_access(&w.publisher, Target::Method("rekenen"), Edit::Add, &Entries::Chains(vec![chain]), &a).await.unwrap();
+        assert!(denied(&decide().await).is_none(), "granted by ECK-iD");
+        // Without the school's consent nothing is released and nothing shown.
+        w.d.revoke_consent(&w.school, &w.publisher, &op()).await.unwrap();
+        assert_eq!(denied(&decide().await), Some(DenyReason::NoConsent));
+        assert!(w.broker.portal(&anna, &w.school, Context::SchoolNetwork, now()).await.unwrap().tiles.is_empty());
+    }
+}
+
+on_both_backends! {
+    async fn a_teacher_granted_by_number_is_released_without_a_school_licence(d: Directory) {
+        use directory::lika::{Edit, Entries, Target};
+        let w = world(d).await;
+        w.consent().await;
+        let rr5 = lika_product(&w).await;
+        let teacher = Subject::Staff(w.teacher.clone());
+        assert_eq!(denied(&w.decide_at(teacher.clone(), Some(&rr5), Context::Password, now()).await), Some(DenyReason::NoLicence));
+        let number = w.broker.partner_number(&broker::partner_sector(&w.publisher), "staff", &w.teacher).unwrap();
+        w.d.lika_bulk(&w.publisher, &directory::lika::Bulk { methods: vec!["rekenen".into()], users: vec![number], ..Default::default() }, true, &Actor("party:uitgever".into())).await.unwrap();
+        assert!(denied(&w.decide_at(teacher.clone(), Some(&rr5), Context::Password, now()).await).is_none());
+        let tiles = w.broker.portal(&teacher, &w.school, Context::Password, now()).await.unwrap().tiles;
+        assert_eq!(tiles.len(), 1);
+        w.d.edit_lika_access(&w.publisher, Target::Method("rekenen"), Edit::Clear, &Entries::Users(vec![]), &Actor("party:uitgever".into())).await.unwrap();
+        assert_eq!(denied(&w.decide_at(teacher, Some(&rr5), Context::Password, now()).await), Some(DenyReason::NoLicence));
+    }
+}

@@ -16,6 +16,7 @@ pub mod error;
 pub mod import;
 pub mod keys;
 pub mod las;
+pub mod lika;
 pub mod model;
 pub mod oidc_clients;
 pub mod operators;

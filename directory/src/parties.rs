@@ -30,6 +30,9 @@ pub struct Product {
     pub launch_url: String,
     pub icon_url: Option<String>,
     pub home_allowed: bool,
+    /// The icon is kept in the register (a LIKA product's `icon`, see `lika`) and served from
+    /// there instead of being fetched from `icon_url`.
+    pub icon_stored: bool,
 }
 
 pub struct NewProduct {
@@ -128,6 +131,7 @@ fn product_from(r: &impl RowExt) -> Result<Product> {
         launch_url: r.text("launch_url")?,
         icon_url: r.opt_text("icon_url")?,
         home_allowed: r.flag("home_allowed")?,
+        icon_stored: r.flag("icon_stored")?,
     })
 }
 
@@ -146,7 +150,7 @@ fn consent_from(r: &impl RowExt) -> Result<Consent> {
 macro_rules! product_select {
     ($tail:literal) => {
         concat!(
-            "SELECT id, party_id, code, methode, name, launch_url, icon_url, home_allowed FROM products ",
+            "SELECT id, party_id, code, methode, name, launch_url, icon_url, home_allowed, icon_stored FROM products ",
             $tail
         )
     };
@@ -236,6 +240,8 @@ pub struct PupilReleaseFacts {
     pub licences: Vec<Licence>,
     pub consent: Option<Consent>,
     pub release_attributes: Vec<String>,
+    /// The party's products the pupil may use through the hosted licence API (`lika`).
+    pub lika_products: Vec<String>,
 }
 
 impl PupilReleaseFacts {
@@ -319,6 +325,7 @@ impl Directory {
             launch_url: new.launch_url.to_string(),
             icon_url: new.icon_url.as_ref().map(|u| u.to_string()),
             home_allowed: new.home_allowed,
+            icon_stored: false,
         };
         if self.party_by_id(party_id).await?.is_none() {
             return Err(DirectoryError::not_found("partij", party_id));
@@ -489,11 +496,14 @@ impl Directory {
     /// cost is mostly the hop to a connection (for SQLite, its worker thread), not the query,
     /// so seven reads on one connection cost far less than seven taken from the pool. Kept in
     /// the read cache (see `cache.rs` for when a change is seen) once all three parties exist.
+    /// `lika` holds the pupil's and the school's numbers for the party (the broker computes
+    /// them from these ids, so they add nothing to the cache's key).
     pub async fn pupil_release_facts(
         &self,
         school_id: &str,
         party_id: &str,
         pupil_id: &str,
+        lika: &crate::lika::LikaKey,
     ) -> Result<PupilReleaseFacts> {
         self.cached("pupil_release_facts", format!("{school_id}/{party_id}/{pupil_id}"), PupilReleaseFacts::complete, || async {
             const SCHOOL: &str = "SELECT id, board_id, brin, vestigingscode, name, instelling_ref, active, \
@@ -521,7 +531,10 @@ impl Directory {
                     .as_ref().map(consent_from).transpose()?;
                 let release_attributes = sqlx::query(ATTRIBUTES).bind(party_id).fetch_all(&mut *c).await?
                     .iter().map(|r| r.text("attribute")).collect::<Result<Vec<_>>>()?;
-                Ok(PupilReleaseFacts { school, party, pupil, products, licences, consent, release_attributes })
+                let eck_id = pupil.as_ref().and_then(|(p, _)| p.eck_id.clone());
+                let lika_products = crate::lika::fetch_grants!(&mut *c, std::slice::from_ref(lika), eck_id.as_deref())
+                    .into_iter().map(|(_, product_id)| product_id).collect();
+                Ok(PupilReleaseFacts { school, party, pupil, products, licences, consent, release_attributes, lika_products })
             })
         })
         .await

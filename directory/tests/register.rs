@@ -371,8 +371,9 @@ on_both_backends! {
         let (party, product) = publisher_with_product(&d, "uitgever", false).await;
         d.create_group(&a.id, &stamgroep("g5", "Groep 5", "5"), &op()).await.unwrap();
         let p = d.create_pupil(&a.id, &pupil("L1", Some("g5")), &op()).await.unwrap();
+        let key = directory::lika::LikaKey { party_id: party.clone(), user_number: 1, school_number: 2 };
 
-        let empty = d.pupil_release_facts(&a.id, &party, &p.id).await.unwrap();
+        let empty = d.pupil_release_facts(&a.id, &party, &p.id, &key).await.unwrap();
         assert!(empty.consent.is_none() && empty.licences.is_empty() && empty.release_attributes.is_empty());
 
         d.grant_consent(&a.id, &party, &op()).await.unwrap();
@@ -381,7 +382,7 @@ on_both_backends! {
             school_id: a.id.clone(), product_id: product, scope: LicenceScope::School,
             valid_from: Date::parse("van", "2026-08-01").unwrap(), valid_until: None,
         }, &op()).await.unwrap();
-        let f = d.pupil_release_facts(&a.id, &party, &p.id).await.unwrap();
+        let f = d.pupil_release_facts(&a.id, &party, &p.id, &key).await.unwrap();
         assert_eq!(f.school, d.school_by_id(&a.id).await.unwrap());
         assert_eq!(f.party, d.party_by_id(&party).await.unwrap());
         assert_eq!(f.pupil, d.pupil_with_group_keys(&p.id).await.unwrap());
@@ -389,9 +390,10 @@ on_both_backends! {
         assert_eq!(f.licences, d.licences_of_school(&a.id).await.unwrap());
         assert_eq!(f.consent, d.open_consent(&a.id, &party).await.unwrap());
         assert_eq!(f.release_attributes, d.release_attributes_of(&party).await.unwrap());
+        assert_eq!(f.lika_products, d.lika_grants(std::slice::from_ref(&key), None).await.unwrap().into_iter().map(|(_, p)| p).collect::<Vec<_>>());
         assert!(f.consent.is_some() && f.licences.len() == 1 && f.pupil.is_some());
 
-        let gone = d.pupil_release_facts(&a.id, &party, "no-such-pupil").await.unwrap();
+        let gone = d.pupil_release_facts(&a.id, &party, "no-such-pupil", &key).await.unwrap();
         assert!(gone.pupil.is_none() && gone.school.is_some());
     }
 }

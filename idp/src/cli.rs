@@ -618,6 +618,26 @@ pub enum PartyCommand {
         #[arg(long)]
         sha256: String,
     },
+    /// Allow the party's hosted licence API (LIKA) methods and products to point under a URL
+    /// prefix: https://host[:port][/path], matched by host, port and whole path segments.
+    UrlAllow {
+        #[arg(long)]
+        party: String,
+        #[arg(long)]
+        url: String,
+    },
+    /// The URL prefixes the party's LIKA methods and products may point to.
+    UrlAllowed {
+        #[arg(long)]
+        party: String,
+    },
+    /// Take a URL prefix off the party's list (registered URLs stay until their next change).
+    UrlDisallow {
+        #[arg(long)]
+        party: String,
+        #[arg(long)]
+        url: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,6 +7,9 @@
 //! it through the platform trust store (`SSL_CERT_FILE`, read by rustls-native-certs, which
 //! this crate's own reqwest 0.12 dependency switches on for the client's reqwest too).
 //!
+//! It reads a school (`rest/v2`) and keeps its licences in the hosted licence API
+//! (`hosted-lika`): methods, products, both kinds of access list, bulk grants and deletes.
+//!
 //! One test in its own binary, so that setting `SSL_CERT_FILE` touches no other test.
 
 // The partner tests' demo and PKI; this binary uses only part of it.
@@ -14,14 +17,27 @@
 #[path = "partner/common.rs"]
 mod common;
 
+use basispoort_sync_client::hosted_license_provider::{
+    BulkRequest, HostedLicenseProviderClient, MethodDetails, ProductDetails, UserChainId,
+    UserChainIdList, UserIdList,
+};
 use basispoort_sync_client::institutions::InstitutionsServiceClient;
 use basispoort_sync_client::rest::{Environment, RestClientBuilder};
 
 use common::{PUBLISHER, PartnerDemo, demo_reference};
 
 #[tokio::test]
-async fn the_published_basispoort_client_reads_a_school_from_openpoort_unchanged() {
+async fn the_published_basispoort_client_reads_a_school_and_keeps_its_licences_at_openpoort_unchanged()
+ {
     let demo = PartnerDemo::start();
+    demo.cli(&[
+        "party",
+        "url-allow",
+        "--party",
+        PUBLISHER,
+        "--url",
+        "https://lika.example.nl/apps",
+    ]);
     demo.cli(&[
         "party",
         "allow-attribute",
@@ -98,4 +114,301 @@ async fn the_published_basispoort_client_reads_a_school_from_openpoort_unchanged
         .await
         .expect("ingetrokken");
     assert!(revoked.is_empty());
+
+    hosted_licences(&rest, id).await;
+}
+
+/// The hosted licence API ("Hosted LIKA") through the client's `HostedLicenseProviderClient`,
+/// as its own lifecycle test drives Basispoort's, with ECK-iD lists beside the numbers.
+async fn hosted_licences(rest: &basispoort_sync_client::rest::RestClient, school: i64) {
+    const SVG: &str = "image/svg+xml,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciLz4=";
+    let lika = HostedLicenseProviderClient::new(rest, PUBLISHER);
+    let method = MethodDetails::new("lifecycle_method", "Test method (POST)")
+        .with_code("method-create")
+        .with_icon(SVG)
+        .with_icon_url("https://lika.example.nl/apps/icon.svg")
+        .expect("a URL")
+        .with_url("https://lika.example.nl/apps/method")
+        .expect("a URL")
+        .into_teacher_application();
+    lika.create_method(&method).await.expect("create method");
+    let listed = lika.get_methods().await.expect("methods");
+    assert!(listed.methods.iter().any(|m| m.id == "lifecycle_method"));
+    assert_eq!(
+        lika.get_method("lifecycle_method").await.expect("method"),
+        method
+    );
+    let updated = MethodDetails::new("lifecycle_method", "Test method (PUT)")
+        .with_code("method-update")
+        .with_url("https://lika.example.nl/apps/method-2")
+        .expect("a URL");
+    lika.update_method(&updated).await.expect("update method");
+    let read = lika.get_method("lifecycle_method").await.expect("method");
+    assert_eq!(read, updated, "unset fields are cleared");
+    assert!(read.icon.is_none() && read.tags.is_empty());
+
+    let ids = |v: &[i64]| UserIdList { users: v.to_vec() };
+    let numbers = |l: UserIdList| l.users;
+    lika.set_method_user_ids("lifecycle_method", &ids(&[789, 123, 456]))
+        .await
+        .expect("set");
+    assert_eq!(
+        numbers(
+            lika.get_method_user_ids("lifecycle_method")
+                .await
+                .expect("get")
+        ),
+        [123, 456, 789]
+    );
+    lika.add_method_user_ids("lifecycle_method", &ids(&[456789, 123456]))
+        .await
+        .expect("add");
+    lika.remove_method_user_ids("lifecycle_method", &ids(&[123, 456, 789]))
+        .await
+        .expect("remove");
+    assert_eq!(
+        numbers(
+            lika.get_method_user_ids("lifecycle_method")
+                .await
+                .expect("get")
+        ),
+        [123456, 456789]
+    );
+    lika.delete_method_user_ids("lifecycle_method")
+        .await
+        .expect("clear");
+    assert!(
+        numbers(
+            lika.get_method_user_ids("lifecycle_method")
+                .await
+                .expect("get")
+        )
+        .is_empty()
+    );
+
+    let chain = |eck: &str| UserChainId {
+        institution_id: school,
+        chain_id: eck.into(),
+    };
+    let chains = |l: UserChainIdList| -> Vec<(i64, String)> {
+        l.users
+            .into_iter()
+            .map(|c| (c.institution_id, c.chain_id))
+            .collect()
+    };
+    let list = |v: Vec<UserChainId>| UserChainIdList { users: v };
+    lika.set_method_user_chain_ids(
+        "lifecycle_method",
+        &list(vec![
+            chain("https://ketenid.nl/b"),
+            chain("https://ketenid.nl/a"),
+        ]),
+    )
+    .await
+    .expect("set chains");
+    lika.add_method_user_chain_ids(
+        "lifecycle_method",
+        &list(vec![chain("https://ketenid.nl/c")]),
+    )
+    .await
+    .expect("add chains");
+    lika.remove_method_user_chain_ids(
+        "lifecycle_method",
+        &list(vec![chain("https://ketenid.nl/a")]),
+    )
+    .await
+    .expect("remove chains");
+    assert_eq!(
+        chains(
+            lika.get_method_user_chain_ids("lifecycle_method")
+                .await
+                .expect("chains")
+        ),
+        [
+            (school, "https://ketenid.nl/b".to_owned()),
+            (school, "https://ketenid.nl/c".to_owned())
+        ]
+    );
+    lika.delete_method_user_chain_ids("lifecycle_method")
+        .await
+        .expect("clear chains");
+    assert!(
+        chains(
+            lika.get_method_user_chain_ids("lifecycle_method")
+                .await
+                .expect("chains")
+        )
+        .is_empty()
+    );
+
+    let product = ProductDetails::new(
+        "lifecycle_product",
+        "Test product (POST)",
+        "https://lika.example.nl/apps/product",
+    )
+    .expect("a URL")
+    .with_code("product-create")
+    .with_icon(SVG)
+    .into_teacher_application();
+    lika.create_product("lifecycle_method", &product)
+        .await
+        .expect("create product");
+    let products = lika
+        .get_products("lifecycle_method")
+        .await
+        .expect("products");
+    assert!(
+        products
+            .products
+            .iter()
+            .any(|p| p.id == "lifecycle_product")
+    );
+    assert_eq!(
+        lika.get_product("lifecycle_method", "lifecycle_product")
+            .await
+            .expect("product"),
+        product
+    );
+    let changed = ProductDetails::new(
+        "lifecycle_product",
+        "Test product (PUT)",
+        "https://lika.example.nl/apps/product-2",
+    )
+    .expect("a URL")
+    .with_icon_url("https://lika.example.nl/apps/product.svg")
+    .expect("a URL");
+    lika.update_product("lifecycle_method", &changed)
+        .await
+        .expect("update product");
+    assert_eq!(
+        lika.get_product("lifecycle_method", "lifecycle_product")
+            .await
+            .expect("product"),
+        changed
+    );
+
+    lika.set_product_user_ids(
+        "lifecycle_method",
+        "lifecycle_product",
+        &ids(&[987, 321, 654]),
+    )
+    .await
+    .expect("set");
+    lika.add_product_user_ids(
+        "lifecycle_method",
+        "lifecycle_product",
+        &ids(&[987654, 654321]),
+    )
+    .await
+    .expect("add");
+    lika.remove_product_user_ids(
+        "lifecycle_method",
+        "lifecycle_product",
+        &ids(&[321, 654, 987]),
+    )
+    .await
+    .expect("remove");
+    assert_eq!(
+        numbers(
+            lika.get_product_user_ids("lifecycle_method", "lifecycle_product")
+                .await
+                .expect("get")
+        ),
+        [654321, 987654]
+    );
+    lika.delete_product_user_ids("lifecycle_method", "lifecycle_product")
+        .await
+        .expect("clear");
+    lika.set_product_user_chain_ids(
+        "lifecycle_method",
+        "lifecycle_product",
+        &list(vec![chain("https://ketenid.nl/p")]),
+    )
+    .await
+    .expect("set chains");
+    lika.add_product_user_chain_ids(
+        "lifecycle_method",
+        "lifecycle_product",
+        &list(vec![chain("https://ketenid.nl/q")]),
+    )
+    .await
+    .expect("add chains");
+    lika.remove_product_user_chain_ids(
+        "lifecycle_method",
+        "lifecycle_product",
+        &list(vec![chain("https://ketenid.nl/p")]),
+    )
+    .await
+    .expect("remove chains");
+    assert_eq!(
+        chains(
+            lika.get_product_user_chain_ids("lifecycle_method", "lifecycle_product")
+                .await
+                .expect("chains")
+        ),
+        [(school, "https://ketenid.nl/q".to_owned())]
+    );
+    lika.delete_product_user_chain_ids("lifecycle_method", "lifecycle_product")
+        .await
+        .expect("clear chains");
+
+    let grant = BulkRequest {
+        method_ids: vec!["lifecycle_method".into()],
+        product_ids: vec!["lifecycle_product".into()],
+        user_ids: (1..=16).collect(),
+        user_chain_ids: vec![chain("https://ketenid.nl/bulk")],
+    };
+    lika.bulk_grant_permissions(&grant).await.expect("grant");
+    let revoke = BulkRequest {
+        method_ids: vec!["lifecycle_method".into()],
+        product_ids: vec!["lifecycle_product".into()],
+        user_ids: vec![2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22],
+        user_chain_ids: vec![chain("https://ketenid.nl/bulk")],
+    };
+    lika.bulk_revoke_permissions(&revoke).await.expect("revoke");
+    let odd: Vec<i64> = (1..=16).filter(|n| n % 2 == 1).collect();
+    assert_eq!(
+        numbers(
+            lika.get_method_user_ids("lifecycle_method")
+                .await
+                .expect("get")
+        ),
+        odd
+    );
+    assert_eq!(
+        numbers(
+            lika.get_product_user_ids("lifecycle_method", "lifecycle_product")
+                .await
+                .expect("get")
+        ),
+        odd
+    );
+    assert!(
+        chains(
+            lika.get_method_user_chain_ids("lifecycle_method")
+                .await
+                .expect("chains")
+        )
+        .is_empty()
+    );
+
+    lika.delete_product("lifecycle_method", "lifecycle_product")
+        .await
+        .expect("delete product");
+    let products = lika
+        .get_products("lifecycle_method")
+        .await
+        .expect("products");
+    assert!(products.products.is_empty());
+    lika.delete_method("lifecycle_method")
+        .await
+        .expect("delete method");
+    assert!(
+        lika.get_methods()
+            .await
+            .expect("methods")
+            .methods
+            .is_empty()
+    );
+    assert!(lika.get_method("lifecycle_method").await.is_err(), "gone");
 }

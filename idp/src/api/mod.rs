@@ -16,6 +16,7 @@ mod oidc_clients;
 mod openapi;
 mod parties;
 mod party_certificates;
+mod party_urls;
 mod privacy;
 mod pupils;
 mod register;
@@ -59,6 +60,7 @@ const RESOURCES: &[fn() -> Vec<Endpoint>] = &[
     register::endpoints,
     parties::endpoints,
     party_certificates::endpoints,
+    party_urls::endpoints,
     openapi::endpoints,
 ];
 

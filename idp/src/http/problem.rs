@@ -13,6 +13,8 @@ pub enum Problem {
     Unauthorized,
     InsufficientScope,
     AdminScopeReserved,
+    /// Authenticated, but this is not the caller's to touch (another party's tree).
+    Forbidden,
     NotFound,
     MethodNotAllowed,
     Conflict,
@@ -27,10 +29,11 @@ pub enum Problem {
 
 impl Problem {
     #[cfg(test)]
-    pub const ALL: [Problem; 13] = [
+    pub const ALL: [Problem; 14] = [
         Problem::Unauthorized,
         Problem::InsufficientScope,
         Problem::AdminScopeReserved,
+        Problem::Forbidden,
         Problem::NotFound,
         Problem::MethodNotAllowed,
         Problem::Conflict,
@@ -48,6 +51,7 @@ impl Problem {
             Problem::Unauthorized => "unauthorized",
             Problem::InsufficientScope => "insufficient-scope",
             Problem::AdminScopeReserved => "admin-scope-reserved",
+            Problem::Forbidden => "forbidden",
             Problem::NotFound => "not-found",
             Problem::MethodNotAllowed => "method-not-allowed",
             Problem::Conflict => "conflict",
@@ -68,7 +72,9 @@ impl Problem {
     pub fn status(self) -> StatusCode {
         match self {
             Problem::Unauthorized => StatusCode::UNAUTHORIZED,
-            Problem::InsufficientScope | Problem::AdminScopeReserved => StatusCode::FORBIDDEN,
+            Problem::InsufficientScope | Problem::AdminScopeReserved | Problem::Forbidden => {
+                StatusCode::FORBIDDEN
+            }
             Problem::NotFound => StatusCode::NOT_FOUND,
             Problem::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Problem::Conflict => StatusCode::CONFLICT,
@@ -89,6 +95,7 @@ impl Problem {
             Problem::AdminScopeReserved => {
                 "Beheerscope alleen via de beheerder / Admin scope reserved to the operator"
             }
+            Problem::Forbidden => "Geen toegang / Forbidden",
             Problem::NotFound => "Niet gevonden / Not found",
             Problem::MethodNotAllowed => "Methode niet toegestaan / Method not allowed",
             Problem::Conflict => "Conflict / Conflict",

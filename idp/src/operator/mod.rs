@@ -253,6 +253,26 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
             d.remove_party_certificate(&p.id, &sha256, &actor).await?;
             println!("certificaat verwijderd / certificate removed: {sha256}");
         }
+        Command::Party(PartyCommand::UrlAllow { party, url }) => {
+            let p = d.require_party(&party).await?;
+            let prefix = d.allow_party_url(&p.id, &url, &actor).await?;
+            println!(
+                "{} mag LIKA-adressen gebruiken onder / may use LIKA addresses under {}",
+                p.code,
+                prefix.as_str()
+            );
+        }
+        Command::Party(PartyCommand::UrlAllowed { party }) => {
+            let p = d.require_party(&party).await?;
+            for prefix in d.party_url_prefixes(&p.id).await? {
+                println!("{}", prefix.as_str());
+            }
+        }
+        Command::Party(PartyCommand::UrlDisallow { party, url }) => {
+            let p = d.require_party(&party).await?;
+            d.disallow_party_url(&p.id, &url, &actor).await?;
+            println!("URL-voorvoegsel verwijderd / URL prefix removed: {url}");
+        }
         Command::Party(PartyCommand::List) => {
             for p in d.list_parties().await? {
                 println!("{}  {}  {}", p.code, p.kind.as_str(), p.name);

@@ -15,6 +15,7 @@
 mod details;
 mod groups;
 mod institutions;
+mod lika;
 mod overview;
 mod permissions;
 mod pupils;
@@ -65,6 +66,8 @@ pub fn router(state: AppState) -> Router {
             "/rest/v2/instellingen/synchronizationpermission/ingetrokken/{date}",
             get(permissions::revoked_since),
         )
+        // The hosted licence API (`/hosted-lika/…`), a publisher's own tree.
+        .merge(lika::routes())
         .fallback(not_found)
         .with_state(state)
 }

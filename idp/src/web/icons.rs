@@ -7,6 +7,11 @@
 //! redirects, a timeout), reads at most [`MAX_BYTES`], and serves only PNG, JPEG, GIF and WebP
 //! recognised by their first bytes, whatever the publisher's server called them: an SVG could
 //! carry script under openpoort's origin, and a wrong type is a broken tile, not a risk.
+//!
+//! A product registered through the hosted licence API may carry its icon inline (`mime,base64`,
+//! checked by `directory::lika::Icon` when it was written, SVG included). That one is served
+//! from the register, never fetched, with a Content-Security-Policy that allows nothing and
+//! sandboxes the document, so that an SVG opened on its own runs no script under this origin.
 
 use std::time::{Duration, Instant};
 
@@ -26,6 +31,10 @@ const FRESH: Duration = Duration::from_secs(24 * 3_600);
 /// How long a failed fetch is remembered before it is tried again.
 const RETRY: Duration = Duration::from_secs(5 * 60);
 const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// For an icon from the register, SVG among them: an image needs no script, no fetch and no
+/// frame; opened as a document it is sandboxed (no script, a unique origin).
+pub const STORED_ICON_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
 
 /// The media type of an image we serve, from its first bytes.
 pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
@@ -108,12 +117,25 @@ pub async fn icon(
     Path(product_id): Path<String>,
 ) -> Result<Response, PageError> {
     let not_found = || StatusCode::NOT_FOUND.into_response();
-    let Some(url) = state
-        .directory
-        .product_by_id(&product_id)
-        .await?
-        .and_then(|p| p.icon_url)
-    else {
+    let Some(product) = state.directory.product_by_id(&product_id).await? else {
+        return Ok(not_found());
+    };
+    if product.icon_stored {
+        let Some(icon) = state.directory.stored_icon(&product_id).await? else {
+            return Ok(not_found());
+        };
+        return Ok((
+            [
+                (header::CONTENT_TYPE, icon.media_type),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+                (header::CONTENT_SECURITY_POLICY, STORED_ICON_POLICY),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            ],
+            icon.bytes,
+        )
+            .into_response());
+    }
+    let Some(url) = product.icon_url else {
         return Ok(not_found());
     };
     let entry = match cached(&state, &product_id, &url) {

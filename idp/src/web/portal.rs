@@ -187,11 +187,8 @@ pub async fn portal(
             launch_url: t.product.launch_url,
             href,
             // Served by openpoort itself: the pages' CSP allows no other image host.
-            icon_url: t
-                .product
-                .icon_url
-                .as_ref()
-                .map(|_| super::icons::path(&t.product.id)),
+            icon_url: (t.product.icon_url.is_some() || t.product.icon_stored)
+                .then(|| super::icons::path(&t.product.id)),
         });
     }
     // A TARGET from the shortcut that is one of these tiles: offered as the way on. Only a

@@ -60,7 +60,8 @@ fn fill(path: &str, ids: &Ids) -> String {
         .replace("{role}", "ib")
         .replace("{group_id}", &ids.group)
         .replace("{pupil_id}", &ids.pupil)
-        .replace("{sha256}", &ids.certificate);
+        .replace("{sha256}", &ids.certificate)
+        .replace("{prefix}", "https%3A%2F%2Fapps.example.nl");
     assert!(
         !filled.contains('{'),
         "a path parameter without a value here: {path}"

@@ -3,5 +3,6 @@
 
 mod common;
 mod institutions;
+mod lika;
 mod roster;
 mod tls;
