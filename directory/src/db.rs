@@ -481,6 +481,11 @@ const SQLITE_MIGRATIONS: Embedded = &[
         "partner",
         include_str!("../migrations/sqlite/0015_partner.sql"),
     ),
+    (
+        17,
+        "permission requests",
+        include_str!("../migrations/sqlite/0017_permission_requests.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Embedded = &[
     (
@@ -557,6 +562,11 @@ const POSTGRES_MIGRATIONS: Embedded = &[
         15,
         "partner",
         include_str!("../migrations/postgres/0015_partner.sql"),
+    ),
+    (
+        17,
+        "permission requests",
+        include_str!("../migrations/postgres/0017_permission_requests.sql"),
     ),
 ];
 
