@@ -3,5 +3,6 @@
 
 mod common;
 mod institutions;
+mod permission;
 mod roster;
 mod tls;
