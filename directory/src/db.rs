@@ -486,6 +486,11 @@ const SQLITE_MIGRATIONS: Embedded = &[
         "lika",
         include_str!("../migrations/sqlite/0016_lika.sql"),
     ),
+    (
+        17,
+        "permission requests",
+        include_str!("../migrations/sqlite/0017_permission_requests.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Embedded = &[
     (
@@ -567,6 +572,11 @@ const POSTGRES_MIGRATIONS: Embedded = &[
         16,
         "lika",
         include_str!("../migrations/postgres/0016_lika.sql"),
+    ),
+    (
+        17,
+        "permission requests",
+        include_str!("../migrations/postgres/0017_permission_requests.sql"),
     ),
 ];
 

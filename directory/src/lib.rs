@@ -24,10 +24,12 @@ pub mod outbound;
 pub mod parties;
 pub mod partner;
 pub mod people;
+pub mod permission_requests;
 pub mod privacy;
 pub mod pupil_login;
 pub mod saml_sps;
 pub mod school_changes;
+pub mod school_search;
 pub mod schools;
 pub mod staff_admin;
 

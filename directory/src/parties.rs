@@ -572,6 +572,10 @@ impl Directory {
                 .bind(&consent.id).bind(school_id).bind(party_id).bind(&consent.granted_by).bind(consent.granted_at)
                 .execute(&mut *tx).await
                 .map_err(unique_as("toestemming", party_id))?;
+            // The consent answers the party's waiting request, if it asked.
+            sqlx::query(crate::permission_requests::CLOSE_OPEN)
+                .bind(&consent.granted_by).bind(consent.granted_at).bind(school_id).bind(party_id).bind("consent")
+                .execute(&mut *tx).await?;
             append!(&mut *tx, AuditEvent {
                 actor, action: "consent.grant", school_id: Some(school_id), party_id: Some(party_id),
                 subject: Some(&consent.id), details: json!({}),
@@ -601,6 +605,10 @@ impl Directory {
             if done.rows_affected() == 0 {
                 return Err(DirectoryError::not_found("toestemming", party_id));
             }
+            // A request that raced with the consent is answered by it: it must not come back.
+            sqlx::query(crate::permission_requests::CLOSE_OPEN)
+                .bind(actor.0.as_str()).bind(t).bind(school_id).bind(party_id).bind("consent")
+                .execute(&mut *tx).await?;
             append!(&mut *tx, AuditEvent {
                 actor, action: "consent.revoke", school_id: Some(school_id), party_id: Some(party_id),
                 subject: Some(&open.id), details: json!({}),

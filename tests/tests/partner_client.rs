@@ -10,7 +10,8 @@
 //! It reads a school (`rest/v2`) and keeps its licences in the hosted licence API
 //! (`hosted-lika`): methods, products, both kinds of access list, bulk grants and deletes.
 //!
-//! One test in its own binary, so that setting `SSL_CERT_FILE` touches no other test.
+//! Each test sets `SSL_CERT_FILE` to its own demo's CA, so the tests of this binary take turns
+//! (`SERIAL`), and no other binary's test is touched.
 
 // The partner tests' demo and PKI; this binary uses only part of it.
 #[allow(dead_code)]
@@ -21,14 +22,19 @@ use basispoort_sync_client::hosted_license_provider::{
     BulkRequest, HostedLicenseProviderClient, MethodDetails, ProductDetails, UserChainId,
     UserChainIdList, UserIdList,
 };
+use basispoort_sync_client::institutions::InstitutionsSearchPredicate;
 use basispoort_sync_client::institutions::InstitutionsServiceClient;
-use basispoort_sync_client::rest::{Environment, RestClientBuilder};
+use basispoort_sync_client::rest::{Environment, RestClient, RestClientBuilder};
 
 use common::{PUBLISHER, PartnerDemo, demo_reference};
+
+/// Held for a whole test: the environment is the process's, and each test's CA is its own.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 #[tokio::test]
 async fn the_published_basispoort_client_reads_a_school_and_keeps_its_licences_at_openpoort_unchanged()
  {
+    let _serial = SERIAL.lock().await;
     let demo = PartnerDemo::start();
     demo.cli(&[
         "party",
@@ -46,7 +52,8 @@ async fn the_published_basispoort_client_reads_a_school_and_keeps_its_licences_a
         "--attribute",
         "family_name",
     ]);
-    // SAFETY: this binary has this one test, so no other thread reads the environment now.
+    // SAFETY: the tests of this binary take turns (SERIAL), so no other thread reads the
+    // environment now.
     unsafe { std::env::set_var("SSL_CERT_FILE", demo.pki.ca_file()) };
     let identity = demo.dir.path().join("identity.pem");
     let (key, cert) = &demo.publisher;
@@ -411,4 +418,98 @@ async fn hosted_licences(rest: &basispoort_sync_client::rest::RestClient, school
             .is_empty()
     );
     assert!(lika.get_method("lifecycle_method").await.is_err(), "gone");
+}
+
+/// The published client as a publisher builds it, pointed at `demo` by its public `base_url`.
+async fn published_client(demo: &PartnerDemo) -> RestClient {
+    // SAFETY: the tests of this binary take turns (SERIAL), so no other thread reads the
+    // environment now.
+    unsafe { std::env::set_var("SSL_CERT_FILE", demo.pki.ca_file()) };
+    let identity = demo.dir.path().join("identity.pem");
+    let (key, cert) = &demo.publisher;
+    let mut pem = cert.to_pem().expect("PEM");
+    pem.extend(key.private_key_to_pem_pkcs8().expect("key"));
+    std::fs::write(&identity, pem).expect("identity file");
+    let mut rest = RestClientBuilder::new(identity.to_str().expect("path"), Environment::Test)
+        .build()
+        .await
+        .expect("the client builds");
+    rest.base_url = format!("{}/", demo.base().replace("127.0.0.1", "localhost"))
+        .parse()
+        .expect("a base URL");
+    rest
+}
+
+#[tokio::test]
+async fn the_published_client_finds_a_school_asks_for_permission_and_gives_it_up() {
+    let _serial = SERIAL.lock().await;
+    let demo = PartnerDemo::start();
+    let rest = published_client(&demo).await;
+    let api = InstitutionsServiceClient::new(&rest);
+
+    let found = api
+        .find_institutions(InstitutionsSearchPredicate::new().with_name("de demo"))
+        .await
+        .expect("nawsearch");
+    assert_eq!(found.len(), 2, "{found:?}");
+    let noord = found
+        .iter()
+        .find(|s| s.brin_code.as_deref() == Some("99ZZ01"))
+        .unwrap_or_else(|| panic!("99ZZ01 among {found:?}"));
+    assert_eq!(noord.governance_code.as_deref(), Some("99999"));
+    assert!(noord.active);
+    assert!(noord.postal_code.is_none() && noord.city.is_none());
+    let nothing = api
+        .find_institutions(InstitutionsSearchPredicate::new().with_name("bestaat nergens"))
+        .await
+        .expect("a search that finds nothing");
+    assert!(nothing.is_empty());
+    let by_postcode = api
+        .find_institutions(InstitutionsSearchPredicate::new().with_postal_code("1234AB"))
+        .await;
+    assert!(
+        by_postcode.is_err(),
+        "openpoort keeps no addresses: {by_postcode:?}"
+    );
+
+    let id = noord.id;
+    let permission = |request: bool| {
+        let api = &api;
+        async move {
+            api.get_institution_synchronization_permission(id, request)
+                .await
+                .expect("synchronizationpermission")
+                .has_synchronization_permission
+        }
+    };
+    assert!(!permission(false).await);
+    assert!(!permission(true).await, "asking is not consenting");
+    // The school's ICT-coördinator consents.
+    demo.cli(&[
+        "consent", "grant", "--school", "99ZZ01", "--party", PUBLISHER,
+    ]);
+    assert!(permission(false).await);
+    assert!(
+        api.get_institution_ids()
+            .await
+            .expect("instellingen")
+            .contains(&id)
+    );
+
+    api.relinquish_institution_synchronization_permission(id)
+        .await
+        .expect("the permission given up");
+    assert!(!permission(false).await);
+    assert!(
+        !api.get_institution_ids()
+            .await
+            .expect("instellingen")
+            .contains(&id)
+    );
+    let yesterday = chrono::Utc::now().date_naive() - chrono::Days::new(1);
+    let revoked = api
+        .get_synchronization_permissions_revoked(&yesterday)
+        .await
+        .expect("ingetrokken");
+    assert_eq!(revoked, vec![id]);
 }

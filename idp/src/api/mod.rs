@@ -24,16 +24,12 @@ mod saml_sps;
 mod school_staff;
 mod schools;
 
-use std::collections::BTreeMap;
-
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::FromRequestParts;
-use axum::handler::Handler;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodFilter, MethodRouter, on};
 use directory::{Actor, DirectoryError};
 use http_body_util::BodyExt;
 use metadata::client::RegistrationError;
@@ -64,27 +60,8 @@ const RESOURCES: &[fn() -> Vec<Endpoint>] = &[
     openapi::endpoints,
 ];
 
-/// One operation: a method on a path (relative to [`PREFIX`], in the document's `{param}`
-/// syntax, which is also axum's).
-pub struct Endpoint {
-    pub method: Method,
-    pub path: &'static str,
-    route: MethodRouter<AppState>,
-}
-
-/// An endpoint whose route answers exactly `method`, so the two cannot disagree.
-pub fn endpoint<H, T>(method: Method, path: &'static str, handler: H) -> Endpoint
-where
-    H: Handler<T, AppState>,
-    T: 'static,
-{
-    let filter = MethodFilter::try_from(method.clone()).expect("a standard HTTP method");
-    Endpoint {
-        method,
-        path,
-        route: on(filter, handler),
-    }
-}
+use crate::http::routes::router_of;
+pub use crate::http::routes::{Endpoint, endpoint};
 
 fn endpoints() -> Vec<Endpoint> {
     RESOURCES.iter().flat_map(|resource| resource()).collect()
@@ -92,20 +69,7 @@ fn endpoints() -> Vec<Endpoint> {
 
 /// The API's router, to be nested at [`PREFIX`].
 pub fn routes() -> Router<AppState> {
-    let mut by_path: BTreeMap<&'static str, MethodRouter<AppState>> = BTreeMap::new();
-    for e in endpoints() {
-        tracing::trace!(method = %e.method, path = e.path, "admin API route");
-        let route = match by_path.remove(e.path) {
-            Some(existing) => existing.merge(e.route),
-            None => e.route,
-        };
-        by_path.insert(e.path, route);
-    }
-    let mut router = Router::new();
-    for (path, route) in by_path {
-        router = router.route(path, route);
-    }
-    router
+    router_of(endpoints())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // So that a query or path axum's extractors refuse is answered as problem+json.

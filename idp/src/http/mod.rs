@@ -9,6 +9,7 @@ pub mod extract;
 pub mod oauth;
 pub mod page;
 pub mod problem;
+pub mod routes;
 pub mod token;
 
 pub use client::{ClientIp, address_key, client_ip};

@@ -16,6 +16,8 @@ mod details;
 mod groups;
 mod institutions;
 mod lika;
+mod nawsearch;
+mod openapi;
 mod overview;
 mod permissions;
 mod pupils;
@@ -23,12 +25,13 @@ mod pupils_eckid;
 mod reference;
 mod roster;
 mod staff;
+mod synchronization_permission;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
+use axum::http::Method;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use directory::audit::AuditEvent;
 use directory::parties::Party;
 use directory::partner::ConsentedSchool;
@@ -40,40 +43,82 @@ use crate::accept::PeerCertificate;
 use crate::app_state::AppState;
 use crate::clock::unix_now;
 use crate::http::problem::{ApiError, Problem};
+use crate::http::routes::{Endpoint, endpoint, router_of};
+
+/// The `/rest/v2` tree: the router and the OpenAPI document's test both read this list.
+pub fn endpoints() -> Vec<Endpoint> {
+    const SYNC: &str = "/rest/v2/instellingen/{id}/uitgever/synchronizationpermission";
+    vec![
+        endpoint(Method::GET, "/rest/v2/instellingen", institutions::list),
+        endpoint(
+            Method::GET,
+            "/rest/v2/instellingen/{id}",
+            overview::overview,
+        ),
+        endpoint(
+            Method::GET,
+            "/rest/v2/instellingen/{id}/groepen",
+            groups::groups,
+        ),
+        endpoint(
+            Method::GET,
+            "/rest/v2/instellingen/{id}/leerlingen",
+            pupils::all,
+        ),
+        endpoint(
+            Method::POST,
+            "/rest/v2/instellingen/{id}/leerlingen",
+            pupils::by_number,
+        ),
+        endpoint(
+            Method::POST,
+            "/rest/v2/instellingen/{id}/leerlingen_eckid",
+            pupils_eckid::by_eck_id,
+        ),
+        endpoint(Method::GET, "/rest/v2/instellingen/{id}/staf", staff::staff),
+        endpoint(
+            Method::GET,
+            "/rest/v2/instellingen/{id}/details",
+            details::details,
+        ),
+        endpoint(
+            Method::GET,
+            "/rest/v2/instellingen/{id}/ref",
+            reference::reference,
+        ),
+        endpoint(
+            Method::GET,
+            "/rest/v2/instellingen/synchronizationpermission/toegekend/{date}",
+            permissions::granted_since,
+        ),
+        endpoint(
+            Method::GET,
+            "/rest/v2/instellingen/synchronizationpermission/ingetrokken/{date}",
+            permissions::revoked_since,
+        ),
+        endpoint(Method::GET, SYNC, synchronization_permission::get),
+        endpoint(Method::DELETE, SYNC, synchronization_permission::relinquish),
+        endpoint(Method::GET, "/rest/v2/nawsearch", nawsearch::search),
+        endpoint(Method::GET, "/rest/v2/openapi.json", openapi::document),
+    ]
+}
 
 /// The partner listener's routes.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/rest/v2/instellingen", get(institutions::list))
-        .route("/rest/v2/instellingen/{id}", get(overview::overview))
-        .route("/rest/v2/instellingen/{id}/groepen", get(groups::groups))
-        .route(
-            "/rest/v2/instellingen/{id}/leerlingen",
-            get(pupils::all).post(pupils::by_number),
-        )
-        .route(
-            "/rest/v2/instellingen/{id}/leerlingen_eckid",
-            post(pupils_eckid::by_eck_id),
-        )
-        .route("/rest/v2/instellingen/{id}/staf", get(staff::staff))
-        .route("/rest/v2/instellingen/{id}/details", get(details::details))
-        .route("/rest/v2/instellingen/{id}/ref", get(reference::reference))
-        .route(
-            "/rest/v2/instellingen/synchronizationpermission/toegekend/{date}",
-            get(permissions::granted_since),
-        )
-        .route(
-            "/rest/v2/instellingen/synchronizationpermission/ingetrokken/{date}",
-            get(permissions::revoked_since),
-        )
+    router_of(endpoints())
         // The hosted licence API (`/hosted-lika/…`), a publisher's own tree.
         .merge(lika::routes())
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
 }
 
 async fn not_found() -> PartnerError {
     PartnerError::NoSuchPath
+}
+
+async fn method_not_allowed() -> PartnerError {
+    PartnerError::NoSuchMethod
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +133,12 @@ pub enum PartnerError {
     NoSuchSchool(String),
     #[error("no such path")]
     NoSuchPath,
+    #[error("method not allowed on this path")]
+    NoSuchMethod,
+    #[error("{en}")]
+    BadRequest { nl: String, en: String },
+    #[error("{en}")]
+    Conflict { nl: String, en: String },
     #[error("attribute {0} is not released to this party")]
     NotReleased(&'static str),
     #[error("bad {what}: {value}")]
@@ -139,9 +190,16 @@ impl IntoResponse for PartnerError {
             ),
             PartnerError::NoSuchPath => ApiError::new(
                 Problem::NotFound,
-                "Dit pad bestaat niet in de partner-API; zie de OpenAPI-beschrijving.",
-                "This path does not exist in the partner API; see the OpenAPI description.",
+                "Dit pad bestaat niet in de partner-API; zie /rest/v2/openapi.json.",
+                "This path does not exist in the partner API; see /rest/v2/openapi.json.",
             ),
+            PartnerError::NoSuchMethod => ApiError::new(
+                Problem::MethodNotAllowed,
+                "Deze methode kan niet op dit pad van de partner-API; zie /rest/v2/openapi.json.",
+                "This method is not available on this path of the partner API; see /rest/v2/openapi.json.",
+            ),
+            PartnerError::BadRequest { nl, en } => ApiError::new(Problem::BadRequest, nl, en),
+            PartnerError::Conflict { nl, en } => ApiError::new(Problem::Conflict, nl, en),
             PartnerError::NotReleased(attribute) => ApiError::new(
                 Problem::InsufficientScope,
                 format!("De school geeft je organisatie het gegeven {attribute} niet; zoeken op dat gegeven kan daarom niet. Vraag de beheerder van openpoort welke gegevens je ontvangt."),

@@ -223,6 +223,14 @@ pub async fn actor_name(d: &Directory, actor: &str) -> Result<String, AdminError
         },
         Some(("operator", how)) => format!("beheerder van openpoort / operator ({how})"),
         Some(("api", client)) => format!("API-client {client}"),
+        // `party:<code>` or `party:<code>:client:<id>`: the party itself, over the partner API.
+        Some(("party", rest)) => {
+            let code = rest.split(':').next().unwrap_or(rest);
+            match d.party_by_code(code).await? {
+                Some(p) => format!("{} zelf / the party itself", p.name),
+                None => format!("partij / party {code}"),
+            }
+        }
         Some(("system", what)) => format!("openpoort ({what})"),
         _ => actor.to_owned(),
     })

@@ -14,6 +14,8 @@ use super::{AdminError, Administered};
 pub struct PartyRow {
     pub party: Party,
     pub consent: Option<Consent>,
+    /// When the party asked for consent, while its request waits for an answer.
+    pub requested_at: Option<i64>,
     pub about_pupils: Vec<Attribute>,
     pub about_staff: Vec<Attribute>,
 }
@@ -31,9 +33,14 @@ pub async fn of_kind(
         .filter(|p| p.kind == kind)
         .collect();
     parties.sort_by_cached_key(|p| p.name.to_lowercase());
+    let requests = d.open_permission_requests(&a.school.id).await?;
     let mut rows = Vec::with_capacity(parties.len());
     for party in parties {
         let consent = d.open_consent(&a.school.id, &party.id).await?;
+        let requested_at = requests
+            .iter()
+            .find(|r| r.party_id == party.id)
+            .map(|r| r.requested_at);
         let policy = Attribute::policy(&d.release_attributes_of(&party.id).await?);
         rows.push(PartyRow {
             about_pupils: policy
@@ -47,6 +54,7 @@ pub async fn of_kind(
                 .filter(Attribute::about_staff)
                 .collect(),
             consent,
+            requested_at,
             party,
         });
     }
@@ -83,6 +91,21 @@ pub async fn consent(d: &Directory, a: &Administered, code: &str) -> Result<Cons
 pub async fn revoke(d: &Directory, a: &Administered, code: &str) -> Result<Consent, AdminError> {
     let p = party(d, code).await?;
     Ok(d.revoke_consent(&a.school.id, &p.id, &a.actor).await?)
+}
+
+/// The school declines the party's waiting request for consent (consenting is ticking it).
+pub async fn decline(d: &Directory, a: &Administered, code: &str) -> Result<(), AdminError> {
+    let p = party(d, code).await?;
+    match d
+        .decline_permission_request(&a.school.id, &p.id, &a.actor)
+        .await
+    {
+        Err(directory::DirectoryError::NotFound { .. }) => Err(AdminError::NotFound {
+            what: "toestemmingsverzoek van",
+            key: p.name,
+        }),
+        other => Ok(other?),
+    }
 }
 
 /// The attribute as the school reads it.

@@ -67,6 +67,14 @@ pub fn routes() -> Router<AppState> {
             "/beheer/netwerkbeheerders",
             get(beheer::network_providers).post(beheer::save_network_providers),
         )
+        .route(
+            "/beheer/uitgeverijen/verzoeken/{party}/afwijzen",
+            axum::routing::post(beheer::decline_publisher),
+        )
+        .route(
+            "/beheer/netwerkbeheerders/verzoeken/{party}/afwijzen",
+            axum::routing::post(beheer::decline_network_provider),
+        )
         .route("/beheer/gebruikersgegevens", get(beheer::user_data))
         .route(
             "/beheer/gebruikersgegevens/voorbeeld",

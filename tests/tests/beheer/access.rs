@@ -17,6 +17,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/beheer/lesmateriaal"),
     ("GET", "/beheer/lesmateriaal/snelkoppelingen.zip"),
     ("POST", "/beheer/netwerkbeheerders"),
+    ("POST", "/beheer/uitgeverijen/verzoeken/{party}/afwijzen"),
+    (
+        "POST",
+        "/beheer/netwerkbeheerders/verzoeken/{party}/afwijzen",
+    ),
     ("GET", "/beheer/leerkrachten"),
     ("POST", "/beheer/leerkrachten"),
     ("GET", "/beheer/leerkrachten/{anna}"),
@@ -85,7 +90,9 @@ async fn school_settings_are_refused_to_teachers_and_to_visitors_without_a_sessi
     let anna_path = crate::staff::person(&bram.get("/beheer/leerkrachten").await, "Anna de Vries");
     let anna_id = anna_path.rsplit('/').next().unwrap();
     for (method, path) in ROUTES {
-        let path = &path.replace("{anna}", anna_id);
+        let path = &path
+            .replace("{anna}", anna_id)
+            .replace("{party}", "demo-uitgeverij");
         let a = attempt(&mut anna, &csrf, method, path).await;
         assert_eq!(a.status, 403, "{method} {path} as a teacher: {}", a.body);
         let n = attempt(&mut nobody, "", method, path).await;
@@ -248,7 +255,9 @@ fn foreign_path(path: &str, ids: &Ids) -> Option<String> {
     let filled = path
         .replace("{staff}", &ids.staff)
         .replace("{group}", &ids.group)
-        .replace("{pupil}", &ids.pupil);
+        .replace("{pupil}", &ids.pupil)
+        // A party is no school's object: declining its request acts on the caller's own school.
+        .replace("{party}", "demo-uitgeverij");
     (!filled.contains('{')).then_some(filled)
 }
 

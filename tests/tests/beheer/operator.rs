@@ -43,7 +43,8 @@ fn operator_routes(entity: &str) -> Vec<(String, String)> {
                 .replace("{party}", "demo-leesland")
                 .replace("{product}", "leesland")
                 .replace("{client_id}", "demo-leesland-web")
-                .replace("{entity_id}", &entity);
+                .replace("{entity_id}", &entity)
+                .replace("{sha256}", &"ab".repeat(32));
             // A new placeholder needs a line above, and so a thought about what it names.
             assert!(
                 !p.contains('{'),
@@ -122,6 +123,7 @@ fn register(d: &Demo) -> String {
         cli_ok(p, &["client", "list", "--party", "demo-leesland"]),
         cli_ok(p, &["client", "list", "--party", "demo-uitgeverij"]),
         cli_ok(p, &["sp", "list"]),
+        cli_ok(p, &["party", "certificates", "--party", "demo-leesland"]),
     ]
     .concat()
 }

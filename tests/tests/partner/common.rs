@@ -396,3 +396,9 @@ pub fn demo_reference(dir: &Path) -> String {
         .unwrap_or_else(|| panic!("no reference for 99ZZ00 in {out}"))
         .to_owned()
 }
+
+/// The index of the form on `page` that contains `marker`.
+pub fn form(page: &openpoort_e2e::Page, marker: &str) -> usize {
+    page.form_with(marker)
+        .unwrap_or_else(|| panic!("no form with {marker}: {}", page.body))
+}

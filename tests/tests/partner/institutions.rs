@@ -4,7 +4,7 @@ use directory::model::Date;
 
 use crate::common::{PUBLISHER, PartnerDemo, client_identity, demo_reference};
 
-fn today() -> String {
+pub fn today() -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")

@@ -4,5 +4,6 @@
 mod common;
 mod institutions;
 mod lika;
+mod permission;
 mod roster;
 mod tls;

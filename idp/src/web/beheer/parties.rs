@@ -1,5 +1,7 @@
 //! Netwerkbeheerders and Uitgeverijen: tick a party to consent to it, untick to withdraw; each
-//! shows exactly what it receives about pupils and about staff.
+//! shows exactly what it receives about pupils and about staff. A party that asked for consent
+//! over the partner API is named at the top until the school answers: ticking it consents (and
+//! closes the request), or the request is declined.
 
 use std::collections::BTreeSet;
 
@@ -12,13 +14,15 @@ use directory::model::PartyKind;
 
 use super::{Nav, SchoolAdmin};
 use crate::app_state::AppState;
-use crate::http::{Csrf, PageError, csrf_token, page, see_other};
+use crate::http::extract::Path;
+use crate::http::{Csrf, NoFields, PageError, csrf_token, page, see_other};
 use crate::school_admin::{AdminError, date, parties};
 
 pub struct Row {
     code: String,
     name: String,
     since: Option<String>,
+    requested: Option<String>,
     about_pupils: String,
     about_staff: String,
 }
@@ -87,6 +91,7 @@ async fn show(
         .into_iter()
         .map(|r| Row {
             since: r.consent.as_ref().map(|c| date(c.granted_at)),
+            requested: r.requested_at.map(date),
             about_pupils: names(&r.about_pupils),
             about_staff: names(&r.about_staff),
             code: r.party.code,
@@ -145,6 +150,27 @@ async fn save(
     Ok(see_other(kind.path, HeaderMap::new()))
 }
 
+/// Declines a party's waiting request. One that is not waiting (answered meanwhile, withdrawn
+/// by the party, or never made) is 404, as for a party of another kind.
+async fn decline(
+    state: &AppState,
+    s: &SchoolAdmin,
+    code: &str,
+    kind: Kind,
+) -> Result<Response, PageError> {
+    let d = &state.directory;
+    let rows = parties::of_kind(d, &s.admin, kind.party).await?;
+    if !rows.iter().any(|r| r.party.code == code) {
+        return Err(AdminError::NotFound {
+            what: "partij",
+            key: code.to_owned(),
+        }
+        .into());
+    }
+    parties::decline(d, &s.admin, code).await?;
+    Ok(see_other(kind.path, HeaderMap::new()))
+}
+
 pub async fn publishers(
     State(state): State<AppState>,
     s: SchoolAdmin,
@@ -175,4 +201,22 @@ pub async fn save_network_providers(
     Csrf(fields): Csrf<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     save(&state, &s, fields, NETWORK_PROVIDERS).await
+}
+
+pub async fn decline_publisher(
+    State(state): State<AppState>,
+    s: SchoolAdmin,
+    Path(code): Path<String>,
+    _: Csrf<NoFields>,
+) -> Result<Response, PageError> {
+    decline(&state, &s, &code, PUBLISHERS).await
+}
+
+pub async fn decline_network_provider(
+    State(state): State<AppState>,
+    s: SchoolAdmin,
+    Path(code): Path<String>,
+    _: Csrf<NoFields>,
+) -> Result<Response, PageError> {
+    decline(&state, &s, &code, NETWORK_PROVIDERS).await
 }

@@ -1,10 +1,12 @@
 //! The operator's pages at `/operator`: the outage notice, boards and schools with a school's
 //! first ICT-coördinator, publishers and network providers with their products, OpenID Connect
-//! clients and SAML service providers. Every handler takes `SignedInOperator`, so that without
-//! the operator role no page is reached (the login for no session, 403 for everyone else), and
-//! `Csrf<Form>` for what it posts. The rules are in `crate::operator_admin`,
-//! `crate::clients` and `crate::service_providers`, shared with the admin API and the CLI.
+//! clients, SAML service providers and client certificates for the partner API. Every handler
+//! takes `SignedInOperator`, so that without the operator role no page is reached (the login for
+//! no session, 403 for everyone else), and `Csrf<Form>` for what it posts. The rules are in
+//! `crate::operator_admin`, `crate::clients`, `crate::service_providers` and
+//! `crate::party_certificates`, shared with the admin API and the CLI.
 
+mod certificates;
 mod clients;
 mod notice;
 mod parties;
@@ -57,6 +59,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/operator/partijen/{party}/producten/{product}",
             get(parties::product).post(parties::change_product),
+        )
+        .route(
+            "/operator/partijen/{party}/certificaten",
+            get(certificates::list).post(certificates::add),
+        )
+        .route(
+            "/operator/partijen/{party}/certificaten/{sha256}/verwijderen",
+            get(certificates::confirm_remove).post(certificates::remove),
         )
         .route(
             "/operator/partijen/{party}/oidc-clients",
