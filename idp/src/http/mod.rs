@@ -2,7 +2,8 @@
 //! one of them sends, the client's address, tokens and encodings. Nothing here knows a
 //! protocol or a page; the front ends import from here, never the other way round.
 
-pub mod client;
+pub mod body;
+mod client;
 pub mod csrf;
 pub mod error;
 pub mod extract;

@@ -273,7 +273,7 @@ pub async fn body<T: serde::de::DeserializeOwned>(
     body: Body,
     shape: &str,
 ) -> Result<T, ApiError> {
-    crate::api::json_body(headers, body, MAX_BODY_BYTES, shape).await
+    crate::http::body::json_body(headers, body, MAX_BODY_BYTES, shape).await
 }
 
 /// The body's id must be the path's: a PUT cannot rename, nor write another id's record.
@@ -295,7 +295,7 @@ pub fn same_id(path_id: &str, body_id: &str) -> Result<(), ApiError> {
 
 /// A JSON answer, never cached.
 pub fn answer(body: Value) -> Response {
-    crate::api::json_answer(StatusCode::OK, body)
+    crate::http::body::json_answer(StatusCode::OK, body)
 }
 
 /// The empty answer to a write.
