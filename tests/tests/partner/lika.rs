@@ -754,3 +754,59 @@ fn a_burst_of_grants_and_creates_ends_with_one_row_each_and_right_answers() {
     assert_eq!(l.users("methode/rekenen/gebruiker"), expected);
     assert_eq!(l.read("methode")["methodes"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn a_partner_token_writes_its_own_party_s_tree_and_no_other() {
+    let demo = PartnerDemo::start();
+    allow_apps(&demo, PUBLISHER);
+    let secret = add_client(
+        demo.dir.path(),
+        PUBLISHER,
+        "uitgeverij-lika",
+        &[
+            "--grant",
+            "client_credentials",
+            "--scope",
+            "openpoort:partner",
+        ],
+    )
+    .expect("a secret");
+    let answer: Value = reqwest::Client::new()
+        .post(demo.server.url("/oidc/token"))
+        .basic_auth("uitgeverij-lika", Some(&secret))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "openpoort:partner"),
+        ])
+        .send()
+        .await
+        .expect("token endpoint")
+        .json()
+        .await
+        .expect("JSON");
+    let mut client = demo.client(None);
+    client.bearer = Some(answer["access_token"].as_str().expect("a token").to_owned());
+    let path = format!("/hosted-lika/management/lika/{PUBLISHER}/methode");
+    let body = method("rekenen").to_string();
+    let created = client.request("POST", &path, Some(&body)).expect("TLS");
+    assert_eq!(created.status, 201, "{}", created.body);
+    let listed = client.request("GET", &path, None).expect("TLS");
+    assert_eq!(listed.json()["methodes"][0]["id"], "rekenen");
+    demo.cli(&[
+        "party",
+        "add",
+        "--code",
+        "ander",
+        "--kind",
+        "publisher",
+        "--name",
+        "Ander",
+    ]);
+    let other = client
+        .request("GET", "/hosted-lika/management/lika/ander/methode", None)
+        .expect("TLS");
+    assert_eq!(other.status, 403, "{}", other.body);
+    client.bearer = Some("made-up".into());
+    let refused = client.request("GET", &path, None).expect("TLS");
+    assert_eq!(refused.status, 401, "{}", refused.body);
+}
