@@ -10,6 +10,7 @@ mod edexml;
 mod las_link;
 mod oidc_clients;
 mod party_certificates;
+mod party_urls;
 mod privacy;
 mod pupils;
 mod register;

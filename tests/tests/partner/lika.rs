@@ -377,8 +377,8 @@ fn a_url_outside_the_publisher_s_allowed_prefixes_is_refused_and_nothing_is_stor
     );
 }
 
-#[test]
-fn another_party_s_code_and_a_network_provider_are_refused_even_with_a_valid_certificate() {
+#[tokio::test]
+async fn another_party_s_code_and_a_network_provider_are_refused_and_every_call_is_audited() {
     let demo = PartnerDemo::start();
     allow_apps(&demo, PUBLISHER);
     let own = Lika {
@@ -470,6 +470,61 @@ fn another_party_s_code_and_a_network_provider_are_refused_even_with_a_valid_cer
         code: PUBLISHER.into(),
     };
     assert_eq!(unknown.call("GET", "methode", None).status, 401);
+
+    // The register the demo runs on: every call is in its audit log, with the party as actor.
+    let file = demo.dir.path().join("data/openpoort.sqlite");
+    let pool =
+        directory::Pool::connect(&format!("sqlite://{}", file.display()), &Default::default())
+            .await
+            .expect("the demo's register");
+    let register = directory::Directory::new(pool);
+    let audit = |code: &'static str| {
+        let register = register.clone();
+        async move {
+            let party = register
+                .party_by_code(code)
+                .await
+                .unwrap()
+                .expect("the party");
+            register.audit_of_party(&party.id, 200).await.unwrap()
+        }
+    };
+    let trespasser = audit("andere-uitgeverij").await;
+    let refused: Vec<_> = trespasser
+        .iter()
+        .filter(|e| e.action == "lika.refused")
+        .collect();
+    assert_eq!(refused.len(), 6, "{trespasser:?}");
+    assert!(
+        refused.iter().all(|e| e.actor == "party:andere-uitgeverij"),
+        "{refused:?}"
+    );
+    let delete_path = format!("/hosted-lika/management/lika/{PUBLISHER}/methode/rekenen");
+    assert!(
+        refused
+            .iter()
+            .any(|e| e.details["method"] == "DELETE" && e.details["path"] == delete_path.as_str()),
+        "{refused:?}"
+    );
+    let publisher = audit(PUBLISHER).await;
+    let actor = format!("party:{PUBLISHER}");
+    let actions: Vec<&str> = publisher
+        .iter()
+        .filter(|e| e.actor == actor)
+        .map(|e| e.action.as_str())
+        .collect();
+    assert!(
+        actions.contains(&"lika.call") && actions.contains(&"lika.method.create"),
+        "{actions:?}"
+    );
+    assert_eq!(
+        audit("netwerk")
+            .await
+            .iter()
+            .filter(|e| e.action == "lika.refused")
+            .count(),
+        1
+    );
 }
 
 /// The pupil Finn's number for a party, from the partner API as the party reads it.
@@ -698,4 +753,60 @@ fn a_burst_of_grants_and_creates_ends_with_one_row_each_and_right_answers() {
     expected.extend(1000..1008);
     assert_eq!(l.users("methode/rekenen/gebruiker"), expected);
     assert_eq!(l.read("methode")["methodes"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_partner_token_writes_its_own_party_s_tree_and_no_other() {
+    let demo = PartnerDemo::start();
+    allow_apps(&demo, PUBLISHER);
+    let secret = add_client(
+        demo.dir.path(),
+        PUBLISHER,
+        "uitgeverij-lika",
+        &[
+            "--grant",
+            "client_credentials",
+            "--scope",
+            "openpoort:partner",
+        ],
+    )
+    .expect("a secret");
+    let answer: Value = reqwest::Client::new()
+        .post(demo.server.url("/oidc/token"))
+        .basic_auth("uitgeverij-lika", Some(&secret))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "openpoort:partner"),
+        ])
+        .send()
+        .await
+        .expect("token endpoint")
+        .json()
+        .await
+        .expect("JSON");
+    let mut client = demo.client(None);
+    client.bearer = Some(answer["access_token"].as_str().expect("a token").to_owned());
+    let path = format!("/hosted-lika/management/lika/{PUBLISHER}/methode");
+    let body = method("rekenen").to_string();
+    let created = client.request("POST", &path, Some(&body)).expect("TLS");
+    assert_eq!(created.status, 201, "{}", created.body);
+    let listed = client.request("GET", &path, None).expect("TLS");
+    assert_eq!(listed.json()["methodes"][0]["id"], "rekenen");
+    demo.cli(&[
+        "party",
+        "add",
+        "--code",
+        "ander",
+        "--kind",
+        "publisher",
+        "--name",
+        "Ander",
+    ]);
+    let other = client
+        .request("GET", "/hosted-lika/management/lika/ander/methode", None)
+        .expect("TLS");
+    assert_eq!(other.status, 403, "{}", other.body);
+    client.bearer = Some("made-up".into());
+    let refused = client.request("GET", &path, None).expect("TLS");
+    assert_eq!(refused.status, 401, "{}", refused.body);
 }

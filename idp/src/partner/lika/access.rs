@@ -88,7 +88,6 @@ async fn read_users(p: Publisher, State(state): State<AppState>) -> Result<Respo
         .directory
         .lika_user_numbers(p.party_id(), p.target())
         .await?;
-    p.audit_read(&state, "GET gebruiker").await?;
     Ok(answer(json!({"gebruikers": users})))
 }
 
@@ -97,7 +96,6 @@ async fn read_chains(p: Publisher, State(state): State<AppState>) -> Result<Resp
         .directory
         .lika_chain_ids(p.party_id(), p.target())
         .await?;
-    p.audit_read(&state, "GET gebruiker_eckid").await?;
     let all: Vec<_> = chains
         .iter()
         .map(|c| json!({"instellingId": c.school_number, "eckId": c.eck_id}))

@@ -28,7 +28,6 @@ pub fn routes() -> Vec<Route> {
 
 async fn list(p: Publisher, State(state): State<AppState>) -> Result<Response, ApiError> {
     let methods = state.directory.lika_methods(p.party_id()).await?;
-    p.audit_read(&state, "GET methode").await?;
     let all: Vec<_> = methods
         .iter()
         .map(|m| application_json(&m.application))
@@ -41,7 +40,6 @@ async fn read(p: Publisher, State(state): State<AppState>) -> Result<Response, A
         .directory
         .lika_method(p.party_id(), p.method())
         .await?;
-    p.audit_read(&state, "GET methode/{methodId}").await?;
     let method = method.ok_or_else(|| not_found("methode", p.method()))?;
     Ok(answer(application_json(&method.application)))
 }

@@ -5,8 +5,9 @@
 //! school's consent as always.
 //!
 //! The caller is the partner listener's [`Partner`]; the tree is a publisher's own: another
-//! party's code in the path, or a network provider, is refused (403) and audited. Reads are
-//! audited here, writes by the register in their own transaction; both with the party as actor.
+//! party's code in the path, or a network provider, is refused (403). Every call is audited
+//! here (`lika.call`, or `lika.refused`), and every change by the register in its own
+//! transaction (`lika.*`, with what changed); both with the party as actor.
 //! Answers are Basispoort's JSON; a write answers with an empty body (Basispoort's clients read
 //! nothing else); errors are problem+json with Dutch and English details.
 //!
@@ -142,14 +143,6 @@ impl Publisher {
             None => Target::Method(self.method()),
         }
     }
-
-    /// Writes a read into the audit log.
-    pub async fn audit_read(&self, state: &AppState, what: &str) -> Result<(), ApiError> {
-        self.partner
-            .audit(state, what, None)
-            .await
-            .map_err(ApiError::internal)
-    }
 }
 
 impl FromRequestParts<AppState> for Publisher {
@@ -193,20 +186,26 @@ impl FromRequestParts<AppState> for Publisher {
         } else {
             None
         };
+        // Every call, before it is answered: a read, a write whatever its outcome (a change
+        // adds its own entry with what changed), and a refused attempt, which is a mistake or
+        // someone probing.
+        state
+            .directory
+            .audit(directory::audit::AuditEvent {
+                actor: &partner.actor,
+                action: if refusal.is_some() {
+                    "lika.refused"
+                } else {
+                    "lika.call"
+                },
+                school_id: None,
+                party_id: Some(&partner.party.id),
+                subject: None,
+                details: json!({"method": parts.method.as_str(), "path": parts.uri.path()}),
+            })
+            .await
+            .map_err(|e| ApiError::internal(e).into_response())?;
         if let Some(refusal) = refusal {
-            // A refused attempt is worth a line in the log: a mistake, or someone probing.
-            state
-                .directory
-                .audit(directory::audit::AuditEvent {
-                    actor: &partner.actor,
-                    action: "lika.refused",
-                    school_id: None,
-                    party_id: Some(&partner.party.id),
-                    subject: None,
-                    details: json!({"method": parts.method.as_str(), "path": parts.uri.path()}),
-                })
-                .await
-                .map_err(|e| ApiError::internal(e).into_response())?;
             return Err(refusal.into_response());
         }
         Ok(Publisher {

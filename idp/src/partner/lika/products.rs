@@ -43,8 +43,6 @@ async fn list(p: Publisher, State(state): State<AppState>) -> Result<Response, A
         .directory
         .lika_products(p.party_id(), p.method())
         .await?;
-    p.audit_read(&state, "GET methode/{methodId}/product")
-        .await?;
     let all: Vec<_> = products.iter().map(product_json).collect();
     Ok(answer(json!({"producten": all})))
 }
@@ -53,8 +51,6 @@ async fn read(p: Publisher, State(state): State<AppState>) -> Result<Response, A
     let found = state
         .directory
         .lika_product(p.party_id(), p.method(), product(&p))
-        .await?;
-    p.audit_read(&state, "GET methode/{methodId}/product/{productId}")
         .await?;
     let found = found.ok_or_else(|| not_found("product", product(&p)))?;
     Ok(answer(product_json(&found)))
