@@ -234,6 +234,19 @@ impl HashStream {
     }
 }
 
+/// Wrong picks per pupil before a pause. Fewer than the wrong pictures a guesser has to choose
+/// from: the nine shown are the secret's half of the catalogue (eight) plus one decoy that anyone
+/// can recompute from the open pupil id, leaving seven wrong candidates. Three tries cannot go
+/// through them, and leave a guesser at most three chances in eight per window; a pupil who
+/// forgets gets help from their teacher, who can lift the pause (/beheer).
+pub const MAX_WRONG_PICTURES: u64 = 3;
+const _: () = assert!(MAX_WRONG_PICTURES < (SHOWN as u64 - 2));
+
+/// The counter of a pupil's wrong picks; a teacher's unlock removes it.
+pub fn wrong_picture_key(pupil_id: &str) -> String {
+    format!("pupil-wrong:pupil:{pupil_id}")
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;

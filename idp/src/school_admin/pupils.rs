@@ -15,9 +15,8 @@ use directory::{Actor, Directory};
 use super::{AdminError, Administered, by_name_naturally};
 use crate::app_state::AppState;
 use crate::homecode::{self, HomeCodeError};
-use crate::pictures::{by_name, spread};
+use crate::pictures::{MAX_WRONG_PICTURES, by_name, spread, wrong_picture_key};
 use crate::state::StateStore;
-use crate::web::pupil::{MAX_WRONG_PICTURES, wrong_picture_key};
 
 /// Someone who manages pupils of one school, and which of its groups.
 pub struct PupilManager {

@@ -14,7 +14,7 @@ mod icons;
 pub mod login;
 mod operator;
 mod portal;
-pub(crate) mod pupil;
+mod pupil;
 
 use axum::Router;
 use axum::http::{StatusCode, header};

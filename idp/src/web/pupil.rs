@@ -27,16 +27,10 @@ use crate::homecode;
 use crate::http::extract::{Path, Query};
 use crate::http::{ClientIp, Csrf, PageError};
 use crate::pictures::{self, Picture};
+use crate::pictures::{MAX_WRONG_PICTURES, wrong_picture_key};
 use crate::session::{self, Who};
 use crate::state::{Attempt, StateStore, release_all, reserve_all};
 
-/// Wrong picks per pupil before a pause. Fewer than the wrong pictures a guesser has to choose
-/// from: the nine shown are the secret's half of the catalogue (eight) plus one decoy that anyone
-/// can recompute from the open pupil id, leaving seven wrong candidates. Three tries cannot go
-/// through them, and leave a guesser at most three chances in eight per window; a pupil who
-/// forgets gets help from their teacher, who can lift the pause (/beheer).
-pub(crate) const MAX_WRONG_PICTURES: u64 = 3;
-const _: () = assert!(MAX_WRONG_PICTURES < (pictures::SHOWN as u64 - 2));
 /// Wrong pins per home code before a pause.
 const MAX_WRONG_PINS: u64 = 5;
 /// Wrong picks or pins per client address: a whole class shares one address, so that limit is
@@ -47,11 +41,6 @@ const WRONG_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// The counter of wrong picks and pins from one address (an IPv6 /64 is one address).
 fn wrong_ip_key(ip: std::net::IpAddr) -> String {
     format!("pupil-wrong:ip:{}", super::address_key(ip))
-}
-
-/// The counter of a pupil's wrong picks; a teacher's unlock removes it.
-pub(crate) fn wrong_picture_key(pupil_id: &str) -> String {
-    format!("pupil-wrong:pupil:{pupil_id}")
 }
 
 #[derive(Deserialize)]
