@@ -306,3 +306,61 @@ fn role(r: StaffRole) -> &'static str {
         StaffRole::Invalkracht => "Inval",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What serde_json writes for `answer` as a `Value` (its maps sort keys by bytes): what
+    /// the answers were before they were typed.
+    fn as_value_tree(answer: &impl Serialize) -> String {
+        serde_json::to_string(&serde_json::to_value(answer).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn typed_answers_are_byte_for_byte_what_value_answers_were() {
+        let names = || Names {
+            achternaam: Some("Jansen"),
+            voorletters: Some("A.B.".into()),
+            voornaam: Some("Anna"),
+            voorvoegsel: None,
+        };
+        let group = GroupOut {
+            jaargroep: Some("5"),
+            las_key: "g5",
+            naam: "Groep 5",
+            omschrijving: (),
+        };
+        let pupil = PupilOut {
+            eckid: Some("https://ketenid.nl/201703/x"),
+            groep: Some("g5"),
+            id: 42,
+            jaargroep: "5",
+            las_key: (),
+            persoonsgegevens: names(),
+            subgroepen: vec!["plus"],
+        };
+        let staff = StaffOut {
+            eckid: None,
+            einddatum: Some("2027-07-31".into()),
+            emailadres: Some("anna@school.example"),
+            groepen: vec!["g5"],
+            id: 7,
+            las_key: (),
+            persoonsgegevens: names(),
+            rollen: vec!["Leerkracht"],
+            subgroepen: vec![],
+        };
+        let s = serde_json::to_string(&group).unwrap();
+        assert_eq!(s, as_value_tree(&group));
+        let s = serde_json::to_string(&staff).unwrap();
+        assert_eq!(s, as_value_tree(&staff));
+        let answer = PupilsAnswer {
+            leerlingen: vec![pupil],
+            meta_result: meta_result(0),
+        };
+        let s = serde_json::to_string(&answer).unwrap();
+        assert_eq!(s, as_value_tree(&answer));
+        assert!(s.contains(r#""lasKey":null"#), "{s}");
+    }
+}
