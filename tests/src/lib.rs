@@ -8,6 +8,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 pub mod edexml_gen;
+pub mod pki;
 pub mod wire;
 
 /// The `openpoort` binary of this build profile: tests run from target/<profile>/deps, the
@@ -211,6 +212,30 @@ impl PgSchema {
             "{}{sep}options=-c%20search_path%3D{}",
             self.admin_url, self.name
         )
+    }
+
+    /// The process ids of the PostgreSQL backends serving connections that call themselves
+    /// `application_name` (a URL parameter libpq and sqlx both read): whose CPU a load tool
+    /// adds to the server's, since on PostgreSQL part of a request's work is done there.
+    pub fn backend_pids(&self, application_name: &str) -> Vec<u32> {
+        let out = Command::new("psql")
+            .args([
+                &self.admin_url,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-qAtc",
+                &format!(
+                    "SELECT pid FROM pg_stat_activity WHERE application_name = '{}'",
+                    application_name.replace('\'', "''")
+                ),
+            ])
+            .output()
+            .expect("psql (the PostgreSQL client) runs");
+        assert!(out.status.success(), "psql: {}", text(&out.stderr));
+        text(&out.stdout)
+            .lines()
+            .map(|l| l.trim().parse().expect("a process id"))
+            .collect()
     }
 }
 
@@ -754,6 +779,43 @@ pub fn authorize_url(base: &str, params: &[(&str, &str)]) -> String {
         .extend_pairs(params)
         .finish();
     format!("{base}/oidc/authorize?{q}")
+}
+
+/// The CPU time (user and system, all threads) that process `pid` has used so far, from
+/// `/proc/<pid>/stat`. Flows per second drift with this machine's speed band; CPU per flow does
+/// not, so the load tools print both. Resolution: one clock tick (10 ms), so measure runs of
+/// seconds.
+pub fn process_cpu(pid: u32) -> std::io::Result<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let tick = |i: usize| -> std::io::Result<u64> {
+        fields.get(i).and_then(|f| f.parse().ok()).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("/proc/{pid}/stat: no field {}", i + 3),
+            )
+        })
+    };
+    // utime and stime are fields 14 and 15; the state (field 3) is the first after the name.
+    let ticks = tick(11)? + tick(12)?;
+    Ok(Duration::from_secs_f64(
+        ticks as f64 / clock_ticks_per_second()? as f64,
+    ))
+}
+
+/// `getconf CLK_TCK`: the unit of /proc's CPU times (100 on Linux nearly everywhere).
+fn clock_ticks_per_second() -> std::io::Result<u64> {
+    let out = Command::new("getconf").arg("CLK_TCK").output()?;
+    text(&out.stdout).trim().parse().map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("getconf CLK_TCK answered {:?}", text(&out.stdout)),
+        )
+    })
 }
 
 /// What a load run measured: one latency per successful flow.

@@ -5,13 +5,20 @@
 //! allocations: on this 2-core machine it took about 63% of the CPU in a run against a constant
 //! answer, leaving the server a sixth. A load tool shares the machine with the server it
 //! measures, so the leaner the client, the closer the figure is to what the server can do. What
-//! it leaves out (TLS, redirects, proxies, compression) is what the benchmarks do not use.
+//! it leaves out (redirects, proxies, compression) is what the benchmarks do not use. TLS is
+//! there for the partner listener, which speaks nothing else: rustls with *ring*, as the server.
 
 use std::io;
+use std::sync::Arc;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+/// A byte stream to the server: plain TCP, or TLS over it.
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 /// One answer as read off the connection.
 pub struct Answer {
@@ -23,7 +30,9 @@ pub struct Answer {
 /// A connection to one `host:port`, opened on first use and again when the server closed it.
 pub struct Conn {
     authority: String,
-    stream: Option<TcpStream>,
+    /// For `https://` bases: the client's TLS configuration (trusted roots, client certificate).
+    tls: Option<Arc<rustls::ClientConfig>>,
+    stream: Option<Box<dyn Io>>,
     /// Bytes read but not yet consumed (the start of the next answer never arrives early, since
     /// requests are not pipelined, but a read may still end mid-body).
     buf: Vec<u8>,
@@ -41,8 +50,26 @@ impl Conn {
             .to_owned();
         Conn {
             authority,
+            tls: None,
             stream: None,
             buf: Vec::with_capacity(16 * 1024),
+        }
+    }
+
+    /// `base` is `https://host:port`; the server's certificate is checked against `tls`'s roots
+    /// for the name `localhost`, which the load tools' listener certificates carry. Like the
+    /// plain connection it is kept alive: one handshake, then requests over it.
+    pub fn tls(base: &str, tls: Arc<rustls::ClientConfig>) -> Conn {
+        let authority = base
+            .strip_prefix("https://")
+            .unwrap_or_else(|| panic!("a TLS connection needs an https:// base, not {base}"))
+            .trim_end_matches('/')
+            .to_owned();
+        Conn {
+            authority,
+            tls: Some(tls),
+            stream: None,
+            buf: Vec::with_capacity(64 * 1024),
         }
     }
 
@@ -90,7 +117,16 @@ impl Conn {
             // One write per request already; without this the kernel may still hold the last
             // segment back for an ACK.
             stream.set_nodelay(true)?;
-            self.stream = Some(stream);
+            self.stream = Some(match &self.tls {
+                None => Box::new(stream),
+                Some(config) => {
+                    let name = ServerName::try_from("localhost").expect("a DNS name");
+                    let tls = tokio_rustls::TlsConnector::from(config.clone())
+                        .connect(name, stream)
+                        .await?;
+                    Box::new(tls)
+                }
+            });
             self.buf.clear();
         }
         let result = self.round_trip(request).await;
@@ -159,7 +195,7 @@ impl Conn {
     }
 }
 
-async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<()> {
+async fn read_more(stream: &mut Box<dyn Io>, buf: &mut Vec<u8>) -> io::Result<()> {
     buf.reserve(8 * 1024);
     if stream.read_buf(buf).await? == 0 {
         return Err(io::Error::new(
@@ -171,7 +207,11 @@ async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<()> 
 }
 
 /// A chunked body starting at `at` in `buf`, read to its last chunk (trailers are skipped).
-async fn read_chunked(stream: &mut TcpStream, buf: &mut Vec<u8>, at: usize) -> io::Result<Vec<u8>> {
+async fn read_chunked(
+    stream: &mut Box<dyn Io>,
+    buf: &mut Vec<u8>,
+    at: usize,
+) -> io::Result<Vec<u8>> {
     let mut body = Vec::new();
     let mut pos = at;
     loop {
@@ -218,4 +258,30 @@ fn is_closed(e: &io::Error) -> bool {
 
 fn invalid(e: impl ToString) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, e.to_string())
+}
+
+/// A TLS client configuration that trusts `root` (DER) and, given one, presents `client`
+/// (certificate DER, PKCS#8 key DER).
+pub fn tls_config(root: &[u8], client: Option<(Vec<u8>, Vec<u8>)>) -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from(root.to_vec()))
+        .expect("a usable root certificate");
+    // The server's provider (idp/src/tls.rs says why ring, deprecated for lacking ML-KEM).
+    #[allow(deprecated)]
+    let provider = rustls::crypto::ring::default_provider();
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(provider))
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_root_certificates(roots);
+    let config = match client {
+        None => builder.with_no_client_auth(),
+        Some((cert, key)) => builder
+            .with_client_auth_cert(
+                vec![CertificateDer::from(cert)],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)),
+            )
+            .expect("a usable client certificate and key"),
+    };
+    Arc::new(config)
 }

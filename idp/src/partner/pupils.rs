@@ -6,9 +6,9 @@ use std::collections::HashSet;
 
 use axum::Json;
 use axum::extract::State;
-use serde_json::{Value, json};
+use axum::response::{IntoResponse, Response};
 
-use super::roster::Roster;
+use super::roster::{PupilsAnswer, Roster};
 use super::{Partner, PartnerError, json_list};
 use crate::app_state::AppState;
 use crate::http::extract::Path;
@@ -17,16 +17,18 @@ pub async fn all(
     partner: Partner,
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, PartnerError> {
+) -> Result<Response, PartnerError> {
     let consented = partner.school(&state, &id).await?;
     let roster = Roster::load(&state, &partner, &consented, true, false).await?;
     let pupils = roster.pupils(&state, &partner, |_, _| true)?;
     partner
         .audit(&state, "instellingen/leerlingen", Some(&roster.school_id))
         .await?;
-    Ok(Json(
-        json!({"leerlingen": pupils, "metaResult": roster.meta()}),
-    ))
+    let answer = PupilsAnswer {
+        leerlingen: pupils,
+        meta_result: roster.meta(),
+    };
+    Ok(Json(answer).into_response())
 }
 
 pub async fn by_number(
@@ -34,7 +36,7 @@ pub async fn by_number(
     State(state): State<AppState>,
     Path(id): Path<String>,
     body: axum::body::Bytes,
-) -> Result<Json<Value>, PartnerError> {
+) -> Result<Response, PartnerError> {
     let consented = partner.school(&state, &id).await?;
     let wanted: HashSet<i64> = json_list(&body, "leerling-ids / pupil ids")?;
     let roster = Roster::load(&state, &partner, &consented, true, false).await?;
@@ -42,7 +44,9 @@ pub async fn by_number(
     partner
         .audit(&state, "instellingen/leerlingen", Some(&roster.school_id))
         .await?;
-    Ok(Json(
-        json!({"leerlingen": pupils, "metaResult": roster.meta()}),
-    ))
+    let answer = PupilsAnswer {
+        leerlingen: pupils,
+        meta_result: roster.meta(),
+    };
+    Ok(Json(answer).into_response())
 }

@@ -6,10 +6,10 @@ use std::collections::HashSet;
 
 use axum::Json;
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use broker::Attribute;
-use serde_json::{Value, json};
 
-use super::roster::Roster;
+use super::roster::{PupilsAnswer, Roster};
 use super::{Partner, PartnerError, json_list};
 use crate::app_state::AppState;
 use crate::http::extract::Path;
@@ -19,7 +19,7 @@ pub async fn by_eck_id(
     State(state): State<AppState>,
     Path(id): Path<String>,
     body: axum::body::Bytes,
-) -> Result<Json<Value>, PartnerError> {
+) -> Result<Response, PartnerError> {
     let consented = partner.school(&state, &id).await?;
     let roster = Roster::load(&state, &partner, &consented, true, false).await?;
     if !roster.allows(Attribute::EckId) {
@@ -36,7 +36,9 @@ pub async fn by_eck_id(
             Some(&roster.school_id),
         )
         .await?;
-    Ok(Json(
-        json!({"leerlingen": pupils, "metaResult": roster.meta()}),
-    ))
+    let answer = PupilsAnswer {
+        leerlingen: pupils,
+        meta_result: roster.meta(),
+    };
+    Ok(Json(answer).into_response())
 }
