@@ -4,7 +4,7 @@
 //!
 //! The partner API numbers every pupil of a school in one answer (2,000 of them, and every
 //! consenting school to find the one in a path), so the MAC is computed from SHA-256 states
-//! keyed once at load (RFC 2104's inner and outer pads), cloned per call. An OpenSSL HMAC key
+//! keyed once at load (RFC 2104's inner and outer pads, kept by the `hmac` crate), cloned per call. An OpenSSL HMAC key
 //! and signing context made per call cost about 8 µs, far more than the hashing: two fifths of
 //! the server's CPU for a 2,000-pupil list (partner-bench, README).
 //!
@@ -14,7 +14,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use certs::{Kek, SecretStorage, ensure_secret};
-use openssl::sha::{Sha256, sha256};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
 use crate::error::BrokerError;
 
@@ -70,13 +71,11 @@ impl Pairwise {
     }
 }
 
-/// HMAC-SHA256 (RFC 2104) with its key absorbed: the SHA-256 states after the inner and the
-/// outer padded key. They stand for the key, so they are never printed.
+/// HMAC-SHA256 with its key absorbed once (RustCrypto's `hmac`, whose keyed state is the
+/// SHA-256 states after the inner and outer padded key), cloned for each MAC. It stands for the
+/// key, so it is never printed.
 #[derive(Clone)]
-struct HmacKey {
-    inner: Sha256,
-    outer: Sha256,
-}
+struct HmacKey(Hmac<Sha256>);
 
 impl std::fmt::Debug for HmacKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -85,33 +84,15 @@ impl std::fmt::Debug for HmacKey {
 }
 
 impl HmacKey {
-    const BLOCK: usize = 64;
-
     fn new(key: &[u8]) -> HmacKey {
-        let mut block = [0u8; Self::BLOCK];
-        if key.len() > Self::BLOCK {
-            block[..32].copy_from_slice(&sha256(key));
-        } else {
-            block[..key.len()].copy_from_slice(key);
-        }
-        let pad = |byte: u8| {
-            let mut h = Sha256::new();
-            h.update(&block.map(|b| b ^ byte));
-            h
-        };
-        HmacKey {
-            inner: pad(0x36),
-            outer: pad(0x5c),
-        }
+        HmacKey(Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes a key of any length"))
     }
 
-    /// The MAC of what `write` feeds the hash.
-    fn mac(&self, write: impl FnOnce(&mut Sha256)) -> [u8; 32] {
-        let mut inner = self.inner.clone();
-        write(&mut inner);
-        let mut outer = self.outer.clone();
-        outer.update(&inner.finish());
-        outer.finish()
+    /// The MAC of what `write` feeds it.
+    fn mac(&self, write: impl FnOnce(&mut Hmac<Sha256>)) -> [u8; 32] {
+        let mut mac = self.0.clone();
+        write(&mut mac);
+        mac.finalize().into_bytes().into()
     }
 }
 
