@@ -602,15 +602,212 @@ fn two_assertions_signed_by_the_provider_in_one_response_are_refused() {
     );
 }
 
+// ------------------------------------------------------ encrypted assertions
+
+/// openpoort's SP key pair, to which the provider encrypts.
+fn openpoort_key() -> (PKey<Private>, String) {
+    let (key, cert) = key_and_cert("openpoort sp");
+    (key, openssl::base64::encode_block(&cert.to_der().unwrap()))
+}
+
+fn expect_decrypting(up: &Upstream, key: &PKey<Private>) -> Expectations {
+    let mut e = expect(up);
+    e.decryption_keys = vec![key.clone()];
+    e
+}
+
+/// XML Encryption of `plaintext` to `cert_b64` as a provider would (AES-128-GCM, RSA-OAEP).
+fn encrypt(plaintext: &str, cert_b64: &str) -> String {
+    let cert = X509::from_der(&openssl::base64::decode_block(cert_b64).unwrap()).unwrap();
+    let rsa = cert.public_key().unwrap().rsa().unwrap();
+    let mut key = [0u8; 16];
+    let mut iv = [0u8; 12];
+    openssl::rand::rand_bytes(&mut key).unwrap();
+    openssl::rand::rand_bytes(&mut iv).unwrap();
+    let mut tag = [0u8; 16];
+    let ciphertext = openssl::symm::encrypt_aead(
+        openssl::symm::Cipher::aes_128_gcm(),
+        &key,
+        Some(&iv),
+        &[],
+        plaintext.as_bytes(),
+        &mut tag,
+    )
+    .unwrap();
+    let mut wrapped = vec![0u8; rsa.size() as usize];
+    let n = rsa
+        .public_encrypt(&key, &mut wrapped, openssl::rsa::Padding::PKCS1_OAEP)
+        .unwrap();
+    wrapped.truncate(n);
+    let data = [&iv[..], &ciphertext, &tag].concat();
+    format!(
+        concat!(
+            r#"<saml:EncryptedAssertion><xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#" Type="http://www.w3.org/2001/04/xmlenc#Element">"#,
+            r#"<xenc:EncryptionMethod Algorithm="http://www.w3.org/2009/xmlenc11#aes128-gcm"/><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#">"#,
+            r#"<xenc:EncryptedKey><xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"/>"#,
+            r#"<xenc:CipherData><xenc:CipherValue>{}</xenc:CipherValue></xenc:CipherData></xenc:EncryptedKey></ds:KeyInfo>"#,
+            r#"<xenc:CipherData><xenc:CipherValue>{}</xenc:CipherValue></xenc:CipherData></xenc:EncryptedData></saml:EncryptedAssertion>"#
+        ),
+        openssl::base64::encode_block(&wrapped),
+        openssl::base64::encode_block(&data),
+    )
+}
+
+/// An unsigned Response whose assertion is replaced by `plaintext`, encrypted.
+fn with_encrypted(up: &Upstream, plaintext: &str, cert_b64: &str) -> String {
+    let original = unsigned_response(up, &params());
+    let (s, e) = assertion_span(&original);
+    format!(
+        "{}{}{}",
+        &original[..s],
+        encrypt(plaintext, cert_b64),
+        &original[e..]
+    )
+}
+
+fn signed_assertion_text(up: &Upstream) -> String {
+    let original = unsigned_response(up, &params());
+    let (s, e) = assertion_span(&original);
+    original[s..e].to_owned()
+}
+
 #[test]
-fn an_encrypted_assertion_is_refused_with_a_clear_error() {
+fn an_encrypted_signed_assertion_is_decrypted_with_openpoorts_key() {
     let up = upstream();
-    let (_, sp_cert) = key_and_cert("openpoort sp");
-    let b64 = openssl::base64::encode_block(&sp_cert.to_der().unwrap());
-    let xml = success_response(&params(), &up.signer, true, Some(&b64)).unwrap();
+    let (key, cert) = openpoort_key();
+    for sign_response in [true, false] {
+        let xml = success_response(&params(), &up.signer, sign_response, Some(&cert)).unwrap();
+        assert!(xml.contains("EncryptedAssertion") && !xml.contains(SUBJECT));
+        let v = verify(&xml, &expect_decrypting(&up, &key)).unwrap();
+        assert_eq!(v.name_id, SUBJECT);
+        assert_eq!(
+            v.attributes["groep"],
+            vec!["7a".to_owned(), "7b".to_owned()]
+        );
+        assert_eq!(
+            (v.response_signed, v.assertion_signed),
+            (sign_response, true)
+        );
+    }
+}
+
+#[test]
+fn an_assertion_encrypted_to_another_key_is_refused() {
+    let up = upstream();
+    let (key, _) = openpoort_key();
+    let (_, other) = openpoort_key();
+    let xml = success_response(&params(), &up.signer, true, Some(&other)).unwrap();
     assert_eq!(
-        verify(&xml, &expect(&up)),
-        Err(InboundError::EncryptedAssertion)
+        verify(&xml, &expect_decrypting(&up, &key)),
+        Err(InboundError::Decryption)
+    );
+}
+
+#[test]
+fn a_tampered_ciphertext_is_refused() {
+    let up = upstream();
+    let (key, cert) = openpoort_key();
+    let xml = success_response(&params(), &up.signer, false, Some(&cert)).unwrap();
+    // Flip one base64 character in the middle of the content's CipherValue (the last one).
+    let at = xml.rfind("<xenc:CipherValue>").unwrap() + "<xenc:CipherValue>".len() + 40;
+    let flipped = if &xml[at..at + 1] == "A" { "B" } else { "A" };
+    let xml = format!("{}{flipped}{}", &xml[..at], &xml[at + 1..]);
+    assert_eq!(
+        verify(&xml, &expect_decrypting(&up, &key)),
+        Err(InboundError::Decryption)
+    );
+}
+
+#[test]
+fn an_assertion_encrypted_with_cbc_is_refused() {
+    let up = upstream();
+    let (key, cert) = openpoort_key();
+    let xml = success_response(&params(), &up.signer, false, Some(&cert))
+        .unwrap()
+        .replace(
+            "http://www.w3.org/2009/xmlenc11#aes128-gcm",
+            "http://www.w3.org/2001/04/xmlenc#aes128-cbc",
+        );
+    assert_eq!(
+        verify(&xml, &expect_decrypting(&up, &key)),
+        Err(InboundError::EncryptionAlgorithm(
+            "http://www.w3.org/2001/04/xmlenc#aes128-cbc".into()
+        ))
+    );
+}
+
+#[test]
+fn an_unsigned_encrypted_assertion_in_an_unsigned_response_is_refused() {
+    let up = upstream();
+    let (key, cert) = openpoort_key();
+    let xml = with_encrypted(&up, &without_signature(&signed_assertion_text(&up)), &cert);
+    assert_eq!(
+        verify(&xml, &expect_decrypting(&up, &key)),
+        Err(InboundError::Unsigned)
+    );
+}
+
+#[test]
+fn an_unsigned_encrypted_assertion_in_a_signed_response_follows_the_policy() {
+    let up = upstream();
+    let (key, cert) = openpoort_key();
+    let xml = with_encrypted(&up, &without_signature(&signed_assertion_text(&up)), &cert);
+    let xml = sign_response_with(&up.signer, &xml);
+    let mut e = expect_decrypting(&up, &key);
+    assert_eq!(verify(&xml, &e), Err(InboundError::AssertionNotSigned));
+    e.require_signed_assertion = false;
+    let v = verify(&xml, &e).unwrap();
+    assert_eq!(v.name_id, SUBJECT);
+    assert!(v.response_signed && !v.assertion_signed);
+}
+
+#[test]
+fn a_plain_assertion_beside_an_encrypted_one_is_refused() {
+    let up = upstream();
+    let (key, cert) = openpoort_key();
+    let signed = signed_assertion_text(&up);
+    let xml = with_encrypted(&up, &signed, &cert);
+    let end = xml.rfind("</samlp:Response>").unwrap();
+    let xml = format!(
+        "{}{}{}",
+        &xml[..end],
+        evil_assertion(&signed, false),
+        &xml[end..]
+    );
+    assert_eq!(
+        verify(&xml, &expect_decrypting(&up, &key)),
+        Err(InboundError::AssertionOutsideSignature)
+    );
+}
+
+#[test]
+fn a_wrapped_assertion_inside_the_ciphertext_is_refused() {
+    let up = upstream();
+    let (key, cert) = openpoort_key();
+    // XSW4 inside the encryption: the signed assertion wrapped in an evil one.
+    let signed = signed_assertion_text(&up);
+    let evil = evil_assertion(&signed, false);
+    let close = evil.rfind("</saml:Assertion>").unwrap();
+    let wrapped = format!("{}{signed}{}", &evil[..close], &evil[close..]);
+    let xml = with_encrypted(&up, &wrapped, &cert);
+    assert_eq!(
+        verify(&xml, &expect_decrypting(&up, &key)),
+        Err(InboundError::MultipleAssertions(2))
+    );
+}
+
+#[test]
+fn a_doctype_inside_the_ciphertext_is_refused() {
+    let up = upstream();
+    let (key, cert) = openpoort_key();
+    let plaintext = format!(
+        r#"<!DOCTYPE saml:Assertion [<!ENTITY s "x">]>{}"#,
+        signed_assertion_text(&up)
+    );
+    let xml = with_encrypted(&up, &plaintext, &cert);
+    assert_eq!(
+        verify(&xml, &expect_decrypting(&up, &key)),
+        Err(InboundError::Doctype)
     );
 }
 

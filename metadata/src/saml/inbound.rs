@@ -14,18 +14,32 @@
 //!    the signature (XSW1–XSW8) is never read;
 //! 4. issuer, status, Destination, Recipient, InResponseTo, audience and validity windows.
 //!
+//! An EncryptedAssertion (AES-GCM, key transported by RSA-OAEP to openpoort's SP key) goes
+//! through the same steps twice: the Response's signature over the ciphertext, then the
+//! decrypted Assertion read strictly and reduced to its own signed content.
+//!
 //! Replay is left to the caller, who holds the shared state store: record
 //! [`VerifiedAssertion::replay_key`] with put-if-absent until [`VerifiedAssertion::replay_until`]
 //! and refuse the login when the key was already there.
 
 use std::collections::BTreeMap;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use openssl::pkey::{PKey, Private};
+use openssl::rsa::Padding;
+use openssl::symm::{Cipher, decrypt_aead};
 use thiserror::Error;
 
 use super::dom::{self, Element, Limits};
-use super::response::BEARER;
+use super::response::{BEARER, ENC_AES128_GCM, ENC_RSA_OAEP};
 use super::sign::verified_content;
-use super::{NS_ASSERTION, NS_DSIG, NS_PROTOCOL, STATUS_SUCCESS, SamlError, time, valid_id};
+use super::{
+    NS_ASSERTION, NS_DSIG, NS_PROTOCOL, NS_XENC, STATUS_SUCCESS, SamlError, time, valid_id,
+};
+
+pub const ENC_AES256_GCM: &str = "http://www.w3.org/2009/xmlenc11#aes256-gcm";
+const DIGEST_SHA1: &str = "http://www.w3.org/2000/09/xmldsig#sha1";
 
 /// Clock skew allowed by default between the provider and openpoort, in seconds.
 pub const DEFAULT_SKEW: i64 = 120;
@@ -50,6 +64,9 @@ pub struct Expectations {
     pub require_signed_assertion: bool,
     /// Clock skew allowed on every validity window, in seconds.
     pub max_skew: i64,
+    /// openpoort's own SP keys (current first, then those still published during a rollover)
+    /// for assertions the provider encrypted to openpoort.
+    pub decryption_keys: Vec<PKey<Private>>,
 }
 
 impl Expectations {
@@ -69,6 +86,7 @@ impl Expectations {
             request_id,
             require_signed_assertion: true,
             max_skew: DEFAULT_SKEW,
+            decryption_keys: Vec::new(),
         }
     }
 }
@@ -124,10 +142,10 @@ pub enum InboundError {
     Malformed(String),
     #[error("the message is not a samlp:Response")]
     NotAResponse,
-    #[error(
-        "EncryptedAssertion is not supported yet: ask the provider to send the assertion signed but unencrypted (over TLS)"
-    )]
-    EncryptedAssertion,
+    #[error("encryption algorithm `{0}` is not accepted (AES-GCM with RSA-OAEP only)")]
+    EncryptionAlgorithm(String),
+    #[error("the EncryptedAssertion does not decrypt with openpoort's keys")]
+    Decryption,
     #[error("the Response carries no signature at all")]
     Unsigned,
     #[error(
@@ -192,22 +210,34 @@ pub fn verify_response(
     if !original.is(NS_PROTOCOL, "Response") {
         return Err(InboundError::NotAResponse);
     }
-    if !original
-        .descendants(NS_ASSERTION, "EncryptedAssertion")
-        .is_empty()
-    {
-        return Err(InboundError::EncryptedAssertion);
-    }
-    let signatures = original.descendants(NS_DSIG, "Signature");
-    if signatures.is_empty() {
-        return Err(InboundError::Unsigned);
-    }
     let response_id = original
         .attr("ID")
         .filter(|id| valid_id(id))
         .ok_or(InboundError::Missing("Response ID"))?;
     // dom::parse accepted the bytes as UTF-8.
     let text = std::str::from_utf8(xml).map_err(|_| InboundError::Malformed("not UTF-8".into()))?;
+    if original
+        .descendants(NS_ASSERTION, "EncryptedAssertion")
+        .is_empty()
+    {
+        verify_plain(text, &original, response_id, expect, now)
+    } else {
+        verify_encrypted(text, &original, response_id, expect, now)
+    }
+}
+
+/// A Response with a plain Assertion.
+fn verify_plain(
+    text: &str,
+    original: &Element,
+    response_id: &str,
+    expect: &Expectations,
+    now: i64,
+) -> Result<VerifiedAssertion, InboundError> {
+    let signatures = original.descendants(NS_DSIG, "Signature");
+    if signatures.is_empty() {
+        return Err(InboundError::Unsigned);
+    }
     let reduced = verified_content(text, &expect.certificates)?;
     let signed = dom::parse(reduced.as_bytes(), Limits::MESSAGE)?;
 
@@ -252,16 +282,10 @@ pub fn verify_response(
 
     // Every signature verified; each must also be about this Response or this Assertion, so
     // that "signed" means signed by a reference to the element we read.
-    for signature in &signatures {
-        for reference in signature.descendants(NS_DSIG, "Reference") {
-            let uri = reference.attr("URI").unwrap_or_default();
-            let target = uri.strip_prefix('#');
-            let ok =
-                (target == Some(response_id) && response_signed) || target == Some(assertion_id);
-            if !ok {
-                return Err(InboundError::ReferenceTarget(uri.to_owned()));
-            }
-        }
+    if response_signed {
+        only_references(&signatures, &[response_id, assertion_id])?;
+    } else {
+        only_references(&signatures, &[assertion_id])?;
     }
 
     let assertion_signed = !response_signed || signs_itself(assertion, assertion_id);
@@ -272,7 +296,7 @@ pub fn verify_response(
     // The Response's own fields are authentic only when it was signed; otherwise they are
     // still checked where present, but the bearer confirmation below is what binds the
     // assertion to openpoort's ACS and request.
-    let envelope = if response_signed { &signed } else { &original };
+    let envelope = if response_signed { &signed } else { original };
     check_response(envelope, response_signed, expect)?;
     check_assertion(
         assertion,
@@ -282,6 +306,194 @@ pub fn verify_response(
         response_signed,
         assertion_signed,
     )
+}
+
+/// A Response with an EncryptedAssertion: the Response's signature (if any) covers the
+/// ciphertext, the Assertion's own signature is inside it. Both are checked as for a plain
+/// Response, and the decrypted Assertion is read strictly and only from its signed content.
+fn verify_encrypted(
+    text: &str,
+    original: &Element,
+    response_id: &str,
+    expect: &Expectations,
+    now: i64,
+) -> Result<VerifiedAssertion, InboundError> {
+    let in_place = original
+        .children(NS_ASSERTION, "EncryptedAssertion")
+        .count();
+    if in_place != 1
+        || original
+            .descendants(NS_ASSERTION, "EncryptedAssertion")
+            .len()
+            != 1
+        || !original.descendants(NS_ASSERTION, "Assertion").is_empty()
+    {
+        return Err(InboundError::AssertionOutsideSignature);
+    }
+    let signatures = original.descendants(NS_DSIG, "Signature");
+    // Outside the ciphertext only the Response itself may be signed.
+    let signed_response = if signatures.is_empty() {
+        None
+    } else {
+        let reduced = verified_content(text, &expect.certificates)?;
+        let signed = dom::parse(reduced.as_bytes(), Limits::MESSAGE)?;
+        if !signed.is(NS_PROTOCOL, "Response") || signed.attr("ID") != Some(response_id) {
+            return Err(InboundError::SignedElementMisplaced);
+        }
+        only_references(&signatures, &[response_id])?;
+        Some(signed)
+    };
+    let envelope = signed_response.as_ref().unwrap_or(original);
+    let encrypted = envelope
+        .child(NS_ASSERTION, "EncryptedAssertion")
+        .ok_or(InboundError::AssertionOutsideSignature)?;
+
+    let plaintext = decrypt(encrypted, &expect.decryption_keys)?;
+    let inner = dom::parse(&plaintext, Limits::MESSAGE)?;
+    if !inner.is(NS_ASSERTION, "Assertion") {
+        return Err(InboundError::Malformed(
+            "the EncryptedAssertion does not hold an Assertion".into(),
+        ));
+    }
+    let assertion_id = inner
+        .attr("ID")
+        .filter(|id| valid_id(id))
+        .ok_or(InboundError::Missing("Assertion ID"))?
+        .to_owned();
+    let nested = inner.descendants(NS_ASSERTION, "Assertion").len();
+    if nested > 0 {
+        return Err(InboundError::MultipleAssertions(nested + 1));
+    }
+    let inner_signatures = inner.descendants(NS_DSIG, "Signature");
+    let signed_assertion = if inner_signatures.is_empty() {
+        None
+    } else {
+        let text = std::str::from_utf8(&plaintext)
+            .map_err(|_| InboundError::Malformed("not UTF-8".into()))?;
+        let reduced = verified_content(text, &expect.certificates)?;
+        let signed = dom::parse(reduced.as_bytes(), Limits::MESSAGE)?;
+        if !signed.is(NS_ASSERTION, "Assertion") || signed.attr("ID") != Some(assertion_id.as_str())
+        {
+            return Err(InboundError::SignedElementMisplaced);
+        }
+        only_references(&inner_signatures, &[assertion_id.as_str()])?;
+        Some(signed)
+    };
+    let response_signed = signed_response.is_some();
+    let assertion_signed = signed_assertion.is_some();
+    if !response_signed && !assertion_signed {
+        return Err(InboundError::Unsigned);
+    }
+    if expect.require_signed_assertion && !assertion_signed {
+        return Err(InboundError::AssertionNotSigned);
+    }
+    check_response(envelope, response_signed, expect)?;
+    // Without its own signature the assertion is bound by the Response's signature over the
+    // ciphertext and by AES-GCM's authentication of the plaintext.
+    let assertion = signed_assertion.as_ref().unwrap_or(&inner);
+    check_assertion(
+        assertion,
+        &assertion_id,
+        expect,
+        now,
+        response_signed,
+        assertion_signed,
+    )
+}
+
+/// Every reference of `signatures` (all verified) must point at one of `ids`.
+fn only_references(signatures: &[&Element], ids: &[&str]) -> Result<(), InboundError> {
+    for signature in signatures {
+        for reference in signature.descendants(NS_DSIG, "Reference") {
+            let uri = reference.attr("URI").unwrap_or_default();
+            if !uri.strip_prefix('#').is_some_and(|t| ids.contains(&t)) {
+                return Err(InboundError::ReferenceTarget(uri.to_owned()));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn base64_value(e: &Element) -> Result<Vec<u8>, InboundError> {
+    let compact: String = e.text.chars().filter(|c| !c.is_whitespace()).collect();
+    STANDARD
+        .decode(compact)
+        .map_err(|_| InboundError::Decryption)
+}
+
+/// XML Encryption with AES-GCM content keys transported by RSA-OAEP. CBC (padding oracles,
+/// Jager and Somorovsky 2011) and RSA PKCS#1 v1.5 key transport (Bleichenbacher) are refused
+/// by name; every decryption failure gives the same error, so that no oracle remains.
+fn decrypt(encrypted: &Element, keys: &[PKey<Private>]) -> Result<Vec<u8>, InboundError> {
+    let data = encrypted
+        .child(NS_XENC, "EncryptedData")
+        .ok_or(InboundError::Missing("EncryptedData"))?;
+    let algorithm = data
+        .child(NS_XENC, "EncryptionMethod")
+        .and_then(|m| m.attr("Algorithm"))
+        .ok_or(InboundError::Missing("EncryptionMethod"))?;
+    let (cipher, key_len) = match algorithm {
+        ENC_AES128_GCM => (Cipher::aes_128_gcm(), 16),
+        ENC_AES256_GCM => (Cipher::aes_256_gcm(), 32),
+        other => return Err(InboundError::EncryptionAlgorithm(other.to_owned())),
+    };
+    let value = data
+        .child(NS_XENC, "CipherData")
+        .and_then(|c| c.child(NS_XENC, "CipherValue"))
+        .ok_or(InboundError::Missing("CipherValue"))?;
+    let bytes = base64_value(value)?;
+    // xmlenc 1.1: a 96-bit IV, the ciphertext, a 128-bit tag.
+    if bytes.len() < 12 + 16 {
+        return Err(InboundError::Decryption);
+    }
+    let (iv, rest) = bytes.split_at(12);
+    let (ciphertext, tag) = rest.split_at(rest.len() - 16);
+
+    // The key travels in EncryptedData's KeyInfo or next to EncryptedData (SAML Core 2.2.4).
+    let mut transported: Vec<&Element> = data
+        .child(NS_DSIG, "KeyInfo")
+        .map(|k| k.children(NS_XENC, "EncryptedKey").collect())
+        .unwrap_or_default();
+    transported.extend(encrypted.children(NS_XENC, "EncryptedKey"));
+    if transported.is_empty() {
+        return Err(InboundError::Missing("EncryptedKey"));
+    }
+    for encrypted_key in transported {
+        let method = encrypted_key
+            .child(NS_XENC, "EncryptionMethod")
+            .ok_or(InboundError::Missing("EncryptedKey EncryptionMethod"))?;
+        let oaep_digest = method
+            .child(NS_DSIG, "DigestMethod")
+            .and_then(|d| d.attr("Algorithm"));
+        if method.attr("Algorithm") != Some(ENC_RSA_OAEP)
+            || oaep_digest.is_some_and(|d| d != DIGEST_SHA1)
+        {
+            return Err(InboundError::EncryptionAlgorithm(
+                method.attr("Algorithm").unwrap_or_default().to_owned(),
+            ));
+        }
+        let wrapped = encrypted_key
+            .child(NS_XENC, "CipherData")
+            .and_then(|c| c.child(NS_XENC, "CipherValue"))
+            .ok_or(InboundError::Missing("EncryptedKey CipherValue"))?;
+        let wrapped = base64_value(wrapped)?;
+        for key in keys {
+            let Ok(rsa) = key.rsa() else { continue };
+            let mut content_key = vec![0u8; rsa.size() as usize];
+            let Ok(n) = rsa.private_decrypt(&wrapped, &mut content_key, Padding::PKCS1_OAEP) else {
+                continue;
+            };
+            if n != key_len {
+                continue;
+            }
+            if let Ok(plaintext) =
+                decrypt_aead(cipher, &content_key[..n], Some(iv), &[], ciphertext, tag)
+            {
+                return Ok(plaintext);
+            }
+        }
+    }
+    Err(InboundError::Decryption)
 }
 
 /// Whether `assertion` (from signed content, where every signature verified) holds its own
