@@ -373,6 +373,108 @@ fn a_signature_over_another_element_of_the_response_is_refused() {
     );
 }
 
+/// The provider signs its assertion after `edit`: a validly signed assertion that states
+/// something unusual.
+fn signed_after(up: &Upstream, edit: impl Fn(String) -> String) -> String {
+    let xml = edit(unsigned_response(up, &params()));
+    let id = attr_value(&xml, "saml:Assertion", "ID");
+    resign_first(&up.signer, &xml, &up.signer.template(&id))
+}
+
+#[test]
+fn a_signed_assertion_moved_out_of_its_place_is_refused() {
+    let up = upstream();
+    let original = unsigned_response(&up, &params());
+    let (as_, ae) = assertion_span(&original);
+    let at = original.find("</saml:Issuer>").unwrap() + "</saml:Issuer>".len();
+    let xml = format!(
+        "{}<samlp:Extensions>{}</samlp:Extensions>{}{}",
+        &original[..at],
+        &original[as_..ae],
+        &original[at..as_],
+        &original[ae..]
+    );
+    assert_eq!(
+        verify(&xml, &expect(&up)),
+        Err(InboundError::AssertionOutsideSignature)
+    );
+}
+
+#[test]
+fn an_assertion_without_a_bearer_confirmation_is_refused() {
+    let up = upstream();
+    let xml = signed_after(&up, |x| {
+        x.replace(
+            "urn:oasis:names:tc:SAML:2.0:cm:bearer",
+            "urn:oasis:names:tc:SAML:2.0:cm:holder-of-key",
+        )
+    });
+    assert_eq!(
+        verify(&xml, &expect(&up)),
+        Err(InboundError::SubjectConfirmation)
+    );
+}
+
+#[test]
+fn a_bearer_confirmation_without_end_is_refused() {
+    let up = upstream();
+    let xml = signed_after(&up, |x| {
+        let end = attr_value(&x, "saml:Conditions", "NotOnOrAfter");
+        x.replacen(
+            &format!(r#" NotOnOrAfter="{end}" Recipient="#),
+            " Recipient=",
+            1,
+        )
+    });
+    assert_eq!(
+        verify(&xml, &expect(&up)),
+        Err(InboundError::Missing(
+            "SubjectConfirmationData NotOnOrAfter"
+        ))
+    );
+}
+
+#[test]
+fn an_assertion_whose_conditions_expired_is_refused() {
+    let up = upstream();
+    let xml = signed_after(&up, |x| {
+        let end = attr_value(&x, "saml:Conditions", "NotOnOrAfter");
+        x.replacen(
+            &format!(r#"<saml:Conditions NotBefore="2026-11-23T06:59:00Z" NotOnOrAfter="{end}""#),
+            r#"<saml:Conditions NotBefore="2026-11-23T06:50:00Z" NotOnOrAfter="2026-11-23T06:55:00Z""#,
+            1,
+        )
+    });
+    assert!(xml.contains("06:55:00Z"));
+    assert!(matches!(
+        verify(&xml, &expect(&up)),
+        Err(InboundError::Expired(t)) if t == "2026-11-23T06:55:00Z"
+    ));
+}
+
+#[test]
+fn an_assertion_without_audience_restriction_is_refused() {
+    let up = upstream();
+    let xml = signed_after(&up, |x| {
+        let (s, e) = span(&x, "saml:AudienceRestriction", 0);
+        format!("{}{}", &x[..s], &x[e..])
+    });
+    assert_eq!(verify(&xml, &expect(&up)), Err(InboundError::Audience));
+}
+
+#[test]
+fn every_audience_restriction_must_name_openpoort() {
+    let up = upstream();
+    let xml = signed_after(&up, |x| {
+        x.replacen(
+            "</saml:AudienceRestriction>",
+            "</saml:AudienceRestriction><saml:AudienceRestriction><saml:Audience>https://ander.example/sp</saml:Audience></saml:AudienceRestriction>",
+            1,
+        )
+    });
+    assert_eq!(verify(&xml, &expect(&up)), Err(InboundError::Audience));
+}
+
 // ------------------------------------------------------------------ replay
 
 #[test]
