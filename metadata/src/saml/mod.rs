@@ -11,6 +11,7 @@ pub mod authn_request;
 pub mod binding;
 pub mod dom;
 pub mod idp_metadata;
+pub mod inbound;
 pub mod logout;
 pub mod response;
 pub mod sign;
