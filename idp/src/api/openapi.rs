@@ -55,14 +55,11 @@ mod tests {
 
     use super::*;
     use crate::api::Problem;
+    use crate::http::openapi_check as check;
 
     fn doc() -> Value {
         serde_json::from_str(DOCUMENT).expect("openapi.json is JSON")
     }
-
-    const METHODS: [&str; 8] = [
-        "get", "put", "post", "delete", "options", "head", "patch", "trace",
-    ];
 
     #[test]
     fn document_is_openapi_3_1() {
@@ -89,26 +86,8 @@ mod tests {
 
     #[test]
     fn document_and_router_describe_the_same_operations() {
-        let routed: BTreeSet<(String, String)> = crate::api::endpoints()
-            .iter()
-            .map(|e| (e.method.as_str().to_ascii_lowercase(), e.path.to_owned()))
-            .collect();
-        let doc = doc();
-        let paths = doc["paths"].as_object().expect("paths");
-        let documented: BTreeSet<(String, String)> = paths
-            .iter()
-            .flat_map(|(path, item)| {
-                item.as_object()
-                    .expect("a path item")
-                    .keys()
-                    .filter(|k| METHODS.contains(&k.as_str()))
-                    .map(move |m| (m.clone(), path.clone()))
-            })
-            .collect();
-        let missing: Vec<_> = routed.difference(&documented).collect();
-        let extra: Vec<_> = documented.difference(&routed).collect();
-        assert!(missing.is_empty(), "routed but not documented: {missing:?}");
-        assert!(extra.is_empty(), "documented but not routed: {extra:?}");
+        let endpoints = crate::api::endpoints();
+        check::assert_same_operations(&doc(), endpoints.iter().map(|e| (&e.method, e.path)));
     }
 
     /// Every operation says who may call it, documents its path parameters, and lists the
@@ -116,46 +95,7 @@ mod tests {
     #[test]
     fn every_operation_documents_security_parameters_and_errors() {
         let doc = doc();
-        let mut ids = BTreeSet::new();
-        for (path, item) in doc["paths"].as_object().unwrap() {
-            let shared = item["parameters"].as_array().cloned().unwrap_or_default();
-            for (method, op) in item.as_object().unwrap() {
-                if !METHODS.contains(&method.as_str()) {
-                    continue;
-                }
-                let at = format!("{method} {path}");
-                assert!(
-                    ids.insert(op["operationId"].as_str().expect(&at).to_owned()),
-                    "{at}: operationId twice"
-                );
-                let mut params = shared.clone();
-                params.extend(op["parameters"].as_array().cloned().unwrap_or_default());
-                let in_path = |name: &str| {
-                    params.iter().any(|p| {
-                        let p = resolve(&doc, p);
-                        p["in"] == "path" && p["name"] == name && p["required"] == true
-                    })
-                };
-                for name in path
-                    .split('{')
-                    .skip(1)
-                    .map(|s| s.split('}').next().unwrap())
-                {
-                    assert!(in_path(name), "{at}: path parameter {name} undocumented");
-                }
-                let responses = op["responses"].as_object().expect(&at);
-                let public = op["security"] == serde_json::json!([]);
-                if !public {
-                    for status in ["401", "403", "500"] {
-                        assert!(responses.contains_key(status), "{at}: no {status}");
-                    }
-                }
-                assert!(
-                    responses.keys().any(|s| s.starts_with('2')),
-                    "{at}: no success answer"
-                );
-            }
-        }
+        check::assert_operations_documented(&doc, &["401", "403", "500"]);
         assert_eq!(
             doc["security"],
             serde_json::json!([{"openpoort": ["openpoort:admin"]}])
@@ -179,30 +119,7 @@ mod tests {
     /// Every `$ref` in the document points at something that exists.
     #[test]
     fn every_reference_resolves() {
-        fn walk(doc: &Value, v: &Value, seen: &mut usize) {
-            match v {
-                Value::Object(o) => {
-                    if let Some(Value::String(r)) = o.get("$ref") {
-                        let target = r.strip_prefix('#').expect("local references only");
-                        assert!(doc.pointer(target).is_some(), "{r} does not resolve");
-                        *seen += 1;
-                    }
-                    o.values().for_each(|x| walk(doc, x, seen));
-                }
-                Value::Array(a) => a.iter().for_each(|x| walk(doc, x, seen)),
-                _ => {}
-            }
-        }
-        let doc = doc();
-        let mut seen = 0;
-        walk(&doc, &doc, &mut seen);
+        let seen = check::assert_references_resolve(&doc());
         assert!(seen > 10, "only {seen} references");
-    }
-
-    fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
-        match v["$ref"].as_str() {
-            Some(r) => doc.pointer(r.strip_prefix('#').unwrap()).unwrap(),
-            None => v,
-        }
     }
 }

@@ -8,6 +8,8 @@ pub mod csrf;
 pub mod error;
 pub mod extract;
 pub mod oauth;
+#[cfg(test)]
+pub mod openapi_check;
 pub mod page;
 pub mod problem;
 pub mod routes;
