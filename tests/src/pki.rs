@@ -1,6 +1,7 @@
-//! A throw-away PKI for the partner listener in load tools: a CA that signs the listener's
-//! certificate for 127.0.0.1 and `localhost`, and self-signed client certificates as publishers
-//! make them (openpoort pins a client certificate by its fingerprint, whoever issued it).
+//! A throw-away PKI for the partner listener, for its tests and load tools: a CA that signs the
+//! listener's certificate for 127.0.0.1 and `localhost`, and self-signed client certificates as
+//! publishers make them (openpoort pins a client certificate by its fingerprint, whoever issued
+//! it).
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +17,7 @@ use openssl::x509::extension::{
 use openssl::x509::{X509, X509Builder, X509NameBuilder};
 
 /// A P-256 key and its certificate.
+#[derive(Clone)]
 pub struct Identity {
     pub key: PKey<Private>,
     pub cert: X509,
@@ -25,7 +27,22 @@ impl Identity {
     /// A self-signed client certificate as a publisher makes one, valid for a year.
     pub fn self_signed_client(cn: &str) -> Identity {
         let key = p256();
-        let cert = certificate(cn, &key, None, 365, |_| {});
+        let cert = certificate(cn, &key, None, days(0, 365), |_| {});
+        Identity { key, cert }
+    }
+
+    /// A self-signed client certificate that expired yesterday.
+    pub fn expired_client(cn: &str) -> Identity {
+        let key = p256();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs() as i64;
+        let validity = (
+            Asn1Time::from_unix(now - 30 * 86_400).expect("from"),
+            Asn1Time::from_unix(now - 86_400).expect("until"),
+        );
+        let cert = certificate(cn, &key, None, validity, |_| {});
         Identity { key, cert }
     }
 
@@ -44,7 +61,7 @@ impl ListenerPki {
     pub fn new() -> ListenerPki {
         let dir = tempfile::tempdir().expect("PKI folder");
         let ca_key = p256();
-        let ca = certificate("openpoort bench CA", &ca_key, None, 30, |b| {
+        let ca = certificate("openpoort test CA", &ca_key, None, days(0, 30), |b| {
             b.append_extension(BasicConstraints::new().critical().ca().build().expect("bc"))
                 .expect("CA");
             b.append_extension(
@@ -58,7 +75,7 @@ impl ListenerPki {
             .expect("key usage");
         });
         let key = p256();
-        let server = certificate("localhost", &key, Some((&ca, &ca_key)), 30, |b| {
+        let server = certificate("localhost", &key, Some((&ca, &ca_key)), days(0, 30), |b| {
             let san = SubjectAlternativeName::new()
                 .dns("localhost")
                 .ip("127.0.0.1")
@@ -76,6 +93,7 @@ impl ListenerPki {
             key.private_key_to_pem_pkcs8().expect("PKCS#8"),
         )
         .expect("server key");
+        std::fs::write(dir.path().join("ca.pem"), ca.to_pem().expect("PEM")).expect("CA");
         ListenerPki { dir, ca }
     }
 
@@ -85,6 +103,11 @@ impl ListenerPki {
 
     pub fn key_file(&self) -> PathBuf {
         self.dir.path().join("server.key")
+    }
+
+    /// The CA alone, for clients' trust stores.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
     }
 
     pub fn folder(&self) -> &Path {
@@ -98,6 +121,13 @@ impl Default for ListenerPki {
     }
 }
 
+fn days(from: u32, until: u32) -> (Asn1Time, Asn1Time) {
+    (
+        Asn1Time::days_from_now(from).expect("from"),
+        Asn1Time::days_from_now(until).expect("until"),
+    )
+}
+
 fn p256() -> PKey<Private> {
     let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).expect("P-256");
     PKey::from_ec_key(EcKey::generate(&group).expect("EC key")).expect("key")
@@ -107,13 +137,12 @@ fn certificate(
     cn: &str,
     key: &PKey<Private>,
     issuer: Option<(&X509, &PKey<Private>)>,
-    days: u32,
+    validity: (Asn1Time, Asn1Time),
     build: impl FnOnce(&mut X509Builder),
 ) -> X509 {
     let mut name = X509NameBuilder::new().expect("name");
     name.append_entry_by_text("CN", cn).expect("CN");
-    name.append_entry_by_text("O", "openpoort bench")
-        .expect("O");
+    name.append_entry_by_text("O", "openpoort test").expect("O");
     let name = name.build();
     let mut b = X509::builder().expect("certificate");
     b.set_version(2).expect("version");
@@ -125,10 +154,8 @@ fn certificate(
         .expect("serial");
     b.set_subject_name(&name).expect("subject");
     b.set_pubkey(key).expect("public key");
-    b.set_not_before(&Asn1Time::days_from_now(0).expect("now"))
-        .expect("not before");
-    b.set_not_after(&Asn1Time::days_from_now(days).expect("later"))
-        .expect("not after");
+    b.set_not_before(&validity.0).expect("not before");
+    b.set_not_after(&validity.1).expect("not after");
     build(&mut b);
     match issuer {
         Some((ca, ca_key)) => {

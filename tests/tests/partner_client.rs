@@ -56,7 +56,7 @@ async fn the_published_basispoort_client_reads_a_school_and_keeps_its_licences_a
     // environment now.
     unsafe { std::env::set_var("SSL_CERT_FILE", demo.pki.ca_file()) };
     let identity = demo.dir.path().join("identity.pem");
-    let (key, cert) = &demo.publisher;
+    let common::Identity { key, cert } = &demo.publisher;
     let mut pem = cert.to_pem().expect("PEM");
     pem.extend(key.private_key_to_pem_pkcs8().expect("key"));
     std::fs::write(&identity, pem).expect("identity file");
@@ -426,7 +426,7 @@ async fn published_client(demo: &PartnerDemo) -> RestClient {
     // environment now.
     unsafe { std::env::set_var("SSL_CERT_FILE", demo.pki.ca_file()) };
     let identity = demo.dir.path().join("identity.pem");
-    let (key, cert) = &demo.publisher;
+    let common::Identity { key, cert } = &demo.publisher;
     let mut pem = cert.to_pem().expect("PEM");
     pem.extend(key.private_key_to_pem_pkcs8().expect("key"));
     std::fs::write(&identity, pem).expect("identity file");

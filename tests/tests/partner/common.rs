@@ -6,144 +6,25 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 
-use openssl::asn1::Asn1Time;
-use openssl::bn::BigNum;
-use openssl::ec::{EcGroup, EcKey};
 use openssl::hash::MessageDigest;
-use openssl::nid::Nid;
-use openssl::pkey::{PKey, Private};
 use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode, SslVersion};
-use openssl::x509::extension::{
-    BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAlternativeName,
-};
-use openssl::x509::{X509, X509NameBuilder};
+use openssl::x509::X509;
 use serde_json::Value;
 
 use openpoort_e2e::{Server, cli_ok, openpoort};
 
 pub const PUBLISHER: &str = "demo-uitgeverij";
 
-pub type Identity = (PKey<Private>, X509);
-
-fn days(from: u32, until: u32) -> (Asn1Time, Asn1Time) {
-    (
-        Asn1Time::days_from_now(from).expect("from"),
-        Asn1Time::days_from_now(until).expect("until"),
-    )
-}
-
-fn ec_key() -> PKey<Private> {
-    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).expect("P-256");
-    PKey::from_ec_key(EcKey::generate(&group).expect("EC key")).expect("key")
-}
-
-fn certificate(
-    cn: &str,
-    key: &PKey<Private>,
-    issuer: Option<(&X509, &PKey<Private>)>,
-    validity: (Asn1Time, Asn1Time),
-    build: impl FnOnce(&mut openssl::x509::X509Builder),
-) -> X509 {
-    let mut name = X509NameBuilder::new().expect("name");
-    name.append_entry_by_text("CN", cn).expect("CN");
-    name.append_entry_by_text("O", "openpoort test").expect("O");
-    let name = name.build();
-    let mut b = X509::builder().expect("certificate");
-    b.set_version(2).expect("version");
-    let mut serial = BigNum::new().expect("serial");
-    serial
-        .rand(64, openssl::bn::MsbOption::MAYBE_ZERO, false)
-        .expect("random serial");
-    b.set_serial_number(&serial.to_asn1_integer().expect("serial"))
-        .expect("serial");
-    b.set_subject_name(&name).expect("subject");
-    b.set_pubkey(key).expect("public key");
-    b.set_not_before(&validity.0).expect("not before");
-    b.set_not_after(&validity.1).expect("not after");
-    build(&mut b);
-    match issuer {
-        Some((ca, ca_key)) => {
-            b.set_issuer_name(ca.subject_name()).expect("issuer");
-            b.sign(ca_key, MessageDigest::sha256()).expect("signed");
-        }
-        None => {
-            b.set_issuer_name(&name).expect("issuer");
-            b.sign(key, MessageDigest::sha256()).expect("self-signed");
-        }
-    }
-    b.build()
-}
+pub use openpoort_e2e::pki::{Identity, ListenerPki as Pki};
 
 /// A client certificate as a publisher makes one: self-signed, valid for a year.
 pub fn client_identity(cn: &str) -> Identity {
-    let key = ec_key();
-    let cert = certificate(cn, &key, None, days(0, 365), |_| {});
-    (key, cert)
+    Identity::self_signed_client(cn)
 }
 
 /// A client certificate that expired yesterday.
 pub fn expired_identity(cn: &str) -> Identity {
-    let key = ec_key();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs() as i64;
-    let validity = (
-        Asn1Time::from_unix(now - 30 * 86_400).expect("from"),
-        Asn1Time::from_unix(now - 86_400).expect("until"),
-    );
-    let cert = certificate(cn, &key, None, validity, |_| {});
-    (key, cert)
-}
-
-/// The test CA and the listener's certificate for `localhost` and 127.0.0.1, in files.
-pub struct Pki {
-    pub dir: tempfile::TempDir,
-}
-
-impl Pki {
-    pub fn new() -> Pki {
-        let dir = tempfile::tempdir().expect("PKI folder");
-        let ca_key = ec_key();
-        let ca = certificate("openpoort test CA", &ca_key, None, days(0, 30), |b| {
-            b.append_extension(BasicConstraints::new().critical().ca().build().expect("bc"))
-                .expect("CA");
-            b.append_extension(
-                KeyUsage::new()
-                    .critical()
-                    .key_cert_sign()
-                    .crl_sign()
-                    .build()
-                    .expect("ku"),
-            )
-            .expect("key usage");
-        });
-        let key = ec_key();
-        let server = certificate("localhost", &key, Some((&ca, &ca_key)), days(0, 30), |b| {
-            let san = SubjectAlternativeName::new()
-                .dns("localhost")
-                .ip("127.0.0.1")
-                .build(&b.x509v3_context(Some(&ca), None))
-                .expect("SAN");
-            b.append_extension(san).expect("SAN");
-            b.append_extension(ExtendedKeyUsage::new().server_auth().build().expect("eku"))
-                .expect("EKU");
-        });
-        let mut chain = server.to_pem().expect("PEM");
-        chain.extend(ca.to_pem().expect("PEM"));
-        std::fs::write(dir.path().join("server.pem"), chain).expect("server certificate");
-        std::fs::write(
-            dir.path().join("server.key"),
-            key.private_key_to_pem_pkcs8().expect("PKCS#8"),
-        )
-        .expect("server key");
-        std::fs::write(dir.path().join("ca.pem"), ca.to_pem().expect("PEM")).expect("CA");
-        Pki { dir }
-    }
-
-    pub fn ca_file(&self) -> PathBuf {
-        self.dir.path().join("ca.pem")
-    }
+    Identity::expired_client(cn)
 }
 
 /// `openpoort demo` with the partner listener on, and the publisher's first certificate.
@@ -161,14 +42,8 @@ impl PartnerDemo {
         let mut cmd = openpoort(dir.path());
         cmd.env("OPENPOORT_SESSIONS_STORE", "memory")
             .env("OPENPOORT_PARTNER_LISTEN", "127.0.0.1:0")
-            .env(
-                "OPENPOORT_PARTNER_CERTIFICATE",
-                pki.dir.path().join("server.pem"),
-            )
-            .env(
-                "OPENPOORT_PARTNER_PRIVATE_KEY",
-                pki.dir.path().join("server.key"),
-            )
+            .env("OPENPOORT_PARTNER_CERTIFICATE", pki.certificate_file())
+            .env("OPENPOORT_PARTNER_PRIVATE_KEY", pki.key_file())
             .arg("demo");
         let server = Server::start(cmd);
         let publisher = client_identity("Demo Uitgeverij koppeling");
@@ -178,7 +53,7 @@ impl PartnerDemo {
             pki,
             publisher,
         };
-        demo.register(PUBLISHER, &demo.publisher.1);
+        demo.register(PUBLISHER, &demo.publisher.cert);
         demo
     }
 
@@ -226,7 +101,7 @@ impl PartnerDemo {
         Client {
             ca: self.pki.ca_file(),
             base: self.base().to_owned(),
-            identity: identity.map(|(k, c)| (k.clone(), c.clone())),
+            identity: identity.cloned(),
             min: None,
             max: None,
             ciphers: None,
@@ -273,7 +148,7 @@ impl Answer {
 pub struct Client {
     ca: PathBuf,
     base: String,
-    identity: Option<(PKey<Private>, X509)>,
+    identity: Option<Identity>,
     pub min: Option<SslVersion>,
     pub max: Option<SslVersion>,
     /// TLS 1.2 and below: OpenSSL's cipher list syntax.
@@ -297,7 +172,7 @@ impl Client {
         if let Some(list) = &self.ciphers {
             builder.set_cipher_list(list).map_err(|e| e.to_string())?;
         }
-        if let Some((key, cert)) = &self.identity {
+        if let Some(Identity { key, cert }) = &self.identity {
             builder.set_certificate(cert).map_err(|e| e.to_string())?;
             builder.set_private_key(key).map_err(|e| e.to_string())?;
         }

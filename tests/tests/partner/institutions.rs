@@ -101,7 +101,7 @@ fn another_party_sees_neither_the_school_nor_its_number() {
         "Andere",
     ]);
     let other = client_identity("Andere uitgeverij");
-    demo.register("andere-uitgeverij", &other.1);
+    demo.register("andere-uitgeverij", &other.cert);
     let client = demo.client(Some(&other));
     let list = client
         .request("GET", "/rest/v2/instellingen", None)

@@ -399,7 +399,7 @@ async fn another_party_s_code_and_a_network_provider_are_refused_and_every_call_
         "Andere",
     ]);
     let other = client_identity("Andere koppeling");
-    demo.register("andere-uitgeverij", &other.1);
+    demo.register("andere-uitgeverij", &other.cert);
     allow_apps(&demo, "andere-uitgeverij");
     let trespass = Lika {
         demo: &demo,
@@ -451,7 +451,7 @@ async fn another_party_s_code_and_a_network_provider_are_refused_and_every_call_
         "Netwerk",
     ]);
     let network = client_identity("Netwerk koppeling");
-    demo.register("netwerk", &network.1);
+    demo.register("netwerk", &network.cert);
     let provider = Lika {
         demo: &demo,
         identity: &network,
@@ -611,7 +611,7 @@ async fn a_pupil_granted_a_product_through_lika_gets_its_tile_and_a_login_until_
         &["--redirect-uri", "http://127.0.0.1:9/callback"],
     );
     let identity = client_identity("LIKA koppeling");
-    demo.register("lika-uitgeverij", &identity.1);
+    demo.register("lika-uitgeverij", &identity.cert);
     let l = Lika {
         demo: &demo,
         identity: &identity,

@@ -210,7 +210,7 @@ fn another_partys_relinquishing_leaves_this_partys_consent_alone() {
         "andere-uitgeverij",
     ]);
     let other = client_identity("Andere uitgeverij");
-    demo.register("andere-uitgeverij", &other.1);
+    demo.register("andere-uitgeverij", &other.cert);
     let theirs = demo.client(Some(&other));
     let their_id = theirs
         .request("GET", "/rest/v2/instellingen", None)

@@ -3,7 +3,9 @@
 
 use openssl::ssl::SslVersion;
 
-use crate::common::{PUBLISHER, PartnerDemo, client_identity, expired_identity, fingerprint};
+use crate::common::{
+    Identity, PUBLISHER, PartnerDemo, client_identity, expired_identity, fingerprint,
+};
 
 #[test]
 fn a_registered_client_certificate_names_its_party_and_its_calls_are_audited() {
@@ -35,7 +37,7 @@ fn a_certificate_nobody_registered_is_refused_with_its_fingerprint() {
         .expect("the handshake itself succeeds");
     assert_eq!(answer.status, 401, "{}", answer.body);
     assert!(
-        answer.body.contains(&fingerprint(&stranger.1)),
+        answer.body.contains(&fingerprint(&stranger.cert)),
         "{}",
         answer.body
     );
@@ -99,7 +101,7 @@ fn clients_offering_only_cbc_or_static_rsa_key_exchange_are_refused() {
 fn a_party_rotates_its_certificate_without_a_gap_and_a_removed_one_is_refused() {
     let demo = PartnerDemo::start();
     let next = client_identity("Demo Uitgeverij koppeling 2027");
-    demo.register(PUBLISHER, &next.1);
+    demo.register(PUBLISHER, &next.cert);
     for identity in [&demo.publisher, &next] {
         let answer = demo
             .client(Some(identity))
@@ -109,7 +111,7 @@ fn a_party_rotates_its_certificate_without_a_gap_and_a_removed_one_is_refused() 
     }
     // A third beside two is refused: the old one goes first.
     let third = client_identity("Derde");
-    let out = demo.try_register(PUBLISHER, &third.1.to_pem().expect("PEM"));
+    let out = demo.try_register(PUBLISHER, &third.cert.to_pem().expect("PEM"));
     assert!(!out.status.success(), "a third certificate was accepted");
     demo.cli(&[
         "party",
@@ -117,7 +119,7 @@ fn a_party_rotates_its_certificate_without_a_gap_and_a_removed_one_is_refused() 
         "--party",
         PUBLISHER,
         "--sha256",
-        &fingerprint(&demo.publisher.1).to_uppercase(),
+        &fingerprint(&demo.publisher.cert).to_uppercase(),
     ]);
     let old = demo
         .client(Some(&demo.publisher))
@@ -138,7 +140,7 @@ fn a_party_rotates_its_certificate_without_a_gap_and_a_removed_one_is_refused() 
 #[test]
 fn a_file_with_a_private_key_is_not_registered() {
     let demo = PartnerDemo::start();
-    let (key, cert) = client_identity("Met sleutel");
+    let Identity { key, cert } = client_identity("Met sleutel");
     let mut pem = cert.to_pem().expect("PEM");
     pem.extend(key.private_key_to_pem_pkcs8().expect("key"));
     let out = demo.try_register(PUBLISHER, &pem);
@@ -160,7 +162,7 @@ fn a_file_with_a_private_key_is_not_registered() {
 fn an_expired_client_certificate_is_refused_in_the_handshake() {
     let demo = PartnerDemo::start();
     let expired = expired_identity("Verlopen");
-    let out = demo.try_register(PUBLISHER, &expired.1.to_pem().expect("PEM"));
+    let out = demo.try_register(PUBLISHER, &expired.cert.to_pem().expect("PEM"));
     assert!(
         !out.status.success(),
         "an expired certificate was registered"
