@@ -26,7 +26,7 @@ use basispoort_sync_client::institutions::InstitutionsSearchPredicate;
 use basispoort_sync_client::institutions::InstitutionsServiceClient;
 use basispoort_sync_client::rest::{Environment, RestClient, RestClientBuilder};
 
-use common::{PUBLISHER, PartnerDemo, demo_reference};
+use common::{PUBLISHER, PartnerDemo, Register, demo_reference};
 
 /// Held for a whole test: the environment is the process's, and each test's CA is its own.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -34,8 +34,17 @@ static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 #[tokio::test]
 async fn the_published_basispoort_client_reads_a_school_and_keeps_its_licences_at_openpoort_unchanged()
  {
+    reads_a_school_and_keeps_its_licences(Register::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_published_basispoort_client_does_the_same_against_openpoort_on_postgresql() {
+    reads_a_school_and_keeps_its_licences(Register::Postgres).await;
+}
+
+async fn reads_a_school_and_keeps_its_licences(register: Register) {
     let _serial = SERIAL.lock().await;
-    let demo = PartnerDemo::start();
+    let demo = PartnerDemo::start_on(register);
     demo.cli(&[
         "party",
         "url-allow",
@@ -75,10 +84,7 @@ async fn the_published_basispoort_client_reads_a_school_and_keeps_its_licences_a
     let details = api.get_institution_details(id).await.expect("details");
     assert_eq!(details.brin_code.as_deref(), Some("99ZZ"));
     assert_eq!(details.branch_code.as_deref(), Some("00"));
-    assert_eq!(
-        details.shortcut_reference,
-        Some(demo_reference(demo.dir.path()))
-    );
+    assert_eq!(details.shortcut_reference, Some(demo_reference(&demo)));
     assert!(details.active);
     let overview = api.get_institution_overview(id).await.expect("overview");
     assert_eq!(overview.students.len(), 10);
@@ -109,7 +115,7 @@ async fn the_published_basispoort_client_reads_a_school_and_keeps_its_licences_a
         .get_institution_shortcut_reference(id)
         .await
         .expect("ref");
-    assert_eq!(reference, demo_reference(demo.dir.path()));
+    assert_eq!(reference, demo_reference(&demo));
     let today = chrono::Utc::now().date_naive() - chrono::Days::new(1);
     let granted = api
         .get_synchronization_permissions_granted(&today)

@@ -4,7 +4,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use openssl::hash::MessageDigest;
 use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode, SslVersion};
@@ -27,38 +27,87 @@ pub fn expired_identity(cn: &str) -> Identity {
     Identity::expired_client(cn)
 }
 
+/// Where a demo keeps its register.
+#[derive(Clone, Copy, Debug)]
+pub enum Register {
+    /// The embedded default, a SQLite file in the demo's folder.
+    Sqlite,
+    /// A PostgreSQL schema of its own (`TEST_POSTGRES_URL`, set by scripts/test).
+    Postgres,
+}
+
 /// `openpoort demo` with the partner listener on, and the publisher's first certificate.
 pub struct PartnerDemo {
     pub dir: tempfile::TempDir,
     pub server: Server,
     pub pki: Pki,
     pub publisher: Identity,
+    /// Dropped after the server (fields drop in order), which removes the schema.
+    database: Option<openpoort_e2e::PgSchema>,
 }
 
 impl PartnerDemo {
     pub fn start() -> PartnerDemo {
+        PartnerDemo::start_on(Register::Sqlite)
+    }
+
+    pub fn start_on(register: Register) -> PartnerDemo {
         let pki = Pki::new();
         let dir = tempfile::tempdir().expect("data folder");
+        let database = match register {
+            Register::Sqlite => None,
+            Register::Postgres => Some(openpoort_e2e::PgSchema::create()),
+        };
         let mut cmd = openpoort(dir.path());
+        if let Some(db) = &database {
+            cmd.env("OPENPOORT_DATABASE_URL", db.url());
+        }
         cmd.env("OPENPOORT_SESSIONS_STORE", "memory")
             .env("OPENPOORT_PARTNER_LISTEN", "127.0.0.1:0")
             .env("OPENPOORT_PARTNER_CERTIFICATE", pki.certificate_file())
             .env("OPENPOORT_PARTNER_PRIVATE_KEY", pki.key_file())
             .arg("demo");
         let server = Server::start(cmd);
+        assert_eq!(
+            dir.path().join("data/openpoort.sqlite").exists(),
+            database.is_none(),
+            "the register is where the test put it"
+        );
         let publisher = client_identity("Demo Uitgeverij koppeling");
         let demo = PartnerDemo {
             dir,
             server,
             pki,
             publisher,
+            database,
         };
         demo.register(PUBLISHER, &demo.publisher.cert);
         demo
     }
 
+    /// `openpoort ARGS` on this demo's register, which must succeed; its standard output.
     pub fn cli(&self, args: &[&str]) -> String {
-        cli_ok(self.dir.path(), args)
+        match &self.database {
+            None => cli_ok(self.dir.path(), args),
+            Some(_) => {
+                let out = openpoort_e2e::run(self.command().args(args));
+                assert!(
+                    out.status.success(),
+                    "openpoort {args:?}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                String::from_utf8_lossy(&out.stdout).into_owned()
+            }
+        }
+    }
+
+    /// The command line in the demo's folder, on its register.
+    fn command(&self) -> std::process::Command {
+        let mut cmd = openpoort(self.dir.path());
+        if let Some(db) = &self.database {
+            cmd.env("OPENPOORT_DATABASE_URL", db.url());
+        }
+        cmd
     }
 
     /// Registers a certificate for a party on the command line; its output.
@@ -79,7 +128,7 @@ impl PartnerDemo {
             .path()
             .join(format!("upload-{}.pem", uuid::Uuid::new_v4()));
         std::fs::write(&file, pem).expect("certificate file");
-        openpoort_e2e::run(openpoort(self.dir.path()).args([
+        openpoort_e2e::run(self.command().args([
             "party",
             "certificate-add",
             "--party",
@@ -260,8 +309,8 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
 }
 
 /// The demo school's shortcut reference, as the CLI lists it.
-pub fn demo_reference(dir: &Path) -> String {
-    let out = cli_ok(dir, &["school", "list"]);
+pub fn demo_reference(demo: &PartnerDemo) -> String {
+    let out = demo.cli(&["school", "list"]);
     out.lines()
         .find(|l| l.contains("99ZZ00"))
         .and_then(|l| {

@@ -2,7 +2,7 @@
 
 use directory::model::Date;
 
-use crate::common::{PUBLISHER, PartnerDemo, client_identity, demo_reference};
+use crate::common::{PUBLISHER, PartnerDemo, Register, client_identity, demo_reference};
 
 pub fn today() -> String {
     let now = std::time::SystemTime::now()
@@ -23,7 +23,7 @@ fn the_details_of_a_consenting_school_carry_its_codes_board_and_reference() {
     assert_eq!(d["dependancecode"], "00");
     assert_eq!(d["bestuurscode"], "99999");
     assert_eq!(d["actief"], true);
-    assert_eq!(d["instellingRef"], demo_reference(demo.dir.path()));
+    assert_eq!(d["instellingRef"], demo_reference(&demo));
     let stamp = d["metaResult"]["generationTimestamp"]
         .as_str()
         .expect("a timestamp");
@@ -32,15 +32,21 @@ fn the_details_of_a_consenting_school_carry_its_codes_board_and_reference() {
         "RFC 3339 in UTC: {stamp}"
     );
     let reference = demo.get(&format!("/rest/v2/instellingen/{id}/ref"));
-    assert_eq!(
-        reference.json(),
-        serde_json::json!(demo_reference(demo.dir.path()))
-    );
+    assert_eq!(reference.json(), serde_json::json!(demo_reference(&demo)));
 }
 
 #[test]
 fn a_school_that_revokes_disappears_at_once_and_is_listed_as_revoked() {
-    let demo = PartnerDemo::start();
+    revoked_school_disappears(Register::Sqlite);
+}
+
+#[test]
+fn a_school_that_revokes_disappears_at_once_on_postgresql_too() {
+    revoked_school_disappears(Register::Postgres);
+}
+
+fn revoked_school_disappears(register: Register) {
+    let demo = PartnerDemo::start_on(register);
     let id = demo.get("/rest/v2/instellingen").ids()[0];
     let today = today();
     assert_eq!(
@@ -88,7 +94,16 @@ fn a_school_that_revokes_disappears_at_once_and_is_listed_as_revoked() {
 
 #[test]
 fn another_party_sees_neither_the_school_nor_its_number() {
-    let demo = PartnerDemo::start();
+    another_party_sees_nothing(Register::Sqlite);
+}
+
+#[test]
+fn another_party_sees_neither_the_school_nor_its_number_on_postgresql_too() {
+    another_party_sees_nothing(Register::Postgres);
+}
+
+fn another_party_sees_nothing(register: Register) {
+    let demo = PartnerDemo::start_on(register);
     let id = demo.get("/rest/v2/instellingen").ids()[0];
     demo.cli(&[
         "party",

@@ -627,7 +627,7 @@ async fn a_pupil_granted_a_product_through_lika_gets_its_tile_and_a_login_until_
     let (_, finn) = finn_number(&l);
 
     let mut b = Browser::new(&demo.server.base);
-    let shortcut = format!("/s/{}", demo_reference(demo.dir.path()));
+    let shortcut = format!("/s/{}", demo_reference(&demo));
     assert!(
         demo_pupil_login(&mut b, &shortcut).await,
         "Finn signs in at school"
