@@ -9,14 +9,13 @@ use crate::common::{PUBLISHER, PartnerDemo, client_identity};
 const SYNC: &str = "uitgever/synchronizationpermission";
 
 /// The party's number for a school location, as nawsearch answers it.
-fn number_of(demo: &PartnerDemo, client: &crate::common::Client, code: &str) -> i64 {
+fn number_of(client: &crate::common::Client, code: &str) -> i64 {
     let found = client
         .request("GET", &format!("/rest/v2/nawsearch?brincode={code}"), None)
         .expect("TLS");
     assert_eq!(found.status, 200, "{}", found.body);
     let found = found.json();
     assert_eq!(found.as_array().map(Vec::len), Some(1), "{found}");
-    let _ = demo;
     found[0]["id"].as_i64().expect("an id")
 }
 
@@ -39,11 +38,7 @@ fn a_consenting_school_says_so_and_asking_it_again_records_nothing() {
     let demo = PartnerDemo::start();
     let client = demo.client(Some(&demo.publisher));
     let id = demo.get("/rest/v2/instellingen").ids()[0];
-    assert_eq!(
-        number_of(&demo, &client, "99ZZ00"),
-        id,
-        "one number per school"
-    );
+    assert_eq!(number_of(&client, "99ZZ00"), id, "one number per school");
     assert!(permission(&client, id, false));
     assert!(permission(&client, id, true));
     let bare = client
@@ -64,7 +59,7 @@ async fn a_burst_of_requests_shows_one_request_in_beheer_and_ticking_it_consents
         "consent", "revoke", "--school", "99ZZ00", "--party", PUBLISHER,
     ]);
     let client = demo.client(Some(&demo.publisher));
-    let id = number_of(&demo, &client, "99ZZ00");
+    let id = number_of(&client, "99ZZ00");
     assert!(!permission(&client, id, false));
     // Asking does not open the roster.
     let roster = client
@@ -125,7 +120,7 @@ async fn a_school_declines_a_request_in_beheer() {
         "consent", "revoke", "--school", "99ZZ00", "--party", PUBLISHER,
     ]);
     let client = demo.client(Some(&demo.publisher));
-    let id = number_of(&demo, &client, "99ZZ00");
+    let id = number_of(&client, "99ZZ00");
     assert!(!permission(&client, id, true));
     let mut bram = bram_signed_in(&demo.server.base).await;
     let page = bram.get("/beheer/uitgeverijen").await;
@@ -299,7 +294,7 @@ fn unknown_numbers_and_bad_parameters_are_refused_clearly() {
 fn asking_a_merged_school_is_refused_with_the_reason() {
     let demo = PartnerDemo::start();
     let client = demo.client(Some(&demo.publisher));
-    let id = number_of(&demo, &client, "99ZZ01");
+    let id = number_of(&client, "99ZZ01");
     demo.cli(&["school", "merge", "--from", "99ZZ01", "--into", "99ZZ00"]);
     let refused = client
         .request(
@@ -324,7 +319,7 @@ fn asking_a_merged_school_is_refused_with_the_reason() {
 fn every_call_is_audited_with_the_party_as_actor() {
     let demo = PartnerDemo::start();
     let client = demo.client(Some(&demo.publisher));
-    let id = number_of(&demo, &client, "99ZZ01");
+    let id = number_of(&client, "99ZZ01");
     permission(&client, id, true);
     client
         .request(
