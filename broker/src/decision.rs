@@ -57,6 +57,20 @@ pub enum Context {
     HomeCode,
     /// A staff member: e-mail and password.
     Password,
+    /// A pupil or staff member a network provider vouched for (brokered login): the school
+    /// selected that provider, and it answers for where and how its users signed in.
+    Network,
+}
+
+/// Whether a staff member in `status` may act in a session opened in `context`: an activated
+/// account anywhere; one not activated yet only through a network provider, whose users need
+/// no openpoort password (as in Basispoort). A deactivated account never.
+pub fn staff_may_act(status: StaffStatus, context: Context) -> bool {
+    match status {
+        StaffStatus::Active => true,
+        StaffStatus::Inactive => context == Context::Network,
+        StaffStatus::Deactivated => false,
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -73,6 +87,8 @@ pub struct ReleaseRequest<'a> {
     pub context: Context,
     /// Pairwise sector; the party's id when the party has no sector of its own.
     pub sector: Option<&'a str>,
+    /// The network provider (its party code) that vouched for the user, named in the audit.
+    pub network: Option<&'a str>,
 }
 
 /// A claim value as the protocols need it: one string or a list.
@@ -508,6 +524,7 @@ impl Broker {
                 "release.allow",
                 json!({
                     "context": req.context,
+                    "network": req.network,
                     "product_id": req.product_id,
                     "subject_kind": match req.subject { Subject::Pupil(_) => "pupil", Subject::Staff(_) => "staff" },
                     "attributes": release.claims.iter().map(|(a, _)| a.name()).collect::<Vec<_>>(),
@@ -517,6 +534,7 @@ impl Broker {
                 "release.deny",
                 json!({
                     "context": req.context,
+                    "network": req.network,
                     "product_id": req.product_id,
                     "subject_kind": match req.subject { Subject::Pupil(_) => "pupil", Subject::Staff(_) => "staff" },
                     "reason": reason,
@@ -552,7 +570,7 @@ pub(crate) fn judge(req: &ReleaseRequest<'_>, f: &Facts, today: &Date) -> Result
                 works_here,
                 teaches,
                 ..
-            } => staff.status == StaffStatus::Active && (*works_here || *teaches),
+            } => staff_may_act(staff.status, req.context) && (*works_here || *teaches),
         };
     if !active {
         return Err(DenyReason::AccountInactive);

@@ -13,7 +13,7 @@ pub mod portal;
 pub use attributes::Attribute;
 pub use decision::partner_sector;
 pub use decision::{
-    Broker, Context, Decision, DenyReason, Release, ReleaseRequest, Subject, Value,
+    Broker, Context, Decision, DenyReason, Release, ReleaseRequest, Subject, Value, staff_may_act,
 };
 pub use error::BrokerError;
 pub use portal::{Portal, Tile};

@@ -72,6 +72,7 @@ impl Broker {
         let mut reasons = Vec::new();
         for (party_id, products) in &parties {
             let base = ReleaseRequest {
+                network: None,
                 subject: subject.clone(),
                 school_id,
                 party_id,

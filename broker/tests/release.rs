@@ -246,6 +246,7 @@ impl World {
         self.broker
             .decide(
                 &ReleaseRequest {
+                    network: None,
                     subject,
                     school_id: &self.school,
                     party_id: &self.publisher,
@@ -421,6 +422,7 @@ on_both_backends! {
         assert_eq!(denied(&as_a), Some(DenyReason::AccountInactive));
         // Asked for school B, which consented to nobody and licensed nothing.
         let as_b = w.broker.decide(&ReleaseRequest {
+            network: None,
             subject: Subject::Pupil(stranger), school_id: &other, party_id: &w.publisher,
             product_id: None, requested: None, context: Context::SchoolNetwork, sector: None,
         }, now()).await.unwrap();
@@ -461,6 +463,7 @@ on_both_backends! {
         w.d.allow_release_attribute(&w.publisher, "given_name", &op()).await.unwrap();
         let requested = [Attribute::HomeOrganization, Attribute::FamilyName];
         let r = released(w.broker.decide(&ReleaseRequest {
+            network: None,
             subject: Subject::Pupil(w.anna.clone()), school_id: &w.school, party_id: &w.publisher,
             product_id: None, requested: Some(&requested), context: Context::SchoolNetwork, sector: None,
         }, now()).await.unwrap());
@@ -493,6 +496,7 @@ on_both_backends! {
         assert_ne!(w.broker.pseudonym(&w.publisher, &w.bram).unwrap(), first);
         // Parties sharing a sector share identifiers (one publisher, several clients).
         let shared = w.broker.decide(&ReleaseRequest {
+            network: None,
             subject: Subject::Pupil(w.anna.clone()), school_id: &w.school, party_id: &w.publisher,
             product_id: None, requested: None, context: Context::SchoolNetwork, sector: Some("https://uitgever.example"),
         }, now()).await.unwrap();
@@ -591,6 +595,7 @@ on_both_backends! {
                             None
                         };
                         let got = base.broker.decide(&ReleaseRequest {
+                            network: None,
                             subject: Subject::Pupil(p), school_id: &s, party_id: &base.publisher,
                             product_id: Some(product), requested: None, context, sector: None,
                         }, now()).await.unwrap();

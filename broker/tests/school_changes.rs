@@ -154,6 +154,7 @@ impl World {
         self.broker
             .decide(
                 &ReleaseRequest {
+                    network: None,
                     subject: Subject::Pupil(pupil.into()),
                     school_id: school,
                     party_id: &self.party,

@@ -491,6 +491,11 @@ const SQLITE_MIGRATIONS: Embedded = &[
         "permission requests",
         include_str!("../migrations/sqlite/0017_permission_requests.sql"),
     ),
+    (
+        18,
+        "network upstreams",
+        include_str!("../migrations/sqlite/0018_network_upstreams.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Embedded = &[
     (
@@ -577,6 +582,11 @@ const POSTGRES_MIGRATIONS: Embedded = &[
         17,
         "permission requests",
         include_str!("../migrations/postgres/0017_permission_requests.sql"),
+    ),
+    (
+        18,
+        "network upstreams",
+        include_str!("../migrations/postgres/0018_network_upstreams.sql"),
     ),
 ];
 

@@ -32,6 +32,7 @@ pub mod school_changes;
 pub mod school_search;
 pub mod schools;
 pub mod staff_admin;
+pub mod upstreams;
 
 mod row;
 #[cfg(feature = "testing")]

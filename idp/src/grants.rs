@@ -80,6 +80,9 @@ pub struct GrantSubject {
     pub who: Who,
     pub school_id: String,
     pub context: Context,
+    /// The network provider of a brokered login (its party code), for `acr`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
     pub auth_time: i64,
     pub sid: String,
 }
@@ -99,8 +102,8 @@ impl GrantSubject {
         }
     }
 
-    pub fn acr(&self) -> &'static str {
-        crate::session::acr(self.context)
+    pub fn acr(&self) -> String {
+        crate::session::acr(self.context, self.network.as_deref())
     }
 }
 
@@ -139,16 +142,30 @@ pub struct AccessGrant {
     /// Absent for pupils and machine clients, and in grants stored before it existed.
     #[serde(default)]
     pub staff: Option<Who>,
+    /// How that staff member signed in: a brokered login keeps a not-yet-activated account
+    /// acting (see `broker::staff_may_act`).
+    #[serde(default = "password_context")]
+    pub staff_context: Context,
+}
+
+fn password_context() -> Context {
+    Context::Password
 }
 
 /// Whether a staff member's sessions of `who` still stand: the account active and the session
 /// epoch unmoved since the login. Pupils and machine clients have no such sessions.
-pub async fn staff_sessions_stand(state: &AppState, who: &Who) -> Result<bool, GrantError> {
+pub async fn staff_sessions_stand(
+    state: &AppState,
+    who: &Who,
+    context: Context,
+) -> Result<bool, GrantError> {
     let Who::Staff { staff_id, epoch } = who else {
         return Ok(true);
     };
     let current = state.directory.staff_session_state(staff_id).await?;
-    Ok(matches!(current, Some((directory::people::StaffStatus::Active, e)) if e == *epoch))
+    Ok(
+        matches!(current, Some((status, e)) if e == *epoch && broker::staff_may_act(status, context)),
+    )
 }
 
 /// What a refresh token grants: a new decision and new tokens for the same subject.
@@ -320,7 +337,7 @@ pub async fn live_grant(state: &AppState, token: &str) -> Result<Option<AccessGr
     }
     // A staff member's access ends with their sessions, not ten minutes later.
     if let Some(who) = &grant.staff
-        && !staff_sessions_stand(state, who).await?
+        && !staff_sessions_stand(state, who, grant.staff_context).await?
     {
         return Ok(None);
     }

@@ -7,7 +7,7 @@ mod api;
 pub mod app;
 pub mod app_state;
 pub mod cli;
-mod clients;
+pub mod clients;
 mod clock;
 pub mod config;
 pub mod demo;
@@ -31,11 +31,13 @@ mod pictures;
 mod saml;
 mod school_admin;
 pub mod server;
-mod service_providers;
+pub mod service_providers;
 mod session;
 mod state;
 mod tls;
+pub mod upstream;
 mod web;
+mod xml_signing;
 
 use std::time::Duration;
 
@@ -139,6 +141,11 @@ async fn serve(
         state.http.clone(),
         Duration::from_secs(u64::from(config.saml.metadata_refresh_hours) * 3_600),
         config.is_development(),
+    );
+    upstream::registry::spawn_refresh(
+        directory.clone(),
+        state.http.clone(),
+        Duration::from_secs(u64::from(config.saml.metadata_refresh_hours) * 3_600),
     );
     las::spawn_las_schedule(
         las::Puller::new(

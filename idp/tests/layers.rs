@@ -31,6 +31,8 @@ const LAYERS: &[(&str, &[&str])] = &[
             "school_admin",
             "service_providers",
             "session",
+            "upstream",
+            "xml_signing",
         ],
     ),
     ("flow", &["flow"]),

@@ -11,6 +11,9 @@ pub const ACR_SCHOOL_NETWORK: &str = "urn:openpoort:acr:school-network";
 pub const ACR_HOME_CODE: &str = "urn:openpoort:acr:home-code";
 /// Authentication context: a staff member who signed in with e-mail address and password.
 pub const ACR_PASSWORD: &str = "urn:openpoort:acr:password";
+/// Authentication context: a user a network provider vouched for; the provider's party code
+/// follows the prefix (`urn:openpoort:acr:network:moo`), so that a publisher sees who did.
+pub const ACR_NETWORK_PREFIX: &str = "urn:openpoort:acr:network:";
 
 /// Where the discovery document is served, relative to the issuer.
 pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";

@@ -3,6 +3,7 @@
 //! with its explanation, and the end of a session. Front ends parse their protocol, call these,
 //! and render the answer in their protocol.
 
+pub mod brokered;
 pub mod login;
 pub mod logout;
 pub mod release;

@@ -52,6 +52,7 @@ pub async fn decide(
         .broker
         .decide(
             &ReleaseRequest {
+                network: session.network.as_deref(),
                 subject: session.subject(),
                 school_id,
                 party_id: to.party_id,

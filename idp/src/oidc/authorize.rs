@@ -14,7 +14,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use crate::flow::login::{to_login, to_school_choice};
+use crate::flow::login::{to_login, to_network, to_school_choice};
 use crate::flow::release::{self, Outcome, Recipient};
 
 use super::{claims_of, new_token, requested_attributes};
@@ -130,7 +130,8 @@ internal_stop!(
     crate::state::StateError,
     crate::session::SessionError,
     crate::flow::release::ReleaseError,
-    crate::flow::logout::LogoutError
+    crate::flow::logout::LogoutError,
+    directory::DirectoryError
 );
 
 /// The `prompt` values openpoort answers.
@@ -151,6 +152,9 @@ pub struct AuthorizeRequest {
     pub prompt: Prompt,
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
+    /// The network provider the client knows the user comes from (its party code or issuer):
+    /// the login then happens there rather than on openpoort's own page.
+    pub idp_hint: Option<String>,
     /// The name of a forced re-login's marker, on the way back from the login.
     pub op_reauth: Option<String>,
 }
@@ -283,6 +287,7 @@ impl AuthorizeRequest {
             },
             max_age,
             login_hint: param("login_hint").map(str::to_owned),
+            idp_hint: param("idp_hint").map(str::to_owned),
             op_reauth: param("op_reauth").map(str::to_owned),
         })
     }
@@ -480,6 +485,7 @@ async fn code_for(
             who: s.data.who.clone(),
             school_id,
             context: s.data.context,
+            network: s.data.network.clone(),
             auth_time: s.data.created_at,
             sid: s.data.sid.clone(),
         },
@@ -570,10 +576,19 @@ async fn to_forced_login(
         .collect::<Vec<_>>()
         .join("&");
     let next = format!("/oidc/authorize?{query}");
-    Ok(see_other(
-        &to_login(&next, request.login_hint.as_deref()),
-        set_cookie,
-    ))
+    let provider = match request.idp_hint.as_deref() {
+        Some(hint) => crate::upstream::registry::hinted_provider(&state.directory, hint).await?,
+        None => None,
+    };
+    let login = match provider {
+        Some(code) => to_network(
+            &code,
+            &next,
+            request.prompt.login || request.max_age.is_some(),
+        ),
+        None => to_login(&next, request.login_hint.as_deref()),
+    };
+    Ok(see_other(&login, set_cookie))
 }
 
 /// How long a forced re-login may take before the request has to start again.

@@ -188,7 +188,9 @@ async fn refresh(
     }
     // A staff member's tokens live no longer than their sessions: a password change, "log out
     // everywhere", a deactivation or a removal by import moved the epoch they were issued under.
-    if !crate::grants::staff_sessions_stand(state, &grant.subject.who).await? {
+    if !crate::grants::staff_sessions_stand(state, &grant.subject.who, grant.subject.context)
+        .await?
+    {
         revoke_family(state, &grant.family).await?;
         return Ok(invalid_grant(
             "the session this refresh token belongs to has ended",
@@ -202,6 +204,7 @@ async fn refresh(
         .broker
         .decide(
             &ReleaseRequest {
+                network: grant.subject.network.as_deref(),
                 subject: grant.subject.broker_subject(),
                 school_id: &grant.subject.school_id,
                 party_id: &client.registration.party_id,
@@ -274,6 +277,7 @@ async fn client_credentials(
         expires_at: t + ACCESS_TOKEN_TTL.as_secs() as i64,
         family: None,
         staff: None,
+        staff_context: broker::Context::Password,
     };
     put_json(state, &access_key(&token), &grant, ACCESS_TOKEN_TTL).await?;
     Ok(json_no_store(
@@ -324,6 +328,7 @@ async fn issue(
         expires_at: t + ACCESS_TOKEN_TTL.as_secs() as i64,
         family: family.map(|(f, _)| f.to_owned()),
         staff: matches!(subject.who, Who::Staff { .. }).then(|| subject.who.clone()),
+        staff_context: subject.context,
     };
     put_json(state, &access_key(&access), &grant, ACCESS_TOKEN_TTL).await?;
 

@@ -5,7 +5,6 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use ::metadata::saml::idp_metadata::{IdpMetadata, signed_metadata};
-use certs::Algorithm;
 
 use super::{FlowError, entity_id, failed, signer, slo_url, sso_url};
 use crate::app_state::AppState;
@@ -34,19 +33,7 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
 }
 
 async fn document(state: &AppState) -> Result<String, FlowError> {
-    let certificates: Vec<String> = state
-        .keys
-        .published(Algorithm::Rs256)
-        .await?
-        .iter()
-        .filter_map(|r| r.certificate_pem.as_deref())
-        .map(|pem| {
-            openssl::x509::X509::from_pem(pem.as_bytes())
-                .and_then(|c| c.to_der())
-                .map(|der| openssl::base64::encode_block(&der).replace('\n', ""))
-        })
-        .collect::<Result<_, _>>()
-        .map_err(|e| FlowError::Saml(::metadata::saml::SamlError::Certificate(e.to_string())))?;
+    let certificates = crate::xml_signing::published_certificates(state).await?;
     let attributes: Vec<&str> = broker::Attribute::ALL
         .iter()
         .map(|a| a.saml_name())

@@ -5,10 +5,12 @@
 //! arrive by HTTP-POST are parked in the short-lived store and continued by a same-site GET,
 //! because the session cookie (SameSite=Lax) does not travel with a cross-site POST.
 
+mod acs;
 mod initiate;
 mod metadata;
 mod receive;
 mod slo;
+mod sp_metadata;
 mod sso;
 
 use askama::Template;
@@ -21,7 +23,6 @@ use serde::{Deserialize, Serialize};
 use ::metadata::saml::response::Status;
 use ::metadata::saml::sign::XmlSigner;
 use ::metadata::saml::{SamlError, ServiceProvider};
-use certs::Algorithm;
 
 use crate::app_state::AppState;
 use crate::http::{Text, message, page};
@@ -41,6 +42,10 @@ pub fn routes() -> Router<AppState> {
             get(slo::redirect_binding).post(slo::post_binding),
         )
         .route("/saml/slo/verder", get(slo::resume))
+        // openpoort as the SP of network providers (brokered login).
+        .route("/saml/sp/metadata", get(sp_metadata::metadata))
+        .route("/saml/acs", axum::routing::post(acs::post))
+        .route("/saml/acs/verder", get(acs::resume))
         .route(
             "/static/autopost.js",
             get(|| async {
@@ -73,10 +78,8 @@ pub enum FlowError {
     Session(#[from] crate::session::SessionError),
     #[error("stored service provider {0} does not parse: {1}")]
     BadRegistration(String, String),
-    #[error("openpoort has no current RS256 certificate")]
-    NoCertificate,
-    #[error("loading the signing key: {0}")]
-    Task(#[from] tokio::task::JoinError),
+    #[error("signing: {0}")]
+    Signing(#[from] crate::xml_signing::SigningError),
     #[error("{0}")]
     Release(#[from] crate::flow::release::ReleaseError),
 }
@@ -106,33 +109,9 @@ pub async fn load_sp(state: &AppState, entity: &str) -> Result<Option<ServicePro
         .map_err(|e| FlowError::BadRegistration(entity.to_owned(), e.to_string()))
 }
 
-/// The current RS256 key with its certificate, ready for xmlsec: made once per key id and kept
-/// until the key rotates.
+/// The current RS256 key with its certificate, ready for xmlsec.
 pub async fn signer(state: &AppState) -> Result<XmlSigner, FlowError> {
-    let key = state.keys.current_signing_key(Algorithm::Rs256).await?;
-    if let Some((kid, signer)) = &*lock(&state.saml_signer)
-        && kid == key.kid()
-    {
-        return Ok(signer.clone());
-    }
-    let published = state.keys.published(Algorithm::Rs256).await?;
-    let pem = published
-        .iter()
-        .find(|r| r.kid == key.kid())
-        .and_then(|r| r.certificate_pem.clone())
-        .ok_or(FlowError::NoCertificate)?;
-    // Loading signs twice (see XmlSigner::new): off the async threads.
-    let made =
-        tokio::task::spawn_blocking(move || XmlSigner::new(key.pkey(), &pem).map(|s| (key, s)))
-            .await?;
-    let (key, signer) = made?;
-    *lock(&state.saml_signer) = Some((key.kid().to_owned(), signer.clone()));
-    Ok(signer)
-}
-
-fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // The cached value is replaced whole, so a panic elsewhere cannot leave it half written.
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    Ok(crate::xml_signing::signer(state).await?)
 }
 
 /// A page for a request openpoort will not answer to the SP (unknown issuer, ACS not in the
@@ -267,6 +246,10 @@ pub struct Pending {
     pub login_asked: bool,
     #[serde(default)]
     pub stale_sid: Option<String>,
+    /// Scoping/IDPList: the entityIDs of identity providers the SP wants the user to log in
+    /// at; the first that is a connected network provider takes the login.
+    #[serde(default)]
+    pub idp_list: Vec<String>,
 }
 
 const PENDING_TTL: std::time::Duration = std::time::Duration::from_secs(900);

@@ -8,7 +8,7 @@ use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use crate::flow::login::{to_login, to_school_choice};
+use crate::flow::login::{to_login, to_network, to_school_choice};
 use crate::flow::release::{self, Outcome, Recipient};
 use ::metadata::saml::response::{AssertionParams, Status, success_response};
 use ::metadata::saml::{
@@ -226,6 +226,7 @@ async fn validate(
         created_at: crate::clock::unix_now(),
         login_asked: false,
         stale_sid: None,
+        idp_list: request.idp_list.iter().take(8).cloned().collect(),
     })
 }
 
@@ -286,7 +287,10 @@ async fn continue_flow(
         let id = park(state, &pending, parked).await?;
         let back = format!("/saml/sso/verder?id={id}");
         let to = if needs_login {
-            to_login(&back, None)
+            match hinted(state, &pending.idp_list).await? {
+                Some(code) => to_network(&code, &back, pending.force_authn),
+                None => to_login(&back, None),
+            }
         } else {
             to_school_choice(&back)
         };
@@ -423,7 +427,7 @@ pub async fn issue(
         name_id_format: name_id_format.to_owned(),
         session_index: session_index(&s.data.sid, &sp.entity_id),
         authn_instant: s.data.created_at,
-        authn_context: crate::session::acr(s.data.context).to_owned(),
+        authn_context: crate::session::acr(s.data.context, s.data.network.as_deref()),
         attributes,
         now,
         lifetime: i64::from(state.web.saml.assertion_lifetime_seconds),
@@ -455,4 +459,17 @@ pub async fn issue(
         StatusCode::OK,
         HeaderMap::new(),
     ))
+}
+
+/// The first entry of the SP's IDPList that is a connected network provider.
+async fn hinted(state: &AppState, idp_list: &[String]) -> Result<Option<String>, PageError> {
+    for entity_id in idp_list {
+        if let Some(code) = crate::upstream::registry::hinted_provider(&state.directory, entity_id)
+            .await
+            .map_err(PageError::internal)?
+        {
+            return Ok(Some(code));
+        }
+    }
+    Ok(None)
 }

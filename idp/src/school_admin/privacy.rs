@@ -190,6 +190,7 @@ pub fn context_label(context: &str) -> &'static str {
         "school_network" => "op school / at school",
         "home_code" => "thuis met thuiscode / at home with a home code",
         "password" => "met wachtwoord / with a password",
+        "network" => "via de netwerkaanbieder / through the network provider",
         _ => "onbekend / unknown",
     }
 }

@@ -16,7 +16,6 @@ pub use guard::{SchoolManager, SignedIn, SignedInOperator, SignedInStaff};
 use serde::{Deserialize, Serialize};
 
 use broker::{Context, Subject};
-use directory::people::StaffStatus;
 
 use crate::app_state::AppState;
 use crate::app_state::WebConfig;
@@ -46,6 +45,9 @@ pub struct SessionData {
     pub context: Context,
     /// A product URL from the shortcut's TARGET, kept for the protocol endpoints to complete.
     pub target: Option<String>,
+    /// The network provider that vouched for the user (its party code), for a brokered login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
     pub created_at: i64,
     pub last_seen: i64,
     /// The session's id towards relying parties (`sid` in ID and logout tokens): random and
@@ -72,12 +74,18 @@ impl SessionData {
     }
 }
 
-/// The authentication context class of a login: OIDC `acr` and SAML AuthnContextClassRef.
-pub fn acr(context: Context) -> &'static str {
-    match context {
-        Context::SchoolNetwork => metadata::discovery::ACR_SCHOOL_NETWORK,
-        Context::HomeCode => metadata::discovery::ACR_HOME_CODE,
-        Context::Password => metadata::discovery::ACR_PASSWORD,
+/// The authentication context class of a login: OIDC `acr` and SAML AuthnContextClassRef. A
+/// brokered login names its network provider (`network`, the party code).
+pub fn acr(context: Context, network: Option<&str>) -> String {
+    match (context, network) {
+        (Context::SchoolNetwork, _) => metadata::discovery::ACR_SCHOOL_NETWORK.to_owned(),
+        (Context::HomeCode, _) => metadata::discovery::ACR_HOME_CODE.to_owned(),
+        (Context::Password, _) => metadata::discovery::ACR_PASSWORD.to_owned(),
+        (Context::Network, code) => format!(
+            "{}{}",
+            metadata::discovery::ACR_NETWORK_PREFIX,
+            code.unwrap_or("unknown")
+        ),
     }
 }
 
@@ -120,6 +128,7 @@ pub async fn create(
     school_id: Option<String>,
     context: Context,
     target: Option<String>,
+    network: Option<String>,
 ) -> Result<HeaderMap, SessionError> {
     let id = random_token();
     let at = unix_now();
@@ -128,6 +137,7 @@ pub async fn create(
         school_id,
         context,
         target,
+        network,
         created_at: at,
         last_seen: at,
         sid: random_token(),
@@ -169,7 +179,7 @@ pub async fn load(state: &AppState, headers: &HeaderMap) -> Result<Option<Sessio
     let current = match &data.who {
         Who::Staff { staff_id, epoch } => matches!(
             state.directory.staff_session_state(staff_id).await?,
-            Some((StaffStatus::Active, e)) if e == *epoch
+            Some((status, e)) if e == *epoch && broker::staff_may_act(status, data.context)
         ),
         // A pupil's session lasts while the pupil is active at that school and, at home, while
         // the school allows home login.
@@ -190,6 +200,21 @@ pub async fn load(state: &AppState, headers: &HeaderMap) -> Result<Option<Sessio
             })
         }
     };
+    // A brokered session lasts only while the school keeps the provider that vouched for it:
+    // deselecting a network provider in Beheer ends its users' sessions at once.
+    let current = current
+        && match (&data.network, &data.school_id) {
+            (None, _) => true,
+            (Some(code), Some(school_id)) => match state.directory.party_by_code(code).await? {
+                Some(party) => state
+                    .directory
+                    .open_consent(school_id, &party.id)
+                    .await?
+                    .is_some(),
+                None => false,
+            },
+            (Some(_), None) => false,
+        };
     if expired || !current {
         state.state.delete(&key).await?;
         return Ok(None);
@@ -307,6 +332,7 @@ mod tests {
             school_id: None,
             context: Context::Password,
             target: None,
+            network: None,
             created_at,
             last_seen,
             sid: "sid".into(),

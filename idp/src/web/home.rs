@@ -292,6 +292,14 @@ pub async fn change(
         staff_id: staff_id.clone(),
         epoch,
     };
-    let set = session::create(&state, who, school_id, broker::Context::Password, None).await?;
+    let set = session::create(
+        &state,
+        who,
+        school_id,
+        broker::Context::Password,
+        None,
+        None,
+    )
+    .await?;
     Ok(see_other("/?melding=wachtwoord-gewijzigd", set))
 }

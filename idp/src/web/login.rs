@@ -52,16 +52,7 @@ pub struct Notice {
     login_hint: Option<String>,
 }
 
-/// Where to go after login: only back into openpoort's own OIDC authorization endpoint or to a
-/// parked SAML request, so the login page can never be used to send someone elsewhere.
-pub fn safe_next(next: Option<&str>) -> Option<String> {
-    next.filter(|n| {
-        (n.starts_with("/oidc/authorize?") || n.starts_with("/saml/sso/verder?"))
-            && n.len() <= 4096
-            && !n.contains('\\')
-    })
-    .map(str::to_owned)
-}
+pub use crate::flow::login::safe_next;
 
 /// The home-code login page, with `next` when it is one `safe_next` accepts.
 fn home_link(next: Option<&str>) -> String {
@@ -236,7 +227,7 @@ pub async fn submit(
         staff_id: login.staff.id.clone(),
         epoch: login.session_epoch,
     };
-    let set = session::create(&state, who, only, broker::Context::Password, None).await?;
+    let set = session::create(&state, who, only, broker::Context::Password, None, None).await?;
     tracing::info!(staff = %login.staff.id, %ip, "staff logged in");
     let after = safe_next(Some(&form.next));
     let next = match (schools.len() > 1, after) {

@@ -12,6 +12,7 @@ mod beheer;
 mod home;
 mod icons;
 pub mod login;
+mod network_login;
 mod operator;
 mod portal;
 mod pupil;
@@ -31,6 +32,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(portal::portal))
         .route("/login/leerlingen/snelkoppelaar", get(pupil::shortcut))
+        .route("/login/snelkoppelaar", get(network_login::shortcut))
+        .route("/login/netwerk/{code}", get(network_login::hinted))
         .route("/s/{reference}", get(pupil::groups))
         .route("/s/{reference}/g/{group}", get(pupil::names))
         .route(

@@ -390,6 +390,7 @@ pub async fn pick(
         Some(school.id.clone()),
         Context::SchoolNetwork,
         target,
+        None,
     )
     .await?;
     tracing::info!(pupil = %pupil.id, school = %school.code(), "pupil logged in at school");
@@ -548,7 +549,7 @@ pub async fn home_login(
         pupil_id: pupil.id.clone(),
         group_id: None,
     };
-    let set = session::create(&state, who, Some(school.id), Context::HomeCode, None).await?;
+    let set = session::create(&state, who, Some(school.id), Context::HomeCode, None, None).await?;
     tracing::info!(pupil = %pupil.id, "pupil logged in at home");
     let next = safe_next(Some(&form.next)).unwrap_or_else(|| "/".to_owned());
     Ok(see_other(&next, set))

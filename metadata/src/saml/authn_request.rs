@@ -17,6 +17,9 @@ pub struct AuthnRequest {
     pub name_id_format: Option<String>,
     /// Whether the request carries an enveloped XML signature (POST binding).
     pub has_xml_signature: bool,
+    /// The identity providers the SP wants the user to log in at (Scoping/IDPList, SAML Core
+    /// 3.4.1.3), by entityID, in the SP's order: a network provider the SP knows the user by.
+    pub idp_list: Vec<String>,
 }
 
 fn flag(e: &Element, name: &str) -> Result<bool, SamlError> {
@@ -94,6 +97,17 @@ impl AuthnRequest {
             .child(NS_PROTOCOL, "NameIDPolicy")
             .and_then(|p| p.attr("Format"))
             .map(str::to_owned);
+        let idp_list = root
+            .child(NS_PROTOCOL, "Scoping")
+            .and_then(|s| s.child(NS_PROTOCOL, "IDPList"))
+            .map(|l| {
+                l.children(NS_PROTOCOL, "IDPEntry")
+                    .filter_map(|e| e.attr("ProviderID"))
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
         Ok(AuthnRequest {
             id,
             issue_instant,
@@ -106,6 +120,7 @@ impl AuthnRequest {
             is_passive: flag(root, "IsPassive")?,
             name_id_format,
             has_xml_signature: root.child(NS_DSIG, "Signature").is_some(),
+            idp_list,
         })
     }
 }
@@ -135,6 +150,25 @@ mod tests {
         assert!(AuthnRequest::parse(no_issuer.as_bytes()).is_err());
         let bad_id = REQUEST.replace("ID=\"_abc\"", "ID=\"1&lt;x\"");
         assert!(AuthnRequest::parse(bad_id.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn the_idp_list_of_a_scoping_is_read_in_order() {
+        let scoped = REQUEST.replace(
+            "</samlp:AuthnRequest>",
+            r#"<samlp:Scoping><samlp:IDPList><samlp:IDPEntry ProviderID="https://moo.example/idp" Name="MOO"/><samlp:IDPEntry ProviderID="https://other.example"/></samlp:IDPList></samlp:Scoping></samlp:AuthnRequest>"#,
+        );
+        let r = AuthnRequest::parse(scoped.as_bytes()).unwrap();
+        assert_eq!(
+            r.idp_list,
+            ["https://moo.example/idp", "https://other.example"]
+        );
+        assert!(
+            AuthnRequest::parse(REQUEST.as_bytes())
+                .unwrap()
+                .idp_list
+                .is_empty()
+        );
     }
 
     #[test]

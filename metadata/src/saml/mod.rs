@@ -17,6 +17,7 @@ pub mod response;
 pub mod sign;
 pub mod sp;
 pub mod time;
+pub mod upstream;
 pub mod xmlsec;
 
 use thiserror::Error;

@@ -266,7 +266,7 @@ fn check_key(der: &[u8]) -> Result<(), SamlError> {
     }
 }
 
-fn bool_attr(e: &Element, name: &str) -> Result<bool, SamlError> {
+pub(super) fn bool_attr(e: &Element, name: &str) -> Result<bool, SamlError> {
     match e.attr(name) {
         None | Some("false") | Some("0") => Ok(false),
         Some("true") | Some("1") => Ok(true),
@@ -475,7 +475,7 @@ pub fn from_metadata(
     Ok(sp)
 }
 
-fn check_valid_until(e: &Element, now: i64) -> Result<(), SamlError> {
+pub(super) fn check_valid_until(e: &Element, now: i64) -> Result<(), SamlError> {
     if let Some(v) = e.attr("validUntil") {
         let t = super::time::parse(v).ok_or_else(|| {
             SamlError::invalid(format!("validUntil \"{v}\" is not a UTC date-time"))

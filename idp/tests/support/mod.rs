@@ -1,0 +1,227 @@
+//! The real router in process, shared by the in-process test files: the state `openpoort demo`
+//! builds (a temporary SQLite register with the demo data, the in-memory session store,
+//! generated keys), driven as a tower service with the client address set per test, and a
+//! browser that keeps cookies between requests.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::extract::connect_info::MockConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+use idp::app_state::AppState;
+use idp::config::Config;
+use idp::demo::Seeded;
+
+pub struct Demo {
+    pub router: Router,
+    pub seeded: Seeded,
+    pub directory: directory::Directory,
+    pub state: AppState,
+    _data: tempfile::TempDir,
+}
+
+/// The demo's state and router, with every request coming from `client`.
+pub async fn demo_from(client: &str) -> Demo {
+    demo_with(client, &[]).await
+}
+
+/// As [`demo_from`], with settings of its own (environment variables).
+pub async fn demo_with(client: &str, settings: &[(&str, &str)]) -> Demo {
+    let data = tempfile::tempdir().expect("temporary folder");
+    let mut env = vec![
+        ("OPENPOORT_SERVER_MODE".to_owned(), "development".to_owned()),
+        (
+            "OPENPOORT_STORAGE_DATA_DIR".to_owned(),
+            data.path().display().to_string(),
+        ),
+        ("OPENPOORT_SESSIONS_STORE".to_owned(), "memory".to_owned()),
+    ];
+    env.extend(settings.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let config = Config::load(None, env).expect("configuration");
+    let state = idp::app::build_state(&config).await.expect("state");
+    let seeded = idp::demo::seed(&state).await.expect("demo data");
+    let client: SocketAddr = client.parse().expect("client address");
+    Demo {
+        directory: state.directory.clone(),
+        router: idp::server::router(state.clone()).layer(MockConnectInfo(client)),
+        state,
+        seeded,
+        _data: data,
+    }
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Demo {
+    pub async fn send(&self, request: Request<Body>) -> Answer {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        Answer {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.send(Request::get(path).body(Body::empty()).unwrap())
+            .await
+    }
+
+    pub async fn post_form(&self, path: &str, form: &str) -> Answer {
+        self.send(
+            Request::post(path)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(form.to_owned()))
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub fn shortcut(&self) -> String {
+        format!("/s/{}", self.seeded.school.instelling_ref)
+    }
+
+    /// A browser with no cookies yet, whose requests come from the demo's own client address.
+    pub fn browser(&self) -> Browser<'_> {
+        Browser {
+            demo: self,
+            from: None,
+            cookies: Vec::new(),
+        }
+    }
+
+    /// A browser whose requests come from `address` (a peer of its own, over the demo's).
+    pub fn browser_at(&self, address: &str) -> Browser<'_> {
+        Browser {
+            from: Some(address.parse().expect("client address")),
+            ..self.browser()
+        }
+    }
+}
+
+impl Answer {
+    pub fn location(&self) -> Option<&str> {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+    }
+
+    /// Every `attribute="…"` value in the page that starts with `prefix`, unescaped.
+    pub fn links(&self, attribute: &str, prefix: &str) -> Vec<String> {
+        self.body
+            .split(&format!("{attribute}=\""))
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .map(|v| v.replace("&#x2f;", "/").replace("&amp;", "&"))
+            .filter(|v| v.starts_with(prefix))
+            .collect()
+    }
+}
+
+/// Cookies kept between requests, as a browser keeps them (no domains or expiry: one site).
+pub struct Browser<'a> {
+    demo: &'a Demo,
+    from: Option<SocketAddr>,
+    pub cookies: Vec<(String, String)>,
+}
+
+impl Browser<'_> {
+    pub async fn send(&mut self, mut request: Request<Body>) -> Answer {
+        if !self.cookies.is_empty() {
+            let jar: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(n, v)| format!("{n}={v}"))
+                .collect();
+            request
+                .headers_mut()
+                .insert(header::COOKIE, jar.join("; ").parse().unwrap());
+        }
+        if let Some(from) = self.from {
+            request.extensions_mut().insert(ConnectInfo(from));
+        }
+        let answer = self.demo.send(request).await;
+        for set in answer.headers.get_all(header::SET_COOKIE) {
+            let set = set.to_str().expect("cookie text");
+            let (name, value) = set
+                .split(';')
+                .next()
+                .and_then(|pair| pair.split_once('='))
+                .expect("name=value");
+            self.cookies.retain(|(n, _)| n != name);
+            if !set.contains("Max-Age=0") {
+                self.cookies.push((name.to_owned(), value.to_owned()));
+            }
+        }
+        answer
+    }
+
+    pub async fn get(&mut self, path: &str) -> Answer {
+        self.send(Request::get(path).body(Body::empty()).unwrap())
+            .await
+    }
+
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        self.send(
+            Request::post(path)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// This browser's CSRF token: the double-submit cookie a page set (a form page first).
+    pub fn csrf(&self) -> String {
+        self.cookies
+            .iter()
+            .find(|(n, _)| n.contains("csrf"))
+            .map(|(_, v)| v.clone())
+            .expect("a page set the CSRF cookie")
+    }
+
+    /// Posts a form of openpoort's, with this browser's CSRF token.
+    pub async fn submit(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
+        let csrf = self.csrf();
+        let mut all = fields.to_vec();
+        all.push(("csrf", &csrf));
+        self.post(path, &all).await
+    }
+
+    pub fn has_session(&self) -> bool {
+        self.cookies.iter().any(|(n, _)| n.ends_with("openpoort"))
+    }
+
+    pub async fn log_in(&mut self, email: &str, password: &str) -> Answer {
+        self.get("/inloggen").await;
+        self.submit("/inloggen", &[("email", email), ("password", password)])
+            .await
+    }
+}
