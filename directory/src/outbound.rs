@@ -215,6 +215,7 @@ impl OutboundPolicy {
 pub struct Outbound {
     policy: OutboundPolicy,
     client: reqwest::Client,
+    timeout: Duration,
 }
 
 impl Outbound {
@@ -230,11 +231,21 @@ impl Outbound {
             .timeout(timeout)
             .build()
             .map_err(|e| OutboundError::Client(e.to_string()))?;
-        Ok(Outbound { policy, client })
+        Ok(Outbound {
+            policy,
+            client,
+            timeout,
+        })
     }
 
     pub fn policy(&self) -> &OutboundPolicy {
         &self.policy
+    }
+
+    /// The longest a request of [`Self::client`] takes unless it sets its own: what
+    /// [`OutboundPolicy::describe`] reports for a request that relied on it.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// The client; check a URL with [`OutboundPolicy::check_url`] before sending to it.
