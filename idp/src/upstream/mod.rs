@@ -1,8 +1,9 @@
 //! Network providers as upstream identity providers (brokered login): how openpoort connects to
-//! them ([`registry`]), sends a user there and believes what comes back ([`saml`]), and what a
-//! login in progress keeps meanwhile ([`Outstanding`]). Matching the vouched-for identity to a
+//! them ([`registry`]), sends a user there and believes what comes back ([`saml`], [`oidc`]),
+//! and what a login in progress keeps meanwhile ([`Outstanding`]). Matching the vouched-for identity to a
 //! user and opening the session is the login flow's (`flow::brokered`).
 
+pub mod oidc;
 pub mod registry;
 pub mod saml;
 
