@@ -89,14 +89,14 @@ fn sign_jws(header: &Value, claims: &Value, key: &OpKey) -> String {
     let input = format!("{}.{}", b64json(header), b64json(claims));
     let alg = header["alg"].as_str().unwrap();
     let signature = match alg {
-        "RS256" | "RS384" | "RS512" | "PS256" => {
+        "RS256" | "RS384" | "RS512" | "PS256" | "PS512" => {
             let md = match alg {
                 "RS384" => MessageDigest::sha384(),
-                "RS512" => MessageDigest::sha512(),
+                "RS512" | "PS512" => MessageDigest::sha512(),
                 _ => MessageDigest::sha256(),
             };
             let mut s = Signer::new(md, &key.pkey).unwrap();
-            if alg == "PS256" {
+            if alg.starts_with("PS") {
                 s.set_rsa_padding(Padding::PKCS1_PSS).unwrap();
                 s.set_rsa_pss_saltlen(RsaPssSaltlen::DIGEST_LENGTH).unwrap();
             }
@@ -113,6 +113,27 @@ fn sign_jws(header: &Value, claims: &Value, key: &OpKey) -> String {
         other => panic!("sign_jws does not sign {other}"),
     };
     format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
+/// HS256 with `secret` as the key: what a token "signed" with the client secret looks like.
+fn sign_hs256(claims: &Value, secret: &str) -> String {
+    let input = format!(
+        "{}.{}",
+        b64json(&json!({"alg": "HS256", "typ": "JWT"})),
+        b64json(claims)
+    );
+    let key = PKey::hmac(secret.as_bytes()).unwrap();
+    let mut s = Signer::new(MessageDigest::sha256(), &key).unwrap();
+    let mac = s.sign_oneshot_to_vec(input.as_bytes()).unwrap();
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(mac))
+}
+
+fn unsigned(claims: &Value) -> String {
+    format!(
+        "{}.{}.",
+        b64json(&json!({"alg": "none", "typ": "JWT"})),
+        b64json(claims)
+    )
 }
 
 fn at_hash(token: &str) -> String {
@@ -469,6 +490,18 @@ impl Setup {
         )
         .await
     }
+
+    /// As [`Self::login_with`], with the good claims changed by `change`, signed RS256.
+    async fn login_changing(
+        &mut self,
+        change: impl FnOnce(&mut Map<String, Value>),
+    ) -> Result<oidc::VerifiedLogin, UpstreamOidcError> {
+        self.login_with(|op, mut claims| {
+            change(claims.as_object_mut().unwrap());
+            op.rs256(&claims)
+        })
+        .await
+    }
 }
 
 fn assert_good(login: &oidc::VerifiedLogin, now: i64) {
@@ -653,6 +686,181 @@ async fn token_endpoint_error_carries_status_and_oauth_error_but_no_secret() {
     );
     assert!(!text.contains(wrong) && !format!("{e:?}").contains(wrong));
     assert!(!format!("{:?}", s.provider).contains(wrong));
+}
+
+// Refusals of the ID token: one change to an otherwise good login each.
+
+#[tokio::test]
+async fn wrong_nonce_is_refused() {
+    let mut s = Setup::basic().await;
+    let got = s.login_changing(|c| {
+        c.insert("nonce".into(), json!("een-andere-nonce"));
+    });
+    assert!(matches!(got.await, Err(UpstreamOidcError::Nonce)));
+}
+
+#[tokio::test]
+async fn missing_nonce_is_refused() {
+    let mut s = Setup::basic().await;
+    let got = s.login_changing(|c| {
+        c.remove("nonce");
+    });
+    assert!(matches!(got.await, Err(UpstreamOidcError::Nonce)));
+}
+
+#[tokio::test]
+async fn wrong_audience_is_refused() {
+    let mut s = Setup::basic().await;
+    let got = s
+        .login_changing(|c| {
+            c.insert("aud".into(), json!("een-andere-client"));
+        })
+        .await;
+    assert!(matches!(got, Err(UpstreamOidcError::Audience)), "{got:?}");
+}
+
+#[tokio::test]
+async fn several_audiences_without_azp_are_refused() {
+    let mut s = Setup::basic().await;
+    let got = s
+        .login_changing(|c| {
+            c.insert("aud".into(), json!([CLIENT_ID, "een-andere-client"]));
+        })
+        .await;
+    assert!(
+        matches!(got, Err(UpstreamOidcError::AuthorizedParty)),
+        "{got:?}"
+    );
+    // With azp naming openpoort the same audiences are fine.
+    let got = s
+        .login_changing(|c| {
+            c.insert("aud".into(), json!([CLIENT_ID, "een-andere-client"]));
+            c.insert("azp".into(), json!(CLIENT_ID));
+        })
+        .await;
+    assert_good(&got.unwrap(), s.now);
+}
+
+#[tokio::test]
+async fn wrong_azp_is_refused() {
+    let mut s = Setup::basic().await;
+    let got = s
+        .login_changing(|c| {
+            c.insert("azp".into(), json!("een-andere-client"));
+        })
+        .await;
+    assert!(
+        matches!(got, Err(UpstreamOidcError::AuthorizedParty)),
+        "{got:?}"
+    );
+}
+
+#[tokio::test]
+async fn signature_by_another_key_is_refused() {
+    let mut s = Setup::basic().await;
+    let forger = OpKey::rsa("rsa-1");
+    let got = s
+        .login_with(|op, c| sign_jws(&json!({"alg": "RS256", "kid": op.rsa.kid}), &c, &forger))
+        .await;
+    assert!(matches!(got, Err(UpstreamOidcError::Signature)), "{got:?}");
+}
+
+#[tokio::test]
+async fn alg_none_is_refused() {
+    let mut s = Setup::basic().await;
+    let got = s.login_with(|_, c| unsigned(&c)).await;
+    assert!(matches!(got, Err(UpstreamOidcError::Algorithm)), "{got:?}");
+}
+
+#[tokio::test]
+async fn hs256_signed_with_the_client_secret_is_refused() {
+    let mut s = Setup::basic().await;
+    let got = s.login_with(|_, c| sign_hs256(&c, SECRET)).await;
+    assert!(matches!(got, Err(UpstreamOidcError::Algorithm)), "{got:?}");
+}
+
+#[tokio::test]
+async fn algorithm_outside_the_allow_list_is_refused() {
+    // PS512 with the provider's own published key: a good signature, but not an accepted alg.
+    let mut s = Setup::basic().await;
+    let got = s
+        .login_with(|op, c| sign_jws(&json!({"alg": "PS512", "kid": op.rsa.kid}), &c, &op.rsa))
+        .await;
+    assert!(matches!(got, Err(UpstreamOidcError::Algorithm)), "{got:?}");
+}
+
+#[tokio::test]
+async fn rs512_id_token_is_accepted() {
+    let mut s = Setup::basic().await;
+    let got = s
+        .login_with(|op, mut c| {
+            let h = openssl::sha::sha512(ACCESS_TOKEN.as_bytes());
+            c["at_hash"] = json!(URL_SAFE_NO_PAD.encode(&h[..32]));
+            sign_jws(&json!({"alg": "RS512", "kid": op.rsa.kid}), &c, &op.rsa)
+        })
+        .await;
+    assert_good(&got.unwrap(), s.now);
+}
+
+#[tokio::test]
+async fn expired_id_token_is_refused() {
+    let mut s = Setup::basic().await;
+    let now = s.now;
+    let got = s
+        .login_changing(|c| {
+            c.insert("iat".into(), json!(now - 900));
+            c.insert("exp".into(), json!(now - 300));
+        })
+        .await;
+    assert!(matches!(got, Err(UpstreamOidcError::Expired)), "{got:?}");
+}
+
+#[tokio::test]
+async fn id_token_issued_in_the_future_is_refused() {
+    let mut s = Setup::basic().await;
+    let now = s.now;
+    let got = s
+        .login_changing(|c| {
+            c.insert("iat".into(), json!(now + 600));
+            c.insert("exp".into(), json!(now + 900));
+        })
+        .await;
+    assert!(
+        matches!(got, Err(UpstreamOidcError::IssuedInFuture)),
+        "{got:?}"
+    );
+}
+
+#[tokio::test]
+async fn wrong_issuer_in_the_id_token_is_refused() {
+    let mut s = Setup::basic().await;
+    let got = s
+        .login_changing(|c| {
+            c.insert("iss".into(), json!("https://andere-aanbieder.example"));
+        })
+        .await;
+    assert!(matches!(got, Err(UpstreamOidcError::Issuer)), "{got:?}");
+}
+
+#[tokio::test]
+async fn wrong_at_hash_is_refused() {
+    let mut s = Setup::basic().await;
+    let got = s
+        .login_changing(|c| {
+            c.insert("at_hash".into(), json!(at_hash("een ander access token")));
+        })
+        .await;
+    assert!(matches!(got, Err(UpstreamOidcError::AtHash)), "{got:?}");
+}
+
+#[tokio::test]
+async fn missing_id_token_is_refused() {
+    let mut s = Setup::basic().await;
+    let got = s.login_with(|_, _| String::new()).await;
+    assert!(
+        matches!(got, Err(UpstreamOidcError::MissingIdToken)),
+        "{got:?}"
+    );
 }
 
 // Discovery and the provider's keys.
