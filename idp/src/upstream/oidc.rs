@@ -387,6 +387,15 @@ fn shorten(s: &str) -> String {
     s.chars().take(MAX_ECHO_CHARS).collect()
 }
 
+/// An OAuth error code as RFC 6749 (5.2) allows it, printable ASCII without `"` and `\`;
+/// anything else a provider sends is dropped, so that it cannot forge lines in a log.
+fn oauth_error_code(s: &str) -> String {
+    s.chars()
+        .filter(|c| matches!(c, ' '..='~') && *c != '"' && *c != '\\')
+        .take(MAX_ECHO_CHARS)
+        .collect()
+}
+
 fn unix_time(t: i64) -> std::time::SystemTime {
     UNIX_EPOCH + Duration::from_secs(u64::try_from(t).unwrap_or(0))
 }
@@ -668,7 +677,7 @@ pub async fn finish(
         Err(RequestTokenError::ServerResponse(e)) => {
             return Err(UpstreamOidcError::TokenEndpoint {
                 status: status.unwrap_or(0),
-                error: Some(shorten(e.error().as_ref())),
+                error: Some(oauth_error_code(e.error().as_ref())),
             });
         }
         Err(_) if status.is_some_and(|s| s != 200) => {
@@ -830,6 +839,16 @@ mod tests {
         let shown = format!("{pending:?}");
         assert!(!shown.contains("verifier-value") && !shown.contains("nonce-value"));
         assert!(shown.contains("https://op.example"));
+    }
+
+    #[test]
+    fn oauth_error_codes_keep_only_their_own_characters() {
+        assert_eq!(oauth_error_code("invalid_client"), "invalid_client");
+        assert_eq!(
+            oauth_error_code("invalid\nERROR forged \"line\""),
+            "invalidERROR forged line"
+        );
+        assert_eq!(oauth_error_code(&"x".repeat(500)).len(), MAX_ECHO_CHARS);
     }
 
     #[test]
