@@ -107,6 +107,8 @@ struct Statement<'a> {
     school: &'a str,
     in_response_to: Option<&'a str>,
     audience: Option<&'a str>,
+    /// A base64 DER certificate to encrypt the assertion to.
+    encrypt_to: Option<&'a str>,
 }
 
 impl<'a> Statement<'a> {
@@ -116,6 +118,7 @@ impl<'a> Statement<'a> {
             school: SCHOOL,
             in_response_to: None,
             audience: None,
+            encrypt_to: None,
         }
     }
 }
@@ -147,13 +150,31 @@ fn response(d: &Demo, signer: &XmlSigner, s: &Statement) -> String {
         skew: 60,
         session_not_on_or_after: None,
     };
-    binding::encode_post(&success_response(&params, signer, true, None).unwrap())
+    binding::encode_post(&success_response(&params, signer, true, s.encrypt_to).unwrap())
 }
 
 /// The demo with the provider connected (matching on the LAS key within the school its
 /// attribute names) and, when `selected`, chosen by the demo school; and a publisher client.
 async fn brokered(selected: bool) -> (Demo, Provider) {
-    let d = demo_from("127.0.0.1:40000").await;
+    brokered_with(selected, &[]).await
+}
+
+/// As [`brokered`], with sessions and the replay cache in Redis, as several nodes share them.
+async fn brokered_on_redis() -> (Demo, Provider) {
+    let url = std::env::var("TEST_REDIS_URL")
+        .expect("TEST_REDIS_URL is not set: run the tests with scripts/test (README)");
+    brokered_with(
+        true,
+        &[
+            ("OPENPOORT_SESSIONS_STORE", "redis"),
+            ("OPENPOORT_SESSIONS_REDIS_URL", url.as_str()),
+        ],
+    )
+    .await
+}
+
+async fn brokered_with(selected: bool, settings: &[(&str, &str)]) -> (Demo, Provider) {
+    let d = demo_with("127.0.0.1:40000", settings).await;
     let p = Provider::new();
     let actor = Actor::system("test");
     let party = d
@@ -419,6 +440,35 @@ async fn an_unsolicited_response_from_a_portal_tile_signs_the_pupil_in() {
 }
 
 #[tokio::test]
+async fn an_assertion_encrypted_to_openpoorts_published_key_is_decrypted_and_signs_in() {
+    let (d, p) = brokered(true).await;
+    let metadata = d.get("/saml/sp/metadata").await;
+    assert_eq!(metadata.status, StatusCode::OK);
+    let root = dom::parse(metadata.body.as_bytes(), dom::Limits::MESSAGE).unwrap();
+    let encryption = root
+        .descendants("urn:oasis:names:tc:SAML:2.0:metadata", "KeyDescriptor")
+        .into_iter()
+        .find(|k| k.attr("use") == Some("encryption"))
+        .expect("openpoort's SP metadata publishes an encryption key");
+    let cert = encryption.descendants("http://www.w3.org/2000/09/xmldsig#", "X509Certificate")[0]
+        .trimmed_text()
+        .replace(['\n', ' '], "");
+    let answer = response(
+        &d,
+        &p.signer,
+        &Statement {
+            encrypt_to: Some(&cert),
+            ..Statement::pupil()
+        },
+    );
+    let decoded = String::from_utf8(binding::decode_post(&answer).unwrap()).unwrap();
+    assert!(decoded.contains("EncryptedAssertion") && !decoded.contains(PUPIL_LAS_KEY));
+    let mut b = d.browser();
+    assert_eq!(redirected(&b.deliver(&answer, None).await), "/");
+    assert!(b.has_session());
+}
+
+#[tokio::test]
 async fn a_teacher_without_an_openpoort_password_is_signed_in_by_the_provider() {
     let (d, p) = brokered(true).await;
     let mut b = d.browser();
@@ -570,19 +620,33 @@ async fn a_replayed_response_is_refused_at_the_acs() {
     assert!(!second.has_session());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn replays_in_parallel_sign_in_exactly_once() {
-    let (d, p) = brokered(true).await;
+    replays_in_parallel_sign_in_exactly_once_on(brokered(true).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replays_in_parallel_sign_in_exactly_once_on_redis() {
+    replays_in_parallel_sign_in_exactly_once_on(brokered_on_redis().await).await;
+}
+
+async fn replays_in_parallel_sign_in_exactly_once_on((d, p): (Demo, Provider)) {
     let answer = response(&d, &p.signer, &Statement::pupil());
-    let attempts = (0..8).map(|_| {
-        let d = &d;
-        let answer = answer.clone();
-        async move {
-            let mut b = d.browser();
-            b.deliver(&answer, None).await.status
-        }
-    });
-    let statuses = futures_util::future::join_all(attempts).await;
+    let d = std::sync::Arc::new(d);
+    let attempts: Vec<_> = (0..8)
+        .map(|_| {
+            let d = d.clone();
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let mut b = d.browser();
+                b.deliver(&answer, None).await.status
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for a in attempts {
+        statuses.push(a.await.unwrap());
+    }
     let signed_in = statuses
         .iter()
         .filter(|s| **s == StatusCode::SEE_OTHER)

@@ -1,9 +1,11 @@
 //! Network providers as upstream identity providers (brokered login): how openpoort connects to
-//! them ([`registry`]), sends a user there and believes what comes back ([`saml`], [`oidc`]),
-//! and what a login in progress keeps meanwhile ([`Outstanding`]). Matching the vouched-for identity to a
-//! user and opening the session is the login flow's (`flow::brokered`).
+//! them ([`registry`]), sends a user there and believes what comes back ([`saml`], and [`oidc`]
+//! with [`oidc_login`]), and what a login in progress keeps meanwhile ([`Outstanding`]).
+//! Matching the vouched-for identity to a user and opening the session is the login flow's
+//! (`flow::brokered`).
 
 pub mod oidc;
+pub mod oidc_login;
 pub mod registry;
 pub mod saml;
 
@@ -62,14 +64,25 @@ pub fn browser_cookie(web: &WebConfig) -> &'static str {
 
 /// Keeps `o` under a new relay token; returns the token and the `Set-Cookie` binding the
 /// browser. `o.browser` is filled in here.
-pub async fn keep(state: &AppState, mut o: Outstanding) -> Result<(String, HeaderMap), StateError> {
+pub async fn keep(state: &AppState, o: Outstanding) -> Result<(String, HeaderMap), StateError> {
     let relay = random_token();
+    let set = keep_as(state, &relay, o).await?;
+    Ok((relay, set))
+}
+
+/// As [`keep`], under a relay token made elsewhere (the OIDC `state` of the relying party's
+/// own request); returns the `Set-Cookie` binding the browser.
+pub async fn keep_as(
+    state: &AppState,
+    relay: &str,
+    mut o: Outstanding,
+) -> Result<HeaderMap, StateError> {
     let cookie = random_token();
     o.browser = sha256_hex(&cookie);
     let value = serde_json::to_vec(&o).expect("an Outstanding serialises");
     state
         .state
-        .put(&outstanding_key(&relay), &value, OUTSTANDING_TTL)
+        .put(&outstanding_key(relay), &value, OUTSTANDING_TTL)
         .await?;
     let mut h = HeaderMap::new();
     h.insert(
@@ -80,7 +93,7 @@ pub async fn keep(state: &AppState, mut o: Outstanding) -> Result<(String, Heade
             Some(OUTSTANDING_TTL.as_secs()),
         ),
     );
-    Ok((relay, h))
+    Ok(h)
 }
 
 /// Takes (single use) the login waiting under `relay`; `None` when unknown, expired or used.

@@ -34,6 +34,8 @@ pub fn routes() -> Router<AppState> {
         .route("/login/leerlingen/snelkoppelaar", get(pupil::shortcut))
         .route("/login/snelkoppelaar", get(network_login::shortcut))
         .route("/login/netwerk/{code}", get(network_login::hinted))
+        // A static segment wins over `{code}` in axum's router.
+        .route("/login/netwerk/terug", get(network_login::callback))
         .route("/s/{reference}", get(pupil::groups))
         .route("/s/{reference}/g/{group}", get(pupil::names))
         .route(

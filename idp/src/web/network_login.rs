@@ -2,10 +2,11 @@
 //! `/login/snelkoppelaar?NETWERKBEHEERDER=<provider>&INSTELLING_REF=<school>&TARGET=<product>`,
 //! which a network environment's tiles link to, and `/login/netwerk/{provider}?next=…`, where a
 //! publisher-started login goes when it names the user's provider (OIDC `idp_hint`, SAML
-//! Scoping). Both send the user to the provider; the answer comes back at `/saml/acs`.
+//! Scoping). Both send the user to the provider; the answer comes back at `/saml/acs` (SAML) or
+//! `/login/netwerk/terug` (OpenID Connect).
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use directory::model::PartyKind;
 use directory::parties::Party;
@@ -13,9 +14,11 @@ use directory::upstreams::{StoredUpstream, UpstreamProtocol};
 use serde::Deserialize;
 
 use crate::app_state::AppState;
+use crate::flow::brokered::{self, Arrival, Vouched};
 use crate::flow::login::safe_next;
 use crate::http::extract::Path;
 use crate::http::{PageError, Text, message, see_other};
+use crate::upstream::oidc::VerifiedLogin;
 use crate::upstream::{self, Outstanding};
 
 #[derive(Deserialize)]
@@ -178,21 +181,158 @@ async fn start(
                 .map_err(PageError::internal)?;
             Ok(see_other(&to, set))
         }
-        UpstreamProtocol::Oidc => Err(message(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Nog niet beschikbaar",
+        UpstreamProtocol::Oidc => {
+            let outstanding = Outstanding {
+                party_id: party.id.clone(),
+                request_id: None,
+                next,
+                target,
+                school_id,
+                browser: String::new(),
+                oidc: None,
+                created_at: crate::clock::unix_now(),
+            };
+            match upstream::oidc_login::start(state, stored, outstanding, force).await {
+                Ok((to, set)) => Ok(see_other(&to, set)),
+                Err(e) if e.is_internal() => Err(PageError::internal(e)),
+                Err(e) => {
+                    tracing::warn!(provider = %party.code, error = %e, "network provider's OpenID Connect configuration cannot be used");
+                    Err(message(
+                        StatusCode::BAD_GATEWAY,
+                        "Netwerkaanbieder niet bereikbaar",
+                        Text::new(
+                            format!("openpoort kan nu niet inloggen via {}: {e}. Probeer het later opnieuw of meld het bij de netwerkaanbieder.", party.name),
+                            format!("openpoort cannot sign in through {} now: {e}. Try again later or report it to the network provider.", party.name),
+                        ),
+                        Some(("/", "Naar het portaal / To the portal")),
+                    )
+                    .into())
+                }
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    /// RFC 9207: the issuer of the authorization response, where the provider sends it.
+    iss: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+fn expired() -> PageError {
+    message(
+        StatusCode::BAD_REQUEST,
+        "Inloggen verlopen",
+        Text::new(
+            "Deze inlog is verlopen of al gebruikt. Begin opnieuw vanuit het portaal van je netwerkomgeving.",
+            "This login has expired or was used already. Start again from your network environment's portal.",
+        ),
+        Some(("/", "Naar het portaal / To the portal")),
+    )
+    .into()
+}
+
+/// `/login/netwerk/terug`: a provider's OpenID Connect authorization response.
+pub async fn callback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<CallbackQuery>,
+) -> Result<Response, PageError> {
+    let relay = q.state.as_deref().unwrap_or_default();
+    if let Some(error) = q.error.as_deref() {
+        // The login is over either way: its record goes.
+        upstream::take(&state, relay)
+            .await
+            .map_err(PageError::internal)?;
+        let said: String = error
+            .chars()
+            .chain(
+                q.error_description
+                    .as_deref()
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default()
+                    .chars(),
+            )
+            .filter(|c| !c.is_control())
+            .take(300)
+            .collect();
+        return Err(message(
+            StatusCode::FORBIDDEN,
+            "Inloggen lukt niet",
             Text::new(
-                format!(
-                    "Inloggen via {} met OpenID Connect is nog niet beschikbaar.",
-                    party.name
-                ),
-                format!(
-                    "Signing in through {} with OpenID Connect is not available yet.",
-                    party.name
-                ),
+                format!("De netwerkaanbieder heeft het inloggen niet voltooid ({said}). Begin opnieuw vanuit het portaal van je netwerkomgeving."),
+                format!("The network provider did not complete the login ({said}). Start again from your network environment's portal."),
             ),
             Some(("/", "Naar het portaal / To the portal")),
         )
-        .into()),
+        .into());
+    }
+    let Some(code) = q
+        .code
+        .as_deref()
+        .filter(|c| !c.is_empty() && c.len() <= 2048)
+    else {
+        return Err(expired());
+    };
+    let (outstanding, login) = match upstream::oidc_login::callback(
+        &state,
+        relay,
+        code,
+        q.iss.as_deref(),
+    )
+    .await
+    {
+        Ok(Some(found)) => found,
+        Ok(None) => return Err(expired()),
+        Err(e) if e.is_internal() => return Err(PageError::internal(e)),
+        Err(e) => {
+            tracing::warn!(error = %e, "network provider's OpenID Connect answer refused");
+            return Err(message(
+                    StatusCode::BAD_REQUEST,
+                    "Inloggen geweigerd",
+                    Text::new(
+                        format!("Het antwoord van de netwerkaanbieder is geweigerd: {e}. Meld dit bij de netwerkaanbieder."),
+                        format!("The network provider's answer was refused: {e}. Report this to the network provider."),
+                    ),
+                    Some(("/", "Naar het portaal / To the portal")),
+                )
+                .into());
+        }
+    };
+    let arrival = Arrival {
+        party_id: outstanding.party_id.clone(),
+        vouched: vouched(login),
+        outstanding: Some(outstanding),
+        relay_target: None,
+    };
+    brokered::finish(&state, &headers, arrival).await
+}
+
+/// The ID token's claims as the matching reads them: strings and numbers as one value, arrays
+/// of them as several; objects are not identifiers and are left out.
+fn vouched(login: VerifiedLogin) -> Vouched {
+    let one = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    let attributes = login
+        .claims
+        .iter()
+        .filter_map(|(name, v)| {
+            let values: Vec<String> = match v {
+                serde_json::Value::Array(items) => items.iter().filter_map(one).collect(),
+                other => one(other).into_iter().collect(),
+            };
+            (!values.is_empty()).then(|| (name.clone(), values))
+        })
+        .collect();
+    Vouched {
+        subject: login.subject,
+        attributes,
     }
 }
