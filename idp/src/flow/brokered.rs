@@ -353,6 +353,21 @@ pub async fn audit_unmatched(
     Ok(())
 }
 
+/// The page for a provider's answer that finds no login waiting for it (too late, used before,
+/// or never started here).
+pub fn expired() -> PageError {
+    message(
+        StatusCode::BAD_REQUEST,
+        "Inloggen verlopen",
+        Text::new(
+            "Deze inlog is verlopen of al gebruikt. Begin opnieuw vanuit het portaal van je netwerkomgeving.",
+            "This login has expired or was used already. Start again from your network environment's portal.",
+        ),
+        Some(("/", "Naar het portaal / To the portal")),
+    )
+    .into()
+}
+
 /// A provider's answer, verified by its protocol's front end, on its way to a session.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct Arrival {

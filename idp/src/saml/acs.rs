@@ -71,16 +71,7 @@ pub async fn resume(
     Query(q): Query<Resume>,
 ) -> Result<Response, PageError> {
     let Some(arrival) = parked::<Arrival>(&state, &q.id, true).await? else {
-        return Err(message(
-            StatusCode::BAD_REQUEST,
-            "Inloggen verlopen",
-            Text::new(
-                "Deze inlog is verlopen of al gebruikt. Begin opnieuw vanuit het portaal van je netwerkomgeving.",
-                "This login has expired or was used already. Start again from your network environment's portal.",
-            ),
-            Some(("/", "Naar het portaal / To the portal")),
-        )
-        .into());
+        return Err(brokered::expired());
     };
     brokered::finish(&state, &headers, arrival).await
 }

@@ -223,19 +223,6 @@ pub struct CallbackQuery {
     error_description: Option<String>,
 }
 
-fn expired() -> PageError {
-    message(
-        StatusCode::BAD_REQUEST,
-        "Inloggen verlopen",
-        Text::new(
-            "Deze inlog is verlopen of al gebruikt. Begin opnieuw vanuit het portaal van je netwerkomgeving.",
-            "This login has expired or was used already. Start again from your network environment's portal.",
-        ),
-        Some(("/", "Naar het portaal / To the portal")),
-    )
-    .into()
-}
-
 /// `/login/netwerk/terug`: a provider's OpenID Connect authorization response.
 pub async fn callback(
     State(state): State<AppState>,
@@ -276,7 +263,7 @@ pub async fn callback(
         .as_deref()
         .filter(|c| !c.is_empty() && c.len() <= 2048)
     else {
-        return Err(expired());
+        return Err(brokered::expired());
     };
     let (outstanding, login) = match upstream::oidc_login::callback(
         &state,
@@ -287,7 +274,7 @@ pub async fn callback(
     .await
     {
         Ok(Some(found)) => found,
-        Ok(None) => return Err(expired()),
+        Ok(None) => return Err(brokered::expired()),
         Err(e) if e.is_internal() => return Err(PageError::internal(e)),
         Err(e) => {
             tracing::warn!(error = %e, "network provider's OpenID Connect answer refused");
