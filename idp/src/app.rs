@@ -51,6 +51,8 @@ pub enum AppError {
     Admin(#[from] crate::school_admin::AdminError),
     #[error("{0}")]
     Certificate(#[from] crate::party_certificates::CertificateError),
+    #[error("{0}")]
+    Upstream(#[from] crate::upstream::registry::UpstreamError),
     #[error("partner API TLS: {0}")]
     Tls(#[from] crate::tls::TlsError),
 }

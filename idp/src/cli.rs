@@ -10,6 +10,8 @@ use directory::model::{
     Vestigingscode, WebUrl,
 };
 
+use crate::upstream::registry::{MatchBy, OidcClientAuth};
+
 #[derive(Debug, Parser)]
 #[command(
     name = "openpoort",
@@ -638,6 +640,104 @@ pub enum PartyCommand {
         #[arg(long)]
         url: String,
     },
+    /// Connect (or reconnect) a network provider that vouches for its users over SAML: its
+    /// IdP metadata from a file or a URL (re-read on the schedule of SP metadata).
+    UpstreamSaml(Box<UpstreamSaml>),
+    /// Connect (or reconnect) a network provider that vouches for its users over OpenID
+    /// Connect. The client secret is read from a file or the environment, never the command
+    /// line; reconnecting without one keeps the stored secret.
+    UpstreamOidc(Box<UpstreamOidc>),
+    /// The provider's connection (never its secret), and what to give the provider: openpoort's
+    /// SP metadata URL and ACS, or the redirect URI.
+    UpstreamShow {
+        /// Code of the network provider.
+        party: String,
+    },
+    /// Re-read the provider's SAML metadata from its URL now.
+    UpstreamRefresh {
+        /// Code of the network provider.
+        party: String,
+    },
+    /// Disconnect the provider: its users no longer log in through it.
+    UpstreamRemove {
+        /// Code of the network provider.
+        party: String,
+    },
+}
+
+/// The environment variable `party upstream-oidc` reads the client secret from when no
+/// `--client-secret-file` is given. A command's input, not a setting: the configuration does
+/// not read it.
+pub const UPSTREAM_CLIENT_SECRET_ENV: &str = "OPENPOORT_UPSTREAM_CLIENT_SECRET";
+
+#[derive(Debug, Args)]
+pub struct UpstreamSaml {
+    /// Code of the network provider.
+    pub party: String,
+    /// The provider's IdP metadata as a file.
+    #[arg(
+        long,
+        value_name = "PATH",
+        conflicts_with = "metadata_url",
+        required_unless_present = "metadata_url"
+    )]
+    pub metadata_file: Option<PathBuf>,
+    /// Where the provider publishes its metadata (https); re-read every
+    /// `saml.metadata_refresh_hours`.
+    #[arg(long, value_name = "URL")]
+    pub metadata_url: Option<String>,
+    /// The IdP's entityID, to pick it from a federation's aggregate.
+    #[arg(long)]
+    pub entity_id: Option<String>,
+    /// How a user is found: partner_number, eck_id or las_key (never e-mail).
+    #[arg(long, value_parser = parse_match_by)]
+    pub match_by: MatchBy,
+    /// The attribute holding the identifier; without it the NameID.
+    #[arg(long, value_name = "ATTR")]
+    pub identifier: Option<String>,
+    /// The attribute naming the user's school by BRIN + vestigingscode (required for las_key).
+    #[arg(long, value_name = "ATTR")]
+    pub school_attribute: Option<String>,
+    /// Accept an Assertion that is not signed itself, inside a signed Response.
+    #[arg(long)]
+    pub allow_unsigned_assertion: bool,
+    /// Refuse Responses that no login of openpoort asked for (tiles in the provider's portal).
+    #[arg(long)]
+    pub no_unsolicited: bool,
+    /// A PEM certificate that must have signed the metadata.
+    #[arg(long, value_name = "PEMFILE")]
+    pub metadata_certificate: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct UpstreamOidc {
+    /// Code of the network provider.
+    pub party: String,
+    /// The provider's issuer (https, without ? or #): its discovery document is read from it.
+    #[arg(long)]
+    pub issuer: String,
+    /// openpoort's client id at the provider.
+    #[arg(long)]
+    pub client_id: String,
+    /// client_secret_basic, client_secret_post or private_key_jwt (openpoort's own key).
+    #[arg(long, value_parser = parse_client_auth)]
+    pub auth: OidcClientAuth,
+    /// File holding the client secret; "-" reads it from standard input. Without it:
+    /// $OPENPOORT_UPSTREAM_CLIENT_SECRET, else the stored secret is kept.
+    #[arg(long, value_name = "PATH")]
+    pub client_secret_file: Option<PathBuf>,
+    /// A scope asked beside `openid`; repeatable.
+    #[arg(long = "scope")]
+    pub scopes: Vec<String>,
+    /// How a user is found: partner_number, eck_id or las_key (never e-mail).
+    #[arg(long, value_parser = parse_match_by)]
+    pub match_by: MatchBy,
+    /// The claim holding the identifier; without it `sub`.
+    #[arg(long, value_name = "CLAIM")]
+    pub identifier: Option<String>,
+    /// The claim naming the user's school by BRIN + vestigingscode (required for las_key).
+    #[arg(long, value_name = "CLAIM")]
+    pub school_claim: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -789,6 +889,22 @@ fn parse_optional_attribute(s: &str) -> Result<broker::Attribute, String> {
             "{s} wordt altijd vrijgegeven; alleen eck_id, given_name, family_name, tussenvoegsels en email zijn instelbaar / {s} is always released; only eck_id, given_name, family_name, tussenvoegsels and email can be configured"
         ))
     }
+}
+
+fn parse_match_by(s: &str) -> Result<MatchBy, String> {
+    MatchBy::parse(s).ok_or_else(|| {
+        format!(
+            "{s} is geen koppelregel: kies partner_number, eck_id of las_key (nooit e-mail) / {s} is no match rule: choose partner_number, eck_id or las_key (never e-mail)"
+        )
+    })
+}
+
+fn parse_client_auth(s: &str) -> Result<OidcClientAuth, String> {
+    OidcClientAuth::parse(s).ok_or_else(|| {
+        format!(
+            "{s} is geen aanmeldmethode: kies client_secret_basic, client_secret_post of private_key_jwt / {s} is no authentication method: choose client_secret_basic, client_secret_post or private_key_jwt"
+        )
+    })
 }
 
 fn parse_alg(s: &str) -> Result<certs::Algorithm, String> {

@@ -50,7 +50,9 @@ fn environment() -> Result<Vec<(String, String)>, AppError> {
         .filter_map(|(k, v)| {
             let k = k.into_string().ok()?;
             // Only our own variables must be readable; others are none of our business.
-            if !k.starts_with("OPENPOORT_") {
+            // The upstream client secret is a command's input, never a setting: the
+            // configuration neither reads nor refuses it, and so never shows it.
+            if !k.starts_with("OPENPOORT_") || k == crate::cli::UPSTREAM_CLIENT_SECRET_ENV {
                 return None;
             }
             Some(v.into_string().map(|v| (k.clone(), v)).map_err(|_| {

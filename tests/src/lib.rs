@@ -994,3 +994,32 @@ pub fn fake_las(key: &'static str, body: String) -> String {
     });
     endpoint
 }
+
+/// A network provider's SAML IdP metadata naming `cert` as its signing key, with a
+/// SingleSignOnService for the HTTP-Redirect binding; signed enveloped by `signed_by` (a
+/// federation's key, which an operator pins) when given.
+pub fn idp_metadata(
+    entity_id: &str,
+    cert: &openssl::x509::X509,
+    signed_by: Option<(
+        &openssl::pkey::PKey<openssl::pkey::Private>,
+        &openssl::x509::X509,
+    )>,
+) -> String {
+    use base64::Engine;
+    let der = cert.to_der().expect("DER");
+    let id = format!("_md{}", uuid::Uuid::new_v4().simple());
+    let signer = signed_by.map(|(key, signing)| {
+        let pem = String::from_utf8(signing.to_pem().expect("PEM")).expect("text");
+        metadata::saml::sign::XmlSigner::new(key, &pem).expect("a signer")
+    });
+    let xml = format!(
+        r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" ID="{id}" entityID="{entity_id}">{}<md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol" WantAuthnRequestsSigned="true"><md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor><md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="{entity_id}/sso"/></md:IDPSSODescriptor></md:EntityDescriptor>"#,
+        signer.as_ref().map(|s| s.template(&id)).unwrap_or_default(),
+        base64::engine::general_purpose::STANDARD.encode(der)
+    );
+    match signer {
+        Some(s) => s.sign(&xml).expect("signed metadata"),
+        None => xml,
+    }
+}

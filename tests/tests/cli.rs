@@ -401,3 +401,328 @@ fn a_typed_name_with_bidi_or_zero_width_characters_is_refused_and_adds_nobody() 
         ],
     );
 }
+
+/// The network provider `moo` beside school 12AB00 and publisher `uitgeverij-noord`.
+fn network_provider(dir: &Path) {
+    school_and_publisher(dir);
+    cli_ok(
+        dir,
+        &[
+            "party",
+            "add",
+            "--code",
+            "moo",
+            "--kind",
+            "network_provider",
+            "--name",
+            "MOO Netwerk",
+        ],
+    );
+}
+
+const MOO_IDP: &str = "https://moo.example/idp";
+
+/// `openpoort ARGS` that must fail; its standard error.
+fn refused(dir: &Path, args: &[&str]) -> String {
+    let out = run(openpoort(dir).args(args));
+    assert!(
+        !out.status.success(),
+        "openpoort {args:?} succeeded: {}",
+        text(&out.stdout)
+    );
+    text(&out.stderr)
+}
+
+/// A metadata host played by a thread of the test: every request gets what `body` holds then.
+fn metadata_host(body: std::sync::Arc<std::sync::Mutex<String>>) -> String {
+    use std::io::{BufRead, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/idp-metadata", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+            }
+            let body = body.lock().unwrap().clone();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/samlmetadata+xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn a_network_provider_is_connected_over_saml_from_a_file_shown_and_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    network_provider(dir.path());
+    let (_, cert) = openpoort_e2e::self_signed("moo idp");
+    let file = dir.path().join("moo.xml");
+    std::fs::write(&file, openpoort_e2e::idp_metadata(MOO_IDP, &cert, None)).unwrap();
+    let file = file.to_str().unwrap();
+    let connected = cli_ok(
+        dir.path(),
+        &[
+            "party",
+            "upstream-saml",
+            "moo",
+            "--metadata-file",
+            file,
+            "--match-by",
+            "las_key",
+            "--identifier",
+            "lasKey",
+            "--school-attribute",
+            "brinVestiging",
+            "--no-unsolicited",
+        ],
+    );
+    assert!(connected.contains(MOO_IDP), "{connected}");
+    assert!(connected.contains("/saml/sp/metadata"), "{connected}");
+    let shown = cli_ok(dir.path(), &["party", "upstream-show", "moo"]);
+    for expected in [
+        "protocol: saml",
+        &format!("entityID: {MOO_IDP}"),
+        "uit een bestand / from a file",
+        "match by: las_key, identifier lasKey, school brinVestiging",
+        "signed assertion required: ja / yes",
+        "unsolicited Responses allowed: nee / no",
+        "SP-metadata: http://localhost:8080/saml/sp/metadata",
+        "ACS: http://localhost:8080/saml/acs",
+    ] {
+        assert!(shown.contains(expected), "{expected} in {shown}");
+    }
+    // Connected from a file, there is no URL to read again: refused, the connection stays.
+    let err = refused(dir.path(), &["party", "upstream-refresh", "moo"]);
+    assert!(
+        err.contains("metadatabestand") && err.contains("metadata file"),
+        "{err}"
+    );
+    assert_eq!(
+        cli_ok(dir.path(), &["party", "upstream-show", "moo"]),
+        shown
+    );
+
+    let removed = cli_ok(dir.path(), &["party", "upstream-remove", "moo"]);
+    assert!(removed.contains("verwijderd"), "{removed}");
+    let after = cli_ok(dir.path(), &["party", "upstream-show", "moo"]);
+    assert!(after.contains("niet gekoppeld / not connected"), "{after}");
+    assert!(!after.contains(MOO_IDP), "{after}");
+    let err = refused(dir.path(), &["party", "upstream-remove", "moo"]);
+    assert!(err.contains("netwerkaanbieder-koppeling"), "{err}");
+}
+
+#[test]
+fn a_refused_saml_upstream_names_the_rule_and_connects_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    network_provider(dir.path());
+    let (_, cert) = openpoort_e2e::self_signed("moo idp");
+    let unsigned = dir.path().join("moo.xml");
+    std::fs::write(&unsigned, openpoort_e2e::idp_metadata(MOO_IDP, &cert, None)).unwrap();
+    let unsigned = unsigned.to_str().unwrap();
+    let (_, federation) = openpoort_e2e::self_signed("federatie");
+    let pin = dir.path().join("federatie.pem");
+    std::fs::write(&pin, federation.to_pem().unwrap()).unwrap();
+    let pin = pin.to_str().unwrap();
+    let garbage = dir.path().join("garbage.xml");
+    std::fs::write(&garbage, "<html>not metadata</html>").unwrap();
+    let garbage = garbage.to_str().unwrap();
+    let saml = |party: &'static str, file: &'static str| {
+        vec!["party", "upstream-saml", party, "--metadata-file", file]
+    };
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            [saml("uitgeverij-noord", "F"), vec!["--match-by", "eck_id"]].concat(),
+            "geen netwerkaanbieder",
+        ),
+        (
+            [saml("moo", "F"), vec!["--match-by", "las_key"]].concat(),
+            "LAS-sleutel",
+        ),
+        (
+            [saml("moo", "F"), vec!["--match-by", "email"]].concat(),
+            "nooit e-mail",
+        ),
+        (
+            [saml("moo", "G"), vec!["--match-by", "eck_id"]].concat(),
+            "metadata van de netwerkaanbieder is niet bruikbaar",
+        ),
+        (
+            [
+                saml("moo", "F"),
+                vec!["--match-by", "eck_id", "--metadata-certificate", "P"],
+            ]
+            .concat(),
+            "metadata van de netwerkaanbieder is niet bruikbaar",
+        ),
+        (
+            [saml("nobody", "F"), vec!["--match-by", "eck_id"]].concat(),
+            "nobody",
+        ),
+    ];
+    for (args, expected) in cases {
+        let args: Vec<&str> = args
+            .into_iter()
+            .map(|a| match a {
+                "F" => unsigned,
+                "G" => garbage,
+                "P" => pin,
+                other => other,
+            })
+            .collect();
+        let err = refused(dir.path(), &args);
+        assert!(err.contains(expected), "{args:?}: {expected} in {err}");
+        let shown = cli_ok(dir.path(), &["party", "upstream-show", "moo"]);
+        assert!(shown.contains("niet gekoppeld"), "{args:?}: {shown}");
+    }
+    // The same metadata signed by the pinned key is taken.
+    let (federation_key, federation) = openpoort_e2e::self_signed("federatie 2");
+    std::fs::write(dir.path().join("f2.pem"), federation.to_pem().unwrap()).unwrap();
+    std::fs::write(
+        dir.path().join("signed.xml"),
+        openpoort_e2e::idp_metadata(MOO_IDP, &cert, Some((&federation_key, &federation))),
+    )
+    .unwrap();
+    cli_ok(
+        dir.path(),
+        &[
+            "party",
+            "upstream-saml",
+            "moo",
+            "--metadata-file",
+            dir.path().join("signed.xml").to_str().unwrap(),
+            "--match-by",
+            "eck_id",
+            "--metadata-certificate",
+            dir.path().join("f2.pem").to_str().unwrap(),
+        ],
+    );
+    let shown = cli_ok(dir.path(), &["party", "upstream-show", "moo"]);
+    assert!(
+        shown.contains("metadata certificate pinned: ja / yes"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn a_saml_upstream_from_a_url_is_refreshed_and_a_failed_refresh_keeps_the_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    network_provider(dir.path());
+    let (_, cert) = openpoort_e2e::self_signed("moo idp");
+    let body = std::sync::Arc::new(std::sync::Mutex::new(openpoort_e2e::idp_metadata(
+        MOO_IDP, &cert, None,
+    )));
+    let url = metadata_host(body.clone());
+    cli_ok(
+        dir.path(),
+        &[
+            "party",
+            "upstream-saml",
+            "moo",
+            "--metadata-url",
+            &url,
+            "--match-by",
+            "partner_number",
+        ],
+    );
+    let refreshed = cli_ok(dir.path(), &["party", "upstream-refresh", "moo"]);
+    assert!(refreshed.contains(MOO_IDP), "{refreshed}");
+    // The provider now publishes another entityID under the same URL: refused and put on
+    // record; the metadata verified before stays in use.
+    *body.lock().unwrap() = openpoort_e2e::idp_metadata("https://elders.example/idp", &cert, None);
+    let err = refused(dir.path(), &["party", "upstream-refresh", "moo"]);
+    assert!(err.contains("niet bruikbaar"), "{err}");
+    let shown = cli_ok(dir.path(), &["party", "upstream-show", "moo"]);
+    assert!(shown.contains(&format!("entityID: {MOO_IDP}")), "{shown}");
+    assert!(shown.contains(&format!("metadata: {url}")), "{shown}");
+    assert!(shown.contains("LAST REFRESH FAILED"), "{shown}");
+}
+
+#[test]
+fn an_oidc_upstream_takes_its_secret_from_a_file_or_the_environment_and_never_shows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    network_provider(dir.path());
+    let oidc = [
+        "party",
+        "upstream-oidc",
+        "moo",
+        "--issuer",
+        "https://moo.example",
+        "--client-id",
+        "openpoort",
+        "--auth",
+        "client_secret_basic",
+        "--match-by",
+        "eck_id",
+        "--scope",
+        "eckid",
+    ];
+    // A secret method without a secret stored or given: refused.
+    let err = refused(dir.path(), &oidc);
+    assert!(err.contains("client secret"), "{err}");
+    // Never on the command line, where `ps` and the shell's history would show it.
+    let err = refused(
+        dir.path(),
+        &[&oidc[..], &["--client-secret", "zichtbaar"]].concat(),
+    );
+    assert!(err.contains("--client-secret"), "{err}");
+    assert!(cli_ok(dir.path(), &["party", "upstream-show", "moo"]).contains("niet gekoppeld"));
+
+    // From the environment, which the configuration does not refuse as an unknown setting.
+    let out = run(openpoort(dir.path())
+        .args(oidc)
+        .env("OPENPOORT_UPSTREAM_CLIENT_SECRET", "geheim-uit-env\n"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!text(&out.stdout).contains("geheim-uit-env"));
+    let shown = cli_ok(dir.path(), &["party", "upstream-show", "moo"]);
+    for expected in [
+        "protocol: oidc",
+        "issuer: https://moo.example",
+        "client_id: openpoort",
+        "auth: client_secret_basic",
+        "scopes: openid eckid",
+        "client secret opgeslagen / stored: ja / yes",
+        "redirect URI: http://localhost:8080/login/netwerk/terug",
+    ] {
+        assert!(shown.contains(expected), "{expected} in {shown}");
+    }
+    assert!(!shown.contains("geheim"), "{shown}");
+    // Reconnecting without a secret keeps the stored one; an empty one is refused.
+    cli_ok(dir.path(), &oidc);
+    assert!(cli_ok(dir.path(), &["party", "upstream-show", "moo"]).contains("stored: ja / yes"));
+    let empty = dir.path().join("leeg");
+    std::fs::write(&empty, "\n").unwrap();
+    let err = refused(
+        dir.path(),
+        &[
+            &oidc[..],
+            &["--client-secret-file", empty.to_str().unwrap()],
+        ]
+        .concat(),
+    );
+    assert!(err.contains("is leeg"), "{err}");
+    let file = dir.path().join("geheim");
+    std::fs::write(&file, "geheim-uit-bestand\n").unwrap();
+    let out = cli_ok(
+        dir.path(),
+        &[&oidc[..], &["--client-secret-file", file.to_str().unwrap()]].concat(),
+    );
+    assert!(out.contains("nieuw client secret opgeslagen"), "{out}");
+    // An http issuer outside development is refused by the service; here it is an address
+    // with a query, refused in every mode.
+    let mut bad = oidc.to_vec();
+    bad[4] = "https://moo.example/?tenant=1";
+    let err = refused(dir.path(), &bad);
+    assert!(err.contains("zonder ? of #"), "{err}");
+    assert!(
+        cli_ok(dir.path(), &["party", "upstream-show", "moo"])
+            .contains("issuer: https://moo.example\n")
+    );
+}

@@ -23,6 +23,7 @@ mod register;
 mod saml_sps;
 mod school_staff;
 mod schools;
+mod upstreams;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -56,6 +57,7 @@ const RESOURCES: &[fn() -> Vec<Endpoint>] = &[
     parties::endpoints,
     party_certificates::endpoints,
     party_urls::endpoints,
+    upstreams::endpoints,
     openapi::endpoints,
 ];
 

@@ -2,6 +2,7 @@
 //! `operator:cli`.
 
 mod school_changes;
+mod upstream;
 
 use directory::credentials::TokenPurpose;
 use directory::las::{AuthorisationKey, KeyPlacement, NewLasLink};
@@ -273,6 +274,13 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
             d.disallow_party_url(&p.id, &url, &actor).await?;
             println!("URL-voorvoegsel verwijderd / URL prefix removed: {url}");
         }
+        Command::Party(
+            command @ (PartyCommand::UpstreamSaml(_)
+            | PartyCommand::UpstreamOidc(_)
+            | PartyCommand::UpstreamShow { .. }
+            | PartyCommand::UpstreamRefresh { .. }
+            | PartyCommand::UpstreamRemove { .. }),
+        ) => upstream::run(config, d, command, &actor).await?,
         Command::Party(PartyCommand::List) => {
             for p in d.list_parties().await? {
                 println!("{}  {}  {}", p.code, p.kind.as_str(), p.name);
@@ -917,21 +925,30 @@ fn too_large(path: &std::path::Path, limit: u64, bound: &str) -> AppError {
 
 /// The school's authorisation key from a file, or from standard input for "-".
 fn read_las_key(path: &std::path::Path) -> Result<AuthorisationKey, AppError> {
+    Ok(AuthorisationKey::new(read_small_input(
+        path,
+        "a key file",
+    )?)?)
+}
+
+/// A small text (a key, a secret) from a file, or from standard input for "-", so that it
+/// never has to stand on the command line.
+fn read_small_input(path: &std::path::Path, bound: &str) -> Result<String, AppError> {
     let text = if path.as_os_str() == "-" {
         let mut text = String::new();
         std::io::Read::read_to_string(
             &mut std::io::Read::take(std::io::stdin(), SMALL_FILE_LIMIT + 1),
             &mut text,
         )
-        .map_err(AppError::io("cannot read the key from standard input"))?;
+        .map_err(AppError::io("cannot read standard input"))?;
         if text.len() as u64 > SMALL_FILE_LIMIT {
-            return Err(too_large(path, SMALL_FILE_LIMIT, "a key"));
+            return Err(too_large(path, SMALL_FILE_LIMIT, bound));
         }
         text
     } else {
-        read_bounded_text(path, SMALL_FILE_LIMIT, "a key file")?
+        read_bounded_text(path, SMALL_FILE_LIMIT, bound)?
     };
-    Ok(AuthorisationKey::new(text)?)
+    Ok(text)
 }
 
 async fn las(

@@ -117,3 +117,25 @@ pub fn same_browser(state: &AppState, headers: &HeaderMap, o: &Outstanding) -> b
 pub fn clear_browser_cookie(web: &WebConfig) -> HeaderValue {
     web.cookie(browser_cookie(web), "", Some(0))
 }
+
+/// What openpoort gives a network provider to connect it: for SAML its SP metadata (whose
+/// address is also its SP entityID) and AssertionConsumerService, for OpenID Connect the
+/// redirect URI to register with the provider.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForProvider {
+    pub sp_entity_id: String,
+    pub sp_metadata_url: String,
+    pub acs_url: String,
+    pub redirect_uri: String,
+}
+
+impl ForProvider {
+    pub fn of(web: &WebConfig) -> ForProvider {
+        ForProvider {
+            sp_entity_id: saml::sp_entity_id(web),
+            sp_metadata_url: saml::sp_entity_id(web),
+            acs_url: saml::acs_url(web),
+            redirect_uri: format!("{}/login/netwerk/terug", web.public_url),
+        }
+    }
+}

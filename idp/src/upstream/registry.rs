@@ -119,8 +119,10 @@ pub enum UpstreamError {
         "de metadata van de netwerkaanbieder is niet bruikbaar: {0} / the network provider's metadata cannot be used: {0}"
     )]
     Metadata(#[from] SamlError),
-    #[error("{0}")]
-    Fetch(String),
+    /// The metadata URL did not answer with a document (refused by the outbound policy, an
+    /// error status, too large, a timeout).
+    #[error("{nl} / {en}")]
+    Fetch { nl: String, en: String },
     #[error("{nl} / {en}")]
     Invalid { nl: String, en: String },
     /// A stored setting that no longer parses: openpoort's fault, not the operator's.
@@ -144,7 +146,7 @@ impl UpstreamError {
                 format!("de metadata van de netwerkaanbieder is niet bruikbaar: {e}"),
                 format!("the network provider's metadata cannot be used: {e}"),
             ),
-            UpstreamError::Fetch(e) => (e.clone(), e.clone()),
+            UpstreamError::Fetch { nl, en } => (nl.clone(), en.clone()),
             UpstreamError::Invalid { nl, en } => (nl.clone(), en.clone()),
             UpstreamError::Stored(party, e) => (
                 format!("opgeslagen koppeling van partij {party} is onleesbaar: {e}"),
@@ -360,6 +362,68 @@ pub async fn connect_oidc(
     Ok(())
 }
 
+/// A connected provider's upstream as every front end shows it: the stored settings read back,
+/// and whether a client secret is stored, never the secret itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Connection {
+    pub protocol: UpstreamProtocol,
+    /// The SAML IdP's entityID or the OIDC issuer.
+    pub issuer: String,
+    pub settings: Settings,
+    pub metadata_url: Option<String>,
+    /// When the metadata was last stored (connected or refreshed), Unix seconds.
+    pub refreshed_at: i64,
+    /// Why the last refresh failed, while the metadata stored before stays in use.
+    pub refresh_error: Option<String>,
+    pub client_secret_set: bool,
+}
+
+impl Connection {
+    pub fn of(stored: &StoredUpstream) -> Result<Connection, UpstreamError> {
+        Ok(Connection {
+            protocol: stored.protocol,
+            issuer: stored.issuer.clone(),
+            settings: settings_of(stored)?,
+            metadata_url: stored.metadata_url.clone(),
+            refreshed_at: stored.refreshed_at,
+            refresh_error: stored.refresh_error.clone(),
+            client_secret_set: stored.client_secret.is_some(),
+        })
+    }
+}
+
+/// The network provider `party_code` names and its connection, if it has one; any other party
+/// is refused, so that no front end shows or changes an upstream of a publisher.
+pub async fn provider_connection(
+    directory: &Directory,
+    party_code: &str,
+) -> Result<(directory::parties::Party, Option<Connection>), UpstreamError> {
+    let party = network_provider(directory, party_code).await?;
+    let connection = match directory.upstream_of(&party.id).await? {
+        Some(stored) => Some(Connection::of(&stored)?),
+        None => None,
+    };
+    Ok((party, connection))
+}
+
+/// [`refresh`] for the provider `party_code` names, as the operator asks for it.
+pub async fn refresh_provider(
+    directory: &Directory,
+    http: &Outbound,
+    party_code: &str,
+    actor: &Actor,
+) -> Result<UpstreamIdp, UpstreamError> {
+    let party = network_provider(directory, party_code).await?;
+    let current = directory
+        .upstream_of(&party.id)
+        .await?
+        .ok_or(DirectoryError::NotFound {
+            what: "netwerkaanbieder-koppeling",
+            key: party.code,
+        })?;
+    refresh(directory, http, &current, actor).await
+}
+
 pub async fn disconnect(
     directory: &Directory,
     party_code: &str,
@@ -373,7 +437,7 @@ pub async fn disconnect(
 async fn fetch_metadata(http: &Outbound, url: &str) -> Result<Vec<u8>, UpstreamError> {
     fetch(http, url).await.map_err(|e| {
         let (nl, en) = e.texts();
-        UpstreamError::Fetch(format!("{nl} / {en}"))
+        UpstreamError::Fetch { nl, en }
     })
 }
 
@@ -385,6 +449,13 @@ pub async fn refresh(
     current: &StoredUpstream,
     actor: &Actor,
 ) -> Result<UpstreamIdp, UpstreamError> {
+    if current.protocol == UpstreamProtocol::Oidc {
+        // Its discovery document is read when a login starts; there is nothing stored to renew.
+        return Err(UpstreamError::invalid(
+            "een OpenID Connect-koppeling heeft geen metadata om te vernieuwen: openpoort leest de discovery van de issuer bij het inloggen",
+            "an OpenID Connect upstream has no metadata to refresh: openpoort reads the issuer's discovery document at login",
+        ));
+    }
     let Some(url) = current.metadata_url.clone() else {
         return Err(UpstreamError::invalid(
             "deze koppeling is met een metadatabestand gemaakt, niet met een URL",

@@ -44,8 +44,15 @@ struct Ids {
 }
 
 fn fill(path: &str, ids: &Ids) -> String {
+    // A network provider's upstream exists only for a network provider: a connected one, so
+    // that a refused change would show in the snapshot.
+    let party = if path.contains("/upstream") {
+        crate::upstreams::PROVIDER
+    } else {
+        PUBLISHER
+    };
     let filled = path
-        .replace("{party_id}", PUBLISHER)
+        .replace("{party_id}", party)
         .replace("{party}", "demo-leesland")
         .replace("{product}", "rekenrijk")
         .replace("{client_id}", "demo-leesland-web")
@@ -124,6 +131,19 @@ async fn every_admin_api_operation_is_refused_without_admin_credentials_and_chan
         .as_str()
         .unwrap_or_else(|| panic!("a registered certificate: {}", registered.body))
         .to_owned();
+    crate::upstreams::add_provider(&d);
+    let connected = d
+        .send_json(
+            reqwest::Method::PUT,
+            &format!("/parties/{}/upstream", crate::upstreams::PROVIDER),
+            &admin,
+            &serde_json::json!({
+                "protocol": "saml", "metadata_xml": crate::upstreams::metadata(),
+                "match_by": "eck_id",
+            }),
+        )
+        .await;
+    assert_eq!(connected.status, 201, "{}", connected.body);
     let ids = Ids {
         staff: staff_id,
         group,
@@ -167,6 +187,7 @@ async fn every_admin_api_operation_is_refused_without_admin_credentials_and_chan
         "achternaam": "Inbreker", "email": "inbreker@example.org", "enabled": true,
         "vendor": "esis", "endpoint": "https://127.0.0.1:9/edexml", "key": "k",
         "pem": "-----BEGIN CERTIFICATE-----", "picture": "vis", "void_existing": true,
+        "protocol": "saml", "metadata_xml": crate::upstreams::metadata(), "match_by": "eck_id",
     })
     .to_string()
     .into_bytes();

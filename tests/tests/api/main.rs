@@ -17,3 +17,4 @@ mod register;
 mod saml_sps;
 mod school_staff;
 mod schools;
+mod upstreams;

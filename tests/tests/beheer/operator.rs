@@ -37,10 +37,16 @@ fn operator_routes(entity: &str) -> Vec<(String, String)> {
     routes
         .into_iter()
         .map(|(m, p)| {
+            // A network provider's connection exists only for a network provider.
+            let party = if p.contains("/koppeling") {
+                PROVIDER
+            } else {
+                "demo-leesland"
+            };
             let p = p
                 .replace("{nummer}", "99999")
                 .replace("{code}", "99ZZ00")
-                .replace("{party}", "demo-leesland")
+                .replace("{party}", party)
                 .replace("{product}", "leesland")
                 .replace("{client_id}", "demo-leesland-web")
                 .replace("{entity_id}", &entity)
@@ -53,6 +59,46 @@ fn operator_routes(entity: &str) -> Vec<(String, String)> {
             (m, p)
         })
         .collect()
+}
+
+/// A network provider beside the demo, connected over SAML, whose connection a request that
+/// got through would change.
+const PROVIDER: &str = "moo";
+
+fn connected_provider(d: &Demo) {
+    let p = d.dir.path();
+    cli_ok(
+        p,
+        &[
+            "party",
+            "add",
+            "--code",
+            PROVIDER,
+            "--kind",
+            "network_provider",
+            "--name",
+            "MOO Netwerk",
+        ],
+    );
+    let (_, cert) = openpoort_e2e::self_signed("moo idp");
+    let file = p.join("moo-idp.xml");
+    std::fs::write(
+        &file,
+        openpoort_e2e::idp_metadata("https://moo.example/idp", &cert, None),
+    )
+    .expect("metadata file");
+    cli_ok(
+        p,
+        &[
+            "party",
+            "upstream-saml",
+            PROVIDER,
+            "--metadata-file",
+            file.to_str().expect("a UTF-8 path"),
+            "--match-by",
+            "eck_id",
+        ],
+    );
 }
 
 /// The demo's own SAML SP (its entityID follows the server's address).
@@ -99,6 +145,9 @@ async fn attempt(b: &mut Browser, csrf: &str, method: &str, path: &str) -> Page 
                     ("scope", "openid"),
                     ("alg", "RS256"),
                     ("metadata_url", "https://overgenomen.example/metadata"),
+                    ("issuer", "https://overgenomen.example"),
+                    ("client_secret", "overgenomen-geheim"),
+                    ("match_by", "eck_id"),
                 ],
             )
             .await
@@ -124,6 +173,7 @@ fn register(d: &Demo) -> String {
         cli_ok(p, &["client", "list", "--party", "demo-uitgeverij"]),
         cli_ok(p, &["sp", "list"]),
         cli_ok(p, &["party", "certificates", "--party", "demo-leesland"]),
+        cli_ok(p, &["party", "upstream-show", PROVIDER]),
     ]
     .concat()
 }
@@ -142,6 +192,7 @@ async fn operator_pages_are_refused_to_teachers_ict_coordinators_and_visitors() 
         .field("csrf")
         .expect("a form on Anna's group page");
     let bram_csrf = bram.get("/beheer/ip-adressen").await.field("csrf").unwrap();
+    connected_provider(&d);
     let before = register(&d);
     for (method, path) in operator_routes(&demo_sp(&d)) {
         let a = attempt(&mut anna, &anna_csrf, &method, &path).await;

@@ -1,10 +1,12 @@
 //! The operator's pages at `/operator`: the outage notice, boards and schools with a school's
 //! first ICT-coördinator, publishers and network providers with their products, OpenID Connect
-//! clients, SAML service providers and client certificates for the partner API. Every handler
+//! clients, SAML service providers, client certificates for the partner API and network
+//! providers' upstreams. Every handler
 //! takes `SignedInOperator`, so that without the operator role no page is reached (the login for
 //! no session, 403 for everyone else), and `Csrf<Form>` for what it posts. The rules are in
-//! `crate::operator_admin`, `crate::clients`, `crate::service_providers` and
-//! `crate::party_certificates`, shared with the admin API and the CLI.
+//! `crate::operator_admin`, `crate::clients`, `crate::service_providers`,
+//! `crate::party_certificates` and `crate::upstream::registry`, shared with the admin API and
+//! the CLI.
 
 mod certificates;
 mod clients;
@@ -12,6 +14,7 @@ mod notice;
 mod parties;
 mod register;
 mod service_providers;
+mod upstream;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -67,6 +70,23 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/operator/partijen/{party}/certificaten/{sha256}/verwijderen",
             get(certificates::confirm_remove).post(certificates::remove),
+        )
+        .route("/operator/partijen/{party}/koppeling", get(upstream::show))
+        .route(
+            "/operator/partijen/{party}/koppeling/saml",
+            post(upstream::connect_saml),
+        )
+        .route(
+            "/operator/partijen/{party}/koppeling/oidc",
+            post(upstream::connect_oidc),
+        )
+        .route(
+            "/operator/partijen/{party}/koppeling/vernieuwen",
+            post(upstream::refresh),
+        )
+        .route(
+            "/operator/partijen/{party}/koppeling/verwijderen",
+            get(upstream::confirm_remove).post(upstream::remove),
         )
         .route(
             "/operator/partijen/{party}/oidc-clients",

@@ -1,0 +1,371 @@
+//! A network provider's upstream (how it vouches for its users to openpoort) as the operator
+//! configures it: SAML from its IdP metadata, or OpenID Connect from its issuer and openpoort's
+//! client there. `openpoort party upstream-*` and the operator's page do the same; the rules are
+//! `crate::upstream::registry`'s. No answer carries the client secret: only whether one is set.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use directory::parties::Party;
+use directory::upstreams::UpstreamProtocol;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::register::Operator;
+use super::{ApiError, Endpoint, Problem, endpoint, json_answer, json_body, party};
+use crate::app_state::AppState;
+use crate::http::extract::Path;
+use crate::upstream::ForProvider;
+use crate::upstream::registry::{
+    self, Connection, MatchBy, MetadataSource, OidcClientAuth, OidcSettings, Settings,
+    UpstreamError,
+};
+
+/// Metadata inline: a single provider's document is a few kilobytes, a federation's aggregate
+/// can be large; as for SAML service providers.
+const MAX_BODY_BYTES: usize = 1024 * 1024 + 64 * 1024;
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        endpoint(Method::GET, "/parties/{party_id}/upstream", show),
+        endpoint(Method::PUT, "/parties/{party_id}/upstream", connect),
+        endpoint(Method::DELETE, "/parties/{party_id}/upstream", disconnect),
+        endpoint(
+            Method::POST,
+            "/parties/{party_id}/upstream/refresh",
+            refresh,
+        ),
+    ]
+}
+
+impl From<UpstreamError> for ApiError {
+    fn from(e: UpstreamError) -> ApiError {
+        match e {
+            UpstreamError::Directory(e) => e.into(),
+            UpstreamError::Stored(..) => ApiError::internal(e),
+            other => {
+                let (nl, en) = other.texts();
+                ApiError::new(Problem::Validation, nl, en)
+            }
+        }
+    }
+}
+
+fn invalid(nl: &str, en: &str) -> ApiError {
+    ApiError::new(Problem::Validation, nl, en)
+}
+
+fn connection_json(party: &Party, c: &Connection, give: &ForProvider) -> Value {
+    let s = &c.settings;
+    let mut v = json!({
+        "party_id": party.id,
+        "party": party.code,
+        "protocol": c.protocol.as_str(),
+        "issuer": c.issuer,
+        "match_by": s.match_by.as_str(),
+        "identifier": s.identifier,
+        "school": s.school,
+        "refreshed_at": c.refreshed_at,
+        "refresh_error": c.refresh_error,
+    });
+    let extra = match (c.protocol, &s.oidc) {
+        (UpstreamProtocol::Oidc, Some(o)) => json!({
+            "client_id": o.client_id,
+            "auth": o.auth,
+            "scopes": o.scopes,
+            "client_secret_set": c.client_secret_set,
+            "redirect_uri": give.redirect_uri,
+        }),
+        _ => json!({
+            "entity_id": c.issuer,
+            "metadata_url": c.metadata_url,
+            "require_signed_assertion": s.require_signed_assertion,
+            "allow_unsolicited": s.allow_unsolicited,
+            "metadata_certificate": s.metadata_certificate,
+            "sp_entity_id": give.sp_entity_id,
+            "sp_metadata_url": give.sp_metadata_url,
+            "acs_url": give.acs_url,
+        }),
+    };
+    if let (Some(v), Value::Object(extra)) = (v.as_object_mut(), extra) {
+        v.extend(extra);
+    }
+    v
+}
+
+/// The provider the path names and its connection; a provider that is not connected is 404.
+async fn connected(state: &AppState, party_ref: &str) -> Result<(Party, Connection), ApiError> {
+    let p = party(state, party_ref).await?;
+    match registry::provider_connection(&state.directory, &p.code).await? {
+        (p, Some(c)) => Ok((p, c)),
+        (p, None) => Err(ApiError::new(
+            Problem::NotFound,
+            format!(
+                "netwerkaanbieder {} is niet gekoppeld; koppel hem met PUT op deze route",
+                p.code
+            ),
+            format!(
+                "network provider {} is not connected; connect it with PUT on this route",
+                p.code
+            ),
+        )),
+    }
+}
+
+async fn answer(
+    state: &AppState,
+    party_ref: &str,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
+    let (p, c) = connected(state, party_ref).await?;
+    Ok(json_answer(
+        status,
+        connection_json(&p, &c, &ForProvider::of(&state.web)),
+    ))
+}
+
+async fn show(
+    _op: Operator,
+    State(state): State<AppState>,
+    Path(party_ref): Path<String>,
+) -> Result<Response, ApiError> {
+    answer(&state, &party_ref, StatusCode::OK).await
+}
+
+/// A PUT body. `match_by` and the settings beside it are optional together: left out, the
+/// settings stored for the same protocol are kept, so that new metadata or a new secret does
+/// not mean restating the match rule.
+#[derive(Deserialize)]
+#[serde(tag = "protocol", rename_all = "snake_case", deny_unknown_fields)]
+enum NewUpstream {
+    Saml {
+        #[serde(default)]
+        metadata_xml: Option<String>,
+        #[serde(default)]
+        metadata_url: Option<String>,
+        #[serde(default)]
+        entity_id: Option<String>,
+        #[serde(default)]
+        match_by: Option<String>,
+        #[serde(default)]
+        identifier: Option<String>,
+        #[serde(default)]
+        school: Option<String>,
+        #[serde(default)]
+        require_signed_assertion: Option<bool>,
+        #[serde(default)]
+        allow_unsolicited: Option<bool>,
+        #[serde(default)]
+        metadata_certificate: Option<String>,
+    },
+    Oidc {
+        issuer: String,
+        client_id: String,
+        auth: String,
+        #[serde(default)]
+        client_secret: Option<String>,
+        #[serde(default)]
+        scopes: Option<Vec<String>>,
+        #[serde(default)]
+        match_by: Option<String>,
+        #[serde(default)]
+        identifier: Option<String>,
+        #[serde(default)]
+        school: Option<String>,
+    },
+}
+
+const EXAMPLE: &str = "{\"protocol\": \"saml\", \"metadata_url\": \"https://idp.netwerk.nl/metadata\", \"match_by\": \"eck_id\"} or {\"protocol\": \"oidc\", \"issuer\": \"https://login.netwerk.nl\", \"client_id\": \"openpoort\", \"auth\": \"client_secret_basic\", \"client_secret\": \"…\", \"match_by\": \"eck_id\"}";
+
+fn match_by(given: &str) -> Result<MatchBy, ApiError> {
+    MatchBy::parse(given).ok_or_else(|| {
+        invalid(
+            &format!(
+                "match_by {given:?} is geen koppelregel: kies partner_number, eck_id of las_key (nooit e-mail)"
+            ),
+            &format!(
+                "match_by {given:?} is no match rule: choose partner_number, eck_id or las_key (never e-mail)"
+            ),
+        )
+    })
+}
+
+/// The settings stored for `protocol`, for a body that leaves the rule out.
+fn kept(
+    stored: Option<&Connection>,
+    protocol: UpstreamProtocol,
+    rest_given: bool,
+) -> Result<Settings, ApiError> {
+    if rest_given {
+        return Err(invalid(
+            "geef match_by mee met de andere instellingen van de koppelregel, of laat ze allemaal weg om de opgeslagen te houden",
+            "give match_by with the match rule's other settings, or leave them all out to keep the stored ones",
+        ));
+    }
+    match stored {
+        Some(c) if c.protocol == protocol => Ok(c.settings.clone()),
+        _ => Err(invalid(
+            "match_by is nodig: er is voor dit protocol nog geen koppelregel opgeslagen",
+            "match_by is required: no match rule is stored for this protocol yet",
+        )),
+    }
+}
+
+async fn connect(
+    Operator(op): Operator,
+    State(state): State<AppState>,
+    Path(party_ref): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let p = party(&state, &party_ref).await?;
+    let new: NewUpstream = json_body(&headers, body, MAX_BODY_BYTES, EXAMPLE).await?;
+    let (p, stored) = registry::provider_connection(&state.directory, &p.code).await?;
+    let status = if stored.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    match new {
+        NewUpstream::Saml {
+            metadata_xml,
+            metadata_url,
+            entity_id,
+            match_by: rule,
+            identifier,
+            school,
+            require_signed_assertion,
+            allow_unsolicited,
+            metadata_certificate,
+        } => {
+            let source = match (metadata_xml, metadata_url) {
+                (Some(xml), None) => MetadataSource::Xml(xml.into_bytes()),
+                (None, Some(url)) => MetadataSource::Url(url),
+                _ => {
+                    return Err(invalid(
+                        "geef precies één van: metadata_xml (de metadata zelf) of metadata_url (waar openpoort hem ophaalt)",
+                        "give exactly one of: metadata_xml (the metadata itself) or metadata_url (where openpoort fetches it)",
+                    ));
+                }
+            };
+            let settings = match rule {
+                Some(rule) => Settings {
+                    match_by: match_by(&rule)?,
+                    identifier,
+                    school,
+                    require_signed_assertion: require_signed_assertion.unwrap_or(true),
+                    allow_unsolicited: allow_unsolicited.unwrap_or(true),
+                    metadata_certificate,
+                    oidc: None,
+                },
+                None => kept(
+                    stored.as_ref(),
+                    UpstreamProtocol::Saml,
+                    identifier.is_some()
+                        || school.is_some()
+                        || require_signed_assertion.is_some()
+                        || allow_unsolicited.is_some()
+                        || metadata_certificate.is_some(),
+                )?,
+            };
+            registry::connect_saml(
+                &state.directory,
+                &state.http,
+                &p.code,
+                source,
+                entity_id.as_deref(),
+                &settings,
+                &op.actor,
+            )
+            .await?;
+        }
+        NewUpstream::Oidc {
+            issuer,
+            client_id,
+            auth,
+            client_secret,
+            scopes,
+            match_by: rule,
+            identifier,
+            school,
+        } => {
+            let auth = OidcClientAuth::parse(&auth).ok_or_else(|| {
+                invalid(
+                    &format!(
+                        "auth {auth:?} is geen aanmeldmethode: kies client_secret_basic, client_secret_post of private_key_jwt"
+                    ),
+                    &format!(
+                        "auth {auth:?} is no authentication method: choose client_secret_basic, client_secret_post or private_key_jwt"
+                    ),
+                )
+            })?;
+            if client_secret
+                .as_deref()
+                .is_some_and(|s| s.trim().is_empty())
+            {
+                return Err(invalid(
+                    "client_secret is leeg; laat het weg om het opgeslagen secret te houden",
+                    "client_secret is empty; leave it out to keep the stored secret",
+                ));
+            }
+            let mut settings = match rule {
+                Some(rule) => Settings {
+                    match_by: match_by(&rule)?,
+                    identifier,
+                    school,
+                    require_signed_assertion: true,
+                    allow_unsolicited: true,
+                    metadata_certificate: None,
+                    oidc: None,
+                },
+                None => kept(
+                    stored.as_ref(),
+                    UpstreamProtocol::Oidc,
+                    identifier.is_some() || school.is_some(),
+                )?,
+            };
+            let scopes = match (scopes, &settings.oidc) {
+                (Some(given), _) => given,
+                (None, Some(old)) => old.scopes.clone(),
+                (None, None) => Vec::new(),
+            };
+            settings.oidc = Some(OidcSettings {
+                client_id,
+                auth,
+                scopes,
+            });
+            registry::connect_oidc(
+                &state.directory,
+                &p.code,
+                &issuer,
+                client_secret,
+                &settings,
+                state.api.development,
+                &op.actor,
+            )
+            .await?;
+        }
+    }
+    answer(&state, &p.code, status).await
+}
+
+async fn disconnect(
+    Operator(op): Operator,
+    State(state): State<AppState>,
+    Path(party_ref): Path<String>,
+) -> Result<Response, ApiError> {
+    let p = party(&state, &party_ref).await?;
+    registry::disconnect(&state.directory, &p.code, &op.actor).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn refresh(
+    Operator(op): Operator,
+    State(state): State<AppState>,
+    Path(party_ref): Path<String>,
+) -> Result<Response, ApiError> {
+    let p = party(&state, &party_ref).await?;
+    registry::refresh_provider(&state.directory, &state.http, &p.code, &op.actor).await?;
+    answer(&state, &p.code, StatusCode::OK).await
+}
