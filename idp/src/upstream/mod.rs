@@ -135,7 +135,7 @@ impl ForProvider {
             sp_entity_id: saml::sp_entity_id(web),
             sp_metadata_url: saml::sp_entity_id(web),
             acs_url: saml::acs_url(web),
-            redirect_uri: format!("{}/login/netwerk/terug", web.public_url),
+            redirect_uri: oidc_login::redirect_uri(web),
         }
     }
 }
