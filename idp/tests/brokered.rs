@@ -6,12 +6,8 @@
 
 mod support;
 
-use std::collections::HashMap;
-
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
 use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use directory::Actor;
 use directory::model::PartyKind;
 use idp::upstream::registry::{self, MatchBy, MetadataSource, Settings};
@@ -25,10 +21,10 @@ use openssl::bn::BigNum;
 use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Private};
 use openssl::rsa::Rsa;
-use openssl::sha::sha256;
 use openssl::x509::{X509, X509NameBuilder};
 use serde_json::Value;
 
+use support::publisher::*;
 use support::*;
 
 const PROVIDER: &str = "moo";
@@ -40,8 +36,6 @@ const SCHOOL: &str = "99ZZ00";
 const PUPIL_LAS_KEY: &str = "L005";
 /// Anna, a demo teacher whose openpoort account was never activated.
 const TEACHER_LAS_KEY: &str = "T01";
-const CLIENT_ID: &str = "rekenrijk-web";
-const REDIRECT: &str = "https://rekenrijk.demo-uitgeverij.example/callback";
 const SP: &str = "https://rekenrijk.demo-uitgeverij.example/saml";
 const SP_ACS: &str = "https://rekenrijk.demo-uitgeverij.example/saml/acs";
 
@@ -220,21 +214,7 @@ async fn register_publisher(d: &Demo, actor: &Actor) {
         .await
         .unwrap()
         .expect("the demo publisher");
-    let registration: metadata::client::ClientRegistration =
-        serde_json::from_value(serde_json::json!({
-            "client_id": CLIENT_ID,
-            "party_id": publisher.id,
-            "name": "Rekenrijk",
-            "redirect_uris": [REDIRECT],
-            "grant_types": ["authorization_code"],
-            "scopes": ["openid"],
-            "token_endpoint_auth_method": "none",
-        }))
-        .unwrap();
-    idp::clients::Registrar::on_server(actor)
-        .register(&d.directory, &registration, true)
-        .await
-        .unwrap();
+    register_client(d, actor).await;
     let sp_metadata = format!(
         r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{SP}">
   <md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
@@ -255,21 +235,6 @@ async fn register_publisher(d: &Demo, actor: &Actor) {
     )
     .await
     .unwrap();
-}
-
-fn query_of(location: &str) -> HashMap<String, String> {
-    url::Url::parse(&format!("http://x{location}"))
-        .or_else(|_| url::Url::parse(location))
-        .unwrap()
-        .query_pairs()
-        .into_owned()
-        .collect()
-}
-
-/// Where a 303 sends the browser, asserting it is one.
-fn redirected(a: &Answer) -> String {
-    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
-    a.location().expect("a Location").to_owned()
 }
 
 /// The AuthnRequest openpoort sent the browser to the provider with, and its RelayState.
@@ -320,54 +285,6 @@ impl Browser<'_> {
         );
         redirected(&self.deliver(&answer, Some(&relay)).await)
     }
-}
-
-fn pkce() -> (String, String) {
-    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".to_owned();
-    let challenge = URL_SAFE_NO_PAD.encode(sha256(verifier.as_bytes()));
-    (verifier, challenge)
-}
-
-fn authorize_path(extra: &str) -> String {
-    let (_, challenge) = pkce();
-    format!(
-        "/oidc/authorize?response_type=code&client_id={CLIENT_ID}&redirect_uri={}&scope=openid&state=st4te&nonce=n0nce&code_challenge={challenge}&code_challenge_method=S256{extra}",
-        url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
-    )
-}
-
-/// Redeems the code at the end of `location` and returns the ID token's claims.
-async fn id_token_claims(d: &Demo, location: &str) -> Value {
-    assert!(location.starts_with(REDIRECT), "{location}");
-    let q = query_of(location);
-    assert_eq!(q["state"], "st4te");
-    let (verifier, _) = pkce();
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs([
-            ("grant_type", "authorization_code"),
-            ("code", q["code"].as_str()),
-            ("redirect_uri", REDIRECT),
-            ("client_id", CLIENT_ID),
-            ("code_verifier", verifier.as_str()),
-        ])
-        .finish();
-    let a = d
-        .send(
-            Request::post("/oidc/token")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(body))
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
-    let tokens: Value = serde_json::from_str(&a.body).unwrap();
-    let payload = tokens["id_token"]
-        .as_str()
-        .unwrap()
-        .split('.')
-        .nth(1)
-        .unwrap();
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }
 
 fn shortcut_path(d: &Demo) -> String {

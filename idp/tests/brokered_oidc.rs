@@ -8,9 +8,8 @@ mod support;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use base64::Engine;
@@ -25,14 +24,13 @@ use openssl::sha::sha256;
 use openssl::sign::Signer;
 use serde_json::{Value, json};
 
+use support::publisher::*;
 use support::*;
 
 const PROVIDER: &str = "zulu";
 const ACR: &str = "urn:openpoort:acr:network:zulu";
 const UPSTREAM_CLIENT: &str = "openpoort-at-zulu";
 const UPSTREAM_SECRET: &str = "zulu-client-secret-for-openpoort";
-const CLIENT_ID: &str = "rekenrijk-web";
-const REDIRECT: &str = "https://rekenrijk.demo-uitgeverij.example/callback";
 
 /// What the provider will put in the ID token for the next code, and the request it answers.
 #[derive(Clone)]
@@ -199,41 +197,8 @@ async fn brokered(selected: bool) -> (Demo, Op) {
             .await
             .unwrap();
     }
-    let publisher = d
-        .directory
-        .party_by_code("demo-uitgeverij")
-        .await
-        .unwrap()
-        .unwrap();
-    let registration: metadata::client::ClientRegistration = serde_json::from_value(json!({
-        "client_id": CLIENT_ID,
-        "party_id": publisher.id,
-        "name": "Rekenrijk",
-        "redirect_uris": [REDIRECT],
-        "grant_types": ["authorization_code"],
-        "scopes": ["openid"],
-        "token_endpoint_auth_method": "none",
-    }))
-    .unwrap();
-    idp::clients::Registrar::on_server(&actor)
-        .register(&d.directory, &registration, true)
-        .await
-        .unwrap();
+    register_client(&d, &actor).await;
     (d, op)
-}
-
-fn query_of(location: &str) -> HashMap<String, String> {
-    url::Url::parse(&format!("http://x{location}"))
-        .or_else(|_| url::Url::parse(location))
-        .unwrap()
-        .query_pairs()
-        .into_owned()
-        .collect()
-}
-
-fn redirected(a: &Answer) -> String {
-    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
-    a.location().expect("a Location").to_owned()
 }
 
 fn now() -> i64 {
@@ -296,52 +261,6 @@ fn shortcut_path(d: &Demo) -> String {
         "/login/snelkoppelaar?NETWERKBEHEERDER={PROVIDER}&INSTELLING_REF={}",
         d.seeded.school.instelling_ref
     )
-}
-
-fn pkce() -> (String, String) {
-    let verifier = "M25iVXpKU3puUjFaYWg3T1NDTDQtcW1ROUY5YXlwalNoc0hhakxifmZHag".to_owned();
-    let challenge = URL_SAFE_NO_PAD.encode(sha256(verifier.as_bytes()));
-    (verifier, challenge)
-}
-
-fn authorize_path(extra: &str) -> String {
-    let (_, challenge) = pkce();
-    format!(
-        "/oidc/authorize?response_type=code&client_id={CLIENT_ID}&redirect_uri={}&scope=openid&state=st4te&nonce=n0nce&code_challenge={challenge}&code_challenge_method=S256{extra}",
-        url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
-    )
-}
-
-async fn id_token_claims(d: &Demo, location: &str) -> Value {
-    assert!(location.starts_with(REDIRECT), "{location}");
-    let q = query_of(location);
-    let (verifier, _) = pkce();
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs([
-            ("grant_type", "authorization_code"),
-            ("code", q["code"].as_str()),
-            ("redirect_uri", REDIRECT),
-            ("client_id", CLIENT_ID),
-            ("code_verifier", verifier.as_str()),
-        ])
-        .finish();
-    let a = d
-        .send(
-            Request::post("/oidc/token")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(body))
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
-    let tokens: Value = serde_json::from_str(&a.body).unwrap();
-    let payload = tokens["id_token"]
-        .as_str()
-        .unwrap()
-        .split('.')
-        .nth(1)
-        .unwrap();
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }
 
 #[tokio::test]

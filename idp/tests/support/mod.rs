@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod publisher;
+
 use std::net::SocketAddr;
 
 use axum::Router;
