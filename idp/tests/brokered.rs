@@ -103,6 +103,8 @@ struct Statement<'a> {
     audience: Option<&'a str>,
     /// A base64 DER certificate to encrypt the assertion to.
     encrypt_to: Option<&'a str>,
+    /// The user's number in openpoort's partner API, as the provider read it there.
+    user_number: Option<i64>,
 }
 
 impl<'a> Statement<'a> {
@@ -113,6 +115,7 @@ impl<'a> Statement<'a> {
             in_response_to: None,
             audience: None,
             encrypt_to: None,
+            user_number: None,
         }
     }
 }
@@ -135,10 +138,16 @@ fn response(d: &Demo, signer: &XmlSigner, s: &Statement) -> String {
         session_index: "_moo_session".into(),
         authn_instant: now - 5,
         authn_context: "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport".into(),
-        attributes: vec![
-            ("lasKey".into(), vec![s.las_key.into()]),
-            ("brinVestiging".into(), vec![s.school.into()]),
-        ],
+        attributes: [
+            ("lasKey".to_owned(), vec![s.las_key.to_owned()]),
+            ("brinVestiging".to_owned(), vec![s.school.to_owned()]),
+        ]
+        .into_iter()
+        .chain(
+            s.user_number
+                .map(|n| ("userNumber".to_owned(), vec![n.to_string()])),
+        )
+        .collect(),
         now,
         lifetime: 300,
         skew: 60,
@@ -176,10 +185,29 @@ async fn brokered_with(selected: bool, settings: &[(&str, &str)]) -> (Demo, Prov
         .create_party(PROVIDER, PartyKind::NetworkProvider, "MOO Netwerk", &actor)
         .await
         .unwrap();
+    connect(&d, &p, MatchBy::LasKey).await;
+    if selected {
+        d.directory
+            .grant_consent(&d.seeded.school.id, &party.id, &actor)
+            .await
+            .unwrap();
+    }
+    register_publisher(&d, &actor).await;
+    (d, p)
+}
+
+/// (Re)connects the provider over SAML, matching by `rule`: the LAS key within the school the
+/// `brinVestiging` attribute names, or a partner number in `userNumber` at any school that
+/// selected the provider.
+async fn connect(d: &Demo, p: &Provider, rule: MatchBy) {
+    let (identifier, school) = match rule {
+        MatchBy::LasKey => ("lasKey", Some("brinVestiging".to_owned())),
+        _ => ("userNumber", None),
+    };
     let settings = Settings {
-        match_by: MatchBy::LasKey,
-        identifier: Some("lasKey".into()),
-        school: Some("brinVestiging".into()),
+        match_by: rule,
+        identifier: Some(identifier.into()),
+        school,
         require_signed_assertion: true,
         allow_unsolicited: true,
         metadata_certificate: None,
@@ -192,18 +220,10 @@ async fn brokered_with(selected: bool, settings: &[(&str, &str)]) -> (Demo, Prov
         MetadataSource::Xml(p.metadata().into_bytes()),
         None,
         &settings,
-        &actor,
+        &Actor::system("test"),
     )
     .await
     .unwrap();
-    if selected {
-        d.directory
-            .grant_consent(&d.seeded.school.id, &party.id, &actor)
-            .await
-            .unwrap();
-    }
-    register_publisher(&d, &actor).await;
-    (d, p)
 }
 
 /// The demo publisher as an OIDC client (public, PKCE) and a SAML service provider.
@@ -296,6 +316,14 @@ fn shortcut_path(d: &Demo) -> String {
 
 /// The provider's audit entries of `action`, newest first.
 async fn audited(d: &Demo, action: &str) -> Vec<Value> {
+    audit_entries(d, action)
+        .await
+        .into_iter()
+        .map(|e| e.details)
+        .collect()
+}
+
+async fn audit_entries(d: &Demo, action: &str) -> Vec<directory::audit::AuditEntry> {
     let party = d
         .directory
         .party_by_code(PROVIDER)
@@ -308,7 +336,6 @@ async fn audited(d: &Demo, action: &str) -> Vec<Value> {
         .unwrap()
         .into_iter()
         .filter(|e| e.action == action)
-        .map(|e| e.details)
         .collect()
 }
 
@@ -388,6 +415,14 @@ async fn an_assertion_encrypted_to_openpoorts_published_key_is_decrypted_and_sig
 #[tokio::test]
 async fn a_teacher_without_an_openpoort_password_is_signed_in_by_the_provider() {
     let (d, p) = brokered(true).await;
+    let anna = || async {
+        d.directory
+            .staff_login(&directory::model::Email::parse(idp::demo::ANNA).unwrap())
+            .await
+            .unwrap()
+            .expect("Anna")
+    };
+    assert!(anna().await.password_hash.is_none());
     let mut b = d.browser();
     let to_provider = redirected(&b.get(&shortcut_path(&d)).await);
     assert_eq!(
@@ -396,6 +431,13 @@ async fn a_teacher_without_an_openpoort_password_is_signed_in_by_the_provider() 
     );
     let code = redirected(&b.get(&authorize_path("")).await);
     assert_eq!(id_token_claims(&d, &code).await["acr"], ACR);
+    let after = anna().await;
+    assert!(after.password_hash.is_none());
+    assert_eq!(
+        after.staff.status,
+        directory::people::StaffStatus::Inactive,
+        "the provider's login activates nothing at openpoort"
+    );
 }
 
 #[tokio::test]
@@ -618,4 +660,110 @@ async fn a_brokered_session_ends_when_the_school_deselects_the_provider() {
         to.starts_with("/inloggen?"),
         "the session no longer stands, so the user must log in again: {to}"
     );
+}
+
+#[tokio::test]
+async fn a_user_is_matched_by_the_number_the_provider_reads_in_the_partner_api() {
+    let (d, p) = brokered(true).await;
+    connect(&d, &p, MatchBy::PartnerNumber).await;
+    let party = d.directory.party_by_code(PROVIDER).await.unwrap().unwrap();
+    let finn = d
+        .directory
+        .pupils_of_school(&d.seeded.school.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.las_key.as_str() == PUPIL_LAS_KEY)
+        .unwrap();
+    let number = d
+        .state
+        .broker
+        .partner_number(&broker::partner_sector(&party.id), "pupil", &finn.id)
+        .unwrap();
+    let mut b = d.browser();
+    // The LAS key it also sends is not the rule now: another pupil's must not matter.
+    let answer = response(
+        &d,
+        &p.signer,
+        &Statement {
+            las_key: "L001",
+            user_number: Some(number),
+            ..Statement::pupil()
+        },
+    );
+    assert_eq!(redirected(&b.deliver(&answer, None).await), "/");
+    let logins = audit_entries(&d, "broker.login").await;
+    assert_eq!(logins.len(), 1);
+    assert_eq!(logins[0].subject.as_deref(), Some(finn.id.as_str()));
+    // A number nobody has finds nobody.
+    let mut other = d.browser();
+    let unknown = response(
+        &d,
+        &p.signer,
+        &Statement {
+            user_number: Some(number + 1),
+            ..Statement::pupil()
+        },
+    );
+    assert_eq!(
+        other.deliver(&unknown, None).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert!(!other.has_session());
+}
+
+#[tokio::test]
+async fn a_user_the_school_does_not_know_is_told_who_can_fix_it() {
+    let (d, p) = brokered(true).await;
+    let mut b = d.browser();
+    let a = b
+        .deliver(
+            &response(
+                &d,
+                &p.signer,
+                &Statement {
+                    las_key: "L999",
+                    ..Statement::pupil()
+                },
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
+    assert!(a.body.contains("ICT-coördinator"), "{}", a.body);
+    assert!(!b.has_session());
+    assert_eq!(
+        audited(&d, "broker.unmatched").await,
+        [serde_json::json!({"reason": "no_such_user"})]
+    );
+}
+
+#[tokio::test]
+async fn the_shortcuts_target_is_offered_only_when_it_is_a_product_of_the_user() {
+    let (d, p) = brokered(true).await;
+    for (target, offered) in [
+        ("https://rekenrijk.demo-uitgeverij.example/start", true),
+        ("https://elsewhere.example/phish", false),
+    ] {
+        let mut b = d.browser();
+        let path = format!(
+            "{}&TARGET={}",
+            shortcut_path(&d),
+            url::form_urlencoded::byte_serialize(target.as_bytes()).collect::<String>()
+        );
+        let to_provider = redirected(&b.get(&path).await);
+        assert_eq!(
+            b.at_provider(&d, &p, &to_provider, PUPIL_LAS_KEY).await,
+            "/"
+        );
+        let portal = b.get("/").await;
+        assert_eq!(portal.status, StatusCode::OK);
+        assert_eq!(
+            portal.body.contains("Verder naar"),
+            offered,
+            "{target}: {}",
+            portal.body
+        );
+        assert!(!portal.body.contains("elsewhere.example"));
+    }
 }
