@@ -651,16 +651,19 @@ pub enum PartyCommand {
     /// SP metadata URL and ACS, or the redirect URI.
     UpstreamShow {
         /// Code of the network provider.
+        #[arg(long)]
         party: String,
     },
     /// Re-read the provider's SAML metadata from its URL now.
     UpstreamRefresh {
         /// Code of the network provider.
+        #[arg(long)]
         party: String,
     },
     /// Disconnect the provider: its users no longer log in through it.
     UpstreamRemove {
         /// Code of the network provider.
+        #[arg(long)]
         party: String,
     },
 }
@@ -673,6 +676,7 @@ pub const UPSTREAM_CLIENT_SECRET_ENV: &str = "OPENPOORT_UPSTREAM_CLIENT_SECRET";
 #[derive(Debug, Args)]
 pub struct UpstreamSaml {
     /// Code of the network provider.
+    #[arg(long)]
     pub party: String,
     /// The provider's IdP metadata as a file.
     #[arg(
@@ -712,6 +716,7 @@ pub struct UpstreamSaml {
 #[derive(Debug, Args)]
 pub struct UpstreamOidc {
     /// Code of the network provider.
+    #[arg(long)]
     pub party: String,
     /// The provider's issuer (https, without ? or #): its discovery document is read from it.
     #[arg(long)]

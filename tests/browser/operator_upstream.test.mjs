@@ -67,7 +67,7 @@ test('an operator connects a network provider over SAML and OpenID Connect and r
   assert.match(await page.getByRole('alert').innerText(), /LAS-sleutel/);
   assert.equal(await page.locator('#saml-metadata-xml').inputValue(), metadata);
   assert.match(await page.locator('main').innerText(), /Nog niet gekoppeld/);
-  assert.match(server.cli(['party', 'upstream-show', 'moo']), /niet gekoppeld/);
+  assert.match(server.cli(['party', 'upstream-show', '--party', 'moo']), /niet gekoppeld/);
   await checked(page, server.dir, 'operator-netwerkkoppeling-fout');
 
   await page.locator('#saml-school').fill('brinVestiging');
@@ -78,7 +78,7 @@ test('an operator connects a network provider over SAML and OpenID Connect and r
   assert.match(saml, /las_key, identifier lasKey, school brinVestiging/);
   await checked(page, server.dir, 'operator-netwerkkoppeling-saml');
   // The command line sees what the page connected: one rule, one register.
-  assert.match(server.cli(['party', 'upstream-show', 'moo']), new RegExp(`entityID: ${IDP}`));
+  assert.match(server.cli(['party', 'upstream-show', '--party', 'moo']), new RegExp(`entityID: ${IDP}`));
 
   // OpenID Connect with a secret method but no secret: refused; then with one, which is
   // stored but never put back in the page.
@@ -98,7 +98,7 @@ test('an operator connects a network provider over SAML and OpenID Connect and r
   assert.equal(await page.locator('#oidc-secret').inputValue(), '');
   assert.ok(!(await page.content()).includes('heel-geheim-42'), 'the secret is not in the page');
   await checked(page, server.dir, 'operator-netwerkkoppeling-oidc');
-  assert.match(server.cli(['party', 'upstream-show', 'moo']), /client secret opgeslagen \/ stored: ja/);
+  assert.match(server.cli(['party', 'upstream-show', '--party', 'moo']), /client secret opgeslagen \/ stored: ja/);
 
   await page.getByRole('link', { name: /^Koppeling verwijderen/ }).click();
   await page.waitForURL(/\/koppeling\/verwijderen$/);
@@ -107,6 +107,6 @@ test('an operator connects a network provider over SAML and OpenID Connect and r
   await page.getByRole('button', { name: /^Ja, koppeling verwijderen/ }).click();
   await page.waitForURL(/\/operator\/partijen\/moo\/koppeling$/);
   assert.match(await page.locator('main').innerText(), /Nog niet gekoppeld/);
-  assert.match(server.cli(['party', 'upstream-show', 'moo']), /niet gekoppeld/);
+  assert.match(server.cli(['party', 'upstream-show', '--party', 'moo']), /niet gekoppeld/);
   server.passed();
 });

@@ -472,6 +472,7 @@ fn a_network_provider_is_connected_over_saml_from_a_file_shown_and_removed() {
         &[
             "party",
             "upstream-saml",
+            "--party",
             "moo",
             "--metadata-file",
             file,
@@ -486,7 +487,7 @@ fn a_network_provider_is_connected_over_saml_from_a_file_shown_and_removed() {
     );
     assert!(connected.contains(MOO_IDP), "{connected}");
     assert!(connected.contains("/saml/sp/metadata"), "{connected}");
-    let shown = cli_ok(dir.path(), &["party", "upstream-show", "moo"]);
+    let shown = cli_ok(dir.path(), &["party", "upstream-show", "--party", "moo"]);
     for expected in [
         "protocol: saml",
         &format!("entityID: {MOO_IDP}"),
@@ -500,22 +501,22 @@ fn a_network_provider_is_connected_over_saml_from_a_file_shown_and_removed() {
         assert!(shown.contains(expected), "{expected} in {shown}");
     }
     // Connected from a file, there is no URL to read again: refused, the connection stays.
-    let err = refused(dir.path(), &["party", "upstream-refresh", "moo"]);
+    let err = refused(dir.path(), &["party", "upstream-refresh", "--party", "moo"]);
     assert!(
         err.contains("metadatabestand") && err.contains("metadata file"),
         "{err}"
     );
     assert_eq!(
-        cli_ok(dir.path(), &["party", "upstream-show", "moo"]),
+        cli_ok(dir.path(), &["party", "upstream-show", "--party", "moo"]),
         shown
     );
 
-    let removed = cli_ok(dir.path(), &["party", "upstream-remove", "moo"]);
+    let removed = cli_ok(dir.path(), &["party", "upstream-remove", "--party", "moo"]);
     assert!(removed.contains("verwijderd"), "{removed}");
-    let after = cli_ok(dir.path(), &["party", "upstream-show", "moo"]);
+    let after = cli_ok(dir.path(), &["party", "upstream-show", "--party", "moo"]);
     assert!(after.contains("niet gekoppeld / not connected"), "{after}");
     assert!(!after.contains(MOO_IDP), "{after}");
-    let err = refused(dir.path(), &["party", "upstream-remove", "moo"]);
+    let err = refused(dir.path(), &["party", "upstream-remove", "--party", "moo"]);
     assert!(err.contains("netwerkaanbieder-koppeling"), "{err}");
 }
 
@@ -535,7 +536,14 @@ fn a_refused_saml_upstream_names_the_rule_and_connects_nothing() {
     std::fs::write(&garbage, "<html>not metadata</html>").unwrap();
     let garbage = garbage.to_str().unwrap();
     let saml = |party: &'static str, file: &'static str| {
-        vec!["party", "upstream-saml", party, "--metadata-file", file]
+        vec![
+            "party",
+            "upstream-saml",
+            "--party",
+            party,
+            "--metadata-file",
+            file,
+        ]
     };
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
@@ -579,7 +587,7 @@ fn a_refused_saml_upstream_names_the_rule_and_connects_nothing() {
             .collect();
         let err = refused(dir.path(), &args);
         assert!(err.contains(expected), "{args:?}: {expected} in {err}");
-        let shown = cli_ok(dir.path(), &["party", "upstream-show", "moo"]);
+        let shown = cli_ok(dir.path(), &["party", "upstream-show", "--party", "moo"]);
         assert!(shown.contains("niet gekoppeld"), "{args:?}: {shown}");
     }
     // The same metadata signed by the pinned key is taken.
@@ -595,6 +603,7 @@ fn a_refused_saml_upstream_names_the_rule_and_connects_nothing() {
         &[
             "party",
             "upstream-saml",
+            "--party",
             "moo",
             "--metadata-file",
             dir.path().join("signed.xml").to_str().unwrap(),
@@ -604,7 +613,7 @@ fn a_refused_saml_upstream_names_the_rule_and_connects_nothing() {
             dir.path().join("f2.pem").to_str().unwrap(),
         ],
     );
-    let shown = cli_ok(dir.path(), &["party", "upstream-show", "moo"]);
+    let shown = cli_ok(dir.path(), &["party", "upstream-show", "--party", "moo"]);
     assert!(
         shown.contains("metadata certificate pinned: ja / yes"),
         "{shown}"
@@ -625,6 +634,7 @@ fn a_saml_upstream_from_a_url_is_refreshed_and_a_failed_refresh_keeps_the_metada
         &[
             "party",
             "upstream-saml",
+            "--party",
             "moo",
             "--metadata-url",
             &url,
@@ -632,14 +642,14 @@ fn a_saml_upstream_from_a_url_is_refreshed_and_a_failed_refresh_keeps_the_metada
             "partner_number",
         ],
     );
-    let refreshed = cli_ok(dir.path(), &["party", "upstream-refresh", "moo"]);
+    let refreshed = cli_ok(dir.path(), &["party", "upstream-refresh", "--party", "moo"]);
     assert!(refreshed.contains(MOO_IDP), "{refreshed}");
     // The provider now publishes another entityID under the same URL: refused and put on
     // record; the metadata verified before stays in use.
     *body.lock().unwrap() = openpoort_e2e::idp_metadata("https://elders.example/idp", &cert, None);
-    let err = refused(dir.path(), &["party", "upstream-refresh", "moo"]);
+    let err = refused(dir.path(), &["party", "upstream-refresh", "--party", "moo"]);
     assert!(err.contains("niet bruikbaar"), "{err}");
-    let shown = cli_ok(dir.path(), &["party", "upstream-show", "moo"]);
+    let shown = cli_ok(dir.path(), &["party", "upstream-show", "--party", "moo"]);
     assert!(shown.contains(&format!("entityID: {MOO_IDP}")), "{shown}");
     assert!(shown.contains(&format!("metadata: {url}")), "{shown}");
     assert!(shown.contains("LAST REFRESH FAILED"), "{shown}");
@@ -652,6 +662,7 @@ fn an_oidc_upstream_takes_its_secret_from_a_file_or_the_environment_and_never_sh
     let oidc = [
         "party",
         "upstream-oidc",
+        "--party",
         "moo",
         "--issuer",
         "https://moo.example",
@@ -673,7 +684,10 @@ fn an_oidc_upstream_takes_its_secret_from_a_file_or_the_environment_and_never_sh
         &[&oidc[..], &["--client-secret", "zichtbaar"]].concat(),
     );
     assert!(err.contains("--client-secret"), "{err}");
-    assert!(cli_ok(dir.path(), &["party", "upstream-show", "moo"]).contains("niet gekoppeld"));
+    assert!(
+        cli_ok(dir.path(), &["party", "upstream-show", "--party", "moo"])
+            .contains("niet gekoppeld")
+    );
 
     // From the environment, which the configuration does not refuse as an unknown setting.
     let out = run(openpoort(dir.path())
@@ -681,7 +695,7 @@ fn an_oidc_upstream_takes_its_secret_from_a_file_or_the_environment_and_never_sh
         .env("OPENPOORT_UPSTREAM_CLIENT_SECRET", "geheim-uit-env\n"));
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(!text(&out.stdout).contains("geheim-uit-env"));
-    let shown = cli_ok(dir.path(), &["party", "upstream-show", "moo"]);
+    let shown = cli_ok(dir.path(), &["party", "upstream-show", "--party", "moo"]);
     for expected in [
         "protocol: oidc",
         "issuer: https://moo.example",
@@ -696,7 +710,10 @@ fn an_oidc_upstream_takes_its_secret_from_a_file_or_the_environment_and_never_sh
     assert!(!shown.contains("geheim"), "{shown}");
     // Reconnecting without a secret keeps the stored one; an empty one is refused.
     cli_ok(dir.path(), &oidc);
-    assert!(cli_ok(dir.path(), &["party", "upstream-show", "moo"]).contains("stored: ja / yes"));
+    assert!(
+        cli_ok(dir.path(), &["party", "upstream-show", "--party", "moo"])
+            .contains("stored: ja / yes")
+    );
     let empty = dir.path().join("leeg");
     std::fs::write(&empty, "\n").unwrap();
     let err = refused(
@@ -718,11 +735,11 @@ fn an_oidc_upstream_takes_its_secret_from_a_file_or_the_environment_and_never_sh
     // An http issuer outside development is refused by the service; here it is an address
     // with a query, refused in every mode.
     let mut bad = oidc.to_vec();
-    bad[4] = "https://moo.example/?tenant=1";
+    bad[5] = "https://moo.example/?tenant=1";
     let err = refused(dir.path(), &bad);
     assert!(err.contains("zonder ? of #"), "{err}");
     assert!(
-        cli_ok(dir.path(), &["party", "upstream-show", "moo"])
+        cli_ok(dir.path(), &["party", "upstream-show", "--party", "moo"])
             .contains("issuer: https://moo.example\n")
     );
 }

@@ -94,7 +94,7 @@ async fn a_saml_upstream_is_connected_from_xml_shown_and_reconnected_keeping_its
     assert_eq!(shown.status, 200, "{}", shown.body);
     assert_eq!(&shown.body, c);
     // The command line reads the same register.
-    let cli = d.cli(&["party", "upstream-show", PROVIDER]);
+    let cli = d.cli(&["party", "upstream-show", "--party", PROVIDER]);
     assert!(
         cli.contains("match by: las_key, identifier lasKey, school brinVestiging"),
         "{cli}"
@@ -202,7 +202,7 @@ async fn an_oidc_upstream_keeps_its_secret_when_reconnected_without_one_and_neve
     let shown = d.get(PATH, &token).await;
     assert!(!shown.body.to_string().contains("heel-geheim-7"));
     assert!(
-        d.cli(&["party", "upstream-show", PROVIDER])
+        d.cli(&["party", "upstream-show", "--party", PROVIDER])
             .contains("client secret opgeslagen / stored: ja / yes")
     );
 

@@ -92,6 +92,7 @@ fn connected_provider(d: &Demo) {
         &[
             "party",
             "upstream-saml",
+            "--party",
             PROVIDER,
             "--metadata-file",
             file.to_str().expect("a UTF-8 path"),
@@ -173,7 +174,7 @@ fn register(d: &Demo) -> String {
         cli_ok(p, &["client", "list", "--party", "demo-uitgeverij"]),
         cli_ok(p, &["sp", "list"]),
         cli_ok(p, &["party", "certificates", "--party", "demo-leesland"]),
-        cli_ok(p, &["party", "upstream-show", PROVIDER]),
+        cli_ok(p, &["party", "upstream-show", "--party", PROVIDER]),
     ]
     .concat()
 }
