@@ -74,7 +74,7 @@ impl Directory {
     pub async fn audit(&self, event: AuditEvent<'_>) -> Result<()> {
         // Not `writes!`: the audit log is never cached, so the cache can stay; on a held
         // connection because every login appends one.
-        on_held!(&self.pool, &self.held, c => {
+        on_held!(append: &self.pool, &self.held, c => {
             append!(&mut *c, event);
             Ok(())
         })
@@ -97,7 +97,7 @@ impl Directory {
         const GROUP: &str = "INSERT INTO audit_release_groups (seq, school_id, group_key) \
              VALUES ($1, $2, $3) ON CONFLICT (seq, group_key) DO NOTHING";
         let school_id = event.school_id.unwrap_or_default();
-        on_held!(&self.pool, &self.held, c => {
+        on_held!(append: &self.pool, &self.held, c => {
             use sqlx::Connection;
             // A release without groups (a denial, a staff member linked to none) is the entry
             // alone: one statement, no transaction.

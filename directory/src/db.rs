@@ -8,7 +8,7 @@
 //! - A method that may change the register uses [`writes!`]: once its body is done (finished,
 //!   failed or abandoned) the read cache starts over, so the next request sees the change.
 //! - A method that only reads uses [`reads!`], or [`login_reads!`] for the reads every login
-//!   makes (on SQLite a connection held out of the pool, see [`Held`]). Both leave the read cache
+//!   makes (a connection held out of the pool, see [`Held`]). Both leave the read cache
 //!   as it is, which is right only because they change nothing. So in tests (every register
 //!   from `directory::testing`) they run on a read-only twin of the register
 //!   (`Directory::refuse_writes_in_reads`): an INSERT, UPDATE or DELETE in their body fails every
@@ -16,7 +16,7 @@
 //!   tests (a new one needs a test too). Outside tests they run on the register's own pool,
 //!   unchecked; without the `testing` feature not even the branch to the twin is compiled in.
 //! - The one write outside [`writes!`] is `Directory::audit`, which appends a single audit entry
-//!   on a held connection ([`on_held!`]) and leaves the cache be: the audit log is never cached,
+//!   on a held connection on SQLite ([`on_held!`]) and leaves the cache be: the audit log is never cached,
 //!   and a release decision, made at every login, appends one. Nothing else uses [`on_held!`]
 //!   directly.
 //!
@@ -86,29 +86,80 @@ pub(crate) use reads;
 macro_rules! login_reads {
     ($dir:expr, $c:ident => $body:expr) => {{
         let (pool, held) = $dir.reading();
-        $crate::db::on_held!(pool, held, $c => $body)
+        $crate::db::on_held!(read: pool, held, $c => $body)
     }};
 }
 pub(crate) use login_reads;
 
-/// Runs `$body` with `$c` bound to a connection of `$pool`'s backend: on SQLite one of `$held`'s
-/// ([`Held`]), on PostgreSQL one from the pool as usual. A connection whose body failed goes
-/// back through the pool, which tests it. Used by [`login_reads!`] and, for its append, by
-/// `Directory::audit` alone: it neither empties the cache nor refuses writes.
+/// Runs `$body` with `$c` bound to a held connection ([`Held`]), kept out of sqlx's pool so that
+/// it is not pinged on its way out and back. A connection whose body failed goes back through
+/// the pool, which tests it. Used by [`login_reads!`] (`read:`) and, for its append, by
+/// `Directory::audit` alone (`append:`): it neither empties the cache nor refuses writes.
+///
+/// On PostgreSQL, where the server can drop a connection (a restart, an idle timeout, a
+/// failover), a held one may be dead by its next use: a read (`read:`) whose connection turns
+/// out lost runs again on another, at most once per connection the pool may hold, so even a
+/// restart that dropped them all is got over on the first request. A read changes nothing, so
+/// running it twice is harmless. The append (`append:`) is not run twice (it might have been
+/// written before the connection was lost) and takes a pool connection, tested before use, as
+/// sqlx hands them out.
 macro_rules! on_held {
-    ($pool:expr, $held:expr, $c:ident => $body:expr) => {{
+    (read: $pool:expr, $held:expr, $c:ident => $body:expr) => {{
         let result: $crate::error::Result<_> = async {
+            let held: &$crate::db::Held = $held;
             match $pool {
                 $crate::db::Pool::Sqlite(p) => {
-                    let held: &$crate::db::Held = $held;
-                    let mut conn = held.take(p).await?;
+                    let mut conn = held.sqlite.take(p).await?;
                     let result: $crate::error::Result<_> = async {
                         let $c: &mut sqlx::SqliteConnection = &mut *conn;
                         $body
                     }
                     .await;
                     if result.is_ok() {
-                        held.put_back(conn);
+                        held.sqlite.put_back(conn);
+                    }
+                    result
+                }
+                $crate::db::Pool::Postgres(p) => {
+                    let mut tries = p.options().get_max_connections() + 1;
+                    loop {
+                        let mut conn = held.postgres.take(p).await?;
+                        let result: $crate::error::Result<_> = async {
+                            let $c: &mut sqlx::PgConnection = &mut *conn;
+                            $body
+                        }
+                        .await;
+                        match result {
+                            Ok(v) => {
+                                held.postgres.put_back(conn);
+                                break Ok(v);
+                            }
+                            Err(e) if tries > 1 && e.is_lost_connection() => {
+                                tries -= 1;
+                                conn.close_on_drop();
+                            }
+                            Err(e) => break Err(e),
+                        }
+                    }
+                }
+            }
+        }
+        .await;
+        result
+    }};
+    (append: $pool:expr, $held:expr, $c:ident => $body:expr) => {{
+        let result: $crate::error::Result<_> = async {
+            match $pool {
+                $crate::db::Pool::Sqlite(p) => {
+                    let held: &$crate::db::Held = $held;
+                    let mut conn = held.sqlite.take(p).await?;
+                    let result: $crate::error::Result<_> = async {
+                        let $c: &mut sqlx::SqliteConnection = &mut *conn;
+                        $body
+                    }
+                    .await;
+                    if result.is_ok() {
+                        held.sqlite.put_back(conn);
                     }
                     result
                 }
@@ -119,8 +170,6 @@ macro_rules! on_held {
                         $body
                     }
                     .await;
-                    // Back to the pool as before: held connections would need a retry for a
-                    // node that dropped them, which sqlx's test before handing one out provides.
                     drop(conn);
                     result
                 }
@@ -132,40 +181,63 @@ macro_rules! on_held {
 }
 pub(crate) use on_held;
 
-/// SQLite connections kept out of sqlx's pool between the reads of logins.
+/// Connections kept out of sqlx's pool between the reads of logins.
 ///
-/// sqlx tests every connection that comes back to its pool with a ping, and for SQLite a ping
-/// is one more hand-off to the connection's worker thread and back: it doubled the cost of each
-/// of a login's reads, and a pupil's login through a product makes about a dozen. A connection
-/// held here goes back to this list instead, untested, only after its work succeeded; one whose
-/// work failed or was cancelled goes back through the pool, which tests it. All but two of the
-/// pool's connections may be held, so a writer (an import, the admin UI) never waits for
-/// readers to run out of work.
+/// sqlx tests every connection it hands out and every one that comes back to its pool with a
+/// ping. For SQLite a ping is one more hand-off to the connection's worker thread and back: it
+/// doubled the cost of each of a login's reads, and a pupil's login through a product makes
+/// about a dozen. For PostgreSQL each is a round trip to the server, two per query. A
+/// connection held here goes back to this list instead, untested, only after its work
+/// succeeded; one whose work failed or was cancelled goes back through the pool, which tests
+/// it. All but two of the pool's connections may be held, so a writer (an import, the admin UI)
+/// never waits for readers to run out of work. On PostgreSQL a held connection the server
+/// dropped is found by its read failing, which then runs again ([`on_held!`]).
 #[derive(Debug)]
 pub(crate) struct Held {
-    idle: std::sync::Mutex<Vec<sqlx::pool::PoolConnection<sqlx::Sqlite>>>,
-    keep: usize,
-    /// Wakes a reader that waits on the pool when a connection comes back here instead.
-    returned: tokio::sync::Notify,
+    pub(crate) sqlite: HeldList<sqlx::Sqlite>,
+    pub(crate) postgres: HeldList<sqlx::Postgres>,
 }
 
 impl Held {
     pub(crate) fn new(max_connections: u32) -> Held {
         Held {
+            sqlite: HeldList::new(max_connections),
+            postgres: HeldList::new(max_connections),
+        }
+    }
+
+    /// Hands every held connection back to the pool, which waits for them when it closes.
+    pub(crate) fn release(&self) {
+        self.sqlite.release();
+        self.postgres.release();
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct HeldList<DB: sqlx::Database> {
+    idle: std::sync::Mutex<Vec<sqlx::pool::PoolConnection<DB>>>,
+    keep: usize,
+    /// Wakes a reader that waits on the pool when a connection comes back here instead.
+    returned: tokio::sync::Notify,
+}
+
+impl<DB: sqlx::Database> HeldList<DB> {
+    fn new(max_connections: u32) -> HeldList<DB> {
+        HeldList {
             idle: std::sync::Mutex::new(Vec::new()),
             keep: (max_connections as usize).saturating_sub(2).max(1),
             returned: tokio::sync::Notify::new(),
         }
     }
 
-    fn pop(&self) -> Option<sqlx::pool::PoolConnection<sqlx::Sqlite>> {
+    fn pop(&self) -> Option<sqlx::pool::PoolConnection<DB>> {
         self.idle.lock().expect("held connections").pop()
     }
 
     pub(crate) async fn take(
         &self,
-        pool: &SqlitePool,
-    ) -> Result<sqlx::pool::PoolConnection<sqlx::Sqlite>> {
+        pool: &sqlx::Pool<DB>,
+    ) -> Result<sqlx::pool::PoolConnection<DB>> {
         loop {
             if let Some(c) = self.pop() {
                 return Ok(c);
@@ -182,7 +254,7 @@ impl Held {
         }
     }
 
-    pub(crate) fn put_back(&self, conn: sqlx::pool::PoolConnection<sqlx::Sqlite>) {
+    pub(crate) fn put_back(&self, conn: sqlx::pool::PoolConnection<DB>) {
         {
             let mut idle = self.idle.lock().expect("held connections");
             if idle.len() >= self.keep {
@@ -196,8 +268,7 @@ impl Held {
         self.returned.notify_one();
     }
 
-    /// Hands every held connection back to the pool, which waits for them when it closes.
-    pub(crate) fn release(&self) {
+    fn release(&self) {
         self.idle.lock().expect("held connections").clear();
     }
 }
@@ -666,6 +737,51 @@ mod tests {
             .await
             .unwrap();
         }
+    }
+
+    // Without the retry of `on_held!` the read below fails with the lost connection's error: a
+    // login right after a PostgreSQL restart (or a failover, or an idle timeout) would fail.
+    #[tokio::test]
+    async fn a_login_read_whose_held_connections_the_server_dropped_runs_again_on_a_live_one() {
+        let (d, schema) = crate::testing::postgres().await;
+        let (pool, held) = d.reading();
+        let Pool::Postgres(p) = pool else {
+            panic!("a PostgreSQL register")
+        };
+        // Three connections held, as after a few logins, whose server processes we know.
+        let mut conns = Vec::new();
+        let mut pids: Vec<i32> = Vec::new();
+        for _ in 0..3 {
+            let mut c = held.postgres.take(p).await.unwrap();
+            pids.push(
+                sqlx::query_scalar("SELECT pg_backend_pid()")
+                    .fetch_one(&mut *c)
+                    .await
+                    .unwrap(),
+            );
+            conns.push(c);
+        }
+        for c in conns {
+            held.postgres.put_back(c);
+        }
+        // The server drops every one of them, as a restart would.
+        writes!(d, w => {
+            for pid in &pids {
+                sqlx::query("SELECT pg_terminate_backend($1)").bind(pid).execute(w).await?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        for _ in 0..4 {
+            let pid: i32 = login_reads!(d, c => {
+                Ok(sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut *c).await?)
+            })
+            .expect("the read runs again on a live connection");
+            assert!(!pids.contains(&pid), "a dropped connection answered");
+        }
+        d.close().await;
+        schema.drop().await;
     }
 
     #[test]

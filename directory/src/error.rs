@@ -37,6 +37,19 @@ pub enum DirectoryError {
 }
 
 impl DirectoryError {
+    /// Whether the query's connection was lost: the server restarted, dropped it when idle or
+    /// failed over (SQLSTATE class 08, or 57P01 to 57P03, or the socket itself failed). A read
+    /// may then run again on another connection.
+    pub(crate) fn is_lost_connection(&self) -> bool {
+        match self {
+            DirectoryError::Database(sqlx::Error::Io(_)) => true,
+            DirectoryError::Database(sqlx::Error::Database(db)) => db
+                .code()
+                .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
+            _ => false,
+        }
+    }
+
     pub(crate) fn invalid(
         field: &'static str,
         value: impl Into<String>,
