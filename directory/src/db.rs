@@ -104,21 +104,26 @@ pub(crate) use login_reads;
 /// written before the connection was lost) and takes a pool connection, tested before use, as
 /// sqlx hands them out.
 macro_rules! on_held {
+    // Both modes on SQLite: an embedded file has no server that could drop a connection.
+    (sqlite: $p:expr, $held:expr, $c:ident => $body:expr) => {{
+        let held: &$crate::db::Held = $held;
+        let mut conn = held.sqlite.take($p).await?;
+        let result: $crate::error::Result<_> = async {
+            let $c: &mut sqlx::SqliteConnection = &mut *conn;
+            $body
+        }
+        .await;
+        if result.is_ok() {
+            held.sqlite.put_back(conn);
+        }
+        result
+    }};
     (read: $pool:expr, $held:expr, $c:ident => $body:expr) => {{
         let result: $crate::error::Result<_> = async {
             let held: &$crate::db::Held = $held;
             match $pool {
                 $crate::db::Pool::Sqlite(p) => {
-                    let mut conn = held.sqlite.take(p).await?;
-                    let result: $crate::error::Result<_> = async {
-                        let $c: &mut sqlx::SqliteConnection = &mut *conn;
-                        $body
-                    }
-                    .await;
-                    if result.is_ok() {
-                        held.sqlite.put_back(conn);
-                    }
-                    result
+                    $crate::db::on_held!(sqlite: p, held, $c => $body)
                 }
                 $crate::db::Pool::Postgres(p) => {
                     let mut tries = p.options().get_max_connections() + 1;
@@ -151,17 +156,7 @@ macro_rules! on_held {
         let result: $crate::error::Result<_> = async {
             match $pool {
                 $crate::db::Pool::Sqlite(p) => {
-                    let held: &$crate::db::Held = $held;
-                    let mut conn = held.sqlite.take(p).await?;
-                    let result: $crate::error::Result<_> = async {
-                        let $c: &mut sqlx::SqliteConnection = &mut *conn;
-                        $body
-                    }
-                    .await;
-                    if result.is_ok() {
-                        held.sqlite.put_back(conn);
-                    }
-                    result
+                    $crate::db::on_held!(sqlite: p, $held, $c => $body)
                 }
                 $crate::db::Pool::Postgres(p) => {
                     let mut conn = p.acquire().await?;

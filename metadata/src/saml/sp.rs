@@ -266,6 +266,34 @@ fn check_key(der: &[u8]) -> Result<(), SamlError> {
     }
 }
 
+/// A metadata document's root as read, or, when `signing_certificate` (PEM) pins the key that
+/// must have signed it, as its verified signed content: the document must carry a signature by
+/// that key over itself, not over an element copied into it.
+pub(super) fn metadata_root(
+    xml: &[u8],
+    signing_certificate: Option<&str>,
+) -> Result<Element, SamlError> {
+    let parsed = dom::parse(xml, Limits::METADATA)?;
+    let Some(pem) = signing_certificate else {
+        return Ok(parsed);
+    };
+    let cert = openssl::x509::X509::from_pem(pem.as_bytes())
+        .map_err(|e| SamlError::Certificate(format!("metadata signing certificate: {e}")))?;
+    let der = cert
+        .to_der()
+        .map_err(|e| SamlError::Certificate(e.to_string()))?;
+    if parsed.child(NS_DSIG, "Signature").is_none() {
+        return Err(SamlError::MissingSignature);
+    }
+    let text = std::str::from_utf8(xml).map_err(|_| SamlError::Malformed("not UTF-8".into()))?;
+    let signed = verified_content(text, &[der])?;
+    let signed_root = dom::parse(signed.as_bytes(), Limits::METADATA)?;
+    if signed_root.name != parsed.name || signed_root.attr("ID") != parsed.attr("ID") {
+        return Err(SamlError::BadSignature);
+    }
+    Ok(signed_root)
+}
+
 pub(super) fn bool_attr(e: &Element, name: &str) -> Result<bool, SamlError> {
     match e.attr(name) {
         None | Some("false") | Some("0") => Ok(false),
@@ -285,29 +313,7 @@ pub fn from_metadata(
     now: i64,
     development: bool,
 ) -> Result<ServiceProvider, SamlError> {
-    let parsed = dom::parse(xml, Limits::METADATA)?;
-    let root = match &settings.metadata_signing_certificate {
-        Some(pem) => {
-            let cert = openssl::x509::X509::from_pem(pem.as_bytes()).map_err(|e| {
-                SamlError::Certificate(format!("metadata signing certificate: {e}"))
-            })?;
-            let der = cert
-                .to_der()
-                .map_err(|e| SamlError::Certificate(e.to_string()))?;
-            if parsed.child(NS_DSIG, "Signature").is_none() {
-                return Err(SamlError::MissingSignature);
-            }
-            let text =
-                std::str::from_utf8(xml).map_err(|_| SamlError::Malformed("not UTF-8".into()))?;
-            let signed = verified_content(text, &[der])?;
-            let signed_root = dom::parse(signed.as_bytes(), Limits::METADATA)?;
-            if signed_root.name != parsed.name || signed_root.attr("ID") != parsed.attr("ID") {
-                return Err(SamlError::BadSignature);
-            }
-            signed_root
-        }
-        None => parsed,
-    };
+    let root = metadata_root(xml, settings.metadata_signing_certificate.as_deref())?;
     let descriptor = if root.is(NS_METADATA, "EntityDescriptor") {
         check_valid_until(&root, now)?;
         root.clone()

@@ -2,11 +2,11 @@
 //! metadata, writing openpoort's own SP metadata, and the AuthnRequest openpoort sends. What
 //! comes back is verified by [`super::inbound`].
 
-use super::dom::{self, Element, Limits};
+use super::dom::Element;
 use super::inbound::ENC_AES256_GCM;
 use super::response::{ENC_AES128_GCM, ENC_RSA_OAEP};
-use super::sign::{XmlSigner, certificate_der, verified_content};
-use super::sp::{bool_attr, check_valid_until};
+use super::sign::{XmlSigner, certificate_der};
+use super::sp::{bool_attr, check_valid_until, metadata_root};
 use super::{
     BINDING_POST, BINDING_REDIRECT, NAMEID_PERSISTENT, NS_ASSERTION, NS_DSIG, NS_METADATA,
     NS_PROTOCOL, SamlError, escape, new_id, time,
@@ -46,30 +46,7 @@ pub fn idp_from_metadata(
     signing_certificate: Option<&str>,
     now: i64,
 ) -> Result<UpstreamIdp, SamlError> {
-    let parsed = dom::parse(xml, Limits::METADATA)?;
-    let root = match signing_certificate {
-        Some(pem) => {
-            let cert = openssl::x509::X509::from_pem(pem.as_bytes()).map_err(|e| {
-                SamlError::Certificate(format!("metadata signing certificate: {e}"))
-            })?;
-            let der = cert
-                .to_der()
-                .map_err(|e| SamlError::Certificate(e.to_string()))?;
-            if parsed.child(NS_DSIG, "Signature").is_none() {
-                return Err(SamlError::MissingSignature);
-            }
-            let text =
-                std::str::from_utf8(xml).map_err(|_| SamlError::Malformed("not UTF-8".into()))?;
-            let signed = verified_content(text, &[der])?;
-            let signed_root = dom::parse(signed.as_bytes(), Limits::METADATA)?;
-            // The signature must cover the document itself, not an element copied into it.
-            if signed_root.name != parsed.name || signed_root.attr("ID") != parsed.attr("ID") {
-                return Err(SamlError::BadSignature);
-            }
-            signed_root
-        }
-        None => parsed,
-    };
+    let root = metadata_root(xml, signing_certificate)?;
     check_valid_until(&root, now)?;
     let descriptor = if root.is(NS_METADATA, "EntityDescriptor") {
         root.clone()
@@ -262,6 +239,7 @@ pub fn authn_request_xml(r: &UpstreamRequest<'_>) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::dom::{self, Limits};
     use super::*;
 
     const IDP: &str = r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://netwerk.example/idp">
