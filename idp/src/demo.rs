@@ -100,20 +100,13 @@ pub async fn seed(state: &AppState) -> Result<Seeded, AppError> {
         )
         .await?;
     // Loopback, so that pupil login at school works on the machine that runs the demo.
-    d.add_ip_range(
-        &school.id,
-        &Cidr::parse("127.0.0.0/8")?,
-        "demo (deze computer)",
-        &actor,
-    )
-    .await?;
-    d.add_ip_range(
-        &school.id,
-        &Cidr::parse("::1/128")?,
-        "demo (deze computer, IPv6)",
-        &actor,
-    )
-    .await?;
+    for (range, label) in [
+        ("127.0.0.0/8", "demo (deze computer)"),
+        ("::1/128", "demo (deze computer, IPv6)"),
+    ] {
+        d.add_ip_range(&school.id, &Cidr::parse(range)?, label, &actor)
+            .await?;
+    }
 
     let mut group_ids = std::collections::HashMap::new();
     for (key, name, jaargroep) in GROUPS {

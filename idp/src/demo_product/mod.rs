@@ -100,15 +100,25 @@ impl DemoProduct {
         self.url("/saml/acs")
     }
 
-    /// Remembers a started login under `key` (the OIDC state, the SAML RelayState).
-    fn remember(&self, key: String, pending: Pending) -> Result<(), DemoError> {
+    /// Remembers a started login under `key` (the OIDC state, the SAML RelayState) and sends the
+    /// browser to `location`, with the cookie that ties the login to this browser.
+    fn start(&self, key: String, pending: Pending, location: &str) -> Result<Response, DemoError> {
+        let cookie = self.binding_cookie(&key);
         let mut map = self.pending.lock().expect("pending logins lock");
         map.retain(|_, p| p.at().elapsed() < PENDING_FOR);
         if map.len() >= MAX_PENDING {
             return Err(DemoError::Busy);
         }
         map.insert(key, pending);
-        Ok(())
+        drop(map);
+        Ok((
+            StatusCode::SEE_OTHER,
+            [
+                (header::LOCATION, location.parse().expect("a URL header")),
+                (header::SET_COOKIE, cookie),
+            ],
+        )
+            .into_response())
     }
 
     /// Takes the login started under `key` by this browser: at most once, and only while fresh.

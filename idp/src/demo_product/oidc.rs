@@ -3,8 +3,8 @@
 //! accepted only after its signature and claims check out.
 
 use axum::extract::Query;
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
@@ -48,22 +48,15 @@ pub async fn login(
         url_encode(&p.redirect_uri()),
         url_encode("openid profile school groups"),
     );
-    p.remember(
-        state.clone(),
+    p.start(
+        state,
         Pending::Oidc {
             nonce,
             verifier,
             at: Instant::now(),
         },
-    )?;
-    Ok((
-        StatusCode::SEE_OTHER,
-        [
-            (header::LOCATION, location.parse().expect("a URL header")),
-            (header::SET_COOKIE, p.binding_cookie(&state)),
-        ],
+        &location,
     )
-        .into_response())
 }
 
 #[derive(Deserialize)]

@@ -5,8 +5,8 @@
 use std::time::Instant;
 
 use axum::Form;
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use metadata::saml::dom::{self, Element, Limits};
 use metadata::saml::{
     BINDING_POST, NAMEID_PERSISTENT, NS_ASSERTION, NS_DSIG, NS_METADATA, NS_PROTOCOL,
@@ -44,21 +44,14 @@ pub async fn login(axum::extract::State(p): Product) -> Result<Response, DemoErr
         p.issuer,
         url_encode(&binding::encode_redirect(&xml)),
     );
-    p.remember(
-        relay.clone(),
+    p.start(
+        relay,
         Pending::Saml {
             request_id: id,
             at: Instant::now(),
         },
-    )?;
-    Ok((
-        StatusCode::SEE_OTHER,
-        [
-            (header::LOCATION, location.parse().expect("a URL header")),
-            (header::SET_COOKIE, p.binding_cookie(&relay)),
-        ],
+        &location,
     )
-        .into_response())
 }
 
 #[derive(Deserialize)]

@@ -244,49 +244,47 @@ where
     }
 }
 
-/// [`axum::extract::Query`], refusing in openpoort's way.
-pub struct Query<T>(pub T);
+/// An extractor of the request's parts that wraps axum's namesake and refuses in openpoort's
+/// way, naming `$fault`.
+macro_rules! refusing_parts {
+    ($(#[$doc:meta])* $name:ident, $fault:expr) => {
+        $(#[$doc])*
+        pub struct $name<T>(pub T);
 
-impl<T, S> FromRequestParts<S> for Query<T>
-where
-    T: DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = Refused;
+        impl<T, S> FromRequestParts<S> for $name<T>
+        where
+            T: DeserializeOwned + Send,
+            S: Send + Sync,
+        {
+            type Rejection = Refused;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Query(value)) => Ok(Query(value)),
-            Err(rejection) => Err(Refused::new(
-                &full_path(&parts.extensions, &parts.uri),
-                Fault::Query,
-                rejection.body_text(),
-            )),
+            async fn from_request_parts(
+                parts: &mut Parts,
+                state: &S,
+            ) -> Result<Self, Self::Rejection> {
+                match axum::extract::$name::<T>::from_request_parts(parts, state).await {
+                    Ok(axum::extract::$name(value)) => Ok($name(value)),
+                    Err(rejection) => Err(Refused::new(
+                        &full_path(&parts.extensions, &parts.uri),
+                        $fault,
+                        rejection.body_text(),
+                    )),
+                }
+            }
         }
-    }
+    };
 }
 
-/// [`axum::extract::Path`], refusing in openpoort's way.
-pub struct Path<T>(pub T);
-
-impl<T, S> FromRequestParts<S> for Path<T>
-where
-    T: DeserializeOwned + Send,
-    S: Send + Sync,
-{
-    type Rejection = Refused;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Path(value)) => Ok(Path(value)),
-            Err(rejection) => Err(Refused::new(
-                &full_path(&parts.extensions, &parts.uri),
-                Fault::Path,
-                rejection.body_text(),
-            )),
-        }
-    }
-}
+refusing_parts!(
+    /// [`axum::extract::Query`], refusing in openpoort's way.
+    Query,
+    Fault::Query
+);
+refusing_parts!(
+    /// [`axum::extract::Path`], refusing in openpoort's way.
+    Path,
+    Fault::Path
+);
 
 /// The router's answer to a method no route of that path takes (axum's own is an empty 405).
 pub async fn method_not_allowed(uri: axum::http::Uri) -> Response {

@@ -17,6 +17,7 @@ use axum::response::Response;
 use crate::flow::login::{to_login, to_network, to_school_choice};
 use crate::flow::release::{self, Outcome, Recipient};
 
+use super::bad_request;
 use super::{claims_of, new_token, requested_attributes};
 use crate::app_state::AppState;
 use crate::grants::{
@@ -29,15 +30,6 @@ use crate::http::{
 };
 use crate::session::{self, Who};
 use crate::state::StateStore;
-
-fn bad_request(nl: &str, en: &str) -> Response {
-    message(
-        StatusCode::BAD_REQUEST,
-        "Ongeldig verzoek",
-        Text::new(nl, en),
-        None,
-    )
-}
 
 /// A redirect with an OAuth error to a validated redirect URI.
 fn error_redirect(

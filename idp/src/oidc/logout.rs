@@ -10,9 +10,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::Value;
 
+use super::bad_request;
 use crate::app_state::AppState;
 use crate::grants::load_client;
-use crate::http::{PageError, Text, message, page, see_other, url_encode};
+use crate::http::{PageError, page, see_other, url_encode};
 use crate::http::{csrf_ok, csrf_token};
 use crate::session::{self};
 
@@ -23,15 +24,6 @@ struct ConfirmPage {
     post_logout_redirect_uri: String,
     state: String,
     client_id: String,
-}
-
-fn bad_request(nl: &str, en: &str) -> Response {
-    message(
-        StatusCode::BAD_REQUEST,
-        "Ongeldig verzoek",
-        Text::new(nl, en),
-        None,
-    )
 }
 
 /// The claims of an ID token openpoort issued (expired ones too: a logout often comes later).

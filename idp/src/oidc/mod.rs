@@ -24,6 +24,16 @@ use crate::http::random_token;
 
 pub use crate::http::oauth::{bearer, json_no_store, oauth_error};
 
+/// A request the user's browser brought that no client may send: shown, never redirected.
+fn bad_request(nl: &str, en: &str) -> Response {
+    crate::http::message(
+        StatusCode::BAD_REQUEST,
+        "Ongeldig verzoek",
+        crate::http::Text::new(nl, en),
+        None,
+    )
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(

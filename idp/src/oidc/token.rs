@@ -75,6 +75,64 @@ fn pkce_ok(verifier: &str, challenge: &str) -> bool {
         && openssl::memcmp::eq(computed.as_bytes(), challenge.as_bytes())
 }
 
+/// A code or a refresh token's grant, the two things a client redeems.
+trait Redeemed: serde::de::DeserializeOwned {
+    fn client_id(&self) -> &str;
+    fn family(&self) -> &str;
+}
+
+impl Redeemed for CodeGrant {
+    fn client_id(&self) -> &str {
+        &self.client_id
+    }
+    fn family(&self) -> &str {
+        &self.family
+    }
+}
+
+impl Redeemed for RefreshGrant {
+    fn client_id(&self) -> &str {
+        &self.client_id
+    }
+    fn family(&self) -> &str {
+        &self.family
+    }
+}
+
+/// Takes the grant a code or refresh token (`what`) names, at most once, for the client it was
+/// issued to; otherwise the `invalid_grant` answer. A token that comes back after its use is a
+/// replay: one of its two holders is not the client, so everything issued from it ends. So does
+/// a token another client presents: it was stolen from the one it was issued to.
+async fn redeem<G: Redeemed>(
+    state: &AppState,
+    client: &Client,
+    key: &str,
+    used_key: &str,
+    what: &str,
+) -> Result<Result<G, Response>, OidcError> {
+    let Some(raw) = state.state.take(key).await? else {
+        if let Some(family) = state.state.get(used_key).await? {
+            revoke_family(state, &String::from_utf8_lossy(&family)).await?;
+            tracing::warn!(client = %client.id(), "{what} used again; its token family is revoked");
+        }
+        return Ok(Err(invalid_grant(&format!(
+            "the {what} is invalid, expired or already used"
+        ))));
+    };
+    let grant: G = serde_json::from_slice(&raw)?;
+    state
+        .state
+        .put(used_key, grant.family().as_bytes(), REFRESH_TOKEN_TTL)
+        .await?;
+    if grant.client_id() != client.id() {
+        revoke_family(state, grant.family()).await?;
+        return Ok(Err(invalid_grant(&format!(
+            "the {what} was issued to another client"
+        ))));
+    }
+    Ok(Ok(grant))
+}
+
 async fn authorization_code(
     state: &AppState,
     client: &Client,
@@ -83,31 +141,11 @@ async fn authorization_code(
     let Some(code) = form.get("code") else {
         return Ok(invalid_grant("code is missing"));
     };
-    let Some(raw) = state.state.take(&code_key(code)).await? else {
-        // Unknown, expired or already used. A used one is a replay: whoever holds it now may
-        // have stolen it, so everything issued from it ends.
-        if let Some(family) = state.state.get(&code_used_key(code)).await? {
-            let family = String::from_utf8_lossy(&family).into_owned();
-            revoke_family(state, &family).await?;
-            tracing::warn!(client = %client.id(), "authorization code replayed; its tokens are revoked");
-        }
-        return Ok(invalid_grant(
-            "the code is invalid, expired or already used",
-        ));
-    };
-    let grant: CodeGrant = serde_json::from_slice(&raw)?;
-    state
-        .state
-        .put(
-            &code_used_key(code),
-            grant.family.as_bytes(),
-            REFRESH_TOKEN_TTL,
-        )
-        .await?;
-    if grant.client_id != client.id() {
-        revoke_family(state, &grant.family).await?;
-        return Ok(invalid_grant("the code was issued to another client"));
-    }
+    let grant: CodeGrant =
+        match redeem(state, client, &code_key(code), &code_used_key(code), "code").await? {
+            Ok(grant) => grant,
+            Err(refused) => return Ok(refused),
+        };
     if ended_by_deletion(state, client.id(), grant.issued_at).await? {
         revoke_family(state, &grant.family).await?;
         return Ok(invalid_grant(
@@ -152,31 +190,18 @@ async fn refresh(
     let Some(token) = form.get("refresh_token") else {
         return Ok(invalid_grant("refresh_token is missing"));
     };
-    let Some(raw) = state.state.take(&refresh_key(token)).await? else {
-        if let Some(family) = state.state.get(&refresh_used_key(token)).await? {
-            // A rotated-away token came back: one of the two holders is not the client.
-            revoke_family(state, &String::from_utf8_lossy(&family)).await?;
-            tracing::warn!(client = %client.id(), "refresh token reused; its family is revoked");
-        }
-        return Ok(invalid_grant(
-            "the refresh token is invalid, expired or already used",
-        ));
+    let grant: RefreshGrant = match redeem(
+        state,
+        client,
+        &refresh_key(token),
+        &refresh_used_key(token),
+        "refresh token",
+    )
+    .await?
+    {
+        Ok(grant) => grant,
+        Err(refused) => return Ok(refused),
     };
-    let grant: RefreshGrant = serde_json::from_slice(&raw)?;
-    state
-        .state
-        .put(
-            &refresh_used_key(token),
-            grant.family.as_bytes(),
-            REFRESH_TOKEN_TTL,
-        )
-        .await?;
-    if grant.client_id != client.id() {
-        revoke_family(state, &grant.family).await?;
-        return Ok(invalid_grant(
-            "the refresh token was issued to another client",
-        ));
-    }
     if !family_alive(state, &grant.family).await? {
         return Ok(invalid_grant("the refresh token was revoked"));
     }

@@ -1,12 +1,11 @@
 //! `/saml/metadata`: openpoort's signed IdP metadata with the current and next certificates.
 
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use ::metadata::saml::idp_metadata::{IdpMetadata, signed_metadata};
 
-use super::{FlowError, entity_id, failed, signer, slo_url, sso_url};
+use super::{FlowError, entity_id, signer, slo_url, sso_url};
 use crate::app_state::AppState;
 
 /// SPs re-read metadata well within this; a week lets one survive a long outage of openpoort's
@@ -14,22 +13,7 @@ use crate::app_state::AppState;
 const VALID_FOR: i64 = 7 * 86_400;
 
 pub async fn metadata(State(state): State<AppState>) -> Response {
-    match document(&state).await {
-        Ok(xml) => {
-            let mut r = xml.into_response();
-            let h = r.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/samlmetadata+xml"),
-            );
-            h.insert(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=3600"),
-            );
-            r
-        }
-        Err(e) => failed(e),
-    }
+    super::metadata_document(document(&state).await)
 }
 
 async fn document(state: &AppState) -> Result<String, FlowError> {

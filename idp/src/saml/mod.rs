@@ -151,6 +151,26 @@ pub fn failed(e: impl std::fmt::Display + 'static) -> Response {
     crate::http::internal_error(e)
 }
 
+/// A signed metadata document (openpoort's IdP or SP metadata) as SAML peers fetch it.
+fn metadata_document<E: std::fmt::Display + 'static>(xml: Result<String, E>) -> Response {
+    match xml {
+        Ok(xml) => {
+            let mut r = xml.into_response();
+            let h = r.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/samlmetadata+xml"),
+            );
+            h.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            );
+            r
+        }
+        Err(e) => failed(e),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "saml_post.html")]
 struct PostPage<'a> {

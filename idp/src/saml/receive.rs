@@ -1,11 +1,17 @@
 //! Receiving a request from an SP by either binding: decode, read strictly, find the registered
 //! issuer, and check the signature the binding carries. Shared by SSO and single logout.
 
+use std::net::SocketAddr;
+
 use ::metadata::saml::dom::{self, Limits};
 use ::metadata::saml::{SamlError, ServiceProvider, SpRequest, binding, sign};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 
 use super::{FlowError, load_sp};
 use crate::app_state::AppState;
+use crate::http::extract::Form;
 use crate::state::StateStore;
 
 /// Why a request is not taken further.
@@ -73,7 +79,7 @@ pub async fn admit(
 /// A request by HTTP-Redirect: `query` is the raw query string, whose signature (SAML Bindings
 /// 3.4.4.1) covers the parameters exactly as sent. `must_sign` says, per SP, whether an unsigned
 /// request is refused.
-pub async fn redirect<T: SpRequest>(
+async fn redirect<T: SpRequest>(
     state: &AppState,
     query: &str,
     must_sign: fn(&ServiceProvider) -> bool,
@@ -113,7 +119,7 @@ pub async fn redirect<T: SpRequest>(
 
 /// A request by HTTP-POST. A signed one is read again from what its signature covers, and must
 /// be the whole request (root and ID), not an element somewhere inside it.
-pub async fn post<T: SpRequest>(
+async fn post<T: SpRequest>(
     state: &AppState,
     message_b64: &str,
     relay_state: Option<String>,
@@ -143,6 +149,59 @@ pub async fn post<T: SpRequest>(
         sp,
         relay_state,
     })
+}
+
+/// What each kind of SP request (AuthnRequest, LogoutRequest) decides for itself at the door.
+pub trait Inbound: SpRequest + Send + Sized {
+    /// Whether an unsigned request of this kind from `sp` is refused.
+    fn must_sign(sp: &ServiceProvider) -> bool;
+    /// The page that answers a request refused at the door.
+    fn refused(refusal: Refusal) -> Response;
+}
+
+/// An SP request by HTTP-Redirect, counted against its address ([`admit`]) before it is read,
+/// then received ([`redirect`]). As an extractor, no endpoint can read a request it did not count.
+pub struct ByRedirect<T>(pub Received<T>);
+
+impl<T: Inbound> FromRequestParts<AppState> for ByRedirect<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let ConnectInfo(peer) = ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        admit(state, peer, &parts.headers)
+            .await
+            .map_err(T::refused)?;
+        let query = parts.uri.query().unwrap_or_default();
+        redirect(state, query, T::must_sign)
+            .await
+            .map(ByRedirect)
+            .map_err(T::refused)
+    }
+}
+
+/// An SP request by HTTP-POST: the form read, then counted and received as [`ByRedirect`] is.
+pub struct ByPost<T>(pub Received<T>);
+
+impl<T: Inbound> FromRequest<AppState> for ByPost<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let ConnectInfo(peer) = ConnectInfo::<SocketAddr>::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let headers = parts.headers.clone();
+        let Form(form) = Form::<PostForm>::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        admit(state, peer, &headers).await.map_err(T::refused)?;
+        post(state, &form.saml_request, form.relay_state, T::must_sign)
+            .await
+            .map(ByPost)
+            .map_err(T::refused)
+    }
 }
 
 /// How old a request may be. Browsers deliver it within seconds; a request held back longer is

@@ -1,10 +1,8 @@
 //! Single logout, SP-initiated, by HTTP-Redirect and HTTP-POST: ends the openpoort session
 //! (and with it the OIDC tokens it issued) and answers with a signed LogoutResponse.
 
-use std::net::SocketAddr;
-
-use crate::http::extract::{Form, Query};
-use axum::extract::{ConnectInfo, RawQuery, State};
+use crate::http::extract::Query;
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
@@ -13,7 +11,7 @@ use ::metadata::saml::logout::{LogoutRequest, logout_response};
 use ::metadata::saml::sp::Binding;
 use ::metadata::saml::{SIG_RSA_SHA256, STATUS_SUCCESS, SamlError, ServiceProvider, binding};
 
-use super::receive::{self, Freshness, Refusal};
+use super::receive::{self, ByPost, ByRedirect, Freshness, Refusal};
 use super::{
     Outgoing, entity_id, failed, load_sp, park, parked, post_page, refused_logout, signer, slo_url,
 };
@@ -39,23 +37,22 @@ fn refusal(r: Refusal) -> Response {
     }
 }
 
-/// A logout must be authenticated (SAML Profiles 4.4.4.1) whenever the SP can sign.
-fn must_sign(sp: &ServiceProvider) -> bool {
-    !sp.signing_certificates.is_empty()
+impl receive::Inbound for LogoutRequest {
+    /// A logout must be authenticated (SAML Profiles 4.4.4.1) whenever the SP can sign.
+    fn must_sign(sp: &ServiceProvider) -> bool {
+        !sp.signing_certificates.is_empty()
+    }
+
+    fn refused(r: Refusal) -> Response {
+        refusal(r)
+    }
 }
 
 pub async fn redirect_binding(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    RawQuery(query): RawQuery,
+    ByRedirect(r): ByRedirect<LogoutRequest>,
 ) -> Result<Response, PageError> {
-    receive::admit(&state, peer, &headers)
-        .await
-        .map_err(refusal)?;
-    let r = receive::redirect::<LogoutRequest>(&state, &query.unwrap_or_default(), must_sign)
-        .await
-        .map_err(refusal)?;
     validate(&state, &r.sp, &r.request, r.relay_state.as_deref()).await?;
     act(
         &state,
@@ -79,16 +76,8 @@ struct PendingLogout {
 
 pub async fn post_binding(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Form(form): Form<receive::PostForm>,
+    ByPost(r): ByPost<LogoutRequest>,
 ) -> Result<Response, PageError> {
-    receive::admit(&state, peer, &headers)
-        .await
-        .map_err(refusal)?;
-    let r = receive::post::<LogoutRequest>(&state, &form.saml_request, form.relay_state, must_sign)
-        .await
-        .map_err(refusal)?;
     validate(&state, &r.sp, &r.request, r.relay_state.as_deref()).await?;
     let pending = PendingLogout {
         sp: r.sp.entity_id.clone(),

@@ -1,10 +1,8 @@
 //! The single sign-on endpoint: AuthnRequests by HTTP-Redirect and HTTP-POST, answered with a
 //! signed Response by HTTP-POST to an AssertionConsumerService from the SP's metadata.
 
-use std::net::SocketAddr;
-
-use crate::http::extract::{Form, Query};
-use axum::extract::{ConnectInfo, RawQuery, State};
+use crate::http::extract::Query;
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
@@ -16,7 +14,7 @@ use ::metadata::saml::{
     ServiceProvider, binding,
 };
 
-use super::receive::{self, Freshness, Received, Refusal};
+use super::receive::{self, ByPost, ByRedirect, Freshness, Refusal};
 use super::{
     Outgoing, Pending, entity_id, failed, load_sp, park, parked, post_page, refused, signer,
     sso_url, status_to_sp, unpark,
@@ -74,47 +72,30 @@ fn refusal(r: Refusal) -> Response {
     }
 }
 
+impl receive::Inbound for AuthnRequest {
+    fn must_sign(sp: &ServiceProvider) -> bool {
+        sp.authn_requests_signed
+    }
+
+    fn refused(r: Refusal) -> Response {
+        refusal(r)
+    }
+}
+
 pub async fn redirect_binding(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    RawQuery(query): RawQuery,
+    ByRedirect(r): ByRedirect<AuthnRequest>,
 ) -> Result<Response, PageError> {
-    receive::admit(&state, peer, &headers)
-        .await
-        .map_err(refusal)?;
-    let Received {
-        request,
-        sp,
-        relay_state,
-    } = receive::redirect::<AuthnRequest>(&state, &query.unwrap_or_default(), |sp| {
-        sp.authn_requests_signed
-    })
-    .await
-    .map_err(refusal)?;
-    let pending = validate(&state, &sp, &request, relay_state.as_deref()).await?;
-    continue_flow(&state, &headers, pending, &sp, None).await
+    let pending = validate(&state, &r.sp, &r.request, r.relay_state.as_deref()).await?;
+    continue_flow(&state, &headers, pending, &r.sp, None).await
 }
 
 pub async fn post_binding(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Form(form): Form<receive::PostForm>,
+    ByPost(r): ByPost<AuthnRequest>,
 ) -> Result<Response, PageError> {
-    receive::admit(&state, peer, &headers)
-        .await
-        .map_err(refusal)?;
-    let Received {
-        request,
-        sp,
-        relay_state,
-    } = receive::post::<AuthnRequest>(&state, &form.saml_request, form.relay_state, |sp| {
-        sp.authn_requests_signed
-    })
-    .await
-    .map_err(refusal)?;
-    let pending = validate(&state, &sp, &request, relay_state.as_deref()).await?;
+    let pending = validate(&state, &r.sp, &r.request, r.relay_state.as_deref()).await?;
     // Continue in a same-site GET, where the browser sends the session cookie.
     let id = park(&state, &pending, None).await?;
     Ok(see_other(

@@ -228,106 +228,34 @@ impl std::fmt::Debug for State {
     }
 }
 
+/// Every method of the store, forwarded to the configured backend. Written once, so that a method
+/// added to the trait is forwarded to both backends or to none (then the impl does not compile).
+macro_rules! forward {
+    ($(fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        $(async fn $name(&self, $($arg: $ty),*) -> Result<$ret, StateError> {
+            match self {
+                State::Memory(store) => store.$name($($arg),*).await,
+                State::Redis(store) => store.$name($($arg),*).await,
+            }
+        })*
+    };
+}
+
 impl StateStore for State {
-    async fn put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), StateError> {
-        match self {
-            State::Memory(store) => store.put(key, value, ttl).await,
-            State::Redis(store) => store.put(key, value, ttl).await,
-        }
-    }
-
-    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
-        match self {
-            State::Memory(store) => store.get(key).await,
-            State::Redis(store) => store.get(key).await,
-        }
-    }
-
-    async fn put_if_absent(
-        &self,
-        key: &str,
-        value: &[u8],
-        ttl: Duration,
-    ) -> Result<bool, StateError> {
-        match self {
-            State::Memory(store) => store.put_if_absent(key, value, ttl).await,
-            State::Redis(store) => store.put_if_absent(key, value, ttl).await,
-        }
-    }
-
-    async fn delete(&self, key: &str) -> Result<bool, StateError> {
-        match self {
-            State::Memory(store) => store.delete(key).await,
-            State::Redis(store) => store.delete(key).await,
-        }
-    }
-
-    async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
-        match self {
-            State::Memory(store) => store.take(key).await,
-            State::Redis(store) => store.take(key).await,
-        }
-    }
-
-    async fn incr(&self, key: &str, window: Duration) -> Result<u64, StateError> {
-        match self {
-            State::Memory(store) => store.incr(key, window).await,
-            State::Redis(store) => store.incr(key, window).await,
-        }
-    }
-
-    async fn reserve(
-        &self,
-        key: &str,
-        limit: u64,
-        window: Duration,
-    ) -> Result<Option<u64>, StateError> {
-        match self {
-            State::Memory(store) => store.reserve(key, limit, window).await,
-            State::Redis(store) => store.reserve(key, limit, window).await,
-        }
-    }
-
-    async fn release(&self, key: &str) -> Result<(), StateError> {
-        match self {
-            State::Memory(store) => store.release(key).await,
-            State::Redis(store) => store.release(key).await,
-        }
-    }
-
-    async fn add_to_set(&self, key: &str, member: &[u8], ttl: Duration) -> Result<(), StateError> {
-        match self {
-            State::Memory(store) => store.add_to_set(key, member, ttl).await,
-            State::Redis(store) => store.add_to_set(key, member, ttl).await,
-        }
-    }
-
-    async fn take_set(&self, key: &str) -> Result<Vec<Vec<u8>>, StateError> {
-        match self {
-            State::Memory(store) => store.take_set(key).await,
-            State::Redis(store) => store.take_set(key).await,
-        }
-    }
-
-    async fn count(&self, key: &str) -> Result<u64, StateError> {
-        match self {
-            State::Memory(store) => store.count(key).await,
-            State::Redis(store) => store.count(key).await,
-        }
-    }
-
-    async fn ttl(&self, key: &str) -> Result<Option<Duration>, StateError> {
-        match self {
-            State::Memory(store) => store.ttl(key).await,
-            State::Redis(store) => store.ttl(key).await,
-        }
-    }
-
-    async fn ping(&self) -> Result<(), StateError> {
-        match self {
-            State::Memory(store) => store.ping().await,
-            State::Redis(store) => store.ping().await,
-        }
+    forward! {
+        fn put(key: &str, value: &[u8], ttl: Duration) -> ();
+        fn get(key: &str) -> Option<Vec<u8>>;
+        fn put_if_absent(key: &str, value: &[u8], ttl: Duration) -> bool;
+        fn delete(key: &str) -> bool;
+        fn take(key: &str) -> Option<Vec<u8>>;
+        fn incr(key: &str, window: Duration) -> u64;
+        fn reserve(key: &str, limit: u64, window: Duration) -> Option<u64>;
+        fn release(key: &str) -> ();
+        fn add_to_set(key: &str, member: &[u8], ttl: Duration) -> ();
+        fn take_set(key: &str) -> Vec<Vec<u8>>;
+        fn count(key: &str) -> u64;
+        fn ttl(key: &str) -> Option<Duration>;
+        fn ping() -> ();
     }
 }
 

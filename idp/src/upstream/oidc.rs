@@ -524,14 +524,14 @@ impl ProviderInfo {
     }
 }
 
-/// The authorization request for `provider`: where to send the browser, and what to keep
-/// until the provider answers.
-pub fn begin(
+/// The client for `provider` as its discovery document `info` describes it, before the endpoint
+/// a step needs is set. Both steps refuse a document of another issuer than the one configured,
+/// and a provider that does not take the client authentication configured for it.
+fn client_for(
     info: &ProviderInfo,
     provider: &OidcProvider,
     redirect_uri: &str,
-    login_hint: Option<&str>,
-) -> Result<(url::Url, Pending), UpstreamOidcError> {
+) -> Result<CoreClient, UpstreamOidcError> {
     if info.issuer != provider.issuer {
         return Err(UpstreamOidcError::ProviderMismatch);
     }
@@ -542,16 +542,26 @@ pub fn begin(
     }
     let redirect =
         RedirectUrl::new(redirect_uri.to_owned()).map_err(|_| UpstreamOidcError::RedirectUri)?;
-    let client = CoreClient::new(
+    Ok(CoreClient::new(
         ClientId::new(provider.client_id.clone()),
         issuer_url(&info.issuer)?,
         CoreJsonWebKeySet::new(Vec::new()),
     )
-    .set_auth_uri(
+    .set_redirect_uri(redirect))
+}
+
+/// The authorization request for `provider`: where to send the browser, and what to keep
+/// until the provider answers.
+pub fn begin(
+    info: &ProviderInfo,
+    provider: &OidcProvider,
+    redirect_uri: &str,
+    login_hint: Option<&str>,
+) -> Result<(url::Url, Pending), UpstreamOidcError> {
+    let client = client_for(info, provider, redirect_uri)?.set_auth_uri(
         AuthUrl::new(info.authorization_endpoint.clone())
             .map_err(|_| UpstreamOidcError::Discovery("authorization_endpoint".into()))?,
-    )
-    .set_redirect_uri(redirect);
+    );
 
     let state = random_token();
     let nonce = random_token();
@@ -624,26 +634,13 @@ pub async fn finish(
     signing: &certs::SigningKey,
     now: i64,
 ) -> Result<VerifiedLogin, UpstreamOidcError> {
-    if pending.issuer != info.issuer || info.issuer != provider.issuer {
+    if pending.issuer != info.issuer {
         return Err(UpstreamOidcError::ProviderMismatch);
     }
-    if !info.supports(&provider.auth) {
-        return Err(UpstreamOidcError::ClientAuthUnsupported(
-            provider.auth.method(),
-        ));
-    }
-    let redirect = RedirectUrl::new(pending.redirect_uri.clone())
-        .map_err(|_| UpstreamOidcError::RedirectUri)?;
-    let client = CoreClient::new(
-        ClientId::new(provider.client_id.clone()),
-        issuer_url(&info.issuer)?,
-        CoreJsonWebKeySet::new(Vec::new()),
-    )
-    .set_token_uri(
+    let client = client_for(info, provider, &pending.redirect_uri)?.set_token_uri(
         TokenUrl::new(info.token_endpoint.clone())
             .map_err(|_| UpstreamOidcError::Discovery("token_endpoint".into()))?,
-    )
-    .set_redirect_uri(redirect);
+    );
     let client = match &provider.auth {
         ClientAuth::ClientSecretBasic(secret) => client
             .set_client_secret(ClientSecret::new(secret.expose().to_owned()))
