@@ -50,6 +50,17 @@ impl DirectoryError {
         }
     }
 
+    /// Whether the database could not be reached: a connection was lost, or the pool found no
+    /// live one in time. Unlike a refused query, the same request can succeed once the database
+    /// is back, which pages say with a 503 instead of a 500.
+    pub fn is_unavailable(&self) -> bool {
+        self.is_lost_connection()
+            || matches!(
+                self,
+                DirectoryError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed)
+            )
+    }
+
     pub(crate) fn invalid(
         field: &'static str,
         value: impl Into<String>,

@@ -8,6 +8,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 pub mod edexml_gen;
+pub mod link;
 pub mod pki;
 pub mod wire;
 
@@ -154,11 +155,26 @@ impl Server {
 
     /// Sends SIGTERM and waits for the process to end; returns whether it exited successfully.
     pub fn terminate(&mut self) -> bool {
+        self.signal_terminate();
+        self.wait_exit()
+    }
+
+    /// Sends SIGTERM and returns at once: openpoort starts its shutdown.
+    pub fn signal_terminate(&self) {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
             .expect("kill");
         assert!(status.success(), "could not signal openpoort");
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Waits (at most 30 s) for the process to end; whether it exited 0.
+    pub fn wait_exit(&mut self) -> bool {
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(status) = self.child.try_wait().expect("wait") {

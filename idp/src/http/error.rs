@@ -2,13 +2,15 @@
 //!
 //! A lower layer's error becomes [`PageError::Internal`] (logged, a plain page without details),
 //! except a full password queue, which is no fault but a moment of load (503 with
-//! Retry-After). Layers above this one convert their own errors where they are defined
+//! Retry-After), and an outage of the register's database or the session store anywhere in the
+//! error's chain of causes ([`is_outage`]), which is [`PageError::Unavailable`] (503 with
+//! Retry-After): the same request succeeds once the store is back. Layers above this one convert their own errors where they are defined
 //! (`impl From<SessionError> for PageError` lives in `session`), so that this module imports
 //! nothing above it.
 
 use axum::response::{IntoResponse, Response};
 
-use super::{csrf_refused, internal_error};
+use super::{csrf_refused, internal_error, unavailable};
 use crate::password::HashError;
 
 #[derive(Debug)]
@@ -17,6 +19,8 @@ pub enum PageError {
     Internal(String),
     /// The password queue is full: 503 with Retry-After.
     Busy,
+    /// The register's database or the session store does not answer: 503 with Retry-After.
+    Unavailable,
     /// The form's CSRF token does not match this browser's.
     Csrf,
     /// A page already chosen for this refusal (a message, a redirect to the login).
@@ -27,6 +31,38 @@ impl PageError {
     pub fn internal(cause: impl std::fmt::Display) -> PageError {
         PageError::Internal(cause.to_string())
     }
+
+    /// A lower layer's error: [`PageError::Unavailable`] when a store outage caused it, else
+    /// [`PageError::Internal`].
+    pub fn from_error(e: impl std::error::Error + 'static) -> PageError {
+        if is_outage(&e) {
+            tracing::warn!(error = %e, "a store openpoort needs does not answer");
+            PageError::Unavailable
+        } else {
+            PageError::Internal(e.to_string())
+        }
+    }
+}
+
+/// Whether `e` or any error it was caused by says that the register's database or the session
+/// store could not be reached. Every layer's error keeps its cause as its `source`, so one walk
+/// down the chain finds it however deep the layers wrapped it.
+pub fn is_outage(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(e);
+    while let Some(e) = next {
+        if let Some(d) = e.downcast_ref::<directory::DirectoryError>()
+            && d.is_unavailable()
+        {
+            return true;
+        }
+        if let Some(s) = e.downcast_ref::<crate::state::StateError>()
+            && s.is_unavailable()
+        {
+            return true;
+        }
+        next = e.source();
+    }
+    false
 }
 
 impl IntoResponse for PageError {
@@ -34,6 +70,7 @@ impl IntoResponse for PageError {
         match self {
             PageError::Internal(cause) => internal_error(cause),
             PageError::Busy => internal_error(HashError::Busy),
+            PageError::Unavailable => unavailable(),
             PageError::Csrf => csrf_refused(),
             PageError::Answer(response) => response,
         }
@@ -58,7 +95,7 @@ impl From<HashError> for PageError {
     fn from(e: HashError) -> PageError {
         match e {
             HashError::Busy => PageError::Busy,
-            other => PageError::internal(other),
+            other => PageError::from_error(other),
         }
     }
 }
@@ -67,7 +104,7 @@ impl From<crate::homecode::HomeCodeError> for PageError {
     fn from(e: crate::homecode::HomeCodeError) -> PageError {
         match e {
             crate::homecode::HomeCodeError::Hash(e) => e.into(),
-            other => PageError::internal(other),
+            other => PageError::from_error(other),
         }
     }
 }
@@ -77,7 +114,7 @@ macro_rules! internal_from {
     ($($error:ty),* $(,)?) => {
         $(impl From<$error> for PageError {
             fn from(e: $error) -> PageError {
-                PageError::internal(e)
+                PageError::from_error(e)
             }
         })*
     };
@@ -106,6 +143,24 @@ mod tests {
         assert!(busy.headers().contains_key(header::RETRY_AFTER));
         let closed = PageError::from(HashError::Closed).into_response();
         assert_eq!(closed.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn an_unreachable_store_deep_in_the_cause_chain_is_a_503_not_a_500() {
+        // A session read whose register query found no live connection in time.
+        let lost = crate::session::SessionError::from(directory::DirectoryError::Database(
+            sqlx::Error::PoolTimedOut,
+        ));
+        let page = PageError::from_error(lost).into_response();
+        assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(page.headers().contains_key(header::RETRY_AFTER));
+
+        let refused = directory::DirectoryError::NotFound {
+            what: "school",
+            key: "x".into(),
+        };
+        let page = PageError::from(refused).into_response();
+        assert_eq!(page.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub mod token;
 pub use client::{ClientIp, address_key, client_ip};
 pub use csrf::{Csrf, NoFields, csrf_ok, csrf_refused, csrf_token};
 pub use error::PageError;
-pub use page::{Text, internal_error, message, page, see_other};
+pub use page::{Text, internal_error, message, page, see_other, unavailable};
 pub use token::{cookie_value, random_token, sha256_hex, url_encode};
 
 /// A file to download: `body` as `filename` (plain ASCII, chosen by openpoort, never by a

@@ -119,6 +119,29 @@ fn password_queue_full() -> Response {
     response
 }
 
+/// How long a client is asked to wait after a store outage before it tries again.
+const OUTAGE_RETRY_AFTER_SECONDS: u32 = 30;
+
+/// A store openpoort cannot do without (the register's database, the session store) does not
+/// answer: 503 with Retry-After, in Dutch and English, so that a person waits and tries again
+/// instead of reporting a fault. The cause is logged by whoever saw it.
+pub fn unavailable() -> Response {
+    let mut response = message(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Tijdelijk niet bereikbaar",
+        Text::new(
+            "openpoort is tijdelijk niet bereikbaar. Probeer het over een halve minuut opnieuw.",
+            "openpoort is temporarily unavailable. Please try again in half a minute.",
+        ),
+        None,
+    );
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(OUTAGE_RETRY_AFTER_SECONDS),
+    );
+    response
+}
+
 /// A redirect that also sets headers (cookies).
 pub fn see_other(location: &str, extra: HeaderMap) -> Response {
     let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();

@@ -12,7 +12,7 @@ use crate::http::extract::{Path, Query};
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use crate::flow::login::{to_login, to_network, to_school_choice};
 use crate::flow::release::{self, Outcome, Recipient};
@@ -25,9 +25,7 @@ use crate::grants::{
 };
 use crate::http::PageError;
 use crate::http::csrf_token;
-use crate::http::{
-    ClientIp, Text, cookie_value, internal_error, message, page, see_other, sha256_hex, url_encode,
-};
+use crate::http::{ClientIp, Text, cookie_value, message, page, see_other, sha256_hex, url_encode};
 use crate::session::{self, Who};
 use crate::state::StateStore;
 
@@ -97,8 +95,8 @@ enum Stop {
     ToClient(OAuthError),
     /// A page of openpoort's own (the denial, a login redirect, too many requests).
     Page(Response),
-    /// Something failed on our side.
-    Internal(String),
+    /// Something failed on our side, or a store did not answer.
+    Internal(PageError),
 }
 
 impl From<OAuthError> for Stop {
@@ -111,7 +109,7 @@ macro_rules! internal_stop {
     ($($error:ty),*) => {
         $(impl From<$error> for Stop {
             fn from(e: $error) -> Stop {
-                Stop::Internal(e.to_string())
+                Stop::Internal(PageError::from_error(e))
             }
         })*
     };
@@ -306,7 +304,7 @@ async fn client_and_redirect<'q>(
                 "This application is not known to openpoort.",
             ));
         }
-        Err(e) => return Err(internal_error(e)),
+        Err(e) => return Err(PageError::from_error(e).into_response()),
     };
     let Some(redirect_uri) =
         param("redirect_uri").filter(|r| client.registration.has_redirect_uri(r))
@@ -340,7 +338,7 @@ pub async fn authorize(
         Ok(response) => response,
         Err(Stop::ToClient(e)) => to_client.error(&e),
         Err(Stop::Page(page)) => page,
-        Err(Stop::Internal(e)) => internal_error(e),
+        Err(Stop::Internal(e)) => e.into_response(),
     }
 }
 
@@ -647,7 +645,7 @@ pub async fn initiate(
 ) -> Result<Response, PageError> {
     let Some(client): Option<Client> = load_client(&state, &client_id)
         .await
-        .map_err(PageError::internal)?
+        .map_err(PageError::from_error)?
     else {
         return Ok(bad_request(
             "Deze toepassing is niet bij openpoort bekend.",

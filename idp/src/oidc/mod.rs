@@ -102,7 +102,22 @@ pub fn new_token() -> String {
     random_token()
 }
 
-pub fn server_error(e: impl std::fmt::Display) -> Response {
+pub fn server_error(e: impl std::error::Error + 'static) -> Response {
+    if crate::http::error::is_outage(&e) {
+        tracing::warn!(error = %e, "a store openpoort needs does not answer");
+        // RFC 6749 names temporarily_unavailable for the authorization endpoint; the same code
+        // with 503 and Retry-After tells a client at the others to try again, not to give up.
+        let mut response = oauth_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "the service is temporarily unavailable",
+        );
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("30"),
+        );
+        return response;
+    }
     tracing::error!(error = %e, "OpenID Connect request failed");
     oauth_error(
         StatusCode::INTERNAL_SERVER_ERROR,

@@ -4,7 +4,7 @@
 use crate::http::extract::Query;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use ::metadata::saml::logout::{LogoutRequest, logout_response};
@@ -13,7 +13,7 @@ use ::metadata::saml::{SIG_RSA_SHA256, STATUS_SUCCESS, SamlError, ServiceProvide
 
 use super::receive::{self, ByPost, ByRedirect, Freshness, Refusal};
 use super::{
-    Outgoing, entity_id, failed, load_sp, park, parked, post_page, refused_logout, signer, slo_url,
+    Outgoing, entity_id, load_sp, park, parked, post_page, refused_logout, signer, slo_url,
 };
 use crate::app_state::AppState;
 use crate::http::{PageError, Text, message, see_other, url_encode};
@@ -33,7 +33,7 @@ fn refusal(r: Refusal) -> Response {
         Refusal::UnknownIssuer => unreadable(&SamlError::invalid("unknown issuer")),
         Refusal::Unsigned => unreadable(&SamlError::MissingSignature),
         Refusal::TooMany => super::too_many_requests(),
-        Refusal::Failed(e) => failed(e),
+        Refusal::Failed(e) => e.into_response(),
     }
 }
 

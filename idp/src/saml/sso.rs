@@ -4,7 +4,7 @@
 use crate::http::extract::Query;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use crate::flow::login::{to_login, to_network, to_school_choice};
 use crate::flow::release::{self, Outcome, Recipient};
@@ -16,8 +16,8 @@ use ::metadata::saml::{
 
 use super::receive::{self, ByPost, ByRedirect, Freshness, Refusal};
 use super::{
-    Outgoing, Pending, entity_id, failed, load_sp, park, parked, post_page, refused, signer,
-    sso_url, status_to_sp, unpark,
+    Outgoing, Pending, entity_id, load_sp, park, parked, post_page, refused, signer, sso_url,
+    status_to_sp, unpark,
 };
 use crate::app_state::AppState;
 use crate::http::{PageError, see_other, sha256_hex};
@@ -68,7 +68,7 @@ fn refusal(r: Refusal) -> Response {
         Refusal::UnknownIssuer => unknown_sp(),
         Refusal::Unsigned => unsigned(),
         Refusal::TooMany => super::too_many_requests(),
-        Refusal::Failed(e) => failed(e),
+        Refusal::Failed(e) => e.into_response(),
     }
 }
 

@@ -55,6 +55,23 @@ pub enum StateError {
     Full,
 }
 
+impl StateError {
+    /// Whether Redis could not be reached (refused, dropped, timed out): the same request can
+    /// succeed once it is back, which pages say with a 503 instead of a 500.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StateError::Redis(e) => {
+                e.is_io_error()
+                    || e.is_connection_refusal()
+                    || e.is_connection_dropped()
+                    || e.is_timeout()
+            }
+            StateError::Connect { .. } => true,
+            _ => false,
+        }
+    }
+}
+
 /// A key-value store for short-lived state. Every entry expires; there is no way to store
 /// something forever.
 ///

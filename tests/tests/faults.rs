@@ -1,0 +1,198 @@
+//! openpoort when what it depends on fails while it serves: the session store (Redis) or the
+//! register (PostgreSQL) gone and back, and a shutdown with a request in flight. The stores are
+//! cut through a relay ([`Link`]): the machine's PostgreSQL and Redis keep running for the
+//! other tests.
+
+use std::time::{Duration, Instant};
+
+use openpoort_e2e::link::Link;
+use openpoort_e2e::{
+    BRAM, BRAM_PASSWORD, Browser, Page, PgSchema, Store, demo_on_free_port, store_env,
+    submit_with_next,
+};
+
+/// `host:port` of a `redis://` or `postgres://` URL.
+fn address(url: &str) -> String {
+    let rest = url.split_once("://").expect("a URL").1;
+    let authority = rest.split('/').next().unwrap_or(rest);
+    authority.rsplit('@').next().unwrap_or(authority).to_owned()
+}
+
+/// Bram's login form, fetched while everything is up.
+async fn login_form(b: &mut Browser) -> Page {
+    let form = b.get("/inloggen").await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    form
+}
+
+async fn submit_login(b: &mut Browser, form: &Page) -> Page {
+    submit_with_next(
+        b,
+        form,
+        form.form_with("action=\"/inloggen\"")
+            .expect("the login form"),
+        &[("email", BRAM), ("password", BRAM_PASSWORD)],
+    )
+    .await
+}
+
+async fn readyz(base: &str) -> u16 {
+    reqwest::Client::new()
+        .get(format!("{base}/readyz"))
+        .timeout(Duration::from_secs(20))
+        .send()
+        .await
+        .expect("readyz answers")
+        .status()
+        .as_u16()
+}
+
+/// Polls until `/readyz` says 200: a store that came back is found again without a restart.
+async fn ready_again(base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while readyz(base).await != 200 {
+        assert!(
+            Instant::now() < deadline,
+            "not ready again within 30 s of the store's return"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// What a store outage looks like to a person: a 503 page in Dutch and English that says to try
+/// again, with Retry-After, never the generic "something went wrong" (500).
+fn assert_outage_page(page: &Page) {
+    assert_eq!(page.status, 503, "{}", page.body);
+    assert!(
+        page.headers.contains_key("retry-after"),
+        "{:?}",
+        page.headers
+    );
+    assert!(
+        page.body.contains("tijdelijk niet bereikbaar"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("temporarily unavailable"),
+        "{}",
+        page.body
+    );
+}
+
+#[tokio::test]
+async fn a_lost_session_store_is_a_503_page_and_readyz_fails_until_it_returns() {
+    let redis = std::env::var("TEST_REDIS_URL")
+        .expect("TEST_REDIS_URL is not set: run the tests with scripts/test (README)");
+    let link = Link::to(&address(&redis));
+    let mut env = store_env(Store::Redis);
+    for (key, value) in &mut env {
+        if key == "OPENPOORT_SESSIONS_REDIS_URL" {
+            *value = link.url_through(&redis);
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = demo_on_free_port(dir.path(), &env);
+    let base = server.url("");
+    let base = base.trim_end_matches('/');
+    assert_eq!(readyz(base).await, 200);
+
+    let mut b = Browser::new(base);
+    let form = login_form(&mut b).await;
+    link.cut();
+    assert_outage_page(&submit_login(&mut b, &form).await);
+    assert_eq!(readyz(base).await, 503);
+
+    link.restore();
+    ready_again(base).await;
+    let mut b = Browser::new(base);
+    let form = login_form(&mut b).await;
+    let signed_in = submit_login(&mut b, &form).await;
+    assert_eq!(
+        signed_in.location(),
+        Some("/school-kiezen"),
+        "{}",
+        signed_in.body
+    );
+}
+
+#[tokio::test]
+async fn a_lost_database_is_a_503_page_and_readyz_fails_until_it_returns() {
+    let admin = std::env::var("TEST_POSTGRES_URL")
+        .expect("TEST_POSTGRES_URL is not set: run the tests with scripts/test (README)");
+    let link = Link::to(&address(&admin));
+    let schema = PgSchema::create();
+    let env = vec![(
+        "OPENPOORT_DATABASE_URL".to_owned(),
+        link.url_through(&schema.url()),
+    )];
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = demo_on_free_port(dir.path(), &env);
+    let base = server.url("");
+    let base = base.trim_end_matches('/');
+    assert_eq!(readyz(base).await, 200);
+
+    let mut b = Browser::new(base);
+    let form = login_form(&mut b).await;
+    link.cut();
+    assert_outage_page(&submit_login(&mut b, &form).await);
+    assert_eq!(readyz(base).await, 503);
+
+    link.restore();
+    ready_again(base).await;
+    let mut b = Browser::new(base);
+    let form = login_form(&mut b).await;
+    let signed_in = submit_login(&mut b, &form).await;
+    assert_eq!(
+        signed_in.location(),
+        Some("/school-kiezen"),
+        "{}",
+        signed_in.body
+    );
+}
+
+#[tokio::test]
+async fn a_request_in_flight_at_shutdown_is_answered_before_the_process_exits() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, _) = demo_on_free_port(dir.path(), &[]);
+    let base = server.url("");
+    let address = base
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    // A login form whose body is still arriving when the shutdown starts.
+    let body = "email=iemand%40school.example&password=geheim&csrf=x";
+    let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
+    socket
+        .write_all(
+            format!(
+                "POST /inloggen HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+                body.len(),
+                &body[..10]
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    server.signal_terminate();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(
+        server.is_running(),
+        "openpoort exited with a request in flight"
+    );
+    assert!(
+        tokio::net::TcpStream::connect(&address).await.is_err(),
+        "a shutting-down server must not take new connections"
+    );
+
+    socket.write_all(&body.as_bytes()[10..]).await.unwrap();
+    let mut answer = Vec::new();
+    socket.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 "), "no answer: {answer:?}");
+    assert!(server.wait_exit(), "openpoort must exit 0 once drained");
+}
