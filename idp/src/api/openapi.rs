@@ -3,35 +3,26 @@
 
 use std::sync::OnceLock;
 
-use axum::extract::State;
-use axum::http::{HeaderValue, Method, header};
-use axum::response::{IntoResponse, Response};
-use serde_json::Value;
-
-use super::{ApiError, Endpoint, endpoint};
+use super::ApiError;
 use crate::app_state::AppState;
+use crate::http::openapi::{served, with_token_url};
+use axum::extract::State;
+use axum::response::Response;
 
 pub const DOCUMENT: &str = include_str!("../../api/openapi.json");
-
-pub fn endpoints() -> Vec<Endpoint> {
-    vec![endpoint(Method::GET, "/openapi.json", document)]
-}
 
 /// The document with `servers` and the token URL pointing at this server's public URL, so
 /// that a generated client or a viewer can use it as it is.
 fn for_server(public_url: &str) -> Result<String, serde_json::Error> {
-    let mut doc: Value = serde_json::from_str(DOCUMENT)?;
+    let mut doc = with_token_url(DOCUMENT, "openpoort", public_url)?;
     doc["servers"] = serde_json::json!([{
         "url": format!("{public_url}{}", super::PREFIX),
         "description": "openpoort",
     }]);
-    if let Some(flows) = doc.pointer_mut("/components/securitySchemes/openpoort/flows") {
-        flows["clientCredentials"]["tokenUrl"] = Value::String(format!("{public_url}/oidc/token"));
-    }
     serde_json::to_string_pretty(&doc)
 }
 
-async fn document(State(state): State<AppState>) -> Result<Response, ApiError> {
+pub async fn document(State(state): State<AppState>) -> Result<Response, ApiError> {
     // The public URL is fixed for the life of the process.
     static RENDERED: OnceLock<String> = OnceLock::new();
     let body = match RENDERED.get() {
@@ -41,17 +32,14 @@ async fn document(State(state): State<AppState>) -> Result<Response, ApiError> {
             RENDERED.get_or_init(|| b).clone()
         }
     };
-    let mut r = body.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    Ok(r)
+    Ok(served(body))
 }
 
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
+
+    use serde_json::Value;
 
     use super::*;
     use crate::api::Problem;
