@@ -6,28 +6,21 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::roster::{GroupOut, Roster};
-use super::{Partner, PartnerError};
+use super::roster::{GroupOut, Lists};
+use super::{AtSchool, PartnerError};
 use crate::app_state::AppState;
-use crate::http::extract::Path;
 
-pub async fn groups(
-    partner: Partner,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Response, PartnerError> {
-    let consented = partner.school(&state, &id).await?;
-    let roster = Roster::load(&state, &partner, &consented, false, false).await?;
-    let (groups, combined) = roster.groups();
-    partner
-        .audit(&state, "instellingen/groepen", Some(&roster.school_id))
-        .await?;
-    let answer = Answer {
-        groepen: groups,
-        meta_result: roster.meta(),
-        subgroepen: combined,
-    };
-    Ok(Json(answer).into_response())
+pub async fn groups(at: AtSchool, State(state): State<AppState>) -> Result<Response, PartnerError> {
+    at.roster_call(&state, "instellingen/groepen", Lists::Groups, |roster| {
+        let (groups, combined) = roster.groups();
+        let answer = Answer {
+            groepen: groups,
+            meta_result: roster.meta(),
+            subgroepen: combined,
+        };
+        Ok(Json(answer).into_response())
+    })
+    .await
 }
 
 /// Fields in serde_json's key order (see roster.rs).

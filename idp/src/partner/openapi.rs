@@ -3,38 +3,30 @@
 //! no one's data, so it is served without a certificate or a token.
 
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
-use serde_json::Value;
+use axum::response::Response;
 
 use super::PartnerError;
 use crate::app_state::AppState;
+use crate::http::openapi::{served, with_token_url};
 
 pub const DOCUMENT: &str = include_str!("../../api/partner-openapi.json");
 
 /// The document with the bearer scheme's token URL at this server's public URL; the paths are
 /// relative to the partner listener that serves it.
 fn for_server(public_url: &str) -> Result<String, serde_json::Error> {
-    let mut doc: Value = serde_json::from_str(DOCUMENT)?;
-    if let Some(flows) = doc.pointer_mut("/components/securitySchemes/token/flows") {
-        flows["clientCredentials"]["tokenUrl"] = Value::String(format!("{public_url}/oidc/token"));
-    }
-    serde_json::to_string_pretty(&doc)
+    serde_json::to_string_pretty(&with_token_url(DOCUMENT, "token", public_url)?)
 }
 
 pub async fn document(State(state): State<AppState>) -> Result<Response, PartnerError> {
     let body =
         for_server(&state.web.public_url).map_err(|e| PartnerError::Internal(e.to_string()))?;
-    let mut r = body.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    Ok(r)
+    Ok(served(body))
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::Value;
+
     use super::*;
     use crate::http::openapi_check as check;
 

@@ -6,27 +6,19 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::roster::{Roster, StaffOut};
-use super::{Partner, PartnerError};
+use super::roster::{Lists, StaffOut};
+use super::{AtSchool, PartnerError};
 use crate::app_state::AppState;
-use crate::http::extract::Path;
 
-pub async fn staff(
-    partner: Partner,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Response, PartnerError> {
-    let consented = partner.school(&state, &id).await?;
-    let roster = Roster::load(&state, &partner, &consented, false, true).await?;
-    let staff = roster.staff(&state, &partner)?;
-    partner
-        .audit(&state, "instellingen/staf", Some(&roster.school_id))
-        .await?;
-    let answer = Answer {
-        medewerkers: staff,
-        meta_result: roster.meta(),
-    };
-    Ok(Json(answer).into_response())
+pub async fn staff(at: AtSchool, State(state): State<AppState>) -> Result<Response, PartnerError> {
+    at.roster_call(&state, "instellingen/staf", Lists::Staff, |roster| {
+        let answer = Answer {
+            medewerkers: roster.staff(&state, &at.partner)?,
+            meta_result: roster.meta(),
+        };
+        Ok(Json(answer).into_response())
+    })
+    .await
 }
 
 /// Fields in serde_json's key order (see roster.rs).
