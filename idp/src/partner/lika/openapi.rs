@@ -2,24 +2,14 @@
 //! `/hosted-lika/openapi.json` on the partner listener without authentication: it describes,
 //! it grants nothing.
 
-use axum::http::{HeaderValue, Method, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
-use super::{Route, route};
+use crate::http::openapi::served;
 
 pub const DOCUMENT: &str = include_str!("../../../api/hosted-lika.openapi.json");
 
-pub fn routes() -> Vec<Route> {
-    vec![route(Method::GET, "/hosted-lika/openapi.json", document)]
-}
-
-async fn document() -> Response {
-    let mut r = DOCUMENT.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    r
+pub async fn document() -> Response {
+    served(DOCUMENT)
 }
 
 #[cfg(test)]
