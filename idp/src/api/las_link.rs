@@ -14,8 +14,6 @@ use super::{ApiError, JsonBody, JsonShape, SchoolAdmin, created, ok};
 use crate::app_state::AppState;
 use crate::school_admin::{AdminError, Administered, las};
 
-const MAX_BODY_BYTES: usize = 16 * 1024;
-
 fn no_link(a: &Administered) -> ApiError {
     AdminError::NotFound {
         what: "LAS-koppeling",
@@ -68,7 +66,6 @@ fn bearer() -> Option<String> {
 }
 
 impl JsonShape for NewLink {
-    const LIMIT: usize = MAX_BODY_BYTES;
     const SHAPE: &'static str = "{\"vendor\": …, \"endpoint\": …, \"key\": …}";
 }
 
@@ -102,7 +99,6 @@ pub(super) struct NewKey {
 }
 
 impl JsonShape for NewKey {
-    const LIMIT: usize = MAX_BODY_BYTES;
     const SHAPE: &'static str = "{\"key\": …}";
 }
 
@@ -123,7 +119,6 @@ pub(super) struct Enabled {
 }
 
 impl JsonShape for Enabled {
-    const LIMIT: usize = MAX_BODY_BYTES;
     const SHAPE: &'static str = "{\"enabled\": true|false}";
 }
 

@@ -692,7 +692,6 @@ pub struct Name {
 }
 
 impl JsonShape for Name {
-    const LIMIT: usize = 16 * 1024;
     const SHAPE: &'static str = "{\"name\": …}";
 }
 

@@ -12,8 +12,6 @@ use crate::app_state::AppState;
 use crate::http::extract::Path;
 use crate::operator_admin::parties;
 
-const MAX_BODY_BYTES: usize = 16 * 1024;
-
 fn party_json(p: &Party) -> Value {
     json!({"id": p.id, "code": p.code, "kind": p.kind.as_str(), "name": p.name})
 }
@@ -46,7 +44,6 @@ pub(super) struct NewParty {
 }
 
 impl JsonShape for NewParty {
-    const LIMIT: usize = MAX_BODY_BYTES;
     const SHAPE: &'static str =
         "{\"code\": …, \"kind\": \"publisher\"|\"network_provider\", \"name\": …}";
 }
@@ -109,7 +106,6 @@ impl ProductBody {
 }
 
 impl JsonShape for ProductBody {
-    const LIMIT: usize = MAX_BODY_BYTES;
     const SHAPE: &'static str = "{\"code\": …, \"methode\": …, \"name\": …, \"launch_url\": \"https://…\", \"icon_url\": …, \"home_allowed\": false}";
 }
 

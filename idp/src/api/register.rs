@@ -16,8 +16,6 @@ use crate::app_state::AppState;
 use crate::http::extract::Path;
 use crate::operator_admin::{Operating, notice, register};
 
-const MAX_BODY_BYTES: usize = 16 * 1024;
-
 fn notice_json(n: Option<Notice>) -> Value {
     match n {
         None => json!({"notice": null}),
@@ -49,7 +47,6 @@ pub(super) struct NewNotice {
 }
 
 impl JsonShape for NewNotice {
-    const LIMIT: usize = MAX_BODY_BYTES;
     const SHAPE: &'static str =
         "{\"text\": …, \"text_en\": …, \"until\": \"YYYY-MM-DD HH:MM\" (optional)}";
 }
@@ -107,7 +104,6 @@ pub(super) struct NewBoard {
 }
 
 impl JsonShape for NewBoard {
-    const LIMIT: usize = MAX_BODY_BYTES;
     const SHAPE: &'static str = "{\"bestuursnummer\": …, \"name\": …}";
 }
 
@@ -158,7 +154,6 @@ pub(super) struct NewSchool {
 }
 
 impl JsonShape for NewSchool {
-    const LIMIT: usize = MAX_BODY_BYTES;
     const SHAPE: &'static str =
         "{\"bestuursnummer\": …, \"brin\": …, \"vestigingscode\": …, \"name\": …}";
 }
@@ -238,7 +233,6 @@ pub(super) struct FirstIct {
 }
 
 impl JsonShape for FirstIct {
-    const LIMIT: usize = MAX_BODY_BYTES;
     const SHAPE: &'static str = "{\"email\": …, \"achternaam\": …, \"roepnaam\": …, \"voorvoegsel\": …, \"requested_by\": …, \"document_ref\": …}";
 }
 

@@ -17,8 +17,6 @@ use crate::app_state::AppState;
 use crate::http::extract::Path;
 use crate::school_admin::staff::{self as rules, NewPerson};
 
-const MAX_BODY_BYTES: usize = 16 * 1024;
-
 fn person(m: &SchoolStaffMember) -> Value {
     let today = Date::in_netherlands(crate::clock::unix_now());
     json!({
@@ -66,7 +64,6 @@ pub(super) struct NewStaffBody {
 }
 
 impl JsonShape for NewStaffBody {
-    const LIMIT: usize = MAX_BODY_BYTES;
     const SHAPE: &'static str =
         "{\"achternaam\": …, \"email\": …, \"roepnaam\": …, \"voorvoegsel\": …}";
 }
@@ -111,7 +108,6 @@ pub(super) struct EmailBody {
 }
 
 impl JsonShape for EmailBody {
-    const LIMIT: usize = MAX_BODY_BYTES;
     const SHAPE: &'static str = "{\"email\": …}";
 }
 
@@ -175,7 +171,6 @@ pub(super) struct PeriodBody {
 }
 
 impl JsonShape for PeriodBody {
-    const LIMIT: usize = MAX_BODY_BYTES;
     const SHAPE: &'static str = "{\"valid_from\": \"JJJJ-MM-DD\", \"valid_until\": \"JJJJ-MM-DD\"}";
 }
 

@@ -15,8 +15,6 @@ use crate::app_state::AppState;
 use crate::http::extract::Path;
 use crate::school_admin::{AdminError, network, parties};
 
-const MAX_BODY_BYTES: usize = 16 * 1024;
-
 impl From<AdminError> for ApiError {
     fn from(e: AdminError) -> ApiError {
         match e {
@@ -61,7 +59,6 @@ pub(super) struct NewRange {
 }
 
 impl JsonShape for NewRange {
-    const LIMIT: usize = MAX_BODY_BYTES;
     const SHAPE: &'static str = "{\"cidr\": …, \"label\": …}";
 }
 

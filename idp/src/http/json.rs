@@ -13,8 +13,10 @@ use super::problem::ApiError;
 
 /// A request body read as JSON.
 pub trait JsonShape: DeserializeOwned {
-    /// The largest body accepted, in bytes; a larger one is refused before it is parsed.
-    const LIMIT: usize;
+    /// The largest body accepted, in bytes; a larger one is refused before it is parsed. 16 KiB
+    /// is far more than a body of a few fields needs; one that carries more (a certificate,
+    /// metadata, an icon) or should carry less says so.
+    const LIMIT: usize = 16 * 1024;
     /// The shape as the refusal of a body that does not fit it shows it.
     const SHAPE: &'static str;
 }
