@@ -10,6 +10,14 @@ const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
+/// The document's text as JSON, which must be OpenAPI 3.1.
+pub fn document(text: &str) -> Value {
+    let doc: Value = serde_json::from_str(text).expect("the document is JSON");
+    let version = doc["openapi"].as_str().expect("openapi is a string");
+    assert!(version.starts_with("3.1."), "{version}");
+    doc
+}
+
 /// Every (method, path) the document describes, the method in lower case.
 fn documented(doc: &Value) -> BTreeSet<(String, String)> {
     doc["paths"]
