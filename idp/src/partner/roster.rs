@@ -225,6 +225,30 @@ impl Roster {
         Ok(Json(answer).into_response())
     }
 
+    /// `groepen` and `subgroepen` with their `metaResult`.
+    pub fn groups_answer(&self) -> Result<Response, PartnerError> {
+        let (groups, combined) = self.groups();
+        let answer = GroupsAnswer {
+            groepen: groups,
+            meta_result: self.meta(),
+            subgroepen: combined,
+        };
+        Ok(Json(answer).into_response())
+    }
+
+    /// `medewerkers` with its `metaResult`.
+    pub fn staff_answer(
+        &self,
+        state: &AppState,
+        partner: &Partner,
+    ) -> Result<Response, PartnerError> {
+        let answer = StaffAnswer {
+            medewerkers: self.staff(state, partner)?,
+            meta_result: self.meta(),
+        };
+        Ok(Json(answer).into_response())
+    }
+
     /// The staff, each with the party's number for them.
     pub fn staff(
         &self,
@@ -281,6 +305,23 @@ impl Roster {
         }
         Ok(out)
     }
+}
+
+/// `groepen` and `subgroepen` with their `metaResult`: the answer of `/groepen`.
+#[derive(Serialize)]
+struct GroupsAnswer<'a> {
+    groepen: Vec<GroupOut<'a>>,
+    #[serde(rename = "metaResult")]
+    meta_result: Value,
+    subgroepen: Vec<GroupOut<'a>>,
+}
+
+/// `medewerkers` with its `metaResult`: the answer of `/staf`.
+#[derive(Serialize)]
+struct StaffAnswer<'a> {
+    medewerkers: Vec<StaffOut<'a>>,
+    #[serde(rename = "metaResult")]
+    meta_result: Value,
 }
 
 /// `leerlingen` with its `metaResult`: the answer of the paths that list pupils.
