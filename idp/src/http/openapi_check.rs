@@ -50,6 +50,11 @@ pub fn assert_same_operations<'a>(
     assert!(extra.is_empty(), "documented but not routed: {extra:?}");
 }
 
+/// The operations of a router built from `endpoints` and the document's are the same set.
+pub fn assert_endpoints_documented(doc: &Value, endpoints: &[super::routes::Endpoint]) {
+    assert_same_operations(doc, endpoints.iter().map(|e| (&e.method, e.path)));
+}
+
 /// A parameter or a reference to one, resolved.
 fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
     match v["$ref"].as_str() {
