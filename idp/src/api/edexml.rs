@@ -5,25 +5,17 @@
 use crate::http::extract::Path;
 use axum::body::Body;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Admin, ApiError, Endpoint, Problem, endpoint, json_answer, read_body};
+use super::{Admin, ApiError, Problem, ok, read_body};
 use crate::app_state::AppState;
 use crate::import::{ImportError, import_edexml};
 
-pub fn endpoints() -> Vec<Endpoint> {
-    vec![endpoint(
-        Method::POST,
-        "/schools/{school_id}/edexml",
-        upload,
-    )]
-}
-
 #[derive(Deserialize)]
-struct UploadQuery {
+pub(super) struct UploadQuery {
     /// Absent means an apply, as on the command line.
     #[serde(default)]
     dry_run: Option<String>,
@@ -41,7 +33,7 @@ fn dry_run(q: &UploadQuery) -> Result<bool, ApiError> {
     }
 }
 
-async fn upload(
+pub async fn upload(
     admin: Admin,
     State(state): State<AppState>,
     Path(school_ref): Path<String>,
@@ -120,5 +112,5 @@ async fn upload(
         );
     }
     tracing::info!(client = %admin.client_id, school = %imported.school_code, dry_run, "EDEXML upload");
-    Ok(json_answer(StatusCode::OK, answer))
+    Ok(ok(answer))
 }

@@ -3,29 +3,16 @@
 //! the school's side, pull now. The rules are `crate::school_admin::las`'s. A key goes in and
 //! never comes out.
 
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use directory::las::{KeyPlacement, LasLink, LasVendor, NewLasLink};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiError, Endpoint, SchoolAdmin, created, endpoint, json_answer, json_body};
+use super::{ApiError, JsonBody, JsonShape, SchoolAdmin, created, ok};
 use crate::app_state::AppState;
 use crate::school_admin::{AdminError, Administered, las};
-
-const MAX_BODY_BYTES: usize = 16 * 1024;
-
-pub fn endpoints() -> Vec<Endpoint> {
-    vec![
-        endpoint(Method::GET, "/schools/{school_id}/las-link", read),
-        endpoint(Method::PUT, "/schools/{school_id}/las-link", add),
-        endpoint(Method::PUT, "/schools/{school_id}/las-link/key", set_key),
-        endpoint(Method::PUT, "/schools/{school_id}/las-link/enabled", switch),
-        endpoint(Method::POST, "/schools/{school_id}/las-link/pull", pull),
-    ]
-}
 
 fn no_link(a: &Administered) -> ApiError {
     AdminError::NotFound {
@@ -51,19 +38,19 @@ fn state_of(a: &Administered, link: &LasLink) -> Value {
     })
 }
 
-async fn read(
+pub async fn read(
     SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
 ) -> Result<Response, ApiError> {
     let link = las::link(&state.directory, &a)
         .await?
         .ok_or_else(|| no_link(&a))?;
-    Ok(json_answer(StatusCode::OK, state_of(&a, &link)))
+    Ok(ok(state_of(&a, &link)))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NewLink {
+pub(super) struct NewLink {
     vendor: String,
     endpoint: String,
     key: String,
@@ -78,19 +65,15 @@ fn bearer() -> Option<String> {
     Some("Bearer".into())
 }
 
-async fn add(
+impl JsonShape for NewLink {
+    const SHAPE: &'static str = "{\"vendor\": …, \"endpoint\": …, \"key\": …}";
+}
+
+pub async fn add(
     SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Body,
+    JsonBody(new): JsonBody<NewLink>,
 ) -> Result<Response, ApiError> {
-    let new: NewLink = json_body(
-        &headers,
-        body,
-        MAX_BODY_BYTES,
-        "{\"vendor\": …, \"endpoint\": …, \"key\": …}",
-    )
-    .await?;
     let link = NewLasLink {
         vendor: LasVendor::parse(&new.vendor).map_err(AdminError::from)?,
         endpoint: new.endpoint,
@@ -111,17 +94,19 @@ async fn add(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NewKey {
+pub(super) struct NewKey {
     key: String,
 }
 
-async fn set_key(
+impl JsonShape for NewKey {
+    const SHAPE: &'static str = "{\"key\": …}";
+}
+
+pub async fn set_key(
     SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Body,
+    JsonBody(new): JsonBody<NewKey>,
 ) -> Result<Response, ApiError> {
-    let new: NewKey = json_body(&headers, body, MAX_BODY_BYTES, "{\"key\": …}").await?;
     let key = las::authorisation_key(&new.key)?;
     las::set_key(&state.directory, state.keys.kek(), &a, &key).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -129,25 +114,26 @@ async fn set_key(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Enabled {
+pub(super) struct Enabled {
     enabled: bool,
 }
 
-async fn switch(
+impl JsonShape for Enabled {
+    const SHAPE: &'static str = "{\"enabled\": true|false}";
+}
+
+pub async fn switch(
     SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Body,
+    JsonBody(on): JsonBody<Enabled>,
 ) -> Result<Response, ApiError> {
-    let on: Enabled =
-        json_body(&headers, body, MAX_BODY_BYTES, "{\"enabled\": true|false}").await?;
     las::switch(&state.directory, &a, on.enabled).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// Pulls now, as the nightly pull would. A pull that fails (the LAS refuses the key, cannot be
 /// reached) is still an answer: 200 with the status and message, recorded on the link.
-async fn pull(
+pub async fn pull(
     SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
 ) -> Result<Response, ApiError> {
@@ -159,13 +145,10 @@ async fn pull(
         Some(r) => serde_json::to_value(r).map_err(ApiError::internal)?,
         None => Value::Null,
     };
-    Ok(json_answer(
-        StatusCode::OK,
-        json!({
-            "school": a.school.code(),
-            "status": result.status.as_str(),
-            "message": result.message,
-            "import": report,
-        }),
-    ))
+    Ok(ok(json!({
+        "school": a.school.code(),
+        "status": result.status.as_str(),
+        "message": result.message,
+        "import": report,
+    })))
 }

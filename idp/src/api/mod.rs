@@ -6,8 +6,8 @@
 //! the actor (`api:<client_id>`). Errors are `application/problem+json` (RFC 9457) with the
 //! Dutch `detail` first and `detail_en` next to it.
 //!
-//! Adding a resource: a file here with `pub fn endpoints() -> Vec<Endpoint>`, its line in
-//! [`RESOURCES`], and its paths in the document; a test fails while the two disagree.
+//! Adding a resource: a file here with its handlers, their operations in [`endpoints`], and
+//! their paths in the document; a test fails while the two disagree.
 
 mod edexml;
 mod las_link;
@@ -25,47 +25,361 @@ mod school_staff;
 mod schools;
 mod upstreams;
 
+use std::collections::HashMap;
+
 use axum::Router;
 use axum::extract::FromRequestParts;
+use axum::http::Method;
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::Response;
+use directory::parties::Party;
 use directory::{Actor, DirectoryError};
 use metadata::client::RegistrationError;
 use metadata::scopes::ADMIN_SCOPE;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::app_state::AppState;
-pub use crate::http::body::{json_answer, json_body, read_body, require_media_type};
+pub use crate::http::body::{json_answer, read_body, require_media_type};
+use crate::http::extract::Path;
+pub use crate::http::json::{JsonBody, JsonShape, ok};
 pub use crate::http::problem::{ApiError, Problem};
+use crate::http::routes::{Endpoint, endpoint, router_of};
+use crate::operator_admin::Operating;
+use crate::school_admin::Administered;
+use crate::school_admin::staff::Mailing;
 
 /// Where the API is mounted.
 pub const PREFIX: &str = crate::http::extract::ADMIN_API_PREFIX;
 
-/// Every resource's endpoints. The router and the document test both read this list.
-const RESOURCES: &[fn() -> Vec<Endpoint>] = &[
-    oidc_clients::endpoints,
-    saml_sps::endpoints,
-    edexml::endpoints,
-    schools::endpoints,
-    school_staff::endpoints,
-    las_link::endpoints,
-    privacy::endpoints,
-    pupils::endpoints,
-    material::endpoints,
-    register::endpoints,
-    parties::endpoints,
-    party_certificates::endpoints,
-    party_urls::endpoints,
-    upstreams::endpoints,
-    openapi::endpoints,
-];
-
-use crate::http::routes::router_of;
-pub use crate::http::routes::{Endpoint, endpoint};
-
+/// Every operation of the API, by resource (one file each). The router and the document test
+/// both read this list.
 fn endpoints() -> Vec<Endpoint> {
-    RESOURCES.iter().flat_map(|resource| resource()).collect()
+    vec![
+        // OpenID Connect clients of a party (`oidc_clients.rs`)
+        endpoint(
+            Method::GET,
+            "/parties/{party_id}/oidc-clients",
+            oidc_clients::list,
+        ),
+        endpoint(
+            Method::POST,
+            "/parties/{party_id}/oidc-clients",
+            oidc_clients::create,
+        ),
+        endpoint(Method::GET, "/oidc-clients/{client_id}", oidc_clients::show),
+        endpoint(
+            Method::PUT,
+            "/oidc-clients/{client_id}",
+            oidc_clients::replace,
+        ),
+        endpoint(
+            Method::DELETE,
+            "/oidc-clients/{client_id}",
+            oidc_clients::delete,
+        ),
+        endpoint(
+            Method::POST,
+            "/oidc-clients/{client_id}/secret",
+            oidc_clients::rotate_secret,
+        ),
+        // SAML service providers of a party (`saml_sps.rs`)
+        endpoint(Method::GET, "/parties/{party_id}/saml-sps", saml_sps::list),
+        endpoint(
+            Method::POST,
+            "/parties/{party_id}/saml-sps",
+            saml_sps::create,
+        ),
+        endpoint(Method::GET, "/saml-sps/{entity_id}", saml_sps::show),
+        endpoint(Method::DELETE, "/saml-sps/{entity_id}", saml_sps::delete),
+        endpoint(
+            Method::POST,
+            "/saml-sps/{entity_id}/refresh",
+            saml_sps::refresh,
+        ),
+        // EDEXML upload (`edexml.rs`)
+        endpoint(Method::POST, "/schools/{school_id}/edexml", edexml::upload),
+        // A school's own settings (`schools.rs`)
+        endpoint(
+            Method::GET,
+            "/schools/{school_id}/ip-ranges",
+            schools::list_ranges,
+        ),
+        endpoint(
+            Method::POST,
+            "/schools/{school_id}/ip-ranges",
+            schools::add_range,
+        ),
+        endpoint(
+            Method::DELETE,
+            "/schools/{school_id}/ip-ranges/{cidr}",
+            schools::remove_range,
+        ),
+        endpoint(
+            Method::GET,
+            "/schools/{school_id}/consents",
+            schools::list_consents,
+        ),
+        endpoint(
+            Method::PUT,
+            "/schools/{school_id}/consents/{party}",
+            schools::grant,
+        ),
+        endpoint(
+            Method::DELETE,
+            "/schools/{school_id}/consents/{party}",
+            schools::revoke,
+        ),
+        // A school's staff (`school_staff.rs`)
+        endpoint(
+            Method::GET,
+            "/schools/{school_id}/staff",
+            school_staff::list,
+        ),
+        endpoint(
+            Method::POST,
+            "/schools/{school_id}/staff",
+            school_staff::add,
+        ),
+        endpoint(
+            Method::GET,
+            "/schools/{school_id}/staff/{staff_id}",
+            school_staff::one,
+        ),
+        endpoint(
+            Method::PUT,
+            "/schools/{school_id}/staff/{staff_id}/email",
+            school_staff::set_email,
+        ),
+        endpoint(
+            Method::POST,
+            "/schools/{school_id}/staff/{staff_id}/invitation",
+            school_staff::invite,
+        ),
+        endpoint(
+            Method::PUT,
+            "/schools/{school_id}/staff/{staff_id}/roles/{role}",
+            school_staff::grant_role,
+        ),
+        endpoint(
+            Method::DELETE,
+            "/schools/{school_id}/staff/{staff_id}/roles/{role}",
+            school_staff::revoke_role,
+        ),
+        endpoint(
+            Method::PUT,
+            "/schools/{school_id}/staff/{staff_id}/groups/{group_id}",
+            school_staff::link_group,
+        ),
+        endpoint(
+            Method::DELETE,
+            "/schools/{school_id}/staff/{staff_id}/groups/{group_id}",
+            school_staff::unlink_group,
+        ),
+        endpoint(
+            Method::POST,
+            "/schools/{school_id}/staff/{staff_id}/deactivation",
+            school_staff::deactivate,
+        ),
+        // A school's link to its LAS (`las_link.rs`)
+        endpoint(Method::GET, "/schools/{school_id}/las-link", las_link::read),
+        endpoint(Method::PUT, "/schools/{school_id}/las-link", las_link::add),
+        endpoint(
+            Method::PUT,
+            "/schools/{school_id}/las-link/key",
+            las_link::set_key,
+        ),
+        endpoint(
+            Method::PUT,
+            "/schools/{school_id}/las-link/enabled",
+            las_link::switch,
+        ),
+        endpoint(
+            Method::POST,
+            "/schools/{school_id}/las-link/pull",
+            las_link::pull,
+        ),
+        // A school's privacy (`privacy.rs`)
+        endpoint(
+            Method::GET,
+            "/schools/{school_id}/releases",
+            privacy::releases,
+        ),
+        endpoint(
+            Method::GET,
+            "/schools/{school_id}/releases.csv",
+            privacy::releases_csv,
+        ),
+        endpoint(
+            Method::GET,
+            "/schools/{school_id}/processing-agreement",
+            privacy::agreement,
+        ),
+        endpoint(
+            Method::POST,
+            "/schools/{school_id}/processing-agreement/acceptances",
+            privacy::accept,
+        ),
+        // A school's groups and pupils (`pupils.rs`)
+        endpoint(
+            Method::GET,
+            "/schools/{school_id}/pupil-login",
+            pupils::login_methods,
+        ),
+        endpoint(
+            Method::PUT,
+            "/schools/{school_id}/pupil-login",
+            pupils::set_login_methods,
+        ),
+        endpoint(Method::GET, "/schools/{school_id}/groups", pupils::groups),
+        endpoint(
+            Method::GET,
+            "/schools/{school_id}/groups/{group_id}/pupils",
+            pupils::group_pupils,
+        ),
+        endpoint(
+            Method::POST,
+            "/schools/{school_id}/groups/{group_id}/missing-pictures",
+            pupils::missing_pictures,
+        ),
+        endpoint(
+            Method::POST,
+            "/schools/{school_id}/groups/{group_id}/home-codes",
+            pupils::group_codes,
+        ),
+        endpoint(
+            Method::PUT,
+            "/schools/{school_id}/pupils/{pupil_id}/picture",
+            pupils::set_picture,
+        ),
+        endpoint(
+            Method::POST,
+            "/schools/{school_id}/pupils/{pupil_id}/unlock",
+            pupils::unlock,
+        ),
+        endpoint(
+            Method::POST,
+            "/schools/{school_id}/pupils/{pupil_id}/home-code",
+            pupils::issue_code,
+        ),
+        endpoint(
+            Method::DELETE,
+            "/schools/{school_id}/pupils/{pupil_id}/home-code",
+            pupils::void_code,
+        ),
+        // Lesmateriaal (`material.rs`)
+        endpoint(
+            Method::GET,
+            "/schools/{school_id}/licences",
+            material::licences,
+        ),
+        endpoint(
+            Method::GET,
+            "/schools/{school_id}/portals",
+            material::portals,
+        ),
+        endpoint(
+            Method::GET,
+            "/schools/{school_id}/shortcuts",
+            material::shortcuts,
+        ),
+        endpoint(
+            Method::GET,
+            "/schools/{school_id}/shortcuts.zip",
+            material::shortcuts_zip,
+        ),
+        // The register: the notice, boards, school locations (`register.rs`)
+        endpoint(Method::GET, "/notice", register::get_notice),
+        endpoint(Method::PUT, "/notice", register::put_notice),
+        endpoint(Method::DELETE, "/notice", register::delete_notice),
+        endpoint(Method::GET, "/boards", register::list_boards),
+        endpoint(Method::POST, "/boards", register::add_board),
+        endpoint(
+            Method::PUT,
+            "/boards/{bestuursnummer}",
+            register::rename_board,
+        ),
+        endpoint(Method::GET, "/schools", register::list_schools),
+        endpoint(Method::POST, "/schools", register::add_school),
+        endpoint(Method::GET, "/schools/{school_id}", register::get_school),
+        endpoint(Method::PUT, "/schools/{school_id}", register::rename_school),
+        endpoint(
+            Method::POST,
+            "/schools/{school_id}/first-ict-coordinator",
+            register::first_ict,
+        ),
+        // Publishers and network providers, and their products (`parties.rs`)
+        endpoint(Method::GET, "/parties", parties::list),
+        endpoint(Method::POST, "/parties", parties::add),
+        endpoint(Method::PUT, "/parties/{party_id}", parties::rename),
+        endpoint(
+            Method::GET,
+            "/parties/{party_id}/products",
+            parties::products,
+        ),
+        endpoint(
+            Method::POST,
+            "/parties/{party_id}/products",
+            parties::add_product,
+        ),
+        endpoint(
+            Method::PUT,
+            "/parties/{party_id}/products/{product}",
+            parties::change_product,
+        ),
+        // A party's client certificates (`party_certificates.rs`)
+        endpoint(
+            Method::GET,
+            "/parties/{party_id}/certificates",
+            party_certificates::list,
+        ),
+        endpoint(
+            Method::POST,
+            "/parties/{party_id}/certificates",
+            party_certificates::add,
+        ),
+        endpoint(
+            Method::DELETE,
+            "/parties/{party_id}/certificates/{sha256}",
+            party_certificates::remove,
+        ),
+        // A publisher's LIKA URL prefixes (`party_urls.rs`)
+        endpoint(
+            Method::GET,
+            "/parties/{party_id}/url-prefixes",
+            party_urls::list,
+        ),
+        endpoint(
+            Method::POST,
+            "/parties/{party_id}/url-prefixes",
+            party_urls::add,
+        ),
+        endpoint(
+            Method::DELETE,
+            "/parties/{party_id}/url-prefixes/{prefix}",
+            party_urls::remove,
+        ),
+        // A network provider's upstream (`upstreams.rs`)
+        endpoint(Method::GET, "/parties/{party_id}/upstream", upstreams::show),
+        endpoint(
+            Method::PUT,
+            "/parties/{party_id}/upstream",
+            upstreams::connect,
+        ),
+        endpoint(
+            Method::DELETE,
+            "/parties/{party_id}/upstream",
+            upstreams::disconnect,
+        ),
+        endpoint(
+            Method::POST,
+            "/parties/{party_id}/upstream/refresh",
+            upstreams::refresh,
+        ),
+        // This document (`openapi.rs`)
+        endpoint(Method::GET, "/openapi.json", openapi::document),
+    ]
 }
 
 /// The API's router, to be nested at [`PREFIX`].
@@ -200,26 +514,52 @@ pub(super) async fn school(
 
 /// The operator's right over the school named by the path's `{school_id}` (its id or code), for
 /// an admin API client: the school resources take this instead of repeating the lookup.
-pub struct SchoolAdmin(pub crate::school_admin::Administered);
+pub struct SchoolAdmin(pub Administered);
 
 impl FromRequestParts<AppState> for SchoolAdmin {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let admin = Admin::from_request_parts(parts, state).await?;
+        let school = school(state, &path_param(parts, state, "school_id").await?).await?;
+        Ok(SchoolAdmin(Administered::operator(school, admin.actor)))
+    }
+}
+
+/// The path's `{name}`. A segment that is no UTF-8 is refused as by the API's `Path`.
+async fn path_param(parts: &mut Parts, state: &AppState, name: &str) -> Result<String, Response> {
+    let Path(mut params) =
+        Path::<HashMap<String, String>>::from_request_parts(parts, state).await?;
+    let missing = || ApiError::internal(format!("a route without {{{name}}}"));
+    Ok(params.remove(name).ok_or_else(missing)?)
+}
+
+/// An admin API client, acting as the operator.
+pub struct Operator(pub Operating);
+
+impl FromRequestParts<AppState> for Operator {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let admin = Admin::from_request_parts(parts, state).await?;
-        let params = axum::extract::RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(ApiError::internal)?;
-        let reference = params
-            .iter()
-            .find(|(name, _)| *name == "school_id")
-            .map(|(_, value)| value.to_owned())
-            .ok_or_else(|| ApiError::internal("a school route without {school_id}"))?;
-        let school = school(state, &reference).await?;
-        Ok(SchoolAdmin(crate::school_admin::Administered::operator(
-            school,
-            admin.actor,
-        )))
+        Ok(Operator(Operating::trusted(admin.actor)))
+    }
+}
+
+/// The party named by the path's `{party_id}` (its id or code), with the operator's right over
+/// it, for an admin API client: the party resources take this instead of repeating the lookup.
+pub struct PartyAdmin {
+    pub op: Operating,
+    pub party: Party,
+}
+
+impl FromRequestParts<AppState> for PartyAdmin {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Operator(op) = Operator::from_request_parts(parts, state).await?;
+        let party = party(state, &path_param(parts, state, "party_id").await?).await?;
+        Ok(PartyAdmin { op, party })
     }
 }
 
@@ -303,10 +643,7 @@ pub fn created(state: &AppState, path: &str, body: Value) -> Response {
 }
 
 /// A party by its id or, for people typing URLs, its code.
-pub(super) async fn party(
-    state: &AppState,
-    reference: &str,
-) -> Result<directory::parties::Party, ApiError> {
+async fn party(state: &AppState, reference: &str) -> Result<Party, ApiError> {
     if let Some(p) = state.directory.party_by_id(reference).await? {
         return Ok(p);
     }
@@ -321,6 +658,41 @@ pub(super) async fn party(
                 format!("party {reference:?} does not exist (give the party's id or code)"),
             )
         })
+}
+
+/// A school's list, as the school resources answer one: `{"school": "12AB00", key: [...]}`.
+pub fn school_list(
+    a: &Administered,
+    key: &str,
+    items: impl IntoIterator<Item = Value>,
+) -> Response {
+    let items: Vec<Value> = items.into_iter().collect();
+    ok(json!({"school": a.school.code(), key: items}))
+}
+
+/// A party's list, as the party resources answer one, with the party's id and code.
+pub fn party_list(party: &Party, key: &str, items: impl IntoIterator<Item = Value>) -> Response {
+    let items: Vec<Value> = items.into_iter().collect();
+    ok(json!({"party_id": party.id, "party_code": party.code, key: items}))
+}
+
+/// How the resources that mail (an activation link, an invitation) reach the mailer.
+pub fn mailing(state: &AppState) -> Mailing<'_> {
+    Mailing {
+        mailer: &state.mailer,
+        public_url: &state.web.public_url,
+    }
+}
+
+/// The body of a rename: `{"name": …}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Name {
+    pub name: String,
+}
+
+impl JsonShape for Name {
+    const SHAPE: &'static str = "{\"name\": …}";
 }
 
 #[cfg(test)]

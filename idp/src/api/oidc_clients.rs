@@ -5,32 +5,17 @@
 use crate::http::extract::Path;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use metadata::client::ClientRegistration;
 use serde_json::{Map, Value, json};
 
-use super::{Admin, ApiError, Endpoint, Problem, created, endpoint, json_answer, party, read_body};
+use super::{Admin, ApiError, PartyAdmin, Problem, created, ok, party_list, read_body};
 use crate::app_state::AppState;
 use crate::clients::{self, Registrar};
 
 /// Far above a registration with a few inline keys and many redirect URIs.
 const MAX_BODY_BYTES: usize = 64 * 1024;
-
-pub fn endpoints() -> Vec<Endpoint> {
-    vec![
-        endpoint(Method::GET, "/parties/{party_id}/oidc-clients", list),
-        endpoint(Method::POST, "/parties/{party_id}/oidc-clients", create),
-        endpoint(Method::GET, "/oidc-clients/{client_id}", show),
-        endpoint(Method::PUT, "/oidc-clients/{client_id}", replace),
-        endpoint(Method::DELETE, "/oidc-clients/{client_id}", delete),
-        endpoint(
-            Method::POST,
-            "/oidc-clients/{client_id}/secret",
-            rotate_secret,
-        ),
-    ]
-}
 
 /// A registration as the API shows it, with the secret when one was just made.
 fn answer(registration: &ClientRegistration, secret: Option<String>) -> Value {
@@ -134,30 +119,23 @@ async fn registration(
     Ok(registration)
 }
 
-async fn list(
-    _admin: Admin,
+pub async fn list(
+    PartyAdmin { party, .. }: PartyAdmin,
     State(state): State<AppState>,
-    Path(party_ref): Path<String>,
 ) -> Result<Response, ApiError> {
-    let party = party(&state, &party_ref).await?;
     let clients = clients::of_party(&state.directory, &party.id).await?;
-    let list: Vec<Value> = clients.iter().map(|c| answer(c, None)).collect();
-    Ok(json_answer(
-        StatusCode::OK,
-        json!({"party_id": party.id, "party_code": party.code, "oidc_clients": list}),
-    ))
+    let list = clients.iter().map(|c| answer(c, None));
+    Ok(party_list(&party, "oidc_clients", list))
 }
 
-async fn create(
-    admin: Admin,
+pub async fn create(
+    PartyAdmin { op, party }: PartyAdmin,
     State(state): State<AppState>,
-    Path(party_ref): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let party = party(&state, &party_ref).await?;
     let registration = registration(&headers, body, &[("party_id", &party.id)]).await?;
-    let secret = Registrar::remote(&admin.actor)
+    let secret = Registrar::remote(&op.actor)
         .register(&state.directory, &registration, state.api.development)
         .await?;
     Ok(created(
@@ -167,16 +145,16 @@ async fn create(
     ))
 }
 
-async fn show(
+pub async fn show(
     _admin: Admin,
     State(state): State<AppState>,
     Path(client_id): Path<String>,
 ) -> Result<Response, ApiError> {
     let registration = clients::load(&state.directory, &client_id).await?;
-    Ok(json_answer(StatusCode::OK, answer(&registration, None)))
+    Ok(ok(answer(&registration, None)))
 }
 
-async fn replace(
+pub async fn replace(
     admin: Admin,
     State(state): State<AppState>,
     Path(client_id): Path<String>,
@@ -193,10 +171,10 @@ async fn replace(
     let secret = Registrar::remote(&admin.actor)
         .update(&state.directory, &registration, state.api.development)
         .await?;
-    Ok(json_answer(StatusCode::OK, answer(&registration, secret)))
+    Ok(ok(answer(&registration, secret)))
 }
 
-async fn delete(
+pub async fn delete(
     admin: Admin,
     State(state): State<AppState>,
     Path(client_id): Path<String>,
@@ -207,7 +185,7 @@ async fn delete(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn rotate_secret(
+pub async fn rotate_secret(
     admin: Admin,
     State(state): State<AppState>,
     Path(client_id): Path<String>,
@@ -215,8 +193,5 @@ async fn rotate_secret(
     let secret = Registrar::remote(&admin.actor)
         .rotate_secret(&state.directory, &client_id)
         .await?;
-    Ok(json_answer(
-        StatusCode::OK,
-        json!({"client_id": client_id, "client_secret": secret}),
-    ))
+    Ok(ok(json!({"client_id": client_id, "client_secret": secret})))
 }

@@ -3,35 +3,26 @@
 
 use std::sync::OnceLock;
 
-use axum::extract::State;
-use axum::http::{HeaderValue, Method, header};
-use axum::response::{IntoResponse, Response};
-use serde_json::Value;
-
-use super::{ApiError, Endpoint, endpoint};
+use super::ApiError;
 use crate::app_state::AppState;
+use crate::http::openapi::{served, with_token_url};
+use axum::extract::State;
+use axum::response::Response;
 
 pub const DOCUMENT: &str = include_str!("../../api/openapi.json");
-
-pub fn endpoints() -> Vec<Endpoint> {
-    vec![endpoint(Method::GET, "/openapi.json", document)]
-}
 
 /// The document with `servers` and the token URL pointing at this server's public URL, so
 /// that a generated client or a viewer can use it as it is.
 fn for_server(public_url: &str) -> Result<String, serde_json::Error> {
-    let mut doc: Value = serde_json::from_str(DOCUMENT)?;
+    let mut doc = with_token_url(DOCUMENT, "openpoort", public_url)?;
     doc["servers"] = serde_json::json!([{
         "url": format!("{public_url}{}", super::PREFIX),
         "description": "openpoort",
     }]);
-    if let Some(flows) = doc.pointer_mut("/components/securitySchemes/openpoort/flows") {
-        flows["clientCredentials"]["tokenUrl"] = Value::String(format!("{public_url}/oidc/token"));
-    }
     serde_json::to_string_pretty(&doc)
 }
 
-async fn document(State(state): State<AppState>) -> Result<Response, ApiError> {
+pub async fn document(State(state): State<AppState>) -> Result<Response, ApiError> {
     // The public URL is fixed for the life of the process.
     static RENDERED: OnceLock<String> = OnceLock::new();
     let body = match RENDERED.get() {
@@ -41,31 +32,22 @@ async fn document(State(state): State<AppState>) -> Result<Response, ApiError> {
             RENDERED.get_or_init(|| b).clone()
         }
     };
-    let mut r = body.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    Ok(r)
+    Ok(served(body))
 }
 
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
 
+    use serde_json::Value;
+
     use super::*;
     use crate::api::Problem;
     use crate::http::openapi_check as check;
 
-    fn doc() -> Value {
-        serde_json::from_str(DOCUMENT).expect("openapi.json is JSON")
-    }
-
     #[test]
     fn document_is_openapi_3_1() {
-        let doc = doc();
-        let version = doc["openapi"].as_str().expect("openapi is a string");
-        assert!(version.starts_with("3.1."), "{version}");
+        let doc = check::document(DOCUMENT);
         assert!(doc["info"]["title"].is_string() && doc["info"]["version"].is_string());
         let scheme = &doc["components"]["securitySchemes"]["openpoort"];
         assert_eq!(scheme["type"], "oauth2");
@@ -86,15 +68,14 @@ mod tests {
 
     #[test]
     fn document_and_router_describe_the_same_operations() {
-        let endpoints = crate::api::endpoints();
-        check::assert_same_operations(&doc(), endpoints.iter().map(|e| (&e.method, e.path)));
+        check::assert_endpoints_documented(&check::document(DOCUMENT), &crate::api::endpoints());
     }
 
     /// Every operation says who may call it, documents its path parameters, and lists the
     /// errors the authentication can give.
     #[test]
     fn every_operation_documents_security_parameters_and_errors() {
-        let doc = doc();
+        let doc = check::document(DOCUMENT);
         check::assert_operations_documented(&doc, &["401", "403", "500"]);
         assert_eq!(
             doc["security"],
@@ -104,7 +85,7 @@ mod tests {
 
     #[test]
     fn document_lists_every_problem_type() {
-        let doc = doc();
+        let doc = check::document(DOCUMENT);
         let listed: BTreeSet<String> =
             doc["components"]["schemas"]["Problem"]["properties"]["type"]["enum"]
                 .as_array()
@@ -119,7 +100,7 @@ mod tests {
     /// Every `$ref` in the document points at something that exists.
     #[test]
     fn every_reference_resolves() {
-        let seen = check::assert_references_resolve(&doc());
+        let seen = check::assert_references_resolve(&check::document(DOCUMENT));
         assert!(seen > 10, "only {seen} references");
     }
 }

@@ -2,34 +2,20 @@
 //! them (`openpoort party certificate-add` does the same): the rules are
 //! `crate::party_certificates`'s.
 
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use directory::partner::PartyCertificate;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::register::Operator;
-use super::{ApiError, Endpoint, Problem, created, endpoint, json_answer, json_body, party};
+use super::{ApiError, JsonBody, JsonShape, PartyAdmin, Problem, created, ok};
 use crate::app_state::AppState;
 use crate::http::extract::Path;
 use crate::party_certificates::{self, CertificateError};
 
 /// A certificate is one or two kilobytes of PEM.
 const MAX_BODY_BYTES: usize = 32 * 1024;
-
-pub fn endpoints() -> Vec<Endpoint> {
-    vec![
-        endpoint(Method::GET, "/parties/{party_id}/certificates", list),
-        endpoint(Method::POST, "/parties/{party_id}/certificates", add),
-        endpoint(
-            Method::DELETE,
-            "/parties/{party_id}/certificates/{sha256}",
-            remove,
-        ),
-    ]
-}
 
 impl From<CertificateError> for ApiError {
     fn from(e: CertificateError) -> ApiError {
@@ -57,43 +43,31 @@ fn certificate_json(c: &PartyCertificate) -> Value {
     })
 }
 
-async fn list(
-    _op: Operator,
+pub async fn list(
+    PartyAdmin { party: p, .. }: PartyAdmin,
     State(state): State<AppState>,
-    Path(party_ref): Path<String>,
 ) -> Result<Response, ApiError> {
-    let p = party(&state, &party_ref).await?;
-    let all: Vec<Value> = state
-        .directory
-        .party_certificates(&p.id)
-        .await?
-        .iter()
-        .map(certificate_json)
-        .collect();
-    Ok(json_answer(StatusCode::OK, json!({"certificates": all})))
+    let all = state.directory.party_certificates(&p.id).await?;
+    let all: Vec<Value> = all.iter().map(certificate_json).collect();
+    Ok(ok(json!({"certificates": all})))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NewCertificate {
+pub(super) struct NewCertificate {
     pem: String,
 }
 
-async fn add(
-    Operator(op): Operator,
+impl JsonShape for NewCertificate {
+    const LIMIT: usize = MAX_BODY_BYTES;
+    const SHAPE: &'static str = "{\"pem\": \"-----BEGIN CERTIFICATE-----\\n…\"}";
+}
+
+pub async fn add(
+    PartyAdmin { op, party: p }: PartyAdmin,
     State(state): State<AppState>,
-    Path(party_ref): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    JsonBody(new): JsonBody<NewCertificate>,
 ) -> Result<Response, ApiError> {
-    let p = party(&state, &party_ref).await?;
-    let new: NewCertificate = json_body(
-        &headers,
-        body,
-        MAX_BODY_BYTES,
-        "{\"pem\": \"-----BEGIN CERTIFICATE-----\\n…\"}",
-    )
-    .await?;
     let c = party_certificates::register(&state.directory, &p.id, &new.pem, &op.actor).await?;
     Ok(created(
         &state,
@@ -102,12 +76,11 @@ async fn add(
     ))
 }
 
-async fn remove(
-    Operator(op): Operator,
+pub async fn remove(
+    PartyAdmin { op, party: p }: PartyAdmin,
     State(state): State<AppState>,
-    Path((party_ref, sha256)): Path<(String, String)>,
+    Path((_, sha256)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let p = party(&state, &party_ref).await?;
     let sha256 = party_certificates::normalise_fingerprint(&sha256);
     state
         .directory

@@ -3,42 +3,20 @@
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiError, Endpoint, SchoolAdmin, created, endpoint, json_answer, json_body};
+use super::{ApiError, JsonBody, JsonShape, SchoolAdmin, created, ok};
 use crate::app_state::AppState;
 use crate::http::extract::Query;
 use crate::school_admin::privacy::{self, Filter};
 
 const MAX_BODY_BYTES: usize = 4 * 1024;
 
-pub fn endpoints() -> Vec<Endpoint> {
-    vec![
-        endpoint(Method::GET, "/schools/{school_id}/releases", releases),
-        endpoint(
-            Method::GET,
-            "/schools/{school_id}/releases.csv",
-            releases_csv,
-        ),
-        endpoint(
-            Method::GET,
-            "/schools/{school_id}/processing-agreement",
-            agreement,
-        ),
-        endpoint(
-            Method::POST,
-            "/schools/{school_id}/processing-agreement/acceptances",
-            accept,
-        ),
-    ]
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ReleaseQuery {
+pub(super) struct ReleaseQuery {
     party: Option<String>,
     group: Option<String>,
     from: Option<String>,
@@ -46,7 +24,7 @@ struct ReleaseQuery {
     before: Option<i64>,
 }
 
-async fn releases(
+pub async fn releases(
     SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
     Query(q): Query<ReleaseQuery>,
@@ -78,15 +56,14 @@ async fn releases(
             })
         })
         .collect();
-    Ok(json_answer(
-        StatusCode::OK,
+    Ok(ok(
         json!({"school": a.school.code(), "releases": rows, "next_before": page.next}),
     ))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CsvQuery {
+pub(super) struct CsvQuery {
     party: Option<String>,
     group: Option<String>,
     from: Option<String>,
@@ -95,7 +72,7 @@ struct CsvQuery {
 
 /// The releases under the filter as Beheer's CSV file (the same service, columns and defused
 /// formula cells), written while it is read. A bad filter is a problem before the first byte.
-async fn releases_csv(
+pub async fn releases_csv(
     SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
     Query(q): Query<CsvQuery>,
@@ -125,7 +102,7 @@ fn acceptance_json(a: &directory::privacy::Acceptance) -> Value {
     })
 }
 
-async fn agreement(
+pub async fn agreement(
     SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
 ) -> Result<Response, ApiError> {
@@ -136,31 +113,31 @@ async fn agreement(
         .iter()
         .map(|h| acceptance_json(&h.acceptance))
         .collect();
-    Ok(json_answer(
-        StatusCode::OK,
-        json!({
-            "school": a.school.code(),
-            "board": s.board_name,
-            "current_version": s.current,
-            "current_accepted": s.current_accepted,
-            "acceptances": history,
-        }),
-    ))
+    Ok(ok(json!({
+        "school": a.school.code(),
+        "board": s.board_name,
+        "current_version": s.current,
+        "current_accepted": s.current_accepted,
+        "acceptances": history,
+    })))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NewAcceptance {
+pub(super) struct NewAcceptance {
     version: String,
 }
 
-async fn accept(
+impl JsonShape for NewAcceptance {
+    const LIMIT: usize = MAX_BODY_BYTES;
+    const SHAPE: &'static str = "{\"version\": …}";
+}
+
+pub async fn accept(
     SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Body,
+    JsonBody(new): JsonBody<NewAcceptance>,
 ) -> Result<Response, ApiError> {
-    let new: NewAcceptance = json_body(&headers, body, MAX_BODY_BYTES, "{\"version\": …}").await?;
     let acceptance = privacy::accept(
         &state.directory,
         &a,

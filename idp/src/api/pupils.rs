@@ -3,15 +3,14 @@
 //! codes per pupil and per group, and voiding a card. The rules are
 //! `crate::school_admin::pupils`'s; a machine client acts for the operator, so for every group.
 
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use directory::people::{Group, Pupil};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiError, Endpoint, Problem, SchoolAdmin, endpoint, json_answer, json_body};
+use super::{ApiError, JsonBody, JsonShape, Problem, SchoolAdmin, json_answer, ok};
 use crate::app_state::AppState;
 use crate::http::extract::Path;
 use crate::school_admin::pupils::{
@@ -21,91 +20,32 @@ use crate::school_admin::pupils::{
 
 const MAX_BODY_BYTES: usize = 4 * 1024;
 
-pub fn endpoints() -> Vec<Endpoint> {
-    vec![
-        endpoint(
-            Method::GET,
-            "/schools/{school_id}/pupil-login",
-            login_methods,
-        ),
-        endpoint(
-            Method::PUT,
-            "/schools/{school_id}/pupil-login",
-            set_login_methods,
-        ),
-        endpoint(Method::GET, "/schools/{school_id}/groups", groups),
-        endpoint(
-            Method::GET,
-            "/schools/{school_id}/groups/{group_id}/pupils",
-            group_pupils,
-        ),
-        endpoint(
-            Method::POST,
-            "/schools/{school_id}/groups/{group_id}/missing-pictures",
-            missing_pictures,
-        ),
-        endpoint(
-            Method::POST,
-            "/schools/{school_id}/groups/{group_id}/home-codes",
-            group_codes,
-        ),
-        endpoint(
-            Method::PUT,
-            "/schools/{school_id}/pupils/{pupil_id}/picture",
-            set_picture,
-        ),
-        endpoint(
-            Method::POST,
-            "/schools/{school_id}/pupils/{pupil_id}/unlock",
-            unlock,
-        ),
-        endpoint(
-            Method::POST,
-            "/schools/{school_id}/pupils/{pupil_id}/home-code",
-            issue_code,
-        ),
-        endpoint(
-            Method::DELETE,
-            "/schools/{school_id}/pupils/{pupil_id}/home-code",
-            void_code,
-        ),
-    ]
-}
-
 fn methods_json(school: &str, m: LoginMethods) -> Value {
     json!({"school": school, "picture_password": m.picture_password, "home_login": m.home_login})
 }
 
-async fn login_methods(SchoolAdmin(a): SchoolAdmin) -> Result<Response, ApiError> {
-    Ok(json_answer(
-        StatusCode::OK,
-        methods_json(
-            &a.school.code().to_string(),
-            rules::login_methods(&a.school),
-        ),
-    ))
+pub async fn login_methods(SchoolAdmin(a): SchoolAdmin) -> Result<Response, ApiError> {
+    let methods = rules::login_methods(&a.school);
+    Ok(ok(methods_json(&a.school.code().to_string(), methods)))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct MethodsBody {
+pub(super) struct MethodsBody {
     picture_password: bool,
     home_login: bool,
 }
 
-async fn set_login_methods(
+impl JsonShape for MethodsBody {
+    const LIMIT: usize = MAX_BODY_BYTES;
+    const SHAPE: &'static str = "{\"picture_password\": true, \"home_login\": false}";
+}
+
+pub async fn set_login_methods(
     SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Body,
+    JsonBody(body): JsonBody<MethodsBody>,
 ) -> Result<Response, ApiError> {
-    let body: MethodsBody = json_body(
-        &headers,
-        body,
-        MAX_BODY_BYTES,
-        "{\"picture_password\": true, \"home_login\": false}",
-    )
-    .await?;
     let now = rules::set_login_methods(
         &state.directory,
         &a,
@@ -115,10 +55,7 @@ async fn set_login_methods(
         },
     )
     .await?;
-    Ok(json_answer(
-        StatusCode::OK,
-        methods_json(&a.school.code().to_string(), now),
-    ))
+    Ok(ok(methods_json(&a.school.code().to_string(), now)))
 }
 
 fn group_json(g: &Group) -> Value {
@@ -139,7 +76,7 @@ async fn manager(state: &AppState, a: &SchoolAdmin) -> Result<PupilManager, ApiE
     Ok(PupilManager::administrator(&state.directory, &a.0).await?)
 }
 
-async fn groups(a: SchoolAdmin, State(state): State<AppState>) -> Result<Response, ApiError> {
+pub async fn groups(a: SchoolAdmin, State(state): State<AppState>) -> Result<Response, ApiError> {
     let m = manager(&state, &a).await?;
     let groups: Vec<Value> = rules::groups(&state.directory, &m)
         .await?
@@ -150,13 +87,10 @@ async fn groups(a: SchoolAdmin, State(state): State<AppState>) -> Result<Respons
             v
         })
         .collect();
-    Ok(json_answer(
-        StatusCode::OK,
-        json!({"school": m.school.code(), "groups": groups}),
-    ))
+    Ok(ok(json!({"school": m.school.code(), "groups": groups})))
 }
 
-async fn group_pupils(
+pub async fn group_pupils(
     a: SchoolAdmin,
     State(state): State<AppState>,
     Path((_, group_id)): Path<(String, String)>,
@@ -176,23 +110,17 @@ async fn group_pupils(
             })
         })
         .collect();
-    Ok(json_answer(
-        StatusCode::OK,
-        json!({"group": group_json(&group), "pupils": pupils}),
-    ))
+    Ok(ok(json!({"group": group_json(&group), "pupils": pupils})))
 }
 
-async fn missing_pictures(
+pub async fn missing_pictures(
     a: SchoolAdmin,
     State(state): State<AppState>,
     Path((_, group_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let m = manager(&state, &a).await?;
     match rules::give_missing_pictures(&state, &m, &group_id).await? {
-        MissingPictures::Given(given) => Ok(json_answer(
-            StatusCode::OK,
-            json!({"group_id": group_id, "given": given}),
-        )),
+        MissingPictures::Given(given) => Ok(ok(json!({"group_id": group_id, "given": given}))),
         MissingPictures::Busy => Err(ApiError::new(
             Problem::Conflict,
             "De plaatjes van deze groep worden al uitgedeeld; probeer het zo nog eens.",
@@ -203,35 +131,29 @@ async fn missing_pictures(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PictureBody {
+pub(super) struct PictureBody {
     /// A picture of the catalogue by name, or null to remove the pupil's picture.
     picture: Option<String>,
 }
 
-async fn set_picture(
+impl JsonShape for PictureBody {
+    const LIMIT: usize = MAX_BODY_BYTES;
+    const SHAPE: &'static str = "{\"picture\": \"<naam uit de catalogus>\" | null}";
+}
+
+pub async fn set_picture(
     a: SchoolAdmin,
     State(state): State<AppState>,
     Path((_, pupil_id)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Body,
+    JsonBody(body): JsonBody<PictureBody>,
 ) -> Result<Response, ApiError> {
-    let body: PictureBody = json_body(
-        &headers,
-        body,
-        MAX_BODY_BYTES,
-        "{\"picture\": \"<naam uit de catalogus>\" | null}",
-    )
-    .await?;
     let m = manager(&state, &a).await?;
     let pupil =
         rules::set_picture(&state.directory, &m, &pupil_id, body.picture.as_deref()).await?;
-    Ok(json_answer(
-        StatusCode::OK,
-        json!({"id": pupil.id, "picture": body.picture}),
-    ))
+    Ok(ok(json!({"id": pupil.id, "picture": body.picture})))
 }
 
-async fn unlock(
+pub async fn unlock(
     a: SchoolAdmin,
     State(state): State<AppState>,
     Path((_, pupil_id)): Path<(String, String)>,
@@ -251,7 +173,7 @@ fn code_json(state: &AppState, i: &IssuedCode) -> Value {
     })
 }
 
-async fn issue_code(
+pub async fn issue_code(
     a: SchoolAdmin,
     State(state): State<AppState>,
     Path((_, pupil_id)): Path<(String, String)>,
@@ -262,7 +184,7 @@ async fn issue_code(
     Ok(json_answer(StatusCode::CREATED, code_json(&state, &issued)))
 }
 
-async fn void_code(
+pub async fn void_code(
     a: SchoolAdmin,
     State(state): State<AppState>,
     Path((_, pupil_id)): Path<(String, String)>,
@@ -274,25 +196,25 @@ async fn void_code(
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct GroupCodesBody {
+pub(super) struct GroupCodesBody {
     /// Confirms that the cards pupils of the group have stop working.
     #[serde(default)]
     void_existing: bool,
 }
 
-async fn group_codes(
+impl JsonShape for GroupCodesBody {
+    const LIMIT: usize = MAX_BODY_BYTES;
+    const SHAPE: &'static str = "{\"void_existing\": true}";
+}
+
+pub async fn group_codes(
     a: SchoolAdmin,
     State(state): State<AppState>,
     Path((_, group_id)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Body,
+    body: Option<JsonBody<GroupCodesBody>>,
 ) -> Result<Response, ApiError> {
     // No body asks for codes without voiding a card; a body may confirm the voiding.
-    let body: GroupCodesBody = if headers.contains_key(axum::http::header::CONTENT_TYPE) {
-        json_body(&headers, body, MAX_BODY_BYTES, "{\"void_existing\": true}").await?
-    } else {
-        GroupCodesBody::default()
-    };
+    let body = body.map(|JsonBody(b)| b).unwrap_or_default();
     let m = manager(&state, &a).await?;
     match rules::issue_group_codes(&state, &m, &group_id, body.void_existing).await? {
         GroupCodes::Confirm { voided, .. } => {

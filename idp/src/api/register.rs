@@ -2,10 +2,8 @@
 //! notice, boards, school locations and a school's first ICT-coördinator. The rules are
 //! `crate::operator_admin`'s, the same as the pages' and the CLI's.
 
-use axum::body::Body;
-use axum::extract::{FromRequestParts, State};
-use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use directory::model::netherlands_clock;
 use directory::pupil_login::Notice;
@@ -13,45 +11,10 @@ use directory::schools::{Board, School};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Admin, ApiError, Endpoint, created, endpoint, json_answer, json_body};
+use super::{ApiError, JsonBody, JsonShape, Name, Operator, SchoolAdmin, created, mailing, ok};
 use crate::app_state::AppState;
 use crate::http::extract::Path;
 use crate::operator_admin::{Operating, notice, register};
-use crate::school_admin::staff::Mailing;
-
-const MAX_BODY_BYTES: usize = 16 * 1024;
-
-pub fn endpoints() -> Vec<Endpoint> {
-    vec![
-        endpoint(Method::GET, "/notice", get_notice),
-        endpoint(Method::PUT, "/notice", put_notice),
-        endpoint(Method::DELETE, "/notice", delete_notice),
-        endpoint(Method::GET, "/boards", list_boards),
-        endpoint(Method::POST, "/boards", add_board),
-        endpoint(Method::PUT, "/boards/{bestuursnummer}", rename_board),
-        endpoint(Method::GET, "/schools", list_schools),
-        endpoint(Method::POST, "/schools", add_school),
-        endpoint(Method::GET, "/schools/{school_id}", get_school),
-        endpoint(Method::PUT, "/schools/{school_id}", rename_school),
-        endpoint(
-            Method::POST,
-            "/schools/{school_id}/first-ict-coordinator",
-            first_ict,
-        ),
-    ]
-}
-
-/// An admin API client, acting as the operator.
-pub struct Operator(pub Operating);
-
-impl FromRequestParts<AppState> for Operator {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let admin = Admin::from_request_parts(parts, state).await?;
-        Ok(Operator(Operating::trusted(admin.actor)))
-    }
-}
 
 fn notice_json(n: Option<Notice>) -> Value {
     match n {
@@ -66,41 +29,38 @@ fn notice_json(n: Option<Notice>) -> Value {
     }
 }
 
-async fn get_notice(
+pub async fn get_notice(
     Operator(op): Operator,
     State(state): State<AppState>,
 ) -> Result<Response, ApiError> {
     let n = notice::current(&state.directory, &op).await?;
-    Ok(json_answer(StatusCode::OK, notice_json(n)))
+    Ok(ok(notice_json(n)))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NewNotice {
+pub(super) struct NewNotice {
     text: String,
     text_en: String,
     #[serde(default)]
     until: String,
 }
 
-async fn put_notice(
-    Operator(op): Operator,
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    let new: NewNotice = json_body(
-        &headers,
-        body,
-        MAX_BODY_BYTES,
-        "{\"text\": …, \"text_en\": …, \"until\": \"YYYY-MM-DD HH:MM\" (optional)}",
-    )
-    .await?;
-    let n = notice::set(&state.directory, &op, &new.text, &new.text_en, &new.until).await?;
-    Ok(json_answer(StatusCode::OK, notice_json(Some(n))))
+impl JsonShape for NewNotice {
+    const SHAPE: &'static str =
+        "{\"text\": …, \"text_en\": …, \"until\": \"YYYY-MM-DD HH:MM\" (optional)}";
 }
 
-async fn delete_notice(
+pub async fn put_notice(
+    Operator(op): Operator,
+    State(state): State<AppState>,
+    JsonBody(new): JsonBody<NewNotice>,
+) -> Result<Response, ApiError> {
+    let n = notice::set(&state.directory, &op, &new.text, &new.text_en, &new.until).await?;
+    Ok(ok(notice_json(Some(n))))
+}
+
+pub async fn delete_notice(
     Operator(op): Operator,
     State(state): State<AppState>,
 ) -> Result<Response, ApiError> {
@@ -124,7 +84,7 @@ fn school_json(s: &School, board: Option<&Board>) -> Value {
     })
 }
 
-async fn list_boards(
+pub async fn list_boards(
     Operator(op): Operator,
     State(state): State<AppState>,
 ) -> Result<Response, ApiError> {
@@ -133,29 +93,25 @@ async fn list_boards(
         .iter()
         .map(board_json)
         .collect();
-    Ok(json_answer(StatusCode::OK, json!({"boards": boards})))
+    Ok(ok(json!({"boards": boards})))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NewBoard {
+pub(super) struct NewBoard {
     bestuursnummer: String,
     name: String,
 }
 
-async fn add_board(
+impl JsonShape for NewBoard {
+    const SHAPE: &'static str = "{\"bestuursnummer\": …, \"name\": …}";
+}
+
+pub async fn add_board(
     Operator(op): Operator,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Body,
+    JsonBody(new): JsonBody<NewBoard>,
 ) -> Result<Response, ApiError> {
-    let new: NewBoard = json_body(
-        &headers,
-        body,
-        MAX_BODY_BYTES,
-        "{\"bestuursnummer\": …, \"name\": …}",
-    )
-    .await?;
     let b = register::add_board(&state.directory, &op, &new.bestuursnummer, &new.name).await?;
     Ok(created(
         &state,
@@ -164,25 +120,17 @@ async fn add_board(
     ))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Name {
-    name: String,
-}
-
-async fn rename_board(
+pub async fn rename_board(
     Operator(op): Operator,
     State(state): State<AppState>,
     Path(nummer): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    JsonBody(new): JsonBody<Name>,
 ) -> Result<Response, ApiError> {
-    let new: Name = json_body(&headers, body, MAX_BODY_BYTES, "{\"name\": …}").await?;
     let b = register::rename_board(&state.directory, &op, &nummer, &new.name).await?;
-    Ok(json_answer(StatusCode::OK, board_json(&b)))
+    Ok(ok(board_json(&b)))
 }
 
-async fn list_schools(
+pub async fn list_schools(
     Operator(op): Operator,
     State(state): State<AppState>,
 ) -> Result<Response, ApiError> {
@@ -193,31 +141,28 @@ async fn list_schools(
         .iter()
         .map(|s| school_json(s, boards.iter().find(|b| b.id == s.board_id)))
         .collect();
-    Ok(json_answer(StatusCode::OK, json!({"schools": schools})))
+    Ok(ok(json!({"schools": schools})))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NewSchool {
+pub(super) struct NewSchool {
     bestuursnummer: String,
     brin: String,
     vestigingscode: String,
     name: String,
 }
 
-async fn add_school(
+impl JsonShape for NewSchool {
+    const SHAPE: &'static str =
+        "{\"bestuursnummer\": …, \"brin\": …, \"vestigingscode\": …, \"name\": …}";
+}
+
+pub async fn add_school(
     Operator(op): Operator,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Body,
+    JsonBody(new): JsonBody<NewSchool>,
 ) -> Result<Response, ApiError> {
-    let new: NewSchool = json_body(
-        &headers,
-        body,
-        MAX_BODY_BYTES,
-        "{\"bestuursnummer\": …, \"brin\": …, \"vestigingscode\": …, \"name\": …}",
-    )
-    .await?;
     let location = register::NewLocation {
         bestuursnummer: &new.bestuursnummer,
         brin: &new.brin,
@@ -256,37 +201,27 @@ async fn school_answer(state: &AppState, op: &Operating, s: &School) -> Result<V
     Ok(answer)
 }
 
-async fn get_school(
-    Operator(op): Operator,
+pub async fn get_school(
+    SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    Path(reference): Path<String>,
 ) -> Result<Response, ApiError> {
-    let s = super::school(&state, &reference).await?;
-    Ok(json_answer(
-        StatusCode::OK,
-        school_answer(&state, &op, &s).await?,
-    ))
+    let op = Operating::trusted(a.actor);
+    Ok(ok(school_answer(&state, &op, &a.school).await?))
 }
 
-async fn rename_school(
-    Operator(op): Operator,
+pub async fn rename_school(
+    SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    Path(reference): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    JsonBody(new): JsonBody<Name>,
 ) -> Result<Response, ApiError> {
-    let s = super::school(&state, &reference).await?;
-    let new: Name = json_body(&headers, body, MAX_BODY_BYTES, "{\"name\": …}").await?;
-    let s = register::rename_school(&state.directory, &op, &s.code(), &new.name).await?;
-    Ok(json_answer(
-        StatusCode::OK,
-        school_answer(&state, &op, &s).await?,
-    ))
+    let op = Operating::trusted(a.actor);
+    let s = register::rename_school(&state.directory, &op, &a.school.code(), &new.name).await?;
+    Ok(ok(school_answer(&state, &op, &s).await?))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FirstIct {
+pub(super) struct FirstIct {
     email: String,
     achternaam: String,
     #[serde(default)]
@@ -297,25 +232,17 @@ struct FirstIct {
     document_ref: String,
 }
 
-async fn first_ict(
-    Operator(op): Operator,
+impl JsonShape for FirstIct {
+    const SHAPE: &'static str = "{\"email\": …, \"achternaam\": …, \"roepnaam\": …, \"voorvoegsel\": …, \"requested_by\": …, \"document_ref\": …}";
+}
+
+pub async fn first_ict(
+    SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    Path(reference): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    JsonBody(new): JsonBody<FirstIct>,
 ) -> Result<Response, ApiError> {
-    let s = super::school(&state, &reference).await?;
-    let new: FirstIct = json_body(
-        &headers,
-        body,
-        MAX_BODY_BYTES,
-        "{\"email\": …, \"achternaam\": …, \"roepnaam\": …, \"voorvoegsel\": …, \"requested_by\": …, \"document_ref\": …}",
-    )
-    .await?;
-    let mailing = Mailing {
-        mailer: &state.mailer,
-        public_url: &state.web.public_url,
-    };
+    let op = Operating::trusted(a.actor);
+    let s = a.school;
     let form = register::FirstIctForm {
         roepnaam: &new.roepnaam,
         voorvoegsel: &new.voorvoegsel,
@@ -325,7 +252,7 @@ async fn first_ict(
         document_ref: &new.document_ref,
     };
     let (staff, record, sent) =
-        register::first_ict(&state.directory, &mailing, &op, &s.code(), &form).await?;
+        register::first_ict(&state.directory, &mailing(&state), &op, &s.code(), &form).await?;
     Ok(created(
         &state,
         &format!("/schools/{}/staff/{}", s.code(), staff.id),

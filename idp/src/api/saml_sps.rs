@@ -5,29 +5,19 @@
 use crate::http::extract::Path;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use directory::saml_sps::StoredSp;
 use metadata::saml::sp::SpSettings;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Admin, ApiError, Endpoint, Problem, created, endpoint, json_answer, read_body};
+use super::{Admin, ApiError, PartyAdmin, Problem, created, ok, party_list, read_body};
 use crate::app_state::AppState;
 use crate::service_providers::{self as registry, RegistryError};
 
 /// Metadata is inline in the body: the same limit as openpoort's metadata reader.
 const MAX_BODY_BYTES: usize = 1024 * 1024 + 64 * 1024;
-
-pub fn endpoints() -> Vec<Endpoint> {
-    vec![
-        endpoint(Method::GET, "/parties/{party_id}/saml-sps", list),
-        endpoint(Method::POST, "/parties/{party_id}/saml-sps", create),
-        endpoint(Method::GET, "/saml-sps/{entity_id}", show),
-        endpoint(Method::DELETE, "/saml-sps/{entity_id}", delete),
-        endpoint(Method::POST, "/saml-sps/{entity_id}/refresh", refresh),
-    ]
-}
 
 impl From<RegistryError> for ApiError {
     fn from(e: RegistryError) -> ApiError {
@@ -77,28 +67,21 @@ async fn stored(state: &AppState, entity_id: &str) -> Result<StoredSp, ApiError>
     })
 }
 
-async fn list(
-    _admin: Admin,
+pub async fn list(
+    PartyAdmin { party, .. }: PartyAdmin,
     State(state): State<AppState>,
-    Path(party_ref): Path<String>,
 ) -> Result<Response, ApiError> {
-    let party = super::party(&state, &party_ref).await?;
     let sps = state.directory.saml_sps_of_party(&party.id).await?;
     let list = sps.iter().map(answer).collect::<Result<Vec<_>, _>>()?;
-    Ok(json_answer(
-        StatusCode::OK,
-        json!({"party_id": party.id, "party_code": party.code, "saml_sps": list}),
-    ))
+    Ok(party_list(&party, "saml_sps", list))
 }
 
-async fn create(
-    admin: Admin,
+pub async fn create(
+    PartyAdmin { op, party }: PartyAdmin,
     State(state): State<AppState>,
-    Path(party_ref): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let party = super::party(&state, &party_ref).await?;
     super::require_media_type(&headers, &["application/json"])?;
     let bytes = read_body(&headers, body, MAX_BODY_BYTES).await?;
     let r: Registration = serde_json::from_slice(&bytes).map_err(|e| {
@@ -123,7 +106,7 @@ async fn create(
         r.metadata.map(String::into_bytes),
         &settings,
         state.api.development,
-        &admin.actor,
+        &op.actor,
     )
     .await?;
     Ok(created(
@@ -133,18 +116,15 @@ async fn create(
     ))
 }
 
-async fn show(
+pub async fn show(
     _admin: Admin,
     State(state): State<AppState>,
     Path(entity_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    Ok(json_answer(
-        StatusCode::OK,
-        answer(&stored(&state, &entity_id).await?)?,
-    ))
+    Ok(ok(answer(&stored(&state, &entity_id).await?)?))
 }
 
-async fn delete(
+pub async fn delete(
     admin: Admin,
     State(state): State<AppState>,
     Path(entity_id): Path<String>,
@@ -154,7 +134,7 @@ async fn delete(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn refresh(
+pub async fn refresh(
     admin: Admin,
     State(state): State<AppState>,
     Path(entity_id): Path<String>,
@@ -168,8 +148,5 @@ async fn refresh(
         &admin.actor,
     )
     .await?;
-    Ok(json_answer(
-        StatusCode::OK,
-        answer(&stored(&state, &entity_id).await?)?,
-    ))
+    Ok(ok(answer(&stored(&state, &entity_id).await?)?))
 }

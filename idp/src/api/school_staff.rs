@@ -4,71 +4,18 @@
 //! `crate::school_admin::staff`'s. A person is named by their id, a role by its name
 //! (`ib`, `ict_coordinator`, …), a group by its id.
 
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use directory::model::{Date, StaffRole};
 use directory::staff_admin::SchoolStaffMember;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiError, Endpoint, SchoolAdmin, created, endpoint, json_answer, json_body};
+use super::{ApiError, JsonBody, JsonShape, SchoolAdmin, created, mailing, ok, school_list};
 use crate::app_state::AppState;
 use crate::http::extract::Path;
-use crate::school_admin::staff::{self as rules, Mailing, NewPerson};
-
-const MAX_BODY_BYTES: usize = 16 * 1024;
-
-pub fn endpoints() -> Vec<Endpoint> {
-    vec![
-        endpoint(Method::GET, "/schools/{school_id}/staff", list),
-        endpoint(Method::POST, "/schools/{school_id}/staff", add),
-        endpoint(Method::GET, "/schools/{school_id}/staff/{staff_id}", one),
-        endpoint(
-            Method::PUT,
-            "/schools/{school_id}/staff/{staff_id}/email",
-            set_email,
-        ),
-        endpoint(
-            Method::POST,
-            "/schools/{school_id}/staff/{staff_id}/invitation",
-            invite,
-        ),
-        endpoint(
-            Method::PUT,
-            "/schools/{school_id}/staff/{staff_id}/roles/{role}",
-            grant_role,
-        ),
-        endpoint(
-            Method::DELETE,
-            "/schools/{school_id}/staff/{staff_id}/roles/{role}",
-            revoke_role,
-        ),
-        endpoint(
-            Method::PUT,
-            "/schools/{school_id}/staff/{staff_id}/groups/{group_id}",
-            link_group,
-        ),
-        endpoint(
-            Method::DELETE,
-            "/schools/{school_id}/staff/{staff_id}/groups/{group_id}",
-            unlink_group,
-        ),
-        endpoint(
-            Method::POST,
-            "/schools/{school_id}/staff/{staff_id}/deactivation",
-            deactivate,
-        ),
-    ]
-}
-
-fn mailing(state: &AppState) -> Mailing<'_> {
-    Mailing {
-        mailer: &state.mailer,
-        public_url: &state.web.public_url,
-    }
-}
+use crate::school_admin::staff::{self as rules, NewPerson};
 
 fn person(m: &SchoolStaffMember) -> Value {
     let today = Date::in_netherlands(crate::clock::unix_now());
@@ -97,24 +44,17 @@ fn role(name: &str) -> Result<StaffRole, ApiError> {
     Ok(StaffRole::parse(name)?)
 }
 
-async fn list(
+pub async fn list(
     SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
 ) -> Result<Response, ApiError> {
-    let staff: Vec<Value> = rules::list(&state.directory, &a)
-        .await?
-        .iter()
-        .map(person)
-        .collect();
-    Ok(json_answer(
-        StatusCode::OK,
-        json!({"school": a.school.code(), "staff": staff}),
-    ))
+    let staff = rules::list(&state.directory, &a).await?;
+    Ok(school_list(&a, "staff", staff.iter().map(person)))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NewStaffBody {
+pub(super) struct NewStaffBody {
     #[serde(default)]
     roepnaam: String,
     #[serde(default)]
@@ -123,19 +63,16 @@ struct NewStaffBody {
     email: String,
 }
 
-async fn add(
+impl JsonShape for NewStaffBody {
+    const SHAPE: &'static str =
+        "{\"achternaam\": …, \"email\": …, \"roepnaam\": …, \"voorvoegsel\": …}";
+}
+
+pub async fn add(
     SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Body,
+    JsonBody(new): JsonBody<NewStaffBody>,
 ) -> Result<Response, ApiError> {
-    let new: NewStaffBody = json_body(
-        &headers,
-        body,
-        MAX_BODY_BYTES,
-        "{\"achternaam\": …, \"email\": …, \"roepnaam\": …, \"voorvoegsel\": …}",
-    )
-    .await?;
     let (staff, sent) = rules::add(
         &state.directory,
         &mailing(&state),
@@ -155,29 +92,31 @@ async fn add(
     Ok(created(&state, &path, body))
 }
 
-async fn one(
+pub async fn one(
     SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
     Path((_, staff_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let m = rules::member(&state.directory, &a, &staff_id).await?;
-    Ok(json_answer(StatusCode::OK, person(&m)))
+    Ok(ok(person(&m)))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct EmailBody {
+pub(super) struct EmailBody {
     email: String,
 }
 
-async fn set_email(
+impl JsonShape for EmailBody {
+    const SHAPE: &'static str = "{\"email\": …}";
+}
+
+pub async fn set_email(
     SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
     Path((_, staff_id)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Body,
+    JsonBody(new): JsonBody<EmailBody>,
 ) -> Result<Response, ApiError> {
-    let new: EmailBody = json_body(&headers, body, MAX_BODY_BYTES, "{\"email\": …}").await?;
     let sent = rules::set_email(
         &state.directory,
         &mailing(&state),
@@ -189,10 +128,10 @@ async fn set_email(
     let m = rules::member(&state.directory, &a, &staff_id).await?;
     let mut body = person(&m);
     body["activation_mailed"] = json!(sent.is_some_and(|s| s.is_ok()));
-    Ok(json_answer(StatusCode::OK, body))
+    Ok(ok(body))
 }
 
-async fn invite(
+pub async fn invite(
     SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
     Path((_, staff_id)): Path<(String, String)>,
@@ -201,13 +140,10 @@ async fn invite(
     if let Err(e) = sent {
         return Err(ApiError::internal(e));
     }
-    Ok(json_answer(
-        StatusCode::OK,
-        json!({"id": staff_id, "activation_mailed": true}),
-    ))
+    Ok(ok(json!({"id": staff_id, "activation_mailed": true})))
 }
 
-async fn grant_role(
+pub async fn grant_role(
     SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
     Path((_, staff_id, name)): Path<(String, String, String)>,
@@ -216,7 +152,7 @@ async fn grant_role(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn revoke_role(
+pub async fn revoke_role(
     SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
     Path((_, staff_id, name)): Path<(String, String, String)>,
@@ -227,32 +163,25 @@ async fn revoke_role(
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct PeriodBody {
+pub(super) struct PeriodBody {
     #[serde(default)]
     valid_from: Option<String>,
     #[serde(default)]
     valid_until: Option<String>,
 }
 
-async fn link_group(
+impl JsonShape for PeriodBody {
+    const SHAPE: &'static str = "{\"valid_from\": \"JJJJ-MM-DD\", \"valid_until\": \"JJJJ-MM-DD\"}";
+}
+
+pub async fn link_group(
     SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
     Path((_, staff_id, group_id)): Path<(String, String, String)>,
-    headers: HeaderMap,
-    body: Body,
+    period: Option<JsonBody<PeriodBody>>,
 ) -> Result<Response, ApiError> {
     // No body links for good; a body gives the period.
-    let period: PeriodBody = if headers.contains_key(axum::http::header::CONTENT_TYPE) {
-        json_body(
-            &headers,
-            body,
-            MAX_BODY_BYTES,
-            "{\"valid_from\": \"JJJJ-MM-DD\", \"valid_until\": \"JJJJ-MM-DD\"}",
-        )
-        .await?
-    } else {
-        PeriodBody::default()
-    };
+    let period = period.map(|JsonBody(p)| p).unwrap_or_default();
     rules::link_group(
         &state.directory,
         &a,
@@ -265,7 +194,7 @@ async fn link_group(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn unlink_group(
+pub async fn unlink_group(
     SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
     Path((_, staff_id, group_id)): Path<(String, String, String)>,
@@ -274,7 +203,7 @@ async fn unlink_group(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn deactivate(
+pub async fn deactivate(
     SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
     Path((_, staff_id)): Path<(String, String)>,

@@ -3,39 +3,17 @@
 //! the same as the pages' and the CLI's. A range is one percent-encoded path segment
 //! (`/schools/12AB00/ip-ranges/192.0.2.0%2F24`).
 
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use directory::model::PartyKind;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::{ApiError, Endpoint, Problem, SchoolAdmin, created, endpoint, json_answer, json_body};
+use super::{ApiError, JsonBody, JsonShape, Problem, SchoolAdmin, created, ok, school_list};
 use crate::app_state::AppState;
 use crate::http::extract::Path;
 use crate::school_admin::{AdminError, network, parties};
-
-const MAX_BODY_BYTES: usize = 16 * 1024;
-
-pub fn endpoints() -> Vec<Endpoint> {
-    vec![
-        endpoint(Method::GET, "/schools/{school_id}/ip-ranges", list_ranges),
-        endpoint(Method::POST, "/schools/{school_id}/ip-ranges", add_range),
-        endpoint(
-            Method::DELETE,
-            "/schools/{school_id}/ip-ranges/{cidr}",
-            remove_range,
-        ),
-        endpoint(Method::GET, "/schools/{school_id}/consents", list_consents),
-        endpoint(Method::PUT, "/schools/{school_id}/consents/{party}", grant),
-        endpoint(
-            Method::DELETE,
-            "/schools/{school_id}/consents/{party}",
-            revoke,
-        ),
-    ]
-}
 
 impl From<AdminError> for ApiError {
     fn from(e: AdminError) -> ApiError {
@@ -61,42 +39,34 @@ impl From<AdminError> for ApiError {
     }
 }
 
-async fn list_ranges(
+pub async fn list_ranges(
     SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
 ) -> Result<Response, ApiError> {
-    let ranges: Vec<Value> = network::ranges(&state.directory, &a, None)
-        .await?
+    let ranges = network::ranges(&state.directory, &a, None).await?;
+    let ranges = ranges
         .into_iter()
-        .map(|r| json!({"cidr": r.range.cidr, "label": r.range.label}))
-        .collect();
-    Ok(json_answer(
-        StatusCode::OK,
-        json!({"school": a.school.code(), "ip_ranges": ranges}),
-    ))
+        .map(|r| json!({"cidr": r.range.cidr, "label": r.range.label}));
+    Ok(school_list(&a, "ip_ranges", ranges))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NewRange {
+pub(super) struct NewRange {
     cidr: String,
     #[serde(default)]
     label: String,
 }
 
-async fn add_range(
+impl JsonShape for NewRange {
+    const SHAPE: &'static str = "{\"cidr\": …, \"label\": …}";
+}
+
+pub async fn add_range(
     SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Body,
+    JsonBody(new): JsonBody<NewRange>,
 ) -> Result<Response, ApiError> {
-    let new: NewRange = json_body(
-        &headers,
-        body,
-        MAX_BODY_BYTES,
-        "{\"cidr\": …, \"label\": …}",
-    )
-    .await?;
     let r = network::add(&state.directory, &a, &new.cidr, &new.label).await?;
     let path = format!(
         "/schools/{}/ip-ranges/{}",
@@ -110,7 +80,7 @@ async fn add_range(
     ))
 }
 
-async fn remove_range(
+pub async fn remove_range(
     SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
     Path((_, cidr)): Path<(String, String)>,
@@ -120,7 +90,7 @@ async fn remove_range(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn list_consents(
+pub async fn list_consents(
     SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
 ) -> Result<Response, ApiError> {
@@ -140,25 +110,21 @@ async fn list_consents(
             }));
         }
     }
-    Ok(json_answer(
-        StatusCode::OK,
-        json!({"school": a.school.code(), "parties": out}),
-    ))
+    Ok(school_list(&a, "parties", out))
 }
 
-async fn grant(
+pub async fn grant(
     SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
     Path((_, party)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let c = parties::consent(&state.directory, &a, &party).await?;
-    Ok(json_answer(
-        StatusCode::OK,
+    Ok(ok(
         json!({"school": a.school.code(), "party": party, "consent": true, "granted_at": c.granted_at}),
     ))
 }
 
-async fn revoke(
+pub async fn revoke(
     SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
     Path((_, party)): Path<(String, String)>,

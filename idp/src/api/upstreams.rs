@@ -3,19 +3,16 @@
 //! client there. `openpoort party upstream-*` and the operator's page do the same; the rules are
 //! `crate::upstream::registry`'s. No answer carries the client secret: only whether one is set.
 
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use directory::parties::Party;
 use directory::upstreams::UpstreamProtocol;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::register::Operator;
-use super::{ApiError, Endpoint, Problem, endpoint, json_answer, json_body, party};
+use super::{ApiError, JsonBody, JsonShape, PartyAdmin, Problem, json_answer};
 use crate::app_state::AppState;
-use crate::http::extract::Path;
 use crate::upstream::ForProvider;
 use crate::upstream::registry::{
     self, Connection, MatchBy, MetadataSource, OidcClientAuth, OidcSettings, Settings,
@@ -25,19 +22,6 @@ use crate::upstream::registry::{
 /// Metadata inline: a single provider's document is a few kilobytes, a federation's aggregate
 /// can be large; as for SAML service providers.
 const MAX_BODY_BYTES: usize = 1024 * 1024 + 64 * 1024;
-
-pub fn endpoints() -> Vec<Endpoint> {
-    vec![
-        endpoint(Method::GET, "/parties/{party_id}/upstream", show),
-        endpoint(Method::PUT, "/parties/{party_id}/upstream", connect),
-        endpoint(Method::DELETE, "/parties/{party_id}/upstream", disconnect),
-        endpoint(
-            Method::POST,
-            "/parties/{party_id}/upstream/refresh",
-            refresh,
-        ),
-    ]
-}
 
 impl From<UpstreamError> for ApiError {
     fn from(e: UpstreamError) -> ApiError {
@@ -94,9 +78,8 @@ fn connection_json(party: &Party, c: &Connection, give: &ForProvider) -> Value {
     v
 }
 
-/// The provider the path names and its connection; a provider that is not connected is 404.
-async fn connected(state: &AppState, party_ref: &str) -> Result<(Party, Connection), ApiError> {
-    let p = party(state, party_ref).await?;
+/// The provider and its connection; a provider that is not connected is 404.
+async fn connected(state: &AppState, p: &Party) -> Result<(Party, Connection), ApiError> {
     match registry::provider_connection(&state.directory, &p.code).await? {
         (p, Some(c)) => Ok((p, c)),
         (p, None) => Err(ApiError::new(
@@ -113,24 +96,19 @@ async fn connected(state: &AppState, party_ref: &str) -> Result<(Party, Connecti
     }
 }
 
-async fn answer(
-    state: &AppState,
-    party_ref: &str,
-    status: StatusCode,
-) -> Result<Response, ApiError> {
-    let (p, c) = connected(state, party_ref).await?;
+async fn answer(state: &AppState, p: &Party, status: StatusCode) -> Result<Response, ApiError> {
+    let (p, c) = connected(state, p).await?;
     Ok(json_answer(
         status,
         connection_json(&p, &c, &ForProvider::of(&state.web)),
     ))
 }
 
-async fn show(
-    _op: Operator,
+pub async fn show(
+    PartyAdmin { party, .. }: PartyAdmin,
     State(state): State<AppState>,
-    Path(party_ref): Path<String>,
 ) -> Result<Response, ApiError> {
-    answer(&state, &party_ref, StatusCode::OK).await
+    answer(&state, &party, StatusCode::OK).await
 }
 
 /// A PUT body. `match_by` and the settings beside it are optional together: left out, the
@@ -138,7 +116,7 @@ async fn show(
 /// not mean restating the match rule.
 #[derive(Deserialize)]
 #[serde(tag = "protocol", rename_all = "snake_case", deny_unknown_fields)]
-enum NewUpstream {
+pub(super) enum NewUpstream {
     Saml {
         #[serde(default)]
         metadata_xml: Option<String>,
@@ -176,7 +154,10 @@ enum NewUpstream {
     },
 }
 
-const EXAMPLE: &str = "{\"protocol\": \"saml\", \"metadata_url\": \"https://idp.netwerk.nl/metadata\", \"match_by\": \"eck_id\"} or {\"protocol\": \"oidc\", \"issuer\": \"https://login.netwerk.nl\", \"client_id\": \"openpoort\", \"auth\": \"client_secret_basic\", \"client_secret\": \"…\", \"match_by\": \"eck_id\"}";
+impl JsonShape for NewUpstream {
+    const LIMIT: usize = MAX_BODY_BYTES;
+    const SHAPE: &'static str = "{\"protocol\": \"saml\", \"metadata_url\": \"https://idp.netwerk.nl/metadata\", \"match_by\": \"eck_id\"} or {\"protocol\": \"oidc\", \"issuer\": \"https://login.netwerk.nl\", \"client_id\": \"openpoort\", \"auth\": \"client_secret_basic\", \"client_secret\": \"…\", \"match_by\": \"eck_id\"}";
+}
 
 fn match_by(given: &str) -> Result<MatchBy, ApiError> {
     MatchBy::parse(given).ok_or_else(|| {
@@ -212,16 +193,12 @@ fn kept(
     }
 }
 
-async fn connect(
-    Operator(op): Operator,
+pub async fn connect(
+    PartyAdmin { op, party }: PartyAdmin,
     State(state): State<AppState>,
-    Path(party_ref): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    JsonBody(new): JsonBody<NewUpstream>,
 ) -> Result<Response, ApiError> {
-    let p = party(&state, &party_ref).await?;
-    let new: NewUpstream = json_body(&headers, body, MAX_BODY_BYTES, EXAMPLE).await?;
-    let (p, stored) = registry::provider_connection(&state.directory, &p.code).await?;
+    let (p, stored) = registry::provider_connection(&state.directory, &party.code).await?;
     let status = if stored.is_some() {
         StatusCode::OK
     } else {
@@ -347,25 +324,21 @@ async fn connect(
             .await?;
         }
     }
-    answer(&state, &p.code, status).await
+    answer(&state, &p, status).await
 }
 
-async fn disconnect(
-    Operator(op): Operator,
+pub async fn disconnect(
+    PartyAdmin { op, party }: PartyAdmin,
     State(state): State<AppState>,
-    Path(party_ref): Path<String>,
 ) -> Result<Response, ApiError> {
-    let p = party(&state, &party_ref).await?;
-    registry::disconnect(&state.directory, &p.code, &op.actor).await?;
+    registry::disconnect(&state.directory, &party.code, &op.actor).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn refresh(
-    Operator(op): Operator,
+pub async fn refresh(
+    PartyAdmin { op, party }: PartyAdmin,
     State(state): State<AppState>,
-    Path(party_ref): Path<String>,
 ) -> Result<Response, ApiError> {
-    let p = party(&state, &party_ref).await?;
-    registry::refresh_provider(&state.directory, &state.http, &p.code, &op.actor).await?;
-    answer(&state, &p.code, StatusCode::OK).await
+    registry::refresh_provider(&state.directory, &state.http, &party.code, &op.actor).await?;
+    answer(&state, &party, StatusCode::OK).await
 }

@@ -5,7 +5,7 @@
 //! These wrappers answer in the form the caller reads: a Dutch/English page for browsers,
 //! `application/problem+json` under the admin API, an OAuth error object at the OIDC endpoints
 //! that answer in JSON. Handlers use them exactly as axum's (`Form(f): Form<T>`). There is no
-//! `Json` here: the admin API reads its JSON bodies itself (`api::read_body`) and answers
+//! `Json` here: the machine APIs read JSON bodies with `super::json::JsonBody`, which answers
 //! problem+json already.
 
 use axum::extract::rejection::FormRejection;
@@ -177,6 +177,13 @@ impl IntoResponse for Refused {
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         response
+    }
+}
+
+/// So that an extractor refusing with a `Response` can pass a refusal on with `?`.
+impl From<Refused> for Response {
+    fn from(r: Refused) -> Response {
+        r.into_response()
     }
 }
 

@@ -7,7 +7,9 @@ mod client;
 pub mod csrf;
 pub mod error;
 pub mod extract;
+pub mod json;
 pub mod oauth;
+pub mod openapi;
 #[cfg(test)]
 pub mod openapi_check;
 pub mod page;

@@ -10,6 +10,14 @@ const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
+/// The document's text as JSON, which must be OpenAPI 3.1.
+pub fn document(text: &str) -> Value {
+    let doc: Value = serde_json::from_str(text).expect("the document is JSON");
+    let version = doc["openapi"].as_str().expect("openapi is a string");
+    assert!(version.starts_with("3.1."), "{version}");
+    doc
+}
+
 /// Every (method, path) the document describes, the method in lower case.
 fn documented(doc: &Value) -> BTreeSet<(String, String)> {
     doc["paths"]
@@ -40,6 +48,11 @@ pub fn assert_same_operations<'a>(
     let extra: Vec<_> = documented.difference(&routed).collect();
     assert!(missing.is_empty(), "routed but not documented: {missing:?}");
     assert!(extra.is_empty(), "documented but not routed: {extra:?}");
+}
+
+/// The operations of a router built from `endpoints` and the document's are the same set.
+pub fn assert_endpoints_documented(doc: &Value, endpoints: &[super::routes::Endpoint]) {
+    assert_same_operations(doc, endpoints.iter().map(|e| (&e.method, e.path)));
 }
 
 /// A parameter or a reference to one, resolved.

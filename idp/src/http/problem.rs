@@ -184,3 +184,10 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+/// So that an extractor refusing with a `Response` can pass a problem on with `?`.
+impl From<ApiError> for Response {
+    fn from(e: ApiError) -> Response {
+        e.into_response()
+    }
+}

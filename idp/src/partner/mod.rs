@@ -42,6 +42,7 @@ use serde_json::{Value, json};
 use crate::accept::PeerCertificate;
 use crate::app_state::AppState;
 use crate::clock::unix_now;
+use crate::http::extract::Path;
 use crate::http::problem::{ApiError, Problem};
 use crate::http::routes::{Endpoint, endpoint, router_of};
 
@@ -163,6 +164,13 @@ impl From<crate::grants::GrantError> for PartnerError {
 
 const REALM: &str = "Bearer realm=\"openpoort partner\"";
 
+/// So that an extractor refusing with a `Response` can pass a refusal on with `?`.
+impl From<PartnerError> for Response {
+    fn from(e: PartnerError) -> Response {
+        e.into_response()
+    }
+}
+
 impl IntoResponse for PartnerError {
     fn into_response(self) -> Response {
         let error = match self {
@@ -240,19 +248,8 @@ impl Partner {
         state: &AppState,
         id: &str,
     ) -> Result<ConsentedSchool, PartnerError> {
-        let unknown = || PartnerError::NoSuchSchool(id.to_owned());
-        let wanted: i64 = id.parse().map_err(|_| unknown())?;
-        let sector = self.sector();
-        for consented in state.directory.consented_schools(&self.party.id).await? {
-            if state
-                .broker
-                .partner_number(&sector, "school", &consented.school.id)?
-                == wanted
-            {
-                return Ok(consented);
-            }
-        }
-        Err(unknown())
+        let consented = state.directory.consented_schools(&self.party.id).await?;
+        self.numbered(state, id, consented)
     }
 
     /// As [`Partner::school`], and also a school that merged into another after consenting
@@ -266,20 +263,28 @@ impl Partner {
             Err(PartnerError::NoSuchSchool(_)) => {}
             other => return other,
         }
+        let d = &state.directory;
+        let merged = d.merged_schools_once_consented(&self.party.id).await?;
+        self.numbered(state, id, merged)
+    }
+
+    /// The school of `schools` that the party's number `id` names.
+    fn numbered(
+        &self,
+        state: &AppState,
+        id: &str,
+        schools: Vec<ConsentedSchool>,
+    ) -> Result<ConsentedSchool, PartnerError> {
         let unknown = || PartnerError::NoSuchSchool(id.to_owned());
         let wanted: i64 = id.parse().map_err(|_| unknown())?;
         let sector = self.sector();
-        for merged in state
-            .directory
-            .merged_schools_once_consented(&self.party.id)
-            .await?
-        {
+        for consented in schools {
             if state
                 .broker
-                .partner_number(&sector, "school", &merged.school.id)?
+                .partner_number(&sector, "school", &consented.school.id)?
                 == wanted
             {
-                return Ok(merged);
+                return Ok(consented);
             }
         }
         Err(unknown())
@@ -341,6 +346,24 @@ impl FromRequestParts<AppState> for Partner {
             .ok_or(PartnerError::InvalidToken)?;
         let actor = Actor(format!("party:{}:client:{}", party.code, grant.client_id));
         Ok(Partner { party, actor })
+    }
+}
+
+/// The calling party and the school its path's `{id}` names, which consents to it now: the
+/// per-school paths take this instead of repeating the lookup.
+pub struct AtSchool {
+    pub partner: Partner,
+    pub consented: ConsentedSchool,
+}
+
+impl FromRequestParts<AppState> for AtSchool {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let partner = Partner::from_request_parts(parts, state).await?;
+        let Path(id) = Path::<String>::from_request_parts(parts, state).await?;
+        let consented = partner.school(state, &id).await?;
+        Ok(AtSchool { partner, consented })
     }
 }
 

@@ -3,49 +3,36 @@
 //! no one's data, so it is served without a certificate or a token.
 
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
-use serde_json::Value;
+use axum::response::Response;
 
 use super::PartnerError;
 use crate::app_state::AppState;
+use crate::http::openapi::{served, with_token_url};
 
 pub const DOCUMENT: &str = include_str!("../../api/partner-openapi.json");
 
 /// The document with the bearer scheme's token URL at this server's public URL; the paths are
 /// relative to the partner listener that serves it.
 fn for_server(public_url: &str) -> Result<String, serde_json::Error> {
-    let mut doc: Value = serde_json::from_str(DOCUMENT)?;
-    if let Some(flows) = doc.pointer_mut("/components/securitySchemes/token/flows") {
-        flows["clientCredentials"]["tokenUrl"] = Value::String(format!("{public_url}/oidc/token"));
-    }
-    serde_json::to_string_pretty(&doc)
+    serde_json::to_string_pretty(&with_token_url(DOCUMENT, "token", public_url)?)
 }
 
 pub async fn document(State(state): State<AppState>) -> Result<Response, PartnerError> {
     let body =
         for_server(&state.web.public_url).map_err(|e| PartnerError::Internal(e.to_string()))?;
-    let mut r = body.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    Ok(r)
+    Ok(served(body))
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::Value;
+
     use super::*;
     use crate::http::openapi_check as check;
 
-    fn doc() -> Value {
-        serde_json::from_str(DOCUMENT).expect("partner-openapi.json is JSON")
-    }
-
     #[test]
     fn document_is_openapi_3_1_with_both_ways_in() {
-        let doc = doc();
-        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1."));
+        let doc = check::document(DOCUMENT);
         let schemes = &doc["components"]["securitySchemes"];
         assert_eq!(schemes["certificate"]["type"], "mutualTLS");
         assert_eq!(schemes["token"]["type"], "oauth2");
@@ -67,21 +54,20 @@ mod tests {
 
     #[test]
     fn document_and_router_describe_the_same_operations() {
-        let endpoints = super::super::endpoints();
-        check::assert_same_operations(&doc(), endpoints.iter().map(|e| (&e.method, e.path)));
+        check::assert_endpoints_documented(&check::document(DOCUMENT), &super::super::endpoints());
     }
 
     /// Every operation has an id, documents its path parameters, a success answer and, unless
     /// public, the refusals of the authentication.
     #[test]
     fn every_operation_documents_parameters_and_errors() {
-        check::assert_operations_documented(&doc(), &["401", "500"]);
+        check::assert_operations_documented(&check::document(DOCUMENT), &["401", "500"]);
     }
 
     /// Every `$ref` in the document points at something that exists.
     #[test]
     fn every_reference_resolves() {
-        let seen = check::assert_references_resolve(&doc());
+        let seen = check::assert_references_resolve(&check::document(DOCUMENT));
         assert!(seen > 10, "only {seen} references");
     }
 }

@@ -4,41 +4,28 @@
 
 use std::collections::HashSet;
 
-use axum::Json;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use broker::Attribute;
 
-use super::roster::{PupilsAnswer, Roster};
-use super::{Partner, PartnerError, json_list};
+use super::roster::Lists;
+use super::{AtSchool, PartnerError, json_list};
 use crate::app_state::AppState;
-use crate::http::extract::Path;
 
 pub async fn by_eck_id(
-    partner: Partner,
+    at: AtSchool,
     State(state): State<AppState>,
-    Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Response, PartnerError> {
-    let consented = partner.school(&state, &id).await?;
-    let roster = Roster::load(&state, &partner, &consented, true, false).await?;
-    if !roster.allows(Attribute::EckId) {
-        return Err(PartnerError::NotReleased("eck_id"));
-    }
-    let wanted: HashSet<String> = json_list(&body, "ECK-iD's / ECK-iDs")?;
-    let pupils = roster.pupils(&state, &partner, |_, p| {
-        p.eck_id.as_ref().is_some_and(|e| wanted.contains(e))
-    })?;
-    partner
-        .audit(
-            &state,
-            "instellingen/leerlingen_eckid",
-            Some(&roster.school_id),
-        )
-        .await?;
-    let answer = PupilsAnswer {
-        leerlingen: pupils,
-        meta_result: roster.meta(),
-    };
-    Ok(Json(answer).into_response())
+    let call = "instellingen/leerlingen_eckid";
+    at.roster_call(&state, call, Lists::Pupils, |roster| {
+        if !roster.allows(Attribute::EckId) {
+            return Err(PartnerError::NotReleased("eck_id"));
+        }
+        let wanted: HashSet<String> = json_list(&body, "ECK-iD's / ECK-iDs")?;
+        roster.pupils_answer(&state, &at.partner, |_, p| {
+            p.eck_id.as_ref().is_some_and(|e| wanted.contains(e))
+        })
+    })
+    .await
 }

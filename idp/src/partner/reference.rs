@@ -4,16 +4,13 @@
 use axum::Json;
 use axum::extract::State;
 
-use super::{Partner, PartnerError};
+use super::{AtSchool, PartnerError};
 use crate::app_state::AppState;
-use crate::http::extract::Path;
 
 pub async fn reference(
-    partner: Partner,
+    AtSchool { partner, consented }: AtSchool,
     State(state): State<AppState>,
-    Path(id): Path<String>,
 ) -> Result<Json<String>, PartnerError> {
-    let consented = partner.school(&state, &id).await?;
     partner
         .audit(&state, "instellingen/ref", Some(&consented.school.id))
         .await?;

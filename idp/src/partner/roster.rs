@@ -15,6 +15,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use axum::Json;
+use axum::response::{IntoResponse, Response};
 use broker::Attribute;
 use directory::model::{Date, StaffRole};
 use directory::partner::ConsentedSchool;
@@ -23,9 +25,37 @@ use directory::staff_admin::SchoolStaffMember;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{Partner, PartnerError, meta_result};
+use super::{AtSchool, Partner, PartnerError, meta_result};
 use crate::app_state::AppState;
 use crate::clock::unix_now;
+
+impl AtSchool {
+    /// A call on the school's roster, loaded with what it lists: `answer` makes the answer of
+    /// it, and the call is audited once the answer is made.
+    pub async fn roster_call(
+        &self,
+        state: &AppState,
+        call: &str,
+        lists: Lists,
+        answer: impl FnOnce(&Roster) -> Result<Response, PartnerError>,
+    ) -> Result<Response, PartnerError> {
+        let roster = Roster::load(state, &self.partner, &self.consented, lists).await?;
+        let answer = answer(&roster)?;
+        self.partner
+            .audit(state, call, Some(&roster.school_id))
+            .await?;
+        Ok(answer)
+    }
+}
+
+/// What a roster call lists besides the groups, which every answer needs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Lists {
+    Groups,
+    Pupils,
+    Staff,
+    Everyone,
+}
 
 pub struct Roster {
     pub school_id: String,
@@ -42,9 +72,10 @@ impl Roster {
         state: &AppState,
         partner: &Partner,
         school: &ConsentedSchool,
-        with_pupils: bool,
-        with_staff: bool,
+        lists: Lists,
     ) -> Result<Roster, PartnerError> {
+        let with_pupils = matches!(lists, Lists::Pupils | Lists::Everyone);
+        let with_staff = matches!(lists, Lists::Staff | Lists::Everyone);
         let d = &state.directory;
         let id = &school.school.id;
         let extra = d.release_attributes_of(&partner.party.id).await?;
@@ -180,6 +211,44 @@ impl Roster {
         Ok(out)
     }
 
+    /// `leerlingen` with its `metaResult`, of the pupils `keep` keeps.
+    pub fn pupils_answer(
+        &self,
+        state: &AppState,
+        partner: &Partner,
+        keep: impl Fn(i64, &Pupil) -> bool,
+    ) -> Result<Response, PartnerError> {
+        let answer = PupilsAnswer {
+            leerlingen: self.pupils(state, partner, keep)?,
+            meta_result: self.meta(),
+        };
+        Ok(Json(answer).into_response())
+    }
+
+    /// `groepen` and `subgroepen` with their `metaResult`.
+    pub fn groups_answer(&self) -> Result<Response, PartnerError> {
+        let (groups, combined) = self.groups();
+        let answer = GroupsAnswer {
+            groepen: groups,
+            meta_result: self.meta(),
+            subgroepen: combined,
+        };
+        Ok(Json(answer).into_response())
+    }
+
+    /// `medewerkers` with its `metaResult`.
+    pub fn staff_answer(
+        &self,
+        state: &AppState,
+        partner: &Partner,
+    ) -> Result<Response, PartnerError> {
+        let answer = StaffAnswer {
+            medewerkers: self.staff(state, partner)?,
+            meta_result: self.meta(),
+        };
+        Ok(Json(answer).into_response())
+    }
+
     /// The staff, each with the party's number for them.
     pub fn staff(
         &self,
@@ -236,6 +305,23 @@ impl Roster {
         }
         Ok(out)
     }
+}
+
+/// `groepen` and `subgroepen` with their `metaResult`: the answer of `/groepen`.
+#[derive(Serialize)]
+struct GroupsAnswer<'a> {
+    groepen: Vec<GroupOut<'a>>,
+    #[serde(rename = "metaResult")]
+    meta_result: Value,
+    subgroepen: Vec<GroupOut<'a>>,
+}
+
+/// `medewerkers` with its `metaResult`: the answer of `/staf`.
+#[derive(Serialize)]
+struct StaffAnswer<'a> {
+    medewerkers: Vec<StaffOut<'a>>,
+    #[serde(rename = "metaResult")]
+    meta_result: Value,
 }
 
 /// `leerlingen` with its `metaResult`: the answer of the paths that list pupils.

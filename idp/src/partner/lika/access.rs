@@ -3,16 +3,17 @@
 //! read, replaced (PUT), cleared (DELETE), added to (`addlist`) and removed from (`removelist`,
 //! where users not on the list are ignored). Lists read back sorted.
 
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::handler::Handler;
+use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use directory::lika::{ChainId, Edit, Entries};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Publisher, Route, answer, body, done, route};
+use super::{MAX_BODY_BYTES, Publisher, Route, done, route};
 use crate::app_state::AppState;
+use crate::http::json::{JsonBody, JsonShape, ok};
 use crate::http::problem::ApiError;
 
 pub fn routes() -> Vec<Route> {
@@ -21,32 +22,37 @@ pub fn routes() -> Vec<Route> {
         "methode/{methodId}",
         "methode/{methodId}/product/{productId}",
     ] {
-        let users = format!("{owner}/gebruiker");
-        all.push(route(Method::GET, &users, read_users));
-        all.push(route(Method::PUT, &users, replace_users));
-        all.push(route(Method::DELETE, &users, clear_users));
-        all.push(route(Method::POST, &format!("{users}/addlist"), add_users));
-        all.push(route(
-            Method::POST,
-            &format!("{users}/removelist"),
-            remove_users,
+        all.extend(list_routes::<UserIds, _, _>(
+            &format!("{owner}/gebruiker"),
+            read_users,
         ));
-        let chains = format!("{owner}/gebruiker_eckid");
-        all.push(route(Method::GET, &chains, read_chains));
-        all.push(route(Method::PUT, &chains, replace_chains));
-        all.push(route(Method::DELETE, &chains, clear_chains));
-        all.push(route(
-            Method::POST,
-            &format!("{chains}/addlist"),
-            add_chains,
-        ));
-        all.push(route(
-            Method::POST,
-            &format!("{chains}/removelist"),
-            remove_chains,
+        all.extend(list_routes::<ChainIds, _, _>(
+            &format!("{owner}/gebruiker_eckid"),
+            read_chains,
         ));
     }
     all
+}
+
+/// One kind of list's routes at `path`: read, replace, clear, add to and remove from.
+fn list_routes<L: AccessList, H: Handler<T, AppState>, T: 'static>(
+    path: &str,
+    read: H,
+) -> Vec<Route> {
+    vec![
+        route(Method::GET, path, read),
+        route(Method::PUT, path, replace::<L>),
+        route(Method::DELETE, path, clear::<L>),
+        route(Method::POST, &format!("{path}/addlist"), add::<L>),
+        route(Method::POST, &format!("{path}/removelist"), remove::<L>),
+    ]
+}
+
+/// The body of a change to one kind of list: its entries.
+trait AccessList: JsonShape + Send + 'static {
+    fn entries(self) -> Entries;
+    /// No entries of this kind, for clearing the list.
+    fn none() -> Entries;
 }
 
 /// Basispoort's `UserIdList`.
@@ -56,11 +62,42 @@ struct UserIds {
     gebruikers: Vec<i64>,
 }
 
+impl JsonShape for UserIds {
+    const LIMIT: usize = MAX_BODY_BYTES;
+    const SHAPE: &'static str = "{\"gebruikers\": [123, 456]}";
+}
+
+impl AccessList for UserIds {
+    fn entries(self) -> Entries {
+        Entries::Users(self.gebruikers)
+    }
+
+    fn none() -> Entries {
+        Entries::Users(Vec::new())
+    }
+}
+
 /// Basispoort's `UserChainIdList`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ChainIds {
     gebruikers: Vec<ChainIdBody>,
+}
+
+impl JsonShape for ChainIds {
+    const LIMIT: usize = MAX_BODY_BYTES;
+    const SHAPE: &'static str =
+        "{\"gebruikers\": [{\"instellingId\": 123, \"eckId\": \"https://ketenid.nl/…\"}]}";
+}
+
+impl AccessList for ChainIds {
+    fn entries(self) -> Entries {
+        Entries::Chains(self.gebruikers.into_iter().map(ChainId::from).collect())
+    }
+
+    fn none() -> Entries {
+        Entries::Chains(Vec::new())
+    }
 }
 
 #[derive(Deserialize)]
@@ -79,16 +116,12 @@ impl From<ChainIdBody> for ChainId {
     }
 }
 
-const USERS: &str = "{\"gebruikers\": [123, 456]}";
-const CHAINS: &str =
-    "{\"gebruikers\": [{\"instellingId\": 123, \"eckId\": \"https://ketenid.nl/…\"}]}";
-
 async fn read_users(p: Publisher, State(state): State<AppState>) -> Result<Response, ApiError> {
     let users = state
         .directory
         .lika_user_numbers(p.party_id(), p.target())
         .await?;
-    Ok(answer(json!({"gebruikers": users})))
+    Ok(ok(json!({"gebruikers": users})))
 }
 
 async fn read_chains(p: Publisher, State(state): State<AppState>) -> Result<Response, ApiError> {
@@ -100,7 +133,7 @@ async fn read_chains(p: Publisher, State(state): State<AppState>) -> Result<Resp
         .iter()
         .map(|c| json!({"instellingId": c.school_number, "eckId": c.eck_id}))
         .collect();
-    Ok(answer(json!({"gebruikers": all})))
+    Ok(ok(json!({"gebruikers": all})))
 }
 
 async fn edit(
@@ -116,76 +149,33 @@ async fn edit(
     Ok(done(StatusCode::NO_CONTENT))
 }
 
-async fn users(headers: &HeaderMap, raw: Body) -> Result<Entries, ApiError> {
-    let list: UserIds = body(headers, raw, USERS).await?;
-    Ok(Entries::Users(list.gebruikers))
-}
-
-async fn chains(headers: &HeaderMap, raw: Body) -> Result<Entries, ApiError> {
-    let list: ChainIds = body(headers, raw, CHAINS).await?;
-    Ok(Entries::Chains(
-        list.gebruikers.into_iter().map(ChainId::from).collect(),
-    ))
-}
-
-async fn replace_users(
+async fn replace<L: AccessList>(
     p: Publisher,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    raw: Body,
+    JsonBody(list): JsonBody<L>,
 ) -> Result<Response, ApiError> {
-    edit(&p, &state, Edit::Replace, users(&headers, raw).await?).await
+    edit(&p, &state, Edit::Replace, list.entries()).await
 }
 
-async fn add_users(
+async fn add<L: AccessList>(
     p: Publisher,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    raw: Body,
+    JsonBody(list): JsonBody<L>,
 ) -> Result<Response, ApiError> {
-    edit(&p, &state, Edit::Add, users(&headers, raw).await?).await
+    edit(&p, &state, Edit::Add, list.entries()).await
 }
 
-async fn remove_users(
+async fn remove<L: AccessList>(
     p: Publisher,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    raw: Body,
+    JsonBody(list): JsonBody<L>,
 ) -> Result<Response, ApiError> {
-    edit(&p, &state, Edit::Remove, users(&headers, raw).await?).await
+    edit(&p, &state, Edit::Remove, list.entries()).await
 }
 
-async fn clear_users(p: Publisher, State(state): State<AppState>) -> Result<Response, ApiError> {
-    edit(&p, &state, Edit::Clear, Entries::Users(Vec::new())).await
-}
-
-async fn replace_chains(
+async fn clear<L: AccessList>(
     p: Publisher,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    raw: Body,
 ) -> Result<Response, ApiError> {
-    edit(&p, &state, Edit::Replace, chains(&headers, raw).await?).await
-}
-
-async fn add_chains(
-    p: Publisher,
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    raw: Body,
-) -> Result<Response, ApiError> {
-    edit(&p, &state, Edit::Add, chains(&headers, raw).await?).await
-}
-
-async fn remove_chains(
-    p: Publisher,
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    raw: Body,
-) -> Result<Response, ApiError> {
-    edit(&p, &state, Edit::Remove, chains(&headers, raw).await?).await
-}
-
-async fn clear_chains(p: Publisher, State(state): State<AppState>) -> Result<Response, ApiError> {
-    edit(&p, &state, Edit::Clear, Entries::Chains(Vec::new())).await
+    edit(&p, &state, Edit::Clear, L::none()).await
 }

@@ -12,31 +12,31 @@
 //! nothing else); errors are problem+json with Dutch and English details.
 //!
 //! One file per resource; this file holds the caller, the shapes and the route list, which the
-//! router and the OpenAPI document test both read (see [`ROUTES`]).
+//! router and the OpenAPI document test both read (see [`all_routes`]).
 
 mod access;
-mod methods;
+mod applications;
 mod openapi;
 mod permissions;
-mod products;
 
 use std::collections::BTreeMap;
 
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::handler::Handler;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
-use directory::lika::{Application, LikaProduct, Target};
+use directory::lika::{Application, Target, Written};
 use directory::model::PartyKind;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use self::applications::{Methods, Products, create, delete, list, read, replace};
 use super::Partner;
 use crate::app_state::AppState;
+use crate::http::json::JsonShape;
 use crate::http::problem::{ApiError, Problem};
 
 /// The tree's root below which `{publisherCode}` follows.
@@ -45,15 +45,6 @@ pub const PREFIX: &str = "/hosted-lika/management/lika";
 /// A method or product with an inline icon of 256 KiB is about 350 KB of JSON; a bulk list of a
 /// few tens of thousands of numbers fits too.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
-
-/// Every resource's routes. The router and the document test both read this list.
-const ROUTES: &[fn() -> Vec<Route>] = &[
-    methods::routes,
-    products::routes,
-    access::routes,
-    permissions::routes,
-    openapi::routes,
-];
 
 /// One operation: a method on a path (the document's `{param}` syntax, also axum's).
 pub struct Route {
@@ -82,8 +73,43 @@ where
     }
 }
 
+/// Every operation of the tree, by resource (one file each). The router and the document test
+/// both read this list.
 fn all_routes() -> Vec<Route> {
-    ROUTES.iter().flat_map(|r| r()).collect()
+    let mut all = vec![
+        route(Method::GET, "methode", list::<Methods>),
+        route(Method::POST, "methode", create::<Methods>),
+        route(Method::GET, "methode/{methodId}", read::<Methods>),
+        route(Method::PUT, "methode/{methodId}", replace::<Methods>),
+        route(Method::DELETE, "methode/{methodId}", delete::<Methods>),
+        route(Method::GET, "methode/{methodId}/product", list::<Products>),
+        route(
+            Method::POST,
+            "methode/{methodId}/product",
+            create::<Products>,
+        ),
+        route(
+            Method::GET,
+            "methode/{methodId}/product/{productId}",
+            read::<Products>,
+        ),
+        route(
+            Method::PUT,
+            "methode/{methodId}/product/{productId}",
+            replace::<Products>,
+        ),
+        route(
+            Method::DELETE,
+            "methode/{methodId}/product/{productId}",
+            delete::<Products>,
+        ),
+        route(Method::POST, "permissions/grant", permissions::grant),
+        route(Method::POST, "permissions/revoke", permissions::revoke),
+        route(Method::GET, "/hosted-lika/openapi.json", openapi::document),
+    ];
+    // The access lists: two kinds on each method and each product.
+    all.extend(access::routes());
+    all
 }
 
 /// The tree's routes, merged into the partner listener's router.
@@ -152,12 +178,10 @@ impl FromRequestParts<AppState> for Publisher {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Publisher, Response> {
-        let partner = Partner::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
+        let partner = Partner::from_request_parts(parts, state).await?;
         let params = RawPathParams::from_request_parts(parts, state)
             .await
-            .map_err(|e| ApiError::internal(e).into_response())?;
+            .map_err(ApiError::internal)?;
         let param = |name: &str| {
             params
                 .iter()
@@ -204,9 +228,9 @@ impl FromRequestParts<AppState> for Publisher {
                 details: json!({"method": parts.method.as_str(), "path": parts.uri.path()}),
             })
             .await
-            .map_err(|e| ApiError::internal(e).into_response())?;
+            .map_err(ApiError::internal)?;
         if let Some(refusal) = refusal {
-            return Err(refusal.into_response());
+            return Err(refusal.into());
         }
         Ok(Publisher {
             partner,
@@ -233,6 +257,12 @@ pub struct ApplicationBody {
     url: Option<String>,
     #[serde(default)]
     tags: Option<Vec<String>>,
+}
+
+impl JsonShape for ApplicationBody {
+    const LIMIT: usize = MAX_BODY_BYTES;
+    const SHAPE: &'static str =
+        "{\"id\", \"code\", \"naam\", \"icon\", \"iconUrl\", \"url\", \"tags\"}";
 }
 
 impl ApplicationBody {
@@ -262,19 +292,6 @@ pub fn application_json(a: &Application) -> Value {
     })
 }
 
-pub fn product_json(p: &LikaProduct) -> Value {
-    application_json(&p.application)
-}
-
-/// A JSON body of at most [`MAX_BODY_BYTES`] in the shape `T`.
-pub async fn body<T: serde::de::DeserializeOwned>(
-    headers: &HeaderMap,
-    body: Body,
-    shape: &str,
-) -> Result<T, ApiError> {
-    crate::http::body::json_body(headers, body, MAX_BODY_BYTES, shape).await
-}
-
 /// The body's id must be the path's: a PUT cannot rename, nor write another id's record.
 pub fn same_id(path_id: &str, body_id: &str) -> Result<(), ApiError> {
     if path_id == body_id {
@@ -292,11 +309,6 @@ pub fn same_id(path_id: &str, body_id: &str) -> Result<(), ApiError> {
     }
 }
 
-/// A JSON answer, never cached.
-pub fn answer(body: Value) -> Response {
-    crate::http::body::json_answer(StatusCode::OK, body)
-}
-
 /// The empty answer to a write.
 pub fn done(status: StatusCode) -> Response {
     let mut r = status.into_response();
@@ -305,6 +317,14 @@ pub fn done(status: StatusCode) -> Response {
         header::HeaderValue::from_static("no-store"),
     );
     r
+}
+
+/// The answer to a PUT: `201` for a record it made, `204` for one it replaced.
+pub fn put_answer(written: Written) -> Response {
+    done(match written {
+        Written::Created => StatusCode::CREATED,
+        Written::Replaced => StatusCode::NO_CONTENT,
+    })
 }
 
 /// Not found, as the register says it, in the API's words.

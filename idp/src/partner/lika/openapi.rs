@@ -2,41 +2,24 @@
 //! `/hosted-lika/openapi.json` on the partner listener without authentication: it describes,
 //! it grants nothing.
 
-use axum::http::{HeaderValue, Method, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
-use super::{Route, route};
+use crate::http::openapi::served;
 
 pub const DOCUMENT: &str = include_str!("../../../api/hosted-lika.openapi.json");
 
-pub fn routes() -> Vec<Route> {
-    vec![route(Method::GET, "/hosted-lika/openapi.json", document)]
-}
-
-async fn document() -> Response {
-    let mut r = DOCUMENT.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    r
+pub async fn document() -> Response {
+    served(DOCUMENT)
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::Value;
-
     use super::*;
     use crate::http::openapi_check as check;
 
-    fn doc() -> Value {
-        serde_json::from_str(DOCUMENT).expect("hosted-lika.openapi.json is JSON")
-    }
-
     #[test]
     fn document_and_router_describe_the_same_operations() {
-        let doc = doc();
-        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1."));
+        let doc = check::document(DOCUMENT);
         let routes = super::super::all_routes();
         check::assert_same_operations(&doc, routes.iter().map(|r| (&r.method, r.path.as_str())));
     }
@@ -45,7 +28,7 @@ mod tests {
     /// every `$ref` resolves.
     #[test]
     fn every_operation_documents_parameters_and_errors_and_references_resolve() {
-        let doc = doc();
+        let doc = check::document(DOCUMENT);
         check::assert_operations_documented(&doc, &["401", "403", "500"]);
         check::assert_references_resolve(&doc);
     }

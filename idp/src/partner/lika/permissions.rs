@@ -2,29 +2,22 @@
 //! school and ECK-iD) to or from every listed method and product, all or nothing. A revoke
 //! ignores users that are not on a list; an unknown method or product refuses the call.
 
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use directory::lika::{Bulk, ChainId};
 use serde::Deserialize;
 
 use super::access::ChainIdBody;
-use super::{Publisher, Route, body, done, route};
+use super::{MAX_BODY_BYTES, Publisher, done};
 use crate::app_state::AppState;
+use crate::http::json::{JsonBody, JsonShape};
 use crate::http::problem::ApiError;
-
-pub fn routes() -> Vec<Route> {
-    vec![
-        route(Method::POST, "permissions/grant", grant),
-        route(Method::POST, "permissions/revoke", revoke),
-    ]
-}
 
 /// Basispoort's `BulkRequest`; each list may be left out.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct BulkBody {
+pub(super) struct BulkBody {
     #[serde(default)]
     methodes: Vec<String>,
     #[serde(default)]
@@ -35,16 +28,17 @@ struct BulkBody {
     gebruiker_eck_ids: Vec<ChainIdBody>,
 }
 
-const SHAPE: &str = "{\"methodes\": [\"…\"], \"producten\": [\"…\"], \"gebruikers\": [123], \"gebruikerEckIds\": [{\"instellingId\": 1, \"eckId\": \"…\"}]}";
+impl JsonShape for BulkBody {
+    const LIMIT: usize = MAX_BODY_BYTES;
+    const SHAPE: &'static str = "{\"methodes\": [\"…\"], \"producten\": [\"…\"], \"gebruikers\": [123], \"gebruikerEckIds\": [{\"instellingId\": 1, \"eckId\": \"…\"}]}";
+}
 
 async fn bulk(
     p: Publisher,
     state: AppState,
-    headers: HeaderMap,
-    raw: Body,
+    b: BulkBody,
     grant: bool,
 ) -> Result<Response, ApiError> {
-    let b: BulkBody = body(&headers, raw, SHAPE).await?;
     let bulk = Bulk {
         methods: b.methodes,
         products: b.producten,
@@ -58,20 +52,18 @@ async fn bulk(
     Ok(done(StatusCode::NO_CONTENT))
 }
 
-async fn grant(
+pub async fn grant(
     p: Publisher,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    raw: Body,
+    JsonBody(b): JsonBody<BulkBody>,
 ) -> Result<Response, ApiError> {
-    bulk(p, state, headers, raw, true).await
+    bulk(p, state, b, true).await
 }
 
-async fn revoke(
+pub async fn revoke(
     p: Publisher,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    raw: Body,
+    JsonBody(b): JsonBody<BulkBody>,
 ) -> Result<Response, ApiError> {
-    bulk(p, state, headers, raw, false).await
+    bulk(p, state, b, false).await
 }
