@@ -7,6 +7,7 @@ mod client;
 pub mod csrf;
 pub mod error;
 pub mod extract;
+pub mod form;
 pub mod oauth;
 #[cfg(test)]
 pub mod openapi_check;
@@ -18,6 +19,7 @@ pub mod token;
 pub use client::{ClientIp, address_key, client_ip};
 pub use csrf::{Csrf, NoFields, csrf_ok, csrf_refused, csrf_token};
 pub use error::PageError;
+pub use form::{Desk, FormToken, FormView, NoticeQuery, see};
 pub use page::{Text, internal_error, message, page, see_other};
 pub use token::{cookie_value, random_token, sha256_hex, url_encode};
 

@@ -6,8 +6,7 @@
 //! `openpoort party upstream-*`.
 
 use askama::Template;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use directory::DirectoryError;
 use directory::model::netherlands_clock;
@@ -15,12 +14,10 @@ use directory::parties::Party;
 use directory::upstreams::UpstreamProtocol;
 use serde::Deserialize;
 
-use super::Nav;
-use crate::app_state::AppState;
+use super::{Desk, Nav, PARTIES, Removal, confirm};
 use crate::http::extract::{Path, Query};
-use crate::http::{Csrf, NoFields, PageError, Text, csrf_token, page, see_other, url_encode};
+use crate::http::{Csrf, NoFields, NoticeQuery, PageError, Text, see, url_encode};
 use crate::operator_admin::{AdminError, optional, parties};
-use crate::session::SignedInOperator;
 use crate::upstream::ForProvider;
 use crate::upstream::registry::{
     self, Connection, MatchBy, MetadataSource, OidcClientAuth, OidcSettings, Settings,
@@ -205,12 +202,6 @@ struct UpstreamPage {
     oidc: OidcFields,
 }
 
-fn nav() -> Nav {
-    Nav {
-        current: "partijen",
-    }
-}
-
 fn path_of(party: &Party) -> String {
     format!("/operator/partijen/{}/koppeling", url_encode(&party.code))
 }
@@ -257,13 +248,9 @@ fn refused(e: UpstreamError) -> AdminError {
 
 /// The provider the path names (any other party is refused by the registry's rule) and its
 /// connection.
-async fn provider(
-    state: &AppState,
-    op: &SignedInOperator,
-    code: &str,
-) -> Result<(Party, Option<Connection>), PageError> {
-    let party = parties::party(&state.directory, &op.operating, code).await?;
-    match registry::provider_connection(&state.directory, &party.code).await {
+async fn provider(desk: &Desk, code: &str) -> Result<(Party, Option<Connection>), PageError> {
+    let party = parties::party(desk.directory(), &desk.operating, code).await?;
+    match registry::provider_connection(desk.directory(), &party.code).await {
         Ok(found) => Ok(found),
         Err(e) => Err(refused(e).into()),
     }
@@ -281,24 +268,44 @@ struct Shape {
 
 impl Shape {
     fn plain() -> Shape {
+        Shape::with_status(StatusCode::OK)
+    }
+
+    /// The page with `status`; a refusal is shown where it belongs by one of the three below.
+    fn with_status(status: StatusCode) -> Shape {
         Shape {
-            status: StatusCode::OK,
+            status,
             saml: None,
             oidc: None,
             notice: None,
             refreshed: false,
         }
     }
+
+    fn saml(self, form: SamlForm, refusal: Text) -> Shape {
+        Shape {
+            saml: Some((form, refusal)),
+            ..self
+        }
+    }
+
+    fn oidc(self, form: OidcForm, refusal: Text) -> Shape {
+        Shape {
+            oidc: Some((form, refusal)),
+            ..self
+        }
+    }
+
+    fn notice(self, refusal: Text) -> Shape {
+        Shape {
+            notice: Some(refusal),
+            ..self
+        }
+    }
 }
 
-async fn render(
-    state: &AppState,
-    op: &SignedInOperator,
-    headers: &HeaderMap,
-    code: &str,
-    shape: Shape,
-) -> Result<Response, PageError> {
-    let (party, connection) = provider(state, op, code).await?;
+async fn render(desk: Desk, code: &str, shape: Shape) -> Result<Response, PageError> {
+    let (party, connection) = provider(&desk, code).await?;
     let stored = connection.as_ref().map(|c| &c.settings);
     let saml_stored = connection
         .as_ref()
@@ -378,41 +385,30 @@ async fn render(
             }
         }
     };
-    let (csrf, set) = csrf_token(&state.web, headers);
-    Ok(page(
-        shape.status,
-        &UpstreamPage {
-            nav: nav(),
-            csrf,
-            path: path_of(&party),
-            party_code: party.code,
-            party_name: party.name,
-            connection: connection.as_ref().map(Shown::of),
-            give: ForProvider::of(&state.web),
-            notice: shape.notice,
-            refreshed: shape.refreshed,
-            saml,
-            oidc,
-        },
-        set,
-    ))
-}
-
-#[derive(Deserialize)]
-pub struct UpstreamQuery {
-    melding: Option<String>,
+    let give = ForProvider::of(&desk.state.web);
+    Ok(desk.page(shape.status, |csrf| UpstreamPage {
+        nav: PARTIES,
+        csrf,
+        path: path_of(&party),
+        party_code: party.code,
+        party_name: party.name,
+        connection: connection.as_ref().map(Shown::of),
+        give,
+        notice: shape.notice,
+        refreshed: shape.refreshed,
+        saml,
+        oidc,
+    }))
 }
 
 pub async fn show(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
+    desk: Desk,
     Path(code): Path<String>,
-    Query(q): Query<UpstreamQuery>,
+    Query(q): Query<NoticeQuery>,
 ) -> Result<Response, PageError> {
     let mut shape = Shape::plain();
     shape.refreshed = q.melding.as_deref() == Some("vernieuwd");
-    render(&state, &op, &headers, &code, shape).await
+    render(desk, &code, shape).await
 }
 
 fn match_rule(given: &str) -> Result<MatchBy, UpstreamError> {
@@ -422,12 +418,7 @@ fn match_rule(given: &str) -> Result<MatchBy, UpstreamError> {
     })
 }
 
-async fn saml_connect(
-    state: &AppState,
-    op: &SignedInOperator,
-    party: &Party,
-    f: &SamlForm,
-) -> Result<(), UpstreamError> {
+async fn saml_connect(desk: &Desk, party: &Party, f: &SamlForm) -> Result<(), UpstreamError> {
     let source = match (optional(&f.metadata_url), optional(&f.metadata_xml)) {
         (Some(url), None) => MetadataSource::Url(url.to_owned()),
         (None, Some(xml)) => MetadataSource::Xml(xml.as_bytes().to_vec()),
@@ -449,44 +440,34 @@ async fn saml_connect(
         oidc: None,
     };
     registry::connect_saml(
-        &state.directory,
-        &state.http,
+        desk.directory(),
+        &desk.state.http,
         &party.code,
         source,
         optional(&f.entity_id),
         &settings,
-        &op.operating.actor,
+        &desk.operating.actor,
     )
     .await
     .map(|_| ())
 }
 
 pub async fn connect_saml(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
+    desk: Desk,
     Path(code): Path<String>,
     Csrf(form): Csrf<SamlForm>,
 ) -> Result<Response, PageError> {
-    let (party, _) = provider(&state, &op, &code).await?;
-    match saml_connect(&state, &op, &party, &form).await {
-        Ok(()) => Ok(see_other(&path_of(&party), HeaderMap::new())),
+    let (party, _) = provider(&desk, &code).await?;
+    match saml_connect(&desk, &party, &form).await {
+        Ok(()) => Ok(see(&path_of(&party))),
         Err(e) => {
             let (status, text) = refusal(e)?;
-            let mut shape = Shape::plain();
-            shape.status = status;
-            shape.saml = Some((form, text));
-            render(&state, &op, &headers, &code, shape).await
+            render(desk, &code, Shape::with_status(status).saml(form, text)).await
         }
     }
 }
 
-async fn oidc_connect(
-    state: &AppState,
-    op: &SignedInOperator,
-    party: &Party,
-    f: &OidcForm,
-) -> Result<(), UpstreamError> {
+async fn oidc_connect(desk: &Desk, party: &Party, f: &OidcForm) -> Result<(), UpstreamError> {
     let auth = OidcClientAuth::parse(&f.auth).ok_or_else(|| UpstreamError::Invalid {
         nl: "kies hoe openpoort zich bij de netwerkaanbieder aanmeldt".into(),
         en: "choose how openpoort authenticates to the network provider".into(),
@@ -505,88 +486,58 @@ async fn oidc_connect(
         }),
     };
     registry::connect_oidc(
-        &state.directory,
+        desk.directory(),
         &party.code,
         f.issuer.trim(),
         // Left empty: the stored secret is kept.
         optional(&f.client_secret).map(str::to_owned),
         &settings,
-        state.api.development,
-        &op.operating.actor,
+        desk.state.api.development,
+        &desk.operating.actor,
     )
     .await
 }
 
 pub async fn connect_oidc(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
+    desk: Desk,
     Path(code): Path<String>,
     Csrf(form): Csrf<OidcForm>,
 ) -> Result<Response, PageError> {
-    let (party, _) = provider(&state, &op, &code).await?;
-    match oidc_connect(&state, &op, &party, &form).await {
-        Ok(()) => Ok(see_other(&path_of(&party), HeaderMap::new())),
+    let (party, _) = provider(&desk, &code).await?;
+    match oidc_connect(&desk, &party, &form).await {
+        Ok(()) => Ok(see(&path_of(&party))),
         Err(e) => {
             let (status, text) = refusal(e)?;
-            let mut shape = Shape::plain();
-            shape.status = status;
-            shape.oidc = Some((form, text));
-            render(&state, &op, &headers, &code, shape).await
+            render(desk, &code, Shape::with_status(status).oidc(form, text)).await
         }
     }
 }
 
 pub async fn refresh(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
+    desk: Desk,
     Path(code): Path<String>,
     _: Csrf<NoFields>,
 ) -> Result<Response, PageError> {
-    let (party, _) = provider(&state, &op, &code).await?;
-    match registry::refresh_provider(
-        &state.directory,
-        &state.http,
+    let (party, _) = provider(&desk, &code).await?;
+    let refreshed = registry::refresh_provider(
+        desk.directory(),
+        &desk.state.http,
         &party.code,
-        &op.operating.actor,
+        &desk.operating.actor,
     )
-    .await
-    {
-        Ok(_) => Ok(see_other(
-            &format!("{}?melding=vernieuwd", path_of(&party)),
-            HeaderMap::new(),
-        )),
+    .await;
+    match refreshed {
+        Ok(_) => Ok(see(&format!("{}?melding=vernieuwd", path_of(&party)))),
         Err(e) => {
             // The last verified metadata stays in use; the failure is on record and shown.
             let (status, text) = refusal(e)?;
-            let mut shape = Shape::plain();
-            shape.status = status;
-            shape.notice = Some(text);
-            render(&state, &op, &headers, &code, shape).await
+            render(desk, &code, Shape::with_status(status).notice(text)).await
         }
     }
 }
 
-#[derive(Template)]
-#[template(path = "operator_confirm.html")]
-struct ConfirmPage {
-    nav: Nav,
-    csrf: String,
-    title: Text,
-    warning: Text,
-    action: String,
-    button: Text,
-    back: String,
-}
-
-pub async fn confirm_remove(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
-    Path(code): Path<String>,
-) -> Result<Response, PageError> {
-    let (party, connection) = provider(&state, &op, &code).await?;
+pub async fn confirm_remove(desk: Desk, Path(code): Path<String>) -> Result<Response, PageError> {
+    let (party, connection) = provider(&desk, &code).await?;
     let Some(c) = connection else {
         return Err(AdminError::NotFound {
             what: "netwerkaanbieder-koppeling",
@@ -595,42 +546,35 @@ pub async fn confirm_remove(
         .into());
     };
     let path = path_of(&party);
-    let (csrf, set) = csrf_token(&state.web, &headers);
-    Ok(page(
-        StatusCode::OK,
-        &ConfirmPage {
-            nav: nav(),
-            csrf,
-            title: Text::new("Koppeling verwijderen", "Remove the connection"),
-            warning: Text::new(
-                format!(
-                    "Gebruikers van {} kunnen dan niet meer via {} inloggen bij openpoort, tot de netwerkaanbieder opnieuw is gekoppeld.",
-                    party.name, c.issuer
-                ),
-                format!(
-                    "Users of {} can then no longer log in to openpoort through {}, until the network provider is connected again.",
-                    party.name, c.issuer
-                ),
+    let removal = Removal {
+        title: Text::new("Koppeling verwijderen", "Remove the connection"),
+        warning: Text::new(
+            format!(
+                "Gebruikers van {} kunnen dan niet meer via {} inloggen bij openpoort, tot de netwerkaanbieder opnieuw is gekoppeld.",
+                party.name, c.issuer
             ),
-            action: format!("{path}/verwijderen"),
-            button: Text::new("Ja, koppeling verwijderen", "Yes, remove the connection"),
-            back: path,
-        },
-        set,
-    ))
+            format!(
+                "Users of {} can then no longer log in to openpoort through {}, until the network provider is connected again.",
+                party.name, c.issuer
+            ),
+        ),
+        action: format!("{path}/verwijderen"),
+        button: Text::new("Ja, koppeling verwijderen", "Yes, remove the connection"),
+        back: path,
+    };
+    Ok(confirm(desk, removal))
 }
 
 pub async fn remove(
-    State(state): State<AppState>,
-    op: SignedInOperator,
+    desk: Desk,
     Path(code): Path<String>,
     _: Csrf<NoFields>,
 ) -> Result<Response, PageError> {
-    let (party, _) = provider(&state, &op, &code).await?;
-    match registry::disconnect(&state.directory, &party.code, &op.operating.actor).await {
+    let (party, _) = provider(&desk, &code).await?;
+    match registry::disconnect(desk.directory(), &party.code, &desk.operating.actor).await {
         // Removed meanwhile (a second click, another operator): what was asked for holds.
         Ok(()) | Err(UpstreamError::Directory(DirectoryError::NotFound { .. })) => {}
         Err(e) => return Err(refused(e).into()),
     }
-    Ok(see_other(&path_of(&party), HeaderMap::new()))
+    Ok(see(&path_of(&party)))
 }
