@@ -13,8 +13,9 @@ use directory::credentials::TokenPurpose;
 use directory::model::Email;
 use directory::people::StaffStatus;
 
-use super::{Text, csrf_token, message, page, see_other, sha256_hex};
+use super::{Text, message, see_other, sha256_hex};
 use crate::app_state::AppState;
+use crate::http::FormToken;
 use crate::http::extract::Query;
 use crate::http::{ClientIp, Csrf, PageError};
 use crate::links::send_link;
@@ -73,34 +74,34 @@ fn link_not_valid() -> PageError {
 
 pub async fn activation_form(
     state: State<AppState>,
-    headers: HeaderMap,
+    form_token: FormToken,
     q: Query<TokenQuery>,
 ) -> Result<Response, PageError> {
-    show_form(state, headers, q, TokenPurpose::Activation).await
+    show_form(state, form_token, q, TokenPurpose::Activation).await
 }
 
 pub async fn reset_form(
     state: State<AppState>,
-    headers: HeaderMap,
+    form_token: FormToken,
     q: Query<TokenQuery>,
 ) -> Result<Response, PageError> {
-    show_form(state, headers, q, TokenPurpose::Reset).await
+    show_form(state, form_token, q, TokenPurpose::Reset).await
 }
 
 pub async fn activate(
     state: State<AppState>,
-    headers: HeaderMap,
+    form_token: FormToken,
     form: Csrf<NewPassword>,
 ) -> Result<Response, PageError> {
-    set_password(state, headers, form, TokenPurpose::Activation).await
+    set_password(state, form_token, form, TokenPurpose::Activation).await
 }
 
 pub async fn reset(
     state: State<AppState>,
-    headers: HeaderMap,
+    form_token: FormToken,
     form: Csrf<NewPassword>,
 ) -> Result<Response, PageError> {
-    set_password(state, headers, form, TokenPurpose::Reset).await
+    set_password(state, form_token, form, TokenPurpose::Reset).await
 }
 
 /// The owner of a link, if the link still works. A deactivated owner's link does not: the
@@ -126,7 +127,7 @@ async fn owner(
 
 async fn show_form(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    form_token: FormToken,
     Query(q): Query<TokenQuery>,
     purpose: TokenPurpose,
 ) -> Result<Response, PageError> {
@@ -136,24 +137,19 @@ async fn show_form(
     let staff = owner(&state, &token, purpose)
         .await?
         .ok_or_else(link_not_valid)?;
-    let (csrf, set) = csrf_token(&state.web, &headers);
     let email = staff.email.unwrap_or_default();
-    Ok(page(
-        StatusCode::OK,
-        &SetPasswordPage {
-            csrf,
-            token,
-            email,
-            action: action(purpose),
-            error: None,
-        },
-        set,
-    ))
+    Ok(form_token.page(StatusCode::OK, |csrf| SetPasswordPage {
+        csrf,
+        token,
+        email,
+        action: action(purpose),
+        error: None,
+    }))
 }
 
 async fn set_password(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    form_token: FormToken,
     Csrf(form): Csrf<NewPassword>,
     purpose: TokenPurpose,
 ) -> Result<Response, PageError> {
@@ -162,18 +158,15 @@ async fn set_password(
         .ok_or_else(link_not_valid)?;
     let email = staff.email.clone().unwrap_or_default();
     let refuse = |error: Text| {
-        let (csrf, set) = csrf_token(&state.web, &headers);
-        PageError::from(page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &SetPasswordPage {
+        PageError::from(
+            form_token.page(StatusCode::UNPROCESSABLE_ENTITY, |csrf| SetPasswordPage {
                 csrf,
                 token: form.token.clone(),
                 email: email.clone(),
                 action: action(purpose),
                 error: Some(error),
-            },
-            set,
-        ))
+            }),
+        )
     };
     if form.password != form.password_repeat {
         return Err(refuse(Text::new(
@@ -197,12 +190,8 @@ async fn set_password(
     ))
 }
 
-pub async fn forgot_form(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
-    let (csrf, set) = csrf_token(&state.web, &headers);
-    Ok(page(StatusCode::OK, &ForgotPage { csrf }, set))
+pub async fn forgot_form(form_token: FormToken) -> Result<Response, PageError> {
+    Ok(form_token.page(StatusCode::OK, |csrf| ForgotPage { csrf }))
 }
 
 #[derive(Deserialize)]
