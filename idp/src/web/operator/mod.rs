@@ -80,11 +80,11 @@ pub fn routes() -> Router<AppState> {
         .route("/operator/partijen/{party}/koppeling", get(upstream::show))
         .route(
             "/operator/partijen/{party}/koppeling/saml",
-            post(upstream::connect_saml),
+            post(upstream::connect::<upstream::SamlForm>),
         )
         .route(
             "/operator/partijen/{party}/koppeling/oidc",
-            post(upstream::connect_oidc),
+            post(upstream::connect::<upstream::OidcForm>),
         )
         .route(
             "/operator/partijen/{party}/koppeling/vernieuwen",

@@ -258,7 +258,7 @@ async fn provider(desk: &Desk, code: &str) -> Result<(Party, Option<Connection>)
 
 /// What the page shows, with the forms filled from the connection unless a refused form is
 /// shown back.
-struct Shape {
+pub struct Shape {
     status: StatusCode,
     saml: Option<(SamlForm, Text)>,
     oidc: Option<(OidcForm, Text)>,
@@ -271,7 +271,8 @@ impl Shape {
         Shape::with_status(StatusCode::OK)
     }
 
-    /// The page with `status`; a refusal is shown where it belongs by one of the three below.
+    /// The page with `status`; a refusal is shown where it belongs by `notice` or a
+    /// [`ConnectForm`].
     fn with_status(status: StatusCode) -> Shape {
         Shape {
             status,
@@ -279,20 +280,6 @@ impl Shape {
             oidc: None,
             notice: None,
             refreshed: false,
-        }
-    }
-
-    fn saml(self, form: SamlForm, refusal: Text) -> Shape {
-        Shape {
-            saml: Some((form, refusal)),
-            ..self
-        }
-    }
-
-    fn oidc(self, form: OidcForm, refusal: Text) -> Shape {
-        Shape {
-            oidc: Some((form, refusal)),
-            ..self
         }
     }
 
@@ -418,97 +405,120 @@ fn match_rule(given: &str) -> Result<MatchBy, UpstreamError> {
     })
 }
 
-async fn saml_connect(desk: &Desk, party: &Party, f: &SamlForm) -> Result<(), UpstreamError> {
-    let source = match (optional(&f.metadata_url), optional(&f.metadata_xml)) {
-        (Some(url), None) => MetadataSource::Url(url.to_owned()),
-        (None, Some(xml)) => MetadataSource::Xml(xml.as_bytes().to_vec()),
-        _ => {
-            return Err(UpstreamError::Invalid {
-                nl: "Vul precies één in: het metadata-adres (URL) of de geplakte metadata (XML)."
-                    .into(),
-                en: "Fill in exactly one: the metadata URL or the pasted metadata (XML).".into(),
-            });
-        }
-    };
-    let settings = Settings {
-        match_by: match_rule(&f.match_by)?,
-        identifier: optional(&f.identifier).map(str::to_owned),
-        school: optional(&f.school).map(str::to_owned),
-        require_signed_assertion: f.require_signed_assertion.is_some(),
-        allow_unsolicited: f.allow_unsolicited.is_some(),
-        metadata_certificate: optional(&f.metadata_certificate).map(str::to_owned),
-        oidc: None,
-    };
-    registry::connect_saml(
-        desk.directory(),
-        &desk.state.http,
-        &party.code,
-        source,
-        optional(&f.entity_id),
-        &settings,
-        &desk.operating.actor,
-    )
-    .await
-    .map(|_| ())
+/// A form that connects the provider over one protocol; refused, it is shown back in its own
+/// place on the page.
+pub trait ConnectForm: serde::de::DeserializeOwned + Send {
+    fn connect(
+        &self,
+        desk: &Desk,
+        party: &Party,
+    ) -> impl Future<Output = Result<(), UpstreamError>> + Send;
+
+    /// The page with this form shown back beside its refusal.
+    fn shown_back(self, shape: Shape, refusal: Text) -> Shape;
 }
 
-pub async fn connect_saml(
-    desk: Desk,
-    Path(code): Path<String>,
-    Csrf(form): Csrf<SamlForm>,
-) -> Result<Response, PageError> {
-    let (party, _) = provider(&desk, &code).await?;
-    match saml_connect(&desk, &party, &form).await {
-        Ok(()) => Ok(see(&path_of(&party))),
-        Err(e) => {
-            let (status, text) = refusal(e)?;
-            render(desk, &code, Shape::with_status(status).saml(form, text)).await
+impl ConnectForm for SamlForm {
+    async fn connect(&self, desk: &Desk, party: &Party) -> Result<(), UpstreamError> {
+        let source = match (optional(&self.metadata_url), optional(&self.metadata_xml)) {
+            (Some(url), None) => MetadataSource::Url(url.to_owned()),
+            (None, Some(xml)) => MetadataSource::Xml(xml.as_bytes().to_vec()),
+            _ => {
+                return Err(UpstreamError::Invalid {
+                    nl: "Vul precies één in: het metadata-adres (URL) of de geplakte metadata (XML)."
+                        .into(),
+                    en: "Fill in exactly one: the metadata URL or the pasted metadata (XML).".into(),
+                });
+            }
+        };
+        let settings = Settings {
+            match_by: match_rule(&self.match_by)?,
+            identifier: optional(&self.identifier).map(str::to_owned),
+            school: optional(&self.school).map(str::to_owned),
+            require_signed_assertion: self.require_signed_assertion.is_some(),
+            allow_unsolicited: self.allow_unsolicited.is_some(),
+            metadata_certificate: optional(&self.metadata_certificate).map(str::to_owned),
+            oidc: None,
+        };
+        registry::connect_saml(
+            desk.directory(),
+            &desk.state.http,
+            &party.code,
+            source,
+            optional(&self.entity_id),
+            &settings,
+            &desk.operating.actor,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    fn shown_back(self, shape: Shape, refusal: Text) -> Shape {
+        Shape {
+            saml: Some((self, refusal)),
+            ..shape
         }
     }
 }
 
-async fn oidc_connect(desk: &Desk, party: &Party, f: &OidcForm) -> Result<(), UpstreamError> {
-    let auth = OidcClientAuth::parse(&f.auth).ok_or_else(|| UpstreamError::Invalid {
-        nl: "kies hoe openpoort zich bij de netwerkaanbieder aanmeldt".into(),
-        en: "choose how openpoort authenticates to the network provider".into(),
-    })?;
-    let settings = Settings {
-        match_by: match_rule(&f.match_by)?,
-        identifier: optional(&f.identifier).map(str::to_owned),
-        school: optional(&f.school).map(str::to_owned),
-        require_signed_assertion: true,
-        allow_unsolicited: true,
-        metadata_certificate: None,
-        oidc: Some(OidcSettings {
-            client_id: f.client_id.trim().to_owned(),
-            auth,
-            scopes: f.scopes.split_whitespace().map(str::to_owned).collect(),
-        }),
-    };
-    registry::connect_oidc(
-        desk.directory(),
-        &party.code,
-        f.issuer.trim(),
-        // Left empty: the stored secret is kept.
-        optional(&f.client_secret).map(str::to_owned),
-        &settings,
-        desk.state.api.development,
-        &desk.operating.actor,
-    )
-    .await
+impl ConnectForm for OidcForm {
+    async fn connect(&self, desk: &Desk, party: &Party) -> Result<(), UpstreamError> {
+        let auth = OidcClientAuth::parse(&self.auth).ok_or_else(|| UpstreamError::Invalid {
+            nl: "kies hoe openpoort zich bij de netwerkaanbieder aanmeldt".into(),
+            en: "choose how openpoort authenticates to the network provider".into(),
+        })?;
+        let settings = Settings {
+            match_by: match_rule(&self.match_by)?,
+            identifier: optional(&self.identifier).map(str::to_owned),
+            school: optional(&self.school).map(str::to_owned),
+            require_signed_assertion: true,
+            allow_unsolicited: true,
+            metadata_certificate: None,
+            oidc: Some(OidcSettings {
+                client_id: self.client_id.trim().to_owned(),
+                auth,
+                scopes: self.scopes.split_whitespace().map(str::to_owned).collect(),
+            }),
+        };
+        registry::connect_oidc(
+            desk.directory(),
+            &party.code,
+            self.issuer.trim(),
+            // Left empty: the stored secret is kept.
+            optional(&self.client_secret).map(str::to_owned),
+            &settings,
+            desk.state.api.development,
+            &desk.operating.actor,
+        )
+        .await
+    }
+
+    fn shown_back(self, shape: Shape, refusal: Text) -> Shape {
+        Shape {
+            oidc: Some((self, refusal)),
+            ..shape
+        }
+    }
 }
 
-pub async fn connect_oidc(
+/// Connects the provider over the protocol of the form `F` (`connect::<SamlForm>`,
+/// `connect::<OidcForm>`), replacing any connection it had.
+pub async fn connect<F: ConnectForm>(
     desk: Desk,
     Path(code): Path<String>,
-    Csrf(form): Csrf<OidcForm>,
+    Csrf(form): Csrf<F>,
 ) -> Result<Response, PageError> {
     let (party, _) = provider(&desk, &code).await?;
-    match oidc_connect(&desk, &party, &form).await {
+    match form.connect(&desk, &party).await {
         Ok(()) => Ok(see(&path_of(&party))),
         Err(e) => {
             let (status, text) = refusal(e)?;
-            render(desk, &code, Shape::with_status(status).oidc(form, text)).await
+            render(
+                desk,
+                &code,
+                form.shown_back(Shape::with_status(status), text),
+            )
+            .await
         }
     }
 }
