@@ -15,9 +15,8 @@ use directory::people::StaffStatus;
 
 use super::{Text, message, see_other, sha256_hex};
 use crate::app_state::AppState;
-use crate::http::FormToken;
 use crate::http::extract::Query;
-use crate::http::{ClientIp, Csrf, PageError};
+use crate::http::{ClientIp, Csrf, FormToken, PageError};
 use crate::links::send_link;
 use crate::state::StateStore;
 
@@ -72,36 +71,22 @@ fn link_not_valid() -> PageError {
     .into()
 }
 
-pub async fn activation_form(
-    state: State<AppState>,
-    form_token: FormToken,
-    q: Query<TokenQuery>,
-) -> Result<Response, PageError> {
-    show_form(state, form_token, q, TokenPurpose::Activation).await
+/// Which link a page serves: a new account's activation or a password reset. A type, so that
+/// one handler serves the routes of both (`show_form::<Activation>`, `set_password::<Reset>`).
+pub trait LinkPurpose {
+    const PURPOSE: TokenPurpose;
 }
 
-pub async fn reset_form(
-    state: State<AppState>,
-    form_token: FormToken,
-    q: Query<TokenQuery>,
-) -> Result<Response, PageError> {
-    show_form(state, form_token, q, TokenPurpose::Reset).await
+pub struct Activation;
+
+impl LinkPurpose for Activation {
+    const PURPOSE: TokenPurpose = TokenPurpose::Activation;
 }
 
-pub async fn activate(
-    state: State<AppState>,
-    form_token: FormToken,
-    form: Csrf<NewPassword>,
-) -> Result<Response, PageError> {
-    set_password(state, form_token, form, TokenPurpose::Activation).await
-}
+pub struct Reset;
 
-pub async fn reset(
-    state: State<AppState>,
-    form_token: FormToken,
-    form: Csrf<NewPassword>,
-) -> Result<Response, PageError> {
-    set_password(state, form_token, form, TokenPurpose::Reset).await
+impl LinkPurpose for Reset {
+    const PURPOSE: TokenPurpose = TokenPurpose::Reset;
 }
 
 /// The owner of a link, if the link still works. A deactivated owner's link does not: the
@@ -125,12 +110,12 @@ async fn owner(
     }
 }
 
-async fn show_form(
+pub async fn show_form<P: LinkPurpose>(
     State(state): State<AppState>,
     form_token: FormToken,
     Query(q): Query<TokenQuery>,
-    purpose: TokenPurpose,
 ) -> Result<Response, PageError> {
+    let purpose = P::PURPOSE;
     let Some(token) = q.token.filter(|t| !t.is_empty() && t.len() <= 64) else {
         return Err(link_not_valid());
     };
@@ -147,12 +132,12 @@ async fn show_form(
     }))
 }
 
-async fn set_password(
+pub async fn set_password<P: LinkPurpose>(
     State(state): State<AppState>,
     form_token: FormToken,
     Csrf(form): Csrf<NewPassword>,
-    purpose: TokenPurpose,
 ) -> Result<Response, PageError> {
+    let purpose = P::PURPOSE;
     let staff = owner(&state, &form.token, purpose)
         .await?
         .ok_or_else(link_not_valid)?;

@@ -161,11 +161,12 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/activeren",
-            get(account::activation_form).post(account::activate),
+            get(account::show_form::<account::Activation>)
+                .post(account::set_password::<account::Activation>),
         )
         .route(
             "/wachtwoord-herstellen",
-            get(account::reset_form).post(account::reset),
+            get(account::show_form::<account::Reset>).post(account::set_password::<account::Reset>),
         )
         .route(
             "/wachtwoord-vergeten",
