@@ -12,9 +12,8 @@ use directory::Actor;
 
 use super::{Text, see_other};
 use crate::app_state::AppState;
-use crate::http::FormToken;
 use crate::http::extract::Query;
-use crate::http::{ClientIp, Csrf, NoFields, PageError};
+use crate::http::{ClientIp, Csrf, FormToken, NoFields, PageError};
 use crate::session::{self, SignedIn, SignedInStaff};
 use crate::state::{Attempt, release_all, reserve_all};
 

@@ -20,9 +20,8 @@ use directory::people::StaffStatus;
 
 use super::{Text, see_other, sha256_hex};
 use crate::app_state::AppState;
-use crate::http::FormToken;
 use crate::http::extract::Query;
-use crate::http::{ClientIp, Csrf, PageError};
+use crate::http::{ClientIp, Csrf, FormToken, PageError};
 use crate::session;
 use crate::state::{Attempt, StateStore, release_all, reserve_all};
 

@@ -10,9 +10,8 @@ use broker::Context;
 use super::home::schools_of;
 use super::{Text, see_other};
 use crate::app_state::AppState;
-use crate::http::FormToken;
 use crate::http::extract::Query;
-use crate::http::{NoticeQuery, PageError};
+use crate::http::{FormToken, NoticeQuery, PageError};
 use crate::session::{SignedIn, Who};
 
 /// One of a teacher's own groups, with its pupils, as the portal lists them.
