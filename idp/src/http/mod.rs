@@ -7,6 +7,7 @@ mod client;
 pub mod csrf;
 pub mod error;
 pub mod extract;
+pub mod form;
 pub mod json;
 pub mod oauth;
 pub mod openapi;
@@ -20,6 +21,7 @@ pub mod token;
 pub use client::{ClientIp, address_key, client_ip};
 pub use csrf::{Csrf, NoFields, csrf_ok, csrf_refused, csrf_token};
 pub use error::PageError;
+pub use form::{Desk, FormToken, FormView, NoticeQuery, see};
 pub use page::{Text, internal_error, message, page, see_other, unavailable};
 pub use token::{cookie_value, random_token, sha256_hex, url_encode};
 

@@ -23,6 +23,12 @@ fn keys(list: &[String]) -> String {
     }
 }
 
+/// The groups and pupils a merge or a split moves, counted and by their LAS keys.
+fn print_moving(groups: &[String], pupils: &[String]) {
+    println!("  groepen / groups ({}): {}", groups.len(), keys(groups));
+    println!("  leerlingen / pupils ({}): {}", pupils.len(), keys(pupils));
+}
+
 pub async fn import_duo(
     config: &crate::config::Config,
     d: &Directory,
@@ -111,16 +117,7 @@ pub async fn merge(
         r.into,
         heading(dry_run)
     );
-    println!(
-        "  groepen / groups ({}): {}",
-        r.groups.len(),
-        keys(&r.groups)
-    );
-    println!(
-        "  leerlingen / pupils ({}): {}",
-        r.pupils.len(),
-        keys(&r.pupils)
-    );
+    print_moving(&r.groups, &r.pupils);
     println!(
         "  medewerkers / staff: {} verhuisd / moved, {} werkten al op / already worked at {}",
         r.staff_moved, r.staff_already_at_target, r.into
@@ -187,16 +184,7 @@ pub async fn split(
         r.to,
         heading(dry_run)
     );
-    println!(
-        "  groepen / groups ({}): {}",
-        r.groups.len(),
-        keys(&r.groups)
-    );
-    println!(
-        "  leerlingen / pupils ({}): {}",
-        r.pupils.len(),
-        keys(&r.pupils)
-    );
+    print_moving(&r.groups, &r.pupils);
     if !r.pupils_without_group.is_empty() {
         println!(
             "  LET OP / NOTE: leerlingen zonder groep blijven op {} / pupils in no group stay at {}: {}",

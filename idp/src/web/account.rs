@@ -13,10 +13,10 @@ use directory::credentials::TokenPurpose;
 use directory::model::Email;
 use directory::people::StaffStatus;
 
-use super::{Text, csrf_token, message, page, see_other, sha256_hex};
+use super::{Text, message, see_other, sha256_hex};
 use crate::app_state::AppState;
 use crate::http::extract::Query;
-use crate::http::{ClientIp, Csrf, PageError};
+use crate::http::{ClientIp, Csrf, FormToken, PageError};
 use crate::links::send_link;
 use crate::state::StateStore;
 
@@ -71,36 +71,22 @@ fn link_not_valid() -> PageError {
     .into()
 }
 
-pub async fn activation_form(
-    state: State<AppState>,
-    headers: HeaderMap,
-    q: Query<TokenQuery>,
-) -> Result<Response, PageError> {
-    show_form(state, headers, q, TokenPurpose::Activation).await
+/// Which link a page serves: a new account's activation or a password reset. A type, so that
+/// one handler serves the routes of both (`show_form::<Activation>`, `set_password::<Reset>`).
+pub trait LinkPurpose {
+    const PURPOSE: TokenPurpose;
 }
 
-pub async fn reset_form(
-    state: State<AppState>,
-    headers: HeaderMap,
-    q: Query<TokenQuery>,
-) -> Result<Response, PageError> {
-    show_form(state, headers, q, TokenPurpose::Reset).await
+pub struct Activation;
+
+impl LinkPurpose for Activation {
+    const PURPOSE: TokenPurpose = TokenPurpose::Activation;
 }
 
-pub async fn activate(
-    state: State<AppState>,
-    headers: HeaderMap,
-    form: Csrf<NewPassword>,
-) -> Result<Response, PageError> {
-    set_password(state, headers, form, TokenPurpose::Activation).await
-}
+pub struct Reset;
 
-pub async fn reset(
-    state: State<AppState>,
-    headers: HeaderMap,
-    form: Csrf<NewPassword>,
-) -> Result<Response, PageError> {
-    set_password(state, headers, form, TokenPurpose::Reset).await
+impl LinkPurpose for Reset {
+    const PURPOSE: TokenPurpose = TokenPurpose::Reset;
 }
 
 /// The owner of a link, if the link still works. A deactivated owner's link does not: the
@@ -124,56 +110,48 @@ async fn owner(
     }
 }
 
-async fn show_form(
+pub async fn show_form<P: LinkPurpose>(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    form_token: FormToken,
     Query(q): Query<TokenQuery>,
-    purpose: TokenPurpose,
 ) -> Result<Response, PageError> {
+    let purpose = P::PURPOSE;
     let Some(token) = q.token.filter(|t| !t.is_empty() && t.len() <= 64) else {
         return Err(link_not_valid());
     };
     let staff = owner(&state, &token, purpose)
         .await?
         .ok_or_else(link_not_valid)?;
-    let (csrf, set) = csrf_token(&state.web, &headers);
     let email = staff.email.unwrap_or_default();
-    Ok(page(
-        StatusCode::OK,
-        &SetPasswordPage {
-            csrf,
-            token,
-            email,
-            action: action(purpose),
-            error: None,
-        },
-        set,
-    ))
+    Ok(form_token.page(StatusCode::OK, |csrf| SetPasswordPage {
+        csrf,
+        token,
+        email,
+        action: action(purpose),
+        error: None,
+    }))
 }
 
-async fn set_password(
+pub async fn set_password<P: LinkPurpose>(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    form_token: FormToken,
     Csrf(form): Csrf<NewPassword>,
-    purpose: TokenPurpose,
 ) -> Result<Response, PageError> {
+    let purpose = P::PURPOSE;
     let staff = owner(&state, &form.token, purpose)
         .await?
         .ok_or_else(link_not_valid)?;
     let email = staff.email.clone().unwrap_or_default();
     let refuse = |error: Text| {
-        let (csrf, set) = csrf_token(&state.web, &headers);
-        PageError::from(page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &SetPasswordPage {
+        PageError::from(
+            form_token.page(StatusCode::UNPROCESSABLE_ENTITY, |csrf| SetPasswordPage {
                 csrf,
                 token: form.token.clone(),
                 email: email.clone(),
                 action: action(purpose),
                 error: Some(error),
-            },
-            set,
-        ))
+            }),
+        )
     };
     if form.password != form.password_repeat {
         return Err(refuse(Text::new(
@@ -197,12 +175,8 @@ async fn set_password(
     ))
 }
 
-pub async fn forgot_form(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
-    let (csrf, set) = csrf_token(&state.web, &headers);
-    Ok(page(StatusCode::OK, &ForgotPage { csrf }, set))
+pub async fn forgot_form(form_token: FormToken) -> Result<Response, PageError> {
+    Ok(form_token.page(StatusCode::OK, |csrf| ForgotPage { csrf }))
 }
 
 #[derive(Deserialize)]

@@ -10,10 +10,10 @@ use serde::Deserialize;
 
 use directory::Actor;
 
-use super::{Text, csrf_token, page, see_other};
+use super::{Text, see_other};
 use crate::app_state::AppState;
 use crate::http::extract::Query;
-use crate::http::{ClientIp, Csrf, NoFields, PageError};
+use crate::http::{ClientIp, Csrf, FormToken, NoFields, PageError};
 use crate::session::{self, SignedIn, SignedInStaff};
 use crate::state::{Attempt, release_all, reserve_all};
 
@@ -65,11 +65,10 @@ pub async fn choose_form(
         session: s,
         staff_id,
     }: SignedInStaff,
-    headers: HeaderMap,
+    token: FormToken,
     Query(q): Query<NextQuery>,
 ) -> Result<Response, PageError> {
     let schools = schools_of(&state, &staff_id).await?;
-    let (csrf, set) = csrf_token(&state.web, &headers);
     let schools = schools
         .into_iter()
         .map(|sc| SchoolOption {
@@ -80,15 +79,11 @@ pub async fn choose_form(
         })
         .collect();
     let next = super::login::safe_next(q.next.as_deref()).unwrap_or_default();
-    Ok(page(
-        StatusCode::OK,
-        &SchoolChoicePage {
-            csrf,
-            next,
-            schools,
-        },
-        set,
-    ))
+    Ok(token.page(StatusCode::OK, |csrf| SchoolChoicePage {
+        csrf,
+        next,
+        schools,
+    }))
 }
 
 pub async fn choose(
@@ -182,17 +177,11 @@ struct ChangePasswordPage {
     error: Option<Text>,
 }
 
-pub async fn change_form(
-    State(state): State<AppState>,
-    _: SignedInStaff,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
-    let (csrf, set) = csrf_token(&state.web, &headers);
-    Ok(page(
-        StatusCode::OK,
-        &ChangePasswordPage { csrf, error: None },
-        set,
-    ))
+pub async fn change_form(_: SignedInStaff, token: FormToken) -> Result<Response, PageError> {
+    Ok(token.page(StatusCode::OK, |csrf| ChangePasswordPage {
+        csrf,
+        error: None,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -211,19 +200,14 @@ pub async fn change(
         staff_id,
     }: SignedInStaff,
     ClientIp(ip): ClientIp,
-    headers: HeaderMap,
+    token: FormToken,
     Csrf(form): Csrf<PasswordChange>,
 ) -> Result<Response, PageError> {
     let refuse_with = |status: StatusCode, error: Text| {
-        let (csrf, set) = csrf_token(&state.web, &headers);
-        PageError::from(page(
-            status,
-            &ChangePasswordPage {
-                csrf,
-                error: Some(error),
-            },
-            set,
-        ))
+        PageError::from(token.page(status, |csrf| ChangePasswordPage {
+            csrf,
+            error: Some(error),
+        }))
     };
     let refuse = |error: Text| refuse_with(StatusCode::UNPROCESSABLE_ENTITY, error);
     let Some(staff) = state.directory.staff_by_id(&staff_id).await? else {

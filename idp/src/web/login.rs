@@ -11,17 +11,17 @@ use std::time::Duration;
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
 use directory::model::Email;
 use directory::people::StaffStatus;
 
-use super::{Text, csrf_token, page, see_other, sha256_hex};
+use super::{Text, see_other, sha256_hex};
 use crate::app_state::AppState;
 use crate::http::extract::Query;
-use crate::http::{ClientIp, Csrf, PageError};
+use crate::http::{ClientIp, Csrf, FormToken, PageError};
 use crate::session;
 use crate::state::{Attempt, StateStore, release_all, reserve_all};
 
@@ -86,10 +86,9 @@ fn notice_text(code: &str) -> Option<Text> {
 pub async fn form(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    headers: HeaderMap,
+    token: FormToken,
     Query(q): Query<Notice>,
 ) -> Result<Response, PageError> {
-    let (csrf, set) = csrf_token(&state.web, &headers);
     let notice = q.melding.as_deref().and_then(notice_text);
     // Only a login that a product started looks up the network: the plain login page is for
     // staff, and pupils at school come in through their shortcut.
@@ -110,22 +109,18 @@ pub async fn form(
             .collect(),
         None => Vec::new(),
     };
-    Ok(page(
-        StatusCode::OK,
-        &LoginPage {
-            csrf,
-            home_link: home_link(q.next.as_deref()),
-            schools_here,
-            next: safe_next(q.next.as_deref()).unwrap_or_default(),
-            email: q
-                .login_hint
-                .filter(|h| h.len() <= 254 && !h.chars().any(char::is_control))
-                .unwrap_or_default(),
-            error: None,
-            notice,
-        },
-        set,
-    ))
+    Ok(token.page(StatusCode::OK, |csrf| LoginPage {
+        csrf,
+        home_link: home_link(q.next.as_deref()),
+        schools_here,
+        next: safe_next(q.next.as_deref()).unwrap_or_default(),
+        email: q
+            .login_hint
+            .filter(|h| h.len() <= 254 && !h.chars().any(char::is_control))
+            .unwrap_or_default(),
+        error: None,
+        notice,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -146,26 +141,21 @@ fn wrong() -> Text {
 pub async fn submit(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    headers: HeaderMap,
+    token: FormToken,
     Csrf(form): Csrf<Credentials>,
 ) -> Result<Response, PageError> {
     let account_key = account_failure_key(&form.email);
     let ip_key = ip_failure_key(ip);
     let relogin = |error: Text, status: StatusCode| {
-        let (csrf, set) = csrf_token(&state.web, &headers);
-        PageError::from(page(
-            status,
-            &LoginPage {
-                csrf,
-                home_link: home_link(Some(&form.next)),
-                schools_here: Vec::new(),
-                next: safe_next(Some(&form.next)).unwrap_or_default(),
-                email: form.email.clone(),
-                error: Some(error),
-                notice: None,
-            },
-            set,
-        ))
+        PageError::from(token.page(status, |csrf| LoginPage {
+            csrf,
+            home_link: home_link(Some(&form.next)),
+            schools_here: Vec::new(),
+            next: safe_next(Some(&form.next)).unwrap_or_default(),
+            email: form.email.clone(),
+            error: Some(error),
+            notice: None,
+        }))
     };
 
     // The attempt is counted before the password is checked, in one atomic step per counter:

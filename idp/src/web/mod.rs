@@ -24,9 +24,7 @@ use axum::routing::get;
 
 // What every page needs, for the submodules to reach through `super::`.
 use crate::app_state::AppState;
-use crate::http::{
-    Text, address_key, csrf_token, message, page, see_other, sha256_hex, url_encode,
-};
+use crate::http::{Text, address_key, message, page, see_other, sha256_hex, url_encode};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -163,11 +161,12 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/activeren",
-            get(account::activation_form).post(account::activate),
+            get(account::show_form::<account::Activation>)
+                .post(account::set_password::<account::Activation>),
         )
         .route(
             "/wachtwoord-herstellen",
-            get(account::reset_form).post(account::reset),
+            get(account::show_form::<account::Reset>).post(account::set_password::<account::Reset>),
         )
         .route(
             "/wachtwoord-vergeten",

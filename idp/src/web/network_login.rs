@@ -158,40 +158,32 @@ async fn start(
     target: Option<String>,
     force: bool,
 ) -> Result<Response, PageError> {
+    let outstanding = Outstanding {
+        party_id: party.id.clone(),
+        request_id: None,
+        next,
+        target,
+        school_id,
+        browser: String::new(),
+        oidc: None,
+        created_at: crate::clock::unix_now(),
+    };
     match stored.protocol {
         UpstreamProtocol::Saml => {
             let request_id = upstream::saml::new_request_id();
-            let (relay, set) = upstream::keep(
-                state,
-                Outstanding {
-                    party_id: party.id.clone(),
-                    request_id: Some(request_id.clone()),
-                    next,
-                    target,
-                    school_id,
-                    browser: String::new(),
-                    oidc: None,
-                    created_at: crate::clock::unix_now(),
-                },
-            )
-            .await
-            .map_err(PageError::internal)?;
+            let outstanding = Outstanding {
+                request_id: Some(request_id.clone()),
+                ..outstanding
+            };
+            let (relay, set) = upstream::keep(state, outstanding)
+                .await
+                .map_err(PageError::internal)?;
             let to = upstream::saml::request_redirect(state, stored, &relay, &request_id, force)
                 .await
                 .map_err(PageError::internal)?;
             Ok(see_other(&to, set))
         }
         UpstreamProtocol::Oidc => {
-            let outstanding = Outstanding {
-                party_id: party.id.clone(),
-                request_id: None,
-                next,
-                target,
-                school_id,
-                browser: String::new(),
-                oidc: None,
-                created_at: crate::clock::unix_now(),
-            };
             match upstream::oidc_login::start(state, stored, outstanding, force).await {
                 Ok((to, set)) => Ok(see_other(&to, set)),
                 Err(e) if e.is_internal() => Err(PageError::internal(e)),

@@ -4,15 +4,14 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use serde::Deserialize;
 
 use broker::Context;
 
 use super::home::schools_of;
-use super::{Text, csrf_token, page, see_other};
+use super::{Text, see_other};
 use crate::app_state::AppState;
-use crate::http::PageError;
 use crate::http::extract::Query;
+use crate::http::{FormToken, NoticeQuery, PageError};
 use crate::session::{SignedIn, Who};
 
 /// One of a teacher's own groups, with its pupils, as the portal lists them.
@@ -45,11 +44,6 @@ struct PortalPage {
     my_groups: Vec<MyGroup>,
     empty: Text,
     continue_to: Option<(String, String)>,
-}
-
-#[derive(Deserialize)]
-pub struct Notice {
-    melding: Option<String>,
 }
 
 /// Words a teacher understands for an empty portal; names no party, since there may be several.
@@ -86,8 +80,8 @@ fn empty_text(reason: Option<broker::DenyReason>) -> Text {
 pub async fn portal(
     State(state): State<AppState>,
     SignedIn(s): SignedIn,
-    headers: HeaderMap,
-    Query(q): Query<Notice>,
+    token: FormToken,
+    Query(q): Query<NoticeQuery>,
 ) -> Result<Response, PageError> {
     let (name, staff, several_schools) = match &s.data.who {
         Who::Staff { staff_id, .. } => {
@@ -209,24 +203,19 @@ pub async fn portal(
         (Who::Staff { staff_id, .. }, Some(sc)) => my_groups(&state, staff_id, &sc.id).await?,
         _ => Vec::new(),
     };
-    let (csrf, set) = csrf_token(&state.web, &headers);
-    Ok(page(
-        StatusCode::OK,
-        &PortalPage {
-            csrf,
-            name,
-            school: school.map(|sc| format!("{} ({})", sc.name, sc.code())),
-            at_home: s.data.context == Context::HomeCode,
-            staff,
-            several_schools,
-            notice,
-            tiles,
-            my_groups,
-            empty: empty_text(empty_because),
-            continue_to,
-        },
-        set,
-    ))
+    Ok(token.page(StatusCode::OK, |csrf| PortalPage {
+        csrf,
+        name,
+        school: school.map(|sc| format!("{} ({})", sc.name, sc.code())),
+        at_home: s.data.context == Context::HomeCode,
+        staff,
+        several_schools,
+        notice,
+        tiles,
+        my_groups,
+        empty: empty_text(empty_because),
+        continue_to,
+    }))
 }
 
 /// The groups a teacher teaches at this school today (a substitute's only within the period of

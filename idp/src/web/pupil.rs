@@ -21,11 +21,11 @@ use broker::{Context, Subject};
 use directory::schools::School;
 
 use super::login::safe_next;
-use super::{Text, csrf_token, message, page, see_other, sha256_hex};
+use super::{Text, message, page, see_other, sha256_hex};
 use crate::app_state::AppState;
 use crate::homecode;
 use crate::http::extract::{Path, Query};
-use crate::http::{ClientIp, Csrf, PageError};
+use crate::http::{ClientIp, Csrf, FormToken, PageError};
 use crate::pictures::{self, Picture};
 use crate::pictures::{MAX_WRONG_PICTURES, wrong_picture_key};
 use crate::session::{self, Who};
@@ -233,7 +233,7 @@ pub async fn groups(
 
 pub async fn names(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    token: FormToken,
     Path((reference, group_id)): Path<(String, String)>,
     Query(q): Query<TargetQuery>,
     OnSchoolNetwork { school, .. }: OnSchoolNetwork,
@@ -262,25 +262,20 @@ pub async fn names(
             }
         })
         .collect();
-    let (csrf, set) = csrf_token(&state.web, &headers);
     let back = with_target(format!("/s/{reference}"), &target);
-    Ok(page(
-        StatusCode::OK,
-        &NamesPage {
-            csrf,
-            target,
-            back,
-            pupils,
-        },
-        set,
-    ))
+    Ok(token.page(StatusCode::OK, |csrf| NamesPage {
+        csrf,
+        target,
+        back,
+        pupils,
+    }))
 }
 
 /// The name was picked (and, when the school uses them, the picture): sign in or ask for the
 /// picture.
 pub async fn pick(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    token: FormToken,
     Path((reference, group_id, pupil_id)): Path<(String, String, String)>,
     OnSchoolNetwork { school, ip }: OnSchoolNetwork,
     Csrf(form): Csrf<PickForm>,
@@ -313,20 +308,15 @@ pub async fn pick(
             .or(pupil.voornamen.clone())
             .unwrap_or_default();
         let show = |error: Option<Text>, status: StatusCode| {
-            let (csrf, set) = csrf_token(&state.web, &headers);
-            page(
-                status,
-                &PicturePage {
-                    csrf,
-                    target: target.clone(),
-                    name: name.clone(),
-                    action: format!("/s/{reference}/g/{group_id}/p/{}", pupil.id),
-                    back: back.clone(),
-                    pictures: pictures::choices_for(&pupil.id, &secret).to_vec(),
-                    error,
-                },
-                set,
-            )
+            token.page(status, |csrf| PicturePage {
+                csrf,
+                target: target.clone(),
+                name: name.clone(),
+                action: format!("/s/{reference}/g/{group_id}/p/{}", pupil.id),
+                back: back.clone(),
+                pictures: pictures::choices_for(&pupil.id, &secret).to_vec(),
+                error,
+            })
         };
         let pupil_key = wrong_picture_key(&pupil.id);
         let ip_key = wrong_ip_key(ip);
@@ -435,45 +425,34 @@ pub struct HomeForm {
 }
 
 pub async fn home_form(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+    token: FormToken,
     Query(q): Query<HomeQuery>,
 ) -> Result<Response, PageError> {
-    let (csrf, set) = csrf_token(&state.web, &headers);
     let code = q
         .code
         .filter(|c| c.len() <= 32 && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-'))
         .unwrap_or_default();
-    Ok(page(
-        StatusCode::OK,
-        &HomePage {
-            csrf,
-            code,
-            next: safe_next(q.next.as_deref()).unwrap_or_default(),
-            error: None,
-        },
-        set,
-    ))
+    Ok(token.page(StatusCode::OK, |csrf| HomePage {
+        csrf,
+        code,
+        next: safe_next(q.next.as_deref()).unwrap_or_default(),
+        error: None,
+    }))
 }
 
 pub async fn home_login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    headers: HeaderMap,
+    token: FormToken,
     Csrf(form): Csrf<HomeForm>,
 ) -> Result<Response, PageError> {
     let again = |error: Text, status: StatusCode| {
-        let (csrf, set) = csrf_token(&state.web, &headers);
-        PageError::from(page(
-            status,
-            &HomePage {
-                csrf,
-                code: form.code.chars().take(32).collect(),
-                next: safe_next(Some(&form.next)).unwrap_or_default(),
-                error: Some(error),
-            },
-            set,
-        ))
+        PageError::from(token.page(status, |csrf| HomePage {
+            csrf,
+            code: form.code.chars().take(32).collect(),
+            next: safe_next(Some(&form.next)).unwrap_or_default(),
+            error: Some(error),
+        }))
     };
     let wrong_code = || {
         Text::new(

@@ -4,8 +4,8 @@
 
 use askama::Template;
 use axum::body::Body;
-use axum::extract::{FromRequest, Multipart, Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -14,7 +14,7 @@ use directory::las::{LasLink, LasVendor, PullStatus};
 
 use super::{Nav, SchoolAdmin};
 use crate::app_state::AppState;
-use crate::http::{Csrf, NoFields, PageError, Text, csrf_ok, csrf_token, page, see_other};
+use crate::http::{Csrf, NoFields, PageError, Text, csrf_ok, see};
 use crate::school_admin::imports::{self, Difference, Preview};
 use crate::school_admin::{AdminError, las};
 use directory::model::netherlands_clock;
@@ -96,43 +96,35 @@ struct Refused {
     endpoint: String,
 }
 
-async fn render(
-    state: &AppState,
-    s: &SchoolAdmin,
-    headers: &HeaderMap,
-    refused: Refused,
-) -> Result<Response, PageError> {
-    let link = las::link(&state.directory, &s.admin).await?;
-    let (csrf, set) = csrf_token(&state.web, headers);
+async fn render(s: SchoolAdmin, refused: Refused) -> Result<Response, PageError> {
+    let link = las::link(s.directory(), &s.admin).await?;
     let status = if refused.error.is_some() {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
-    Ok(page(
-        status,
-        &DataPage {
-            nav: Nav::of(&s.manager, "gebruikersgegevens"),
-            csrf,
-            max_mib: state.api.edexml_max_bytes / (1024 * 1024),
-            error: refused.error,
-            problems: refused.problems,
-            las: link.map(LasView::of),
-            vendors: LasVendor::ALL
-                .iter()
-                .map(|v| {
-                    let name = match v {
-                        LasVendor::Generic => "ander LAS / other",
-                        v => v.display_name(),
-                    };
-                    (v.as_str(), name)
-                })
-                .collect(),
-            vendor: refused.vendor,
-            endpoint: refused.endpoint,
-        },
-        set,
-    ))
+    let nav = s.nav("gebruikersgegevens");
+    let max_mib = s.state.api.edexml_max_bytes / (1024 * 1024);
+    Ok(s.page(status, |csrf| DataPage {
+        nav,
+        csrf,
+        max_mib,
+        error: refused.error,
+        problems: refused.problems,
+        las: link.map(LasView::of),
+        vendors: LasVendor::ALL
+            .iter()
+            .map(|v| {
+                let name = match v {
+                    LasVendor::Generic => "ander LAS / other",
+                    v => v.display_name(),
+                };
+                (v.as_str(), name)
+            })
+            .collect(),
+        vendor: refused.vendor,
+        endpoint: refused.endpoint,
+    }))
 }
 
 /// A refusal to show on the page with the form; any other error as it is.
@@ -146,12 +138,8 @@ fn refusal(e: AdminError) -> Result<Refused, AdminError> {
     }
 }
 
-pub async fn user_data(
-    State(state): State<AppState>,
-    s: SchoolAdmin,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
-    render(&state, &s, &headers, Refused::default()).await
+pub async fn user_data(s: SchoolAdmin) -> Result<Response, PageError> {
+    render(s, Refused::default()).await
 }
 
 #[derive(Template)]
@@ -232,6 +220,20 @@ impl PreviewPage {
     }
 }
 
+/// The difference a file makes: before it is applied (with the `id` to apply it by), or after,
+/// with how many were invited.
+fn preview_page(
+    s: SchoolAdmin,
+    id: Option<String>,
+    difference: Difference,
+    invited: (usize, usize),
+) -> Response {
+    let nav = s.nav("gebruikersgegevens");
+    s.page(StatusCode::OK, |csrf| {
+        PreviewPage::new(nav, csrf, id, difference, invited)
+    })
+}
+
 fn file_refused(nl: &str, en: &str) -> Refused {
     Refused {
         error: Some(Text::new(nl, en)),
@@ -243,11 +245,11 @@ fn file_refused(nl: &str, en: &str) -> Refused {
 /// elsewhere is refused before its file is read. At most `limit` bytes of file.
 async fn uploaded_file(
     state: &AppState,
-    headers: &HeaderMap,
     request: Request,
     limit: usize,
 ) -> Result<Result<Vec<u8>, Refused>, PageError> {
     let (parts, body) = request.into_parts();
+    let headers = parts.headers.clone();
     let body = Body::new(http_body_util::Limited::new(body, limit + FORM_OVERHEAD));
     let Ok(mut form) = Multipart::from_request(Request::from_parts(parts, body), state).await
     else {
@@ -282,7 +284,7 @@ async fn uploaded_file(
         Ok(Some(f)) if f.name() == Some("csrf") => f.text().await.unwrap_or_default(),
         _ => String::new(),
     };
-    if !csrf_ok(&state.web, headers, &csrf) {
+    if !csrf_ok(&state.web, &headers, &csrf) {
         return Err(PageError::Csrf);
     }
     loop {
@@ -319,32 +321,14 @@ async fn uploaded_file(
 }
 
 /// Reads an uploaded file and shows what it would change; nothing is changed yet.
-pub async fn upload(
-    State(state): State<AppState>,
-    s: SchoolAdmin,
-    headers: HeaderMap,
-    request: Request,
-) -> Result<Response, PageError> {
-    let limit = state.api.edexml_max_bytes;
-    let file = match uploaded_file(&state, &headers, request, limit).await? {
+pub async fn upload(s: SchoolAdmin, request: Request) -> Result<Response, PageError> {
+    let limit = s.state.api.edexml_max_bytes;
+    let file = match uploaded_file(&s.state, request, limit).await? {
         Ok(file) => file,
-        Err(refused) => return render(&state, &s, &headers, refused).await,
+        Err(refused) => return render(s, refused).await,
     };
-    match imports::preview(&state, &s.admin, &file).await {
-        Ok(Preview::Ready { id, difference }) => {
-            let (csrf, set) = csrf_token(&state.web, &headers);
-            Ok(page(
-                StatusCode::OK,
-                &PreviewPage::new(
-                    Nav::of(&s.manager, "gebruikersgegevens"),
-                    csrf,
-                    Some(id),
-                    *difference,
-                    (0, 0),
-                ),
-                set,
-            ))
-        }
+    match imports::preview(&s.state, &s.admin, &file).await {
+        Ok(Preview::Ready { id, difference }) => Ok(preview_page(s, Some(id), *difference, (0, 0))),
         Ok(Preview::Problems(problems)) => {
             let (nl, en) = match problems.len() {
                 1 => ("er is 1 probleem".to_owned(), "1 problem was".to_owned()),
@@ -365,9 +349,9 @@ pub async fn upload(
                 problems,
                 ..Refused::default()
             };
-            render(&state, &s, &headers, refused).await
+            render(s, refused).await
         }
-        Err(e) => render(&state, &s, &headers, refusal(e)?).await,
+        Err(e) => render(s, refusal(e)?).await,
     }
 }
 
@@ -377,28 +361,13 @@ pub struct ApplyForm {
 }
 
 /// Applies exactly the file that was previewed under this id.
-pub async fn apply(
-    State(state): State<AppState>,
-    s: SchoolAdmin,
-    headers: HeaderMap,
-    Csrf(form): Csrf<ApplyForm>,
-) -> Result<Response, PageError> {
-    match imports::apply(&state, &s.admin, &form.id).await {
+pub async fn apply(s: SchoolAdmin, Csrf(form): Csrf<ApplyForm>) -> Result<Response, PageError> {
+    match imports::apply(&s.state, &s.admin, &form.id).await {
         Ok(applied) => {
-            let (csrf, set) = csrf_token(&state.web, &headers);
-            Ok(page(
-                StatusCode::OK,
-                &PreviewPage::new(
-                    Nav::of(&s.manager, "gebruikersgegevens"),
-                    csrf,
-                    None,
-                    applied.difference,
-                    (applied.invited, applied.not_invited),
-                ),
-                set,
-            ))
+            let invited = (applied.invited, applied.not_invited);
+            Ok(preview_page(s, None, applied.difference, invited))
         }
-        Err(e) => render(&state, &s, &headers, refusal(e)?).await,
+        Err(e) => render(s, refusal(e)?).await,
     }
 }
 
@@ -412,14 +381,9 @@ pub struct LasForm {
 }
 
 /// Registers the school's LAS link, or, when there is one, stores a new key for it.
-pub async fn save_las(
-    State(state): State<AppState>,
-    s: SchoolAdmin,
-    headers: HeaderMap,
-    Csrf(form): Csrf<LasForm>,
-) -> Result<Response, PageError> {
-    let d = &state.directory;
-    let kek = state.keys.kek();
+pub async fn save_las(s: SchoolAdmin, Csrf(form): Csrf<LasForm>) -> Result<Response, PageError> {
+    let d = s.directory();
+    let kek = s.state.keys.kek();
     let done = match las::link(d, &s.admin).await? {
         None => match las::new_link(&form.vendor, &form.endpoint, &form.key) {
             Ok(new) => las::add(d, kek, &s.admin, &new).await.map(|_| ()),
@@ -431,13 +395,13 @@ pub async fn save_las(
         },
     };
     match done {
-        Ok(()) => Ok(see_other(PATH, HeaderMap::new())),
+        Ok(()) => Ok(see(PATH)),
         Err(e) => {
             let mut refused = refusal(e)?;
             // The key is never sent back into the page.
             refused.vendor = form.vendor;
             refused.endpoint = form.endpoint;
-            render(&state, &s, &headers, refused).await
+            render(s, refused).await
         }
     }
 }
@@ -448,39 +412,33 @@ pub struct SwitchForm {
 }
 
 pub async fn switch_las(
-    State(state): State<AppState>,
     s: SchoolAdmin,
-    headers: HeaderMap,
     Csrf(form): Csrf<SwitchForm>,
 ) -> Result<Response, PageError> {
-    match las::switch(&state.directory, &s.admin, form.on.is_some()).await {
-        Ok(()) => Ok(see_other(PATH, HeaderMap::new())),
-        Err(e @ AdminError::NotFound { .. }) => {
-            render(&state, &s, &headers, refusal_of_missing_link(e)).await
-        }
-        Err(e) => render(&state, &s, &headers, refusal(e)?).await,
-    }
+    let done = las::switch(s.directory(), &s.admin, form.on.is_some()).await;
+    after_las(s, done).await
 }
 
-fn refusal_of_missing_link(_: AdminError) -> Refused {
-    file_refused(
-        "De school heeft nog geen LAS-koppeling; vul die eerst hieronder in.",
-        "The school has no LAS link yet; fill it in below first.",
-    )
+/// The page again after a change to the LAS link: as it is now, or with the refusal.
+async fn after_las<T>(s: SchoolAdmin, done: Result<T, AdminError>) -> Result<Response, PageError> {
+    match done {
+        Ok(_) => Ok(see(PATH)),
+        Err(AdminError::NotFound { .. }) => {
+            render(
+                s,
+                file_refused(
+                    "De school heeft nog geen LAS-koppeling; vul die eerst hieronder in.",
+                    "The school has no LAS link yet; fill it in below first.",
+                ),
+            )
+            .await
+        }
+        Err(e) => render(s, refusal(e)?).await,
+    }
 }
 
 /// Pulls the file from the LAS now, as the nightly pull would; the outcome shows on the page.
-pub async fn pull_las(
-    State(state): State<AppState>,
-    s: SchoolAdmin,
-    headers: HeaderMap,
-    _: Csrf<NoFields>,
-) -> Result<Response, PageError> {
-    match las::pull_now(&state, &s.admin).await {
-        Ok(_) => Ok(see_other(PATH, HeaderMap::new())),
-        Err(e @ AdminError::NotFound { .. }) => {
-            render(&state, &s, &headers, refusal_of_missing_link(e)).await
-        }
-        Err(e) => render(&state, &s, &headers, refusal(e)?).await,
-    }
+pub async fn pull_las(s: SchoolAdmin, _: Csrf<NoFields>) -> Result<Response, PageError> {
+    let done = las::pull_now(&s.state, &s.admin).await;
+    after_las(s, done).await
 }

@@ -2,12 +2,10 @@
 //! for the school's devices (a zip, and the links written out to copy).
 
 use askama::Template;
-use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use super::{Nav, SchoolAdmin};
-use crate::app_state::AppState;
 use crate::clock::unix_now;
 use crate::http::{PageError, page};
 use crate::school_admin::material::{self, LicenceRow, Shortcut};
@@ -21,22 +19,19 @@ struct MaterialPage {
     shortcuts: Vec<Shortcut>,
 }
 
-pub async fn material(
-    State(state): State<AppState>,
-    s: SchoolAdmin,
-) -> Result<Response, PageError> {
+pub async fn material(s: SchoolAdmin) -> Result<Response, PageError> {
     let now = unix_now();
-    let licences = material::licences(&state, &s.admin, now).await?;
-    let groups = material::group_portals(&state, &s.admin, now)
+    let licences = material::licences(&s.state, &s.admin, now).await?;
+    let groups = material::group_portals(&s.state, &s.admin, now)
         .await?
         .into_iter()
         .map(|(g, products)| (g.name, products))
         .collect();
-    let shortcuts = material::shortcuts(&state, &s.admin).await?;
+    let shortcuts = material::shortcuts(&s.state, &s.admin).await?;
     Ok(page(
         StatusCode::OK,
         &MaterialPage {
-            nav: Nav::of(&s.manager, "lesmateriaal"),
+            nav: s.nav("lesmateriaal"),
             licences,
             groups,
             shortcuts,
@@ -46,11 +41,8 @@ pub async fn material(
 }
 
 /// The shortcuts as `snelkoppelingen-<school code>.zip`.
-pub async fn shortcuts_zip(
-    State(state): State<AppState>,
-    s: SchoolAdmin,
-) -> Result<Response, PageError> {
-    let shortcuts = material::shortcuts(&state, &s.admin).await?;
+pub async fn shortcuts_zip(s: SchoolAdmin) -> Result<Response, PageError> {
+    let shortcuts = material::shortcuts(&s.state, &s.admin).await?;
     let bytes = material::zip(&shortcuts)?;
     crate::http::attachment(
         bytes.into(),

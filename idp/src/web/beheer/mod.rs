@@ -8,16 +8,14 @@
 //! school. Everything acts on the school chosen in the session; the rules themselves are in
 //! `crate::school_admin`, shared with the admin API and the CLI.
 
-use axum::extract::{FromRequestParts, State};
-use axum::http::HeaderMap;
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::see_other;
 use crate::app_state::AppState;
-use crate::http::{Csrf, PageError};
-use crate::school_admin::Administered;
+use crate::http::{Csrf, Desk, FormView, PageError, Text, see};
+use crate::school_admin::{AdminError, Administered};
 use crate::session::SchoolManager;
 
 mod imports;
@@ -70,19 +68,38 @@ impl Nav {
 
 /// An ICT-coördinator of the school chosen in the session: the school's own settings need one.
 /// Other staff get the refusal every Beheer page gives.
-pub struct SchoolAdmin {
+pub struct Administering {
     pub manager: SchoolManager,
     pub admin: Administered,
 }
 
-impl FromRequestParts<AppState> for SchoolAdmin {
+impl FromRequestParts<AppState> for Administering {
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
         let manager = SchoolManager::from_request_parts(parts, state).await?;
         let admin =
             Administered::by_staff(&state.directory, &manager.staff_id, &manager.school.id).await?;
-        Ok(SchoolAdmin { manager, admin })
+        Ok(Administering { manager, admin })
+    }
+}
+
+impl Administering {
+    fn nav(&self, current: &'static str) -> Nav {
+        Nav::of(&self.manager, current)
+    }
+}
+
+/// The ICT-coördinator at one of the school's own pages, with the state and the form token.
+pub type SchoolAdmin = Desk<Administering>;
+
+/// The form again with a refusal beside what was typed; anything else is the error page's.
+fn again<F>(e: AdminError, form: F) -> Result<FormView<F>, AdminError> {
+    match e {
+        AdminError::Refused { nl, en } | AdminError::Conflict { nl, en } => {
+            Ok(FormView::refused(Text::new(nl, en), form))
+        }
+        other => Err(other),
     }
 }
 
@@ -93,12 +110,11 @@ pub struct SettingsForm {
 }
 
 pub async fn settings(
-    State(state): State<AppState>,
     s: SchoolAdmin,
     Csrf(form): Csrf<SettingsForm>,
 ) -> Result<Response, PageError> {
     crate::school_admin::pupils::set_login_methods(
-        &state.directory,
+        s.directory(),
         &s.admin,
         crate::school_admin::pupils::LoginMethods {
             picture_password: form.picture_password.is_some(),
@@ -106,5 +122,5 @@ pub async fn settings(
         },
     )
     .await?;
-    Ok(see_other("/beheer", HeaderMap::new()))
+    Ok(see("/beheer"))
 }

@@ -1,15 +1,14 @@
 //! IP-adressen: the ranges from which pupils may use the school's shortcut link.
 
 use askama::Template;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::{Nav, SchoolAdmin};
-use crate::app_state::AppState;
-use crate::http::{ClientIp, Csrf, PageError, Text, csrf_token, page, see_other};
-use crate::school_admin::{AdminError, network};
+use super::{Nav, SchoolAdmin, again};
+use crate::http::{ClientIp, Csrf, FormView, PageError, Text, see};
+use crate::school_admin::network;
+
+const PATH: &str = "/beheer/ip-adressen";
 
 pub struct Row {
     cidr: String,
@@ -30,78 +29,53 @@ struct NetworkPage {
     label: String,
 }
 
-async fn render(
-    state: &AppState,
-    s: &SchoolAdmin,
-    caller: ClientIp,
-    headers: &HeaderMap,
-    refused: Option<(Text, String, String)>,
-) -> Result<Response, PageError> {
-    let rows = network::ranges(&state.directory, &s.admin, Some(caller.0)).await?;
-    let (csrf, set) = csrf_token(&state.web, headers);
-    let status = if refused.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    let (error, cidr, label) = match refused {
-        Some((e, cidr, label)) => (Some(e), cidr, label),
-        None => (None, String::new(), String::new()),
-    };
-    Ok(page(
-        status,
-        &NetworkPage {
-            nav: Nav::of(&s.manager, "ip-adressen"),
-            csrf,
-            caller: caller.0.to_string(),
-            caller_covered: rows.iter().any(|r| r.holds_caller),
-            rows: rows
-                .into_iter()
-                .map(|r| Row {
-                    cidr: r.range.cidr,
-                    label: r.range.label,
-                    holds_caller: r.holds_caller,
-                })
-                .collect(),
-            error,
-            cidr,
-            label,
-        },
-        set,
-    ))
-}
-
-pub async fn network(
-    State(state): State<AppState>,
-    s: SchoolAdmin,
-    caller: ClientIp,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
-    render(&state, &s, caller, &headers, None).await
-}
-
-#[derive(Deserialize)]
+/// What the form to add a range holds.
+#[derive(Default, Deserialize)]
 pub struct AddForm {
     cidr: String,
     #[serde(default)]
     label: String,
 }
 
-pub async fn add_range(
-    State(state): State<AppState>,
+async fn render(
     s: SchoolAdmin,
     caller: ClientIp,
-    headers: HeaderMap,
+    view: FormView<AddForm>,
+) -> Result<Response, PageError> {
+    let rows = network::ranges(s.directory(), &s.admin, Some(caller.0)).await?;
+    let nav = s.nav("ip-adressen");
+    Ok(s.form_page(view, |csrf, error, form| NetworkPage {
+        nav,
+        csrf,
+        caller: caller.0.to_string(),
+        caller_covered: rows.iter().any(|r| r.holds_caller),
+        rows: rows
+            .into_iter()
+            .map(|r| Row {
+                cidr: r.range.cidr,
+                label: r.range.label,
+                holds_caller: r.holds_caller,
+            })
+            .collect(),
+        error,
+        cidr: form.cidr,
+        label: form.label,
+    }))
+}
+
+pub async fn network(s: SchoolAdmin, caller: ClientIp) -> Result<Response, PageError> {
+    render(s, caller, FormView::default()).await
+}
+
+pub async fn add_range(
+    s: SchoolAdmin,
+    caller: ClientIp,
     Csrf(form): Csrf<AddForm>,
 ) -> Result<Response, PageError> {
-    match network::add(&state.directory, &s.admin, &form.cidr, &form.label).await {
-        Ok(_) => Ok(see_other("/beheer/ip-adressen", HeaderMap::new())),
+    match network::add(s.directory(), &s.admin, &form.cidr, &form.label).await {
+        Ok(_) => Ok(see(PATH)),
         // The form comes back with what was typed and what is wrong with it.
-        Err(AdminError::Refused { nl, en } | AdminError::Conflict { nl, en }) => {
-            let refused = (Text::new(nl, en), form.cidr, form.label);
-            render(&state, &s, caller, &headers, Some(refused)).await
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => render(s, caller, again(e, form)?).await,
     }
 }
 
@@ -112,27 +86,15 @@ pub struct RemoveForm {
 }
 
 pub async fn remove_range(
-    State(state): State<AppState>,
     s: SchoolAdmin,
     caller: ClientIp,
-    headers: HeaderMap,
     Csrf(form): Csrf<RemoveForm>,
 ) -> Result<Response, PageError> {
     let confirmed = form.confirm.is_some();
-    match network::remove(
-        &state.directory,
-        &s.admin,
-        &form.cidr,
-        Some(caller.0),
-        confirmed,
-    )
-    .await
-    {
-        Ok(()) => Ok(see_other("/beheer/ip-adressen", HeaderMap::new())),
-        Err(AdminError::Refused { nl, en } | AdminError::Conflict { nl, en }) => {
-            let refused = (Text::new(nl, en), String::new(), String::new());
-            render(&state, &s, caller, &headers, Some(refused)).await
-        }
-        Err(e) => Err(e.into()),
+    let (d, a) = (s.directory(), &s.admin);
+    match network::remove(d, a, &form.cidr, Some(caller.0), confirmed).await {
+        Ok(()) => Ok(see(PATH)),
+        // The range stays listed; the form to add one starts empty.
+        Err(e) => render(s, caller, again(e, AddForm::default())?).await,
     }
 }

@@ -6,16 +6,14 @@
 use std::collections::BTreeSet;
 
 use askama::Template;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 
 use directory::model::PartyKind;
 
 use super::{Nav, SchoolAdmin};
-use crate::app_state::AppState;
 use crate::http::extract::Path;
-use crate::http::{Csrf, NoFields, PageError, csrf_token, page, see_other};
+use crate::http::{Csrf, NoFields, PageError, see};
 use crate::school_admin::{AdminError, date, parties};
 
 pub struct Row {
@@ -79,15 +77,9 @@ fn names(attributes: &[broker::Attribute]) -> String {
         .join(", ")
 }
 
-async fn show(
-    state: &AppState,
-    s: &SchoolAdmin,
-    headers: &HeaderMap,
-    kind: Kind,
-) -> Result<Response, PageError> {
-    let rows = parties::of_kind(&state.directory, &s.admin, kind.party).await?;
-    let (csrf, set) = csrf_token(&state.web, headers);
-    let rows = rows
+async fn show(s: SchoolAdmin, kind: Kind) -> Result<Response, PageError> {
+    let rows = parties::of_kind(s.directory(), &s.admin, kind.party)
+        .await?
         .into_iter()
         .map(|r| Row {
             since: r.consent.as_ref().map(|c| date(c.granted_at)),
@@ -98,23 +90,19 @@ async fn show(
             name: r.party.name,
         })
         .collect();
-    Ok(page(
-        StatusCode::OK,
-        &PartiesPage {
-            nav: Nav::of(&s.manager, kind.path.trim_start_matches("/beheer/")),
-            csrf,
-            kind,
-            rows,
-        },
-        set,
-    ))
+    let nav = s.nav(kind.path.trim_start_matches("/beheer/"));
+    Ok(s.page(StatusCode::OK, |csrf| PartiesPage {
+        nav,
+        csrf,
+        kind,
+        rows,
+    }))
 }
 
 /// Consents to every ticked party of this kind and withdraws from every unticked one that had
 /// consent; parties of the other kind are not touched.
 async fn save(
-    state: &AppState,
-    s: &SchoolAdmin,
+    s: SchoolAdmin,
     fields: Vec<(String, String)>,
     kind: Kind,
 ) -> Result<Response, PageError> {
@@ -123,7 +111,7 @@ async fn save(
         .filter(|(name, _)| name == "partij")
         .map(|(_, code)| code)
         .collect();
-    let d = &state.directory;
+    let d = s.directory();
     let rows = parties::of_kind(d, &s.admin, kind.party).await?;
     for code in &ticked {
         if !rows.iter().any(|r| &r.party.code == code) {
@@ -147,18 +135,13 @@ async fn save(
             _ => {}
         }
     }
-    Ok(see_other(kind.path, HeaderMap::new()))
+    Ok(see(kind.path))
 }
 
 /// Declines a party's waiting request. One that is not waiting (answered meanwhile, withdrawn
 /// by the party, or never made) is 404, as for a party of another kind.
-async fn decline(
-    state: &AppState,
-    s: &SchoolAdmin,
-    code: &str,
-    kind: Kind,
-) -> Result<Response, PageError> {
-    let d = &state.directory;
+async fn decline(s: SchoolAdmin, code: &str, kind: Kind) -> Result<Response, PageError> {
+    let d = s.directory();
     let rows = parties::of_kind(d, &s.admin, kind.party).await?;
     if !rows.iter().any(|r| r.party.code == code) {
         return Err(AdminError::NotFound {
@@ -168,55 +151,43 @@ async fn decline(
         .into());
     }
     parties::decline(d, &s.admin, code).await?;
-    Ok(see_other(kind.path, HeaderMap::new()))
+    Ok(see(kind.path))
 }
 
-pub async fn publishers(
-    State(state): State<AppState>,
-    s: SchoolAdmin,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
-    show(&state, &s, &headers, PUBLISHERS).await
+pub async fn publishers(s: SchoolAdmin) -> Result<Response, PageError> {
+    show(s, PUBLISHERS).await
 }
 
-pub async fn network_providers(
-    State(state): State<AppState>,
-    s: SchoolAdmin,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
-    show(&state, &s, &headers, NETWORK_PROVIDERS).await
+pub async fn network_providers(s: SchoolAdmin) -> Result<Response, PageError> {
+    show(s, NETWORK_PROVIDERS).await
 }
 
 pub async fn save_publishers(
-    State(state): State<AppState>,
     s: SchoolAdmin,
     Csrf(fields): Csrf<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    save(&state, &s, fields, PUBLISHERS).await
+    save(s, fields, PUBLISHERS).await
 }
 
 pub async fn save_network_providers(
-    State(state): State<AppState>,
     s: SchoolAdmin,
     Csrf(fields): Csrf<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    save(&state, &s, fields, NETWORK_PROVIDERS).await
+    save(s, fields, NETWORK_PROVIDERS).await
 }
 
 pub async fn decline_publisher(
-    State(state): State<AppState>,
     s: SchoolAdmin,
     Path(code): Path<String>,
     _: Csrf<NoFields>,
 ) -> Result<Response, PageError> {
-    decline(&state, &s, &code, PUBLISHERS).await
+    decline(s, &code, PUBLISHERS).await
 }
 
 pub async fn decline_network_provider(
-    State(state): State<AppState>,
     s: SchoolAdmin,
     Path(code): Path<String>,
     _: Csrf<NoFields>,
 ) -> Result<Response, PageError> {
-    decline(&state, &s, &code, NETWORK_PROVIDERS).await
+    decline(s, &code, NETWORK_PROVIDERS).await
 }

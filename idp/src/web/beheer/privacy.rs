@@ -3,15 +3,13 @@
 
 use askama::Template;
 use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
 use super::{Nav, SchoolAdmin};
-use crate::app_state::AppState;
 use crate::http::extract::Query;
-use crate::http::{Csrf, PageError, Text, csrf_token, page, see_other};
+use crate::http::{Csrf, PageError, Text, see};
 use crate::school_admin::AdminError;
 use crate::school_admin::privacy::{self, Filter};
 use directory::model::netherlands_clock;
@@ -100,13 +98,11 @@ struct PrivacyPage {
 }
 
 async fn render(
-    state: &AppState,
-    s: &SchoolAdmin,
-    headers: &HeaderMap,
+    s: SchoolAdmin,
     q: &FilterQuery,
     refused: Option<Text>,
 ) -> Result<Response, PageError> {
-    let d = &state.directory;
+    let d = s.directory();
     let (parties, groups) = privacy::choices(d, &s.admin).await?;
     let (page_rows, next, groups_since, error) =
         match privacy::releases(d, &s.admin, &q.filter(), q.voor).await {
@@ -147,77 +143,68 @@ async fn render(
             context: privacy::context_label(&r.context),
         })
         .collect();
-    let agreement = privacy::agreement(d, &s.admin, state.web.agreement_version.as_deref()).await?;
-    let (csrf, set) = csrf_token(&state.web, headers);
+    let agreement =
+        privacy::agreement(d, &s.admin, s.state.web.agreement_version.as_deref()).await?;
     let selected = |v: &Option<String>, x: &str| v.as_deref().map(str::trim) == Some(x);
     let status = if error.is_some() {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
-    Ok(page(
-        status,
-        &PrivacyPage {
-            nav: Nav::of(&s.manager, "privacy"),
-            csrf,
-            error,
-            parties: parties
-                .into_iter()
-                .map(|p| Choice {
-                    selected: selected(&q.partij, &p.code),
-                    value: p.code,
-                    name: p.name,
-                })
-                .collect(),
-            groups: groups
-                .into_iter()
-                .map(|g| Choice {
-                    selected: selected(&q.groep, &g.las_key),
-                    value: g.las_key,
-                    name: g.name,
-                })
-                .collect(),
-            from: q.van.clone().unwrap_or_default(),
-            until: q.tot.clone().unwrap_or_default(),
-            rows,
-            groups_since: groups_since.map(netherlands_clock),
-            first_page: q.voor.is_none(),
-            next: next.map(|seq| format!("/beheer/privacy?{}", q.query(Some(seq)))),
-            csv: format!("/beheer/privacy.csv?{}", q.query(None)),
-            board: agreement.board_name,
-            current: agreement.current,
-            current_accepted: agreement.current_accepted,
-            history: agreement
-                .history
-                .into_iter()
-                .map(|h| AcceptanceView {
-                    version: h.acceptance.version,
-                    by: h.acceptance.accepted_by_name,
-                    at: netherlands_clock(h.acceptance.accepted_at),
-                    school: h.school.unwrap_or_default(),
-                })
-                .collect(),
-        },
-        set,
-    ))
+    let nav = s.nav("privacy");
+    Ok(s.page(status, |csrf| PrivacyPage {
+        nav,
+        csrf,
+        error,
+        parties: parties
+            .into_iter()
+            .map(|p| Choice {
+                selected: selected(&q.partij, &p.code),
+                value: p.code,
+                name: p.name,
+            })
+            .collect(),
+        groups: groups
+            .into_iter()
+            .map(|g| Choice {
+                selected: selected(&q.groep, &g.las_key),
+                value: g.las_key,
+                name: g.name,
+            })
+            .collect(),
+        from: q.van.clone().unwrap_or_default(),
+        until: q.tot.clone().unwrap_or_default(),
+        rows,
+        groups_since: groups_since.map(netherlands_clock),
+        first_page: q.voor.is_none(),
+        next: next.map(|seq| format!("/beheer/privacy?{}", q.query(Some(seq)))),
+        csv: format!("/beheer/privacy.csv?{}", q.query(None)),
+        board: agreement.board_name,
+        current: agreement.current,
+        current_accepted: agreement.current_accepted,
+        history: agreement
+            .history
+            .into_iter()
+            .map(|h| AcceptanceView {
+                version: h.acceptance.version,
+                by: h.acceptance.accepted_by_name,
+                at: netherlands_clock(h.acceptance.accepted_at),
+                school: h.school.unwrap_or_default(),
+            })
+            .collect(),
+    }))
 }
 
-pub async fn privacy(
-    State(state): State<AppState>,
-    s: SchoolAdmin,
-    headers: HeaderMap,
-    Query(q): Query<FilterQuery>,
-) -> Result<Response, PageError> {
-    render(&state, &s, &headers, &q, None).await
+pub async fn privacy(s: SchoolAdmin, Query(q): Query<FilterQuery>) -> Result<Response, PageError> {
+    render(s, &q, None).await
 }
 
 /// The releases under the filter as `privacy-<school code>.csv`, written while it is read.
 pub async fn privacy_csv(
-    State(state): State<AppState>,
     s: SchoolAdmin,
     Query(q): Query<FilterQuery>,
 ) -> Result<Response, PageError> {
-    let stream = privacy::csv(&state.directory, &s.admin, &q.filter()).await?;
+    let stream = privacy::csv(s.directory(), &s.admin, &q.filter()).await?;
     crate::http::attachment(
         Body::from_stream(stream),
         "text/csv; charset=utf-8",
@@ -232,23 +219,14 @@ pub struct AcceptForm {
 }
 
 pub async fn accept_agreement(
-    State(state): State<AppState>,
     s: SchoolAdmin,
-    headers: HeaderMap,
     Csrf(form): Csrf<AcceptForm>,
 ) -> Result<Response, PageError> {
-    let current = state.web.agreement_version.as_deref();
-    match privacy::accept(&state.directory, &s.admin, current, &form.version).await {
-        Ok(_) => Ok(see_other("/beheer/privacy", HeaderMap::new())),
+    let current = s.state.web.agreement_version.as_deref();
+    match privacy::accept(s.directory(), &s.admin, current, &form.version).await {
+        Ok(_) => Ok(see("/beheer/privacy")),
         Err(AdminError::Refused { nl, en } | AdminError::Conflict { nl, en }) => {
-            render(
-                &state,
-                &s,
-                &headers,
-                &FilterQuery::default(),
-                Some(Text::new(nl, en)),
-            )
-            .await
+            render(s, &FilterQuery::default(), Some(Text::new(nl, en))).await
         }
         Err(e) => Err(e.into()),
     }

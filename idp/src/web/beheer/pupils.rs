@@ -7,17 +7,15 @@
 //! school (`SchoolManager` says which).
 
 use askama::Template;
-use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::super::{csrf_token, page, see_other};
+use super::super::{page, see_other};
 use super::{Nav, not_allowed};
-use crate::app_state::AppState;
 use crate::homecode;
 use crate::http::extract::Path;
-use crate::http::{Csrf, NoFields, PageError};
+use crate::http::{Csrf, Desk, NoFields, PageError};
 use crate::pictures::{CATALOGUE, Picture};
 use crate::school_admin::AdminError;
 use crate::school_admin::pupils::{
@@ -34,6 +32,9 @@ fn manager(m: &SchoolManager) -> PupilManager {
         whole_school: m.ict,
     }
 }
+
+/// A staff member at the pupils' pages, with the state and the form token.
+type Teacher = Desk<SchoolManager>;
 
 /// A pupil or group outside what they manage is refused the same way, whether it exists or not.
 fn refused(e: AdminError) -> PageError {
@@ -60,12 +61,8 @@ struct OverviewPage {
     home_login: bool,
 }
 
-pub async fn overview(
-    State(state): State<AppState>,
-    m: SchoolManager,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
-    let groups = rules::groups(&state.directory, &manager(&m))
+pub async fn overview(t: Teacher) -> Result<Response, PageError> {
+    let groups = rules::groups(&t.state.directory, &manager(&t))
         .await
         .map_err(refused)?
         .into_iter()
@@ -75,19 +72,18 @@ pub async fn overview(
             pupils: pupils.len(),
         })
         .collect();
-    let (csrf, set) = csrf_token(&state.web, &headers);
-    Ok(page(
-        StatusCode::OK,
-        &OverviewPage {
-            nav: Nav::of(&m, "leerlingen"),
-            csrf,
-            groups,
-            ict: m.ict,
-            picture_password: m.school.picture_password_enabled,
-            home_login: m.school.home_login_allowed,
-        },
-        set,
-    ))
+    let m = &*t;
+    let (nav, ict) = (Nav::of(m, "leerlingen"), m.ict);
+    let picture_password = m.school.picture_password_enabled;
+    let home_login = m.school.home_login_allowed;
+    Ok(t.page(StatusCode::OK, |csrf| OverviewPage {
+        nav,
+        csrf,
+        groups,
+        ict,
+        picture_password,
+        home_login,
+    }))
 }
 
 pub struct PupilRow {
@@ -112,13 +108,8 @@ struct GroupPage {
     pictures: &'static [Picture],
 }
 
-pub async fn group(
-    State(state): State<AppState>,
-    m: SchoolManager,
-    headers: HeaderMap,
-    Path(group_id): Path<String>,
-) -> Result<Response, PageError> {
-    let (group, pupils) = rules::group_pupils(&state, &manager(&m), &group_id)
+pub async fn group(t: Teacher, Path(group_id): Path<String>) -> Result<Response, PageError> {
+    let (group, pupils) = rules::group_pupils(&t.state, &manager(&t), &group_id)
         .await
         .map_err(refused)?;
     let rows: Vec<PupilRow> = pupils
@@ -131,21 +122,18 @@ pub async fn group(
             locked: p.locked,
         })
         .collect();
-    let (csrf, set) = csrf_token(&state.web, &headers);
-    Ok(page(
-        StatusCode::OK,
-        &GroupPage {
-            nav: Nav::of(&m, "leerlingen"),
-            csrf,
-            group: group.name,
-            group_id,
-            without_picture: rows.iter().filter(|r| r.picture.is_none()).count(),
-            pupils: rows,
-            picture_password: m.school.picture_password_enabled,
-            pictures: &CATALOGUE,
-        },
-        set,
-    ))
+    let nav = Nav::of(&t, "leerlingen");
+    let picture_password = t.school.picture_password_enabled;
+    Ok(t.page(StatusCode::OK, |csrf| GroupPage {
+        nav,
+        csrf,
+        group: group.name,
+        group_id,
+        without_picture: rows.iter().filter(|r| r.picture.is_none()).count(),
+        pupils: rows,
+        picture_password,
+        pictures: &CATALOGUE,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -162,13 +150,12 @@ fn back_to_group(p: &directory::people::Pupil) -> Response {
 }
 
 pub async fn set_picture(
-    State(state): State<AppState>,
-    m: SchoolManager,
+    t: Teacher,
     Path(pupil_id): Path<String>,
     Csrf(form): Csrf<PictureForm>,
 ) -> Result<Response, PageError> {
     let picture = Some(form.picture.as_str()).filter(|p| !p.is_empty());
-    let pupil = rules::set_picture(&state.directory, &manager(&m), &pupil_id, picture)
+    let pupil = rules::set_picture(&t.state.directory, &manager(&t), &pupil_id, picture)
         .await
         .map_err(|e| match e {
             // Only a tampered form names a picture outside the catalogue.
@@ -181,12 +168,11 @@ pub async fn set_picture(
 /// Gives every pupil of the group without a picture a random one. A second click while the
 /// first is still at work leaves it to the first.
 pub async fn bulk_pictures(
-    State(state): State<AppState>,
-    m: SchoolManager,
+    t: Teacher,
     Path(group_id): Path<String>,
     _: Csrf<NoFields>,
 ) -> Result<Response, PageError> {
-    rules::give_missing_pictures(&state, &manager(&m), &group_id)
+    rules::give_missing_pictures(&t.state, &manager(&t), &group_id)
         .await
         .map_err(refused)?;
     Ok(group_page(&group_id))
@@ -195,24 +181,22 @@ pub async fn bulk_pictures(
 /// Lifts a pupil's pause after too many wrong pictures: only for a teacher of the pupil's group
 /// or the ICT-coördinator.
 pub async fn unlock(
-    State(state): State<AppState>,
-    m: SchoolManager,
+    t: Teacher,
     Path(pupil_id): Path<String>,
     _: Csrf<NoFields>,
 ) -> Result<Response, PageError> {
-    let pupil = rules::unlock(&state, &manager(&m), &pupil_id)
+    let pupil = rules::unlock(&t.state, &manager(&t), &pupil_id)
         .await
         .map_err(refused)?;
     Ok(back_to_group(&pupil))
 }
 
 pub async fn void_code(
-    State(state): State<AppState>,
-    m: SchoolManager,
+    t: Teacher,
     Path(pupil_id): Path<String>,
     _: Csrf<NoFields>,
 ) -> Result<Response, PageError> {
-    let pupil = rules::void_home_code(&state.directory, &manager(&m), &pupil_id)
+    let pupil = rules::void_home_code(&t.state.directory, &manager(&t), &pupil_id)
         .await
         .map_err(refused)?;
     Ok(back_to_group(&pupil))
@@ -235,8 +219,8 @@ struct CardsPage {
 }
 
 /// The cards of freshly issued home codes; the plain code and pin exist only in this response.
-fn cards(state: &AppState, m: &SchoolManager, issued: Vec<IssuedCode>, back: String) -> Response {
-    let home_url = format!("{}/thuis", state.web.public_url);
+fn cards(t: &Teacher, issued: Vec<IssuedCode>, back: String) -> Response {
+    let home_url = format!("{}/thuis", t.state.web.public_url);
     let mut cards = Vec::with_capacity(issued.len());
     for i in issued {
         let qr = match homecode::qr_svg(&format!("{home_url}?code={}", i.code)) {
@@ -253,7 +237,7 @@ fn cards(state: &AppState, m: &SchoolManager, issued: Vec<IssuedCode>, back: Str
     page(
         StatusCode::OK,
         &CardsPage {
-            school: m.school.name.clone(),
+            school: t.school.name.clone(),
             home_url,
             back,
             cards,
@@ -281,14 +265,12 @@ pub struct CodesForm {
 
 /// New home codes for the whole group, after a confirmation when some cards would stop working.
 pub async fn group_codes(
-    State(state): State<AppState>,
-    m: SchoolManager,
-    headers: HeaderMap,
+    t: Teacher,
     Path(group_id): Path<String>,
     Csrf(form): Csrf<CodesForm>,
 ) -> Result<Response, PageError> {
     let confirmed = form.confirm.is_some();
-    match rules::issue_group_codes(&state, &manager(&m), &group_id, confirmed)
+    match rules::issue_group_codes(&t.state, &manager(&t), &group_id, confirmed)
         .await
         .map_err(refused)?
     {
@@ -297,41 +279,31 @@ pub async fn group_codes(
             pupils,
             voided,
         } => {
-            let (csrf, set) = csrf_token(&state.web, &headers);
-            Ok(page(
-                StatusCode::OK,
-                &ConfirmCodesPage {
-                    nav: Nav::of(&m, "leerlingen"),
-                    csrf,
-                    group: group.name,
-                    group_id,
-                    pupils,
-                    voided: voided.iter().map(display_name).collect(),
-                },
-                set,
-            ))
+            let nav = Nav::of(&t, "leerlingen");
+            Ok(t.page(StatusCode::OK, |csrf| ConfirmCodesPage {
+                nav,
+                csrf,
+                group: group.name,
+                group_id,
+                pupils,
+                voided: voided.iter().map(display_name).collect(),
+            }))
         }
-        GroupCodes::Issued(issued) => Ok(cards(
-            &state,
-            &m,
-            issued,
-            format!("/beheer/groep/{group_id}"),
-        )),
+        GroupCodes::Issued(issued) => Ok(cards(&t, issued, format!("/beheer/groep/{group_id}"))),
     }
 }
 
 pub async fn pupil_code(
-    State(state): State<AppState>,
-    m: SchoolManager,
+    t: Teacher,
     Path(pupil_id): Path<String>,
     _: Csrf<NoFields>,
 ) -> Result<Response, PageError> {
-    let issued = rules::issue_home_code(&state, &manager(&m), &pupil_id)
+    let issued = rules::issue_home_code(&t.state, &manager(&t), &pupil_id)
         .await
         .map_err(refused)?;
     let back = format!(
         "/beheer/groep/{}",
         issued.pupil.stamgroep_id.clone().unwrap_or_default()
     );
-    Ok(cards(&state, &m, vec![issued], back))
+    Ok(cards(&t, vec![issued], back))
 }

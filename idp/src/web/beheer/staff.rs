@@ -3,7 +3,6 @@
 //! are `crate::school_admin::staff`'s.
 
 use askama::Template;
-use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
@@ -12,10 +11,9 @@ use directory::model::{Date, StaffRole};
 use directory::people::{Staff, StaffStatus};
 use directory::staff_admin::{GroupLink, SchoolStaffMember};
 
-use super::{Nav, SchoolAdmin};
-use crate::app_state::AppState;
+use super::{Nav, SchoolAdmin, again};
 use crate::http::extract::{Path, Query};
-use crate::http::{Csrf, PageError, Text, csrf_token, page, see_other};
+use crate::http::{Csrf, FormView, NoticeQuery, PageError, Text, see, see_other};
 use crate::school_admin::AdminError;
 use crate::school_admin::staff::{
     self as rules, EXTRA_ROLES, Mailing, NewPerson, Sent, role_label, status_label,
@@ -27,18 +25,18 @@ fn person_path(staff_id: &str) -> String {
     format!("{LIST}/{staff_id}")
 }
 
-fn mailing(state: &AppState) -> Mailing<'_> {
+fn mailing(s: &SchoolAdmin) -> Mailing<'_> {
     Mailing {
-        mailer: &state.mailer,
-        public_url: &state.web.public_url,
+        mailer: &s.state.mailer,
+        public_url: &s.state.web.public_url,
     }
 }
 
 /// Where to go after a mail: the notice says whether it went out.
-fn after_mail(state: &AppState, to: &str, sent: &Sent) -> Response {
+fn after_mail(s: &SchoolAdmin, to: &str, sent: &Sent) -> Response {
     let notice = match sent {
         Ok(link) => {
-            if state.web.log_links {
+            if s.state.web.log_links {
                 tracing::info!(%link, "development mode: activation link mailed from Beheer");
             }
             "gemaild"
@@ -143,47 +141,25 @@ fn row(m: SchoolStaffMember, today: &Date) -> Row {
     }
 }
 
-async fn render_list(
-    state: &AppState,
-    s: &SchoolAdmin,
-    headers: &HeaderMap,
-    refused: Option<(Text, AddForm)>,
-) -> Result<Response, PageError> {
+async fn render_list(s: SchoolAdmin, view: FormView<AddForm>) -> Result<Response, PageError> {
     let today = today();
-    let rows = rules::list(&state.directory, &s.admin)
+    let rows = rules::list(s.directory(), &s.admin)
         .await?
         .into_iter()
         .map(|m| row(m, &today))
         .collect();
-    let (csrf, set) = csrf_token(&state.web, headers);
-    let status = if refused.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    let (error, typed) = match refused {
-        Some((e, typed)) => (Some(e), typed),
-        None => (None, AddForm::default()),
-    };
-    Ok(page(
-        status,
-        &ListPage {
-            nav: Nav::of(&s.manager, "leerkrachten"),
-            csrf,
-            rows,
-            error,
-            typed,
-        },
-        set,
-    ))
+    let nav = s.nav("leerkrachten");
+    Ok(s.form_page(view, |csrf, error, typed| ListPage {
+        nav,
+        csrf,
+        rows,
+        error,
+        typed,
+    }))
 }
 
-pub async fn staff_list(
-    State(state): State<AppState>,
-    s: SchoolAdmin,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
-    render_list(&state, &s, &headers, None).await
+pub async fn staff_list(s: SchoolAdmin) -> Result<Response, PageError> {
+    render_list(s, FormView::default()).await
 }
 
 #[derive(Default, Deserialize)]
@@ -198,25 +174,17 @@ pub struct AddForm {
     email: String,
 }
 
-pub async fn add_staff(
-    State(state): State<AppState>,
-    s: SchoolAdmin,
-    headers: HeaderMap,
-    Csrf(form): Csrf<AddForm>,
-) -> Result<Response, PageError> {
+pub async fn add_staff(s: SchoolAdmin, Csrf(form): Csrf<AddForm>) -> Result<Response, PageError> {
     let new = NewPerson {
         roepnaam: &form.roepnaam,
         voorvoegsel: &form.voorvoegsel,
         achternaam: &form.achternaam,
         email: &form.email,
     };
-    match rules::add(&state.directory, &mailing(&state), &s.admin, &new).await {
-        Ok((staff, sent)) => Ok(after_mail(&state, &person_path(&staff.id), &sent)),
+    match rules::add(s.directory(), &mailing(&s), &s.admin, &new).await {
+        Ok((staff, sent)) => Ok(after_mail(&s, &person_path(&staff.id), &sent)),
         // The form comes back with what was typed and what is wrong with it.
-        Err(AdminError::Refused { nl, en } | AdminError::Conflict { nl, en }) => {
-            render_list(&state, &s, &headers, Some((Text::new(nl, en), form))).await
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => render_list(s, again(e, form)?).await,
     }
 }
 
@@ -284,13 +252,11 @@ struct Shown {
 }
 
 async fn render_person(
-    state: &AppState,
-    s: &SchoolAdmin,
-    headers: &HeaderMap,
+    s: SchoolAdmin,
     staff_id: &str,
     shown: Shown,
 ) -> Result<Response, PageError> {
-    let d = &state.directory;
+    let d = s.directory();
     let m = rules::member(d, &s.admin, staff_id).await?;
     let today = today();
     let links = m
@@ -313,55 +279,45 @@ async fn render_person(
         .filter(|g| g.active)
         .map(|g| (g.id, g.name))
         .collect();
-    let (csrf, set) = csrf_token(&state.web, headers);
     let status = if shown.error.is_some() {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
-    Ok(page(
-        status,
-        &PersonPage {
-            nav: Nav::of(&s.manager, "leerkrachten"),
-            csrf,
-            id: m.staff.id.clone(),
-            name: name(&m.staff),
-            status: status_label(m.staff.status),
-            deactivated: m.staff.status == StaffStatus::Deactivated,
-            activated: m.staff.status == StaffStatus::Active,
-            has_email: m.staff.email.is_some(),
-            is_self: s.manager.staff_id == m.staff.id,
-            email: shown
-                .email
-                .unwrap_or_else(|| m.staff.email.clone().unwrap_or_default()),
-            las: m.las_key.clone(),
-            leerkracht: m.roles.contains(&StaffRole::Leerkracht),
-            roles: EXTRA_ROLES
-                .into_iter()
-                .map(|r| RoleBox {
-                    value: r.as_str(),
-                    label: role_label(r),
-                    held: m.roles.contains(&r),
-                })
-                .collect(),
-            links,
-            groups,
-            notice: shown.notice,
-            error: shown.error,
-        },
-        set,
-    ))
-}
-
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    melding: Option<String>,
+    let nav = s.nav("leerkrachten");
+    let is_self = s.manager.staff_id == m.staff.id;
+    Ok(s.page(status, |csrf| PersonPage {
+        nav,
+        csrf,
+        id: m.staff.id.clone(),
+        name: name(&m.staff),
+        status: status_label(m.staff.status),
+        deactivated: m.staff.status == StaffStatus::Deactivated,
+        activated: m.staff.status == StaffStatus::Active,
+        has_email: m.staff.email.is_some(),
+        is_self,
+        email: shown
+            .email
+            .unwrap_or_else(|| m.staff.email.clone().unwrap_or_default()),
+        las: m.las_key.clone(),
+        leerkracht: m.roles.contains(&StaffRole::Leerkracht),
+        roles: EXTRA_ROLES
+            .into_iter()
+            .map(|r| RoleBox {
+                value: r.as_str(),
+                label: role_label(r),
+                held: m.roles.contains(&r),
+            })
+            .collect(),
+        links,
+        groups,
+        notice: shown.notice,
+        error: shown.error,
+    }))
 }
 
 pub async fn person(
-    State(state): State<AppState>,
     s: SchoolAdmin,
-    headers: HeaderMap,
     Path(staff_id): Path<String>,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, PageError> {
@@ -369,14 +325,12 @@ pub async fn person(
         notice: q.melding.as_deref().and_then(notice),
         ..Shown::default()
     };
-    render_person(&state, &s, &headers, &staff_id, shown).await
+    render_person(s, &staff_id, shown).await
 }
 
 /// The person page again with the refusal, or the refusal page for what is no form's fault.
 async fn refused(
-    state: &AppState,
-    s: &SchoolAdmin,
-    headers: &HeaderMap,
+    s: SchoolAdmin,
     staff_id: &str,
     e: AdminError,
     email: Option<String>,
@@ -388,9 +342,22 @@ async fn refused(
                 email,
                 ..Shown::default()
             };
-            render_person(state, s, headers, staff_id, shown).await
+            render_person(s, staff_id, shown).await
         }
         e => Err(e.into()),
+    }
+}
+
+/// The person page after a change: with the notice `melding` names, or again with the refusal.
+async fn changed(
+    s: SchoolAdmin,
+    staff_id: &str,
+    done: Result<(), AdminError>,
+    melding: &str,
+) -> Result<Response, PageError> {
+    match done {
+        Ok(()) => Ok(see(&format!("{}?melding={melding}", person_path(staff_id)))),
+        Err(e) => refused(s, staff_id, e, None).await,
     }
 }
 
@@ -401,48 +368,32 @@ pub struct EmailForm {
 }
 
 pub async fn set_email(
-    State(state): State<AppState>,
     s: SchoolAdmin,
-    headers: HeaderMap,
     Path(staff_id): Path<String>,
     Csrf(form): Csrf<EmailForm>,
 ) -> Result<Response, PageError> {
     let to = person_path(&staff_id);
-    match rules::set_email(
-        &state.directory,
-        &mailing(&state),
-        &s.admin,
-        &staff_id,
-        &form.email,
-    )
-    .await
-    {
-        Ok(Some(sent)) => Ok(after_mail(&state, &to, &sent)),
-        Ok(None) => Ok(see_other(
-            &format!("{to}?melding=opgeslagen"),
-            HeaderMap::new(),
-        )),
-        Err(e) => refused(&state, &s, &headers, &staff_id, e, Some(form.email)).await,
+    let (d, a) = (s.directory(), &s.admin);
+    match rules::set_email(d, &mailing(&s), a, &staff_id, &form.email).await {
+        Ok(Some(sent)) => Ok(after_mail(&s, &to, &sent)),
+        Ok(None) => Ok(see(&format!("{to}?melding=opgeslagen"))),
+        Err(e) => refused(s, &staff_id, e, Some(form.email)).await,
     }
 }
 
 pub async fn invite(
-    State(state): State<AppState>,
     s: SchoolAdmin,
-    headers: HeaderMap,
     Path(staff_id): Path<String>,
     _: Csrf<crate::http::NoFields>,
 ) -> Result<Response, PageError> {
-    match rules::invite(&state.directory, &mailing(&state), &s.admin, &staff_id).await {
-        Ok(sent) => Ok(after_mail(&state, &person_path(&staff_id), &sent)),
-        Err(e) => refused(&state, &s, &headers, &staff_id, e, None).await,
+    match rules::invite(s.directory(), &mailing(&s), &s.admin, &staff_id).await {
+        Ok(sent) => Ok(after_mail(&s, &person_path(&staff_id), &sent)),
+        Err(e) => refused(s, &staff_id, e, None).await,
     }
 }
 
 pub async fn set_roles(
-    State(state): State<AppState>,
     s: SchoolAdmin,
-    headers: HeaderMap,
     Path(staff_id): Path<String>,
     Csrf(fields): Csrf<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
@@ -459,13 +410,8 @@ pub async fn set_roles(
             }
         }
     }
-    match rules::set_roles(&state.directory, &s.admin, &staff_id, &wanted).await {
-        Ok(()) => Ok(see_other(
-            &format!("{}?melding=opgeslagen", person_path(&staff_id)),
-            HeaderMap::new(),
-        )),
-        Err(e) => refused(&state, &s, &headers, &staff_id, e, None).await,
-    }
+    let done = rules::set_roles(s.directory(), &s.admin, &staff_id, &wanted).await;
+    changed(s, &staff_id, done, "opgeslagen").await
 }
 
 #[derive(Deserialize)]
@@ -478,28 +424,13 @@ pub struct LinkForm {
 }
 
 pub async fn link_group(
-    State(state): State<AppState>,
     s: SchoolAdmin,
-    headers: HeaderMap,
     Path(staff_id): Path<String>,
     Csrf(form): Csrf<LinkForm>,
 ) -> Result<Response, PageError> {
-    match rules::link_group(
-        &state.directory,
-        &s.admin,
-        &staff_id,
-        &form.group,
-        &form.van,
-        &form.tot,
-    )
-    .await
-    {
-        Ok(()) => Ok(see_other(
-            &format!("{}?melding=opgeslagen", person_path(&staff_id)),
-            HeaderMap::new(),
-        )),
-        Err(e) => refused(&state, &s, &headers, &staff_id, e, None).await,
-    }
+    let (d, a) = (s.directory(), &s.admin);
+    let done = rules::link_group(d, a, &staff_id, &form.group, &form.van, &form.tot).await;
+    changed(s, &staff_id, done, "opgeslagen").await
 }
 
 #[derive(Deserialize)]
@@ -508,19 +439,12 @@ pub struct UnlinkForm {
 }
 
 pub async fn unlink_group(
-    State(state): State<AppState>,
     s: SchoolAdmin,
-    headers: HeaderMap,
     Path(staff_id): Path<String>,
     Csrf(form): Csrf<UnlinkForm>,
 ) -> Result<Response, PageError> {
-    match rules::unlink_group(&state.directory, &s.admin, &staff_id, &form.group).await {
-        Ok(()) => Ok(see_other(
-            &format!("{}?melding=opgeslagen", person_path(&staff_id)),
-            HeaderMap::new(),
-        )),
-        Err(e) => refused(&state, &s, &headers, &staff_id, e, None).await,
-    }
+    let done = rules::unlink_group(s.directory(), &s.admin, &staff_id, &form.group).await;
+    changed(s, &staff_id, done, "opgeslagen").await
 }
 
 #[derive(Deserialize)]
@@ -529,24 +453,17 @@ pub struct DeactivateForm {
 }
 
 pub async fn deactivate(
-    State(state): State<AppState>,
     s: SchoolAdmin,
-    headers: HeaderMap,
     Path(staff_id): Path<String>,
     Csrf(form): Csrf<DeactivateForm>,
 ) -> Result<Response, PageError> {
-    if form.confirm.is_none() {
-        let e = AdminError::refused(
+    let done = if form.confirm.is_none() {
+        Err(AdminError::refused(
             "Vink eerst aan dat je het account wilt deactiveren.",
             "First tick that you want to deactivate the account.",
-        );
-        return refused(&state, &s, &headers, &staff_id, e, None).await;
-    }
-    match rules::deactivate(&state.directory, &s.admin, &staff_id).await {
-        Ok(()) => Ok(see_other(
-            &format!("{}?melding=gedeactiveerd", person_path(&staff_id)),
-            HeaderMap::new(),
-        )),
-        Err(e) => refused(&state, &s, &headers, &staff_id, e, None).await,
-    }
+        ))
+    } else {
+        rules::deactivate(s.directory(), &s.admin, &staff_id).await
+    };
+    changed(s, &staff_id, done, "gedeactiveerd").await
 }

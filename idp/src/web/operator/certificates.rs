@@ -5,21 +5,18 @@
 //! `openpoort party certificate-add`.
 
 use askama::Template;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use directory::DirectoryError;
 use directory::model::netherlands_clock;
 use directory::parties::Party;
 use serde::Deserialize;
 
-use super::Nav;
-use crate::app_state::AppState;
+use super::{Desk, Nav, PARTIES, Removal, confirm};
 use crate::http::extract::Path;
-use crate::http::{Csrf, NoFields, PageError, Text, csrf_token, page, see_other, url_encode};
+use crate::http::{Csrf, FormView, NoFields, PageError, Text, see, url_encode};
 use crate::operator_admin::{AdminError, parties};
 use crate::party_certificates::{self, CertificateError, normalise_fingerprint};
-use crate::session::SignedInOperator;
 
 pub struct CertificateRow {
     sha256: String,
@@ -51,12 +48,6 @@ pub struct CertificateForm {
     pem: String,
 }
 
-fn nav() -> Nav {
-    Nav {
-        current: "partijen",
-    }
-}
-
 fn path_of(party: &Party) -> String {
     format!(
         "/operator/partijen/{}/certificaten",
@@ -64,11 +55,11 @@ fn path_of(party: &Party) -> String {
     )
 }
 
-/// A refusal the operator can act on, shown beside the pasted text; anything else is the error
+/// The pasted text again with a refusal the operator can act on; anything else is the error
 /// page's.
-fn refusal(e: CertificateError) -> Result<(StatusCode, Text), AdminError> {
-    match e {
-        CertificateError::Directory(DirectoryError::Duplicate { value, .. }) => Ok((
+fn again(e: CertificateError, pem: String) -> Result<FormView<String>, AdminError> {
+    let (status, text) = match e {
+        CertificateError::Directory(DirectoryError::Duplicate { value, .. }) => (
             StatusCode::CONFLICT,
             Text::new(
                 format!(
@@ -78,31 +69,26 @@ fn refusal(e: CertificateError) -> Result<(StatusCode, Text), AdminError> {
                     "Certificate {value} is registered already, for this or another party. A certificate belongs to one party."
                 ),
             ),
-        )),
+        ),
         CertificateError::Directory(DirectoryError::Conflict { nl, en }) => {
-            Ok((StatusCode::CONFLICT, Text::new(nl, en)))
+            (StatusCode::CONFLICT, Text::new(nl, en))
         }
-        CertificateError::Directory(other) => Err(AdminError::from(other)),
+        CertificateError::Directory(other) => return Err(AdminError::from(other)),
         other => {
             let text = other.to_string();
             let (nl, en) = text.split_once(" / ").unwrap_or((&text, &text));
-            Ok((StatusCode::BAD_REQUEST, Text::new(nl, en)))
+            (StatusCode::BAD_REQUEST, Text::new(nl, en))
         }
-    }
+    };
+    Ok(FormView::refused_as(status, text, pem))
 }
 
-async fn render(
-    state: &AppState,
-    op: &SignedInOperator,
-    headers: &HeaderMap,
-    code: &str,
-    (status, error, pem): (StatusCode, Option<Text>, String),
-) -> Result<Response, PageError> {
-    let party = parties::party(&state.directory, &op.operating, code).await?;
+async fn render(desk: Desk, code: &str, view: FormView<String>) -> Result<Response, PageError> {
+    let party = parties::party(desk.directory(), &desk.operating, code).await?;
     let path = path_of(&party);
     let now = crate::clock::unix_now();
-    let certificates: Vec<CertificateRow> = state
-        .directory
+    let certificates: Vec<CertificateRow> = desk
+        .directory()
         .party_certificates(&party.id)
         .await?
         .into_iter()
@@ -116,86 +102,51 @@ async fn render(
             issuer: c.issuer,
         })
         .collect();
-    let (csrf, set) = csrf_token(&state.web, headers);
-    Ok(page(
-        status,
-        &CertificatesPage {
-            nav: nav(),
-            csrf,
-            room: certificates.len() < directory::partner::CERTIFICATES_PER_PARTY,
-            certificates,
-            party_code: party.code,
-            party_name: party.name,
-            path,
-            error,
-            pem,
-        },
-        set,
-    ))
+    Ok(desk.form_page(view, |csrf, error, pem| CertificatesPage {
+        nav: PARTIES,
+        csrf,
+        room: certificates.len() < directory::partner::CERTIFICATES_PER_PARTY,
+        certificates,
+        party_code: party.code,
+        party_name: party.name,
+        path,
+        error,
+        pem,
+    }))
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
-    Path(code): Path<String>,
-) -> Result<Response, PageError> {
-    render(
-        &state,
-        &op,
-        &headers,
-        &code,
-        (StatusCode::OK, None, String::new()),
-    )
-    .await
+pub async fn list(desk: Desk, Path(code): Path<String>) -> Result<Response, PageError> {
+    render(desk, &code, FormView::default()).await
 }
 
 pub async fn add(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
+    desk: Desk,
     Path(code): Path<String>,
     Csrf(form): Csrf<CertificateForm>,
 ) -> Result<Response, PageError> {
-    let party = parties::party(&state.directory, &op.operating, &code).await?;
-    match party_certificates::register(&state.directory, &party.id, &form.pem, &op.operating.actor)
-        .await
-    {
-        Ok(_) => Ok(see_other(&path_of(&party), HeaderMap::new())),
+    let (d, actor) = (desk.directory(), &desk.operating.actor);
+    let party = parties::party(d, &desk.operating, &code).await?;
+    match party_certificates::register(d, &party.id, &form.pem, actor).await {
+        Ok(_) => Ok(see(&path_of(&party))),
         Err(e) => {
-            let (status, text) = refusal(e)?;
             // A pasted private key is not shown back: the form starts empty.
             let pem = if form.pem.contains("PRIVATE KEY-----") {
                 String::new()
             } else {
                 form.pem
             };
-            render(&state, &op, &headers, &code, (status, Some(text), pem)).await
+            render(desk, &code, again(e, pem)?).await
         }
     }
 }
 
-#[derive(Template)]
-#[template(path = "operator_confirm.html")]
-struct ConfirmPage {
-    nav: Nav,
-    csrf: String,
-    title: Text,
-    warning: Text,
-    action: String,
-    button: Text,
-    back: String,
-}
-
 pub async fn confirm_remove(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
+    desk: Desk,
     Path((code, sha256)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let party = parties::party(&state.directory, &op.operating, &code).await?;
+    let party = parties::party(desk.directory(), &desk.operating, &code).await?;
     let sha256 = normalise_fingerprint(&sha256);
-    let held = state.directory.party_certificates(&party.id).await?;
+    let held = desk.directory().party_certificates(&party.id).await?;
     let Some(certificate) = held.iter().find(|c| c.sha256 == sha256) else {
         return Err(AdminError::NotFound {
             what: "certificaat",
@@ -205,61 +156,54 @@ pub async fn confirm_remove(
     };
     let path = path_of(&party);
     let last = held.len() == 1;
-    let (csrf, set) = csrf_token(&state.web, &headers);
-    Ok(page(
-        StatusCode::OK,
-        &ConfirmPage {
-            nav: nav(),
-            csrf,
-            title: Text::new("Certificaat verwijderen", "Remove the certificate"),
-            warning: Text::new(
-                format!(
-                    "Verbindingen van {} met certificaat {} ({}) worden vanaf het volgende verzoek geweigerd.{}",
-                    party.name,
-                    certificate.sha256,
-                    certificate.subject,
-                    if last {
-                        " Het is het enige certificaat van deze partij: de koppeling stopt tot er een nieuw is geregistreerd."
-                    } else {
-                        ""
-                    },
-                ),
-                format!(
-                    "Connections of {} with certificate {} ({}) are refused from the next request.{}",
-                    party.name,
-                    certificate.sha256,
-                    certificate.subject,
-                    if last {
-                        " It is this party's only certificate: its link stops until a new one is registered."
-                    } else {
-                        ""
-                    },
-                ),
+    let removal = Removal {
+        title: Text::new("Certificaat verwijderen", "Remove the certificate"),
+        warning: Text::new(
+            format!(
+                "Verbindingen van {} met certificaat {} ({}) worden vanaf het volgende verzoek geweigerd.{}",
+                party.name,
+                certificate.sha256,
+                certificate.subject,
+                if last {
+                    " Het is het enige certificaat van deze partij: de koppeling stopt tot er een nieuw is geregistreerd."
+                } else {
+                    ""
+                },
             ),
-            action: format!("{path}/{sha256}/verwijderen"),
-            button: Text::new("Ja, certificaat verwijderen", "Yes, remove the certificate"),
-            back: path,
-        },
-        set,
-    ))
+            format!(
+                "Connections of {} with certificate {} ({}) are refused from the next request.{}",
+                party.name,
+                certificate.sha256,
+                certificate.subject,
+                if last {
+                    " It is this party's only certificate: its link stops until a new one is registered."
+                } else {
+                    ""
+                },
+            ),
+        ),
+        action: format!("{path}/{sha256}/verwijderen"),
+        button: Text::new("Ja, certificaat verwijderen", "Yes, remove the certificate"),
+        back: path,
+    };
+    Ok(confirm(desk, removal))
 }
 
 pub async fn remove(
-    State(state): State<AppState>,
-    op: SignedInOperator,
+    desk: Desk,
     Path((code, sha256)): Path<(String, String)>,
     _: Csrf<NoFields>,
 ) -> Result<Response, PageError> {
-    let party = parties::party(&state.directory, &op.operating, &code).await?;
+    let party = parties::party(desk.directory(), &desk.operating, &code).await?;
     let sha256 = normalise_fingerprint(&sha256);
-    match state
-        .directory
-        .remove_party_certificate(&party.id, &sha256, &op.operating.actor)
+    match desk
+        .directory()
+        .remove_party_certificate(&party.id, &sha256, &desk.operating.actor)
         .await
     {
         // Removed meanwhile (a second click, another operator): what was asked for holds.
         Ok(()) | Err(DirectoryError::NotFound { .. }) => {}
         Err(e) => return Err(AdminError::from(e).into()),
     }
-    Ok(see_other(&path_of(&party), HeaderMap::new()))
+    Ok(see(&path_of(&party)))
 }

@@ -7,7 +7,6 @@
 //! never in a URL (a redirect would need one) and never logged.
 
 use askama::Template;
-use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use directory::DirectoryError;
@@ -15,13 +14,11 @@ use metadata::client::{ClientRegistration, GrantType, RegistrationError, TokenAu
 use metadata::scopes::SUPPORTED_SCOPES;
 use serde_json::Value;
 
-use super::Nav;
-use crate::app_state::AppState;
+use super::{Desk, Nav, PARTIES, Removal, confirm, party_code, party_path};
 use crate::clients::{self, ClientError, Registrar};
 use crate::http::extract::Path;
-use crate::http::{Csrf, NoFields, PageError, Text, csrf_token, page, see_other, url_encode};
+use crate::http::{Csrf, NoFields, PageError, Text, page, see, url_encode};
 use crate::operator_admin::parties;
-use crate::session::SignedInOperator;
 
 /// The form's fields, as typed: kept as text so that a refused form comes back as it was sent.
 #[derive(Clone, Default)]
@@ -332,42 +329,24 @@ struct SecretPage {
     rotated: bool,
 }
 
-#[derive(Template)]
-#[template(path = "operator_confirm.html")]
-struct ConfirmPage {
-    nav: Nav,
-    csrf: String,
-    title: Text,
-    warning: Text,
-    action: String,
-    button: Text,
-    back: String,
-}
-
-fn nav() -> Nav {
-    Nav {
-        current: "partijen",
-    }
-}
-
 /// The path of a client's page.
 fn client_path(client_id: &str) -> String {
     format!("/operator/oidc-clients/{}", url_encode(client_id))
 }
 
-/// A refusal of the service shown on the form with its status; what is not the operator's to
-/// fix is the error page's.
-fn refused(e: ClientError) -> Result<(StatusCode, FieldError), ClientError> {
-    match e {
-        ClientError::Invalid(e) => Ok((StatusCode::BAD_REQUEST, FieldError::registration(&e))),
+/// A refusal of the service with its status, on the field it belongs to; what is not the
+/// operator's to fix is the error page's.
+fn refusal(e: ClientError) -> Result<(StatusCode, FieldError), ClientError> {
+    let refused = match e {
+        ClientError::Invalid(e) => (StatusCode::BAD_REQUEST, FieldError::registration(&e)),
         ClientError::AdminScopeReserved => {
             let (nl, en) = ClientError::ADMIN_SCOPE_RESERVED;
-            Ok((
+            (
                 StatusCode::FORBIDDEN,
                 FieldError::on("scopes", Text::new(nl, en)),
-            ))
+            )
         }
-        ClientError::Directory(DirectoryError::Duplicate { field, value }) => Ok((
+        ClientError::Directory(DirectoryError::Duplicate { field, value }) => (
             StatusCode::CONFLICT,
             FieldError::on(
                 "client_id",
@@ -376,19 +355,26 @@ fn refused(e: ClientError) -> Result<(StatusCode, FieldError), ClientError> {
                     format!("{field} {value:?} is already in use; choose another client_id"),
                 ),
             ),
-        )),
+        ),
         ClientError::Directory(DirectoryError::Conflict { nl, en }) => {
-            Ok((StatusCode::CONFLICT, FieldError::form(Text::new(nl, en))))
+            (StatusCode::CONFLICT, FieldError::form(Text::new(nl, en)))
         }
-        other => Err(other),
-    }
+        other => return Err(other),
+    };
+    Ok(refused)
+}
+
+/// The form again as it was sent, with the refusal.
+fn form_again(e: ClientError, form: ClientForm) -> Result<Shown, ClientError> {
+    let (status, error) = refusal(e)?;
+    Ok((status, form, error))
 }
 
 fn secret_page(party_code: String, client_id: &str, secret: String, rotated: bool) -> Response {
     page(
         StatusCode::OK,
         &SecretPage {
-            nav: nav(),
+            nav: PARTIES,
             party_code,
             client_id: client_id.to_owned(),
             path: client_path(client_id),
@@ -399,66 +385,57 @@ fn secret_page(party_code: String, client_id: &str, secret: String, rotated: boo
     )
 }
 
+/// A client's form as its page shows it: fresh (200), or refused with the service's status and
+/// the field the refusal belongs to.
+type Shown = (StatusCode, ClientForm, FieldError);
+
 async fn render_new(
-    state: &AppState,
-    op: &SignedInOperator,
-    headers: &HeaderMap,
+    desk: Desk,
     party_code: &str,
-    (status, form, error): (StatusCode, ClientForm, FieldError),
+    (status, form, error): Shown,
 ) -> Result<Response, PageError> {
-    let party = parties::party(&state.directory, &op.operating, party_code).await?;
-    let (csrf, set) = csrf_token(&state.web, headers);
-    Ok(page(
-        status,
-        &NewClientPage {
-            nav: nav(),
-            csrf,
-            party_code: party.code,
-            party_name: party.name,
-            fields: Fields::new(form, error),
-        },
-        set,
-    ))
+    let party = parties::party(desk.directory(), &desk.operating, party_code).await?;
+    Ok(desk.page(status, |csrf| NewClientPage {
+        nav: PARTIES,
+        csrf,
+        party_code: party.code,
+        party_name: party.name,
+        fields: Fields::new(form, error),
+    }))
 }
 
-pub async fn new_client(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
-    Path(party): Path<String>,
-) -> Result<Response, PageError> {
+pub async fn new_client(desk: Desk, Path(party): Path<String>) -> Result<Response, PageError> {
     let fresh = (
         StatusCode::OK,
         ClientForm::new_client(),
         FieldError::default(),
     );
-    render_new(&state, &op, &headers, &party, fresh).await
+    render_new(desk, &party, fresh).await
+}
+
+/// The registration as loaded, or the page that says it is gone.
+async fn load(desk: &Desk, client_id: &str) -> Result<ClientRegistration, PageError> {
+    clients::load(desk.directory(), client_id)
+        .await
+        .map_err(not_found_or_internal)
 }
 
 pub async fn register(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
+    desk: Desk,
     Path(party_code): Path<String>,
     Csrf(fields): Csrf<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let party = parties::party(&state.directory, &op.operating, &party_code).await?;
+    let party = parties::party(desk.directory(), &desk.operating, &party_code).await?;
     let form = ClientForm::from_fields(&fields);
     let registration = match form.registration(&form.client_id, &party.id) {
         Ok(r) => r,
         Err(e) => {
-            return render_new(
-                &state,
-                &op,
-                &headers,
-                &party_code,
-                (StatusCode::BAD_REQUEST, form, e),
-            )
-            .await;
+            let refused = (StatusCode::BAD_REQUEST, form, e);
+            return render_new(desk, &party_code, refused).await;
         }
     };
-    let made = Registrar::remote(&op.operating.actor)
-        .register(&state.directory, &registration, state.api.development)
+    let made = Registrar::remote(&desk.operating.actor)
+        .register(desk.directory(), &registration, desk.state.api.development)
         .await;
     match made {
         Ok(Some(secret)) => Ok(secret_page(
@@ -467,54 +444,44 @@ pub async fn register(
             secret,
             false,
         )),
-        Ok(None) => Ok(see_other(
-            &client_path(&registration.client_id),
-            HeaderMap::new(),
-        )),
+        Ok(None) => Ok(see(&client_path(&registration.client_id))),
         Err(e) => {
-            let (status, error) = refused(e).map_err(not_found_or_internal)?;
-            render_new(&state, &op, &headers, &party_code, (status, form, error)).await
+            let again = form_again(e, form).map_err(not_found_or_internal)?;
+            render_new(desk, &party_code, again).await
         }
     }
 }
 
+/// A client's page; without a refused form, the form shows the registration as it is.
 async fn render_client(
-    state: &AppState,
-    headers: &HeaderMap,
+    desk: Desk,
     client_id: &str,
-    refusal: Option<(StatusCode, ClientForm, FieldError)>,
+    refused: Option<Shown>,
 ) -> Result<Response, PageError> {
-    let registration = clients::load(&state.directory, client_id)
-        .await
-        .map_err(not_found_or_internal)?;
-    let party = state
-        .directory
+    let registration = load(&desk, client_id).await?;
+    let party = desk
+        .directory()
         .party_by_id(&registration.party_id)
         .await?
         .ok_or_else(|| PageError::internal("a client without its party"))?;
-    let (status, form, error) = refusal.unwrap_or_else(|| {
+    let (status, form, error) = refused.unwrap_or_else(|| {
         (
             StatusCode::OK,
             ClientForm::from_registration(&registration),
             FieldError::default(),
         )
     });
-    let (csrf, set) = csrf_token(&state.web, headers);
-    Ok(page(
-        status,
-        &ClientPage {
-            nav: nav(),
-            csrf,
-            party_code: party.code,
-            party_name: party.name,
-            client_id: registration.client_id.clone(),
-            path: client_path(&registration.client_id),
-            uses_secret: clients::uses_secret(registration.token_endpoint_auth_method),
-            admin: clients::holds_admin_scope(&registration),
-            fields: Fields::new(form, error),
-        },
-        set,
-    ))
+    Ok(desk.page(status, |csrf| ClientPage {
+        nav: PARTIES,
+        csrf,
+        party_code: party.code,
+        party_name: party.name,
+        client_id: registration.client_id.clone(),
+        path: client_path(&registration.client_id),
+        uses_secret: clients::uses_secret(registration.token_endpoint_auth_method),
+        admin: clients::holds_admin_scope(&registration),
+        fields: Fields::new(form, error),
+    }))
 }
 
 fn not_found_or_internal(e: ClientError) -> PageError {
@@ -526,142 +493,102 @@ fn not_found_or_internal(e: ClientError) -> PageError {
     }
 }
 
-pub async fn client(
-    State(state): State<AppState>,
-    _op: SignedInOperator,
-    headers: HeaderMap,
-    Path(client_id): Path<String>,
-) -> Result<Response, PageError> {
-    render_client(&state, &headers, &client_id, None).await
+pub async fn client(desk: Desk, Path(client_id): Path<String>) -> Result<Response, PageError> {
+    render_client(desk, &client_id, None).await
 }
 
 pub async fn change(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
+    desk: Desk,
     Path(client_id): Path<String>,
     Csrf(fields): Csrf<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let before = clients::load(&state.directory, &client_id)
-        .await
-        .map_err(not_found_or_internal)?;
+    let before = load(&desk, &client_id).await?;
     let form = ClientForm::from_fields(&fields);
     // The client id and the party are the page's, not the form's: neither changes.
     let registration = match form.registration(&before.client_id, &before.party_id) {
         Ok(r) => r,
         Err(e) => {
-            let refusal = (StatusCode::BAD_REQUEST, form, e);
-            return render_client(&state, &headers, &client_id, Some(refusal)).await;
+            let refused = (StatusCode::BAD_REQUEST, form, e);
+            return render_client(desk, &client_id, Some(refused)).await;
         }
     };
-    let changed = Registrar::remote(&op.operating.actor)
-        .update(&state.directory, &registration, state.api.development)
+    let changed = Registrar::remote(&desk.operating.actor)
+        .update(desk.directory(), &registration, desk.state.api.development)
         .await;
     match changed {
         Ok(Some(secret)) => {
-            let party = party_code(&state, &before).await?;
+            let party = party_code(desk.directory(), &before.party_id).await?;
             Ok(secret_page(party, &client_id, secret, false))
         }
-        Ok(None) => Ok(see_other(&client_path(&client_id), HeaderMap::new())),
+        Ok(None) => Ok(see(&client_path(&client_id))),
         Err(e) => {
-            let (status, error) = refused(e).map_err(not_found_or_internal)?;
-            render_client(&state, &headers, &client_id, Some((status, form, error))).await
+            let again = form_again(e, form).map_err(not_found_or_internal)?;
+            render_client(desk, &client_id, Some(again)).await
         }
     }
 }
 
-async fn party_code(state: &AppState, r: &ClientRegistration) -> Result<String, PageError> {
-    Ok(state
-        .directory
-        .party_by_id(&r.party_id)
-        .await?
-        .map(|p| p.code)
-        .unwrap_or_default())
-}
-
 pub async fn rotate_secret(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
+    desk: Desk,
     Path(client_id): Path<String>,
     _: Csrf<NoFields>,
 ) -> Result<Response, PageError> {
-    let rotated = Registrar::remote(&op.operating.actor)
-        .rotate_secret(&state.directory, &client_id)
+    let rotated = Registrar::remote(&desk.operating.actor)
+        .rotate_secret(desk.directory(), &client_id)
         .await;
     match rotated {
         Ok(secret) => {
-            let before = clients::load(&state.directory, &client_id)
-                .await
-                .map_err(not_found_or_internal)?;
-            let party = party_code(&state, &before).await?;
+            let registration = load(&desk, &client_id).await?;
+            let party = party_code(desk.directory(), &registration.party_id).await?;
             Ok(secret_page(party, &client_id, secret, true))
         }
+        // The form shows the registration as it is: nothing was typed.
         Err(e) => {
-            let (status, error) = refused(e).map_err(not_found_or_internal)?;
-            let registration = clients::load(&state.directory, &client_id)
-                .await
-                .map_err(not_found_or_internal)?;
-            let form = ClientForm::from_registration(&registration);
-            render_client(&state, &headers, &client_id, Some((status, form, error))).await
+            let (status, error) = refusal(e).map_err(not_found_or_internal)?;
+            let form = ClientForm::from_registration(&load(&desk, &client_id).await?);
+            render_client(desk, &client_id, Some((status, form, error))).await
         }
     }
 }
 
 pub async fn confirm_delete(
-    State(state): State<AppState>,
-    _op: SignedInOperator,
-    headers: HeaderMap,
+    desk: Desk,
     Path(client_id): Path<String>,
 ) -> Result<Response, PageError> {
-    let registration = clients::load(&state.directory, &client_id)
-        .await
-        .map_err(not_found_or_internal)?;
-    let (csrf, set) = csrf_token(&state.web, &headers);
+    let registration = load(&desk, &client_id).await?;
     let path = client_path(&registration.client_id);
-    Ok(page(
-        StatusCode::OK,
-        &ConfirmPage {
-            nav: nav(),
-            csrf,
-            title: Text::new(
-                format!("Client {} verwijderen", registration.client_id),
-                format!("Delete client {}", registration.client_id),
+    let removal = Removal {
+        title: Text::new(
+            format!("Client {} verwijderen", registration.client_id),
+            format!("Delete client {}", registration.client_id),
+        ),
+        warning: Text::new(
+            format!(
+                "{} ({}) kan daarna niemand meer laten inloggen: codes en tokens die de client nu heeft, werken meteen niet meer. Dit kan niet ongedaan worden gemaakt.",
+                registration.name, registration.client_id
             ),
-            warning: Text::new(
-                format!(
-                    "{} ({}) kan daarna niemand meer laten inloggen: codes en tokens die de client nu heeft, werken meteen niet meer. Dit kan niet ongedaan worden gemaakt.",
-                    registration.name, registration.client_id
-                ),
-                format!(
-                    "{} ({}) can then log nobody in: the codes and tokens it holds stop working at once. This cannot be undone.",
-                    registration.name, registration.client_id
-                ),
+            format!(
+                "{} ({}) can then log nobody in: the codes and tokens it holds stop working at once. This cannot be undone.",
+                registration.name, registration.client_id
             ),
-            action: format!("{path}/verwijderen"),
-            button: Text::new("Ja, client verwijderen", "Yes, delete the client"),
-            back: path,
-        },
-        set,
-    ))
+        ),
+        action: format!("{path}/verwijderen"),
+        button: Text::new("Ja, client verwijderen", "Yes, delete the client"),
+        back: path,
+    };
+    Ok(confirm(desk, removal))
 }
 
 pub async fn delete(
-    State(state): State<AppState>,
-    op: SignedInOperator,
+    desk: Desk,
     Path(client_id): Path<String>,
     _: Csrf<NoFields>,
 ) -> Result<Response, PageError> {
-    let registration = clients::load(&state.directory, &client_id)
+    let registration = load(&desk, &client_id).await?;
+    let party = party_code(desk.directory(), &registration.party_id).await?;
+    Registrar::remote(&desk.operating.actor)
+        .delete(desk.directory(), &desk.state.state, &client_id)
         .await
         .map_err(not_found_or_internal)?;
-    let party = party_code(&state, &registration).await?;
-    Registrar::remote(&op.operating.actor)
-        .delete(&state.directory, &state.state, &client_id)
-        .await
-        .map_err(not_found_or_internal)?;
-    Ok(see_other(
-        &format!("/operator/partijen/{}", url_encode(&party)),
-        HeaderMap::new(),
-    ))
+    Ok(see(&party_path(&party)))
 }

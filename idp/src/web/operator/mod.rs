@@ -2,8 +2,9 @@
 //! first ICT-coördinator, publishers and network providers with their products, OpenID Connect
 //! clients, SAML service providers, client certificates for the partner API and network
 //! providers' upstreams. Every handler
-//! takes `SignedInOperator`, so that without the operator role no page is reached (the login for
-//! no session, 403 for everyone else), and `Csrf<Form>` for what it posts. The rules are in
+//! takes [`Desk`], which holds `SignedInOperator`'s proof, so that without the operator role no
+//! page is reached (the login for no session, 403 for everyone else), and `Csrf<Form>` for what
+//! it posts. The rules are in
 //! `crate::operator_admin`, `crate::clients`, `crate::service_providers`,
 //! `crate::party_certificates` and `crate::upstream::registry`, shared with the admin API and
 //! the CLI.
@@ -16,12 +17,17 @@ mod register;
 mod service_providers;
 mod upstream;
 
+use askama::Template;
 use axum::Router;
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{get, post};
+use serde::Deserialize;
 
 use crate::app_state::AppState;
-use crate::http::Text;
+use crate::http::{FormView, PageError, Text, url_encode};
 use crate::operator_admin::AdminError;
+use crate::session::SignedInOperator;
 
 /// Every operator page. The refusal test reads this function's `.route(` lines, so a page added
 /// here is checked for refusals without anyone listing it again.
@@ -74,11 +80,11 @@ pub fn routes() -> Router<AppState> {
         .route("/operator/partijen/{party}/koppeling", get(upstream::show))
         .route(
             "/operator/partijen/{party}/koppeling/saml",
-            post(upstream::connect_saml),
+            post(upstream::connect::<upstream::SamlForm>),
         )
         .route(
             "/operator/partijen/{party}/koppeling/oidc",
-            post(upstream::connect_oidc),
+            post(upstream::connect::<upstream::OidcForm>),
         )
         .route(
             "/operator/partijen/{party}/koppeling/vernieuwen",
@@ -124,14 +130,72 @@ pub struct Nav {
     current: &'static str,
 }
 
-/// A refusal the form shows beside what was typed; anything else is the error page's.
-fn refusal(e: AdminError) -> Result<Text, AdminError> {
-    match e {
-        AdminError::Refused { nl, en } | AdminError::Conflict { nl, en } => Ok(Text::new(nl, en)),
-        AdminError::NotFound { what, key } => Ok(Text::new(
+/// The section of the parties and all that hangs under them (products, clients, SPs,
+/// certificates, upstreams).
+const PARTIES: Nav = Nav {
+    current: "partijen",
+};
+
+/// The operator at one of these pages: `SignedInOperator`'s proof, the state, the form token.
+type Desk = crate::http::Desk<SignedInOperator>;
+
+/// The question before a removal that cannot be undone.
+fn confirm(desk: Desk, removal: Removal) -> Response {
+    desk.page(StatusCode::OK, |csrf| ConfirmPage {
+        nav: PARTIES,
+        csrf,
+        removal,
+    })
+}
+
+/// A party's page.
+fn party_path(code: &str) -> String {
+    format!("/operator/partijen/{}", url_encode(code))
+}
+
+/// The code of the party `party_id` names, for the way back to its page.
+async fn party_code(d: &directory::Directory, party_id: &str) -> Result<String, PageError> {
+    Ok(d.party_by_id(party_id)
+        .await?
+        .map(|p| p.code)
+        .unwrap_or_default())
+}
+
+/// A new name, for a board, a school or a party.
+#[derive(Deserialize)]
+pub struct NameForm {
+    #[serde(default)]
+    name: String,
+}
+
+/// What a removal's confirmation says: what goes, what follows from it, the button that posts
+/// to `action`, and the way `back` for a no.
+struct Removal {
+    title: Text,
+    warning: Text,
+    action: String,
+    button: Text,
+    back: String,
+}
+
+#[derive(Template)]
+#[template(path = "operator_confirm.html")]
+struct ConfirmPage {
+    nav: Nav,
+    csrf: String,
+    removal: Removal,
+}
+
+/// The form again with a refusal the operator can act on beside what was typed; anything else
+/// is the error page's.
+fn again<F>(e: AdminError, form: F) -> Result<FormView<F>, AdminError> {
+    let text = match e {
+        AdminError::Refused { nl, en } | AdminError::Conflict { nl, en } => Text::new(nl, en),
+        AdminError::NotFound { what, key } => Text::new(
             format!("{what} {key:?} bestaat niet."),
             format!("{what} {key:?} does not exist."),
-        )),
-        other => Err(other),
-    }
+        ),
+        other => return Err(other),
+    };
+    Ok(FormView::refused(text, form))
 }

@@ -2,16 +2,16 @@
 //! an optional end after which it disappears by itself.
 
 use askama::Template;
-use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::{Nav, refusal};
-use crate::app_state::AppState;
-use crate::http::{Csrf, NoFields, PageError, Text, csrf_token, page as render_page, see_other};
+use super::{Desk, Nav, again};
+use crate::http::{Csrf, FormView, NoFields, PageError, Text, page as render_page, see};
 use crate::operator_admin::notice;
 use crate::session::SignedInOperator;
+
+const NOTICE: &str = "/operator/storingsmelding";
 
 #[derive(Template)]
 #[template(path = "operator.html")]
@@ -42,14 +42,9 @@ struct NoticePage {
     until: String,
 }
 
-async fn render(
-    state: &AppState,
-    op: &SignedInOperator,
-    headers: &HeaderMap,
-    refused: Option<(Text, NoticeForm)>,
-) -> Result<Response, PageError> {
+async fn render(desk: Desk, view: FormView<NoticeForm>) -> Result<Response, PageError> {
     let now = crate::clock::unix_now();
-    let current = notice::current(&state.directory, &op.operating)
+    let current = notice::current(desk.directory(), &desk.operating)
         .await?
         .map(|n| {
             let shown = n.shown_at(now);
@@ -60,39 +55,21 @@ async fn render(
                 shown,
             )
         });
-    let (csrf, set) = csrf_token(&state.web, headers);
-    let status = if refused.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    let (error, form) = match refused {
-        Some((e, f)) => (Some(e), f),
-        None => (None, NoticeForm::default()),
-    };
-    Ok(render_page(
-        status,
-        &NoticePage {
-            nav: Nav {
-                current: "storingsmelding",
-            },
-            csrf,
-            current,
-            error,
-            nl: form.nl,
-            en: form.en,
-            until: form.until,
+    Ok(desk.form_page(view, |csrf, error, form| NoticePage {
+        nav: Nav {
+            current: "storingsmelding",
         },
-        set,
-    ))
+        csrf,
+        current,
+        error,
+        nl: form.nl,
+        en: form.en,
+        until: form.until,
+    }))
 }
 
-pub async fn page(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
-    render(&state, &op, &headers, None).await
+pub async fn page(desk: Desk) -> Result<Response, PageError> {
+    render(desk, FormView::default()).await
 }
 
 #[derive(Default, Deserialize)]
@@ -105,34 +82,15 @@ pub struct NoticeForm {
     until: String,
 }
 
-pub async fn set(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
-    Csrf(form): Csrf<NoticeForm>,
-) -> Result<Response, PageError> {
-    match notice::set(
-        &state.directory,
-        &op.operating,
-        &form.nl,
-        &form.en,
-        &form.until,
-    )
-    .await
-    {
-        Ok(_) => Ok(see_other("/operator/storingsmelding", HeaderMap::new())),
-        Err(e) => {
-            let text = refusal(e)?;
-            render(&state, &op, &headers, Some((text, form))).await
-        }
+pub async fn set(desk: Desk, Csrf(form): Csrf<NoticeForm>) -> Result<Response, PageError> {
+    let (d, op) = (desk.directory(), &desk.operating);
+    match notice::set(d, op, &form.nl, &form.en, &form.until).await {
+        Ok(_) => Ok(see(NOTICE)),
+        Err(e) => render(desk, again(e, form)?).await,
     }
 }
 
-pub async fn clear(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    Csrf(NoFields {}): Csrf<NoFields>,
-) -> Result<Response, PageError> {
-    notice::clear(&state.directory, &op.operating).await?;
-    Ok(see_other("/operator/storingsmelding", HeaderMap::new()))
+pub async fn clear(desk: Desk, Csrf(NoFields {}): Csrf<NoFields>) -> Result<Response, PageError> {
+    notice::clear(desk.directory(), &desk.operating).await?;
+    Ok(see(NOTICE))
 }

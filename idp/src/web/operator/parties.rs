@@ -1,18 +1,14 @@
 //! Partijen (publishers and network providers) and a publisher's products: list, add, change.
 
 use askama::Template;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use directory::model::PartyKind;
 use serde::Deserialize;
 
-use super::{Nav, refusal};
-use crate::app_state::AppState;
+use super::{Desk, NameForm, Nav, PARTIES, again, party_path};
 use crate::http::extract::Path;
-use crate::http::{Csrf, PageError, Text, csrf_token, page, see_other, url_encode};
+use crate::http::{Csrf, FormView, PageError, Text, see, url_encode};
 use crate::operator_admin::parties;
-use crate::session::SignedInOperator;
 
 fn kind_label(k: PartyKind) -> (&'static str, &'static str) {
     match k {
@@ -47,13 +43,8 @@ pub struct PartyForm {
     name: String,
 }
 
-async fn render_parties(
-    state: &AppState,
-    op: &SignedInOperator,
-    headers: &HeaderMap,
-    refused: Option<(Text, PartyForm)>,
-) -> Result<Response, PageError> {
-    let list = parties::list(&state.directory, &op.operating)
+async fn render_parties(desk: Desk, view: FormView<PartyForm>) -> Result<Response, PageError> {
+    let parties = parties::list(desk.directory(), &desk.operating)
         .await?
         .into_iter()
         .map(|p| PartyRow {
@@ -62,57 +53,25 @@ async fn render_parties(
             name: p.name,
         })
         .collect();
-    let (csrf, set) = csrf_token(&state.web, headers);
-    let (status, error, form) = match refused {
-        Some((e, f)) => (StatusCode::BAD_REQUEST, Some(e), f),
-        None => (StatusCode::OK, None, PartyForm::default()),
-    };
-    Ok(page(
-        status,
-        &PartiesPage {
-            nav: Nav {
-                current: "partijen",
-            },
-            csrf,
-            parties: list,
-            error,
-            form,
-        },
-        set,
-    ))
+    Ok(desk.form_page(view, |csrf, error, form| PartiesPage {
+        nav: PARTIES,
+        csrf,
+        parties,
+        error,
+        form,
+    }))
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
-    render_parties(&state, &op, &headers, None).await
+pub async fn list(desk: Desk) -> Result<Response, PageError> {
+    render_parties(desk, FormView::default()).await
 }
 
-pub async fn add(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
-    Csrf(form): Csrf<PartyForm>,
-) -> Result<Response, PageError> {
-    match parties::add(
-        &state.directory,
-        &op.operating,
-        &form.code,
-        &form.kind,
-        &form.name,
-    )
-    .await
-    {
-        Ok(p) => Ok(see_other(
-            &format!("/operator/partijen/{}", url_encode(&p.code)),
-            HeaderMap::new(),
-        )),
-        Err(e) => {
-            let text = refusal(e)?;
-            render_parties(&state, &op, &headers, Some((text, form))).await
-        }
+pub async fn add(desk: Desk, Csrf(form): Csrf<PartyForm>) -> Result<Response, PageError> {
+    let (d, op) = (desk.directory(), &desk.operating);
+    let added = parties::add(d, op, &form.code, &form.kind, &form.name).await;
+    match added {
+        Ok(p) => Ok(see(&party_path(&p.code))),
+        Err(e) => render_parties(desk, again(e, form)?).await,
     }
 }
 
@@ -184,140 +143,88 @@ impl ProductForm {
 }
 
 async fn render_party(
-    state: &AppState,
-    op: &SignedInOperator,
-    headers: &HeaderMap,
+    desk: Desk,
     code: &str,
-    refused: Option<(Text, ProductForm)>,
+    view: FormView<ProductForm>,
 ) -> Result<Response, PageError> {
-    let (party, products) = parties::products(&state.directory, &op.operating, code).await?;
+    let (party, products) = parties::products(desk.directory(), &desk.operating, code).await?;
     // Listed through the services the CLI and the API register them with.
-    let clients = crate::clients::of_party(&state.directory, &party.id)
+    let clients = crate::clients::of_party(desk.directory(), &party.id)
         .await
         .map_err(PageError::internal)?;
-    let sps = state.directory.saml_sps_of_party(&party.id).await?;
-    let (csrf, set) = csrf_token(&state.web, headers);
-    let (status, error, form) = match refused {
-        Some((e, f)) => (StatusCode::BAD_REQUEST, Some(e), f),
-        None => (StatusCode::OK, None, ProductForm::default()),
-    };
-    Ok(page(
-        status,
-        &PartyPage {
-            nav: Nav {
-                current: "partijen",
-            },
-            csrf,
-            publisher: party.kind == PartyKind::Publisher,
-            kind: kind_label(party.kind),
-            code: party.code,
-            name: party.name,
-            products: products
-                .into_iter()
-                .map(|p| ProductRow {
-                    code: p.code,
-                    methode: p.methode,
-                    name: p.name,
-                    launch_url: p.launch_url,
-                    home_allowed: p.home_allowed,
-                })
-                .collect(),
-            clients: clients
-                .into_iter()
-                .map(|c| ClientRow {
-                    grants: c
-                        .grant_types
-                        .iter()
-                        .map(|g| g.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    redirect_uris: c.redirect_uris.join(" "),
-                    client_id: c.client_id,
-                    name: c.name,
-                })
-                .collect(),
-            sps: sps
-                .into_iter()
-                .map(|sp| SpRow {
-                    path: format!("/operator/saml-sps/{}", url_encode(&sp.entity_id)),
-                    entity_id: sp.entity_id,
-                    metadata_url: sp.metadata_url.unwrap_or_default(),
-                    refreshed_at: directory::model::netherlands_clock(sp.refreshed_at),
-                    refresh_error: sp.refresh_error,
-                })
-                .collect(),
-            error,
-            form,
-        },
-        set,
-    ))
+    let sps = desk.directory().saml_sps_of_party(&party.id).await?;
+    Ok(desk.form_page(view, |csrf, error, form| PartyPage {
+        nav: PARTIES,
+        csrf,
+        publisher: party.kind == PartyKind::Publisher,
+        kind: kind_label(party.kind),
+        code: party.code,
+        name: party.name,
+        products: products
+            .into_iter()
+            .map(|p| ProductRow {
+                code: p.code,
+                methode: p.methode,
+                name: p.name,
+                launch_url: p.launch_url,
+                home_allowed: p.home_allowed,
+            })
+            .collect(),
+        clients: clients
+            .into_iter()
+            .map(|c| ClientRow {
+                grants: c
+                    .grant_types
+                    .iter()
+                    .map(|g| g.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                redirect_uris: c.redirect_uris.join(" "),
+                client_id: c.client_id,
+                name: c.name,
+            })
+            .collect(),
+        sps: sps
+            .into_iter()
+            .map(|sp| SpRow {
+                path: format!("/operator/saml-sps/{}", url_encode(&sp.entity_id)),
+                entity_id: sp.entity_id,
+                metadata_url: sp.metadata_url.unwrap_or_default(),
+                refreshed_at: directory::model::netherlands_clock(sp.refreshed_at),
+                refresh_error: sp.refresh_error,
+            })
+            .collect(),
+        error,
+        form,
+    }))
 }
 
-pub async fn party(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
-    Path(code): Path<String>,
-) -> Result<Response, PageError> {
-    render_party(&state, &op, &headers, &code, None).await
-}
-
-#[derive(Deserialize)]
-pub struct NameForm {
-    #[serde(default)]
-    name: String,
+pub async fn party(desk: Desk, Path(code): Path<String>) -> Result<Response, PageError> {
+    render_party(desk, &code, FormView::default()).await
 }
 
 pub async fn rename(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
+    desk: Desk,
     Path(code): Path<String>,
     Csrf(form): Csrf<NameForm>,
 ) -> Result<Response, PageError> {
-    match parties::rename(&state.directory, &op.operating, &code, &form.name).await {
-        Ok(p) => Ok(see_other(
-            &format!("/operator/partijen/{}", url_encode(&p.code)),
-            HeaderMap::new(),
-        )),
-        Err(e) => {
-            let text = refusal(e)?;
-            render_party(
-                &state,
-                &op,
-                &headers,
-                &code,
-                Some((text, ProductForm::default())),
-            )
-            .await
-        }
+    let renamed = parties::rename(desk.directory(), &desk.operating, &code, &form.name).await;
+    match renamed {
+        Ok(p) => Ok(see(&party_path(&p.code))),
+        Err(e) => render_party(desk, &code, again(e, ProductForm::default())?).await,
     }
 }
 
 pub async fn add_product(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
+    desk: Desk,
     Path(code): Path<String>,
     Csrf(form): Csrf<ProductForm>,
 ) -> Result<Response, PageError> {
-    let added = parties::add_product(
-        &state.directory,
-        &op.operating,
-        &code,
-        &form.code,
-        &form.rules(),
-    )
-    .await;
+    let (d, op) = (desk.directory(), &desk.operating);
+    let added = parties::add_product(d, op, &code, &form.code, &form.rules()).await;
     match added {
-        Ok(_) => Ok(see_other(
-            &format!("/operator/partijen/{}", url_encode(&code)),
-            HeaderMap::new(),
-        )),
-        Err(e) => {
-            let text = refusal(e)?;
-            render_party(&state, &op, &headers, &code, Some((text, form))).await
-        }
+        Ok(_) => Ok(see(&party_path(&code))),
+        Err(e) => render_party(desk, &code, again(e, form)?).await,
     }
 }
 
@@ -333,80 +240,52 @@ struct ProductPage {
     form: ProductForm,
 }
 
+/// The product's page; without a refused form, the form shows the product as it is.
 async fn render_product(
-    state: &AppState,
-    op: &SignedInOperator,
-    headers: &HeaderMap,
+    desk: Desk,
     (party_code, code): (&str, &str),
-    refused: Option<(Text, ProductForm)>,
+    refused: Option<FormView<ProductForm>>,
 ) -> Result<Response, PageError> {
     let (party, product) =
-        parties::product(&state.directory, &op.operating, party_code, code).await?;
-    let (csrf, set) = csrf_token(&state.web, headers);
-    let (status, error, form) = match refused {
-        Some((e, f)) => (StatusCode::BAD_REQUEST, Some(e), f),
-        None => (
-            StatusCode::OK,
-            None,
-            ProductForm {
-                code: product.code.clone(),
-                methode: product.methode,
-                name: product.name,
-                launch_url: product.launch_url,
-                icon_url: product.icon_url.unwrap_or_default(),
-                home_allowed: product.home_allowed.then(String::new),
-            },
-        ),
-    };
-    Ok(page(
-        status,
-        &ProductPage {
-            nav: Nav {
-                current: "partijen",
-            },
-            csrf,
-            party_code: party.code,
-            party_name: party.name,
+        parties::product(desk.directory(), &desk.operating, party_code, code).await?;
+    let code = product.code.clone();
+    let view = refused.unwrap_or_else(|| {
+        FormView::fresh(ProductForm {
             code: product.code,
-            error,
-            form,
-        },
-        set,
-    ))
+            methode: product.methode,
+            name: product.name,
+            launch_url: product.launch_url,
+            icon_url: product.icon_url.unwrap_or_default(),
+            home_allowed: product.home_allowed.then(String::new),
+        })
+    });
+    Ok(desk.form_page(view, |csrf, error, form| ProductPage {
+        nav: PARTIES,
+        csrf,
+        party_code: party.code,
+        party_name: party.name,
+        code,
+        error,
+        form,
+    }))
 }
 
 pub async fn product(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
+    desk: Desk,
     Path((party, code)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    render_product(&state, &op, &headers, (&party, &code), None).await
+    render_product(desk, (&party, &code), None).await
 }
 
 pub async fn change_product(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
+    desk: Desk,
     Path((party, code)): Path<(String, String)>,
     Csrf(form): Csrf<ProductForm>,
 ) -> Result<Response, PageError> {
-    let changed = parties::change_product(
-        &state.directory,
-        &op.operating,
-        &party,
-        &code,
-        &form.rules(),
-    )
-    .await;
+    let (d, op) = (desk.directory(), &desk.operating);
+    let changed = parties::change_product(d, op, &party, &code, &form.rules()).await;
     match changed {
-        Ok(_) => Ok(see_other(
-            &format!("/operator/partijen/{}", url_encode(&party)),
-            HeaderMap::new(),
-        )),
-        Err(e) => {
-            let text = refusal(e)?;
-            render_product(&state, &op, &headers, (&party, &code), Some((text, form))).await
-        }
+        Ok(_) => Ok(see(&party_path(&party))),
+        Err(e) => render_product(desk, (&party, &code), Some(again(e, form)?)).await,
     }
 }

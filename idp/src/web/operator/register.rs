@@ -2,18 +2,15 @@
 //! created on the board's signed request.
 
 use askama::Template;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use directory::schools::Board;
 use serde::Deserialize;
 
-use super::{Nav, refusal};
-use crate::app_state::AppState;
-use crate::http::extract::Path;
-use crate::http::{Csrf, PageError, Text, csrf_token, page, see_other, url_encode};
+use super::{Desk, NameForm, Nav, again};
+use crate::http::extract::{Path, Query};
+use crate::http::{Csrf, FormView, NoticeQuery, PageError, Text, see, url_encode};
 use crate::operator_admin::register;
 use crate::school_admin::staff::Mailing;
-use crate::session::SignedInOperator;
 
 pub struct BoardRow {
     nummer: String,
@@ -39,15 +36,12 @@ pub struct BoardForm {
     name: String,
 }
 
-async fn render_boards(
-    state: &AppState,
-    op: &SignedInOperator,
-    headers: &HeaderMap,
-    refused: Option<(Text, BoardForm)>,
-) -> Result<Response, PageError> {
-    let d = &state.directory;
-    let schools = register::schools(d, &op.operating).await?;
-    let boards = register::boards(d, &op.operating)
+const BOARDS: &str = "/operator/besturen";
+
+async fn render_boards(desk: Desk, view: FormView<BoardForm>) -> Result<Response, PageError> {
+    let (d, op) = (desk.directory(), &desk.operating);
+    let schools = register::schools(d, op).await?;
+    let boards = register::boards(d, op)
         .await?
         .into_iter()
         .map(|b| BoardRow {
@@ -56,75 +50,38 @@ async fn render_boards(
             name: b.name,
         })
         .collect();
-    let (csrf, set) = csrf_token(&state.web, headers);
-    let (status, error, form) = match refused {
-        Some((e, f)) => (StatusCode::BAD_REQUEST, Some(e), f),
-        None => (StatusCode::OK, None, BoardForm::default()),
-    };
-    Ok(page(
-        status,
-        &BoardsPage {
-            nav: Nav {
-                current: "besturen",
-            },
-            csrf,
-            boards,
-            error,
-            form,
+    Ok(desk.form_page(view, |csrf, error, form| BoardsPage {
+        nav: Nav {
+            current: "besturen",
         },
-        set,
-    ))
+        csrf,
+        boards,
+        error,
+        form,
+    }))
 }
 
-pub async fn boards(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
-    render_boards(&state, &op, &headers, None).await
+pub async fn boards(desk: Desk) -> Result<Response, PageError> {
+    render_boards(desk, FormView::default()).await
 }
 
-pub async fn add_board(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
-    Csrf(form): Csrf<BoardForm>,
-) -> Result<Response, PageError> {
-    match register::add_board(
-        &state.directory,
-        &op.operating,
-        &form.bestuursnummer,
-        &form.name,
-    )
-    .await
-    {
-        Ok(_) => Ok(see_other("/operator/besturen", HeaderMap::new())),
-        Err(e) => {
-            let text = refusal(e)?;
-            render_boards(&state, &op, &headers, Some((text, form))).await
-        }
+pub async fn add_board(desk: Desk, Csrf(form): Csrf<BoardForm>) -> Result<Response, PageError> {
+    let (d, op) = (desk.directory(), &desk.operating);
+    match register::add_board(d, op, &form.bestuursnummer, &form.name).await {
+        Ok(_) => Ok(see(BOARDS)),
+        Err(e) => render_boards(desk, again(e, form)?).await,
     }
 }
 
-#[derive(Deserialize)]
-pub struct NameForm {
-    #[serde(default)]
-    name: String,
-}
-
 pub async fn rename_board(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
+    desk: Desk,
     Path(nummer): Path<String>,
     Csrf(form): Csrf<NameForm>,
 ) -> Result<Response, PageError> {
-    match register::rename_board(&state.directory, &op.operating, &nummer, &form.name).await {
-        Ok(_) => Ok(see_other("/operator/besturen", HeaderMap::new())),
-        Err(e) => {
-            let text = refusal(e)?;
-            render_boards(&state, &op, &headers, Some((text, BoardForm::default()))).await
-        }
+    let (d, op) = (desk.directory(), &desk.operating);
+    match register::rename_board(d, op, &nummer, &form.name).await {
+        Ok(_) => Ok(see(BOARDS)),
+        Err(e) => render_boards(desk, again(e, BoardForm::default())?).await,
     }
 }
 
@@ -158,15 +115,19 @@ pub struct SchoolForm {
     name: String,
 }
 
-async fn render_schools(
-    state: &AppState,
-    op: &SignedInOperator,
-    headers: &HeaderMap,
-    refused: Option<(Text, SchoolForm)>,
-) -> Result<Response, PageError> {
-    let d = &state.directory;
-    let boards = register::boards(d, &op.operating).await?;
-    let schools = register::schools(d, &op.operating)
+fn school_path(code: &str) -> String {
+    format!("/operator/scholen/{}", url_encode(code))
+}
+
+/// A board as the school pages name it.
+fn board_label(b: &Board) -> String {
+    format!("{} ({})", b.name, b.bestuursnummer)
+}
+
+async fn render_schools(desk: Desk, view: FormView<SchoolForm>) -> Result<Response, PageError> {
+    let (d, op) = (desk.directory(), &desk.operating);
+    let boards = register::boards(d, op).await?;
+    let schools = register::schools(d, op)
         .await?
         .into_iter()
         .map(|s| SchoolRow {
@@ -174,63 +135,39 @@ async fn render_schools(
             board: boards
                 .iter()
                 .find(|b| b.id == s.board_id)
-                .map(|b| format!("{} ({})", b.name, b.bestuursnummer))
+                .map(board_label)
                 .unwrap_or_default(),
             name: s.name,
             active: s.active && s.merged_into.is_none(),
         })
         .collect();
-    let (csrf, set) = csrf_token(&state.web, headers);
-    let (status, error, form) = match refused {
-        Some((e, f)) => (StatusCode::BAD_REQUEST, Some(e), f),
-        None => (StatusCode::OK, None, SchoolForm::default()),
-    };
-    Ok(page(
-        status,
-        &SchoolsPage {
-            nav: Nav { current: "scholen" },
-            csrf,
-            schools,
-            boards: boards
-                .into_iter()
-                .map(|b| (b.bestuursnummer, b.name))
-                .collect(),
-            error,
-            form,
-        },
-        set,
-    ))
+    Ok(desk.form_page(view, |csrf, error, form| SchoolsPage {
+        nav: Nav { current: "scholen" },
+        csrf,
+        schools,
+        boards: boards
+            .into_iter()
+            .map(|b| (b.bestuursnummer, b.name))
+            .collect(),
+        error,
+        form,
+    }))
 }
 
-pub async fn schools(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
-) -> Result<Response, PageError> {
-    render_schools(&state, &op, &headers, None).await
+pub async fn schools(desk: Desk) -> Result<Response, PageError> {
+    render_schools(desk, FormView::default()).await
 }
 
-pub async fn add_school(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
-    Csrf(form): Csrf<SchoolForm>,
-) -> Result<Response, PageError> {
+pub async fn add_school(desk: Desk, Csrf(form): Csrf<SchoolForm>) -> Result<Response, PageError> {
     let new = register::NewLocation {
         bestuursnummer: &form.bestuursnummer,
         brin: &form.brin,
         vestigingscode: &form.vestigingscode,
         name: &form.name,
     };
-    match register::add_school(&state.directory, &op.operating, &new).await {
-        Ok(s) => Ok(see_other(
-            &format!("/operator/scholen/{}", url_encode(&s.code())),
-            HeaderMap::new(),
-        )),
-        Err(e) => {
-            let text = refusal(e)?;
-            render_schools(&state, &op, &headers, Some((text, form))).await
-        }
+    match register::add_school(desk.directory(), &desk.operating, &new).await {
+        Ok(s) => Ok(see(&school_path(&s.code()))),
+        Err(e) => render_schools(desk, again(e, form)?).await,
     }
 }
 
@@ -274,45 +211,38 @@ pub struct FirstIctForm {
     document_ref: String,
 }
 
-#[derive(Deserialize)]
-pub struct SchoolQuery {
-    melding: Option<String>,
+/// A staff member's name as the school page lists it.
+fn full_name(s: &directory::people::Staff) -> String {
+    [
+        s.roepnaam.as_deref(),
+        s.voorvoegsel.as_deref(),
+        Some(&s.achternaam),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ")
 }
 
 async fn render_school(
-    state: &AppState,
-    op: &SignedInOperator,
-    headers: &HeaderMap,
+    desk: Desk,
     code: &str,
     notice: Option<Text>,
-    refused: Option<(Text, FirstIctForm)>,
+    view: FormView<FirstIctForm>,
 ) -> Result<Response, PageError> {
-    let d = &state.directory;
-    let school = register::school(d, &op.operating, code).await?;
-    let board = register::boards(d, &op.operating)
+    let (d, op) = (desk.directory(), &desk.operating);
+    let school = register::school(d, op, code).await?;
+    let board = register::boards(d, op)
         .await?
-        .into_iter()
+        .iter()
         .find(|b| b.id == school.board_id)
-        .map(|b| format!("{} ({})", b.name, b.bestuursnummer))
+        .map(board_label)
         .unwrap_or_default();
-    let first_icts = register::first_icts(d, &op.operating, &school)
+    let first_icts = register::first_icts(d, op, &school)
         .await?
         .into_iter()
         .map(|(r, staff)| FirstIctRow {
-            name: staff
-                .as_ref()
-                .map(|s| {
-                    [
-                        s.roepnaam.as_deref(),
-                        s.voorvoegsel.as_deref(),
-                        Some(&s.achternaam),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" ")
-                })
-                .unwrap_or_default(),
+            name: staff.as_ref().map(full_name).unwrap_or_default(),
             email: staff.and_then(|s| s.email).unwrap_or_default(),
             requested_by: r.requested_by,
             document_ref: r.document_ref,
@@ -321,35 +251,24 @@ async fn render_school(
         })
         .collect();
     let has_ict = !d.administrators_of(&school.id).await?.is_empty();
-    let (csrf, set) = csrf_token(&state.web, headers);
-    let (status, error, form) = match refused {
-        Some((e, f)) => (StatusCode::BAD_REQUEST, Some(e), f),
-        None => (StatusCode::OK, None, FirstIctForm::default()),
-    };
-    Ok(page(
-        status,
-        &SchoolPage {
-            nav: Nav { current: "scholen" },
-            csrf,
-            code: school.code(),
-            name: school.name,
-            board,
-            first_icts,
-            has_ict,
-            error,
-            notice,
-            form,
-        },
-        set,
-    ))
+    Ok(desk.form_page(view, |csrf, error, form| SchoolPage {
+        nav: Nav { current: "scholen" },
+        csrf,
+        code: school.code(),
+        name: school.name,
+        board,
+        first_icts,
+        has_ict,
+        error,
+        notice,
+        form,
+    }))
 }
 
 pub async fn school(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
+    desk: Desk,
     Path(code): Path<String>,
-    crate::http::extract::Query(q): crate::http::extract::Query<SchoolQuery>,
+    Query(q): Query<NoticeQuery>,
 ) -> Result<Response, PageError> {
     // Fixed texts only: the query names one, it never carries the text itself.
     let notice = match q.melding.as_deref() {
@@ -364,49 +283,29 @@ pub async fn school(
         Some("hernoemd") => Some(Text::new("De naam is gewijzigd.", "The name was changed.")),
         _ => None,
     };
-    render_school(&state, &op, &headers, &code, notice, None).await
+    render_school(desk, &code, notice, FormView::default()).await
 }
 
 pub async fn rename_school(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
+    desk: Desk,
     Path(code): Path<String>,
     Csrf(form): Csrf<NameForm>,
 ) -> Result<Response, PageError> {
-    match register::rename_school(&state.directory, &op.operating, &code, &form.name).await {
-        Ok(s) => Ok(see_other(
-            &format!(
-                "/operator/scholen/{}?melding=hernoemd",
-                url_encode(&s.code())
-            ),
-            HeaderMap::new(),
-        )),
-        Err(e) => {
-            let text = refusal(e)?;
-            render_school(
-                &state,
-                &op,
-                &headers,
-                &code,
-                None,
-                Some((text, FirstIctForm::default())),
-            )
-            .await
-        }
+    let (d, op) = (desk.directory(), &desk.operating);
+    match register::rename_school(d, op, &code, &form.name).await {
+        Ok(s) => Ok(see(&format!("{}?melding=hernoemd", school_path(&s.code())))),
+        Err(e) => render_school(desk, &code, None, again(e, FirstIctForm::default())?).await,
     }
 }
 
 pub async fn first_ict(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
+    desk: Desk,
     Path(code): Path<String>,
     Csrf(form): Csrf<FirstIctForm>,
 ) -> Result<Response, PageError> {
     let mailing = Mailing {
-        mailer: &state.mailer,
-        public_url: &state.web.public_url,
+        mailer: &desk.state.mailer,
+        public_url: &desk.state.web.public_url,
     };
     let request = register::FirstIctForm {
         roepnaam: &form.roepnaam,
@@ -416,21 +315,16 @@ pub async fn first_ict(
         requested_by: &form.requested_by,
         document_ref: &form.document_ref,
     };
-    match register::first_ict(&state.directory, &mailing, &op.operating, &code, &request).await {
+    let (d, op) = (desk.directory(), &desk.operating);
+    match register::first_ict(d, &mailing, op, &code, &request).await {
         Ok((_, _, sent)) => {
             let melding = if sent.is_ok() {
                 "gemaild"
             } else {
                 "niet-gemaild"
             };
-            Ok(see_other(
-                &format!("/operator/scholen/{}?melding={melding}", url_encode(&code)),
-                HeaderMap::new(),
-            ))
+            Ok(see(&format!("{}?melding={melding}", school_path(&code))))
         }
-        Err(e) => {
-            let text = refusal(e)?;
-            render_school(&state, &op, &headers, &code, None, Some((text, form))).await
-        }
+        Err(e) => render_school(desk, &code, None, again(e, form)?).await,
     }
 }

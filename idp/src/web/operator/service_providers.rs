@@ -4,22 +4,19 @@
 //! API and `openpoort sp …`.
 
 use askama::Template;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use directory::DirectoryError;
+use directory::model::netherlands_clock;
 use directory::saml_sps::StoredSp;
 use metadata::saml::sp::SpSettings;
 use serde::Deserialize;
 
-use super::Nav;
-use crate::app_state::AppState;
+use super::{Desk, Nav, PARTIES, Removal, confirm, party_code, party_path};
 use crate::http::extract::{Path, Query};
-use crate::http::{Csrf, NoFields, PageError, Text, csrf_token, page, see_other, url_encode};
+use crate::http::{Csrf, FormView, NoFields, NoticeQuery, PageError, Text, see, url_encode};
 use crate::operator_admin::{AdminError, optional, parties};
 use crate::service_providers::{self as registry, RegistryError, certificate_summary};
-use crate::session::SignedInOperator;
-use directory::model::netherlands_clock;
 
 #[derive(Clone, Default, Deserialize)]
 pub struct SpForm {
@@ -83,12 +80,6 @@ struct SpPage {
     refreshed: bool,
 }
 
-fn nav() -> Nav {
-    Nav {
-        current: "partijen",
-    }
-}
-
 /// The path of an SP's page: its entityID (a URL or URN) percent-encoded as one segment.
 fn sp_path(entity_id: &str) -> String {
     format!("/operator/saml-sps/{}", url_encode(entity_id))
@@ -131,46 +122,31 @@ fn page_error(e: RegistryError) -> PageError {
 }
 
 async fn render_new(
-    state: &AppState,
-    op: &SignedInOperator,
-    headers: &HeaderMap,
+    desk: Desk,
     party_code: &str,
-    (status, error, form): (StatusCode, Option<Text>, SpForm),
+    view: FormView<SpForm>,
 ) -> Result<Response, PageError> {
-    let party = parties::party(&state.directory, &op.operating, party_code).await?;
-    let (csrf, set) = csrf_token(&state.web, headers);
-    Ok(page(
-        status,
-        &NewSpPage {
-            nav: nav(),
-            csrf,
-            party_code: party.code,
-            party_name: party.name,
-            error,
-            form,
-        },
-        set,
-    ))
+    let party = parties::party(desk.directory(), &desk.operating, party_code).await?;
+    Ok(desk.form_page(view, |csrf, error, form| NewSpPage {
+        nav: PARTIES,
+        csrf,
+        party_code: party.code,
+        party_name: party.name,
+        error,
+        form,
+    }))
 }
 
-pub async fn new_sp(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
-    Path(party): Path<String>,
-) -> Result<Response, PageError> {
-    let fresh = (StatusCode::OK, None, SpForm::default());
-    render_new(&state, &op, &headers, &party, fresh).await
+pub async fn new_sp(desk: Desk, Path(party): Path<String>) -> Result<Response, PageError> {
+    render_new(desk, &party, FormView::default()).await
 }
 
 pub async fn register(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
+    desk: Desk,
     Path(party_code): Path<String>,
     Csrf(form): Csrf<SpForm>,
 ) -> Result<Response, PageError> {
-    let party = parties::party(&state.directory, &op.operating, &party_code).await?;
+    let party = parties::party(desk.directory(), &desk.operating, &party_code).await?;
     let settings = SpSettings {
         party_id: party.id,
         name: optional(&form.name).map(str::to_owned),
@@ -182,27 +158,28 @@ pub async fn register(
             .map(str::to_owned),
     };
     let xml = optional(&form.metadata).map(|x| x.as_bytes().to_vec());
+    let state = &desk.state;
     let registered = registry::register(
         &state.directory,
         &state.http,
         xml,
         &settings,
         state.api.development,
-        &op.operating.actor,
+        &desk.operating.actor,
     )
     .await;
     match registered {
-        Ok(sp) => Ok(see_other(&sp_path(&sp.entity_id), HeaderMap::new())),
+        Ok(sp) => Ok(see(&sp_path(&sp.entity_id))),
         Err(e) => {
             let (status, text) = refusal(e).map_err(page_error)?;
-            let refused = (status, Some(text), form);
-            render_new(&state, &op, &headers, &party_code, refused).await
+            let refused = FormView::refused_as(status, text, form);
+            render_new(desk, &party_code, refused).await
         }
     }
 }
 
-async fn stored(state: &AppState, entity_id: &str) -> Result<StoredSp, PageError> {
-    state.directory.saml_sp(entity_id).await?.ok_or_else(|| {
+async fn stored(desk: &Desk, entity_id: &str) -> Result<StoredSp, PageError> {
+    desk.directory().saml_sp(entity_id).await?.ok_or_else(|| {
         AdminError::NotFound {
             what: "SAML-dienst",
             key: entity_id.to_owned(),
@@ -216,15 +193,14 @@ fn yes_no(on: bool) -> String {
 }
 
 async fn render_sp(
-    state: &AppState,
-    headers: &HeaderMap,
+    desk: Desk,
     entity_id: &str,
     (status, error, refreshed): (StatusCode, Option<Text>, bool),
 ) -> Result<Response, PageError> {
-    let current = stored(state, entity_id).await?;
+    let current = stored(&desk, entity_id).await?;
     let sp = registry::parse(&current).map_err(PageError::internal)?;
-    let party = state
-        .directory
+    let party = desk
+        .directory()
         .party_by_id(&sp.party_id)
         .await?
         .ok_or_else(|| PageError::internal("an SP without its party"))?;
@@ -248,198 +224,147 @@ async fn render_sp(
             }
         })
         .collect();
-    let (csrf, set) = csrf_token(&state.web, headers);
-    Ok(page(
-        status,
-        &SpPage {
-            nav: nav(),
-            csrf,
-            party_code: party.code,
-            party_name: party.name,
-            path: sp_path(&sp.entity_id),
-            name: sp.name.clone(),
-            acs: sp
-                .acs
-                .iter()
-                .map(|a| Endpoint {
-                    location: a.location.clone(),
-                    detail: format!(
-                        "index {}{}",
-                        a.index,
-                        if a.is_default {
-                            " (standaard / default)"
-                        } else {
-                            ""
-                        }
-                    ),
-                })
-                .collect(),
-            slo: sp
-                .slo
-                .iter()
-                .map(|s| Endpoint {
-                    location: s.location.clone(),
-                    detail: match s.binding {
-                        metadata::saml::sp::Binding::HttpPost => "HTTP-POST",
-                        metadata::saml::sp::Binding::HttpRedirect => "HTTP-Redirect",
+    Ok(desk.page(status, |csrf| SpPage {
+        nav: PARTIES,
+        csrf,
+        party_code: party.code,
+        party_name: party.name,
+        path: sp_path(&sp.entity_id),
+        name: sp.name.clone(),
+        acs: sp
+            .acs
+            .iter()
+            .map(|a| Endpoint {
+                location: a.location.clone(),
+                detail: format!(
+                    "index {}{}",
+                    a.index,
+                    if a.is_default {
+                        " (standaard / default)"
+                    } else {
+                        ""
                     }
-                    .to_owned(),
-                })
-                .collect(),
-            certificates,
-            valid_until: sp.metadata_valid_until.map(netherlands_clock),
-            metadata_url: sp.metadata_url.clone(),
-            refreshed_at: netherlands_clock(current.refreshed_at),
-            refresh_error: current.refresh_error.clone(),
-            settings: vec![
-                (
-                    "Verzoeken ondertekend",
-                    "Requests signed",
-                    yes_no(sp.authn_requests_signed),
                 ),
-                (
-                    "Response ook ondertekend",
-                    "Response signed too",
-                    yes_no(sp.sign_response),
-                ),
-                (
-                    "Assertions versleuteld",
-                    "Assertions encrypted",
-                    yes_no(sp.encrypt_assertions),
-                ),
-                (
-                    "Sector voor pseudoniemen",
-                    "Pseudonym sector",
-                    sp.sector_identifier
-                        .clone()
-                        .unwrap_or_else(|| "die van de partij / the party's".to_owned()),
-                ),
-            ],
-            entity_id: sp.entity_id,
-            error,
-            refreshed,
-        },
-        set,
-    ))
-}
-
-#[derive(Deserialize)]
-pub struct SpQuery {
-    melding: Option<String>,
+            })
+            .collect(),
+        slo: sp
+            .slo
+            .iter()
+            .map(|s| Endpoint {
+                location: s.location.clone(),
+                detail: match s.binding {
+                    metadata::saml::sp::Binding::HttpPost => "HTTP-POST",
+                    metadata::saml::sp::Binding::HttpRedirect => "HTTP-Redirect",
+                }
+                .to_owned(),
+            })
+            .collect(),
+        certificates,
+        valid_until: sp.metadata_valid_until.map(netherlands_clock),
+        metadata_url: sp.metadata_url.clone(),
+        refreshed_at: netherlands_clock(current.refreshed_at),
+        refresh_error: current.refresh_error.clone(),
+        settings: vec![
+            (
+                "Verzoeken ondertekend",
+                "Requests signed",
+                yes_no(sp.authn_requests_signed),
+            ),
+            (
+                "Response ook ondertekend",
+                "Response signed too",
+                yes_no(sp.sign_response),
+            ),
+            (
+                "Assertions versleuteld",
+                "Assertions encrypted",
+                yes_no(sp.encrypt_assertions),
+            ),
+            (
+                "Sector voor pseudoniemen",
+                "Pseudonym sector",
+                sp.sector_identifier
+                    .clone()
+                    .unwrap_or_else(|| "die van de partij / the party's".to_owned()),
+            ),
+        ],
+        entity_id: sp.entity_id,
+        error,
+        refreshed,
+    }))
 }
 
 pub async fn sp(
-    State(state): State<AppState>,
-    _op: SignedInOperator,
-    headers: HeaderMap,
+    desk: Desk,
     Path(entity_id): Path<String>,
-    Query(q): Query<SpQuery>,
+    Query(q): Query<NoticeQuery>,
 ) -> Result<Response, PageError> {
     let refreshed = q.melding.as_deref() == Some("vernieuwd");
-    render_sp(
-        &state,
-        &headers,
-        &entity_id,
-        (StatusCode::OK, None, refreshed),
-    )
-    .await
+    render_sp(desk, &entity_id, (StatusCode::OK, None, refreshed)).await
 }
 
 pub async fn refresh(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
+    desk: Desk,
     Path(entity_id): Path<String>,
     _: Csrf<NoFields>,
 ) -> Result<Response, PageError> {
-    let current = stored(&state, &entity_id).await?;
+    let current = stored(&desk, &entity_id).await?;
+    let state = &desk.state;
     let refreshed = registry::refresh(
         &state.directory,
         &state.http,
         &current,
         state.api.development,
-        &op.operating.actor,
+        &desk.operating.actor,
     )
     .await;
     match refreshed {
-        Ok(_) => Ok(see_other(
-            &format!("{}?melding=vernieuwd", sp_path(&entity_id)),
-            HeaderMap::new(),
-        )),
+        Ok(_) => Ok(see(&format!("{}?melding=vernieuwd", sp_path(&entity_id)))),
         Err(e) => {
             // The last verified metadata stays; the failure is on record and shown.
             let (status, text) = refusal(e).map_err(page_error)?;
-            render_sp(&state, &headers, &entity_id, (status, Some(text), false)).await
+            render_sp(desk, &entity_id, (status, Some(text), false)).await
         }
     }
 }
 
-#[derive(Template)]
-#[template(path = "operator_confirm.html")]
-struct ConfirmPage {
-    nav: Nav,
-    csrf: String,
-    title: Text,
-    warning: Text,
-    action: String,
-    button: Text,
-    back: String,
-}
-
 pub async fn confirm_remove(
-    State(state): State<AppState>,
-    _op: SignedInOperator,
-    headers: HeaderMap,
+    desk: Desk,
     Path(entity_id): Path<String>,
 ) -> Result<Response, PageError> {
-    let current = stored(&state, &entity_id).await?;
+    let current = stored(&desk, &entity_id).await?;
     let path = sp_path(&current.entity_id);
-    let (csrf, set) = csrf_token(&state.web, &headers);
-    Ok(page(
-        StatusCode::OK,
-        &ConfirmPage {
-            nav: nav(),
-            csrf,
-            title: Text::new("SAML-dienst verwijderen", "Remove the service provider"),
-            warning: Text::new(
-                format!(
-                    "{} kan daarna niemand meer laten inloggen: openpoort beantwoordt geen verzoeken van deze dienst meer. Dit kan niet ongedaan worden gemaakt; registreer hem zo nodig opnieuw.",
-                    current.entity_id
-                ),
-                format!(
-                    "{} can then log nobody in: openpoort answers no more requests from it. This cannot be undone; register it again if needed.",
-                    current.entity_id
-                ),
+    let removal = Removal {
+        title: Text::new("SAML-dienst verwijderen", "Remove the service provider"),
+        warning: Text::new(
+            format!(
+                "{} kan daarna niemand meer laten inloggen: openpoort beantwoordt geen verzoeken van deze dienst meer. Dit kan niet ongedaan worden gemaakt; registreer hem zo nodig opnieuw.",
+                current.entity_id
             ),
-            action: format!("{path}/verwijderen"),
-            button: Text::new(
-                "Ja, SAML-dienst verwijderen",
-                "Yes, remove the service provider",
+            format!(
+                "{} can then log nobody in: openpoort answers no more requests from it. This cannot be undone; register it again if needed.",
+                current.entity_id
             ),
-            back: path,
-        },
-        set,
-    ))
+        ),
+        action: format!("{path}/verwijderen"),
+        button: Text::new(
+            "Ja, SAML-dienst verwijderen",
+            "Yes, remove the service provider",
+        ),
+        back: path,
+    };
+    Ok(confirm(desk, removal))
 }
 
 pub async fn remove(
-    State(state): State<AppState>,
-    op: SignedInOperator,
+    desk: Desk,
     Path(entity_id): Path<String>,
     _: Csrf<NoFields>,
 ) -> Result<Response, PageError> {
-    let current = stored(&state, &entity_id).await?;
-    let party = state
-        .directory
-        .party_by_id(&current.party_id)
-        .await?
-        .map(|p| p.code)
-        .unwrap_or_default();
-    registry::remove(&state.directory, &entity_id, &op.operating.actor)
+    let current = stored(&desk, &entity_id).await?;
+    let party = party_code(desk.directory(), &current.party_id).await?;
+    registry::remove(desk.directory(), &entity_id, &desk.operating.actor)
         .await
         .map_err(page_error)?;
-    Ok(see_other(
-        &format!("/operator/partijen/{}", url_encode(&party)),
-        HeaderMap::new(),
-    ))
+    Ok(see(&party_path(&party)))
 }

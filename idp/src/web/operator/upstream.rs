@@ -6,8 +6,7 @@
 //! `openpoort party upstream-*`.
 
 use askama::Template;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use directory::DirectoryError;
 use directory::model::netherlands_clock;
@@ -15,12 +14,10 @@ use directory::parties::Party;
 use directory::upstreams::UpstreamProtocol;
 use serde::Deserialize;
 
-use super::Nav;
-use crate::app_state::AppState;
+use super::{Desk, Nav, PARTIES, Removal, confirm};
 use crate::http::extract::{Path, Query};
-use crate::http::{Csrf, NoFields, PageError, Text, csrf_token, page, see_other, url_encode};
+use crate::http::{Csrf, NoFields, NoticeQuery, PageError, Text, see, url_encode};
 use crate::operator_admin::{AdminError, optional, parties};
-use crate::session::SignedInOperator;
 use crate::upstream::ForProvider;
 use crate::upstream::registry::{
     self, Connection, MatchBy, MetadataSource, OidcClientAuth, OidcSettings, Settings,
@@ -205,12 +202,6 @@ struct UpstreamPage {
     oidc: OidcFields,
 }
 
-fn nav() -> Nav {
-    Nav {
-        current: "partijen",
-    }
-}
-
 fn path_of(party: &Party) -> String {
     format!("/operator/partijen/{}/koppeling", url_encode(&party.code))
 }
@@ -257,13 +248,9 @@ fn refused(e: UpstreamError) -> AdminError {
 
 /// The provider the path names (any other party is refused by the registry's rule) and its
 /// connection.
-async fn provider(
-    state: &AppState,
-    op: &SignedInOperator,
-    code: &str,
-) -> Result<(Party, Option<Connection>), PageError> {
-    let party = parties::party(&state.directory, &op.operating, code).await?;
-    match registry::provider_connection(&state.directory, &party.code).await {
+async fn provider(desk: &Desk, code: &str) -> Result<(Party, Option<Connection>), PageError> {
+    let party = parties::party(desk.directory(), &desk.operating, code).await?;
+    match registry::provider_connection(desk.directory(), &party.code).await {
         Ok(found) => Ok(found),
         Err(e) => Err(refused(e).into()),
     }
@@ -271,7 +258,7 @@ async fn provider(
 
 /// What the page shows, with the forms filled from the connection unless a refused form is
 /// shown back.
-struct Shape {
+pub struct Shape {
     status: StatusCode,
     saml: Option<(SamlForm, Text)>,
     oidc: Option<(OidcForm, Text)>,
@@ -281,24 +268,31 @@ struct Shape {
 
 impl Shape {
     fn plain() -> Shape {
+        Shape::with_status(StatusCode::OK)
+    }
+
+    /// The page with `status`; a refusal is shown where it belongs by `notice` or a
+    /// [`ConnectForm`].
+    fn with_status(status: StatusCode) -> Shape {
         Shape {
-            status: StatusCode::OK,
+            status,
             saml: None,
             oidc: None,
             notice: None,
             refreshed: false,
         }
     }
+
+    fn notice(self, refusal: Text) -> Shape {
+        Shape {
+            notice: Some(refusal),
+            ..self
+        }
+    }
 }
 
-async fn render(
-    state: &AppState,
-    op: &SignedInOperator,
-    headers: &HeaderMap,
-    code: &str,
-    shape: Shape,
-) -> Result<Response, PageError> {
-    let (party, connection) = provider(state, op, code).await?;
+async fn render(desk: Desk, code: &str, shape: Shape) -> Result<Response, PageError> {
+    let (party, connection) = provider(&desk, code).await?;
     let stored = connection.as_ref().map(|c| &c.settings);
     let saml_stored = connection
         .as_ref()
@@ -378,41 +372,30 @@ async fn render(
             }
         }
     };
-    let (csrf, set) = csrf_token(&state.web, headers);
-    Ok(page(
-        shape.status,
-        &UpstreamPage {
-            nav: nav(),
-            csrf,
-            path: path_of(&party),
-            party_code: party.code,
-            party_name: party.name,
-            connection: connection.as_ref().map(Shown::of),
-            give: ForProvider::of(&state.web),
-            notice: shape.notice,
-            refreshed: shape.refreshed,
-            saml,
-            oidc,
-        },
-        set,
-    ))
-}
-
-#[derive(Deserialize)]
-pub struct UpstreamQuery {
-    melding: Option<String>,
+    let give = ForProvider::of(&desk.state.web);
+    Ok(desk.page(shape.status, |csrf| UpstreamPage {
+        nav: PARTIES,
+        csrf,
+        path: path_of(&party),
+        party_code: party.code,
+        party_name: party.name,
+        connection: connection.as_ref().map(Shown::of),
+        give,
+        notice: shape.notice,
+        refreshed: shape.refreshed,
+        saml,
+        oidc,
+    }))
 }
 
 pub async fn show(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
+    desk: Desk,
     Path(code): Path<String>,
-    Query(q): Query<UpstreamQuery>,
+    Query(q): Query<NoticeQuery>,
 ) -> Result<Response, PageError> {
     let mut shape = Shape::plain();
     shape.refreshed = q.melding.as_deref() == Some("vernieuwd");
-    render(&state, &op, &headers, &code, shape).await
+    render(desk, &code, shape).await
 }
 
 fn match_rule(given: &str) -> Result<MatchBy, UpstreamError> {
@@ -422,171 +405,149 @@ fn match_rule(given: &str) -> Result<MatchBy, UpstreamError> {
     })
 }
 
-async fn saml_connect(
-    state: &AppState,
-    op: &SignedInOperator,
-    party: &Party,
-    f: &SamlForm,
-) -> Result<(), UpstreamError> {
-    let source = match (optional(&f.metadata_url), optional(&f.metadata_xml)) {
-        (Some(url), None) => MetadataSource::Url(url.to_owned()),
-        (None, Some(xml)) => MetadataSource::Xml(xml.as_bytes().to_vec()),
-        _ => {
-            return Err(UpstreamError::Invalid {
-                nl: "Vul precies één in: het metadata-adres (URL) of de geplakte metadata (XML)."
-                    .into(),
-                en: "Fill in exactly one: the metadata URL or the pasted metadata (XML).".into(),
-            });
-        }
-    };
-    let settings = Settings {
-        match_by: match_rule(&f.match_by)?,
-        identifier: optional(&f.identifier).map(str::to_owned),
-        school: optional(&f.school).map(str::to_owned),
-        require_signed_assertion: f.require_signed_assertion.is_some(),
-        allow_unsolicited: f.allow_unsolicited.is_some(),
-        metadata_certificate: optional(&f.metadata_certificate).map(str::to_owned),
-        oidc: None,
-    };
-    registry::connect_saml(
-        &state.directory,
-        &state.http,
-        &party.code,
-        source,
-        optional(&f.entity_id),
-        &settings,
-        &op.operating.actor,
-    )
-    .await
-    .map(|_| ())
+/// A form that connects the provider over one protocol; refused, it is shown back in its own
+/// place on the page.
+pub trait ConnectForm: serde::de::DeserializeOwned + Send {
+    fn connect(
+        &self,
+        desk: &Desk,
+        party: &Party,
+    ) -> impl Future<Output = Result<(), UpstreamError>> + Send;
+
+    /// The page with this form shown back beside its refusal.
+    fn shown_back(self, shape: Shape, refusal: Text) -> Shape;
 }
 
-pub async fn connect_saml(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
-    Path(code): Path<String>,
-    Csrf(form): Csrf<SamlForm>,
-) -> Result<Response, PageError> {
-    let (party, _) = provider(&state, &op, &code).await?;
-    match saml_connect(&state, &op, &party, &form).await {
-        Ok(()) => Ok(see_other(&path_of(&party), HeaderMap::new())),
-        Err(e) => {
-            let (status, text) = refusal(e)?;
-            let mut shape = Shape::plain();
-            shape.status = status;
-            shape.saml = Some((form, text));
-            render(&state, &op, &headers, &code, shape).await
+impl ConnectForm for SamlForm {
+    async fn connect(&self, desk: &Desk, party: &Party) -> Result<(), UpstreamError> {
+        let source = match (optional(&self.metadata_url), optional(&self.metadata_xml)) {
+            (Some(url), None) => MetadataSource::Url(url.to_owned()),
+            (None, Some(xml)) => MetadataSource::Xml(xml.as_bytes().to_vec()),
+            _ => {
+                return Err(UpstreamError::Invalid {
+                    nl: "Vul precies één in: het metadata-adres (URL) of de geplakte metadata (XML)."
+                        .into(),
+                    en: "Fill in exactly one: the metadata URL or the pasted metadata (XML).".into(),
+                });
+            }
+        };
+        let settings = Settings {
+            match_by: match_rule(&self.match_by)?,
+            identifier: optional(&self.identifier).map(str::to_owned),
+            school: optional(&self.school).map(str::to_owned),
+            require_signed_assertion: self.require_signed_assertion.is_some(),
+            allow_unsolicited: self.allow_unsolicited.is_some(),
+            metadata_certificate: optional(&self.metadata_certificate).map(str::to_owned),
+            oidc: None,
+        };
+        registry::connect_saml(
+            desk.directory(),
+            &desk.state.http,
+            &party.code,
+            source,
+            optional(&self.entity_id),
+            &settings,
+            &desk.operating.actor,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    fn shown_back(self, shape: Shape, refusal: Text) -> Shape {
+        Shape {
+            saml: Some((self, refusal)),
+            ..shape
         }
     }
 }
 
-async fn oidc_connect(
-    state: &AppState,
-    op: &SignedInOperator,
-    party: &Party,
-    f: &OidcForm,
-) -> Result<(), UpstreamError> {
-    let auth = OidcClientAuth::parse(&f.auth).ok_or_else(|| UpstreamError::Invalid {
-        nl: "kies hoe openpoort zich bij de netwerkaanbieder aanmeldt".into(),
-        en: "choose how openpoort authenticates to the network provider".into(),
-    })?;
-    let settings = Settings {
-        match_by: match_rule(&f.match_by)?,
-        identifier: optional(&f.identifier).map(str::to_owned),
-        school: optional(&f.school).map(str::to_owned),
-        require_signed_assertion: true,
-        allow_unsolicited: true,
-        metadata_certificate: None,
-        oidc: Some(OidcSettings {
-            client_id: f.client_id.trim().to_owned(),
-            auth,
-            scopes: f.scopes.split_whitespace().map(str::to_owned).collect(),
-        }),
-    };
-    registry::connect_oidc(
-        &state.directory,
-        &party.code,
-        f.issuer.trim(),
-        // Left empty: the stored secret is kept.
-        optional(&f.client_secret).map(str::to_owned),
-        &settings,
-        state.api.development,
-        &op.operating.actor,
-    )
-    .await
+impl ConnectForm for OidcForm {
+    async fn connect(&self, desk: &Desk, party: &Party) -> Result<(), UpstreamError> {
+        let auth = OidcClientAuth::parse(&self.auth).ok_or_else(|| UpstreamError::Invalid {
+            nl: "kies hoe openpoort zich bij de netwerkaanbieder aanmeldt".into(),
+            en: "choose how openpoort authenticates to the network provider".into(),
+        })?;
+        let settings = Settings {
+            match_by: match_rule(&self.match_by)?,
+            identifier: optional(&self.identifier).map(str::to_owned),
+            school: optional(&self.school).map(str::to_owned),
+            require_signed_assertion: true,
+            allow_unsolicited: true,
+            metadata_certificate: None,
+            oidc: Some(OidcSettings {
+                client_id: self.client_id.trim().to_owned(),
+                auth,
+                scopes: self.scopes.split_whitespace().map(str::to_owned).collect(),
+            }),
+        };
+        registry::connect_oidc(
+            desk.directory(),
+            &party.code,
+            self.issuer.trim(),
+            // Left empty: the stored secret is kept.
+            optional(&self.client_secret).map(str::to_owned),
+            &settings,
+            desk.state.api.development,
+            &desk.operating.actor,
+        )
+        .await
+    }
+
+    fn shown_back(self, shape: Shape, refusal: Text) -> Shape {
+        Shape {
+            oidc: Some((self, refusal)),
+            ..shape
+        }
+    }
 }
 
-pub async fn connect_oidc(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
+/// Connects the provider over the protocol of the form `F` (`connect::<SamlForm>`,
+/// `connect::<OidcForm>`), replacing any connection it had.
+pub async fn connect<F: ConnectForm>(
+    desk: Desk,
     Path(code): Path<String>,
-    Csrf(form): Csrf<OidcForm>,
+    Csrf(form): Csrf<F>,
 ) -> Result<Response, PageError> {
-    let (party, _) = provider(&state, &op, &code).await?;
-    match oidc_connect(&state, &op, &party, &form).await {
-        Ok(()) => Ok(see_other(&path_of(&party), HeaderMap::new())),
+    let (party, _) = provider(&desk, &code).await?;
+    match form.connect(&desk, &party).await {
+        Ok(()) => Ok(see(&path_of(&party))),
         Err(e) => {
             let (status, text) = refusal(e)?;
-            let mut shape = Shape::plain();
-            shape.status = status;
-            shape.oidc = Some((form, text));
-            render(&state, &op, &headers, &code, shape).await
+            render(
+                desk,
+                &code,
+                form.shown_back(Shape::with_status(status), text),
+            )
+            .await
         }
     }
 }
 
 pub async fn refresh(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
+    desk: Desk,
     Path(code): Path<String>,
     _: Csrf<NoFields>,
 ) -> Result<Response, PageError> {
-    let (party, _) = provider(&state, &op, &code).await?;
-    match registry::refresh_provider(
-        &state.directory,
-        &state.http,
+    let (party, _) = provider(&desk, &code).await?;
+    let refreshed = registry::refresh_provider(
+        desk.directory(),
+        &desk.state.http,
         &party.code,
-        &op.operating.actor,
+        &desk.operating.actor,
     )
-    .await
-    {
-        Ok(_) => Ok(see_other(
-            &format!("{}?melding=vernieuwd", path_of(&party)),
-            HeaderMap::new(),
-        )),
+    .await;
+    match refreshed {
+        Ok(_) => Ok(see(&format!("{}?melding=vernieuwd", path_of(&party)))),
         Err(e) => {
             // The last verified metadata stays in use; the failure is on record and shown.
             let (status, text) = refusal(e)?;
-            let mut shape = Shape::plain();
-            shape.status = status;
-            shape.notice = Some(text);
-            render(&state, &op, &headers, &code, shape).await
+            render(desk, &code, Shape::with_status(status).notice(text)).await
         }
     }
 }
 
-#[derive(Template)]
-#[template(path = "operator_confirm.html")]
-struct ConfirmPage {
-    nav: Nav,
-    csrf: String,
-    title: Text,
-    warning: Text,
-    action: String,
-    button: Text,
-    back: String,
-}
-
-pub async fn confirm_remove(
-    State(state): State<AppState>,
-    op: SignedInOperator,
-    headers: HeaderMap,
-    Path(code): Path<String>,
-) -> Result<Response, PageError> {
-    let (party, connection) = provider(&state, &op, &code).await?;
+pub async fn confirm_remove(desk: Desk, Path(code): Path<String>) -> Result<Response, PageError> {
+    let (party, connection) = provider(&desk, &code).await?;
     let Some(c) = connection else {
         return Err(AdminError::NotFound {
             what: "netwerkaanbieder-koppeling",
@@ -595,42 +556,35 @@ pub async fn confirm_remove(
         .into());
     };
     let path = path_of(&party);
-    let (csrf, set) = csrf_token(&state.web, &headers);
-    Ok(page(
-        StatusCode::OK,
-        &ConfirmPage {
-            nav: nav(),
-            csrf,
-            title: Text::new("Koppeling verwijderen", "Remove the connection"),
-            warning: Text::new(
-                format!(
-                    "Gebruikers van {} kunnen dan niet meer via {} inloggen bij openpoort, tot de netwerkaanbieder opnieuw is gekoppeld.",
-                    party.name, c.issuer
-                ),
-                format!(
-                    "Users of {} can then no longer log in to openpoort through {}, until the network provider is connected again.",
-                    party.name, c.issuer
-                ),
+    let removal = Removal {
+        title: Text::new("Koppeling verwijderen", "Remove the connection"),
+        warning: Text::new(
+            format!(
+                "Gebruikers van {} kunnen dan niet meer via {} inloggen bij openpoort, tot de netwerkaanbieder opnieuw is gekoppeld.",
+                party.name, c.issuer
             ),
-            action: format!("{path}/verwijderen"),
-            button: Text::new("Ja, koppeling verwijderen", "Yes, remove the connection"),
-            back: path,
-        },
-        set,
-    ))
+            format!(
+                "Users of {} can then no longer log in to openpoort through {}, until the network provider is connected again.",
+                party.name, c.issuer
+            ),
+        ),
+        action: format!("{path}/verwijderen"),
+        button: Text::new("Ja, koppeling verwijderen", "Yes, remove the connection"),
+        back: path,
+    };
+    Ok(confirm(desk, removal))
 }
 
 pub async fn remove(
-    State(state): State<AppState>,
-    op: SignedInOperator,
+    desk: Desk,
     Path(code): Path<String>,
     _: Csrf<NoFields>,
 ) -> Result<Response, PageError> {
-    let (party, _) = provider(&state, &op, &code).await?;
-    match registry::disconnect(&state.directory, &party.code, &op.operating.actor).await {
+    let (party, _) = provider(&desk, &code).await?;
+    match registry::disconnect(desk.directory(), &party.code, &desk.operating.actor).await {
         // Removed meanwhile (a second click, another operator): what was asked for holds.
         Ok(()) | Err(UpstreamError::Directory(DirectoryError::NotFound { .. })) => {}
         Err(e) => return Err(refused(e).into()),
     }
-    Ok(see_other(&path_of(&party), HeaderMap::new()))
+    Ok(see(&path_of(&party)))
 }
