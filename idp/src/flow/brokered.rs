@@ -133,7 +133,7 @@ pub enum BrokeredError {
 
 impl From<BrokeredError> for crate::http::PageError {
     fn from(e: BrokeredError) -> crate::http::PageError {
-        crate::http::PageError::from_error(e)
+        crate::http::PageError::internal(e)
     }
 }
 
@@ -409,14 +409,14 @@ pub async fn finish(
         .directory
         .party_by_id(&arrival.party_id)
         .await
-        .map_err(PageError::from_error)?
-        .ok_or_else(|| PageError::internal("the provider of an arrival is gone"))?;
+        .map_err(PageError::internal)?
+        .ok_or_else(|| PageError::bug("the provider of an arrival is gone"))?;
     let stored = state
         .directory
         .upstream_of(&provider.id)
         .await
-        .map_err(PageError::from_error)?
-        .ok_or_else(|| PageError::internal("the upstream of an arrival is gone"))?;
+        .map_err(PageError::internal)?
+        .ok_or_else(|| PageError::bug("the upstream of an arrival is gone"))?;
     let settings = registry::settings_of(&stored).map_err(PageError::internal)?;
     let entry_school = arrival
         .outstanding

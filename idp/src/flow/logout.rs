@@ -24,7 +24,7 @@ pub enum LogoutError {
 
 impl From<LogoutError> for crate::http::PageError {
     fn from(e: LogoutError) -> crate::http::PageError {
-        crate::http::PageError::from_error(e)
+        crate::http::PageError::internal(e)
     }
 }
 

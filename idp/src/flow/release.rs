@@ -36,7 +36,7 @@ pub enum ReleaseError {
 
 impl From<ReleaseError> for crate::http::PageError {
     fn from(e: ReleaseError) -> crate::http::PageError {
-        crate::http::PageError::from_error(e)
+        crate::http::PageError::internal(e)
     }
 }
 

@@ -25,7 +25,7 @@ impl FromRequestParts<AppState> for ClientIp {
         // a request without one is a wiring fault, never answered as if from some address.
         let ConnectInfo(peer) = ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
             .await
-            .map_err(|e| super::PageError::internal(format!("no peer address: {e}")))?;
+            .map_err(|e| super::PageError::bug(format!("no peer address: {e}")))?;
         Ok(ClientIp(client_ip(
             peer,
             &parts.headers,

@@ -28,19 +28,21 @@ pub enum PageError {
 }
 
 impl PageError {
-    pub fn internal(cause: impl std::fmt::Display) -> PageError {
-        PageError::Internal(cause.to_string())
-    }
-
     /// A lower layer's error: [`PageError::Unavailable`] when a store outage caused it, else
     /// [`PageError::Internal`].
-    pub fn from_error(e: impl std::error::Error + 'static) -> PageError {
+    pub fn internal(e: impl std::error::Error + 'static) -> PageError {
         if is_outage(&e) {
             tracing::warn!(error = %e, "a store openpoort needs does not answer");
             PageError::Unavailable
         } else {
             PageError::Internal(e.to_string())
         }
+    }
+
+    /// Something openpoort keeps true did not hold (a stored row without the row it belongs to):
+    /// a fault on our side with no error value behind it.
+    pub fn bug(what: impl std::fmt::Display) -> PageError {
+        PageError::Internal(what.to_string())
     }
 }
 
@@ -95,7 +97,7 @@ impl From<HashError> for PageError {
     fn from(e: HashError) -> PageError {
         match e {
             HashError::Busy => PageError::Busy,
-            other => PageError::from_error(other),
+            other => PageError::internal(other),
         }
     }
 }
@@ -104,7 +106,7 @@ impl From<crate::homecode::HomeCodeError> for PageError {
     fn from(e: crate::homecode::HomeCodeError) -> PageError {
         match e {
             crate::homecode::HomeCodeError::Hash(e) => e.into(),
-            other => PageError::from_error(other),
+            other => PageError::internal(other),
         }
     }
 }
@@ -114,7 +116,7 @@ macro_rules! internal_from {
     ($($error:ty),* $(,)?) => {
         $(impl From<$error> for PageError {
             fn from(e: $error) -> PageError {
-                PageError::from_error(e)
+                PageError::internal(e)
             }
         })*
     };
@@ -151,7 +153,7 @@ mod tests {
         let lost = crate::session::SessionError::from(directory::DirectoryError::Database(
             sqlx::Error::PoolTimedOut,
         ));
-        let page = PageError::from_error(lost).into_response();
+        let page = PageError::internal(lost).into_response();
         assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert!(page.headers().contains_key(header::RETRY_AFTER));
 

@@ -109,7 +109,7 @@ macro_rules! internal_stop {
     ($($error:ty),*) => {
         $(impl From<$error> for Stop {
             fn from(e: $error) -> Stop {
-                Stop::Internal(PageError::from_error(e))
+                Stop::Internal(PageError::internal(e))
             }
         })*
     };
@@ -304,7 +304,7 @@ async fn client_and_redirect<'q>(
                 "This application is not known to openpoort.",
             ));
         }
-        Err(e) => return Err(PageError::from_error(e).into_response()),
+        Err(e) => return Err(PageError::internal(e).into_response()),
     };
     let Some(redirect_uri) =
         param("redirect_uri").filter(|r| client.registration.has_redirect_uri(r))
@@ -645,7 +645,7 @@ pub async fn initiate(
 ) -> Result<Response, PageError> {
     let Some(client): Option<Client> = load_client(&state, &client_id)
         .await
-        .map_err(PageError::from_error)?
+        .map_err(PageError::internal)?
     else {
         return Ok(bad_request(
             "Deze toepassing is niet bij openpoort bekend.",

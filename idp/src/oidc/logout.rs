@@ -63,10 +63,7 @@ async fn handle(
 ) -> Result<Response, PageError> {
     let param = |k: &str| p.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let hint = match param("id_token_hint") {
-        Some(h) => match hint_claims(&state, h)
-            .await
-            .map_err(PageError::from_error)?
-        {
+        Some(h) => match hint_claims(&state, h).await.map_err(PageError::internal)? {
             Some(c) => Some(c),
             None => {
                 return Ok(bad_request(
@@ -95,9 +92,7 @@ async fn handle(
         None => None,
         Some(uri) => {
             let client = match &client_id {
-                Some(id) => load_client(&state, id)
-                    .await
-                    .map_err(PageError::from_error)?,
+                Some(id) => load_client(&state, id).await.map_err(PageError::internal)?,
                 None => None,
             };
             match client {

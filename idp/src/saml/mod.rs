@@ -353,12 +353,12 @@ pub async fn status_to_sp(
 
 impl IntoResponse for FlowError {
     fn into_response(self) -> Response {
-        crate::http::PageError::from_error(self).into_response()
+        crate::http::PageError::internal(self).into_response()
     }
 }
 
 impl From<FlowError> for crate::http::PageError {
     fn from(e: FlowError) -> crate::http::PageError {
-        crate::http::PageError::from_error(e)
+        crate::http::PageError::internal(e)
     }
 }

@@ -162,7 +162,7 @@ impl From<AdminError> for crate::http::PageError {
             .into(),
             AdminError::Internal(e) => PageError::internal(e),
             AdminError::Broker(e) => PageError::internal(e),
-            AdminError::Fault(e) => PageError::internal(e),
+            AdminError::Fault(e) => PageError::bug(e),
         }
     }
 }

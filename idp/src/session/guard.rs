@@ -22,7 +22,7 @@ use crate::http::{PageError, Text, message, see_other};
 
 impl From<SessionError> for PageError {
     fn from(e: SessionError) -> PageError {
-        PageError::from_error(e)
+        PageError::internal(e)
     }
 }
 

@@ -169,7 +169,7 @@ impl FromRequestParts<AppState> for OnSchoolNetwork {
         let Path(params) =
             Path::<HashMap<String, String>>::from_request_parts(parts, state).await?;
         let Some(reference) = params.get("reference") else {
-            return Err(PageError::internal(format!(
+            return Err(PageError::bug(format!(
                 "OnSchoolNetwork on a route without {{reference}}: {}",
                 parts.uri.path()
             )));

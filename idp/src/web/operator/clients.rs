@@ -463,7 +463,7 @@ async fn render_client(
         .directory()
         .party_by_id(&registration.party_id)
         .await?
-        .ok_or_else(|| PageError::internal("a client without its party"))?;
+        .ok_or_else(|| PageError::bug("a client without its party"))?;
     let (status, form, error) = refused.unwrap_or_else(|| {
         (
             StatusCode::OK,

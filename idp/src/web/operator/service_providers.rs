@@ -203,7 +203,7 @@ async fn render_sp(
         .directory()
         .party_by_id(&sp.party_id)
         .await?
-        .ok_or_else(|| PageError::internal("an SP without its party"))?;
+        .ok_or_else(|| PageError::bug("an SP without its party"))?;
     let now = crate::clock::unix_now();
     let certificates = sp
         .signing_certificates
