@@ -4,9 +4,9 @@
 //! except a full password queue, which is no fault but a moment of load (503 with
 //! Retry-After), and an outage of the register's database or the session store anywhere in the
 //! error's chain of causes ([`is_outage`]), which is [`PageError::Unavailable`] (503 with
-//! Retry-After): the same request succeeds once the store is back. Layers above this one convert their own errors where they are defined
-//! (`impl From<SessionError> for PageError` lives in `session`), so that this module imports
-//! nothing above it.
+//! Retry-After): the same request succeeds once the store is back. Layers above this one
+//! convert their own errors where they are defined (`impl From<SessionError> for PageError`
+//! lives in `session`), so that this module imports nothing above it.
 
 use axum::response::{IntoResponse, Response};
 

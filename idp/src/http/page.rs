@@ -120,7 +120,7 @@ fn password_queue_full() -> Response {
 }
 
 /// How long a client is asked to wait after a store outage before it tries again.
-const OUTAGE_RETRY_AFTER_SECONDS: u32 = 30;
+pub const OUTAGE_RETRY_AFTER_SECONDS: u32 = 30;
 
 /// A store openpoort cannot do without (the register's database, the session store) does not
 /// answer: 503 with Retry-After, in Dutch and English, so that a person waits and tries again

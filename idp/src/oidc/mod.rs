@@ -114,7 +114,7 @@ pub fn server_error(e: impl std::error::Error + 'static) -> Response {
         );
         response.headers_mut().insert(
             axum::http::header::RETRY_AFTER,
-            axum::http::HeaderValue::from_static("30"),
+            axum::http::HeaderValue::from(crate::http::page::OUTAGE_RETRY_AFTER_SECONDS),
         );
         return response;
     }

@@ -113,3 +113,36 @@ async fn expired_code_is_refused() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_burst_of_redemptions_of_one_code_issues_tokens_once() {
+    let d = demo();
+    let secret = d.confidential_client("rp-burst-app");
+    let mut b = bram_signed_in(d.base()).await;
+    let (code, verifier) = code_for(&d, &mut b, "rp-burst-app", &[]).await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", verifier.as_str()),
+    ];
+    // Eight requests in flight at once, each on its own connection of the client's pool.
+    let redeem = || async {
+        d.post("/oidc/token", &form, Some(("rp-burst-app", &secret)))
+            .await
+            .0
+    };
+    let (s1, s2, s3, s4, s5, s6, s7, s8) = tokio::join!(
+        redeem(),
+        redeem(),
+        redeem(),
+        redeem(),
+        redeem(),
+        redeem(),
+        redeem(),
+        redeem()
+    );
+    let mut statuses = [s1, s2, s3, s4, s5, s6, s7, s8];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 400, 400, 400, 400, 400, 400, 400]);
+}
