@@ -2,15 +2,15 @@
 //! with which claims. Every protocol and API asks here, and every answer is audited.
 //!
 //! The broker keeps nothing between decisions but the pairwise secret it loads at start: each
-//! decision asks the register for consent, licences and account state. On SQLite the register
-//! answers some of that from its read cache: all of a pupil's facts (`pupil_release_facts`, one
-//! entry per school, party and pupil) and a school's licences; a staff member's other facts are
-//! read every time (the publisher's own LIKA grants too: a pupil's within
-//! `pupil_release_facts`, a staff member's by a read of their own). A change made through this
-//! process empties that cache at once, one made by
-//! another process (the command line) within `directory::CACHE_POLL` (250 ms). Licence dates are
-//! judged at every decision, so an expiry counts from the next login, and a revocation from the
-//! next login once the register has seen it.
+//! decision asks the register for consent, licences and account state. The register answers
+//! some of that from its read cache: all of a pupil's facts (`pupil_release_facts`, one entry per
+//! school, party and pupil) and a school's licences; a staff member's other facts are read every
+//! time (the publisher's own LIKA grants too: a pupil's within `pupil_release_facts`, a staff
+//! member's by a read of their own). A change made through this process empties that cache at
+//! once; one made by another process (another node, the command line) within
+//! `directory::CACHE_POLL` (250 ms) on SQLite and within `directory::CACHE_LAPSE` (2 s, normally
+//! milliseconds) on PostgreSQL. Licence dates are judged at every decision, so an expiry counts
+//! from the next login, and a revocation from the next login once the register has seen it.
 
 use std::collections::BTreeSet;
 

@@ -562,6 +562,11 @@ const SQLITE_MIGRATIONS: Embedded = &[
         "network upstreams",
         include_str!("../migrations/sqlite/0018_network_upstreams.sql"),
     ),
+    (
+        19,
+        "cache invalidation",
+        include_str!("../migrations/sqlite/0019_cache_invalidation.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Embedded = &[
     (
@@ -653,6 +658,11 @@ const POSTGRES_MIGRATIONS: Embedded = &[
         18,
         "network upstreams",
         include_str!("../migrations/postgres/0018_network_upstreams.sql"),
+    ),
+    (
+        19,
+        "cache invalidation",
+        include_str!("../migrations/postgres/0019_cache_invalidation.sql"),
     ),
 ];
 

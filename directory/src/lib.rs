@@ -18,6 +18,7 @@ pub mod keys;
 pub mod las;
 pub mod lika;
 pub mod model;
+mod notices;
 pub mod oidc_clients;
 pub mod operators;
 pub mod outbound;
@@ -38,7 +39,7 @@ mod row;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use cache::POLL as CACHE_POLL;
+pub use cache::{LAPSE as CACHE_LAPSE, POLL as CACHE_POLL};
 pub use db::{Backend, ConnectOptions, Pool};
 pub use error::{DirectoryError, Result};
 
@@ -77,7 +78,10 @@ pub struct Directory {
 impl Directory {
     pub fn new(pool: Pool) -> Directory {
         let held = db::Held::new(pool.max_connections());
-        let cache = cache::Cache::new(pool.backend() == Backend::Sqlite);
+        let cache = cache::Cache::new(match pool.backend() {
+            Backend::Sqlite => cache::Watch::Version,
+            Backend::Postgres => cache::Watch::Notices,
+        });
         Directory {
             pool,
             held: std::sync::Arc::new(held),
@@ -100,6 +104,7 @@ impl Directory {
 
     /// Closes the pool once every connection is back, the held ones included.
     pub async fn close(&self) {
+        self.stop_listening();
         #[cfg(feature = "testing")]
         if let Some(twin) = &self.read_only {
             twin.held.release();

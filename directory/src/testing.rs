@@ -104,6 +104,19 @@ pub async fn postgres() -> (Directory, PgSchema) {
 }
 
 impl PgSchema {
+    /// Another register on this schema, as a second node or the command line would open it.
+    pub async fn open(&self) -> Directory {
+        let opts = ConnectOptions {
+            max_connections: 5,
+            pg_schema: Some(self.name.clone()),
+        };
+        Directory::open(&self.url, &opts)
+            .await
+            .expect("open PostgreSQL register")
+            .refuse_writes_in_reads(&self.url, &opts)
+            .await
+    }
+
     pub async fn drop(self) {
         let admin = sqlx::PgPool::connect(&self.url).await.expect("connect");
         sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -929,6 +929,236 @@ on_both_backends! {
     }
 }
 
+/// Waits until `d` hears the register's change notices, which turns its read cache on.
+async fn hearing(d: &Directory) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !d.cache_in_use() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the register did not start hearing change notices within 5 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// Runs `sql` (with `$1` bound to `id`) on `d`'s register with the session's triggers off, so
+/// that it announces nothing: a cache in use keeps showing what it held before.
+async fn change_unannounced(d: &Directory, sql: &'static str, id: &str) {
+    let directory::Pool::Postgres(pool) = d.pool() else {
+        unreachable!("a PostgreSQL register")
+    };
+    let mut c = pool.acquire().await.unwrap();
+    sqlx::query("SET session_replication_role = replica")
+        .execute(&mut *c)
+        .await
+        .unwrap();
+    sqlx::query(sql).bind(id).execute(&mut *c).await.unwrap();
+    sqlx::query("SET session_replication_role = DEFAULT")
+        .execute(&mut *c)
+        .await
+        .unwrap();
+}
+
+/// Until `done` holds for `d`'s read of school `a`, or `within` passed: how long it took.
+async fn seen_within(
+    d: &Directory,
+    a: &School,
+    within: std::time::Duration,
+    done: impl Fn(&(School, Vec<directory::schools::IpRange>)) -> bool,
+) -> Option<std::time::Duration> {
+    let start = std::time::Instant::now();
+    while start.elapsed() < within {
+        let read = d
+            .school_with_ranges_by_instelling_ref(&a.instelling_ref)
+            .await
+            .unwrap()
+            .expect("school");
+        if done(&read) {
+            return Some(start.elapsed());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    None
+}
+
+/// Long enough for the notices of a test's own set-up writes to have arrived, so that they do
+/// not empty the cache after the test looked.
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Two nodes on one PostgreSQL database: a change through one, or by hand, reaches the other's
+/// read cache through its change notice, well within the stated bound.
+#[tokio::test]
+async fn on_postgresql_a_change_by_another_node_applies_once_its_notice_arrives() {
+    let (d, schema) = directory::testing::postgres().await;
+    let other = schema.open().await;
+    d.listen_for_changes();
+    hearing(&d).await;
+    let a = school(&d, "11AA", "00").await;
+    tokio::time::sleep(SETTLE).await;
+    let read = || async {
+        d.school_with_ranges_by_instelling_ref(&a.instelling_ref)
+            .await
+            .unwrap()
+            .expect("school")
+    };
+    assert!(read().await.1.is_empty());
+
+    // The cache is in use: a change that announces nothing is not seen.
+    change_unannounced(
+        &other,
+        "UPDATE schools SET name = 'Stil' WHERE id = $1",
+        &a.id,
+    )
+    .await;
+    tokio::time::sleep(SETTLE).await;
+    assert_ne!(read().await.0.name, "Stil", "the read cache is not in use");
+
+    other
+        .add_ip_range(
+            &a.id,
+            &Cidr::parse("192.0.2.0/24").unwrap(),
+            "gebouw A",
+            &op(),
+        )
+        .await
+        .unwrap();
+    let took = seen_within(&d, &a, directory::CACHE_LAPSE, |(_, ranges)| {
+        ranges.len() == 1
+    })
+    .await
+    .expect("a range added on another node is seen within the bound");
+    assert_eq!(read().await.0.name, "Stil", "the whole cache was emptied");
+    assert!(took < directory::CACHE_LAPSE);
+
+    // A change by hand (psql, the command line) announces itself too: the triggers see it.
+    let directory::Pool::Postgres(pool) = other.pool() else {
+        unreachable!("a PostgreSQL register")
+    };
+    sqlx::query("UPDATE schools SET active = FALSE WHERE id = $1")
+        .bind(&a.id)
+        .execute(pool)
+        .await
+        .unwrap();
+    seen_within(&d, &a, directory::CACHE_LAPSE, |(s, _)| !s.active)
+        .await
+        .expect("a school deactivated by hand is seen within the bound");
+    other.close().await;
+    d.close().await;
+    schema.drop().await;
+}
+
+/// A node whose listening connection is cut may have missed changes meanwhile: it keeps nothing
+/// it read before, and listens again on a new connection.
+#[tokio::test]
+async fn on_postgresql_a_node_that_lost_its_listening_connection_keeps_nothing_from_before() {
+    let (d, schema) = directory::testing::postgres().await;
+    let other = schema.open().await;
+    d.listen_for_changes();
+    hearing(&d).await;
+    let a = school(&d, "11AA", "00").await;
+    tokio::time::sleep(SETTLE).await;
+    let first = seen_within(&d, &a, SETTLE, |_| true).await;
+    assert!(first.is_some(), "the school is read and kept");
+    let cut = d.listener_backend_pid().expect("a listening connection");
+
+    change_unannounced(
+        &other,
+        "UPDATE schools SET name = 'Stil' WHERE id = $1",
+        &a.id,
+    )
+    .await;
+    let directory::Pool::Postgres(pool) = other.pool() else {
+        unreachable!("a PostgreSQL register")
+    };
+    let (terminated,): (bool,) = sqlx::query_as("SELECT pg_terminate_backend($1)")
+        .bind(cut as i32)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert!(terminated, "the listening connection was cut");
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while d.listener_backend_pid().is_none_or(|pid| pid == cut) || !d.cache_in_use() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no new listening connection within 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let (school, _) = d
+        .school_with_ranges_by_instelling_ref(&a.instelling_ref)
+        .await
+        .unwrap()
+        .expect("school");
+    assert_eq!(school.name, "Stil", "a value read before the cut was kept");
+    other.close().await;
+    d.close().await;
+    schema.drop().await;
+}
+
+/// Readers racing a stream of changes on another node never keep a value older than the last
+/// change: once its notice is in, every read shows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_reads_racing_another_nodes_changes_settle_on_the_last_one() {
+    let (d, schema) = directory::testing::postgres().await;
+    let other = schema.open().await;
+    d.listen_for_changes();
+    hearing(&d).await;
+    let a = school(&d, "11AA", "00").await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let (d, reference, stop) = (d.clone(), a.instelling_ref.clone(), stop.clone());
+            tokio::spawn(async move {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    d.school_with_ranges_by_instelling_ref(&reference)
+                        .await
+                        .unwrap();
+                    // A read from the cache does not wait: let the listener and writer run.
+                    tokio::task::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    for i in 0..10 {
+        other
+            .add_ip_range(
+                &a.id,
+                &Cidr::parse(&format!("192.0.{i}.0/24")).unwrap(),
+                "",
+                &op(),
+            )
+            .await
+            .unwrap();
+    }
+    let settled = seen_within(&d, &a, directory::CACHE_LAPSE, |(_, ranges)| {
+        ranges.len() == 10
+    })
+    .await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for r in readers {
+        r.await.unwrap();
+    }
+    assert!(
+        settled.is_some(),
+        "the last change was not seen within the bound"
+    );
+    tokio::time::sleep(SETTLE).await;
+    let (_, ranges) = d
+        .school_with_ranges_by_instelling_ref(&a.instelling_ref)
+        .await
+        .unwrap()
+        .expect("school");
+    assert_eq!(
+        ranges.len(),
+        10,
+        "an older value was kept after the last change"
+    );
+    other.close().await;
+    d.close().await;
+    schema.drop().await;
+}
+
 /// Another process on the same SQLite file (the operator's command line) has a register of its
 /// own; its change reaches this one's cache within the poll interval.
 #[tokio::test]
@@ -971,5 +1201,60 @@ async fn a_change_by_another_process_applies_within_the_poll_interval() {
         .unwrap();
     tokio::time::sleep(directory::CACHE_POLL + std::time::Duration::from_millis(50)).await;
     assert!(!read().await.0.active, "school deactivated by hand is seen");
+    other.close().await;
+}
+
+/// A network provider's upstream is read through the cache too, so a change to it by another
+/// process (the operator's command line) must count the register's version like every other
+/// cached table (migration 0019; before it, such a change stayed unseen).
+#[tokio::test]
+async fn a_change_to_an_upstream_by_another_process_applies_within_the_poll_interval() {
+    use directory::upstreams::{StoredUpstream, UpstreamProtocol};
+    let (d, dir) = directory::testing::sqlite().await;
+    let url = format!("sqlite://{}", dir.path().join("register.sqlite").display());
+    let other = Directory::open(&url, &directory::ConnectOptions::default())
+        .await
+        .unwrap();
+    let party = d
+        .create_party("netwerk", PartyKind::NetworkProvider, "Netwerk", &op())
+        .await
+        .unwrap();
+    let upstream = StoredUpstream {
+        party_id: party.id.clone(),
+        protocol: UpstreamProtocol::Oidc,
+        issuer: "https://netwerk.example".into(),
+        settings: "{}".into(),
+        metadata_xml: None,
+        metadata_url: None,
+        client_secret: None,
+        refreshed_at: 0,
+        refresh_error: None,
+    };
+    d.set_upstream(&upstream, &op()).await.unwrap();
+    let issuer = || async {
+        d.upstream_of(&party.id)
+            .await
+            .unwrap()
+            .expect("upstream")
+            .issuer
+    };
+    assert_eq!(issuer().await, "https://netwerk.example");
+
+    other
+        .set_upstream(
+            &StoredUpstream {
+                issuer: "https://elders.example".into(),
+                ..upstream
+            },
+            &op(),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(directory::CACHE_POLL + std::time::Duration::from_millis(50)).await;
+    assert_eq!(
+        issuer().await,
+        "https://elders.example",
+        "an upstream changed elsewhere is seen"
+    );
     other.close().await;
 }

@@ -136,6 +136,8 @@ async fn serve(
     seeded: Option<demo::Seeded>,
 ) -> Result<(), AppError> {
     let directory = state.directory.clone();
+    // On PostgreSQL the read cache stays off until this node hears the register's changes.
+    directory.listen_for_changes();
     app::spawn_audit_retention(directory.clone(), config.audit.retention_days);
     app::spawn_outage_refresh(&state);
     service_providers::spawn_refresh(

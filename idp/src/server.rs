@@ -96,6 +96,11 @@ async fn metrics(Extract(state): Extract<AppState>) -> Response {
             "Idle database connections.",
             idle as f64,
         ),
+        (
+            "openpoort_register_cache_in_use",
+            "1 while the register's read cache is in use; on PostgreSQL 0 while this node does not hear other nodes' changes.",
+            f64::from(u8::from(state.directory.cache_in_use())),
+        ),
     ]);
     (
         [(

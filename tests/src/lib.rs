@@ -651,13 +651,23 @@ pub fn demo_shortcut(welcome: &str) -> Option<String> {
 /// The demo's Finn (group 5, picture "boom") signs in at school through `shortcut`: groups,
 /// names, pictures, picture. True when a session was opened.
 pub async fn demo_pupil_login(b: &mut Browser, shortcut: &str) -> bool {
+    demo_pupil_login_as(b, shortcut, "Groep 5 Uilen", "Finn S.", "boom").await
+}
+
+/// A demo pupil of `group`, shown as `name`, signs in at school through `shortcut` with
+/// `picture` (the demo gives its pupils the catalogue in order: Finn "boom", Emma "bloem").
+pub async fn demo_pupil_login_as(
+    b: &mut Browser,
+    shortcut: &str,
+    group: &str,
+    name: &str,
+    picture: &str,
+) -> bool {
     let steps = async {
         let groups = b.get(shortcut).await;
-        let names = b.get(&groups.link_to("Groep 5 Uilen")?).await;
-        let pictures = b
-            .submit_form(&names, names.form_with("Finn S.")?, &[])
-            .await;
-        let i = pictures.form_with("alt=\"boom\"")?;
+        let names = b.get(&groups.link_to(group)?).await;
+        let pictures = b.submit_form(&names, names.form_with(name)?, &[]).await;
+        let i = pictures.form_with(&format!("alt=\"{picture}\""))?;
         Some(b.submit_form(&pictures, i, &[]).await.status == 303)
     };
     steps.await.unwrap_or(false)

@@ -133,3 +133,89 @@ async fn carry(mut client: TcpStream, target: SocketAddr, mut up: watch::Receive
         _ = up.wait_for(|up| !*up) => {}
     }
 }
+
+/// A load balancer in front of several nodes: each new connection goes to the next node in
+/// turn, and a node that refuses the connection (stopped, killed) is passed over, as a balancer
+/// with connect checks does. Dropping it stops it.
+pub struct Balancer {
+    port: u16,
+    served: std::sync::Arc<Vec<std::sync::atomic::AtomicUsize>>,
+    stop: watch::Sender<bool>,
+}
+
+impl Balancer {
+    /// Balances over `targets` (`host:port` each), on a thread of its own as [`Link::to`].
+    pub fn over(targets: &[SocketAddr]) -> Balancer {
+        let listener = StdListener::bind("127.0.0.1:0").expect("bind a balancer port");
+        listener.set_nonblocking(true).expect("non-blocking");
+        let port = listener.local_addr().expect("balancer address").port();
+        let served: std::sync::Arc<Vec<_>> = std::sync::Arc::new(
+            targets
+                .iter()
+                .map(|_| std::sync::atomic::AtomicUsize::new(0))
+                .collect(),
+        );
+        let (stop, stopped) = watch::channel(false);
+        let (targets, counts) = (targets.to_vec(), served.clone());
+        std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for the balancer")
+                .block_on(balance(listener, targets, counts, stopped));
+        });
+        Balancer { port, served, stop }
+    }
+
+    /// `http://127.0.0.1:port`, the address clients use.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// How many connections node `i` has been given.
+    pub fn served(&self, i: usize) -> usize {
+        self.served[i].load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for Balancer {
+    fn drop(&mut self) {
+        self.stop.send_replace(true);
+    }
+}
+
+async fn balance(
+    listener: StdListener,
+    targets: Vec<SocketAddr>,
+    served: std::sync::Arc<Vec<std::sync::atomic::AtomicUsize>>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let listener = TcpListener::from_std(listener).expect("tokio listener");
+    let mut next = 0usize;
+    loop {
+        let mut client = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((client, _)) => client,
+                Err(_) => continue,
+            },
+            _ = stopped.wait_for(|stop| *stop) => return,
+        };
+        // The next node that takes the connection, starting after the last one used.
+        let mut chosen = None;
+        for _ in 0..targets.len() {
+            let i = next % targets.len();
+            next += 1;
+            if let Ok(server) = TcpStream::connect(targets[i]).await {
+                chosen = Some((i, server));
+                break;
+            }
+        }
+        let Some((i, mut server)) = chosen else {
+            continue;
+        };
+        served[i].fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        tokio::spawn(async move {
+            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+        });
+    }
+}
