@@ -13,7 +13,7 @@ use directory::staff_admin::{GroupLink, SchoolStaffMember};
 
 use super::{Nav, SchoolAdmin, again};
 use crate::http::extract::{Path, Query};
-use crate::http::{Csrf, FormView, NoticeQuery, PageError, Text, see, see_other};
+use crate::http::{ConfirmForm, Csrf, FormView, NoticeQuery, PageError, Text, see, see_other};
 use crate::school_admin::AdminError;
 use crate::school_admin::staff::{
     self as rules, EXTRA_ROLES, Mailing, NewPerson, Sent, role_label, status_label,
@@ -447,17 +447,12 @@ pub async fn unlink_group(
     changed(s, &staff_id, done, "opgeslagen").await
 }
 
-#[derive(Deserialize)]
-pub struct DeactivateForm {
-    confirm: Option<String>,
-}
-
 pub async fn deactivate(
     s: SchoolAdmin,
     Path(staff_id): Path<String>,
-    Csrf(form): Csrf<DeactivateForm>,
+    Csrf(form): Csrf<ConfirmForm>,
 ) -> Result<Response, PageError> {
-    let done = if form.confirm.is_none() {
+    let done = if !form.confirmed() {
         Err(AdminError::refused(
             "Vink eerst aan dat je het account wilt deactiveren.",
             "First tick that you want to deactivate the account.",
