@@ -8,16 +8,16 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use directory::model::{Date, StaffRole};
-use directory::people::{Staff, StaffStatus};
+use directory::people::StaffStatus;
 use directory::staff_admin::{GroupLink, SchoolStaffMember};
 
 use super::{Nav, SchoolAdmin, again};
 use crate::http::extract::{Path, Query};
 use crate::http::{ConfirmForm, Csrf, FormView, NoticeQuery, PageError, Text, see, see_other};
-use crate::school_admin::AdminError;
 use crate::school_admin::staff::{
     self as rules, EXTRA_ROLES, Mailing, NewPerson, Sent, role_label, status_label,
 };
+use crate::school_admin::{AdminError, staff_name};
 
 const LIST: &str = "/beheer/leerkrachten";
 
@@ -44,18 +44,6 @@ fn after_mail(s: &SchoolAdmin, to: &str, sent: &Sent) -> Response {
         Err(_) => "mail-mislukt",
     };
     see_other(&format!("{to}?melding={notice}"), HeaderMap::new())
-}
-
-fn name(s: &Staff) -> String {
-    [
-        s.roepnaam.as_deref().or(s.voornamen.as_deref()),
-        s.voorvoegsel.as_deref(),
-        Some(s.achternaam.as_str()),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(" ")
 }
 
 fn roles_text(roles: &[StaffRole]) -> String {
@@ -132,7 +120,7 @@ fn row(m: SchoolStaffMember, today: &Date) -> Row {
         .collect::<Vec<_>>()
         .join(", ");
     Row {
-        name: name(&m.staff),
+        name: staff_name(&m.staff),
         email: m.staff.email.clone().unwrap_or_default(),
         status: status_label(m.staff.status),
         roles: roles_text(&m.roles),
@@ -290,7 +278,7 @@ async fn render_person(
         nav,
         csrf,
         id: m.staff.id.clone(),
-        name: name(&m.staff),
+        name: staff_name(&m.staff),
         status: status_label(m.staff.status),
         deactivated: m.staff.status == StaffStatus::Deactivated,
         activated: m.staff.status == StaffStatus::Active,
