@@ -64,19 +64,21 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/beheer/uitgeverijen",
-            get(beheer::publishers).post(beheer::save_publishers),
+            get(beheer::party_page::<beheer::Publishers>)
+                .post(beheer::save_consents::<beheer::Publishers>),
         )
         .route(
             "/beheer/netwerkbeheerders",
-            get(beheer::network_providers).post(beheer::save_network_providers),
+            get(beheer::party_page::<beheer::NetworkProviders>)
+                .post(beheer::save_consents::<beheer::NetworkProviders>),
         )
         .route(
             "/beheer/uitgeverijen/verzoeken/{party}/afwijzen",
-            axum::routing::post(beheer::decline_publisher),
+            axum::routing::post(beheer::decline_request::<beheer::Publishers>),
         )
         .route(
             "/beheer/netwerkbeheerders/verzoeken/{party}/afwijzen",
-            axum::routing::post(beheer::decline_network_provider),
+            axum::routing::post(beheer::decline_request::<beheer::NetworkProviders>),
         )
         .route("/beheer/gebruikersgegevens", get(beheer::user_data))
         .route(
