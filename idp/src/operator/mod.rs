@@ -558,10 +558,12 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
                 public_url: &config.server.public_url,
             };
             let form = register::FirstIctForm {
-                roepnaam: &roepnaam,
-                voorvoegsel: &voorvoegsel,
-                achternaam: &achternaam,
-                email: email.as_str(),
+                person: staff_rules::NewPerson {
+                    roepnaam: &roepnaam,
+                    voorvoegsel: &voorvoegsel,
+                    achternaam: &achternaam,
+                    email: email.as_str(),
+                },
                 requested_by: &requested_by,
                 document_ref: &document_ref,
             };

@@ -191,6 +191,31 @@ pub fn routes() -> Router<AppState> {
         .route("/static/icon/{product}", get(icons::icon))
 }
 
+/// A new staff member as Beheer's form and the operator's first-ICT form send them. Blank is
+/// allowed here: the rules say what is missing, and the form comes back with what was typed.
+#[derive(Default, serde::Deserialize)]
+pub struct PersonForm {
+    #[serde(default)]
+    roepnaam: String,
+    #[serde(default)]
+    voorvoegsel: String,
+    #[serde(default)]
+    achternaam: String,
+    #[serde(default)]
+    email: String,
+}
+
+impl PersonForm {
+    fn person(&self) -> crate::school_admin::staff::NewPerson<'_> {
+        crate::school_admin::staff::NewPerson {
+            roepnaam: &self.roepnaam,
+            voorvoegsel: &self.voorvoegsel,
+            achternaam: &self.achternaam,
+            email: &self.email,
+        }
+    }
+}
+
 fn script(body: &'static str) -> Response {
     (
         [

@@ -15,9 +15,10 @@ use super::{Nav, SchoolAdmin, again};
 use crate::http::extract::{Path, Query};
 use crate::http::{ConfirmForm, Csrf, FormView, NoticeQuery, PageError, Text, see, see_other};
 use crate::school_admin::staff::{
-    self as rules, EXTRA_ROLES, Mailing, NewPerson, Sent, role_label, status_label,
+    self as rules, EXTRA_ROLES, Mailing, Sent, role_label, status_label,
 };
 use crate::school_admin::{AdminError, staff_name};
+use crate::web::PersonForm;
 
 const LIST: &str = "/beheer/leerkrachten";
 
@@ -101,7 +102,7 @@ struct ListPage {
     csrf: String,
     rows: Vec<Row>,
     error: Option<Text>,
-    typed: AddForm,
+    typed: PersonForm,
 }
 
 fn today() -> Date {
@@ -129,7 +130,7 @@ fn row(m: SchoolStaffMember, today: &Date) -> Row {
     }
 }
 
-async fn render_list(s: SchoolAdmin, view: FormView<AddForm>) -> Result<Response, PageError> {
+async fn render_list(s: SchoolAdmin, view: FormView<PersonForm>) -> Result<Response, PageError> {
     let today = today();
     let rows = rules::list(s.directory(), &s.admin)
         .await?
@@ -150,26 +151,11 @@ pub async fn staff_list(s: SchoolAdmin) -> Result<Response, PageError> {
     render_list(s, FormView::default()).await
 }
 
-#[derive(Default, Deserialize)]
-pub struct AddForm {
-    #[serde(default)]
-    roepnaam: String,
-    #[serde(default)]
-    voorvoegsel: String,
-    #[serde(default)]
-    achternaam: String,
-    #[serde(default)]
-    email: String,
-}
-
-pub async fn add_staff(s: SchoolAdmin, Csrf(form): Csrf<AddForm>) -> Result<Response, PageError> {
-    let new = NewPerson {
-        roepnaam: &form.roepnaam,
-        voorvoegsel: &form.voorvoegsel,
-        achternaam: &form.achternaam,
-        email: &form.email,
-    };
-    match rules::add(s.directory(), &mailing(&s), &s.admin, &new).await {
+pub async fn add_staff(
+    s: SchoolAdmin,
+    Csrf(form): Csrf<PersonForm>,
+) -> Result<Response, PageError> {
+    match rules::add(s.directory(), &mailing(&s), &s.admin, &form.person()).await {
         Ok((staff, sent)) => Ok(after_mail(&s, &person_path(&staff.id), &sent)),
         // The form comes back with what was typed and what is wrong with it.
         Err(e) => render_list(s, again(e, form)?).await,
