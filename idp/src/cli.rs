@@ -102,12 +102,12 @@ pub enum Command {
 pub enum OperatorCommand {
     /// Give a staff account (by its login address) the operator role.
     Grant {
-        #[arg(value_parser = |s: &str| Email::parse(s).map_err(|e| e.to_string()))]
+        #[arg(value_parser = Email::parse)]
         email: Email,
     },
     /// Take the operator role away; the next request to an operator page is refused.
     Revoke {
-        #[arg(value_parser = |s: &str| Email::parse(s).map_err(|e| e.to_string()))]
+        #[arg(value_parser = Email::parse)]
         email: Email,
     },
     /// Every account with the operator role.
@@ -118,9 +118,9 @@ pub enum OperatorCommand {
 pub enum StaffCommand {
     /// Add a staff member to a school and mail them an activation link.
     Add {
-        #[arg(long, value_parser = parse_school)]
+        #[arg(long, value_parser = SchoolCode::parse)]
         school: SchoolCode,
-        #[arg(long, value_parser = |s: &str| Email::parse(s).map_err(|e| e.to_string()))]
+        #[arg(long, value_parser = Email::parse)]
         email: Email,
         #[arg(long)]
         achternaam: String,
@@ -129,38 +129,35 @@ pub enum StaffCommand {
         #[arg(long)]
         roepnaam: Option<String>,
         /// Repeatable: leerkracht, ict_coordinator, ib, rt, stagiaire, invalkracht.
-        #[arg(long = "role", value_parser = |s: &str| StaffRole::parse(s).map_err(|e| e.to_string()))]
+        #[arg(long = "role", value_parser = StaffRole::parse)]
         roles: Vec<StaffRole>,
     },
     /// Mail a fresh activation link to a staff member who has not activated yet, or re-invite a
     /// deactivated one (the only way back: the old password no longer counts).
     Invite {
-        #[arg(long, value_parser = |s: &str| Email::parse(s).map_err(|e| e.to_string()))]
+        #[arg(long, value_parser = Email::parse)]
         email: Email,
     },
     /// Give a staff member a role at a school (ict_coordinator makes them its administrator).
-    GrantRole {
-        #[arg(long, value_parser = |s: &str| Email::parse(s).map_err(|e| e.to_string()))]
-        email: Email,
-        #[arg(long, value_parser = parse_school)]
-        school: SchoolCode,
-        #[arg(long, value_parser = |s: &str| StaffRole::parse(s).map_err(|e| e.to_string()))]
-        role: StaffRole,
-    },
-    RevokeRole {
-        #[arg(long, value_parser = |s: &str| Email::parse(s).map_err(|e| e.to_string()))]
-        email: Email,
-        #[arg(long, value_parser = parse_school)]
-        school: SchoolCode,
-        #[arg(long, value_parser = |s: &str| StaffRole::parse(s).map_err(|e| e.to_string()))]
-        role: StaffRole,
-    },
+    GrantRole(RoleAt),
+    RevokeRole(RoleAt),
     /// Deactivate an account: it cannot log in, its sessions and outstanding links end at once,
     /// and only `staff invite` brings it back.
     Deactivate {
-        #[arg(long, value_parser = |s: &str| Email::parse(s).map_err(|e| e.to_string()))]
+        #[arg(long, value_parser = Email::parse)]
         email: Email,
     },
+}
+
+// No doc comment: clap would show it as the about text of `revoke-role`, which has none.
+#[derive(Debug, Args)]
+pub struct RoleAt {
+    #[arg(long, value_parser = Email::parse)]
+    pub email: Email,
+    #[arg(long, value_parser = SchoolCode::parse)]
+    pub school: SchoolCode,
+    #[arg(long, value_parser = StaffRole::parse)]
+    pub role: StaffRole,
 }
 
 #[derive(Debug, Subcommand)]
@@ -187,10 +184,10 @@ pub enum LasCommand {
     /// Register the LAS link of a school location. It starts switched off: the school switches
     /// it on with `las switch --school … on`.
     Add {
-        #[arg(long, value_parser = parse_school)]
+        #[arg(long, value_parser = SchoolCode::parse)]
         school: SchoolCode,
         /// parnassys, dotcomschool, esis, eduscope or generic.
-        #[arg(long, value_parser = |s: &str| LasVendor::parse(s).map_err(|e| e.to_string()))]
+        #[arg(long, value_parser = LasVendor::parse)]
         vendor: LasVendor,
         /// Where the school's EDEXML is fetched: https://… (http:// only to this machine).
         #[arg(long)]
@@ -208,14 +205,14 @@ pub enum LasCommand {
     },
     /// Replace the authorisation key (the school issued a new one in its LAS).
     SetKey {
-        #[arg(long, value_parser = parse_school)]
+        #[arg(long, value_parser = SchoolCode::parse)]
         school: SchoolCode,
         #[arg(long, value_name = "PATH")]
         key_file: PathBuf,
     },
     /// The school's side of the link: on, or off (as during a merge).
     Switch {
-        #[arg(long, value_parser = parse_school)]
+        #[arg(long, value_parser = SchoolCode::parse)]
         school: SchoolCode,
         #[arg(value_parser = ["on", "off"])]
         state: String,
@@ -224,7 +221,7 @@ pub enum LasCommand {
     List,
     /// Pull the school's file now and import it (or, with --dry-run, only show the difference).
     Pull {
-        #[arg(long, value_parser = parse_school)]
+        #[arg(long, value_parser = SchoolCode::parse)]
         school: SchoolCode,
         #[arg(long)]
         dry_run: bool,
@@ -339,19 +336,19 @@ pub struct SpAdd {
 pub enum PupilCommand {
     /// Set a pupil's own picture (zon, maan, ster, hart, boom, bloem, vis, huis, auto, boot, appel, wolk, paraplu, bal, sleutel, vlinder).
     Picture {
-        #[arg(long, value_parser = parse_school)]
+        #[arg(long, value_parser = SchoolCode::parse)]
         school: SchoolCode,
         /// The pupil's LAS key.
-        #[arg(long, value_parser = parse_las_key)]
+        #[arg(long, value_parser = LasKey::parse)]
         pupil: LasKey,
         #[arg(long)]
         picture: String,
     },
     /// Issue a new home code and pin (printed once; the old card stops working).
     HomeCode {
-        #[arg(long, value_parser = parse_school)]
+        #[arg(long, value_parser = SchoolCode::parse)]
         school: SchoolCode,
-        #[arg(long, value_parser = parse_las_key)]
+        #[arg(long, value_parser = LasKey::parse)]
         pupil: LasKey,
     },
 }
@@ -379,7 +376,7 @@ pub enum NoticeCommand {
 pub enum AuditCommand {
     /// Newest entries about one school, newest first.
     List {
-        #[arg(long, value_parser = parse_school)]
+        #[arg(long, value_parser = SchoolCode::parse)]
         school: SchoolCode,
         /// Only the release audit, as Beheer › Privacy shows it: who received which attributes
         /// about whom, when (allowed releases; refusals are in the full list). Implied by the
@@ -432,7 +429,7 @@ pub enum KeysCommand {
 pub enum BoardCommand {
     /// Register a school board.
     Add {
-        #[arg(long, value_parser = |s: &str| Bestuursnummer::parse(s).map_err(|e| e.to_string()))]
+        #[arg(long, value_parser = Bestuursnummer::parse)]
         bestuursnummer: Bestuursnummer,
         #[arg(long)]
         name: String,
@@ -440,7 +437,7 @@ pub enum BoardCommand {
     List,
     /// Give a board its new name.
     Rename {
-        #[arg(long, value_parser = |s: &str| Bestuursnummer::parse(s).map_err(|e| e.to_string()))]
+        #[arg(long, value_parser = Bestuursnummer::parse)]
         bestuursnummer: Bestuursnummer,
         #[arg(long)]
         name: String,
@@ -451,11 +448,11 @@ pub enum BoardCommand {
 pub enum SchoolCommand {
     /// Register a school location under a board.
     Add {
-        #[arg(long, value_parser = |s: &str| Bestuursnummer::parse(s).map_err(|e| e.to_string()))]
+        #[arg(long, value_parser = Bestuursnummer::parse)]
         bestuursnummer: Bestuursnummer,
-        #[arg(long, value_parser = |s: &str| Brin::parse(s).map_err(|e| e.to_string()))]
+        #[arg(long, value_parser = Brin::parse)]
         brin: Brin,
-        #[arg(long, value_parser = |s: &str| Vestigingscode::parse(s).map_err(|e| e.to_string()))]
+        #[arg(long, value_parser = Vestigingscode::parse)]
         vestigingscode: Vestigingscode,
         #[arg(long)]
         name: String,
@@ -463,7 +460,7 @@ pub enum SchoolCommand {
     List,
     /// Give a school location its new name.
     Rename {
-        #[arg(long, value_parser = parse_school)]
+        #[arg(long, value_parser = SchoolCode::parse)]
         school: SchoolCode,
         #[arg(long)]
         name: String,
@@ -471,9 +468,9 @@ pub enum SchoolCommand {
     /// Create the school's first ICT-coördinator on the board's signed request and mail them
     /// the activation link; refused once the school has an ICT-coördinator.
     FirstIct {
-        #[arg(long, value_parser = parse_school)]
+        #[arg(long, value_parser = SchoolCode::parse)]
         school: SchoolCode,
-        #[arg(long, value_parser = |s: &str| Email::parse(s).map_err(|e| e.to_string()))]
+        #[arg(long, value_parser = Email::parse)]
         email: Email,
         #[arg(long)]
         achternaam: String,
@@ -490,12 +487,12 @@ pub enum SchoolCommand {
     },
     /// Issue a new INSTELLING_REF; the school's old shortcut links stop working.
     RegenerateRef {
-        #[arg(long, value_parser = parse_school)]
+        #[arg(long, value_parser = SchoolCode::parse)]
         school: SchoolCode,
     },
     /// Switch picture passwords on or off.
     PicturePassword {
-        #[arg(long, value_parser = parse_school)]
+        #[arg(long, value_parser = SchoolCode::parse)]
         school: SchoolCode,
         #[arg(value_parser = ["on", "off"])]
         state: String,
@@ -503,9 +500,9 @@ pub enum SchoolCommand {
     /// Merge (fusie): move every group, pupil and staff member of --from into --into, keeping
     /// their identities and pseudonyms; --from is then marked merged and logs nobody in.
     Merge {
-        #[arg(long, value_parser = parse_school)]
+        #[arg(long, value_parser = SchoolCode::parse)]
         from: SchoolCode,
-        #[arg(long, value_parser = parse_school)]
+        #[arg(long, value_parser = SchoolCode::parse)]
         into: SchoolCode,
         /// Only show what would move.
         #[arg(long)]
@@ -514,15 +511,15 @@ pub enum SchoolCommand {
     /// Split (splitsing): move the chosen groups, with their pupils, from --from to --to (a new
     /// location, created under --from's board with --name, or an existing empty one).
     Split {
-        #[arg(long, value_parser = parse_school)]
+        #[arg(long, value_parser = SchoolCode::parse)]
         from: SchoolCode,
-        #[arg(long, value_parser = parse_school)]
+        #[arg(long, value_parser = SchoolCode::parse)]
         to: SchoolCode,
         /// Name of the new location (only when --to does not exist yet).
         #[arg(long)]
         name: Option<String>,
         /// LAS key of a group that moves; repeatable.
-        #[arg(long = "group", value_parser = parse_las_key, required = true)]
+        #[arg(long = "group", value_parser = LasKey::parse, required = true)]
         groups: Vec<LasKey>,
         /// Only show what would move.
         #[arg(long)]
@@ -530,7 +527,7 @@ pub enum SchoolCommand {
     },
     /// Switch pupils' home login (home codes) on or off.
     HomeLogin {
-        #[arg(long, value_parser = parse_school)]
+        #[arg(long, value_parser = SchoolCode::parse)]
         school: SchoolCode,
         #[arg(value_parser = ["on", "off"])]
         state: String,
@@ -540,21 +537,21 @@ pub enum SchoolCommand {
 #[derive(Debug, Subcommand)]
 pub enum IpRangeCommand {
     Add {
-        #[arg(long, value_parser = parse_school)]
+        #[arg(long, value_parser = SchoolCode::parse)]
         school: SchoolCode,
-        #[arg(long, value_parser = |s: &str| Cidr::parse(s).map_err(|e| e.to_string()))]
+        #[arg(long, value_parser = Cidr::parse)]
         cidr: Cidr,
         #[arg(long, default_value = "")]
         label: String,
     },
     Remove {
-        #[arg(long, value_parser = parse_school)]
+        #[arg(long, value_parser = SchoolCode::parse)]
         school: SchoolCode,
-        #[arg(long, value_parser = |s: &str| Cidr::parse(s).map_err(|e| e.to_string()))]
+        #[arg(long, value_parser = Cidr::parse)]
         cidr: Cidr,
     },
     List {
-        #[arg(long, value_parser = parse_school)]
+        #[arg(long, value_parser = SchoolCode::parse)]
         school: SchoolCode,
     },
 }
@@ -566,7 +563,7 @@ pub enum PartyCommand {
         #[arg(long)]
         code: String,
         /// publisher (uitgeverij) or network_provider (netwerkaanbieder).
-        #[arg(long, value_parser = |s: &str| PartyKind::parse(s).map_err(|e| e.to_string()))]
+        #[arg(long, value_parser = PartyKind::parse)]
         kind: PartyKind,
         #[arg(long)]
         name: String,
@@ -758,9 +755,9 @@ pub enum ProductCommand {
         methode: String,
         #[arg(long)]
         name: String,
-        #[arg(long, value_parser = |s: &str| WebUrl::parse("launch_url", s).map_err(|e| e.to_string()))]
+        #[arg(long, value_parser = |s: &str| WebUrl::parse("launch_url", s))]
         launch_url: WebUrl,
-        #[arg(long, value_parser = |s: &str| WebUrl::parse("icon_url", s).map_err(|e| e.to_string()))]
+        #[arg(long, value_parser = |s: &str| WebUrl::parse("icon_url", s))]
         icon_url: Option<WebUrl>,
         /// Pupils may open it from home (with a home code).
         #[arg(long)]
@@ -792,7 +789,7 @@ pub enum ProductCommand {
 
 #[derive(Debug, Args)]
 pub struct LicenceAdd {
-    #[arg(long, value_parser = parse_school)]
+    #[arg(long, value_parser = SchoolCode::parse)]
     pub school: SchoolCode,
     /// Code of the publisher.
     #[arg(long)]
@@ -802,19 +799,19 @@ pub struct LicenceAdd {
     pub product: String,
     /// Limit to this group (LAS key); repeatable. Without --group/--pupil/--staff-email the
     /// licence covers the whole school.
-    #[arg(long = "group", value_parser = parse_las_key)]
+    #[arg(long = "group", value_parser = LasKey::parse)]
     pub groups: Vec<LasKey>,
     /// Limit to this pupil (LAS key); repeatable.
-    #[arg(long = "pupil", value_parser = parse_las_key)]
+    #[arg(long = "pupil", value_parser = LasKey::parse)]
     pub pupils: Vec<LasKey>,
     /// Limit to this staff member (e-mail); repeatable.
     #[arg(long = "staff-email")]
     pub staff: Vec<String>,
     /// First day of validity, YYYY-MM-DD.
-    #[arg(long, value_parser = |s: &str| Date::parse("--from", s).map_err(|e| e.to_string()))]
+    #[arg(long, value_parser = |s: &str| Date::parse("--from", s))]
     pub from: Date,
     /// Last day of validity, YYYY-MM-DD; open-ended without it.
-    #[arg(long, value_parser = |s: &str| Date::parse("--until", s).map_err(|e| e.to_string()))]
+    #[arg(long, value_parser = |s: &str| Date::parse("--until", s))]
     pub until: Option<Date>,
 }
 
@@ -822,7 +819,7 @@ pub struct LicenceAdd {
 pub enum LicenceCommand {
     Add(LicenceAdd),
     List {
-        #[arg(long, value_parser = parse_school)]
+        #[arg(long, value_parser = SchoolCode::parse)]
         school: SchoolCode,
     },
 }
@@ -831,7 +828,7 @@ pub enum LicenceCommand {
 pub enum GroupCommand {
     /// The school's current groups in reading order: key, name, number of pupils and id.
     List {
-        #[arg(long, value_parser = parse_school)]
+        #[arg(long, value_parser = SchoolCode::parse)]
         school: SchoolCode,
     },
 }
@@ -840,21 +837,21 @@ pub enum GroupCommand {
 pub enum ConsentCommand {
     /// Record that the school consents to the party receiving its data.
     Grant {
-        #[arg(long, value_parser = parse_school)]
+        #[arg(long, value_parser = SchoolCode::parse)]
         school: SchoolCode,
         #[arg(long)]
         party: String,
     },
     /// End the consent; the history keeps it.
     Revoke {
-        #[arg(long, value_parser = parse_school)]
+        #[arg(long, value_parser = SchoolCode::parse)]
         school: SchoolCode,
         #[arg(long)]
         party: String,
     },
     /// All consents of a school, open and revoked.
     List {
-        #[arg(long, value_parser = parse_school)]
+        #[arg(long, value_parser = SchoolCode::parse)]
         school: SchoolCode,
     },
 }
@@ -864,25 +861,17 @@ pub enum AgreementCommand {
     /// The version in force (`privacy.agreement_version`), whether the school's board accepted
     /// it, and every acceptance of the board.
     Show {
-        #[arg(long, value_parser = parse_school)]
+        #[arg(long, value_parser = SchoolCode::parse)]
         school: SchoolCode,
     },
     /// Record, for the school's board, an acceptance the board gave outside openpoort (on paper,
     /// say). Only the version in force, once per board; never changed afterwards.
     Accept {
-        #[arg(long, value_parser = parse_school)]
+        #[arg(long, value_parser = SchoolCode::parse)]
         school: SchoolCode,
         #[arg(long)]
         version: String,
     },
-}
-
-fn parse_school(s: &str) -> Result<SchoolCode, String> {
-    SchoolCode::parse(s).map_err(|e| e.to_string())
-}
-
-fn parse_las_key(s: &str) -> Result<LasKey, String> {
-    LasKey::parse(s).map_err(|e| e.to_string())
 }
 
 fn parse_optional_attribute(s: &str) -> Result<broker::Attribute, String> {

@@ -165,13 +165,8 @@ impl Default for KeysConfig {
 
 impl fmt::Debug for KeysConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kek = if self.kek.is_empty() {
-            "<empty>"
-        } else {
-            "<set>"
-        };
         f.debug_struct("KeysConfig")
-            .field("kek", &format_args!("{kek}"))
+            .field("kek", &redact_secret(&self.kek))
             .field("certificate_common_name", &self.certificate_common_name)
             .field("certificate_validity_days", &self.certificate_validity_days)
             .finish()
@@ -282,11 +277,6 @@ impl Default for MailConfig {
 
 impl fmt::Debug for MailConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let password = if self.smtp_password.is_empty() {
-            "<empty>"
-        } else {
-            "<set>"
-        };
         f.debug_struct("MailConfig")
             .field("transport", &self.transport)
             .field("from", &self.from)
@@ -294,7 +284,7 @@ impl fmt::Debug for MailConfig {
             .field("smtp_port", &self.smtp_port)
             .field("smtp_tls", &self.smtp_tls)
             .field("smtp_username", &self.smtp_username)
-            .field("smtp_password", &format_args!("{password}"))
+            .field("smtp_password", &redact_secret(&self.smtp_password))
             .finish()
     }
 }
@@ -1458,6 +1448,15 @@ fn check_database_url(url: &str) -> Result<(), String> {
     }
 }
 
+/// Whether a secret is set, shown without quotes, and never the secret itself.
+fn redact_secret(secret: &str) -> fmt::Arguments<'static> {
+    if secret.is_empty() {
+        format_args!("<empty>")
+    } else {
+        format_args!("<set>")
+    }
+}
+
 /// The URL with any password replaced, in the user-info part and in a
 /// libpq-style `password=` query parameter.
 fn redact_url(url: &str) -> String {
@@ -1534,6 +1533,31 @@ mod tests {
 
     fn development(extra: &str) -> String {
         format!("[server]\nmode = \"development\"\n{extra}")
+    }
+
+    fn proxies(config: &Config) -> Vec<String> {
+        config
+            .server
+            .trusted_proxies
+            .iter()
+            .map(Cidr::to_string)
+            .collect()
+    }
+
+    /// The refusal of `text` with `vars`, which must contain `part`.
+    #[track_caller]
+    fn refused_with(text: &str, vars: &[(&str, &str)], part: &str) -> String {
+        let message = load_err(text, vars);
+        assert!(message.contains(part), "{message}");
+        message
+    }
+
+    /// The refusal of `text` with `vars`, which must start with `start`.
+    #[track_caller]
+    fn refused_starting(text: &str, vars: &[(&str, &str)], start: &str) -> String {
+        let message = load_err(text, vars);
+        assert!(message.starts_with(start), "{message}");
+        message
     }
 
     #[test]
@@ -1633,18 +1657,21 @@ mod tests {
 
     #[test]
     fn unknown_key_is_refused_naming_the_key() {
-        let message = load_err("[server]\nlistn = \"127.0.0.1:9000\"\n", &[]);
-        assert!(
-            message.contains("unknown key `server.listn` in test.toml"),
-            "{message}"
+        let message = refused_with(
+            "[server]\nlistn = \"127.0.0.1:9000\"\n",
+            &[],
+            "unknown key `server.listn` in test.toml",
         );
         assert!(message.contains("mode, listen, public_url"), "{message}");
     }
 
     #[test]
     fn unknown_section_is_refused_naming_it() {
-        let message = load_err("[sever]\nlisten = \"127.0.0.1:9000\"\n", &[]);
-        assert!(message.contains("unknown section `[sever]`"), "{message}");
+        let message = refused_with(
+            "[sever]\nlisten = \"127.0.0.1:9000\"\n",
+            &[],
+            "unknown section `[sever]`",
+        );
         assert!(
             message.contains(
                 "server, storage, database, keys, sessions, login, mail, audit, saml, import, log, las"
@@ -1698,13 +1725,7 @@ mod tests {
             config.server.listen,
             "[::]:9443".parse::<SocketAddr>().unwrap()
         );
-        let proxies: Vec<String> = config
-            .server
-            .trusted_proxies
-            .iter()
-            .map(Cidr::to_string)
-            .collect();
-        assert_eq!(proxies, ["10.0.0.0/8", "::1/128"]);
+        assert_eq!(proxies(&config), ["10.0.0.0/8", "::1/128"]);
         assert_eq!(config.server.shutdown_grace_seconds, 45);
         // Keys the environment does not mention keep the file's value.
         assert_eq!(config.log.format, LogFormat::Json);
@@ -1744,13 +1765,10 @@ mod tests {
         assert!(!policy.allows("10.20.0.1".parse().unwrap()));
         assert!(policy.allows("127.0.0.1".parse().unwrap()));
         assert!(policy.allows("fd00::1".parse().unwrap()));
-        let message = load_err(
+        refused_with(
             &development(""),
             &[("OPENPOORT_OUTBOUND_ALLOW_NETWORKS", "10.0.0.1/8")],
-        );
-        assert!(
-            message.contains("`outbound.allow_networks` (OPENPOORT_OUTBOUND_ALLOW_NETWORKS)"),
-            "{message}"
+            "`outbound.allow_networks` (OPENPOORT_OUTBOUND_ALLOW_NETWORKS)",
         );
     }
 
@@ -1776,69 +1794,58 @@ mod tests {
              such as 127.0.0.1:8080 (set in test.toml)"
         );
 
-        let message = load_err(
+        let message = refused_starting(
             PRODUCTION_BASE,
             &[("OPENPOORT_SERVER_SHUTDOWN_GRACE_SECONDS", "x")],
-        );
-        assert!(
-            message.starts_with(
-                "bad value for `server.shutdown_grace_seconds` (OPENPOORT_SERVER_SHUTDOWN_GRACE_SECONDS): \"x\""
-            ),
-            "{message}"
+            "bad value for `server.shutdown_grace_seconds` (OPENPOORT_SERVER_SHUTDOWN_GRACE_SECONDS): \"x\"",
         );
         assert!(message.ends_with("(set in the environment)"), "{message}");
 
-        let message = load_err(&development("shutdown_grace_seconds = \"30\""), &[]);
-        assert!(
-            message.starts_with(
-                "bad value for `server.shutdown_grace_seconds` (OPENPOORT_SERVER_SHUTDOWN_GRACE_SECONDS): \
-                 expected a whole number"
-            ),
-            "{message}"
+        refused_starting(
+            &development("shutdown_grace_seconds = \"30\""),
+            &[],
+            "bad value for `server.shutdown_grace_seconds` (OPENPOORT_SERVER_SHUTDOWN_GRACE_SECONDS): \
+                 expected a whole number",
         );
 
-        let message = load_err(&development("shutdown_grace_seconds = 0"), &[]);
-        assert!(message.contains("0 is not between 1 and 600"), "{message}");
+        refused_with(
+            &development("shutdown_grace_seconds = 0"),
+            &[],
+            "0 is not between 1 and 600",
+        );
 
-        let message = load_err(
+        refused_with(
             "[database]\nmax_connections = 1001\n",
             &[("OPENPOORT_SERVER_MODE", "development")],
-        );
-        assert!(
-            message.contains("`database.max_connections` (OPENPOORT_DATABASE_MAX_CONNECTIONS)"),
-            "{message}"
+            "`database.max_connections` (OPENPOORT_DATABASE_MAX_CONNECTIONS)",
         );
 
-        let message = load_err(&development(""), &[("OPENPOORT_LOG_FORMAT", "text")]);
-        assert!(
-            message.contains(
-                "`log.format` (OPENPOORT_LOG_FORMAT): \"text\" is not one of \"human\" or \"json\""
-            ),
-            "{message}"
+        refused_with(
+            &development(""),
+            &[("OPENPOORT_LOG_FORMAT", "text")],
+            "`log.format` (OPENPOORT_LOG_FORMAT): \"text\" is not one of \"human\" or \"json\"",
         );
 
-        let message = load_err("[server]\nmode = \"dev\"\n", &[]);
-        assert!(
-            message.contains("`server.mode` (OPENPOORT_SERVER_MODE)"),
-            "{message}"
+        refused_with(
+            "[server]\nmode = \"dev\"\n",
+            &[],
+            "`server.mode` (OPENPOORT_SERVER_MODE)",
         );
 
-        let message = load_err(&development("[keys]\nkek = 42"), &[]);
-        assert!(
-            message.contains(
-                "`keys.kek` (OPENPOORT_KEYS_KEK): expected a quoted string, found a number"
-            ),
-            "{message}"
+        let message = refused_with(
+            &development("[keys]\nkek = 42"),
+            &[],
+            "`keys.kek` (OPENPOORT_KEYS_KEK): expected a quoted string, found a number",
         );
         assert!(!message.contains("42"), "{message}");
     }
 
     #[test]
     fn production_requires_https_public_url() {
-        let message = load_err(&PRODUCTION_BASE.replace("https://", "http://"), &[]);
-        assert!(
-            message.starts_with("bad value for `server.public_url` (OPENPOORT_SERVER_PUBLIC_URL): \"http://login.example.nl\" must start with https://"),
-            "{message}"
+        refused_starting(
+            &PRODUCTION_BASE.replace("https://", "http://"),
+            &[],
+            "bad value for `server.public_url` (OPENPOORT_SERVER_PUBLIC_URL): \"http://login.example.nl\" must start with https://",
         );
         // Production is the default, so the shipped http:// default must not start unattended.
         let message = load_err("[keys]\nkek = \"x\"\n", &[]);
@@ -1854,12 +1861,10 @@ mod tests {
 
     #[test]
     fn production_requires_a_kek() {
-        let message = load_err("[server]\npublic_url = \"https://login.example.nl\"\n", &[]);
-        assert!(
-            message.starts_with(
-                "bad value for `keys.kek` (OPENPOORT_KEYS_KEK): must be set in production mode"
-            ),
-            "{message}"
+        refused_starting(
+            "[server]\npublic_url = \"https://login.example.nl\"\n",
+            &[],
+            "bad value for `keys.kek` (OPENPOORT_KEYS_KEK): must be set in production mode",
         );
         load(
             "[server]\npublic_url = \"https://login.example.nl\"\n",
@@ -1903,13 +1908,10 @@ mod tests {
 
     #[test]
     fn trusted_proxy_must_be_a_valid_cidr() {
-        let message = load_err(
+        let message = refused_with(
             &development("trusted_proxies = [\"10.0.0.0/8\", \"10.0.0.0/33\"]"),
             &[],
-        );
-        assert!(
-            message.contains("`server.trusted_proxies` (OPENPOORT_SERVER_TRUSTED_PROXIES)"),
-            "{message}"
+            "`server.trusted_proxies` (OPENPOORT_SERVER_TRUSTED_PROXIES)",
         );
         assert!(message.contains("\"10.0.0.0/33\""), "{message}");
         assert!(
@@ -1938,8 +1940,11 @@ mod tests {
         ] {
             assert!(bad.parse::<Cidr>().is_err(), "{bad:?} was accepted");
         }
-        let message = load_err(&development("trusted_proxies = \"10.0.0.0/8\""), &[]);
-        assert!(message.contains("expected a list"), "{message}");
+        refused_with(
+            &development("trusted_proxies = \"10.0.0.0/8\""),
+            &[],
+            "expected a list",
+        );
 
         let config = load(
             &development(
@@ -1948,14 +1953,8 @@ mod tests {
             &[],
         )
         .expect("valid CIDRs");
-        let proxies: Vec<String> = config
-            .server
-            .trusted_proxies
-            .iter()
-            .map(Cidr::to_string)
-            .collect();
         assert_eq!(
-            proxies,
+            proxies(&config),
             ["10.0.0.0/8", "::1/128", "192.168.1.0/24", "fd00::/8"]
         );
     }
@@ -1994,21 +1993,19 @@ mod tests {
         let config = load(&development(""), &[("OPENPOORT_DATABASE_URL", url)]).expect("valid");
         assert_eq!(config.database_url(), url);
 
-        let message = load_err(&development("[storage]\ndata_dir = \"\""), &[]);
-        assert!(message.contains("`storage.data_dir`"), "{message}");
+        refused_with(
+            &development("[storage]\ndata_dir = \"\""),
+            &[],
+            "`storage.data_dir`",
+        );
     }
 
     #[test]
     fn unsupported_database_scheme_is_refused() {
-        let message = load_err(
+        let message = refused_starting(
             &development("[database]\nurl = \"mysql://root:hunter2@db/openpoort\""),
             &[],
-        );
-        assert!(
-            message.starts_with(
-                "bad value for `database.url` (OPENPOORT_DATABASE_URL): scheme \"mysql\""
-            ),
-            "{message}"
+            "bad value for `database.url` (OPENPOORT_DATABASE_URL): scheme \"mysql\"",
         );
         assert!(
             message.contains("sqlite://")
@@ -2067,10 +2064,10 @@ mod tests {
             "{message}"
         );
 
-        let message = load_err("[server]\nlisten = \n", &[]);
-        assert!(
-            message.starts_with("config file test.toml is not valid TOML: "),
-            "{message}"
+        let message = refused_starting(
+            "[server]\nlisten = \n",
+            &[],
+            "config file test.toml is not valid TOML: ",
         );
         assert!(message.contains("line 2"), "{message}");
     }

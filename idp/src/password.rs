@@ -77,14 +77,22 @@ impl Hasher {
             })
     }
 
-    pub async fn hash(&self, password: String) -> Result<String, HashError> {
+    /// `work` on the blocking pool, once admitted and given a core.
+    async fn on_pool<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, HashError> {
         let _admitted = self.admit()?;
         let _permit = self
             .permits
             .acquire()
             .await
             .map_err(|_| HashError::Closed)?;
-        tokio::task::spawn_blocking(move || hash_blocking(&password)).await?
+        Ok(tokio::task::spawn_blocking(work).await?)
+    }
+
+    pub async fn hash(&self, password: String) -> Result<String, HashError> {
+        self.on_pool(move || hash_blocking(&password)).await?
     }
 
     /// Whether `password` matches `stored`. Without a stored hash the dummy is checked (and the
@@ -94,24 +102,19 @@ impl Hasher {
         password: String,
         stored: Option<String>,
     ) -> Result<bool, HashError> {
-        let _admitted = self.admit()?;
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| HashError::Closed)?;
         let real = stored.is_some();
         let hash = stored.unwrap_or_else(|| self.dummy.as_ref().clone());
-        let matched = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&hash)
-                .map(|parsed| {
-                    argon2()
-                        .verify_password(password.as_bytes(), &parsed)
-                        .is_ok()
-                })
-                .unwrap_or(false)
-        })
-        .await?;
+        let matched = self
+            .on_pool(move || {
+                PasswordHash::new(&hash)
+                    .map(|parsed| {
+                        argon2()
+                            .verify_password(password.as_bytes(), &parsed)
+                            .is_ok()
+                    })
+                    .unwrap_or(false)
+            })
+            .await?;
         Ok(real && matched)
     }
 }

@@ -29,7 +29,6 @@ use std::collections::HashMap;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
-use axum::http::Method;
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::Response;
@@ -45,7 +44,7 @@ pub use crate::http::body::{json_answer, read_body, require_media_type};
 use crate::http::extract::Path;
 pub use crate::http::json::{JsonBody, JsonShape, ok};
 pub use crate::http::problem::{ApiError, Problem};
-use crate::http::routes::{Endpoint, endpoint, router_of};
+use crate::http::routes::{Endpoint, at, router_of};
 use crate::operator_admin::Operating;
 use crate::school_admin::Administered;
 use crate::school_admin::staff::Mailing;
@@ -56,330 +55,125 @@ pub const PREFIX: &str = crate::http::extract::ADMIN_API_PREFIX;
 /// Every operation of the API, by resource (one file each). The router and the document test
 /// both read this list.
 fn endpoints() -> Vec<Endpoint> {
-    vec![
+    [
         // OpenID Connect clients of a party (`oidc_clients.rs`)
-        endpoint(
-            Method::GET,
-            "/parties/{party_id}/oidc-clients",
-            oidc_clients::list,
-        ),
-        endpoint(
-            Method::POST,
-            "/parties/{party_id}/oidc-clients",
-            oidc_clients::create,
-        ),
-        endpoint(Method::GET, "/oidc-clients/{client_id}", oidc_clients::show),
-        endpoint(
-            Method::PUT,
-            "/oidc-clients/{client_id}",
-            oidc_clients::replace,
-        ),
-        endpoint(
-            Method::DELETE,
-            "/oidc-clients/{client_id}",
-            oidc_clients::delete,
-        ),
-        endpoint(
-            Method::POST,
-            "/oidc-clients/{client_id}/secret",
-            oidc_clients::rotate_secret,
-        ),
+        at("/parties/{party_id}/oidc-clients")
+            .get(oidc_clients::list)
+            .post(oidc_clients::create),
+        at("/oidc-clients/{client_id}")
+            .get(oidc_clients::show)
+            .put(oidc_clients::replace)
+            .delete(oidc_clients::delete),
+        at("/oidc-clients/{client_id}/secret").post(oidc_clients::rotate_secret),
         // SAML service providers of a party (`saml_sps.rs`)
-        endpoint(Method::GET, "/parties/{party_id}/saml-sps", saml_sps::list),
-        endpoint(
-            Method::POST,
-            "/parties/{party_id}/saml-sps",
-            saml_sps::create,
-        ),
-        endpoint(Method::GET, "/saml-sps/{entity_id}", saml_sps::show),
-        endpoint(Method::DELETE, "/saml-sps/{entity_id}", saml_sps::delete),
-        endpoint(
-            Method::POST,
-            "/saml-sps/{entity_id}/refresh",
-            saml_sps::refresh,
-        ),
+        at("/parties/{party_id}/saml-sps")
+            .get(saml_sps::list)
+            .post(saml_sps::create),
+        at("/saml-sps/{entity_id}")
+            .get(saml_sps::show)
+            .delete(saml_sps::delete),
+        at("/saml-sps/{entity_id}/refresh").post(saml_sps::refresh),
         // EDEXML upload (`edexml.rs`)
-        endpoint(Method::POST, "/schools/{school_id}/edexml", edexml::upload),
+        at("/schools/{school_id}/edexml").post(edexml::upload),
         // A school's own settings (`schools.rs`)
-        endpoint(
-            Method::GET,
-            "/schools/{school_id}/ip-ranges",
-            schools::list_ranges,
-        ),
-        endpoint(
-            Method::POST,
-            "/schools/{school_id}/ip-ranges",
-            schools::add_range,
-        ),
-        endpoint(
-            Method::DELETE,
-            "/schools/{school_id}/ip-ranges/{cidr}",
-            schools::remove_range,
-        ),
-        endpoint(
-            Method::GET,
-            "/schools/{school_id}/consents",
-            schools::list_consents,
-        ),
-        endpoint(
-            Method::PUT,
-            "/schools/{school_id}/consents/{party}",
-            schools::grant,
-        ),
-        endpoint(
-            Method::DELETE,
-            "/schools/{school_id}/consents/{party}",
-            schools::revoke,
-        ),
+        at("/schools/{school_id}/ip-ranges")
+            .get(schools::list_ranges)
+            .post(schools::add_range),
+        at("/schools/{school_id}/ip-ranges/{cidr}").delete(schools::remove_range),
+        at("/schools/{school_id}/consents").get(schools::list_consents),
+        at("/schools/{school_id}/consents/{party}")
+            .put(schools::grant)
+            .delete(schools::revoke),
         // A school's staff (`school_staff.rs`)
-        endpoint(
-            Method::GET,
-            "/schools/{school_id}/staff",
-            school_staff::list,
-        ),
-        endpoint(
-            Method::POST,
-            "/schools/{school_id}/staff",
-            school_staff::add,
-        ),
-        endpoint(
-            Method::GET,
-            "/schools/{school_id}/staff/{staff_id}",
-            school_staff::one,
-        ),
-        endpoint(
-            Method::PUT,
-            "/schools/{school_id}/staff/{staff_id}/email",
-            school_staff::set_email,
-        ),
-        endpoint(
-            Method::POST,
-            "/schools/{school_id}/staff/{staff_id}/invitation",
-            school_staff::invite,
-        ),
-        endpoint(
-            Method::PUT,
-            "/schools/{school_id}/staff/{staff_id}/roles/{role}",
-            school_staff::grant_role,
-        ),
-        endpoint(
-            Method::DELETE,
-            "/schools/{school_id}/staff/{staff_id}/roles/{role}",
-            school_staff::revoke_role,
-        ),
-        endpoint(
-            Method::PUT,
-            "/schools/{school_id}/staff/{staff_id}/groups/{group_id}",
-            school_staff::link_group,
-        ),
-        endpoint(
-            Method::DELETE,
-            "/schools/{school_id}/staff/{staff_id}/groups/{group_id}",
-            school_staff::unlink_group,
-        ),
-        endpoint(
-            Method::POST,
-            "/schools/{school_id}/staff/{staff_id}/deactivation",
-            school_staff::deactivate,
-        ),
+        at("/schools/{school_id}/staff")
+            .get(school_staff::list)
+            .post(school_staff::add),
+        at("/schools/{school_id}/staff/{staff_id}").get(school_staff::one),
+        at("/schools/{school_id}/staff/{staff_id}/email").put(school_staff::set_email),
+        at("/schools/{school_id}/staff/{staff_id}/invitation").post(school_staff::invite),
+        at("/schools/{school_id}/staff/{staff_id}/roles/{role}")
+            .put(school_staff::grant_role)
+            .delete(school_staff::revoke_role),
+        at("/schools/{school_id}/staff/{staff_id}/groups/{group_id}")
+            .put(school_staff::link_group)
+            .delete(school_staff::unlink_group),
+        at("/schools/{school_id}/staff/{staff_id}/deactivation").post(school_staff::deactivate),
         // A school's link to its LAS (`las_link.rs`)
-        endpoint(Method::GET, "/schools/{school_id}/las-link", las_link::read),
-        endpoint(Method::PUT, "/schools/{school_id}/las-link", las_link::add),
-        endpoint(
-            Method::PUT,
-            "/schools/{school_id}/las-link/key",
-            las_link::set_key,
-        ),
-        endpoint(
-            Method::PUT,
-            "/schools/{school_id}/las-link/enabled",
-            las_link::switch,
-        ),
-        endpoint(
-            Method::POST,
-            "/schools/{school_id}/las-link/pull",
-            las_link::pull,
-        ),
+        at("/schools/{school_id}/las-link")
+            .get(las_link::read)
+            .put(las_link::add),
+        at("/schools/{school_id}/las-link/key").put(las_link::set_key),
+        at("/schools/{school_id}/las-link/enabled").put(las_link::switch),
+        at("/schools/{school_id}/las-link/pull").post(las_link::pull),
         // A school's privacy (`privacy.rs`)
-        endpoint(
-            Method::GET,
-            "/schools/{school_id}/releases",
-            privacy::releases,
-        ),
-        endpoint(
-            Method::GET,
-            "/schools/{school_id}/releases.csv",
-            privacy::releases_csv,
-        ),
-        endpoint(
-            Method::GET,
-            "/schools/{school_id}/processing-agreement",
-            privacy::agreement,
-        ),
-        endpoint(
-            Method::POST,
-            "/schools/{school_id}/processing-agreement/acceptances",
-            privacy::accept,
-        ),
+        at("/schools/{school_id}/releases").get(privacy::releases),
+        at("/schools/{school_id}/releases.csv").get(privacy::releases_csv),
+        at("/schools/{school_id}/processing-agreement").get(privacy::agreement),
+        at("/schools/{school_id}/processing-agreement/acceptances").post(privacy::accept),
         // A school's groups and pupils (`pupils.rs`)
-        endpoint(
-            Method::GET,
-            "/schools/{school_id}/pupil-login",
-            pupils::login_methods,
-        ),
-        endpoint(
-            Method::PUT,
-            "/schools/{school_id}/pupil-login",
-            pupils::set_login_methods,
-        ),
-        endpoint(Method::GET, "/schools/{school_id}/groups", pupils::groups),
-        endpoint(
-            Method::GET,
-            "/schools/{school_id}/groups/{group_id}/pupils",
-            pupils::group_pupils,
-        ),
-        endpoint(
-            Method::POST,
-            "/schools/{school_id}/groups/{group_id}/missing-pictures",
-            pupils::missing_pictures,
-        ),
-        endpoint(
-            Method::POST,
-            "/schools/{school_id}/groups/{group_id}/home-codes",
-            pupils::group_codes,
-        ),
-        endpoint(
-            Method::PUT,
-            "/schools/{school_id}/pupils/{pupil_id}/picture",
-            pupils::set_picture,
-        ),
-        endpoint(
-            Method::POST,
-            "/schools/{school_id}/pupils/{pupil_id}/unlock",
-            pupils::unlock,
-        ),
-        endpoint(
-            Method::POST,
-            "/schools/{school_id}/pupils/{pupil_id}/home-code",
-            pupils::issue_code,
-        ),
-        endpoint(
-            Method::DELETE,
-            "/schools/{school_id}/pupils/{pupil_id}/home-code",
-            pupils::void_code,
-        ),
+        at("/schools/{school_id}/pupil-login")
+            .get(pupils::login_methods)
+            .put(pupils::set_login_methods),
+        at("/schools/{school_id}/groups").get(pupils::groups),
+        at("/schools/{school_id}/groups/{group_id}/pupils").get(pupils::group_pupils),
+        at("/schools/{school_id}/groups/{group_id}/missing-pictures")
+            .post(pupils::missing_pictures),
+        at("/schools/{school_id}/groups/{group_id}/home-codes").post(pupils::group_codes),
+        at("/schools/{school_id}/pupils/{pupil_id}/picture").put(pupils::set_picture),
+        at("/schools/{school_id}/pupils/{pupil_id}/unlock").post(pupils::unlock),
+        at("/schools/{school_id}/pupils/{pupil_id}/home-code")
+            .post(pupils::issue_code)
+            .delete(pupils::void_code),
         // Lesmateriaal (`material.rs`)
-        endpoint(
-            Method::GET,
-            "/schools/{school_id}/licences",
-            material::licences,
-        ),
-        endpoint(
-            Method::GET,
-            "/schools/{school_id}/portals",
-            material::portals,
-        ),
-        endpoint(
-            Method::GET,
-            "/schools/{school_id}/shortcuts",
-            material::shortcuts,
-        ),
-        endpoint(
-            Method::GET,
-            "/schools/{school_id}/shortcuts.zip",
-            material::shortcuts_zip,
-        ),
+        at("/schools/{school_id}/licences").get(material::licences),
+        at("/schools/{school_id}/portals").get(material::portals),
+        at("/schools/{school_id}/shortcuts").get(material::shortcuts),
+        at("/schools/{school_id}/shortcuts.zip").get(material::shortcuts_zip),
         // The register: the notice, boards, school locations (`register.rs`)
-        endpoint(Method::GET, "/notice", register::get_notice),
-        endpoint(Method::PUT, "/notice", register::put_notice),
-        endpoint(Method::DELETE, "/notice", register::delete_notice),
-        endpoint(Method::GET, "/boards", register::list_boards),
-        endpoint(Method::POST, "/boards", register::add_board),
-        endpoint(
-            Method::PUT,
-            "/boards/{bestuursnummer}",
-            register::rename_board,
-        ),
-        endpoint(Method::GET, "/schools", register::list_schools),
-        endpoint(Method::POST, "/schools", register::add_school),
-        endpoint(Method::GET, "/schools/{school_id}", register::get_school),
-        endpoint(Method::PUT, "/schools/{school_id}", register::rename_school),
-        endpoint(
-            Method::POST,
-            "/schools/{school_id}/first-ict-coordinator",
-            register::first_ict,
-        ),
+        at("/notice")
+            .get(register::get_notice)
+            .put(register::put_notice)
+            .delete(register::delete_notice),
+        at("/boards")
+            .get(register::list_boards)
+            .post(register::add_board),
+        at("/boards/{bestuursnummer}").put(register::rename_board),
+        at("/schools")
+            .get(register::list_schools)
+            .post(register::add_school),
+        at("/schools/{school_id}")
+            .get(register::get_school)
+            .put(register::rename_school),
+        at("/schools/{school_id}/first-ict-coordinator").post(register::first_ict),
         // Publishers and network providers, and their products (`parties.rs`)
-        endpoint(Method::GET, "/parties", parties::list),
-        endpoint(Method::POST, "/parties", parties::add),
-        endpoint(Method::PUT, "/parties/{party_id}", parties::rename),
-        endpoint(
-            Method::GET,
-            "/parties/{party_id}/products",
-            parties::products,
-        ),
-        endpoint(
-            Method::POST,
-            "/parties/{party_id}/products",
-            parties::add_product,
-        ),
-        endpoint(
-            Method::PUT,
-            "/parties/{party_id}/products/{product}",
-            parties::change_product,
-        ),
+        at("/parties").get(parties::list).post(parties::add),
+        at("/parties/{party_id}").put(parties::rename),
+        at("/parties/{party_id}/products")
+            .get(parties::products)
+            .post(parties::add_product),
+        at("/parties/{party_id}/products/{product}").put(parties::change_product),
         // A party's client certificates (`party_certificates.rs`)
-        endpoint(
-            Method::GET,
-            "/parties/{party_id}/certificates",
-            party_certificates::list,
-        ),
-        endpoint(
-            Method::POST,
-            "/parties/{party_id}/certificates",
-            party_certificates::add,
-        ),
-        endpoint(
-            Method::DELETE,
-            "/parties/{party_id}/certificates/{sha256}",
-            party_certificates::remove,
-        ),
+        at("/parties/{party_id}/certificates")
+            .get(party_certificates::list)
+            .post(party_certificates::add),
+        at("/parties/{party_id}/certificates/{sha256}").delete(party_certificates::remove),
         // A publisher's LIKA URL prefixes (`party_urls.rs`)
-        endpoint(
-            Method::GET,
-            "/parties/{party_id}/url-prefixes",
-            party_urls::list,
-        ),
-        endpoint(
-            Method::POST,
-            "/parties/{party_id}/url-prefixes",
-            party_urls::add,
-        ),
-        endpoint(
-            Method::DELETE,
-            "/parties/{party_id}/url-prefixes/{prefix}",
-            party_urls::remove,
-        ),
+        at("/parties/{party_id}/url-prefixes")
+            .get(party_urls::list)
+            .post(party_urls::add),
+        at("/parties/{party_id}/url-prefixes/{prefix}").delete(party_urls::remove),
         // A network provider's upstream (`upstreams.rs`)
-        endpoint(Method::GET, "/parties/{party_id}/upstream", upstreams::show),
-        endpoint(
-            Method::PUT,
-            "/parties/{party_id}/upstream",
-            upstreams::connect,
-        ),
-        endpoint(
-            Method::DELETE,
-            "/parties/{party_id}/upstream",
-            upstreams::disconnect,
-        ),
-        endpoint(
-            Method::POST,
-            "/parties/{party_id}/upstream/refresh",
-            upstreams::refresh,
-        ),
+        at("/parties/{party_id}/upstream")
+            .get(upstreams::show)
+            .put(upstreams::connect)
+            .delete(upstreams::disconnect),
+        at("/parties/{party_id}/upstream/refresh").post(upstreams::refresh),
         // This document (`openapi.rs`)
-        endpoint(Method::GET, "/openapi.json", openapi::document),
+        at("/openapi.json").get(openapi::document),
     ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// The API's router, to be nested at [`PREFIX`].

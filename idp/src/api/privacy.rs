@@ -14,6 +14,8 @@ use crate::school_admin::privacy::{self, Filter};
 
 const MAX_BODY_BYTES: usize = 4 * 1024;
 
+/// [`Filter`]'s fields and where the page starts: releases older than `before`. Not `Filter`
+/// flattened in: serde's refusal of an unknown name would then no longer list the known ones.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ReleaseQuery {
@@ -61,28 +63,13 @@ pub async fn releases(
     ))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct CsvQuery {
-    party: Option<String>,
-    group: Option<String>,
-    from: Option<String>,
-    until: Option<String>,
-}
-
 /// The releases under the filter as Beheer's CSV file (the same service, columns and defused
 /// formula cells), written while it is read. A bad filter is a problem before the first byte.
 pub async fn releases_csv(
     SchoolAdmin(a): SchoolAdmin,
     State(state): State<AppState>,
-    Query(q): Query<CsvQuery>,
+    Query(filter): Query<Filter>,
 ) -> Result<Response, ApiError> {
-    let filter = Filter {
-        party: q.party,
-        group: q.group,
-        from: q.from,
-        until: q.until,
-    };
     let stream = privacy::csv(&state.directory, &a, &filter).await?;
     crate::http::attachment(
         Body::from_stream(stream),

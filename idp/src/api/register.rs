@@ -15,6 +15,7 @@ use super::{ApiError, JsonBody, JsonShape, Name, Operator, SchoolAdmin, created,
 use crate::app_state::AppState;
 use crate::http::extract::Path;
 use crate::operator_admin::{Operating, notice, register};
+use crate::school_admin::staff::NewPerson;
 
 fn notice_json(n: Option<Notice>) -> Value {
     match n {
@@ -244,10 +245,12 @@ pub async fn first_ict(
     let op = Operating::trusted(a.actor);
     let s = a.school;
     let form = register::FirstIctForm {
-        roepnaam: &new.roepnaam,
-        voorvoegsel: &new.voorvoegsel,
-        achternaam: &new.achternaam,
-        email: &new.email,
+        person: NewPerson {
+            roepnaam: &new.roepnaam,
+            voorvoegsel: &new.voorvoegsel,
+            achternaam: &new.achternaam,
+            email: &new.email,
+        },
         requested_by: &new.requested_by,
         document_ref: &new.document_ref,
     };

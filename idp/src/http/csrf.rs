@@ -14,6 +14,19 @@ use crate::app_state::{AppState, WebConfig};
 #[derive(serde::Deserialize)]
 pub struct NoFields {}
 
+/// The fields of a form that carries only the box confirming its action: `Csrf<ConfirmForm>`.
+#[derive(serde::Deserialize)]
+pub struct ConfirmForm {
+    confirm: Option<String>,
+}
+
+impl ConfirmForm {
+    /// Whether the box was ticked: a browser sends an unticked box not at all.
+    pub fn confirmed(&self) -> bool {
+        self.confirm.is_some()
+    }
+}
+
 /// A posted form whose `csrf` field matches this browser's CSRF cookie. `T` is the form's
 /// other fields (it needs no `csrf` field of its own). A form that does not parse is refused
 /// as [`Form`] refuses it; one whose token does not match gets [`csrf_refused`].

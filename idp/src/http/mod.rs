@@ -19,7 +19,7 @@ pub mod routes;
 pub mod token;
 
 pub use client::{ClientIp, address_key, client_ip};
-pub use csrf::{Csrf, NoFields, csrf_ok, csrf_refused, csrf_token};
+pub use csrf::{ConfirmForm, Csrf, NoFields, csrf_ok, csrf_refused, csrf_token};
 pub use error::PageError;
 pub use form::{Desk, FormToken, FormView, NoticeQuery, see};
 pub use page::{Text, internal_error, message, page, see_other, unavailable};

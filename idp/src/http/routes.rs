@@ -19,17 +19,55 @@ pub struct Endpoint {
     route: MethodRouter<AppState>,
 }
 
-/// An endpoint whose route answers exactly `method`, so the two cannot disagree.
-pub fn endpoint<H, T>(method: Method, path: &'static str, handler: H) -> Endpoint
-where
-    H: Handler<T, AppState>,
-    T: 'static,
-{
-    let filter = MethodFilter::try_from(method.clone()).expect("a standard HTTP method");
-    Endpoint {
-        method,
+/// The operations at one path, each method named once, as in the document's `paths`:
+/// `at("/boards").get(list).post(add)`.
+pub struct Operations {
+    path: &'static str,
+    endpoints: Vec<Endpoint>,
+}
+
+pub fn at(path: &'static str) -> Operations {
+    Operations {
         path,
-        route: on(filter, handler),
+        endpoints: Vec::new(),
+    }
+}
+
+impl Operations {
+    pub fn get<H: Handler<T, AppState>, T: 'static>(self, handler: H) -> Operations {
+        self.on(Method::GET, handler)
+    }
+
+    pub fn post<H: Handler<T, AppState>, T: 'static>(self, handler: H) -> Operations {
+        self.on(Method::POST, handler)
+    }
+
+    pub fn put<H: Handler<T, AppState>, T: 'static>(self, handler: H) -> Operations {
+        self.on(Method::PUT, handler)
+    }
+
+    pub fn delete<H: Handler<T, AppState>, T: 'static>(self, handler: H) -> Operations {
+        self.on(Method::DELETE, handler)
+    }
+
+    /// An endpoint whose route answers exactly `method`, so the two cannot disagree.
+    fn on<H: Handler<T, AppState>, T: 'static>(mut self, method: Method, handler: H) -> Operations {
+        let filter = MethodFilter::try_from(method.clone()).expect("a standard HTTP method");
+        self.endpoints.push(Endpoint {
+            method,
+            path: self.path,
+            route: on(filter, handler),
+        });
+        self
+    }
+}
+
+impl IntoIterator for Operations {
+    type Item = Endpoint;
+    type IntoIter = std::vec::IntoIter<Endpoint>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.endpoints.into_iter()
     }
 }
 

@@ -6,9 +6,9 @@ mod upstream;
 
 use directory::credentials::TokenPurpose;
 use directory::las::{AuthorisationKey, KeyPlacement, NewLasLink};
-use directory::model::{Email, netherlands_clock};
+use directory::model::{Email, LasKey, SchoolCode, netherlands_clock};
 use directory::parties::{LicenceMember, LicenceScope, NewLicence, NewProduct};
-use directory::people::{Staff, StaffStatus};
+use directory::people::{Group, Pupil, Staff, StaffStatus};
 use directory::schools::NewSchool;
 use directory::{Actor, Directory, DirectoryError};
 
@@ -23,7 +23,7 @@ use crate::cli::{
     AgreementCommand, AuditCommand, BoardCommand, ClientAdd, ClientCommand, Command,
     ConsentCommand, GroupCommand, ImportCommand, IpRangeCommand, KeysCommand, LasCommand,
     LicenceAdd, LicenceCommand, NoticeCommand, OperatorCommand, PartyCommand, ProductCommand,
-    PupilCommand, SchoolCommand, SpCommand, StaffCommand,
+    PupilCommand, RoleAt, SchoolCommand, SpCommand, StaffCommand,
 };
 use crate::config::Config;
 
@@ -558,10 +558,12 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
                 public_url: &config.server.public_url,
             };
             let form = register::FirstIctForm {
-                roepnaam: &roepnaam,
-                voorvoegsel: &voorvoegsel,
-                achternaam: &achternaam,
-                email: email.as_str(),
+                person: staff_rules::NewPerson {
+                    roepnaam: &roepnaam,
+                    voorvoegsel: &voorvoegsel,
+                    achternaam: &achternaam,
+                    email: email.as_str(),
+                },
                 requested_by: &requested_by,
                 document_ref: &document_ref,
             };
@@ -617,10 +619,7 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
             let login = d
                 .staff_login(&email)
                 .await?
-                .ok_or_else(|| DirectoryError::NotFound {
-                    what: "medewerker",
-                    key: email.to_string(),
-                })?;
+                .ok_or_else(|| unknown_staff(&email))?;
             // A deactivated account comes back only this way: the re-invite clears the
             // deactivation (and the old password) before the new activation link goes out.
             let deactivated = login.staff.status == StaffStatus::Deactivated;
@@ -634,13 +633,12 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
             }
             invite(config, d, &login.staff, &actor).await?;
         }
-        Command::Staff(StaffCommand::GrantRole {
+        Command::Staff(StaffCommand::GrantRole(RoleAt {
             email,
             school,
             role,
-        }) => {
-            let (staff, s) = staff_and_school(d, &email, &school).await?;
-            let a = Administered::operator(s, actor.clone());
+        })) => {
+            let (staff, a) = staff_at(d, &email, &school, &actor).await?;
             staff_rules::grant_role(d, &a, &staff.id, role).await?;
             println!(
                 "{email} is nu {} op {} / now holds that role",
@@ -648,13 +646,12 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
                 a.school.code()
             );
         }
-        Command::Staff(StaffCommand::RevokeRole {
+        Command::Staff(StaffCommand::RevokeRole(RoleAt {
             email,
             school,
             role,
-        }) => {
-            let (staff, s) = staff_and_school(d, &email, &school).await?;
-            let a = Administered::operator(s, actor.clone());
+        })) => {
+            let (staff, a) = staff_at(d, &email, &school, &actor).await?;
             staff_rules::revoke_role(d, &a, &staff.id, role).await?;
             println!(
                 "{email} is geen {} meer op {} / no longer holds that role",
@@ -663,13 +660,7 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
             );
         }
         Command::Staff(StaffCommand::Deactivate { email }) => {
-            let staff =
-                d.staff_by_email(&email)
-                    .await?
-                    .ok_or_else(|| DirectoryError::NotFound {
-                        what: "medewerker",
-                        key: email.to_string(),
-                    })?;
+            let staff = require_staff(d, &email).await?;
             d.set_staff_status(&staff.id, StaffStatus::Deactivated, &actor)
                 .await?;
             println!(
@@ -773,37 +764,65 @@ async fn release_audit(
     Ok(())
 }
 
-async fn pupil_by_key(
-    d: &Directory,
-    school: &directory::model::SchoolCode,
-    key: &directory::model::LasKey,
-) -> Result<directory::people::Pupil, AppError> {
+async fn pupil_by_key(d: &Directory, school: &SchoolCode, key: &LasKey) -> Result<Pupil, AppError> {
     let s = d.require_school(school).await?;
-    d.pupils_of_school(&s.id)
-        .await?
-        .into_iter()
-        .find(|p| p.las_key == key.as_str())
-        .ok_or_else(|| {
-            AppError::Directory(DirectoryError::NotFound {
-                what: "leerling",
-                key: key.to_string(),
-            })
+    let pupils = d.pupils_of_school(&s.id).await?;
+    Ok(by_las_key(&pupils, key)?.clone())
+}
+
+/// A group or a pupil, as the command line names it: by its key in the school's LAS.
+trait ByLasKey {
+    /// What the register calls it when none has the key.
+    const WHAT: &'static str;
+    fn las_key(&self) -> &str;
+}
+
+impl ByLasKey for Group {
+    const WHAT: &'static str = "groep";
+    fn las_key(&self) -> &str {
+        &self.las_key
+    }
+}
+
+impl ByLasKey for Pupil {
+    const WHAT: &'static str = "leerling";
+    fn las_key(&self) -> &str {
+        &self.las_key
+    }
+}
+
+fn by_las_key<'a, T: ByLasKey>(all: &'a [T], key: &LasKey) -> Result<&'a T, DirectoryError> {
+    all.iter()
+        .find(|t| t.las_key() == key.as_str())
+        .ok_or_else(|| DirectoryError::NotFound {
+            what: T::WHAT,
+            key: key.to_string(),
         })
 }
 
-async fn staff_and_school(
-    d: &Directory,
-    email: &directory::model::Email,
-    school: &directory::model::SchoolCode,
-) -> Result<(Staff, directory::schools::School), AppError> {
-    let staff = d
-        .staff_by_email(email)
+fn unknown_staff(email: &Email) -> DirectoryError {
+    DirectoryError::NotFound {
+        what: "medewerker",
+        key: email.to_string(),
+    }
+}
+
+async fn require_staff(d: &Directory, email: &Email) -> Result<Staff, AppError> {
+    Ok(d.staff_by_email(email)
         .await?
-        .ok_or_else(|| DirectoryError::NotFound {
-            what: "medewerker",
-            key: email.to_string(),
-        })?;
-    Ok((staff, d.require_school(school).await?))
+        .ok_or_else(|| unknown_staff(email))?)
+}
+
+/// A staff member and their school, as the operator administers it.
+async fn staff_at(
+    d: &Directory,
+    email: &Email,
+    school: &SchoolCode,
+    actor: &Actor,
+) -> Result<(Staff, Administered), AppError> {
+    let staff = require_staff(d, email).await?;
+    let s = d.require_school(school).await?;
+    Ok((staff, Administered::operator(s, actor.clone())))
 }
 
 async fn import_edexml(
@@ -1248,38 +1267,17 @@ async fn add_licence(d: &Directory, add: LicenceAdd, actor: &Actor) -> Result<()
     if !add.groups.is_empty() {
         let groups = d.groups_of_school(&school.id).await?;
         for key in &add.groups {
-            let g = groups
-                .iter()
-                .find(|g| g.las_key == key.as_str())
-                .ok_or_else(|| DirectoryError::NotFound {
-                    what: "groep",
-                    key: key.to_string(),
-                })?;
-            members.push(LicenceMember::Group(g.id.clone()));
+            members.push(LicenceMember::Group(by_las_key(&groups, key)?.id.clone()));
         }
     }
     if !add.pupils.is_empty() {
         let pupils = d.pupils_of_school(&school.id).await?;
         for key in &add.pupils {
-            let p = pupils
-                .iter()
-                .find(|p| p.las_key == key.as_str())
-                .ok_or_else(|| DirectoryError::NotFound {
-                    what: "leerling",
-                    key: key.to_string(),
-                })?;
-            members.push(LicenceMember::Pupil(p.id.clone()));
+            members.push(LicenceMember::Pupil(by_las_key(&pupils, key)?.id.clone()));
         }
     }
     for email in &add.staff {
-        let email = Email::parse(email)?;
-        let s = d
-            .staff_by_email(&email)
-            .await?
-            .ok_or_else(|| DirectoryError::NotFound {
-                what: "medewerker",
-                key: email.to_string(),
-            })?;
+        let s = require_staff(d, &Email::parse(email)?).await?;
         members.push(LicenceMember::Staff(s.id));
     }
     let scope = if members.is_empty() {
@@ -1342,20 +1340,9 @@ async fn notice(d: &Directory, command: NoticeCommand, actor: &Actor) -> Result<
 }
 
 async fn operators(d: &Directory, command: OperatorCommand, actor: &Actor) -> Result<(), AppError> {
-    let staff_of = |email: &Email| {
-        let email = email.clone();
-        async move {
-            d.staff_by_email(&email).await?.ok_or_else(|| {
-                AppError::Directory(DirectoryError::NotFound {
-                    what: "medewerker",
-                    key: email.to_string(),
-                })
-            })
-        }
-    };
     match command {
         OperatorCommand::Grant { email } => {
-            let staff = staff_of(&email).await?;
+            let staff = require_staff(d, &email).await?;
             if d.grant_operator(&staff.id, actor).await? {
                 println!("{email} is nu beheerder van openpoort / is now an operator");
             } else {
@@ -1363,7 +1350,7 @@ async fn operators(d: &Directory, command: OperatorCommand, actor: &Actor) -> Re
             }
         }
         OperatorCommand::Revoke { email } => {
-            let staff = staff_of(&email).await?;
+            let staff = require_staff(d, &email).await?;
             d.revoke_operator(&staff.id, actor).await?;
             println!("{email} is geen beheerder van openpoort meer / is no longer an operator");
         }

@@ -2,15 +2,15 @@
 //! created on the board's signed request and mailed the activation link.
 
 use directory::credentials::TokenPurpose;
-use directory::model::{Bestuursnummer, Brin, Email, SchoolCode, Vestigingscode};
+use directory::model::{Bestuursnummer, Brin, SchoolCode, Vestigingscode};
 use directory::operators::{FirstIct, FirstIctRequest};
-use directory::people::{NewStaff, Staff};
+use directory::people::Staff;
 use directory::schools::{Board, NewSchool, School};
 use directory::{Directory, DirectoryError};
 
-use super::{AdminError, Operating, optional};
+use super::{AdminError, Operating};
 use crate::links::send_link;
-use crate::school_admin::staff::{Mailing, Sent};
+use crate::school_admin::staff::{Mailing, NewPerson, Sent};
 
 pub async fn boards(d: &Directory, _op: &Operating) -> Result<Vec<Board>, AdminError> {
     Ok(d.list_boards().await?)
@@ -105,10 +105,7 @@ pub async fn first_icts(
 
 /// The person the board asks for, and its signed request.
 pub struct FirstIctForm<'a> {
-    pub roepnaam: &'a str,
-    pub voorvoegsel: &'a str,
-    pub achternaam: &'a str,
-    pub email: &'a str,
+    pub person: NewPerson<'a>,
     pub requested_by: &'a str,
     pub document_ref: &'a str,
 }
@@ -124,15 +121,7 @@ pub async fn first_ict(
     form: &FirstIctForm<'_>,
 ) -> Result<(Staff, FirstIct, Sent), AdminError> {
     let s = school(d, op, code).await?;
-    let email = Email::parse(form.email.trim())?;
-    let new = NewStaff {
-        email: Some(email),
-        achternaam: form.achternaam.trim().to_owned(),
-        voorvoegsel: optional(form.voorvoegsel).map(str::to_owned),
-        voornamen: None,
-        roepnaam: optional(form.roepnaam).map(str::to_owned),
-        eck_id: None,
-    };
+    let new = form.person.new_staff()?;
     let request = FirstIctRequest {
         requested_by: form.requested_by,
         document_ref: form.document_ref,

@@ -29,7 +29,6 @@ mod synchronization_permission;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
-use axum::http::Method;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use directory::audit::AuditEvent;
@@ -44,64 +43,34 @@ use crate::app_state::AppState;
 use crate::clock::unix_now;
 use crate::http::extract::Path;
 use crate::http::problem::{ApiError, Problem};
-use crate::http::routes::{Endpoint, endpoint, router_of};
+use crate::http::routes::{Endpoint, at, router_of};
 
 /// The `/rest/v2` tree: the router and the OpenAPI document's test both read this list.
 pub fn endpoints() -> Vec<Endpoint> {
-    const SYNC: &str = "/rest/v2/instellingen/{id}/uitgever/synchronizationpermission";
-    vec![
-        endpoint(Method::GET, "/rest/v2/instellingen", institutions::list),
-        endpoint(
-            Method::GET,
-            "/rest/v2/instellingen/{id}",
-            overview::overview,
-        ),
-        endpoint(
-            Method::GET,
-            "/rest/v2/instellingen/{id}/groepen",
-            groups::groups,
-        ),
-        endpoint(
-            Method::GET,
-            "/rest/v2/instellingen/{id}/leerlingen",
-            pupils::all,
-        ),
-        endpoint(
-            Method::POST,
-            "/rest/v2/instellingen/{id}/leerlingen",
-            pupils::by_number,
-        ),
-        endpoint(
-            Method::POST,
-            "/rest/v2/instellingen/{id}/leerlingen_eckid",
-            pupils_eckid::by_eck_id,
-        ),
-        endpoint(Method::GET, "/rest/v2/instellingen/{id}/staf", staff::staff),
-        endpoint(
-            Method::GET,
-            "/rest/v2/instellingen/{id}/details",
-            details::details,
-        ),
-        endpoint(
-            Method::GET,
-            "/rest/v2/instellingen/{id}/ref",
-            reference::reference,
-        ),
-        endpoint(
-            Method::GET,
-            "/rest/v2/instellingen/synchronizationpermission/toegekend/{date}",
-            permissions::granted_since,
-        ),
-        endpoint(
-            Method::GET,
-            "/rest/v2/instellingen/synchronizationpermission/ingetrokken/{date}",
-            permissions::revoked_since,
-        ),
-        endpoint(Method::GET, SYNC, synchronization_permission::get),
-        endpoint(Method::DELETE, SYNC, synchronization_permission::relinquish),
-        endpoint(Method::GET, "/rest/v2/nawsearch", nawsearch::search),
-        endpoint(Method::GET, "/rest/v2/openapi.json", openapi::document),
+    [
+        at("/rest/v2/instellingen").get(institutions::list),
+        at("/rest/v2/instellingen/{id}").get(overview::overview),
+        at("/rest/v2/instellingen/{id}/groepen").get(groups::groups),
+        at("/rest/v2/instellingen/{id}/leerlingen")
+            .get(pupils::all)
+            .post(pupils::by_number),
+        at("/rest/v2/instellingen/{id}/leerlingen_eckid").post(pupils_eckid::by_eck_id),
+        at("/rest/v2/instellingen/{id}/staf").get(staff::staff),
+        at("/rest/v2/instellingen/{id}/details").get(details::details),
+        at("/rest/v2/instellingen/{id}/ref").get(reference::reference),
+        at("/rest/v2/instellingen/synchronizationpermission/toegekend/{date}")
+            .get(permissions::granted_since),
+        at("/rest/v2/instellingen/synchronizationpermission/ingetrokken/{date}")
+            .get(permissions::revoked_since),
+        at("/rest/v2/instellingen/{id}/uitgever/synchronizationpermission")
+            .get(synchronization_permission::get)
+            .delete(synchronization_permission::relinquish),
+        at("/rest/v2/nawsearch").get(nawsearch::search),
+        at("/rest/v2/openapi.json").get(openapi::document),
     ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// The partner listener's routes.

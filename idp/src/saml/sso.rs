@@ -20,7 +20,7 @@ use super::{
     status_to_sp, unpark,
 };
 use crate::app_state::AppState;
-use crate::http::{PageError, see_other, sha256_hex};
+use crate::http::{PageError, Text, see_other, sha256_hex};
 use crate::session::{self, Session};
 
 /// Why a request is refused, for the page and the log. The SP never hears of these: it is not
@@ -350,6 +350,20 @@ pub async fn issue(
     let outcome = release::decide(state, &s.data, school_id, &to, now).await?;
     let signer = signer(state).await?;
     let idp = entity_id(state);
+    let answer = |xml: &str, explanation: Option<Text>, status: StatusCode| {
+        post_page(
+            Outgoing {
+                action: acs,
+                field: "SAMLResponse",
+                message_b64: &binding::encode_post(xml),
+                relay_state,
+                name: &sp.name,
+            },
+            explanation,
+            status,
+            HeaderMap::new(),
+        )
+    };
     let release = match outcome {
         Outcome::Allow(r) => r,
         Outcome::Deny(explanation) => {
@@ -366,18 +380,7 @@ pub async fn issue(
                 &signer,
             )
             .map_err(PageError::internal)?;
-            return Ok(post_page(
-                Outgoing {
-                    action: acs,
-                    field: "SAMLResponse",
-                    message_b64: &binding::encode_post(&xml),
-                    relay_state,
-                    name: &sp.name,
-                },
-                Some(explanation),
-                StatusCode::FORBIDDEN,
-                HeaderMap::new(),
-            ));
+            return Ok(answer(&xml, Some(explanation), StatusCode::FORBIDDEN));
         }
     };
     let transient = name_id_format == NAMEID_TRANSIENT;
@@ -428,18 +431,7 @@ pub async fn issue(
     .await
     .map_err(PageError::internal)?
     .map_err(PageError::internal)?;
-    Ok(post_page(
-        Outgoing {
-            action: acs,
-            field: "SAMLResponse",
-            message_b64: &binding::encode_post(&xml),
-            relay_state,
-            name: &sp.name,
-        },
-        None,
-        StatusCode::OK,
-        HeaderMap::new(),
-    ))
+    Ok(answer(&xml, None, StatusCode::OK))
 }
 
 /// The first entry of the SP's IDPList that is a connected network provider.

@@ -16,6 +16,7 @@ pub mod staff;
 use std::cmp::Ordering;
 
 use directory::model::{SchoolCode, StaffRole};
+use directory::people::Staff;
 use directory::schools::School;
 use directory::{Actor, Directory, DirectoryError};
 
@@ -199,21 +200,27 @@ pub fn date(secs: i64) -> String {
     format!("{day}-{month}-{year}")
 }
 
+/// A staff member's name as people use it: the roepnaam (else the given names), the prefix, the
+/// surname.
+pub fn staff_name(s: &Staff) -> String {
+    [
+        s.roepnaam.as_deref().or(s.voornamen.as_deref()),
+        s.voorvoegsel.as_deref(),
+        Some(s.achternaam.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ")
+}
+
 /// Who an audit actor is, for people: a staff member by name and e-mail address, the operator
 /// and machine clients by what they are.
 pub async fn actor_name(d: &Directory, actor: &str) -> Result<String, AdminError> {
     Ok(match actor.split_once(':') {
         Some(("staff", id)) => match d.staff_by_id(id).await? {
             Some(s) => {
-                let name = [
-                    s.roepnaam.as_deref().or(s.voornamen.as_deref()),
-                    s.voorvoegsel.as_deref(),
-                    Some(s.achternaam.as_str()),
-                ]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" ");
+                let name = staff_name(&s);
                 match &s.email {
                     Some(e) => format!("{name} <{e}>"),
                     None => name,

@@ -10,6 +10,7 @@ use directory::parties::Party;
 use directory::people::Group;
 use directory::privacy::{Acceptance, ReleaseFilter, ReleaseRecord};
 use futures_util::Stream;
+use serde::Deserialize;
 
 use super::{AdminError, Administered, actor_name, by_name_naturally};
 
@@ -19,8 +20,10 @@ pub const PAGE_SIZE: i64 = 50;
 const CSV_BATCH: i64 = 500;
 
 /// The filter as people give it: a party's code, a group's key, Dutch calendar days (both
-/// included). Empty text counts as not given.
-#[derive(Clone, Debug, Default)]
+/// included). Empty text counts as not given. The admin API reads it from the query string
+/// under these names.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Filter {
     pub party: Option<String>,
     pub group: Option<String>,

@@ -120,12 +120,28 @@ async fn account_is_ours(
     ))
 }
 
-/// Someone the LAS does not list, as the administrator types them in.
+/// Someone the LAS does not list, as the administrator (or the operator, for a school's first
+/// ICT-coördinator) types them in.
 pub struct NewPerson<'a> {
     pub roepnaam: &'a str,
     pub voorvoegsel: &'a str,
     pub achternaam: &'a str,
     pub email: &'a str,
+}
+
+impl NewPerson<'_> {
+    /// The person for the register: the address checked, the names without surrounding blanks,
+    /// an empty one left out.
+    pub fn new_staff(&self) -> Result<NewStaff, AdminError> {
+        Ok(NewStaff {
+            email: Some(Email::parse(self.email.trim())?),
+            achternaam: self.achternaam.trim().to_owned(),
+            voorvoegsel: optional(self.voorvoegsel),
+            voornamen: None,
+            roepnaam: optional(self.roepnaam),
+            eck_id: None,
+        })
+    }
 }
 
 fn optional(s: &str) -> Option<String> {
@@ -140,26 +156,14 @@ pub async fn add(
     a: &Administered,
     new: &NewPerson<'_>,
 ) -> Result<(Staff, Sent), AdminError> {
-    let email = Email::parse(new.email.trim())?;
-    if new.achternaam.trim().is_empty() {
+    let person = new.new_staff()?;
+    if person.achternaam.is_empty() {
         return Err(AdminError::refused(
             "Vul de achternaam in.",
             "Fill in the surname.",
         ));
     }
-    let staff = d
-        .create_staff(
-            &NewStaff {
-                email: Some(email),
-                achternaam: new.achternaam.trim().to_owned(),
-                voorvoegsel: optional(new.voorvoegsel),
-                voornamen: None,
-                roepnaam: optional(new.roepnaam),
-                eck_id: None,
-            },
-            &a.actor,
-        )
-        .await?;
+    let staff = d.create_staff(&person, &a.actor).await?;
     d.add_staff_to_school(&staff.id, &a.school.id, None, &a.actor)
         .await?;
     let sent = mail_activation(d, mailing, a, &staff).await;

@@ -64,19 +64,21 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/beheer/uitgeverijen",
-            get(beheer::publishers).post(beheer::save_publishers),
+            get(beheer::party_page::<beheer::Publishers>)
+                .post(beheer::save_consents::<beheer::Publishers>),
         )
         .route(
             "/beheer/netwerkbeheerders",
-            get(beheer::network_providers).post(beheer::save_network_providers),
+            get(beheer::party_page::<beheer::NetworkProviders>)
+                .post(beheer::save_consents::<beheer::NetworkProviders>),
         )
         .route(
             "/beheer/uitgeverijen/verzoeken/{party}/afwijzen",
-            axum::routing::post(beheer::decline_publisher),
+            axum::routing::post(beheer::decline_request::<beheer::Publishers>),
         )
         .route(
             "/beheer/netwerkbeheerders/verzoeken/{party}/afwijzen",
-            axum::routing::post(beheer::decline_network_provider),
+            axum::routing::post(beheer::decline_request::<beheer::NetworkProviders>),
         )
         .route("/beheer/gebruikersgegevens", get(beheer::user_data))
         .route(
@@ -187,6 +189,31 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/static/plaatjes/{file}", get(picture))
         .route("/static/icon/{product}", get(icons::icon))
+}
+
+/// A new staff member as Beheer's form and the operator's first-ICT form send them. Blank is
+/// allowed here: the rules say what is missing, and the form comes back with what was typed.
+#[derive(Default, serde::Deserialize)]
+pub struct PersonForm {
+    #[serde(default)]
+    roepnaam: String,
+    #[serde(default)]
+    voorvoegsel: String,
+    #[serde(default)]
+    achternaam: String,
+    #[serde(default)]
+    email: String,
+}
+
+impl PersonForm {
+    fn person(&self) -> crate::school_admin::staff::NewPerson<'_> {
+        crate::school_admin::staff::NewPerson {
+            roepnaam: &self.roepnaam,
+            voorvoegsel: &self.voorvoegsel,
+            achternaam: &self.achternaam,
+            email: &self.email,
+        }
+    }
 }
 
 fn script(body: &'static str) -> Response {

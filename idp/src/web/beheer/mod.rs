@@ -29,10 +29,7 @@ mod staff;
 pub use imports::{apply, pull_las, save_las, switch_las, upload, user_data};
 pub use material::{material, shortcuts_zip};
 pub use network::{add_range, network, remove_range};
-pub use parties::{
-    decline_network_provider, decline_publisher, network_providers, publishers,
-    save_network_providers, save_publishers,
-};
+pub use parties::{NetworkProviders, Publishers, decline_request, party_page, save_consents};
 pub use privacy::{accept_agreement, privacy, privacy_csv};
 pub use pupils::{
     bulk_pictures, group, group_codes, overview, pupil_code, set_picture, unlock, void_code,

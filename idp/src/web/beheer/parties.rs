@@ -35,32 +35,45 @@ struct PartiesPage {
 }
 
 /// What the two pages differ in.
-struct Kind {
+pub struct Kind {
     party: PartyKind,
     path: &'static str,
     title: (&'static str, &'static str),
     intro: (&'static str, &'static str),
 }
 
-const PUBLISHERS: Kind = Kind {
-    party: PartyKind::Publisher,
-    path: "/beheer/uitgeverijen",
-    title: ("Uitgeverijen", "Publishers"),
-    intro: (
-        "Vink de uitgeverijen aan van wie de school lesmateriaal gebruikt. Alleen bij een aangevinkte uitgeverij kunnen leerlingen en leerkrachten inloggen, en die ontvangt alleen wat hieronder staat. Uitvinken werkt meteen: de volgende keer inloggen bij die uitgeverij lukt niet meer.",
-        "Tick the publishers whose material the school uses. Pupils and teachers can sign in only at a ticked publisher, which receives only what is listed below. Unticking takes effect at once: the next sign-in at that publisher is refused.",
-    ),
-};
+/// The page a handler serves, as its type parameter: `party_page::<Publishers>`.
+pub trait PartyPage {
+    const KIND: Kind;
+}
 
-const NETWORK_PROVIDERS: Kind = Kind {
-    party: PartyKind::NetworkProvider,
-    path: "/beheer/netwerkbeheerders",
-    title: ("Netwerkbeheerders", "Network providers"),
-    intro: (
-        "Werkt de school in de netwerkomgeving van een netwerkbeheerder? Vink die hier aan. Staat die er niet bij, dan is er geen koppeling en hoeft er niets aangevinkt te worden. Uitvinken werkt meteen.",
-        "Does the school work in a network provider's environment? Tick it here. If it is not listed, it has no link with openpoort and nothing needs ticking. Unticking takes effect at once.",
-    ),
-};
+pub struct Publishers;
+
+impl PartyPage for Publishers {
+    const KIND: Kind = Kind {
+        party: PartyKind::Publisher,
+        path: "/beheer/uitgeverijen",
+        title: ("Uitgeverijen", "Publishers"),
+        intro: (
+            "Vink de uitgeverijen aan van wie de school lesmateriaal gebruikt. Alleen bij een aangevinkte uitgeverij kunnen leerlingen en leerkrachten inloggen, en die ontvangt alleen wat hieronder staat. Uitvinken werkt meteen: de volgende keer inloggen bij die uitgeverij lukt niet meer.",
+            "Tick the publishers whose material the school uses. Pupils and teachers can sign in only at a ticked publisher, which receives only what is listed below. Unticking takes effect at once: the next sign-in at that publisher is refused.",
+        ),
+    };
+}
+
+pub struct NetworkProviders;
+
+impl PartyPage for NetworkProviders {
+    const KIND: Kind = Kind {
+        party: PartyKind::NetworkProvider,
+        path: "/beheer/netwerkbeheerders",
+        title: ("Netwerkbeheerders", "Network providers"),
+        intro: (
+            "Werkt de school in de netwerkomgeving van een netwerkbeheerder? Vink die hier aan. Staat die er niet bij, dan is er geen koppeling en hoeft er niets aangevinkt te worden. Uitvinken werkt meteen.",
+            "Does the school work in a network provider's environment? Tick it here. If it is not listed, it has no link with openpoort and nothing needs ticking. Unticking takes effect at once.",
+        ),
+    };
+}
 
 fn names(attributes: &[broker::Attribute]) -> String {
     attributes
@@ -77,7 +90,8 @@ fn names(attributes: &[broker::Attribute]) -> String {
         .join(", ")
 }
 
-async fn show(s: SchoolAdmin, kind: Kind) -> Result<Response, PageError> {
+pub async fn party_page<P: PartyPage>(s: SchoolAdmin) -> Result<Response, PageError> {
+    let kind = P::KIND;
     let rows = parties::of_kind(s.directory(), &s.admin, kind.party)
         .await?
         .into_iter()
@@ -101,11 +115,11 @@ async fn show(s: SchoolAdmin, kind: Kind) -> Result<Response, PageError> {
 
 /// Consents to every ticked party of this kind and withdraws from every unticked one that had
 /// consent; parties of the other kind are not touched.
-async fn save(
+pub async fn save_consents<P: PartyPage>(
     s: SchoolAdmin,
-    fields: Vec<(String, String)>,
-    kind: Kind,
+    Csrf(fields): Csrf<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
+    let kind = P::KIND;
     let ticked: BTreeSet<String> = fields
         .into_iter()
         .filter(|(name, _)| name == "partij")
@@ -140,7 +154,12 @@ async fn save(
 
 /// Declines a party's waiting request. One that is not waiting (answered meanwhile, withdrawn
 /// by the party, or never made) is 404, as for a party of another kind.
-async fn decline(s: SchoolAdmin, code: &str, kind: Kind) -> Result<Response, PageError> {
+pub async fn decline_request<P: PartyPage>(
+    s: SchoolAdmin,
+    Path(code): Path<String>,
+    _: Csrf<NoFields>,
+) -> Result<Response, PageError> {
+    let kind = P::KIND;
     let d = s.directory();
     let rows = parties::of_kind(d, &s.admin, kind.party).await?;
     if !rows.iter().any(|r| r.party.code == code) {
@@ -150,44 +169,6 @@ async fn decline(s: SchoolAdmin, code: &str, kind: Kind) -> Result<Response, Pag
         }
         .into());
     }
-    parties::decline(d, &s.admin, code).await?;
+    parties::decline(d, &s.admin, &code).await?;
     Ok(see(kind.path))
-}
-
-pub async fn publishers(s: SchoolAdmin) -> Result<Response, PageError> {
-    show(s, PUBLISHERS).await
-}
-
-pub async fn network_providers(s: SchoolAdmin) -> Result<Response, PageError> {
-    show(s, NETWORK_PROVIDERS).await
-}
-
-pub async fn save_publishers(
-    s: SchoolAdmin,
-    Csrf(fields): Csrf<Vec<(String, String)>>,
-) -> Result<Response, PageError> {
-    save(s, fields, PUBLISHERS).await
-}
-
-pub async fn save_network_providers(
-    s: SchoolAdmin,
-    Csrf(fields): Csrf<Vec<(String, String)>>,
-) -> Result<Response, PageError> {
-    save(s, fields, NETWORK_PROVIDERS).await
-}
-
-pub async fn decline_publisher(
-    s: SchoolAdmin,
-    Path(code): Path<String>,
-    _: Csrf<NoFields>,
-) -> Result<Response, PageError> {
-    decline(s, &code, PUBLISHERS).await
-}
-
-pub async fn decline_network_provider(
-    s: SchoolAdmin,
-    Path(code): Path<String>,
-    _: Csrf<NoFields>,
-) -> Result<Response, PageError> {
-    decline(s, &code, NETWORK_PROVIDERS).await
 }

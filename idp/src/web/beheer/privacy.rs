@@ -56,6 +56,18 @@ struct Choice {
     selected: bool,
 }
 
+impl Choice {
+    /// Selected when the filter names it: blanks around the filter's value count as little here
+    /// as when the filter is read.
+    fn new(value: String, name: String, chosen: &Option<String>) -> Choice {
+        Choice {
+            selected: chosen.as_deref().map(str::trim) == Some(value.as_str()),
+            value,
+            name,
+        }
+    }
+}
+
 struct Row {
     at: String,
     party: String,
@@ -145,7 +157,6 @@ async fn render(
         .collect();
     let agreement =
         privacy::agreement(d, &s.admin, s.state.web.agreement_version.as_deref()).await?;
-    let selected = |v: &Option<String>, x: &str| v.as_deref().map(str::trim) == Some(x);
     let status = if error.is_some() {
         StatusCode::BAD_REQUEST
     } else {
@@ -158,19 +169,11 @@ async fn render(
         error,
         parties: parties
             .into_iter()
-            .map(|p| Choice {
-                selected: selected(&q.partij, &p.code),
-                value: p.code,
-                name: p.name,
-            })
+            .map(|p| Choice::new(p.code, p.name, &q.partij))
             .collect(),
         groups: groups
             .into_iter()
-            .map(|g| Choice {
-                selected: selected(&q.groep, &g.las_key),
-                value: g.las_key,
-                name: g.name,
-            })
+            .map(|g| Choice::new(g.las_key, g.name, &q.groep))
             .collect(),
         from: q.van.clone().unwrap_or_default(),
         until: q.tot.clone().unwrap_or_default(),

@@ -15,7 +15,7 @@ use super::super::{page, see_other};
 use super::{Nav, not_allowed};
 use crate::homecode;
 use crate::http::extract::Path;
-use crate::http::{Csrf, Desk, NoFields, PageError};
+use crate::http::{ConfirmForm, Csrf, Desk, NoFields, PageError};
 use crate::pictures::{CATALOGUE, Picture};
 use crate::school_admin::AdminError;
 use crate::school_admin::pupils::{
@@ -258,19 +258,13 @@ struct ConfirmCodesPage {
     voided: Vec<String>,
 }
 
-#[derive(Deserialize)]
-pub struct CodesForm {
-    confirm: Option<String>,
-}
-
 /// New home codes for the whole group, after a confirmation when some cards would stop working.
 pub async fn group_codes(
     t: Teacher,
     Path(group_id): Path<String>,
-    Csrf(form): Csrf<CodesForm>,
+    Csrf(form): Csrf<ConfirmForm>,
 ) -> Result<Response, PageError> {
-    let confirmed = form.confirm.is_some();
-    match rules::issue_group_codes(&t.state, &manager(&t), &group_id, confirmed)
+    match rules::issue_group_codes(&t.state, &manager(&t), &group_id, form.confirmed())
         .await
         .map_err(refused)?
     {

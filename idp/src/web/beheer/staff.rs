@@ -8,16 +8,17 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use directory::model::{Date, StaffRole};
-use directory::people::{Staff, StaffStatus};
+use directory::people::StaffStatus;
 use directory::staff_admin::{GroupLink, SchoolStaffMember};
 
 use super::{Nav, SchoolAdmin, again};
 use crate::http::extract::{Path, Query};
-use crate::http::{Csrf, FormView, NoticeQuery, PageError, Text, see, see_other};
-use crate::school_admin::AdminError;
+use crate::http::{ConfirmForm, Csrf, FormView, NoticeQuery, PageError, Text, see, see_other};
 use crate::school_admin::staff::{
-    self as rules, EXTRA_ROLES, Mailing, NewPerson, Sent, role_label, status_label,
+    self as rules, EXTRA_ROLES, Mailing, Sent, role_label, status_label,
 };
+use crate::school_admin::{AdminError, staff_name};
+use crate::web::PersonForm;
 
 const LIST: &str = "/beheer/leerkrachten";
 
@@ -44,18 +45,6 @@ fn after_mail(s: &SchoolAdmin, to: &str, sent: &Sent) -> Response {
         Err(_) => "mail-mislukt",
     };
     see_other(&format!("{to}?melding={notice}"), HeaderMap::new())
-}
-
-fn name(s: &Staff) -> String {
-    [
-        s.roepnaam.as_deref().or(s.voornamen.as_deref()),
-        s.voorvoegsel.as_deref(),
-        Some(s.achternaam.as_str()),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(" ")
 }
 
 fn roles_text(roles: &[StaffRole]) -> String {
@@ -113,7 +102,7 @@ struct ListPage {
     csrf: String,
     rows: Vec<Row>,
     error: Option<Text>,
-    typed: AddForm,
+    typed: PersonForm,
 }
 
 fn today() -> Date {
@@ -132,7 +121,7 @@ fn row(m: SchoolStaffMember, today: &Date) -> Row {
         .collect::<Vec<_>>()
         .join(", ");
     Row {
-        name: name(&m.staff),
+        name: staff_name(&m.staff),
         email: m.staff.email.clone().unwrap_or_default(),
         status: status_label(m.staff.status),
         roles: roles_text(&m.roles),
@@ -141,7 +130,7 @@ fn row(m: SchoolStaffMember, today: &Date) -> Row {
     }
 }
 
-async fn render_list(s: SchoolAdmin, view: FormView<AddForm>) -> Result<Response, PageError> {
+async fn render_list(s: SchoolAdmin, view: FormView<PersonForm>) -> Result<Response, PageError> {
     let today = today();
     let rows = rules::list(s.directory(), &s.admin)
         .await?
@@ -162,26 +151,11 @@ pub async fn staff_list(s: SchoolAdmin) -> Result<Response, PageError> {
     render_list(s, FormView::default()).await
 }
 
-#[derive(Default, Deserialize)]
-pub struct AddForm {
-    #[serde(default)]
-    roepnaam: String,
-    #[serde(default)]
-    voorvoegsel: String,
-    #[serde(default)]
-    achternaam: String,
-    #[serde(default)]
-    email: String,
-}
-
-pub async fn add_staff(s: SchoolAdmin, Csrf(form): Csrf<AddForm>) -> Result<Response, PageError> {
-    let new = NewPerson {
-        roepnaam: &form.roepnaam,
-        voorvoegsel: &form.voorvoegsel,
-        achternaam: &form.achternaam,
-        email: &form.email,
-    };
-    match rules::add(s.directory(), &mailing(&s), &s.admin, &new).await {
+pub async fn add_staff(
+    s: SchoolAdmin,
+    Csrf(form): Csrf<PersonForm>,
+) -> Result<Response, PageError> {
+    match rules::add(s.directory(), &mailing(&s), &s.admin, &form.person()).await {
         Ok((staff, sent)) => Ok(after_mail(&s, &person_path(&staff.id), &sent)),
         // The form comes back with what was typed and what is wrong with it.
         Err(e) => render_list(s, again(e, form)?).await,
@@ -290,7 +264,7 @@ async fn render_person(
         nav,
         csrf,
         id: m.staff.id.clone(),
-        name: name(&m.staff),
+        name: staff_name(&m.staff),
         status: status_label(m.staff.status),
         deactivated: m.staff.status == StaffStatus::Deactivated,
         activated: m.staff.status == StaffStatus::Active,
@@ -447,17 +421,12 @@ pub async fn unlink_group(
     changed(s, &staff_id, done, "opgeslagen").await
 }
 
-#[derive(Deserialize)]
-pub struct DeactivateForm {
-    confirm: Option<String>,
-}
-
 pub async fn deactivate(
     s: SchoolAdmin,
     Path(staff_id): Path<String>,
-    Csrf(form): Csrf<DeactivateForm>,
+    Csrf(form): Csrf<ConfirmForm>,
 ) -> Result<Response, PageError> {
-    let done = if form.confirm.is_none() {
+    let done = if !form.confirmed() {
         Err(AdminError::refused(
             "Vink eerst aan dat je het account wilt deactiveren.",
             "First tick that you want to deactivate the account.",

@@ -11,6 +11,7 @@ use crate::http::extract::{Path, Query};
 use crate::http::{Csrf, FormView, NoticeQuery, PageError, Text, see, url_encode};
 use crate::operator_admin::register;
 use crate::school_admin::staff::Mailing;
+use crate::web::PersonForm;
 
 pub struct BoardRow {
     nummer: String,
@@ -197,14 +198,8 @@ struct SchoolPage {
 
 #[derive(Default, Deserialize)]
 pub struct FirstIctForm {
-    #[serde(default)]
-    roepnaam: String,
-    #[serde(default)]
-    voorvoegsel: String,
-    #[serde(default)]
-    achternaam: String,
-    #[serde(default)]
-    email: String,
+    #[serde(flatten)]
+    person: PersonForm,
     #[serde(default)]
     requested_by: String,
     #[serde(default)]
@@ -308,10 +303,7 @@ pub async fn first_ict(
         public_url: &desk.state.web.public_url,
     };
     let request = register::FirstIctForm {
-        roepnaam: &form.roepnaam,
-        voorvoegsel: &form.voorvoegsel,
-        achternaam: &form.achternaam,
-        email: &form.email,
+        person: form.person.person(),
         requested_by: &form.requested_by,
         document_ref: &form.document_ref,
     };

@@ -119,6 +119,32 @@ fn auth_name(a: OidcClientAuth) -> String {
         .to_owned()
 }
 
+/// How a user is found, as both protocols' forms send it.
+#[derive(Clone, Default, Deserialize)]
+pub struct RuleForm {
+    #[serde(default)]
+    match_by: String,
+    #[serde(default)]
+    identifier: String,
+    #[serde(default)]
+    school: String,
+}
+
+impl RuleForm {
+    /// The settings with this rule; the SAML ones at their defaults, for a form to set.
+    fn settings(&self) -> Result<Settings, UpstreamError> {
+        Ok(Settings {
+            match_by: match_rule(&self.match_by)?,
+            identifier: optional(&self.identifier).map(str::to_owned),
+            school: optional(&self.school).map(str::to_owned),
+            require_signed_assertion: true,
+            allow_unsolicited: true,
+            metadata_certificate: None,
+            oidc: None,
+        })
+    }
+}
+
 #[derive(Clone, Default, Deserialize)]
 pub struct SamlForm {
     #[serde(default)]
@@ -127,12 +153,8 @@ pub struct SamlForm {
     metadata_xml: String,
     #[serde(default)]
     entity_id: String,
-    #[serde(default)]
-    match_by: String,
-    #[serde(default)]
-    identifier: String,
-    #[serde(default)]
-    school: String,
+    #[serde(flatten)]
+    rule: RuleForm,
     require_signed_assertion: Option<String>,
     allow_unsolicited: Option<String>,
     #[serde(default)]
@@ -152,21 +174,42 @@ pub struct OidcForm {
     client_secret: String,
     #[serde(default)]
     scopes: String,
-    #[serde(default)]
-    match_by: String,
-    #[serde(default)]
+    #[serde(flatten)]
+    rule: RuleForm,
+}
+
+/// How a user is found, as both protocols' forms show it.
+pub struct RuleFields {
+    match_by: Vec<Choice>,
     identifier: String,
-    #[serde(default)]
     school: String,
+}
+
+impl RuleFields {
+    fn typed(f: RuleForm) -> RuleFields {
+        RuleFields {
+            match_by: choices(&MATCH_RULES, &f.match_by),
+            identifier: f.identifier,
+            school: f.school,
+        }
+    }
+
+    /// The stored rule, preset in both forms; the attribute or claim names only in the form of
+    /// the protocol they belong to (`own`).
+    fn stored(any: Option<&Settings>, own: Option<&Settings>) -> RuleFields {
+        RuleFields {
+            match_by: choices(&MATCH_RULES, any.map_or("eck_id", |s| s.match_by.as_str())),
+            identifier: own.and_then(|s| s.identifier.clone()).unwrap_or_default(),
+            school: own.and_then(|s| s.school.clone()).unwrap_or_default(),
+        }
+    }
 }
 
 pub struct SamlFields {
     metadata_url: String,
     metadata_xml: String,
     entity_id: String,
-    match_by: Vec<Choice>,
-    identifier: String,
-    school: String,
+    rule: RuleFields,
     require_signed_assertion: bool,
     allow_unsolicited: bool,
     metadata_certificate: String,
@@ -178,9 +221,7 @@ pub struct OidcFields {
     client_id: String,
     auths: Vec<Choice>,
     scopes: String,
-    match_by: Vec<Choice>,
-    identifier: String,
-    school: String,
+    rule: RuleFields,
     secret_set: bool,
     error: Option<Text>,
 }
@@ -302,14 +343,12 @@ async fn render(desk: Desk, code: &str, shape: Shape) -> Result<Response, PageEr
         .filter(|c| c.protocol == UpstreamProtocol::Oidc);
     let saml = match shape.saml {
         Some((f, error)) => SamlFields {
-            match_by: choices(&MATCH_RULES, &f.match_by),
             require_signed_assertion: f.require_signed_assertion.is_some(),
             allow_unsolicited: f.allow_unsolicited.is_some(),
             metadata_url: f.metadata_url,
             metadata_xml: f.metadata_xml,
             entity_id: f.entity_id,
-            identifier: f.identifier,
-            school: f.school,
+            rule: RuleFields::typed(f.rule),
             metadata_certificate: f.metadata_certificate,
             error: Some(error),
         },
@@ -321,12 +360,7 @@ async fn render(desk: Desk, code: &str, shape: Shape) -> Result<Response, PageEr
                     .unwrap_or_default(),
                 metadata_xml: String::new(),
                 entity_id: saml_stored.map(|c| c.issuer.clone()).unwrap_or_default(),
-                match_by: choices(
-                    &MATCH_RULES,
-                    stored.map_or("eck_id", |s| s.match_by.as_str()),
-                ),
-                identifier: s.and_then(|s| s.identifier.clone()).unwrap_or_default(),
-                school: s.and_then(|s| s.school.clone()).unwrap_or_default(),
+                rule: RuleFields::stored(stored, s),
                 require_signed_assertion: s.is_none_or(|s| s.require_signed_assertion),
                 allow_unsolicited: s.is_none_or(|s| s.allow_unsolicited),
                 metadata_certificate: s
@@ -341,12 +375,10 @@ async fn render(desk: Desk, code: &str, shape: Shape) -> Result<Response, PageEr
         // The secret typed is not shown back: the field starts empty.
         Some((f, error)) => OidcFields {
             auths: choices(&AUTHS, &f.auth),
-            match_by: choices(&MATCH_RULES, &f.match_by),
             issuer: f.issuer,
             client_id: f.client_id,
             scopes: f.scopes,
-            identifier: f.identifier,
-            school: f.school,
+            rule: RuleFields::typed(f.rule),
             secret_set,
             error: Some(error),
         },
@@ -361,12 +393,7 @@ async fn render(desk: Desk, code: &str, shape: Shape) -> Result<Response, PageEr
                     &o.map_or("client_secret_basic".to_owned(), |o| auth_name(o.auth)),
                 ),
                 scopes: o.map(|o| o.scopes.join(" ")).unwrap_or_default(),
-                match_by: choices(
-                    &MATCH_RULES,
-                    stored.map_or("eck_id", |s| s.match_by.as_str()),
-                ),
-                identifier: s.and_then(|s| s.identifier.clone()).unwrap_or_default(),
-                school: s.and_then(|s| s.school.clone()).unwrap_or_default(),
+                rule: RuleFields::stored(stored, s),
                 secret_set,
                 error: None,
             }
@@ -432,13 +459,10 @@ impl ConnectForm for SamlForm {
             }
         };
         let settings = Settings {
-            match_by: match_rule(&self.match_by)?,
-            identifier: optional(&self.identifier).map(str::to_owned),
-            school: optional(&self.school).map(str::to_owned),
             require_signed_assertion: self.require_signed_assertion.is_some(),
             allow_unsolicited: self.allow_unsolicited.is_some(),
             metadata_certificate: optional(&self.metadata_certificate).map(str::to_owned),
-            oidc: None,
+            ..self.rule.settings()?
         };
         registry::connect_saml(
             desk.directory(),
@@ -468,17 +492,12 @@ impl ConnectForm for OidcForm {
             en: "choose how openpoort authenticates to the network provider".into(),
         })?;
         let settings = Settings {
-            match_by: match_rule(&self.match_by)?,
-            identifier: optional(&self.identifier).map(str::to_owned),
-            school: optional(&self.school).map(str::to_owned),
-            require_signed_assertion: true,
-            allow_unsolicited: true,
-            metadata_certificate: None,
             oidc: Some(OidcSettings {
                 client_id: self.client_id.trim().to_owned(),
                 auth,
                 scopes: self.scopes.split_whitespace().map(str::to_owned).collect(),
             }),
+            ..self.rule.settings()?
         };
         registry::connect_oidc(
             desk.directory(),
