@@ -929,6 +929,42 @@ on_both_backends! {
     }
 }
 
+/// Node `d`, which hears change notices, and another node on the same PostgreSQL schema, with
+/// school 11AA00 registered.
+struct TwoNodes {
+    d: Directory,
+    other: Directory,
+    schema: directory::testing::PgSchema,
+    a: School,
+}
+
+async fn two_nodes() -> TwoNodes {
+    let (d, schema) = directory::testing::postgres().await;
+    let other = schema.open().await;
+    d.listen_for_changes();
+    hearing(&d).await;
+    let a = school(&d, "11AA", "00").await;
+    TwoNodes {
+        d,
+        other,
+        schema,
+        a,
+    }
+}
+
+async fn close(d: Directory, other: Directory, schema: directory::testing::PgSchema) {
+    other.close().await;
+    d.close().await;
+    schema.drop().await;
+}
+
+fn postgres_pool(d: &Directory) -> &sqlx::PgPool {
+    match d.pool() {
+        directory::Pool::Postgres(pool) => pool,
+        directory::Pool::Sqlite(_) => unreachable!("a PostgreSQL register"),
+    }
+}
+
 /// Waits until `d` hears the register's change notices, which turns its read cache on.
 async fn hearing(d: &Directory) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
@@ -944,10 +980,7 @@ async fn hearing(d: &Directory) {
 /// Runs `sql` (with `$1` bound to `id`) on `d`'s register with the session's triggers off, so
 /// that it announces nothing: a cache in use keeps showing what it held before.
 async fn change_unannounced(d: &Directory, sql: &'static str, id: &str) {
-    let directory::Pool::Postgres(pool) = d.pool() else {
-        unreachable!("a PostgreSQL register")
-    };
-    let mut c = pool.acquire().await.unwrap();
+    let mut c = postgres_pool(d).acquire().await.unwrap();
     sqlx::query("SET session_replication_role = replica")
         .execute(&mut *c)
         .await
@@ -989,11 +1022,12 @@ const SETTLE: std::time::Duration = std::time::Duration::from_secs(1);
 /// read cache through its change notice, well within the stated bound.
 #[tokio::test]
 async fn on_postgresql_a_change_by_another_node_applies_once_its_notice_arrives() {
-    let (d, schema) = directory::testing::postgres().await;
-    let other = schema.open().await;
-    d.listen_for_changes();
-    hearing(&d).await;
-    let a = school(&d, "11AA", "00").await;
+    let TwoNodes {
+        d,
+        other,
+        schema,
+        a,
+    } = two_nodes().await;
     tokio::time::sleep(SETTLE).await;
     let read = || async {
         d.school_with_ranges_by_instelling_ref(&a.instelling_ref)
@@ -1031,9 +1065,7 @@ async fn on_postgresql_a_change_by_another_node_applies_once_its_notice_arrives(
     assert!(took < directory::CACHE_LAPSE);
 
     // A change by hand (psql, the command line) announces itself too: the triggers see it.
-    let directory::Pool::Postgres(pool) = other.pool() else {
-        unreachable!("a PostgreSQL register")
-    };
+    let pool = postgres_pool(&other);
     sqlx::query("UPDATE schools SET active = FALSE WHERE id = $1")
         .bind(&a.id)
         .execute(pool)
@@ -1042,20 +1074,19 @@ async fn on_postgresql_a_change_by_another_node_applies_once_its_notice_arrives(
     seen_within(&d, &a, directory::CACHE_LAPSE, |(s, _)| !s.active)
         .await
         .expect("a school deactivated by hand is seen within the bound");
-    other.close().await;
-    d.close().await;
-    schema.drop().await;
+    close(d, other, schema).await;
 }
 
 /// A node whose listening connection is cut may have missed changes meanwhile: it keeps nothing
 /// it read before, and listens again on a new connection.
 #[tokio::test]
 async fn on_postgresql_a_node_that_lost_its_listening_connection_keeps_nothing_from_before() {
-    let (d, schema) = directory::testing::postgres().await;
-    let other = schema.open().await;
-    d.listen_for_changes();
-    hearing(&d).await;
-    let a = school(&d, "11AA", "00").await;
+    let TwoNodes {
+        d,
+        other,
+        schema,
+        a,
+    } = two_nodes().await;
     tokio::time::sleep(SETTLE).await;
     let first = seen_within(&d, &a, SETTLE, |_| true).await;
     assert!(first.is_some(), "the school is read and kept");
@@ -1067,9 +1098,7 @@ async fn on_postgresql_a_node_that_lost_its_listening_connection_keeps_nothing_f
         &a.id,
     )
     .await;
-    let directory::Pool::Postgres(pool) = other.pool() else {
-        unreachable!("a PostgreSQL register")
-    };
+    let pool = postgres_pool(&other);
     let (terminated,): (bool,) = sqlx::query_as("SELECT pg_terminate_backend($1)")
         .bind(cut as i32)
         .fetch_one(pool)
@@ -1091,20 +1120,19 @@ async fn on_postgresql_a_node_that_lost_its_listening_connection_keeps_nothing_f
         .unwrap()
         .expect("school");
     assert_eq!(school.name, "Stil", "a value read before the cut was kept");
-    other.close().await;
-    d.close().await;
-    schema.drop().await;
+    close(d, other, schema).await;
 }
 
 /// Readers racing a stream of changes on another node never keep a value older than the last
 /// change: once its notice is in, every read shows it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgresql_reads_racing_another_nodes_changes_settle_on_the_last_one() {
-    let (d, schema) = directory::testing::postgres().await;
-    let other = schema.open().await;
-    d.listen_for_changes();
-    hearing(&d).await;
-    let a = school(&d, "11AA", "00").await;
+    let TwoNodes {
+        d,
+        other,
+        schema,
+        a,
+    } = two_nodes().await;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let readers: Vec<_> = (0..4)
         .map(|_| {
@@ -1154,9 +1182,7 @@ async fn on_postgresql_reads_racing_another_nodes_changes_settle_on_the_last_one
         10,
         "an older value was kept after the last change"
     );
-    other.close().await;
-    d.close().await;
-    schema.drop().await;
+    close(d, other, schema).await;
 }
 
 /// Another process on the same SQLite file (the operator's command line) has a register of its

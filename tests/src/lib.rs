@@ -56,14 +56,23 @@ pub fn run(cmd: &mut Command) -> Output {
 /// its read cache reads the register's version every `CACHE_POLL`, which is the promise an
 /// operator gets for a change made from the command line.
 pub fn cli_ok(dir: &Path, args: &[&str]) -> String {
-    let out = run(openpoort(dir).args(args));
+    let out = cli_with(dir, &[], args);
+    std::thread::sleep(directory::CACHE_POLL + Duration::from_millis(20));
+    out
+}
+
+/// `openpoort ARGS` run in `dir` with `env` (a register elsewhere, say), which must succeed; its
+/// standard output, at once.
+pub fn cli_with(dir: &Path, env: &[(String, String)], args: &[&str]) -> String {
+    let out = run(openpoort(dir)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .args(args));
     assert!(
         out.status.success(),
         "openpoort {args:?}: {}{}",
         text(&out.stdout),
         text(&out.stderr)
     );
-    std::thread::sleep(directory::CACHE_POLL + Duration::from_millis(20));
     text(&out.stdout)
 }
 
@@ -730,11 +739,16 @@ pub async fn choose_99zz00(b: &mut Browser, path: &str) -> Page {
 /// Bram signs in at openpoort (outside any authorization request) and picks 99ZZ00.
 pub async fn bram_signed_in(base: &str) -> Browser {
     let mut b = Browser::new(base);
-    let done = log_in_as_bram(&mut b, "/inloggen").await;
-    assert_eq!(done.location(), Some("/school-kiezen"), "{}", done.body);
-    let chosen = choose_99zz00(&mut b, "/school-kiezen").await;
-    assert_eq!(chosen.location(), Some("/"), "{}", chosen.body);
+    sign_in_bram(&mut b).await;
     b
+}
+
+/// Bram signs in through browser `b` and picks 99ZZ00.
+pub async fn sign_in_bram(b: &mut Browser) {
+    let done = log_in_as_bram(b, "/inloggen").await;
+    assert_eq!(done.location(), Some("/school-kiezen"), "{}", done.body);
+    let chosen = choose_99zz00(b, "/school-kiezen").await;
+    assert_eq!(chosen.location(), Some("/"), "{}", chosen.body);
 }
 
 /// Anna, the demo's teacher of group 5 (no ICT-coördinator), activated through the link the demo

@@ -13,9 +13,9 @@ use serde_json::Value;
 
 use openpoort_e2e::link::Balancer;
 use openpoort_e2e::{
-    Browser, PgSchema, Server, Store, authorize_url, choose_99zz00, demo_pupil_login,
-    demo_pupil_login_as, demo_shortcut, log_in_as_bram, openpoort, pkce, run, run_load, store_env,
-    text,
+    Browser, Page, PgSchema, Server, Store, authorize_url, bram_signed_in, cli_with,
+    demo_pupil_login, demo_pupil_login_as, demo_shortcut, openpoort, pkce, run_load, sign_in_bram,
+    store_env,
 };
 
 const PUBLISHER: &str = "demo-uitgeverij";
@@ -79,16 +79,7 @@ fn start_nodes() -> Nodes {
 impl Nodes {
     /// The operator's command line on the shared register; its standard output.
     fn cli(&self, args: &[&str]) -> String {
-        let out = run(openpoort(self.dir.path())
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .args(args));
-        assert!(
-            out.status.success(),
-            "openpoort {args:?}: {}{}",
-            text(&out.stdout),
-            text(&out.stderr)
-        );
-        text(&out.stdout)
+        cli_with(self.dir.path(), &self.env, args)
     }
 
     /// A browser on the balancer that opens a new connection for every request, so that
@@ -103,6 +94,16 @@ impl Nodes {
     }
 }
 
+/// The portal as a signed-in user sees it.
+fn assert_signed_in(portal: &Page) {
+    assert_eq!(portal.status, 200, "{}", portal.body);
+    assert!(
+        portal.body.contains("Uitloggen"),
+        "not signed in: {}",
+        portal.body
+    );
+}
+
 fn base(server: &Server) -> String {
     server.url("").trim_end_matches('/').to_owned()
 }
@@ -112,18 +113,9 @@ async fn a_login_started_on_one_node_finishes_on_the_other() {
     let n = start_nodes();
     let mut bram = n.browser_on_both();
     // The form comes from one node, the password goes to the other; the school choice likewise.
-    let done = log_in_as_bram(&mut bram, "/inloggen").await;
-    assert_eq!(done.location(), Some("/school-kiezen"), "{}", done.body);
-    let chosen = choose_99zz00(&mut bram, "/school-kiezen").await;
-    assert_eq!(chosen.location(), Some("/"), "{}", chosen.body);
+    sign_in_bram(&mut bram).await;
     for _ in 0..2 {
-        let portal = bram.get("/").await;
-        assert_eq!(portal.status, 200, "{}", portal.body);
-        assert!(
-            portal.body.contains("Uitloggen"),
-            "not signed in: {}",
-            portal.body
-        );
+        assert_signed_in(&bram.get("/").await);
     }
 
     // A pupil's four steps (groups, names, pictures, picture) alternate between the nodes too.
@@ -270,10 +262,7 @@ async fn a_key_rotation_reaches_every_node() {
         lines[i + 1].trim().to_owned()
     };
     let b = base(&n.b);
-    let mut bram = Browser::new(&b);
-    let done = log_in_as_bram(&mut bram, "/inloggen").await;
-    assert_eq!(done.location(), Some("/school-kiezen"), "{}", done.body);
-    choose_99zz00(&mut bram, "/school-kiezen").await;
+    let mut bram = bram_signed_in(&b).await;
     let before = kid(&id_token_from(&b, &mut bram, "rp-nodes", &secret).await);
 
     let rotated = n.cli(&["keys", "rotate", "--alg", "RS256"]);
@@ -320,11 +309,7 @@ async fn a_key_rotation_reaches_every_node() {
 async fn killing_a_node_under_load_costs_no_session_and_no_login_on_the_other() {
     let mut n = start_nodes();
     let (a, b) = (base(&n.a), base(&n.b));
-    let mut bram = Browser::new(&a);
-    let done = log_in_as_bram(&mut bram, "/inloggen").await;
-    assert_eq!(done.location(), Some("/school-kiezen"), "{}", done.body);
-    let chosen = choose_99zz00(&mut bram, "/school-kiezen").await;
-    assert_eq!(chosen.location(), Some("/"), "{}", chosen.body);
+    let bram = bram_signed_in(&a).await;
 
     // Two pupils sign in again and again on node b, each one login at a time (a pupil signing
     // in twice at once would meet the picture check's own limit, which is not the point here).
@@ -372,11 +357,5 @@ async fn killing_a_node_under_load_costs_no_session_and_no_login_on_the_other() 
     // Bram's session, opened on the dead node, is the surviving node's too.
     let mut on_b = Browser::new(&b);
     on_b.cookies = bram.cookies.clone();
-    let portal = on_b.get("/").await;
-    assert_eq!(portal.status, 200, "{}", portal.body);
-    assert!(
-        portal.body.contains("Uitloggen"),
-        "signed out: {}",
-        portal.body
-    );
+    assert_signed_in(&on_b.get("/").await);
 }
