@@ -781,6 +781,19 @@ pub async fn anna_signed_in(dir: &Path, base: &str) -> Browser {
 /// options (redirect URIs, grants, scopes, the authentication method). Returns the secret it
 /// prints, for the secret methods.
 pub fn add_client(dir: &Path, party: &str, client_id: &str, extra: &[&str]) -> Option<String> {
+    let secret = add_client_with(dir, &[], party, client_id, extra);
+    std::thread::sleep(directory::CACHE_POLL + Duration::from_millis(20));
+    secret
+}
+
+/// [`add_client`] with `env` (a register elsewhere), returning at once.
+pub fn add_client_with(
+    dir: &Path,
+    env: &[(String, String)],
+    party: &str,
+    client_id: &str,
+    extra: &[&str],
+) -> Option<String> {
     let mut args = vec![
         "client",
         "add",
@@ -792,7 +805,7 @@ pub fn add_client(dir: &Path, party: &str, client_id: &str, extra: &[&str]) -> O
         client_id,
     ];
     args.extend_from_slice(extra);
-    let out = cli_ok(dir, &args);
+    let out = cli_with(dir, env, &args);
     let lines: Vec<&str> = out.lines().collect();
     lines
         .iter()

@@ -37,6 +37,13 @@ impl Link {
         Link { port, up }
     }
 
+    /// Relays to the host and port of `url` (a `postgres://` or `redis://` URL).
+    pub fn to_service(url: &str) -> Link {
+        let rest = url.split_once("://").expect("a URL with a scheme").1;
+        let authority = rest.split('/').next().unwrap_or(rest);
+        Link::to(authority.rsplit('@').next().unwrap_or(authority))
+    }
+
     pub fn port(&self) -> u16 {
         self.port
     }

@@ -7,16 +7,9 @@ use std::time::{Duration, Instant};
 
 use openpoort_e2e::link::Link;
 use openpoort_e2e::{
-    BRAM, BRAM_PASSWORD, Browser, Page, PgSchema, Store, demo_on_free_port, store_env,
-    submit_with_next,
+    BRAM, BRAM_PASSWORD, Browser, Page, PgSchema, Store, add_client_with, cli_with,
+    demo_on_free_port, store_env, submit_with_next,
 };
-
-/// `host:port` of a `redis://` or `postgres://` URL.
-fn address(url: &str) -> String {
-    let rest = url.split_once("://").expect("a URL").1;
-    let authority = rest.split('/').next().unwrap_or(rest);
-    authority.rsplit('@').next().unwrap_or(authority).to_owned()
-}
 
 /// Bram's login form, fetched while everything is up.
 async fn login_form(b: &mut Browser) -> Page {
@@ -80,19 +73,111 @@ fn assert_outage_page(page: &Page) {
     );
 }
 
+/// An access token of an admin API client of the operator's own party, registered on the
+/// command line as README says.
+async fn admin_token(dir: &std::path::Path, env: &[(String, String)], base: &str) -> String {
+    cli_with(
+        dir,
+        env,
+        &[
+            "party",
+            "add",
+            "--code",
+            "beheer",
+            "--kind",
+            "uitgeverij",
+            "--name",
+            "Beheer",
+        ],
+    );
+    let secret = add_client_with(
+        dir,
+        env,
+        "beheer",
+        "beheer-koppeling",
+        &[
+            "--grant",
+            "client_credentials",
+            "--scope",
+            "openpoort:admin",
+        ],
+    )
+    .expect("a client secret");
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/oidc/token"))
+        .basic_auth("beheer-koppeling", Some(secret))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "openpoort:admin"),
+        ])
+        .send()
+        .await
+        .expect("the token endpoint answers")
+        .json()
+        .await
+        .expect("a JSON answer");
+    answer["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no access token: {answer}"))
+        .to_owned()
+}
+
+/// An admin API read with `token`: its status, headers and body.
+async fn admin_read(base: &str, token: &str) -> (u16, reqwest::header::HeaderMap, String) {
+    let r = reqwest::Client::new()
+        .get(format!("{base}/api/v1/parties/beheer/oidc-clients"))
+        .bearer_auth(token)
+        .timeout(Duration::from_secs(20))
+        .send()
+        .await
+        .expect("the admin API answers");
+    let (status, headers) = (r.status().as_u16(), r.headers().clone());
+    (status, headers, r.text().await.expect("a body"))
+}
+
+/// What a store outage looks like to a machine client of the admin API: a problem it can act
+/// on (retry after Retry-After), never the generic internal error.
+fn assert_outage_problem((status, headers, body): &(u16, reqwest::header::HeaderMap, String)) {
+    assert_eq!(*status, 503, "{body}");
+    assert_eq!(
+        headers.get("content-type").map(|v| v.as_bytes()),
+        Some(&b"application/problem+json"[..])
+    );
+    assert!(headers.contains_key("retry-after"), "{headers:?}");
+    let problem: serde_json::Value = serde_json::from_str(body).expect("a JSON problem");
+    assert_eq!(
+        problem["type"], "urn:openpoort:problem:unavailable",
+        "{body}"
+    );
+}
+
+/// A request during an outage is answered `within`, not left hanging while the server retries.
+fn assert_answered_soon(asked: Instant, within: Duration) {
+    let took = asked.elapsed();
+    assert!(took < within, "the outage answer took {took:?}");
+}
+
 /// Cuts `link` under a demo started with `env`, then restores it: while cut, Bram's login gets
-/// the outage page and `/readyz` fails; once back, both work again without a restart.
-async fn outage_and_return(link: &Link, env: &[(String, String)]) {
+/// the outage page and the admin API a 503 problem, each `within` the given time, and
+/// `/readyz` fails; once back, all work again without a restart.
+async fn outage_and_return(link: &Link, env: &[(String, String)], within: Duration) {
     let dir = tempfile::tempdir().unwrap();
     let (server, _) = demo_on_free_port(dir.path(), env);
     let base = server.url("");
     let base = base.trim_end_matches('/');
     assert_eq!(readyz(base).await, 200);
+    let token = admin_token(dir.path(), env, base).await;
+    assert_eq!(admin_read(base, &token).await.0, 200);
 
     let mut b = Browser::new(base);
     let form = login_form(&mut b).await;
     link.cut();
+    let asked = Instant::now();
     assert_outage_page(&submit_login(&mut b, &form).await);
+    assert_answered_soon(asked, within);
+    let asked = Instant::now();
+    assert_outage_problem(&admin_read(base, &token).await);
+    assert_answered_soon(asked, within);
     assert_eq!(readyz(base).await, 503);
 
     link.restore();
@@ -106,33 +191,38 @@ async fn outage_and_return(link: &Link, env: &[(String, String)]) {
         "{}",
         signed_in.body
     );
+    assert_eq!(admin_read(base, &token).await.0, 200);
 }
 
 #[tokio::test]
 async fn a_lost_session_store_is_a_503_page_and_readyz_fails_until_it_returns() {
     let redis = std::env::var("TEST_REDIS_URL")
         .expect("TEST_REDIS_URL is not set: run the tests with scripts/test (README)");
-    let link = Link::to(&address(&redis));
+    let link = Link::to_service(&redis);
     let mut env = store_env(Store::Redis);
     for (key, value) in &mut env {
         if key == "OPENPOORT_SESSIONS_REDIS_URL" {
             *value = link.url_through(&redis);
         }
     }
-    outage_and_return(&link, &env).await;
+    // The Redis connection retries for about 0.7 s before it gives up (its default retries
+    // took about 5 s); the rest is margin for a loaded machine.
+    outage_and_return(&link, &env, Duration::from_millis(2500)).await;
 }
 
 #[tokio::test]
 async fn a_lost_database_is_a_503_page_and_readyz_fails_until_it_returns() {
     let admin = std::env::var("TEST_POSTGRES_URL")
         .expect("TEST_POSTGRES_URL is not set: run the tests with scripts/test (README)");
-    let link = Link::to(&address(&admin));
+    let link = Link::to_service(&admin);
     let schema = PgSchema::create();
     let env = [(
         "OPENPOORT_DATABASE_URL".to_owned(),
         link.url_through(&schema.url()),
     )];
-    outage_and_return(&link, &env).await;
+    // The database pool waits 3 s for a connection (it waited 10 s before); the rest is
+    // margin for a loaded machine.
+    outage_and_return(&link, &env, Duration::from_secs(5)).await;
 }
 
 #[tokio::test]

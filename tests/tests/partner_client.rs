@@ -42,7 +42,7 @@ async fn the_published_basispoort_client_does_the_same_against_openpoort_on_post
     reads_a_school_and_keeps_its_licences(Register::Postgres).await;
 }
 
-async fn reads_a_school_and_keeps_its_licences(register: Register) {
+async fn reads_a_school_and_keeps_its_licences(register: Register<'_>) {
     let _serial = SERIAL.lock().await;
     let demo = PartnerDemo::start_on(register);
     demo.cli(&[

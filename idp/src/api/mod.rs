@@ -324,7 +324,7 @@ impl FromRequestParts<AppState> for SchoolAdmin {
 async fn path_param(parts: &mut Parts, state: &AppState, name: &str) -> Result<String, Response> {
     let Path(mut params) =
         Path::<HashMap<String, String>>::from_request_parts(parts, state).await?;
-    let missing = || ApiError::internal(format!("a route without {{{name}}}"));
+    let missing = || ApiError::bug(format!("a route without {{{name}}}"));
     Ok(params.remove(name).ok_or_else(missing)?)
 }
 

@@ -76,7 +76,7 @@ mod tests {
     #[test]
     fn every_operation_documents_security_parameters_and_errors() {
         let doc = check::document(DOCUMENT);
-        check::assert_operations_documented(&doc, &["401", "403", "500"]);
+        check::assert_operations_documented(&doc, &["401", "403", "500", "503"]);
         assert_eq!(
             doc["security"],
             serde_json::json!([{"openpoort": ["openpoort:admin"]}])

@@ -34,7 +34,7 @@ impl From<AdminError> for ApiError {
             ),
             AdminError::Internal(e) => ApiError::internal(e),
             AdminError::Broker(e) => ApiError::internal(e),
-            AdminError::Fault(e) => ApiError::internal(e),
+            e @ AdminError::Fault(_) => ApiError::internal(e),
         }
     }
 }

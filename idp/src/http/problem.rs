@@ -24,12 +24,15 @@ pub enum Problem {
     Validation,
     Edexml,
     WrongSchool,
+    /// The register's database or the session store does not answer: the same request
+    /// succeeds once it is back (503 with Retry-After).
+    Unavailable,
     Internal,
 }
 
 impl Problem {
     #[cfg(test)]
-    pub const ALL: [Problem; 14] = [
+    pub const ALL: [Problem; 15] = [
         Problem::Unauthorized,
         Problem::InsufficientScope,
         Problem::AdminScopeReserved,
@@ -43,6 +46,7 @@ impl Problem {
         Problem::Validation,
         Problem::Edexml,
         Problem::WrongSchool,
+        Problem::Unavailable,
         Problem::Internal,
     ];
 
@@ -61,6 +65,7 @@ impl Problem {
             Problem::Validation => "validation",
             Problem::Edexml => "edexml",
             Problem::WrongSchool => "wrong-school",
+            Problem::Unavailable => "unavailable",
             Problem::Internal => "internal",
         }
     }
@@ -84,6 +89,7 @@ impl Problem {
             Problem::Validation | Problem::Edexml | Problem::WrongSchool => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
+            Problem::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Problem::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -105,6 +111,7 @@ impl Problem {
             Problem::Validation => "Ongeldige gegevens / Validation failed",
             Problem::Edexml => "EDEXML-bestand afgekeurd / EDEXML file rejected",
             Problem::WrongSchool => "Bestand van een andere school / File for another school",
+            Problem::Unavailable => "Tijdelijk niet beschikbaar / Temporarily unavailable",
             Problem::Internal => "Interne fout / Internal error",
         }
     }
@@ -137,9 +144,24 @@ impl ApiError {
         self
     }
 
-    /// Logs the cause and answers without it: internals are not the caller's business.
-    pub fn internal(cause: impl std::fmt::Display) -> ApiError {
-        tracing::error!(error = %cause, "admin API request failed");
+    /// A lower layer's error: [`Problem::Unavailable`] when a store outage caused it (the
+    /// caller should retry, not give up), else [`ApiError::bug`] with the cause logged.
+    pub fn internal(cause: impl std::error::Error + 'static) -> ApiError {
+        if crate::http::error::is_outage(&cause) {
+            tracing::warn!(error = %cause, "a store openpoort needs does not answer");
+            return ApiError::new(
+                Problem::Unavailable,
+                "openpoort kan zijn gegevens nu niet bereiken; probeer het over een halve minuut opnieuw.",
+                "openpoort cannot reach its data right now; try again in half a minute.",
+            );
+        }
+        ApiError::bug(cause)
+    }
+
+    /// Something failed on our side: logs the cause and answers without it, since internals
+    /// are not the caller's business.
+    pub fn bug(cause: impl std::fmt::Display) -> ApiError {
+        tracing::error!(error = %cause, "API request failed");
         ApiError::new(
             Problem::Internal,
             "Er ging iets mis in openpoort; probeer het later opnieuw of meld het de beheerder.",
@@ -180,6 +202,12 @@ impl IntoResponse for ApiError {
         // request; saying so keeps clients from sending the next one on it.
         if self.problem == Problem::PayloadTooLarge {
             h.insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        if self.problem == Problem::Unavailable {
+            h.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(super::page::OUTAGE_RETRY_AFTER_SECONDS),
+            );
         }
         response
     }

@@ -115,19 +115,21 @@ pub enum PartnerError {
     BadParameter { what: &'static str, value: String },
     #[error("register: {0}")]
     Directory(#[from] DirectoryError),
+    /// A failure on our side; the cause is kept as the source, so that an outage of the
+    /// session store under a token check still reads as one (503, not 500).
     #[error("{0}")]
-    Internal(String),
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl From<broker::BrokerError> for PartnerError {
     fn from(e: broker::BrokerError) -> PartnerError {
-        PartnerError::Internal(e.to_string())
+        PartnerError::Internal(e.into())
     }
 }
 
 impl From<crate::grants::GrantError> for PartnerError {
     fn from(e: crate::grants::GrantError) -> PartnerError {
-        PartnerError::Internal(e.to_string())
+        PartnerError::Internal(e.into())
     }
 }
 
@@ -187,8 +189,7 @@ impl IntoResponse for PartnerError {
                 format!("Ongeldige {what}: {value:?}."),
                 format!("Invalid {what}: {value:?}."),
             ),
-            PartnerError::Directory(e) => ApiError::internal(e),
-            PartnerError::Internal(e) => ApiError::internal(e),
+            e @ (PartnerError::Directory(_) | PartnerError::Internal(_)) => ApiError::internal(e),
         };
         error.into_response()
     }

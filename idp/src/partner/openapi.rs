@@ -18,8 +18,7 @@ fn for_server(public_url: &str) -> Result<String, serde_json::Error> {
 }
 
 pub async fn document(State(state): State<AppState>) -> Result<Response, PartnerError> {
-    let body =
-        for_server(&state.web.public_url).map_err(|e| PartnerError::Internal(e.to_string()))?;
+    let body = for_server(&state.web.public_url).map_err(|e| PartnerError::Internal(e.into()))?;
     Ok(served(body))
 }
 
@@ -61,7 +60,7 @@ mod tests {
     /// public, the refusals of the authentication.
     #[test]
     fn every_operation_documents_parameters_and_errors() {
-        check::assert_operations_documented(&check::document(DOCUMENT), &["401", "500"]);
+        check::assert_operations_documented(&check::document(DOCUMENT), &["401", "500", "503"]);
     }
 
     /// Every `$ref` in the document points at something that exists.

@@ -87,14 +87,15 @@ pub enum AdminError {
     Internal(DirectoryError),
     #[error(transparent)]
     Broker(#[from] broker::BrokerError),
-    /// Any other failure on our side (the session store, hashing, …).
+    /// Any other failure on our side (the session store, hashing, …). The cause is kept as
+    /// the source, so that an outage of the session store under it still reads as one (503).
     #[error("{0}")]
-    Fault(String),
+    Fault(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl AdminError {
-    pub fn internal(e: impl std::fmt::Display) -> AdminError {
-        AdminError::Fault(e.to_string())
+    pub fn internal(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> AdminError {
+        AdminError::Fault(e.into())
     }
 
     pub fn refused(nl: impl Into<String>, en: impl Into<String>) -> AdminError {
@@ -163,7 +164,7 @@ impl From<AdminError> for crate::http::PageError {
             .into(),
             AdminError::Internal(e) => PageError::internal(e),
             AdminError::Broker(e) => PageError::internal(e),
-            AdminError::Fault(e) => PageError::bug(e),
+            e @ AdminError::Fault(_) => PageError::internal(e),
         }
     }
 }
@@ -339,5 +340,31 @@ mod tests {
                 Part::Number(1, "2".into()),
             ]
         );
+    }
+
+    fn redis_refused() -> crate::state::StateError {
+        crate::state::StateError::Connect {
+            endpoint: "redis://127.0.0.1:1/".into(),
+            source: std::io::Error::from(std::io::ErrorKind::ConnectionRefused).into(),
+        }
+    }
+
+    /// Beheer's picture resets and bulk claims go to the session store: when it is gone, the
+    /// page and the API answer as for any outage (503, try again), because the cause survives
+    /// the administrator's error.
+    #[test]
+    fn a_session_store_outage_under_an_administrators_request_is_a_503() {
+        use axum::response::IntoResponse;
+        let page = crate::http::PageError::from(AdminError::internal(redis_refused()));
+        assert_eq!(page.into_response().status(), 503);
+        let problem = crate::http::problem::ApiError::from(AdminError::internal(redis_refused()));
+        assert_eq!(problem.into_response().status(), 503);
+    }
+
+    #[test]
+    fn a_fault_that_is_no_outage_stays_an_internal_error() {
+        use axum::response::IntoResponse;
+        let page = crate::http::PageError::from(AdminError::internal("no code issued"));
+        assert_eq!(page.into_response().status(), 500);
     }
 }

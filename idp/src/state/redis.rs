@@ -24,6 +24,10 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// login request then fails instead of hanging.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// How the connection manager retries after a lost connection (see `connect`).
+const RECONNECT_RETRIES: usize = 3;
+const RECONNECT_MAX_DELAY: Duration = Duration::from_millis(400);
+
 #[derive(Clone)]
 pub struct RedisStore {
     connection: ConnectionManager,
@@ -74,9 +78,15 @@ impl RedisStore {
             })?;
         drop(probe);
 
+        // Every command waits while the manager reconnects; its default six retries (0.1 s
+        // doubling) kept each request of an outage waiting about 5 s for its 503. Three retries
+        // of at most 0.4 s ride out a restart's first second and answer within about a second;
+        // the next command after that starts a new round.
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_response_timeout(Some(RESPONSE_TIMEOUT));
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_number_of_retries(RECONNECT_RETRIES)
+            .set_max_delay(RECONNECT_MAX_DELAY);
         let connection = ConnectionManager::new_with_config(client, config)
             .await
             .map_err(connect_error)?;

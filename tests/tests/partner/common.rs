@@ -11,6 +11,7 @@ use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode, SslVersion};
 use openssl::x509::X509;
 use serde_json::Value;
 
+use openpoort_e2e::link::Link;
 use openpoort_e2e::{Server, cli_ok, openpoort};
 
 pub const PUBLISHER: &str = "demo-uitgeverij";
@@ -28,12 +29,15 @@ pub fn expired_identity(cn: &str) -> Identity {
 }
 
 /// Where a demo keeps its register.
-#[derive(Clone, Copy, Debug)]
-pub enum Register {
+#[derive(Clone, Copy)]
+pub enum Register<'a> {
     /// The embedded default, a SQLite file in the demo's folder.
     Sqlite,
     /// A PostgreSQL schema of its own (`TEST_POSTGRES_URL`, set by scripts/test).
     Postgres,
+    /// As `Postgres`, with the server reaching it through a relay a test can cut; the command
+    /// line goes to the database directly.
+    PostgresThrough(&'a Link),
 }
 
 /// `openpoort demo` with the partner listener on, and the publisher's first certificate.
@@ -56,11 +60,17 @@ impl PartnerDemo {
         let dir = tempfile::tempdir().expect("data folder");
         let database = match register {
             Register::Sqlite => None,
-            Register::Postgres => Some(openpoort_e2e::PgSchema::create()),
+            Register::Postgres | Register::PostgresThrough(_) => {
+                Some(openpoort_e2e::PgSchema::create())
+            }
         };
         let mut cmd = openpoort(dir.path());
         if let Some(db) = &database {
-            cmd.env("OPENPOORT_DATABASE_URL", db.url());
+            let url = match register {
+                Register::PostgresThrough(link) => link.url_through(&db.url()),
+                _ => db.url(),
+            };
+            cmd.env("OPENPOORT_DATABASE_URL", url);
         }
         cmd.env("OPENPOORT_SESSIONS_STORE", "memory")
             .env("OPENPOORT_PARTNER_LISTEN", "127.0.0.1:0")
@@ -177,6 +187,8 @@ pub fn fingerprint(cert: &X509) -> String {
 #[derive(Debug)]
 pub struct Answer {
     pub status: u16,
+    /// Names in lower case.
+    pub headers: Vec<(String, String)>,
     pub body: String,
 }
 
@@ -184,6 +196,13 @@ impl Answer {
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn ids(&self) -> Vec<i64> {
@@ -282,6 +301,16 @@ fn parse(raw: &[u8]) -> Result<Answer, String> {
     }
     Ok(Answer {
         status: response.code.unwrap_or(0),
+        headers: response
+            .headers
+            .iter()
+            .map(|h| {
+                (
+                    h.name.to_ascii_lowercase(),
+                    String::from_utf8_lossy(h.value).into_owned(),
+                )
+            })
+            .collect(),
         body: String::from_utf8(body).map_err(|e| e.to_string())?,
     })
 }

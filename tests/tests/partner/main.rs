@@ -4,6 +4,7 @@
 mod common;
 mod institutions;
 mod lika;
+mod outage;
 mod permission;
 mod roster;
 mod tls;

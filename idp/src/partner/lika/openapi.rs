@@ -29,7 +29,7 @@ mod tests {
     #[test]
     fn every_operation_documents_parameters_and_errors_and_references_resolve() {
         let doc = check::document(DOCUMENT);
-        check::assert_operations_documented(&doc, &["401", "403", "500"]);
+        check::assert_operations_documented(&doc, &["401", "403", "500", "503"]);
         check::assert_references_resolve(&doc);
     }
 
