@@ -61,6 +61,13 @@ pub enum CertsError {
     #[error("there is no next {0} key to promote")]
     NoNextKey(Algorithm),
 
+    /// Another node or command rotated the key between this rotation's read and its write;
+    /// rotating again would retire a key that has only just become current.
+    #[error(
+        "the {0} key was rotated by another node or command meanwhile; nothing more was rotated"
+    )]
+    RotatedMeanwhile(Algorithm),
+
     /// Storage violates an invariant this crate relies on, such as one current key per algorithm.
     #[error("inconsistent key storage: {0}")]
     Inconsistent(String),

@@ -23,14 +23,17 @@ pub trait KeyStorage: Send + Sync {
         next: KeyRecord,
     ) -> impl Future<Output = Result<bool, StorageError>> + Send;
 
-    /// Atomically: current of `alg` -> retired (retired_at = now), next -> current
-    /// (activated_at = now), insert `new_next`.
+    /// Atomically, if the current key of `alg` is still `expected_current`: current -> retired
+    /// (retired_at = now), next -> current (activated_at = now), insert `new_next`; Ok(true).
+    /// Ok(false), changing nothing, when another rotation came first, so that nodes rotating
+    /// on a schedule at the same moment rotate once.
     fn rotate(
         &self,
         alg: Algorithm,
+        expected_current: String,
         new_next: KeyRecord,
         now: i64,
-    ) -> impl Future<Output = Result<(), StorageError>> + Send;
+    ) -> impl Future<Output = Result<bool, StorageError>> + Send;
 }
 
 // Lets one storage handle be shared between the key manager and the rest of the server.
@@ -50,10 +53,11 @@ impl<S: KeyStorage + ?Sized> KeyStorage for Arc<S> {
     fn rotate(
         &self,
         alg: Algorithm,
+        expected_current: String,
         new_next: KeyRecord,
         now: i64,
-    ) -> impl Future<Output = Result<(), StorageError>> + Send {
-        (**self).rotate(alg, new_next, now)
+    ) -> impl Future<Output = Result<bool, StorageError>> + Send {
+        (**self).rotate(alg, expected_current, new_next, now)
     }
 }
 
@@ -73,6 +77,8 @@ pub struct KeyManager<S: KeyStorage> {
     /// otherwise read the key table. A rotation by another node is seen within
     /// [`RECORDS_TTL`]; relying parties already hold the next key from the JWKS by then.
     records: Mutex<Option<(std::time::Instant, Vec<KeyRecord>)>>,
+    /// How long a retired key stays published, in seconds (see [`KeyRecord::is_published_at`]).
+    retired_grace: i64,
 }
 
 /// How long signing keeps using the key records it read.
@@ -86,7 +92,14 @@ impl<S: KeyStorage> KeyManager<S> {
             profile,
             decrypted: Mutex::new(HashMap::new()),
             records: Mutex::new(None),
+            retired_grace: 0,
         }
+    }
+
+    /// Keeps a retired key published for `seconds` after its rotation.
+    pub fn with_retired_grace(mut self, seconds: i64) -> Self {
+        self.retired_grace = seconds.max(0);
+        self
     }
 
     /// The key records, from the short cache when it is fresh.
@@ -163,27 +176,66 @@ impl<S: KeyStorage> KeyManager<S> {
     }
 
     /// next -> current, current -> retired, fresh next. Fails with [`CertsError::NoCurrentKey`]
-    /// if ensure_keys never ran. Returns the new current record.
-    ///
-    /// Two nodes rotating at the same moment rotate twice; run rotation from one place.
+    /// if ensure_keys never ran, and with [`CertsError::RotatedMeanwhile`] when another node
+    /// rotated between this one's read and its write (nothing is rotated twice). Returns the
+    /// new current record.
     pub async fn rotate(&self, alg: Algorithm, now: i64) -> Result<KeyRecord, CertsError> {
+        self.rotate_when(alg, now, |_| true)
+            .await?
+            .ok_or(CertsError::RotatedMeanwhile(alg))
+    }
+
+    /// Rotates `alg` when its current key has been current for `every` seconds or more: the
+    /// new current record, or None when it is not due or another node rotated it first. Every
+    /// node may call this on a schedule; the rotation happens once.
+    pub async fn rotate_if_due(
+        &self,
+        alg: Algorithm,
+        now: i64,
+        every: i64,
+    ) -> Result<Option<KeyRecord>, CertsError> {
+        self.rotate_when(alg, now, |current| {
+            current
+                .activated_at
+                .unwrap_or(current.created_at)
+                .saturating_add(every)
+                <= now
+        })
+        .await
+    }
+
+    async fn rotate_when(
+        &self,
+        alg: Algorithm,
+        now: i64,
+        due: impl FnOnce(&KeyRecord) -> bool,
+    ) -> Result<Option<KeyRecord>, CertsError> {
         self.forget_cached_records();
         let records = self.storage.load_keys().await?;
-        if single(&records, alg, KeyState::Current)?.is_none() {
-            return Err(CertsError::NoCurrentKey(alg));
+        let current =
+            single(&records, alg, KeyState::Current)?.ok_or(CertsError::NoCurrentKey(alg))?;
+        if !due(current) {
+            return Ok(None);
         }
         let next = single(&records, alg, KeyState::Next)?.ok_or(CertsError::NoNextKey(alg))?;
         // A key this node cannot open must not become the one it signs with.
         self.signing_key(next)?;
 
         let new_next = self.generate(alg, KeyState::Next, now)?;
-        self.storage.rotate(alg, new_next, now).await?;
+        let rotated = self
+            .storage
+            .rotate(alg, current.kid.clone(), new_next, now)
+            .await?;
         self.forget_cached_records();
 
         let records = self.storage.load_keys().await?;
         self.forget_unpublished(&records);
+        if !rotated {
+            return Ok(None);
+        }
         single(&records, alg, KeyState::Current)?
             .cloned()
+            .map(Some)
             .ok_or(CertsError::NoCurrentKey(alg))
     }
 
@@ -197,12 +249,15 @@ impl<S: KeyStorage> KeyManager<S> {
         Ok(key)
     }
 
-    /// Current and next records of `alg` (what JWKS and SAML metadata publish), current first.
-    pub async fn published(&self, alg: Algorithm) -> Result<Vec<KeyRecord>, CertsError> {
-        let records = self.cached_records().await?;
-        let current = single(&records, alg, KeyState::Current)?;
-        let next = single(&records, alg, KeyState::Next)?;
-        Ok(current.into_iter().chain(next).cloned().collect())
+    /// What JWKS and SAML metadata publish of `alg` at `now`: current, next, then the keys
+    /// retired within the grace period, newest first.
+    pub async fn published(&self, alg: Algorithm, now: i64) -> Result<Vec<KeyRecord>, CertsError> {
+        let mut records = self.cached_records().await?;
+        single(&records, alg, KeyState::Current)?;
+        single(&records, alg, KeyState::Next)?;
+        records.retain(|r| r.alg == alg && r.is_published_at(now, self.retired_grace));
+        sort_records(&mut records);
+        Ok(records)
     }
 
     fn generate(&self, alg: Algorithm, state: KeyState, now: i64) -> Result<KeyRecord, CertsError> {
@@ -214,7 +269,7 @@ impl<S: KeyStorage> KeyManager<S> {
             single(records, alg, KeyState::Current)?;
             single(records, alg, KeyState::Next)?;
         }
-        for record in records.iter().filter(|r| r.is_published()) {
+        for record in records.iter().filter(|r| r.is_active()) {
             self.signing_key(record)?;
         }
         self.forget_unpublished(records);
@@ -233,13 +288,13 @@ impl<S: KeyStorage> KeyManager<S> {
         Ok(key)
     }
 
-    /// Drops decrypted keys that are no longer published, so retired private keys do not linger
-    /// in memory.
+    /// Drops decrypted keys that are no longer active, so retired private keys do not linger
+    /// in memory (the few decryptions that need one open it from its record).
     fn forget_unpublished(&self, records: &[KeyRecord]) {
         self.cache().retain(|kid, _| {
             records
                 .iter()
-                .any(|record| record.kid == *kid && record.is_published())
+                .any(|record| record.kid == *kid && record.is_active())
         });
     }
 
@@ -357,9 +412,10 @@ mod tests {
         async fn rotate(
             &self,
             alg: Algorithm,
+            expected_current: String,
             new_next: KeyRecord,
             now: i64,
-        ) -> Result<(), StorageError> {
+        ) -> Result<bool, StorageError> {
             let mut records = self.records.lock().unwrap();
             let position = |state: KeyState| {
                 records
@@ -368,6 +424,9 @@ mod tests {
                     .ok_or_else(|| StorageError::new(format!("no {state} {alg} key")))
             };
             let current = position(KeyState::Current)?;
+            if records[current].kid != expected_current {
+                return Ok(false);
+            }
             let next = position(KeyState::Next)?;
             if new_next.alg != alg || new_next.state != KeyState::Next {
                 return Err(StorageError::new("new_next must be a next key of alg"));
@@ -377,7 +436,7 @@ mod tests {
             records[next].state = KeyState::Current;
             records[next].activated_at = Some(now);
             records.push(new_next);
-            Ok(())
+            Ok(true)
         }
     }
 
@@ -410,10 +469,13 @@ mod tests {
         async fn rotate(
             &self,
             alg: Algorithm,
+            expected_current: String,
             new_next: KeyRecord,
             now: i64,
-        ) -> Result<(), StorageError> {
-            self.inner.rotate(alg, new_next, now).await
+        ) -> Result<bool, StorageError> {
+            self.inner
+                .rotate(alg, expected_current, new_next, now)
+                .await
         }
     }
 
@@ -585,7 +647,7 @@ mod tests {
         };
         assert_eq!(es_states(&before), es_states(&after));
 
-        let published = keys.published(Algorithm::Rs256).await.unwrap();
+        let published = keys.published(Algorithm::Rs256, later).await.unwrap();
         assert_eq!(
             published.iter().map(|r| r.kid.as_str()).collect::<Vec<_>>(),
             [old_next.kid.as_str(), next[0].kid.as_str()]
@@ -636,7 +698,7 @@ mod tests {
         keys.ensure_keys(NOW).await.unwrap();
 
         for alg in Algorithm::ALL {
-            let published = keys.published(alg).await.unwrap();
+            let published = keys.published(alg, NOW).await.unwrap();
             assert_eq!(published.len(), 2);
             assert_eq!(published[0].state, KeyState::Current);
             assert_eq!(published[1].state, KeyState::Next);
@@ -672,7 +734,7 @@ mod tests {
             &storage
                 .snapshot()
                 .into_iter()
-                .filter(KeyRecord::is_published)
+                .filter(KeyRecord::is_active)
                 .collect::<Vec<_>>(),
         );
         assert!(cached.is_subset(&published));
@@ -703,6 +765,99 @@ mod tests {
         assert_send(keys.list());
         assert_send(keys.rotate(Algorithm::Rs256, NOW));
         assert_send(keys.current_signing_key(Algorithm::Rs256));
-        assert_send(keys.published(Algorithm::Rs256));
+        assert_send(keys.published(Algorithm::Rs256, NOW));
+    }
+
+    /// Another node rotates between this node's read of the keys and its write.
+    struct RivalRotation {
+        inner: MemoryStorage,
+        kek: Kek,
+        rivalled: std::sync::atomic::AtomicBool,
+    }
+
+    impl KeyStorage for RivalRotation {
+        async fn load_keys(&self) -> Result<Vec<KeyRecord>, StorageError> {
+            self.inner.load_keys().await
+        }
+
+        async fn insert_initial(
+            &self,
+            current: KeyRecord,
+            next: KeyRecord,
+        ) -> Result<bool, StorageError> {
+            self.inner.insert_initial(current, next).await
+        }
+
+        async fn rotate(
+            &self,
+            alg: Algorithm,
+            expected_current: String,
+            new_next: KeyRecord,
+            now: i64,
+        ) -> Result<bool, StorageError> {
+            if !self
+                .rivalled
+                .swap(true, std::sync::atomic::Ordering::SeqCst)
+            {
+                let profile = CertificateProfile::default();
+                let rival_next =
+                    generate_key(alg, KeyState::Next, &self.kek, &profile, now).expect("a key");
+                let rotated = self
+                    .inner
+                    .rotate(alg, expected_current.clone(), rival_next, now)
+                    .await?;
+                assert!(rotated);
+            }
+            self.inner
+                .rotate(alg, expected_current, new_next, now)
+                .await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_rotation_overtaken_by_another_node_rotates_nothing_more() {
+        let kek = Kek::generate();
+        let storage = Arc::new(RivalRotation {
+            inner: MemoryStorage::default(),
+            kek: kek.clone(),
+            rivalled: Default::default(),
+        });
+        let keys = KeyManager::new(Arc::clone(&storage), kek, CertificateProfile::default());
+        keys.ensure_keys(NOW).await.unwrap();
+        let err = keys.rotate(Algorithm::Rs256, NOW + 1).await.unwrap_err();
+        assert!(
+            matches!(err, CertsError::RotatedMeanwhile(Algorithm::Rs256)),
+            "{err}"
+        );
+        let retired = storage
+            .inner
+            .snapshot()
+            .into_iter()
+            .filter(|r| r.alg == Algorithm::Rs256 && r.state == KeyState::Retired)
+            .count();
+        assert_eq!(
+            retired, 1,
+            "the key that had just become current was not retired too"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_scheduled_rotation_waits_until_the_current_key_has_served_its_period() {
+        let storage = Arc::new(MemoryStorage::default());
+        let keys = manager(&storage, &Kek::generate());
+        keys.ensure_keys(NOW).await.unwrap();
+        let every = 90 * 86_400;
+        let early = keys.rotate_if_due(Algorithm::Es256, NOW + every - 1, every);
+        assert!(early.await.unwrap().is_none());
+        let due = keys
+            .rotate_if_due(Algorithm::Es256, NOW + every, every)
+            .await;
+        let current = due.unwrap().expect("rotated once due");
+        assert_eq!(current.activated_at, Some(NOW + every));
+        let again = keys.rotate_if_due(Algorithm::Es256, NOW + every + 1, every);
+        assert!(
+            again.await.unwrap().is_none(),
+            "the new key serves a period of its own"
+        );
     }
 }

@@ -130,9 +130,21 @@ impl KeyRecord {
         record_aad(&self.kid, self.alg)
     }
 
-    /// Whether JWKS and SAML metadata should carry this key.
-    pub fn is_published(&self) -> bool {
+    /// Current or next: the keys that sign or are about to. Only these are kept decrypted.
+    pub fn is_active(&self) -> bool {
         matches!(self.state, KeyState::Current | KeyState::Next)
+    }
+
+    /// Whether JWKS and SAML metadata carry this key at `now`: an active key, or one retired
+    /// less than `retired_grace` seconds ago, so that what it signed before the rotation (an ID
+    /// token, an assertion on its way) still verifies and what a party encrypted to it from
+    /// cached metadata can still be opened.
+    pub fn is_published_at(&self, now: i64, retired_grace: i64) -> bool {
+        self.is_active()
+            || (self.state == KeyState::Retired
+                && self
+                    .retired_at
+                    .is_some_and(|at| now < at.saturating_add(retired_grace)))
     }
 }
 

@@ -97,7 +97,15 @@ impl Directory {
         })
     }
 
-    async fn rotate_keys(&self, alg: Algorithm, new_next: &KeyRecord, now: i64) -> Result<()> {
+    /// Rotates `alg` if its current key is still `expected_current`; false, changing nothing,
+    /// when another rotation came first.
+    async fn rotate_keys(
+        &self,
+        alg: Algorithm,
+        expected_current: &str,
+        new_next: &KeyRecord,
+        now: i64,
+    ) -> Result<bool> {
         let alg = alg.as_str();
         let conflict = || DirectoryError::Conflict {
             nl: format!(
@@ -109,9 +117,14 @@ impl Directory {
         };
         writes!(self, p => {
             let mut tx = p.begin().await?;
-            // Order matters for the one-current / one-next indexes: free the slot before filling it.
-            let retired = sqlx::query("UPDATE signing_keys SET state = 'retired', retired_at = $1 WHERE alg = $2 AND state = 'current'")
-                .bind(now).bind(alg).execute(&mut *tx).await?;
+            // Order matters for the one-current / one-next indexes: free the slot before filling
+            // it. The kid in the condition makes the row update the arbiter between nodes
+            // rotating at once: the second finds no current key with the kid it read.
+            let retired = sqlx::query("UPDATE signing_keys SET state = 'retired', retired_at = $1 WHERE alg = $2 AND state = 'current' AND kid = $3")
+                .bind(now).bind(alg).bind(expected_current).execute(&mut *tx).await?;
+            if retired.rows_affected() == 0 {
+                return Ok(false);
+            }
             let promoted = sqlx::query("UPDATE signing_keys SET state = 'current', activated_at = $1 WHERE alg = $2 AND state = 'next'")
                 .bind(now).bind(alg).execute(&mut *tx).await?;
             if retired.rows_affected() != 1 || promoted.rows_affected() != 1 {
@@ -119,7 +132,7 @@ impl Directory {
             }
             insert_key!(&mut *tx, new_next)?;
             tx.commit().await?;
-            Ok(())
+            Ok(true)
         })
     }
 }
@@ -142,10 +155,13 @@ impl KeyStorage for Directory {
     async fn rotate(
         &self,
         alg: Algorithm,
+        expected_current: String,
         new_next: KeyRecord,
         now: i64,
-    ) -> std::result::Result<(), StorageError> {
-        self.rotate_keys(alg, &new_next, now).await.map_err(storage)
+    ) -> std::result::Result<bool, StorageError> {
+        self.rotate_keys(alg, &expected_current, &new_next, now)
+            .await
+            .map_err(storage)
     }
 }
 

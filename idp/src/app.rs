@@ -147,11 +147,10 @@ pub fn key_manager(
         validity_days: config.keys.certificate_validity_days,
         ..CertificateProfile::default()
     };
-    Ok(KeyManager::new(
-        directory.clone(),
-        resolve_kek(config)?,
-        profile,
-    ))
+    Ok(
+        KeyManager::new(directory.clone(), resolve_kek(config)?, profile)
+            .with_retired_grace(i64::from(config.keys.retired_published_days) * 86_400),
+    )
 }
 
 /// The short-lived state store chosen in `sessions.store`.
@@ -230,6 +229,42 @@ pub fn spawn_audit_retention(directory: Directory, days: u32) {
                     "audit retention applied"
                 ),
                 Err(e) => tracing::error!(error = %e, "audit retention failed; retrying tomorrow"),
+            }
+        }
+    });
+}
+
+/// Rotates the signing keys once each has been current for `rotate_days` (0: never). Every node
+/// runs this; the storage's compare-and-set rotates once however many nodes find a key due at
+/// the same moment. Checked at start and then hourly, so a node that was down when a key fell
+/// due rotates it on its return.
+pub fn spawn_key_rotation(keys: std::sync::Arc<KeyManager<Directory>>, rotate_days: u32) {
+    if rotate_days == 0 {
+        return;
+    }
+    let every = i64::from(rotate_days) * 86_400;
+    tokio::spawn(async move {
+        let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3_600));
+        loop {
+            hourly.tick().await;
+            for alg in certs::Algorithm::ALL {
+                match keys
+                    .rotate_if_due(alg, crate::clock::unix_now(), every)
+                    .await
+                {
+                    Ok(None) => {}
+                    Ok(Some(current)) => tracing::info!(
+                        %alg,
+                        kid = %current.kid,
+                        rotate_days,
+                        "signing key rotated on schedule"
+                    ),
+                    Err(e) => tracing::error!(
+                        %alg,
+                        error = %e,
+                        "scheduled key rotation failed; retrying in an hour"
+                    ),
+                }
             }
         }
     });

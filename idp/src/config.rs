@@ -151,6 +151,10 @@ pub struct KeysConfig {
     pub kek: String,
     pub certificate_common_name: String,
     pub certificate_validity_days: u32,
+    /// Days a scheduled rotation waits after a key became current; 0: rotation by command only.
+    pub rotate_days: u32,
+    /// Days a retired key stays published in JWKS and metadata after its rotation.
+    pub retired_published_days: u32,
 }
 
 impl Default for KeysConfig {
@@ -159,6 +163,8 @@ impl Default for KeysConfig {
             kek: String::new(),
             certificate_common_name: "openpoort".to_owned(),
             certificate_validity_days: 3650,
+            rotate_days: 0,
+            retired_published_days: 7,
         }
     }
 }
@@ -169,6 +175,8 @@ impl fmt::Debug for KeysConfig {
             .field("kek", &redact_secret(&self.kek))
             .field("certificate_common_name", &self.certificate_common_name)
             .field("certificate_validity_days", &self.certificate_validity_days)
+            .field("rotate_days", &self.rotate_days)
+            .field("retired_published_days", &self.retired_published_days)
             .finish()
     }
 }
@@ -581,6 +589,9 @@ struct Setting {
 /// The single source of truth for what can be configured, in file order.
 /// Spelled out rather than derived so names stay greppable; a test checks
 /// that `dotted` and `env` follow from `section` and `key`.
+/// The shortest scheduled rotation period (see `validate`).
+const MIN_ROTATE_DAYS: u32 = 14;
+
 const SETTINGS: &[Setting] = &[
     Setting {
         section: "server",
@@ -689,6 +700,20 @@ const SETTINGS: &[Setting] = &[
         dotted: "keys.certificate_validity_days",
         env: "OPENPOORT_KEYS_CERTIFICATE_VALIDITY_DAYS",
         kind: Kind::Integer { min: 1, max: 36500 },
+    },
+    Setting {
+        section: "keys",
+        key: "rotate_days",
+        dotted: "keys.rotate_days",
+        env: "OPENPOORT_KEYS_ROTATE_DAYS",
+        kind: Kind::Integer { min: 0, max: 3650 },
+    },
+    Setting {
+        section: "keys",
+        key: "retired_published_days",
+        dotted: "keys.retired_published_days",
+        env: "OPENPOORT_KEYS_RETIRED_PUBLISHED_DAYS",
+        kind: Kind::Integer { min: 1, max: 365 },
     },
     Setting {
         section: "sessions",
@@ -1150,6 +1175,19 @@ impl Config {
                  and keep it safe, since signing keys cannot be recovered without it \
                  (or set server.mode = \"development\" on a test machine)"
                     .to_owned(),
+            ));
+        }
+
+        // The next key is published a whole period ahead; a period shorter than the week SPs
+        // may keep openpoort's metadata (its validUntil) would make a key current before some
+        // of them could have read it.
+        if (1..MIN_ROTATE_DAYS).contains(&self.keys.rotate_days) {
+            return Err(fail(
+                "keys.rotate_days",
+                format!(
+                    "must be 0 (rotation by command only) or at least {MIN_ROTATE_DAYS} days, \
+                     twice the week service providers may keep openpoort's metadata"
+                ),
             ));
         }
 

@@ -140,6 +140,7 @@ async fn serve(
     directory.listen_for_changes();
     app::spawn_audit_retention(directory.clone(), config.audit.retention_days);
     app::spawn_outage_refresh(&state);
+    app::spawn_key_rotation(state.keys.clone(), config.keys.rotate_days);
     service_providers::spawn_refresh(
         directory.clone(),
         state.http.clone(),

@@ -28,7 +28,10 @@ pub async fn signer(state: &AppState) -> Result<XmlSigner, SigningError> {
     {
         return Ok(signer.clone());
     }
-    let published = state.keys.published(Algorithm::Rs256).await?;
+    let published = state
+        .keys
+        .published(Algorithm::Rs256, crate::clock::unix_now())
+        .await?;
     let pem = published
         .iter()
         .find(|r| r.kid == key.kid())
@@ -43,12 +46,12 @@ pub async fn signer(state: &AppState) -> Result<XmlSigner, SigningError> {
     Ok(signer)
 }
 
-/// The published RS256 certificates (base64 DER, current first, then next), as metadata
-/// lists them.
+/// The published RS256 certificates (base64 DER: current, next, then those retired within the
+/// grace period), as metadata lists them.
 pub async fn published_certificates(state: &AppState) -> Result<Vec<String>, SigningError> {
     state
         .keys
-        .published(Algorithm::Rs256)
+        .published(Algorithm::Rs256, crate::clock::unix_now())
         .await?
         .iter()
         .filter_map(|r| r.certificate_pem.as_deref())

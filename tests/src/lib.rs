@@ -239,6 +239,17 @@ impl PgSchema {
         )
     }
 
+    /// Runs `sql` in this schema, as an operator would with psql: changes the register the way
+    /// no command of openpoort's does (a key made to look old, say).
+    pub fn execute(&self, sql: &str) {
+        if let Err(e) = psql(
+            &self.admin_url,
+            &format!("SET search_path TO {}; {sql}", self.name),
+        ) {
+            panic!("{e}");
+        }
+    }
+
     /// The process ids of the PostgreSQL backends serving connections that call themselves
     /// `application_name` (a URL parameter libpq and sqlx both read): whose CPU a load tool
     /// adds to the server's, since on PostgreSQL part of a request's work is done there.

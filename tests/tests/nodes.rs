@@ -233,7 +233,7 @@ async fn id_token_from(at: &str, bram: &mut Browser, client_id: &str, secret: &s
 /// nodes share) is what every node signs with once its short key cache
 /// (`certs::RECORDS_TTL`, 10 s) has passed, and what every node publishes.
 #[tokio::test]
-async fn a_key_rotation_reaches_every_node() {
+async fn a_key_rotation_reaches_every_node_and_tokens_signed_before_it_still_verify() {
     let n = start_nodes();
     let secret = {
         let out = n.cli(&[
@@ -263,7 +263,8 @@ async fn a_key_rotation_reaches_every_node() {
     };
     let b = base(&n.b);
     let mut bram = bram_signed_in(&b).await;
-    let before = kid(&id_token_from(&b, &mut bram, "rp-nodes", &secret).await);
+    let signed_before = id_token_from(&b, &mut bram, "rp-nodes", &secret).await;
+    let before = kid(&signed_before);
 
     let rotated = n.cli(&["keys", "rotate", "--alg", "RS256"]);
     let current = rotated
@@ -285,7 +286,8 @@ async fn a_key_rotation_reaches_every_node() {
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    // Both nodes publish the key they now sign with.
+    // Both nodes publish the key they now sign with, and the retired one for the grace
+    // period, so that an ID token signed just before the rotation still verifies.
     for server in [&n.a, &n.b] {
         let jwks: Value = reqwest::get(server.url("/oidc/jwks"))
             .await
@@ -293,13 +295,38 @@ async fn a_key_rotation_reaches_every_node() {
             .json()
             .await
             .expect("JSON");
-        let published = jwks["keys"]
-            .as_array()
-            .expect("keys")
-            .iter()
-            .any(|k| k["kid"] == current.as_str());
-        assert!(published, "{current} is not in {jwks}");
+        let published = |kid: &str| {
+            jwks["keys"]
+                .as_array()
+                .expect("keys")
+                .iter()
+                .find(|k| k["kid"] == kid)
+                .cloned()
+        };
+        assert!(published(&current).is_some(), "{current} is not in {jwks}");
+        let retired =
+            published(&before).unwrap_or_else(|| panic!("the retired {before} is not in {jwks}"));
+        assert!(verifies_rs256(&retired, &signed_before), "{retired}");
     }
+}
+
+/// Whether the RS256 compact JWS `jws` verifies with the RSA JWK `jwk`.
+fn verifies_rs256(jwk: &Value, jws: &str) -> bool {
+    let number = |name: &str| {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(jwk[name].as_str().expect("an RSA JWK"))
+            .expect("base64url");
+        openssl::bn::BigNum::from_slice(&bytes).expect("a number")
+    };
+    let rsa = openssl::rsa::Rsa::from_public_components(number("n"), number("e")).expect("RSA");
+    let key = openssl::pkey::PKey::from_rsa(rsa).expect("a key");
+    let (signed, signature) = jws.rsplit_once('.').expect("a compact JWS");
+    let signature = URL_SAFE_NO_PAD.decode(signature).expect("base64url");
+    let mut verifier = openssl::sign::Verifier::new(openssl::hash::MessageDigest::sha256(), &key)
+        .expect("verifier");
+    verifier
+        .verify_oneshot(&signature, signed.as_bytes())
+        .expect("verification")
 }
 
 /// Sessions live in Redis and the register in PostgreSQL, so a node's death takes nothing with

@@ -119,6 +119,60 @@ async fn serve_on_postgresql_is_ready_and_keeps_keys_there() {
     );
 }
 
+/// With `keys.rotate_days` set, a node that starts after its keys served their period rotates
+/// each once, and keeps the retired keys published beside the new ones for the grace period.
+#[tokio::test]
+async fn a_starting_node_rotates_keys_past_their_period_once_and_keeps_the_retired_published() {
+    let schema = openpoort_e2e::PgSchema::create();
+    let dir = tempfile::tempdir().unwrap();
+    let database = [("OPENPOORT_DATABASE_URL".to_owned(), schema.url())];
+    // The command line makes the keys (and retires an ES256 key by hand); then they age.
+    openpoort_e2e::cli_with(dir.path(), &database, &["keys", "rotate", "--alg", "ES256"]);
+    schema.execute(
+        "UPDATE signing_keys SET activated_at = activated_at - 20 * 86400 WHERE state = 'current'",
+    );
+
+    let mut cmd = openpoort(dir.path());
+    cmd.envs(database.iter().cloned())
+        .env("OPENPOORT_KEYS_ROTATE_DAYS", "14")
+        .arg("serve");
+    let server = Server::start(cmd);
+    let published = |jwks: &serde_json::Value, alg: &str| {
+        jwks["keys"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .filter(|k| k["alg"] == alg)
+            .count()
+    };
+    // The rotation runs beside serving; it is seen at once on the node that made it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let jwks = loop {
+        let jwks: serde_json::Value = reqwest::get(server.url("/oidc/jwks"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if published(&jwks, "RS256") == 3 || std::time::Instant::now() > deadline {
+            break jwks;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    // RS256: current, next and the one just retired; ES256 also the one retired by hand.
+    assert_eq!(
+        (published(&jwks, "RS256"), published(&jwks, "ES256")),
+        (3, 4),
+        "{jwks}"
+    );
+    let keys = openpoort_e2e::cli_with(dir.path(), &database, &["keys", "list"]);
+    assert_eq!(
+        keys.lines().filter(|l| l.contains(" retired ")).count(),
+        3,
+        "{keys}"
+    );
+}
+
 /// `openpoort ARGS` in `dir` as someone types it in a second terminal: no OPENPOORT_ settings.
 fn bare(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
     run(openpoort(dir)

@@ -1,5 +1,6 @@
 //! The JWK Set: current and next keys of each algorithm, so that relying parties already hold
-//! the next key when a rotation makes it current.
+//! the next key when a rotation makes it current, and the keys retired within
+//! `keys.retired_published_days`, so that ID tokens signed before a rotation still verify.
 
 use axum::extract::State;
 use axum::http::header;
@@ -11,7 +12,7 @@ use crate::app_state::AppState;
 pub async fn jwks(State(state): State<AppState>) -> Response {
     let mut records = Vec::new();
     for alg in certs::Algorithm::ALL {
-        match state.keys.published(alg).await {
+        match state.keys.published(alg, crate::clock::unix_now()).await {
             Ok(r) => records.extend(r),
             Err(e) => return server_error(e),
         }

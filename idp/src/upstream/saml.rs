@@ -210,7 +210,7 @@ pub async fn receive(
     // Decrypting needs the private keys, which are stored encrypted: load them only for a
     // message that could need them (the verifier decides whether it does).
     if contains(&xml, b"EncryptedAssertion") {
-        for record in state.keys.published(Algorithm::Rs256).await? {
+        for record in state.keys.published(Algorithm::Rs256, now).await? {
             let key = certs::decrypt_private_key(&record, state.keys.kek())?;
             expect.decryption_keys.push(key.pkey().to_owned());
         }
