@@ -440,10 +440,35 @@ mod tests {
         }
     }
 
-    /// Simulates another node that initialises keys between our load and our insert.
+    /// Another node acting between this node's read of the keys and each of its writes.
     struct RacingStorage {
         inner: MemoryStorage,
         rival_kek: Kek,
+        race: Race,
+    }
+
+    /// What the rival does first.
+    #[derive(PartialEq)]
+    enum Race {
+        /// Initialises the keys: a node starting at the same moment.
+        Start,
+        /// Rotates them.
+        Rotation,
+    }
+
+    impl RacingStorage {
+        fn new(rival_kek: Kek, race: Race) -> RacingStorage {
+            RacingStorage {
+                inner: MemoryStorage::default(),
+                rival_kek,
+                race,
+            }
+        }
+
+        fn rival_key(&self, alg: Algorithm, state: KeyState) -> KeyRecord {
+            let profile = CertificateProfile::default();
+            generate_key(alg, state, &self.rival_kek, &profile, NOW).expect("a key")
+        }
     }
 
     impl KeyStorage for RacingStorage {
@@ -456,13 +481,14 @@ mod tests {
             current: KeyRecord,
             next: KeyRecord,
         ) -> Result<bool, StorageError> {
-            let profile = CertificateProfile::default();
-            let alg = current.alg;
-            let rival_current =
-                generate_key(alg, KeyState::Current, &self.rival_kek, &profile, NOW).unwrap();
-            let rival_next =
-                generate_key(alg, KeyState::Next, &self.rival_kek, &profile, NOW).unwrap();
-            assert!(self.inner.insert_initial(rival_current, rival_next).await?);
+            if self.race == Race::Start {
+                let alg = current.alg;
+                let (rival_current, rival_next) = (
+                    self.rival_key(alg, KeyState::Current),
+                    self.rival_key(alg, KeyState::Next),
+                );
+                assert!(self.inner.insert_initial(rival_current, rival_next).await?);
+            }
             self.inner.insert_initial(current, next).await
         }
 
@@ -473,6 +499,14 @@ mod tests {
             new_next: KeyRecord,
             now: i64,
         ) -> Result<bool, StorageError> {
+            if self.race == Race::Rotation {
+                let rival_next = self.rival_key(alg, KeyState::Next);
+                let rotated = self
+                    .inner
+                    .rotate(alg, expected_current.clone(), rival_next, now)
+                    .await?;
+                assert!(rotated);
+            }
             self.inner
                 .rotate(alg, expected_current, new_next, now)
                 .await
@@ -533,10 +567,7 @@ mod tests {
     #[tokio::test]
     async fn ensure_keys_adopts_keys_of_a_node_that_won_the_race() {
         let kek = Kek::generate();
-        let storage = RacingStorage {
-            inner: MemoryStorage::default(),
-            rival_kek: kek.clone(),
-        };
+        let storage = RacingStorage::new(kek.clone(), Race::Start);
         let keys = KeyManager::new(storage, kek, CertificateProfile::default());
         let records = keys.ensure_keys(NOW).await.unwrap();
         assert_eq!(records.len(), 4);
@@ -768,60 +799,10 @@ mod tests {
         assert_send(keys.published(Algorithm::Rs256, NOW));
     }
 
-    /// Another node rotates between this node's read of the keys and its write.
-    struct RivalRotation {
-        inner: MemoryStorage,
-        kek: Kek,
-        rivalled: std::sync::atomic::AtomicBool,
-    }
-
-    impl KeyStorage for RivalRotation {
-        async fn load_keys(&self) -> Result<Vec<KeyRecord>, StorageError> {
-            self.inner.load_keys().await
-        }
-
-        async fn insert_initial(
-            &self,
-            current: KeyRecord,
-            next: KeyRecord,
-        ) -> Result<bool, StorageError> {
-            self.inner.insert_initial(current, next).await
-        }
-
-        async fn rotate(
-            &self,
-            alg: Algorithm,
-            expected_current: String,
-            new_next: KeyRecord,
-            now: i64,
-        ) -> Result<bool, StorageError> {
-            if !self
-                .rivalled
-                .swap(true, std::sync::atomic::Ordering::SeqCst)
-            {
-                let profile = CertificateProfile::default();
-                let rival_next =
-                    generate_key(alg, KeyState::Next, &self.kek, &profile, now).expect("a key");
-                let rotated = self
-                    .inner
-                    .rotate(alg, expected_current.clone(), rival_next, now)
-                    .await?;
-                assert!(rotated);
-            }
-            self.inner
-                .rotate(alg, expected_current, new_next, now)
-                .await
-        }
-    }
-
     #[tokio::test]
     async fn a_rotation_overtaken_by_another_node_rotates_nothing_more() {
         let kek = Kek::generate();
-        let storage = Arc::new(RivalRotation {
-            inner: MemoryStorage::default(),
-            kek: kek.clone(),
-            rivalled: Default::default(),
-        });
+        let storage = Arc::new(RacingStorage::new(kek.clone(), Race::Rotation));
         let keys = KeyManager::new(Arc::clone(&storage), kek, CertificateProfile::default());
         keys.ensure_keys(NOW).await.unwrap();
         let err = keys.rotate(Algorithm::Rs256, NOW + 1).await.unwrap_err();

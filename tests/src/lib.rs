@@ -824,6 +824,37 @@ pub fn add_client_with(
         .map(|i| lines[i + 1].trim().to_owned())
 }
 
+/// An admin API client `beheer-koppeling` of the operator's own party `beheer` (the name
+/// "Eigen beheer"), registered on the command line in `dir` with `env` as README says, and an
+/// access token for it from the server at `base`.
+pub async fn admin_api_token(dir: &Path, env: &[(String, String)], base: &str) -> String {
+    let party = ["--code=beheer", "--kind=uitgeverij", "--name=Eigen beheer"];
+    let args: Vec<&str> = ["party", "add"].into_iter().chain(party).collect();
+    cli_with(dir, env, &args);
+    let scope = ["--grant=client_credentials", "--scope=openpoort:admin"];
+    let secret = add_client_with(dir, env, "beheer", "beheer-koppeling", &scope)
+        .expect("a secret for the admin client");
+    // The read cache of a server on SQLite sees the command line's changes within CACHE_POLL.
+    tokio::time::sleep(directory::CACHE_POLL + Duration::from_millis(20)).await;
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/oidc/token", base.trim_end_matches('/')))
+        .basic_auth("beheer-koppeling", Some(secret))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "openpoort:admin"),
+        ])
+        .send()
+        .await
+        .expect("the token endpoint answers")
+        .json()
+        .await
+        .expect("a JSON answer");
+    answer["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no access token: {answer}"))
+        .to_owned()
+}
+
 /// A PKCE verifier and its S256 challenge (RFC 7636), made by hand.
 pub fn pkce() -> (String, String) {
     use base64::Engine;

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use openpoort_e2e::link::Link;
 use openpoort_e2e::{
-    BRAM, BRAM_PASSWORD, Browser, Page, PgSchema, Store, add_client_with, cli_with,
-    demo_on_free_port, store_env, submit_with_next,
+    BRAM, BRAM_PASSWORD, Browser, Page, PgSchema, Store, admin_api_token, demo_on_free_port,
+    store_env, submit_with_next,
 };
 
 /// Bram's login form, fetched while everything is up.
@@ -73,55 +73,6 @@ fn assert_outage_page(page: &Page) {
     );
 }
 
-/// An access token of an admin API client of the operator's own party, registered on the
-/// command line as README says.
-async fn admin_token(dir: &std::path::Path, env: &[(String, String)], base: &str) -> String {
-    cli_with(
-        dir,
-        env,
-        &[
-            "party",
-            "add",
-            "--code",
-            "beheer",
-            "--kind",
-            "uitgeverij",
-            "--name",
-            "Beheer",
-        ],
-    );
-    let secret = add_client_with(
-        dir,
-        env,
-        "beheer",
-        "beheer-koppeling",
-        &[
-            "--grant",
-            "client_credentials",
-            "--scope",
-            "openpoort:admin",
-        ],
-    )
-    .expect("a client secret");
-    let answer: serde_json::Value = reqwest::Client::new()
-        .post(format!("{base}/oidc/token"))
-        .basic_auth("beheer-koppeling", Some(secret))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("scope", "openpoort:admin"),
-        ])
-        .send()
-        .await
-        .expect("the token endpoint answers")
-        .json()
-        .await
-        .expect("a JSON answer");
-    answer["access_token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no access token: {answer}"))
-        .to_owned()
-}
-
 /// An admin API read with `token`: its status, headers and body.
 async fn admin_read(base: &str, token: &str) -> (u16, reqwest::header::HeaderMap, String) {
     let r = reqwest::Client::new()
@@ -166,7 +117,7 @@ async fn outage_and_return(link: &Link, env: &[(String, String)], within: Durati
     let base = server.url("");
     let base = base.trim_end_matches('/');
     assert_eq!(readyz(base).await, 200);
-    let token = admin_token(dir.path(), env, base).await;
+    let token = admin_api_token(dir.path(), env, base).await;
     assert_eq!(admin_read(base, &token).await.0, 200);
 
     let mut b = Browser::new(base);

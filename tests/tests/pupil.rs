@@ -721,46 +721,9 @@ async fn the_admin_api_lifts_the_pause_of_a_pupil_after_wrong_pictures() {
     }
     assert_eq!(pupil_login(&mut pupil, &d, None).await.status, 429);
 
-    cli_ok(
-        d.dir.path(),
-        &[
-            "party",
-            "add",
-            "--code",
-            "beheer",
-            "--kind",
-            "uitgeverij",
-            "--name",
-            "Eigen beheer",
-        ],
-    );
-    let secret = openpoort_e2e::add_client(
-        d.dir.path(),
-        "beheer",
-        "beheer-koppeling",
-        &[
-            "--grant",
-            "client_credentials",
-            "--scope",
-            "openpoort:admin",
-        ],
-    )
-    .expect("a secret");
     let http = reqwest::Client::new();
-    let token: serde_json::Value = http
-        .post(d.server.url("/oidc/token"))
-        .basic_auth("beheer-koppeling", Some(&secret))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("scope", "openpoort:admin"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["access_token"].as_str().expect("a token");
+    let token = openpoort_e2e::admin_api_token(d.dir.path(), &[], &d.server.url("")).await;
+    let token = token.as_str();
     let api = |path: &str| d.server.url(&format!("/api/v1/schools/99ZZ00{path}"));
     let groups: serde_json::Value = http
         .get(api("/groups"))

@@ -287,43 +287,7 @@ async fn the_csv_file_holds_the_filtered_releases_and_makes_formulas_text() {
 
 /// An admin client of the operator's own party (as README says) and a token for it.
 async fn admin_token(d: &Demo) -> String {
-    cli_ok(
-        d.dir.path(),
-        &[
-            "party",
-            "add",
-            "--code",
-            "beheer",
-            "--kind",
-            "uitgeverij",
-            "--name",
-            "Eigen beheer",
-        ],
-    );
-    let secret = openpoort_e2e::add_client(
-        d.dir.path(),
-        "beheer",
-        "beheer-koppeling",
-        &[
-            "--grant",
-            "client_credentials",
-            "--scope",
-            "openpoort:admin",
-        ],
-    )
-    .expect("a secret for the admin client");
-    let answer = reqwest::Client::new()
-        .post(d.server.url("/oidc/token"))
-        .basic_auth("beheer-koppeling", Some(secret))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("scope", "openpoort:admin"),
-        ])
-        .send()
-        .await
-        .expect("token request");
-    let body: serde_json::Value = answer.json().await.expect("JSON");
-    body["access_token"].as_str().expect("a token").to_owned()
+    openpoort_e2e::admin_api_token(d.dir.path(), &[], &d.server.url("")).await
 }
 
 struct ApiAnswer {
