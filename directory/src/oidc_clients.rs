@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::audit::{AuditEvent, append};
-use crate::db::{login_reads, reads, writes};
+use crate::db::{login_reads, writes};
 use crate::error::{DirectoryError, Result, unique_as};
 use crate::row::RowExt;
 use crate::{Actor, Directory, now};
@@ -66,11 +66,20 @@ impl Directory {
     }
 
     pub async fn oidc_clients_of_party(&self, party_id: &str) -> Result<Vec<StoredClient>> {
-        const SQL: &str = "SELECT client_id, party_id, registration, secret_hash FROM oidc_clients \
-             WHERE party_id = $1 ORDER BY client_id";
-        reads!(self, p => {
-            sqlx::query(SQL).bind(party_id).fetch_all(p).await?.iter().map(client_from).collect()
-        })
+        // The portal asks for every tile's party (does a client start logins from a portal?).
+        self.cached(
+            "oidc_clients_of_party",
+            party_id.to_owned(),
+            |c: &Vec<StoredClient>| !c.is_empty(),
+            || async {
+                const SQL: &str = "SELECT client_id, party_id, registration, secret_hash \
+                     FROM oidc_clients WHERE party_id = $1 ORDER BY client_id";
+                login_reads!(self, c => {
+                    sqlx::query(SQL).bind(party_id).fetch_all(c).await?.iter().map(client_from).collect()
+                })
+            },
+        )
+        .await
     }
 
     /// Replaces a client's registration and, where given, its secret (`Some(None)` removes

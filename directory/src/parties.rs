@@ -635,11 +635,21 @@ impl Directory {
 
     /// All consents of a school, open and revoked, oldest first.
     pub async fn consent_history(&self, school_id: &str) -> Result<Vec<Consent>> {
-        const SQL: &str =
-            consent_select!("WHERE school_id = $1 ORDER BY granted_at, (revoked_at IS NULL), id");
-        reads!(self, p => {
-            sqlx::query(SQL).bind(school_id).fetch_all(p).await?.iter().map(consent_from).collect()
-        })
+        // Every portal view reads it (which parties' LIKA grants to ask for).
+        self.cached(
+            "consent_history",
+            school_id.to_owned(),
+            |c: &Vec<Consent>| !c.is_empty(),
+            || async {
+                const SQL: &str = consent_select!(
+                    "WHERE school_id = $1 ORDER BY granted_at, (revoked_at IS NULL), id"
+                );
+                login_reads!(self, c => {
+                    sqlx::query(SQL).bind(school_id).fetch_all(c).await?.iter().map(consent_from).collect()
+                })
+            },
+        )
+        .await
     }
 
     /// Allows a party to receive one attribute beyond the default set. Which names exist is the

@@ -450,18 +450,23 @@ impl Directory {
     }
 
     pub async fn pupil_by_id(&self, id: &str) -> Result<Option<Pupil>> {
-        const SQL: &str = pupil_select!("WHERE id = $1");
-        let pupil = reads!(self, p => {
-            let row = sqlx::query(SQL).bind(id).fetch_optional(p).await?;
-            row.as_ref().map(pupil_from).transpose()
-        })?;
-        match pupil {
-            Some(mut pupil) => {
-                pupil.combined_group_ids = self.combined_groups_of(&pupil.id).await?;
-                Ok(Some(pupil))
+        // The portal asks twice per view (the name, the ECK-iD for LIKA grants): two statements
+        // each time on PostgreSQL before it came from the cache.
+        self.cached("pupil_by_id", id.to_owned(), Option::is_some, || async {
+            const SQL: &str = pupil_select!("WHERE id = $1");
+            let pupil = login_reads!(self, c => {
+                let row = sqlx::query(SQL).bind(id).fetch_optional(c).await?;
+                row.as_ref().map(pupil_from).transpose()
+            })?;
+            match pupil {
+                Some(mut pupil) => {
+                    pupil.combined_group_ids = self.combined_groups_of(&pupil.id).await?;
+                    Ok(Some(pupil))
+                }
+                None => Ok(None),
             }
-            None => Ok(None),
-        }
+        })
+        .await
     }
 
     async fn combined_groups_of(&self, pupil_id: &str) -> Result<Vec<String>> {

@@ -161,10 +161,19 @@ impl Directory {
     }
 
     pub async fn saml_sps_of_party(&self, party_id: &str) -> Result<Vec<StoredSp>> {
-        const SQL: &str = select!("WHERE party_id = $1 ORDER BY entity_id");
-        reads!(self, p => {
-            sqlx::query(SQL).bind(party_id).fetch_all(p).await?.iter().map(sp_from).collect()
-        })
+        // The portal asks for every tile's party without a portal-started OIDC client.
+        self.cached(
+            "saml_sps_of_party",
+            party_id.to_owned(),
+            |s: &Vec<StoredSp>| !s.is_empty(),
+            || async {
+                const SQL: &str = select!("WHERE party_id = $1 ORDER BY entity_id");
+                login_reads!(self, c => {
+                    sqlx::query(SQL).bind(party_id).fetch_all(c).await?.iter().map(sp_from).collect()
+                })
+            },
+        )
+        .await
     }
 
     /// Every SP, for listings and for the scheduled refresh of those with a metadata URL.

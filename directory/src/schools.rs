@@ -214,11 +214,14 @@ impl Directory {
     }
 
     pub async fn school_by_id(&self, id: &str) -> Result<Option<School>> {
-        const SQL: &str = school_select!("WHERE id = $1");
-        reads!(self, p => {
-            let row = sqlx::query(SQL).bind(id).fetch_optional(p).await?;
-            row.as_ref().map(school_from).transpose()
+        self.cached("school_by_id", id.to_owned(), Option::is_some, || async {
+            const SQL: &str = school_select!("WHERE id = $1");
+            login_reads!(self, c => {
+                let row = sqlx::query(SQL).bind(id).fetch_optional(c).await?;
+                row.as_ref().map(school_from).transpose()
+            })
         })
+        .await
     }
 
     /// The school a shortcut link points at. Malformed references never reach the database.

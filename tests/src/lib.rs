@@ -7,10 +7,13 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+pub mod bench;
 pub mod edexml_gen;
 pub mod link;
 pub mod pki;
 pub mod wire;
+
+pub use bench::{Load, process_cpu, run_load};
 
 /// The `openpoort` binary of this build profile: tests run from target/<profile>/deps, the
 /// benchmark tools from target/<profile> itself.
@@ -216,9 +219,42 @@ pub struct PgSchema {
 
 impl PgSchema {
     pub fn create() -> PgSchema {
-        let admin_url = std::env::var("TEST_POSTGRES_URL").expect(
-            "TEST_POSTGRES_URL is not set: run the tests with scripts/test (README), which starts PostgreSQL and sets it",
-        );
+        PgSchema::create_at(test_postgres_url())
+    }
+
+    /// A schema in `database` of TEST_POSTGRES_URL's server, which is created when absent. The
+    /// load tools measure in a database of their own, since PostgreSQL counts transactions per
+    /// database and the tests of other engineers use the test database at the same time.
+    pub fn create_in(database: &str) -> PgSchema {
+        let url = test_postgres_url();
+        let (server, query) = match url.split_once('?') {
+            Some((server, query)) => (server, format!("?{query}")),
+            None => (url.as_str(), String::new()),
+        };
+        let (server, _) = server
+            .rsplit_once('/')
+            .expect("TEST_POSTGRES_URL names a database");
+        let exists = Command::new("psql")
+            .args([
+                &url,
+                "-qAtc",
+                &format!(
+                    "SELECT 1 FROM pg_database WHERE datname = '{}'",
+                    database.replace('\'', "''")
+                ),
+            ])
+            .output()
+            .expect("psql (the PostgreSQL client) runs");
+        if text(&exists.stdout).trim() != "1" {
+            // Two tools starting at once may both try; the loser's error says it exists.
+            if let Err(e) = psql(&url, &format!("CREATE DATABASE \"{database}\"")) {
+                assert!(e.contains("already exists"), "{e}");
+            }
+        }
+        PgSchema::create_at(format!("{server}/{database}{query}"))
+    }
+
+    fn create_at(admin_url: String) -> PgSchema {
         let name = format!("e2e_{}", std::process::id()) + &format!("_{}", unique());
         if let Err(e) = psql(&admin_url, &format!("CREATE SCHEMA {name}")) {
             panic!("{e}");
@@ -248,6 +284,16 @@ impl PgSchema {
         ) {
             panic!("{e}");
         }
+    }
+
+    /// The schema's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The URL of the schema's database without the schema, for queries about it.
+    pub fn admin_url(&self) -> &str {
+        &self.admin_url
     }
 
     /// The process ids of the PostgreSQL backends serving connections that call themselves
@@ -286,6 +332,12 @@ impl Drop for PgSchema {
             eprintln!("{e}");
         }
     }
+}
+
+fn test_postgres_url() -> String {
+    std::env::var("TEST_POSTGRES_URL").expect(
+        "TEST_POSTGRES_URL is not set: run the tests with scripts/test (README), which starts PostgreSQL and sets it",
+    )
 }
 
 fn psql(url: &str, sql: &str) -> Result<(), String> {
@@ -874,130 +926,6 @@ pub fn authorize_url(base: &str, params: &[(&str, &str)]) -> String {
         .extend_pairs(params)
         .finish();
     format!("{base}/oidc/authorize?{q}")
-}
-
-/// The CPU time (user and system, all threads) that process `pid` has used so far, from
-/// `/proc/<pid>/stat`. Flows per second drift with this machine's speed band; CPU per flow does
-/// not, so the load tools print both. Resolution: one clock tick (10 ms), so measure runs of
-/// seconds.
-pub fn process_cpu(pid: u32) -> std::io::Result<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // The command name (field 2) is in parentheses and may hold spaces: count from after it.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    let tick = |i: usize| -> std::io::Result<u64> {
-        fields.get(i).and_then(|f| f.parse().ok()).ok_or_else(|| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("/proc/{pid}/stat: no field {}", i + 3),
-            )
-        })
-    };
-    // utime and stime are fields 14 and 15; the state (field 3) is the first after the name.
-    let ticks = tick(11)? + tick(12)?;
-    Ok(Duration::from_secs_f64(
-        ticks as f64 / clock_ticks_per_second()? as f64,
-    ))
-}
-
-/// `getconf CLK_TCK`: the unit of /proc's CPU times (100 on Linux nearly everywhere).
-fn clock_ticks_per_second() -> std::io::Result<u64> {
-    let out = Command::new("getconf").arg("CLK_TCK").output()?;
-    text(&out.stdout).trim().parse().map_err(|_| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("getconf CLK_TCK answered {:?}", text(&out.stdout)),
-        )
-    })
-}
-
-/// What a load run measured: one latency per successful flow.
-pub struct Load {
-    pub latencies: Vec<Duration>,
-    pub errors: usize,
-    pub elapsed: Duration,
-}
-
-impl Load {
-    pub fn per_second(&self) -> f64 {
-        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
-    }
-
-    /// The `p` quantile (0..=1) of the flow latencies, which are sorted.
-    pub fn percentile(&self, p: f64) -> Duration {
-        let n = self.latencies.len();
-        self.latencies[((n as f64 * p).ceil() as usize).clamp(1, n) - 1]
-    }
-
-    /// Prints the machine, the rate for `what`, and p50/p99.
-    pub fn report(&self, what: &str) {
-        println!(
-            "machine: {} cores",
-            std::thread::available_parallelism().map_or(0, |n| n.get())
-        );
-        println!(
-            "{what}: {:.0}  ({} ok, {} errors, {:.1} s)",
-            self.per_second(),
-            self.latencies.len(),
-            self.errors,
-            self.elapsed.as_secs_f64()
-        );
-        if !self.latencies.is_empty() {
-            println!(
-                "latency p50 {:.1} ms, p99 {:.1} ms",
-                self.percentile(0.50).as_secs_f64() * 1000.0,
-                self.percentile(0.99).as_secs_f64() * 1000.0
-            );
-        }
-    }
-}
-
-/// Runs `flows` flows against `base` with `concurrency` clients at once. Each client is one
-/// browser (one kept-alive connection through the lean client, `wire`) handed to `flow` and
-/// back; `flow` says whether it succeeded.
-pub async fn run_load<F, Fut>(base: &str, flows: usize, concurrency: usize, flow: F) -> Load
-where
-    F: Fn(Browser) -> Fut + Clone + Send + 'static,
-    Fut: std::future::Future<Output = (Browser, bool)> + Send,
-{
-    let start = std::time::Instant::now();
-    let mut tasks = Vec::new();
-    for client in 0..concurrency {
-        let (base, flow) = (base.to_owned(), flow.clone());
-        // Spread the flows exactly: the first `flows % concurrency` clients do one more.
-        let n = flows / concurrency + usize::from(client < flows % concurrency);
-        tasks.push(tokio::spawn(async move {
-            let mut b = Browser::lean(&base);
-            let mut latencies = Vec::with_capacity(n);
-            let mut errors = 0usize;
-            for _ in 0..n {
-                let t = std::time::Instant::now();
-                let (back, ok) = flow(b).await;
-                b = back;
-                if ok {
-                    latencies.push(t.elapsed());
-                } else {
-                    errors += 1;
-                }
-            }
-            (latencies, errors)
-        }));
-    }
-    let mut load = Load {
-        latencies: Vec::new(),
-        errors: 0,
-        elapsed: Duration::ZERO,
-    };
-    for t in tasks {
-        let (l, e) = t.await.expect("client task");
-        load.latencies.extend(l);
-        load.errors += e;
-    }
-    load.elapsed = start.elapsed();
-    load.latencies.sort();
-    load
 }
 
 /// A fresh RSA-2048 key and a self-signed certificate for it (30 days), as a SAML service

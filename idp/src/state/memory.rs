@@ -4,7 +4,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::{StateError, StateStore, effective_ttl, parse_count};
+use super::{Attempt, StateError, StateStore, effective_ttl, parse_count};
 
 /// Below this many writes a sweep is not worth the lock time.
 const MIN_WRITES_BETWEEN_SWEEPS: usize = 1024;
@@ -240,12 +240,45 @@ impl StateStore for MemoryStore {
         Ok(Some(1))
     }
 
-    async fn release(&self, key: &str) -> Result<(), StateError> {
+    async fn reserve_all(
+        &self,
+        limits: &[(&str, u64)],
+        window: Duration,
+    ) -> Result<Attempt, StateError> {
+        let now = Instant::now();
+        // One lock for every check and every count, as Redis runs its script.
+        let mut entries = self.entries();
+        for (index, (key, limit)) in limits.iter().enumerate() {
+            let count = match entries.live_bytes(key, now)? {
+                Some(value) => parse_count(value)?,
+                None => 0,
+            };
+            if count >= *limit {
+                return Ok(Attempt::Refused(index));
+            }
+        }
+        let mut counts = Vec::with_capacity(limits.len());
+        for (key, _) in limits {
+            if let Some(value) = entries.live_bytes(key, now)? {
+                let count = parse_count(value)? + 1;
+                *value = count.to_string().into_bytes();
+                counts.push(count);
+            } else {
+                entries.insert(key, Value::Bytes(b"1".to_vec()), deadline(now, window), now)?;
+                counts.push(1);
+            }
+        }
+        Ok(Attempt::Admitted(counts))
+    }
+
+    async fn release_all(&self, keys: &[&str]) -> Result<(), StateError> {
         let now = Instant::now();
         let mut entries = self.entries();
-        if let Some(value) = entries.live_bytes(key, now)? {
-            let count = parse_count(value)?.saturating_sub(1);
-            *value = count.to_string().into_bytes();
+        for key in keys {
+            if let Some(value) = entries.live_bytes(key, now)? {
+                let count = parse_count(value)?.saturating_sub(1);
+                *value = count.to_string().into_bytes();
+            }
         }
         Ok(())
     }

@@ -126,10 +126,20 @@ pub trait StateStore: Send + Sync {
         window: Duration,
     ) -> impl Future<Output = Result<Option<u64>, StateError>> + Send;
 
-    /// Takes one reservation back (the attempt succeeded): one less, never below zero, expiry
-    /// kept. Only the caller's own attempt is undone, so a success in the middle of someone
-    /// else's burst of guesses frees one place, never the whole window.
-    fn release(&self, key: &str) -> impl Future<Output = Result<(), StateError>> + Send;
+    /// Reserves one attempt on each `(key, limit)` at once (see [`Self::reserve`]), or on none
+    /// when one of them is at its limit: [`Attempt::Refused`] names the first such counter, in
+    /// the order given, and no counter changes. One step on the store (one round trip to
+    /// Redis), so a refused attempt never holds a place on the others even for a moment.
+    fn reserve_all(
+        &self,
+        limits: &[(&str, u64)],
+        window: Duration,
+    ) -> impl Future<Output = Result<Attempt, StateError>> + Send;
+
+    /// Takes one reservation back on each key (the attempt succeeded), in one step: one less,
+    /// never below zero, expiry kept. Only the caller's own attempt is undone, so a success in
+    /// the middle of someone else's burst of guesses frees one place, never the whole window.
+    fn release_all(&self, keys: &[&str]) -> impl Future<Output = Result<(), StateError>> + Send;
 
     /// Adds `member` to the set under `key` (an append: concurrent adds are never lost). The set
     /// lives at least `ttl` from now; a later add extends its life, never shortens it.
@@ -184,36 +194,20 @@ pub enum Attempt {
     Refused(usize),
 }
 
-/// Reserves one attempt on each `(key, limit)` in order (see [`StateStore::reserve`]). When one
-/// is full, the places already taken are released again, so that a refused attempt counts
-/// nowhere: put the broadest counter (the IP) first, and a locked-out address stores nothing
-/// per account.
+/// Reserves one attempt on each `(key, limit)` (see [`StateStore::reserve_all`]): a refused
+/// attempt counts nowhere, so put the broadest counter (the IP) first, and a locked-out address
+/// stores nothing per account.
 pub async fn reserve_all<S: StateStore>(
     store: &S,
     limits: &[(&str, u64)],
     window: Duration,
 ) -> Result<Attempt, StateError> {
-    let mut counts = Vec::with_capacity(limits.len());
-    for (index, (key, limit)) in limits.iter().enumerate() {
-        match store.reserve(key, *limit, window).await? {
-            Some(count) => counts.push(count),
-            None => {
-                for (taken, _) in &limits[..index] {
-                    store.release(taken).await?;
-                }
-                return Ok(Attempt::Refused(index));
-            }
-        }
-    }
-    Ok(Attempt::Admitted(counts))
+    store.reserve_all(limits, window).await
 }
 
 /// Gives back an attempt [`reserve_all`] admitted: it succeeded, so it was no failure.
 pub async fn release_all<S: StateStore>(store: &S, keys: &[&str]) -> Result<(), StateError> {
-    for key in keys {
-        store.release(key).await?;
-    }
-    Ok(())
+    store.release_all(keys).await
 }
 
 /// The configured store; Clone is cheap (Arc inside / ConnectionManager).
@@ -267,7 +261,8 @@ impl StateStore for State {
         fn take(key: &str) -> Option<Vec<u8>>;
         fn incr(key: &str, window: Duration) -> u64;
         fn reserve(key: &str, limit: u64, window: Duration) -> Option<u64>;
-        fn release(key: &str) -> ();
+        fn reserve_all(limits: &[(&str, u64)], window: Duration) -> Attempt;
+        fn release_all(keys: &[&str]) -> ();
         fn add_to_set(key: &str, member: &[u8], ttl: Duration) -> ();
         fn take_set(key: &str) -> Vec<Vec<u8>>;
         fn count(key: &str) -> u64;
@@ -282,7 +277,7 @@ mod tests {
 
     use tokio::time::sleep;
 
-    use super::{State, StateError, StateStore};
+    use super::{Attempt, State, StateError, StateStore};
 
     /// Which store a test body runs on; a body that needs two independent stores opens two.
     #[derive(Clone, Copy)]
@@ -350,6 +345,8 @@ mod tests {
         release_gives_back_one_place_and_keeps_the_window,
         concurrent_adds_to_a_set_are_all_kept,
         take_set_is_single_use_and_a_set_lives_as_long_as_its_latest_member_asks,
+        reserve_all_counts_on_every_counter_or_on_none,
+        a_refused_attempt_never_holds_a_place_another_attempt_needs,
     );
 
     const MS: Duration = Duration::from_millis(1);
@@ -620,7 +617,7 @@ mod tests {
             store.reserve("n", 3, window).await.unwrap();
         }
         assert_eq!(store.reserve("n", 3, window).await.unwrap(), None);
-        store.release("n").await.unwrap();
+        store.release_all(&["n"]).await.unwrap();
         assert_eq!(store.count("n").await.unwrap(), 2);
         assert!(
             store.ttl("n").await.unwrap().is_some(),
@@ -628,10 +625,10 @@ mod tests {
         );
         assert_eq!(store.reserve("n", 3, window).await.unwrap(), Some(3));
         // Never below zero, and nothing is created for an absent key.
-        store.release("absent").await.unwrap();
+        store.release_all(&["absent"]).await.unwrap();
         assert_eq!(store.get("absent").await.unwrap(), None);
         store.put("z", b"0", window).await.unwrap();
-        store.release("z").await.unwrap();
+        store.release_all(&["z"]).await.unwrap();
         assert_eq!(store.count("z").await.unwrap(), 0);
     }
 
@@ -689,6 +686,88 @@ mod tests {
             StateError::WrongKind
         ));
         assert!(store.delete("set").await.unwrap());
+    }
+
+    async fn reserve_all_counts_on_every_counter_or_on_none(backend: Backend) {
+        let store = backend.open().await;
+        let window = 10_000 * MS;
+        let limits = [("ip", 5), ("pupil", 2)];
+        assert_eq!(
+            store.reserve_all(&limits, window).await.unwrap(),
+            Attempt::Admitted(vec![1, 1])
+        );
+        assert_eq!(
+            store.reserve_all(&limits, window).await.unwrap(),
+            Attempt::Admitted(vec![2, 2])
+        );
+        // The second counter is full: refused, and the first is not counted either.
+        assert_eq!(
+            store.reserve_all(&limits, window).await.unwrap(),
+            Attempt::Refused(1)
+        );
+        assert_eq!(store.count("ip").await.unwrap(), 2);
+        assert_eq!(store.count("pupil").await.unwrap(), 2);
+        assert!(store.ttl("pupil").await.unwrap().is_some(), "a window");
+        // Both given back at once, never below zero, nothing created for an absent key.
+        store.release_all(&["ip", "pupil", "absent"]).await.unwrap();
+        assert_eq!(store.count("ip").await.unwrap(), 1);
+        assert_eq!(store.count("pupil").await.unwrap(), 1);
+        assert_eq!(store.get("absent").await.unwrap(), None);
+        assert!(
+            store.ttl("ip").await.unwrap().is_some(),
+            "the window is kept"
+        );
+        // Something that is not a count is not taken for one, and nothing is counted.
+        store.put("text", b"secret", window).await.unwrap();
+        let error = store
+            .reserve_all(&[("ip", 5), ("text", 5)], window)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, StateError::NotACounter), "{error:?}");
+        assert_eq!(store.count("ip").await.unwrap(), 1);
+        assert_eq!(store.get("text").await.unwrap(), Some(b"secret".to_vec()));
+    }
+
+    /// Guesses at a locked pupil (refused on the pupil's counter) run while other pupils at the
+    /// same address log in: the refused guesses must not take the address's places, even for a
+    /// moment, or the other pupils are refused for someone else's lock-out.
+    async fn a_refused_attempt_never_holds_a_place_another_attempt_needs(backend: Backend) {
+        let store = backend.open().await;
+        let window = 10_000 * MS;
+        for _ in 0..3 {
+            store.reserve("locked", 3, window).await.unwrap();
+        }
+        let mut attempts = Vec::new();
+        for i in 0..300 {
+            let store = store.clone();
+            attempts.push(tokio::spawn(async move {
+                // Every tenth attempt is another pupil's own, the rest guesses at the locked one.
+                let pupil = if i % 10 == 0 {
+                    format!("pupil-{i}")
+                } else {
+                    "locked".to_owned()
+                };
+                let attempt = store
+                    .reserve_all(&[("ip", 30), (pupil.as_str(), 3)], window)
+                    .await
+                    .unwrap();
+                (i % 10 == 0, attempt)
+            }));
+        }
+        for attempt in attempts {
+            match attempt.await.unwrap() {
+                (true, outcome) => assert!(
+                    matches!(outcome, Attempt::Admitted(_)),
+                    "another pupil's login was refused: {outcome:?}"
+                ),
+                // Refused on the pupil, or on the address once the others have taken it.
+                (false, outcome) => assert!(
+                    matches!(outcome, Attempt::Refused(_)),
+                    "a guess at a locked pupil was admitted: {outcome:?}"
+                ),
+            }
+        }
+        assert_eq!(store.count("ip").await.unwrap(), 30);
     }
 
     async fn ping_answers(backend: Backend) {

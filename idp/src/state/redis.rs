@@ -13,7 +13,7 @@ use redis::{
     AsyncConnectionConfig, Client, ConnectionAddr, ErrorKind, RedisError, ServerErrorKind,
 };
 
-use super::{StateError, StateStore, effective_ttl, parse_count};
+use super::{Attempt, StateError, StateStore, effective_ttl, parse_count};
 
 /// Long enough for a Redis across a network under load; short enough that an unreachable one
 /// stops start-up within seconds, and that a reconnect attempt does not hang on a silently
@@ -147,14 +147,40 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2], 'NX')
 return n
 ";
 
-/// Releases one reservation: DECR, never below zero, never creating a key; DECR keeps the
-/// expiry. -2 when the key holds something other than a count.
-const RELEASE: &str = r"
-local raw = redis.call('GET', KEYS[1])
-if not raw then return 0 end
-local n = tonumber(raw)
-if n == nil then return -2 end
-if n > 0 then return redis.call('DECR', KEYS[1]) end
+/// Reserves one attempt on every key (ARGV[1] the window, ARGV[1 + i] the limit of KEYS[i]), or
+/// on none: {-1, i - 1} when KEYS[i] is the first at its limit, {-2} when one holds something
+/// other than a count, else the new counts. Every check comes before the first count, so a
+/// refused attempt changes nothing, and the whole is one round trip instead of one per key.
+const RESERVE_ALL: &str = r"
+for i, key in ipairs(KEYS) do
+  local raw = redis.call('GET', key)
+  local n = 0
+  if raw then
+    n = tonumber(raw)
+    if n == nil or n < 0 or n ~= math.floor(n) then return {-2} end
+  end
+  if n >= tonumber(ARGV[i + 1]) then return {-1, i - 1} end
+end
+local counts = {}
+for i, key in ipairs(KEYS) do
+  counts[i] = redis.call('INCR', key)
+  redis.call('PEXPIRE', key, ARGV[1], 'NX')
+end
+return counts
+";
+
+/// Releases one reservation on every key in one round trip: DECR, never below zero, never
+/// creating a key; DECR keeps the expiry. -2 at the first key that holds something other than a
+/// count.
+const RELEASE_ALL: &str = r"
+for _, key in ipairs(KEYS) do
+  local raw = redis.call('GET', key)
+  if raw then
+    local n = tonumber(raw)
+    if n == nil then return -2 end
+    if n > 0 then redis.call('DECR', key) end
+  end
+end
 return 0
 ";
 
@@ -271,13 +297,42 @@ impl StateStore for RedisStore {
         }
     }
 
-    async fn release(&self, key: &str) -> Result<(), StateError> {
-        let reply = redis::cmd("EVAL")
-            .arg(RELEASE)
-            .arg(1)
-            .arg(self.key(key))
-            .query_async::<i64>(&mut self.connection())
-            .await?;
+    async fn reserve_all(
+        &self,
+        limits: &[(&str, u64)],
+        window: Duration,
+    ) -> Result<Attempt, StateError> {
+        let mut eval = redis::cmd("EVAL");
+        eval.arg(RESERVE_ALL).arg(limits.len());
+        for (key, _) in limits {
+            eval.arg(self.key(key));
+        }
+        eval.arg(millis(window));
+        for (_, limit) in limits {
+            eval.arg(*limit);
+        }
+        let reply = eval.query_async::<Vec<i64>>(&mut self.connection()).await?;
+        match reply.as_slice() {
+            [-1, index] => usize::try_from(*index)
+                .map(Attempt::Refused)
+                .map_err(|_| StateError::NotACounter),
+            counts => counts
+                .iter()
+                .map(|n| u64::try_from(*n).ok().filter(|n| *n > 0))
+                .collect::<Option<Vec<u64>>>()
+                .filter(|c| c.len() == limits.len())
+                .map(Attempt::Admitted)
+                .ok_or(StateError::NotACounter),
+        }
+    }
+
+    async fn release_all(&self, keys: &[&str]) -> Result<(), StateError> {
+        let mut eval = redis::cmd("EVAL");
+        eval.arg(RELEASE_ALL).arg(keys.len());
+        for key in keys {
+            eval.arg(self.key(key));
+        }
+        let reply = eval.query_async::<i64>(&mut self.connection()).await?;
         if reply < 0 {
             return Err(StateError::NotACounter);
         }

@@ -1,13 +1,16 @@
 //! Staff logins per second against a real openpoort, next to the argon2id limit of the same
 //! machine measured in the same run.
 //!
-//!     cargo run --release -p openpoort-e2e --bin login-bench -- [LOGINS] [CONCURRENCY]
+//!     cargo run --release -p openpoort-e2e --bin login-bench -- [LOGINS] [CONCURRENCY] [sqlite|postgres]
 //!
 //! It starts `openpoort demo` (the binary of the same build profile) in a temporary directory,
-//! then runs LOGINS complete logins (GET the form for its CSRF cookie, POST e-mail and password,
+//! on the embedded default (SQLite, sessions in memory) or on PostgreSQL + Redis (a fresh
+//! schema, a redis-server of the run's own; `eval "$(scripts/services)"` first), then runs LOGINS complete logins (GET the form for its CSRF cookie, POST e-mail and password,
 //! expect the redirect with a session cookie) with CONCURRENCY clients at once. Every login
 //! verifies one argon2id hash, so the server cannot beat the machine's argon2id rate: the two
-//! figures together show how much of the login cost is the hash and how much is the rest.
+//! figures together show how much of the login cost is the hash and how much is the rest. It
+//! also prints the server's CPU, database transactions and Redis commands per login
+//! (`openpoort_e2e::bench`).
 
 use std::time::{Duration, Instant};
 
@@ -15,7 +18,8 @@ use argon2::Argon2;
 use argon2::password_hash::PasswordHasher;
 use argon2::password_hash::PasswordVerifier;
 use argon2::password_hash::phc::PasswordHash;
-use openpoort_e2e::{Browser, Server, openpoort, run_load};
+use openpoort_e2e::bench::{BenchStore, measured_load, report};
+use openpoort_e2e::{Browser, Server};
 
 const EMAIL: &str = "bram.jansen@demo.openpoort.nl";
 const PASSWORD: &str = "Fiets-Molen-Tulp-42";
@@ -61,14 +65,13 @@ async fn main() {
     let concurrency: usize = args
         .next()
         .map_or(16, |a| a.parse().expect("CONCURRENCY is a number"));
+    let store = BenchStore::from_arg(args.next().as_deref());
 
     let limit = argon2_rate(Duration::from_secs(3));
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut cmd = openpoort(dir.path());
     // Throttling counts failures only; raise nothing, so the run measures the real limits.
-    cmd.env("OPENPOORT_LOG_LEVEL", "error").arg("demo");
-    let mut server = Server::start(cmd);
+    let mut server = Server::start(store.command(dir.path(), "demo"));
     let base = server.base.clone();
 
     // Warm up: one login, so that pools and caches are as they are in steady state.
@@ -87,7 +90,7 @@ async fn main() {
         .pool_max_idle_per_host(0)
         .build()
         .expect("HTTP client");
-    let load = run_load(&base, logins, concurrency, {
+    let (load, usage) = measured_load(&store, server.child.id(), &base, logins, concurrency, {
         let base = base.clone();
         move |b| {
             let (base, http) = (base.clone(), http.clone());
@@ -106,7 +109,10 @@ async fn main() {
     .await;
     server.terminate();
     println!("argon2id (m=19456 KiB, t=2, p=1) verifications/s, all cores: {limit:.0}");
-    load.report(&format!(
-        "staff logins/s (GET form + POST, concurrency {concurrency})"
-    ));
+    report(
+        &store,
+        &format!("staff logins/s (GET form + POST, concurrency {concurrency})"),
+        &load,
+        &usage,
+    );
 }

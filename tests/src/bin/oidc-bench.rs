@@ -1,13 +1,17 @@
 //! Complete OpenID Connect logins per second: the Monday-morning path of a pupil who opens a
 //! publisher's product.
 //!
-//!     cargo run --release -p openpoort-e2e --bin oidc-bench -- [FLOWS] [CONCURRENCY] [RS256|ES256|floor]
+//!     cargo run --release -p openpoort-e2e --bin oidc-bench -- [FLOWS] [CONCURRENCY] [RS256|ES256|floor] [sqlite|postgres]
 //!
-//! It starts `openpoort demo`, registers a confidential client of the demo publisher, and runs
-//! FLOWS flows with CONCURRENCY clients at once. One flow: the pupil's shortcut login (groups,
+//! It starts `openpoort demo` on the embedded default (SQLite, sessions in memory) or on
+//! PostgreSQL + Redis (a fresh schema, a redis-server of the run's own; `eval
+//! "$(scripts/services)"` first), registers a confidential client of the demo publisher, and runs
+//! FLOWS flows with CONCURRENCY clients at once. One flow: a pupil's shortcut login (the demo's
+//! ten pupils in turn, `DemoPupils`; groups,
 //! names, picture, session: 4 requests), the authorization request with PKCE (a release
 //! decision, audited), the code exchange (an ID token signed with the chosen algorithm) and
-//! userinfo: 7 requests. Prints flows/s, p50 and p99 of a flow, and errors.
+//! userinfo: 7 requests. Prints flows/s, p50 and p99 of a flow, errors, and the server's CPU,
+//! database transactions and Redis commands per flow (`openpoort_e2e::bench`).
 //!
 //! `floor` runs the same number of requests per flow against `/healthz`, which answers a
 //! constant without touching the register, the session store or a key: what this machine's two
@@ -18,14 +22,14 @@ use std::time::Duration;
 
 use base64::Engine;
 
-use openpoort_e2e::{
-    Browser, Server, demo_pupil_login, demo_shortcut, openpoort, run, run_load, text,
-};
+use openpoort_e2e::bench::{BenchStore, DemoPupils, measured_load, report};
+use openpoort_e2e::{Browser, Server, demo_shortcut};
 
 const REDIRECT: &str = "https://rekenrijk.demo-uitgeverij.example/callback";
 
 struct Setup {
     shortcut: String,
+    pupils: DemoPupils,
     client_id: String,
     /// `Basic …` of the client's id and secret (client_secret_basic).
     basic: String,
@@ -35,7 +39,7 @@ struct Setup {
 
 async fn flow(b: &mut Browser, s: &Setup) -> Option<()> {
     b.cookies.clear();
-    if !demo_pupil_login(b, &s.shortcut).await {
+    if !s.pupils.log_in(b, &s.shortcut).await {
         return None;
     }
     let authorize = format!(
@@ -102,34 +106,34 @@ async fn main() {
         .next()
         .map_or(32, |a| a.parse().expect("CONCURRENCY is a number"));
     let alg = args.next().unwrap_or_else(|| "RS256".into());
+    let store = BenchStore::from_arg(args.next().as_deref());
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut cmd = openpoort(dir.path());
-    cmd.env("OPENPOORT_LOG_LEVEL", "error").arg("demo");
-    let mut server = Server::start(cmd);
+    let mut server = Server::start(store.command(dir.path(), "demo"));
     let out = server.more_output(Duration::from_millis(500)).join("\n");
     let shortcut = demo_shortcut(&out).expect("shortcut in the demo's welcome");
 
-    let added = run(openpoort(dir.path()).args([
-        "client",
-        "add",
-        "--party",
-        "demo-uitgeverij",
-        "--client-id",
-        "bench-client",
-        "--name",
-        "Bench",
-        "--redirect-uri",
-        REDIRECT,
-        "--grant",
-        "authorization_code",
-        "--scope",
-        "openid",
-        "--alg",
-        if alg == "floor" { "RS256" } else { &alg },
-    ]));
-    assert!(added.status.success(), "{}", text(&added.stderr));
-    let stdout = text(&added.stdout);
+    let stdout = store.cli(
+        dir.path(),
+        &[
+            "client",
+            "add",
+            "--party",
+            "demo-uitgeverij",
+            "--client-id",
+            "bench-client",
+            "--name",
+            "Bench",
+            "--redirect-uri",
+            REDIRECT,
+            "--grant",
+            "authorization_code",
+            "--scope",
+            "openid",
+            "--alg",
+            if alg == "floor" { "RS256" } else { &alg },
+        ],
+    );
     let secret = stdout
         .lines()
         .last()
@@ -142,6 +146,7 @@ async fn main() {
     let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".to_owned();
     let setup = std::sync::Arc::new(Setup {
         shortcut,
+        pupils: DemoPupils::default(),
         client_id: "bench-client".into(),
         basic: format!(
             "Basic {}",
@@ -156,31 +161,54 @@ async fn main() {
         .await
         .expect("a complete flow works");
 
+    let pid = server.child.id();
     if alg == "floor" {
-        let load = run_load(&server.base, flows, concurrency, |mut b| async move {
-            let mut ok = true;
-            for _ in 0..7 {
-                ok &= b.get("/healthz").await.status == 200;
-            }
-            (b, ok)
-        })
+        let (load, usage) = measured_load(
+            &store,
+            pid,
+            &server.base,
+            flows,
+            concurrency,
+            |mut b| async move {
+                let mut ok = true;
+                for _ in 0..7 {
+                    ok &= b.get("/healthz").await.status == 200;
+                }
+                (b, ok)
+            },
+        )
         .await;
         server.terminate();
-        load.report(&format!(
-            "HTTP floor flows/s (7 GET /healthz each, concurrency {concurrency})"
-        ));
+        report(
+            &store,
+            &format!("HTTP floor flows/s (7 GET /healthz each, concurrency {concurrency})"),
+            &load,
+            &usage,
+        );
         return;
     }
-    let load = run_load(&server.base, flows, concurrency, move |mut b| {
-        let setup = setup.clone();
-        async move {
-            let ok = flow(&mut b, &setup).await.is_some();
-            (b, ok)
-        }
-    })
+    let (load, usage) = measured_load(
+        &store,
+        pid,
+        &server.base,
+        flows,
+        concurrency,
+        move |mut b| {
+            let setup = setup.clone();
+            async move {
+                let ok = flow(&mut b, &setup).await.is_some();
+                (b, ok)
+            }
+        },
+    )
     .await;
     server.terminate();
-    load.report(&format!(
-        "OIDC pupil flows/s ({alg} ID tokens, 7 requests each, concurrency {concurrency})"
-    ));
+    report(
+        &store,
+        &format!(
+            "OIDC pupil flows/s ({alg} ID tokens, 7 requests each, concurrency {concurrency})"
+        ),
+        &load,
+        &usage,
+    );
 }

@@ -4,8 +4,8 @@
 //!
 //! It starts `openpoort serve` (the binary of the same build profile) with the partner listener
 //! on, on the embedded default (SQLite, in-memory sessions) or on PostgreSQL + Redis (a fresh
-//! schema of TEST_POSTGRES_URL, a key prefix of its own in TEST_REDIS_URL's Redis; `eval
-//! "$(scripts/services)"` sets both). Then it sets up what an operator would, through
+//! schema in a database of the load tools' own on TEST_POSTGRES_URL's server, a redis-server
+//! of the run's own; `eval "$(scripts/services)"` first). Then it sets up what an operator would, through
 //! openpoort's own command line and admin API: a publisher and its release policy (names and
 //! ECK-iD, the largest answers), SCHOOLS school locations (default 500) from a DUO list, every
 //! one consenting to the publisher, one of them with PUPILS pupils (default 2,000) with their
@@ -20,88 +20,22 @@
 //!
 //! and prints requests per second, p50 and p99 latency, and the server's CPU time per request
 //! (user + system, from /proc; on PostgreSQL also that of the database backends serving the
-//! server's connections). Each answer must be 200 and as long as the first one, which was
+//! server's connections, and of Redis), with the database's transactions and Redis' commands
+//! per request (`openpoort_e2e::bench`). Each answer must be 200 and as long as the first one, which was
 //! checked in full (numbers, counts).
 
-use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use openpoort_e2e::bench::{BenchStore, Usage};
 use openpoort_e2e::edexml_gen::{Args, generate_bytes};
 use openpoort_e2e::pki::{Identity, ListenerPki};
 use openpoort_e2e::wire::{Conn, tls_config};
-use openpoort_e2e::{Load, PgSchema, Server, openpoort, process_cpu, run, text};
+use openpoort_e2e::{Load, Server};
 use serde_json::Value;
 
 const PUBLISHER: &str = "bench-uitgeverij";
 const ADMIN_CLIENT: &str = "bench-beheer";
-
-/// Where the server keeps its state, and what a command on the same register needs to know.
-struct Store {
-    env: Vec<(String, String)>,
-    schema: Option<PgSchema>,
-    application_name: String,
-}
-
-impl Store {
-    fn new(kind: &str) -> Store {
-        let application_name = format!("partner-bench-{}", std::process::id());
-        match kind {
-            "sqlite" => Store {
-                env: vec![("OPENPOORT_SESSIONS_STORE".into(), "memory".into())],
-                schema: None,
-                application_name,
-            },
-            "postgres" => {
-                let redis = std::env::var("TEST_REDIS_URL")
-                    .expect("TEST_REDIS_URL is not set: run `eval \"$(scripts/services)\"` first");
-                let schema = PgSchema::create();
-                let url = format!("{}&application_name={application_name}", schema.url());
-                Store {
-                    env: vec![
-                        ("OPENPOORT_DATABASE_URL".into(), url),
-                        ("OPENPOORT_SESSIONS_STORE".into(), "redis".into()),
-                        ("OPENPOORT_SESSIONS_REDIS_URL".into(), redis),
-                        (
-                            "OPENPOORT_SESSIONS_REDIS_PREFIX".into(),
-                            format!("{application_name}:"),
-                        ),
-                    ],
-                    schema: Some(schema),
-                    application_name,
-                }
-            }
-            other => panic!("the store is sqlite or postgres, not {other:?}"),
-        }
-    }
-
-    /// `openpoort ARGS` on this register, which must succeed; its standard output.
-    fn cli(&self, dir: &Path, args: &[&str]) -> String {
-        let out = run(openpoort(dir)
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .args(args));
-        assert!(
-            out.status.success(),
-            "openpoort {args:?}: {}{}",
-            text(&out.stdout),
-            text(&out.stderr)
-        );
-        text(&out.stdout)
-    }
-
-    /// CPU time of the database backends serving the server, per backend process.
-    fn database_cpu(&self) -> BTreeMap<u32, Duration> {
-        let Some(schema) = &self.schema else {
-            return BTreeMap::new();
-        };
-        schema
-            .backend_pids(&self.application_name)
-            .into_iter()
-            .filter_map(|pid| process_cpu(pid).ok().map(|t| (pid, t)))
-            .collect()
-    }
-}
 
 /// A DUO list (the newer header set) of `n` school locations under `n / 10` boards; the first
 /// is the large school.
@@ -217,16 +151,13 @@ async fn main() {
     let schools = number(3, "SCHOOLS", 500);
     let pupils = number(4, "PUPILS", 2_000);
 
-    let store = Store::new(kind);
+    let store = BenchStore::from_arg(Some(kind));
     let pki = ListenerPki::new();
     let dir = tempfile::tempdir().expect("data folder");
-    let mut cmd = openpoort(dir.path());
-    cmd.envs(store.env.iter().map(|(k, v)| (k, v)))
-        .env("OPENPOORT_LOG_LEVEL", "error")
-        .env("OPENPOORT_PARTNER_LISTEN", "127.0.0.1:0")
+    let mut cmd = store.command(dir.path(), "serve");
+    cmd.env("OPENPOORT_PARTNER_LISTEN", "127.0.0.1:0")
         .env("OPENPOORT_PARTNER_CERTIFICATE", pki.certificate_file())
-        .env("OPENPOORT_PARTNER_PRIVATE_KEY", pki.key_file())
-        .arg("serve");
+        .env("OPENPOORT_PARTNER_PRIVATE_KEY", pki.key_file());
     let mut server = Server::start(cmd);
     let partner_base = server
         .partner_base
@@ -426,11 +357,7 @@ async fn main() {
     println!(
         "machine: {} cores; store: {}; {requests} requests per path, concurrency {concurrency}, mutual TLS, kept-alive connections",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
-        if store.schema.is_some() {
-            "PostgreSQL + Redis"
-        } else {
-            "SQLite + in-memory sessions"
-        }
+        store.describe()
     );
     let paths = [
         (
@@ -444,8 +371,7 @@ async fn main() {
     for (path, what) in paths {
         let (status, body) = get(&mut conn, &path).await;
         assert_eq!(status, 200, "GET {path}");
-        let cpu_before = process_cpu(pid).expect("the server's CPU time");
-        let db_before = store.database_cpu();
+        let before = store.snapshot(pid);
         let run = load(
             &partner_base,
             &tls,
@@ -455,12 +381,7 @@ async fn main() {
             concurrency,
         )
         .await;
-        let cpu = process_cpu(pid).expect("the server's CPU time") - cpu_before;
-        let db: Duration = store
-            .database_cpu()
-            .into_iter()
-            .map(|(pid, t)| t.saturating_sub(db_before.get(&pid).copied().unwrap_or_default()))
-            .sum();
+        let usage = Usage::between(&before, &store.snapshot(pid));
         let ms_per = |d: Duration| d.as_secs_f64() * 1000.0 / run.latencies.len().max(1) as f64;
         let shown = path.replace(&large_id.to_string(), "{id}");
         println!(
@@ -477,15 +398,20 @@ async fn main() {
             } else {
                 run.percentile(0.99).as_secs_f64() * 1000.0
             },
-            ms_per(cpu),
-            if store.schema.is_some() {
-                format!(" + PostgreSQL {:.2} ms/request", ms_per(db))
+            ms_per(usage.server),
+            if store.is_production() {
+                format!(
+                    " + PostgreSQL {:.2} + Redis {:.2} ms/request",
+                    ms_per(usage.database),
+                    ms_per(usage.redis)
+                )
             } else {
                 String::new()
             },
             run.latencies.len(),
             run.errors,
         );
+        usage.report(run.latencies.len());
     }
     server.terminate();
     // The schema goes only now that the server no longer uses it.

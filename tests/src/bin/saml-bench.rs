@@ -1,15 +1,20 @@
 //! Complete SP-initiated SAML logins per second, next to the bare rate at which this machine
 //! signs such a response, measured in the same run.
 //!
-//!     cargo run --release -p openpoort-e2e --bin saml-bench -- [FLOWS] [CONCURRENCY]
+//!     cargo run --release -p openpoort-e2e --bin saml-bench -- [FLOWS] [CONCURRENCY] [sqlite|postgres]
 //!
-//! It starts `openpoort demo`, registers a service provider of the demo publisher from its
-//! metadata, and runs FLOWS flows with CONCURRENCY clients at once. One flow: the pupil's
-//! shortcut login (groups, names, picture, session: 4 requests), then an AuthnRequest by
+//! It starts `openpoort demo` on the embedded default (SQLite, sessions in memory) or on
+//! PostgreSQL + Redis (a fresh schema, a redis-server of the run's own; `eval
+//! "$(scripts/services)"` first), registers a service provider of the demo publisher from its
+//! metadata, and runs FLOWS flows with CONCURRENCY clients at once. One flow: a pupil's
+//! shortcut login (the demo's ten pupils in turn, `DemoPupils`; groups, names, picture,
+//! session: 4 requests), then an AuthnRequest by
 //! HTTP-Redirect with a fresh ID (a release decision, audited) answered with a signed Response
 //! in an HTTP-POST form: 5 requests. The tool checks each answer is a successful Response with
 //! an Assertion for its request; it does not verify the signature (that is the SP's cost, and
-//! the e2e tests verify it with samael and xmlsec1).
+//! the e2e tests verify it with samael and xmlsec1). Besides flows/s, p50, p99 and errors it
+//! prints the server's CPU, database transactions and Redis commands per flow
+//! (`openpoort_e2e::bench`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,9 +24,8 @@ use base64::Engine;
 use metadata::saml::binding::encode_redirect;
 use metadata::saml::response::{AssertionParams, success_response};
 use metadata::saml::sign::XmlSigner;
-use openpoort_e2e::{
-    Browser, Server, demo_pupil_login, demo_shortcut, openpoort, run, run_load, self_signed, text,
-};
+use openpoort_e2e::bench::{BenchStore, DemoPupils, measured_load, report};
+use openpoort_e2e::{Browser, Server, demo_shortcut, self_signed};
 
 const ENTITY: &str = "https://bench-sp.example/saml";
 const ACS: &str = "http://127.0.0.1:9/bench/acs";
@@ -50,9 +54,9 @@ fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-async fn flow(b: &mut Browser, shortcut: &str) -> Option<()> {
+async fn flow(b: &mut Browser, shortcut: &str, pupils: &DemoPupils) -> Option<()> {
     b.cookies.clear();
-    if !demo_pupil_login(b, shortcut).await {
+    if !pupils.log_in(b, shortcut).await {
         return None;
     }
     let id = format!("_{}", uuid::Uuid::new_v4().simple());
@@ -146,33 +150,35 @@ async fn main() {
     let concurrency: usize = args
         .next()
         .map_or(32, |a| a.parse().expect("CONCURRENCY is a number"));
+    let store = BenchStore::from_arg(args.next().as_deref());
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut cmd = openpoort(dir.path());
+    let mut cmd = store.command(dir.path(), "demo");
     // Every flow comes from loopback: the per-address limit on SAML requests would otherwise
     // refuse the flows past it (the warm-up flow counts too) and show up as errors.
     let limit = (flows + 100).to_string();
-    cmd.env("OPENPOORT_LOG_LEVEL", "error")
-        .env("OPENPOORT_SERVER_PUBLIC_URL", PUBLIC)
-        .env("OPENPOORT_SAML_MAX_REQUESTS_PER_ADDRESS", limit.as_str())
-        .arg("demo");
+    cmd.env("OPENPOORT_SERVER_PUBLIC_URL", PUBLIC)
+        .env("OPENPOORT_SAML_MAX_REQUESTS_PER_ADDRESS", limit.as_str());
     let mut server = Server::start(cmd);
     let out = server.more_output(Duration::from_millis(500)).join("\n");
     let shortcut = demo_shortcut(&out).expect("shortcut in the demo's welcome");
     let metadata_file = dir.path().join("sp.xml");
     std::fs::write(&metadata_file, sp_metadata()).expect("write SP metadata");
-    let added = run(openpoort(dir.path()).args([
-        "sp",
-        "add",
-        "--party",
-        "demo-uitgeverij",
-        "--metadata",
-        metadata_file.to_str().expect("UTF-8 path"),
-    ]));
-    assert!(added.status.success(), "{}", text(&added.stderr));
+    store.cli(
+        dir.path(),
+        &[
+            "sp",
+            "add",
+            "--party",
+            "demo-uitgeverij",
+            "--metadata",
+            metadata_file.to_str().expect("UTF-8 path"),
+        ],
+    );
 
     let mut warm = Browser::new(&server.base);
-    flow(&mut warm, &shortcut)
+    let pupils = Arc::new(DemoPupils::default());
+    flow(&mut warm, &shortcut, &pupils)
         .await
         .expect("a complete flow works");
 
@@ -180,18 +186,28 @@ async fn main() {
     let (rate, threads) = signing_rate(Duration::from_secs(3));
 
     let shortcut = Arc::new(shortcut);
-    let load = run_load(&server.base, flows, concurrency, move |mut b| {
-        let shortcut = shortcut.clone();
-        async move {
-            let ok = flow(&mut b, &shortcut).await.is_some();
-            (b, ok)
-        }
-    })
+    let (load, usage) = measured_load(
+        &store,
+        server.child.id(),
+        &server.base,
+        flows,
+        concurrency,
+        move |mut b| {
+            let (shortcut, pupils) = (shortcut.clone(), pupils.clone());
+            async move {
+                let ok = flow(&mut b, &shortcut, &pupils).await.is_some();
+                (b, ok)
+            }
+        },
+    )
     .await;
     server.terminate();
-    load.report(&format!(
-        "SAML pupil flows/s (SP-initiated, 5 requests each, concurrency {concurrency})"
-    ));
+    report(
+        &store,
+        &format!("SAML pupil flows/s (SP-initiated, 5 requests each, concurrency {concurrency})"),
+        &load,
+        &usage,
+    );
     println!(
         "bare response signing (Assertion, RSA-SHA256 through xmlsec): {rate:.0}/s on {threads} threads"
     );
