@@ -260,6 +260,32 @@ impl<S: KeyStorage> KeyManager<S> {
         Ok(records)
     }
 
+    /// The key that signs metadata documents at `now` (openpoort's IdP and SP metadata), with
+    /// its record: the longest-serving published key. After a rotation that is the retired key
+    /// for as long as it stays published, so that a party which pinned the certificate of the
+    /// last document still verifies the next one while it learns the new certificate from it;
+    /// the new current key, announced as next a whole period ahead, signs once the grace ends.
+    pub async fn metadata_signing_key(
+        &self,
+        alg: Algorithm,
+        now: i64,
+    ) -> Result<(KeyRecord, SigningKey), CertsError> {
+        let published = self.published(alg, now).await?;
+        let record = published
+            .into_iter()
+            .filter(|r| r.state != KeyState::Next)
+            .min_by_key(|r| r.activated_at.unwrap_or(r.created_at))
+            .ok_or(CertsError::NoCurrentKey(alg))?;
+        // A retired key is opened from its record each time rather than kept decrypted beside
+        // the active ones; callers keep what they build from it (an xmlsec signer) by kid.
+        let key = if record.is_active() {
+            self.signing_key(&record)?
+        } else {
+            decrypt_private_key(&record, &self.kek)?
+        };
+        Ok((record, key))
+    }
+
     fn generate(&self, alg: Algorithm, state: KeyState, now: i64) -> Result<KeyRecord, CertsError> {
         generate_key(alg, state, &self.kek, &self.profile, now)
     }
@@ -840,5 +866,42 @@ mod tests {
             again.await.unwrap().is_none(),
             "the new key serves a period of its own"
         );
+    }
+    /// A party that pinned the certificate of the last metadata document verifies the next one
+    /// through every rotation within the grace period; the oldest key still published signs,
+    /// so the signer changes only when a retired key stops being published.
+    #[tokio::test]
+    async fn metadata_stays_signed_by_the_longest_serving_key_until_its_grace_ends() {
+        const GRACE: i64 = 7 * 86_400;
+        let storage = Arc::new(MemoryStorage::default());
+        let keys = manager(&storage, &Kek::generate()).with_retired_grace(GRACE);
+        keys.ensure_keys(NOW).await.unwrap();
+        let alg = Algorithm::Rs256;
+        let signer_at = async |now: i64| {
+            let (record, key) = keys.metadata_signing_key(alg, now).await.unwrap();
+            // The key returned is the record's own: its signature verifies with the record's
+            // public key.
+            let public = PKey::public_key_from_pem(record.public_key_pem.as_bytes()).unwrap();
+            let signature = key.sign_jws(b"metadata").unwrap();
+            let mut verifier = Verifier::new(MessageDigest::sha256(), &public).unwrap();
+            verifier.update(b"metadata").unwrap();
+            assert!(verifier.verify(&signature).unwrap(), "{}", record.kid);
+            record.kid
+        };
+        let first = of(&storage.snapshot(), alg, KeyState::Current)[0]
+            .kid
+            .clone();
+        assert_eq!(signer_at(NOW).await, first);
+
+        let second = keys.rotate(alg, NOW + 100).await.unwrap().kid;
+        let third = keys.rotate(alg, NOW + 200).await.unwrap().kid;
+        assert_eq!(
+            signer_at(NOW + 300).await,
+            first,
+            "two rotations within the grace"
+        );
+        assert_eq!(signer_at(NOW + 100 + GRACE - 1).await, first);
+        assert_eq!(signer_at(NOW + 100 + GRACE).await, second);
+        assert_eq!(signer_at(NOW + 200 + GRACE).await, third, "the current key");
     }
 }

@@ -190,7 +190,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, AppError> {
         mailer: mailer(config)?,
         web: Arc::new(WebConfig::from_config(config)),
         api: Arc::new(crate::app_state::ApiConfig::from_config(config)),
-        saml_signer: Arc::default(),
+        saml_signers: Arc::default(),
         icons: Arc::default(),
         icon_fetches: Arc::default(),
     }))

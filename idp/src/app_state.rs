@@ -63,9 +63,10 @@ pub struct Shared {
     pub http: directory::outbound::Outbound,
     /// The operator's outage notice, refreshed from the register every few seconds.
     pub outage: Arc<std::sync::RwLock<Option<directory::pupil_login::Notice>>>,
-    /// The SAML signer of the current RS256 key, by key id: making one decodes the key into
-    /// xmlsec, which costs more than the signature, so it is made once per key.
-    pub saml_signer: Arc<std::sync::Mutex<Option<(String, metadata::saml::sign::XmlSigner)>>>,
+    /// SAML signers of RS256 keys by key id, newest first (see `xml_signing`): making one
+    /// decodes the key into xmlsec, which costs more than the signature, so it is made once per
+    /// key.
+    pub saml_signers: Arc<std::sync::Mutex<Vec<(String, metadata::saml::sign::XmlSigner)>>>,
     /// Product icons fetched from their registered URLs, by product id (see `web::icons`).
     pub icons: Arc<std::sync::Mutex<std::collections::HashMap<String, CachedIcon>>>,
     /// One lock per product whose icon is being fetched, so that concurrent first requests

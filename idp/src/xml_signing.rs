@@ -1,6 +1,6 @@
-//! openpoort's XML signer (the current RS256 key with its certificate, ready for xmlsec), used
-//! by the SAML identity provider for its responses and metadata and by the network-provider
-//! side for its requests and SP metadata.
+//! openpoort's XML signers (an RS256 key with its certificate, ready for xmlsec): the current
+//! key's for the SAML identity provider's responses and the network-provider side's requests,
+//! and the metadata signer for both sides' metadata documents.
 
 use certs::Algorithm;
 use metadata::saml::SamlError;
@@ -20,13 +20,11 @@ pub enum SigningError {
     Saml(#[from] SamlError),
 }
 
-/// The signer of the current key: made once per key id and kept until the key rotates.
+/// The signer of the current key, for responses, logout messages and requests.
 pub async fn signer(state: &AppState) -> Result<XmlSigner, SigningError> {
     let key = state.keys.current_signing_key(Algorithm::Rs256).await?;
-    if let Some((kid, signer)) = &*lock(&state.saml_signer)
-        && kid == key.kid()
-    {
-        return Ok(signer.clone());
+    if let Some(signer) = cached(state, key.kid()) {
+        return Ok(signer);
     }
     let published = state
         .keys
@@ -37,12 +35,49 @@ pub async fn signer(state: &AppState) -> Result<XmlSigner, SigningError> {
         .find(|r| r.kid == key.kid())
         .and_then(|r| r.certificate_pem.clone())
         .ok_or(SigningError::NoCertificate)?;
+    made(state, key, pem).await
+}
+
+/// The signer of openpoort's metadata documents (IdP and SP): the longest-serving published
+/// key (see `certs::KeyManager::metadata_signing_key`), so that a party which pinned the
+/// certificate that signed the last document still verifies the next one after a rotation.
+pub async fn metadata_signer(state: &AppState) -> Result<XmlSigner, SigningError> {
+    let (record, key) = state
+        .keys
+        .metadata_signing_key(Algorithm::Rs256, crate::clock::unix_now())
+        .await?;
+    if let Some(signer) = cached(state, key.kid()) {
+        return Ok(signer);
+    }
+    let pem = record.certificate_pem.ok_or(SigningError::NoCertificate)?;
+    made(state, key, pem).await
+}
+
+/// Signers kept by key id: the current key's and, for a grace period after a rotation, the
+/// retired one that still signs metadata.
+const KEPT_SIGNERS: usize = 2;
+
+fn cached(state: &AppState, kid: &str) -> Option<XmlSigner> {
+    lock(&state.saml_signers)
+        .iter()
+        .find(|(k, _)| k == kid)
+        .map(|(_, signer)| signer.clone())
+}
+
+async fn made(
+    state: &AppState,
+    key: certs::SigningKey,
+    pem: String,
+) -> Result<XmlSigner, SigningError> {
     // Loading signs twice (see XmlSigner::new): off the async threads.
     let made =
         tokio::task::spawn_blocking(move || XmlSigner::new(key.pkey(), &pem).map(|s| (key, s)))
             .await?;
     let (key, signer) = made?;
-    *lock(&state.saml_signer) = Some((key.kid().to_owned(), signer.clone()));
+    let mut kept = lock(&state.saml_signers);
+    kept.retain(|(kid, _)| kid != key.kid());
+    kept.insert(0, (key.kid().to_owned(), signer.clone()));
+    kept.truncate(KEPT_SIGNERS);
     Ok(signer)
 }
 

@@ -1,11 +1,12 @@
-//! `/saml/metadata`: openpoort's signed IdP metadata with the current and next certificates.
+//! `/saml/metadata`: openpoort's signed IdP metadata with the current and next certificates
+//! (and, for a grace period, the retired one, which then still signs the document).
 
 use axum::extract::State;
 use axum::response::Response;
 
 use ::metadata::saml::idp_metadata::{IdpMetadata, signed_metadata};
 
-use super::{FlowError, entity_id, signer, slo_url, sso_url};
+use super::{FlowError, entity_id, slo_url, sso_url};
 use crate::app_state::AppState;
 
 /// SPs re-read metadata well within this; a week lets one survive a long outage of openpoort's
@@ -22,7 +23,7 @@ async fn document(state: &AppState) -> Result<String, FlowError> {
         .iter()
         .map(|a| a.saml_name())
         .collect();
-    let signer = signer(state).await?;
+    let signer = crate::xml_signing::metadata_signer(state).await?;
     let (entity, sso, slo) = (entity_id(state), sso_url(state), slo_url(state));
     let xml = tokio::task::spawn_blocking(move || {
         signed_metadata(

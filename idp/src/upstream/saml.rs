@@ -19,7 +19,7 @@ use super::{Outstanding, take};
 use crate::app_state::{AppState, WebConfig};
 use crate::http::url_encode;
 use crate::state::{StateError, StateStore};
-use crate::xml_signing::{SigningError, published_certificates, signer};
+use crate::xml_signing::{SigningError, metadata_signer, published_certificates, signer};
 
 /// openpoort's entityID as a service provider: the address of its SP metadata. Distinct from
 /// its IdP entityID, so that a provider's federation can hold both roles apart.
@@ -93,7 +93,7 @@ pub enum RequestError {
 /// openpoort's signed SP metadata.
 pub async fn sp_metadata(state: &AppState) -> Result<String, RequestError> {
     let certificates = published_certificates(state).await?;
-    let signer = signer(state).await?;
+    let signer = metadata_signer(state).await?;
     let (entity, acs) = (sp_entity_id(&state.web), acs_url(&state.web));
     let now = crate::clock::unix_now();
     let xml = tokio::task::spawn_blocking(move || {

@@ -166,3 +166,77 @@ async fn url_metadata_is_refreshed_and_a_failed_refresh_keeps_the_last_verified_
             .await,
     );
 }
+
+/// The certificates of the signing KeyDescriptors of openpoort's metadata, in document order
+/// (current, next, then retired ones).
+fn signing_certificates(xml: &str) -> Vec<openssl::x509::X509> {
+    use base64::Engine;
+    xml.split("<md:KeyDescriptor use=\"signing\">")
+        .skip(1)
+        .map(|descriptor| {
+            let start = descriptor.find("<ds:X509Certificate>").unwrap() + 20;
+            let end = descriptor[start..].find('<').unwrap() + start;
+            let der = base64::engine::general_purpose::STANDARD
+                .decode(&descriptor[start..end])
+                .unwrap();
+            openssl::x509::X509::from_der(&der).unwrap()
+        })
+        .collect()
+}
+
+/// An SP that pinned the certificate that signed openpoort's metadata (as Shibboleth's and
+/// SimpleSAMLphp's signature filters do) still verifies the documents after a key rotation,
+/// for as long as the retired key stays published; the new key, announced as next a whole
+/// period ahead, signs once that grace has ended.
+#[tokio::test]
+async fn idp_metadata_stays_verifiable_with_the_pinned_certificate_through_a_rotation() {
+    let schema = openpoort_e2e::PgSchema::create();
+    let dir = tempfile::tempdir().unwrap();
+    let database = [("OPENPOORT_DATABASE_URL".to_owned(), schema.url())];
+    let mut cmd = openpoort_e2e::openpoort(dir.path());
+    cmd.envs(database.iter().cloned()).arg("serve");
+    let server = openpoort_e2e::Server::start(cmd);
+    let metadata = async || {
+        let page = reqwest::get(server.url("/saml/metadata")).await.unwrap();
+        assert_eq!(page.status(), 200);
+        page.text().await.unwrap()
+    };
+    // The server reads rotations done elsewhere within certs::RECORDS_TTL.
+    let until = async |descriptors: usize| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let xml = metadata().await;
+            if signing_certificates(&xml).len() == descriptors
+                || std::time::Instant::now() > deadline
+            {
+                return xml;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+    };
+
+    let before = metadata().await;
+    let [pinned, announced] = <[_; 2]>::try_from(signing_certificates(&before)).unwrap();
+    assert!(xmlsec1_verifies(&before, &pinned), "{before}");
+
+    openpoort_e2e::cli_with(dir.path(), &database, &["keys", "rotate", "--alg", "RS256"]);
+    let during = until(3).await;
+    let listed = signing_certificates(&during);
+    assert_eq!(listed.len(), 3, "current, next and the retired: {during}");
+    assert_eq!(listed[0].to_der().unwrap(), announced.to_der().unwrap());
+    assert_eq!(listed[2].to_der().unwrap(), pinned.to_der().unwrap());
+    assert!(
+        xmlsec1_verifies(&during, &pinned),
+        "the pinned certificate verifies the first document after the rotation: {during}"
+    );
+    assert!(!xmlsec1_verifies(&during, &announced));
+
+    // The retired key's grace ends: it is no longer listed, and the announced key signs.
+    schema.execute(
+        "UPDATE signing_keys SET retired_at = retired_at - 30 * 86400 WHERE state = 'retired'",
+    );
+    let after = until(2).await;
+    assert_eq!(signing_certificates(&after).len(), 2, "{after}");
+    assert!(xmlsec1_verifies(&after, &announced), "{after}");
+    assert!(!xmlsec1_verifies(&after, &pinned));
+}
