@@ -15,6 +15,16 @@ pub async fn revoke(
     State(state): State<AppState>,
     AuthenticatedClient { client, form }: AuthenticatedClient,
 ) -> Response {
+    let mut response = revoke_for(&state, &client, &form).await;
+    super::cors::allow_client(&mut response, &client);
+    response
+}
+
+async fn revoke_for(
+    state: &AppState,
+    client: &crate::grants::Client,
+    form: &std::collections::HashMap<String, String>,
+) -> Response {
     let Some(token) = form.get("token") else {
         return super::oauth_error(
             StatusCode::BAD_REQUEST,

@@ -31,10 +31,21 @@ pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Resp
         Ok(_) => return invalid_token(),
         Err(e) => return server_error(e),
     };
+    // The client is read only for a cross-origin request, the one case that needs it.
+    let client = match headers.get(header::ORIGIN) {
+        Some(_) => match crate::grants::load_client(&state, &grant.client_id).await {
+            Ok(c) => c,
+            Err(e) => return server_error(e),
+        },
+        None => None,
+    };
     let mut claims = grant.claims;
     claims.insert("sub".into(), Value::String(grant.sub));
     let mut r = axum::Json(Value::Object(claims)).into_response();
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(client) = client {
+        super::cors::allow_client(&mut r, &client);
+    }
     r
 }
