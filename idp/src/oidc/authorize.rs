@@ -742,7 +742,7 @@ async fn to_forced_login(
         Some(code) => to_network(
             &code,
             &next,
-            request.prompt.login || request.max_age.is_some() || !request.acr_values.is_empty(),
+            request.prompt.login || request.max_age.is_some(),
         ),
         None => to_login(&next, request.login_hint.as_deref()),
     };
