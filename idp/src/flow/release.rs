@@ -48,11 +48,8 @@ pub async fn decide(
     to: &Recipient<'_>,
     now: i64,
 ) -> Result<Outcome, ReleaseError> {
-    Ok(
-        match decide_with_reason(state, session, school_id, to, now).await? {
-            (outcome, _) => outcome,
-        },
-    )
+    let (outcome, _) = decide_with_reason(state, session, school_id, to, now).await?;
+    Ok(outcome)
 }
 
 /// [`decide`], with the reason of a denial for a protocol that must tell the client more than

@@ -33,12 +33,12 @@ async fn revoke_for(
         );
     };
     let result = async {
-        if let Some(grant) = get_json::<RefreshGrant>(&state, &refresh_key(token)).await?
+        if let Some(grant) = get_json::<RefreshGrant>(state, &refresh_key(token)).await?
             && grant.client_id == client.id()
         {
             state.state.delete(&refresh_key(token)).await?;
-            revoke_family(&state, &grant.family).await?;
-        } else if let Some(grant) = get_json::<AccessGrant>(&state, &access_key(token)).await?
+            revoke_family(state, &grant.family).await?;
+        } else if let Some(grant) = get_json::<AccessGrant>(state, &access_key(token)).await?
             && grant.client_id == client.id()
         {
             state.state.delete(&access_key(token)).await?;
