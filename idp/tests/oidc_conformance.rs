@@ -483,6 +483,47 @@ async fn response_mode_form_post_posts_the_answer_to_the_redirect_uri() {
 }
 
 #[tokio::test]
+async fn a_refusal_in_form_post_mode_goes_back_to_the_client_by_a_form() {
+    let d = demo_from("127.0.0.1:50000").await;
+    spa(&d).await;
+    let mut b = bram(&d).await;
+    let party = d
+        .directory
+        .party_by_code("demo-uitgeverij")
+        .await
+        .unwrap()
+        .unwrap();
+    d.directory
+        .revoke_consent(&d.seeded.school.id, &party.id, &Actor::system("test"))
+        .await
+        .unwrap();
+    let a = b
+        .get(&authorize(
+            SPA,
+            SPA_REDIRECT,
+            "&scope=openid&response_mode=form_post",
+        ))
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
+    let policy = a.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(
+        policy.contains(&format!("form-action {SPA_ORIGIN};")),
+        "{policy}"
+    );
+    let body = a.body.replace("&#x2f;", "/").replace("&#47;", "/");
+    assert!(
+        body.contains(&format!("<form method=\"post\" action=\"{SPA_REDIRECT}\">")),
+        "{body}"
+    );
+    assert!(
+        body.contains("name=\"error\" value=\"access_denied\""),
+        "{body}"
+    );
+    // Not as a link: the client asked for its answer in a POST.
+    assert!(!body.contains("error=access_denied"), "{body}");
+}
+
+#[tokio::test]
 async fn an_unsupported_response_mode_is_refused_not_ignored() {
     let d = demo_from("127.0.0.1:50000").await;
     spa(&d).await;
