@@ -719,6 +719,27 @@ async fn the_token_response_is_readable_from_the_public_clients_own_origin_only(
     let a = userinfo("https://aanvaller.example").await;
     assert!(a.headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
 
+    // A refused token is readable by a client's origin (the app must learn to sign in again),
+    // and still by no other.
+    let expired = |origin: &'static str| {
+        let d = &d;
+        async move {
+            d.send(
+                Request::get("/oidc/userinfo")
+                    .header(header::ORIGIN, origin)
+                    .header(header::AUTHORIZATION, "Bearer verlopen")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let a = expired(SPA_ORIGIN).await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{}", a.body);
+    assert_eq!(a.headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], SPA_ORIGIN);
+    let a = expired("https://aanvaller.example").await;
+    assert!(a.headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+
     // Revocation, from the client's origin.
     let a = post(
         &d,

@@ -55,6 +55,18 @@ pub fn allow_client(response: &mut Response, client: &Client) {
         .insert(ClientOrigins(origins_of(&client.registration)));
 }
 
+/// Lets every public client's origin read `response`: for an answer that is about no client
+/// (userinfo refusing an expired or unknown token), so that a browser app learns it must sign in
+/// again instead of seeing a network error. It must carry nothing about anyone.
+pub async fn allow_public_clients(response: &mut Response, state: &AppState) {
+    match known_origins(state).await {
+        Ok(list) => {
+            response.extensions_mut().insert(ClientOrigins(list));
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot read the clients' origins"),
+    }
+}
+
 /// For the token, userinfo and revocation endpoints: the response is readable by the request's
 /// origin only when the handler named it among the client's.
 pub async fn for_clients(req: Request, next: Next) -> Response {
