@@ -82,6 +82,17 @@ impl Directory {
         .await
     }
 
+    /// Every registered client, for what must look across all of them (the origins that may
+    /// make cross-origin requests to the OIDC endpoints). Not cached: its callers keep their
+    /// own short-lived summary.
+    pub async fn all_oidc_clients(&self) -> Result<Vec<StoredClient>> {
+        const SQL: &str = "SELECT client_id, party_id, registration, secret_hash \
+             FROM oidc_clients ORDER BY client_id";
+        login_reads!(self, c => {
+            sqlx::query(SQL).fetch_all(c).await?.iter().map(client_from).collect()
+        })
+    }
+
     /// Replaces a client's registration and, where given, its secret (`Some(None)` removes
     /// it, for a client that no longer authenticates with one). The client id and its party
     /// never change: a client of another party is another client.

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::scopes::SUPPORTED_SCOPES;
+use crate::scopes::{OFFLINE_ACCESS, SUPPORTED_SCOPES};
 
 /// Authentication context: a pupil who signed in at school, from one of the school's IP ranges.
 pub const ACR_SCHOOL_NETWORK: &str = "urn:openpoort:acr:school-network";
@@ -14,6 +14,22 @@ pub const ACR_PASSWORD: &str = "urn:openpoort:acr:password";
 /// Authentication context: a user a network provider vouched for; the provider's party code
 /// follows the prefix (`urn:openpoort:acr:network:moo`), so that a publisher sees who did.
 pub const ACR_NETWORK_PREFIX: &str = "urn:openpoort:acr:network:";
+
+/// Whether openpoort can issue `acr` as an authentication context class: one of its fixed
+/// classes, or a network provider's (the prefix and a party code).
+pub fn is_issued_acr(acr: &str) -> bool {
+    [ACR_SCHOOL_NETWORK, ACR_HOME_CODE, ACR_PASSWORD].contains(&acr)
+        || acr
+            .strip_prefix(ACR_NETWORK_PREFIX)
+            .is_some_and(|code| !code.is_empty())
+}
+
+/// How an authorization response may travel (OAuth 2.0 Multiple Response Type Encoding
+/// Practices, OAuth 2.0 Form Post Response Mode); `query` is the default of the code flow.
+pub const RESPONSE_MODES: [&str; 2] = ["query", "form_post"];
+
+/// The `prompt` values openpoort answers (OIDC Core 3.1.2.1).
+pub const PROMPT_VALUES: [&str; 4] = ["none", "login", "consent", "select_account"];
 
 /// Where the discovery document is served, relative to the issuer.
 pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
@@ -78,6 +94,8 @@ pub fn discovery_document(issuer: &str) -> Value {
         "private_key_jwt",
         "none",
     ];
+    let mut scopes = SUPPORTED_SCOPES.to_vec();
+    scopes.push(OFFLINE_ACCESS);
     json!({
         "issuer": issuer,
         "authorization_endpoint": endpoint(AUTHORIZATION_PATH),
@@ -87,9 +105,9 @@ pub fn discovery_document(issuer: &str) -> Value {
         "revocation_endpoint": endpoint(REVOCATION_PATH),
         "introspection_endpoint": endpoint(INTROSPECTION_PATH),
         "end_session_endpoint": endpoint(END_SESSION_PATH),
-        "scopes_supported": SUPPORTED_SCOPES,
+        "scopes_supported": scopes,
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
+        "response_modes_supported": RESPONSE_MODES,
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": signing_algs,
@@ -113,7 +131,7 @@ pub fn discovery_document(issuer: &str) -> Value {
         "backchannel_logout_session_supported": true,
         "frontchannel_logout_supported": false,
         "ui_locales_supported": ["nl", "en"],
-        "prompt_values_supported": ["none", "login"],
+        "prompt_values_supported": PROMPT_VALUES,
         "authorization_response_iss_parameter_supported": true,
     })
 }
@@ -168,7 +186,23 @@ mod tests {
             );
             assert_eq!(
                 doc["scopes_supported"],
-                json!(["openid", "profile", "email", "eckid", "school", "groups"])
+                json!([
+                    "openid",
+                    "profile",
+                    "email",
+                    "eckid",
+                    "school",
+                    "groups",
+                    "offline_access"
+                ])
+            );
+            assert_eq!(
+                doc["response_modes_supported"],
+                json!(["query", "form_post"])
+            );
+            assert_eq!(
+                doc["prompt_values_supported"],
+                json!(["none", "login", "consent", "select_account"])
             );
             assert_eq!(
                 doc["acr_values_supported"],
@@ -188,6 +222,10 @@ mod tests {
                 assert!(claims.contains(&json!(claim)), "{claim}");
             }
         }
+        assert!(is_issued_acr(ACR_PASSWORD));
+        assert!(is_issued_acr("urn:openpoort:acr:network:moo"));
+        assert!(!is_issued_acr(ACR_NETWORK_PREFIX));
+        assert!(!is_issued_acr("urn:mace:incommon:iap:silver"));
         // An issuer with a path keeps it, and a path prefix never doubles a slash.
         let doc = discovery_document("https://school.example/openpoort//");
         assert_eq!(doc["issuer"], "https://school.example/openpoort");

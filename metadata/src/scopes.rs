@@ -26,6 +26,11 @@
 /// Every user scope a client may register and ask for, in the order discovery lists them.
 pub const SUPPORTED_SCOPES: [&str; 6] = ["openid", "profile", "email", "eckid", "school", "groups"];
 
+/// OIDC Core section 11: a refresh token that outlives the browser session. Not registrable:
+/// a client may have it exactly when it is allowed the refresh_token grant, and for any other
+/// client the request is ignored as the specification says, not refused.
+pub const OFFLINE_ACCESS: &str = "offline_access";
+
 /// The admin REST API (`/api/v1`): registering clients, uploading EDEXML.
 pub const ADMIN_SCOPE: &str = "openpoort:admin";
 
@@ -39,6 +44,14 @@ pub const API_SCOPES: [&str; 2] = [ADMIN_SCOPE, PARTNER_SCOPE];
 /// Whether a scope is one of openpoort's API scopes, which no authorization request may carry.
 pub fn is_api_scope(scope: &str) -> bool {
     API_SCOPES.contains(&scope)
+}
+
+/// Whether openpoort gives a scope any meaning. A scope it does not know asks for nothing
+/// openpoort could release, so an authorization request carrying one is answered without it
+/// (RFC 6749 section 3.3) rather than refused; a known scope the client did not register is
+/// refused, since it asks for data the client may not have.
+pub fn is_known_scope(scope: &str) -> bool {
+    SUPPORTED_SCOPES.contains(&scope) || is_api_scope(scope) || scope == OFFLINE_ACCESS
 }
 
 /// The catalogue in the broker's order, so that the result does not depend on scope order.

@@ -29,7 +29,7 @@ test('a relying party\'s request openpoort cannot trust is a page, never a redir
     [{ client_id: 'onbekende-toepassing', redirect_uri: app.redirectUri }, 'oidc-onbekende-toepassing',
       /niet bij openpoort bekend/],
     [{ client_id: app.clientId, redirect_uri: 'https://aanvaller.example/terug' }, 'oidc-onbekend-terugstuuradres',
-      /redirect_uri\) van deze toepassing is niet geregistreerd/],
+      /redirect_uri\) "https:\/\/aanvaller\.example\/terug" is niet geregistreerd voor .*Geregistreerd: http/s],
   ]) {
     const response = await page.goto(authorize(params));
     assert.equal(response.status(), 400, name);

@@ -48,6 +48,19 @@ pub async fn decide(
     to: &Recipient<'_>,
     now: i64,
 ) -> Result<Outcome, ReleaseError> {
+    let (outcome, _) = decide_with_reason(state, session, school_id, to, now).await?;
+    Ok(outcome)
+}
+
+/// [`decide`], with the reason of a denial for a protocol that must tell the client more than
+/// that it was refused (OIDC's `consent_required` when no page may be shown).
+pub async fn decide_with_reason(
+    state: &crate::app_state::AppState,
+    session: &SessionData,
+    school_id: &str,
+    to: &Recipient<'_>,
+    now: i64,
+) -> Result<(Outcome, Option<broker::DenyReason>), ReleaseError> {
     let decision = state
         .broker
         .decide(
@@ -65,7 +78,7 @@ pub async fn decide(
         )
         .await?;
     Ok(match decision {
-        Decision::Allow(release) => Outcome::Allow(release),
+        Decision::Allow(release) => (Outcome::Allow(release), None),
         Decision::Deny(reason) => {
             let party = state
                 .directory
@@ -74,7 +87,7 @@ pub async fn decide(
                 .map(|p| p.name)
                 .unwrap_or_else(|| to.fallback_name.to_owned());
             let e = reason.explanation(&party);
-            Outcome::Deny(Text::new(e.nl, e.en))
+            (Outcome::Deny(Text::new(e.nl, e.en)), Some(reason))
         }
     })
 }

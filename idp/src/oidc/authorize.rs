@@ -29,41 +29,57 @@ use crate::http::{ClientIp, Text, cookie_value, message, page, see_other, sha256
 use crate::session::{self, Who};
 use crate::state::StateStore;
 
-/// A redirect with an OAuth error to a validated redirect URI.
-fn error_redirect(
-    redirect_uri: &str,
-    error: &str,
-    description: &str,
-    state_param: Option<&str>,
-    issuer: &str,
-) -> Response {
-    let answer = format!(
-        "error={error}&error_description={}",
-        url_encode(description)
-    );
-    see_other(
-        &response_url(redirect_uri, &answer, state_param, issuer),
-        HeaderMap::new(),
+/// The client's redirect URI (which may carry a query of its own) with the authorization
+/// response's fields as its query.
+fn response_url(redirect_uri: &str, fields: &[(&'static str, String)]) -> String {
+    let query = fields
+        .iter()
+        .map(|(k, v)| format!("{k}={}", url_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    format!(
+        "{redirect_uri}{}{query}",
+        if redirect_uri.contains('?') { '&' } else { '?' }
     )
 }
 
-/// The client's redirect URI (which may carry a query of its own) with the authorization
-/// response: `answer`, then `state` and `iss` (RFC 9207).
-fn response_url(
-    redirect_uri: &str,
-    answer: &str,
-    state_param: Option<&str>,
-    issuer: &str,
-) -> String {
-    let mut url = format!(
-        "{redirect_uri}{}{answer}",
-        if redirect_uri.contains('?') { '&' } else { '?' }
-    );
-    if let Some(s) = state_param {
-        url.push_str(&format!("&state={}", url_encode(s)));
+/// How the authorization response travels to the client (`response_mode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResponseMode {
+    /// A 303 to the redirect URI with the response in its query: the code flow's default.
+    Query,
+    /// An auto-submitting form that POSTs the response to the redirect URI, so that the code
+    /// never appears in a URL (browser history, Referer, access logs).
+    FormPost,
+}
+
+impl ResponseMode {
+    /// The requested mode; one openpoort does not implement is refused rather than ignored,
+    /// since a client expecting its answer in a fragment or a JWT would not find it.
+    pub fn of(q: &HashMap<String, String>) -> Result<ResponseMode, OAuthError> {
+        match q.get("response_mode").map(String::as_str) {
+            None | Some("") | Some("query") => Ok(ResponseMode::Query),
+            Some("form_post") => Ok(ResponseMode::FormPost),
+            Some(other) => Err(oauth(
+                "invalid_request",
+                format!(
+                    "response_mode {} is not supported; supported: {}",
+                    shortened(other),
+                    metadata::discovery::RESPONSE_MODES.join(", ")
+                ),
+            )),
+        }
     }
-    url.push_str(&format!("&iss={}", url_encode(issuer)));
-    url
+}
+
+/// A value the client sent, cut short for an error message.
+fn shortened(value: &str) -> String {
+    const MAX: usize = 100;
+    if value.chars().count() <= MAX {
+        value.to_owned()
+    } else {
+        format!("{}…", value.chars().take(MAX).collect::<String>())
+    }
 }
 
 #[derive(Template)]
@@ -71,7 +87,11 @@ fn response_url(
 struct DeniedPage {
     title: String,
     text: Text,
-    back: String,
+    /// The refusal as a link back (query mode)…
+    back: Option<String>,
+    /// …or as a form the user posts (form_post), to `action`.
+    action: String,
+    post: Option<Vec<(&'static str, String)>>,
     client: String,
 }
 
@@ -124,11 +144,21 @@ internal_stop!(
     directory::DirectoryError
 );
 
+use metadata::discovery::PROMPT_VALUES;
+
 /// The `prompt` values openpoort answers.
+///
+/// `consent` is satisfied by the school's consent: in openpoort the school, not the user,
+/// decides what a party receives, so there is no user consent screen to show; a request whose
+/// release the school's rules refuse gets the denial page (or `consent_required` with `none`
+/// when it is the school's consent that is missing). `select_account` lets a staff member of
+/// several schools choose the school again; everyone else has one account in the session.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Prompt {
     pub none: bool,
     pub login: bool,
+    pub consent: bool,
+    pub select_account: bool,
 }
 
 /// An authorization request whose parameters were checked against the client's registration.
@@ -142,6 +172,10 @@ pub struct AuthorizeRequest {
     pub prompt: Prompt,
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
+    /// The `acr_values` openpoort can issue, in the client's order; values it never issues are
+    /// left out, since no login could meet them. A voluntary request (OIDC Core 5.5.1.1): the
+    /// ID token's `acr` always says what was done.
+    pub acr_values: Vec<String>,
     /// The network provider the client knows the user comes from (its party code or issuer):
     /// the login then happens there rather than on openpoort's own page.
     pub idp_hint: Option<String>,
@@ -184,33 +218,7 @@ impl AuthorizeRequest {
                 "this client may not use the authorization code flow",
             ));
         }
-        let scopes: Vec<String> = param("scope")
-            .unwrap_or("")
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect();
-        if !scopes.iter().any(|s| s == "openid") {
-            return Err(oauth("invalid_scope", "the openid scope is required"));
-        }
-        // Registration already keeps API scopes away from code-flow clients; this holds even
-        // for a registration stored before that rule, so that no user's login can carry admin
-        // access.
-        if let Some(api) = scopes.iter().find(|s| metadata::scopes::is_api_scope(s)) {
-            return Err(oauth(
-                "invalid_scope",
-                format!("scope {api} is only available through client credentials"),
-            ));
-        }
-        if let Some(unknown) = scopes
-            .iter()
-            .find(|s| !client.registration.scopes.contains(s))
-        {
-            return Err(oauth(
-                "invalid_scope",
-                format!("scope {unknown} is not registered for this client"),
-            ));
-        }
+        let scopes = granted_scopes(param("scope").unwrap_or(""), client)?;
         let challenge = param("code_challenge");
         match (challenge, param("code_challenge_method")) {
             (Some(c), Some("S256"))
@@ -252,10 +260,21 @@ impl AuthorizeRequest {
             .split(' ')
             .filter(|p| !p.is_empty())
             .collect();
-        if prompts.iter().any(|p| !["none", "login"].contains(p))
-            || (prompts.contains(&"none") && prompts.len() > 1)
-        {
-            return Err(oauth("invalid_request", "prompt supports none or login"));
+        if let Some(unknown) = prompts.iter().find(|p| !PROMPT_VALUES.contains(p)) {
+            return Err(oauth(
+                "invalid_request",
+                format!(
+                    "prompt {unknown} is not supported; supported: {}",
+                    PROMPT_VALUES.join(", ")
+                ),
+            ));
+        }
+        // OIDC Core 3.1.2.1: none with any other value is an error.
+        if prompts.contains(&"none") && prompts.len() > 1 {
+            return Err(oauth(
+                "invalid_request",
+                "prompt=none cannot be combined with other prompt values",
+            ));
         }
         let max_age = match param("max_age").map(str::parse::<i64>) {
             None => None,
@@ -274,13 +293,68 @@ impl AuthorizeRequest {
             prompt: Prompt {
                 none: prompts.contains(&"none"),
                 login: prompts.contains(&"login"),
+                consent: prompts.contains(&"consent"),
+                select_account: prompts.contains(&"select_account"),
             },
+            acr_values: param("acr_values")
+                .unwrap_or("")
+                .split(' ')
+                .filter(|v| metadata::discovery::is_issued_acr(v))
+                .map(str::to_owned)
+                .collect(),
             max_age,
             login_hint: param("login_hint").map(str::to_owned),
             idp_hint: param("idp_hint").map(str::to_owned),
             op_reauth: param("op_reauth").map(str::to_owned),
         })
     }
+}
+
+/// The scopes an authorization request is answered with: those the client asked for that
+/// openpoort knows and the client may have. A scope that would release data the client did not
+/// register (or openpoort's own API) is refused; `offline_access` is kept for a client allowed
+/// refresh tokens and otherwise ignored (OIDC Core 11); any other value openpoort does not know
+/// is ignored (RFC 6749 3.3), so that a library's default scopes do not fail the login.
+fn granted_scopes(requested: &str, client: &Client) -> Result<Vec<String>, OAuthError> {
+    use metadata::scopes::{OFFLINE_ACCESS, is_api_scope, is_known_scope};
+    let requested: Vec<&str> = requested.split(' ').filter(|s| !s.is_empty()).collect();
+    if !requested.contains(&"openid") {
+        return Err(oauth("invalid_scope", "the openid scope is required"));
+    }
+    let mut granted: Vec<String> = Vec::new();
+    for scope in requested {
+        // Registration already keeps API scopes away from code-flow clients; this holds even
+        // for a registration stored before that rule, so that no user's login can carry admin
+        // access.
+        if is_api_scope(scope) {
+            return Err(oauth(
+                "invalid_scope",
+                format!("scope {scope} is only available through client credentials"),
+            ));
+        }
+        let keep = if scope == OFFLINE_ACCESS {
+            client
+                .registration
+                .allows(metadata::client::GrantType::RefreshToken)
+        } else if is_known_scope(scope) {
+            if !client.registration.scopes.iter().any(|s| s == scope) {
+                return Err(oauth(
+                    "invalid_scope",
+                    format!(
+                        "scope {scope} is not registered for this client (registered: {})",
+                        client.registration.scopes.join(" ")
+                    ),
+                ));
+            }
+            true
+        } else {
+            false
+        };
+        if keep && !granted.iter().any(|g| g == scope) {
+            granted.push(scope.to_owned());
+        }
+    }
+    Ok(granted)
 }
 
 /// The client and its redirect URI, or the page that says which is wrong: until both are
@@ -292,27 +366,52 @@ async fn client_and_redirect<'q>(
     let param = |k: &str| q.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let Some(client_id) = param("client_id") else {
         return Err(bad_request(
-            "Er ontbreekt een client_id.",
-            "client_id is missing.",
+            "Er ontbreekt een client_id: de toepassing zei niet wie ze is.",
+            "client_id is missing: the application did not say who it is.",
         ));
     };
     let client = match load_client(state, client_id).await {
         Ok(Some(c)) => c,
         Ok(None) => {
+            let shown = shortened(client_id);
             return Err(bad_request(
-                "Deze toepassing is niet bij openpoort bekend.",
-                "This application is not known to openpoort.",
+                &format!("Deze toepassing (client_id \"{shown}\") is niet bij openpoort bekend."),
+                &format!("This application (client_id \"{shown}\") is not known to openpoort."),
             ));
         }
         Err(e) => return Err(PageError::internal(e).into_response()),
     };
-    let Some(redirect_uri) =
-        param("redirect_uri").filter(|r| client.registration.has_redirect_uri(r))
-    else {
-        return Err(bad_request(
-            "Het terugstuuradres (redirect_uri) van deze toepassing is niet geregistreerd.",
-            "The application's redirect_uri is not registered.",
-        ));
+    let registered = client.registration.redirect_uris.join(", ");
+    let redirect_uri = match param("redirect_uri") {
+        Some(r) if client.registration.has_redirect_uri(r) => r,
+        // Shown on this page only, escaped like every value in it; never a redirect target.
+        Some(r) => {
+            let shown = shortened(r);
+            return Err(bad_request(
+                &format!(
+                    "Het terugstuuradres (redirect_uri) \"{shown}\" is niet geregistreerd voor {name}. \
+                     Geregistreerd: {registered}. Adressen moeten precies gelijk zijn.",
+                    name = client.registration.name
+                ),
+                &format!(
+                    "The redirect_uri \"{shown}\" is not registered for {name}. \
+                     Registered: {registered}. Addresses must match exactly.",
+                    name = client.registration.name
+                ),
+            ));
+        }
+        None => {
+            return Err(bad_request(
+                &format!(
+                    "Er ontbreekt een terugstuuradres (redirect_uri) voor {name}. Geregistreerd: {registered}.",
+                    name = client.registration.name
+                ),
+                &format!(
+                    "The redirect_uri is missing for {name}. Registered: {registered}.",
+                    name = client.registration.name
+                ),
+            ));
+        }
     };
     Ok((client, redirect_uri))
 }
@@ -329,11 +428,16 @@ pub async fn authorize(
         Err(page) => return page,
     };
     let state_param = q.get("state").map(String::as_str).filter(|v| !v.is_empty());
-    let to_client = Reply {
+    let mut to_client = Reply {
         redirect_uri,
         state_param,
         issuer: &issuer,
+        mode: ResponseMode::Query,
     };
+    match ResponseMode::of(&q) {
+        Ok(mode) => to_client.mode = mode,
+        Err(e) => return to_client.error(&e),
+    }
     match code_for(&state, ip, &headers, &q, &client, &to_client).await {
         Ok(response) => response,
         Err(Stop::ToClient(e)) => to_client.error(&e),
@@ -342,27 +446,45 @@ pub async fn authorize(
     }
 }
 
-/// Where the answer of a validated request goes.
+/// Where the answer of a validated request goes, and how.
 struct Reply<'a> {
     redirect_uri: &'a str,
     state_param: Option<&'a str>,
     issuer: &'a str,
+    mode: ResponseMode,
 }
 
 impl Reply<'_> {
-    fn url(&self, answer: &str) -> String {
-        response_url(self.redirect_uri, answer, self.state_param, self.issuer)
+    /// `answer` with `state` and `iss` (RFC 9207) added.
+    fn fields(&self, answer: Vec<(&'static str, String)>) -> Vec<(&'static str, String)> {
+        let mut fields = answer;
+        if let Some(s) = self.state_param {
+            fields.push(("state", s.to_owned()));
+        }
+        fields.push(("iss", self.issuer.to_owned()));
+        fields
+    }
+
+    fn send(&self, answer: Vec<(&'static str, String)>) -> Response {
+        let fields = self.fields(answer);
+        match self.mode {
+            ResponseMode::Query => {
+                see_other(&response_url(self.redirect_uri, &fields), HeaderMap::new())
+            }
+            ResponseMode::FormPost => super::form_post::page(self.redirect_uri, &fields),
+        }
     }
 
     fn error(&self, e: &OAuthError) -> Response {
-        error_redirect(
-            self.redirect_uri,
-            e.error,
-            &e.description,
-            self.state_param,
-            self.issuer,
-        )
+        self.send(error_fields(e))
     }
+}
+
+fn error_fields(e: &OAuthError) -> Vec<(&'static str, String)> {
+    vec![
+        ("error", e.error.to_owned()),
+        ("error_description", e.description.clone()),
+    ]
 }
 
 /// The rest of an authorization once the client and redirect URI are valid: the request, who
@@ -392,40 +514,72 @@ async fn code_for(
         None => None,
     };
 
-    // Who is signed in.
+    // Who is signed in, and whether that login will do for this request.
     let s = session::load(state, headers).await?;
     let t = unix_now();
-    let needs_login = match &s {
-        None => true,
-        Some(s) => {
-            let created = s.data.created_at;
-            let reauthenticated = reauth_after.is_some_and(|after| created >= after);
-            !reauthenticated
-                && (request.prompt.login || request.max_age.is_some_and(|m| t - created > m))
+    let reauthenticated = s
+        .as_ref()
+        .is_some_and(|s| reauth_after.is_some_and(|after| s.data.created_at >= after));
+    let why_login = match &s {
+        None => Some("no active session"),
+        // A login made for this very request is what it asked for: prompt=login and max_age
+        // are met, and an acr_values request the new login did not meet is voluntary; the ID
+        // token's acr says what was done.
+        Some(_) if reauthenticated => None,
+        Some(_) if request.prompt.login => Some("prompt=login asks for a new login"),
+        Some(s) if request.max_age.is_some_and(|m| t - s.data.created_at > m) => {
+            Some("the session is older than max_age")
+        }
+        Some(s)
+            if !session::acr_meets(
+                &session::acr(s.data.context, s.data.network.as_deref()),
+                &request.acr_values,
+            ) =>
+        {
+            Some("the session's login does not meet acr_values")
+        }
+        Some(_) => None,
+    };
+    let s = match (s, why_login) {
+        (Some(s), None) => s,
+        (_, Some(why)) if request.prompt.none => return Err(oauth("login_required", why).into()),
+        _ => {
+            return Err(Stop::Page(
+                to_forced_login(state, ip, headers, q, &request, t).await?,
+            ));
         }
     };
-    let Some(s) = s.filter(|_| !needs_login) else {
-        if request.prompt.none {
-            return Err(oauth("login_required", "no active session").into());
+    // A staff member of several schools picks one first (or again, with select_account: the
+    // school is the account a staff member works under), then comes back.
+    let choose_again = match (&s.data.who, &s.data.school_id) {
+        (Who::Staff { staff_id, .. }, Some(_))
+            if request.prompt.select_account && !reauthenticated =>
+        {
+            state.directory.schools_of_staff(staff_id).await?.len() > 1
         }
-        return Err(Stop::Page(
-            to_forced_login(state, ip, headers, q, &request, t).await?,
-        ));
+        _ => false,
     };
-    let Some(school_id) = s.data.school_id.clone() else {
-        if request.prompt.none {
+    let school_id = match s.data.school_id.clone() {
+        Some(school) if !choose_again => school,
+        _ if request.prompt.none => {
             return Err(oauth(
-                "interaction_required",
+                "account_selection_required",
                 "the user must choose a school first",
             )
             .into());
         }
-        // A staff member of several schools picks one first, then comes back.
-        let here = format!("/oidc/authorize?{}", query_string(q));
-        return Ok(see_other(&to_school_choice(&here), HeaderMap::new()));
+        _ => {
+            // Back without select_account, or the choice would be asked for again and again.
+            let here = format!(
+                "/oidc/authorize?{}",
+                query_string(&without_select_account(q))
+            );
+            return Ok(see_other(&to_school_choice(&here), HeaderMap::new()));
+        }
     };
 
-    // The release decision, with what the scopes ask for.
+    // The release decision, with what the scopes ask for. prompt=consent asks for nothing more:
+    // the school's consent is the consent (see [`Prompt`]).
     let requested = requested_attributes(&request.scopes);
     let sector = client.sector();
     let to = Recipient {
@@ -435,31 +589,48 @@ async fn code_for(
         product_id: None,
         requested: Some(&requested),
     };
-    let release = match release::decide(state, &s.data, &school_id, &to, t).await? {
-        Outcome::Allow(r) => r,
-        // No page may be shown: the client hears only that it was refused.
-        Outcome::Deny(_) if request.prompt.none => {
-            return Err(oauth(
-                "access_denied",
-                "the school's rules do not allow this login",
-            )
+    let release = match release::decide_with_reason(state, &s.data, &school_id, &to, t).await? {
+        (Outcome::Allow(r), _) => r,
+        // No page may be shown: the client hears only that it was refused, and whether the
+        // missing piece is consent (which an interactive request would explain to the user).
+        (Outcome::Deny(_), reason) if request.prompt.none => {
+            return Err(match reason {
+                Some(broker::DenyReason::NoConsent) => oauth(
+                    "consent_required",
+                    "the school has not consented to releasing data to this client",
+                ),
+                _ => oauth(
+                    "access_denied",
+                    "the school's rules do not allow this login",
+                ),
+            }
             .into());
         }
-        Outcome::Deny(explanation) => {
-            let answer = format!(
-                "error=access_denied&error_description={}",
-                url_encode("the school's rules do not allow this login")
-            );
-            return Ok(page(
+        (Outcome::Deny(explanation), _) => {
+            let refusal = reply.fields(error_fields(&oauth(
+                "access_denied",
+                "the school's rules do not allow this login",
+            )));
+            let (back, post) = match reply.mode {
+                ResponseMode::Query => (Some(response_url(reply.redirect_uri, &refusal)), None),
+                ResponseMode::FormPost => (None, Some(refusal)),
+            };
+            let mut answer = page(
                 StatusCode::FORBIDDEN,
                 &DeniedPage {
                     title: "Geen toegang".into(),
                     text: explanation,
-                    back: reply.url(&answer),
+                    back,
+                    action: reply.redirect_uri.to_owned(),
+                    post,
                     client: client.registration.name.clone(),
                 },
                 HeaderMap::new(),
-            ));
+            );
+            if reply.mode == ResponseMode::FormPost {
+                super::form_post::allow_form_to(&mut answer, reply.redirect_uri, false);
+            }
+            return Ok(answer);
         }
     };
 
@@ -509,10 +680,7 @@ async fn code_for(
     if client.registration.backchannel_logout_uri.is_some() {
         crate::flow::logout::remember_relying_party(state, &grant.subject, client.id()).await?;
     }
-    Ok(see_other(
-        &reply.url(&format!("code={code}")),
-        HeaderMap::new(),
-    ))
+    Ok(reply.send(vec![("code", code)]))
 }
 
 /// Sends the browser to the login, coming back here with every parameter as it was plus the
@@ -622,6 +790,19 @@ fn request_digest(q: &HashMap<String, String>) -> String {
         .map(|(k, v)| format!("{}:{k}={}:{v};", k.len(), v.len()))
         .collect();
     sha256_hex(&text)
+}
+
+/// The request without `select_account` among its prompt values.
+fn without_select_account(q: &HashMap<String, String>) -> HashMap<String, String> {
+    let mut q = q.clone();
+    if let Some(prompt) = q.get_mut("prompt") {
+        *prompt = prompt
+            .split(' ')
+            .filter(|p| !p.is_empty() && *p != "select_account")
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
+    q
 }
 
 fn query_string(q: &HashMap<String, String>) -> String {
@@ -747,8 +928,8 @@ mod tests {
         assert_eq!(
             r.prompt,
             Prompt {
-                none: false,
-                login: true
+                login: true,
+                ..Prompt::default()
             }
         );
         assert_eq!(r.max_age, Some(60));
@@ -793,6 +974,89 @@ mod tests {
             error_of(&[("scope", "openid openpoort:admin")], "none").map(|e| e.error),
             Some("invalid_scope")
         );
+    }
+
+    #[test]
+    fn unknown_scope_values_are_dropped_and_offline_access_follows_the_refresh_grant() {
+        let scopes = |scope: &str, grants: &[&str]| {
+            let mut c = client("none");
+            c.registration.grant_types = grants
+                .iter()
+                .map(|g| serde_json::from_value(serde_json::json!(g)).unwrap())
+                .collect();
+            AuthorizeRequest::validate(&query(&[("scope", scope)]), &c).map(|r| r.scopes)
+        };
+        assert_eq!(
+            scopes("openid address openid profile", &["authorization_code"]),
+            Ok(vec!["openid".to_owned(), "profile".to_owned()])
+        );
+        assert_eq!(
+            scopes("openid offline_access", &["authorization_code"]),
+            Ok(vec!["openid".to_owned()])
+        );
+        assert_eq!(
+            scopes(
+                "openid offline_access",
+                &["authorization_code", "refresh_token"]
+            ),
+            Ok(vec!["openid".to_owned(), "offline_access".to_owned()])
+        );
+    }
+
+    #[test]
+    fn every_prompt_value_of_oidc_core_is_read_and_none_stands_alone() {
+        let r = AuthorizeRequest::validate(
+            &query(&[("prompt", "consent select_account login")]),
+            &client("none"),
+        )
+        .expect("valid");
+        assert_eq!(
+            r.prompt,
+            Prompt {
+                none: false,
+                login: true,
+                consent: true,
+                select_account: true
+            }
+        );
+        assert_eq!(
+            error_of(&[("prompt", "none consent")], "none").map(|e| e.error),
+            Some("invalid_request")
+        );
+        assert_eq!(
+            error_of(&[("prompt", "create")], "none").map(|e| e.error),
+            Some("invalid_request")
+        );
+    }
+
+    #[test]
+    fn only_acr_values_openpoort_issues_are_kept() {
+        let r = AuthorizeRequest::validate(
+            &query(&[(
+                "acr_values",
+                "urn:other:gold urn:openpoort:acr:password urn:openpoort:acr:network:moo",
+            )]),
+            &client("none"),
+        )
+        .expect("valid");
+        assert_eq!(
+            r.acr_values,
+            [
+                "urn:openpoort:acr:password",
+                "urn:openpoort:acr:network:moo"
+            ]
+        );
+    }
+
+    #[test]
+    fn response_modes_other_than_query_and_form_post_are_refused() {
+        let mode = |m: &str| ResponseMode::of(&query(&[("response_mode", m)]));
+        assert_eq!(mode(""), Ok(ResponseMode::Query));
+        assert_eq!(mode("query"), Ok(ResponseMode::Query));
+        assert_eq!(mode("form_post"), Ok(ResponseMode::FormPost));
+        for refused in ["fragment", "query.jwt", "form_post.jwt"] {
+            assert_eq!(mode(refused).map_err(|e| e.error), Err("invalid_request"));
+        }
     }
 
     #[test]

@@ -123,7 +123,30 @@ pub async fn authenticate(
         Ok(client)
     } else {
         tracing::info!(client = %client.id(), "client authentication failed");
-        Err(invalid_client("client authentication failed"))
+        let method = client.registration.token_endpoint_auth_method;
+        let mut refused = invalid_client(&format!(
+            "client authentication failed: this client is registered for {method} ({})",
+            how_to(method)
+        ));
+        // A browser client's failure is readable to it too.
+        super::cors::allow_client(&mut refused, &client);
+        Err(refused)
+    }
+}
+
+/// What a client registered for `method` sends, for the error that tells it.
+fn how_to(method: TokenAuthMethod) -> &'static str {
+    match method {
+        TokenAuthMethod::ClientSecretBasic => {
+            "the client_id and secret in an Authorization: Basic header, nothing in the form"
+        }
+        TokenAuthMethod::ClientSecretPost => {
+            "client_id and client_secret in the form, no Authorization header"
+        }
+        TokenAuthMethod::PrivateKeyJwt => {
+            "a client_assertion signed with a key of its registered JWK Set, no secret"
+        }
+        TokenAuthMethod::None => "only client_id in the form: a public client sends no secret",
     }
 }
 

@@ -3,7 +3,9 @@
 
 mod authorize;
 mod client_auth;
+mod cors;
 mod discovery;
+mod form_post;
 mod introspect;
 mod jwks;
 mod logout;
@@ -35,19 +37,31 @@ fn bad_request(nl: &str, en: &str) -> Response {
 }
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    let public = Router::new()
         .route(
             "/.well-known/openid-configuration",
             get(discovery::discovery),
         )
         .route("/oidc/jwks", get(jwks::jwks))
-        .route("/oidc/authorize", get(authorize::authorize))
-        .route("/oidc/token", post(token::token))
+        .layer(axum::middleware::from_fn(cors::public));
+    // Introspection is for resource servers, not browsers: no CORS there.
+    let for_clients = Router::new()
+        .route("/oidc/token", post(token::token).options(cors::preflight))
         .route(
             "/oidc/userinfo",
-            get(userinfo::userinfo).post(userinfo::userinfo),
+            get(userinfo::userinfo)
+                .post(userinfo::userinfo)
+                .options(cors::preflight),
         )
-        .route("/oidc/revoke", post(revoke::revoke))
+        .route(
+            "/oidc/revoke",
+            post(revoke::revoke).options(cors::preflight),
+        )
+        .layer(axum::middleware::from_fn(cors::for_clients));
+    Router::new()
+        .merge(public)
+        .merge(for_clients)
+        .route("/oidc/authorize", get(authorize::authorize))
         .route("/oidc/introspect", post(introspect::introspect))
         .route(
             "/oidc/logout",

@@ -15,6 +15,16 @@ pub async fn revoke(
     State(state): State<AppState>,
     AuthenticatedClient { client, form }: AuthenticatedClient,
 ) -> Response {
+    let mut response = revoke_for(&state, &client, &form).await;
+    super::cors::allow_client(&mut response, &client);
+    response
+}
+
+async fn revoke_for(
+    state: &AppState,
+    client: &crate::grants::Client,
+    form: &std::collections::HashMap<String, String>,
+) -> Response {
     let Some(token) = form.get("token") else {
         return super::oauth_error(
             StatusCode::BAD_REQUEST,
@@ -23,12 +33,12 @@ pub async fn revoke(
         );
     };
     let result = async {
-        if let Some(grant) = get_json::<RefreshGrant>(&state, &refresh_key(token)).await?
+        if let Some(grant) = get_json::<RefreshGrant>(state, &refresh_key(token)).await?
             && grant.client_id == client.id()
         {
             state.state.delete(&refresh_key(token)).await?;
-            revoke_family(&state, &grant.family).await?;
-        } else if let Some(grant) = get_json::<AccessGrant>(&state, &access_key(token)).await?
+            revoke_family(state, &grant.family).await?;
+        } else if let Some(grant) = get_json::<AccessGrant>(state, &access_key(token)).await?
             && grant.client_id == client.id()
         {
             state.state.delete(&access_key(token)).await?;

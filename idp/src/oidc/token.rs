@@ -45,22 +45,20 @@ pub async fn token(
         Some("client_credentials") if client.registration.allows(GrantType::ClientCredentials) => {
             client_credentials(&state, &client, &form).await
         }
-        Some("authorization_code" | "refresh_token" | "client_credentials") => {
-            return oauth_error(
-                StatusCode::BAD_REQUEST,
-                "unauthorized_client",
-                "this client may not use this grant type",
-            );
-        }
-        _ => {
-            return oauth_error(
-                StatusCode::BAD_REQUEST,
-                "unsupported_grant_type",
-                "unsupported grant_type",
-            );
-        }
+        Some("authorization_code" | "refresh_token" | "client_credentials") => Ok(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            "this client may not use this grant type",
+        )),
+        _ => Ok(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "unsupported grant_type",
+        )),
     };
-    result.unwrap_or_else(server_error)
+    let mut response = result.unwrap_or_else(server_error);
+    super::cors::allow_client(&mut response, &client);
+    response
 }
 
 /// PKCE S256: BASE64URL(SHA256(verifier)) == challenge (RFC 7636 §4.6).
@@ -270,26 +268,34 @@ async fn client_credentials(
     client: &Client,
     form: &HashMap<String, String>,
 ) -> Result<Response, OidcError> {
-    // Only scopes the client registered, and never the user scopes: there is no user here.
-    let requested: Vec<String> = form
+    // Only scopes the client registered, and never openid: there is no user here. A scope
+    // openpoort does not know asks for nothing and is ignored, as at the authorization
+    // endpoint; so is offline_access, since client credentials issue no refresh token.
+    let mut granted: Vec<String> = Vec::new();
+    for scope in form
         .get("scope")
-        .map(|s| {
-            s.split(' ')
-                .filter(|x| !x.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
-    if let Some(bad) = requested
-        .iter()
-        .find(|s| !client.registration.scopes.contains(s) || s.as_str() == "openid")
+        .map(String::as_str)
+        .unwrap_or("")
+        .split(' ')
+        .filter(|s| !s.is_empty())
     {
-        return Ok(oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_scope",
-            &format!("scope {bad} is not available to this client"),
-        ));
+        let known =
+            metadata::scopes::is_known_scope(scope) && scope != metadata::scopes::OFFLINE_ACCESS;
+        if !known {
+            continue;
+        }
+        if scope == "openid" || !client.registration.scopes.iter().any(|s| s == scope) {
+            return Ok(oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_scope",
+                &format!("scope {scope} is not available to this client"),
+            ));
+        }
+        if !granted.iter().any(|g| g == scope) {
+            granted.push(scope.to_owned());
+        }
     }
+    let requested = granted;
     let t = unix_now();
     let token = new_token();
     let grant = AccessGrant {
@@ -305,15 +311,17 @@ async fn client_credentials(
         staff_context: broker::Context::Password,
     };
     put_json(state, &access_key(&token), &grant, ACCESS_TOKEN_TTL).await?;
-    Ok(json_no_store(
-        StatusCode::OK,
-        json!({
-            "access_token": token,
-            "token_type": "Bearer",
-            "expires_in": ACCESS_TOKEN_TTL.as_secs(),
-            "scope": requested.join(" "),
-        }),
-    ))
+    let mut body = json!({
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": ACCESS_TOKEN_TTL.as_secs(),
+    });
+    // RFC 6749 5.1 has scope as a list of one or more values: a token with none leaves the
+    // member out rather than sending an empty string strict clients refuse.
+    if !requested.is_empty() {
+        body["scope"] = json!(requested.join(" "));
+    }
+    Ok(json_no_store(StatusCode::OK, body))
 }
 
 /// The pairwise `sub` of a grant's user for this client.

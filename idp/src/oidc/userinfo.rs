@@ -23,18 +23,36 @@ fn invalid_token() -> Response {
 }
 
 pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let refused = || async {
+        let mut r = invalid_token();
+        if headers.contains_key(header::ORIGIN) {
+            super::cors::allow_public_clients(&mut r, &state).await;
+        }
+        r
+    };
     let Some(token) = bearer(&headers) else {
-        return invalid_token();
+        return refused().await;
     };
     let grant = match live_grant(&state, token).await {
         Ok(Some(g)) if g.scopes.iter().any(|s| s == "openid") => g,
-        Ok(_) => return invalid_token(),
+        Ok(_) => return refused().await,
         Err(e) => return server_error(e),
+    };
+    // The client is read only for a cross-origin request, the one case that needs it.
+    let client = match headers.get(header::ORIGIN) {
+        Some(_) => match crate::grants::load_client(&state, &grant.client_id).await {
+            Ok(c) => c,
+            Err(e) => return server_error(e),
+        },
+        None => None,
     };
     let mut claims = grant.claims;
     claims.insert("sub".into(), Value::String(grant.sub));
     let mut r = axum::Json(Value::Object(claims)).into_response();
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(client) = client {
+        super::cors::allow_client(&mut r, &client);
+    }
     r
 }

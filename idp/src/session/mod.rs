@@ -89,6 +89,13 @@ pub fn acr(context: Context, network: Option<&str>) -> String {
     }
 }
 
+/// Whether a login of class `done` meets an `acr_values` request (empty: nothing asked). The
+/// classes say how someone signed in, not how strongly, so only the class itself meets a
+/// request; a stronger class (a second factor) will meet the weaker ones it includes.
+pub fn acr_meets(done: &str, requested: &[String]) -> bool {
+    requested.is_empty() || requested.iter().any(|r| r == done)
+}
+
 /// A loaded session and the key it lives under.
 pub struct Session {
     key: String,
