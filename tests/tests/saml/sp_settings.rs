@@ -16,7 +16,8 @@ fn attributes(xml: &str) -> Vec<(String, String, String, Vec<String>)> {
     xml.split("<saml:Attribute ")
         .skip(1)
         .map(|part| {
-            let tag = &part[..part.find('>').unwrap()];
+            // The split took the space before the first attribute with it.
+            let tag = &format!(" {}", &part[..part.find('>').unwrap()]);
             let body = &part[..part.find("</saml:Attribute>").unwrap()];
             let values = body
                 .split("<saml:AttributeValue>")
