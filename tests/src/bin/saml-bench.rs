@@ -92,7 +92,7 @@ fn signing_rate(span: Duration) -> (f64, usize) {
         .map(|_| {
             let (signer, count) = (signer.clone(), count.clone());
             std::thread::spawn(move || {
-                let attributes = vec![
+                let attributes = [
                     ("uid".to_owned(), vec!["a".repeat(43)]),
                     (
                         "eduPersonAffiliation".to_owned(),
