@@ -117,6 +117,32 @@ impl Attribute {
         }
     }
 
+    /// The attribute's standard OID, for SPs that take `urn:oid:` names (eduPerson 202208,
+    /// inetOrgPerson, X.520); `None` where no standard attribute means the same thing, so the
+    /// SAML name stays (nlEduPerson and openpoort's own attributes have no registered OID).
+    pub fn saml_oid(&self) -> Option<&'static str> {
+        match self {
+            // The same name `uid` in its URI form: the value stays the pairwise pseudonym.
+            Attribute::Subject => Some("urn:oid:0.9.2342.19200300.100.1.1"),
+            Attribute::Affiliation => Some("urn:oid:1.3.6.1.4.1.5923.1.1.1.1"),
+            Attribute::GivenName => Some("urn:oid:2.5.4.42"),
+            Attribute::FamilyName => Some("urn:oid:2.5.4.4"),
+            Attribute::Email => Some("urn:oid:0.9.2342.19200300.100.1.3"),
+            Attribute::HomeOrganization
+            | Attribute::HomeOrganizationBranch
+            | Attribute::Groups
+            | Attribute::Jaargroep
+            | Attribute::EckId
+            | Attribute::Tussenvoegsels => None,
+        }
+    }
+
+    pub fn from_saml_oid(name: &str) -> Option<Attribute> {
+        Attribute::ALL
+            .into_iter()
+            .find(|a| a.saml_oid() == Some(name))
+    }
+
     /// What a party receives under its release policy: the default set plus the optional
     /// attributes its policy names (names the catalogue does not know are ignored).
     pub fn policy(extra: &[String]) -> std::collections::BTreeSet<Attribute> {
@@ -163,6 +189,29 @@ mod tests {
             let names: HashSet<_> = Attribute::ALL.iter().map(f).collect();
             assert_eq!(names.len(), Attribute::ALL.len());
         }
+    }
+
+    #[test]
+    fn standard_oids_are_unique_urn_oid_names_that_round_trip() {
+        let oids: Vec<&str> = Attribute::ALL
+            .iter()
+            .filter_map(Attribute::saml_oid)
+            .collect();
+        assert_eq!(oids.iter().collect::<HashSet<_>>().len(), oids.len());
+        for a in Attribute::ALL {
+            if let Some(oid) = a.saml_oid() {
+                assert!(oid.starts_with("urn:oid:"), "{oid}");
+                assert_eq!(Attribute::from_saml_oid(oid), Some(a));
+            }
+        }
+        assert_eq!(
+            Attribute::Affiliation.saml_oid(),
+            Some("urn:oid:1.3.6.1.4.1.5923.1.1.1.1")
+        );
+        assert_eq!(
+            Attribute::Email.saml_oid(),
+            Some("urn:oid:0.9.2342.19200300.100.1.3")
+        );
     }
 
     #[test]

@@ -318,9 +318,16 @@ pub struct SpAdd {
     /// The name users see; by default the metadata's display name.
     #[arg(long)]
     pub name: Option<String>,
-    /// Sign the whole Response too, not only the Assertion.
-    #[arg(long)]
+    /// What openpoort signs: assertion, response or both (by default: assertion when the
+    /// metadata says WantAssertionsSigned="true", else both).
+    #[arg(long, value_parser = ["assertion", "response", "both"], long_help = crate::service_providers::choices_help(&crate::service_providers::SIGNING_CHOICES.map(|(c, nl, en)| (c.name(), nl, en))))]
+    pub signing: Option<String>,
+    /// Sign the whole Response too: the same as `--signing both`.
+    #[arg(long, conflicts_with = "signing")]
     pub sign_response: bool,
+    /// The names attributes go by: basic (default) or uri (urn:oid names).
+    #[arg(long, value_parser = ["basic", "uri"], long_help = crate::service_providers::choices_help(&crate::service_providers::ATTRIBUTE_NAMES_CHOICES.map(|(c, nl, en)| (c.name(), nl, en))))]
+    pub attribute_names: Option<String>,
     /// Encrypt assertions to the SP's encryption certificate.
     #[arg(long)]
     pub encrypt: bool,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use ::metadata::saml::SamlError;
 use ::metadata::saml::dom::Limits;
-use ::metadata::saml::sp::{ServiceProvider, SpSettings, from_metadata};
+use ::metadata::saml::sp::{AttributeNames, ServiceProvider, Signing, SpSettings, from_metadata};
 use directory::outbound::Outbound;
 use directory::saml_sps::StoredSp;
 use directory::{Actor, Directory, DirectoryError};
@@ -31,6 +31,80 @@ pub enum RegistryError {
     NotFromUrl,
     /// A stored registration that no longer parses: openpoort's fault, not the operator's.
     Stored(String, String),
+    /// A signing or attribute-naming choice that is not one of the offered ones, or a signing
+    /// choice next to a contradicting `sign_response`.
+    Choice(String),
+}
+
+/// The signing choices with what each means for the SP libraries publishers commonly use,
+/// Dutch and English: shown by the registration page and `openpoort sp add --help`.
+pub const SIGNING_CHOICES: [(Signing, &str, &str); 3] = [
+    (
+        Signing::Assertion,
+        "Alleen de Assertion ondertekend. Dit vraagt WantAssertionsSigned=\"true\" in de metadata, en zo werken python3-saml (ook strict, met wantAssertionsSigned), Shibboleth SP, SimpleSAMLphp en samael. pysaml2 met zijn standaardinstelling want_response_signed=True weigert dit: kies dan 'both'.",
+        "Only the Assertion signed. This is what WantAssertionsSigned=\"true\" in the metadata asks for, and what python3-saml (strict too, with wantAssertionsSigned), Shibboleth SP, SimpleSAMLphp and samael accept. pysaml2 with its default want_response_signed=True refuses it: choose 'both' then.",
+    ),
+    (
+        Signing::Response,
+        "Alleen de Response ondertekend, de Assertion niet. Voor een SP die de handtekening van het bericht controleert (python3-saml met wantMessagesSigned en zonder wantAssertionsSigned; pysaml2 met want_assertions_signed=False; Shibboleth SP en SimpleSAMLphp accepteren het ook). Niet mogelijk als de metadata WantAssertionsSigned=\"true\" zegt, en een versleutelde Assertion draagt dan zelf geen handtekening.",
+        "Only the Response signed, not the Assertion. For an SP that checks the message's signature (python3-saml with wantMessagesSigned and without wantAssertionsSigned; pysaml2 with want_assertions_signed=False; Shibboleth SP and SimpleSAMLphp accept it too). Refused when the metadata says WantAssertionsSigned=\"true\", and an encrypted Assertion then carries no signature of its own.",
+    ),
+    (
+        Signing::Both,
+        "Assertion en Response allebei ondertekend: elke genoemde bibliotheek accepteert dit, ook python3-saml strict met wantMessagesSigned en wantAssertionsSigned samen en pysaml2 met zijn standaardinstellingen. Kost een tweede handtekening per login. Standaard als de metadata geen WantAssertionsSigned=\"true\" zegt.",
+        "Assertion and Response both signed: every library named accepts it, python3-saml strict with wantMessagesSigned and wantAssertionsSigned together and pysaml2 with its defaults included. Costs a second signature per login. The default when the metadata does not say WantAssertionsSigned=\"true\".",
+    ),
+];
+
+/// The attribute-naming choices, as [`SIGNING_CHOICES`].
+pub const ATTRIBUTE_NAMES_CHOICES: [(AttributeNames, &str, &str); 2] = [
+    (
+        AttributeNames::Basic,
+        "Standaard. Namen als eduPersonAffiliation, givenName, sn, mail met NameFormat basic, zoals Nederlandse onderwijsfederaties ze gebruiken.",
+        "The default. Names such as eduPersonAffiliation, givenName, sn, mail with the basic NameFormat, as Dutch education federations use them.",
+    ),
+    (
+        AttributeNames::Uri,
+        "urn:oid:-namen met NameFormat uri en de gewone naam als FriendlyName, waar het attribuut een standaard-OID heeft (eduPerson, inetOrgPerson): wat eduPerson/Entree-SP's, Shibboleth SP's standaard attribute-map en pysaml2's standaard attribute maps lezen. Attributen zonder standaard-OID houden hun naam. Dezelfde gegevens, alleen andere namen.",
+        "urn:oid: names with the uri NameFormat and the plain name as FriendlyName, where the attribute has a standard OID (eduPerson, inetOrgPerson): what eduPerson/Entree SPs, Shibboleth SP's default attribute-map and pysaml2's default attribute maps read. Attributes without a standard OID keep their names. The same data, only other names.",
+    ),
+];
+
+/// The long help of a choice on the command line: each value with its Dutch and English text.
+pub fn choices_help(choices: &[(&str, &str, &str)]) -> String {
+    choices
+        .iter()
+        .map(|(name, nl, en)| format!("{name}: {nl}\n    {en}"))
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// The signing an operator chose: `signing` by name, or the older `sign_response` flag for both
+/// signed; `None` leaves it to the metadata.
+pub fn signing_choice(
+    signing: Option<&str>,
+    sign_response: bool,
+) -> Result<Option<Signing>, RegistryError> {
+    match (signing.filter(|s| !s.is_empty()), sign_response) {
+        (None, false) => Ok(None),
+        (None, true) => Ok(Some(Signing::Both)),
+        (Some(name), also) => match Signing::parse(name) {
+            Some(s) if !also || s.response() => Ok(Some(s)),
+            Some(_) => Err(RegistryError::Choice(format!(
+                "signing \"{name}\" with sign_response"
+            ))),
+            None => Err(RegistryError::Choice(format!("signing \"{name}\""))),
+        },
+    }
+}
+
+/// The attribute naming an operator chose by name (`basic` when none).
+pub fn attribute_names_choice(name: Option<&str>) -> Result<AttributeNames, RegistryError> {
+    match name.filter(|s| !s.is_empty()) {
+        None => Ok(AttributeNames::Basic),
+        Some(n) => AttributeNames::parse(n)
+            .ok_or_else(|| RegistryError::Choice(format!("attribute_names \"{n}\""))),
+    }
 }
 
 impl RegistryError {
@@ -66,6 +140,14 @@ impl RegistryError {
             RegistryError::NotFromUrl => (
                 "Deze SAML-dienst is met een metadatabestand geregistreerd, niet met een URL; registreer hem opnieuw om hem te vernieuwen.".to_owned(),
                 "This service provider was registered from a metadata file, not a URL; register it again to renew it.".to_owned(),
+            ),
+            RegistryError::Choice(what) => (
+                format!(
+                    "onbekende of tegenstrijdige keuze: {what} (signing: assertion, response of both; attribute_names: basic of uri)"
+                ),
+                format!(
+                    "unknown or contradicting choice: {what} (signing: assertion, response or both; attribute_names: basic or uri)"
+                ),
             ),
             RegistryError::Stored(entity, e) => (
                 format!("opgeslagen registratie van {entity} is onleesbaar: {e}"),
@@ -178,7 +260,8 @@ pub async fn refresh(
     let settings = SpSettings {
         party_id: old.party_id.clone(),
         name: Some(old.name.clone()),
-        sign_response: old.sign_response,
+        signing: Some(old.signing()),
+        attribute_names: old.attribute_names,
         encrypt_assertions: old.encrypt_assertions,
         sector_identifier: old.sector_identifier.clone(),
         metadata_url: Some(url.clone()),

@@ -13,7 +13,7 @@ use directory::model::PartyKind;
 use idp::upstream::registry::{self, MatchBy, MetadataSource, Settings};
 use metadata::saml::authn_request::AuthnRequest;
 use metadata::saml::binding;
-use metadata::saml::response::{AssertionParams, success_response};
+use metadata::saml::response::{AssertionParams, SamlAttribute, Signing, success_response};
 use metadata::saml::sign::XmlSigner;
 use metadata::saml::{NAMEID_PERSISTENT, NS_ASSERTION, dom};
 use openssl::asn1::Asn1Time;
@@ -147,13 +147,14 @@ fn response(d: &Demo, signer: &XmlSigner, s: &Statement) -> String {
             s.user_number
                 .map(|n| ("userNumber".to_owned(), vec![n.to_string()])),
         )
+        .map(SamlAttribute::from)
         .collect(),
         now,
         lifetime: 300,
         skew: 60,
         session_not_on_or_after: None,
     };
-    binding::encode_post(&success_response(&params, signer, true, s.encrypt_to).unwrap())
+    binding::encode_post(&success_response(&params, signer, Signing::Both, s.encrypt_to).unwrap())
 }
 
 /// The demo with the provider connected (matching on the LAS key within the school its

@@ -5,7 +5,9 @@
 use std::collections::HashSet;
 
 use metadata::saml::inbound::{Expectations, InboundError, VerifiedAssertion, verify_response};
-use metadata::saml::response::{AssertionParams, Status, status_response, success_response};
+use metadata::saml::response::{
+    AssertionParams, SamlAttribute, Signing, Status, status_response, success_response,
+};
 use metadata::saml::sign::{XmlSigner, verified_content};
 use metadata::saml::{NAMEID_PERSISTENT, NS_ASSERTION, STATUS_SUCCESS, dom};
 use openssl::asn1::Asn1Time;
@@ -75,7 +77,10 @@ fn params() -> AssertionParams {
         attributes: vec![
             ("uid".into(), vec![SUBJECT.into()]),
             ("groep".into(), vec!["7a".into(), "7b".into()]),
-        ],
+        ]
+        .into_iter()
+        .map(SamlAttribute::from)
+        .collect(),
         now: NOW,
         lifetime: 300,
         skew: 60,
@@ -99,12 +104,12 @@ fn verify(xml: &str, e: &Expectations) -> Result<VerifiedAssertion, InboundError
 
 /// Signed Assertion inside a signed Response.
 fn signed_response(up: &Upstream, p: &AssertionParams) -> String {
-    success_response(p, &up.signer, true, None).unwrap()
+    success_response(p, &up.signer, Signing::Both, None).unwrap()
 }
 
 /// Signed Assertion inside an unsigned Response.
 fn unsigned_response(up: &Upstream, p: &AssertionParams) -> String {
-    success_response(p, &up.signer, false, None).unwrap()
+    success_response(p, &up.signer, Signing::Assertion, None).unwrap()
 }
 
 fn strip_declaration(xml: &str) -> String {
@@ -280,7 +285,7 @@ fn an_assertion_signed_with_a_key_not_in_the_metadata_is_refused() {
     let (attacker_key, _) = key_and_cert("attacker");
     // The attacker's key, but the provider's certificate in KeyInfo.
     let forger = XmlSigner::new(&attacker_key, &pem(&up.cert)).unwrap();
-    let xml = success_response(&params(), &forger, false, None).unwrap();
+    let xml = success_response(&params(), &forger, Signing::Assertion, None).unwrap();
     assert_eq!(verify(&xml, &expect(&up)), Err(InboundError::Signature));
 }
 
@@ -778,7 +783,17 @@ fn an_encrypted_signed_assertion_is_decrypted_with_openpoorts_key() {
     let up = upstream();
     let (key, cert) = openpoort_key();
     for sign_response in [true, false] {
-        let xml = success_response(&params(), &up.signer, sign_response, Some(&cert)).unwrap();
+        let xml = success_response(
+            &params(),
+            &up.signer,
+            if sign_response {
+                Signing::Both
+            } else {
+                Signing::Assertion
+            },
+            Some(&cert),
+        )
+        .unwrap();
         assert!(xml.contains("EncryptedAssertion") && !xml.contains(SUBJECT));
         let v = verify(&xml, &expect_decrypting(&up, &key)).unwrap();
         assert_eq!(v.name_id, SUBJECT);
@@ -798,7 +813,7 @@ fn an_assertion_encrypted_to_another_key_is_refused() {
     let up = upstream();
     let (key, _) = openpoort_key();
     let (_, other) = openpoort_key();
-    let xml = success_response(&params(), &up.signer, true, Some(&other)).unwrap();
+    let xml = success_response(&params(), &up.signer, Signing::Both, Some(&other)).unwrap();
     assert_eq!(
         verify(&xml, &expect_decrypting(&up, &key)),
         Err(InboundError::Decryption)
@@ -809,7 +824,7 @@ fn an_assertion_encrypted_to_another_key_is_refused() {
 fn a_tampered_ciphertext_is_refused() {
     let up = upstream();
     let (key, cert) = openpoort_key();
-    let xml = success_response(&params(), &up.signer, false, Some(&cert)).unwrap();
+    let xml = success_response(&params(), &up.signer, Signing::Assertion, Some(&cert)).unwrap();
     // Flip one base64 character in the middle of the content's CipherValue (the last one).
     let at = xml.rfind("<xenc:CipherValue>").unwrap() + "<xenc:CipherValue>".len() + 40;
     let flipped = if &xml[at..at + 1] == "A" { "B" } else { "A" };
@@ -824,7 +839,7 @@ fn a_tampered_ciphertext_is_refused() {
 fn an_assertion_encrypted_with_cbc_is_refused() {
     let up = upstream();
     let (key, cert) = openpoort_key();
-    let xml = success_response(&params(), &up.signer, false, Some(&cert))
+    let xml = success_response(&params(), &up.signer, Signing::Assertion, Some(&cert))
         .unwrap()
         .replace(
             "http://www.w3.org/2009/xmlenc11#aes128-gcm",
@@ -947,7 +962,10 @@ fn a_comment_inside_the_nameid_never_truncates_it() {
 fn a_comment_inside_an_attribute_value_never_truncates_it() {
     let up = upstream();
     let mut p = params();
-    p.attributes = vec![("uid".into(), vec![format!("{SUBJECT}.evil.example")])];
+    p.attributes = vec![SamlAttribute::basic(
+        "uid",
+        vec![format!("{SUBJECT}.evil.example")],
+    )];
     let xml = unsigned_response(&up, &p).replacen(
         &format!(">{SUBJECT}.evil.example</saml:AttributeValue>"),
         &format!(">{SUBJECT}<!-- -->.evil.example</saml:AttributeValue>"),

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use metadata::saml::response::{AssertionParams, success_response};
+use metadata::saml::response::{AssertionParams, SamlAttribute, Signing, success_response};
 use metadata::saml::sign::{XmlSigner, verified_content};
 use metadata::saml::sp::{SpSettings, from_metadata};
 use metadata::saml::{NAMEID_PERSISTENT, NS_ASSERTION, NS_PROTOCOL, SamlError, dom};
@@ -53,7 +53,11 @@ fn params(name_id: &str, attributes: &[(String, Vec<String>)]) -> AssertionParam
         session_index: "_s1".into(),
         authn_instant: NOW - 10,
         authn_context: "urn:openpoort:acr:password".into(),
-        attributes: attributes.to_vec(),
+        attributes: attributes
+            .iter()
+            .cloned()
+            .map(SamlAttribute::from)
+            .collect(),
         now: NOW,
         lifetime: 300,
         skew: 60,
@@ -99,7 +103,8 @@ fn signed_assertion_verifies_with_the_xmlsec1_command() {
         "eduPersonAffiliation".to_owned(),
         vec!["student".to_owned()],
     )];
-    let xml = success_response(&params("pseudo", &attrs), &signer, false, None).unwrap();
+    let xml =
+        success_response(&params("pseudo", &attrs), &signer, Signing::Assertion, None).unwrap();
     assert!(xmlsec1_verifies(
         &xml,
         &cert,
@@ -147,8 +152,13 @@ fn one_signer_shared_by_threads_signs_every_response_validly() {
                 scope.spawn(move || {
                     (0..25)
                         .map(|j| {
-                            success_response(&params(&format!("p{i}-{j}"), &[]), signer, true, None)
-                                .unwrap()
+                            success_response(
+                                &params(&format!("p{i}-{j}"), &[]),
+                                signer,
+                                Signing::Both,
+                                None,
+                            )
+                            .unwrap()
                         })
                         .collect::<Vec<_>>()
                 })
@@ -177,7 +187,7 @@ fn one_signer_shared_by_threads_signs_every_response_validly() {
 #[test]
 fn signed_response_and_assertion_both_verify() {
     let (signer, cert) = signer();
-    let xml = success_response(&params("pseudo", &[]), &signer, true, None).unwrap();
+    let xml = success_response(&params("pseudo", &[]), &signer, Signing::Both, None).unwrap();
     assert!(xmlsec1_verifies(
         &xml,
         &cert,
@@ -205,13 +215,14 @@ fn markup_characters_in_names_and_values_stay_text_and_keep_the_signature_valid(
         "givenName".to_owned(),
         vec![hostile.to_owned(), "&amp;".to_owned()],
     )];
-    let assertion_only = success_response(&params(hostile, &attrs), &signer, false, None).unwrap();
+    let assertion_only =
+        success_response(&params(hostile, &attrs), &signer, Signing::Assertion, None).unwrap();
     assert!(xmlsec1_verifies(
         &assertion_only,
         &cert,
         "urn:oasis:names:tc:SAML:2.0:assertion:Assertion"
     ));
-    let xml = success_response(&params(hostile, &attrs), &signer, true, None).unwrap();
+    let xml = success_response(&params(hostile, &attrs), &signer, Signing::Both, None).unwrap();
     assert!(xmlsec1_verifies(
         &xml,
         &cert,
@@ -240,7 +251,8 @@ fn a_changed_assertion_no_longer_verifies() {
         "eduPersonAffiliation".to_owned(),
         vec!["student".to_owned()],
     )];
-    let xml = success_response(&params("pseudo", &attrs), &signer, false, None).unwrap();
+    let xml =
+        success_response(&params("pseudo", &attrs), &signer, Signing::Assertion, None).unwrap();
     let forged = xml.replace(">student<", ">employee<");
     assert_ne!(xml, forged);
     assert!(matches!(
@@ -257,7 +269,7 @@ fn a_changed_assertion_no_longer_verifies() {
 #[test]
 fn conditions_and_subject_confirmation_bound_the_assertion() {
     let (signer, _) = signer();
-    let xml = success_response(&params("pseudo", &[]), &signer, false, None).unwrap();
+    let xml = success_response(&params("pseudo", &[]), &signer, Signing::Assertion, None).unwrap();
     let a = assertion_of(&xml);
     let conditions = a.child(NS_ASSERTION, "Conditions").unwrap();
     assert_eq!(conditions.attr("NotBefore"), Some("2026-11-23T06:59:00Z"));
@@ -359,4 +371,102 @@ fn signed_sp_metadata_is_required_and_verified_when_a_metadata_certificate_is_co
     // A changed endpoint after signing: refused.
     let tampered = signed.replace("https://sp.example/acs", "https://evil.example/acs");
     assert!(from_metadata(tampered.as_bytes(), &with_cert, NOW, false).is_err());
+}
+
+#[test]
+fn the_signing_defaults_from_want_assertions_signed_in_the_metadata() {
+    let (_, cert) = key_and_cert("sp");
+    let wants = from_metadata(sp_metadata(&cert, "").as_bytes(), &settings(), NOW, false).unwrap();
+    assert!(wants.want_assertions_signed);
+    assert_eq!(wants.signing(), Signing::Assertion);
+    let silent = sp_metadata(&cert, "").replace(" WantAssertionsSigned=\"true\"", "");
+    let silent = from_metadata(silent.as_bytes(), &settings(), NOW, false).unwrap();
+    assert_eq!(silent.signing(), Signing::Both);
+    let chosen = SpSettings {
+        signing: Some(Signing::Both),
+        ..settings()
+    };
+    let chosen = from_metadata(sp_metadata(&cert, "").as_bytes(), &chosen, NOW, false).unwrap();
+    assert_eq!(
+        chosen.signing(),
+        Signing::Both,
+        "the registration's choice wins"
+    );
+}
+
+#[test]
+fn signing_only_the_response_is_refused_when_the_metadata_wants_assertions_signed() {
+    let (_, cert) = key_and_cert("sp");
+    let response_only = SpSettings {
+        signing: Some(Signing::Response),
+        ..settings()
+    };
+    let err = from_metadata(
+        sp_metadata(&cert, "").as_bytes(),
+        &response_only,
+        NOW,
+        false,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("WantAssertionsSigned"), "{err}");
+    let silent = sp_metadata(&cert, "").replace(" WantAssertionsSigned=\"true\"", "");
+    let sp = from_metadata(silent.as_bytes(), &response_only, NOW, false).unwrap();
+    assert_eq!(sp.signing(), Signing::Response);
+}
+
+#[test]
+fn a_registration_stored_before_the_signing_choice_keeps_signing_its_assertions() {
+    let (_, cert) = key_and_cert("sp");
+    let sp = from_metadata(sp_metadata(&cert, "").as_bytes(), &settings(), NOW, false).unwrap();
+    let mut stored = serde_json::to_value(&sp).unwrap();
+    stored.as_object_mut().unwrap().remove("sign_assertion");
+    stored.as_object_mut().unwrap().remove("attribute_names");
+    stored["sign_response"] = serde_json::json!(true);
+    let old: metadata::saml::ServiceProvider = serde_json::from_value(stored).unwrap();
+    assert_eq!(old.signing(), Signing::Both);
+    assert_eq!(
+        old.attribute_names,
+        metadata::saml::sp::AttributeNames::Basic
+    );
+}
+
+#[test]
+fn each_signing_choice_puts_the_signatures_where_it_says_and_xmlsec1_verifies_them() {
+    let (signer, cert) = signer();
+    let attrs = vec![("mail".to_owned(), vec!["a@b.example".to_owned()])];
+    for (signing, on_response, on_assertion) in [
+        (Signing::Assertion, false, true),
+        (Signing::Response, true, false),
+        (Signing::Both, true, true),
+    ] {
+        let xml = success_response(&params("pseudo", &attrs), &signer, signing, None).unwrap();
+        let root = dom::parse(xml.as_bytes(), dom::Limits::METADATA).unwrap();
+        assert_eq!(
+            root.child(metadata::saml::NS_DSIG, "Signature").is_some(),
+            on_response,
+            "{signing:?}: {xml}"
+        );
+        assert_eq!(
+            assertion_of(&xml)
+                .child(metadata::saml::NS_DSIG, "Signature")
+                .is_some(),
+            on_assertion,
+            "{signing:?}: {xml}"
+        );
+        // xmlsec1 checks the first signature: the Response's where there is one.
+        assert!(
+            xmlsec1_verifies(&xml, &cert, "urn:oasis:names:tc:SAML:2.0:protocol:Response"),
+            "{signing:?}"
+        );
+        let (_, other) = key_and_cert("someone else");
+        assert!(
+            !xmlsec1_verifies(
+                &xml,
+                &other,
+                "urn:oasis:names:tc:SAML:2.0:protocol:Response"
+            ),
+            "{signing:?}: another key must not verify it"
+        );
+    }
 }

@@ -40,8 +40,13 @@ struct Registration {
     metadata: Option<String>,
     metadata_url: Option<String>,
     name: Option<String>,
+    /// `assertion`, `response` or `both`; by default from the metadata.
+    signing: Option<String>,
+    /// Older form of `signing: both`.
     #[serde(default)]
     sign_response: bool,
+    /// `basic` (default) or `uri`.
+    attribute_names: Option<String>,
     #[serde(default)]
     encrypt_assertions: bool,
     sector_identifier: Option<String>,
@@ -52,6 +57,7 @@ struct Registration {
 fn answer(stored: &StoredSp) -> Result<Value, ApiError> {
     let sp = registry::parse(stored)?;
     let mut value = serde_json::to_value(&sp).map_err(ApiError::internal)?;
+    value["signing"] = json!(sp.signing().name());
     value["refreshed_at"] = json!(stored.refreshed_at);
     value["refresh_error"] = json!(stored.refresh_error);
     Ok(value)
@@ -94,7 +100,8 @@ pub async fn create(
     let settings = SpSettings {
         party_id: party.id,
         name: r.name,
-        sign_response: r.sign_response,
+        signing: registry::signing_choice(r.signing.as_deref(), r.sign_response)?,
+        attribute_names: registry::attribute_names_choice(r.attribute_names.as_deref())?,
         encrypt_assertions: r.encrypt_assertions,
         sector_identifier: r.sector_identifier,
         metadata_url: r.metadata_url,

@@ -1090,7 +1090,8 @@ async fn service_providers(
             let settings = metadata::saml::sp::SpSettings {
                 party_id: party.id,
                 name: add.name,
-                sign_response: add.sign_response,
+                signing: registry::signing_choice(add.signing.as_deref(), add.sign_response)?,
+                attribute_names: registry::attribute_names_choice(add.attribute_names.as_deref())?,
                 encrypt_assertions: add.encrypt,
                 sector_identifier: add.sector,
                 metadata_url: add.url,
@@ -1098,11 +1099,13 @@ async fn service_providers(
             };
             let sp = registry::register(d, &http, xml, &settings, development, actor).await?;
             println!(
-                "SAML-dienst geregistreerd / service provider registered: {} ({} ACS, {} signing certificate(s), requests signed: {})",
+                "SAML-dienst geregistreerd / service provider registered: {} ({} ACS, {} signing certificate(s), requests signed: {}, signed: {}, attribute names: {})",
                 sp.entity_id,
                 sp.acs.len(),
                 sp.signing_certificates.len(),
-                sp.authn_requests_signed
+                sp.authn_requests_signed,
+                sp.signing().name(),
+                sp.attribute_names.name()
             );
         }
         SpCommand::Refresh { entity_id } => {

@@ -55,6 +55,9 @@ pub async fn start(
             "This application is not registered with openpoort.",
         ));
     };
+    if let Some(page) = super::expired_metadata(&state, &sp).await? {
+        return Ok(page);
+    }
     // Only a product of the SP's own party: its launch URL becomes the RelayState, which the SP
     // uses as the place to land.
     let product = match &q.product {

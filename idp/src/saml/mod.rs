@@ -134,6 +134,49 @@ fn refusal_page(title: &str, nl: &str, en: &str) -> Response {
     )
 }
 
+/// The refusal of an SP whose stored metadata has passed its `validUntil`, audited; `None` while
+/// the metadata is valid. Metadata past its date may describe keys and endpoints the SP no
+/// longer controls, so nothing is sent to it, not even a status.
+pub async fn expired_metadata(
+    state: &AppState,
+    sp: &ServiceProvider,
+) -> Result<Option<Response>, FlowError> {
+    let Some(until) = sp
+        .metadata_valid_until
+        .filter(|t| *t <= crate::clock::unix_now())
+    else {
+        return Ok(None);
+    };
+    let date = ::metadata::saml::time::format(until);
+    tracing::info!(sp = %sp.entity_id, valid_until = %date, "SAML login refused: SP metadata expired");
+    state
+        .directory
+        .audit(directory::audit::AuditEvent {
+            actor: &directory::Actor::system("saml"),
+            action: "saml_sp.metadata_expired",
+            school_id: None,
+            party_id: Some(&sp.party_id),
+            subject: Some(&sp.entity_id),
+            details: serde_json::json!({"valid_until": date}),
+        })
+        .await?;
+    Ok(Some(message(
+        StatusCode::BAD_REQUEST,
+        "Registratie verlopen",
+        Text::new(
+            format!(
+                "De registratie van {} bij openpoort is verlopen op {date} (validUntil in de metadata van de toepassing). Inloggen bij deze toepassing kan pas weer als de leverancier nieuwe metadata heeft aangeleverd.",
+                sp.name
+            ),
+            format!(
+                "The registration of {} with openpoort expired on {date} (validUntil in the application's metadata). Logging in to this application is possible again once its supplier has provided new metadata.",
+                sp.name
+            ),
+        ),
+        Some(("/", "Naar het portaal / To the portal")),
+    )))
+}
+
 /// Answer to an address past `saml.max_requests_per_address`.
 pub fn too_many_requests() -> Response {
     message(
@@ -270,6 +313,9 @@ pub struct Pending {
     /// at; the first that is a connected network provider takes the login.
     #[serde(default)]
     pub idp_list: Vec<String>,
+    /// What the SP asked of the login, checked against the session before answering.
+    #[serde(default)]
+    pub requested_authn_context: Option<::metadata::saml::authn_context::RequestedAuthnContext>,
 }
 
 const PENDING_TTL: std::time::Duration = std::time::Duration::from_secs(900);

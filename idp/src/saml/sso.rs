@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Response};
 
 use crate::flow::login::{to_login, to_network, to_school_choice};
 use crate::flow::release::{self, Outcome, Recipient};
-use ::metadata::saml::response::{AssertionParams, Status, success_response};
+use ::metadata::saml::response::{AssertionParams, SamlAttribute, Status, success_response};
+use ::metadata::saml::sp::AttributeNames;
 use ::metadata::saml::{
     AuthnRequest, BINDING_POST, NAMEID_PERSISTENT, NAMEID_TRANSIENT, NAMEID_UNSPECIFIED, SamlError,
     ServiceProvider, binding,
@@ -132,6 +133,9 @@ async fn validate(
     request: &AuthnRequest,
     relay_state: Option<&str>,
 ) -> Result<Pending, PageError> {
+    if let Some(page) = super::expired_metadata(state, sp).await? {
+        return Err(PageError::from(page));
+    }
     let Some(acs) = sp.acs(request.acs_url.as_deref(), request.acs_index) else {
         return Err(PageError::from(refused(
             "Het terugstuuradres (AssertionConsumerService) in dit verzoek staat niet in de metadata van de toepassing.",
@@ -196,6 +200,13 @@ async fn validate(
             .await?,
         ));
     };
+    if let Some(asked) = &request.requested_authn_context
+        && !asked.can_be_met()
+    {
+        return Err(PageError::Answer(
+            no_authn_context(state, sp, &acs.location, &request.id, relay_state).await?,
+        ));
+    }
     Ok(Pending {
         sp: sp.entity_id.clone(),
         request_id: request.id.clone(),
@@ -208,7 +219,32 @@ async fn validate(
         login_asked: false,
         stale_sid: None,
         idp_list: request.idp_list.iter().take(8).cloned().collect(),
+        requested_authn_context: request.requested_authn_context.clone(),
     })
+}
+
+/// The answer to a request whose RequestedAuthnContext openpoort cannot meet (SAML Core
+/// 3.3.2.2.1): a Responder status with NoAuthnContext, signed, to the SP.
+async fn no_authn_context(
+    state: &AppState,
+    sp: &ServiceProvider,
+    acs: &str,
+    request_id: &str,
+    relay_state: Option<&str>,
+) -> Result<Response, super::FlowError> {
+    status_to_sp(
+        state,
+        sp,
+        acs,
+        Some(request_id),
+        relay_state,
+        Status {
+            code: ::metadata::saml::STATUS_RESPONDER,
+            sub_code: Some(::metadata::saml::STATUS_NO_AUTHN_CONTEXT),
+            message: "the requested authentication context cannot be met",
+        },
+    )
+    .await
 }
 
 pub async fn resume(
@@ -281,6 +317,19 @@ async fn continue_flow(
     if let Some(id) = parked {
         unpark(state, id).await?;
     }
+    if let Some(asked) = &pending.requested_authn_context
+        && !asked.is_met_by(&class_ref(&s.data))
+    {
+        // The session stands; the SP decides what to do with a login of another class.
+        return Ok(no_authn_context(
+            state,
+            sp,
+            &pending.acs,
+            &pending.request_id,
+            pending.relay_state.as_deref(),
+        )
+        .await?);
+    }
     issue(
         state,
         &s,
@@ -300,6 +349,30 @@ pub fn session_index(sid: &str, sp: &str) -> String {
     format!("_{}", &sha256_hex(&format!("{sid}\n{sp}"))[..40])
 }
 
+/// The AuthnContextClassRef of a session's login.
+fn class_ref(s: &session::SessionData) -> String {
+    let acr = session::acr(s.context, s.network.as_deref());
+    ::metadata::saml::authn_context::class_ref(&acr).to_owned()
+}
+
+/// An attribute under the names the SP takes: its `urn:oid:` name with the URI NameFormat where
+/// it has one and the SP asked for those, else the catalogue's SAML name.
+fn saml_attribute(
+    a: broker::Attribute,
+    names: AttributeNames,
+    values: Vec<String>,
+) -> SamlAttribute {
+    match (names, a.saml_oid()) {
+        (AttributeNames::Uri, Some(oid)) => SamlAttribute {
+            name: oid.to_owned(),
+            name_format: ::metadata::saml::ATTRNAME_URI,
+            friendly_name: a.saml_name().to_owned(),
+            values,
+        },
+        _ => SamlAttribute::basic(a.saml_name(), values),
+    }
+}
+
 /// The catalogue attributes an SP's metadata asks for (RequestedAttribute by name, by
 /// eduPerson URN or by friendly name); `None` when it names none.
 fn requested(sp: &ServiceProvider) -> Option<Vec<broker::Attribute>> {
@@ -311,11 +384,13 @@ fn requested(sp: &ServiceProvider) -> Option<Vec<broker::Attribute>> {
         .iter()
         .filter_map(|r| {
             let bare = r.name.trim_start_matches("urn:mace:dir:attribute-def:");
-            broker::Attribute::from_saml_name(bare).or_else(|| {
-                r.friendly_name
-                    .as_deref()
-                    .and_then(broker::Attribute::from_saml_name)
-            })
+            broker::Attribute::from_saml_name(bare)
+                .or_else(|| broker::Attribute::from_saml_oid(&r.name))
+                .or_else(|| {
+                    r.friendly_name
+                        .as_deref()
+                        .and_then(broker::Attribute::from_saml_name)
+                })
         })
         .collect();
     Some(found)
@@ -334,6 +409,10 @@ pub async fn issue(
     name_id_format: &str,
     product_id: Option<&str>,
 ) -> Result<Response, PageError> {
+    // Again here: an IdP-initiated login, or a request that waited while the date passed.
+    if let Some(page) = super::expired_metadata(state, sp).await? {
+        return Ok(page);
+    }
     let Some(school_id) = s.data.school_id.as_deref() else {
         return Ok(see_other("/school-kiezen", HeaderMap::new()));
     };
@@ -389,7 +468,7 @@ pub async fn issue(
     } else {
         release.subject().to_owned()
     };
-    let attributes: Vec<(String, Vec<String>)> = release
+    let attributes: Vec<SamlAttribute> = release
         .claims
         .iter()
         // A transient NameID is pointless next to the persistent pseudonym as an attribute.
@@ -399,7 +478,7 @@ pub async fn issue(
                 broker::Value::One(s) => vec![s.clone()],
                 broker::Value::Many(list) => list.clone(),
             };
-            (a.saml_name().to_owned(), values)
+            saml_attribute(*a, sp.attribute_names, values)
         })
         .collect();
     let params = AssertionParams {
@@ -411,7 +490,7 @@ pub async fn issue(
         name_id_format: name_id_format.to_owned(),
         session_index: session_index(&s.data.sid, &sp.entity_id),
         authn_instant: s.data.created_at,
-        authn_context: crate::session::acr(s.data.context, s.data.network.as_deref()),
+        authn_context: class_ref(&s.data),
         attributes,
         now,
         lifetime: i64::from(state.web.saml.assertion_lifetime_seconds),
@@ -423,10 +502,10 @@ pub async fn issue(
         .first()
         .filter(|_| sp.encrypt_assertions)
         .cloned();
-    let sign_response = sp.sign_response;
+    let signing = sp.signing();
     // Signing holds a core for about a millisecond: off the async threads.
     let xml = tokio::task::spawn_blocking(move || {
-        success_response(&params, &signer, sign_response, encrypt_to.as_deref())
+        success_response(&params, &signer, signing, encrypt_to.as_deref())
     })
     .await
     .map_err(PageError::internal)?

@@ -20,6 +20,7 @@ pub struct AuthnRequest {
     /// The identity providers the SP wants the user to log in at (Scoping/IDPList, SAML Core
     /// 3.4.1.3), by entityID, in the SP's order: a network provider the SP knows the user by.
     pub idp_list: Vec<String>,
+    pub requested_authn_context: Option<super::authn_context::RequestedAuthnContext>,
 }
 
 fn flag(e: &Element, name: &str) -> Result<bool, SamlError> {
@@ -121,6 +122,9 @@ impl AuthnRequest {
             name_id_format,
             has_xml_signature: root.child(NS_DSIG, "Signature").is_some(),
             idp_list,
+            requested_authn_context: super::authn_context::RequestedAuthnContext::from_request(
+                root,
+            )?,
         })
     }
 }

@@ -7,6 +7,7 @@
 //! unescaped (../shared/STACK.md, trap 1) and libxml2 would silently "recover" and sign a
 //! different document.
 
+pub mod authn_context;
 pub mod authn_request;
 pub mod binding;
 pub mod dom;
@@ -47,6 +48,7 @@ pub const STATUS_REQUEST_DENIED: &str = "urn:oasis:names:tc:SAML:2.0:status:Requ
 pub const STATUS_NO_PASSIVE: &str = "urn:oasis:names:tc:SAML:2.0:status:NoPassive";
 pub const STATUS_INVALID_NAMEID_POLICY: &str =
     "urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy";
+pub const STATUS_NO_AUTHN_CONTEXT: &str = "urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext";
 pub const STATUS_AUTHN_FAILED: &str = "urn:oasis:names:tc:SAML:2.0:status:AuthnFailed";
 
 pub const SIG_RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";

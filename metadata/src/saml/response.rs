@@ -30,8 +30,8 @@ pub struct AssertionParams {
     pub session_index: String,
     pub authn_instant: i64,
     pub authn_context: String,
-    /// (SAML attribute name, values) in release order.
-    pub attributes: Vec<(String, Vec<String>)>,
+    /// In release order.
+    pub attributes: Vec<SamlAttribute>,
     pub now: i64,
     /// Seconds the assertion may be used after `now` (NotOnOrAfter).
     pub lifetime: i64,
@@ -40,13 +40,75 @@ pub struct AssertionParams {
     pub session_not_on_or_after: Option<i64>,
 }
 
+/// One attribute as the assertion names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SamlAttribute {
+    pub name: String,
+    /// `ATTRNAME_BASIC` or `ATTRNAME_URI`.
+    pub name_format: &'static str,
+    pub friendly_name: String,
+    pub values: Vec<String>,
+}
+
+impl SamlAttribute {
+    /// An attribute under a plain name, which is also its FriendlyName.
+    pub fn basic(name: impl Into<String>, values: Vec<String>) -> SamlAttribute {
+        let name = name.into();
+        SamlAttribute {
+            friendly_name: name.clone(),
+            name,
+            name_format: super::ATTRNAME_BASIC,
+            values,
+        }
+    }
+}
+
+impl From<(String, Vec<String>)> for SamlAttribute {
+    fn from((name, values): (String, Vec<String>)) -> SamlAttribute {
+        SamlAttribute::basic(name, values)
+    }
+}
+
+/// Which parts of a Response carry openpoort's signature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Signing {
+    Assertion,
+    Response,
+    Both,
+}
+
+impl Signing {
+    pub fn assertion(self) -> bool {
+        matches!(self, Signing::Assertion | Signing::Both)
+    }
+
+    pub fn response(self) -> bool {
+        matches!(self, Signing::Response | Signing::Both)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Signing::Assertion => "assertion",
+            Signing::Response => "response",
+            Signing::Both => "both",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Signing> {
+        [Signing::Assertion, Signing::Response, Signing::Both]
+            .into_iter()
+            .find(|s| s.name() == name)
+    }
+}
+
 fn in_response_to(id: Option<&str>) -> String {
     id.map(|id| format!(r#" InResponseTo="{}""#, escape(id)))
         .unwrap_or_default()
 }
 
-/// The unsigned Assertion with a signature template after its Issuer.
-fn assertion_xml(p: &AssertionParams, id: &str, signer: &XmlSigner) -> String {
+/// The unsigned Assertion, with a signature template after its Issuer when `signer` is given.
+fn assertion_xml(p: &AssertionParams, id: &str, signer: Option<&XmlSigner>) -> String {
     let now = time::format(p.now);
     let not_on_or_after = time::format(p.now + p.lifetime);
     let mut x = String::with_capacity(4096);
@@ -54,7 +116,9 @@ fn assertion_xml(p: &AssertionParams, id: &str, signer: &XmlSigner) -> String {
         r#"<saml:Assertion xmlns:saml="{NS_ASSERTION}" ID="{id}" Version="2.0" IssueInstant="{now}"><saml:Issuer>{}</saml:Issuer>"#,
         escape(&p.idp_entity_id)
     ));
-    x.push_str(&signer.template(id));
+    if let Some(signer) = signer {
+        x.push_str(&signer.template(id));
+    }
     x.push_str(&format!(
         r#"<saml:Subject><saml:NameID Format="{}" NameQualifier="{}" SPNameQualifier="{}">{}</saml:NameID><saml:SubjectConfirmation Method="{BEARER}"><saml:SubjectConfirmationData{} NotOnOrAfter="{not_on_or_after}" Recipient="{}"/></saml:SubjectConfirmation></saml:Subject>"#,
         escape(&p.name_id_format),
@@ -81,13 +145,14 @@ fn assertion_xml(p: &AssertionParams, id: &str, signer: &XmlSigner) -> String {
     ));
     if !p.attributes.is_empty() {
         x.push_str("<saml:AttributeStatement>");
-        for (name, values) in &p.attributes {
+        for a in &p.attributes {
             x.push_str(&format!(
-                r#"<saml:Attribute Name="{n}" NameFormat="{}" FriendlyName="{n}">"#,
-                super::ATTRNAME_BASIC,
-                n = escape(name)
+                r#"<saml:Attribute Name="{}" NameFormat="{}" FriendlyName="{}">"#,
+                escape(&a.name),
+                escape(a.name_format),
+                escape(&a.friendly_name),
             ));
-            for v in values {
+            for v in &a.values {
                 x.push_str(&format!(
                     "<saml:AttributeValue>{}</saml:AttributeValue>",
                     escape(v)
@@ -127,21 +192,26 @@ fn response_open(
     )
 }
 
-/// A successful Response: the Assertion is always signed; `sign_response` adds a signature
-/// over the whole Response; `encrypt_to` (a base64 DER certificate) encrypts the signed
-/// Assertion to that key.
+/// A successful Response, signed as `signing` says: the Assertion, the whole Response (in a
+/// second pass, over the signed Assertion), or both; `encrypt_to` (a base64 DER certificate)
+/// encrypts the Assertion to that key after it is signed.
 pub fn success_response(
     p: &AssertionParams,
     signer: &XmlSigner,
-    sign_response: bool,
+    signing: Signing,
     encrypt_to: Option<&str>,
 ) -> Result<String, SamlError> {
     let assertion_id = new_id();
-    let signed = signer.sign(&assertion_xml(p, &assertion_id, signer))?;
-    let assertion = without_declaration(&signed);
+    let assertion = if signing.assertion() {
+        let signed = signer.sign(&assertion_xml(p, &assertion_id, Some(signer)))?;
+        without_declaration(&signed).to_owned()
+    } else {
+        assertion_xml(p, &assertion_id, None)
+    };
+    let sign_response = signing.response();
     let assertion = match encrypt_to {
-        Some(cert) => encrypted_assertion(assertion, cert)?,
-        None => assertion.to_owned(),
+        Some(cert) => encrypted_assertion(&assertion, cert)?,
+        None => assertion,
     };
     let id = new_id();
     let mut x = response_open(

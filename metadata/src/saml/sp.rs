@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::dom::{self, Element, Limits};
+pub use super::response::Signing;
 use super::sign::{certificate_der, verified_content};
 use super::{BINDING_POST, BINDING_REDIRECT, NS_DSIG, NS_METADATA, NS_PROTOCOL, SamlError};
 
@@ -79,9 +80,16 @@ pub struct ServiceProvider {
     pub authn_requests_signed: bool,
     #[serde(default)]
     pub want_assertions_signed: bool,
-    /// openpoort's setting: sign the Response as well as the Assertion.
+    /// openpoort's setting: sign the Response (see [`ServiceProvider::signing`]).
     #[serde(default)]
     pub sign_response: bool,
+    /// openpoort's setting: sign the Assertion; false only when the SP chose a signed Response
+    /// alone (registrations from before the choice existed always signed it).
+    #[serde(default = "yes")]
+    pub sign_assertion: bool,
+    /// openpoort's setting: the names attributes go by.
+    #[serde(default)]
+    pub attribute_names: AttributeNames,
     /// openpoort's setting: encrypt assertions to the SP's encryption certificate.
     #[serde(default)]
     pub encrypt_assertions: bool,
@@ -103,12 +111,46 @@ pub struct ServiceProvider {
     pub metadata_valid_until: Option<i64>,
 }
 
+fn yes() -> bool {
+    true
+}
+
+/// The names an SP receives attributes under. Either way the same attributes with the same
+/// values are released; only their Name, NameFormat and FriendlyName differ.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttributeNames {
+    /// The catalogue's SAML names (`eduPersonAffiliation`, `mail` …) with the basic NameFormat.
+    #[default]
+    Basic,
+    /// `urn:oid:` names with the URI NameFormat and the catalogue name as FriendlyName, where
+    /// the attribute has a standard OID; the others keep their basic names.
+    Uri,
+}
+
+impl AttributeNames {
+    pub fn name(self) -> &'static str {
+        match self {
+            AttributeNames::Basic => "basic",
+            AttributeNames::Uri => "uri",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<AttributeNames> {
+        [AttributeNames::Basic, AttributeNames::Uri]
+            .into_iter()
+            .find(|a| a.name() == name)
+    }
+}
+
 /// What the operator says about an SP beyond its metadata.
 #[derive(Clone, Debug, Default)]
 pub struct SpSettings {
     pub party_id: String,
     pub name: Option<String>,
-    pub sign_response: bool,
+    /// `None`: from the metadata (see [`default_signing`]).
+    pub signing: Option<Signing>,
+    pub attribute_names: AttributeNames,
     pub encrypt_assertions: bool,
     pub sector_identifier: Option<String>,
     pub metadata_url: Option<String>,
@@ -145,6 +187,15 @@ impl ServiceProvider {
             .iter()
             .map(|c| certificate_der(c))
             .collect()
+    }
+
+    /// Which parts of a Response to this SP are signed.
+    pub fn signing(&self) -> Signing {
+        match (self.sign_assertion, self.sign_response) {
+            (true, true) => Signing::Both,
+            (false, true) => Signing::Response,
+            _ => Signing::Assertion,
+        }
     }
 
     /// The pairwise sector for this SP (see [`crate::pairwise_sector`]).
@@ -219,6 +270,16 @@ impl ServiceProvider {
         if self.authn_requests_signed && self.signing_certificates.is_empty() {
             return Err(SamlError::invalid(
                 "AuthnRequestsSigned is true but the metadata has no signing certificate",
+            ));
+        }
+        if !self.sign_assertion && !self.sign_response {
+            return Err(SamlError::invalid(
+                "neither the Assertion nor the Response would be signed",
+            ));
+        }
+        if self.want_assertions_signed && !self.sign_assertion {
+            return Err(SamlError::invalid(
+                "the metadata says WantAssertionsSigned=\"true\"; signing the Response alone leaves the Assertion unsigned (choose assertion or both)",
             ));
         }
         if self.encrypt_assertions && self.encryption_certificates.is_empty() {
@@ -454,6 +515,10 @@ pub fn from_metadata(
         .attr("validUntil")
         .or(root.attr("validUntil"))
         .and_then(super::time::parse);
+    let want_assertions_signed = bool_attr(sso, "WantAssertionsSigned")?;
+    let signed_parts = settings
+        .signing
+        .unwrap_or(default_signing(want_assertions_signed));
     let sp = ServiceProvider {
         name: settings
             .name
@@ -467,8 +532,10 @@ pub fn from_metadata(
         signing_certificates: signing,
         encryption_certificates: encryption,
         authn_requests_signed: bool_attr(sso, "AuthnRequestsSigned")?,
-        want_assertions_signed: bool_attr(sso, "WantAssertionsSigned")?,
-        sign_response: settings.sign_response,
+        want_assertions_signed,
+        sign_response: signed_parts.response(),
+        sign_assertion: signed_parts.assertion(),
+        attribute_names: settings.attribute_names,
         encrypt_assertions: settings.encrypt_assertions,
         name_id_formats,
         requested_attributes,
@@ -479,6 +546,18 @@ pub fn from_metadata(
     };
     sp.validate(development)?;
     Ok(sp)
+}
+
+/// The signing of an SP whose registration does not choose: the Assertion where its metadata
+/// says WantAssertionsSigned (what it asked for, one signature per login); otherwise both,
+/// since nothing says which of the two it checks, and libraries differ (pysaml2 by default
+/// wants the Response signed, python3-saml with wantAssertionsSigned the Assertion).
+pub fn default_signing(want_assertions_signed: bool) -> Signing {
+    if want_assertions_signed {
+        Signing::Assertion
+    } else {
+        Signing::Both
+    }
 }
 
 pub(super) fn check_valid_until(e: &Element, now: i64) -> Result<(), SamlError> {

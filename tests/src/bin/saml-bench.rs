@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use metadata::saml::binding::encode_redirect;
-use metadata::saml::response::{AssertionParams, success_response};
+use metadata::saml::response::{AssertionParams, SamlAttribute, Signing, success_response};
 use metadata::saml::sign::XmlSigner;
 use openpoort_e2e::bench::{BenchStore, DemoPupils, measured_load, report};
 use openpoort_e2e::{Browser, Server, demo_shortcut, self_signed};
@@ -92,7 +92,7 @@ fn signing_rate(span: Duration) -> (f64, usize) {
         .map(|_| {
             let (signer, count) = (signer.clone(), count.clone());
             std::thread::spawn(move || {
-                let attributes = vec![
+                let attributes = [
                     ("uid".to_owned(), vec!["a".repeat(43)]),
                     (
                         "eduPersonAffiliation".to_owned(),
@@ -120,13 +120,18 @@ fn signing_rate(span: Duration) -> (f64, usize) {
                         session_index: "_session".into(),
                         authn_instant: now(),
                         authn_context: "urn:openpoort:acr:school-network".into(),
-                        attributes: attributes.clone(),
+                        attributes: attributes
+                            .iter()
+                            .cloned()
+                            .map(SamlAttribute::from)
+                            .collect(),
                         now: now(),
                         lifetime: 300,
                         skew: 60,
                         session_not_on_or_after: None,
                     };
-                    success_response(&params, &signer, false, None).expect("signed response");
+                    success_response(&params, &signer, Signing::Assertion, None)
+                        .expect("signed response");
                     count.fetch_add(1, Ordering::Relaxed);
                 }
             })

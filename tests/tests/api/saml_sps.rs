@@ -92,3 +92,44 @@ async fn saml_metadata_that_breaks_a_rule_is_refused_and_changes_nothing() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn the_signing_and_attribute_naming_of_an_sp_are_chosen_through_the_api_and_unknown_choices_refused()
+ {
+    let d = demo();
+    let admin = d.admin_token().await;
+    let path = format!("/parties/{PUBLISHER}/saml-sps");
+    let metadata = sp_metadata("http://127.0.0.1:9/acs");
+    for (body, what) in [
+        (
+            json!({"metadata": &metadata, "signing": "everything"}),
+            "everything",
+        ),
+        (
+            json!({"metadata": &metadata, "attribute_names": "oid"}),
+            "oid",
+        ),
+        (
+            json!({"metadata": &metadata, "signing": "assertion", "sign_response": true}),
+            "sign_response",
+        ),
+    ] {
+        let refused = d
+            .send_json(reqwest::Method::POST, &path, &admin, &body)
+            .await;
+        assert_eq!(refused.status, 422, "{what}: {}", refused.body);
+        assert!(refused.body.to_string().contains(what), "{}", refused.body);
+    }
+    let created = d
+        .send_json(
+            reqwest::Method::POST,
+            &path,
+            &admin,
+            &json!({"metadata": &metadata, "signing": "response", "attribute_names": "uri"}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body["signing"], "response");
+    assert_eq!(created.body["attribute_names"], "uri");
+    assert_eq!(created.body["sign_assertion"], false);
+}

@@ -613,3 +613,54 @@ async fn an_operator_registers_an_sp_from_a_url_and_reads_it_again() {
     let out = run(openpoort(d.dir.path()).args(["sp", "list"]));
     assert!(String::from_utf8_lossy(&out.stdout).contains("LAST REFRESH FAILED"));
 }
+
+#[tokio::test]
+async fn the_sp_registration_page_explains_each_signing_and_naming_choice_and_keeps_the_chosen_ones()
+ {
+    let d = demo(Store::Memory);
+    let mut bram = operator(&d).await;
+    let path = format!("/operator/partijen/{PARTY}/saml-sps");
+    let form = bram.get(&path).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    for shown in [
+        "value=\"assertion\"",
+        "value=\"response\"",
+        "value=\"both\"",
+        "value=\"basic\"",
+        "value=\"uri\"",
+        "python3-saml",
+        "pysaml2",
+        "Shibboleth SP",
+        "SimpleSAMLphp",
+        "Alleen de Assertion ondertekend",
+        "Only the Assertion signed",
+    ] {
+        assert!(form.body.contains(shown), "{shown}: {}", form.body);
+    }
+    let csrf = form.field("csrf").unwrap();
+    let metadata = sp_metadata(
+        "https://sp.taalrijk.example/saml",
+        "http://127.0.0.1:9/acs",
+        "Taalrijk SP",
+        "2099-01-01T00:00:00Z",
+    );
+    let made = bram
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("metadata", &metadata),
+                ("signing", "response"),
+                ("attribute_names", "uri"),
+            ],
+        )
+        .await;
+    let item = "/operator/saml-sps/https%3A%2F%2Fsp.taalrijk.example%2Fsaml";
+    assert_eq!(made.location(), Some(item), "{}", made.body);
+    let page = bram.get(item).await;
+    assert!(
+        page.body.contains("de Response / the Response") && page.body.contains("uri (urn:oid:"),
+        "{}",
+        page.body
+    );
+}

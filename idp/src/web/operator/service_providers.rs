@@ -9,7 +9,7 @@ use axum::response::Response;
 use directory::DirectoryError;
 use directory::model::netherlands_clock;
 use directory::saml_sps::StoredSp;
-use metadata::saml::sp::SpSettings;
+use metadata::saml::sp::{AttributeNames, Signing, SpSettings};
 use serde::Deserialize;
 
 use super::{Desk, Nav, PARTIES, Removal, confirm, party_code, party_path};
@@ -26,7 +26,13 @@ pub struct SpForm {
     metadata_url: String,
     #[serde(default)]
     name: String,
+    /// `assertion`, `response`, `both`, or empty for the metadata's default.
+    #[serde(default)]
+    signing: String,
+    /// The older checkbox, kept for forms posted by scripts: the same as `both`.
     sign_response: Option<String>,
+    #[serde(default)]
+    attribute_names: String,
     encrypt_assertions: Option<String>,
     #[serde(default)]
     sector_identifier: String,
@@ -43,6 +49,9 @@ struct NewSpPage {
     party_name: String,
     error: Option<Text>,
     form: SpForm,
+    /// (value, Dutch, English) of each signing and attribute-naming choice.
+    signing_choices: Vec<(&'static str, &'static str, &'static str)>,
+    attribute_names_choices: Vec<(&'static str, &'static str, &'static str)>,
 }
 
 pub struct Certificate {
@@ -134,6 +143,14 @@ async fn render_new(
         party_name: party.name,
         error,
         form,
+        signing_choices: registry::SIGNING_CHOICES
+            .iter()
+            .map(|(c, nl, en)| (c.name(), *nl, *en))
+            .collect(),
+        attribute_names_choices: registry::ATTRIBUTE_NAMES_CHOICES
+            .iter()
+            .map(|(c, nl, en)| (c.name(), *nl, *en))
+            .collect(),
     }))
 }
 
@@ -147,26 +164,30 @@ pub async fn register(
     Csrf(form): Csrf<SpForm>,
 ) -> Result<Response, PageError> {
     let party = parties::party(desk.directory(), &desk.operating, &party_code).await?;
-    let settings = SpSettings {
-        party_id: party.id,
-        name: optional(&form.name).map(str::to_owned),
-        sign_response: form.sign_response.is_some(),
-        encrypt_assertions: form.encrypt_assertions.is_some(),
-        sector_identifier: optional(&form.sector_identifier).map(str::to_owned),
-        metadata_url: optional(&form.metadata_url).map(str::to_owned),
-        metadata_signing_certificate: optional(&form.metadata_signing_certificate)
-            .map(str::to_owned),
-    };
-    let xml = optional(&form.metadata).map(|x| x.as_bytes().to_vec());
     let state = &desk.state;
-    let registered = registry::register(
-        &state.directory,
-        &state.http,
-        xml,
-        &settings,
-        state.api.development,
-        &desk.operating.actor,
-    )
+    let registered = async {
+        let settings = SpSettings {
+            party_id: party.id,
+            name: optional(&form.name).map(str::to_owned),
+            signing: registry::signing_choice(Some(&form.signing), form.sign_response.is_some())?,
+            attribute_names: registry::attribute_names_choice(Some(&form.attribute_names))?,
+            encrypt_assertions: form.encrypt_assertions.is_some(),
+            sector_identifier: optional(&form.sector_identifier).map(str::to_owned),
+            metadata_url: optional(&form.metadata_url).map(str::to_owned),
+            metadata_signing_certificate: optional(&form.metadata_signing_certificate)
+                .map(str::to_owned),
+        };
+        let xml = optional(&form.metadata).map(|x| x.as_bytes().to_vec());
+        registry::register(
+            &state.directory,
+            &state.http,
+            xml,
+            &settings,
+            state.api.development,
+            &desk.operating.actor,
+        )
+        .await
+    }
     .await;
     match registered {
         Ok(sp) => Ok(see(&sp_path(&sp.entity_id))),
@@ -271,9 +292,23 @@ async fn render_sp(
                 yes_no(sp.authn_requests_signed),
             ),
             (
-                "Response ook ondertekend",
-                "Response signed too",
-                yes_no(sp.sign_response),
+                "Ondertekend door openpoort",
+                "Signed by openpoort",
+                match sp.signing() {
+                    Signing::Assertion => "de Assertion / the Assertion",
+                    Signing::Response => "de Response / the Response",
+                    Signing::Both => "Assertion en Response / Assertion and Response",
+                }
+                .to_owned(),
+            ),
+            (
+                "Attribuutnamen",
+                "Attribute names",
+                match sp.attribute_names {
+                    AttributeNames::Basic => "basic (eduPersonAffiliation …)",
+                    AttributeNames::Uri => "uri (urn:oid:1.3.6.1.4.1.5923.1.1.1.1 …)",
+                }
+                .to_owned(),
             ),
             (
                 "Assertions versleuteld",
