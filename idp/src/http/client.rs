@@ -46,14 +46,14 @@ pub fn client_ip(peer: SocketAddr, headers: &HeaderMap, trusted: &[Cidr]) -> IpA
         return peer_ip;
     }
     // Every entry in order, left to right over all the header's lines; `None` for one that
-    // cannot be read (a line that is not text counts as one unreadable entry).
+    // cannot be read. Lines are split as bytes, not read as text first: a proxy appends its
+    // entry to the client's own line, and a byte the client wrote that is not text must spoil
+    // only the client's entry, not hide the one the proxy appended after it.
     let entries: Vec<Option<IpAddr>> = headers
         .get_all("x-forwarded-for")
         .iter()
-        .flat_map(|v| match v.to_str() {
-            Ok(text) => text.split(',').map(forwarded_address).collect(),
-            Err(_) => vec![None],
-        })
+        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+        .map(|entry| std::str::from_utf8(entry).ok().and_then(forwarded_address))
         .collect();
     let mut nearest = peer_ip;
     for entry in entries.iter().rev() {
@@ -163,6 +163,25 @@ mod tests {
         // The client wrote garbage itself; the proxy appended the address it saw.
         let h = headers(&["<script>, 192.0.2.1"]);
         assert_eq!(client_ip(peer("10.0.0.5"), &h, &trusted), ip("192.0.2.1"));
+    }
+
+    #[test]
+    fn a_byte_that_is_not_text_in_the_clients_entry_does_not_hide_the_proxys_entry() {
+        let trusted = [Cidr::parse("10.0.0.0/8").unwrap()];
+        // The client sent a byte that is not text; the proxy appended 192.0.2.1 to its line.
+        let mut h = HeaderMap::new();
+        h.append(
+            "x-forwarded-for",
+            HeaderValue::from_bytes(b"198.51.100.9\xff, 192.0.2.1").unwrap(),
+        );
+        assert_eq!(client_ip(peer("10.0.0.5"), &h, &trusted), ip("192.0.2.1"));
+        // Where the unreadable entry is the one to be read, the client still does not choose.
+        let mut h = HeaderMap::new();
+        h.append(
+            "x-forwarded-for",
+            HeaderValue::from_bytes(b"198.51.100.9, \xff10.2.3.4, 10.2.2.2").unwrap(),
+        );
+        assert_eq!(client_ip(peer("10.0.0.5"), &h, &trusted), ip("10.2.2.2"));
     }
 
     #[test]
