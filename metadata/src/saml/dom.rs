@@ -3,7 +3,8 @@
 //! libxml2 (under xmlsec) parses in recover mode and would accept and "repair" what a client
 //! sends, so nothing from outside reaches it before this reader has accepted the document: UTF-8
 //! only, no DOCTYPE (and so no entities beyond XML's five), no processing instructions, no
-//! character XML does not allow (raw or as a reference), bounded size, depth and element count. Names are resolved to namespace URIs, never compared by prefix.
+//! character XML does not allow (raw or as a reference), bounded size, depth and element count.
+//! Names are resolved to namespace URIs, never compared by prefix, and have at most one prefix.
 
 use std::borrow::Cow;
 
@@ -131,12 +132,24 @@ fn resolved(ns: ResolveResult<'_>) -> Result<Option<String>, SamlError> {
     }
 }
 
+/// A name with its prefix split off must be an NCName, without a colon (Namespaces in XML 1.0):
+/// `a:b:c` is not prefix `a` and name `b:c` to libxml2, which would read the document otherwise.
+fn check_local_name(name: &str) -> Result<(), SamlError> {
+    if name.is_empty() || name.contains(':') {
+        return Err(refuse(format!(
+            "`{name}` is not a name with at most one prefix"
+        )));
+    }
+    Ok(())
+}
+
 fn element(
     reader: &NsReader<&[u8]>,
     ns: Option<String>,
     start: &BytesStart<'_>,
 ) -> Result<Element, SamlError> {
     let name = start.local_name().into_inner().to_owned();
+    check_local_name(&name)?;
     let mut attrs = Vec::new();
     for a in start.attributes() {
         let a = a.map_err(|e| refuse(format!("attribute of <{name}>: {e}")))?;
@@ -145,6 +158,7 @@ fn element(
             continue;
         }
         let (ans, local) = reader.resolver().resolve_attribute(key);
+        check_local_name(local.into_inner())?;
         let value = a
             .normalized_value(quick_xml::XmlVersion::Implicit1_0)
             .map_err(|e| refuse(format!("attribute of <{name}>: {e}")))?;
@@ -336,6 +350,23 @@ mod tests {
             Limits::MESSAGE,
         );
         assert_eq!(fine.unwrap().text, "\t\r\u{E000}");
+    }
+
+    #[test]
+    fn a_name_with_more_than_one_colon_is_refused() {
+        for doc in [
+            r#"<x:a:b xmlns:x="urn:a"/>"#,
+            r#"<x:a xmlns:x="urn:a"><x:b:c/></x:a>"#,
+            r#"<x:a xmlns:x="urn:a" x:b:c="1"/>"#,
+        ] {
+            assert!(
+                matches!(
+                    parse(doc.as_bytes(), Limits::MESSAGE),
+                    Err(SamlError::Malformed(_))
+                ),
+                "{doc}"
+            );
+        }
     }
 
     #[test]
