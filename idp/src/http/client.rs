@@ -4,10 +4,11 @@
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::HeaderMap;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue};
 use directory::model::Cidr;
 
+use super::forwarded;
 use crate::app_state::AppState;
 
 /// The client's address as [`client_ip`] reads it, behind the configured trusted proxies.
@@ -34,60 +35,11 @@ impl FromRequestParts<AppState> for ClientIp {
     }
 }
 
-/// The client's address: the peer, or, when the peer is a trusted proxy, the right-most
-/// `X-Forwarded-For` entry that is not itself a trusted proxy. Entries further left are
-/// written by the client and prove nothing, so reading stops at the first entry that is not a
-/// trusted proxy, whether it is an address or something unreadable: an unreadable entry there
-/// gives the nearest trusted hop's address (skipping it would hand the choice to the client).
+/// The client's address as [`forwarded::client_ip_from`] reads it from the peer and every
+/// `X-Forwarded-For` line.
 pub fn client_ip(peer: SocketAddr, headers: &HeaderMap, trusted: &[Cidr]) -> IpAddr {
-    let peer_ip = peer.ip().to_canonical();
-    let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
-    if !is_trusted(peer_ip) {
-        return peer_ip;
-    }
-    // Every entry in order, left to right over all the header's lines; `None` for one that
-    // cannot be read. Lines are split as bytes, not read as text first: a proxy appends its
-    // entry to the client's own line, and a byte the client wrote that is not text must spoil
-    // only the client's entry, not hide the one the proxy appended after it.
-    let entries: Vec<Option<IpAddr>> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
-        .map(|entry| std::str::from_utf8(entry).ok().and_then(forwarded_address))
-        .collect();
-    let mut nearest = peer_ip;
-    for entry in entries.iter().rev() {
-        match entry {
-            Some(ip) if is_trusted(*ip) => nearest = *ip,
-            Some(ip) => return *ip,
-            None => return nearest,
-        }
-    }
-    // Every hop is a trusted proxy: the client is on the inside, and the left-most is it.
-    nearest
-}
-
-/// One `X-Forwarded-For` entry as proxies write it: `192.0.2.1`, `192.0.2.1:5678`,
-/// `2001:db8::1`, `[2001:db8::1]`, `[2001:db8::1]:443`, any of them in double quotes.
-fn forwarded_address(entry: &str) -> Option<IpAddr> {
-    let entry = entry.trim();
-    let entry = entry
-        .strip_prefix('"')
-        .and_then(|e| e.strip_suffix('"'))
-        .unwrap_or(entry);
-    let ip = if let Ok(ip) = entry.parse::<IpAddr>() {
-        ip
-    } else if let Ok(socket) = entry.parse::<SocketAddr>() {
-        socket.ip()
-    } else {
-        entry
-            .strip_prefix('[')?
-            .strip_suffix(']')?
-            .parse::<std::net::Ipv6Addr>()
-            .ok()?
-            .into()
-    };
-    Some(ip.to_canonical())
+    let lines = headers.get_all("x-forwarded-for");
+    forwarded::client_ip_from(peer.ip(), lines.iter().map(HeaderValue::as_bytes), trusted)
 }
 
 /// The address a per-address limit counts under. An IPv6 client usually holds a whole /64 and
@@ -105,8 +57,6 @@ pub fn address_key(ip: IpAddr) -> String {
 
 #[cfg(test)]
 mod tests {
-    use axum::http::HeaderValue;
-
     use super::*;
 
     fn headers(xff: &[&str]) -> HeaderMap {
