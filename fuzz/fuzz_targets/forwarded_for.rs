@@ -19,9 +19,44 @@ struct Input {
     /// Written as text, or built from an address and a prefix.
     ranges: Vec<Range>,
     peer: Addr,
-    lines: Vec<Vec<u8>>,
+    /// The peer is the first address of the first range (a trusted proxy), not `peer`.
+    peer_is_first_range: bool,
+    /// Header lines, each of entries joined by ", ".
+    lines: Vec<Vec<Entry>>,
     client_prefix: Vec<u8>,
     probe: u32,
+}
+
+/// An entry as proxies write one, or any bytes at all.
+#[derive(Arbitrary, Debug)]
+enum Entry {
+    Addr(Addr, Form),
+    Raw(Vec<u8>),
+}
+
+#[derive(Arbitrary, Debug)]
+enum Form {
+    Plain,
+    Port(u16),
+    Bracketed,
+    Quoted,
+}
+
+impl Entry {
+    fn write(&self, out: &mut Vec<u8>) {
+        let text = match self {
+            Entry::Raw(bytes) => return out.extend_from_slice(bytes),
+            Entry::Addr(a, form) => match (a.ip(), form) {
+                (ip, Form::Plain) => ip.to_string(),
+                (IpAddr::V4(ip), Form::Port(p)) => format!("{ip}:{p}"),
+                (IpAddr::V6(ip), Form::Port(p)) => format!("[{ip}]:{p}"),
+                (IpAddr::V4(ip), Form::Bracketed) => ip.to_string(),
+                (IpAddr::V6(ip), Form::Bracketed) => format!("[{ip}]"),
+                (ip, Form::Quoted) => format!("\"{ip}\""),
+            },
+        };
+        out.extend_from_slice(text.as_bytes());
+    }
 }
 
 #[derive(Arbitrary, Debug)]
@@ -98,8 +133,25 @@ fuzz_target!(|input: Input| {
         );
     }
 
-    let peer = input.peer.ip();
-    let lines: Vec<&[u8]> = input.lines.iter().map(Vec::as_slice).collect();
+    let peer = match trusted.first() {
+        Some(first) if input.peer_is_first_range => first.network().network(),
+        _ => input.peer.ip(),
+    };
+    let lines: Vec<Vec<u8>> = input
+        .lines
+        .iter()
+        .map(|entries| {
+            let mut line = Vec::new();
+            for (i, e) in entries.iter().enumerate() {
+                if i > 0 {
+                    line.extend_from_slice(b", ");
+                }
+                e.write(&mut line);
+            }
+            line
+        })
+        .collect();
+    let lines: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
     let got = client_ip_from(peer, lines.iter().copied(), &trusted);
     let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
     let peer = peer.to_canonical();
