@@ -295,10 +295,13 @@ impl Cidr {
     }
 
     pub fn contains(&self, ip: IpAddr) -> bool {
-        // An IPv4 client seen through an IPv6 socket arrives as ::ffff:a.b.c.d.
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-            v4 => v4,
+        // An IPv4 client has two spellings (a.b.c.d, or ::ffff:a.b.c.d through an IPv6 socket)
+        // and so may a range (10.0.0.0/8, or ::ffff:10.0.0.0/104): the client is compared in the
+        // spelling of the range, so that either spelling of one matches either of the other.
+        let ip = match (self.0, ip) {
+            (IpNetwork::V4(_), IpAddr::V6(v6)) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            (IpNetwork::V6(_), IpAddr::V4(v4)) => IpAddr::V6(v4.to_ipv6_mapped()),
+            _ => ip,
         };
         self.0.contains(ip)
     }
@@ -796,6 +799,20 @@ mod tests {
         assert!(!c.contains("192.0.3.1".parse().unwrap()));
         let bare = Cidr::parse("2001:db8::1").unwrap();
         assert_eq!(bare.to_string(), "2001:db8::1/128");
+    }
+
+    #[test]
+    fn an_ipv4_mapped_ipv6_range_matches_ipv4_clients_in_either_spelling() {
+        let mapped = Cidr::parse("::ffff:10.0.0.0/104").unwrap();
+        for inside in ["10.1.2.3", "::ffff:10.1.2.3"] {
+            assert!(mapped.contains(inside.parse().unwrap()), "{inside}");
+        }
+        for outside in ["11.0.0.1", "::ffff:11.0.0.1", "::a01:203", "2001:db8::1"] {
+            assert!(!mapped.contains(outside.parse().unwrap()), "{outside}");
+        }
+        // A native IPv6 range is not widened to IPv4 clients it does not hold.
+        let v6 = Cidr::parse("2001:db8::/32").unwrap();
+        assert!(!v6.contains("10.1.2.3".parse().unwrap()));
     }
 
     #[test]

@@ -144,10 +144,10 @@ impl ClientRegistration {
     ///   `authorization_code`; `client_credentials` only for confidential clients;
     /// - with `authorization_code`: at least one redirect URI, and `openid` among the scopes;
     /// - every redirect, post-logout redirect, back-channel logout, initiate-login URI and
-    ///   `jwks_uri`: an absolute URL of at most 2048 characters, no whitespace, control
-    ///   characters or backslashes, no wildcard (`*`), no fragment, no user information, and
-    ///   https; in `development`, http is allowed for loopback hosts only (`localhost`,
-    ///   127.0.0.0/8, `[::1]`);
+    ///   `jwks_uri`: an absolute URL with `//` and a host after the scheme, of at most 2048
+    ///   characters, no whitespace, control characters or backslashes, no wildcard (`*`), no
+    ///   fragment, no user information, and https; in `development`, http is allowed for
+    ///   loopback hosts only (`localhost`, 127.0.0.0/8, `[::1]`);
     /// - private_key_jwt: exactly one of `jwks` and `jwks_uri`; an inline set must hold at
     ///   least one RSA (2048 bits or more) or P-256 signing key, no private key material and no
     ///   kid twice; other methods must give neither;
@@ -488,6 +488,7 @@ pub enum UriRule {
     Wildcard,
     Fragment,
     NotAbsolute,
+    NoAuthority,
     UserInfo,
     NotHttps,
 }
@@ -503,6 +504,7 @@ impl UriRule {
             UriRule::Wildcard => "mag geen jokertekens ('*') bevatten".to_owned(),
             UriRule::Fragment => "mag geen fragment ('#') bevatten".to_owned(),
             UriRule::NotAbsolute => "is geen absolute URL".to_owned(),
+            UriRule::NoAuthority => "moet na het schema '//' en een host hebben".to_owned(),
             UriRule::UserInfo => "mag geen gebruikersgegevens ('user@') bevatten".to_owned(),
             UriRule::NotHttps => {
                 "moet https gebruiken (http alleen voor localhost in ontwikkelmodus)".to_owned()
@@ -521,6 +523,7 @@ impl fmt::Display for UriRule {
             UriRule::Wildcard => f.write_str("must not contain wildcards ('*')"),
             UriRule::Fragment => f.write_str("must not contain a fragment ('#')"),
             UriRule::NotAbsolute => f.write_str("is not an absolute URL"),
+            UriRule::NoAuthority => f.write_str("must have '//' and a host after the scheme"),
             UriRule::UserInfo => f.write_str("must not contain user information ('user@')"),
             UriRule::NotHttps => {
                 f.write_str("must use https (http only for localhost in development mode)")
@@ -596,11 +599,24 @@ pub(crate) fn check_uri(
     if authority(uri).contains('@') || !url.username().is_empty() || url.password().is_some() {
         return fail(UriRule::UserInfo);
     }
-    match url.scheme() {
-        "https" if url.host().is_some() => Ok(()),
-        "http" if development && url.host().is_some_and(is_loopback) => Ok(()),
-        _ => fail(UriRule::NotHttps),
+    let allowed = match url.scheme() {
+        "https" => url.host().is_some(),
+        "http" => development && url.host().is_some_and(is_loopback),
+        _ => false,
+    };
+    if !allowed {
+        return fail(UriRule::NotHttps);
     }
+    // The parser repairs `https:/host/cb`, `https:host/cb` and `https:///host/cb` into
+    // `https://host/cb`, but the raw string is what is matched and redirected to, and a client
+    // that registered one of those would not send it back repaired.
+    let after_scheme = uri
+        .get(url.scheme().len()..)
+        .and_then(|rest| rest.strip_prefix("://"));
+    if !after_scheme.is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/')) {
+        return fail(UriRule::NoAuthority);
+    }
+    Ok(())
 }
 
 /// The authority part of a raw URI (between `//` and the path, query or fragment), or "".
@@ -925,6 +941,35 @@ mod tests {
         // A query string is allowed (OAuth 2.0 section 3.1.2); matching stays exact.
         let registration = ClientRegistration {
             redirect_uris: vec!["https://rekenen.example.nl/cb?school=1".to_owned()],
+            ..confidential()
+        };
+        assert_eq!(registration.validate(false), Ok(()));
+    }
+
+    #[test]
+    fn a_redirect_uri_without_two_slashes_and_a_host_after_the_scheme_is_refused() {
+        for uri in [
+            "https:/rekenen.example.nl/cb",
+            "https:rekenen.example.nl/cb",
+            "https:///rekenen.example.nl/cb",
+            "HTTPS:/rekenen.example.nl/cb",
+        ] {
+            let registration = ClientRegistration {
+                redirect_uris: vec![uri.to_owned()],
+                ..confidential()
+            };
+            assert_eq!(
+                registration.validate(false),
+                Err(RegistrationError::InvalidUri {
+                    field: "redirect_uris[0]".to_owned(),
+                    value: uri.to_owned(),
+                    rule: UriRule::NoAuthority,
+                }),
+                "{uri:?}"
+            );
+        }
+        let registration = ClientRegistration {
+            redirect_uris: vec!["HTTPS://rekenen.example.nl/cb".to_owned()],
             ..confidential()
         };
         assert_eq!(registration.validate(false), Ok(()));

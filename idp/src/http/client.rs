@@ -4,10 +4,11 @@
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::HeaderMap;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue};
 use directory::model::Cidr;
 
+use super::forwarded;
 use crate::app_state::AppState;
 
 /// The client's address as [`client_ip`] reads it, behind the configured trusted proxies.
@@ -34,60 +35,11 @@ impl FromRequestParts<AppState> for ClientIp {
     }
 }
 
-/// The client's address: the peer, or, when the peer is a trusted proxy, the right-most
-/// `X-Forwarded-For` entry that is not itself a trusted proxy. Entries further left are
-/// written by the client and prove nothing, so reading stops at the first entry that is not a
-/// trusted proxy, whether it is an address or something unreadable: an unreadable entry there
-/// gives the nearest trusted hop's address (skipping it would hand the choice to the client).
+/// The client's address as [`forwarded::client_ip_from`] reads it from the peer and every
+/// `X-Forwarded-For` line.
 pub fn client_ip(peer: SocketAddr, headers: &HeaderMap, trusted: &[Cidr]) -> IpAddr {
-    let peer_ip = peer.ip().to_canonical();
-    let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
-    if !is_trusted(peer_ip) {
-        return peer_ip;
-    }
-    // Every entry in order, left to right over all the header's lines; `None` for one that
-    // cannot be read (a line that is not text counts as one unreadable entry).
-    let entries: Vec<Option<IpAddr>> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .flat_map(|v| match v.to_str() {
-            Ok(text) => text.split(',').map(forwarded_address).collect(),
-            Err(_) => vec![None],
-        })
-        .collect();
-    let mut nearest = peer_ip;
-    for entry in entries.iter().rev() {
-        match entry {
-            Some(ip) if is_trusted(*ip) => nearest = *ip,
-            Some(ip) => return *ip,
-            None => return nearest,
-        }
-    }
-    // Every hop is a trusted proxy: the client is on the inside, and the left-most is it.
-    nearest
-}
-
-/// One `X-Forwarded-For` entry as proxies write it: `192.0.2.1`, `192.0.2.1:5678`,
-/// `2001:db8::1`, `[2001:db8::1]`, `[2001:db8::1]:443`, any of them in double quotes.
-fn forwarded_address(entry: &str) -> Option<IpAddr> {
-    let entry = entry.trim();
-    let entry = entry
-        .strip_prefix('"')
-        .and_then(|e| e.strip_suffix('"'))
-        .unwrap_or(entry);
-    let ip = if let Ok(ip) = entry.parse::<IpAddr>() {
-        ip
-    } else if let Ok(socket) = entry.parse::<SocketAddr>() {
-        socket.ip()
-    } else {
-        entry
-            .strip_prefix('[')?
-            .strip_suffix(']')?
-            .parse::<std::net::Ipv6Addr>()
-            .ok()?
-            .into()
-    };
-    Some(ip.to_canonical())
+    let lines = headers.get_all("x-forwarded-for");
+    forwarded::client_ip_from(peer.ip(), lines.iter().map(HeaderValue::as_bytes), trusted)
 }
 
 /// The address a per-address limit counts under. An IPv6 client usually holds a whole /64 and
@@ -105,8 +57,6 @@ pub fn address_key(ip: IpAddr) -> String {
 
 #[cfg(test)]
 mod tests {
-    use axum::http::HeaderValue;
-
     use super::*;
 
     fn headers(xff: &[&str]) -> HeaderMap {
@@ -163,6 +113,25 @@ mod tests {
         // The client wrote garbage itself; the proxy appended the address it saw.
         let h = headers(&["<script>, 192.0.2.1"]);
         assert_eq!(client_ip(peer("10.0.0.5"), &h, &trusted), ip("192.0.2.1"));
+    }
+
+    #[test]
+    fn a_byte_that_is_not_text_in_the_clients_entry_does_not_hide_the_proxys_entry() {
+        let trusted = [Cidr::parse("10.0.0.0/8").unwrap()];
+        // The client sent a byte that is not text; the proxy appended 192.0.2.1 to its line.
+        let mut h = HeaderMap::new();
+        h.append(
+            "x-forwarded-for",
+            HeaderValue::from_bytes(b"198.51.100.9\xff, 192.0.2.1").unwrap(),
+        );
+        assert_eq!(client_ip(peer("10.0.0.5"), &h, &trusted), ip("192.0.2.1"));
+        // Where the unreadable entry is the one to be read, the client still does not choose.
+        let mut h = HeaderMap::new();
+        h.append(
+            "x-forwarded-for",
+            HeaderValue::from_bytes(b"198.51.100.9, \xff10.2.3.4, 10.2.2.2").unwrap(),
+        );
+        assert_eq!(client_ip(peer("10.0.0.5"), &h, &trusted), ip("10.2.2.2"));
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod csrf;
 pub mod error;
 pub mod extract;
 pub mod form;
+mod forwarded;
 pub mod json;
 pub mod oauth;
 pub mod openapi;

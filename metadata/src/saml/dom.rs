@@ -2,8 +2,9 @@
 //!
 //! libxml2 (under xmlsec) parses in recover mode and would accept and "repair" what a client
 //! sends, so nothing from outside reaches it before this reader has accepted the document: UTF-8
-//! only, no DOCTYPE (and so no entities beyond XML's five), no processing instructions, bounded
-//! size, depth and element count. Names are resolved to namespace URIs, never compared by prefix.
+//! only, no DOCTYPE (and so no entities beyond XML's five), no processing instructions, no
+//! character XML does not allow (raw or as a reference), bounded size, depth and element count.
+//! Names are resolved to namespace URIs, never compared by prefix, and have at most one prefix.
 
 use std::borrow::Cow;
 
@@ -103,6 +104,26 @@ fn refuse(reason: impl Into<String>) -> SamlError {
     SamlError::Malformed(reason.into())
 }
 
+/// XML 1.0's `Char` production. quick-xml does not check it, and libxml2 reads a document with
+/// a NUL or another control character differently from this reader (it stops or "recovers"),
+/// so that what is checked here and what is verified there would not be the same document.
+fn is_xml_char(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..
+    )
+}
+
+fn check_chars(text: &str) -> Result<(), SamlError> {
+    match text.chars().find(|&c| !is_xml_char(c)) {
+        Some(c) => Err(refuse(format!(
+            "the character U+{:04X} is not allowed in XML",
+            u32::from(c)
+        ))),
+        None => Ok(()),
+    }
+}
+
 fn resolved(ns: ResolveResult<'_>) -> Result<Option<String>, SamlError> {
     match ns {
         ResolveResult::Bound(n) => Ok(Some(n.as_ref().to_owned())),
@@ -111,12 +132,24 @@ fn resolved(ns: ResolveResult<'_>) -> Result<Option<String>, SamlError> {
     }
 }
 
+/// A name with its prefix split off must be an NCName, without a colon (Namespaces in XML 1.0):
+/// `a:b:c` is not prefix `a` and name `b:c` to libxml2, which would read the document otherwise.
+fn check_local_name(name: &str) -> Result<(), SamlError> {
+    if name.is_empty() || name.contains(':') {
+        return Err(refuse(format!(
+            "`{name}` is not a name with at most one prefix"
+        )));
+    }
+    Ok(())
+}
+
 fn element(
     reader: &NsReader<&[u8]>,
     ns: Option<String>,
     start: &BytesStart<'_>,
 ) -> Result<Element, SamlError> {
     let name = start.local_name().into_inner().to_owned();
+    check_local_name(&name)?;
     let mut attrs = Vec::new();
     for a in start.attributes() {
         let a = a.map_err(|e| refuse(format!("attribute of <{name}>: {e}")))?;
@@ -125,9 +158,12 @@ fn element(
             continue;
         }
         let (ans, local) = reader.resolver().resolve_attribute(key);
+        check_local_name(local.into_inner())?;
         let value = a
             .normalized_value(quick_xml::XmlVersion::Implicit1_0)
             .map_err(|e| refuse(format!("attribute of <{name}>: {e}")))?;
+        // A character reference (`&#1;`) can carry what the raw text may not.
+        check_chars(&value)?;
         attrs.push(Attr {
             ns: resolved(ans)?,
             name: local.into_inner().to_owned(),
@@ -163,6 +199,7 @@ pub fn parse(xml: &[u8], limits: Limits) -> Result<Element, SamlError> {
         });
     }
     let text = std::str::from_utf8(xml).map_err(|_| refuse("the document is not UTF-8"))?;
+    check_chars(text)?;
     let mut reader = NsReader::from_str(text);
     reader.config_mut().check_end_names = true;
     reader.config_mut().expand_empty_elements = true;
@@ -228,6 +265,7 @@ pub fn parse(xml: &[u8], limits: Limits) -> Result<Element, SamlError> {
                     let name: &str = r.as_ref();
                     predefined(name).ok_or_else(|| refuse(format!("unknown entity &{name};")))?
                 };
+                check_chars(c.encode_utf8(&mut [0; 4]))?;
                 match stack.last_mut() {
                     Some(e) => e.text.push(c),
                     None => return Err(refuse("text outside the root element")),
@@ -284,6 +322,51 @@ mod tests {
         assert!(parse(deep.as_bytes(), Limits::MESSAGE).is_err());
         let wide = format!("<a>{}</a>", "<b/>".repeat(2_100));
         assert!(parse(wide.as_bytes(), Limits::MESSAGE).is_err());
+    }
+
+    #[test]
+    fn a_character_xml_does_not_allow_is_refused_raw_or_as_a_reference() {
+        for doc in [
+            "<a b=\"x\0y\"/>",
+            "<a b=\"\u{2}\"/>",
+            "<a>x\u{1}</a>",
+            "<a>\u{FFFE}</a>",
+            "<a><!-- \0 --></a>",
+            "<a>&#0;</a>",
+            "<a>&#x1;</a>",
+            "<a b=\"&#1;\"/>",
+            "<a b=\"&#xFFFF;\"/>",
+        ] {
+            assert!(
+                matches!(
+                    parse(doc.as_bytes(), Limits::MESSAGE),
+                    Err(SamlError::Malformed(_))
+                ),
+                "{doc:?}"
+            );
+        }
+        let fine = parse(
+            "<a b=\"&#9;&#x10000;\">\t&#xD;\u{E000}</a>".as_bytes(),
+            Limits::MESSAGE,
+        );
+        assert_eq!(fine.unwrap().text, "\t\r\u{E000}");
+    }
+
+    #[test]
+    fn a_name_with_more_than_one_colon_is_refused() {
+        for doc in [
+            r#"<x:a:b xmlns:x="urn:a"/>"#,
+            r#"<x:a xmlns:x="urn:a"><x:b:c/></x:a>"#,
+            r#"<x:a xmlns:x="urn:a" x:b:c="1"/>"#,
+        ] {
+            assert!(
+                matches!(
+                    parse(doc.as_bytes(), Limits::MESSAGE),
+                    Err(SamlError::Malformed(_))
+                ),
+                "{doc}"
+            );
+        }
     }
 
     #[test]
