@@ -229,12 +229,7 @@ async fn connect(d: &Demo, p: &Provider, rule: MatchBy) {
 
 /// The demo publisher as an OIDC client (public, PKCE) and a SAML service provider.
 async fn register_publisher(d: &Demo, actor: &Actor) {
-    let publisher = d
-        .directory
-        .party_by_code("demo-uitgeverij")
-        .await
-        .unwrap()
-        .expect("the demo publisher");
+    let publisher = d.party("demo-uitgeverij").await;
     register_client(d, actor).await;
     let sp_metadata = format!(
         r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{SP}">
@@ -325,12 +320,7 @@ async fn audited(d: &Demo, action: &str) -> Vec<Value> {
 }
 
 async fn audit_entries(d: &Demo, action: &str) -> Vec<directory::audit::AuditEntry> {
-    let party = d
-        .directory
-        .party_by_code(PROVIDER)
-        .await
-        .unwrap()
-        .expect("the provider");
+    let party = d.party(PROVIDER).await;
     d.directory
         .audit_of_party(&party.id, 200)
         .await
@@ -650,11 +640,7 @@ async fn a_brokered_session_ends_when_the_school_deselects_the_provider() {
     b.deliver(&response(&d, &p.signer, &Statement::pupil()), None)
         .await;
     assert!(b.has_session());
-    let party = d.directory.party_by_code(PROVIDER).await.unwrap().unwrap();
-    d.directory
-        .revoke_consent(&d.seeded.school.id, &party.id, &Actor::system("test"))
-        .await
-        .unwrap();
+    d.withdraw_consent(PROVIDER).await;
     let a = b.get(&authorize_path("")).await;
     let to = redirected(&a);
     assert!(
@@ -667,7 +653,7 @@ async fn a_brokered_session_ends_when_the_school_deselects_the_provider() {
 async fn a_user_is_matched_by_the_number_the_provider_reads_in_the_partner_api() {
     let (d, p) = brokered(true).await;
     connect(&d, &p, MatchBy::PartnerNumber).await;
-    let party = d.directory.party_by_code(PROVIDER).await.unwrap().unwrap();
+    let party = d.party(PROVIDER).await;
     let finn = d
         .directory
         .pupils_of_school(&d.seeded.school.id)

@@ -28,12 +28,7 @@ fn enc(s: &str) -> String {
 
 /// Registers a client of the demo publisher; returns its secret, if it has one.
 async fn register(d: &Demo, client_id: &str, extra: Value) -> Option<String> {
-    let publisher = d
-        .directory
-        .party_by_code("demo-uitgeverij")
-        .await
-        .unwrap()
-        .expect("the demo publisher");
+    let publisher = d.party("demo-uitgeverij").await;
     let mut registration = json!({
         "client_id": client_id,
         "party_id": publisher.id,
@@ -359,16 +354,7 @@ async fn prompt_none_without_the_schools_consent_is_consent_required() {
     let d = demo_from("127.0.0.1:50000").await;
     spa(&d).await;
     let mut b = bram(&d).await;
-    let party = d
-        .directory
-        .party_by_code("demo-uitgeverij")
-        .await
-        .unwrap()
-        .unwrap();
-    d.directory
-        .revoke_consent(&d.seeded.school.id, &party.id, &Actor::system("test"))
-        .await
-        .unwrap();
+    d.withdraw_consent("demo-uitgeverij").await;
     let q = answer_at(
         &b.get(&authorize(SPA, SPA_REDIRECT, "&scope=openid&prompt=none"))
             .await,
@@ -487,16 +473,7 @@ async fn a_refusal_in_form_post_mode_goes_back_to_the_client_by_a_form() {
     let d = demo_from("127.0.0.1:50000").await;
     spa(&d).await;
     let mut b = bram(&d).await;
-    let party = d
-        .directory
-        .party_by_code("demo-uitgeverij")
-        .await
-        .unwrap()
-        .unwrap();
-    d.directory
-        .revoke_consent(&d.seeded.school.id, &party.id, &Actor::system("test"))
-        .await
-        .unwrap();
+    d.withdraw_consent("demo-uitgeverij").await;
     let a = b
         .get(&authorize(
             SPA,

@@ -391,12 +391,7 @@ async fn times_recorded_in_utc_show_as_dutch_time_in_winter_and_in_summer() {
     const WINTER: i64 = 1_768_473_000;
     const SUMMER: i64 = 1_784_111_400;
     let school = d.seeded.school.clone();
-    let party = d
-        .directory
-        .party_by_code("demo-uitgeverij")
-        .await
-        .unwrap()
-        .expect("the demo's publisher");
+    let party = d.party("demo-uitgeverij").await;
     let finn = d
         .directory
         .pupils_of_school(&school.id)

@@ -66,6 +66,28 @@ pub struct Answer {
 }
 
 impl Demo {
+    /// A party of the demo by its code (the demo's publisher is `demo-uitgeverij`).
+    pub async fn party(&self, code: &str) -> directory::parties::Party {
+        self.directory
+            .party_by_code(code)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("no party {code}"))
+    }
+
+    /// The demo school withdraws its consent to the party `code`.
+    pub async fn withdraw_consent(&self, code: &str) {
+        let party = self.party(code).await;
+        self.directory
+            .revoke_consent(
+                &self.seeded.school.id,
+                &party.id,
+                &directory::Actor::system("test"),
+            )
+            .await
+            .unwrap();
+    }
+
     pub async fn send(&self, request: Request<Body>) -> Answer {
         let response = self
             .router

@@ -19,12 +19,7 @@ const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
 /// Registers the demo publisher's client.
 pub async fn register_client(d: &Demo, actor: &Actor) {
-    let publisher = d
-        .directory
-        .party_by_code("demo-uitgeverij")
-        .await
-        .unwrap()
-        .expect("the demo publisher");
+    let publisher = d.party("demo-uitgeverij").await;
     let registration: metadata::client::ClientRegistration = serde_json::from_value(json!({
         "client_id": CLIENT_ID,
         "party_id": publisher.id,
