@@ -103,6 +103,14 @@ async fn post(d: &Demo, path: &str, form: &[(&str, &str)], headers: &[(&str, &st
     d.send(request.body(Body::from(body)).unwrap()).await
 }
 
+/// The SPA's authorization request with `extra`, answered to its redirect URI: the query.
+async fn spa_answer(b: &mut Browser<'_>, extra: &str) -> HashMap<String, String> {
+    answer_at(
+        &b.get(&authorize(SPA, SPA_REDIRECT, extra)).await,
+        SPA_REDIRECT,
+    )
+}
+
 /// Redeems the SPA's code as the browser app would, from `origin`.
 async fn redeem(d: &Demo, code: &str, origin: &str) -> Answer {
     post(
@@ -136,15 +144,7 @@ async fn unknown_scope_values_are_ignored_and_the_token_names_what_was_granted()
     let d = demo_from("127.0.0.1:50000").await;
     spa(&d).await;
     let mut b = bram(&d).await;
-    let q = answer_at(
-        &b.get(&authorize(
-            SPA,
-            SPA_REDIRECT,
-            "&scope=openid%20address%20urn:other:thing",
-        ))
-        .await,
-        SPA_REDIRECT,
-    );
+    let q = spa_answer(&mut b, "&scope=openid%20address%20urn:other:thing").await;
     let tokens = json_of(&redeem(&d, &q["code"], SPA_ORIGIN).await);
     assert_eq!(tokens["scope"], "openid", "{tokens}");
 }
@@ -154,11 +154,7 @@ async fn a_known_scope_the_client_did_not_register_is_refused() {
     let d = demo_from("127.0.0.1:50000").await;
     spa(&d).await;
     let mut b = bram(&d).await;
-    let q = answer_at(
-        &b.get(&authorize(SPA, SPA_REDIRECT, "&scope=openid%20email"))
-            .await,
-        SPA_REDIRECT,
-    );
+    let q = spa_answer(&mut b, "&scope=openid%20email").await;
     assert_eq!(q["error"], "invalid_scope", "{q:?}");
     assert!(q["error_description"].contains("email"), "{q:?}");
     assert!(!q.contains_key("code"));
@@ -175,15 +171,7 @@ async fn offline_access_is_granted_to_a_client_allowed_refresh_tokens_only() {
     )
     .await;
     let mut b = bram(&d).await;
-    let q = answer_at(
-        &b.get(&authorize(
-            SPA,
-            SPA_REDIRECT,
-            "&scope=openid%20offline_access",
-        ))
-        .await,
-        SPA_REDIRECT,
-    );
+    let q = spa_answer(&mut b, "&scope=openid%20offline_access").await;
     let tokens = json_of(&redeem(&d, &q["code"], SPA_ORIGIN).await);
     assert_eq!(tokens["scope"], "openid offline_access", "{tokens}");
     assert!(tokens["refresh_token"].is_string(), "{tokens}");
@@ -337,15 +325,7 @@ async fn prompt_consent_is_answered_by_the_schools_consent() {
     let d = demo_from("127.0.0.1:50000").await;
     spa(&d).await;
     let mut b = bram(&d).await;
-    let q = answer_at(
-        &b.get(&authorize(
-            SPA,
-            SPA_REDIRECT,
-            "&scope=openid&prompt=consent",
-        ))
-        .await,
-        SPA_REDIRECT,
-    );
+    let q = spa_answer(&mut b, "&scope=openid&prompt=consent").await;
     assert!(q.contains_key("code"), "{q:?}");
 }
 
@@ -355,11 +335,7 @@ async fn prompt_none_without_the_schools_consent_is_consent_required() {
     spa(&d).await;
     let mut b = bram(&d).await;
     d.withdraw_consent("demo-uitgeverij").await;
-    let q = answer_at(
-        &b.get(&authorize(SPA, SPA_REDIRECT, "&scope=openid&prompt=none"))
-            .await,
-        SPA_REDIRECT,
-    );
+    let q = spa_answer(&mut b, "&scope=openid&prompt=none").await;
     assert_eq!(q["error"], "consent_required", "{q:?}");
     // Interactively, the user reads why.
     let a = b
@@ -406,11 +382,7 @@ async fn prompt_none_when_a_school_must_be_chosen_is_account_selection_required(
     spa(&d).await;
     let mut b = d.browser();
     b.log_in(idp::demo::BRAM, idp::demo::BRAM_PASSWORD).await;
-    let q = answer_at(
-        &b.get(&authorize(SPA, SPA_REDIRECT, "&scope=openid&prompt=none"))
-            .await,
-        SPA_REDIRECT,
-    );
+    let q = spa_answer(&mut b, "&scope=openid&prompt=none").await;
     assert_eq!(q["error"], "account_selection_required", "{q:?}");
 }
 
@@ -505,15 +477,7 @@ async fn an_unsupported_response_mode_is_refused_not_ignored() {
     let d = demo_from("127.0.0.1:50000").await;
     spa(&d).await;
     let mut b = bram(&d).await;
-    let q = answer_at(
-        &b.get(&authorize(
-            SPA,
-            SPA_REDIRECT,
-            "&scope=openid&response_mode=fragment",
-        ))
-        .await,
-        SPA_REDIRECT,
-    );
+    let q = spa_answer(&mut b, "&scope=openid&response_mode=fragment").await;
     assert_eq!(q["error"], "invalid_request", "{q:?}");
     assert!(q["error_description"].contains("fragment"), "{q:?}");
     assert!(!q.contains_key("code"));
@@ -594,15 +558,11 @@ async fn acr_values_the_session_does_not_meet_ask_for_a_new_login() {
     let to = a.location().unwrap_or_default();
     assert!(to.starts_with("/inloggen?"), "{} {to}", a.status);
     // Values openpoort never issues ask for nothing.
-    let q = answer_at(
-        &b.get(&authorize(
-            SPA,
-            SPA_REDIRECT,
-            "&scope=openid&prompt=none&acr_values=urn:other:gold",
-        ))
-        .await,
-        SPA_REDIRECT,
-    );
+    let q = spa_answer(
+        &mut b,
+        "&scope=openid&prompt=none&acr_values=urn:other:gold",
+    )
+    .await;
     assert!(q.contains_key("code"), "{q:?}");
 }
 
