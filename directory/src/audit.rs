@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::db::{on_held, reads, writes};
+use crate::db::{Pool, on_held, reads, writes};
 use crate::error::Result;
 use crate::row::RowExt;
 use crate::{Actor, Directory};
@@ -85,6 +85,13 @@ impl Directory {
     /// rename) together with the keys of the groups the user was in (`audit_release_groups`),
     /// in one transaction, so that the school can find releases by group as they were on the
     /// day. Like [`Directory::audit`] on a held connection.
+    ///
+    /// Every release decision of every login commits here before its answer goes out, so on
+    /// PostgreSQL it is one statement (the entry and its groups through a data-modifying `WITH`,
+    /// atomic like any single statement): one round trip after the pool's ping instead of
+    /// BEGIN, the entry, a row per group and COMMIT, which was most of the server CPU PostgreSQL
+    /// spent on a login (#19). SQLite has no data-modifying `WITH`, and there the steps are calls
+    /// inside the process, so it keeps the transaction.
     pub async fn audit_release(
         &self,
         event: AuditEvent<'_>,
@@ -96,7 +103,32 @@ impl Directory {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING seq";
         const GROUP: &str = "INSERT INTO audit_release_groups (seq, school_id, group_key) \
              VALUES ($1, $2, $3) ON CONFLICT (seq, group_key) DO NOTHING";
+        const RELEASE_POSTGRES: &str = "WITH entry AS (INSERT INTO audit_log \
+             (at, actor, action, school_id, party_id, subject, details, subject_name) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING seq) \
+             INSERT INTO audit_release_groups (seq, school_id, group_key) \
+             SELECT entry.seq, $9, key FROM entry, unnest($10::text[]) AS key \
+             ON CONFLICT (seq, group_key) DO NOTHING";
         let school_id = event.school_id.unwrap_or_default();
+        if let Pool::Postgres(pool) = &self.pool {
+            // From the pool, tested first, as `on_held!(append:)` does: an append is never run
+            // twice, so it cannot meet a connection that died while held.
+            let mut conn = pool.acquire().await?;
+            sqlx::query(RELEASE_POSTGRES)
+                .bind(crate::now())
+                .bind(event.actor.0.as_str())
+                .bind(event.action)
+                .bind(event.school_id)
+                .bind(event.party_id)
+                .bind(event.subject)
+                .bind(event.details.to_string())
+                .bind(subject_name)
+                .bind(school_id)
+                .bind(group_keys)
+                .execute(&mut *conn)
+                .await?;
+            return Ok(());
+        }
         on_held!(append: &self.pool, &self.held, c => {
             use sqlx::Connection;
             // A release without groups (a denial, a staff member linked to none) is the entry

@@ -168,3 +168,18 @@ on_both_backends! {
         assert_eq!((rows[0].subject_name.as_deref(), rows[0].name_recorded), (None, false), "not recorded, not in the register");
     }
 }
+
+on_both_backends! {
+    async fn a_release_records_each_group_once_and_one_without_groups_alone(d: Directory) {
+        let a = school(&d, "11AA").await;
+        release(&d, &a.id, "party-1", "pupil-1", &["g5", "plus", "g5"]).await;
+        release(&d, &a.id, "party-1", "pupil-2", &[]).await;
+
+        let rows = d.releases_of_school(&a.id, &ReleaseFilter::default(), None, 10).await.unwrap();
+        let seen: Vec<_> = rows.iter().map(|r| (r.subject_id.as_str(), r.group_keys.clone())).collect();
+        assert_eq!(seen, [("pupil-2", vec![]), ("pupil-1", vec!["g5".to_string(), "plus".to_string()])]);
+        let by_group = ReleaseFilter { group_key: Some("g5".into()), ..Default::default() };
+        let rows = d.releases_of_school(&a.id, &by_group, None, 10).await.unwrap();
+        assert_eq!(rows.iter().map(|r| r.subject_id.as_str()).collect::<Vec<_>>(), ["pupil-1"]);
+    }
+}
