@@ -27,7 +27,7 @@ use crate::http::PageError;
 use crate::http::csrf_token;
 use crate::http::{ClientIp, Text, cookie_value, message, page, see_other, sha256_hex, url_encode};
 use crate::session::{self, Who};
-use crate::state::StateStore;
+use crate::state::{StateStore, Step};
 
 /// The client's redirect URI (which may carry a query of its own) with the authorization
 /// response's fields as its query.
@@ -655,19 +655,25 @@ async fn code_for(
         issued_at: unix_now(),
     };
     let code = new_token();
-    // The family lives as long as its longest token could.
-    state
-        .state
-        .put(&family_key(&family), b"1", REFRESH_TOKEN_TTL)
+    let (family_at, code_at) = (family_key(&family), crate::grants::code_key(&code));
+    let grant_json = serde_json::to_vec(&grant).map_err(crate::grants::GrantError::from)?;
+    // The family lives as long as its longest token could. The session remembers what it
+    // handed out, so that its end can take it back.
+    let still_stored = s
+        .record_grant(
+            state,
+            &[
+                Step::Put(&family_at, b"1", REFRESH_TOKEN_TTL),
+                Step::Put(&code_at, &grant_json, CODE_TTL),
+            ],
+            client.id(),
+            &family,
+        )
         .await?;
-    put_json(state, &crate::grants::code_key(&code), &grant, CODE_TTL).await?;
-    // The session remembers what it handed out, so that its end can take it back: an addition
-    // to a set, never a rewrite of the session, so parallel authorizations lose nothing.
-    session::record_grant(state, &s.data, client.id(), &family).await?;
     // A logout that collected the session's grants just before this one was recorded has
     // already deleted the session (it deletes first, then collects); the family is then ended
     // here instead.
-    if !s.still_stored(state).await? {
+    if !still_stored {
         crate::grants::revoke_family(state, &family).await?;
         state.state.delete(&crate::grants::code_key(&code)).await?;
         return Err(oauth("login_required", "the session ended").into());

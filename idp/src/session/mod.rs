@@ -21,7 +21,7 @@ use crate::app_state::AppState;
 use crate::app_state::WebConfig;
 use crate::clock::unix_now;
 use crate::http::{cookie_value, random_token, sha256_hex};
-use crate::state::StateStore;
+use crate::state::{StateStore, Step};
 
 /// Who is signed in.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -259,10 +259,33 @@ impl Session {
         Ok(())
     }
 
-    /// Whether the session is still stored: an authorization that recorded its grant checks
-    /// this afterwards, as a logout may have collected the grants in the meantime.
-    pub async fn still_stored(&self, state: &AppState) -> Result<bool, SessionError> {
-        Ok(state.state.get(&self.key).await?.is_some())
+    /// Stores `writes` (an authorization's code and token family), records that this session
+    /// handed the token family to `client_id`, and answers whether the session is still stored,
+    /// all in one step on the store ([`StateStore::steps`]): one round trip to Redis instead of
+    /// five.
+    ///
+    /// The records are additions to sets (so that parallel authorizations in one session all
+    /// stay recorded), kept for as long as the session can last, never a rewrite of the
+    /// session. The answer comes after them: a logout deletes the session first and collects
+    /// the sets after, so when the session is still stored here the logout to come will find
+    /// this grant, and when it is gone the caller ends the grant itself.
+    pub async fn record_grant(
+        &self,
+        state: &AppState,
+        writes: &[Step<'_>],
+        client_id: &str,
+        family: &str,
+    ) -> Result<bool, SessionError> {
+        let ttl = state.web.absolute;
+        let (families, clients) = (families_key(&self.data.sid), clients_key(&self.data.sid));
+        let mut steps = writes.to_vec();
+        steps.extend([
+            Step::AddToSet(&families, family.as_bytes(), ttl),
+            Step::AddToSet(&clients, client_id.as_bytes(), ttl),
+            Step::Get(&self.key),
+        ]);
+        let answers = state.state.steps(&steps).await?;
+        Ok(answers.last().is_some_and(Option::is_some))
     }
 }
 
@@ -272,27 +295,6 @@ fn families_key(sid: &str) -> String {
 
 fn clients_key(sid: &str) -> String {
     format!("session-clients:{}", sha256_hex(sid))
-}
-
-/// Records that this session handed a token family to `client_id`, as additions to sets (so
-/// that parallel authorizations in one session all stay recorded), for as long as the session
-/// can last.
-pub async fn record_grant(
-    state: &AppState,
-    data: &SessionData,
-    client_id: &str,
-    family: &str,
-) -> Result<(), SessionError> {
-    let ttl = state.web.absolute;
-    state
-        .state
-        .add_to_set(&families_key(&data.sid), family.as_bytes(), ttl)
-        .await?;
-    state
-        .state
-        .add_to_set(&clients_key(&data.sid), client_id.as_bytes(), ttl)
-        .await?;
-    Ok(())
 }
 
 /// What a session handed out: its token families and its clients, removed from the store in

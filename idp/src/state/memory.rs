@@ -4,7 +4,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::{Attempt, StateError, StateStore, effective_ttl, parse_count};
+use super::{Attempt, StateError, StateStore, Step, effective_ttl, parse_count};
 
 /// Below this many writes a sweep is not worth the lock time.
 const MIN_WRITES_BETWEEN_SWEEPS: usize = 1024;
@@ -119,6 +119,32 @@ impl Entries {
         if self.writes_since_sweep >= MIN_WRITES_BETWEEN_SWEEPS.max(self.map.len() / 2) {
             self.map.retain(|_, (_, deadline)| *deadline > now);
             self.writes_since_sweep = 0;
+        }
+    }
+}
+
+impl Entries {
+    fn add_to_set(
+        &mut self,
+        key: &str,
+        member: &[u8],
+        until: Instant,
+        now: Instant,
+    ) -> Result<(), StateError> {
+        match self.live(key, now) {
+            Some((Value::Set(members), deadline)) => {
+                members.insert(member.to_vec());
+                // A later member extends the set's life, never shortens it.
+                *deadline = (*deadline).max(until);
+                Ok(())
+            }
+            Some((Value::Bytes(_), _)) => Err(StateError::WrongKind),
+            None => self.insert(
+                key,
+                Value::Set(BTreeSet::from([member.to_vec()])),
+                until,
+                now,
+            ),
         }
     }
 }
@@ -285,23 +311,28 @@ impl StateStore for MemoryStore {
 
     async fn add_to_set(&self, key: &str, member: &[u8], ttl: Duration) -> Result<(), StateError> {
         let now = Instant::now();
-        let until = deadline(now, ttl);
+        self.entries()
+            .add_to_set(key, member, deadline(now, ttl), now)
+    }
+
+    async fn steps(&self, steps: &[Step<'_>]) -> Result<Vec<Option<Vec<u8>>>, StateError> {
+        let now = Instant::now();
         let mut entries = self.entries();
-        match entries.live(key, now) {
-            Some((Value::Set(members), deadline)) => {
-                members.insert(member.to_vec());
-                // A later member extends the set's life, never shortens it.
-                *deadline = (*deadline).max(until);
-                Ok(())
-            }
-            Some((Value::Bytes(_), _)) => Err(StateError::WrongKind),
-            None => entries.insert(
-                key,
-                Value::Set(BTreeSet::from([member.to_vec()])),
-                until,
-                now,
-            ),
+        let mut answers = Vec::with_capacity(steps.len());
+        for step in steps {
+            answers.push(match *step {
+                Step::Put(key, value, ttl) => {
+                    entries.insert(key, Value::Bytes(value.to_vec()), deadline(now, ttl), now)?;
+                    None
+                }
+                Step::AddToSet(key, member, ttl) => {
+                    entries.add_to_set(key, member, deadline(now, ttl), now)?;
+                    None
+                }
+                Step::Get(key) => entries.live_bytes(key, now)?.map(|value| value.clone()),
+            });
         }
+        Ok(answers)
     }
 
     async fn take_set(&self, key: &str) -> Result<Vec<Vec<u8>>, StateError> {

@@ -150,6 +150,17 @@ pub trait StateStore: Send + Sync {
         ttl: Duration,
     ) -> impl Future<Output = Result<(), StateError>> + Send;
 
+    /// Runs `steps` in order as one unit, in which no other client's operation comes between
+    /// them: one MULTI/EXEC on Redis (one round trip instead of one per step, each waiting for
+    /// the one before), one lock in memory. Answers one entry per step: the value for a
+    /// [`Step::Get`], `None` for a write. For a request that writes several entries and then
+    /// checks one (an authorization: its code, its token family, the session's records of
+    /// both, and whether the session still stands).
+    fn steps(
+        &self,
+        steps: &[Step<'_>],
+    ) -> impl Future<Output = Result<Vec<Option<Vec<u8>>>, StateError>> + Send;
+
     /// Atomically removes the set under `key` and returns its members (in no particular order;
     /// empty when absent).
     fn take_set(&self, key: &str) -> impl Future<Output = Result<Vec<Vec<u8>>, StateError>> + Send;
@@ -163,6 +174,18 @@ pub trait StateStore: Send + Sync {
     fn ttl(&self, key: &str) -> impl Future<Output = Result<Option<Duration>, StateError>> + Send;
 
     fn ping(&self) -> impl Future<Output = Result<(), StateError>> + Send;
+}
+
+/// One step of [`StateStore::steps`], with the meaning of the method of the same name. No
+/// `Debug`: the keys and values are tokens and codes.
+#[derive(Clone, Copy)]
+pub enum Step<'a> {
+    /// [`StateStore::put`].
+    Put(&'a str, &'a [u8], Duration),
+    /// [`StateStore::add_to_set`].
+    AddToSet(&'a str, &'a [u8], Duration),
+    /// [`StateStore::get`].
+    Get(&'a str),
 }
 
 /// The longest time to live any store accepts; longer ones are shortened to it. Far beyond any
@@ -264,6 +287,7 @@ impl StateStore for State {
         fn reserve_all(limits: &[(&str, u64)], window: Duration) -> Attempt;
         fn release_all(keys: &[&str]) -> ();
         fn add_to_set(key: &str, member: &[u8], ttl: Duration) -> ();
+        fn steps(steps: &[Step<'_>]) -> Vec<Option<Vec<u8>>>;
         fn take_set(key: &str) -> Vec<Vec<u8>>;
         fn count(key: &str) -> u64;
         fn ttl(key: &str) -> Option<Duration>;
@@ -277,7 +301,7 @@ mod tests {
 
     use tokio::time::sleep;
 
-    use super::{Attempt, State, StateError, StateStore};
+    use super::{Attempt, State, StateError, StateStore, Step};
 
     /// Which store a test body runs on; a body that needs two independent stores opens two.
     #[derive(Clone, Copy)]
@@ -347,6 +371,8 @@ mod tests {
         take_set_is_single_use_and_a_set_lives_as_long_as_its_latest_member_asks,
         reserve_all_counts_on_every_counter_or_on_none,
         a_refused_attempt_never_holds_a_place_another_attempt_needs,
+        steps_run_in_order_and_answer_each_get,
+        a_grant_recorded_while_its_session_stands_is_collected_by_its_logout,
     );
 
     const MS: Duration = Duration::from_millis(1);
@@ -630,6 +656,102 @@ mod tests {
         store.put("z", b"0", window).await.unwrap();
         store.release_all(&["z"]).await.unwrap();
         assert_eq!(store.count("z").await.unwrap(), 0);
+    }
+
+    async fn steps_run_in_order_and_answer_each_get(backend: Backend) {
+        let store = backend.open().await;
+        store.put("old", b"before", 10_000 * MS).await.unwrap();
+        let answers = store
+            .steps(&[
+                Step::Get("old"),
+                Step::Put("old", b"after", 10_000 * MS),
+                Step::AddToSet("set", b"m", 10_000 * MS),
+                Step::Get("old"),
+                Step::Get("absent"),
+                Step::Put("short", b"v", 200 * MS),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(
+            answers,
+            [
+                Some(b"before".to_vec()),
+                None,
+                None,
+                Some(b"after".to_vec()),
+                None,
+                None
+            ]
+        );
+        assert_eq!(store.take_set("set").await.unwrap(), [b"m".to_vec()]);
+        assert!(
+            store.ttl("short").await.unwrap().unwrap() <= 200 * MS,
+            "a step's ttl is kept"
+        );
+        sleep(300 * MS).await;
+        assert_eq!(store.get("short").await.unwrap(), None);
+        // A set read as a value fails the call, as `get` does.
+        store.add_to_set("set", b"m", 10_000 * MS).await.unwrap();
+        assert!(matches!(
+            store
+                .steps(&[Step::Put("v", b"x", 10_000 * MS), Step::Get("set")])
+                .await,
+            Err(StateError::WrongKind)
+        ));
+    }
+
+    /// The order an authorization relies on (`Session::record_grant`): it adds its grant and
+    /// then looks whether the session still stands; a logout deletes the session and then
+    /// collects the grants. Whatever the interleaving, a grant whose authorization saw the
+    /// session is one the logout collects, so no token family outlives its session's logout.
+    /// An authorization that looked first and added after, in two calls, fails this in the
+    /// first rounds on both stores (tried).
+    async fn a_grant_recorded_while_its_session_stands_is_collected_by_its_logout(
+        backend: Backend,
+    ) {
+        let store = backend.open().await;
+        for round in 0..20u32 {
+            let (session, grants) = (format!("session{round}"), format!("grants{round}"));
+            store.put(&session, b"s", 10_000 * MS).await.unwrap();
+            let authorizations: Vec<_> = (0..8u8)
+                .map(|i| {
+                    let (store, session, grants) = (store.clone(), session.clone(), grants.clone());
+                    tokio::spawn(async move {
+                        let family = format!("f{i}");
+                        let answers = store
+                            .steps(&[
+                                Step::AddToSet(&grants, family.as_bytes(), 10_000 * MS),
+                                Step::Get(&session),
+                            ])
+                            .await
+                            .unwrap();
+                        (family.into_bytes(), answers[1].is_some())
+                    })
+                })
+                .collect();
+            let logout = {
+                let (store, session, grants) = (store.clone(), session.clone(), grants.clone());
+                tokio::spawn(async move {
+                    tokio::task::yield_now().await;
+                    store.delete(&session).await.unwrap();
+                    store.take_set(&grants).await.unwrap()
+                })
+            };
+            let mut seen_standing = Vec::new();
+            for authorization in authorizations {
+                let (family, saw_session) = authorization.await.unwrap();
+                if saw_session {
+                    seen_standing.push(family);
+                }
+            }
+            let collected = logout.await.unwrap();
+            for family in seen_standing {
+                assert!(
+                    collected.contains(&family),
+                    "round {round}: a grant recorded while the session stood escaped its logout"
+                );
+            }
+        }
     }
 
     async fn concurrent_adds_to_a_set_are_all_kept(backend: Backend) {

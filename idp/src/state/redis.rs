@@ -13,7 +13,7 @@ use redis::{
     AsyncConnectionConfig, Client, ConnectionAddr, ErrorKind, RedisError, ServerErrorKind,
 };
 
-use super::{Attempt, StateError, StateStore, effective_ttl, parse_count};
+use super::{Attempt, StateError, StateStore, Step, effective_ttl, parse_count};
 
 /// Long enough for a Redis across a network under load; short enough that an unreachable one
 /// stops start-up within seconds, and that a reconnect attempt does not hang on a silently
@@ -186,7 +186,13 @@ return 0
 
 /// Redis' WRONGTYPE as the memory store reports it; anything else as it is.
 fn wrong_kind(error: RedisError) -> StateError {
-    if error.code() == Some("WRONGTYPE") {
+    // In a MULTI/EXEC the error is the failing command's, inside the block's.
+    let in_block = |e: &RedisError| {
+        e.clone()
+            .into_server_errors()
+            .is_some_and(|errors| errors.iter().any(|(_, e)| e.code() == "WRONGTYPE"))
+    };
+    if error.code() == Some("WRONGTYPE") || in_block(&error) {
         StateError::WrongKind
     } else {
         StateError::Redis(error)
@@ -362,6 +368,49 @@ impl StateStore for RedisStore {
             .query_async::<()>(&mut self.connection())
             .await
             .map_err(wrong_kind)
+    }
+
+    async fn steps(&self, steps: &[Step<'_>]) -> Result<Vec<Option<Vec<u8>>>, StateError> {
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for step in steps {
+            match *step {
+                Step::Put(key, value, ttl) => {
+                    pipe.cmd("SET")
+                        .arg(self.key(key))
+                        .arg(value)
+                        .arg("PX")
+                        .arg(millis(ttl))
+                        .ignore();
+                }
+                Step::AddToSet(key, member, ttl) => {
+                    // As `add_to_set`: NX gives a new set its expiry, GT lets a later member
+                    // extend it.
+                    let key = self.key(key);
+                    let ms = millis(ttl);
+                    pipe.cmd("SADD").arg(&key).arg(member).ignore();
+                    pipe.cmd("PEXPIRE").arg(&key).arg(ms).arg("NX").ignore();
+                    pipe.cmd("PEXPIRE").arg(&key).arg(ms).arg("GT").ignore();
+                }
+                Step::Get(key) => {
+                    pipe.cmd("GET").arg(self.key(key));
+                }
+            }
+        }
+        // Only the GETs answer (the rest are ignored), in order.
+        let mut values = pipe
+            .query_async::<Vec<Option<Vec<u8>>>>(&mut self.connection())
+            .await
+            .map_err(wrong_kind)?
+            .into_iter();
+        let mut answers = Vec::with_capacity(steps.len());
+        for step in steps {
+            answers.push(match step {
+                Step::Get(_) => values.next().flatten(),
+                Step::Put(..) | Step::AddToSet(..) => None,
+            });
+        }
+        Ok(answers)
     }
 
     async fn take_set(&self, key: &str) -> Result<Vec<Vec<u8>>, StateError> {
