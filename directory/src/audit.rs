@@ -52,6 +52,22 @@ macro_rules! append {
 }
 pub(crate) use append;
 
+/// A release entry's query with its first eight parameters bound (see
+/// [`Directory::audit_release`]), the same on both backends.
+macro_rules! release_entry {
+    ($sql:expr, $event:expr, $subject_name:expr) => {
+        sqlx::query($sql)
+            .bind(crate::now())
+            .bind($event.actor.0.as_str())
+            .bind($event.action)
+            .bind($event.school_id)
+            .bind($event.party_id)
+            .bind($event.subject)
+            .bind($event.details.to_string())
+            .bind($subject_name)
+    };
+}
+
 fn entry_from(r: &impl RowExt) -> Result<AuditEntry> {
     let details = r.text("details")?;
     Ok(AuditEntry {
@@ -114,15 +130,7 @@ impl Directory {
             // From the pool, tested first, as `on_held!(append:)` does: an append is never run
             // twice, so it cannot meet a connection that died while held.
             let mut conn = pool.acquire().await?;
-            sqlx::query(RELEASE_POSTGRES)
-                .bind(crate::now())
-                .bind(event.actor.0.as_str())
-                .bind(event.action)
-                .bind(event.school_id)
-                .bind(event.party_id)
-                .bind(event.subject)
-                .bind(event.details.to_string())
-                .bind(subject_name)
+            release_entry!(RELEASE_POSTGRES, event, subject_name)
                 .bind(school_id)
                 .bind(group_keys)
                 .execute(&mut *conn)
@@ -134,29 +142,13 @@ impl Directory {
             // A release without groups (a denial, a staff member linked to none) is the entry
             // alone: one statement, no transaction.
             if group_keys.is_empty() {
-                sqlx::query(INSERT_RETURNING)
-                    .bind(crate::now())
-                    .bind(event.actor.0.as_str())
-                    .bind(event.action)
-                    .bind(event.school_id)
-                    .bind(event.party_id)
-                    .bind(event.subject)
-                    .bind(event.details.to_string())
-                    .bind(subject_name)
+                release_entry!(INSERT_RETURNING, event, subject_name)
                     .execute(&mut *c)
                     .await?;
                 return Ok(());
             }
             let mut tx = c.begin().await?;
-            let row = sqlx::query(INSERT_RETURNING)
-                .bind(crate::now())
-                .bind(event.actor.0.as_str())
-                .bind(event.action)
-                .bind(event.school_id)
-                .bind(event.party_id)
-                .bind(event.subject)
-                .bind(event.details.to_string())
-                .bind(subject_name)
+            let row = release_entry!(INSERT_RETURNING, event, subject_name)
                 .fetch_one(&mut *tx)
                 .await?;
             let seq = row.int("seq")?;
