@@ -20,7 +20,7 @@ use crate::app_state::AppState;
 use crate::clock::unix_now;
 use crate::http::sha256_hex;
 use crate::session::Who;
-use crate::state::StateStore;
+use crate::state::{StateStore, Step};
 
 pub const CODE_TTL: Duration = Duration::from_secs(60);
 pub const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(600);
@@ -234,17 +234,58 @@ pub async fn ended_by_deletion(
     client_id: &str,
     issued_at: i64,
 ) -> Result<bool, GrantError> {
+    let marker = state.state.get(&client_deleted_key(client_id)).await?;
+    Ok(ended_by_marker(marker.as_deref(), issued_at))
+}
+
+/// [`ended_by_deletion`] for a deletion marker already read.
+fn ended_by_marker(marker: Option<&[u8]>, issued_at: i64) -> bool {
+    match marker {
+        Some(raw) => {
+            let deleted_at = std::str::from_utf8(raw)
+                .ok()
+                .and_then(|t| t.parse::<i64>().ok())
+                // An unreadable marker ends everything: the safe reading of a deletion.
+                .unwrap_or(i64::MAX);
+            issued_at <= deleted_at
+        }
+        None => false,
+    }
+}
+
+/// Why a token of a token family no longer stands, if it does not.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// The family was revoked (a logout, a replay, a revocation).
+    Family,
+    /// The client was deleted after the grant was issued.
+    Client,
+}
+
+/// Whether a grant of `client_id` issued at `issued_at` in token family `family` (if it has
+/// one) still stands: the family's marker and the client's deletion marker, read in one step on
+/// the store ([`StateStore::steps`]) instead of one round trip each. A revoked family is named
+/// first, as a refresh answers it before the deletion.
+pub async fn grant_ended(
+    state: &AppState,
+    client_id: &str,
+    issued_at: i64,
+    family: Option<&str>,
+) -> Result<Option<Ended>, GrantError> {
+    let deleted_key = client_deleted_key(client_id);
+    let family_at = family.map(family_key);
+    let mut reads = vec![Step::Get(&deleted_key)];
+    if let Some(key) = &family_at {
+        reads.push(Step::Get(key));
+    }
+    let answers = state.state.steps(&reads).await?;
     Ok(
-        match state.state.get(&client_deleted_key(client_id)).await? {
-            Some(raw) => {
-                let deleted_at = std::str::from_utf8(&raw)
-                    .ok()
-                    .and_then(|t| t.parse::<i64>().ok())
-                    // An unreadable marker ends everything: the safe reading of a deletion.
-                    .unwrap_or(i64::MAX);
-                issued_at <= deleted_at
-            }
-            None => false,
+        if family.is_some() && answers.get(1).is_none_or(Option::is_none) {
+            Some(Ended::Family)
+        } else if ended_by_marker(answers[0].as_deref(), issued_at) {
+            Some(Ended::Client)
+        } else {
+            None
         },
     )
 }
@@ -270,10 +311,6 @@ pub async fn get_json<T: for<'de> Deserialize<'de>>(
         Some(raw) => Ok(Some(serde_json::from_slice(&raw)?)),
         None => Ok(None),
     }
-}
-
-pub async fn family_alive(state: &AppState, family: &str) -> Result<bool, GrantError> {
-    Ok(state.state.get(&family_key(family)).await?.is_some())
 }
 
 /// Ends a token family: every access and refresh token issued in it stops working.
@@ -326,12 +363,14 @@ pub async fn live_grant(state: &AppState, token: &str) -> Result<Option<AccessGr
         return Ok(None);
     };
     if grant.expires_at <= unix_now()
-        || ended_by_deletion(state, &grant.client_id, grant.issued_at).await?
-    {
-        return Ok(None);
-    }
-    if let Some(f) = &grant.family
-        && !family_alive(state, f).await?
+        || grant_ended(
+            state,
+            &grant.client_id,
+            grant.issued_at,
+            grant.family.as_deref(),
+        )
+        .await?
+        .is_some()
     {
         return Ok(None);
     }

@@ -20,9 +20,9 @@ use super::{
 };
 use crate::app_state::AppState;
 use crate::grants::{
-    ACCESS_TOKEN_TTL, AccessGrant, Client, CodeGrant, GrantSubject, ID_TOKEN_TTL,
+    ACCESS_TOKEN_TTL, AccessGrant, Client, CodeGrant, Ended, GrantSubject, ID_TOKEN_TTL,
     REFRESH_TOKEN_TTL, RefreshGrant, access_key, code_key, code_used_key, ended_by_deletion,
-    family_alive, put_json, refresh_key, refresh_used_key, revoke_family,
+    grant_ended, put_json, refresh_key, refresh_used_key, revoke_family,
 };
 use crate::session::Who;
 use crate::state::StateStore;
@@ -200,14 +200,15 @@ async fn refresh(
         Ok(grant) => grant,
         Err(refused) => return Ok(refused),
     };
-    if !family_alive(state, &grant.family).await? {
-        return Ok(invalid_grant("the refresh token was revoked"));
-    }
-    if ended_by_deletion(state, client.id(), grant.issued_at).await? {
-        revoke_family(state, &grant.family).await?;
-        return Ok(invalid_grant(
-            "the refresh token was issued to a client that has since been deleted",
-        ));
+    match grant_ended(state, client.id(), grant.issued_at, Some(&grant.family)).await? {
+        Some(Ended::Family) => return Ok(invalid_grant("the refresh token was revoked")),
+        Some(Ended::Client) => {
+            revoke_family(state, &grant.family).await?;
+            return Ok(invalid_grant(
+                "the refresh token was issued to a client that has since been deleted",
+            ));
+        }
+        None => {}
     }
     // A staff member's tokens live no longer than their sessions: a password change, "log out
     // everywhere", a deactivation or a removal by import moved the epoch they were issued under.

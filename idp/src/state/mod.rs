@@ -698,6 +698,15 @@ mod tests {
                 .await,
             Err(StateError::WrongKind)
         ));
+        // A lone step too (on Redis a plain command, not a MULTI/EXEC block).
+        assert!(matches!(
+            store.steps(&[Step::Get("set")]).await,
+            Err(StateError::WrongKind)
+        ));
+        assert_eq!(
+            store.steps(&[Step::Get("v")]).await.unwrap(),
+            [Some(b"x".to_vec())]
+        );
     }
 
     /// The order an authorization relies on (`Session::record_grant`): it adds its grant and

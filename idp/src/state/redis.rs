@@ -372,7 +372,10 @@ impl StateStore for RedisStore {
 
     async fn steps(&self, steps: &[Step<'_>]) -> Result<Vec<Option<Vec<u8>>>, StateError> {
         let mut pipe = redis::pipe();
-        pipe.atomic();
+        // A lone GET or SET is atomic by itself; MULTI/EXEC would only add two commands.
+        if !matches!(steps, [Step::Get(_) | Step::Put(..)]) {
+            pipe.atomic();
+        }
         for step in steps {
             match *step {
                 Step::Put(key, value, ttl) => {
