@@ -199,6 +199,18 @@ impl Directory {
         })
     }
 
+    /// The newest `limit` entries about one subject (a staff member's own account events, such
+    /// as their second factor, which belong to no school), newest first. Not indexed: for
+    /// operators and tests.
+    pub async fn audit_of_subject(&self, subject: &str, limit: i64) -> Result<Vec<AuditEntry>> {
+        const SQL: &str = "SELECT seq, at, actor, action, school_id, party_id, subject, details \
+             FROM audit_log WHERE subject = $1 ORDER BY seq DESC LIMIT $2";
+        reads!(self, p => {
+            let rows = sqlx::query(SQL).bind(subject).bind(limit).fetch_all(p).await?;
+            rows.iter().map(entry_from).collect()
+        })
+    }
+
     /// Retention: removes entries older than `before` (unix seconds) and says how many. The only
     /// way rows leave the log; updates stay impossible.
     pub async fn purge_audit_before(&self, before: i64) -> Result<u64> {

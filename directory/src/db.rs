@@ -574,6 +574,11 @@ const SQLITE_MIGRATIONS: Embedded = &[
         "cache invalidation",
         include_str!("../migrations/sqlite/0019_cache_invalidation.sql"),
     ),
+    (
+        20,
+        "second factor",
+        include_str!("../migrations/sqlite/0020_second_factor.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Embedded = &[
     (
@@ -670,6 +675,11 @@ const POSTGRES_MIGRATIONS: Embedded = &[
         19,
         "cache invalidation",
         include_str!("../migrations/postgres/0019_cache_invalidation.sql"),
+    ),
+    (
+        20,
+        "second factor",
+        include_str!("../migrations/postgres/0020_second_factor.sql"),
     ),
 ];
 

@@ -32,6 +32,7 @@ pub mod saml_sps;
 pub mod school_changes;
 pub mod school_search;
 pub mod schools;
+pub mod second_factor;
 pub mod staff_admin;
 pub mod upstreams;
 

@@ -1,14 +1,20 @@
-//! One-time links and session epochs, on SQLite and PostgreSQL.
+//! One-time links, session epochs and second factors (issue #21), on SQLite and PostgreSQL.
 
+use certs::Kek;
 use directory::credentials::TokenPurpose;
 use directory::model::Email;
 use directory::people::{NewStaff, StaffStatus};
+use directory::second_factor::TotpSecret;
 use directory::{Actor, Directory, DirectoryError, on_both_backends};
 
 async fn teacher(d: &Directory) -> String {
+    staff_member(d, "juf@school.nl").await
+}
+
+async fn staff_member(d: &Directory, email: &str) -> String {
     d.create_staff(
         &NewStaff {
-            email: Some(Email::parse("juf@school.nl").unwrap()),
+            email: Some(Email::parse(email).unwrap()),
             achternaam: "Jansen".into(),
             voorvoegsel: None,
             voornamen: None,
@@ -176,5 +182,107 @@ on_both_backends! {
                 assert!(d.staff_token_owner(&format!("race-{i}"), purpose).await.unwrap().is_none(), "race-{i}");
             }
         }
+    }
+}
+
+// Second factors.
+
+const SECRET: &[u8] = b"12345678901234567890";
+
+fn hashes(prefix: &str) -> Vec<String> {
+    (0..10).map(|i| format!("{prefix}-{i}")).collect()
+}
+
+async fn actions(d: &Directory, staff_id: &str, action: &str) -> usize {
+    d.audit_of_subject(staff_id, 100)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.action == action)
+        .count()
+}
+
+on_both_backends! {
+    async fn the_authenticator_secret_is_stored_sealed_and_opens_only_under_its_kek_for_its_owner(d: Directory) {
+        let kek = Kek::generate();
+        let id = teacher(&d).await;
+        let other = staff_member(&d, "meester@school.nl").await;
+        assert!(d.staff_second_factor(&id).await.unwrap().is_none());
+        d.enrol_totp(&id, &TotpSecret::new(SECRET.to_vec()), &kek, &hashes("a"), &Actor::staff(&id)).await.unwrap();
+
+        let factor = d.staff_second_factor(&id).await.unwrap().expect("enrolled");
+        assert_eq!(factor.recovery_codes_left, 10);
+        assert_eq!(d.open_totp_secret(&factor, &kek).unwrap().expose(), SECRET);
+        assert!(d.open_totp_secret(&factor, &Kek::generate()).is_err(), "another KEK opens nothing");
+        assert!(d.staff_second_factor(&other).await.unwrap().is_none());
+
+        // Nothing shows the secret: not the records' Debug, not the audit entry.
+        let shown = format!("{factor:?} {:?}", d.open_totp_secret(&factor, &kek).unwrap());
+        assert!(!shown.contains("1234567890"), "{shown}");
+        let audit = d.audit_of_subject(&id, 10).await.unwrap();
+        let enrol = audit.iter().find(|e| e.action == "staff.second_factor.enrol").expect("audited");
+        assert_eq!(enrol.actor, format!("staff:{id}"));
+        assert!(!enrol.details.to_string().contains("1234567890") && !enrol.details.to_string().contains("a-0"));
+    }
+}
+
+on_both_backends! {
+    async fn a_staff_member_has_one_authenticator_also_when_two_enrolments_race(d: Directory) {
+        let kek = Kek::generate();
+        let id = teacher(&d).await;
+        let actor = Actor::staff(&id);
+        let (one, two) = (TotpSecret::new(b"first-secret-bytes!!".to_vec()), TotpSecret::new(b"other-secret-bytes!!".to_vec()));
+        let (codes_a, codes_b) = (hashes("a"), hashes("b"));
+        let (a, b) = tokio::join!(
+            d.enrol_totp(&id, &one, &kek, &codes_a, &actor),
+            d.enrol_totp(&id, &two, &kek, &codes_b, &actor),
+        );
+        assert_eq!([a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count(), 1, "{a:?} {b:?}");
+        let refused = if a.is_err() { a } else { b };
+        assert!(matches!(refused, Err(DirectoryError::Conflict { .. })), "{refused:?}");
+        assert_eq!(d.staff_second_factor(&id).await.unwrap().unwrap().recovery_codes_left, 10);
+        assert_eq!(actions(&d, &id, "staff.second_factor.enrol").await, 1);
+    }
+}
+
+on_both_backends! {
+    async fn a_recovery_code_works_once_also_when_used_twice_at_the_same_moment(d: Directory) {
+        let kek = Kek::generate();
+        let id = teacher(&d).await;
+        let other = staff_member(&d, "meester@school.nl").await;
+        let actor = Actor::staff(&id);
+        d.enrol_totp(&id, &TotpSecret::new(SECRET.to_vec()), &kek, &hashes("a"), &actor).await.unwrap();
+        d.enrol_totp(&other, &TotpSecret::new(SECRET.to_vec()), &kek, &hashes("b"), &Actor::staff(&other)).await.unwrap();
+
+        let (x, y) = tokio::join!(
+            d.use_recovery_code(&id, "a-3", &actor),
+            d.use_recovery_code(&id, "a-3", &actor),
+        );
+        let used: Vec<i64> = [x.unwrap(), y.unwrap()].into_iter().flatten().collect();
+        assert_eq!(used, vec![9], "exactly one use, leaving nine");
+        assert_eq!(d.use_recovery_code(&id, "a-3", &actor).await.unwrap(), None, "used");
+        assert_eq!(d.use_recovery_code(&id, "b-3", &actor).await.unwrap(), None, "another's code");
+        assert_eq!(d.use_recovery_code(&id, "zz", &actor).await.unwrap(), None, "unknown");
+        assert_eq!(d.staff_second_factor(&id).await.unwrap().unwrap().recovery_codes_left, 9);
+        assert_eq!(d.staff_second_factor(&other).await.unwrap().unwrap().recovery_codes_left, 10);
+        assert_eq!(actions(&d, &id, "staff.second_factor.recovery_code").await, 1);
+    }
+}
+
+on_both_backends! {
+    async fn removing_the_factor_takes_its_recovery_codes_and_a_new_enrolment_starts_afresh(d: Directory) {
+        let kek = Kek::generate();
+        let id = teacher(&d).await;
+        let actor = Actor::staff(&id);
+        d.enrol_totp(&id, &TotpSecret::new(SECRET.to_vec()), &kek, &hashes("a"), &actor).await.unwrap();
+        assert!(d.remove_second_factor(&id, &actor).await.unwrap());
+        assert!(d.staff_second_factor(&id).await.unwrap().is_none());
+        assert_eq!(d.use_recovery_code(&id, "a-1", &actor).await.unwrap(), None, "gone with the factor");
+        assert!(!d.remove_second_factor(&id, &actor).await.unwrap(), "nothing left to remove");
+        assert_eq!(actions(&d, &id, "staff.second_factor.remove").await, 1);
+
+        d.enrol_totp(&id, &TotpSecret::new(SECRET.to_vec()), &kek, &hashes("c"), &actor).await.unwrap();
+        assert_eq!(d.use_recovery_code(&id, "a-2", &actor).await.unwrap(), None, "old codes stay void");
+        assert_eq!(d.use_recovery_code(&id, "c-2", &actor).await.unwrap(), Some(9));
     }
 }

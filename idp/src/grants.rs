@@ -85,6 +85,10 @@ pub struct GrantSubject {
     pub network: Option<String>,
     pub auth_time: i64,
     pub sid: String,
+    /// The second factor proved after the password, for `acr` and `amr`. Grants stored before
+    /// this field existed read as none, which is what their logins had.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second_factor: Option<crate::session::SecondFactor>,
 }
 
 impl GrantSubject {
@@ -103,7 +107,16 @@ impl GrantSubject {
     }
 
     pub fn acr(&self) -> String {
-        crate::session::acr(self.context, self.network.as_deref())
+        crate::session::acr(
+            self.context,
+            self.network.as_deref(),
+            self.second_factor.is_some(),
+        )
+    }
+
+    /// The login's methods as RFC 8176 names them (`amr`); empty when it names none.
+    pub fn amr(&self) -> Vec<&'static str> {
+        crate::session::amr(self.context, self.second_factor.is_some())
     }
 }
 

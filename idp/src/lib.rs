@@ -35,6 +35,7 @@ pub mod service_providers;
 mod session;
 mod state;
 mod tls;
+pub mod totp;
 pub mod upstream;
 mod web;
 mod xml_signing;

@@ -532,21 +532,11 @@ async fn acr_values_the_session_meets_are_answered_at_once() {
     );
 }
 
-#[tokio::test]
-async fn acr_values_the_session_does_not_meet_ask_for_a_new_login() {
-    let d = demo_from("127.0.0.1:50000").await;
-    spa(&d).await;
-    let mut b = bram(&d).await;
-    let acr = enc(metadata::discovery::ACR_HOME_CODE);
-    let q = answer_at(
-        &b.get(&authorize(
-            SPA,
-            SPA_REDIRECT,
-            &format!("&scope=openid&prompt=none&acr_values={acr}"),
-        ))
-        .await,
-        SPA_REDIRECT,
-    );
+/// A request for the class `acr` that the session does not meet: `login_required` without the
+/// user, the login page with them.
+async fn a_new_login_is_asked_for(b: &mut Browser<'_>, acr: &str) {
+    let acr = enc(acr);
+    let q = spa_answer(b, &format!("&scope=openid&prompt=none&acr_values={acr}")).await;
     assert_eq!(q["error"], "login_required", "{q:?}");
     let a = b
         .get(&authorize(
@@ -557,6 +547,14 @@ async fn acr_values_the_session_does_not_meet_ask_for_a_new_login() {
         .await;
     let to = a.location().unwrap_or_default();
     assert!(to.starts_with("/inloggen?"), "{} {to}", a.status);
+}
+
+#[tokio::test]
+async fn acr_values_the_session_does_not_meet_ask_for_a_new_login() {
+    let d = demo_from("127.0.0.1:50000").await;
+    spa(&d).await;
+    let mut b = bram(&d).await;
+    a_new_login_is_asked_for(&mut b, metadata::discovery::ACR_HOME_CODE).await;
     // Values openpoort never issues ask for nothing.
     let q = spa_answer(
         &mut b,
@@ -564,6 +562,111 @@ async fn acr_values_the_session_does_not_meet_ask_for_a_new_login() {
     )
     .await;
     assert!(q.contains_key("code"), "{q:?}");
+}
+
+/// Bram with an authenticator set up, signed in again with his password and a recovery code
+/// (so that no code of the app is spent but the set-up's); and his app's secret. The browser of
+/// the set-up (a password-only session) is the first.
+async fn bram_with_second_factor(d: &Demo) -> (Browser<'_>, Browser<'_>, idp::totp::TotpSecret) {
+    let mut before = bram(d).await;
+    let (secret, recovery) = before.set_up_authenticator().await;
+    let mut b = d.browser();
+    let login = b.log_in(idp::demo::BRAM, idp::demo::BRAM_PASSWORD).await;
+    assert_eq!(login.location(), Some("/inloggen/code"), "{}", login.body);
+    b.get("/inloggen/code").await;
+    let done = b.submit("/inloggen/code", &[("code", &recovery[0])]).await;
+    assert_eq!(done.location(), Some("/school-kiezen"), "{}", done.body);
+    b.get("/school-kiezen").await;
+    let school = d.seeded.school.id.clone();
+    b.submit("/school-kiezen", &[("school_id", school.as_str())])
+        .await;
+    (before, b, secret)
+}
+
+fn id_claims(tokens: &Value) -> Value {
+    claims(tokens["id_token"].as_str().unwrap())
+}
+
+#[tokio::test]
+async fn the_id_token_names_the_password_and_the_one_time_code_after_a_second_factor() {
+    let d = demo_from("127.0.0.1:50000").await;
+    spa(&d).await;
+    let (mut password_only, mut both, _) = bram_with_second_factor(&d).await;
+
+    let q = spa_answer(&mut both, "&scope=openid").await;
+    let id = id_claims(&json_of(&redeem(&d, &q["code"], SPA_ORIGIN).await));
+    assert_eq!(id["acr"], metadata::discovery::ACR_MFA, "{id}");
+    assert_eq!(id["amr"], json!(["pwd", "otp"]), "{id}");
+
+    // The session from before the set-up was a password login, and says so.
+    let q = spa_answer(&mut password_only, "&scope=openid").await;
+    let id = id_claims(&json_of(&redeem(&d, &q["code"], SPA_ORIGIN).await));
+    assert_eq!(id["acr"], metadata::discovery::ACR_PASSWORD, "{id}");
+    assert_eq!(id["amr"], json!(["pwd"]), "{id}");
+
+    // The stronger login meets a request for the password, at once.
+    let q = spa_answer(
+        &mut both,
+        &format!(
+            "&scope=openid&prompt=none&acr_values={}",
+            enc(metadata::discovery::ACR_PASSWORD)
+        ),
+    )
+    .await;
+    let id = id_claims(&json_of(&redeem(&d, &q["code"], SPA_ORIGIN).await));
+    assert_eq!(id["acr"], metadata::discovery::ACR_MFA, "{id}");
+}
+
+#[tokio::test]
+async fn acr_values_asking_for_the_second_factor_raise_a_password_session_by_the_code_alone() {
+    let d = demo_from("127.0.0.1:50000").await;
+    spa(&d).await;
+    let (mut b, _, secret) = bram_with_second_factor(&d).await;
+    let mfa = enc(metadata::discovery::ACR_MFA);
+
+    // Not without the user.
+    let q = spa_answer(
+        &mut b,
+        &format!("&scope=openid&prompt=none&acr_values={mfa}"),
+    )
+    .await;
+    assert_eq!(q["error"], "login_required", "{q:?}");
+
+    // With the user: the code page, not the password again, and back to the request.
+    let request = authorize(
+        SPA,
+        SPA_REDIRECT,
+        &format!("&scope=openid&acr_values={mfa}"),
+    );
+    let to = b.get(&request).await;
+    let code_page = to.location().unwrap_or_default().to_owned();
+    assert!(
+        code_page.starts_with("/inloggen/code?next="),
+        "{} {code_page}",
+        to.status
+    );
+    let page = b.get(&code_page).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let next = query_of(&code_page)["next"].clone();
+    let raised = b
+        .submit(
+            "/inloggen/code",
+            &[("code", &code_now(&secret, 1)), ("next", &next)],
+        )
+        .await;
+    assert_eq!(raised.location(), Some(next.as_str()), "{}", raised.body);
+    let q = answer_at(&b.get(&next).await, SPA_REDIRECT);
+    let id = id_claims(&json_of(&redeem(&d, &q["code"], SPA_ORIGIN).await));
+    assert_eq!(id["acr"], metadata::discovery::ACR_MFA, "{id}");
+    assert_eq!(id["amr"], json!(["pwd", "otp"]), "{id}");
+}
+
+#[tokio::test]
+async fn acr_values_asking_for_a_second_factor_nobody_set_up_ask_for_a_new_login() {
+    let d = demo_from("127.0.0.1:50000").await;
+    spa(&d).await;
+    let mut b = bram(&d).await;
+    a_new_login_is_asked_for(&mut b, metadata::discovery::ACR_MFA).await;
 }
 
 // CORS.

@@ -190,7 +190,11 @@ async fn a_pupil_session_is_not_a_staff_session() {
     assert!(pupil.has_session());
     assert_eq!(pupil.get("/").await.status, StatusCode::OK, "the portal");
 
-    for staff_page in ["/wachtwoord-wijzigen", "/school-kiezen"] {
+    for staff_page in [
+        "/wachtwoord-wijzigen",
+        "/school-kiezen",
+        "/tweestapsverificatie",
+    ] {
         let page = pupil.get(staff_page).await;
         assert_eq!(
             page.location(),

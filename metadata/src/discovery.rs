@@ -11,6 +11,10 @@ pub const ACR_SCHOOL_NETWORK: &str = "urn:openpoort:acr:school-network";
 pub const ACR_HOME_CODE: &str = "urn:openpoort:acr:home-code";
 /// Authentication context: a staff member who signed in with e-mail address and password.
 pub const ACR_PASSWORD: &str = "urn:openpoort:acr:password";
+/// Authentication context: a staff member who signed in with e-mail address and password and
+/// then a second factor (a code of their authenticator app, or a recovery code). It meets a
+/// request for [`ACR_PASSWORD`] too.
+pub const ACR_MFA: &str = "urn:openpoort:acr:mfa";
 /// Authentication context: a user a network provider vouched for; the provider's party code
 /// follows the prefix (`urn:openpoort:acr:network:moo`), so that a publisher sees who did.
 pub const ACR_NETWORK_PREFIX: &str = "urn:openpoort:acr:network:";
@@ -18,7 +22,7 @@ pub const ACR_NETWORK_PREFIX: &str = "urn:openpoort:acr:network:";
 /// Whether openpoort can issue `acr` as an authentication context class: one of its fixed
 /// classes, or a network provider's (the prefix and a party code).
 pub fn is_issued_acr(acr: &str) -> bool {
-    [ACR_SCHOOL_NETWORK, ACR_HOME_CODE, ACR_PASSWORD].contains(&acr)
+    [ACR_SCHOOL_NETWORK, ACR_HOME_CODE, ACR_PASSWORD, ACR_MFA].contains(&acr)
         || acr
             .strip_prefix(ACR_NETWORK_PREFIX)
             .is_some_and(|code| !code.is_empty())
@@ -45,7 +49,7 @@ pub const END_SESSION_PATH: &str = "/oidc/logout";
 
 /// Claims openpoort may put in ID tokens and userinfo responses: the protocol claims, then the
 /// catalogue's claims (the broker's `Attribute::oidc_claim`).
-const CLAIMS_SUPPORTED: [&str; 21] = [
+const CLAIMS_SUPPORTED: [&str; 22] = [
     "sub",
     "iss",
     "aud",
@@ -54,6 +58,7 @@ const CLAIMS_SUPPORTED: [&str; 21] = [
     "auth_time",
     "nonce",
     "acr",
+    "amr",
     "at_hash",
     "c_hash",
     "sid",
@@ -122,7 +127,7 @@ pub fn discovery_document(issuer: &str) -> Value {
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": CLAIMS_SUPPORTED,
         "claim_types_supported": ["normal"],
-        "acr_values_supported": [ACR_SCHOOL_NETWORK, ACR_HOME_CODE, ACR_PASSWORD],
+        "acr_values_supported": [ACR_SCHOOL_NETWORK, ACR_HOME_CODE, ACR_PASSWORD, ACR_MFA],
         "claims_parameter_supported": false,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
@@ -206,7 +211,7 @@ mod tests {
             );
             assert_eq!(
                 doc["acr_values_supported"],
-                json!([ACR_SCHOOL_NETWORK, ACR_HOME_CODE, ACR_PASSWORD])
+                json!([ACR_SCHOOL_NETWORK, ACR_HOME_CODE, ACR_PASSWORD, ACR_MFA])
             );
             assert_eq!(doc["request_parameter_supported"], false);
             assert_eq!(doc["backchannel_logout_supported"], true);
@@ -223,6 +228,7 @@ mod tests {
             }
         }
         assert!(is_issued_acr(ACR_PASSWORD));
+        assert!(is_issued_acr(ACR_MFA));
         assert!(is_issued_acr("urn:openpoort:acr:network:moo"));
         assert!(!is_issued_acr(ACR_NETWORK_PREFIX));
         assert!(!is_issued_acr("urn:mace:incommon:iap:silver"));

@@ -7,3 +7,4 @@ pub mod brokered;
 pub mod login;
 pub mod logout;
 pub mod release;
+pub mod second_factor;

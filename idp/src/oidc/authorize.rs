@@ -487,6 +487,9 @@ fn error_fields(e: &OAuthError) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// Why a session is sent to log in when its login's class is not among `acr_values`.
+const ACR_NOT_MET: &str = "the session's login does not meet acr_values";
+
 /// The rest of an authorization once the client and redirect URI are valid: the request, who
 /// is signed in (or the way to the login), the release decision, the code.
 async fn code_for(
@@ -530,19 +533,35 @@ async fn code_for(
         Some(s) if request.max_age.is_some_and(|m| t - s.data.created_at > m) => {
             Some("the session is older than max_age")
         }
-        Some(s)
-            if !session::acr_meets(
-                &session::acr(s.data.context, s.data.network.as_deref()),
-                &request.acr_values,
-            ) =>
-        {
-            Some("the session's login does not meet acr_values")
-        }
+        Some(s) if !session::acr_meets(&s.data.acr(), &request.acr_values) => Some(ACR_NOT_MET),
         Some(_) => None,
+    };
+    // A password login that falls short only of the second factor a relying party asked for is
+    // raised by that factor alone (step-up), when the staff member has one: asking for the
+    // password again would prove nothing new. Without one, the request goes on as any other
+    // the session does not meet.
+    let step_up = match &s {
+        Some(s)
+            if why_login == Some(ACR_NOT_MET)
+                && request
+                    .acr_values
+                    .iter()
+                    .any(|v| v == metadata::discovery::ACR_MFA) =>
+        {
+            crate::flow::second_factor::can_step_up(state, &s.data).await?
+        }
+        _ => false,
     };
     let s = match (s, why_login) {
         (Some(s), None) => s,
         (_, Some(why)) if request.prompt.none => return Err(oauth("login_required", why).into()),
+        (Some(_), Some(_)) if step_up => {
+            let here = format!("/oidc/authorize?{}", query_string(q));
+            return Ok(see_other(
+                &crate::flow::second_factor::to_code(&here),
+                HeaderMap::new(),
+            ));
+        }
         _ => {
             return Err(Stop::Page(
                 to_forced_login(state, ip, headers, q, &request, t).await?,
@@ -649,6 +668,7 @@ async fn code_for(
             network: s.data.network.clone(),
             auth_time: s.data.created_at,
             sid: s.data.sid.clone(),
+            second_factor: s.data.second_factor,
         },
         claims: claims_of(&release),
         family: family.clone(),

@@ -390,6 +390,10 @@ async fn issue(
     id.insert("exp".into(), json!(t + ID_TOKEN_TTL.as_secs() as i64));
     id.insert("auth_time".into(), json!(subject.auth_time));
     id.insert("acr".into(), json!(subject.acr()));
+    let amr = subject.amr();
+    if !amr.is_empty() {
+        id.insert("amr".into(), json!(amr));
+    }
     id.insert("sid".into(), json!(subject.sid));
     if let Some(n) = nonce {
         id.insert("nonce".into(), json!(n));

@@ -314,6 +314,21 @@ async fn continue_flow(
         return Ok(see_other(&to, HeaderMap::new()));
     }
     let s = s.expect("checked above");
+    // A password login that falls short only of the second factor the SP asked for is raised by
+    // that factor alone, when the staff member has one (as for OIDC's acr_values).
+    if let Some(asked) = &pending.requested_authn_context
+        && !pending.is_passive
+        && !asked.is_met_by(&class_ref(&s.data))
+        && asked.is_met_by(::metadata::saml::authn_context::TIME_SYNC_TOKEN)
+        && crate::flow::second_factor::can_step_up(state, &s.data).await?
+    {
+        let id = park(state, &pending, parked).await?;
+        let back = format!("/saml/sso/verder?id={id}");
+        return Ok(see_other(
+            &crate::flow::second_factor::to_code(&back),
+            HeaderMap::new(),
+        ));
+    }
     if let Some(id) = parked {
         unpark(state, id).await?;
     }
@@ -351,8 +366,7 @@ pub fn session_index(sid: &str, sp: &str) -> String {
 
 /// The AuthnContextClassRef of a session's login.
 fn class_ref(s: &session::SessionData) -> String {
-    let acr = session::acr(s.context, s.network.as_deref());
-    ::metadata::saml::authn_context::class_ref(&acr).to_owned()
+    ::metadata::saml::authn_context::class_ref(&s.acr()).to_owned()
 }
 
 /// An attribute under the names the SP takes: its `urn:oid:` name with the URI NameFormat where

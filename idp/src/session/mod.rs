@@ -36,6 +36,16 @@ pub enum Who {
     },
 }
 
+/// The second factor a staff member proved at login, after the password.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SecondFactor {
+    /// A code of their authenticator app (TOTP).
+    Totp,
+    /// One of their single-use recovery codes, standing in for a lost authenticator.
+    RecoveryCode,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SessionData {
     pub who: Who,
@@ -53,6 +63,10 @@ pub struct SessionData {
     /// The session's id towards relying parties (`sid` in ID and logout tokens): random and
     /// unrelated to the cookie, which must never leave openpoort.
     pub sid: String,
+    /// The second factor proved after the password, if any: it raises the login's `acr` and
+    /// adds `otp` to its `amr`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second_factor: Option<SecondFactor>,
     // What the session handed out (token families, clients told of it) is not kept here but in
     // sets of its own (see `record_grant`): a record that every authorization loads, extends and
     // saves loses the writes of parallel requests, and with them tokens its logout must end.
@@ -72,14 +86,25 @@ impl SessionData {
             Who::Pupil { pupil_id, .. } => Subject::Pupil(pupil_id.clone()),
         }
     }
+
+    /// The authentication context class of this session's login (see [`acr`]).
+    pub fn acr(&self) -> String {
+        acr(
+            self.context,
+            self.network.as_deref(),
+            self.second_factor.is_some(),
+        )
+    }
 }
 
 /// The authentication context class of a login: OIDC `acr` and SAML AuthnContextClassRef. A
-/// brokered login names its network provider (`network`, the party code).
-pub fn acr(context: Context, network: Option<&str>) -> String {
+/// brokered login names its network provider (`network`, the party code); a password login with
+/// a second factor (`second_factor`) is a class of its own.
+pub fn acr(context: Context, network: Option<&str>, second_factor: bool) -> String {
     match (context, network) {
         (Context::SchoolNetwork, _) => metadata::discovery::ACR_SCHOOL_NETWORK.to_owned(),
         (Context::HomeCode, _) => metadata::discovery::ACR_HOME_CODE.to_owned(),
+        (Context::Password, _) if second_factor => metadata::discovery::ACR_MFA.to_owned(),
         (Context::Password, _) => metadata::discovery::ACR_PASSWORD.to_owned(),
         (Context::Network, code) => format!(
             "{}{}",
@@ -89,11 +114,27 @@ pub fn acr(context: Context, network: Option<&str>) -> String {
     }
 }
 
+/// The authentication methods of a login as RFC 8176 names them (OIDC `amr`): `pwd` for a
+/// password, with `otp` for a one-time code after it (an authenticator's or a recovery code).
+/// Empty for logins without a password: a pupil's picture or home code, or a network provider's
+/// word, which RFC 8176 has no names for.
+pub fn amr(context: Context, second_factor: bool) -> Vec<&'static str> {
+    match context {
+        Context::Password if second_factor => vec!["pwd", "otp"],
+        Context::Password => vec!["pwd"],
+        Context::SchoolNetwork | Context::HomeCode | Context::Network => Vec::new(),
+    }
+}
+
 /// Whether a login of class `done` meets an `acr_values` request (empty: nothing asked). The
-/// classes say how someone signed in, not how strongly, so only the class itself meets a
-/// request; a stronger class (a second factor) will meet the weaker ones it includes.
+/// classes say how someone signed in, so a class meets a request for itself; the one stronger
+/// class, a password with a second factor, also meets a request for the password it includes.
 pub fn acr_meets(done: &str, requested: &[String]) -> bool {
-    requested.is_empty() || requested.iter().any(|r| r == done)
+    use metadata::discovery::{ACR_MFA, ACR_PASSWORD};
+    requested.is_empty()
+        || requested
+            .iter()
+            .any(|r| r == done || (done == ACR_MFA && r == ACR_PASSWORD))
 }
 
 /// A loaded session and the key it lives under.
@@ -137,7 +178,6 @@ pub async fn create(
     target: Option<String>,
     network: Option<String>,
 ) -> Result<HeaderMap, SessionError> {
-    let id = random_token();
     let at = unix_now();
     let data = SessionData {
         who,
@@ -148,15 +188,45 @@ pub async fn create(
         created_at: at,
         last_seen: at,
         sid: random_token(),
+        second_factor: None,
     };
+    store_new(state, &data).await
+}
+
+/// Starts a fresh session for a staff member who proved `factor` after their password.
+pub async fn create_with_second_factor(
+    state: &AppState,
+    who: Who,
+    school_id: Option<String>,
+    factor: SecondFactor,
+) -> Result<HeaderMap, SessionError> {
+    let at = unix_now();
+    let data = SessionData {
+        who,
+        school_id,
+        context: Context::Password,
+        target: None,
+        network: None,
+        created_at: at,
+        last_seen: at,
+        sid: random_token(),
+        second_factor: Some(factor),
+    };
+    store_new(state, &data).await
+}
+
+/// Stores `data` under a new id and returns the `Set-Cookie` header for it.
+async fn store_new(state: &AppState, data: &SessionData) -> Result<HeaderMap, SessionError> {
+    let id = random_token();
+    let at = data.last_seen;
     // Never overwrite: a new login must not be able to take over a live session, however
     // unlikely a collision of 256 random bits is.
     let stored = state
         .state
         .put_if_absent(
             &key_of(&id),
-            &serde_json::to_vec(&data)?,
-            ttl(&state.web, &data, at),
+            &serde_json::to_vec(data)?,
+            ttl(&state.web, data, at),
         )
         .await?;
     if !stored {
@@ -254,6 +324,22 @@ impl Session {
         Ok(())
     }
 
+    /// Raises a password session by the second factor just proved (a step-up that a relying
+    /// party's `acr_values` asked for), under a new id: the old one stops working, as at every
+    /// login. The rest stays, the `sid` too, so the session still ends what it handed out.
+    pub async fn add_second_factor(
+        self,
+        state: &AppState,
+        factor: SecondFactor,
+    ) -> Result<HeaderMap, SessionError> {
+        let mut data = self.data.clone();
+        data.second_factor = Some(factor);
+        data.last_seen = unix_now();
+        let set = store_new(state, &data).await?;
+        state.state.delete(&self.key).await?;
+        Ok(set)
+    }
+
     pub async fn destroy(self, state: &AppState) -> Result<(), SessionError> {
         state.state.delete(&self.key).await?;
         Ok(())
@@ -345,6 +431,7 @@ mod tests {
             created_at,
             last_seen,
             sid: "sid".into(),
+            second_factor: None,
         }
     }
 
@@ -360,6 +447,32 @@ mod tests {
         );
         // Past the end: the shortest lifetime the store accepts, and load() refuses it anyway.
         assert_eq!(ttl(&web, &data(0, 0), 13 * 3_600), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn a_second_factor_raises_the_class_and_adds_otp_to_the_methods() {
+        use metadata::discovery::{ACR_HOME_CODE, ACR_MFA, ACR_PASSWORD};
+        assert_eq!(acr(Context::Password, None, false), ACR_PASSWORD);
+        assert_eq!(acr(Context::Password, None, true), ACR_MFA);
+        assert_eq!(amr(Context::Password, false), ["pwd"]);
+        assert_eq!(amr(Context::Password, true), ["pwd", "otp"]);
+        assert!(amr(Context::HomeCode, false).is_empty());
+        let asked = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        // The stronger class meets a request for the password; the password does not meet one
+        // for the stronger class, and neither meets a pupil's class.
+        assert!(acr_meets(ACR_MFA, &asked(&[ACR_PASSWORD])));
+        assert!(acr_meets(ACR_MFA, &asked(&[ACR_MFA])));
+        assert!(!acr_meets(ACR_PASSWORD, &asked(&[ACR_MFA])));
+        assert!(!acr_meets(ACR_MFA, &asked(&[ACR_HOME_CODE])));
+        assert!(acr_meets(ACR_PASSWORD, &[]));
+        // A session stored before the field existed reads as a password login without it.
+        let old = serde_json::json!({
+            "who": {"kind": "staff", "staff_id": "s", "epoch": 0}, "school_id": null,
+            "context": "password", "target": null, "created_at": 0, "last_seen": 0, "sid": "x"
+        });
+        let old: SessionData = serde_json::from_value(old).unwrap();
+        assert_eq!(old.second_factor, None);
+        assert_eq!(old.acr(), ACR_PASSWORD);
     }
 
     #[test]

@@ -170,6 +170,64 @@ pub async fn logout_everywhere(
     ))
 }
 
+/// How a signed-in staff member's current password checked out.
+pub(super) enum CurrentPassword {
+    Correct,
+    Wrong,
+    /// Too many wrong passwords for this account or from this address.
+    Throttled,
+}
+
+pub(super) fn too_many_attempts() -> Text {
+    Text::new(
+        "Te veel mislukte pogingen. Probeer het later opnieuw.",
+        "Too many failed attempts. Try again later.",
+    )
+}
+
+pub(super) fn wrong_current_password() -> Text {
+    Text::new(
+        "Je huidige wachtwoord klopt niet.",
+        "Your current password is not correct.",
+    )
+}
+
+/// Checks the current password of a signed-in staff member (a password change, removing the
+/// second factor). A session left open on a classroom computer must not become a way to guess
+/// the password without limit: it is checked under the staff login's own counters (per address
+/// and per IP), reserved before the check as there, and only a correct one gives its place back.
+pub(super) async fn check_current_password(
+    state: &AppState,
+    staff: &directory::people::Staff,
+    ip: std::net::IpAddr,
+    password: String,
+) -> Result<CurrentPassword, PageError> {
+    let email = staff.email.clone().unwrap_or_default();
+    let stored = match directory::model::Email::parse(&email) {
+        Ok(e) => state
+            .directory
+            .staff_login(&e)
+            .await?
+            .and_then(|l| l.password_hash),
+        Err(_) => None,
+    };
+    let account_key = super::login::account_failure_key(&email);
+    let ip_key = super::login::ip_failure_key(ip);
+    let web = &state.web;
+    let limits = [
+        (ip_key.as_str(), web.max_failures_per_ip),
+        (account_key.as_str(), web.max_failures_per_account),
+    ];
+    if let Attempt::Refused(_) = reserve_all(&state.state, &limits, web.failure_window).await? {
+        return Ok(CurrentPassword::Throttled);
+    }
+    if !state.hasher.verify(password, stored).await? {
+        return Ok(CurrentPassword::Wrong);
+    }
+    release_all(&state.state, &[&ip_key, &account_key]).await?;
+    Ok(CurrentPassword::Correct)
+}
+
 #[derive(Template)]
 #[template(path = "change_password.html")]
 struct ChangePasswordPage {
@@ -213,45 +271,16 @@ pub async fn change(
     let Some(staff) = state.directory.staff_by_id(&staff_id).await? else {
         return Ok(see_other("/inloggen", HeaderMap::new()));
     };
-    let email = staff.email.clone().unwrap_or_default();
-    let stored = match directory::model::Email::parse(&email) {
-        Ok(e) => state
-            .directory
-            .staff_login(&e)
-            .await?
-            .and_then(|l| l.password_hash),
-        Err(_) => None,
-    };
-    // A session left open on a classroom computer must not become a way to guess the password
-    // without limit: the current password is checked under the staff login's own counters (per
-    // address and per IP), reserved before the check as there.
-    let account_key = super::login::account_failure_key(&email);
-    let ip_key = super::login::ip_failure_key(ip);
-    let web = &state.web;
-    let limits = [
-        (ip_key.as_str(), web.max_failures_per_ip),
-        (account_key.as_str(), web.max_failures_per_account),
-    ];
-    if let Attempt::Refused(_) = reserve_all(&state.state, &limits, web.failure_window).await? {
-        return Err(refuse_with(
-            StatusCode::TOO_MANY_REQUESTS,
-            Text::new(
-                "Te veel mislukte pogingen. Probeer het later opnieuw.",
-                "Too many failed attempts. Try again later.",
-            ),
-        ));
+    match check_current_password(&state, &staff, ip, form.current_password.clone()).await? {
+        CurrentPassword::Correct => {}
+        CurrentPassword::Throttled => {
+            return Err(refuse_with(
+                StatusCode::TOO_MANY_REQUESTS,
+                too_many_attempts(),
+            ));
+        }
+        CurrentPassword::Wrong => return Err(refuse(wrong_current_password())),
     }
-    if !state
-        .hasher
-        .verify(form.current_password.clone(), stored)
-        .await?
-    {
-        return Err(refuse(Text::new(
-            "Je huidige wachtwoord klopt niet.",
-            "Your current password is not correct.",
-        )));
-    }
-    release_all(&state.state, &[&ip_key, &account_key]).await?;
     if form.password != form.password_repeat {
         return Err(refuse(Text::new(
             "De twee nieuwe wachtwoorden zijn niet gelijk.",
@@ -276,14 +305,21 @@ pub async fn change(
         staff_id: staff_id.clone(),
         epoch,
     };
-    let set = session::create(
-        &state,
-        who,
-        school_id,
-        broker::Context::Password,
-        None,
-        None,
-    )
-    .await?;
+    // The new session keeps the second factor the old one proved: the password changed, the
+    // phone did not.
+    let set = match old.second_factor {
+        Some(factor) => session::create_with_second_factor(&state, who, school_id, factor).await?,
+        None => {
+            session::create(
+                &state,
+                who,
+                school_id,
+                broker::Context::Password,
+                None,
+                None,
+            )
+            .await?
+        }
+    };
     Ok(see_other("/?melding=wachtwoord-gewijzigd", set))
 }

@@ -1,4 +1,5 @@
-//! Staff login: e-mail and password.
+//! Staff login: e-mail and password, and for a staff member with an authenticator app the code
+//! page after it (`second_factor.rs`, `flow::second_factor`).
 //!
 //! An unknown address, a wrong password and an account that cannot log in get the same answer
 //! after the same work (a full argon2 verification). Failures are counted per address (known or
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -20,6 +21,7 @@ use directory::people::StaffStatus;
 
 use super::{Text, see_other, sha256_hex};
 use crate::app_state::AppState;
+use crate::flow::second_factor;
 use crate::http::extract::Query;
 use crate::http::{ClientIp, Csrf, FormToken, PageError};
 use crate::session;
@@ -78,6 +80,10 @@ fn notice_text(code: &str) -> Option<Text> {
         "sessie-verlopen" => Some(Text::new(
             "Je sessie is verlopen. Log opnieuw in.",
             "Your session has expired. Please log in again.",
+        )),
+        "code-verlopen" => Some(Text::new(
+            "De tijd om de code van je authenticator-app in te vullen is verstreken. Log opnieuw in.",
+            "The time to enter the code of your authenticator app has passed. Please log in again.",
         )),
         _ => None,
     }
@@ -211,22 +217,66 @@ pub async fn submit(
     // Only this attempt's own place is given back. Resetting the counter would reopen the
     // window for guesses racing alongside this login; earlier typos expire with the window.
     release_all(&state.state, &[&ip_key, &account_key]).await?;
-    let schools = state.directory.schools_of_staff(&login.staff.id).await?;
+    let after = safe_next(Some(&form.next));
+    // With an authenticator the password alone signs nobody in: the login waits for a code.
+    if state
+        .directory
+        .staff_second_factor(&login.staff.id)
+        .await?
+        .is_some()
+    {
+        let pending = second_factor::Pending {
+            staff_id: login.staff.id.clone(),
+            epoch: login.session_epoch,
+            next: after,
+        };
+        let set = second_factor::park(&state, &pending).await?;
+        tracing::info!(staff = %login.staff.id, %ip, "password accepted, waiting for the second factor");
+        return Ok(see_other("/inloggen/code", set));
+    }
+    tracing::info!(staff = %login.staff.id, %ip, "staff logged in");
+    sign_in(
+        &state,
+        &login.staff.id,
+        login.session_epoch,
+        None,
+        after,
+        HeaderMap::new(),
+    )
+    .await
+}
+
+/// Opens the session of a staff member whose login is complete (with the second factor they
+/// proved, if any) and sends them on to `after`, through the school choice when they work at
+/// several schools; `headers` go along with the session's cookie.
+pub(super) async fn sign_in(
+    state: &AppState,
+    staff_id: &str,
+    epoch: i64,
+    factor: Option<session::SecondFactor>,
+    after: Option<String>,
+    mut headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let schools = state.directory.schools_of_staff(staff_id).await?;
     let only = (schools.len() == 1).then(|| schools[0].school_id.clone());
     let who = session::Who::Staff {
-        staff_id: login.staff.id.clone(),
-        epoch: login.session_epoch,
+        staff_id: staff_id.to_owned(),
+        epoch,
     };
-    let set = session::create(&state, who, only, broker::Context::Password, None, None).await?;
-    tracing::info!(staff = %login.staff.id, %ip, "staff logged in");
-    let after = safe_next(Some(&form.next));
+    let set = match factor {
+        Some(factor) => session::create_with_second_factor(state, who, only, factor).await?,
+        None => session::create(state, who, only, broker::Context::Password, None, None).await?,
+    };
+    for value in set.get_all(header::SET_COOKIE) {
+        headers.append(header::SET_COOKIE, value.clone());
+    }
     let next = match (schools.len() > 1, after) {
         (true, Some(n)) => format!("/school-kiezen?next={}", super::url_encode(&n)),
         (true, None) => "/school-kiezen".to_owned(),
         (false, Some(n)) => n,
         (false, None) => "/".to_owned(),
     };
-    Ok(see_other(&next, set))
+    Ok(see_other(&next, headers))
 }
 
 /// The failure counter of an address as typed (known or not), shared with the password change's
@@ -238,9 +288,7 @@ pub(super) fn account_failure_key(email: &str) -> String {
     )
 }
 
-pub(super) fn ip_failure_key(ip: std::net::IpAddr) -> String {
-    format!("login-fail:ip:{}", super::address_key(ip))
-}
+pub(super) use crate::flow::second_factor::ip_failure_key;
 
 /// Growing delay for repeated failures on one address: nothing for the first three typos, then
 /// 0.25 s doubling up to 4 s.

@@ -1,5 +1,6 @@
-//! Server-rendered pages: staff login, activation, password reset and change, school choice and
-//! logout; the pupils' shortcut, pickers and home-code login; the portal and /beheer.
+//! Server-rendered pages: staff login with its second factor, activation, password reset and
+//! change, setting up an authenticator app, school choice and logout; the pupils' shortcut,
+//! pickers and home-code login; the portal and /beheer.
 //!
 //! Every page is Dutch first with English beside it, every form carries a CSRF token that the
 //! handler's `Csrf<Form>` argument checks, and every response of these routes is marked
@@ -16,6 +17,7 @@ mod network_login;
 mod operator;
 mod portal;
 mod pupil;
+mod second_factor;
 
 use axum::Router;
 use axum::http::{StatusCode, header};
@@ -151,6 +153,18 @@ pub fn routes() -> Router<AppState> {
         )
         .merge(operator::routes())
         .route("/inloggen", get(login::form).post(login::submit))
+        .route(
+            "/inloggen/code",
+            get(second_factor::code_form).post(second_factor::code_submit),
+        )
+        .route(
+            "/tweestapsverificatie",
+            get(second_factor::overview).post(second_factor::enrol),
+        )
+        .route(
+            "/tweestapsverificatie/verwijderen",
+            axum::routing::post(second_factor::remove),
+        )
         .route("/uitloggen", axum::routing::post(home::logout))
         .route(
             "/uitloggen/overal",

@@ -243,9 +243,91 @@ impl Browser<'_> {
         self.cookies.iter().any(|(n, _)| n.ends_with("openpoort"))
     }
 
+    /// A request posting `fields` with this browser's cookies and CSRF token, to send on its
+    /// own (several at the same moment, through [`Demo::router`]).
+    pub fn form_request(&self, path: &str, fields: &[(&str, &str)]) -> Request<Body> {
+        let csrf = self.csrf();
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .append_pair("csrf", &csrf)
+            .finish();
+        let jar: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect();
+        Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, jar.join("; "))
+            .body(Body::from(body))
+            .unwrap()
+    }
+
+    /// Sets up an authenticator app for the staff member signed in here, as the page asks
+    /// (after one wrong code, which stores nothing); returns the app's secret and the recovery
+    /// codes the page showed.
+    pub async fn set_up_authenticator(&mut self) -> (idp::totp::TotpSecret, Vec<String>) {
+        let page = self.get("/tweestapsverificatie").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let shown = page
+            .body
+            .split("<code id=\"sleutel\">")
+            .nth(1)
+            .and_then(|rest| rest.split('<').next())
+            .expect("the key on the page")
+            .replace(' ', "");
+        let secret = idp::totp::TotpSecret::new(
+            data_encoding::BASE32_NOPAD
+                .decode(shown.as_bytes())
+                .expect("base32"),
+        );
+        let wrong = not_a_code_now(&secret);
+        let refused = self
+            .submit("/tweestapsverificatie", &[("code", &wrong)])
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            refused.body
+        );
+        assert!(refused.body.contains("sleutel"), "the same set-up again");
+        let done = self
+            .submit("/tweestapsverificatie", &[("code", &code_now(&secret, 0))])
+            .await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+        let codes: Vec<String> = done
+            .body
+            .split("<li><code>")
+            .skip(1)
+            .filter_map(|rest| rest.split('<').next())
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(codes.len(), 10, "{}", done.body);
+        (secret, codes)
+    }
+
     pub async fn log_in(&mut self, email: &str, password: &str) -> Answer {
         self.get("/inloggen").await;
         self.submit("/inloggen", &[("email", email), ("password", password)])
             .await
     }
+}
+
+/// The code an authenticator app shows now, or `steps` steps away from now.
+pub fn code_now(secret: &idp::totp::TotpSecret, steps: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    idp::totp::code_at_step(secret, idp::totp::step_at(now) + steps)
+}
+
+/// Six digits that are no code of `secret` anywhere near now.
+pub fn not_a_code_now(secret: &idp::totp::TotpSecret) -> String {
+    let near: Vec<String> = (-3..=3).map(|s| code_now(secret, s)).collect();
+    (0..)
+        .map(|n| format!("{n:06}"))
+        .find(|c| !near.contains(c))
+        .unwrap()
 }

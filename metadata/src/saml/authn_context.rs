@@ -3,43 +3,52 @@
 //!
 //! A class stands on a rung of one ladder; `minimum`, `better` and `maximum` compare rungs,
 //! `exact` compares the class itself. The rungs leave room between them, so that a class added
-//! later (a second factor, issue #21, above the password) slots in without renumbering.
+//! later slots in without renumbering (as the second factor did, issue #21, above the password).
 
 use serde::{Deserialize, Serialize};
 
 use super::SamlError;
 use super::dom::Element;
 use super::{NS_ASSERTION, NS_PROTOCOL};
-use crate::discovery::{ACR_HOME_CODE, ACR_NETWORK_PREFIX, ACR_PASSWORD, ACR_SCHOOL_NETWORK};
+use crate::discovery::{
+    ACR_HOME_CODE, ACR_MFA, ACR_NETWORK_PREFIX, ACR_PASSWORD, ACR_SCHOOL_NETWORK,
+};
 
 /// SAML's own class for a password sent over TLS (SAML Authentication Context 3.4.19), which is
 /// what a staff member's password login is.
 pub const PASSWORD_PROTECTED_TRANSPORT: &str =
     "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport";
+/// SAML's class for a time-synchronised one-time code (SAML Authentication Context 3.4.21),
+/// stated for a staff member's password followed by a code of their authenticator app (TOTP)
+/// or a recovery code: the closest of SAML's classes, and the one SPs ask for a second factor.
+pub const TIME_SYNC_TOKEN: &str = "urn:oasis:names:tc:SAML:2.0:ac:classes:TimeSyncToken";
 
 /// The rungs of the ladder, weakest first.
 const RUNG_SCHOOL_NETWORK: u8 = 10;
 const RUNG_HOME_CODE: u8 = 20;
 const RUNG_NETWORK: u8 = 20;
 const RUNG_PASSWORD: u8 = 30;
+const RUNG_SECOND_FACTOR: u8 = 40;
 
 /// The class openpoort states in an assertion for a login whose OIDC `acr` is `acr`: SAML's
 /// standard class where one fits, openpoort's own otherwise.
 pub fn class_ref(acr: &str) -> &str {
-    if acr == ACR_PASSWORD {
-        PASSWORD_PROTECTED_TRANSPORT
-    } else {
-        acr
+    match acr {
+        ACR_PASSWORD => PASSWORD_PROTECTED_TRANSPORT,
+        ACR_MFA => TIME_SYNC_TOKEN,
+        _ => acr,
     }
 }
 
 /// The rung of a class openpoort knows; `None` for any other (which it can never meet). The
-/// OIDC name of the password class is accepted as the same class as SAML's.
+/// OIDC names of the password and second-factor classes are accepted as the same classes as
+/// SAML's.
 pub fn rung(class: &str) -> Option<u8> {
     match class {
         ACR_SCHOOL_NETWORK => Some(RUNG_SCHOOL_NETWORK),
         ACR_HOME_CODE => Some(RUNG_HOME_CODE),
         PASSWORD_PROTECTED_TRANSPORT | ACR_PASSWORD => Some(RUNG_PASSWORD),
+        TIME_SYNC_TOKEN | ACR_MFA => Some(RUNG_SECOND_FACTOR),
         c if c
             .strip_prefix(ACR_NETWORK_PREFIX)
             .is_some_and(|code| !code.is_empty()) =>
@@ -127,15 +136,17 @@ impl RequestedAuthnContext {
 }
 
 /// Every class openpoort states, for [`RequestedAuthnContext::can_be_met`].
-const OFFERED: [&str; 3] = [
+const OFFERED: [&str; 4] = [
     ACR_SCHOOL_NETWORK,
     ACR_HOME_CODE,
     PASSWORD_PROTECTED_TRANSPORT,
+    TIME_SYNC_TOKEN,
 ];
 /// A brokered login's class stands for every provider's (they share a rung).
 const NETWORK_EXAMPLE: &str = "urn:openpoort:acr:network:x";
 
-/// Two names of one class: SAML's password class and openpoort's OIDC name for it.
+/// Two names of one class: SAML's password or one-time-code class and openpoort's OIDC name
+/// for it.
 fn same(a: &str, b: &str) -> bool {
     class_ref(a) == class_ref(b)
 }
@@ -156,6 +167,7 @@ mod tests {
     fn a_password_login_is_stated_as_password_protected_transport_and_pupil_logins_keep_their_class()
      {
         assert_eq!(class_ref(ACR_PASSWORD), PASSWORD_PROTECTED_TRANSPORT);
+        assert_eq!(class_ref(ACR_MFA), TIME_SYNC_TOKEN);
         assert_eq!(class_ref(ACR_SCHOOL_NETWORK), ACR_SCHOOL_NETWORK);
         assert_eq!(class_ref(ACR_HOME_CODE), ACR_HOME_CODE);
         assert_eq!(
@@ -193,8 +205,26 @@ mod tests {
         let r = asked(Comparison::Better, &[ACR_HOME_CODE]);
         assert!(!r.is_met_by(ACR_HOME_CODE));
         assert!(r.is_met_by(PASSWORD_PROTECTED_TRANSPORT));
-        let above_all = asked(Comparison::Better, &[PASSWORD_PROTECTED_TRANSPORT]);
-        assert!(!above_all.can_be_met(), "nothing above the password yet");
+        let above_password = asked(Comparison::Better, &[PASSWORD_PROTECTED_TRANSPORT]);
+        assert!(
+            above_password.is_met_by(TIME_SYNC_TOKEN),
+            "the second factor"
+        );
+        assert!(!above_password.is_met_by(PASSWORD_PROTECTED_TRANSPORT));
+        let above_all = asked(Comparison::Better, &[TIME_SYNC_TOKEN]);
+        assert!(!above_all.can_be_met(), "nothing above the second factor");
+    }
+
+    #[test]
+    fn a_second_factor_stands_above_the_password_and_meets_a_minimum_of_it() {
+        let minimum = asked(Comparison::Minimum, &[PASSWORD_PROTECTED_TRANSPORT]);
+        assert!(minimum.is_met_by(TIME_SYNC_TOKEN));
+        let exact = asked(Comparison::Exact, &[TIME_SYNC_TOKEN]);
+        assert!(exact.is_met_by(TIME_SYNC_TOKEN));
+        assert!(!exact.is_met_by(PASSWORD_PROTECTED_TRANSPORT));
+        assert!(asked(Comparison::Exact, &[ACR_MFA]).is_met_by(TIME_SYNC_TOKEN));
+        let at_most_password = asked(Comparison::Maximum, &[PASSWORD_PROTECTED_TRANSPORT]);
+        assert!(!at_most_password.is_met_by(TIME_SYNC_TOKEN));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! RequestedAuthnContext (SAML Core 3.3.2.2.1) and the AuthnContextClassRef openpoort states:
-//! SAML's PasswordProtectedTransport for a teacher's password, openpoort's own classes for a
-//! pupil's login, and a signed NoAuthnContext where a request cannot be met.
+//! SAML's PasswordProtectedTransport for a teacher's password (TimeSyncToken with a code of an
+//! authenticator app after it), openpoort's own classes for a pupil's login, and a signed
+//! NoAuthnContext where a request cannot be met.
 
 use openpoort_e2e::bram_signed_in;
 
@@ -147,7 +148,11 @@ async fn an_unknown_or_unreachable_class_answers_no_authn_context_without_asking
             "minimum",
             "urn:oasis:names:tc:SAML:2.0:ac:classes:Smartcard",
         ),
-        ("better", PPT),
+        // Nothing stands above a password with a second factor.
+        (
+            "better",
+            "urn:oasis:names:tc:SAML:2.0:ac:classes:TimeSyncToken",
+        ),
     ] {
         let id = new_id();
         let page = nobody
@@ -170,4 +175,100 @@ async fn an_unknown_or_unreachable_class_answers_no_authn_context_without_asking
         .await;
     assert_eq!(page.status, 303, "{}", page.body);
     assert!(page.location().unwrap().starts_with("/inloggen?next="));
+}
+
+const TIME_SYNC_TOKEN: &str = "urn:oasis:names:tc:SAML:2.0:ac:classes:TimeSyncToken";
+
+/// Base32 (RFC 4648, no padding) as the set-up page shows a secret, in groups with spaces.
+fn base32_decode(text: &str) -> Vec<u8> {
+    let (mut bits, mut count, mut out) = (0u64, 0u32, Vec::new());
+    for c in text.chars().filter(|c| !c.is_whitespace()) {
+        let value = match c {
+            'A'..='Z' => c as u64 - 'A' as u64,
+            '2'..='7' => c as u64 - '2' as u64 + 26,
+            _ => panic!("not base32: {c}"),
+        };
+        bits = (bits << 5) | value;
+        count += 5;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+        }
+    }
+    out
+}
+
+/// The code an authenticator app shows `steps` steps from now, computed apart from openpoort's
+/// own code (RFC 6238 over OpenSSL's HMAC-SHA1).
+fn authenticator_code(secret: &[u8], steps: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let counter = (now / 30 + steps) as u64;
+    let key = openssl::pkey::PKey::hmac(secret).unwrap();
+    let mut signer =
+        openssl::sign::Signer::new(openssl::hash::MessageDigest::sha1(), &key).unwrap();
+    signer.update(&counter.to_be_bytes()).unwrap();
+    let mac = signer.sign_to_vec().unwrap();
+    let at = usize::from(mac[19] & 0x0f);
+    let value = u32::from_be_bytes([mac[at] & 0x7f, mac[at + 1], mac[at + 2], mac[at + 3]]);
+    format!("{:06}", value % 1_000_000)
+}
+
+#[tokio::test]
+async fn an_sp_asking_for_a_second_factor_gets_a_password_session_raised_by_a_code_alone() {
+    let d = demo();
+    let sp = Sp::new("rekenrijk", false);
+    sp.register(&d, &[]);
+    let mut bram = bram_signed_in(&d.server.base).await;
+    // Bram sets up an authenticator app; his session stays a password login.
+    let page = bram.get("/tweestapsverificatie").await;
+    let shown = page
+        .body
+        .split("<code id=\"sleutel\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap_or_else(|| panic!("no key on the page: {}", page.body));
+    let secret = base32_decode(shown);
+    let code = authenticator_code(&secret, 0);
+    let done = bram
+        .submit("/tweestapsverificatie", &[("code", &code)])
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.body.contains("Herstelcodes"), "{}", done.body);
+
+    let id = new_id();
+    let asked = bram
+        .get(&sp.redirect(
+            &asking(&sp, &id, "minimum", &[TIME_SYNC_TOKEN]),
+            None,
+            false,
+        ))
+        .await;
+    let to_code = asked.location().unwrap_or_default().to_owned();
+    assert!(
+        to_code.starts_with("/inloggen/code?next=%2Fsaml%2Fsso%2Fverder"),
+        "{} {to_code}",
+        asked.status
+    );
+    let code = authenticator_code(&secret, 1);
+    let raised = bram.submit(&to_code, &[("code", &code)]).await;
+    let back = raised.location().unwrap_or_default().to_owned();
+    assert!(
+        back.starts_with("/saml/sso/verder?"),
+        "{} {back}",
+        raised.status
+    );
+    let (_, xml, _) = posted(&bram.get(&back).await);
+    assert_eq!(class_of(&xml), TIME_SYNC_TOKEN);
+    sp.accepts(&d, &xml, &id).await;
+    // A request for the password is met by the stronger login, stated as it is.
+    let id = new_id();
+    let (_, xml, _) = posted(
+        &bram
+            .get(&sp.redirect(&asking(&sp, &id, "minimum", &[PPT]), None, false))
+            .await,
+    );
+    assert_eq!(class_of(&xml), TIME_SYNC_TOKEN);
 }

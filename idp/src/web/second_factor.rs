@@ -1,0 +1,456 @@
+//! Staff's second factor (issue #21): setting up an authenticator app at `/tweestapsverificatie`
+//! (the secret in base32, as an `otpauth://` link and as a QR code; one code confirms it, and
+//! only then is it stored, with ten recovery codes shown once), removing it (with the password
+//! or a current code), and the code page of a login at `/inloggen/code` (see
+//! `flow::second_factor` for the login waiting there and the checks).
+
+use std::time::Duration;
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use serde::Deserialize;
+
+use directory::{Actor, DirectoryError};
+
+use super::home::{CurrentPassword, check_current_password, too_many_attempts};
+use super::login::safe_next;
+use super::{Text, page, see_other, sha256_hex};
+use crate::app_state::AppState;
+use crate::clock::unix_now;
+use crate::flow::second_factor::{self, Checked, Pending};
+use crate::http::extract::Query;
+use crate::http::{ClientIp, Csrf, FormToken, NoticeQuery, PageError, see};
+use crate::session::SignedInStaff;
+use crate::state::StateStore;
+use crate::totp::{self, TotpSecret};
+
+/// How long a secret shown for set-up waits for its confirming code.
+const ENROLMENT_TTL: Duration = Duration::from_secs(15 * 60);
+/// The issuer an authenticator app lists the account under.
+const ISSUER: &str = "openpoort";
+
+#[derive(Template)]
+#[template(path = "login_code.html")]
+struct CodePage {
+    csrf: String,
+    next: String,
+    /// A signed-in session raised for a relying party, rather than a login finishing.
+    step_up: bool,
+    error: Option<Text>,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    code: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// Who the code page is for.
+enum Waiting {
+    /// A password login of this browser, parked until its second factor.
+    Login { key: String, pending: Pending },
+    /// A session signed in with the password alone, which a relying party wants raised.
+    StepUp(SignedInStaff),
+}
+
+impl Waiting {
+    fn staff_id(&self) -> &str {
+        match self {
+            Waiting::Login { pending, .. } => &pending.staff_id,
+            Waiting::StepUp(s) => &s.staff_id,
+        }
+    }
+}
+
+async fn waiting(
+    state: &AppState,
+    headers: &HeaderMap,
+    staff: Option<SignedInStaff>,
+) -> Result<Option<Waiting>, PageError> {
+    if let Some((key, pending)) = second_factor::parked(state, headers).await? {
+        return Ok(Some(Waiting::Login { key, pending }));
+    }
+    let Some(s) = staff else {
+        return Ok(None);
+    };
+    let data = &s.session.data;
+    if data.context != broker::Context::Password || data.second_factor.is_some() {
+        return Ok(None);
+    }
+    let enrolled = state
+        .directory
+        .staff_second_factor(&s.staff_id)
+        .await?
+        .is_some();
+    Ok(enrolled.then_some(Waiting::StepUp(s)))
+}
+
+/// Nothing waits for a code here (it took too long, or the login was finished elsewhere).
+fn expired() -> Response {
+    see_other("/inloggen?melding=code-verlopen", HeaderMap::new())
+}
+
+fn wrong_code() -> Text {
+    Text::new(
+        "Deze code klopt niet, is verlopen of is al gebruikt. Vul de code in die je app nu toont, of een herstelcode.",
+        "This code is not correct, has expired or was used already. Enter the code your app shows now, or a recovery code.",
+    )
+}
+
+fn throttled(wait: Duration) -> Text {
+    let minutes = wait.as_secs().div_ceil(60).max(1);
+    Text::new(
+        format!("Te veel onjuiste codes. Probeer het over {minutes} minuten opnieuw."),
+        format!("Too many wrong codes. Try again in {minutes} minutes."),
+    )
+}
+
+pub async fn code_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    staff: Option<SignedInStaff>,
+    token: FormToken,
+    Query(q): Query<NextQuery>,
+) -> Result<Response, PageError> {
+    let Some(w) = waiting(&state, &headers, staff).await? else {
+        return Ok(expired());
+    };
+    Ok(token.page(StatusCode::OK, |csrf| CodePage {
+        csrf,
+        next: safe_next(q.next.as_deref()).unwrap_or_default(),
+        step_up: matches!(w, Waiting::StepUp(_)),
+        error: None,
+    }))
+}
+
+pub async fn code_submit(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    staff: Option<SignedInStaff>,
+    token: FormToken,
+    Csrf(form): Csrf<CodeForm>,
+) -> Result<Response, PageError> {
+    let Some(w) = waiting(&state, &headers, staff).await? else {
+        return Ok(expired());
+    };
+    let next = safe_next(Some(&form.next));
+    let step_up = matches!(w, Waiting::StepUp(_));
+    let again = |status: StatusCode, error: Text| {
+        token.page(status, |csrf| CodePage {
+            csrf,
+            next: next.clone().unwrap_or_default(),
+            step_up,
+            error: Some(error),
+        })
+    };
+    let factor = match second_factor::check(&state, w.staff_id(), ip, &form.code).await? {
+        Checked::Accepted(factor) => factor,
+        Checked::Wrong => return Ok(again(StatusCode::UNAUTHORIZED, wrong_code())),
+        Checked::Throttled(wait) => {
+            return Ok(again(StatusCode::TOO_MANY_REQUESTS, throttled(wait)));
+        }
+    };
+    match w {
+        Waiting::Login { key, pending } => {
+            // Of two requests that both proved a factor (a code and a recovery code at once),
+            // one finishes the login.
+            if !second_factor::unpark(&state, &key).await? {
+                return Ok(expired());
+            }
+            let mut clear = HeaderMap::new();
+            clear.insert(header::SET_COOKIE, second_factor::clear_cookie(&state.web));
+            tracing::info!(staff = %pending.staff_id, %ip, ?factor, "staff logged in with a second factor");
+            super::login::sign_in(
+                &state,
+                &pending.staff_id,
+                pending.epoch,
+                Some(factor),
+                pending.next,
+                clear,
+            )
+            .await
+        }
+        Waiting::StepUp(s) => {
+            tracing::info!(staff = %s.staff_id, %ip, ?factor, "session raised by a second factor");
+            let set = s.session.add_second_factor(&state, factor).await?;
+            Ok(see_other(&next.unwrap_or_else(|| "/".to_owned()), set))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "second_factor.html")]
+struct FactorPage {
+    csrf: String,
+    notice: Option<Text>,
+    error: Option<Text>,
+    enrolled: Option<Enrolled>,
+    setup: Option<Setup>,
+}
+
+struct Enrolled {
+    since: String,
+    codes_left: i64,
+}
+
+/// A secret waiting for its confirming code, as the page shows it.
+struct Setup {
+    /// Base32 in groups of four, as people type it.
+    secret: String,
+    link: String,
+    qr: String,
+}
+
+#[derive(Template)]
+#[template(path = "second_factor_codes.html")]
+struct RecoveryCodesPage {
+    codes: Vec<String>,
+}
+
+fn notice_text(code: &str) -> Option<Text> {
+    match code {
+        "verwijderd" => Some(Text::new(
+            "Je authenticator-app en herstelcodes zijn verwijderd. Je logt nu in met alleen je wachtwoord.",
+            "Your authenticator app and recovery codes have been removed. You now log in with your password only.",
+        )),
+        _ => None,
+    }
+}
+
+/// The state-store key of the secret shown to this session for set-up: it is not stored in the
+/// register before a code confirms it.
+fn enrolment_key(sid: &str) -> String {
+    format!("totp-enrolment:{}", sha256_hex(sid))
+}
+
+/// The waiting secret is sealed like a stored one, bound to its owner.
+fn enrolment_aad(staff_id: &str) -> Vec<u8> {
+    format!("totp-enrolment|{staff_id}").into_bytes()
+}
+
+/// The secret this session was shown for set-up; a new one when there is none and `create`.
+async fn enrolment_secret(
+    state: &AppState,
+    staff: &SignedInStaff,
+    create: bool,
+) -> Result<Option<TotpSecret>, PageError> {
+    let key = enrolment_key(&staff.session.data.sid);
+    let aad = enrolment_aad(&staff.staff_id);
+    let kek = state.keys.kek();
+    if let Some(sealed) = state.state.get(&key).await? {
+        return Ok(Some(TotpSecret::new(kek.open(&sealed, &aad)?)));
+    }
+    if !create {
+        return Ok(None);
+    }
+    let secret = totp::new_secret();
+    // Two page loads at once show the same secret: the first one stored is kept.
+    if state
+        .state
+        .put_if_absent(&key, &kek.seal(secret.expose(), &aad)?, ENROLMENT_TTL)
+        .await?
+    {
+        return Ok(Some(secret));
+    }
+    match state.state.get(&key).await? {
+        Some(sealed) => Ok(Some(TotpSecret::new(kek.open(&sealed, &aad)?))),
+        None => Ok(None),
+    }
+}
+
+fn grouped(base32: &str) -> String {
+    base32
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+async fn render(
+    state: &AppState,
+    staff: &SignedInStaff,
+    token: FormToken,
+    status: StatusCode,
+    notice: Option<Text>,
+    error: Option<Text>,
+) -> Result<Response, PageError> {
+    let (enrolled, setup) = match state.directory.staff_second_factor(&staff.staff_id).await? {
+        Some(f) => (
+            Some(Enrolled {
+                since: directory::model::netherlands_clock(f.created_at),
+                codes_left: f.recovery_codes_left,
+            }),
+            None,
+        ),
+        None => {
+            let secret = enrolment_secret(state, staff, true)
+                .await?
+                .ok_or_else(|| PageError::bug("a set-up secret was stored and then gone"))?;
+            let account = state
+                .directory
+                .staff_by_id(&staff.staff_id)
+                .await?
+                .and_then(|s| s.email)
+                .unwrap_or_default();
+            let link = totp::otpauth_uri(&secret, ISSUER, &account);
+            let qr = crate::homecode::qr_svg(&link)?;
+            let setup = Setup {
+                secret: grouped(&totp::base32(&secret)),
+                link,
+                qr,
+            };
+            (None, Some(setup))
+        }
+    };
+    Ok(token.page(status, |csrf| FactorPage {
+        csrf,
+        notice,
+        error,
+        enrolled,
+        setup,
+    }))
+}
+
+pub async fn overview(
+    State(state): State<AppState>,
+    staff: SignedInStaff,
+    token: FormToken,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, PageError> {
+    let notice = q.melding.as_deref().and_then(notice_text);
+    render(&state, &staff, token, StatusCode::OK, notice, None).await
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmCode {
+    code: String,
+}
+
+/// Stores the authenticator once a code of it confirms that the app holds the secret, and
+/// shows the recovery codes, once: the register keeps only their hashes.
+pub async fn enrol(
+    State(state): State<AppState>,
+    staff: SignedInStaff,
+    token: FormToken,
+    Csrf(form): Csrf<ConfirmCode>,
+) -> Result<Response, PageError> {
+    let refuse = StatusCode::UNPROCESSABLE_ENTITY;
+    if state
+        .directory
+        .staff_second_factor(&staff.staff_id)
+        .await?
+        .is_some()
+    {
+        return Ok(see("/tweestapsverificatie"));
+    }
+    let Some(secret) = enrolment_secret(&state, &staff, false).await? else {
+        let error = Text::new(
+            "De tijd om de app in te stellen is verstreken. Hieronder staat een nieuwe sleutel; stel de app opnieuw in.",
+            "The time to set up the app has passed. Below is a new key; set up the app again.",
+        );
+        return render(&state, &staff, token, refuse, None, Some(error)).await;
+    };
+    let Some(step) = totp::matching_step(&secret, &form.code, unix_now()) else {
+        let error = Text::new(
+            "Deze code klopt niet. Controleer of de tijd op je telefoon goed staat en vul de code in die de app nu toont.",
+            "This code is not correct. Check that your phone's clock is right and enter the code the app shows now.",
+        );
+        return render(&state, &staff, token, refuse, None, Some(error)).await;
+    };
+    // The confirming code is spent here, so that it cannot also serve a login.
+    second_factor::spend_step(&state, &staff.staff_id, step).await?;
+    let codes = totp::new_recovery_codes();
+    let hashes: Vec<String> = codes
+        .iter()
+        .filter_map(|c| totp::recovery_code_hash(c))
+        .collect();
+    let actor = Actor::staff(&staff.staff_id);
+    let kek = state.keys.kek();
+    if let Err(e) = state
+        .directory
+        .enrol_totp(&staff.staff_id, &secret, kek, &hashes, &actor)
+        .await
+    {
+        // The form was sent twice, and the other one stored it first: its codes were shown.
+        let enrolled_meanwhile = matches!(e, DirectoryError::Conflict { .. })
+            && state
+                .directory
+                .staff_second_factor(&staff.staff_id)
+                .await?
+                .is_some();
+        if enrolled_meanwhile {
+            return Ok(see("/tweestapsverificatie"));
+        }
+        return Err(e.into());
+    }
+    state
+        .state
+        .delete(&enrolment_key(&staff.session.data.sid))
+        .await?;
+    tracing::info!(staff = %staff.staff_id, "authenticator set up");
+    Ok(page(
+        StatusCode::OK,
+        &RecoveryCodesPage { codes },
+        HeaderMap::new(),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct RemoveForm {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// Removes the authenticator and the recovery codes, after the current password or a current
+/// code (either checked under the login's counters): a session left open on a shared computer
+/// is not enough.
+pub async fn remove(
+    State(state): State<AppState>,
+    staff: SignedInStaff,
+    ClientIp(ip): ClientIp,
+    token: FormToken,
+    Csrf(form): Csrf<RemoveForm>,
+) -> Result<Response, PageError> {
+    let refused = if !form.code.trim().is_empty() {
+        match second_factor::check(&state, &staff.staff_id, ip, &form.code).await? {
+            Checked::Accepted(_) => None,
+            Checked::Wrong => Some((StatusCode::UNAUTHORIZED, wrong_code())),
+            Checked::Throttled(wait) => Some((StatusCode::TOO_MANY_REQUESTS, throttled(wait))),
+        }
+    } else {
+        let Some(person) = state.directory.staff_by_id(&staff.staff_id).await? else {
+            return Ok(see("/inloggen"));
+        };
+        match check_current_password(&state, &person, ip, form.password.clone()).await? {
+            CurrentPassword::Correct => None,
+            CurrentPassword::Wrong => Some((
+                StatusCode::UNAUTHORIZED,
+                super::home::wrong_current_password(),
+            )),
+            CurrentPassword::Throttled => {
+                Some((StatusCode::TOO_MANY_REQUESTS, too_many_attempts()))
+            }
+        }
+    };
+    if let Some((status, error)) = refused {
+        return render(&state, &staff, token, status, None, Some(error)).await;
+    }
+    state
+        .directory
+        .remove_second_factor(&staff.staff_id, &Actor::staff(&staff.staff_id))
+        .await?;
+    tracing::info!(staff = %staff.staff_id, "authenticator removed");
+    Ok(see("/tweestapsverificatie?melding=verwijderd"))
+}
