@@ -165,8 +165,18 @@ impl Directory {
     pub async fn audit_of_school(&self, school_id: &str, limit: i64) -> Result<Vec<AuditEntry>> {
         const SQL: &str = "SELECT seq, at, actor, action, school_id, party_id, subject, details \
              FROM audit_log WHERE school_id = $1 ORDER BY seq DESC LIMIT $2";
+        self.newest_entries(SQL, school_id, limit).await
+    }
+
+    /// The entries `sql` selects by one key (`$1`) and a limit (`$2`).
+    async fn newest_entries(
+        &self,
+        sql: &'static str,
+        key: &str,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>> {
         reads!(self, p => {
-            let rows = sqlx::query(SQL).bind(school_id).bind(limit).fetch_all(p).await?;
+            let rows = sqlx::query(sql).bind(key).bind(limit).fetch_all(p).await?;
             rows.iter().map(entry_from).collect()
         })
     }
@@ -193,10 +203,7 @@ impl Directory {
     pub async fn audit_of_party(&self, party_id: &str, limit: i64) -> Result<Vec<AuditEntry>> {
         const SQL: &str = "SELECT seq, at, actor, action, school_id, party_id, subject, details \
              FROM audit_log WHERE party_id = $1 ORDER BY seq DESC LIMIT $2";
-        reads!(self, p => {
-            let rows = sqlx::query(SQL).bind(party_id).bind(limit).fetch_all(p).await?;
-            rows.iter().map(entry_from).collect()
-        })
+        self.newest_entries(SQL, party_id, limit).await
     }
 
     /// The newest `limit` entries about one subject (a staff member's own account events, such
@@ -205,10 +212,7 @@ impl Directory {
     pub async fn audit_of_subject(&self, subject: &str, limit: i64) -> Result<Vec<AuditEntry>> {
         const SQL: &str = "SELECT seq, at, actor, action, school_id, party_id, subject, details \
              FROM audit_log WHERE subject = $1 ORDER BY seq DESC LIMIT $2";
-        reads!(self, p => {
-            let rows = sqlx::query(SQL).bind(subject).bind(limit).fetch_all(p).await?;
-            rows.iter().map(entry_from).collect()
-        })
+        self.newest_entries(SQL, subject, limit).await
     }
 
     /// Retention: removes entries older than `before` (unix seconds) and says how many. The only

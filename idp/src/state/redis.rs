@@ -346,28 +346,8 @@ impl StateStore for RedisStore {
     }
 
     async fn add_to_set(&self, key: &str, member: &[u8], ttl: Duration) -> Result<(), StateError> {
-        let key = self.key(key);
-        let ms = millis(ttl);
-        // NX gives a new set its expiry, GT lets a later member extend it; neither shortens it.
-        redis::pipe()
-            .atomic()
-            .cmd("SADD")
-            .arg(&key)
-            .arg(member)
-            .ignore()
-            .cmd("PEXPIRE")
-            .arg(&key)
-            .arg(ms)
-            .arg("NX")
-            .ignore()
-            .cmd("PEXPIRE")
-            .arg(&key)
-            .arg(ms)
-            .arg("GT")
-            .ignore()
-            .query_async::<()>(&mut self.connection())
-            .await
-            .map_err(wrong_kind)
+        self.steps(&[Step::AddToSet(key, member, ttl)]).await?;
+        Ok(())
     }
 
     async fn steps(&self, steps: &[Step<'_>]) -> Result<Vec<Option<Vec<u8>>>, StateError> {
@@ -387,8 +367,8 @@ impl StateStore for RedisStore {
                         .ignore();
                 }
                 Step::AddToSet(key, member, ttl) => {
-                    // As `add_to_set`: NX gives a new set its expiry, GT lets a later member
-                    // extend it.
+                    // NX gives a new set its expiry, GT lets a later member extend it; neither
+                    // shortens it.
                     let key = self.key(key);
                     let ms = millis(ttl);
                     pipe.cmd("SADD").arg(&key).arg(member).ignore();
