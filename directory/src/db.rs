@@ -15,10 +15,12 @@
 //!   test that reaches it, and each read method is reached by at least one of this crate's
 //!   tests (a new one needs a test too). Outside tests they run on the register's own pool,
 //!   unchecked; without the `testing` feature not even the branch to the twin is compiled in.
-//! - The one write outside [`writes!`] is `Directory::audit`, which appends a single audit entry
+//! - One write outside [`writes!`] is `Directory::audit`, which appends a single audit entry
 //!   on a held connection on SQLite ([`on_held!`]) and leaves the cache be: the audit log is never cached,
-//!   and a release decision, made at every login, appends one. Nothing else uses [`on_held!`]
-//!   directly.
+//!   and a release decision, made at every login, appends one. The other is
+//!   `Directory::accept_totp_step`, the one-row conditional update every login with an
+//!   authenticator code makes, on a table that is never cached either. Nothing else uses
+//!   [`on_held!`] directly.
 //!
 //! In all three the body is an async block's, evaluated to a `Result`: `?` and `return` leave
 //! the body, not the method, and the macro's value is that `Result`, written as the method's tail
@@ -579,6 +581,12 @@ const SQLITE_MIGRATIONS: Embedded = &[
         "second factor",
         include_str!("../migrations/sqlite/0020_second_factor.sql"),
     ),
+    // 21 is another branch's (passkeys); the migrator applies by version, gaps allowed.
+    (
+        22,
+        "second factor policy",
+        include_str!("../migrations/sqlite/0022_second_factor_policy.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Embedded = &[
     (
@@ -680,6 +688,12 @@ const POSTGRES_MIGRATIONS: Embedded = &[
         20,
         "second factor",
         include_str!("../migrations/postgres/0020_second_factor.sql"),
+    ),
+    // 21 is another branch's (passkeys); the migrator applies by version, gaps allowed.
+    (
+        22,
+        "second factor policy",
+        include_str!("../migrations/postgres/0022_second_factor_policy.sql"),
     ),
 ];
 

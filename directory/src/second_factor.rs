@@ -4,14 +4,21 @@
 //! The register never sees a code: the HTTP layer checks a TOTP code against the opened secret,
 //! and hands over the hash of a recovery code. Enrolment, removal and every use of a recovery
 //! code append their audit entry in the same transaction.
+//!
+//! A school's policy says who must have a second factor (`schools.second_factor_policy`, the
+//! operator's default where the school chose none); an administrator can reset a staff member's
+//! factor, which also ends their sessions.
 
+use std::collections::HashSet;
 use std::fmt;
+
+use serde::{Deserialize, Serialize};
 
 use certs::Kek;
 use serde_json::json;
 
 use crate::audit::{AuditEvent, append};
-use crate::db::{reads, writes};
+use crate::db::{on_held, reads, writes};
 use crate::error::{DirectoryError, Result};
 use crate::row::RowExt;
 use crate::{Actor, Directory, now};
@@ -63,6 +70,55 @@ fn aad(staff_id: &str) -> Vec<u8> {
     format!("staff-totp|{staff_id}").into_bytes()
 }
 
+/// Who must have a second factor before a password login is complete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecondFactorPolicy {
+    /// Nobody: a second factor is each staff member's own choice.
+    None,
+    /// The school's ICT-coördinatoren (role `ict_coordinator`), who administer it.
+    Managers,
+    /// Everyone who works at the school.
+    AllStaff,
+}
+
+impl SecondFactorPolicy {
+    pub const ALL: [SecondFactorPolicy; 3] = [
+        SecondFactorPolicy::None,
+        SecondFactorPolicy::Managers,
+        SecondFactorPolicy::AllStaff,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecondFactorPolicy::None => "none",
+            SecondFactorPolicy::Managers => "managers",
+            SecondFactorPolicy::AllStaff => "all_staff",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<SecondFactorPolicy> {
+        SecondFactorPolicy::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| DirectoryError::Invalid {
+                field: "second_factor_policy",
+                value: s.to_owned(),
+                rule_nl: "kies none, managers of all_staff",
+                rule_en: "choose none, managers or all_staff",
+            })
+    }
+
+    /// Whether a staff member at a school under this policy must have a second factor.
+    pub fn requires(self, manager: bool) -> bool {
+        match self {
+            SecondFactorPolicy::None => false,
+            SecondFactorPolicy::Managers => manager,
+            SecondFactorPolicy::AllStaff => true,
+        }
+    }
+}
+
 fn factor_from(r: &impl RowExt) -> Result<SecondFactor> {
     Ok(SecondFactor {
         staff_id: r.text("staff_id")?,
@@ -101,6 +157,118 @@ impl Directory {
         })
     }
 
+    /// Whether the staff member has a second factor to log in with. Only the authenticator
+    /// today; passkeys (WebAuthn, the parallel slice of #21) join this check, so that every
+    /// caller asking "may this login be finished without setting one up?" counts them too.
+    pub async fn staff_has_second_factor(&self, staff_id: &str) -> Result<bool> {
+        const SQL: &str = "SELECT COUNT(*) FROM staff_totp WHERE staff_id = $1";
+        reads!(self, p => {
+            let n: i64 = sqlx::query_scalar(SQL).bind(staff_id).fetch_one(p).await?;
+            Ok(n > 0)
+        })
+    }
+
+    /// Of the school's staff (members and role holders), those with a second factor.
+    pub async fn school_staff_with_second_factor(
+        &self,
+        school_id: &str,
+    ) -> Result<HashSet<String>> {
+        const SQL: &str = "SELECT staff_id FROM staff_totp WHERE staff_id IN \
+             (SELECT staff_id FROM staff_memberships WHERE school_id = $1 \
+              UNION SELECT staff_id FROM staff_roles WHERE school_id = $1)";
+        reads!(self, p => {
+            sqlx::query(SQL).bind(school_id).fetch_all(p).await?
+                .iter().map(|r| r.text("staff_id")).collect()
+        })
+    }
+
+    /// The school's own policy; `None` when it follows the operator's default.
+    pub async fn school_second_factor_policy(
+        &self,
+        school_id: &str,
+    ) -> Result<Option<SecondFactorPolicy>> {
+        const SQL: &str = "SELECT second_factor_policy FROM schools WHERE id = $1";
+        let value = reads!(self, p => {
+            let row = sqlx::query(SQL).bind(school_id).fetch_optional(p).await?
+                .ok_or_else(|| DirectoryError::not_found("school", school_id))?;
+            row.opt_text("second_factor_policy")
+        })?;
+        value.as_deref().map(SecondFactorPolicy::parse).transpose()
+    }
+
+    /// Sets the school's policy (`None`: back to the operator's default), with its audit entry.
+    pub async fn set_school_second_factor_policy(
+        &self,
+        school_id: &str,
+        policy: Option<SecondFactorPolicy>,
+        actor: &Actor,
+    ) -> Result<()> {
+        const SQL: &str =
+            "UPDATE schools SET second_factor_policy = $1, updated_at = $2 WHERE id = $3";
+        let value = policy.map(SecondFactorPolicy::as_str);
+        writes!(self, p => {
+            let mut tx = p.begin().await?;
+            let done = sqlx::query(SQL).bind(value).bind(now()).bind(school_id).execute(&mut *tx).await?;
+            if done.rows_affected() == 0 {
+                return Err(DirectoryError::not_found("school", school_id));
+            }
+            append!(&mut *tx, AuditEvent {
+                actor, action: "school.second_factor_policy.set", school_id: Some(school_id),
+                party_id: None, subject: Some(school_id), details: json!({"policy": value}),
+            });
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Whether the policy of any school the staff member works at (as a member, or holding a
+    /// role there) requires them to have a second factor; `default` stands for a school that
+    /// chose no policy of its own.
+    pub async fn second_factor_required(
+        &self,
+        staff_id: &str,
+        default: SecondFactorPolicy,
+    ) -> Result<bool> {
+        const SQL: &str = "SELECT s.second_factor_policy, \
+             (SELECT COUNT(*) FROM staff_roles r WHERE r.staff_id = $1 AND r.school_id = s.id AND r.role = 'ict_coordinator') AS managers \
+             FROM schools s WHERE s.id IN \
+             (SELECT school_id FROM staff_memberships WHERE staff_id = $1 AND active = $2 \
+              UNION SELECT school_id FROM staff_roles WHERE staff_id = $1)";
+        let rows = reads!(self, p => {
+            sqlx::query(SQL).bind(staff_id).bind(true).fetch_all(p).await?
+                .iter()
+                .map(|r| Ok((r.opt_text("second_factor_policy")?, r.int("managers")? > 0)))
+                .collect::<Result<Vec<_>>>()
+        })?;
+        for (policy, manager) in rows {
+            let policy = match policy {
+                Some(p) => SecondFactorPolicy::parse(&p)?,
+                None => default,
+            };
+            if policy.requires(manager) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Accepts a code of the authenticator's time `step`, once: the conditional update moves the
+    /// last accepted step forward, so of two submissions of one code (also at the same moment,
+    /// on different nodes) one is accepted, and neither it nor an older code works afterwards,
+    /// whatever became of the state store. `false` when the step (or a later one) was accepted
+    /// before, or there is no authenticator.
+    ///
+    /// Not `writes!`: `staff_totp` is never cached, so the read cache can stay, as for
+    /// [`Directory::audit`]; every login with a code makes this one write.
+    pub async fn accept_totp_step(&self, staff_id: &str, step: i64) -> Result<bool> {
+        const SQL: &str = "UPDATE staff_totp SET last_step = $1 \
+             WHERE staff_id = $2 AND (last_step IS NULL OR last_step < $1)";
+        on_held!(append: &self.pool, &self.held, c => {
+            let done = sqlx::query(SQL).bind(step).bind(staff_id).execute(&mut *c).await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
     /// The authenticator's secret in the clear, to check a code against.
     pub fn open_totp_secret(&self, factor: &SecondFactor, kek: &Kek) -> Result<TotpSecret> {
         if factor.kek_id != kek.id() {
@@ -133,14 +301,29 @@ impl Directory {
         recovery_code_hashes: &[String],
         actor: &Actor,
     ) -> Result<()> {
+        self.enrol_totp_confirmed(staff_id, secret, kek, recovery_code_hashes, None, actor)
+            .await
+    }
+
+    /// [`Directory::enrol_totp`] with the time step of the code that confirmed the set-up,
+    /// accepted with it: that code cannot then also serve a login.
+    pub async fn enrol_totp_confirmed(
+        &self,
+        staff_id: &str,
+        secret: &TotpSecret,
+        kek: &Kek,
+        recovery_code_hashes: &[String],
+        confirmed_step: Option<i64>,
+        actor: &Actor,
+    ) -> Result<()> {
         let sealed = kek
             .seal(secret.expose(), &aad(staff_id))
             .map_err(sealing_failed)?;
         let t = now();
         writes!(self, p => {
             let mut tx = p.begin().await?;
-            sqlx::query("INSERT INTO staff_totp (staff_id, sealed_secret, kek_id, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(staff_id).bind(&sealed).bind(kek.id()).bind(t)
+            sqlx::query("INSERT INTO staff_totp (staff_id, sealed_secret, kek_id, created_at, last_step) VALUES ($1, $2, $3, $4, $5)")
+                .bind(staff_id).bind(&sealed).bind(kek.id()).bind(t).bind(confirmed_step)
                 .execute(&mut *tx).await
                 .map_err(|e| match &e {
                     sqlx::Error::Database(db) if db.is_unique_violation() => already_enrolled(),
@@ -181,6 +364,73 @@ impl Directory {
             append!(&mut *tx, AuditEvent {
                 actor, action: "staff.second_factor.remove", school_id: None, party_id: None,
                 subject: Some(staff_id), details: json!({"kind": "totp"}),
+            });
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    /// An administrator resets the staff member's second factor (they lost their phone and
+    /// their recovery codes): the authenticator and every recovery code go, the staff member's
+    /// sessions end on every node (the session epoch moves), and the audit entry names the
+    /// administrator as actor and the school they acted for, all in one transaction. `Ok(false)`
+    /// when there was nothing to reset (then nothing changes and nothing is audited).
+    pub async fn reset_second_factor(
+        &self,
+        staff_id: &str,
+        school_id: Option<&str>,
+        actor: &Actor,
+    ) -> Result<bool> {
+        writes!(self, p => {
+            let mut tx = p.begin().await?;
+            let totp = sqlx::query("DELETE FROM staff_totp WHERE staff_id = $1")
+                .bind(staff_id).execute(&mut *tx).await?;
+            let codes = sqlx::query("DELETE FROM staff_recovery_codes WHERE staff_id = $1")
+                .bind(staff_id).execute(&mut *tx).await?;
+            // Passkeys (the parallel slice of #21) are removed here too, in this transaction.
+            if totp.rows_affected() == 0 && codes.rows_affected() == 0 {
+                return Ok(false);
+            }
+            sqlx::query("UPDATE staff SET session_epoch = session_epoch + 1 WHERE id = $1")
+                .bind(staff_id).execute(&mut *tx).await?;
+            append!(&mut *tx, AuditEvent {
+                actor, action: "staff.second_factor.reset", school_id, party_id: None,
+                subject: Some(staff_id),
+                details: json!({"totp": totp.rows_affected() > 0, "recovery_codes": codes.rows_affected()}),
+            });
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    /// Replaces every recovery code of the staff member's authenticator by new ones (their
+    /// SHA-256 hashes), with the audit entry; `Ok(false)` when there is no authenticator.
+    pub async fn renew_recovery_codes(
+        &self,
+        staff_id: &str,
+        recovery_code_hashes: &[String],
+        actor: &Actor,
+    ) -> Result<bool> {
+        let t = now();
+        writes!(self, p => {
+            let mut tx = p.begin().await?;
+            // Takes the authenticator's row first, so that a removal at the same moment either
+            // comes before (nothing to renew) or after (it removes the new codes too).
+            let there = sqlx::query("UPDATE staff_totp SET created_at = created_at WHERE staff_id = $1")
+                .bind(staff_id).execute(&mut *tx).await?;
+            if there.rows_affected() == 0 {
+                return Ok(false);
+            }
+            sqlx::query("DELETE FROM staff_recovery_codes WHERE staff_id = $1")
+                .bind(staff_id).execute(&mut *tx).await?;
+            for hash in recovery_code_hashes {
+                sqlx::query("INSERT INTO staff_recovery_codes (staff_id, code_hash, created_at) VALUES ($1, $2, $3)")
+                    .bind(staff_id).bind(hash).bind(t).execute(&mut *tx).await?;
+            }
+            append!(&mut *tx, AuditEvent {
+                actor, action: "staff.second_factor.recovery_codes_renewed", school_id: None,
+                party_id: None, subject: Some(staff_id),
+                details: json!({"recovery_codes": recovery_code_hashes.len()}),
             });
             tx.commit().await?;
             Ok(true)
