@@ -89,6 +89,8 @@ pub struct WebConfig {
     pub max_failures_per_account: u64,
     pub max_failures_per_ip: u64,
     pub failure_window: Duration,
+    /// Who must have a second factor where a school chose no policy (`login.second_factor_policy`).
+    pub second_factor_policy: directory::second_factor::SecondFactorPolicy,
     /// In development, links that were mailed are also logged, so that a demo works without
     /// reading the outbox.
     pub log_links: bool,
@@ -121,6 +123,7 @@ impl WebConfig {
             failure_window: Duration::from_secs(
                 u64::from(config.login.failure_window_minutes) * 60,
             ),
+            second_factor_policy: config.login.second_factor_policy,
             log_links: config.is_development(),
             saml: config.saml.clone(),
             agreement_version: config.privacy.current_agreement().map(str::to_owned),

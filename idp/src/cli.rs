@@ -147,6 +147,16 @@ pub enum StaffCommand {
         #[arg(long, value_parser = Email::parse)]
         email: Email,
     },
+    /// Reset a staff member's second factor (lost phone and recovery codes): the authenticator
+    /// and recovery codes go, their sessions end, it is audited and they are mailed. For a
+    /// school's ICT-coördinator, whom no one at the school can reset. Make sure who asks first.
+    ResetSecondFactor {
+        #[arg(long, value_parser = Email::parse)]
+        email: Email,
+        /// A school the staff member works at (recorded in the audit log).
+        #[arg(long, value_parser = SchoolCode::parse)]
+        school: SchoolCode,
+    },
 }
 
 // No doc comment: clap would show it as the about text of `revoke-role`, which has none.
@@ -531,6 +541,15 @@ pub enum SchoolCommand {
         /// Only show what would move.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Who must have a second factor at the school: none, managers (its ICT-coördinatoren),
+    /// all_staff, or default (the operator's `login.second_factor_policy`); without --policy,
+    /// show it with who has one.
+    SecondFactorPolicy {
+        #[arg(long, value_parser = SchoolCode::parse)]
+        school: SchoolCode,
+        #[arg(long, value_parser = ["none", "managers", "all_staff", "default"])]
+        policy: Option<String>,
     },
     /// Switch pupils' home login (home codes) on or off.
     HomeLogin {

@@ -229,6 +229,8 @@ pub struct LoginConfig {
     pub max_failures_per_account: u32,
     pub max_failures_per_ip: u32,
     pub failure_window_minutes: u32,
+    /// Who must have a second factor at a school that chose no policy of its own.
+    pub second_factor_policy: directory::second_factor::SecondFactorPolicy,
 }
 
 impl Default for LoginConfig {
@@ -237,6 +239,7 @@ impl Default for LoginConfig {
             max_failures_per_account: 10,
             max_failures_per_ip: 100,
             failure_window_minutes: 15,
+            second_factor_policy: directory::second_factor::SecondFactorPolicy::None,
         }
     }
 }
@@ -773,6 +776,13 @@ const SETTINGS: &[Setting] = &[
         dotted: "login.failure_window_minutes",
         env: "OPENPOORT_LOGIN_FAILURE_WINDOW_MINUTES",
         kind: Kind::Integer { min: 1, max: 1440 },
+    },
+    Setting {
+        section: "login",
+        key: "second_factor_policy",
+        dotted: "login.second_factor_policy",
+        env: "OPENPOORT_LOGIN_SECOND_FACTOR_POLICY",
+        kind: Kind::Choice(&["none", "managers", "all_staff"]),
     },
     Setting {
         section: "mail",

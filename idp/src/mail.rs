@@ -584,6 +584,98 @@ pub fn las_failure_message(
         })
 }
 
+/// What a staff member is told when an administrator reset their second factor: who did it
+/// and when, what happens at the next login, and what to do if they did not expect it. Dutch
+/// first, English second. No link (nothing in it is worth stealing) and no secret.
+///
+/// `by` is the administrator as the school knows them (or openpoort's operator), in Dutch and
+/// English, `when` the
+/// moment in Dutch time, `required` whether a policy makes them set up a new factor at once.
+pub fn second_factor_reset_message(
+    from: &Mailbox,
+    to: &str,
+    name: &str,
+    by: (&str, &str),
+    when: &str,
+    required: bool,
+) -> Result<Message, MailError> {
+    let address: Address = to.parse().map_err(|_| MailError::InvalidRecipient)?;
+    let name = clean_name(name);
+    let (by, by_en) = (clean_name(by.0), clean_name(by.1));
+    let when = clean_name(when);
+    let (hallo, hello) = if name.is_empty() {
+        ("Hallo,".to_owned(), "Hello,".to_owned())
+    } else {
+        (format!("Hallo {name},"), format!("Hello {name},"))
+    };
+    let (next_nl, next_en) = if required {
+        (
+            [
+                "Je school vraagt om tweestapsverificatie: bij je volgende login stel je",
+                "na je wachtwoord meteen een nieuwe authenticator-app in.",
+            ],
+            [
+                "Your school requires two-step verification: at your next login you set",
+                "up a new authenticator app right after your password.",
+            ],
+        )
+    } else {
+        (
+            [
+                "Je logt nu in met alleen je wachtwoord. Stel op /tweestapsverificatie",
+                "een nieuwe authenticator-app in.",
+            ],
+            [
+                "You now log in with your password only. Set up a new authenticator",
+                "app at /tweestapsverificatie.",
+            ],
+        )
+    };
+    let text = [
+        hallo,
+        String::new(),
+        format!("{by} heeft op {when} de tweestapsverificatie van je"),
+        "openpoort-account hersteld: je authenticator-app en je herstelcodes werken".to_owned(),
+        "niet meer, en je bent overal uitgelogd.".to_owned(),
+        String::new(),
+        next_nl[0].to_owned(),
+        next_nl[1].to_owned(),
+        String::new(),
+        "Had je hier niet om gevraagd? Neem dan meteen contact op met de".to_owned(),
+        "ICT-coördinator van je school, en wijzig je wachtwoord: iemand anders".to_owned(),
+        "kan het kennen.".to_owned(),
+        String::new(),
+        "---".to_owned(),
+        String::new(),
+        hello,
+        String::new(),
+        format!("{by_en} reset the two-step verification of your openpoort account on"),
+        format!("{when}: your authenticator app and your recovery codes no longer work, and"),
+        "you have been logged out everywhere.".to_owned(),
+        String::new(),
+        next_en[0].to_owned(),
+        next_en[1].to_owned(),
+        String::new(),
+        "Did you not ask for this? Then contact your school's ICT coordinator at".to_owned(),
+        "once, and change your password: someone else may know it.".to_owned(),
+        String::new(),
+        "Dit bericht is automatisch verstuurd door openpoort.".to_owned(),
+        "This message was sent automatically by openpoort.".to_owned(),
+    ]
+    .join("\n");
+    let to = Mailbox::new((!name.is_empty()).then_some(name), address);
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject("Je tweestapsverificatie is hersteld / Your two-step verification was reset")
+        .message_id(None)
+        .header(AutoSubmitted)
+        .singlepart(SinglePart::plain(text))
+        .map_err(|e| MailError::Compose {
+            reason: e.to_string(),
+        })
+}
+
 /// `Auto-Submitted: auto-generated` (RFC 3834), so that out-of-office replies
 /// are not sent back to the no-reply sender.
 #[derive(Debug, Clone, Copy)]

@@ -84,6 +84,9 @@ fn endpoints() -> Vec<Endpoint> {
         at("/schools/{school_id}/consents/{party}")
             .put(schools::grant)
             .delete(schools::revoke),
+        at("/schools/{school_id}/second-factor-policy")
+            .get(schools::second_factor_policy)
+            .put(schools::set_second_factor_policy),
         // A school's staff (`school_staff.rs`)
         at("/schools/{school_id}/staff")
             .get(school_staff::list)
@@ -98,6 +101,8 @@ fn endpoints() -> Vec<Endpoint> {
             .put(school_staff::link_group)
             .delete(school_staff::unlink_group),
         at("/schools/{school_id}/staff/{staff_id}/deactivation").post(school_staff::deactivate),
+        at("/schools/{school_id}/staff/{staff_id}/second-factor-reset")
+            .post(school_staff::reset_second_factor),
         // A school's link to its LAS (`las_link.rs`)
         at("/schools/{school_id}/las-link")
             .get(las_link::read)

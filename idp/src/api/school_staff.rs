@@ -211,3 +211,27 @@ pub async fn deactivate(
     rules::deactivate(&state.directory, &a, &staff_id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+/// Resets the person's second factor (see `school_admin::second_factor::reset`): 200 with
+/// whether the mail to them went out (the reset stands either way), 409 when they have none.
+pub async fn reset_second_factor(
+    SchoolAdmin(a): SchoolAdmin,
+    State(state): State<AppState>,
+    Path((_, staff_id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let default = state.web.second_factor_policy;
+    let mailed = crate::school_admin::second_factor::reset(
+        &state.directory,
+        &mailing(&state),
+        &a,
+        &staff_id,
+        default,
+    )
+    .await?;
+    crate::flow::logout::all_sessions_ended(&state, &staff_id)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(ok(
+        json!({"staff_id": staff_id, "reset": true, "mailed": mailed.is_ok()}),
+    ))
+}

@@ -1,5 +1,5 @@
 //! A school's own settings, as its ICT-coördinator changes them in Beheer: the IP ranges of the
-//! pupil shortcut and the parties the school consents to. The rules are `crate::school_admin`'s,
+//! pupil shortcut, the parties the school consents to, and who must have a second factor. The rules are `crate::school_admin`'s,
 //! the same as the pages' and the CLI's. A range is one percent-encoded path segment
 //! (`/schools/12AB00/ip-ranges/192.0.2.0%2F24`).
 
@@ -13,7 +13,8 @@ use serde_json::json;
 use super::{ApiError, JsonBody, JsonShape, Problem, SchoolAdmin, created, ok, school_list};
 use crate::app_state::AppState;
 use crate::http::extract::Path;
-use crate::school_admin::{AdminError, network, parties};
+use crate::school_admin::{AdminError, network, parties, second_factor};
+use directory::second_factor::SecondFactorPolicy;
 
 impl From<AdminError> for ApiError {
     fn from(e: AdminError) -> ApiError {
@@ -131,4 +132,60 @@ pub async fn revoke(
 ) -> Result<Response, ApiError> {
     parties::revoke(&state.directory, &a, &party).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+fn policy_json(
+    a: &crate::school_admin::Administered,
+    p: second_factor::Policy,
+    staff: Vec<(directory::staff_admin::SchoolStaffMember, bool)>,
+) -> serde_json::Value {
+    json!({
+        "school": a.school.code(),
+        "policy": p.school.map(SecondFactorPolicy::as_str),
+        "default": p.default.as_str(),
+        "effective": p.effective.as_str(),
+        "staff": staff.iter().map(|(m, has)| json!({
+            "id": m.staff.id,
+            "name": crate::school_admin::staff_name(&m.staff),
+            "second_factor": has,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Who must have a second factor at the school, and which of its staff have one (yes or no).
+pub async fn second_factor_policy(
+    SchoolAdmin(a): SchoolAdmin,
+    State(state): State<AppState>,
+) -> Result<Response, ApiError> {
+    let d = &state.directory;
+    let p = second_factor::policy(d, &a, state.web.second_factor_policy).await?;
+    let staff = second_factor::staff_with_factors(d, &a).await?;
+    Ok(ok(policy_json(&a, p, staff)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PolicyBody {
+    policy: Option<String>,
+}
+
+impl JsonShape for PolicyBody {
+    const SHAPE: &'static str = "{\"policy\": \"managers\"} (none, managers, all_staff, or null for the operator's default)";
+}
+
+pub async fn set_second_factor_policy(
+    SchoolAdmin(a): SchoolAdmin,
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<PolicyBody>,
+) -> Result<Response, ApiError> {
+    let d = &state.directory;
+    let policy = body
+        .policy
+        .as_deref()
+        .map(SecondFactorPolicy::parse)
+        .transpose()?;
+    second_factor::set_policy(d, &a, policy).await?;
+    let p = second_factor::policy(d, &a, state.web.second_factor_policy).await?;
+    let staff = second_factor::staff_with_factors(d, &a).await?;
+    Ok(ok(policy_json(&a, p, staff)))
 }

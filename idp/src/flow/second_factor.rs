@@ -8,8 +8,16 @@
 //! Codes are checked under the password login's counters, per account and per address, each
 //! attempt reserved before the check (atomically, so parallel guesses get no more tries than the
 //! limit) and only a success given back. An authenticator's code is single-use: its time step is
-//! marked spent with put-if-absent, so of two submissions of one code, also at the same moment,
-//! one is admitted. A recovery code is used up by a conditional update in the register.
+//! accepted by a conditional update in the register that moves the last accepted step forward,
+//! so of two submissions of one code, also at the same moment and on different nodes, one is
+//! admitted, and it stays used when the state store is emptied. A recovery code is used up by a
+//! conditional update in the register too.
+//!
+//! A staff member whom the policy of one of their schools requires to have a second factor, and
+//! who has none, is not signed in by the password either: the login is parked the same way,
+//! marked `enrol`, and only setting up an authenticator finishes it (`/inloggen/instellen`).
+//! Until then there is no session at all, so nothing (the portal, Beheer, an OIDC or SAML
+//! release) can be reached by skipping the set-up.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -28,10 +36,9 @@ use crate::totp;
 
 /// How long a password login waits for its code.
 pub const PENDING_TTL: Duration = Duration::from_secs(5 * 60);
-/// How long a spent time step is remembered: longer than any moment at which its code could
-/// still be accepted ([`totp::DRIFT_STEPS`] steps after its own, and the step itself).
-const SPENT_STEP_TTL: Duration =
-    Duration::from_secs(((2 * totp::DRIFT_STEPS + 2) * totp::STEP_SECONDS) as u64);
+/// How long a password login waits for the set-up of an authenticator the policy requires
+/// (installing an app takes longer than typing a code), and a shown secret for its confirmation.
+pub const ENROLMENT_TTL: Duration = Duration::from_secs(15 * 60);
 
 #[derive(Debug, thiserror::Error)]
 pub enum FactorError {
@@ -83,6 +90,39 @@ pub struct Pending {
     pub epoch: i64,
     /// Where the login goes on to (a parked protocol request), as the login form had it.
     pub next: Option<String>,
+    /// The policy requires a second factor and there is none: only setting one up finishes
+    /// this login (the code page does not).
+    #[serde(default)]
+    pub enrol: bool,
+}
+
+impl Pending {
+    fn ttl(&self) -> Duration {
+        if self.enrol {
+            ENROLMENT_TTL
+        } else {
+            PENDING_TTL
+        }
+    }
+}
+
+/// Where a parked login that must set up a second factor does so.
+pub const ENROL_PATH: &str = "/inloggen/instellen";
+
+/// Whether a staff member who has no second factor must set one up before their password
+/// login is complete: the policy of any school they work at requires it (the operator's
+/// default for a school without a policy of its own).
+pub async fn must_enrol(
+    state: &AppState,
+    staff_id: &str,
+) -> Result<bool, directory::DirectoryError> {
+    if state.directory.staff_has_second_factor(staff_id).await? {
+        return Ok(false);
+    }
+    state
+        .directory
+        .second_factor_required(staff_id, state.web.second_factor_policy)
+        .await
 }
 
 fn cookie_name(web: &WebConfig) -> &'static str {
@@ -105,7 +145,7 @@ pub async fn park(state: &AppState, pending: &Pending) -> Result<HeaderMap, Fact
         .put_if_absent(
             &pending_key(&id),
             &serde_json::to_vec(pending)?,
-            PENDING_TTL,
+            pending.ttl(),
         )
         .await?;
     if !stored {
@@ -117,7 +157,7 @@ pub async fn park(state: &AppState, pending: &Pending) -> Result<HeaderMap, Fact
         header::SET_COOKIE,
         state
             .web
-            .cookie(cookie_name(&state.web), &id, Some(PENDING_TTL.as_secs())),
+            .cookie(cookie_name(&state.web), &id, Some(pending.ttl().as_secs())),
     );
     Ok(h)
 }
@@ -218,7 +258,7 @@ async fn verify(
         let Some(step) = totp::matching_step(&secret, input, unix_now()) else {
             return Ok(None);
         };
-        let fresh = spend_step(state, staff_id, step).await?;
+        let fresh = state.directory.accept_totp_step(staff_id, step).await?;
         return Ok(fresh.then_some(SecondFactor::Totp));
     }
     if let Some(hash) = totp::recovery_code_hash(input) {
@@ -232,17 +272,4 @@ async fn verify(
         return Ok(left.map(|_| SecondFactor::RecoveryCode));
     }
     Ok(None)
-}
-
-/// Marks the time step of an accepted code spent; `false` when it was spent already (the code
-/// was used before, or is being used at this moment by another request).
-pub async fn spend_step(state: &AppState, staff_id: &str, step: i64) -> Result<bool, StateError> {
-    state
-        .state
-        .put_if_absent(
-            &format!("totp-spent:{staff_id}:{step}"),
-            b"1",
-            SPENT_STEP_TTL,
-        )
-        .await
 }

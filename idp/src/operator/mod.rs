@@ -16,7 +16,8 @@ use crate::links::send_link;
 use crate::operator_admin::{Operating, register};
 use crate::party_certificates;
 use crate::school_admin::staff as staff_rules;
-use crate::school_admin::{Administered, network, parties, privacy};
+use crate::school_admin::{Administered, network, parties, privacy, second_factor};
+use directory::second_factor::SecondFactorPolicy;
 
 use crate::app::{self, AppError};
 use crate::cli::{
@@ -135,6 +136,34 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
                 "nieuwe INSTELLING_REF voor / new INSTELLING_REF for {}: {fresh}",
                 s.code()
             );
+        }
+        Command::School(SchoolCommand::SecondFactorPolicy { school, policy }) => {
+            let a = Administered::by_operator(d, &school, actor).await?;
+            if let Some(policy) = policy {
+                let chosen = match policy.as_str() {
+                    "default" => None,
+                    other => Some(SecondFactorPolicy::parse(other)?),
+                };
+                second_factor::set_policy(d, &a, chosen).await?;
+            }
+            let default = config.login.second_factor_policy;
+            let p = second_factor::policy(d, &a, default).await?;
+            let (nl, en) = second_factor::policy_label(p.effective);
+            let own = p.school.map_or("default", SecondFactorPolicy::as_str);
+            println!(
+                "tweestapsverificatie op {}: {own} ({nl}) / two-step verification at {}: {own} ({en}); standaard / default: {}",
+                a.school.code(),
+                a.school.code(),
+                p.default.as_str()
+            );
+            for (m, has) in second_factor::staff_with_factors(d, &a).await? {
+                println!(
+                    "{}  {}  {}",
+                    if has { "ja / yes" } else { "nee / no" },
+                    m.staff.email.as_deref().unwrap_or("-"),
+                    crate::school_admin::staff_name(&m.staff)
+                );
+            }
         }
         Command::School(SchoolCommand::HomeLogin { school, state }) => {
             let s = d.require_school(&school).await?;
@@ -658,6 +687,23 @@ async fn dispatch(config: &Config, d: &Directory, command: Command) -> Result<()
                 role.as_str(),
                 a.school.code()
             );
+        }
+        Command::Staff(StaffCommand::ResetSecondFactor { email, school }) => {
+            let (staff, a) = staff_at(d, &email, &school, &actor).await?;
+            let mailer = app::mailer(config)?;
+            let mailing = staff_rules::Mailing {
+                mailer: &mailer,
+                public_url: &config.server.public_url,
+            };
+            let default = config.login.second_factor_policy;
+            let mailed = second_factor::reset(d, &mailing, &a, &staff.id, default).await?;
+            println!(
+                "tweestapsverificatie van {email} hersteld; sessies beëindigd / two-step verification of {email} reset; sessions ended"
+            );
+            match mailed {
+                Ok(()) => println!("gemaild naar / mailed to {email}"),
+                Err(e) => println!("de mail is niet verstuurd / the mail was not sent: {e}"),
+            }
         }
         Command::Staff(StaffCommand::Deactivate { email }) => {
             let staff = require_staff(d, &email).await?;

@@ -11,6 +11,7 @@ pub mod network;
 pub mod parties;
 pub mod privacy;
 pub mod pupils;
+pub mod second_factor;
 pub mod staff;
 
 use std::cmp::Ordering;

@@ -75,7 +75,7 @@ async fn mail_activation(d: &Directory, m: &Mailing<'_>, a: &Administered, staff
 }
 
 /// The staff member acting, when it is one (and not the operator).
-fn acting_staff(a: &Administered) -> Option<&str> {
+pub(super) fn acting_staff(a: &Administered) -> Option<&str> {
     a.actor.0.strip_prefix("staff:")
 }
 
@@ -102,7 +102,7 @@ pub async fn member(
 
 /// Refuses a change to the account itself (its address, an invitation, a deactivation) when it
 /// also serves a school the acting administrator does not administer.
-async fn account_is_ours(
+pub(super) async fn account_is_ours(
     d: &Directory,
     a: &Administered,
     m: &SchoolStaffMember,

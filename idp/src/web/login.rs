@@ -229,10 +229,23 @@ pub async fn submit(
             staff_id: login.staff.id.clone(),
             epoch: login.session_epoch,
             next: after,
+            enrol: false,
         };
         let set = second_factor::park(&state, &pending).await?;
         tracing::info!(staff = %login.staff.id, %ip, "password accepted, waiting for the second factor");
         return Ok(see_other("/inloggen/code", set));
+    }
+    // Without one, where a school's policy requires one: no session until one is set up.
+    if second_factor::must_enrol(&state, &login.staff.id).await? {
+        let pending = second_factor::Pending {
+            staff_id: login.staff.id.clone(),
+            epoch: login.session_epoch,
+            next: after,
+            enrol: true,
+        };
+        let set = second_factor::park(&state, &pending).await?;
+        tracing::info!(staff = %login.staff.id, %ip, "password accepted, the policy requires setting up a second factor");
+        return Ok(see_other(second_factor::ENROL_PATH, set));
     }
     tracing::info!(staff = %login.staff.id, %ip, "staff logged in");
     sign_in(
@@ -255,8 +268,21 @@ pub(super) async fn sign_in(
     epoch: i64,
     factor: Option<session::SecondFactor>,
     after: Option<String>,
-    mut headers: HeaderMap,
+    headers: HeaderMap,
 ) -> Result<Response, PageError> {
+    let (headers, next) = open_session(state, staff_id, epoch, factor, after, headers).await?;
+    Ok(see_other(&next, headers))
+}
+
+/// [`sign_in`]'s session, with where it goes on to, for a page that shows something first.
+pub(super) async fn open_session(
+    state: &AppState,
+    staff_id: &str,
+    epoch: i64,
+    factor: Option<session::SecondFactor>,
+    after: Option<String>,
+    mut headers: HeaderMap,
+) -> Result<(HeaderMap, String), PageError> {
     let schools = state.directory.schools_of_staff(staff_id).await?;
     let only = (schools.len() == 1).then(|| schools[0].school_id.clone());
     let who = session::Who::Staff {
@@ -276,7 +302,7 @@ pub(super) async fn sign_in(
         (false, Some(n)) => n,
         (false, None) => "/".to_owned(),
     };
-    Ok(see_other(&next, headers))
+    Ok((headers, next))
 }
 
 /// The failure counter of an address as typed (known or not), shared with the password change's

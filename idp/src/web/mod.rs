@@ -102,7 +102,15 @@ pub fn routes() -> Router<AppState> {
             "/beheer/leerkrachten",
             get(beheer::staff_list).post(beheer::add_staff),
         )
+        .route(
+            "/beheer/leerkrachten/tweestapsverificatie",
+            axum::routing::post(beheer::set_policy),
+        )
         .route("/beheer/leerkrachten/{staff}", get(beheer::person))
+        .route(
+            "/beheer/leerkrachten/{staff}/tweestapsverificatie-herstellen",
+            axum::routing::post(beheer::reset_factor),
+        )
         .route(
             "/beheer/leerkrachten/{staff}/e-mailadres",
             axum::routing::post(beheer::set_email),
@@ -162,8 +170,16 @@ pub fn routes() -> Router<AppState> {
             get(second_factor::overview).post(second_factor::enrol),
         )
         .route(
+            "/inloggen/instellen",
+            get(second_factor::forced_form).post(second_factor::forced_submit),
+        )
+        .route(
             "/tweestapsverificatie/verwijderen",
             axum::routing::post(second_factor::remove),
+        )
+        .route(
+            "/tweestapsverificatie/herstelcodes",
+            axum::routing::post(second_factor::renew_recovery_codes),
         )
         .route("/uitloggen", axum::routing::post(home::logout))
         .route(

@@ -1,8 +1,10 @@
 //! Staff's second factor (issue #21): setting up an authenticator app at `/tweestapsverificatie`
 //! (the secret in base32, as an `otpauth://` link and as a QR code; one code confirms it, and
 //! only then is it stored, with ten recovery codes shown once), removing it (with the password
-//! or a current code), and the code page of a login at `/inloggen/code` (see
-//! `flow::second_factor` for the login waiting there and the checks).
+//! or a current code), new recovery codes (likewise), the code page of a login at
+//! `/inloggen/code`, and the set-up that a login the policy requires a second factor of waits
+//! for at `/inloggen/instellen` (see `flow::second_factor` for the logins waiting there and the
+//! checks).
 
 use std::time::Duration;
 
@@ -27,7 +29,7 @@ use crate::state::StateStore;
 use crate::totp::{self, TotpSecret};
 
 /// How long a secret shown for set-up waits for its confirming code.
-const ENROLMENT_TTL: Duration = Duration::from_secs(15 * 60);
+const ENROLMENT_TTL: Duration = second_factor::ENROLMENT_TTL;
 /// The issuer an authenticator app lists the account under.
 const ISSUER: &str = "openpoort";
 
@@ -62,6 +64,10 @@ enum Waiting {
 }
 
 impl Waiting {
+    fn must_enrol(&self) -> bool {
+        matches!(self, Waiting::Login { pending, .. } if pending.enrol)
+    }
+
     fn staff_id(&self) -> &str {
         match self {
             Waiting::Login { pending, .. } => &pending.staff_id,
@@ -123,6 +129,9 @@ pub async fn code_form(
     let Some(w) = waiting(&state, &headers, staff).await? else {
         return Ok(expired());
     };
+    if w.must_enrol() {
+        return Ok(see(second_factor::ENROL_PATH));
+    }
     Ok(token.page(StatusCode::OK, |csrf| CodePage {
         csrf,
         next: safe_next(q.next.as_deref()).unwrap_or_default(),
@@ -142,6 +151,10 @@ pub async fn code_submit(
     let Some(w) = waiting(&state, &headers, staff).await? else {
         return Ok(expired());
     };
+    // A login that must set up a factor is finished by the set-up alone.
+    if w.must_enrol() {
+        return Ok(see(second_factor::ENROL_PATH));
+    }
     let next = safe_next(Some(&form.next));
     let step_up = matches!(w, Waiting::StepUp(_));
     let again = |status: StatusCode, error: Text| {
@@ -195,6 +208,10 @@ struct FactorPage {
     error: Option<Text>,
     enrolled: Option<Enrolled>,
     setup: Option<Setup>,
+    /// A login the school's policy holds until the set-up: no session, no way around it.
+    forced: bool,
+    /// Where the set-up's confirming code is posted.
+    action: &'static str,
 }
 
 struct Enrolled {
@@ -214,13 +231,17 @@ struct Setup {
 #[template(path = "second_factor_codes.html")]
 struct RecoveryCodesPage {
     codes: Vec<String>,
+    /// Where "Verder" goes: the page itself, or where a finished login continues.
+    next: String,
+    /// New codes for an authenticator set up before (the old codes no longer work).
+    renewed: bool,
 }
 
 fn notice_text(code: &str) -> Option<Text> {
     match code {
         "verwijderd" => Some(Text::new(
-            "Je authenticator-app en herstelcodes zijn verwijderd. Je logt nu in met alleen je wachtwoord.",
-            "Your authenticator app and recovery codes have been removed. You now log in with your password only.",
+            "Je authenticator-app en herstelcodes zijn verwijderd. Je logt nu in met alleen je wachtwoord, tenzij je school tweestapsverificatie verplicht: dan stel je bij je volgende login een nieuwe app in.",
+            "Your authenticator app and recovery codes have been removed. You now log in with your password only, unless your school requires two-step verification: then you set up a new app at your next login.",
         )),
         _ => None,
     }
@@ -237,14 +258,43 @@ fn enrolment_aad(staff_id: &str) -> Vec<u8> {
     format!("totp-enrolment|{staff_id}").into_bytes()
 }
 
-/// The secret this session was shown for set-up; a new one when there is none and `create`.
+/// Whom a secret shown for set-up is for: a signed-in staff member, or a parked login that
+/// must set one up; the secret is bound to that session or that login.
+struct Enroller<'a> {
+    staff_id: &'a str,
+    /// The session id, or the parked login's state-store key.
+    owner: &'a str,
+    /// A parked login that the school's policy holds until the set-up.
+    forced: bool,
+}
+
+impl<'a> Enroller<'a> {
+    fn signed_in(staff: &'a SignedInStaff) -> Enroller<'a> {
+        Enroller {
+            staff_id: &staff.staff_id,
+            owner: &staff.session.data.sid,
+            forced: false,
+        }
+    }
+
+    fn parked(key: &'a str, pending: &'a Pending) -> Enroller<'a> {
+        Enroller {
+            staff_id: &pending.staff_id,
+            owner: key,
+            forced: true,
+        }
+    }
+}
+
+/// The secret shown to this session or parked login for set-up; a new one when there is none
+/// and `create`.
 async fn enrolment_secret(
     state: &AppState,
-    staff: &SignedInStaff,
+    who: &Enroller<'_>,
     create: bool,
 ) -> Result<Option<TotpSecret>, PageError> {
-    let key = enrolment_key(&staff.session.data.sid);
-    let aad = enrolment_aad(&staff.staff_id);
+    let key = enrolment_key(who.owner);
+    let aad = enrolment_aad(who.staff_id);
     let kek = state.keys.kek();
     if let Some(sealed) = state.state.get(&key).await? {
         return Ok(Some(TotpSecret::new(kek.open(&sealed, &aad)?)));
@@ -284,7 +334,27 @@ async fn render(
     notice: Option<Text>,
     error: Option<Text>,
 ) -> Result<Response, PageError> {
-    let (enrolled, setup) = match state.directory.staff_second_factor(&staff.staff_id).await? {
+    render_for(
+        state,
+        &Enroller::signed_in(staff),
+        token,
+        status,
+        notice,
+        error,
+    )
+    .await
+}
+
+async fn render_for(
+    state: &AppState,
+    who: &Enroller<'_>,
+    token: FormToken,
+    status: StatusCode,
+    notice: Option<Text>,
+    error: Option<Text>,
+) -> Result<Response, PageError> {
+    let forced = who.forced;
+    let (enrolled, setup) = match state.directory.staff_second_factor(who.staff_id).await? {
         Some(f) => (
             Some(Enrolled {
                 since: directory::model::netherlands_clock(f.created_at),
@@ -293,12 +363,12 @@ async fn render(
             None,
         ),
         None => {
-            let secret = enrolment_secret(state, staff, true)
+            let secret = enrolment_secret(state, who, true)
                 .await?
                 .ok_or_else(|| PageError::bug("a set-up secret was stored and then gone"))?;
             let account = state
                 .directory
-                .staff_by_id(&staff.staff_id)
+                .staff_by_id(who.staff_id)
                 .await?
                 .and_then(|s| s.email)
                 .unwrap_or_default();
@@ -318,6 +388,12 @@ async fn render(
         error,
         enrolled,
         setup,
+        forced,
+        action: if forced {
+            second_factor::ENROL_PATH
+        } else {
+            "/tweestapsverificatie"
+        },
     }))
 }
 
@@ -336,73 +412,191 @@ pub struct ConfirmCode {
     code: String,
 }
 
-/// Stores the authenticator once a code of it confirms that the app holds the secret, and
-/// shows the recovery codes, once: the register keeps only their hashes.
+/// What became of a code typed to confirm a set-up.
+enum Confirmed {
+    /// Stored: the recovery codes, to show once.
+    Stored(Vec<String>),
+    /// There is an authenticator already (the form was sent twice, and the other one stored
+    /// it first: its codes were shown).
+    Already,
+    /// Refused, with the reason to show on the set-up page.
+    Refused(Text),
+}
+
+/// Stores the authenticator once a code of it confirms that the app holds the secret, with new
+/// recovery codes: the register keeps only their hashes. The confirming code's time step is
+/// accepted with it, so that it cannot also serve a login.
+async fn confirm(state: &AppState, who: &Enroller<'_>, code: &str) -> Result<Confirmed, PageError> {
+    if state
+        .directory
+        .staff_second_factor(who.staff_id)
+        .await?
+        .is_some()
+    {
+        return Ok(Confirmed::Already);
+    }
+    let Some(secret) = enrolment_secret(state, who, false).await? else {
+        return Ok(Confirmed::Refused(Text::new(
+            "De tijd om de app in te stellen is verstreken. Hieronder staat een nieuwe sleutel; stel de app opnieuw in.",
+            "The time to set up the app has passed. Below is a new key; set up the app again.",
+        )));
+    };
+    let Some(step) = totp::matching_step(&secret, code, unix_now()) else {
+        return Ok(Confirmed::Refused(Text::new(
+            "Deze code klopt niet. Controleer of de tijd op je telefoon goed staat en vul de code in die de app nu toont.",
+            "This code is not correct. Check that your phone's clock is right and enter the code the app shows now.",
+        )));
+    };
+    let codes = totp::new_recovery_codes();
+    let actor = Actor::staff(who.staff_id);
+    let kek = state.keys.kek();
+    if let Err(e) = state
+        .directory
+        .enrol_totp_confirmed(
+            who.staff_id,
+            &secret,
+            kek,
+            &hashes(&codes),
+            Some(step),
+            &actor,
+        )
+        .await
+    {
+        let enrolled_meanwhile = matches!(e, DirectoryError::Conflict { .. })
+            && state
+                .directory
+                .staff_second_factor(who.staff_id)
+                .await?
+                .is_some();
+        if enrolled_meanwhile {
+            return Ok(Confirmed::Already);
+        }
+        return Err(e.into());
+    }
+    state.state.delete(&enrolment_key(who.owner)).await?;
+    tracing::info!(staff = %who.staff_id, forced = who.forced, "authenticator set up");
+    Ok(Confirmed::Stored(codes))
+}
+
+fn hashes(codes: &[String]) -> Vec<String> {
+    codes
+        .iter()
+        .filter_map(|c| totp::recovery_code_hash(c))
+        .collect()
+}
+
+fn recovery_codes_page(
+    codes: Vec<String>,
+    next: String,
+    renewed: bool,
+    headers: HeaderMap,
+) -> Response {
+    let mut headers = headers;
+    // Shown once: no cache may keep them.
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    page(
+        StatusCode::OK,
+        &RecoveryCodesPage {
+            codes,
+            next,
+            renewed,
+        },
+        headers,
+    )
+}
+
+/// Stores the authenticator of a signed-in staff member (see [`confirm`]) and shows the
+/// recovery codes, once.
 pub async fn enrol(
     State(state): State<AppState>,
     staff: SignedInStaff,
     token: FormToken,
     Csrf(form): Csrf<ConfirmCode>,
 ) -> Result<Response, PageError> {
-    let refuse = StatusCode::UNPROCESSABLE_ENTITY;
-    if state
-        .directory
-        .staff_second_factor(&staff.staff_id)
-        .await?
-        .is_some()
-    {
-        return Ok(see("/tweestapsverificatie"));
-    }
-    let Some(secret) = enrolment_secret(&state, &staff, false).await? else {
-        let error = Text::new(
-            "De tijd om de app in te stellen is verstreken. Hieronder staat een nieuwe sleutel; stel de app opnieuw in.",
-            "The time to set up the app has passed. Below is a new key; set up the app again.",
-        );
-        return render(&state, &staff, token, refuse, None, Some(error)).await;
-    };
-    let Some(step) = totp::matching_step(&secret, &form.code, unix_now()) else {
-        let error = Text::new(
-            "Deze code klopt niet. Controleer of de tijd op je telefoon goed staat en vul de code in die de app nu toont.",
-            "This code is not correct. Check that your phone's clock is right and enter the code the app shows now.",
-        );
-        return render(&state, &staff, token, refuse, None, Some(error)).await;
-    };
-    // The confirming code is spent here, so that it cannot also serve a login.
-    second_factor::spend_step(&state, &staff.staff_id, step).await?;
-    let codes = totp::new_recovery_codes();
-    let hashes: Vec<String> = codes
-        .iter()
-        .filter_map(|c| totp::recovery_code_hash(c))
-        .collect();
-    let actor = Actor::staff(&staff.staff_id);
-    let kek = state.keys.kek();
-    if let Err(e) = state
-        .directory
-        .enrol_totp(&staff.staff_id, &secret, kek, &hashes, &actor)
-        .await
-    {
-        // The form was sent twice, and the other one stored it first: its codes were shown.
-        let enrolled_meanwhile = matches!(e, DirectoryError::Conflict { .. })
-            && state
-                .directory
-                .staff_second_factor(&staff.staff_id)
-                .await?
-                .is_some();
-        if enrolled_meanwhile {
-            return Ok(see("/tweestapsverificatie"));
+    match confirm(&state, &Enroller::signed_in(&staff), &form.code).await? {
+        Confirmed::Stored(codes) => Ok(recovery_codes_page(
+            codes,
+            "/tweestapsverificatie".to_owned(),
+            false,
+            HeaderMap::new(),
+        )),
+        Confirmed::Already => Ok(see("/tweestapsverificatie")),
+        Confirmed::Refused(error) => {
+            let refuse = StatusCode::UNPROCESSABLE_ENTITY;
+            render(&state, &staff, token, refuse, None, Some(error)).await
         }
-        return Err(e.into());
     }
-    state
-        .state
-        .delete(&enrolment_key(&staff.session.data.sid))
-        .await?;
-    tracing::info!(staff = %staff.staff_id, "authenticator set up");
-    Ok(page(
-        StatusCode::OK,
-        &RecoveryCodesPage { codes },
-        HeaderMap::new(),
-    ))
+}
+
+/// The login this browser parked because the policy requires a second factor it has not set up.
+async fn parked_enrolment(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<(String, Pending)>, PageError> {
+    Ok(second_factor::parked(state, headers)
+        .await?
+        .filter(|(_, pending)| pending.enrol))
+}
+
+/// The set-up a login waits for when the school's policy requires a second factor: the same
+/// secret, QR code and confirmation as `/tweestapsverificatie`, without a session.
+pub async fn forced_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    token: FormToken,
+) -> Result<Response, PageError> {
+    let Some((key, pending)) = parked_enrolment(&state, &headers).await? else {
+        return Ok(expired());
+    };
+    let who = Enroller::parked(&key, &pending);
+    render_for(&state, &who, token, StatusCode::OK, None, None).await
+}
+
+/// Confirms the set-up of a parked login; then, and only then, the login is finished: the
+/// session opens (with the factor just proved) and the recovery codes are shown once, with the
+/// way on to where the login was going.
+pub async fn forced_submit(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    token: FormToken,
+    Csrf(form): Csrf<ConfirmCode>,
+) -> Result<Response, PageError> {
+    let Some((key, pending)) = parked_enrolment(&state, &headers).await? else {
+        return Ok(expired());
+    };
+    let who = Enroller::parked(&key, &pending);
+    let codes = match confirm(&state, &who, &form.code).await? {
+        Confirmed::Stored(codes) => codes,
+        // Set up meanwhile in another way (another tab): its code finishes a login, not this.
+        Confirmed::Already => {
+            second_factor::unpark(&state, &key).await?;
+            return Ok(expired());
+        }
+        Confirmed::Refused(error) => {
+            let refuse = StatusCode::UNPROCESSABLE_ENTITY;
+            return render_for(&state, &who, token, refuse, None, Some(error)).await;
+        }
+    };
+    if !second_factor::unpark(&state, &key).await? {
+        return Ok(expired());
+    }
+    let mut clear = HeaderMap::new();
+    clear.insert(header::SET_COOKIE, second_factor::clear_cookie(&state.web));
+    tracing::info!(staff = %pending.staff_id, %ip, "staff logged in after setting up the second factor the policy requires");
+    let (headers, next) = super::login::open_session(
+        &state,
+        &pending.staff_id,
+        pending.epoch,
+        Some(crate::session::SecondFactor::Totp),
+        pending.next,
+        clear,
+    )
+    .await?;
+    Ok(recovery_codes_page(codes, next, false, headers))
 }
 
 #[derive(Deserialize)]
@@ -413,27 +607,29 @@ pub struct RemoveForm {
     code: String,
 }
 
-/// Removes the authenticator and the recovery codes, after the current password or a current
-/// code (either checked under the login's counters): a session left open on a shared computer
-/// is not enough.
-pub async fn remove(
-    State(state): State<AppState>,
-    staff: SignedInStaff,
-    ClientIp(ip): ClientIp,
-    token: FormToken,
-    Csrf(form): Csrf<RemoveForm>,
-) -> Result<Response, PageError> {
-    let refused = if !form.code.trim().is_empty() {
-        match second_factor::check(&state, &staff.staff_id, ip, &form.code).await? {
-            Checked::Accepted(_) => None,
-            Checked::Wrong => Some((StatusCode::UNAUTHORIZED, wrong_code())),
-            Checked::Throttled(wait) => Some((StatusCode::TOO_MANY_REQUESTS, throttled(wait))),
-        }
-    } else {
-        let Some(person) = state.directory.staff_by_id(&staff.staff_id).await? else {
-            return Ok(see("/inloggen"));
-        };
-        match check_current_password(&state, &person, ip, form.password.clone()).await? {
+/// The current password or a current code (either checked under the login's counters), for
+/// what a session left open on a shared computer must not be enough for: the refusal to show,
+/// or `None` when one of them was right.
+async fn proved_again(
+    state: &AppState,
+    staff: &SignedInStaff,
+    ip: std::net::IpAddr,
+    form: &RemoveForm,
+) -> Result<Option<(StatusCode, Text)>, PageError> {
+    if !form.code.trim().is_empty() {
+        return Ok(
+            match second_factor::check(state, &staff.staff_id, ip, &form.code).await? {
+                Checked::Accepted(_) => None,
+                Checked::Wrong => Some((StatusCode::UNAUTHORIZED, wrong_code())),
+                Checked::Throttled(wait) => Some((StatusCode::TOO_MANY_REQUESTS, throttled(wait))),
+            },
+        );
+    }
+    let Some(person) = state.directory.staff_by_id(&staff.staff_id).await? else {
+        return Err(see("/inloggen").into());
+    };
+    Ok(
+        match check_current_password(state, &person, ip, form.password.clone()).await? {
             CurrentPassword::Correct => None,
             CurrentPassword::Wrong => Some((
                 StatusCode::UNAUTHORIZED,
@@ -442,9 +638,21 @@ pub async fn remove(
             CurrentPassword::Throttled => {
                 Some((StatusCode::TOO_MANY_REQUESTS, too_many_attempts()))
             }
-        }
-    };
-    if let Some((status, error)) = refused {
+        },
+    )
+}
+
+/// Removes the authenticator and the recovery codes, after the current password or a current
+/// code ([`proved_again`]). Under a policy that requires a second factor the next login sets
+/// up a new one: removal is how a new phone replaces a lost one, and no way around the policy.
+pub async fn remove(
+    State(state): State<AppState>,
+    staff: SignedInStaff,
+    ClientIp(ip): ClientIp,
+    token: FormToken,
+    Csrf(form): Csrf<RemoveForm>,
+) -> Result<Response, PageError> {
+    if let Some((status, error)) = proved_again(&state, &staff, ip, &form).await? {
         return render(&state, &staff, token, status, None, Some(error)).await;
     }
     state
@@ -453,4 +661,38 @@ pub async fn remove(
         .await?;
     tracing::info!(staff = %staff.staff_id, "authenticator removed");
     Ok(see("/tweestapsverificatie?melding=verwijderd"))
+}
+
+/// Replaces every recovery code by ten new ones, shown once, after the current password or a
+/// current code ([`proved_again`], under the same counters as removal); the authenticator stays.
+pub async fn renew_recovery_codes(
+    State(state): State<AppState>,
+    staff: SignedInStaff,
+    ClientIp(ip): ClientIp,
+    token: FormToken,
+    Csrf(form): Csrf<RemoveForm>,
+) -> Result<Response, PageError> {
+    if let Some((status, error)) = proved_again(&state, &staff, ip, &form).await? {
+        return render(&state, &staff, token, status, None, Some(error)).await;
+    }
+    let codes = totp::new_recovery_codes();
+    let renewed = state
+        .directory
+        .renew_recovery_codes(
+            &staff.staff_id,
+            &hashes(&codes),
+            &Actor::staff(&staff.staff_id),
+        )
+        .await?;
+    if !renewed {
+        // Removed meanwhile: the page offers the set-up.
+        return Ok(see("/tweestapsverificatie"));
+    }
+    tracing::info!(staff = %staff.staff_id, "recovery codes renewed");
+    Ok(recovery_codes_page(
+        codes,
+        "/tweestapsverificatie".to_owned(),
+        true,
+        HeaderMap::new(),
+    ))
 }

@@ -26,6 +26,8 @@ pub struct Demo {
     pub seeded: Seeded,
     pub directory: directory::Directory,
     pub state: AppState,
+    client: SocketAddr,
+    config: Config,
     _data: tempfile::TempDir,
 }
 
@@ -55,6 +57,8 @@ pub async fn demo_with(client: &str, settings: &[(&str, &str)]) -> Demo {
         router: idp::server::router(state.clone()).layer(MockConnectInfo(client)),
         state,
         seeded,
+        client,
+        config,
         _data: data,
     }
 }
@@ -89,12 +93,12 @@ impl Demo {
     }
 
     pub async fn send(&self, request: Request<Body>) -> Answer {
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("the router answers");
+        self.send_to(self.router.clone(), request).await
+    }
+
+    /// As [`Demo::send`], through `router` (another node's).
+    pub async fn send_to(&self, router: Router, request: Request<Body>) -> Answer {
+        let response = router.oneshot(request).await.expect("the router answers");
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response
@@ -125,6 +129,31 @@ impl Demo {
         .await
     }
 
+    /// The mails written to the demo's outbox so far (the development transport), oldest first.
+    pub fn outbox(&self) -> Vec<String> {
+        let Ok(dir) = std::fs::read_dir(self._data.path().join("outbox")) else {
+            return Vec::new();
+        };
+        let mut files: Vec<_> = dir
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|p| std::fs::read_to_string(p).expect("a mail"))
+            .collect()
+    }
+
+    /// The same register and keys behind a new router whose short-lived state store starts
+    /// empty, as after a flushed or lost Redis.
+    /// (Another node started on the same configuration, with a memory store of its own.)
+    pub async fn with_empty_state_store(&self) -> Router {
+        let state = idp::app::build_state(&self.config).await.expect("state");
+        idp::server::router(state).layer(MockConnectInfo(self.client))
+    }
+
     pub fn shortcut(&self) -> String {
         format!("/s/{}", self.seeded.school.instelling_ref)
     }
@@ -134,7 +163,16 @@ impl Demo {
         Browser {
             demo: self,
             from: None,
+            via: None,
             cookies: Vec::new(),
+        }
+    }
+
+    /// A browser with no cookies yet whose requests go to `router` (another node's).
+    pub fn browser_via(&self, router: Router) -> Browser<'_> {
+        Browser {
+            via: Some(router),
+            ..self.browser()
         }
     }
 
@@ -170,6 +208,7 @@ impl Answer {
 pub struct Browser<'a> {
     demo: &'a Demo,
     from: Option<SocketAddr>,
+    via: Option<Router>,
     pub cookies: Vec<(String, String)>,
 }
 
@@ -188,7 +227,10 @@ impl Browser<'_> {
         if let Some(from) = self.from {
             request.extensions_mut().insert(ConnectInfo(from));
         }
-        let answer = self.demo.send(request).await;
+        let answer = match &self.via {
+            Some(router) => self.demo.send_to(router.clone(), request).await,
+            None => self.demo.send(request).await,
+        };
         for set in answer.headers.get_all(header::SET_COOKIE) {
             let set = set.to_str().expect("cookie text");
             let (name, value) = set

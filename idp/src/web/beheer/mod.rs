@@ -35,8 +35,8 @@ pub use pupils::{
     bulk_pictures, group, group_codes, overview, pupil_code, set_picture, unlock, void_code,
 };
 pub use staff::{
-    add_staff, deactivate, invite, link_group, person, set_email, set_roles, staff_list,
-    unlink_group,
+    add_staff, deactivate, invite, link_group, person, reset_factor, set_email, set_policy,
+    set_roles, staff_list, unlink_group,
 };
 
 fn not_allowed() -> PageError {

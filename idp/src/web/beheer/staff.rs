@@ -1,6 +1,7 @@
 //! Leerkrachten: the school's staff, one page for the list (and adding someone the LAS does not
 //! list) and one per person (address and invitation, roles, groups, deactivation). The rules
-//! are `crate::school_admin::staff`'s.
+//! are `crate::school_admin::staff`'s; the school's two-step verification policy (on the list
+//! page, with who has a second factor) and a person's reset are `crate::school_admin::second_factor`'s.
 
 use askama::Template;
 use axum::http::{HeaderMap, StatusCode};
@@ -9,11 +10,13 @@ use serde::Deserialize;
 
 use directory::model::{Date, StaffRole};
 use directory::people::StaffStatus;
+use directory::second_factor::SecondFactorPolicy;
 use directory::staff_admin::{GroupLink, SchoolStaffMember};
 
 use super::{Nav, SchoolAdmin, again};
 use crate::http::extract::{Path, Query};
 use crate::http::{ConfirmForm, Csrf, FormView, NoticeQuery, PageError, Text, see, see_other};
+use crate::school_admin::second_factor::{self as factors, policy_label};
 use crate::school_admin::staff::{
     self as rules, EXTRA_ROLES, Mailing, Sent, role_label, status_label,
 };
@@ -93,6 +96,15 @@ pub struct Row {
     status: (&'static str, &'static str),
     roles: String,
     groups: String,
+    /// Has a second factor (yes or no: nothing more is shown).
+    factor: bool,
+}
+
+/// One choice of the school's two-step verification policy on the list page.
+pub struct PolicyChoice {
+    value: &'static str,
+    label: (String, String),
+    chosen: bool,
 }
 
 #[derive(Template)]
@@ -103,13 +115,17 @@ struct ListPage {
     rows: Vec<Row>,
     error: Option<Text>,
     typed: PersonForm,
+    policy: Vec<PolicyChoice>,
+    /// The policy that applies now, as the school reads it.
+    policy_now: (&'static str, &'static str),
+    notice: Option<Text>,
 }
 
 fn today() -> Date {
     Date::in_netherlands(crate::clock::unix_now())
 }
 
-fn row(m: SchoolStaffMember, today: &Date) -> Row {
+fn row(m: SchoolStaffMember, factor: bool, today: &Date) -> Row {
     let groups = m
         .groups
         .iter()
@@ -126,17 +142,41 @@ fn row(m: SchoolStaffMember, today: &Date) -> Row {
         status: status_label(m.staff.status),
         roles: roles_text(&m.roles),
         groups,
+        factor,
         id: m.staff.id,
     }
 }
 
-async fn render_list(s: SchoolAdmin, view: FormView<PersonForm>) -> Result<Response, PageError> {
+async fn render_list(
+    s: SchoolAdmin,
+    view: FormView<PersonForm>,
+    notice: Option<Text>,
+) -> Result<Response, PageError> {
     let today = today();
-    let rows = rules::list(s.directory(), &s.admin)
+    let rows = factors::staff_with_factors(s.directory(), &s.admin)
         .await?
         .into_iter()
-        .map(|m| row(m, &today))
+        .map(|(m, factor)| row(m, factor, &today))
         .collect();
+    let default = s.state.web.second_factor_policy;
+    let now = factors::policy(s.directory(), &s.admin, default).await?;
+    let (default_nl, default_en) = policy_label(default);
+    let mut policy = vec![PolicyChoice {
+        value: "standaard",
+        label: (
+            format!("zoals de beheerder van openpoort instelt (nu: {default_nl})"),
+            format!("as openpoort's operator sets it (now: {default_en})"),
+        ),
+        chosen: now.school.is_none(),
+    }];
+    policy.extend(SecondFactorPolicy::ALL.into_iter().map(|p| {
+        let (nl, en) = policy_label(p);
+        PolicyChoice {
+            value: p.as_str(),
+            label: (nl.to_owned(), en.to_owned()),
+            chosen: now.school == Some(p),
+        }
+    }));
     let nav = s.nav("leerkrachten");
     Ok(s.form_page(view, |csrf, error, typed| ListPage {
         nav,
@@ -144,11 +184,46 @@ async fn render_list(s: SchoolAdmin, view: FormView<PersonForm>) -> Result<Respo
         rows,
         error,
         typed,
+        policy,
+        policy_now: policy_label(now.effective),
+        notice,
     }))
 }
 
-pub async fn staff_list(s: SchoolAdmin) -> Result<Response, PageError> {
-    render_list(s, FormView::default()).await
+fn list_notice(code: &str) -> Option<Text> {
+    match code {
+        "beleid-opgeslagen" => Some(Text::new(
+            "Opgeslagen. Wie tweestapsverificatie moet hebben en die nog niet heeft, stelt die in bij de volgende login.",
+            "Saved. Whoever must have two-step verification and has not set it up yet does so at their next login.",
+        )),
+        _ => None,
+    }
+}
+
+pub async fn staff_list(
+    s: SchoolAdmin,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, PageError> {
+    let notice = q.melding.as_deref().and_then(list_notice);
+    render_list(s, FormView::default(), notice).await
+}
+
+#[derive(Deserialize)]
+pub struct PolicyForm {
+    policy: String,
+}
+
+/// The school's two-step verification policy: one of the three, or the operator's default.
+pub async fn set_policy(
+    s: SchoolAdmin,
+    Csrf(form): Csrf<PolicyForm>,
+) -> Result<Response, PageError> {
+    let policy = match form.policy.as_str() {
+        "standaard" => None,
+        other => Some(SecondFactorPolicy::parse(other).map_err(AdminError::from)?),
+    };
+    factors::set_policy(s.directory(), &s.admin, policy).await?;
+    Ok(see(&format!("{LIST}?melding=beleid-opgeslagen")))
 }
 
 pub async fn add_staff(
@@ -158,7 +233,7 @@ pub async fn add_staff(
     match rules::add(s.directory(), &mailing(&s), &s.admin, &form.person()).await {
         Ok((staff, sent)) => Ok(after_mail(&s, &person_path(&staff.id), &sent)),
         // The form comes back with what was typed and what is wrong with it.
-        Err(e) => render_list(s, again(e, form)?).await,
+        Err(e) => render_list(s, again(e, form)?, None).await,
     }
 }
 
@@ -187,6 +262,8 @@ struct PersonPage {
     activated: bool,
     has_email: bool,
     is_self: bool,
+    /// Has a second factor, which an administrator may reset.
+    has_factor: bool,
     email: String,
     las: Option<String>,
     leerkracht: bool,
@@ -211,6 +288,14 @@ fn notice(code: &str) -> Option<Text> {
         "gedeactiveerd" => Text::new(
             "Het account is gedeactiveerd; de sessies van deze persoon zijn beëindigd.",
             "The account is deactivated; this person's sessions have ended.",
+        ),
+        "hersteld" => Text::new(
+            "De tweestapsverificatie is hersteld: de app en de herstelcodes werken niet meer, de sessies van deze persoon zijn beëindigd en er is een mail gestuurd.",
+            "Two-step verification has been reset: the app and the recovery codes no longer work, this person's sessions have ended and they have been mailed.",
+        ),
+        "hersteld-mail-mislukt" => Text::new(
+            "De tweestapsverificatie is hersteld en de sessies van deze persoon zijn beëindigd, maar de mail kon niet worden verstuurd. Laat het de persoon zelf weten.",
+            "Two-step verification has been reset and this person's sessions have ended, but the mail could not be sent. Tell the person yourself.",
         ),
         _ => return None,
     })
@@ -260,6 +345,7 @@ async fn render_person(
     };
     let nav = s.nav("leerkrachten");
     let is_self = s.manager.staff_id == m.staff.id;
+    let has_factor = d.staff_has_second_factor(&m.staff.id).await?;
     Ok(s.page(status, |csrf| PersonPage {
         nav,
         csrf,
@@ -270,6 +356,7 @@ async fn render_person(
         activated: m.staff.status == StaffStatus::Active,
         has_email: m.staff.email.is_some(),
         is_self,
+        has_factor,
         email: shown
             .email
             .unwrap_or_else(|| m.staff.email.clone().unwrap_or_default()),
@@ -435,4 +522,38 @@ pub async fn deactivate(
         rules::deactivate(s.directory(), &s.admin, &staff_id).await
     };
     changed(s, &staff_id, done, "gedeactiveerd").await
+}
+
+/// Resets the person's two-step verification (they lost their phone and their recovery codes),
+/// after the box is ticked: see `school_admin::second_factor::reset`.
+pub async fn reset_factor(
+    s: SchoolAdmin,
+    Path(staff_id): Path<String>,
+    Csrf(form): Csrf<ConfirmForm>,
+) -> Result<Response, PageError> {
+    if !form.confirmed() {
+        let e = AdminError::refused(
+            "Vink eerst aan dat je de tweestapsverificatie wilt herstellen.",
+            "First tick that you want to reset two-step verification.",
+        );
+        return refused(s, &staff_id, e, None).await;
+    }
+    let mailing = mailing(&s);
+    let default = s.state.web.second_factor_policy;
+    match factors::reset(s.directory(), &mailing, &s.admin, &staff_id, default).await {
+        Ok(mailed) => {
+            // Their sessions ended with the epoch; the relying parties hear of it too.
+            crate::flow::logout::all_sessions_ended(&s.state, &staff_id).await?;
+            let melding = if mailed.is_ok() {
+                "hersteld"
+            } else {
+                "hersteld-mail-mislukt"
+            };
+            Ok(see(&format!(
+                "{}?melding={melding}",
+                person_path(&staff_id)
+            )))
+        }
+        Err(e) => refused(s, &staff_id, e, None).await,
+    }
 }
