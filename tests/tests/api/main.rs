@@ -17,4 +17,5 @@ mod register;
 mod saml_sps;
 mod school_staff;
 mod schools;
+mod second_factor;
 mod upstreams;
