@@ -815,3 +815,29 @@ async fn saml_force_authn_asks_for_the_second_factor_again_and_the_authn_instant
         "{first_instant} {second_instant}"
     );
 }
+
+#[tokio::test]
+async fn a_parked_set_up_ends_when_a_factor_was_set_up_meanwhile_and_the_next_login_asks_for_it() {
+    let d = demo_from("127.0.0.1:50000").await;
+    let id = anna(&d).await;
+    school_policy(&d, SecondFactorPolicy::AllStaff).await;
+    let mut b = d.browser();
+    let login = b.log_in(idp::demo::ANNA, ANNA_PASSWORD).await;
+    assert_eq!(login.location(), Some("/inloggen/instellen"));
+    // Set up meanwhile elsewhere (another tab's set-up, say).
+    d.directory
+        .enrol_totp(
+            &id,
+            &idp::totp::new_secret(),
+            d.state.keys.kek(),
+            &[],
+            &Actor::staff(&id),
+        )
+        .await
+        .unwrap();
+    let page = b.get("/inloggen/instellen").await;
+    assert_eq!(page.location(), Some("/inloggen?melding=code-verlopen"));
+    assert!(!b.has_session());
+    let again = b.log_in(idp::demo::ANNA, ANNA_PASSWORD).await;
+    assert_eq!(again.location(), Some("/inloggen/code"));
+}

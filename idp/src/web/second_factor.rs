@@ -551,6 +551,15 @@ pub async fn forced_form(
     let Some((key, pending)) = parked_enrolment(&state, &headers).await? else {
         return Ok(expired());
     };
+    // Set up meanwhile in another way: this login starts again, and asks for the code.
+    if state
+        .directory
+        .staff_has_second_factor(&pending.staff_id)
+        .await?
+    {
+        second_factor::unpark(&state, &key).await?;
+        return Ok(expired());
+    }
     let who = Enroller::parked(&key, &pending);
     render_for(&state, &who, token, StatusCode::OK, None, None).await
 }
