@@ -579,6 +579,11 @@ const SQLITE_MIGRATIONS: Embedded = &[
         "second factor",
         include_str!("../migrations/sqlite/0020_second_factor.sql"),
     ),
+    (
+        21,
+        "passkeys",
+        include_str!("../migrations/sqlite/0021_passkeys.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: Embedded = &[
     (
@@ -680,6 +685,11 @@ const POSTGRES_MIGRATIONS: Embedded = &[
         20,
         "second factor",
         include_str!("../migrations/postgres/0020_second_factor.sql"),
+    ),
+    (
+        21,
+        "passkeys",
+        include_str!("../migrations/postgres/0021_passkeys.sql"),
     ),
 ];
 

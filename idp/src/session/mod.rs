@@ -44,6 +44,11 @@ pub enum SecondFactor {
     Totp,
     /// One of their single-use recovery codes, standing in for a lost authenticator.
     RecoveryCode,
+    /// One of their passkeys (WebAuthn, with user verification), after the password.
+    Passkey,
+    /// One of their passkeys alone, without the password: the authenticator proved possession
+    /// of the key and verified the user (PIN or biometric), two factors in one step.
+    PasskeyLogin,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -123,6 +128,20 @@ pub fn amr(context: Context, second_factor: bool) -> Vec<&'static str> {
         Context::Password if second_factor => vec!["pwd", "otp"],
         Context::Password => vec!["pwd"],
         Context::SchoolNetwork | Context::HomeCode | Context::Network => Vec::new(),
+    }
+}
+
+/// The authentication methods of a login (OIDC `amr`, RFC 8176), knowing which second factor it
+/// proved: [`amr`] for a code; for a passkey `pop` (possession of a key, which RFC 8176 names
+/// without saying hardware or software: a synced passkey is not bound to hardware, and openpoort
+/// asks for no attestation that would tell), `user` (the user was present and verified at the
+/// authenticator) and `mfa` (possession and the verification are two factors), after `pwd` when
+/// the password came first.
+pub fn amr_of(context: Context, factor: Option<SecondFactor>) -> Vec<&'static str> {
+    match (context, factor) {
+        (Context::Password, Some(SecondFactor::Passkey)) => vec!["pwd", "pop", "user", "mfa"],
+        (Context::Password, Some(SecondFactor::PasskeyLogin)) => vec!["pop", "user", "mfa"],
+        (context, factor) => amr(context, factor.is_some()),
     }
 }
 
