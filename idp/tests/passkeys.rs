@@ -154,10 +154,20 @@ async fn a_registered_passkey_signs_in_alone_and_the_id_token_says_mfa_by_passke
     assert_eq!(claims["acr"], metadata::discovery::ACR_MFA, "{claims}");
     assert_eq!(claims["amr"], json!(["pop", "user", "mfa"]), "{claims}");
 
+    // A `next` that is not openpoort's own is dropped, as at the password login.
+    let (_, answer) = passkey_login(
+        &d,
+        &mut key,
+        &softkey::Answer::default(),
+        Some("https://evil.example/"),
+    )
+    .await;
+    assert_eq!(redirected(&answer), "/school-kiezen");
+
     let stored = d.directory.staff_passkeys(&id).await.unwrap();
     assert!(stored[0].last_used_at.is_some(), "the use is recorded");
     assert!(
-        stored[0].passkey.contains("\"counter\":1"),
+        stored[0].passkey.contains("\"counter\":2"),
         "{}",
         stored[0].passkey
     );
