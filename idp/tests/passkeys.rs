@@ -508,3 +508,62 @@ async fn passkey_login_failures_are_throttled_atomically() {
     );
     assert!(!b.has_session());
 }
+
+#[tokio::test]
+async fn a_deactivated_staff_members_passkey_signs_nobody_in() {
+    let d = demo_from("127.0.0.1:50000").await;
+    let (_, mut key) = bram_with_passkey(&d).await;
+    let id = bram_id(&d).await;
+    d.directory
+        .set_staff_status(
+            &id,
+            directory::people::StaffStatus::Deactivated,
+            &Actor::system("test"),
+        )
+        .await
+        .unwrap();
+    let (b, answer) = passkey_login(&d, &mut key, &softkey::Answer::default(), None).await;
+    refused(&answer);
+    assert!(!b.has_session());
+}
+
+#[tokio::test]
+async fn wrong_passkey_answers_after_the_password_count_on_the_accounts_code_counter() {
+    let d = demo_from("127.0.0.1:50000").await;
+    let (_, mut key) = bram_with_passkey(&d).await;
+    let mut b = d.browser();
+    let login = b.log_in(idp::demo::BRAM, idp::demo::BRAM_PASSWORD).await;
+    assert_eq!(login.location(), Some("/inloggen/code"), "{}", login.body);
+    let tampered = softkey::Answer {
+        tamper_signature: true,
+        ..Default::default()
+    };
+    // The demo's limit per account is the default: 10 per window. Each try on a fresh page
+    // (the check is taken by the answer, so every page starts a new one).
+    let mut statuses = Vec::new();
+    for _ in 0..11 {
+        let page = b.get("/inloggen/code").await;
+        let options = options_in(&page.body, "passkey-tweede-stap");
+        let assertion = key.assert(&options, &tampered);
+        let answer = b
+            .submit("/inloggen/code/passkey", &[("credential", &assertion)])
+            .await;
+        statuses.push(answer.status.as_u16());
+    }
+    assert_eq!(statuses[..10], [401; 10], "{statuses:?}");
+    assert_eq!(statuses[10], 429, "{statuses:?}");
+    // Locked: the right answer does not get through now either.
+    let page = b.get("/inloggen/code").await;
+    let options = options_in(&page.body, "passkey-tweede-stap");
+    let assertion = key.assert(&options, &softkey::Answer::default());
+    let answer = b
+        .submit("/inloggen/code/passkey", &[("credential", &assertion)])
+        .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        answer.body
+    );
+    assert!(!b.has_session());
+}
