@@ -495,6 +495,41 @@ mod tests {
     }
 
     #[test]
+    fn a_passkey_is_the_mfa_class_and_names_possession_and_verification() {
+        use metadata::discovery::ACR_MFA;
+        use metadata::saml::authn_context::{TIME_SYNC_TOKEN, class_ref};
+        let mut alone = data(0, 0);
+        alone.second_factor = Some(SecondFactor::PasskeyLogin);
+        let mut after = data(0, 0);
+        after.second_factor = Some(SecondFactor::Passkey);
+        for s in [&alone, &after] {
+            assert_eq!(s.acr(), ACR_MFA);
+            // SAML: the second factor's rung and class.
+            assert_eq!(class_ref(&s.acr()), TIME_SYNC_TOKEN);
+        }
+        assert_eq!(
+            amr_of(Context::Password, Some(SecondFactor::PasskeyLogin)),
+            ["pop", "user", "mfa"]
+        );
+        assert_eq!(
+            amr_of(Context::Password, Some(SecondFactor::Passkey)),
+            ["pwd", "pop", "user", "mfa"]
+        );
+        // The codes keep their methods.
+        assert_eq!(
+            amr_of(Context::Password, Some(SecondFactor::Totp)),
+            ["pwd", "otp"]
+        );
+        assert_eq!(amr_of(Context::Password, None), ["pwd"]);
+        assert!(amr_of(Context::HomeCode, None).is_empty());
+        // Stored and read back as a session or a grant keeps it.
+        let json = serde_json::to_string(&alone).unwrap();
+        assert!(json.contains("\"passkey_login\""), "{json}");
+        let back: SessionData = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, alone);
+    }
+
+    #[test]
     fn session_keys_do_not_contain_the_id() {
         let id = random_token();
         let key = key_of(&id);
