@@ -567,3 +567,34 @@ async fn wrong_passkey_answers_after_the_password_count_on_the_accounts_code_cou
     );
     assert!(!b.has_session());
 }
+
+#[tokio::test]
+async fn passkey_ceremonies_wait_in_redis_and_answer_once_there() {
+    let url = std::env::var("TEST_REDIS_URL")
+        .expect("TEST_REDIS_URL is not set: run the tests with scripts/test (README)");
+    let prefix = format!("passkeys-{}:", uuid::Uuid::new_v4().simple());
+    let d = demo_with(
+        "127.0.0.1:50000",
+        &[
+            ("OPENPOORT_SESSIONS_STORE", "redis"),
+            ("OPENPOORT_SESSIONS_REDIS_URL", url.as_str()),
+            ("OPENPOORT_SESSIONS_REDIS_PREFIX", prefix.as_str()),
+        ],
+    )
+    .await;
+    let (_, mut key) = bram_with_passkey(&d).await;
+    let mut b = d.browser();
+    let page = b.get("/inloggen/passkey").await;
+    let options = options_in(&page.body, "passkey-inloggen");
+    let assertion = key.assert(&options, &softkey::Answer::default());
+    let request = b.form_request("/inloggen/passkey", &[("credential", &assertion)]);
+    let again = b.form_request("/inloggen/passkey", &[("credential", &assertion)]);
+    let first = d.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    let second = d.router.clone().oneshot(again).await.unwrap();
+    assert_eq!(
+        second.status(),
+        StatusCode::UNAUTHORIZED,
+        "taken by the first"
+    );
+}

@@ -68,8 +68,8 @@ pub struct SessionData {
     /// The session's id towards relying parties (`sid` in ID and logout tokens): random and
     /// unrelated to the cookie, which must never leave openpoort.
     pub sid: String,
-    /// The second factor proved after the password, if any: it raises the login's `acr` and
-    /// adds `otp` to its `amr`.
+    /// The second factor proved after the password, if any, or a passkey that signed in alone
+    /// (`PasskeyLogin`): it raises the login's `acr` and names its methods in `amr` (`amr_of`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub second_factor: Option<SecondFactor>,
     // What the session handed out (token families, clients told of it) is not kept here but in
