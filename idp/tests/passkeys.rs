@@ -598,3 +598,28 @@ async fn passkey_ceremonies_wait_in_redis_and_answer_once_there() {
         "taken by the first"
     );
 }
+
+#[tokio::test]
+async fn a_passkey_removed_after_the_code_page_was_shown_does_not_finish_the_login() {
+    let d = demo_from("127.0.0.1:50000").await;
+    let (_, mut key) = bram_with_passkey(&d).await;
+    let id = bram_id(&d).await;
+    let mut b = d.browser();
+    b.log_in(idp::demo::BRAM, idp::demo::BRAM_PASSWORD).await;
+    let page = b.get("/inloggen/code").await;
+    let options = options_in(&page.body, "passkey-tweede-stap");
+    // Removed elsewhere (the owner on another device) while this page was open.
+    let passkey_id = d.directory.staff_passkeys(&id).await.unwrap()[0].id.clone();
+    assert!(
+        d.directory
+            .remove_passkey(&id, &passkey_id, &Actor::staff(&id))
+            .await
+            .unwrap()
+    );
+    let assertion = key.assert(&options, &softkey::Answer::default());
+    let answer = b
+        .submit("/inloggen/code/passkey", &[("credential", &assertion)])
+        .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.body);
+    assert!(!b.has_session());
+}
