@@ -581,7 +581,11 @@ const SQLITE_MIGRATIONS: Embedded = &[
         "second factor",
         include_str!("../migrations/sqlite/0020_second_factor.sql"),
     ),
-    // 21 is another branch's (passkeys); the migrator applies by version, gaps allowed.
+    (
+        21,
+        "passkeys",
+        include_str!("../migrations/sqlite/0021_passkeys.sql"),
+    ),
     (
         22,
         "second factor policy",
@@ -689,7 +693,11 @@ const POSTGRES_MIGRATIONS: Embedded = &[
         "second factor",
         include_str!("../migrations/postgres/0020_second_factor.sql"),
     ),
-    // 21 is another branch's (passkeys); the migrator applies by version, gaps allowed.
+    (
+        21,
+        "passkeys",
+        include_str!("../migrations/postgres/0021_passkeys.sql"),
+    ),
     (
         22,
         "second factor policy",

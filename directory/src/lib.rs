@@ -24,6 +24,7 @@ pub mod operators;
 pub mod outbound;
 pub mod parties;
 pub mod partner;
+pub mod passkeys;
 pub mod people;
 pub mod permission_requests;
 pub mod privacy;

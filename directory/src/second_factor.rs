@@ -157,23 +157,15 @@ impl Directory {
         })
     }
 
-    /// Whether the staff member has a second factor to log in with. Only the authenticator
-    /// today; passkeys (WebAuthn, the parallel slice of #21) join this check, so that every
-    /// caller asking "may this login be finished without setting one up?" counts them too.
-    pub async fn staff_has_second_factor(&self, staff_id: &str) -> Result<bool> {
-        const SQL: &str = "SELECT COUNT(*) FROM staff_totp WHERE staff_id = $1";
-        reads!(self, p => {
-            let n: i64 = sqlx::query_scalar(SQL).bind(staff_id).fetch_one(p).await?;
-            Ok(n > 0)
-        })
-    }
-
     /// Of the school's staff (members and role holders), those with a second factor.
     pub async fn school_staff_with_second_factor(
         &self,
         school_id: &str,
     ) -> Result<HashSet<String>> {
         const SQL: &str = "SELECT staff_id FROM staff_totp WHERE staff_id IN \
+             (SELECT staff_id FROM staff_memberships WHERE school_id = $1 \
+              UNION SELECT staff_id FROM staff_roles WHERE school_id = $1) \
+             UNION SELECT staff_id FROM staff_passkeys WHERE staff_id IN \
              (SELECT staff_id FROM staff_memberships WHERE school_id = $1 \
               UNION SELECT staff_id FROM staff_roles WHERE school_id = $1)";
         reads!(self, p => {
@@ -371,7 +363,7 @@ impl Directory {
     }
 
     /// An administrator resets the staff member's second factor (they lost their phone and
-    /// their recovery codes): the authenticator and every recovery code go, the staff member's
+    /// their recovery codes): the authenticator, every recovery code and every passkey go, the staff member's
     /// sessions end on every node (the session epoch moves), and the audit entry names the
     /// administrator as actor and the school they acted for, all in one transaction. `Ok(false)`
     /// when there was nothing to reset (then nothing changes and nothing is audited).
@@ -387,8 +379,9 @@ impl Directory {
                 .bind(staff_id).execute(&mut *tx).await?;
             let codes = sqlx::query("DELETE FROM staff_recovery_codes WHERE staff_id = $1")
                 .bind(staff_id).execute(&mut *tx).await?;
-            // Passkeys (the parallel slice of #21) are removed here too, in this transaction.
-            if totp.rows_affected() == 0 && codes.rows_affected() == 0 {
+            let passkeys = sqlx::query("DELETE FROM staff_passkeys WHERE staff_id = $1")
+                .bind(staff_id).execute(&mut *tx).await?;
+            if totp.rows_affected() == 0 && codes.rows_affected() == 0 && passkeys.rows_affected() == 0 {
                 return Ok(false);
             }
             sqlx::query("UPDATE staff SET session_epoch = session_epoch + 1 WHERE id = $1")
@@ -396,7 +389,7 @@ impl Directory {
             append!(&mut *tx, AuditEvent {
                 actor, action: "staff.second_factor.reset", school_id, party_id: None,
                 subject: Some(staff_id),
-                details: json!({"totp": totp.rows_affected() > 0, "recovery_codes": codes.rows_affected()}),
+                details: json!({"totp": totp.rows_affected() > 0, "recovery_codes": codes.rows_affected(), "passkeys": passkeys.rows_affected()}),
             });
             tx.commit().await?;
             Ok(true)

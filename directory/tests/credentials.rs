@@ -286,3 +286,131 @@ on_both_backends! {
         assert_eq!(d.use_recovery_code(&id, "c-2", &actor).await.unwrap(), Some(9));
     }
 }
+
+// Passkeys.
+
+/// A stand-in for a serialised credential: the register keeps the text as it is given.
+fn credential(n: u32) -> (String, String) {
+    (
+        format!("cred-{n}"),
+        format!("{{\"cred\":{{\"cred_id\":\"cred-{n}\",\"counter\":0}}}}"),
+    )
+}
+
+on_both_backends! {
+    async fn passkeys_are_registered_named_renamed_and_removed_with_their_audit_entries(d: Directory) {
+        let id = teacher(&d).await;
+        let other = staff_member(&d, "meester@school.nl").await;
+        let actor = Actor::staff(&id);
+        assert_eq!(d.staff_factors(&id).await.unwrap(), directory::passkeys::Factors::default());
+        assert!(!d.staff_has_second_factor(&id).await.unwrap());
+
+        let (cred, json) = credential(1);
+        let laptop = d.register_passkey(&id, &cred, &json, "  laptop school ", &actor).await.unwrap();
+        let (cred2, json2) = credential(2);
+        let phone = d.register_passkey(&id, &cred2, &json2, "telefoon", &actor).await.unwrap();
+        let mine = d.staff_passkeys(&id).await.unwrap();
+        assert_eq!(mine.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["laptop school", "telefoon"]);
+        assert_eq!(mine[0].passkey, json, "kept as given");
+        assert_eq!(mine[0].last_used_at, None);
+        assert!(d.staff_passkeys(&other).await.unwrap().is_empty());
+        assert_eq!(d.passkey_by_credential(&cred2).await.unwrap().unwrap().staff_id, id);
+        assert!(d.passkey_by_credential("cred-9").await.unwrap().is_none());
+        assert_eq!(d.staff_factors(&id).await.unwrap(), directory::passkeys::Factors { totp: false, passkeys: 2 });
+        assert!(d.staff_has_second_factor(&id).await.unwrap(), "a passkey is a second factor");
+
+        // A name is required, and short.
+        for bad in ["", "   ", &"x".repeat(61), "a\nb"] {
+            assert!(matches!(d.register_passkey(&id, "cred-8", &json, bad, &actor).await, Err(DirectoryError::Invalid { .. })), "{bad:?}");
+        }
+        // Renaming and removing touch only one's own.
+        assert!(!d.rename_passkey(&other, &laptop, "mine now", &Actor::staff(&other)).await.unwrap());
+        assert!(d.rename_passkey(&id, &laptop, "oude laptop", &actor).await.unwrap());
+        assert!(!d.remove_passkey(&other, &phone, &Actor::staff(&other)).await.unwrap());
+        assert!(d.remove_passkey(&id, &phone, &actor).await.unwrap());
+        assert!(!d.remove_passkey(&id, &phone, &actor).await.unwrap(), "gone already");
+        let left = d.staff_passkeys(&id).await.unwrap();
+        assert_eq!(left.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["oude laptop"]);
+        assert!(d.passkey_by_credential(&cred2).await.unwrap().is_none());
+
+        assert_eq!(actions(&d, &id, "staff.passkey.register").await, 2);
+        assert_eq!(actions(&d, &id, "staff.passkey.rename").await, 1);
+        assert_eq!(actions(&d, &id, "staff.passkey.remove").await, 1);
+        // The audit names the passkey, never its credential.
+        for e in d.audit_of_subject(&id, 20).await.unwrap() {
+            assert!(!e.details.to_string().contains("cred-"), "{}", e.details);
+        }
+        assert_eq!(actions(&d, &other, "staff.passkey.rename").await, 0);
+    }
+}
+
+on_both_backends! {
+    async fn a_credential_belongs_to_one_account_also_when_two_registrations_race(d: Directory) {
+        let id = teacher(&d).await;
+        let other = staff_member(&d, "meester@school.nl").await;
+        let (cred, json) = credential(1);
+        let (mine, theirs) = (Actor::staff(&id), Actor::staff(&other));
+        let (a, b) = tokio::join!(
+            d.register_passkey(&id, &cred, &json, "een", &mine),
+            d.register_passkey(&other, &cred, &json, "twee", &theirs),
+        );
+        assert_eq!([a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count(), 1, "{a:?} {b:?}");
+        let refused = if a.is_err() { a } else { b };
+        assert!(matches!(refused, Err(DirectoryError::Conflict { .. })), "{refused:?}");
+        let registered = actions(&d, &id, "staff.passkey.register").await + actions(&d, &other, "staff.passkey.register").await;
+        assert_eq!(registered, 1, "only the stored one is audited");
+    }
+}
+
+on_both_backends! {
+    async fn a_passkey_use_is_recorded_once_against_the_credential_it_was_checked_with(d: Directory) {
+        let id = teacher(&d).await;
+        let (cred, json) = credential(1);
+        d.register_passkey(&id, &cred, &json, "laptop", &Actor::staff(&id)).await.unwrap();
+        let moved = json.replace("\"counter\":0", "\"counter\":1");
+        let moved_too = json.replace("\"counter\":0", "\"counter\":2");
+        // Two logins checked against the same stored credential, both moving its counter.
+        let (x, y) = tokio::join!(
+            d.record_passkey_use(&cred, &json, Some(&moved)),
+            d.record_passkey_use(&cred, &json, Some(&moved_too)),
+        );
+        assert_eq!([x.unwrap(), y.unwrap()].iter().filter(|ok| **ok).count(), 1, "one is recorded");
+        let stored = d.passkey_by_credential(&cred).await.unwrap().unwrap();
+        assert!(stored.passkey == moved || stored.passkey == moved_too);
+        assert!(stored.last_used_at.is_some());
+        // A use that changes nothing but the moment, against the current credential.
+        assert!(d.record_passkey_use(&cred, &stored.passkey, None).await.unwrap());
+        assert!(!d.record_passkey_use(&cred, &json, None).await.unwrap(), "checked against an old state");
+        assert!(!d.record_passkey_use("cred-9", &json, None).await.unwrap(), "no such passkey");
+    }
+}
+
+on_both_backends! {
+    async fn removing_all_passkeys_leaves_the_authenticator_and_others_passkeys(d: Directory) {
+        let kek = Kek::generate();
+        let id = teacher(&d).await;
+        let other = staff_member(&d, "meester@school.nl").await;
+        let admin = Actor::operator_cli();
+        for n in 1..=3 {
+            let (cred, json) = credential(n);
+            d.register_passkey(&id, &cred, &json, &format!("sleutel {n}"), &Actor::staff(&id)).await.unwrap();
+        }
+        let (cred, json) = credential(4);
+        d.register_passkey(&other, &cred, &json, "zijne", &Actor::staff(&other)).await.unwrap();
+        d.enrol_totp(&id, &TotpSecret::new(SECRET.to_vec()), &kek, &hashes("a"), &Actor::staff(&id)).await.unwrap();
+        assert_eq!(d.staff_factors(&id).await.unwrap(), directory::passkeys::Factors { totp: true, passkeys: 3 });
+
+        assert_eq!(d.remove_all_passkeys(&id, &admin).await.unwrap(), 3);
+        assert_eq!(d.remove_all_passkeys(&id, &admin).await.unwrap(), 0, "nothing left");
+        assert_eq!(d.staff_factors(&id).await.unwrap(), directory::passkeys::Factors { totp: true, passkeys: 0 });
+        assert!(d.staff_has_second_factor(&id).await.unwrap(), "the authenticator stays");
+        assert_eq!(d.staff_passkeys(&other).await.unwrap().len(), 1);
+        let audit = d.audit_of_subject(&id, 20).await.unwrap();
+        let reset: Vec<_> = audit.iter().filter(|e| e.action == "staff.passkey.remove").collect();
+        assert_eq!(reset.len(), 1, "one entry for the reset");
+        assert_eq!(reset[0].actor, admin.0);
+        assert_eq!(reset[0].details["count"], 3);
+        d.remove_second_factor(&id, &admin).await.unwrap();
+        assert!(!d.staff_has_second_factor(&id).await.unwrap());
+    }
+}

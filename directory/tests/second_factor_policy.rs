@@ -174,8 +174,12 @@ on_both_backends! {
         assert_eq!(d.school_staff_with_second_factor(&s.id).await.unwrap().into_iter().collect::<Vec<_>>(), vec![teacher.clone()]);
         let (_, epoch) = d.staff_session_state(&teacher).await.unwrap().unwrap();
 
+        d.register_passkey(&teacher, "cred-juf", "{}", "laptop", &Actor::staff(&teacher)).await.unwrap();
+        assert_eq!(d.staff_factors(&teacher).await.unwrap().passkeys, 1);
+
         assert!(d.reset_second_factor(&teacher, Some(&s.id), &by).await.unwrap());
         assert!(!d.staff_has_second_factor(&teacher).await.unwrap());
+        assert_eq!(d.staff_factors(&teacher).await.unwrap().passkeys, 0, "the passkeys went with it");
         assert!(d.school_staff_with_second_factor(&s.id).await.unwrap().is_empty());
         let hash = format!("{teacher}-1");
         assert_eq!(d.use_recovery_code(&teacher, &hash, &Actor::staff(&teacher)).await.unwrap(), None, "the codes went with it");
@@ -186,6 +190,24 @@ on_both_backends! {
         assert_eq!(reset[0].actor, format!("staff:{ict}"));
         assert_eq!(reset[0].school_id.as_deref(), Some(s.id.as_str()));
         assert!(!reset[0].details.to_string().contains("12345678901234567890"));
+    }
+}
+
+on_both_backends! {
+    async fn a_reset_of_someone_with_only_a_passkey_removes_it(d: Directory) {
+        let s = school(&d, "00").await;
+        let teacher = person(&d, &s, "juf@school.nl").await;
+        let ict = person(&d, &s, "ict@school.nl").await;
+        d.register_passkey(&teacher, "cred-juf", "{}", "telefoon", &Actor::staff(&teacher)).await.unwrap();
+        assert!(d.staff_has_second_factor(&teacher).await.unwrap());
+        assert_eq!(d.school_staff_with_second_factor(&s.id).await.unwrap().into_iter().collect::<Vec<_>>(), vec![teacher.clone()]);
+
+        assert!(d.reset_second_factor(&teacher, Some(&s.id), &Actor::staff(&ict)).await.unwrap());
+        assert!(!d.staff_has_second_factor(&teacher).await.unwrap());
+        assert!(d.school_staff_with_second_factor(&s.id).await.unwrap().is_empty());
+        let reset = actions(&d, &teacher, "staff.second_factor.reset").await;
+        assert_eq!(reset.len(), 1);
+        assert_eq!(reset[0].details["passkeys"], 1);
     }
 }
 

@@ -193,6 +193,13 @@ pub async fn build_state(config: &Config) -> Result<AppState, AppError> {
         saml_signers: Arc::default(),
         icons: Arc::default(),
         icon_fetches: Arc::default(),
+        webauthn: match crate::webauthn::relying_party(&config.server.public_url) {
+            Ok(rp) => Some(rp),
+            Err(reason) => {
+                tracing::warn!(%reason, "passkeys are not offered");
+                None
+            }
+        },
     }))
 }
 

@@ -72,6 +72,9 @@ pub struct Shared {
     /// One lock per product whose icon is being fetched, so that concurrent first requests
     /// share one fetch instead of each asking the publisher's server (see `web::icons`).
     pub icon_fetches: IconFetches,
+    /// The WebAuthn relying party for staff passkeys, from `server.public_url`; none when that
+    /// URL's host is not a domain name (see `webauthn`), and then no page offers passkeys.
+    pub webauthn: Option<Arc<crate::webauthn::Webauthn>>,
 }
 
 /// Settings the pages need, derived once from the configuration.

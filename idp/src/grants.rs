@@ -116,7 +116,7 @@ impl GrantSubject {
 
     /// The login's methods as RFC 8176 names them (`amr`); empty when it names none.
     pub fn amr(&self) -> Vec<&'static str> {
-        crate::session::amr(self.context, self.second_factor.is_some())
+        crate::session::amr_of(self.context, self.second_factor)
     }
 }
 

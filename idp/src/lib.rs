@@ -38,6 +38,7 @@ mod tls;
 pub mod totp;
 pub mod upstream;
 mod web;
+mod webauthn;
 mod xml_signing;
 
 use std::time::Duration;

@@ -14,7 +14,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "foundations",
         &[
             "accept", "clock", "config", "homecode", "mail", "metrics", "password", "pictures",
-            "state", "tls", "totp",
+            "state", "tls", "totp", "webauthn",
         ],
     ),
     ("shared state", &["app_state"]),

@@ -6,5 +6,6 @@
 pub mod brokered;
 pub mod login;
 pub mod logout;
+pub mod passkey;
 pub mod release;
 pub mod second_factor;

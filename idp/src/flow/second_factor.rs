@@ -64,7 +64,8 @@ pub fn to_code(back: &str) -> String {
 }
 
 /// Whether a session can be raised by a second factor alone (step-up), when a relying party
-/// asks for one: a staff member's password login without one, with an authenticator enrolled.
+/// asks for one: a staff member's password login without one, with an authenticator or a
+/// passkey.
 pub async fn can_step_up(
     state: &AppState,
     data: &SessionData,
@@ -75,11 +76,7 @@ pub async fn can_step_up(
     if data.context != broker::Context::Password || data.second_factor.is_some() {
         return Ok(false);
     }
-    Ok(state
-        .directory
-        .staff_second_factor(staff_id)
-        .await?
-        .is_some())
+    state.directory.staff_has_second_factor(staff_id).await
 }
 
 /// A password login waiting for its second factor.
@@ -197,7 +194,8 @@ pub enum Checked {
     Throttled(Duration),
 }
 
-fn code_failure_key(staff_id: &str) -> String {
+/// The per-account failure counter of the second factor, shared by codes and passkeys.
+pub fn code_failure_key(staff_id: &str) -> String {
     format!("code-fail:staff:{staff_id}")
 }
 

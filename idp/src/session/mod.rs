@@ -44,6 +44,11 @@ pub enum SecondFactor {
     Totp,
     /// One of their single-use recovery codes, standing in for a lost authenticator.
     RecoveryCode,
+    /// One of their passkeys (WebAuthn, with user verification), after the password.
+    Passkey,
+    /// One of their passkeys alone, without the password: the authenticator proved possession
+    /// of the key and verified the user (PIN or biometric), two factors in one step.
+    PasskeyLogin,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -63,8 +68,8 @@ pub struct SessionData {
     /// The session's id towards relying parties (`sid` in ID and logout tokens): random and
     /// unrelated to the cookie, which must never leave openpoort.
     pub sid: String,
-    /// The second factor proved after the password, if any: it raises the login's `acr` and
-    /// adds `otp` to its `amr`.
+    /// The second factor proved after the password, if any, or a passkey that signed in alone
+    /// (`PasskeyLogin`): it raises the login's `acr` and names its methods in `amr` (`amr_of`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub second_factor: Option<SecondFactor>,
     // What the session handed out (token families, clients told of it) is not kept here but in
@@ -123,6 +128,20 @@ pub fn amr(context: Context, second_factor: bool) -> Vec<&'static str> {
         Context::Password if second_factor => vec!["pwd", "otp"],
         Context::Password => vec!["pwd"],
         Context::SchoolNetwork | Context::HomeCode | Context::Network => Vec::new(),
+    }
+}
+
+/// The authentication methods of a login (OIDC `amr`, RFC 8176), knowing which second factor it
+/// proved: [`amr`] for a code; for a passkey `pop` (possession of a key, which RFC 8176 names
+/// without saying hardware or software: a synced passkey is not bound to hardware, and openpoort
+/// asks for no attestation that would tell), `user` (the user was present and verified at the
+/// authenticator) and `mfa` (possession and the verification are two factors), after `pwd` when
+/// the password came first.
+pub fn amr_of(context: Context, factor: Option<SecondFactor>) -> Vec<&'static str> {
+    match (context, factor) {
+        (Context::Password, Some(SecondFactor::Passkey)) => vec!["pwd", "pop", "user", "mfa"],
+        (Context::Password, Some(SecondFactor::PasskeyLogin)) => vec!["pop", "user", "mfa"],
+        (context, factor) => amr(context, factor.is_some()),
     }
 }
 
@@ -473,6 +492,41 @@ mod tests {
         let old: SessionData = serde_json::from_value(old).unwrap();
         assert_eq!(old.second_factor, None);
         assert_eq!(old.acr(), ACR_PASSWORD);
+    }
+
+    #[test]
+    fn a_passkey_is_the_mfa_class_and_names_possession_and_verification() {
+        use metadata::discovery::ACR_MFA;
+        use metadata::saml::authn_context::{TIME_SYNC_TOKEN, class_ref};
+        let mut alone = data(0, 0);
+        alone.second_factor = Some(SecondFactor::PasskeyLogin);
+        let mut after = data(0, 0);
+        after.second_factor = Some(SecondFactor::Passkey);
+        for s in [&alone, &after] {
+            assert_eq!(s.acr(), ACR_MFA);
+            // SAML: the second factor's rung and class.
+            assert_eq!(class_ref(&s.acr()), TIME_SYNC_TOKEN);
+        }
+        assert_eq!(
+            amr_of(Context::Password, Some(SecondFactor::PasskeyLogin)),
+            ["pop", "user", "mfa"]
+        );
+        assert_eq!(
+            amr_of(Context::Password, Some(SecondFactor::Passkey)),
+            ["pwd", "pop", "user", "mfa"]
+        );
+        // The codes keep their methods.
+        assert_eq!(
+            amr_of(Context::Password, Some(SecondFactor::Totp)),
+            ["pwd", "otp"]
+        );
+        assert_eq!(amr_of(Context::Password, None), ["pwd"]);
+        assert!(amr_of(Context::HomeCode, None).is_empty());
+        // Stored and read back as a session or a grant keeps it.
+        let json = serde_json::to_string(&alone).unwrap();
+        assert!(json.contains("\"passkey_login\""), "{json}");
+        let back: SessionData = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, alone);
     }
 
     #[test]

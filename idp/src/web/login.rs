@@ -1,5 +1,6 @@
-//! Staff login: e-mail and password, and for a staff member with an authenticator app the code
-//! page after it (`second_factor.rs`, `flow::second_factor`).
+//! Staff login: e-mail and password, and for a staff member with an authenticator app or a
+//! passkey the code page after it (`second_factor.rs`, `flow::second_factor`); the login with a
+//! passkey alone is in `passkeys.rs`.
 //!
 //! An unknown address, a wrong password and an account that cannot log in get the same answer
 //! after the same work (a full argon2 verification). Failures are counted per address (known or
@@ -40,6 +41,8 @@ struct LoginPage {
     email: String,
     error: Option<Text>,
     notice: Option<Text>,
+    /// The passkey login, carrying `next`, when this server offers passkeys.
+    passkey_link: Option<String>,
 }
 
 struct SchoolLink {
@@ -64,6 +67,15 @@ fn home_link(next: Option<&str>) -> String {
     }
 }
 
+/// The passkey login page, with `next` when it is one `safe_next` accepts.
+fn passkey_link(state: &AppState, next: Option<&str>) -> Option<String> {
+    state.webauthn.as_ref()?;
+    Some(match safe_next(next) {
+        Some(n) => format!("/inloggen/passkey?next={}", super::url_encode(&n)),
+        None => "/inloggen/passkey".to_owned(),
+    })
+}
+
 /// Fixed texts for the notices that other pages redirect to: the query names one, it never
 /// carries text of its own (no reflected content).
 fn notice_text(code: &str) -> Option<Text> {
@@ -80,6 +92,10 @@ fn notice_text(code: &str) -> Option<Text> {
         "sessie-verlopen" => Some(Text::new(
             "Je sessie is verlopen. Log opnieuw in.",
             "Your session has expired. Please log in again.",
+        )),
+        "passkey-verlopen" => Some(Text::new(
+            "De tijd om je passkey te gebruiken is verstreken. Probeer het opnieuw.",
+            "The time to use your passkey has passed. Please try again.",
         )),
         "code-verlopen" => Some(Text::new(
             "De tijd om de code van je authenticator-app in te vullen is verstreken. Log opnieuw in.",
@@ -126,6 +142,7 @@ pub async fn form(
             .unwrap_or_default(),
         error: None,
         notice,
+        passkey_link: passkey_link(&state, q.next.as_deref()),
     }))
 }
 
@@ -161,6 +178,7 @@ pub async fn submit(
             email: form.email.clone(),
             error: Some(error),
             notice: None,
+            passkey_link: passkey_link(&state, Some(&form.next)),
         }))
     };
 
@@ -218,12 +236,12 @@ pub async fn submit(
     // window for guesses racing alongside this login; earlier typos expire with the window.
     release_all(&state.state, &[&ip_key, &account_key]).await?;
     let after = safe_next(Some(&form.next));
-    // With an authenticator the password alone signs nobody in: the login waits for a code.
+    // With an authenticator or a passkey the password alone signs nobody in: the login waits
+    // for the second factor.
     if state
         .directory
-        .staff_second_factor(&login.staff.id)
+        .staff_has_second_factor(&login.staff.id)
         .await?
-        .is_some()
     {
         let pending = second_factor::Pending {
             staff_id: login.staff.id.clone(),

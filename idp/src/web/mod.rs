@@ -15,6 +15,7 @@ mod icons;
 pub mod login;
 mod network_login;
 mod operator;
+mod passkeys;
 mod portal;
 mod pupil;
 mod second_factor;
@@ -181,6 +182,20 @@ pub fn routes() -> Router<AppState> {
             "/tweestapsverificatie/herstelcodes",
             axum::routing::post(second_factor::renew_recovery_codes),
         )
+        .route(
+            "/inloggen/code/passkey",
+            axum::routing::post(second_factor::code_passkey),
+        )
+        .route(
+            "/inloggen/passkey",
+            get(passkeys::login_form).post(passkeys::login_submit),
+        )
+        .route("/passkeys", get(passkeys::overview).post(passkeys::add))
+        .route("/passkeys/{id}/naam", axum::routing::post(passkeys::rename))
+        .route(
+            "/passkeys/{id}/verwijderen",
+            axum::routing::post(passkeys::remove),
+        )
         .route("/uitloggen", axum::routing::post(home::logout))
         .route(
             "/uitloggen/overal",
@@ -212,6 +227,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/static/beheer.js",
             get(|| async { script(include_str!("../../static/beheer.js")) }),
+        )
+        .route(
+            "/static/passkeys.js",
+            get(|| async { script(include_str!("../../static/passkeys.js")) }),
         )
         .route(
             "/static/jsQR.js",

@@ -21,6 +21,7 @@ use super::login::safe_next;
 use super::{Text, page, see_other, sha256_hex};
 use crate::app_state::AppState;
 use crate::clock::unix_now;
+use crate::flow::passkey::{self, Outcome};
 use crate::flow::second_factor::{self, Checked, Pending};
 use crate::http::extract::Query;
 use crate::http::{ClientIp, Csrf, FormToken, NoticeQuery, PageError, see};
@@ -40,12 +41,24 @@ struct CodePage {
     next: String,
     /// A signed-in session raised for a relying party, rather than a login finishing.
     step_up: bool,
+    /// Whether they have an authenticator app (the code form is shown only then).
+    totp: bool,
+    /// The options of a passkey check, as JSON for the page's script, when they have passkeys.
+    passkey: Option<String>,
     error: Option<Text>,
 }
 
 #[derive(Deserialize)]
 pub struct NextQuery {
     next: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct PasskeyAnswer {
+    #[serde(default)]
+    credential: String,
+    #[serde(default)]
+    next: String,
 }
 
 #[derive(Deserialize)]
@@ -74,6 +87,14 @@ impl Waiting {
             Waiting::StepUp(s) => &s.staff_id,
         }
     }
+
+    /// What a passkey check of this page is bound to: the parked login, or the session.
+    fn binding(&self) -> &str {
+        match self {
+            Waiting::Login { key, .. } => key,
+            Waiting::StepUp(s) => &s.session.data.sid,
+        }
+    }
 }
 
 async fn waiting(
@@ -91,11 +112,7 @@ async fn waiting(
     if data.context != broker::Context::Password || data.second_factor.is_some() {
         return Ok(None);
     }
-    let enrolled = state
-        .directory
-        .staff_second_factor(&s.staff_id)
-        .await?
-        .is_some();
+    let enrolled = state.directory.staff_has_second_factor(&s.staff_id).await?;
     Ok(enrolled.then_some(Waiting::StepUp(s)))
 }
 
@@ -119,6 +136,37 @@ fn throttled(wait: Duration) -> Text {
     )
 }
 
+/// The code page for `w`: the code form when they have an authenticator app, and a passkey
+/// check (started afresh, replacing an earlier one of this login) when they have passkeys.
+async fn code_page(
+    state: &AppState,
+    w: &Waiting,
+    token: &FormToken,
+    status: StatusCode,
+    next: Option<String>,
+    error: Option<Text>,
+) -> Result<Response, PageError> {
+    let factors = state.directory.staff_factors(w.staff_id()).await?;
+    let passkey = match (&state.webauthn, factors.passkeys > 0) {
+        (Some(rp), true) => passkey::start_second_factor(state, rp, w.staff_id(), w.binding())
+            .await?
+            .map(|options| serde_json::to_string(&options))
+            .transpose()
+            .map_err(PageError::internal)?,
+        _ => None,
+    };
+    Ok(token.page(status, |csrf| CodePage {
+        csrf,
+        next: next.unwrap_or_default(),
+        step_up: matches!(w, Waiting::StepUp(_)),
+        // Someone with neither (a passkey removed meanwhile, a server without passkeys) sees
+        // the code form, which refuses what they type.
+        totp: factors.totp || passkey.is_none(),
+        passkey,
+        error,
+    }))
+}
+
 pub async fn code_form(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -132,12 +180,8 @@ pub async fn code_form(
     if w.must_enrol() {
         return Ok(see(second_factor::ENROL_PATH));
     }
-    Ok(token.page(StatusCode::OK, |csrf| CodePage {
-        csrf,
-        next: safe_next(q.next.as_deref()).unwrap_or_default(),
-        step_up: matches!(w, Waiting::StepUp(_)),
-        error: None,
-    }))
+    let next = safe_next(q.next.as_deref());
+    code_page(&state, &w, &token, StatusCode::OK, next, None).await
 }
 
 pub async fn code_submit(
@@ -156,34 +200,81 @@ pub async fn code_submit(
         return Ok(see(second_factor::ENROL_PATH));
     }
     let next = safe_next(Some(&form.next));
-    let step_up = matches!(w, Waiting::StepUp(_));
-    let again = |status: StatusCode, error: Text| {
-        token.page(status, |csrf| CodePage {
-            csrf,
-            next: next.clone().unwrap_or_default(),
-            step_up,
-            error: Some(error),
-        })
-    };
     let factor = match second_factor::check(&state, w.staff_id(), ip, &form.code).await? {
         Checked::Accepted(factor) => factor,
-        Checked::Wrong => return Ok(again(StatusCode::UNAUTHORIZED, wrong_code())),
+        Checked::Wrong => {
+            let status = StatusCode::UNAUTHORIZED;
+            return code_page(&state, &w, &token, status, next, Some(wrong_code())).await;
+        }
         Checked::Throttled(wait) => {
-            return Ok(again(StatusCode::TOO_MANY_REQUESTS, throttled(wait)));
+            let status = StatusCode::TOO_MANY_REQUESTS;
+            return code_page(&state, &w, &token, status, next, Some(throttled(wait))).await;
         }
     };
+    finish(&state, ip, w, factor, next).await
+}
+
+fn passkey_refused() -> Text {
+    Text::new(
+        "Inloggen met je passkey is niet gelukt. Probeer het opnieuw.",
+        "Signing in with your passkey did not work. Please try again.",
+    )
+}
+
+/// The code page's passkey check: the authenticator's answer, posted by the page's script.
+pub async fn code_passkey(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    staff: Option<SignedInStaff>,
+    token: FormToken,
+    Csrf(form): Csrf<PasskeyAnswer>,
+) -> Result<Response, PageError> {
+    let Some(w) = waiting(&state, &headers, staff).await? else {
+        return Ok(expired());
+    };
+    let next = safe_next(Some(&form.next));
+    let Some(rp) = state.webauthn.clone() else {
+        let status = StatusCode::UNAUTHORIZED;
+        return code_page(&state, &w, &token, status, next, Some(passkey_refused())).await;
+    };
+    let answer =
+        passkey::finish_second_factor(&state, &rp, w.staff_id(), w.binding(), ip, &form.credential)
+            .await?;
+    let factor = match answer {
+        Outcome::Accepted(factor) => factor,
+        Outcome::Refused => {
+            let status = StatusCode::UNAUTHORIZED;
+            return code_page(&state, &w, &token, status, next, Some(passkey_refused())).await;
+        }
+        Outcome::Throttled(wait) => {
+            let status = StatusCode::TOO_MANY_REQUESTS;
+            return code_page(&state, &w, &token, status, next, Some(throttled(wait))).await;
+        }
+    };
+    finish(&state, ip, w, factor, next).await
+}
+
+/// A second factor was proved: the parked login signs in, or the session is raised.
+async fn finish(
+    state: &AppState,
+    ip: std::net::IpAddr,
+    w: Waiting,
+    factor: crate::session::SecondFactor,
+    next: Option<String>,
+) -> Result<Response, PageError> {
     match w {
         Waiting::Login { key, pending } => {
             // Of two requests that both proved a factor (a code and a recovery code at once),
             // one finishes the login.
-            if !second_factor::unpark(&state, &key).await? {
+            if !second_factor::unpark(state, &key).await? {
                 return Ok(expired());
             }
             let mut clear = HeaderMap::new();
             clear.insert(header::SET_COOKIE, second_factor::clear_cookie(&state.web));
             tracing::info!(staff = %pending.staff_id, %ip, ?factor, "staff logged in with a second factor");
             super::login::sign_in(
-                &state,
+                state,
                 &pending.staff_id,
                 pending.epoch,
                 Some(factor),
@@ -194,7 +285,7 @@ pub async fn code_submit(
         }
         Waiting::StepUp(s) => {
             tracing::info!(staff = %s.staff_id, %ip, ?factor, "session raised by a second factor");
-            let set = s.session.add_second_factor(&state, factor).await?;
+            let set = s.session.add_second_factor(state, factor).await?;
             Ok(see_other(&next.unwrap_or_else(|| "/".to_owned()), set))
         }
     }
@@ -616,43 +707,8 @@ pub struct RemoveForm {
     code: String,
 }
 
-/// The current password or a current code (either checked under the login's counters), for
-/// what a session left open on a shared computer must not be enough for: the refusal to show,
-/// or `None` when one of them was right.
-async fn proved_again(
-    state: &AppState,
-    staff: &SignedInStaff,
-    ip: std::net::IpAddr,
-    form: &RemoveForm,
-) -> Result<Option<(StatusCode, Text)>, PageError> {
-    if !form.code.trim().is_empty() {
-        return Ok(
-            match second_factor::check(state, &staff.staff_id, ip, &form.code).await? {
-                Checked::Accepted(_) => None,
-                Checked::Wrong => Some((StatusCode::UNAUTHORIZED, wrong_code())),
-                Checked::Throttled(wait) => Some((StatusCode::TOO_MANY_REQUESTS, throttled(wait))),
-            },
-        );
-    }
-    let Some(person) = state.directory.staff_by_id(&staff.staff_id).await? else {
-        return Err(see("/inloggen").into());
-    };
-    Ok(
-        match check_current_password(state, &person, ip, form.password.clone()).await? {
-            CurrentPassword::Correct => None,
-            CurrentPassword::Wrong => Some((
-                StatusCode::UNAUTHORIZED,
-                super::home::wrong_current_password(),
-            )),
-            CurrentPassword::Throttled => {
-                Some((StatusCode::TOO_MANY_REQUESTS, too_many_attempts()))
-            }
-        },
-    )
-}
-
 /// Removes the authenticator and the recovery codes, after the current password or a current
-/// code ([`proved_again`]). Under a policy that requires a second factor the next login sets
+/// code ([`confirm_owner`]). Under a policy that requires a second factor the next login sets
 /// up a new one: removal is how a new phone replaces a lost one, and no way around the policy.
 pub async fn remove(
     State(state): State<AppState>,
@@ -661,7 +717,8 @@ pub async fn remove(
     token: FormToken,
     Csrf(form): Csrf<RemoveForm>,
 ) -> Result<Response, PageError> {
-    if let Some((status, error)) = proved_again(&state, &staff, ip, &form).await? {
+    let refused = confirm_owner(&state, &staff.staff_id, ip, &form.password, &form.code).await?;
+    if let Some((status, error)) = refused {
         return render(&state, &staff, token, status, None, Some(error)).await;
     }
     state
@@ -673,7 +730,7 @@ pub async fn remove(
 }
 
 /// Replaces every recovery code by ten new ones, shown once, after the current password or a
-/// current code ([`proved_again`], under the same counters as removal); the authenticator stays.
+/// current code ([`confirm_owner`], under the same counters as removal); the authenticator stays.
 pub async fn renew_recovery_codes(
     State(state): State<AppState>,
     staff: SignedInStaff,
@@ -681,7 +738,8 @@ pub async fn renew_recovery_codes(
     token: FormToken,
     Csrf(form): Csrf<RemoveForm>,
 ) -> Result<Response, PageError> {
-    if let Some((status, error)) = proved_again(&state, &staff, ip, &form).await? {
+    let refused = confirm_owner(&state, &staff.staff_id, ip, &form.password, &form.code).await?;
+    if let Some((status, error)) = refused {
         return render(&state, &staff, token, status, None, Some(error)).await;
     }
     let codes = totp::new_recovery_codes();
@@ -704,4 +762,41 @@ pub async fn renew_recovery_codes(
         true,
         HeaderMap::new(),
     ))
+}
+
+/// Whether the person at a signed-in session is its owner, before a factor is removed: a current
+/// code (when `code` is filled in) or the current password, either checked under the login's
+/// counters. `None` when confirmed, else the refusal's status and text. A session left open on a
+/// shared computer is not enough.
+pub(super) async fn confirm_owner(
+    state: &AppState,
+    staff_id: &str,
+    ip: std::net::IpAddr,
+    password: &str,
+    code: &str,
+) -> Result<Option<(StatusCode, Text)>, PageError> {
+    Ok(if !code.trim().is_empty() {
+        match second_factor::check(state, staff_id, ip, code).await? {
+            Checked::Accepted(_) => None,
+            Checked::Wrong => Some((StatusCode::UNAUTHORIZED, wrong_code())),
+            Checked::Throttled(wait) => Some((StatusCode::TOO_MANY_REQUESTS, throttled(wait))),
+        }
+    } else {
+        let Some(person) = state.directory.staff_by_id(staff_id).await? else {
+            return Ok(Some((
+                StatusCode::UNAUTHORIZED,
+                super::home::wrong_current_password(),
+            )));
+        };
+        match check_current_password(state, &person, ip, password.to_owned()).await? {
+            CurrentPassword::Correct => None,
+            CurrentPassword::Wrong => Some((
+                StatusCode::UNAUTHORIZED,
+                super::home::wrong_current_password(),
+            )),
+            CurrentPassword::Throttled => {
+                Some((StatusCode::TOO_MANY_REQUESTS, too_many_attempts()))
+            }
+        }
+    })
 }

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod publisher;
+pub mod softkey;
 
 use std::net::SocketAddr;
 
