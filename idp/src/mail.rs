@@ -361,11 +361,7 @@ pub fn link_message(
     let address: Address = to.parse().map_err(|_| MailError::InvalidRecipient)?;
     let name = clean_name(name);
     let (dutch_validity, english_validity) = validity_text(valid_for)?;
-    let (hallo, hello) = if name.is_empty() {
-        ("Hallo,".to_owned(), "Hello,".to_owned())
-    } else {
-        (format!("Hallo {name},"), format!("Hello {name},"))
-    };
+    let (hallo, hello) = greetings(&name);
     let (subject, lines) = match purpose {
         LinkPurpose::Activation => (
             "Activeer je openpoort-account / Activate your openpoort account",
@@ -530,11 +526,7 @@ pub fn las_failure_message(
     let address: Address = to.parse().map_err(|_| MailError::InvalidRecipient)?;
     let name = clean_name(name);
     let school = clean_name(school);
-    let (hallo, hello) = if name.is_empty() {
-        ("Hallo,".to_owned(), "Hello,".to_owned())
-    } else {
-        (format!("Hallo {name},"), format!("Hello {name},"))
-    };
+    let (hallo, hello) = greetings(&name);
     let problem: String = what_went_wrong
         .chars()
         .filter(|c| *c == '\n' || !c.is_control())
@@ -567,21 +559,8 @@ pub fn las_failure_message(
         "This message was sent automatically by openpoort.".to_owned(),
     ]
     .join("\n");
-    let to = Mailbox::new((!name.is_empty()).then_some(name), address);
-    Message::builder()
-        .from(from.clone())
-        .to(to)
-        .subject(format!(
-            "LAS-koppeling mislukt voor {school} / LAS link failed for {school}"
-        ))
-        .message_id(None)
-        .header(AutoSubmitted)
-        // Plain text in whatever transfer encoding lettre picks: the problem list of a bad file
-        // can have lines longer than a mail line may be.
-        .singlepart(SinglePart::plain(text))
-        .map_err(|e| MailError::Compose {
-            reason: e.to_string(),
-        })
+    let subject = format!("LAS-koppeling mislukt voor {school} / LAS link failed for {school}");
+    automatic_text(from, name, address, subject, text)
 }
 
 /// What a staff member is told when an administrator reset their second factor: who did it
@@ -603,11 +582,7 @@ pub fn second_factor_reset_message(
     let name = clean_name(name);
     let (by, by_en) = (clean_name(by.0), clean_name(by.1));
     let when = clean_name(when);
-    let (hallo, hello) = if name.is_empty() {
-        ("Hallo,".to_owned(), "Hello,".to_owned())
-    } else {
-        (format!("Hallo {name},"), format!("Hello {name},"))
-    };
+    let (hallo, hello) = greetings(&name);
     let (next_nl, next_en) = if required {
         (
             [
@@ -635,8 +610,8 @@ pub fn second_factor_reset_message(
         hallo,
         String::new(),
         format!("{by} heeft op {when} de tweestapsverificatie van je"),
-        "openpoort-account hersteld: je authenticator-app en je herstelcodes werken".to_owned(),
-        "niet meer, en je bent overal uitgelogd.".to_owned(),
+        "openpoort-account hersteld: je authenticator-app, je herstelcodes en je".to_owned(),
+        "passkeys werken niet meer, en je bent overal uitgelogd.".to_owned(),
         String::new(),
         next_nl[0].to_owned(),
         next_nl[1].to_owned(),
@@ -650,8 +625,8 @@ pub fn second_factor_reset_message(
         hello,
         String::new(),
         format!("{by_en} reset the two-step verification of your openpoort account on"),
-        format!("{when}: your authenticator app and your recovery codes no longer work, and"),
-        "you have been logged out everywhere.".to_owned(),
+        format!("{when}: your authenticator app, your recovery codes and your passkeys no"),
+        "longer work, and you have been logged out everywhere.".to_owned(),
         String::new(),
         next_en[0].to_owned(),
         next_en[1].to_owned(),
@@ -663,11 +638,34 @@ pub fn second_factor_reset_message(
         "This message was sent automatically by openpoort.".to_owned(),
     ]
     .join("\n");
+    let subject = "Je tweestapsverificatie is hersteld / Your two-step verification was reset";
+    automatic_text(from, name, address, subject.to_owned(), text)
+}
+
+/// "Hallo Naam," and "Hello Naam," (without a name when there is none).
+fn greetings(name: &str) -> (String, String) {
+    if name.is_empty() {
+        ("Hallo,".to_owned(), "Hello,".to_owned())
+    } else {
+        (format!("Hallo {name},"), format!("Hello {name},"))
+    }
+}
+
+/// A plain-text message from openpoort to one person, marked automatic (RFC 3834), in whatever
+/// transfer encoding lettre picks: a problem list of a bad file can have lines longer than a mail
+/// line may be.
+fn automatic_text(
+    from: &Mailbox,
+    name: String,
+    address: Address,
+    subject: String,
+    text: String,
+) -> Result<Message, MailError> {
     let to = Mailbox::new((!name.is_empty()).then_some(name), address);
     Message::builder()
         .from(from.clone())
         .to(to)
-        .subject("Je tweestapsverificatie is hersteld / Your two-step verification was reset")
+        .subject(subject)
         .message_id(None)
         .header(AutoSubmitted)
         .singlepart(SinglePart::plain(text))

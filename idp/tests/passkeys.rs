@@ -623,3 +623,36 @@ async fn a_passkey_removed_after_the_code_page_was_shown_does_not_finish_the_log
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.body);
     assert!(!b.has_session());
 }
+
+#[tokio::test]
+async fn a_passkey_is_the_second_factor_a_schools_policy_asks_for() {
+    let d = demo_from("127.0.0.1:50000").await;
+    let (_, mut key) = bram_with_passkey(&d).await;
+    d.directory
+        .set_school_second_factor_policy(
+            &d.seeded.school.id,
+            Some(directory::second_factor::SecondFactorPolicy::AllStaff),
+            &Actor::system("test"),
+        )
+        .await
+        .unwrap();
+
+    // The password leads to the passkey, not to setting up an app.
+    let mut b = d.browser();
+    let login = b.log_in(idp::demo::BRAM, idp::demo::BRAM_PASSWORD).await;
+    assert_eq!(login.location(), Some("/inloggen/code"), "{}", login.body);
+    let page = b.get("/inloggen/code").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let options = options_in(&page.body, "passkey-tweede-stap");
+    let assertion = key.assert(&options, &softkey::Answer::default());
+    let done = b
+        .submit("/inloggen/code/passkey", &[("credential", &assertion)])
+        .await;
+    assert_eq!(redirected(&done), "/school-kiezen");
+    assert!(b.has_session());
+
+    // The passkey alone is a whole login under the policy too.
+    let (alone, answer) = passkey_login(&d, &mut key, &softkey::Answer::default(), None).await;
+    assert_eq!(redirected(&answer), "/school-kiezen", "{}", answer.body);
+    assert!(alone.has_session());
+}

@@ -29,6 +29,7 @@ use webauthn_rs::prelude::{
 };
 
 use directory::Actor;
+use directory::passkeys::StaffPasskey;
 use directory::people::StaffStatus;
 
 use super::second_factor::{code_failure_key, ip_failure_key};
@@ -301,6 +302,21 @@ pub async fn finish_second_factor(
     }
 }
 
+/// The passkey with this credential id as the register holds it now, when it is `staff_id`'s.
+async fn own_passkey(
+    state: &AppState,
+    credential_id: &str,
+    staff_id: &str,
+) -> Result<Option<(StaffPasskey, Passkey)>, PasskeyError> {
+    match state.directory.passkey_by_credential(credential_id).await? {
+        Some(found) if found.staff_id == staff_id => {
+            let passkey = serde_json::from_str(&found.passkey)?;
+            Ok(Some((found, passkey)))
+        }
+        _ => Ok(None),
+    }
+}
+
 async fn check_second_factor(
     state: &AppState,
     rp: &Webauthn,
@@ -321,16 +337,9 @@ async fn check_second_factor(
     let credential_id = credential_id_text(answer.get_credential_id());
     // The library accepts only the passkeys the ceremony named; the register must still hold
     // the one used (it may have been removed since the page was shown).
-    let Some(found) = state
-        .directory
-        .passkey_by_credential(&credential_id)
-        .await?
-    else {
+    let Some((found, passkey)) = own_passkey(state, &credential_id, staff_id).await? else {
         return Ok(false);
     };
-    if found.staff_id != staff_id {
-        return Ok(false);
-    }
     let result = match rp.finish_passkey_authentication(&answer, &stored.ceremony) {
         Ok(r) if r.user_verified() => r,
         Ok(_) => return Ok(false),
@@ -339,7 +348,6 @@ async fn check_second_factor(
             return Ok(false);
         }
     };
-    let passkey: Passkey = serde_json::from_str(&found.passkey)?;
     record_use(state, &credential_id, &found.passkey, passkey, &result).await
 }
 
@@ -445,18 +453,10 @@ async fn check_login(
     };
     let ceremony: DiscoverableAuthentication = serde_json::from_slice(&raw)?;
     let credential_id = credential_id_text(answer.get_credential_id());
-    let Some(found) = state
-        .directory
-        .passkey_by_credential(&credential_id)
-        .await?
-    else {
+    // The credential must be the claimed account's own.
+    let Some((found, passkey)) = own_passkey(state, &credential_id, claimed).await? else {
         return Ok(None);
     };
-    // The credential must be the claimed account's own.
-    if found.staff_id != claimed {
-        return Ok(None);
-    }
-    let passkey: Passkey = serde_json::from_str(&found.passkey)?;
     let result = match rp.finish_discoverable_authentication(
         answer,
         ceremony,

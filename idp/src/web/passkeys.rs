@@ -16,7 +16,7 @@ use directory::Actor;
 use directory::model::netherlands_clock;
 
 use super::login::safe_next;
-use super::second_factor::confirm_owner;
+use super::second_factor::{OwnerProof, confirm_owner};
 use super::{Text, see_other};
 use crate::app_state::AppState;
 use crate::flow::passkey::{self, Outcome};
@@ -213,14 +213,6 @@ pub async fn rename(
     }
 }
 
-#[derive(Deserialize)]
-pub struct RemoveForm {
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    code: String,
-}
-
 /// Removes one passkey, after the current password or a current code of the authenticator app.
 pub async fn remove(
     State(state): State<AppState>,
@@ -228,9 +220,9 @@ pub async fn remove(
     ClientIp(ip): ClientIp,
     token: FormToken,
     Path(id): Path<String>,
-    Csrf(form): Csrf<RemoveForm>,
+    Csrf(form): Csrf<OwnerProof>,
 ) -> Result<Response, PageError> {
-    let refused = confirm_owner(&state, &staff.staff_id, ip, &form.password, &form.code).await?;
+    let refused = confirm_owner(&state, &staff.staff_id, ip, &form).await?;
     if let Some((status, error)) = refused {
         return render(
             &state,

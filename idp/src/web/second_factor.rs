@@ -200,18 +200,27 @@ pub async fn code_submit(
         return Ok(see(second_factor::ENROL_PATH));
     }
     let next = safe_next(Some(&form.next));
-    let factor = match second_factor::check(&state, w.staff_id(), ip, &form.code).await? {
-        Checked::Accepted(factor) => factor,
-        Checked::Wrong => {
-            let status = StatusCode::UNAUTHORIZED;
-            return code_page(&state, &w, &token, status, next, Some(wrong_code())).await;
-        }
-        Checked::Throttled(wait) => {
-            let status = StatusCode::TOO_MANY_REQUESTS;
-            return code_page(&state, &w, &token, status, next, Some(throttled(wait))).await;
-        }
+    let checked = second_factor::check(&state, w.staff_id(), ip, &form.code).await?;
+    answer(&state, ip, w, &token, next, checked, wrong_code()).await
+}
+
+/// The code page's answer to a checked factor: the login finishes (or the session is raised),
+/// or the page comes again saying why not (`wrong` for a refusal).
+async fn answer(
+    state: &AppState,
+    ip: std::net::IpAddr,
+    w: Waiting,
+    token: &FormToken,
+    next: Option<String>,
+    checked: Checked,
+    wrong: Text,
+) -> Result<Response, PageError> {
+    let (status, error) = match checked {
+        Checked::Accepted(factor) => return finish(state, ip, w, factor, next).await,
+        Checked::Wrong => (StatusCode::UNAUTHORIZED, wrong),
+        Checked::Throttled(wait) => (StatusCode::TOO_MANY_REQUESTS, throttled(wait)),
     };
-    finish(&state, ip, w, factor, next).await
+    code_page(state, &w, token, status, next, Some(error)).await
 }
 
 fn passkey_refused() -> Text {
@@ -233,26 +242,32 @@ pub async fn code_passkey(
     let Some(w) = waiting(&state, &headers, staff).await? else {
         return Ok(expired());
     };
+    // As for a code: a login that must set up a factor is finished by the set-up alone.
+    if w.must_enrol() {
+        return Ok(see(second_factor::ENROL_PATH));
+    }
     let next = safe_next(Some(&form.next));
-    let Some(rp) = state.webauthn.clone() else {
-        let status = StatusCode::UNAUTHORIZED;
-        return code_page(&state, &w, &token, status, next, Some(passkey_refused())).await;
-    };
-    let answer =
-        passkey::finish_second_factor(&state, &rp, w.staff_id(), w.binding(), ip, &form.credential)
-            .await?;
-    let factor = match answer {
-        Outcome::Accepted(factor) => factor,
-        Outcome::Refused => {
-            let status = StatusCode::UNAUTHORIZED;
-            return code_page(&state, &w, &token, status, next, Some(passkey_refused())).await;
+    let checked = match state.webauthn.clone() {
+        None => Checked::Wrong,
+        Some(rp) => {
+            let (staff_id, binding) = (w.staff_id(), w.binding());
+            match passkey::finish_second_factor(
+                &state,
+                &rp,
+                staff_id,
+                binding,
+                ip,
+                &form.credential,
+            )
+            .await?
+            {
+                Outcome::Accepted(factor) => Checked::Accepted(factor),
+                Outcome::Refused => Checked::Wrong,
+                Outcome::Throttled(wait) => Checked::Throttled(wait),
+            }
         }
-        Outcome::Throttled(wait) => {
-            let status = StatusCode::TOO_MANY_REQUESTS;
-            return code_page(&state, &w, &token, status, next, Some(throttled(wait))).await;
-        }
     };
-    finish(&state, ip, w, factor, next).await
+    answer(&state, ip, w, &token, next, checked, passkey_refused()).await
 }
 
 /// A second factor was proved: the parked login signs in, or the session is raised.
@@ -699,8 +714,10 @@ pub async fn forced_submit(
     Ok(recovery_codes_page(codes, next, false, headers))
 }
 
+/// The current password or a current code, typed to confirm that whoever sits at a signed-in
+/// session is its owner ([`confirm_owner`]).
 #[derive(Deserialize)]
-pub struct RemoveForm {
+pub struct OwnerProof {
     #[serde(default)]
     password: String,
     #[serde(default)]
@@ -715,9 +732,9 @@ pub async fn remove(
     staff: SignedInStaff,
     ClientIp(ip): ClientIp,
     token: FormToken,
-    Csrf(form): Csrf<RemoveForm>,
+    Csrf(form): Csrf<OwnerProof>,
 ) -> Result<Response, PageError> {
-    let refused = confirm_owner(&state, &staff.staff_id, ip, &form.password, &form.code).await?;
+    let refused = confirm_owner(&state, &staff.staff_id, ip, &form).await?;
     if let Some((status, error)) = refused {
         return render(&state, &staff, token, status, None, Some(error)).await;
     }
@@ -736,9 +753,9 @@ pub async fn renew_recovery_codes(
     staff: SignedInStaff,
     ClientIp(ip): ClientIp,
     token: FormToken,
-    Csrf(form): Csrf<RemoveForm>,
+    Csrf(form): Csrf<OwnerProof>,
 ) -> Result<Response, PageError> {
-    let refused = confirm_owner(&state, &staff.staff_id, ip, &form.password, &form.code).await?;
+    let refused = confirm_owner(&state, &staff.staff_id, ip, &form).await?;
     if let Some((status, error)) = refused {
         return render(&state, &staff, token, status, None, Some(error)).await;
     }
@@ -772,9 +789,9 @@ pub(super) async fn confirm_owner(
     state: &AppState,
     staff_id: &str,
     ip: std::net::IpAddr,
-    password: &str,
-    code: &str,
+    proof: &OwnerProof,
 ) -> Result<Option<(StatusCode, Text)>, PageError> {
+    let (password, code) = (&proof.password, &proof.code);
     Ok(if !code.trim().is_empty() {
         match second_factor::check(state, staff_id, ip, code).await? {
             Checked::Accepted(_) => None,

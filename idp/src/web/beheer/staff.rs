@@ -290,8 +290,8 @@ fn notice(code: &str) -> Option<Text> {
             "The account is deactivated; this person's sessions have ended.",
         ),
         "hersteld" => Text::new(
-            "De tweestapsverificatie is hersteld: de app en de herstelcodes werken niet meer, de sessies van deze persoon zijn beëindigd en er is een mail gestuurd.",
-            "Two-step verification has been reset: the app and the recovery codes no longer work, this person's sessions have ended and they have been mailed.",
+            "De tweestapsverificatie is hersteld: de app, de herstelcodes en de passkeys werken niet meer, de sessies van deze persoon zijn beëindigd en er is een mail gestuurd.",
+            "Two-step verification has been reset: the app, the recovery codes and the passkeys no longer work, this person's sessions have ended and they have been mailed.",
         ),
         "hersteld-mail-mislukt" => Text::new(
             "De tweestapsverificatie is hersteld en de sessies van deze persoon zijn beëindigd, maar de mail kon niet worden verstuurd. Laat het de persoon zelf weten.",
