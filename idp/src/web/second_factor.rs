@@ -167,6 +167,23 @@ async fn code_page(
     }))
 }
 
+/// What this browser waits with for a second factor (a parked login, or a session to raise);
+/// when nothing waits, the login page says the code expired, and a login that must set up a
+/// factor is finished by the set-up alone, so it goes there.
+async fn waiting_for_factor(
+    state: &AppState,
+    headers: &HeaderMap,
+    staff: Option<SignedInStaff>,
+) -> Result<Waiting, PageError> {
+    let Some(w) = waiting(state, headers, staff).await? else {
+        return Err(expired().into());
+    };
+    if w.must_enrol() {
+        return Err(see(second_factor::ENROL_PATH).into());
+    }
+    Ok(w)
+}
+
 pub async fn code_form(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -174,12 +191,7 @@ pub async fn code_form(
     token: FormToken,
     Query(q): Query<NextQuery>,
 ) -> Result<Response, PageError> {
-    let Some(w) = waiting(&state, &headers, staff).await? else {
-        return Ok(expired());
-    };
-    if w.must_enrol() {
-        return Ok(see(second_factor::ENROL_PATH));
-    }
+    let w = waiting_for_factor(&state, &headers, staff).await?;
     let next = safe_next(q.next.as_deref());
     code_page(&state, &w, &token, StatusCode::OK, next, None).await
 }
@@ -192,13 +204,7 @@ pub async fn code_submit(
     token: FormToken,
     Csrf(form): Csrf<CodeForm>,
 ) -> Result<Response, PageError> {
-    let Some(w) = waiting(&state, &headers, staff).await? else {
-        return Ok(expired());
-    };
-    // A login that must set up a factor is finished by the set-up alone.
-    if w.must_enrol() {
-        return Ok(see(second_factor::ENROL_PATH));
-    }
+    let w = waiting_for_factor(&state, &headers, staff).await?;
     let next = safe_next(Some(&form.next));
     let checked = second_factor::check(&state, w.staff_id(), ip, &form.code).await?;
     answer(&state, ip, w, &token, next, checked, wrong_code()).await
@@ -239,13 +245,7 @@ pub async fn code_passkey(
     token: FormToken,
     Csrf(form): Csrf<PasskeyAnswer>,
 ) -> Result<Response, PageError> {
-    let Some(w) = waiting(&state, &headers, staff).await? else {
-        return Ok(expired());
-    };
-    // As for a code: a login that must set up a factor is finished by the set-up alone.
-    if w.must_enrol() {
-        return Ok(see(second_factor::ENROL_PATH));
-    }
+    let w = waiting_for_factor(&state, &headers, staff).await?;
     let next = safe_next(Some(&form.next));
     let checked = match state.webauthn.clone() {
         None => Checked::Wrong,
