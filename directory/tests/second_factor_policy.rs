@@ -2,38 +2,17 @@
 //! administrator's reset, renewed recovery codes and single-use authenticator codes held in the
 //! register (issue #21), each on SQLite and on PostgreSQL.
 
+mod common;
+
 use certs::Kek;
+use common::{op, school};
 use directory::model::*;
 use directory::people::NewStaff;
-use directory::schools::{NewSchool, School};
+use directory::schools::School;
 use directory::second_factor::{SecondFactorPolicy, TotpSecret};
 use directory::{Actor, Directory, on_both_backends};
 
 use SecondFactorPolicy::{AllStaff, Managers};
-
-fn op() -> Actor {
-    Actor::operator_cli()
-}
-
-async fn school(d: &Directory, vestiging: &str) -> School {
-    let nummer = Bestuursnummer::parse("41234").unwrap();
-    if d.board_by_nummer(&nummer).await.unwrap().is_none() {
-        d.create_board(&nummer, "Stichting Test", &op())
-            .await
-            .unwrap();
-    }
-    d.create_school(
-        &NewSchool {
-            bestuursnummer: nummer,
-            brin: Brin::parse("99ZZ").unwrap(),
-            vestigingscode: Vestigingscode::parse(vestiging).unwrap(),
-            name: format!("School 99ZZ{vestiging}"),
-        },
-        &op(),
-    )
-    .await
-    .unwrap()
-}
 
 async fn person(d: &Directory, s: &School, email: &str) -> String {
     let staff = d

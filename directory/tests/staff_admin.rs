@@ -1,34 +1,13 @@
 //! A school's staff as its administrator manages them, each on SQLite and on PostgreSQL.
 
+mod common;
+
+use common::{op, school};
 use directory::credentials::TokenPurpose;
 use directory::model::*;
 use directory::people::{GroupKind, NewGroup, NewStaff, Staff};
-use directory::schools::{NewSchool, School};
+use directory::schools::School;
 use directory::{Actor, Directory, DirectoryError, on_both_backends};
-
-fn op() -> Actor {
-    Actor::operator_cli()
-}
-
-async fn school(d: &Directory, vestiging: &str) -> School {
-    let nummer = Bestuursnummer::parse("41234").unwrap();
-    if d.board_by_nummer(&nummer).await.unwrap().is_none() {
-        d.create_board(&nummer, "Stichting Test", &op())
-            .await
-            .unwrap();
-    }
-    d.create_school(
-        &NewSchool {
-            bestuursnummer: nummer,
-            brin: Brin::parse("99ZZ").unwrap(),
-            vestigingscode: Vestigingscode::parse(vestiging).unwrap(),
-            name: format!("School 99ZZ{vestiging}"),
-        },
-        &op(),
-    )
-    .await
-    .unwrap()
-}
 
 async fn person(d: &Directory, s: &School, email: &str, achternaam: &str) -> Staff {
     let staff = d

@@ -216,6 +216,34 @@ async fn a_staff_member_the_policy_does_not_cover_logs_in_with_the_password_alon
     assert_eq!(login.location(), Some("/inloggen/instellen"));
 }
 
+/// A protocol request at `start` sends Anna (covered by the policy, no factor) to the login; her
+/// password parks the login at the set-up. Returns the parked request's path.
+async fn anna_parked_at_the_set_up(b: &mut Browser<'_>, start: &str) -> String {
+    let to_login = redirected(&b.get(start).await);
+    assert!(to_login.starts_with("/inloggen?next="), "{to_login}");
+    let next = query_of(&to_login)["next"].clone();
+    b.get(&to_login).await;
+    let fields = [
+        ("email", idp::demo::ANNA),
+        ("password", ANNA_PASSWORD),
+        ("next", next.as_str()),
+    ];
+    let login = b.submit("/inloggen", &fields).await;
+    assert_eq!(login.location(), Some("/inloggen/instellen"));
+    next
+}
+
+/// Sets up the app the parked login shows; the page then continues to `next`.
+async fn set_up_the_parked_login(b: &mut Browser<'_>, next: &str) {
+    let page = b.get("/inloggen/instellen").await;
+    let secret = shown_secret(&page);
+    let done = b
+        .submit("/inloggen/instellen", &[("code", &code_now(&secret, 0))])
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(continue_link(&done), next);
+}
+
 #[tokio::test]
 async fn a_session_that_must_enrol_gets_no_oidc_code() {
     let d = demo_from("127.0.0.1:50000").await;
@@ -223,21 +251,7 @@ async fn a_session_that_must_enrol_gets_no_oidc_code() {
     anna(&d).await;
     school_policy(&d, SecondFactorPolicy::AllStaff).await;
     let mut b = d.browser();
-    let to_login = redirected(&b.get(&authorize_path("")).await);
-    assert!(to_login.starts_with("/inloggen?next="), "{to_login}");
-    let next = query_of(&to_login)["next"].clone();
-    b.get(&to_login).await;
-    let login = b
-        .submit(
-            "/inloggen",
-            &[
-                ("email", idp::demo::ANNA),
-                ("password", ANNA_PASSWORD),
-                ("next", &next),
-            ],
-        )
-        .await;
-    assert_eq!(login.location(), Some("/inloggen/instellen"));
+    let next = anna_parked_at_the_set_up(&mut b, &authorize_path("")).await;
 
     // The parked login is no session: the authorization request goes back to the login.
     let again = redirected(&b.get(&next).await);
@@ -249,13 +263,7 @@ async fn a_session_that_must_enrol_gets_no_oidc_code() {
     );
 
     // Once set up, the login continues to the parked request.
-    let page = b.get("/inloggen/instellen").await;
-    let secret = shown_secret(&page);
-    let done = b
-        .submit("/inloggen/instellen", &[("code", &code_now(&secret, 0))])
-        .await;
-    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
-    assert_eq!(continue_link(&done), next);
+    set_up_the_parked_login(&mut b, &next).await;
     let code = redirected(&b.get(&next).await);
     let claims = id_token_claims(&d, &code).await;
     assert_eq!(claims["acr"], metadata::discovery::ACR_MFA, "{claims}");
@@ -334,21 +342,7 @@ async fn a_session_that_must_enrol_gets_no_saml_assertion() {
     anna(&d).await;
     school_policy(&d, SecondFactorPolicy::AllStaff).await;
     let mut b = d.browser();
-    let to_login = redirected(&b.get(&sp_request("_req_1", "")).await);
-    assert!(to_login.starts_with("/inloggen?next="), "{to_login}");
-    let next = query_of(&to_login)["next"].clone();
-    b.get(&to_login).await;
-    let login = b
-        .submit(
-            "/inloggen",
-            &[
-                ("email", idp::demo::ANNA),
-                ("password", ANNA_PASSWORD),
-                ("next", &next),
-            ],
-        )
-        .await;
-    assert_eq!(login.location(), Some("/inloggen/instellen"));
+    let next = anna_parked_at_the_set_up(&mut b, &sp_request("_req_1", "")).await;
     let again = b.get(&next).await;
     assert_eq!(
         again.status,
@@ -358,12 +352,7 @@ async fn a_session_that_must_enrol_gets_no_saml_assertion() {
     );
     assert!(!again.body.contains("SAMLResponse"));
 
-    let page = b.get("/inloggen/instellen").await;
-    let secret = shown_secret(&page);
-    let done = b
-        .submit("/inloggen/instellen", &[("code", &code_now(&secret, 0))])
-        .await;
-    assert_eq!(continue_link(&done), next);
+    set_up_the_parked_login(&mut b, &next).await;
     let xml = posted_response(&b.get(&next).await);
     assert!(xml.contains("TimeSyncToken"), "{xml}");
 }
