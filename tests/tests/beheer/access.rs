@@ -24,7 +24,12 @@ const ROUTES: &[(&str, &str)] = &[
     ),
     ("GET", "/beheer/leerkrachten"),
     ("POST", "/beheer/leerkrachten"),
+    ("POST", "/beheer/leerkrachten/tweestapsverificatie"),
     ("GET", "/beheer/leerkrachten/{anna}"),
+    (
+        "POST",
+        "/beheer/leerkrachten/{anna}/tweestapsverificatie-herstellen",
+    ),
     ("POST", "/beheer/leerkrachten/{anna}/e-mailadres"),
     ("POST", "/beheer/leerkrachten/{anna}/uitnodigen"),
     ("POST", "/beheer/leerkrachten/{anna}/rollen"),
@@ -62,6 +67,7 @@ async fn attempt(b: &mut Browser, csrf: &str, method: &str, path: &str) -> Page 
                     ("id", "x"),
                     ("picture", "vis"),
                     ("version", "2026-1"),
+                    ("policy", "all_staff"),
                 ],
             )
             .await
@@ -120,6 +126,11 @@ async fn school_settings_are_refused_to_teachers_and_to_visitors_without_a_sessi
     assert!(!row.contains("ICT"), "{row}");
     let links = cli_ok(d.dir.path(), &["las", "list"]);
     assert!(!links.contains("99ZZ00"), "no LAS link: {links}");
+    let audit = cli_ok(d.dir.path(), &["audit", "list", "--school", "99ZZ00"]);
+    assert!(
+        !audit.contains("school.second_factor_policy.set"),
+        "no policy set: {audit}"
+    );
 }
 
 /// The pupil pages of a group, for one group and for a pupil of it.
