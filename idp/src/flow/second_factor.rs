@@ -106,16 +106,13 @@ impl Pending {
 /// Where a parked login that must set up a second factor does so.
 pub const ENROL_PATH: &str = "/inloggen/instellen";
 
-/// Whether a staff member who has no second factor must set one up before their password
-/// login is complete: the policy of any school they work at requires it (the operator's
-/// default for a school without a policy of its own).
-pub async fn must_enrol(
+/// Whether the policy of any school the staff member works at requires them to have a second
+/// factor (the operator's default for a school without a policy of its own). Asked of a
+/// password login without a factor: then only setting one up finishes it.
+pub async fn policy_requires(
     state: &AppState,
     staff_id: &str,
 ) -> Result<bool, directory::DirectoryError> {
-    if state.directory.staff_has_second_factor(staff_id).await? {
-        return Ok(false);
-    }
     state
         .directory
         .second_factor_required(staff_id, state.web.second_factor_policy)

@@ -237,33 +237,26 @@ pub async fn submit(
     release_all(&state.state, &[&ip_key, &account_key]).await?;
     let after = safe_next(Some(&form.next));
     // With an authenticator or a passkey the password alone signs nobody in: the login waits
-    // for the second factor.
-    if state
-        .directory
-        .staff_has_second_factor(&login.staff.id)
-        .await?
-    {
+    // for the second factor. Without one, where a school's policy requires one, it waits for
+    // one to be set up.
+    let staff_id = &login.staff.id;
+    let has_factor = state.directory.staff_has_second_factor(staff_id).await?;
+    let enrol = !has_factor && second_factor::policy_requires(&state, staff_id).await?;
+    if has_factor || enrol {
         let pending = second_factor::Pending {
-            staff_id: login.staff.id.clone(),
+            staff_id: staff_id.clone(),
             epoch: login.session_epoch,
             next: after,
-            enrol: false,
+            enrol,
         };
         let set = second_factor::park(&state, &pending).await?;
-        tracing::info!(staff = %login.staff.id, %ip, "password accepted, waiting for the second factor");
-        return Ok(see_other("/inloggen/code", set));
-    }
-    // Without one, where a school's policy requires one: no session until one is set up.
-    if second_factor::must_enrol(&state, &login.staff.id).await? {
-        let pending = second_factor::Pending {
-            staff_id: login.staff.id.clone(),
-            epoch: login.session_epoch,
-            next: after,
-            enrol: true,
+        tracing::info!(staff = %staff_id, %ip, enrol, "password accepted, waiting for the second factor");
+        let to = if enrol {
+            second_factor::ENROL_PATH
+        } else {
+            "/inloggen/code"
         };
-        let set = second_factor::park(&state, &pending).await?;
-        tracing::info!(staff = %login.staff.id, %ip, "password accepted, the policy requires setting up a second factor");
-        return Ok(see_other(second_factor::ENROL_PATH, set));
+        return Ok(see_other(to, set));
     }
     tracing::info!(staff = %login.staff.id, %ip, "staff logged in");
     sign_in(
