@@ -483,17 +483,7 @@ async fn passkey_login_failures_are_throttled_atomically() {
         let assertion = key.assert(&options, &tampered);
         requests.push(b.form_request("/inloggen/passkey", &[("credential", &assertion)]));
     }
-    let sent: Vec<_> = requests
-        .into_iter()
-        .map(|r| {
-            let router = d.router.clone();
-            tokio::spawn(async move { router.oneshot(r).await.unwrap().status().as_u16() })
-        })
-        .collect();
-    let mut statuses = Vec::new();
-    for s in sent {
-        statuses.push(s.await.unwrap());
-    }
+    let statuses = at_once(&d, requests).await;
     let refused = statuses.iter().filter(|s| **s == 401).count();
     let throttled = statuses.iter().filter(|s| **s == 429).count();
     // The demo's limit per account is the default: 10 per window.
@@ -655,4 +645,27 @@ async fn a_passkey_is_the_second_factor_a_schools_policy_asks_for() {
     let (alone, answer) = passkey_login(&d, &mut key, &softkey::Answer::default(), None).await;
     assert_eq!(redirected(&answer), "/school-kiezen", "{}", answer.body);
     assert!(alone.has_session());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_passkey_challenge_answers_once_also_when_its_answers_arrive_at_the_same_moment() {
+    let d = demo_from("127.0.0.1:50000").await;
+    let (_, mut key) = bram_with_passkey(&d).await;
+    // Three rounds: each leaves two failures on Bram's counter, which stays under the
+    // account's limit of 10 (more rounds would meet the throttle, not the single use).
+    for round in 0..3 {
+        let mut b = d.browser();
+        let page = b.get("/inloggen/passkey").await;
+        let options = options_in(&page.body, "passkey-inloggen");
+        // The same answer twice and a second answer, all to this browser's one ceremony.
+        let first = key.assert(&options, &softkey::Answer::default());
+        let second = key.assert(&options, &softkey::Answer::default());
+        let requests = [&first, &first, &second]
+            .iter()
+            .map(|a| b.form_request("/inloggen/passkey", &[("credential", a)]))
+            .collect();
+        let mut statuses = at_once(&d, requests).await;
+        statuses.sort_unstable();
+        assert_eq!(statuses, [303, 401, 401], "round {round}: one login");
+    }
 }

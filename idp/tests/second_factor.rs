@@ -6,7 +6,6 @@ mod support;
 
 use axum::http::StatusCode;
 use directory::model::Email;
-use tower::ServiceExt;
 
 use support::*;
 
@@ -38,22 +37,6 @@ async fn waiting_for_code(d: &Demo) -> Browser<'_> {
     let page = b.get("/inloggen/code").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     b
-}
-
-/// Statuses of `requests` sent all at the same moment.
-async fn at_once(d: &Demo, requests: Vec<axum::http::Request<axum::body::Body>>) -> Vec<u16> {
-    let sent: Vec<_> = requests
-        .into_iter()
-        .map(|r| {
-            let router = d.router.clone();
-            tokio::spawn(async move { router.oneshot(r).await.unwrap().status().as_u16() })
-        })
-        .collect();
-    let mut statuses = Vec::new();
-    for s in sent {
-        statuses.push(s.await.unwrap());
-    }
-    statuses
 }
 
 /// Two logins past Bram's password, `code` typed into both at the same moment: their statuses,

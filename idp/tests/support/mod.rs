@@ -374,3 +374,19 @@ pub fn not_a_code_now(secret: &idp::totp::TotpSecret) -> String {
         .find(|c| !near.contains(c))
         .unwrap()
 }
+
+/// Statuses of `requests` sent all at the same moment.
+pub async fn at_once(d: &Demo, requests: Vec<Request<Body>>) -> Vec<u16> {
+    let sent: Vec<_> = requests
+        .into_iter()
+        .map(|r| {
+            let router = d.router.clone();
+            tokio::spawn(async move { router.oneshot(r).await.unwrap().status().as_u16() })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for s in sent {
+        statuses.push(s.await.unwrap());
+    }
+    statuses
+}
