@@ -15,10 +15,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use lettre::message::header::{
-    ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue,
-};
-use lettre::message::{Body, Mailbox, SinglePart};
+use lettre::message::header::{ContentTransferEncoding, Header, HeaderName, HeaderValue};
+use lettre::message::{Body, IntoBody, Mailbox, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -433,21 +431,7 @@ pub fn link_message(
         ContentTransferEncoding::EightBit
     };
     let body = Body::dangerous_pre_encoded(text.into_bytes(), encoding);
-    let to = Mailbox::new((!name.is_empty()).then_some(name), address);
-    Message::builder()
-        .from(from.clone())
-        .to(to)
-        .subject(subject)
-        .message_id(None)
-        .header(AutoSubmitted)
-        .singlepart(
-            SinglePart::builder()
-                .header(ContentType::TEXT_PLAIN)
-                .body(body),
-        )
-        .map_err(|e| MailError::Compose {
-            reason: e.to_string(),
-        })
+    automatic(from, name, address, subject, body)
 }
 
 /// The link goes out verbatim on a line of its own, so anything that would
@@ -560,7 +544,7 @@ pub fn las_failure_message(
     ]
     .join("\n");
     let subject = format!("LAS-koppeling mislukt voor {school} / LAS link failed for {school}");
-    automatic_text(from, name, address, subject, text)
+    automatic(from, name, address, subject, text)
 }
 
 /// What a staff member is told when an administrator reset their second factor: who did it
@@ -639,7 +623,7 @@ pub fn second_factor_reset_message(
     ]
     .join("\n");
     let subject = "Je tweestapsverificatie is hersteld / Your two-step verification was reset";
-    automatic_text(from, name, address, subject.to_owned(), text)
+    automatic(from, name, address, subject, text)
 }
 
 /// "Hallo Naam," and "Hello Naam," (without a name when there is none).
@@ -651,15 +635,15 @@ fn greetings(name: &str) -> (String, String) {
     }
 }
 
-/// A plain-text message from openpoort to one person, marked automatic (RFC 3834), in whatever
-/// transfer encoding lettre picks: a problem list of a bad file can have lines longer than a mail
-/// line may be.
-fn automatic_text(
+/// A plain-text message from openpoort to one person, marked automatic (RFC 3834). A `String`
+/// body goes in whatever transfer encoding lettre picks (a problem list of a bad file can have
+/// lines longer than a mail line may be); a [`Body`] as it was encoded.
+fn automatic(
     from: &Mailbox,
     name: String,
     address: Address,
-    subject: String,
-    text: String,
+    subject: impl Into<String>,
+    body: impl IntoBody,
 ) -> Result<Message, MailError> {
     let to = Mailbox::new((!name.is_empty()).then_some(name), address);
     Message::builder()
@@ -668,7 +652,7 @@ fn automatic_text(
         .subject(subject)
         .message_id(None)
         .header(AutoSubmitted)
-        .singlepart(SinglePart::plain(text))
+        .singlepart(SinglePart::plain(body))
         .map_err(|e| MailError::Compose {
             reason: e.to_string(),
         })
