@@ -21,6 +21,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use axum::http::{HeaderMap, HeaderValue, header};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::{
     CreationChallengeResponse, DiscoverableAuthentication, DiscoverableKey, Passkey,
@@ -90,6 +91,29 @@ fn login_cookie(web: &WebConfig) -> &'static str {
         "__Host-openpoort-passkey"
     } else {
         "openpoort-passkey"
+    }
+}
+
+/// Keeps a ceremony's state under `key` until its answer comes, at the most [`CEREMONY_TTL`].
+async fn put_ceremony(
+    state: &AppState,
+    key: &str,
+    ceremony: &impl Serialize,
+) -> Result<(), PasskeyError> {
+    let stored = serde_json::to_vec(ceremony)?;
+    state.state.put(key, &stored, CEREMONY_TTL).await?;
+    Ok(())
+}
+
+/// Takes the ceremony waiting under `key`: taken, so that a challenge answers once, whatever
+/// the answer. `None` when none waits (too late, or answered already).
+async fn take_ceremony<T: DeserializeOwned>(
+    state: &AppState,
+    key: &str,
+) -> Result<Option<T>, PasskeyError> {
+    match state.state.take(key).await? {
+        Some(raw) => Ok(Some(serde_json::from_slice(&raw)?)),
+        None => Ok(None),
     }
 }
 
@@ -171,14 +195,7 @@ pub async fn start_registration(
     let (options, ceremony) = rp
         .start_passkey_registration(user_handle(staff_id)?, &name, &display, Some(exclude))
         .map_err(PasskeyError::Start)?;
-    state
-        .state
-        .put(
-            &registration_key(sid),
-            &serde_json::to_vec(&ceremony)?,
-            CEREMONY_TTL,
-        )
-        .await?;
+    put_ceremony(state, &registration_key(sid), &ceremony).await?;
     Ok(options)
 }
 
@@ -193,10 +210,11 @@ pub async fn finish_registration(
     answer: &str,
     name: &str,
 ) -> Result<Outcome<String>, PasskeyError> {
-    let Some(raw) = state.state.take(&registration_key(sid)).await? else {
+    let Some(ceremony) =
+        take_ceremony::<PasskeyRegistration>(state, &registration_key(sid)).await?
+    else {
         return Ok(Outcome::Refused);
     };
-    let ceremony: PasskeyRegistration = serde_json::from_slice(&raw)?;
     let Ok(answer) = serde_json::from_str::<RegisterPublicKeyCredential>(answer) else {
         return Ok(Outcome::Refused);
     };
@@ -262,14 +280,7 @@ pub async fn start_second_factor(
         staff_id: staff_id.to_owned(),
         ceremony,
     };
-    state
-        .state
-        .put(
-            &second_factor_key(binding),
-            &serde_json::to_vec(&stored)?,
-            CEREMONY_TTL,
-        )
-        .await?;
+    put_ceremony(state, &second_factor_key(binding), &stored).await?;
     Ok(Some(options))
 }
 
@@ -324,10 +335,11 @@ async fn check_second_factor(
     binding: &str,
     answer: &str,
 ) -> Result<bool, PasskeyError> {
-    let Some(raw) = state.state.take(&second_factor_key(binding)).await? else {
+    let Some(stored) =
+        take_ceremony::<SecondFactorCeremony>(state, &second_factor_key(binding)).await?
+    else {
         return Ok(false);
     };
-    let stored: SecondFactorCeremony = serde_json::from_slice(&raw)?;
     if stored.staff_id != staff_id {
         return Ok(false);
     }
@@ -364,14 +376,7 @@ pub async fn start_login(
         .start_discoverable_authentication()
         .map_err(PasskeyError::Start)?;
     let id = random_token();
-    state
-        .state
-        .put(
-            &login_key(&id),
-            &serde_json::to_vec(&ceremony)?,
-            CEREMONY_TTL,
-        )
-        .await?;
+    put_ceremony(state, &login_key(&id), &ceremony).await?;
     let mut h = HeaderMap::new();
     h.insert(
         header::SET_COOKIE,
@@ -447,11 +452,10 @@ async fn check_login(
     let Some(id) = cookie_value(headers, login_cookie(&state.web)) else {
         return Ok(None);
     };
-    // Taken: a challenge answers once, whatever the answer.
-    let Some(raw) = state.state.take(&login_key(id)).await? else {
+    let Some(ceremony) = take_ceremony::<DiscoverableAuthentication>(state, &login_key(id)).await?
+    else {
         return Ok(None);
     };
-    let ceremony: DiscoverableAuthentication = serde_json::from_slice(&raw)?;
     let credential_id = credential_id_text(answer.get_credential_id());
     // The credential must be the claimed account's own.
     let Some((found, passkey)) = own_passkey(state, &credential_id, claimed).await? else {
