@@ -13,10 +13,10 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::receive::{self, Refusal};
-use super::{Resume, park, parked};
+use super::{Resume, continue_same_site, parked};
 use crate::app_state::AppState;
 use crate::flow::brokered::{self, Arrival, Vouched};
-use crate::http::{PageError, Text, message, see_other};
+use crate::http::{PageError, Text, message};
 use crate::upstream::saml::{AcsError, receive as verify};
 
 #[derive(Deserialize)]
@@ -58,11 +58,7 @@ pub async fn post(
         outstanding: received.outstanding,
         relay_target: received.relay_target,
     };
-    let id = park(&state, &arrival, None).await?;
-    Ok(see_other(
-        &format!("/saml/acs/verder?id={id}"),
-        HeaderMap::new(),
-    ))
+    Ok(continue_same_site(&state, &arrival, "/saml/acs/verder").await?)
 }
 
 pub async fn resume(

@@ -25,7 +25,7 @@ use ::metadata::saml::sign::XmlSigner;
 use ::metadata::saml::{SamlError, ServiceProvider};
 
 use crate::app_state::AppState;
-use crate::http::{Text, message, page};
+use crate::http::{Text, message, page, see_other};
 use crate::state::StateStore;
 
 pub fn routes() -> Router<AppState> {
@@ -337,6 +337,17 @@ pub async fn park<T: Serialize>(
         .put(&pending_key(&id), &serde_json::to_vec(value)?, PENDING_TTL)
         .await?;
     Ok(id)
+}
+
+/// Parks what arrived by a cross-site POST and sends the browser on to `resume` (its
+/// `/saml/…/verder` page), to continue in a same-site GET, where the session cookie travels.
+pub async fn continue_same_site<T: Serialize>(
+    state: &AppState,
+    value: &T,
+    resume: &str,
+) -> Result<Response, FlowError> {
+    let id = park(state, value, None).await?;
+    Ok(see_other(&format!("{resume}?id={id}"), HeaderMap::new()))
 }
 
 /// The query of the page that picks up a parked request (`/saml/sso/verder`, `/saml/slo/verder`).

@@ -13,7 +13,8 @@ use ::metadata::saml::{SIG_RSA_SHA256, STATUS_SUCCESS, SamlError, ServiceProvide
 
 use super::receive::{self, ByPost, ByRedirect, Freshness, Refusal};
 use super::{
-    Outgoing, entity_id, load_sp, park, parked, post_page, refused_logout, signer, slo_url,
+    Outgoing, continue_same_site, entity_id, load_sp, parked, post_page, refused_logout, signer,
+    slo_url,
 };
 use crate::app_state::AppState;
 use crate::http::{PageError, Text, message, see_other, url_encode};
@@ -85,11 +86,7 @@ pub async fn post_binding(
         session_indexes: r.request.session_indexes,
         relay_state: r.relay_state,
     };
-    let id = park(&state, &pending, None).await?;
-    Ok(see_other(
-        &format!("/saml/slo/verder?id={id}"),
-        HeaderMap::new(),
-    ))
+    Ok(continue_same_site(&state, &pending, "/saml/slo/verder").await?)
 }
 
 pub async fn resume(

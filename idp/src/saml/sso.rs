@@ -17,8 +17,8 @@ use ::metadata::saml::{
 
 use super::receive::{self, ByPost, ByRedirect, Freshness, Refusal};
 use super::{
-    Outgoing, Pending, entity_id, load_sp, park, parked, post_page, refused, signer, sso_url,
-    status_to_sp, unpark,
+    Outgoing, Pending, continue_same_site, entity_id, load_sp, park, parked, post_page, refused,
+    signer, sso_url, status_to_sp, unpark,
 };
 use crate::app_state::AppState;
 use crate::http::{PageError, Text, see_other, sha256_hex};
@@ -97,12 +97,7 @@ pub async fn post_binding(
     ByPost(r): ByPost<AuthnRequest>,
 ) -> Result<Response, PageError> {
     let pending = validate(&state, &r.sp, &r.request, r.relay_state.as_deref()).await?;
-    // Continue in a same-site GET, where the browser sends the session cookie.
-    let id = park(&state, &pending, None).await?;
-    Ok(see_other(
-        &format!("/saml/sso/verder?id={id}"),
-        HeaderMap::new(),
-    ))
+    Ok(continue_same_site(&state, &pending, "/saml/sso/verder").await?)
 }
 
 /// The NameID format to answer with: what the request asks if openpoort offers it, else what
