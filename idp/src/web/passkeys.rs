@@ -16,7 +16,7 @@ use directory::Actor;
 use directory::model::netherlands_clock;
 
 use super::login::safe_next;
-use super::second_factor::{OwnerProof, confirm_owner};
+use super::second_factor::{NextQuery, OwnerProof, PasskeyAnswer, confirm_owner, wait_minutes};
 use super::{Text, see_other};
 use crate::app_state::AppState;
 use crate::flow::passkey::{self, Outcome};
@@ -103,6 +103,18 @@ async fn render(
     }))
 }
 
+/// The page again, saying why what was asked was refused; `name` is the name typed, shown back.
+async fn refuse(
+    state: &AppState,
+    staff: &SignedInStaff,
+    token: &FormToken,
+    status: StatusCode,
+    error: Text,
+    name: String,
+) -> Result<Response, PageError> {
+    render(state, staff, token, status, None, Some(error), name).await
+}
+
 pub async fn overview(
     State(state): State<AppState>,
     staff: SignedInStaff,
@@ -137,14 +149,14 @@ pub async fn add(
     token: FormToken,
     Csrf(form): Csrf<AddForm>,
 ) -> Result<Response, PageError> {
-    let refuse = StatusCode::UNPROCESSABLE_ENTITY;
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
     if let Err(e) = directory::passkeys::passkey_name(&form.name) {
         let error = Text::new(
             "Geef je passkey een naam van 1 tot 60 tekens, zodat je hem later herkent, bijvoorbeeld 'laptop school'.",
             "Give your passkey a name of 1 to 60 characters, so that you recognise it later, for example 'school laptop'.",
         );
         tracing::debug!(error = %e, "passkey name refused");
-        return render(&state, &staff, &token, refuse, None, Some(error), form.name).await;
+        return refuse(&state, &staff, &token, status, error, form.name).await;
     }
     let Some(rp) = state.webauthn.clone() else {
         return Ok(see("/passkeys"));
@@ -166,7 +178,7 @@ pub async fn add(
                 "Het toevoegen van de passkey is niet gelukt (de tijd was om, de passkey is al toegevoegd, of je apparaat weigerde). Probeer het opnieuw.",
                 "Adding the passkey did not work (the time ran out, the passkey was added already, or your device refused). Please try again.",
             );
-            render(&state, &staff, &token, refuse, None, Some(error), form.name).await
+            refuse(&state, &staff, &token, status, error, form.name).await
         }
     }
 }
@@ -198,16 +210,7 @@ pub async fn rename(
                 "A name has 1 to 60 characters.",
             );
             let status = StatusCode::UNPROCESSABLE_ENTITY;
-            render(
-                &state,
-                &staff,
-                &token,
-                status,
-                None,
-                Some(error),
-                String::new(),
-            )
-            .await
+            refuse(&state, &staff, &token, status, error, String::new()).await
         }
         Err(e) => Err(e.into()),
     }
@@ -224,16 +227,7 @@ pub async fn remove(
 ) -> Result<Response, PageError> {
     let refused = confirm_owner(&state, &staff.staff_id, ip, &form).await?;
     if let Some((status, error)) = refused {
-        return render(
-            &state,
-            &staff,
-            &token,
-            status,
-            None,
-            Some(error),
-            String::new(),
-        )
-        .await;
+        return refuse(&state, &staff, &token, status, error, String::new()).await;
     }
     let actor = Actor::staff(&staff.staff_id);
     if !state
@@ -258,11 +252,6 @@ struct LoginPage {
     password_link: String,
     options: String,
     error: Option<Text>,
-}
-
-#[derive(Deserialize)]
-pub struct NextQuery {
-    next: Option<String>,
 }
 
 /// A page with a fresh passkey login (its ceremony bound to this browser by a cookie).
@@ -306,14 +295,6 @@ pub async fn login_form(
     login_page(&state, &token, StatusCode::OK, next, None).await
 }
 
-#[derive(Deserialize)]
-pub struct LoginAnswer {
-    #[serde(default)]
-    credential: String,
-    #[serde(default)]
-    next: String,
-}
-
 /// Signs in with the passkey the browser's authenticator chose: a complete login (possession of
 /// the key and the user verified by the authenticator), on to `next` as the password login goes.
 pub async fn login_submit(
@@ -321,18 +302,19 @@ pub async fn login_submit(
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     token: FormToken,
-    Csrf(form): Csrf<LoginAnswer>,
+    Csrf(form): Csrf<PasskeyAnswer>,
 ) -> Result<Response, PageError> {
     let next = safe_next(Some(&form.next));
     let Some(rp) = state.webauthn.clone() else {
         return Ok(see_other("/inloggen", HeaderMap::new()));
     };
-    match passkey::finish_login(&state, &rp, &headers, ip, &form.credential).await? {
+    let outcome = passkey::finish_login(&state, &rp, &headers, ip, &form.credential).await?;
+    let (status, error) = match outcome {
         Outcome::Accepted(who) => {
             let mut clear = HeaderMap::new();
             clear.insert(header::SET_COOKIE, passkey::clear_login_cookie(&state.web));
             tracing::info!(staff = %who.staff_id, %ip, "staff logged in with a passkey");
-            super::login::sign_in(
+            return super::login::sign_in(
                 &state,
                 &who.staff_id,
                 who.epoch,
@@ -340,29 +322,27 @@ pub async fn login_submit(
                 next,
                 clear,
             )
-            .await
+            .await;
         }
-        Outcome::Refused => {
-            let error = Text::new(
+        Outcome::Refused => (
+            StatusCode::UNAUTHORIZED,
+            Text::new(
                 "Inloggen met deze passkey is niet gelukt. Probeer het opnieuw, of log in met je e-mailadres en wachtwoord.",
                 "Signing in with this passkey did not work. Please try again, or log in with your e-mail address and password.",
-            );
-            login_page(&state, &token, StatusCode::UNAUTHORIZED, next, Some(error)).await
-        }
+            ),
+        ),
         Outcome::Throttled(wait) => {
-            let minutes = wait.as_secs().div_ceil(60).max(1);
-            let error = Text::new(
-                format!("Te veel mislukte pogingen. Probeer het over {minutes} minuten opnieuw."),
-                format!("Too many failed attempts. Try again in {minutes} minutes."),
-            );
-            login_page(
-                &state,
-                &token,
+            let minutes = wait_minutes(wait);
+            (
                 StatusCode::TOO_MANY_REQUESTS,
-                next,
-                Some(error),
+                Text::new(
+                    format!(
+                        "Te veel mislukte pogingen. Probeer het over {minutes} minuten opnieuw."
+                    ),
+                    format!("Too many failed attempts. Try again in {minutes} minutes."),
+                ),
             )
-            .await
         }
-    }
+    };
+    login_page(&state, &token, status, next, Some(error)).await
 }

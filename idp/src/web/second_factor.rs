@@ -50,15 +50,17 @@ struct CodePage {
 
 #[derive(Deserialize)]
 pub struct NextQuery {
-    next: Option<String>,
+    pub(super) next: Option<String>,
 }
 
+/// An authenticator's answer to a passkey check, posted by the page's script; for the code
+/// page's check and the passkey login alike.
 #[derive(Deserialize)]
 pub struct PasskeyAnswer {
     #[serde(default)]
-    credential: String,
+    pub(super) credential: String,
     #[serde(default)]
-    next: String,
+    pub(super) next: String,
 }
 
 #[derive(Deserialize)]
@@ -128,8 +130,13 @@ fn wrong_code() -> Text {
     )
 }
 
+/// A throttled attempt's wait in whole minutes, rounded up, as the pages say it.
+pub(super) fn wait_minutes(wait: Duration) -> u64 {
+    wait.as_secs().div_ceil(60).max(1)
+}
+
 fn throttled(wait: Duration) -> Text {
-    let minutes = wait.as_secs().div_ceil(60).max(1);
+    let minutes = wait_minutes(wait);
     Text::new(
         format!("Te veel onjuiste codes. Probeer het over {minutes} minuten opnieuw."),
         format!("Too many wrong codes. Try again in {minutes} minutes."),
@@ -734,10 +741,7 @@ pub async fn remove(
     token: FormToken,
     Csrf(form): Csrf<OwnerProof>,
 ) -> Result<Response, PageError> {
-    let refused = confirm_owner(&state, &staff.staff_id, ip, &form).await?;
-    if let Some((status, error)) = refused {
-        return render(&state, &staff, token, status, None, Some(error)).await;
-    }
+    owner_at_hand(&state, &staff, ip, token, &form).await?;
     state
         .directory
         .remove_second_factor(&staff.staff_id, &Actor::staff(&staff.staff_id))
@@ -755,10 +759,7 @@ pub async fn renew_recovery_codes(
     token: FormToken,
     Csrf(form): Csrf<OwnerProof>,
 ) -> Result<Response, PageError> {
-    let refused = confirm_owner(&state, &staff.staff_id, ip, &form).await?;
-    if let Some((status, error)) = refused {
-        return render(&state, &staff, token, status, None, Some(error)).await;
-    }
+    owner_at_hand(&state, &staff, ip, token, &form).await?;
     let codes = totp::new_recovery_codes();
     let renewed = state
         .directory
@@ -779,6 +780,23 @@ pub async fn renew_recovery_codes(
         true,
         HeaderMap::new(),
     ))
+}
+
+/// The owner confirmed ([`confirm_owner`]) before this page's factor changes; else the page
+/// again, saying why, as the answer.
+async fn owner_at_hand(
+    state: &AppState,
+    staff: &SignedInStaff,
+    ip: std::net::IpAddr,
+    token: FormToken,
+    proof: &OwnerProof,
+) -> Result<(), PageError> {
+    match confirm_owner(state, &staff.staff_id, ip, proof).await? {
+        None => Ok(()),
+        Some((status, error)) => Err(render(state, staff, token, status, None, Some(error))
+            .await?
+            .into()),
+    }
 }
 
 /// Whether the person at a signed-in session is its owner, before a factor is removed: a current
