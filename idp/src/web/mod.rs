@@ -265,6 +265,14 @@ impl PersonForm {
     }
 }
 
+/// How Beheer and the operator's pages mail a staff member their link.
+fn mailing(state: &AppState) -> crate::school_admin::staff::Mailing<'_> {
+    crate::school_admin::staff::Mailing {
+        mailer: &state.mailer,
+        public_url: &state.web.public_url,
+    }
+}
+
 fn script(body: &'static str) -> Response {
     asset("text/javascript; charset=utf-8", body)
 }

@@ -17,23 +17,14 @@ use super::{Nav, SchoolAdmin, again};
 use crate::http::extract::{Path, Query};
 use crate::http::{ConfirmForm, Csrf, FormView, NoticeQuery, PageError, Text, see, see_other};
 use crate::school_admin::second_factor::{self as factors, policy_label};
-use crate::school_admin::staff::{
-    self as rules, EXTRA_ROLES, Mailing, Sent, role_label, status_label,
-};
+use crate::school_admin::staff::{self as rules, EXTRA_ROLES, Sent, role_label, status_label};
 use crate::school_admin::{AdminError, staff_name};
-use crate::web::PersonForm;
+use crate::web::{PersonForm, mailing};
 
 const LIST: &str = "/beheer/leerkrachten";
 
 fn person_path(staff_id: &str) -> String {
     format!("{LIST}/{staff_id}")
-}
-
-fn mailing(s: &SchoolAdmin) -> Mailing<'_> {
-    Mailing {
-        mailer: &s.state.mailer,
-        public_url: &s.state.web.public_url,
-    }
 }
 
 /// Where to go after a mail: the notice says whether it went out.
@@ -230,7 +221,7 @@ pub async fn add_staff(
     s: SchoolAdmin,
     Csrf(form): Csrf<PersonForm>,
 ) -> Result<Response, PageError> {
-    match rules::add(s.directory(), &mailing(&s), &s.admin, &form.person()).await {
+    match rules::add(s.directory(), &mailing(&s.state), &s.admin, &form.person()).await {
         Ok((staff, sent)) => Ok(after_mail(&s, &person_path(&staff.id), &sent)),
         // The form comes back with what was typed and what is wrong with it.
         Err(e) => render_list(s, again(e, form)?, None).await,
@@ -435,7 +426,7 @@ pub async fn set_email(
 ) -> Result<Response, PageError> {
     let to = person_path(&staff_id);
     let (d, a) = (s.directory(), &s.admin);
-    match rules::set_email(d, &mailing(&s), a, &staff_id, &form.email).await {
+    match rules::set_email(d, &mailing(&s.state), a, &staff_id, &form.email).await {
         Ok(Some(sent)) => Ok(after_mail(&s, &to, &sent)),
         Ok(None) => Ok(see(&format!("{to}?melding=opgeslagen"))),
         Err(e) => refused(s, &staff_id, e, Some(form.email)).await,
@@ -447,7 +438,7 @@ pub async fn invite(
     Path(staff_id): Path<String>,
     _: Csrf<crate::http::NoFields>,
 ) -> Result<Response, PageError> {
-    match rules::invite(s.directory(), &mailing(&s), &s.admin, &staff_id).await {
+    match rules::invite(s.directory(), &mailing(&s.state), &s.admin, &staff_id).await {
         Ok(sent) => Ok(after_mail(&s, &person_path(&staff_id), &sent)),
         Err(e) => refused(s, &staff_id, e, None).await,
     }
@@ -538,7 +529,7 @@ pub async fn reset_factor(
         );
         return refused(s, &staff_id, e, None).await;
     }
-    let mailing = mailing(&s);
+    let mailing = mailing(&s.state);
     let default = s.state.web.second_factor_policy;
     match factors::reset(s.directory(), &mailing, &s.admin, &staff_id, default).await {
         Ok(mailed) => {
