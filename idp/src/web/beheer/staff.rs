@@ -4,7 +4,7 @@
 //! page, with who has a second factor) and a person's reset are `crate::school_admin::second_factor`'s.
 
 use askama::Template;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -15,7 +15,7 @@ use directory::staff_admin::{GroupLink, SchoolStaffMember};
 
 use super::{Nav, SchoolAdmin, again};
 use crate::http::extract::{Path, Query};
-use crate::http::{ConfirmForm, Csrf, FormView, NoticeQuery, PageError, Text, see, see_other};
+use crate::http::{ConfirmForm, Csrf, FormView, NoticeQuery, PageError, Text, see};
 use crate::school_admin::second_factor::{self as factors, policy_label};
 use crate::school_admin::staff::{self as rules, EXTRA_ROLES, Sent, role_label, status_label};
 use crate::school_admin::{AdminError, staff_name};
@@ -27,8 +27,13 @@ fn person_path(staff_id: &str) -> String {
     format!("{LIST}/{staff_id}")
 }
 
-/// Where to go after a mail: the notice says whether it went out.
-fn after_mail(s: &SchoolAdmin, to: &str, sent: &Sent) -> Response {
+/// The person's page after a change, with the notice `melding` names.
+fn person_notice(staff_id: &str, melding: &str) -> Response {
+    see(&format!("{}?melding={melding}", person_path(staff_id)))
+}
+
+/// The person's page after a mail: the notice says whether it went out.
+fn after_mail(s: &SchoolAdmin, staff_id: &str, sent: &Sent) -> Response {
     let notice = match sent {
         Ok(link) => {
             if s.state.web.log_links {
@@ -38,7 +43,7 @@ fn after_mail(s: &SchoolAdmin, to: &str, sent: &Sent) -> Response {
         }
         Err(_) => "mail-mislukt",
     };
-    see_other(&format!("{to}?melding={notice}"), HeaderMap::new())
+    person_notice(staff_id, notice)
 }
 
 fn roles_text(roles: &[StaffRole]) -> String {
@@ -222,7 +227,7 @@ pub async fn add_staff(
     Csrf(form): Csrf<PersonForm>,
 ) -> Result<Response, PageError> {
     match rules::add(s.directory(), &mailing(&s.state), &s.admin, &form.person()).await {
-        Ok((staff, sent)) => Ok(after_mail(&s, &person_path(&staff.id), &sent)),
+        Ok((staff, sent)) => Ok(after_mail(&s, &staff.id, &sent)),
         // The form comes back with what was typed and what is wrong with it.
         Err(e) => render_list(s, again(e, form)?, None).await,
     }
@@ -408,7 +413,7 @@ async fn changed(
     melding: &str,
 ) -> Result<Response, PageError> {
     match done {
-        Ok(()) => Ok(see(&format!("{}?melding={melding}", person_path(staff_id)))),
+        Ok(()) => Ok(person_notice(staff_id, melding)),
         Err(e) => refused(s, staff_id, e, None).await,
     }
 }
@@ -424,11 +429,10 @@ pub async fn set_email(
     Path(staff_id): Path<String>,
     Csrf(form): Csrf<EmailForm>,
 ) -> Result<Response, PageError> {
-    let to = person_path(&staff_id);
     let (d, a) = (s.directory(), &s.admin);
     match rules::set_email(d, &mailing(&s.state), a, &staff_id, &form.email).await {
-        Ok(Some(sent)) => Ok(after_mail(&s, &to, &sent)),
-        Ok(None) => Ok(see(&format!("{to}?melding=opgeslagen"))),
+        Ok(Some(sent)) => Ok(after_mail(&s, &staff_id, &sent)),
+        Ok(None) => Ok(person_notice(&staff_id, "opgeslagen")),
         Err(e) => refused(s, &staff_id, e, Some(form.email)).await,
     }
 }
@@ -439,7 +443,7 @@ pub async fn invite(
     _: Csrf<crate::http::NoFields>,
 ) -> Result<Response, PageError> {
     match rules::invite(s.directory(), &mailing(&s.state), &s.admin, &staff_id).await {
-        Ok(sent) => Ok(after_mail(&s, &person_path(&staff_id), &sent)),
+        Ok(sent) => Ok(after_mail(&s, &staff_id, &sent)),
         Err(e) => refused(s, &staff_id, e, None).await,
     }
 }
@@ -540,10 +544,7 @@ pub async fn reset_factor(
             } else {
                 "hersteld-mail-mislukt"
             };
-            Ok(see(&format!(
-                "{}?melding={melding}",
-                person_path(&staff_id)
-            )))
+            Ok(person_notice(&staff_id, melding))
         }
         Err(e) => refused(s, &staff_id, e, None).await,
     }
