@@ -59,21 +59,23 @@ pub struct Notice {
 
 pub use crate::flow::login::safe_next;
 
+/// `path` carrying `next` along, when there is one.
+fn with_next(path: &str, next: Option<String>) -> String {
+    match next {
+        Some(n) => format!("{path}?next={}", super::url_encode(&n)),
+        None => path.to_owned(),
+    }
+}
+
 /// The home-code login page, with `next` when it is one `safe_next` accepts.
 fn home_link(next: Option<&str>) -> String {
-    match safe_next(next) {
-        Some(n) => format!("/thuis?next={}", super::url_encode(&n)),
-        None => "/thuis".to_owned(),
-    }
+    with_next("/thuis", safe_next(next))
 }
 
 /// The passkey login page, with `next` when it is one `safe_next` accepts.
 fn passkey_link(state: &AppState, next: Option<&str>) -> Option<String> {
     state.webauthn.as_ref()?;
-    Some(match safe_next(next) {
-        Some(n) => format!("/inloggen/passkey?next={}", super::url_encode(&n)),
-        None => "/inloggen/passkey".to_owned(),
-    })
+    Some(with_next("/inloggen/passkey", safe_next(next)))
 }
 
 /// Fixed texts for the notices that other pages redirect to: the query names one, it never
@@ -308,8 +310,7 @@ pub(super) async fn open_session(
         headers.append(header::SET_COOKIE, value.clone());
     }
     let next = match (schools.len() > 1, after) {
-        (true, Some(n)) => format!("/school-kiezen?next={}", super::url_encode(&n)),
-        (true, None) => "/school-kiezen".to_owned(),
+        (true, after) => with_next("/school-kiezen", after),
         (false, Some(n)) => n,
         (false, None) => "/".to_owned(),
     };
