@@ -301,25 +301,9 @@ pub async fn change(
     // The password change ended every session: their tokens and relying parties too.
     crate::flow::logout::session_ended(&state, &old).await?;
     crate::flow::logout::all_sessions_ended(&state, &staff_id).await?;
-    let who = session::Who::Staff {
-        staff_id: staff_id.clone(),
-        epoch,
-    };
     // The new session keeps the second factor the old one proved: the password changed, the
     // phone did not.
-    let set = match old.second_factor {
-        Some(factor) => session::create_with_second_factor(&state, who, school_id, factor).await?,
-        None => {
-            session::create(
-                &state,
-                who,
-                school_id,
-                broker::Context::Password,
-                None,
-                None,
-            )
-            .await?
-        }
-    };
+    let set =
+        super::login::staff_session(&state, &staff_id, epoch, school_id, old.second_factor).await?;
     Ok(see_other("/?melding=wachtwoord-gewijzigd", set))
 }

@@ -298,14 +298,7 @@ pub(super) async fn open_session(
 ) -> Result<(HeaderMap, String), PageError> {
     let schools = state.directory.schools_of_staff(staff_id).await?;
     let only = (schools.len() == 1).then(|| schools[0].school_id.clone());
-    let who = session::Who::Staff {
-        staff_id: staff_id.to_owned(),
-        epoch,
-    };
-    let set = match factor {
-        Some(factor) => session::create_with_second_factor(state, who, only, factor).await?,
-        None => session::create(state, who, only, broker::Context::Password, None, None).await?,
-    };
+    let set = staff_session(state, staff_id, epoch, only, factor).await?;
     for value in set.get_all(header::SET_COOKIE) {
         headers.append(header::SET_COOKIE, value.clone());
     }
@@ -315,6 +308,25 @@ pub(super) async fn open_session(
         (false, None) => "/".to_owned(),
     };
     Ok((headers, next))
+}
+
+/// A new password-based session for a staff member, at `school_id`; a second factor they
+/// proved (at this login, or in the session a password change replaces) goes into it.
+pub(super) async fn staff_session(
+    state: &AppState,
+    staff_id: &str,
+    epoch: i64,
+    school_id: Option<String>,
+    factor: Option<session::SecondFactor>,
+) -> Result<HeaderMap, session::SessionError> {
+    let who = session::Who::Staff {
+        staff_id: staff_id.to_owned(),
+        epoch,
+    };
+    match factor {
+        Some(factor) => session::create_with_second_factor(state, who, school_id, factor).await,
+        None => session::create(state, who, school_id, broker::Context::Password, None, None).await,
+    }
 }
 
 /// The failure counter of an address as typed (known or not), shared with the password change's
