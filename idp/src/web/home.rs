@@ -281,15 +281,12 @@ pub async fn change(
         }
         CurrentPassword::Wrong => return Err(refuse(wrong_current_password())),
     }
-    if form.password != form.password_repeat {
-        return Err(refuse(Text::new(
-            "De twee nieuwe wachtwoorden zijn niet gelijk.",
-            "The two new passwords are not the same.",
-        )));
-    }
-    if let Err(r) = crate::password::check_staff_password(&form.password, &staff) {
-        return Err(refuse(Text::new(r.nl, r.en)));
-    }
+    let mismatch = Text::new(
+        "De twee nieuwe wachtwoorden zijn niet gelijk.",
+        "The two new passwords are not the same.",
+    );
+    super::account::check_new_password(&form.password, &form.password_repeat, &staff, mismatch)
+        .map_err(refuse)?;
     let hash = state.hasher.hash(form.password.clone()).await?;
     let school_id = s.data.school_id.clone();
     let epoch = state
