@@ -15,7 +15,7 @@ use crate::app_state::AppState;
 use crate::http::extract::Query;
 use crate::http::{ClientIp, Csrf, FormToken, NoFields, PageError};
 use crate::session::{self, SignedIn, SignedInStaff};
-use crate::state::{Attempt, release_all, reserve_all};
+use crate::state::Attempt;
 
 pub struct SchoolOption {
     id: String,
@@ -211,20 +211,14 @@ pub(super) async fn check_current_password(
             .and_then(|l| l.password_hash),
         Err(_) => None,
     };
-    let account_key = super::login::account_failure_key(&email);
-    let ip_key = super::login::ip_failure_key(ip);
-    let web = &state.web;
-    let limits = [
-        (ip_key.as_str(), web.max_failures_per_ip),
-        (account_key.as_str(), web.max_failures_per_account),
-    ];
-    if let Attempt::Refused(_) = reserve_all(&state.state, &limits, web.failure_window).await? {
+    let counters = super::login::StaffCounters::new(&email, ip);
+    if let Attempt::Refused(_) = counters.reserve(state).await? {
         return Ok(CurrentPassword::Throttled);
     }
     if !state.hasher.verify(password, stored).await? {
         return Ok(CurrentPassword::Wrong);
     }
-    release_all(&state.state, &[&ip_key, &account_key]).await?;
+    counters.release(state).await?;
     Ok(CurrentPassword::Correct)
 }
 

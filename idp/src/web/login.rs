@@ -9,6 +9,7 @@
 //! Each attempt takes its place in both counters before the password is checked (atomically, so
 //! parallel guesses cannot pass the limit together); a successful login gives its own place back.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use askama::Template;
@@ -26,7 +27,7 @@ use crate::flow::second_factor;
 use crate::http::extract::Query;
 use crate::http::{ClientIp, Csrf, FormToken, PageError};
 use crate::session;
-use crate::state::{Attempt, StateStore, release_all, reserve_all};
+use crate::state::{Attempt, StateError, StateStore, release_all, reserve_all};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -169,8 +170,7 @@ pub async fn submit(
     token: FormToken,
     Csrf(form): Csrf<Credentials>,
 ) -> Result<Response, PageError> {
-    let account_key = account_failure_key(&form.email);
-    let ip_key = ip_failure_key(ip);
+    let counters = StaffCounters::new(&form.email, ip);
     let relogin = |error: Text, status: StatusCode| {
         PageError::from(token.page(status, |csrf| LoginPage {
             csrf,
@@ -188,16 +188,12 @@ pub async fn submit(
     // checking first and counting after the (slow) verification let every parallel guess
     // through the check before the first one was counted.
     let web = &state.web;
-    let limits = [
-        (ip_key.as_str(), web.max_failures_per_ip),
-        (account_key.as_str(), web.max_failures_per_account),
-    ];
-    let failures = match reserve_all(&state.state, &limits, web.failure_window).await? {
+    let failures = match counters.reserve(&state).await? {
         Attempt::Admitted(counts) => counts[1],
         Attempt::Refused(index) => {
             let wait = state
                 .state
-                .ttl(limits[index].0)
+                .ttl(counters.keys()[index])
                 .await?
                 .unwrap_or(web.failure_window);
             let minutes = wait.as_secs().div_ceil(60).max(1);
@@ -236,7 +232,7 @@ pub async fn submit(
 
     // Only this attempt's own place is given back. Resetting the counter would reopen the
     // window for guesses racing alongside this login; earlier typos expire with the window.
-    release_all(&state.state, &[&ip_key, &account_key]).await?;
+    counters.release(&state).await?;
     let after = safe_next(Some(&form.next));
     // With an authenticator or a passkey the password alone signs nobody in: the login waits
     // for the second factor. Without one, where a school's policy requires one, it waits for
@@ -329,16 +325,53 @@ pub(super) async fn staff_session(
     }
 }
 
-/// The failure counter of an address as typed (known or not), shared with the password change's
-/// check of the current password.
-pub(super) fn account_failure_key(email: &str) -> String {
+/// The staff login's two failure counters for one attempt: the client's address and the address
+/// as typed (known or not). The password change's check of the current password counts under the
+/// same ones, so that a session left open does not give more guesses.
+pub(super) struct StaffCounters {
+    ip_key: String,
+    account_key: String,
+}
+
+impl StaffCounters {
+    pub(super) fn new(email: &str, ip: IpAddr) -> StaffCounters {
+        StaffCounters {
+            ip_key: ip_failure_key(ip),
+            account_key: account_failure_key(email),
+        }
+    }
+
+    /// The client's address first, then the account: the order of [`Self::reserve`]'s counts.
+    fn keys(&self) -> [&str; 2] {
+        [&self.ip_key, &self.account_key]
+    }
+
+    /// Takes this attempt's place in both counters at once, each against its own limit.
+    pub(super) async fn reserve(&self, state: &AppState) -> Result<Attempt, StateError> {
+        let web = &state.web;
+        let [ip, account] = self.keys();
+        let limits = [
+            (ip, web.max_failures_per_ip),
+            (account, web.max_failures_per_account),
+        ];
+        reserve_all(&state.state, &limits, web.failure_window).await
+    }
+
+    /// Gives this attempt's place back, after a correct password.
+    pub(super) async fn release(&self, state: &AppState) -> Result<(), StateError> {
+        release_all(&state.state, &self.keys()).await
+    }
+}
+
+/// The failure counter of an address as typed (known or not).
+fn account_failure_key(email: &str) -> String {
     format!(
         "login-fail:account:{}",
         sha256_hex(&email.trim().to_lowercase())
     )
 }
 
-pub(super) use crate::flow::second_factor::ip_failure_key;
+use crate::flow::second_factor::ip_failure_key;
 
 /// Growing delay for repeated failures on one address: nothing for the first three typos, then
 /// 0.25 s doubling up to 4 s.
