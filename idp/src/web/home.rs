@@ -114,6 +114,15 @@ pub async fn choose(
     Ok(see_other(&next, HeaderMap::new()))
 }
 
+/// Ends a session: the tokens issued in it end with it, and its relying parties hear of it.
+/// What it held is returned, for what follows.
+async fn end(state: &AppState, s: session::Session) -> Result<session::SessionData, PageError> {
+    let data = s.data.clone();
+    s.destroy(state).await?;
+    crate::flow::logout::session_ended(state, &data).await?;
+    Ok(data)
+}
+
 /// Logs out whoever is signed in; without a session it only clears the cookie.
 pub async fn logout(
     State(state): State<AppState>,
@@ -122,10 +131,7 @@ pub async fn logout(
 ) -> Result<Response, PageError> {
     let mut next = "/inloggen?melding=uitgelogd".to_owned();
     if let Some(SignedIn(s)) = signed_in {
-        let data = s.data.clone();
-        s.destroy(&state).await?;
-        // Tokens issued in this session end with it, and its relying parties hear of it.
-        crate::flow::logout::session_ended(&state, &data).await?;
+        let data = end(&state, s).await?;
         // A pupil at school leaves the classroom's computer at the school's group list, where
         // the next pupil starts; a pupil at home (no group picked) and staff at the login page.
         if let session::Who::Pupil {
@@ -160,9 +166,7 @@ pub async fn logout_everywhere(
         .directory
         .bump_session_epoch(&staff_id, &Actor::staff(&staff_id))
         .await?;
-    let data = s.data.clone();
-    s.destroy(&state).await?;
-    crate::flow::logout::session_ended(&state, &data).await?;
+    end(&state, s).await?;
     crate::flow::logout::all_sessions_ended(&state, &staff_id).await?;
     Ok(see_other(
         "/inloggen?melding=overal-uitgelogd",
@@ -287,10 +291,8 @@ pub async fn change(
         .directory
         .set_password(&staff_id, &hash, &Actor::staff(&staff_id))
         .await?;
-    let old = s.data.clone();
-    s.destroy(&state).await?;
     // The password change ended every session: their tokens and relying parties too.
-    crate::flow::logout::session_ended(&state, &old).await?;
+    let old = end(&state, s).await?;
     crate::flow::logout::all_sessions_ended(&state, &staff_id).await?;
     // The new session keeps the second factor the old one proved: the password changed, the
     // phone did not.
