@@ -103,19 +103,22 @@ pub fn internal_error(e: impl std::fmt::Display + 'static) -> Response {
 /// The answer when the password queue is full: try again in a moment.
 fn password_queue_full() -> Response {
     tracing::warn!("password check refused: the queue is full");
-    let mut response = message(
-        StatusCode::SERVICE_UNAVAILABLE,
+    try_again_later(
         "Even geduld",
         Text::new(
             "Het is op dit moment erg druk bij openpoort. Probeer het over een paar seconden opnieuw.",
             "openpoort is very busy right now. Please try again in a few seconds.",
         ),
-        None,
-    );
-    response.headers_mut().insert(
-        header::RETRY_AFTER,
-        HeaderValue::from(crate::password::BUSY_RETRY_AFTER_SECONDS),
-    );
+        crate::password::BUSY_RETRY_AFTER_SECONDS,
+    )
+}
+
+/// 503 with Retry-After: nothing is wrong with what was asked, it can only not be done now.
+fn try_again_later(title: &str, text: Text, seconds: u64) -> Response {
+    let mut response = message(StatusCode::SERVICE_UNAVAILABLE, title, text, None);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     response
 }
 
@@ -126,20 +129,14 @@ pub const OUTAGE_RETRY_AFTER_SECONDS: u32 = 30;
 /// answer: 503 with Retry-After, in Dutch and English, so that a person waits and tries again
 /// instead of reporting a fault. The cause is logged by whoever saw it.
 pub fn unavailable() -> Response {
-    let mut response = message(
-        StatusCode::SERVICE_UNAVAILABLE,
+    try_again_later(
         "Tijdelijk niet bereikbaar",
         Text::new(
             "openpoort is tijdelijk niet bereikbaar. Probeer het over een halve minuut opnieuw.",
             "openpoort is temporarily unavailable. Please try again in half a minute.",
         ),
-        None,
-    );
-    response.headers_mut().insert(
-        header::RETRY_AFTER,
-        HeaderValue::from(OUTAGE_RETRY_AFTER_SECONDS),
-    );
-    response
+        OUTAGE_RETRY_AFTER_SECONDS.into(),
+    )
 }
 
 /// A redirect that also sets headers (cookies).

@@ -153,15 +153,11 @@ pub async fn set_password<P: LinkPurpose>(
             }),
         )
     };
-    if form.password != form.password_repeat {
-        return Err(refuse(Text::new(
-            "De twee wachtwoorden zijn niet gelijk.",
-            "The two passwords are not the same.",
-        )));
-    }
-    if let Err(r) = crate::password::check_staff_password(&form.password, &staff) {
-        return Err(refuse(Text::new(r.nl, r.en)));
-    }
+    let mismatch = Text::new(
+        "De twee wachtwoorden zijn niet gelijk.",
+        "The two passwords are not the same.",
+    );
+    check_new_password(&form.password, &form.password_repeat, &staff, mismatch).map_err(refuse)?;
     let hash = state.hasher.hash(form.password.clone()).await?;
     let id = state
         .directory
@@ -173,6 +169,20 @@ pub async fn set_password<P: LinkPurpose>(
         "/inloggen?melding=wachtwoord-ingesteld",
         HeaderMap::new(),
     ))
+}
+
+/// Why a new password, typed twice, cannot be set: `mismatch` when the two differ, else what
+/// the staff password rules refuse. The password change asks the same.
+pub(super) fn check_new_password(
+    password: &str,
+    repeat: &str,
+    staff: &directory::people::Staff,
+    mismatch: Text,
+) -> Result<(), Text> {
+    if password != repeat {
+        return Err(mismatch);
+    }
+    crate::password::check_staff_password(password, staff).map_err(|r| Text::new(r.nl, r.en))
 }
 
 pub async fn forgot_form(form_token: FormToken) -> Result<Response, PageError> {

@@ -15,7 +15,7 @@ use crate::app_state::AppState;
 use crate::http::extract::Query;
 use crate::http::{ClientIp, Csrf, FormToken, NoFields, PageError};
 use crate::session::{self, SignedIn, SignedInStaff};
-use crate::state::{Attempt, release_all, reserve_all};
+use crate::state::Attempt;
 
 pub struct SchoolOption {
     id: String,
@@ -114,6 +114,15 @@ pub async fn choose(
     Ok(see_other(&next, HeaderMap::new()))
 }
 
+/// Ends a session: the tokens issued in it end with it, and its relying parties hear of it.
+/// What it held is returned, for what follows.
+async fn end(state: &AppState, s: session::Session) -> Result<session::SessionData, PageError> {
+    let data = s.data.clone();
+    s.destroy(state).await?;
+    crate::flow::logout::session_ended(state, &data).await?;
+    Ok(data)
+}
+
 /// Logs out whoever is signed in; without a session it only clears the cookie.
 pub async fn logout(
     State(state): State<AppState>,
@@ -122,10 +131,7 @@ pub async fn logout(
 ) -> Result<Response, PageError> {
     let mut next = "/inloggen?melding=uitgelogd".to_owned();
     if let Some(SignedIn(s)) = signed_in {
-        let data = s.data.clone();
-        s.destroy(&state).await?;
-        // Tokens issued in this session end with it, and its relying parties hear of it.
-        crate::flow::logout::session_ended(&state, &data).await?;
+        let data = end(&state, s).await?;
         // A pupil at school leaves the classroom's computer at the school's group list, where
         // the next pupil starts; a pupil at home (no group picked) and staff at the login page.
         if let session::Who::Pupil {
@@ -160,9 +166,7 @@ pub async fn logout_everywhere(
         .directory
         .bump_session_epoch(&staff_id, &Actor::staff(&staff_id))
         .await?;
-    let data = s.data.clone();
-    s.destroy(&state).await?;
-    crate::flow::logout::session_ended(&state, &data).await?;
+    end(&state, s).await?;
     crate::flow::logout::all_sessions_ended(&state, &staff_id).await?;
     Ok(see_other(
         "/inloggen?melding=overal-uitgelogd",
@@ -211,20 +215,14 @@ pub(super) async fn check_current_password(
             .and_then(|l| l.password_hash),
         Err(_) => None,
     };
-    let account_key = super::login::account_failure_key(&email);
-    let ip_key = super::login::ip_failure_key(ip);
-    let web = &state.web;
-    let limits = [
-        (ip_key.as_str(), web.max_failures_per_ip),
-        (account_key.as_str(), web.max_failures_per_account),
-    ];
-    if let Attempt::Refused(_) = reserve_all(&state.state, &limits, web.failure_window).await? {
+    let counters = super::login::StaffCounters::new(&email, ip);
+    if let Attempt::Refused(_) = counters.reserve(state).await? {
         return Ok(CurrentPassword::Throttled);
     }
     if !state.hasher.verify(password, stored).await? {
         return Ok(CurrentPassword::Wrong);
     }
-    release_all(&state.state, &[&ip_key, &account_key]).await?;
+    counters.release(state).await?;
     Ok(CurrentPassword::Correct)
 }
 
@@ -281,45 +279,24 @@ pub async fn change(
         }
         CurrentPassword::Wrong => return Err(refuse(wrong_current_password())),
     }
-    if form.password != form.password_repeat {
-        return Err(refuse(Text::new(
-            "De twee nieuwe wachtwoorden zijn niet gelijk.",
-            "The two new passwords are not the same.",
-        )));
-    }
-    if let Err(r) = crate::password::check_staff_password(&form.password, &staff) {
-        return Err(refuse(Text::new(r.nl, r.en)));
-    }
+    let mismatch = Text::new(
+        "De twee nieuwe wachtwoorden zijn niet gelijk.",
+        "The two new passwords are not the same.",
+    );
+    super::account::check_new_password(&form.password, &form.password_repeat, &staff, mismatch)
+        .map_err(refuse)?;
     let hash = state.hasher.hash(form.password.clone()).await?;
     let school_id = s.data.school_id.clone();
     let epoch = state
         .directory
         .set_password(&staff_id, &hash, &Actor::staff(&staff_id))
         .await?;
-    let old = s.data.clone();
-    s.destroy(&state).await?;
     // The password change ended every session: their tokens and relying parties too.
-    crate::flow::logout::session_ended(&state, &old).await?;
+    let old = end(&state, s).await?;
     crate::flow::logout::all_sessions_ended(&state, &staff_id).await?;
-    let who = session::Who::Staff {
-        staff_id: staff_id.clone(),
-        epoch,
-    };
     // The new session keeps the second factor the old one proved: the password changed, the
     // phone did not.
-    let set = match old.second_factor {
-        Some(factor) => session::create_with_second_factor(&state, who, school_id, factor).await?,
-        None => {
-            session::create(
-                &state,
-                who,
-                school_id,
-                broker::Context::Password,
-                None,
-                None,
-            )
-            .await?
-        }
-    };
+    let set =
+        super::login::staff_session(&state, &staff_id, epoch, school_id, old.second_factor).await?;
     Ok(see_other("/?melding=wachtwoord-gewijzigd", set))
 }

@@ -9,6 +9,7 @@
 //! Each attempt takes its place in both counters before the password is checked (atomically, so
 //! parallel guesses cannot pass the limit together); a successful login gives its own place back.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use askama::Template;
@@ -26,7 +27,7 @@ use crate::flow::second_factor;
 use crate::http::extract::Query;
 use crate::http::{ClientIp, Csrf, FormToken, PageError};
 use crate::session;
-use crate::state::{Attempt, StateStore, release_all, reserve_all};
+use crate::state::{Attempt, StateError, StateStore, release_all, reserve_all};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -59,21 +60,23 @@ pub struct Notice {
 
 pub use crate::flow::login::safe_next;
 
+/// `path` carrying `next` along, when there is one.
+fn with_next(path: &str, next: Option<String>) -> String {
+    match next {
+        Some(n) => format!("{path}?next={}", super::url_encode(&n)),
+        None => path.to_owned(),
+    }
+}
+
 /// The home-code login page, with `next` when it is one `safe_next` accepts.
 fn home_link(next: Option<&str>) -> String {
-    match safe_next(next) {
-        Some(n) => format!("/thuis?next={}", super::url_encode(&n)),
-        None => "/thuis".to_owned(),
-    }
+    with_next("/thuis", safe_next(next))
 }
 
 /// The passkey login page, with `next` when it is one `safe_next` accepts.
 fn passkey_link(state: &AppState, next: Option<&str>) -> Option<String> {
     state.webauthn.as_ref()?;
-    Some(match safe_next(next) {
-        Some(n) => format!("/inloggen/passkey?next={}", super::url_encode(&n)),
-        None => "/inloggen/passkey".to_owned(),
-    })
+    Some(with_next("/inloggen/passkey", safe_next(next)))
 }
 
 /// Fixed texts for the notices that other pages redirect to: the query names one, it never
@@ -167,8 +170,7 @@ pub async fn submit(
     token: FormToken,
     Csrf(form): Csrf<Credentials>,
 ) -> Result<Response, PageError> {
-    let account_key = account_failure_key(&form.email);
-    let ip_key = ip_failure_key(ip);
+    let counters = StaffCounters::new(&form.email, ip);
     let relogin = |error: Text, status: StatusCode| {
         PageError::from(token.page(status, |csrf| LoginPage {
             csrf,
@@ -186,16 +188,12 @@ pub async fn submit(
     // checking first and counting after the (slow) verification let every parallel guess
     // through the check before the first one was counted.
     let web = &state.web;
-    let limits = [
-        (ip_key.as_str(), web.max_failures_per_ip),
-        (account_key.as_str(), web.max_failures_per_account),
-    ];
-    let failures = match reserve_all(&state.state, &limits, web.failure_window).await? {
+    let failures = match counters.reserve(&state).await? {
         Attempt::Admitted(counts) => counts[1],
         Attempt::Refused(index) => {
             let wait = state
                 .state
-                .ttl(limits[index].0)
+                .ttl(counters.keys()[index])
                 .await?
                 .unwrap_or(web.failure_window);
             let minutes = wait.as_secs().div_ceil(60).max(1);
@@ -234,7 +232,7 @@ pub async fn submit(
 
     // Only this attempt's own place is given back. Resetting the counter would reopen the
     // window for guesses racing alongside this login; earlier typos expire with the window.
-    release_all(&state.state, &[&ip_key, &account_key]).await?;
+    counters.release(&state).await?;
     let after = safe_next(Some(&form.next));
     // With an authenticator or a passkey the password alone signs nobody in: the login waits
     // for the second factor. Without one, where a school's policy requires one, it waits for
@@ -296,36 +294,84 @@ pub(super) async fn open_session(
 ) -> Result<(HeaderMap, String), PageError> {
     let schools = state.directory.schools_of_staff(staff_id).await?;
     let only = (schools.len() == 1).then(|| schools[0].school_id.clone());
-    let who = session::Who::Staff {
-        staff_id: staff_id.to_owned(),
-        epoch,
-    };
-    let set = match factor {
-        Some(factor) => session::create_with_second_factor(state, who, only, factor).await?,
-        None => session::create(state, who, only, broker::Context::Password, None, None).await?,
-    };
+    let set = staff_session(state, staff_id, epoch, only, factor).await?;
     for value in set.get_all(header::SET_COOKIE) {
         headers.append(header::SET_COOKIE, value.clone());
     }
     let next = match (schools.len() > 1, after) {
-        (true, Some(n)) => format!("/school-kiezen?next={}", super::url_encode(&n)),
-        (true, None) => "/school-kiezen".to_owned(),
+        (true, after) => with_next("/school-kiezen", after),
         (false, Some(n)) => n,
         (false, None) => "/".to_owned(),
     };
     Ok((headers, next))
 }
 
-/// The failure counter of an address as typed (known or not), shared with the password change's
-/// check of the current password.
-pub(super) fn account_failure_key(email: &str) -> String {
+/// A new password-based session for a staff member, at `school_id`; a second factor they
+/// proved (at this login, or in the session a password change replaces) goes into it.
+pub(super) async fn staff_session(
+    state: &AppState,
+    staff_id: &str,
+    epoch: i64,
+    school_id: Option<String>,
+    factor: Option<session::SecondFactor>,
+) -> Result<HeaderMap, session::SessionError> {
+    let who = session::Who::Staff {
+        staff_id: staff_id.to_owned(),
+        epoch,
+    };
+    match factor {
+        Some(factor) => session::create_with_second_factor(state, who, school_id, factor).await,
+        None => session::create(state, who, school_id, broker::Context::Password, None, None).await,
+    }
+}
+
+/// The staff login's two failure counters for one attempt: the client's address and the address
+/// as typed (known or not). The password change's check of the current password counts under the
+/// same ones, so that a session left open does not give more guesses.
+pub(super) struct StaffCounters {
+    ip_key: String,
+    account_key: String,
+}
+
+impl StaffCounters {
+    pub(super) fn new(email: &str, ip: IpAddr) -> StaffCounters {
+        StaffCounters {
+            ip_key: ip_failure_key(ip),
+            account_key: account_failure_key(email),
+        }
+    }
+
+    /// The client's address first, then the account: the order of [`Self::reserve`]'s counts.
+    fn keys(&self) -> [&str; 2] {
+        [&self.ip_key, &self.account_key]
+    }
+
+    /// Takes this attempt's place in both counters at once, each against its own limit.
+    pub(super) async fn reserve(&self, state: &AppState) -> Result<Attempt, StateError> {
+        let web = &state.web;
+        let [ip, account] = self.keys();
+        let limits = [
+            (ip, web.max_failures_per_ip),
+            (account, web.max_failures_per_account),
+        ];
+        reserve_all(&state.state, &limits, web.failure_window).await
+    }
+
+    /// Gives this attempt's place back, after a correct password.
+    pub(super) async fn release(&self, state: &AppState) -> Result<(), StateError> {
+        release_all(&state.state, &self.keys()).await
+    }
+}
+
+/// The failure counter of an address as typed (known or not).
+fn account_failure_key(email: &str) -> String {
     format!(
         "login-fail:account:{}",
         sha256_hex(&email.trim().to_lowercase())
     )
 }
 
-pub(super) use crate::flow::second_factor::ip_failure_key;
+use crate::flow::second_factor::ip_failure_key;
 
 /// Growing delay for repeated failures on one address: nothing for the first three typos, then
 /// 0.25 s doubling up to 4 s.

@@ -265,10 +265,24 @@ impl PersonForm {
     }
 }
 
+/// How Beheer and the operator's pages mail a staff member their link.
+fn mailing(state: &AppState) -> crate::school_admin::staff::Mailing<'_> {
+    crate::school_admin::staff::Mailing {
+        mailer: &state.mailer,
+        public_url: &state.web.public_url,
+    }
+}
+
 fn script(body: &'static str) -> Response {
+    asset("text/javascript; charset=utf-8", body)
+}
+
+/// A file built into the binary; it changes only with a new release, so browsers may keep it
+/// an hour.
+fn asset(content_type: &'static str, body: &'static str) -> Response {
     (
         [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         body,
@@ -330,12 +344,8 @@ fn escape_html(s: &str) -> String {
 }
 
 async fn stylesheet() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
+    asset(
+        "text/css; charset=utf-8",
         include_str!("../../static/openpoort.css"),
     )
-        .into_response()
 }

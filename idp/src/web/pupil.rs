@@ -18,6 +18,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use broker::{Context, Subject};
+use directory::people::Pupil;
 use directory::schools::School;
 
 use super::login::safe_next;
@@ -245,11 +246,7 @@ pub async fn names(
         .await?
         .into_iter()
         .map(|p| {
-            let first = p
-                .roepnaam
-                .clone()
-                .or(p.voornamen.clone())
-                .unwrap_or_default();
+            let first = first_name(&p);
             let initial = p
                 .achternaam
                 .chars()
@@ -258,7 +255,7 @@ pub async fn names(
                 .unwrap_or_default();
             PupilButton {
                 label: format!("{first}{initial}"),
-                action: format!("/s/{reference}/g/{group_id}/p/{}", p.id),
+                action: pick_path(&reference, &group_id, &p.id),
             }
         })
         .collect();
@@ -269,6 +266,19 @@ pub async fn names(
         back,
         pupils,
     }))
+}
+
+/// The name a pupil knows themselves by, on the name buttons and above the pictures.
+fn first_name(p: &Pupil) -> String {
+    p.roepnaam
+        .clone()
+        .or(p.voornamen.clone())
+        .unwrap_or_default()
+}
+
+/// Where a name button posts: [`pick`], which also takes the picture chosen on its own page.
+fn pick_path(reference: &str, group_id: &str, pupil_id: &str) -> String {
+    format!("/s/{reference}/g/{group_id}/p/{pupil_id}")
 }
 
 /// The name was picked (and, when the school uses them, the picture): sign in or ask for the
@@ -302,17 +312,13 @@ pub async fn pick(
             )
             .into());
         };
-        let name = pupil
-            .roepnaam
-            .clone()
-            .or(pupil.voornamen.clone())
-            .unwrap_or_default();
+        let name = first_name(&pupil);
         let show = |error: Option<Text>, status: StatusCode| {
             token.page(status, |csrf| PicturePage {
                 csrf,
                 target: target.clone(),
                 name: name.clone(),
-                action: format!("/s/{reference}/g/{group_id}/p/{}", pupil.id),
+                action: pick_path(&reference, &group_id, &pupil.id),
                 back: back.clone(),
                 pictures: pictures::choices_for(&pupil.id, &secret).to_vec(),
                 error,

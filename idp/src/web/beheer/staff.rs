@@ -4,7 +4,7 @@
 //! page, with who has a second factor) and a person's reset are `crate::school_admin::second_factor`'s.
 
 use askama::Template;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -15,13 +15,11 @@ use directory::staff_admin::{GroupLink, SchoolStaffMember};
 
 use super::{Nav, SchoolAdmin, again};
 use crate::http::extract::{Path, Query};
-use crate::http::{ConfirmForm, Csrf, FormView, NoticeQuery, PageError, Text, see, see_other};
+use crate::http::{ConfirmForm, Csrf, FormView, NoticeQuery, PageError, Text, see};
 use crate::school_admin::second_factor::{self as factors, policy_label};
-use crate::school_admin::staff::{
-    self as rules, EXTRA_ROLES, Mailing, Sent, role_label, status_label,
-};
+use crate::school_admin::staff::{self as rules, EXTRA_ROLES, Sent, role_label, status_label};
 use crate::school_admin::{AdminError, staff_name};
-use crate::web::PersonForm;
+use crate::web::{PersonForm, mailing};
 
 const LIST: &str = "/beheer/leerkrachten";
 
@@ -29,15 +27,13 @@ fn person_path(staff_id: &str) -> String {
     format!("{LIST}/{staff_id}")
 }
 
-fn mailing(s: &SchoolAdmin) -> Mailing<'_> {
-    Mailing {
-        mailer: &s.state.mailer,
-        public_url: &s.state.web.public_url,
-    }
+/// The person's page after a change, with the notice `melding` names.
+fn person_notice(staff_id: &str, melding: &str) -> Response {
+    see(&format!("{}?melding={melding}", person_path(staff_id)))
 }
 
-/// Where to go after a mail: the notice says whether it went out.
-fn after_mail(s: &SchoolAdmin, to: &str, sent: &Sent) -> Response {
+/// The person's page after a mail: the notice says whether it went out.
+fn after_mail(s: &SchoolAdmin, staff_id: &str, sent: &Sent) -> Response {
     let notice = match sent {
         Ok(link) => {
             if s.state.web.log_links {
@@ -47,7 +43,7 @@ fn after_mail(s: &SchoolAdmin, to: &str, sent: &Sent) -> Response {
         }
         Err(_) => "mail-mislukt",
     };
-    see_other(&format!("{to}?melding={notice}"), HeaderMap::new())
+    person_notice(staff_id, notice)
 }
 
 fn roles_text(roles: &[StaffRole]) -> String {
@@ -230,8 +226,8 @@ pub async fn add_staff(
     s: SchoolAdmin,
     Csrf(form): Csrf<PersonForm>,
 ) -> Result<Response, PageError> {
-    match rules::add(s.directory(), &mailing(&s), &s.admin, &form.person()).await {
-        Ok((staff, sent)) => Ok(after_mail(&s, &person_path(&staff.id), &sent)),
+    match rules::add(s.directory(), &mailing(&s.state), &s.admin, &form.person()).await {
+        Ok((staff, sent)) => Ok(after_mail(&s, &staff.id, &sent)),
         // The form comes back with what was typed and what is wrong with it.
         Err(e) => render_list(s, again(e, form)?, None).await,
     }
@@ -417,7 +413,7 @@ async fn changed(
     melding: &str,
 ) -> Result<Response, PageError> {
     match done {
-        Ok(()) => Ok(see(&format!("{}?melding={melding}", person_path(staff_id)))),
+        Ok(()) => Ok(person_notice(staff_id, melding)),
         Err(e) => refused(s, staff_id, e, None).await,
     }
 }
@@ -433,11 +429,10 @@ pub async fn set_email(
     Path(staff_id): Path<String>,
     Csrf(form): Csrf<EmailForm>,
 ) -> Result<Response, PageError> {
-    let to = person_path(&staff_id);
     let (d, a) = (s.directory(), &s.admin);
-    match rules::set_email(d, &mailing(&s), a, &staff_id, &form.email).await {
-        Ok(Some(sent)) => Ok(after_mail(&s, &to, &sent)),
-        Ok(None) => Ok(see(&format!("{to}?melding=opgeslagen"))),
+    match rules::set_email(d, &mailing(&s.state), a, &staff_id, &form.email).await {
+        Ok(Some(sent)) => Ok(after_mail(&s, &staff_id, &sent)),
+        Ok(None) => Ok(person_notice(&staff_id, "opgeslagen")),
         Err(e) => refused(s, &staff_id, e, Some(form.email)).await,
     }
 }
@@ -447,8 +442,8 @@ pub async fn invite(
     Path(staff_id): Path<String>,
     _: Csrf<crate::http::NoFields>,
 ) -> Result<Response, PageError> {
-    match rules::invite(s.directory(), &mailing(&s), &s.admin, &staff_id).await {
-        Ok(sent) => Ok(after_mail(&s, &person_path(&staff_id), &sent)),
+    match rules::invite(s.directory(), &mailing(&s.state), &s.admin, &staff_id).await {
+        Ok(sent) => Ok(after_mail(&s, &staff_id, &sent)),
         Err(e) => refused(s, &staff_id, e, None).await,
     }
 }
@@ -538,7 +533,7 @@ pub async fn reset_factor(
         );
         return refused(s, &staff_id, e, None).await;
     }
-    let mailing = mailing(&s);
+    let mailing = mailing(&s.state);
     let default = s.state.web.second_factor_policy;
     match factors::reset(s.directory(), &mailing, &s.admin, &staff_id, default).await {
         Ok(mailed) => {
@@ -549,10 +544,7 @@ pub async fn reset_factor(
             } else {
                 "hersteld-mail-mislukt"
             };
-            Ok(see(&format!(
-                "{}?melding={melding}",
-                person_path(&staff_id)
-            )))
+            Ok(person_notice(&staff_id, melding))
         }
         Err(e) => refused(s, &staff_id, e, None).await,
     }

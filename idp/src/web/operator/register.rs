@@ -10,8 +10,7 @@ use super::{Desk, NameForm, Nav, again};
 use crate::http::extract::{Path, Query};
 use crate::http::{Csrf, FormView, NoticeQuery, PageError, Text, see, url_encode};
 use crate::operator_admin::register;
-use crate::school_admin::staff::Mailing;
-use crate::web::PersonForm;
+use crate::web::{PersonForm, mailing};
 
 pub struct BoardRow {
     nummer: String,
@@ -298,10 +297,7 @@ pub async fn first_ict(
     Path(code): Path<String>,
     Csrf(form): Csrf<FirstIctForm>,
 ) -> Result<Response, PageError> {
-    let mailing = Mailing {
-        mailer: &desk.state.mailer,
-        public_url: &desk.state.web.public_url,
-    };
+    let mailing = mailing(&desk.state);
     let request = register::FirstIctForm {
         person: form.person.person(),
         requested_by: &form.requested_by,
