@@ -261,16 +261,12 @@ impl From<DirectoryError> for ApiError {
                 value,
                 rule_nl,
                 rule_en,
-            } => ApiError::new(
-                Problem::Validation,
-                format!("{field} {value:?} is ongeldig: {rule_nl}"),
-                format!("{field} {value:?} is invalid: {rule_en}"),
-            )
-            .with_errors(vec![json!({
-                "field": field,
-                "detail": format!("{field} {value:?} is ongeldig: {rule_nl}"),
-                "detail_en": format!("{field} {value:?} is invalid: {rule_en}"),
-            })]),
+            } => {
+                let nl = format!("{field} {value:?} is ongeldig: {rule_nl}");
+                let en = format!("{field} {value:?} is invalid: {rule_en}");
+                ApiError::new(Problem::Validation, nl.clone(), en.clone())
+                    .with_errors(vec![json!({"field": field, "detail": nl, "detail_en": en})])
+            }
             other => ApiError::internal(other),
         }
     }
