@@ -455,6 +455,12 @@ async fn party(state: &AppState, reference: &str) -> Result<Party, ApiError> {
         })
 }
 
+/// A list without its school or party beside it: `{key: [...]}`.
+pub fn list_of(key: &str, items: impl IntoIterator<Item = Value>) -> Response {
+    let items: Vec<Value> = items.into_iter().collect();
+    ok(json!({key: items}))
+}
+
 /// A school's list, as the school resources answer one: `{"school": "12AB00", key: [...]}`.
 pub fn school_list(
     a: &Administered,
