@@ -261,16 +261,12 @@ impl From<DirectoryError> for ApiError {
                 value,
                 rule_nl,
                 rule_en,
-            } => ApiError::new(
-                Problem::Validation,
-                format!("{field} {value:?} is ongeldig: {rule_nl}"),
-                format!("{field} {value:?} is invalid: {rule_en}"),
-            )
-            .with_errors(vec![json!({
-                "field": field,
-                "detail": format!("{field} {value:?} is ongeldig: {rule_nl}"),
-                "detail_en": format!("{field} {value:?} is invalid: {rule_en}"),
-            })]),
+            } => {
+                let nl = format!("{field} {value:?} is ongeldig: {rule_nl}");
+                let en = format!("{field} {value:?} is invalid: {rule_en}");
+                ApiError::new(Problem::Validation, nl.clone(), en.clone())
+                    .with_errors(vec![json!({"field": field, "detail": nl, "detail_en": en})])
+            }
             other => ApiError::internal(other),
         }
     }
@@ -457,6 +453,12 @@ async fn party(state: &AppState, reference: &str) -> Result<Party, ApiError> {
                 format!("party {reference:?} does not exist (give the party's id or code)"),
             )
         })
+}
+
+/// A list without its school or party beside it: `{key: [...]}`.
+pub fn list_of(key: &str, items: impl IntoIterator<Item = Value>) -> Response {
+    let items: Vec<Value> = items.into_iter().collect();
+    ok(json!({key: items}))
 }
 
 /// A school's list, as the school resources answer one: `{"school": "12AB00", key: [...]}`.

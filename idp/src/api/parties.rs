@@ -7,7 +7,7 @@ use directory::parties::{Party, Product};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiError, JsonBody, JsonShape, Name, Operator, PartyAdmin, created, ok};
+use super::{ApiError, JsonBody, JsonShape, Name, Operator, PartyAdmin, created, list_of, ok};
 use crate::app_state::AppState;
 use crate::http::extract::Path;
 use crate::operator_admin::parties;
@@ -27,12 +27,8 @@ pub async fn list(
     Operator(op): Operator,
     State(state): State<AppState>,
 ) -> Result<Response, ApiError> {
-    let all: Vec<Value> = parties::list(&state.directory, &op)
-        .await?
-        .iter()
-        .map(party_json)
-        .collect();
-    Ok(ok(json!({"parties": all})))
+    let all = parties::list(&state.directory, &op).await?;
+    Ok(list_of("parties", all.iter().map(party_json)))
 }
 
 #[derive(Deserialize)]

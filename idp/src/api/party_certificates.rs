@@ -9,7 +9,7 @@ use directory::partner::PartyCertificate;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiError, JsonBody, JsonShape, PartyAdmin, Problem, created, ok};
+use super::{ApiError, JsonBody, JsonShape, PartyAdmin, Problem, created, list_of};
 use crate::app_state::AppState;
 use crate::http::extract::Path;
 use crate::party_certificates::{self, CertificateError};
@@ -48,8 +48,7 @@ pub async fn list(
     State(state): State<AppState>,
 ) -> Result<Response, ApiError> {
     let all = state.directory.party_certificates(&p.id).await?;
-    let all: Vec<Value> = all.iter().map(certificate_json).collect();
-    Ok(ok(json!({"certificates": all})))
+    Ok(list_of("certificates", all.iter().map(certificate_json)))
 }
 
 #[derive(Deserialize)]

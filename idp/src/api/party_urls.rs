@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ApiError, JsonBody, JsonShape, PartyAdmin, created, ok};
+use super::{ApiError, JsonBody, JsonShape, PartyAdmin, created, list_of};
 use crate::app_state::AppState;
 use crate::http::extract::Path;
 
@@ -19,8 +19,10 @@ pub async fn list(
     State(state): State<AppState>,
 ) -> Result<Response, ApiError> {
     let prefixes = state.directory.party_url_prefixes(&p.id).await?;
-    let all: Vec<&str> = prefixes.iter().map(|u| u.as_str()).collect();
-    Ok(ok(json!({"url_prefixes": all})))
+    Ok(list_of(
+        "url_prefixes",
+        prefixes.iter().map(|u| json!(u.as_str())),
+    ))
 }
 
 #[derive(Deserialize)]

@@ -11,7 +11,9 @@ use directory::schools::{Board, School};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiError, JsonBody, JsonShape, Name, Operator, SchoolAdmin, created, mailing, ok};
+use super::{
+    ApiError, JsonBody, JsonShape, Name, Operator, SchoolAdmin, created, list_of, mailing, ok,
+};
 use crate::app_state::AppState;
 use crate::http::extract::Path;
 use crate::operator_admin::{Operating, notice, register};
@@ -89,12 +91,8 @@ pub async fn list_boards(
     Operator(op): Operator,
     State(state): State<AppState>,
 ) -> Result<Response, ApiError> {
-    let boards: Vec<Value> = register::boards(&state.directory, &op)
-        .await?
-        .iter()
-        .map(board_json)
-        .collect();
-    Ok(ok(json!({"boards": boards})))
+    let boards = register::boards(&state.directory, &op).await?;
+    Ok(list_of("boards", boards.iter().map(board_json)))
 }
 
 #[derive(Deserialize)]
@@ -137,12 +135,11 @@ pub async fn list_schools(
 ) -> Result<Response, ApiError> {
     let d = &state.directory;
     let boards = register::boards(d, &op).await?;
-    let schools: Vec<Value> = register::schools(d, &op)
-        .await?
+    let schools = register::schools(d, &op).await?;
+    let schools = schools
         .iter()
-        .map(|s| school_json(s, boards.iter().find(|b| b.id == s.board_id)))
-        .collect();
-    Ok(ok(json!({"schools": schools})))
+        .map(|s| school_json(s, boards.iter().find(|b| b.id == s.board_id)));
+    Ok(list_of("schools", schools))
 }
 
 #[derive(Deserialize)]

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use super::{ApiError, JsonBody, JsonShape, SchoolAdmin, created, mailing, ok, school_list};
 use crate::app_state::AppState;
 use crate::http::extract::Path;
+use crate::school_admin::Administered;
 use crate::school_admin::staff::{self as rules, NewPerson};
 
 fn person(m: &SchoolStaffMember) -> Value {
@@ -38,6 +39,19 @@ fn person(m: &SchoolStaffMember) -> Value {
             "current": l.holds_on(&today),
         })).collect::<Vec<_>>(),
     })
+}
+
+/// The person as they are now, with whether their activation link went out.
+async fn mailed_person(
+    state: &AppState,
+    a: &Administered,
+    staff_id: &str,
+    mailed: bool,
+) -> Result<Value, ApiError> {
+    let m = rules::member(&state.directory, a, staff_id).await?;
+    let mut body = person(&m);
+    body["activation_mailed"] = json!(mailed);
+    Ok(body)
 }
 
 fn role(name: &str) -> Result<StaffRole, ApiError> {
@@ -85,9 +99,7 @@ pub async fn add(
         },
     )
     .await?;
-    let m = rules::member(&state.directory, &a, &staff.id).await?;
-    let mut body = person(&m);
-    body["activation_mailed"] = json!(sent.is_ok());
+    let body = mailed_person(&state, &a, &staff.id, sent.is_ok()).await?;
     let path = format!("/schools/{}/staff/{}", a.school.code(), staff.id);
     Ok(created(&state, &path, body))
 }
@@ -125,10 +137,8 @@ pub async fn set_email(
         &new.email,
     )
     .await?;
-    let m = rules::member(&state.directory, &a, &staff_id).await?;
-    let mut body = person(&m);
-    body["activation_mailed"] = json!(sent.is_some_and(|s| s.is_ok()));
-    Ok(ok(body))
+    let mailed = sent.is_some_and(|s| s.is_ok());
+    Ok(ok(mailed_person(&state, &a, &staff_id, mailed).await?))
 }
 
 pub async fn invite(

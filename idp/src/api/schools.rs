@@ -13,7 +13,7 @@ use serde_json::json;
 use super::{ApiError, JsonBody, JsonShape, Problem, SchoolAdmin, created, ok, school_list};
 use crate::app_state::AppState;
 use crate::http::extract::Path;
-use crate::school_admin::{AdminError, network, parties, second_factor};
+use crate::school_admin::{AdminError, Administered, network, parties, second_factor};
 use directory::second_factor::SecondFactorPolicy;
 
 impl From<AdminError> for ApiError {
@@ -134,12 +134,20 @@ pub async fn revoke(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-fn policy_json(
-    a: &crate::school_admin::Administered,
-    p: second_factor::Policy,
-    staff: Vec<(directory::staff_admin::SchoolStaffMember, bool)>,
-) -> serde_json::Value {
-    json!({
+/// Who must have a second factor at the school, and which of its staff have one (yes or no).
+pub async fn second_factor_policy(
+    SchoolAdmin(a): SchoolAdmin,
+    State(state): State<AppState>,
+) -> Result<Response, ApiError> {
+    policy_answer(&state, &a).await
+}
+
+/// The policy and the staff's factors as they are now: a change answers with what it left.
+async fn policy_answer(state: &AppState, a: &Administered) -> Result<Response, ApiError> {
+    let d = &state.directory;
+    let p = second_factor::policy(d, a, state.web.second_factor_policy).await?;
+    let staff = second_factor::staff_with_factors(d, a).await?;
+    Ok(ok(json!({
         "school": a.school.code(),
         "policy": p.school.map(SecondFactorPolicy::as_str),
         "default": p.default.as_str(),
@@ -149,18 +157,7 @@ fn policy_json(
             "name": crate::school_admin::staff_name(&m.staff),
             "second_factor": has,
         })).collect::<Vec<_>>(),
-    })
-}
-
-/// Who must have a second factor at the school, and which of its staff have one (yes or no).
-pub async fn second_factor_policy(
-    SchoolAdmin(a): SchoolAdmin,
-    State(state): State<AppState>,
-) -> Result<Response, ApiError> {
-    let d = &state.directory;
-    let p = second_factor::policy(d, &a, state.web.second_factor_policy).await?;
-    let staff = second_factor::staff_with_factors(d, &a).await?;
-    Ok(ok(policy_json(&a, p, staff)))
+    })))
 }
 
 #[derive(Deserialize)]
@@ -178,14 +175,11 @@ pub async fn set_second_factor_policy(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<PolicyBody>,
 ) -> Result<Response, ApiError> {
-    let d = &state.directory;
     let policy = body
         .policy
         .as_deref()
         .map(SecondFactorPolicy::parse)
         .transpose()?;
-    second_factor::set_policy(d, &a, policy).await?;
-    let p = second_factor::policy(d, &a, state.web.second_factor_policy).await?;
-    let staff = second_factor::staff_with_factors(d, &a).await?;
-    Ok(ok(policy_json(&a, p, staff)))
+    second_factor::set_policy(&state.directory, &a, policy).await?;
+    policy_answer(&state, &a).await
 }

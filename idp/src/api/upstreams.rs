@@ -172,13 +172,40 @@ fn match_by(given: &str) -> Result<MatchBy, ApiError> {
     })
 }
 
-/// The settings stored for `protocol`, for a body that leaves the rule out.
-fn kept(
+/// The match rule as a body gives it. An OIDC body has no SAML checks: they stay `None`.
+#[derive(Default)]
+struct GivenRule {
+    match_by: Option<String>,
+    identifier: Option<String>,
+    school: Option<String>,
+    require_signed_assertion: Option<bool>,
+    allow_unsolicited: Option<bool>,
+    metadata_certificate: Option<String>,
+}
+
+/// The settings a body states, or, when it leaves `match_by` out, those stored for `protocol`.
+fn settings(
     stored: Option<&Connection>,
     protocol: UpstreamProtocol,
-    rest_given: bool,
+    given: GivenRule,
 ) -> Result<Settings, ApiError> {
-    if rest_given {
+    if let Some(rule) = given.match_by {
+        return Ok(Settings {
+            match_by: match_by(&rule)?,
+            identifier: given.identifier,
+            school: given.school,
+            require_signed_assertion: given.require_signed_assertion.unwrap_or(true),
+            allow_unsolicited: given.allow_unsolicited.unwrap_or(true),
+            metadata_certificate: given.metadata_certificate,
+            oidc: None,
+        });
+    }
+    if given.identifier.is_some()
+        || given.school.is_some()
+        || given.require_signed_assertion.is_some()
+        || given.allow_unsolicited.is_some()
+        || given.metadata_certificate.is_some()
+    {
         return Err(invalid(
             "geef match_by mee met de andere instellingen van de koppelregel, of laat ze allemaal weg om de opgeslagen te houden",
             "give match_by with the match rule's other settings, or leave them all out to keep the stored ones",
@@ -209,7 +236,7 @@ pub async fn connect(
             metadata_xml,
             metadata_url,
             entity_id,
-            match_by: rule,
+            match_by,
             identifier,
             school,
             require_signed_assertion,
@@ -226,26 +253,15 @@ pub async fn connect(
                     ));
                 }
             };
-            let settings = match rule {
-                Some(rule) => Settings {
-                    match_by: match_by(&rule)?,
-                    identifier,
-                    school,
-                    require_signed_assertion: require_signed_assertion.unwrap_or(true),
-                    allow_unsolicited: allow_unsolicited.unwrap_or(true),
-                    metadata_certificate,
-                    oidc: None,
-                },
-                None => kept(
-                    stored.as_ref(),
-                    UpstreamProtocol::Saml,
-                    identifier.is_some()
-                        || school.is_some()
-                        || require_signed_assertion.is_some()
-                        || allow_unsolicited.is_some()
-                        || metadata_certificate.is_some(),
-                )?,
+            let rule = GivenRule {
+                match_by,
+                identifier,
+                school,
+                require_signed_assertion,
+                allow_unsolicited,
+                metadata_certificate,
             };
+            let settings = settings(stored.as_ref(), UpstreamProtocol::Saml, rule)?;
             registry::connect_saml(
                 &state.directory,
                 &state.http,
@@ -263,7 +279,7 @@ pub async fn connect(
             auth,
             client_secret,
             scopes,
-            match_by: rule,
+            match_by,
             identifier,
             school,
         } => {
@@ -286,22 +302,13 @@ pub async fn connect(
                     "client_secret is empty; leave it out to keep the stored secret",
                 ));
             }
-            let mut settings = match rule {
-                Some(rule) => Settings {
-                    match_by: match_by(&rule)?,
-                    identifier,
-                    school,
-                    require_signed_assertion: true,
-                    allow_unsolicited: true,
-                    metadata_certificate: None,
-                    oidc: None,
-                },
-                None => kept(
-                    stored.as_ref(),
-                    UpstreamProtocol::Oidc,
-                    identifier.is_some() || school.is_some(),
-                )?,
+            let rule = GivenRule {
+                match_by,
+                identifier,
+                school,
+                ..GivenRule::default()
             };
+            let mut settings = settings(stored.as_ref(), UpstreamProtocol::Oidc, rule)?;
             let scopes = match (scopes, &settings.oidc) {
                 (Some(given), _) => given,
                 (None, Some(old)) => old.scopes.clone(),

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use directory::edexml::{Limits, Problem, Snapshot};
 use directory::import::{Changes, ImportReport};
+use directory::people::shown_name;
 
 use super::{AdminError, Administered};
 use crate::app_state::AppState;
@@ -227,13 +228,20 @@ pub async fn apply(state: &AppState, a: &Administered, id: &str) -> Result<Appli
     })
 }
 
-fn full_name(parts: [Option<&str>; 3]) -> String {
-    parts
-        .into_iter()
-        .flatten()
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+/// A person in the file as people read their name, by the register's rule; EDEXML may leave
+/// the achternaam out.
+fn file_name(
+    roepnaam: &Option<String>,
+    voornamen: &Option<String>,
+    voorvoegsel: &Option<String>,
+    achternaam: &Option<String>,
+) -> String {
+    shown_name(
+        roepnaam.as_deref(),
+        voornamen.as_deref(),
+        voorvoegsel.as_deref(),
+        achternaam.as_deref().unwrap_or(""),
+    )
 }
 
 /// The report's LAS keys with names: from the file for what it adds and changes, from the
@@ -259,8 +267,7 @@ async fn named(
         .pupils
         .iter()
         .map(|p| {
-            let first = p.roepnaam.as_deref().or(p.voornamen.as_deref());
-            let name = full_name([first, p.voorvoegsel.as_deref(), p.achternaam.as_deref()]);
+            let name = file_name(&p.roepnaam, &p.voornamen, &p.voorvoegsel, &p.achternaam);
             (p.key.to_string(), name)
         })
         .collect();
@@ -268,8 +275,7 @@ async fn named(
         .teachers
         .iter()
         .map(|t| {
-            let first = t.roepnaam.as_deref().or(t.voornamen.as_deref());
-            let name = full_name([first, t.voorvoegsel.as_deref(), t.achternaam.as_deref()]);
+            let name = file_name(&t.roepnaam, &t.voornamen, &t.voorvoegsel, &t.achternaam);
             (t.key.to_string(), name)
         })
         .collect();
@@ -280,8 +286,7 @@ async fn named(
     }
     if !report.pupils.removed.is_empty() {
         for p in d.pupils_of_school(&report.school_id).await? {
-            let first = p.roepnaam.as_deref().or(p.voornamen.as_deref());
-            let name = full_name([first, p.voorvoegsel.as_deref(), Some(&p.achternaam)]);
+            let name = p.shown_name();
             pupils.entry(p.las_key).or_insert(name);
         }
     }

@@ -13,7 +13,7 @@ use directory::Directory;
 use directory::second_factor::SecondFactorPolicy;
 use directory::staff_admin::SchoolStaffMember;
 
-use super::staff::{Mailing, account_is_ours, acting_staff, member};
+use super::staff::{Mailing, acting_staff, someone_elses_account};
 use super::{AdminError, Administered, staff_name};
 use crate::mail::MailError;
 
@@ -99,14 +99,14 @@ pub async fn reset(
     staff_id: &str,
     default: SecondFactorPolicy,
 ) -> Result<Mailed, AdminError> {
-    let m = member(d, a, staff_id).await?;
-    if acting_staff(a) == Some(staff_id) {
-        return Err(AdminError::refused(
-            "Je kunt je eigen tweestapsverificatie hier niet herstellen. Gebruik een herstelcode, of vraag een andere ICT-coördinator van de school of de beheerder van openpoort.",
-            "You cannot reset your own two-step verification here. Use a recovery code, or ask another ICT coordinator of the school or openpoort's operator.",
-        ));
-    }
-    account_is_ours(d, a, &m).await?;
+    let m = someone_elses_account(
+        d,
+        a,
+        staff_id,
+        "Je kunt je eigen tweestapsverificatie hier niet herstellen. Gebruik een herstelcode, of vraag een andere ICT-coördinator van de school of de beheerder van openpoort.",
+        "You cannot reset your own two-step verification here. Use a recovery code, or ask another ICT coordinator of the school or openpoort's operator.",
+    )
+    .await?;
     if !d
         .reset_second_factor(staff_id, Some(&a.school.id), &a.actor)
         .await?

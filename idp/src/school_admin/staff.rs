@@ -102,7 +102,7 @@ pub async fn member(
 
 /// Refuses a change to the account itself (its address, an invitation, a deactivation) when it
 /// also serves a school the acting administrator does not administer.
-pub(super) async fn account_is_ours(
+async fn account_is_ours(
     d: &Directory,
     a: &Administered,
     m: &SchoolStaffMember,
@@ -118,6 +118,24 @@ pub(super) async fn account_is_ours(
         "Deze persoon werkt ook op een school die je niet beheert. Het e-mailadres, de uitnodiging en het deactiveren van het account regelt de beheerder van openpoort.",
         "This person also works at a school you do not administer. The e-mail address, the invitation and deactivating the account are handled by openpoort's operator.",
     ))
+}
+
+/// One of the school's staff whose account the administrator changes, for a change they may not
+/// make to their own account (a deactivation, a second-factor reset): `own_nl`/`own_en` say why.
+/// Their own account is refused before [`account_is_ours`] is asked.
+pub(super) async fn someone_elses_account(
+    d: &Directory,
+    a: &Administered,
+    staff_id: &str,
+    own_nl: &str,
+    own_en: &str,
+) -> Result<SchoolStaffMember, AdminError> {
+    let m = member(d, a, staff_id).await?;
+    if acting_staff(a) == Some(staff_id) {
+        return Err(AdminError::refused(own_nl, own_en));
+    }
+    account_is_ours(d, a, &m).await?;
+    Ok(m)
 }
 
 /// Someone the LAS does not list, as the administrator (or the operator, for a school's first
@@ -358,14 +376,14 @@ pub async fn unlink_group(
 /// Deactivates the account: no login, its sessions end at once on every node (its session
 /// epoch moves) and its outstanding links stop working. Only an invitation brings it back.
 pub async fn deactivate(d: &Directory, a: &Administered, staff_id: &str) -> Result<(), AdminError> {
-    let m = member(d, a, staff_id).await?;
-    if acting_staff(a) == Some(staff_id) {
-        return Err(AdminError::refused(
-            "Je kunt je eigen account niet deactiveren.",
-            "You cannot deactivate your own account.",
-        ));
-    }
-    account_is_ours(d, a, &m).await?;
+    let m = someone_elses_account(
+        d,
+        a,
+        staff_id,
+        "Je kunt je eigen account niet deactiveren.",
+        "You cannot deactivate your own account.",
+    )
+    .await?;
     if m.staff.status == StaffStatus::Deactivated {
         return Ok(());
     }
